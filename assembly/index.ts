@@ -1,0 +1,11 @@
+// The one list of WASM exports. Kernels live in ./kernels; nothing here but re-exports.
+export { mem_alloc, mem_free, mem_size } from "./kernels/memory";
+export * from "./kernels/math";
+export * from "./kernels/rng";
+export * from "./kernels/f32-gemm";
+export * from "./kernels/f32-dense";
+export * from "./kernels/f32-eltwise";
+export * from "./kernels/f32-act";
+export * from "./kernels/f32-reduce";
+export * from "./kernels/f32-loss";
+export * from "./kernels/f32-optim";

@@ -1,0 +1,1 @@
+// placeholder for build: filled by its kernel work
