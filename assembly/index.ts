@@ -9,3 +9,5 @@ export * from "./kernels/f32-act";
 export * from "./kernels/f32-reduce";
 export * from "./kernels/f32-loss";
 export * from "./kernels/f32-optim";
+export * from "./kernels/gather";
+export * from "./kernels/scalar-math";
