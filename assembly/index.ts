@@ -11,3 +11,4 @@ export * from "./kernels/f32-loss";
 export * from "./kernels/f32-optim";
 export * from "./kernels/gather";
 export * from "./kernels/scalar-math";
+export * from "./kernels/f32-cols";

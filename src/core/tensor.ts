@@ -9,7 +9,8 @@ export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D e
 export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { f32: 4, i32: 4, i8: 1, u8: 1 };
 const VIEW = { f32: f32View, i32: i32View, i8: i8View, u8: u8View } as const;
 
-const scopes: Tensor[][] = [];
+// Open scopes, innermost last; `null` marks a stretch where tensors are long-lived (see unscoped).
+const scopes: (Tensor[] | null)[] = [];
 
 export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
@@ -123,4 +124,15 @@ function collectTensors(value: unknown, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
   else if (Array.isArray(value)) value.forEach((v) => collectTensors(v, into));
   else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) Object.values(value).forEach((v) => collectTensors(v, into));
+}
+
+/** Runs `fn` with scope tracking off: tensors it makes belong to their creator (a model's
+ *  parameters, say), not to whatever scope the caller happens to have open. */
+export function unscoped<T>(fn: () => T): T {
+  scopes.push(null);
+  try {
+    return fn();
+  } finally {
+    scopes.pop();
+  }
 }

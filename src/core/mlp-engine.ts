@@ -1,0 +1,343 @@
+// The training engine of a Sequential MLP: parameters, gradients and optimizer state each live in
+// one arena in WASM memory, activations in a workspace sized for the largest batch seen. A
+// training step is one kernel call per layer forward, one for the loss, one per layer backward
+// and one for the whole update; nothing is allocated per step and no JS touches an element.
+import { kernels } from './wasm.ts';
+import { Tensor, unscoped } from './tensor.ts';
+import { shapeText } from './errors.ts';
+
+export interface DenseLayerSpec {
+  readonly kind: 'dense';
+  readonly inputs: number;
+  readonly units: number;
+  /** Activation code (see activation.ts). */
+  readonly act: number;
+  readonly alpha: number;
+}
+export interface DropoutLayerSpec {
+  readonly kind: 'dropout';
+  readonly size: number;
+  readonly rate: number;
+}
+export type LayerSpec = DenseLayerSpec | DropoutLayerSpec;
+
+/** Initialisation kinds, as the f32_init kernel numbers them. */
+export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'] as const;
+export type InitKind = (typeof INIT_KINDS)[number];
+
+export type LossKind = 'softmax_xent' | 'mse' | 'bce';
+export interface LossSpec {
+  readonly kind: LossKind;
+  readonly smoothing: number;
+  /** f32[C] class weights, or undefined. */
+  readonly classWeights: Tensor<'f32'> | undefined;
+}
+
+export type UpdateRule =
+  | { readonly kind: 'sgd'; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number }
+  | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean };
+
+/** Targets of a batch or data set: class ids (i32 [n]) or values (f32 [n, k]). */
+export type Targets = Tensor<'i32'> | Tensor<'f32'>;
+
+export type OutputTransform = 'raw' | 'softmax' | 'sigmoid';
+/** Per-column x·scale + shift (standardisation), each f32 [inputs]. */
+export interface ColumnAffine {
+  readonly scale: Tensor<'f32'>;
+  readonly shift: Tensor<'f32'>;
+}
+const SIGMOID = 3;
+
+interface DenseSlot { spec: DenseLayerSpec; w: number; b: number }
+
+// Per-layer activation buffers for a batch capacity.
+interface Workspace {
+  capacity: number;
+  x: Tensor<'f32'>;
+  targets: Tensor<'f32'> | Tensor<'i32'>;
+  y: Tensor<'f32'>[];
+  pre: (Tensor<'f32'> | undefined)[];
+  dropMask: (Tensor<'f32'> | undefined)[];
+  dy: Tensor<'f32'>[];
+}
+
+export class MlpEngine {
+  readonly layers: readonly LayerSpec[];
+  readonly inputs: number;
+  readonly outputs: number;
+  /** Every weight and bias, layer by layer: W [units, inputs] row-major, then b [units]. */
+  readonly params: Tensor<'f32'>;
+  readonly grads: Tensor<'f32'>;
+  /** 1 keeps a parameter, 0 holds it at exactly zero (pruning); undefined when nothing is pruned. */
+  mask: Tensor<'u8'> | undefined;
+  #slots: (DenseSlot | undefined)[];
+  #state1: Tensor<'f32'> | undefined;
+  #state2: Tensor<'f32'> | undefined;
+  #updates = 0;
+  #ws: Workspace | undefined;
+  #rngState: Tensor<'u8'>;
+  #disposed = false;
+
+  constructor(layers: readonly LayerSpec[], seed: number) {
+    this.layers = layers;
+    this.inputs = layers[0]!.kind === 'dense' ? layers[0]!.inputs : layers[0]!.size;
+    const last = layers.at(-1)!;
+    this.outputs = last.kind === 'dense' ? last.units : last.size;
+    let offset = 0;
+    this.#slots = layers.map((spec) => {
+      if (spec.kind !== 'dense') return undefined;
+      const slot = { spec, w: offset, b: offset + spec.units * spec.inputs };
+      offset = slot.b + spec.units;
+      return slot;
+    });
+    [this.params, this.grads, this.#rngState] = unscoped(() => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([16], 'u8')] as const);
+    this.reseed(seed);
+  }
+
+  get parameterCount(): number {
+    return this.params.size;
+  }
+
+  /** Number of optimizer updates applied since the state was last reset. */
+  get updates(): number {
+    return this.#updates;
+  }
+
+  /** Restarts the engine's random stream (init, dropout, shuffling) from `seed`. */
+  reseed(seed: number): void {
+    kernels().rng_seed!(this.#rngState.ptr, seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0);
+  }
+
+  /** Draws fresh weights (kind per layer) and zero biases. */
+  initialize(kinds: readonly InitKind[]): void {
+    const k = kernels();
+    this.params.view().fill(0);
+    this.#slots.forEach((slot, i) => {
+      if (!slot) return;
+      const { inputs, units } = slot.spec;
+      k.f32_init!(this.#rngState.ptr, this.params.ptr + slot.w * 4, units * inputs, INIT_KINDS.indexOf(kinds[i]!), inputs, units);
+    });
+    this.applyMask();
+  }
+
+  /** Views of one dense layer's weight [units, inputs] and bias [units]. */
+  denseParams(layer: number): { weight: Tensor<'f32'>; bias: Tensor<'f32'> } {
+    const slot = this.#slots[layer];
+    if (!slot) throw new RangeError(`MlpEngine: layer ${layer} is not a dense layer`);
+    return {
+      weight: this.params.slice(slot.w, [slot.spec.units, slot.spec.inputs]),
+      bias: this.params.slice(slot.b, [slot.spec.units]),
+    };
+  }
+
+  denseGrads(layer: number): { weight: Tensor<'f32'>; bias: Tensor<'f32'> } {
+    const slot = this.#slots[layer]!;
+    return {
+      weight: this.grads.slice(slot.w, [slot.spec.units, slot.spec.inputs]),
+      bias: this.grads.slice(slot.b, [slot.spec.units]),
+    };
+  }
+
+  /** Offsets (in elements) of each dense layer's weight and bias in `params`. */
+  denseOffsets(): { layer: number; weight: number; bias: number; units: number; inputs: number }[] {
+    return this.#slots.flatMap((s, layer) => (s ? [{ layer, weight: s.w, bias: s.b, units: s.spec.units, inputs: s.spec.inputs }] : []));
+  }
+
+  applyMask(): void {
+    if (this.mask) kernels().f32_mask_u8!(this.params.ptr, this.mask.ptr, this.params.size);
+  }
+
+  /** Forgets optimizer moments and the update count (a new fit starts from here). */
+  resetOptimizer(): void {
+    this.#state1?.dispose();
+    this.#state2?.dispose();
+    this.#state1 = this.#state2 = undefined;
+    this.#updates = 0;
+  }
+
+  #workspace(batch: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {
+    const ws = this.#ws;
+    const targetsFit = ws && ws.targets.dtype === targetKind && ws.targets.size >= batch * targetCols;
+    if (ws && ws.capacity >= batch && targetsFit) return ws;
+    this.#freeWorkspace();
+    return unscoped(() => this.#allocateWorkspace(Math.max(batch, ws?.capacity ?? 0), targetKind, targetCols));
+  }
+
+  #allocateWorkspace(capacity: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {
+        const sized = (cols: number) => Tensor.empty([capacity, cols]);
+    const fresh: Workspace = {
+      capacity,
+      x: sized(this.inputs),
+      targets: targetKind === 'i32' ? Tensor.empty([capacity], 'i32') : Tensor.empty([capacity, Math.max(1, targetCols)], 'f32'),
+      y: [],
+      pre: [],
+      dropMask: [],
+      dy: [],
+    };
+    for (const spec of this.layers) {
+      const cols = spec.kind === 'dense' ? spec.units : spec.size;
+      fresh.y.push(sized(cols));
+      fresh.dy.push(sized(cols));
+      fresh.pre.push(spec.kind === 'dense' ? sized(cols) : undefined);
+      fresh.dropMask.push(spec.kind === 'dropout' ? sized(cols) : undefined);
+    }
+    this.#ws = fresh;
+    return fresh;
+  }
+
+  #freeWorkspace(): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    for (const t of [ws.x, ws.targets, ...ws.y, ...ws.dy, ...ws.pre, ...ws.dropMask]) t?.dispose();
+    this.#ws = undefined;
+  }
+
+  // Runs the layers on ws.x[0:B]; in training keeps pre-activations and draws dropout masks.
+  #forward(ws: Workspace, batch: number, training: boolean): number {
+    const k = kernels();
+    let input = ws.x.ptr;
+    this.layers.forEach((spec, i) => {
+      const y = ws.y[i]!.ptr;
+      if (spec.kind === 'dense') {
+        const slot = this.#slots[i]!;
+        const pre = training ? ws.pre[i]!.ptr : 0;
+        k.f32_dense_fwd!(y, pre, input, this.params.ptr + slot.w * 4, this.params.ptr + slot.b * 4, batch, spec.units, spec.inputs, spec.act, spec.alpha);
+      } else if (training && spec.rate > 0) {
+        k.f32_dropout_fwd!(this.#rngState.ptr, y, ws.dropMask[i]!.ptr, input, batch * spec.size, spec.rate);
+      } else {
+        k.f32_copy!(y, input, batch * spec.size);
+      }
+      input = y;
+    });
+    return input;
+  }
+
+  #loss(ws: Workspace, batch: number, loss: LossSpec, output: number, grad: number): number {
+    const k = kernels();
+    const C = this.outputs;
+    switch (loss.kind) {
+      case 'softmax_xent':
+        return k.f32_softmax_xent!(grad, output, ws.targets.ptr, batch, C, loss.smoothing, loss.classWeights ? loss.classWeights.ptr : 0);
+      case 'mse':
+        return k.f32_mse!(grad, output, ws.targets.ptr, batch * C);
+      case 'bce':
+        return k.f32_bce_logits!(grad, output, ws.targets.ptr, batch * C, 1);
+    }
+  }
+
+  #backward(ws: Workspace, batch: number): void {
+    const k = kernels();
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const spec = this.layers[i]!;
+      const dx = i > 0 ? ws.dy[i - 1]!.ptr : 0;
+      if (spec.kind === 'dense') {
+        const slot = this.#slots[i]!;
+        const input = i > 0 ? ws.y[i - 1]!.ptr : ws.x.ptr;
+        const P = this.params.ptr, G = this.grads.ptr;
+        k.f32_dense_bwd!(dx, G + slot.w * 4, G + slot.b * 4, ws.dy[i]!.ptr, input, P + slot.w * 4, ws.pre[i]!.ptr, ws.y[i]!.ptr, batch, spec.units, spec.inputs, spec.act, spec.alpha, 0);
+      } else if (dx !== 0) {
+        if (spec.rate > 0) k.f32_dropout_bwd!(dx, ws.dy[i]!.ptr, ws.dropMask[i]!.ptr, batch * spec.size);
+        else k.f32_copy!(dx, ws.dy[i]!.ptr, batch * spec.size);
+      }
+    }
+  }
+
+  /** Copies rows `order[start:start+batch]` of the data set into the batch buffers. */
+  #gather(ws: Workspace, x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number): void {
+    const k = kernels();
+    const idx = order.ptr + start * 4;
+    k.f32_gather_rows!(ws.x.ptr, x.ptr, idx, batch, this.inputs);
+    if (targets.dtype === 'i32') k.i32_gather!(ws.targets.ptr, targets.ptr, idx, batch);
+    else k.f32_gather_rows!(ws.targets.ptr, targets.ptr, idx, batch, targets.size / targets.shape[0]!);
+  }
+
+  /** A fresh permutation of 0..n-1 from the engine's stream (epoch shuffling). */
+  shuffle(order: Tensor<'i32'>): void {
+    kernels().i32_permutation!(this.#rngState.ptr, order.ptr, order.size);
+  }
+
+  /** Forward, loss and backward on rows `order[start:start+batch]`; fills `grads`; returns the loss. */
+  computeGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, loss: LossSpec): number {
+    const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!);
+    this.#gather(ws, x, targets, order, start, batch);
+    const output = this.#forward(ws, batch, true);
+    const value = this.#loss(ws, batch, loss, output, ws.dy[this.layers.length - 1]!.ptr);
+    this.#backward(ws, batch);
+    return value;
+  }
+
+  /** Global L2 norm of the gradients; scales them down to `maxNorm` when above it (PyTorch's
+   *  clip_grad_norm_: factor maxNorm / (norm + 1e-6)). Returns the norm before clipping. */
+  clipGradients(maxNorm: number): number {
+    const k = kernels();
+    const norm = Math.sqrt(k.f32_sumsq!(this.grads.ptr, this.grads.size));
+    const factor = maxNorm / (norm + 1e-6);
+    if (factor < 1) k.f32_scale!(this.grads.ptr, this.grads.size, factor);
+    return norm;
+  }
+
+  /** One optimizer update of every parameter with the current gradients. */
+  update(rule: UpdateRule, lr: number): void {
+    const k = kernels();
+    const n = this.params.size;
+    this.#updates++;
+    if (rule.kind === 'sgd') {
+      const first = !this.#state1;
+      if (rule.momentum !== 0 && !this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
+      const buf = this.#state1 ? this.#state1.ptr : 0;
+      k.f32_sgd_step!(this.params.ptr, this.grads.ptr, buf, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
+    } else {
+      if (!this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
+      if (!this.#state2) this.#state2 = unscoped(() => Tensor.zeros([n]));
+      k.f32_adam_step!(this.params.ptr, this.grads.ptr, this.#state1.ptr, this.#state2.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.#updates, rule.decoupled ? 1 : 0);
+    }
+    this.applyMask();
+  }
+
+  /** Runs the model on x [n, inputs] in chunks of `chunk` rows; returns the outputs [n, outputs],
+   *  raw or through softmax / sigmoid. `input`, when given, standardises x (x·scale + shift per
+   *  column) on the way in without touching x. */
+  predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
+    const n = x.shape[0] ?? 0;
+    if (x.size !== n * this.inputs) throw new RangeError(`MlpEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
+    const out = Tensor.empty([n, this.outputs]);
+    const k = kernels();
+    for (let start = 0; start < n; start += chunk) {
+      const batch = Math.min(chunk, n - start);
+      const ws = this.#workspace(batch, this.#ws?.targets.dtype === 'f32' ? 'f32' : 'i32', 1);
+      k.f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      if (input) k.f32_affine_cols!(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
+      const y = this.#forward(ws, batch, false);
+      const to = out.ptr + start * this.outputs * 4;
+      if (output === 'softmax') k.f32_softmax_rows!(to, y, batch, this.outputs, 1);
+      else if (output === 'sigmoid') k.f32_act_fwd!(to, y, batch * this.outputs, SIGMOID, 0);
+      else k.f32_copy!(to, y, batch * this.outputs);
+    }
+    return out;
+  }
+
+  /** Mean loss over a data set without touching gradients or parameters. */
+  evaluateLoss(x: Tensor<'f32'>, targets: Targets, loss: LossSpec, chunk = 1024): number {
+    const n = x.shape[0]!;
+    const cols = targets.dtype === 'i32' ? 1 : targets.size / n;
+    const k = kernels();
+    let total = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const batch = Math.min(chunk, n - start);
+      const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', cols);
+      k.f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      k.f32_copy!(ws.targets.ptr, targets.ptr + start * cols * 4, batch * cols);
+      const y = this.#forward(ws, batch, false);
+      total += this.#loss(ws, batch, loss, y, 0) * batch;
+    }
+    return n > 0 ? total / n : NaN;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#freeWorkspace();
+    this.resetOptimizer();
+    for (const t of [this.params, this.grads, this.mask, this.#rngState]) t?.dispose();
+  }
+}

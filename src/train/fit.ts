@@ -1,0 +1,248 @@
+// The training loop: epochs of shuffled mini-batches, each step a few calls into the core;
+// validation, early stopping with best-weight restore, progress events, cancellation and
+// divergence detection between steps.
+import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
+import { Tensor, unscoped } from '../core/tensor.ts';
+import { affineColumnsInPlace } from '../core/ops/columns.ts';
+import type { LossSpec, Targets } from '../core/mlp-engine.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { LOSS_OF_TASK, type Sequential } from '../nn/sequential.ts';
+import { adam, type Optimizer } from './optimizers.ts';
+import { learningRate } from './schedules.ts';
+import { StandardScaler } from '../data/scaler.ts';
+
+export interface EarlyStopping {
+  /** Metric to watch. Default 'val_loss'. */
+  monitor?: 'val_loss' | 'val_accuracy' | 'loss';
+  /** Epochs without improvement before stopping. Default 5. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping or finishing. Default true. */
+  restoreBest?: boolean;
+}
+
+export interface EpochLog {
+  /** 1-based. */
+  epoch: number;
+  loss: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+  /** Optimizer updates so far. */
+  steps: number;
+  ms: number;
+}
+
+export interface FitOptions {
+  optimizer?: Optimizer;
+  /** Default 10. */
+  epochs?: number;
+  /** Default 32; ignored by gd(), which uses the whole training set. */
+  batchSize?: number;
+  /** Held-out data for validation metrics and early stopping. */
+  validation?: Dataset;
+  earlyStopping?: EarlyStopping | boolean;
+  /** Seed of shuffling and dropout for this fit. Default: the model's seed. */
+  seed?: number;
+  /** Shuffle rows every epoch. Default true. */
+  shuffle?: boolean;
+  /** Standardise features with mean/std fitted on this training data (kept in the model).
+   *  Default true when the model has no preprocessing yet. */
+  standardize?: boolean;
+  /** Per-class loss weights, or 'balanced' (n / (classes · count), as scikit-learn). */
+  classWeights?: readonly number[] | 'balanced';
+  /** Label smoothing of the cross-entropy, in [0, 1). */
+  labelSmoothing?: number;
+  onEpoch?: (log: EpochLog) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface History {
+  epochs: EpochLog[];
+  /** 1-based epoch whose weights the model holds at the end (the best one with restoreBest). */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+/** Thrown when the loss becomes NaN or infinite; names where it happened. */
+export class DivergenceError extends Error {
+  constructor(readonly epoch: number, readonly step: number, readonly loss: number) {
+    super(`fit: loss diverged to ${loss} at epoch ${epoch}, step ${step}; lower the learning rate, clip gradients (clipNorm) or standardise the features`);
+    this.name = 'DivergenceError';
+  }
+}
+
+const FIT_KEYS = ['optimizer', 'epochs', 'batchSize', 'validation', 'earlyStopping', 'seed', 'shuffle', 'standardize', 'classWeights', 'labelSmoothing', 'onEpoch', 'signal'];
+
+/** Trains `model` on `data` in place and returns the per-epoch history.
+ *  @example
+ *  const history = await fit(model, train, { optimizer: adam({ lr: 1e-3 }), epochs: 20, batchSize: 64, validation: val,
+ *    earlyStopping: { patience: 3 }, onEpoch: (e) => console.log(e.epoch, e.valAccuracy) }); */
+export async function fit(model: Sequential, data: Dataset, options: FitOptions = {}): Promise<History> {
+  checkKnownKeys('fit', options, FIT_KEYS);
+  const optimizer = options.optimizer ?? adam();
+  const epochs = checkInteger('fit', 'epochs', options.epochs ?? 10, 1, 1e7);
+  const n = data.numRows;
+  if (n === 0) throw new RangeError('fit: the training data has no rows');
+  const batchSize = optimizer.name === 'gd' ? n : Math.min(n, checkInteger('fit', 'batchSize', options.batchSize ?? 32, 1, 1 << 24));
+  const smoothing = checkNumber('fit', 'labelSmoothing', options.labelSmoothing ?? 0, 0, 0.999999);
+  const early = earlyStoppingOptions(options.earlyStopping, options.validation !== undefined);
+  checkDataFits('fit', model, data);
+  if (options.validation) checkDataFits('fit validation', model, options.validation);
+  if (options.standardize ?? !model.preprocessing.mean) {
+    const { mean, std } = StandardScaler.fit(data);
+    model.setPreprocessing({ ...model.preprocessing, mean, std });
+  }
+  model.setPreprocessing({ ...model.preprocessing, featureNames: data.featureNames, ...(data.task === 'classification' ? { classNames: data.classNames } : {}) });
+
+  const engine = model.engine;
+  engine.reseed(options.seed ?? model.seed);
+  engine.resetOptimizer();
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
+  const history: History = { epochs: [], bestEpoch: 0, stoppedEarly: false };
+
+  return unscoped(() => {
+    const train = deviceData(model, data);
+    const val = options.validation ? deviceData(model, options.validation) : undefined;
+    const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing, classWeights: classWeightTensor(options.classWeights, data, model) };
+    const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
+    const best = early ? Tensor.empty([engine.parameterCount]) : undefined;
+    let bestScore = Infinity, sinceBest = 0;
+
+    const run = async (): Promise<History> => {
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        const started = performance.now();
+        if (options.shuffle ?? true) engine.shuffle(order);
+        let sum = 0, lr = optimizer.lr;
+        for (let s = 0; s < stepsPerEpoch; s++) {
+          if (options.signal?.aborted) throw abortReason(options.signal);
+          const start = s * batchSize;
+          const batch = Math.min(batchSize, n - start);
+          const value = engine.computeGradients(train.x, train.targets, order, start, batch, loss);
+          if (!Number.isFinite(value)) throw new DivergenceError(epoch + 1, s + 1, value);
+          sum += value * batch;
+          if (optimizer.clipNorm !== Infinity) engine.clipGradients(optimizer.clipNorm);
+          lr = learningRate(optimizer.lr, optimizer.schedule, engine.updates, epoch, totalSteps);
+          engine.update(optimizer.rule, lr);
+        }
+        const log: EpochLog = { epoch: epoch + 1, loss: sum / n, lr, steps: engine.updates, ms: 0 };
+        if (val) Object.assign(log, validate(model, val, loss));
+        log.ms = performance.now() - started;
+        history.epochs.push(log);
+        await options.onEpoch?.(log);
+        if (early && best) {
+          const score = monitored(log, early.monitor);
+          if (score < bestScore - early.minDelta) {
+            bestScore = score;
+            sinceBest = 0;
+            history.bestEpoch = log.epoch;
+            best.view().set(engine.params.view());
+          } else if (++sinceBest > early.patience) {
+            history.stoppedEarly = true;
+            break;
+          }
+        } else {
+          history.bestEpoch = log.epoch;
+        }
+        // Let timers, progress output and abort signals run between epochs.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      if (early?.restoreBest && best && history.bestEpoch > 0) engine.params.view().set(best.view());
+      return history;
+    };
+    return run().finally(() => {
+      for (const t of [train.x, train.targets, val?.x, val?.targets, loss.classWeights, order, best]) t?.dispose();
+    });
+  });
+}
+
+interface DeviceData {
+  x: Tensor<'f32'>;
+  targets: Targets;
+  labels?: Int32Array;
+}
+
+/** Copies a data set into the core, standardised as the model expects. */
+function deviceData(model: Sequential, data: Dataset): DeviceData {
+  const x = Tensor.from(data.features, [data.numRows, data.numFeatures]);
+  const affine = model.inputAffine();
+  if (affine) affineColumnsInPlace(x, affine.scale, affine.shift);
+  if (data.task === 'regression') return { x, targets: Tensor.from(data.targets, [data.numRows, data.numTargets], 'f32') };
+  if (model.task === 'binary') return { x, targets: Tensor.from(Float32Array.from(data.labels), [data.numRows, 1], 'f32'), labels: data.labels };
+  return { x, targets: Tensor.from(data.labels, [data.numRows], 'i32'), labels: data.labels };
+}
+
+function validate(model: Sequential, val: DeviceData, loss: LossSpec): Pick<EpochLog, 'valLoss' | 'valAccuracy'> {
+  const valLoss = model.engine.evaluateLoss(val.x, val.targets, loss);
+  if (!val.labels) return { valLoss };
+  const n = val.labels.length;
+  const C = model.outputs;
+  const out = model.engine.predict(val.x, 'raw');
+  const logits = out.view();
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    if (C === 1) best = logits[i]! >= 0 ? 1 : 0;
+    else for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
+    if (best === val.labels[i]) correct++;
+  }
+  out.dispose();
+  return { valLoss, valAccuracy: correct / n };
+}
+
+function monitored(log: EpochLog, monitor: NonNullable<EarlyStopping['monitor']>): number {
+  if (monitor === 'val_accuracy') return -(log.valAccuracy ?? NaN);
+  if (monitor === 'val_loss') return log.valLoss ?? NaN;
+  return log.loss;
+}
+
+function earlyStoppingOptions(e: FitOptions['earlyStopping'], hasValidation: boolean): Required<EarlyStopping> | undefined {
+  if (e === undefined || e === false) return undefined;
+  const o = e === true ? {} : e;
+  checkKnownKeys('fit earlyStopping', o, ['monitor', 'patience', 'minDelta', 'restoreBest']);
+  const monitor = o.monitor ?? (hasValidation ? 'val_loss' : 'loss');
+  if (!['val_loss', 'val_accuracy', 'loss'].includes(monitor)) throw new TypeError(`fit earlyStopping: monitor must be val_loss, val_accuracy or loss, got ${String(monitor)}`);
+  if (monitor !== 'loss' && !hasValidation) throw new RangeError(`fit earlyStopping: monitor '${monitor}' needs validation data`);
+  return {
+    monitor,
+    patience: checkInteger('fit earlyStopping', 'patience', o.patience ?? 5, 0),
+    minDelta: checkNumber('fit earlyStopping', 'minDelta', o.minDelta ?? 0, 0),
+    restoreBest: o.restoreBest ?? true,
+  };
+}
+
+/** The data must suit the model: same features, a task the model's loss can learn. */
+export function checkDataFits(where: string, model: Sequential, data: Dataset): void {
+  const arch = `Sequential(${model.inputs}→${model.outputs}, ${model.task})`;
+  if (data.numFeatures !== model.inputs) throw new RangeError(`${where}: ${arch} takes ${model.inputs} features, the data has ${data.numFeatures}`);
+  if (model.task === 'regression') {
+    if (data.task !== 'regression') throw new TypeError(`${where}: ${arch} is a regression model, the data is classification (labels)`);
+    if (data.numTargets !== model.outputs) throw new RangeError(`${where}: ${arch} has ${model.outputs} outputs, the data has ${data.numTargets} targets`);
+    return;
+  }
+  if (data.task !== 'classification') throw new TypeError(`${where}: ${arch} is a ${model.task} model, the data is regression (targets)`);
+  const classes = model.task === 'binary' ? 2 : model.outputs;
+  if (data.numClasses > classes) throw new RangeError(`${where}: ${arch} predicts ${classes} classes, the data has ${data.numClasses}`);
+}
+
+function classWeightTensor(w: FitOptions['classWeights'], data: Dataset, model: Sequential): Tensor<'f32'> | undefined {
+  if (w === undefined) return undefined;
+  if (model.task !== 'classification') throw new TypeError(`fit: classWeights apply to classification models, this one is ${model.task}`);
+  const C = model.outputs;
+  let weights: number[];
+  if (w === 'balanced') {
+    const counts = new Array<number>(C).fill(0);
+    for (const y of data.labels) counts[y]!++;
+    weights = counts.map((c) => (c > 0 ? data.numRows / (C * c) : 0));
+  } else {
+    if (!Array.isArray(w) || w.length !== C) throw new RangeError(`fit: classWeights must have one weight per class (${C}), got ${Array.isArray(w) ? w.length : typeof w}`);
+    weights = w.map((v, i) => checkNumber('fit', `classWeights[${i}]`, v, 0));
+  }
+  return Tensor.from(weights);
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('fit was aborted', 'AbortError');
+}
