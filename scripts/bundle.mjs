@@ -1,7 +1,49 @@
-// Bundles the host with the embedded core: an ESM build for browsers, Deno, Bun, Node and
-// workers, and a CJS build for require().
+// Builds the package in dist/ from src/ (run after build:wasm, which embeds the core in src/):
+//   kiln.mjs    ESM for browsers, Deno, Bun, Node and workers (the core embedded as base64)
+//   kiln.cjs    CommonJS for require()
+//   index.d.ts  one self-contained declaration file (and index.d.cts, the same text, for require)
+//   kiln.wasm   the core alone, for loading by URL or precompiling in a worker
+// The ESM build must stay platform neutral: a Node built-in imported at top level would break
+// every other runtime, so the build fails if one appears.
 import { build } from 'esbuild';
+import { generateDtsBundle } from 'dts-bundle-generator';
+import { mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 
-const common = { entryPoints: ['src/index.ts'], bundle: true, platform: 'neutral', target: 'es2022', sourcemap: true, logLevel: 'warning' };
-await build({ ...common, format: 'esm', outfile: 'dist/kiln.mjs' });
-await build({ ...common, format: 'cjs', outfile: 'dist/kiln.cjs' });
+const root = new URL('../', import.meta.url);
+const path = (p) => new URL(p, root).pathname;
+mkdirSync(path('dist'), { recursive: true });
+
+const common = {
+  entryPoints: [path('src/index.ts')],
+  bundle: true,
+  platform: 'neutral',
+  target: 'es2022',
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+await build({ ...common, format: 'esm', outfile: path('dist/kiln.mjs') });
+await build({ ...common, format: 'cjs', outfile: path('dist/kiln.cjs') });
+
+const esm = readFileSync(path('dist/kiln.mjs'), 'utf8');
+// Static imports only: `import("node:...")` inside a function is allowed, since only Node reaches it.
+const staticNode = esm.match(/^\s*import\s[^;]*?from\s*["'](node:[^"']+|fs|path|url|crypto|os|child_process|worker_threads)["']/m);
+if (staticNode || /\brequire\(/.test(esm)) {
+  throw new Error(`dist/kiln.mjs is not platform neutral: ${staticNode?.[0] ?? 'it calls require()'}`);
+}
+
+const [dts] = generateDtsBundle(
+  [{ filePath: path('src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],
+  { preferredConfigPath: path('tsconfig.build.json') },
+);
+writeFileSync(path('dist/index.d.ts'), dts);
+writeFileSync(path('dist/index.d.cts'), dts);
+
+// From the embedded copy, not build/kiln.wasm: the file and the bundle must hold the same core
+// even if build/ was rebuilt after embedding.
+const embedded = readFileSync(path('src/core/embedded-wasm.generated.ts'), 'utf8').match(/EMBEDDED_WASM_BASE64 = '([A-Za-z0-9+/=]+)'/);
+if (!embedded) throw new Error('src/core/embedded-wasm.generated.ts holds no EMBEDDED_WASM_BASE64: run npm run build:wasm');
+writeFileSync(path('dist/kiln.wasm'), Buffer.from(embedded[1], 'base64'));
+
+const size = (p) => `${(statSync(path(p)).size / 1024).toFixed(1)} KiB`;
+console.log(`dist: kiln.mjs ${size('dist/kiln.mjs')}, kiln.cjs ${size('dist/kiln.cjs')}, index.d.ts ${size('dist/index.d.ts')}, kiln.wasm ${size('dist/kiln.wasm')}`);
