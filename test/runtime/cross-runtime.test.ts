@@ -1,0 +1,38 @@
+// The same seeded workload over the built bundle must give the same bytes in Node, Deno, Bun and
+// headless Chromium. Every runtime must be present: a missing one fails the suite.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { runIn, type Report, type RuntimeName } from './runtimes.ts';
+
+const RUNTIMES: RuntimeName[] = ['node', 'deno', 'bun', 'chromium'];
+const TIMEOUT_MS = 45_000;
+const results = new Map<RuntimeName, PromiseSettledResult<Report>>();
+
+before(async () => {
+  assert.ok(existsSync(new URL('../../dist/kiln.mjs', import.meta.url)), 'dist/kiln.mjs is missing: run npm run build (npm test does)');
+  const settled = await Promise.allSettled(RUNTIMES.map((r) => runIn(r, TIMEOUT_MS)));
+  RUNTIMES.forEach((r, i) => results.set(r, settled[i]!));
+});
+
+for (const runtime of RUNTIMES) {
+  test(`the workload runs in ${runtime}`, (t) => {
+    const r = results.get(runtime)!;
+    if (r.status === 'rejected') throw r.reason;
+    t.diagnostic(`${runtime}: sha256 ${r.value.sha256}, ${r.value.length} bytes, ${r.value.ms} ms`);
+  });
+}
+
+test('Node, Deno, Bun and Chromium produce identical bytes', () => {
+  const reports = RUNTIMES.map((r) => [r, results.get(r)!] as const);
+  const missing = reports.filter(([, r]) => r.status === 'rejected').map(([name]) => name);
+  assert.deepEqual(missing, [], `runtimes that did not report: ${missing.join(', ')}`);
+  const table = reports.map(([name, r]) => {
+    const v = (r as PromiseFulfilledResult<Report>).value;
+    return `${name.padEnd(9)} ${v.sha256} ${v.length} B ${v.ms} ms head ${v.head}`;
+  });
+  console.log(table.join('\n'));
+  const digests = new Set(reports.map(([, r]) => (r as PromiseFulfilledResult<Report>).value.sha256));
+  assert.equal(digests.size, 1, `the runtimes disagree:\n${table.join('\n')}`);
+  assert.ok((reports[0]![1] as PromiseFulfilledResult<Report>).value.length > 0, 'the workload returned bytes');
+});
