@@ -24,7 +24,8 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
     case ACT_SIGMOID: return <f32>f64_sigmoid(<f64>x);
     case ACT_TANH: return <f32>Math.tanh(<f64>x);
     // 0.5·x·(1 + erf(x/√2)) written with erfc so the far negative tail keeps its tiny values.
-    case ACT_GELU: return <f32>(0.5 * <f64>x * f64_erfc(-<f64>x * SQRT1_2));
+    // Below −40 it underflows f64 anyway; the cut-off also sends −∞ to its limit −0 (PyTorch: NaN).
+    case ACT_GELU: return x < -40 ? -0.0 : <f32>(0.5 * <f64>x * f64_erfc(-<f64>x * SQRT1_2));
     default: return x;
   }
 }
@@ -39,8 +40,8 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
     case ACT_TANH: return dy * (<f32>1 - y * y);
     case ACT_GELU: {
       const xd = <f64>x;
-      // Φ(x) + x·φ(x)
-      const g = 0.5 * f64_erfc(-xd * SQRT1_2) + xd * INV_SQRT_2PI * Math.exp(-0.5 * xd * xd);
+      // Φ(x) + x·φ(x); 0 below −40 (where both terms underflow) so that x = −∞ gives 0, not NaN.
+      const g = x < -40 ? 0.0 : 0.5 * f64_erfc(-xd * SQRT1_2) + xd * INV_SQRT_2PI * Math.exp(-0.5 * xd * xd);
       return <f32>(<f64>dy * g);
     }
     default: return dy;
