@@ -208,7 +208,7 @@ export function f32_dropout_fwd(state: usize, y: usize, mask: usize, x: usize, n
   enter(state);
   for (let i = 0; i < n; i++) {
     const at = <usize>i << 2;
-    const m: f32 = <f64>next() >= cut ? scale : 0;
+    const m = select<f32>(scale, 0, <f64>next() >= cut);
     store<f32>(mask + at, m);
     store<f32>(y + at, load<f32>(x + at) * m);
   }
