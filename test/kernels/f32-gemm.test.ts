@@ -1,0 +1,158 @@
+// f32 GEMM in its three forms: the SIMD kernels against their scalar _ref twins (same bits: both
+// follow the summation order the kernel file documents), against an f64 product computed here,
+// and the properties that order promises (batch and form invariance, determinism).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor, scope } from '../../src/core/tensor.ts';
+import { kernels } from '../../src/core/wasm.ts';
+import { assertClose } from '../helpers/close.ts';
+import { mulberry32, uniform } from '../helpers/rand.ts';
+
+type Form = 'nn' | 'nt' | 'tn';
+const FORMS: Form[] = ['nn', 'nt', 'tn'];
+
+// Element strides of A(i,k) and B(k,j) as each form stores them.
+function strides(form: Form, M: number, N: number, K: number) {
+  return {
+    ai: form === 'tn' ? 1 : K,
+    ak: form === 'tn' ? M : 1,
+    bk: form === 'nt' ? 1 : N,
+    bj: form === 'nt' ? K : 1,
+  };
+}
+
+function gemmF64(form: Form, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c0: Float32Array | undefined): Float64Array {
+  const s = strides(form, M, N, K);
+  const out = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let sum = c0 ? c0[i * N + j]! : 0;
+      for (let k = 0; k < K; k++) sum += a[i * s.ai + k * s.ak]! * b[k * s.bk + j * s.bj]!;
+      out[i * N + j] = sum;
+    }
+  }
+  return out;
+}
+
+function gemm(kernel: string, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c0?: Float32Array): Float32Array {
+  return scope(() => {
+    const at = Tensor.from(a);
+    const bt = Tensor.from(b);
+    const ct = c0 ? Tensor.from(c0) : Tensor.from(new Float32Array(M * N).fill(NaN));
+    kernels()[kernel]!(ct.ptr, at.ptr, bt.ptr, M, N, K, c0 ? 1 : 0);
+    return ct.read();
+  });
+}
+
+const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  const a = bits(actual);
+  const e = bits(expected);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${label}: first differing bits at ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+// f32 blocked summation of K products of magnitude <= 1: a few hundred ulps of the sum at most.
+const tol = (K: number) => ({ atol: 4e-7 * (K + 1), rtol: 1e-5 });
+
+// Degenerate sizes, 4k+1 tails in every dimension, M == 1 (the unpacked path), K spanning
+// several K blocks (256) and N spanning several N blocks (64).
+const SHAPES: [number, number, number][] = [
+  [0, 5, 3], [5, 0, 3], [4, 8, 0], [1, 1, 1], [1, 7, 1], [7, 1, 1], [3, 3, 3], [4, 8, 4], [5, 9, 5],
+  [1, 1, 300], [1, 37, 300], [1, 128, 784], [2, 33, 17], [3, 64, 1], [17, 13, 33], [9, 65, 257],
+  [33, 130, 70], [64, 10, 256], [13, 72, 513], [6, 200, 129],
+];
+
+for (const form of FORMS) {
+  test(`f32_gemm_${form} matches its _ref twin bit for bit and an f64 product`, () => {
+    const rand = mulberry32(11 + form.charCodeAt(1));
+    for (const [M, N, K] of SHAPES) {
+      for (const acc of [false, true]) {
+        const a = uniform(rand, M * K);
+        const b = uniform(rand, K * N);
+        const c0 = acc ? uniform(rand, M * N) : undefined;
+        const label = `${form} M=${M} N=${N} K=${K} acc=${acc}`;
+        const fast = gemm(`f32_gemm_${form}`, M, N, K, a, b, c0);
+        const ref = gemm(`f32_gemm_${form}_ref`, M, N, K, a, b, c0);
+        assertSameBits(fast, ref, label);
+        assertClose(fast, gemmF64(form, M, N, K, a, b, c0), tol(K), label);
+      }
+    }
+  });
+}
+
+test('f32_gemm: the three forms give the same bits for the same product', () => {
+  const rand = mulberry32(5);
+  const [M, N, K] = [19, 45, 300];
+  const a = uniform(rand, M * K);
+  const b = uniform(rand, K * N);
+  const aT = new Float32Array(K * M);
+  const bT = new Float32Array(N * K);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k]!;
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
+  const nn = gemm('f32_gemm_nn', M, N, K, a, b);
+  assertSameBits(gemm('f32_gemm_nt', M, N, K, a, bT), nn, 'nt vs nn');
+  assertSameBits(gemm('f32_gemm_tn', M, N, K, aT, b), nn, 'tn vs nn');
+});
+
+test('f32_gemm: a row gives the same bits alone (the M == 1 path) as inside a batch', () => {
+  const rand = mulberry32(6);
+  for (const form of FORMS) {
+    const [M, N, K] = [10, 37, 600];
+    const a = uniform(rand, M * K);
+    const b = uniform(rand, K * N);
+    const full = gemm(`f32_gemm_${form}`, M, N, K, a, b);
+    const s = strides(form, M, N, K);
+    for (const i of [0, 3, 9]) {
+      const row = new Float32Array(K);
+      for (let k = 0; k < K; k++) row[k] = a[i * s.ai + k * s.ak]!;
+      assertSameBits(gemm(`f32_gemm_${form}`, 1, N, K, row, b), full.subarray(i * N, (i + 1) * N), `${form} row ${i}`);
+    }
+  }
+});
+
+test('f32_gemm: repeated calls give the same bits', () => {
+  const rand = mulberry32(7);
+  const [M, N, K] = [37, 70, 520];
+  const a = uniform(rand, M * K);
+  const b = uniform(rand, K * N);
+  const first = gemm('f32_gemm_nn', M, N, K, a, b);
+  for (let r = 0; r < 3; r++) assertSameBits(gemm('f32_gemm_nn', M, N, K, a, b), first, `run ${r}`);
+});
+
+test('f32_gemm: K == 0 zeroes C or leaves it; M or N == 0 writes nothing', () => {
+  for (const form of FORMS) {
+    const c0 = new Float32Array([1, 2, 3, 4, 5, 6]);
+    assertSameBits(gemm(`f32_gemm_${form}`, 2, 3, 0, new Float32Array(0), new Float32Array(0)), new Float32Array(6), `${form} K=0`);
+    assertSameBits(gemm(`f32_gemm_${form}`, 2, 3, 0, new Float32Array(0), new Float32Array(0), c0), c0, `${form} K=0 acc`);
+    scope(() => {
+      const guard = Tensor.from([7, 8, 9]);
+      const x = Tensor.from([1, 2, 3]);
+      kernels()[`f32_gemm_${form}`]!(guard.ptr, x.ptr, x.ptr, 0, 3, 1, 0);
+      kernels()[`f32_gemm_${form}`]!(guard.ptr, x.ptr, x.ptr, 3, 0, 1, 0);
+      assert.deepEqual([...guard.read()], [7, 8, 9]);
+    });
+  }
+});
+
+test('f32_gemm: NaN and infinities land where the reference puts them, padding lanes stay out', () => {
+  const rand = mulberry32(8);
+  for (const form of FORMS) {
+    const [M, N, K] = [7, 13, 9];
+    const a = uniform(rand, M * K);
+    const b = uniform(rand, K * N);
+    const s = strides(form, M, N, K);
+    a[6 * s.ai + 2 * s.ak] = Infinity; // a row in the M tail
+    a[1 * s.ai + 4 * s.ak] = NaN;
+    b[3 * s.bk + 12 * s.bj] = -Infinity; // a column in the N tail
+    const fast = gemm(`f32_gemm_${form}`, M, N, K, a, b);
+    assertClose(fast, gemm(`f32_gemm_${form}_ref`, M, N, K, a, b), {}, form);
+    assert.ok(Number.isNaN(fast[1 * N + 0]!) && !Number.isFinite(fast[6 * N + 0]!) && Number.isFinite(fast[0]!), form);
+  }
+});
+
+test('f32_peak_probe runs and returns a number', () => {
+  assert.equal(typeof kernels().f32_peak_probe!(10, 1, 0.5), 'number');
+});
