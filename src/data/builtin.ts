@@ -87,9 +87,15 @@ async function digitsBase(source: string | URL | undefined): Promise<URL> {
     return withSlash(pathToFileURL(source));
   }
   if (source !== undefined) throw new TypeError(`mnist: source must be a path or URL, got ${typeof source}`);
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  if (typeof resolve !== 'function') throw new TypeError('mnist: cannot locate the mnist package here; pass { source } with the folder or URL of its digit files');
-  return new URL('./src/digits/', resolve('mnist/package.json'));
+  return new URL('./src/digits/', await locate('mnist/package.json'));
+}
+
+// ESM (Node, Deno, Bun) has import.meta.resolve; the CommonJS build has require.resolve instead.
+async function locate(specifier: string): Promise<string> {
+  const meta = import.meta as { resolve?: (specifier: string) => string };
+  if (typeof meta.resolve === 'function') return meta.resolve(specifier);
+  if (typeof require === 'function') return (await import('node:url')).pathToFileURL(require.resolve(specifier)).href;
+  throw new TypeError('mnist: cannot locate the mnist package here; pass { source } with the folder or URL of its digit files');
 }
 
 const withSlash = (u: URL) => (u.pathname.endsWith('/') ? u : new URL(`${u.href}/`));

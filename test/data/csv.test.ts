@@ -97,6 +97,9 @@ test('multi-output regression, quoted cells, CRLF, BOM, blank lines, spaces', ()
 
 test('rows are numbered as lines, blank lines and the header included', () => {
   assert.throws(() => parseCsv('a,y\n1,0\n\n\n2,1\nzz,1\n'), csvError(6, 'a', 'zz', /row 6, column 'a'/));
+  // A quoted label spanning two lines: the bad row is reported at the line it starts on.
+  assert.throws(() => parseCsv('a,b,y\n1,2,"two\nlines"\n3,zz,c\n'), csvError(4, 'b', 'zz', /row 4, column 'b'/));
+  assert.throws(() => parseCsv('a,b,y\nzz,1,"two\nlines"\n2,3,c\n'), csvError(2, 'a', 'zz', /row 2, column 'a'/));
 });
 
 test('structural errors', () => {
