@@ -63,7 +63,9 @@ export async function mnist(options: MnistOptions = {}): Promise<Dataset> {
       throw new RangeError(`mnist: ${url.href} must hold { "data": [...] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data}`);
     }
     const images = Math.min(data.length / PIXELS, perDigit);
-    parts.push(Float32Array.from(data.slice(0, images * PIXELS) as number[]));
+    const part = new Float32Array(images * PIXELS);
+    for (let i = 0; i < part.length; i++) part[i] = data[i];
+    parts.push(part);
     counts.push(images);
   }
   const total = counts.reduce((a, b) => a + b, 0);
