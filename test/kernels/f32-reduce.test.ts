@@ -22,7 +22,7 @@ function scalar(kernel: string, x: Float32Array): number {
 function laneSum(x: Float32Array, f: (v: number) => number): number {
   const lanes = [0, 0, 0, 0];
   const body = x.length - (x.length % 4);
-  for (let i = 0; i < body; i++) lanes[i % 4] += f(x[i]!);
+  for (let i = 0; i < body; i++) lanes[i % 4]! += f(x[i]!);
   let s = lanes[0]! + lanes[1]! + (lanes[2]! + lanes[3]!);
   for (let i = body; i < x.length; i++) s += f(x[i]!);
   return Math.fround(s);
