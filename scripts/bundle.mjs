@@ -17,13 +17,22 @@ const common = {
   entryPoints: [path('src/index.ts')],
   bundle: true,
   platform: 'neutral',
+  // Neutral resolution reads no package.json main fields by default; ESM first where offered.
+  mainFields: ['module', 'main'],
+  // Node-only code reaches node:* through import() inside functions; it stays a runtime import.
+  external: ['node:*'],
+  // csv-parse's default ESM entry uses Node's global Buffer at load time, which would stop the
+  // whole bundle from loading in a browser; its browser build carries its own Buffer.
+  alias: { 'csv-parse/sync': 'csv-parse/browser/esm/sync' },
   target: 'es2022',
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
 };
 await build({ ...common, format: 'esm', outfile: path('dist/kiln.mjs') });
-await build({ ...common, format: 'cjs', outfile: path('dist/kiln.cjs') });
+// CommonJS has no import.meta: code that uses it feature-tests import.meta.resolve and falls back
+// to require.resolve, so esbuild's empty-object substitute is what it expects.
+await build({ ...common, format: 'cjs', outfile: path('dist/kiln.cjs'), logOverride: { 'empty-import-meta': 'silent' } });
 
 const esm = readFileSync(path('dist/kiln.mjs'), 'utf8');
 // Static imports only: `import("node:...")` inside a function is allowed, since only Node reaches it.
