@@ -1,6 +1,52 @@
 // kiln's public API: explicit named exports only.
+
+// Core: loading the WebAssembly core, tensors in its memory.
 export { init, initSync, compiledModule } from './core/wasm.ts';
 export type { WasmSource } from './core/wasm.ts';
 export { Tensor, scope } from './core/tensor.ts';
 export type { DType } from './core/tensor.ts';
 export { CoreAbortError, UnsupportedRuntimeError } from './core/errors.ts';
+export { Rng } from './core/ops/random.ts';
+export type { Seed } from './core/ops/random.ts';
+export { ACTIVATIONS } from './core/activation.ts';
+export type { Activation } from './core/activation.ts';
+export { INIT_KINDS } from './core/mlp-engine.ts';
+export type { InitKind } from './core/mlp-engine.ts';
+
+// Models and training.
+export { Sequential } from './nn/sequential.ts';
+export type { SequentialOptions, Preprocessing, Task as ModelTask } from './nn/sequential.ts';
+export { dense, dropout } from './nn/layers.ts';
+export type { LayerConfig, DenseConfig, DropoutConfig } from './nn/layers.ts';
+export { linearRegression, logisticRegression, softmaxRegression } from './nn/linear-models.ts';
+export { fit, DivergenceError } from './train/fit.ts';
+export type { FitOptions, EpochLog, History, EarlyStopping } from './train/fit.ts';
+export { gd, sgd, adam, adamw } from './train/optimizers.ts';
+export type { Optimizer, SgdOptions, AdamOptions } from './train/optimizers.ts';
+export { learningRate } from './train/schedules.ts';
+export type { Schedule } from './train/schedules.ts';
+export { evaluate } from './train/evaluate.ts';
+export type { Evaluation } from './train/evaluate.ts';
+
+// Data.
+export { Dataset } from './data/dataset.ts';
+export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
+export { parseCsv, loadCsv, CsvError } from './data/csv.ts';
+export type { CsvOptions } from './data/csv.ts';
+export { iris, mnist } from './data/builtin.ts';
+export type { MnistOptions } from './data/builtin.ts';
+export { trainTestSplit } from './data/split.ts';
+export type { SplitOptions, Split } from './data/split.ts';
+export { StandardScaler } from './data/scaler.ts';
+export type { StandardScalerJSON } from './data/scaler.ts';
+
+// Metrics.
+export { accuracy, confusionMatrix, classificationReport, logLoss } from './metrics/classification.ts';
+export type { ClassificationReport } from './metrics/classification.ts';
+export { meanSquaredError, rootMeanSquaredError, meanAbsoluteError, r2Score } from './metrics/regression.ts';
+
+// Files.
+export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.ts';
+export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
+export { writeFileAtomic } from './io/atomic-write.ts';
+export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';

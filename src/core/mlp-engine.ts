@@ -21,9 +21,8 @@ export interface DropoutLayerSpec {
 }
 export type LayerSpec = DenseLayerSpec | DropoutLayerSpec;
 
-/** Initialisation kinds, as the f32_init kernel numbers them. */
-export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'] as const;
-export type InitKind = (typeof INIT_KINDS)[number];
+import { INIT_KINDS, seedWords, type InitKind } from './ops/random.ts';
+export { INIT_KINDS, type InitKind };
 
 export type LossKind = 'softmax_xent' | 'mse' | 'bce';
 export interface LossSpec {
@@ -105,7 +104,8 @@ export class MlpEngine {
 
   /** Restarts the engine's random stream (init, dropout, shuffling) from `seed`. */
   reseed(seed: number): void {
-    kernels().rng_seed!(this.#rngState.ptr, seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0);
+    const [lo, hi] = seedWords('seed', seed);
+    kernels().rng_seed!(this.#rngState.ptr, lo, hi);
   }
 
   /** Draws fresh weights (kind per layer) and zero biases. */

@@ -96,6 +96,9 @@ export class Sequential {
   inputAffine(): { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined {
     const { mean, std } = this.preprocessing;
     if (!mean || !std) return undefined;
+    if (mean.length !== this.inputs || std.length !== this.inputs) {
+      throw new RangeError(`Sequential: preprocessing has ${mean.length} means and ${std.length} stds for ${this.inputs} inputs`);
+    }
     if (!this.#affine) {
       const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
       this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
