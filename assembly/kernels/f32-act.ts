@@ -52,8 +52,24 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
   assert(<u32>act <= <u32>ACT_GELU, "activation code must be 0..5");
 }
 
+// out[i] = gate[i] > 0 ? a[i] : (leaky ? a[i]·alpha : 0) on v128 over the first 4·⌊n/4⌋
+// elements; returns where the scalar tail starts. Serves leaky forward (a = gate = x) and the relu
+// and leaky backward (a = dy, gate = x), with the same selects as actScalar and actGradScalar.
+@inline function gateV128(out: usize, a: usize, gate: usize, n: i32, alpha: f32, leaky: bool): i32 {
+  const vzero = f32x4.splat(0);
+  const valpha = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const va = v128.load(a + o);
+    v128.store(out + o, v128.bitselect(va, leaky ? f32x4.mul(va, valpha) : vzero, f32x4.gt(v128.load(gate + o), vzero)));
+  }
+  return i;
+}
+
 // y[n] = f(x[n]). y may equal x. v128 for linear/relu/leaky with a scalar tail; the tail and the
-// transcendental codes use actScalar, so f32_act_fwd_ref gives the same bits.
+// transcendental codes use actScalar, so f32_act_fwd_ref gives the same bits. relu is f32x4.max,
+// not a select, so that NaN stays NaN as in PyTorch.
 export function f32_act_fwd(y: usize, x: usize, n: i32, act: i32, alpha: f32): void {
   checkAct(act);
   if (act == ACT_LINEAR) {
@@ -68,23 +84,18 @@ export function f32_act_fwd(y: usize, x: usize, n: i32, act: i32, alpha: f32): v
       v128.store(y + o, f32x4.max(v128.load(x + o), vzero));
     }
   } else if (act == ACT_LEAKY) {
-    const vzero = f32x4.splat(0);
-    const valpha = f32x4.splat(alpha);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const v = v128.load(x + o);
-      v128.store(y + o, v128.bitselect(v, f32x4.mul(v, valpha), f32x4.gt(v, vzero)));
-    }
+    i = gateV128(y, x, x, n, alpha, true);
   }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, actScalar(load<f32>(x + o), act, alpha));
-  }
+  fwdScalar(y, x, i, n, act, alpha);
 }
 
 export function f32_act_fwd_ref(y: usize, x: usize, n: i32, act: i32, alpha: f32): void {
   checkAct(act);
-  for (let i = 0; i < n; i++) {
+  fwdScalar(y, x, 0, n, act, alpha);
+}
+
+@inline function fwdScalar(y: usize, x: usize, from: i32, n: i32, act: i32, alpha: f32): void {
+  for (let i = from; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, actScalar(load<f32>(x + o), act, alpha));
   }
@@ -99,21 +110,8 @@ export function f32_act_bwd(dx: usize, dy: usize, x: usize, y: usize, n: i32, ac
     return;
   }
   let i = 0;
-  if (act == ACT_RELU) {
-    const vzero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(x + o), vzero)));
-    }
-  } else if (act == ACT_LEAKY) {
-    const vzero = f32x4.splat(0);
-    const valpha = f32x4.splat(alpha);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const vdy = v128.load(dy + o);
-      v128.store(dx + o, v128.bitselect(vdy, f32x4.mul(vdy, valpha), f32x4.gt(v128.load(x + o), vzero)));
-    }
-  }
+  if (act == ACT_RELU) i = gateV128(dx, dy, x, n, 0, false);
+  else if (act == ACT_LEAKY) i = gateV128(dx, dy, x, n, alpha, true);
   bwdScalar(dx, dy, x, y, i, n, act, alpha);
 }
 
@@ -144,29 +142,38 @@ export function f32_act_bwd_ref(dx: usize, dy: usize, x: usize, y: usize, n: i32
 // f32·f32 product fits f64); exp and the row sum in f64, one rounding per output, then the
 // normalisation e_j·(1/s) in f64 and one more rounding. A row holding NaN or +Inf becomes NaN.
 export function f32_softmax_rows(y: usize, x: usize, rows: i32, cols: i32, invT: f32): void {
-  softmaxRows(y, x, rows, cols, invT, false);
+  softmaxRows(y, x, rows, cols, invT, false, false);
 }
 
 export function f32_softmax_rows_ref(y: usize, x: usize, rows: i32, cols: i32, invT: f32): void {
-  softmaxRows(y, x, rows, cols, invT, true);
+  softmaxRows(y, x, rows, cols, invT, true, false);
 }
 
 // y = log_softmax(x·invT) per row: y_j = x_j·invT − (m + log Σ exp(x_k·invT − m)), in f64.
 export function f32_log_softmax_rows(y: usize, x: usize, rows: i32, cols: i32, invT: f32): void {
-  logSoftmaxRows(y, x, rows, cols, invT, false);
+  softmaxRows(y, x, rows, cols, invT, false, true);
 }
 
 export function f32_log_softmax_rows_ref(y: usize, x: usize, rows: i32, cols: i32, invT: f32): void {
-  logSoftmaxRows(y, x, rows, cols, invT, true);
+  softmaxRows(y, x, rows, cols, invT, true, true);
 }
 
-@inline function softmaxRows(y: usize, x: usize, rows: i32, cols: i32, invT: f32, ref: bool): void {
+// Both softmaxes per row: m as above, then either y_j = x_j·invT − lse or y_j = e_j/s.
+@inline function softmaxRows(y: usize, x: usize, rows: i32, cols: i32, invT: f32, ref: bool, log: bool): void {
   const t = <f64>invT;
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride;
     const yr = y + <usize>r * stride;
     const m = <f64>(ref ? f32_max_ref(xr, cols) : f32_max(xr, cols)) * t;
+    if (log) {
+      const lse = m + Math.log(sumExp(xr, cols, t, m));
+      for (let j = 0; j < cols; j++) {
+        const o = <usize>j << 2;
+        store<f32>(yr + o, <f32>(<f64>load<f32>(xr + o) * t - lse));
+      }
+      continue;
+    }
     let s: f64 = 0;
     for (let j = 0; j < cols; j++) {
       const o = <usize>j << 2;
@@ -178,21 +185,6 @@ export function f32_log_softmax_rows_ref(y: usize, x: usize, rows: i32, cols: i3
     for (let j = 0; j < cols; j++) {
       const o = <usize>j << 2;
       store<f32>(yr + o, <f32>(<f64>load<f32>(yr + o) * inv));
-    }
-  }
-}
-
-@inline function logSoftmaxRows(y: usize, x: usize, rows: i32, cols: i32, invT: f32, ref: bool): void {
-  const t = <f64>invT;
-  const stride = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const xr = x + <usize>r * stride;
-    const yr = y + <usize>r * stride;
-    const m = <f64>(ref ? f32_max_ref(xr, cols) : f32_max(xr, cols)) * t;
-    const lse = m + Math.log(sumExp(xr, cols, t, m));
-    for (let j = 0; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(yr + o, <f32>(<f64>load<f32>(xr + o) * t - lse));
     }
   }
 }

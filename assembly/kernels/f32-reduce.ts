@@ -4,6 +4,7 @@
 // tail adds sequentially, and the total rounds once to f32. The _ref twins sum sequentially in f64,
 // so they agree to f64 rounding (far below one f32 ulp) but are not bit-identical.
 // Max and argmax are exact, so SIMD and _ref agree bit for bit.
+import { f32_add_rowvec } from "./f32-eltwise";
 
 // Lanes 2 and 3 of four f32 as f64x2.
 @inline function promoteHigh(v: v128): v128 {
@@ -122,20 +123,10 @@ export function f32_argmax_rows_ref(out: usize, x: usize, rows: i32, cols: i32):
 // v128 spans 4 columns at a time, which keeps that order, so the _ref twin matches bit for bit.
 // Rows stream through in memory order while out stays in cache.
 export function f32_sum_cols(out: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
-  if (acc == 0) zeroFill(out, cols);
+  if (acc == 0) memory.fill(out, 0, <usize>cols << 2);
   const stride = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const xr = x + <usize>r * stride;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(xr + o)));
-    }
-    for (; c < cols; c++) {
-      const o = <usize>c << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(xr + o));
-    }
-  }
+  // out + x[r, :] is a row-vector add onto a one-row matrix (f32 addition commutes bit for bit).
+  for (let r = 0; r < rows; r++) f32_add_rowvec(out, x + <usize>r * stride, 1, cols);
 }
 
 export function f32_sum_cols_ref(out: usize, x: usize, rows: i32, cols: i32, acc: i32): void {
@@ -156,8 +147,4 @@ export function f32_sum_rows(out: usize, x: usize, rows: i32, cols: i32): void {
 export function f32_sum_rows_ref(out: usize, x: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) store<f32>(out + (<usize>r << 2), <f32>sumSequential(x + <usize>r * stride, cols, false));
-}
-
-@inline function zeroFill(x: usize, n: i32): void {
-  memory.fill(x, 0, <usize>n << 2);
 }

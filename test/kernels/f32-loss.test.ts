@@ -8,6 +8,7 @@ import { kernels } from '../../src/core/wasm.ts';
 import { bceWithLogits, distillationKL, meanSquaredError, softmaxCrossEntropy } from '../../src/core/ops/loss.ts';
 import { assertClose } from '../helpers/close.ts';
 import { ints, mulberry32, uniform } from '../helpers/rand.ts';
+import { numericGradient } from '../reference/mlp-ref.ts';
 
 const F32_ULP = 2 ** -23;
 const TIGHT = { rtol: 2 * F32_ULP, atol: 1e-12 };
@@ -62,20 +63,7 @@ function klRef(s: Arr, t: Arr, B: number, C: number, T: number): number {
 }
 
 // Central differences of an f64 loss in each input, at the f32 inputs the kernel saw.
-function numericGrad(x: Arr, loss: (x: Float64Array) => number, h = 1e-4): Float64Array {
-  const p = Float64Array.from(x);
-  const g = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i]!;
-    p[i] = v + h;
-    const up = loss(p);
-    p[i] = v - h;
-    const down = loss(p);
-    p[i] = v;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
+const numericGrad = (x: Arr, loss: (x: Float64Array) => number) => numericGradient(Float64Array.from(x), loss, 1e-4);
 
 // ---- kernel runners: every pointer from a scoped tensor; returns [loss, grad] ----
 

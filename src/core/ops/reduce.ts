@@ -2,7 +2,7 @@
 // lane order, so a result is the same on every engine; it is returned rounded to f32.
 import { kernels } from '../wasm.ts';
 import type { Tensor } from '../tensor.ts';
-import { checkKnownKeys } from '../errors.ts';
+import { checkKnownKeys, shapeText } from '../errors.ts';
 import { checkF32 } from './random.ts';
 import { outTensor, rowsAndCols } from './eltwise.ts';
 
@@ -39,9 +39,20 @@ export function max(x: Tensor<'f32'>): number {
   return kernels().f32_max!(x.ptr, x.size);
 }
 
-export interface ArgmaxRowsOptions {
-  /** i32 tensor of the leading shape to write into; a new one when absent. */
-  out?: Tensor<'i32'>;
+export interface RowReduceOptions<D extends 'f32' | 'i32'> {
+  /** Tensor of the leading shape (x's shape without its last axis) to write into; a new one when absent. */
+  out?: Tensor<D>;
+}
+
+// One value per row of the last axis, written by `kernel(out, x, rows, cols)`.
+function perRow<D extends 'f32' | 'i32'>(where: string, kernel: string, dtype: D, x: Tensor<'f32'>, options: RowReduceOptions<D>, minCols = 0): Tensor<D> {
+  checkKnownKeys(where, options, ['out']);
+  checkF32(where, 'x', x);
+  const [rows, cols] = rowsAndCols(where, 'x', x);
+  if (cols < minCols && rows > 0) throw new RangeError(`${where}: x needs at least ${minCols} column, got shape ${shapeText(x.shape)}`);
+  const out = outTensor(where, options.out, x.shape.slice(0, -1), dtype);
+  kernels()[kernel]!(out.ptr, x.ptr, rows, cols);
+  return out;
 }
 
 /**
@@ -51,15 +62,8 @@ export interface ArgmaxRowsOptions {
  * @example
  * const predicted = argmaxRows(logits);
  */
-export function argmaxRows(x: Tensor<'f32'>, options: ArgmaxRowsOptions = {}): Tensor<'i32'> {
-  const where = 'argmaxRows';
-  checkKnownKeys(where, options, ['out']);
-  checkF32(where, 'x', x);
-  const [rows, cols] = rowsAndCols(where, 'x', x);
-  if (cols < 1 && rows > 0) throw new RangeError(`${where}: x needs at least 1 column, got shape [${x.shape.join(',')}]`);
-  const out = outTensor(where, options.out, x.shape.slice(0, -1), 'i32');
-  kernels().f32_argmax_rows!(out.ptr, x.ptr, rows, cols);
-  return out;
+export function argmaxRows(x: Tensor<'f32'>, options: RowReduceOptions<'i32'> = {}): Tensor<'i32'> {
+  return perRow('argmaxRows', 'f32_argmax_rows', 'i32', x, options, 1);
 }
 
 export interface SumColumnsOptions {
@@ -88,23 +92,12 @@ export function sumColumns(x: Tensor<'f32'>, options: SumColumnsOptions = {}): T
   return out;
 }
 
-export interface SumRowsOptions {
-  /** f32 tensor of the leading shape to write into; a new one when absent. */
-  out?: Tensor<'f32'>;
-}
-
 /**
  * Σ along the last axis, per row.
  *
  * @example
  * const rowTotals = sumRows(counts);
  */
-export function sumRows(x: Tensor<'f32'>, options: SumRowsOptions = {}): Tensor<'f32'> {
-  const where = 'sumRows';
-  checkKnownKeys(where, options, ['out']);
-  checkF32(where, 'x', x);
-  const [rows, cols] = rowsAndCols(where, 'x', x);
-  const out = outTensor(where, options.out, x.shape.slice(0, -1), 'f32');
-  kernels().f32_sum_rows!(out.ptr, x.ptr, rows, cols);
-  return out;
+export function sumRows(x: Tensor<'f32'>, options: RowReduceOptions<'f32'> = {}): Tensor<'f32'> {
+  return perRow('sumRows', 'f32_sum_rows', 'f32', x, options);
 }
