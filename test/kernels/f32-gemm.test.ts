@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import { kernels } from '../../src/core/wasm.ts';
+import { matmul } from '../../src/core/ops/linalg.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
@@ -155,4 +156,46 @@ test('f32_gemm: NaN and infinities land where the reference puts them, padding l
 
 test('f32_peak_probe runs and returns a number', () => {
   assert.equal(typeof kernels().f32_peak_probe!(10, 1, 0.5), 'number');
+});
+
+test('matmul picks the form from transA/transB and honours out and accumulate', () => {
+  const rand = mulberry32(9);
+  const [M, N, K] = [5, 6, 7];
+  const a = uniform(rand, M * K);
+  const b = uniform(rand, K * N);
+  const aT = new Float32Array(K * M);
+  const bT = new Float32Array(N * K);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k]!;
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
+  const want = gemm('f32_gemm_nn_ref', M, N, K, a, b);
+  scope(() => {
+    const at = Tensor.from(a, [M, K]);
+    const bt = Tensor.from(b, [K, N]);
+    const c = matmul(at, bt);
+    assert.deepEqual(c.shape, [M, N]);
+    assertSameBits(c.read(), want, 'nn');
+    assertSameBits(matmul(at, Tensor.from(bT, [N, K]), { transB: true }).read(), want, 'transB');
+    assertSameBits(matmul(Tensor.from(aT, [K, M]), bt, { transA: true }).read(), want, 'transA');
+    const out = Tensor.from(new Float32Array(M * N).fill(1), [M, N]);
+    assert.equal(matmul(at, bt, { out, accumulate: true }), out);
+    assertSameBits(out.read(), gemm('f32_gemm_nn_ref', M, N, K, a, b, new Float32Array(M * N).fill(1)), 'accumulate');
+  });
+});
+
+test('matmul rejects bad shapes, kinds, options and overlapping memory', () => {
+  scope(() => {
+    const a = Tensor.zeros([2, 3]);
+    const b = Tensor.zeros([4, 5]);
+    assert.throws(() => matmul(a, b), /matmul: inner dimensions differ: a \[2,3\] has 3 columns, b \[4,5\] has 4 rows/);
+    assert.throws(() => matmul(a, b, { transA: true, transB: true }), /matmul: transA and transB together are not supported/);
+    assert.throws(() => matmul(a, b, { transB: true }), /matmul: inner dimensions differ: a \[2,3\] has 3 columns, bᵀ of b \[4,5\] has 5 rows/);
+    assert.throws(() => matmul(Tensor.zeros([6]), b), /matmul: a must be a 2-D matrix, got shape \[6\]/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 2], 'i32') as never), /matmul: b must be an f32 tensor, got i32/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 2]), { accumulate: true }), /matmul: accumulate needs an out tensor/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 2]), { out: Tensor.zeros([2, 3]) }), /matmul: out has shape \[2,3\], expected \[2,2\]/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 3]), { out: a }), /matmul: out \[2,3\] shares memory with a \[2,3\]/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 2]), { transpose: true } as never), /matmul: unknown option 'transpose'/);
+    assert.throws(() => matmul(a, Tensor.zeros([3, 2]), { transA: 1 } as never), /matmul: transA must be a boolean, got number/);
+    assert.deepEqual(matmul(Tensor.zeros([0, 3]), Tensor.zeros([3, 2])).shape, [0, 2]);
+  });
 });
