@@ -1,13 +1,25 @@
-// Runs the workload on the built bundle and reports the SHA-256 of its bytes. Uses only what every
-// runtime has (WebCrypto, performance), so Node, Deno, Bun and a browser page share it.
+// Runs the workload on the built bundle and reports the SHA-256 of its bytes, and of each named
+// part so a disagreement points at the stage that differs. Uses only what every runtime has
+// (WebCrypto, performance), so Node, Deno, Bun and a browser page share it.
 import * as kiln from '../../dist/kiln.mjs';
-import { workload } from './workload.mjs';
+import { concatParts, csvBytes, workloadParts } from './workload.mjs';
 
-export async function report() {
+const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
+const sha256 = async (bytes) => hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+
+/** `source`: where init() takes the core from (default: embedded). */
+export async function report(source) {
   const start = performance.now();
-  const bytes = await workload(kiln);
+  const parts = await workloadParts(kiln, source);
   const ms = performance.now() - start;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return { sha256: hex(digest), length: bytes.length, head: hex(bytes.subarray(0, 32)), ms: Math.round(ms) };
+  const digests = {};
+  for (const [name, bytes] of parts) digests[name] = (await sha256(bytes)).slice(0, 16);
+  const all = concatParts(parts);
+  let csv;
+  try {
+    csv = await sha256(csvBytes(kiln));
+  } catch (error) {
+    csv = `error: ${error && error.message}`;
+  }
+  return { sha256: await sha256(all), length: all.length, parts: digests, csv, ms: Math.round(ms) };
 }

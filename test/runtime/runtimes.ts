@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-export interface Report { sha256: string; length: number; head: string; ms: number }
+/** SHA-256 of all the workload's bytes, and a short digest of each named part. */
+export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; ms: number }
 export type RuntimeName = 'node' | 'deno' | 'bun' | 'chromium';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,19 +50,22 @@ function runChild(command: string, args: string[], timeoutMs: number): Promise<R
   });
 }
 
-const SERVED = /^\/(dist\/kiln\.mjs|test\/runtime\/[\w-]+\.mjs)$/;
+const SERVED = /^\/(dist\/kiln\.(mjs|wasm)|test\/runtime\/[\w-]+\.mjs)$/;
+const MIME: Record<string, string> = { mjs: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
 const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln cross-runtime</title>
 <script type="module">
 import { report } from '/test/runtime/report.mjs';
-window.kilnReport = report().catch((e) => ({ error: String(e && e.stack || e) }));
+window.kilnReport = report(new URL('/dist/kiln.wasm', location.href)).catch((e) => ({ error: String(e && e.stack || e) }));
 </script>`;
 
 async function runChromium(timeoutMs: number): Promise<Report> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+  let wasmFetched = false;
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path === '/dist/kiln.wasm') wasmFetched = true;
     if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (SERVED.test(path)) res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(readFileSync(join(root, path)));
+    else if (SERVED.test(path)) res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]! }).end(readFileSync(join(root, path)));
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,7 +80,8 @@ async function runChromium(timeoutMs: number): Promise<Report> {
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => 'kilnReport' in window);
     const result = (await page.evaluate(() => (window as unknown as { kilnReport: Promise<unknown> }).kilnReport)) as Report | { error: string };
-    if ('error' in result) throw new Error(`Chromium workload failed: ${result.error}\n${logs.join('\n')}`);
+    if ('error' in result) throw new Error(`Chromium workload failed: ${result.error}`);
+    if (!wasmFetched) throw new Error('Chromium never fetched /dist/kiln.wasm: init(url) did not load the core by URL');
     return result;
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${logs.join('\n')}`);

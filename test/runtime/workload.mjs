@@ -1,24 +1,88 @@
 // The one workload every runtime runs against the built bundle. Plain JavaScript, so Node, Deno,
 // Bun and a browser can all import it as is. It returns bytes: the test compares their SHA-256
-// across runtimes, so every value that reaches them must be bit-for-bit reproducible.
+// across runtimes, so every value that reaches them must be bit-for-bit reproducible. Inputs come
+// from the core's seeded RNG; JS itself only adds, multiplies and compares (exact IEEE in every
+// engine), so any difference means an engine-dependent path inside kiln.
 
-// Inputs come from a 32-bit integer generator (exact in every engine); everything numeric after
-// that happens inside the core.
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s;
-  };
+const f32 = (values) => new Uint8Array(Float32Array.from(values).buffer);
+const f64 = (values) => new Uint8Array(Float64Array.from(values).buffer);
+const i32 = (values) => new Uint8Array(Int32Array.from(values).buffer);
+
+// Three classes, each the argmax of a fixed linear score of 8 standard-normal features.
+function syntheticClasses(kiln, n, seed) {
+  const d = 8;
+  const rng = new kiln.Rng(seed);
+  const x = kiln.Tensor.empty([n, d]);
+  rng.normal(x, 0, 1);
+  const features = x.read();
+  x.dispose();
+  rng.dispose();
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = features.subarray(i * d, i * d + d);
+    const scores = [f[0] + f[1] - 0.5 * f[2], f[3] - f[4] + 0.25 * f[5], f[6] - f[7] + 0.5 * f[0]];
+    labels[i] = scores.indexOf(Math.max(...scores));
+  }
+  return new kiln.Dataset({ features, numFeatures: d, labels, classNames: ['a', 'b', 'c'] });
+}
+
+const historyValues = (h) => h.epochs.flatMap((e) => [e.epoch, e.loss, e.valLoss ?? -1, e.valAccuracy ?? -1, e.lr, e.steps]);
+
+/** The workload's results as named byte chunks, in a fixed order. `source` is handed to init():
+ *  nothing means the core embedded in the bundle.
+ *  @param {typeof import('../../dist/index.d.ts')} kiln */
+export async function workloadParts(kiln, source) {
+  await kiln.init(source);
+  const parts = [];
+  const add = (name, bytes) => parts.push([name, bytes]);
+
+  // Seeded init, a forward pass with softmax, then one epoch of 4 Adam steps in order: each is
+  // dense forward -> softmax cross-entropy -> backward -> Adam update (with dropout on).
+  const data = syntheticClasses(kiln, 240, 20240601);
+  add('data', f32(data.features));
+  const model = new kiln.Sequential({ inputs: 8, layers: [kiln.dense(16, 'gelu'), kiln.dropout(0.1), kiln.dense(16, 'tanh'), kiln.dense(3)], seed: 7 });
+  add('init', kiln.modelToBytes(model));
+  add('forward', f32(model.predict(data.features)));
+  const steps = await kiln.fit(model, data, { optimizer: kiln.adam({ lr: 0.01 }), epochs: 1, batchSize: 60, shuffle: false, standardize: false });
+  add('adam-steps', f64(historyValues(steps)));
+  add('after-steps', kiln.modelToBytes(model));
+  model.dispose();
+
+  // Real training: Iris, a seeded stratified split, standardisation, shuffled mini-batches,
+  // validation each epoch, then the metrics.
+  const { train, test } = kiln.trainTestSplit(kiln.iris(), { testFraction: 0.2, seed: 3 });
+  const net = new kiln.Sequential({ inputs: 4, layers: [kiln.dense(16, 'relu'), kiln.dense(3)], seed: 11 });
+  const history = await kiln.fit(net, train, { optimizer: kiln.adam({ lr: 0.02 }), epochs: 8, batchSize: 16, validation: test });
+  add('history', f64(historyValues(history)));
+  add('trained', kiln.modelToBytes(net));
+  add('test-probs', f32(net.predict(test.features)));
+  const ev = kiln.evaluate(net, test);
+  add('metrics', f64([ev.accuracy, ev.logLoss, ...ev.confusionMatrix.flat()]));
+  net.dispose();
+
+  return parts;
+}
+
+/** CSV text through parseCsv. Kept out of the workload's digest while parseCsv fails in Deno
+ *  (csv-parse's browser build needs Object.prototype.__proto__, which Deno removes). */
+export function csvBytes(kiln) {
+  const rows = Array.from({ length: 20 }, (_, i) => `${i * 0.37 - 3},${(i * 7919) % 101 / 7},${i % 3}`);
+  const parsed = kiln.parseCsv(`f0,f1,label\n${rows.join('\n')}\n`);
+  return new Uint8Array([...f32(parsed.features), ...i32(parsed.labels)]);
+}
+
+/** The parts end to end. */
+export function concatParts(parts) {
+  const out = new Uint8Array(parts.reduce((n, [, b]) => n + b.length, 0));
+  let at = 0;
+  for (const [, bytes] of parts) {
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
 }
 
 /** @param {typeof import('../../dist/index.d.ts')} kiln */
-export async function workload(kiln) {
-  await kiln.init();
-  const next = lcg(20240601);
-  const values = Float32Array.from({ length: 4099 }, () => (next() / 2 ** 32) * 8 - 4);
-  const t = kiln.Tensor.from(values, [4099]);
-  const out = new Uint8Array(t.read().buffer);
-  t.dispose();
-  return out;
+export async function workload(kiln, source) {
+  return concatParts(await workloadParts(kiln, source));
 }
