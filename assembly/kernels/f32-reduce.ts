@@ -62,13 +62,24 @@ export function f32_sumsq_ref(x: usize, n: i32): f32 {
   return <f32>sumSequential(x, n, true);
 }
 
-// max x[n]; NaN if any element is NaN (f32.max propagates it); -Infinity for n = 0.
+// max x[n]; NaN if any element is NaN (f32.max propagates it); -Infinity for n = 0. Four v128
+// accumulators hide the latency of f32x4.max (several instructions on x64 to get WASM's NaN and
+// ±0 rules); max is exact and order-free, so this matches f32_max_ref bit for bit.
 export function f32_max(x: usize, n: i32): f32 {
   let i = 0;
   let m: f32 = -Infinity;
   if (n >= 4) {
-    let vm = v128.load(x);
-    for (i = 4; i + 4 <= n; i += 4) vm = f32x4.max(vm, v128.load(x + (<usize>i << 2)));
+    let v0 = v128.load(x);
+    let v1 = v0, v2 = v0, v3 = v0;
+    for (i = 4; i + 16 <= n; i += 16) {
+      const p = x + (<usize>i << 2);
+      v0 = f32x4.max(v0, v128.load(p));
+      v1 = f32x4.max(v1, v128.load(p, 16));
+      v2 = f32x4.max(v2, v128.load(p, 32));
+      v3 = f32x4.max(v3, v128.load(p, 48));
+    }
+    for (; i + 4 <= n; i += 4) v0 = f32x4.max(v0, v128.load(x + (<usize>i << 2)));
+    const vm = f32x4.max(f32x4.max(v0, v1), f32x4.max(v2, v3));
     m = Mathf.max(Mathf.max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), Mathf.max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
   }
   for (; i < n; i++) m = Mathf.max(m, load<f32>(x + (<usize>i << 2)));
