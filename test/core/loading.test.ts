@@ -114,9 +114,9 @@ test('initSync() refuses sources that need fetching, naming init() instead', () 
 // need SIMD128 (binaryen validates them with and without the feature).
 test('an engine without SIMD128 gets UnsupportedRuntimeError naming the missing feature', async () => {
   const realValidate = WebAssembly.validate;
-  const probes: Uint8Array[] = [];
+  const probes: Uint8Array<ArrayBuffer>[] = [];
   WebAssembly.validate = (b: BufferSource) => {
-    probes.push(new Uint8Array(ArrayBuffer.isView(b) ? b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) : b));
+    probes.push(ArrayBuffer.isView(b) ? new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) : new Uint8Array(b.slice(0)));
     return false;
   };
   try {
