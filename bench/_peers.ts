@@ -1,0 +1,199 @@
+// The libraries kiln is measured against, loaded the same way for every benchmark: TensorFlow.js
+// on its WebAssembly backend and ONNX Runtime Web on its WebAssembly backend, both with SIMD and
+// one thread, in Node, from the installed packages (no network). ONNX models are built in memory
+// by a small protobuf encoder below, so no onnx package is needed.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+type Tf = typeof import('@tensorflow/tfjs');
+type Ort = typeof import('onnxruntime-web');
+
+let tfReady: Promise<Tf> | undefined;
+let ortReady: Promise<Ort> | undefined;
+
+/** TensorFlow.js with the wasm backend (SIMD, one thread). */
+export function tfjsWasm(): Promise<Tf> {
+  tfReady ??= (async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const backend = await import('@tensorflow/tfjs-backend-wasm');
+    // In Node the backend reads its .wasm files through fs, so a directory path works as the prefix.
+    backend.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+    backend.setThreadsCount(1); // must precede setBackend
+    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
+    if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs: the wasm backend runs without SIMD');
+    return tf;
+  })();
+  return tfReady;
+}
+
+/** ONNX Runtime Web on its wasm backend with one thread. */
+export function ortWasm(): Promise<Ort> {
+  ortReady ??= (async () => {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    return ort;
+  })();
+  return ortReady;
+}
+
+export function tfjsVersion(): string {
+  return (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+}
+
+export async function ortVersion(): Promise<string> {
+  return (await ortWasm()).env.versions.web ?? '?';
+}
+
+/** An ONNX inference session on the wasm execution provider for an in-memory model. */
+export async function ortSession(model: Uint8Array) {
+  const ort = await ortWasm();
+  return ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+}
+
+// ---- a minimal ONNX (protobuf) encoder: just the fields a small inference graph needs ----
+
+export interface OnnxValue { name: string; shape: readonly number[] }
+export interface OnnxInitializer { name: string; dims: readonly number[]; data: Float32Array }
+export type OnnxAttribute = number | readonly number[];
+export interface OnnxNode { opType: string; inputs: readonly string[]; outputs: readonly string[]; attributes?: Record<string, OnnxAttribute> }
+export interface OnnxGraph {
+  nodes: readonly OnnxNode[];
+  inputs: readonly OnnxValue[];
+  outputs: readonly OnnxValue[];
+  initializers?: readonly OnnxInitializer[];
+  /** Default-domain opset (default 13). */
+  opset?: number;
+}
+
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+
+class Writer {
+  private bytes: number[] = [];
+  varint(value: number): this {
+    let v = BigInt(value);
+    if (v < 0n) v += 1n << 64n; // int64 fields: two's complement, ten bytes
+    do {
+      const byte = Number(v & 0x7fn);
+      v >>= 7n;
+      this.bytes.push(v ? byte | 0x80 : byte);
+    } while (v);
+    return this;
+  }
+  tag(field: number, wire: number): this {
+    return this.varint((field << 3) | wire);
+  }
+  int(field: number, value: number): this {
+    return this.tag(field, 0).varint(value);
+  }
+  bytesField(field: number, data: Uint8Array): this {
+    this.tag(field, 2).varint(data.length);
+    for (const b of data) this.bytes.push(b);
+    return this;
+  }
+  string(field: number, s: string): this {
+    return this.bytesField(field, new TextEncoder().encode(s));
+  }
+  message(field: number, build: (w: Writer) => void): this {
+    const inner = new Writer();
+    build(inner);
+    return this.bytesField(field, inner.finish());
+  }
+  float(field: number, value: number): this {
+    this.tag(field, 5);
+    for (const b of new Uint8Array(new Float32Array([value]).buffer)) this.bytes.push(b);
+    return this;
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+}
+
+// ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1; shape = 2 { dim = 1 { dim_value = 1 } } } } }
+function valueInfo(w: Writer, v: OnnxValue): void {
+  w.string(1, v.name).message(2, (t) => t.message(1, (tt) => {
+    tt.int(1, FLOAT).message(2, (s) => v.shape.forEach((d) => s.message(1, (dim) => dim.int(1, d))));
+  }));
+}
+
+// AttributeProto { name = 1; f = 2; i = 3; ints = 8; type = 20 (FLOAT 1, INT 2, INTS 7) }
+function attribute(w: Writer, name: string, value: OnnxAttribute): void {
+  w.string(1, name);
+  if (typeof value !== 'number') {
+    value.forEach((v) => w.int(8, v));
+    w.int(20, 7);
+  } else if (Number.isInteger(value)) {
+    w.int(3, value).int(20, 2);
+  } else {
+    w.float(2, value).int(20, 1);
+  }
+}
+
+/** Encodes a ModelProto (IR version 8) holding one graph of float tensors. */
+export function onnxModel(graph: OnnxGraph): Uint8Array {
+  const w = new Writer();
+  w.int(1, 8); // ir_version
+  w.string(2, 'kiln-bench'); // producer_name
+  w.message(7, (g) => {
+    graph.nodes.forEach((n, i) => g.message(1, (nw) => {
+      n.inputs.forEach((s) => nw.string(1, s));
+      n.outputs.forEach((s) => nw.string(2, s));
+      nw.string(3, `${n.opType}_${i}`).string(4, n.opType);
+      for (const [name, value] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => attribute(a, name, value));
+    }));
+    g.string(2, 'g');
+    for (const t of graph.initializers ?? []) {
+      g.message(5, (tw) => {
+        t.dims.forEach((d) => tw.int(1, d));
+        tw.int(2, FLOAT).string(8, t.name).bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+      });
+    }
+    graph.inputs.forEach((v) => g.message(11, (vw) => valueInfo(vw, v)));
+    graph.outputs.forEach((v) => g.message(12, (vw) => valueInfo(vw, v)));
+  });
+  w.message(8, (o) => o.string(1, '').int(2, graph.opset ?? 13)); // opset_import
+  return w.finish();
+}
+
+// ---- timing shared by the benchmarks ----
+
+// Runs c n times, awaiting only real promises: a synchronous contestant pays no microtask per run.
+async function runTimes(c: Contestant, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const result = c.run();
+    if (result instanceof Promise) await result;
+  }
+}
+
+/** Median and best milliseconds per run for each contestant. Contestants alternate within every
+ *  repetition so drift in machine load falls on all of them alike; each repetition times enough
+ *  back-to-back runs to last about `minMs`. */
+export async function race(contestants: readonly Contestant[], { reps = 7, minMs = 20, warmup = 5 } = {}): Promise<Map<string, { median: number; best: number }>> {
+  const runsPer = new Map<string, number>();
+  for (const c of contestants) {
+    await runTimes(c, warmup);
+    const t = performance.now();
+    let n = 0;
+    do {
+      await runTimes(c, 1);
+      n++;
+    } while (performance.now() - t < minMs / 4);
+    runsPer.set(c.name, Math.max(1, Math.ceil((n * minMs) / Math.max(performance.now() - t, 1e-3))));
+  }
+  const times = new Map<string, number[]>(contestants.map((c) => [c.name, []]));
+  for (let r = 0; r < reps; r++) {
+    for (const c of contestants) {
+      const n = runsPer.get(c.name)!;
+      const t = performance.now();
+      await runTimes(c, n);
+      times.get(c.name)!.push((performance.now() - t) / n);
+    }
+  }
+  return new Map([...times].map(([name, ts]) => {
+    const sorted = ts.slice().sort((a, b) => a - b);
+    return [name, { median: sorted[sorted.length >> 1]!, best: sorted[0]! }];
+  }));
+}

@@ -1,0 +1,85 @@
+// f32 GEMM, C = A·B (all row-major), single thread: kiln against TensorFlow.js (wasm backend,
+// SIMD) and ONNX Runtime Web (wasm, a one-node MatMul model), plus the "SIMD128 peak" probe of
+// the kiln core, all raced together per shape so that load on the machine hits each alike.
+// GFLOP/s = 2·M·N·K / median time. Each library is called through its public API with inputs
+// already in place; ONNX Runtime's figure includes the input and output copies its API makes.
+import { loadavg } from 'node:os';
+import { Tensor } from '../src/core/tensor.ts';
+import { kernels } from '../src/core/wasm.ts';
+import { matmul } from '../src/core/ops/linalg.ts';
+import { onnxModel, ortSession, ortVersion, ortWasm, race, tfjsVersion, tfjsWasm } from './_peers.ts';
+
+const SHAPES: [number, number, number][] = [
+  [64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
+  [64, 784, 256], [256, 256, 10], [1, 784, 128],
+];
+const PROBE_ITERS = 200_000;
+const PROBE_FLOPS = PROBE_ITERS * 64;
+
+const tf = await tfjsWasm();
+const ort = await ortWasm();
+
+function data(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.7 + seed);
+  return out;
+}
+
+const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  return m;
+};
+
+const fmt = (x: number) => x.toFixed(1);
+const rows: string[] = [];
+const load = loadavg()[0]!;
+
+for (const [M, K, N] of SHAPES) {
+  const flops = 2 * M * N * K;
+  const a = data(M * K, 1);
+  const b = data(K * N, 2);
+  {
+    const at = Tensor.from(a, [M, K]);
+    const bt = Tensor.from(b, [K, N]);
+    const ct = Tensor.empty([M, N]);
+    const ta = tf.tensor2d(a, [M, K]);
+    const tb = tf.tensor2d(b, [K, N]);
+    const session = await ortSession(onnxModel({
+      nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
+      inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }],
+      outputs: [{ name: 'C', shape: [M, N] }],
+    }));
+    const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
+
+    // Everyone must compute the same product before anyone is timed.
+    matmul(at, bt, { out: ct });
+    const kilnC = ct.read();
+    const tfC = tf.matMul(ta, tb);
+    const ortC = (await session.run(feeds)).C!.data as Float32Array;
+    const diff = Math.max(maxDiff(kilnC, tfC.dataSync()), maxDiff(kilnC, ortC));
+    tfC.dispose();
+    if (diff > 1e-3 * Math.sqrt(K)) throw new Error(`gemm bench ${M}x${K}x${N}: results disagree by ${diff}`);
+
+    const result = await race([
+      { name: 'kiln', run: () => matmul(at, bt, { out: ct }) },
+      { name: 'tfjs', run: () => tf.matMul(ta, tb).dispose() },
+      { name: 'ort', run: () => session.run(feeds) },
+      { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
+    ], { reps: 9, minMs: 30 });
+    const g = (name: string) => flops / (result.get(name)!.median * 1e6);
+    const peak = PROBE_FLOPS / (result.get('peak')!.median * 1e6);
+    const kiln = g('kiln');
+    rows.push(`| ${M}x${K}·${K}x${N} | ${fmt(kiln)} | ${fmt(g('tfjs'))} | ${fmt(g('ort'))} | ${(kiln / g('tfjs')).toFixed(2)} | ${(kiln / g('ort')).toFixed(2)} | ${fmt(peak)} | ${(kiln / peak).toFixed(2)} | ${(result.get('kiln')!.median * 1e3).toFixed(1)} |`);
+    ta.dispose();
+    tb.dispose();
+    await session.release();
+    for (const t of [at, bt, ct]) t.dispose();
+  }
+  console.error(`  done ${M}x${K}x${N}`);
+}
+
+console.log(`f32 GEMM C[M,N] = A[M,K]·B[K,N], single thread, GFLOP/s of the median of 9 alternated repetitions; tfjs-backend-wasm ${tfjsVersion()} (SIMD), onnxruntime-web ${await ortVersion()} (wasm); load average at start ${load.toFixed(2)}\n`);
+console.log('| shape | kiln | tfjs-wasm | ort-web | kiln/tfjs | kiln/ort | SIMD128 peak | kiln/peak | kiln µs |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(r);
