@@ -36,6 +36,18 @@ export type UpdateRule =
   | { readonly kind: 'sgd'; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number }
   | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean };
 
+/** Knowledge distillation: a teacher's outputs as soft targets, blended with the hard loss. */
+export interface SoftTargets {
+  /** Teacher outputs (logits for classifiers): [n, outputs] for every row of x when `rows` is
+   *  'data' (gathered with the batch's rows), or [batch, outputs] already in batch order. */
+  readonly teacher: Tensor<'f32'>;
+  readonly rows: 'data' | 'batch';
+  /** Softmax temperature T > 0 of the classification KL term; unused by regression (MSE). */
+  readonly temperature: number;
+  /** Weight α in [0, 1] of the soft term; 1 − α weighs the hard loss on the targets. */
+  readonly alpha: number;
+}
+
 /** Targets of a batch or data set: class ids (i32 [n]) or values (f32 [n, k]). */
 export type Targets = Tensor<'i32'> | Tensor<'f32'>;
 
@@ -58,6 +70,9 @@ interface Workspace {
   pre: (Tensor<'f32'> | undefined)[];
   dropMask: (Tensor<'f32'> | undefined)[];
   dy: Tensor<'f32'>[];
+  /** Distillation only: gathered teacher rows and the soft gradient, [capacity, outputs]. */
+  teacher?: Tensor<'f32'>;
+  softGrad?: Tensor<'f32'>;
 }
 
 export class MlpEngine {
@@ -188,7 +203,7 @@ export class MlpEngine {
   #freeWorkspace(): void {
     const ws = this.#ws;
     if (!ws) return;
-    for (const t of [ws.x, ws.targets, ...ws.y, ...ws.dy, ...ws.pre, ...ws.dropMask]) t?.dispose();
+    for (const t of [ws.x, ws.targets, ...ws.y, ...ws.dy, ...ws.pre, ...ws.dropMask, ws.teacher, ws.softGrad]) t?.dispose();
     this.#ws = undefined;
   }
 
@@ -256,14 +271,38 @@ export class MlpEngine {
     kernels().i32_permutation!(this.#rngState.ptr, order.ptr, order.size);
   }
 
-  /** Forward, loss and backward on rows `order[start:start+batch]`; fills `grads`; returns the loss. */
-  computeGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, loss: LossSpec): number {
+  /** Forward, loss and backward on rows `order[start:start+batch]`; fills `grads`; returns the loss.
+   *  With `soft`, the loss is α·soft + (1 − α)·hard (see #distillLoss). */
+  computeGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, loss: LossSpec, soft?: SoftTargets): number {
     const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!);
     this.#gather(ws, x, targets, order, start, batch);
     const output = this.#forward(ws, batch, true);
-    const value = this.#loss(ws, batch, loss, output, ws.dy[this.layers.length - 1]!.ptr);
+    const dy = ws.dy[this.layers.length - 1]!.ptr;
+    const value = soft && soft.alpha > 0 ? this.#distillLoss(ws, batch, loss, output, dy, soft, order.ptr + start * 4) : this.#loss(ws, batch, loss, output, dy);
     this.#backward(ws, batch);
     return value;
+  }
+
+  // Hinton et al. 2015: α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·hard for classifiers, whose
+  // soft gradient T·(p_s − p_t)/B keeps its size across T; α·MSE(s, t) + (1 − α)·hard for
+  // regression. The hard part is skipped at α = 1, so unlabeled transfer data needs no labels.
+  #distillLoss(ws: Workspace, batch: number, loss: LossSpec, output: number, dy: number, soft: SoftTargets, rowsPtr: number): number {
+    const k = kernels();
+    const C = this.outputs;
+    if (!ws.teacher || !ws.softGrad) [ws.teacher, ws.softGrad] = unscoped(() => [Tensor.empty([ws.capacity, C]), Tensor.empty([ws.capacity, C])]);
+    let teacher = soft.teacher.ptr;
+    if (soft.rows === 'data') {
+      k.f32_gather_rows!(ws.teacher.ptr, teacher, rowsPtr, batch, C);
+      teacher = ws.teacher.ptr;
+    }
+    const hardToo = soft.alpha < 1;
+    const softGrad = hardToo ? ws.softGrad.ptr : dy;
+    const softLoss = loss.kind === 'mse' ? k.f32_mse!(softGrad, output, teacher, batch * C) : k.f32_kl_distill!(softGrad, output, teacher, batch, C, soft.temperature);
+    if (!hardToo) return softLoss;
+    const hard = this.#loss(ws, batch, loss, output, dy);
+    k.f32_scale!(dy, batch * C, 1 - soft.alpha);
+    k.f32_axpy!(dy, softGrad, batch * C, soft.alpha);
+    return soft.alpha * softLoss + (1 - soft.alpha) * hard;
   }
 
   /** Global L2 norm of the gradients; scales them down to `maxNorm` when above it (PyTorch's
@@ -301,19 +340,44 @@ export class MlpEngine {
     const n = x.shape[0] ?? 0;
     if (x.size !== n * this.inputs) throw new RangeError(`MlpEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
     const out = Tensor.empty([n, this.outputs]);
-    const k = kernels();
     for (let start = 0; start < n; start += chunk) {
       const batch = Math.min(chunk, n - start);
-      const ws = this.#workspace(batch, this.#ws?.targets.dtype === 'f32' ? 'f32' : 'i32', 1);
-      k.f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
-      if (input) k.f32_affine_cols!(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
-      const y = this.#forward(ws, batch, false);
-      const to = out.ptr + start * this.outputs * 4;
-      if (output === 'softmax') k.f32_softmax_rows!(to, y, batch, this.outputs, 1);
-      else if (output === 'sigmoid') k.f32_act_fwd!(to, y, batch * this.outputs, SIGMOID, 0);
-      else k.f32_copy!(to, y, batch * this.outputs);
+      const ws = this.#inferenceWorkspace(batch);
+      kernels().f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      this.#inferChunk(ws, batch, output, input, out.ptr + start * this.outputs * 4);
     }
     return out;
+  }
+
+  /** As `predict`, from and to JS arrays: the rows are copied straight into the workspace, so a
+   *  batch-1 call allocates nothing in the core. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
+    const n = x.length / this.inputs;
+    const result = new Float32Array(n * this.outputs);
+    for (let start = 0; start < n; start += chunk) {
+      const batch = Math.min(chunk, n - start);
+      const ws = this.#inferenceWorkspace(batch);
+      const rows = start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + batch) * this.inputs);
+      ws.x.view().set(rows);
+      const to = ws.dy[this.layers.length - 1]!;
+      this.#inferChunk(ws, batch, output, input, to.ptr);
+      result.set(to.view().subarray(0, batch * this.outputs), start * this.outputs);
+    }
+    return result;
+  }
+
+  #inferenceWorkspace(batch: number): Workspace {
+    return this.#workspace(batch, this.#ws?.targets.dtype === 'f32' ? 'f32' : 'i32', 1);
+  }
+
+  // Standardise ws.x in place, run the layers, write the transformed outputs to `to`.
+  #inferChunk(ws: Workspace, batch: number, output: OutputTransform, input: ColumnAffine | undefined, to: number): void {
+    const k = kernels();
+    if (input) k.f32_affine_cols!(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
+    const y = this.#forward(ws, batch, false);
+    if (output === 'softmax') k.f32_softmax_rows!(to, y, batch, this.outputs, 1);
+    else if (output === 'sigmoid') k.f32_act_fwd!(to, y, batch * this.outputs, SIGMOID, 0);
+    else k.f32_copy!(to, y, batch * this.outputs);
   }
 
   /** Mean loss over a data set without touching gradients or parameters. */
