@@ -158,14 +158,14 @@ export async function fit(model: Sequential, data: Dataset, options: FitOptions 
   });
 }
 
-interface DeviceData {
+export interface DeviceData {
   x: Tensor<'f32'>;
   targets: Targets;
   labels?: Int32Array;
 }
 
 /** Copies a data set into the core, standardised as the model expects. */
-function deviceData(model: Sequential, data: Dataset): DeviceData {
+export function deviceData(model: Sequential, data: Dataset): DeviceData {
   const x = Tensor.from(data.features, [data.numRows, data.numFeatures]);
   const affine = model.inputAffine();
   if (affine) affineColumnsInPlace(x, affine.scale, affine.shift);
@@ -174,7 +174,7 @@ function deviceData(model: Sequential, data: Dataset): DeviceData {
   return { x, targets: Tensor.from(data.labels, [data.numRows], 'i32'), labels: data.labels };
 }
 
-function validate(model: Sequential, val: DeviceData, loss: LossSpec): Pick<EpochLog, 'valLoss' | 'valAccuracy'> {
+export function validate(model: Sequential, val: DeviceData, loss: LossSpec): Pick<EpochLog, 'valLoss' | 'valAccuracy'> {
   const valLoss = model.engine.evaluateLoss(val.x, val.targets, loss);
   if (!val.labels) return { valLoss };
   const n = val.labels.length;
@@ -243,6 +243,6 @@ function classWeightTensor(w: FitOptions['classWeights'], data: Dataset, model: 
   return Tensor.from(weights);
 }
 
-function abortReason(signal: AbortSignal): unknown {
+export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('fit was aborted', 'AbortError');
 }
