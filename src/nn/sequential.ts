@@ -2,7 +2,7 @@
 import { activationCode } from '../core/activation.ts';
 import { checkFiniteData, checkInteger, checkKnownKeys, shapeText } from '../core/errors.ts';
 import { MlpEngine, type LayerSpec, type LossKind, type OutputTransform } from '../core/mlp-engine.ts';
-import { Tensor, scope, unscoped } from '../core/tensor.ts';
+import { Tensor, unscoped } from '../core/tensor.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import { checkLayer, defaultInit, type LayerConfig } from './layers.ts';
 
@@ -109,7 +109,7 @@ export class Sequential {
   /** Predictions for one sample (number[]) or many (number[][] or a flat Float32Array of
    *  n × inputs): class probabilities, a sigmoid probability, or regression outputs, row-major. */
   predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    return scope(() => this.engine.predict(this.#inputTensor(x), OUTPUT_OF_TASK[this.task], this.inputAffine()).read());
+    return this.engine.predictArray(this.#inputRows(x), OUTPUT_OF_TASK[this.task], this.inputAffine());
   }
 
   /** The most probable class of each sample (classification and binary models). */
@@ -129,7 +129,7 @@ export class Sequential {
     return out;
   }
 
-  #inputTensor(x: ArrayLike<number> | readonly ArrayLike<number>[]): Tensor<'f32'> {
+  #inputRows(x: ArrayLike<number> | readonly ArrayLike<number>[]): ArrayLike<number> {
     const where = `Sequential(${this.inputs}→${this.outputs}).predict`;
     let flat: ArrayLike<number>;
     if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
@@ -145,7 +145,7 @@ export class Sequential {
     }
     if (flat.length % this.inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${this.inputs} features`);
     checkFiniteData(where, flat, this.inputs);
-    return Tensor.from(flat, [flat.length / this.inputs, this.inputs]);
+    return flat;
   }
 
   /** Weights and biases as named copies ("layers.<i>.weight" [units, inputs], "layers.<i>.bias"). */
