@@ -31,7 +31,7 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
 }
 
 // Scalar backward of one element: dy·f'(x). sigmoid and tanh use the forward output y as PyTorch
-// does (y(1−y), 1−y²); relu and leaky select rather than multiply, so dy = ±Inf at x <= 0 gives 0.
+// does (y(1−y), 1−y²); relu selects rather than multiplies, so dy = ±Inf at x <= 0 gives 0.
 @inline function actGradScalar(dy: f32, x: f32, y: f32, act: i32, alpha: f32): f32 {
   switch (act) {
     case ACT_RELU: return x > 0 ? dy : 0;
