@@ -12,3 +12,5 @@ export * from "./kernels/f32-optim";
 export * from "./kernels/gather";
 export * from "./kernels/scalar-math";
 export * from "./kernels/f32-cols";
+export * from "./kernels/f64-search";
+export * from "./kernels/f32-sparse";
