@@ -3,11 +3,13 @@
 //   kiln.cjs    CommonJS for require()
 //   index.d.ts  one self-contained declaration file (and index.d.cts, the same text, for require)
 //   kiln.wasm   the core alone, for loading by URL or precompiling in a worker
+//   cli.mjs     the `kiln` command (Node), built from src/cli/main.ts once that exists; it imports
+//               the library from ./kiln.mjs rather than carrying a second copy
 // The ESM build must stay platform neutral: a Node built-in imported at top level would break
 // every other runtime, so the build fails if one appears.
 import { build } from 'esbuild';
 import { generateDtsBundle } from 'dts-bundle-generator';
-import { mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root).pathname;
@@ -39,6 +41,26 @@ const esm = readFileSync(path('dist/kiln.mjs'), 'utf8');
 const staticNode = esm.match(/^\s*import\s[^;]*?from\s*["'](node:[^"']+|fs|path|url|crypto|os|child_process|worker_threads)["']/m);
 if (staticNode || /\brequire\(/.test(esm)) {
   throw new Error(`dist/kiln.mjs is not platform neutral: ${staticNode?.[0] ?? 'it calls require()'}`);
+}
+
+if (existsSync(path('src/cli/main.ts'))) {
+  const library = path('src/index.ts');
+  const useBundledLibrary = {
+    name: 'kiln-library-external',
+    setup(b) {
+      b.onResolve({ filter: /index\.ts$/ }, (args) =>
+        new URL(args.path, `file://${args.resolveDir}/`).pathname === library ? { path: './kiln.mjs', external: true } : undefined);
+    },
+  };
+  await build({
+    ...common,
+    entryPoints: [path('src/cli/main.ts')],
+    platform: 'node',
+    format: 'esm',
+    outfile: path('dist/cli.mjs'),
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [useBundledLibrary],
+  });
 }
 
 const [dts] = generateDtsBundle(
