@@ -14,3 +14,6 @@ export * from "./kernels/scalar-math";
 export * from "./kernels/f32-cols";
 export * from "./kernels/f64-search";
 export * from "./kernels/f32-sparse";
+export * from "./kernels/i8-gemm";
+export * from "./kernels/quant";
+export * from "./kernels/i4-gemm";
