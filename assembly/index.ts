@@ -17,3 +17,4 @@ export * from "./kernels/f32-sparse";
 export * from "./kernels/i8-gemm";
 export * from "./kernels/quant";
 export * from "./kernels/i4-gemm";
+export * from "./kernels/f32-mixed";

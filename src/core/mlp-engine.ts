@@ -5,6 +5,7 @@
 import { kernels } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import { shapeText } from './errors.ts';
+import { Hypergradient } from './ops/hypergrad.ts';
 
 export interface DenseLayerSpec {
   readonly kind: 'dense';
@@ -32,9 +33,14 @@ export interface LossSpec {
   readonly classWeights: Tensor<'f32'> | undefined;
 }
 
+/** Hypergradient descent of the learning rate with hyper-rate β (see ops/hypergrad.ts). */
+export interface HypergradientRule {
+  readonly beta: number;
+}
+
 export type UpdateRule =
-  | { readonly kind: 'sgd'; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number }
-  | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean };
+  | { readonly kind: 'sgd'; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number; readonly hypergradient?: HypergradientRule }
+  | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean; readonly hypergradient?: HypergradientRule };
 
 /** Knowledge distillation: a teacher's outputs as soft targets, blended with the hard loss. */
 export interface SoftTargets {
@@ -88,6 +94,7 @@ export class MlpEngine {
   #state1: Tensor<'f32'> | undefined;
   #state2: Tensor<'f32'> | undefined;
   #updates = 0;
+  #hypergradient: Hypergradient | undefined;
   #ws: Workspace | undefined;
   #rngState: Tensor<'u8'>;
   #disposed = false;
@@ -167,6 +174,8 @@ export class MlpEngine {
     this.#state1?.dispose();
     this.#state2?.dispose();
     this.#state1 = this.#state2 = undefined;
+    this.#hypergradient?.dispose();
+    this.#hypergradient = undefined;
     this.#updates = 0;
   }
 
@@ -315,11 +324,21 @@ export class MlpEngine {
     return norm;
   }
 
-  /** One optimizer update of every parameter with the current gradients. */
-  update(rule: UpdateRule, lr: number): void {
+  /** The learning rate hypergradient descent has reached (the last update's), if in use. */
+  get hypergradientLr(): number | undefined {
+    return this.#hypergradient?.lr;
+  }
+
+  /** One optimizer update of every parameter with the current gradients; returns the learning
+   *  rate used: `lr`, or with `rule.hypergradient` the adapted rate (`lr` starts it). */
+  update(rule: UpdateRule, lr: number): number {
     const k = kernels();
     const n = this.params.size;
     this.#updates++;
+    if (rule.hypergradient) {
+      this.#hypergradient ??= new Hypergradient(n);
+      lr = this.#hypergradient.before(this.params, this.grads, rule.hypergradient.beta, rule.kind === 'adam' && rule.decoupled ? 0 : rule.weightDecay, lr);
+    }
     if (rule.kind === 'sgd') {
       const first = !this.#state1;
       if (rule.momentum !== 0 && !this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
@@ -331,6 +350,8 @@ export class MlpEngine {
       k.f32_adam_step!(this.params.ptr, this.grads.ptr, this.#state1.ptr, this.#state2.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.#updates, rule.decoupled ? 1 : 0);
     }
     this.applyMask();
+    this.#hypergradient?.after(this.params);
+    return lr;
   }
 
   /** Runs the model on x [n, inputs] in chunks of `chunk` rows; returns the outputs [n, outputs],

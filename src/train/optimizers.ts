@@ -19,6 +19,10 @@ interface Common {
   schedule?: Schedule;
   clipNorm?: number;
   weightDecay?: number;
+  /** Adapt the learning rate online by hypergradient descent with hyper-rate `beta`: `lr` is
+   *  the initial rate and the schedule must stay constant. The paper's settings: β = 1e-3 for
+   *  SGD, 1e-7 for Adam. see: Baydin et al., arXiv:1703.04782 */
+  hypergradient?: { beta: number };
 }
 export interface SgdOptions extends Common {
   momentum?: number;
@@ -31,7 +35,7 @@ export interface AdamOptions extends Common {
   eps?: number;
 }
 
-const COMMON = ['lr', 'schedule', 'clipNorm', 'weightDecay'];
+const COMMON = ['lr', 'schedule', 'clipNorm', 'weightDecay', 'hypergradient'];
 
 function common(where: string, o: Common, lrDefault: number, wdDefault: number) {
   return {
@@ -40,6 +44,14 @@ function common(where: string, o: Common, lrDefault: number, wdDefault: number) 
     clipNorm: o.clipNorm === undefined ? Infinity : checkNumber(where, 'clipNorm', o.clipNorm, Number.MIN_VALUE),
     weightDecay: checkNumber(where, 'weightDecay', o.weightDecay ?? wdDefault, 0),
   };
+}
+
+function hypergradient(where: string, o: Common): { hypergradient?: { beta: number } } {
+  if (o.hypergradient === undefined) return {};
+  checkKnownKeys(`${where} hypergradient`, o.hypergradient, ['beta']);
+  const beta = checkNumber(`${where} hypergradient`, 'beta', o.hypergradient.beta, 0);
+  if ((o.schedule?.type ?? 'constant') !== 'constant') throw new RangeError(`${where}: hypergradient adapts the learning rate itself; the schedule must be constant, got '${o.schedule!.type}'`);
+  return { hypergradient: { beta } };
 }
 
 /** Mini-batch SGD with optional momentum and Nesterov momentum (PyTorch's formulation).
@@ -51,7 +63,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
   const dampening = checkNumber('sgd', 'dampening', options.dampening ?? 0, 0, 1);
   const nesterov = options.nesterov ?? false;
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new RangeError(`sgd: nesterov needs momentum > 0 and dampening = 0, got momentum=${momentum}, dampening=${dampening}`);
-  return { name: 'sgd', lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'sgd', momentum, dampening, nesterov, weightDecay: c.weightDecay } };
+  return { name: 'sgd', lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'sgd', momentum, dampening, nesterov, weightDecay: c.weightDecay, ...hypergradient('sgd', options) } };
 }
 
 /** Full-batch gradient descent: plain SGD steps over the whole training set (fit uses one batch
@@ -67,7 +79,7 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, wdDefault: num
   const beta1 = checkNumber(name, 'beta1', options.beta1 ?? 0.9, 0, 0.999999);
   const beta2 = checkNumber(name, 'beta2', options.beta2 ?? 0.999, 0, 0.999999999);
   const eps = checkNumber(name, 'eps', options.eps ?? 1e-8, 0);
-  return { name, lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'adam', beta1, beta2, eps, weightDecay: c.weightDecay, decoupled: name === 'adamw' } };
+  return { name, lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'adam', beta1, beta2, eps, weightDecay: c.weightDecay, decoupled: name === 'adamw', ...hypergradient(name, options) } };
 }
 
 /** Adam with bias correction; weightDecay is L2 added to the gradient (torch.optim.Adam). */
