@@ -1,0 +1,252 @@
+// Sparse inference and the statistics pruning ranks weights and neurons by.
+//
+// A pruned dense layer's weights W[N,K] in blocked CSR: the columns are cut into nb = ⌈K/KC⌉
+// blocks of KC, and the entries of row n in block j are segPtr[n·nb + j] … segPtr[n·nb + j + 1] − 1
+// (segPtr i32[N·nb + 1]; for K <= KC this is plain CSR's rowPtr), with cols i32[nnz] ascending
+// and vals f32[nnz]. y[B,N] = act(x[B,K]·Wᵀ + bias) is summed in f32-gemm's order (each block's
+// partial from +0 in ascending k, the partials added block by block, then the bias), skipping
+// the zero products only. A skipped product is ±0 and a partial is never -0, so the result has
+// the same bits as f32_dense_fwd on the zero-filled matrix: switching paths never changes a
+// prediction. The blocks are stored, not found, so no loop compares a column per entry.
+import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
+
+// Must equal f32-gemm.ts's KC: the block the dense path sums over.
+const KC = 256;
+// Batch lanes per pass of the transposed path: 4 f32x4 accumulators.
+const LANES = 16;
+
+@inline function blocksOf(K: i32): i32 {
+  return (K + KC - 1) / KC;
+}
+
+@inline function seg(segPtr: usize, i: i32): i32 {
+  return load<i32>(segPtr + (<usize>i << 2));
+}
+
+// y[B,N] = act(x[B,K]·Wᵀ + bias) with W in blocked CSR (bias 0: none). B == 1 runs four rows
+// at a time, each its own chain of adds, gathering x[k]. B > 1 first writes xt[K, Bp] = xᵀ
+// (Bp = B rounded up to 4, padded lanes zero; the host passes xt with K·Bp floats, 0 when
+// B == 1), then for each row and 16 batch lanes multiplies splat(w) by rows of xt: lanes are
+// batch elements, so every output keeps the scalar order. Reference: f32_csr_dense_fwd_ref.
+export function f32_csr_dense_fwd(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
+  if (B <= 0 || N <= 0) return;
+  const nb = blocksOf(K);
+  if (B == 1) {
+    let n = 0;
+    for (; n + 4 <= N; n += 4) rows4(y, x, segPtr, cols, vals, bias, n, nb);
+    for (; n < N; n++) store<f32>(y + (<usize>n << 2), withBias(rowSum(x, segPtr, cols, vals, n, nb), bias, n));
+  } else {
+    const Bp = (B + 3) & ~3;
+    transpose(xt, x, B, K, Bp);
+    for (let n = 0; n < N; n++) {
+      const vb = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0);
+      let b = 0;
+      for (; b + LANES <= Bp; b += LANES) rowLanes16(y, xt, segPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
+      for (; b < Bp; b += 4) rowLanes4(y, xt, segPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
+    }
+  }
+  f32_act_fwd(y, y, B * N, act, alpha);
+}
+
+export function f32_csr_dense_fwd_ref(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
+  const nb = blocksOf(K);
+  for (let b = 0; b < B; b++) {
+    const xr = x + (<usize>b * <usize>K << 2);
+    for (let n = 0; n < N; n++) {
+      let total: f32 = 0;
+      for (let j = 0; j < nb; j++) {
+        let partial: f32 = 0;
+        for (let i = seg(segPtr, n * nb + j); i < seg(segPtr, n * nb + j + 1); i++) {
+          partial += load<f32>(vals + (<usize>i << 2)) * load<f32>(xr + (<usize>load<i32>(cols + (<usize>i << 2)) << 2));
+        }
+        total += partial;
+      }
+      if (bias != 0) total += load<f32>(bias + (<usize>n << 2));
+      store<f32>(y + (<usize>(b * N + n) << 2), total);
+    }
+  }
+  f32_act_fwd_ref(y, y, B * N, act, alpha);
+}
+
+@inline function withBias(s: f32, bias: usize, n: i32): f32 {
+  return bias != 0 ? s + load<f32>(bias + (<usize>n << 2)) : s;
+}
+
+@inline function term(x: usize, cols: usize, vals: usize, i: i32): f32 {
+  return load<f32>(vals + (<usize>i << 2)) * load<f32>(x + (<usize>load<i32>(cols + (<usize>i << 2)) << 2));
+}
+
+// Σ over entries i..end−1 of w·x[k], from +0 in order.
+@inline function segSum(x: usize, cols: usize, vals: usize, i: i32, end: i32): f32 {
+  let p: f32 = 0;
+  for (; i < end; i++) p += term(x, cols, vals, i);
+  return p;
+}
+
+// Row n's sum: block partials in order.
+@inline function rowSum(x: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32): f32 {
+  let total: f32 = 0;
+  for (let j = 0; j < nb; j++) total += segSum(x, cols, vals, seg(segPtr, n * nb + j), seg(segPtr, n * nb + j + 1));
+  return total;
+}
+
+// Rows n..n+3 for one input row: four independent chains over their common length, then each
+// row's remainder, so the adds overlap instead of waiting on one another.
+function rows4(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, n: i32, nb: i32): void {
+  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+  for (let j = 0; j < nb; j++) {
+    let i0 = seg(segPtr, n * nb + j), i1 = seg(segPtr, (n + 1) * nb + j), i2 = seg(segPtr, (n + 2) * nb + j), i3 = seg(segPtr, (n + 3) * nb + j);
+    const e0 = seg(segPtr, n * nb + j + 1), e1 = seg(segPtr, (n + 1) * nb + j + 1), e2 = seg(segPtr, (n + 2) * nb + j + 1), e3 = seg(segPtr, (n + 3) * nb + j + 1);
+    const common = min(min(e0 - i0, e1 - i1), min(e2 - i2, e3 - i3));
+    let p0: f32 = 0, p1: f32 = 0, p2: f32 = 0, p3: f32 = 0;
+    for (let q = 0; q < common; q++) {
+      p0 += term(x, cols, vals, i0 + q);
+      p1 += term(x, cols, vals, i1 + q);
+      p2 += term(x, cols, vals, i2 + q);
+      p3 += term(x, cols, vals, i3 + q);
+    }
+    for (i0 += common; i0 < e0; i0++) p0 += term(x, cols, vals, i0);
+    for (i1 += common; i1 < e1; i1++) p1 += term(x, cols, vals, i1);
+    for (i2 += common; i2 < e2; i2++) p2 += term(x, cols, vals, i2);
+    for (i3 += common; i3 < e3; i3++) p3 += term(x, cols, vals, i3);
+    t0 += p0; t1 += p1; t2 += p2; t3 += p3;
+  }
+  const at = y + (<usize>n << 2);
+  store<f32>(at, withBias(t0, bias, n));
+  store<f32>(at, withBias(t1, bias, n + 1), 4);
+  store<f32>(at, withBias(t2, bias, n + 2), 8);
+  store<f32>(at, withBias(t3, bias, n + 3), 12);
+}
+
+// 16 batch lanes b..b+15 of row n from xt; stores the lanes below B into y[·, n].
+@inline function rowLanes16(y: usize, xt: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+  const ld = <usize>Bp << 2;
+  const base = xt + (<usize>b << 2);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  for (let j = 0; j < nb; j++) {
+    const end = seg(segPtr, n * nb + j + 1);
+    let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+    for (let i = seg(segPtr, n * nb + j); i < end; i++) {
+      const vw = v128.load32_splat(vals + (<usize>i << 2));
+      const row = base + <usize>load<i32>(cols + (<usize>i << 2)) * ld;
+      p0 = f32x4.add(p0, f32x4.mul(vw, v128.load(row)));
+      p1 = f32x4.add(p1, f32x4.mul(vw, v128.load(row, 16)));
+      p2 = f32x4.add(p2, f32x4.mul(vw, v128.load(row, 32)));
+      p3 = f32x4.add(p3, f32x4.mul(vw, v128.load(row, 48)));
+    }
+    t0 = f32x4.add(t0, p0); t1 = f32x4.add(t1, p1); t2 = f32x4.add(t2, p2); t3 = f32x4.add(t3, p3);
+  }
+  if (hasBias) {
+    t0 = f32x4.add(t0, vb); t1 = f32x4.add(t1, vb); t2 = f32x4.add(t2, vb); t3 = f32x4.add(t3, vb);
+  }
+  storeLanes(y, t0, b, B, N, n);
+  storeLanes(y, t1, b + 4, B, N, n);
+  storeLanes(y, t2, b + 8, B, N, n);
+  storeLanes(y, t3, b + 12, B, N, n);
+}
+
+// The 4-lane tail of rowLanes16.
+@inline function rowLanes4(y: usize, xt: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+  const ld = <usize>Bp << 2;
+  const base = xt + (<usize>b << 2);
+  let t = f32x4.splat(0);
+  for (let j = 0; j < nb; j++) {
+    const end = seg(segPtr, n * nb + j + 1);
+    let p = f32x4.splat(0);
+    for (let i = seg(segPtr, n * nb + j); i < end; i++) {
+      p = f32x4.add(p, f32x4.mul(v128.load32_splat(vals + (<usize>i << 2)), v128.load(base + <usize>load<i32>(cols + (<usize>i << 2)) * ld)));
+    }
+    t = f32x4.add(t, p);
+  }
+  if (hasBias) t = f32x4.add(t, vb);
+  storeLanes(y, t, b, B, N, n);
+}
+
+// y[b + j, n] = lane j for the lanes inside the batch.
+@inline function storeLanes(y: usize, v: v128, b: i32, B: i32, N: i32, n: i32): void {
+  const at = y + (<usize>(b * N + n) << 2);
+  const ld = <usize>N << 2;
+  if (b < B) store<f32>(at, f32x4.extract_lane(v, 0));
+  if (b + 1 < B) store<f32>(at + ld, f32x4.extract_lane(v, 1));
+  if (b + 2 < B) store<f32>(at + 2 * ld, f32x4.extract_lane(v, 2));
+  if (b + 3 < B) store<f32>(at + 3 * ld, f32x4.extract_lane(v, 3));
+}
+
+// xt[k, b] = x[b, k] for b < B, 0 for B <= b < Bp.
+function transpose(xt: usize, x: usize, B: i32, K: i32, Bp: i32): void {
+  const ld = <usize>Bp << 2;
+  for (let b = 0; b < B; b++) {
+    const xr = x + (<usize>b * <usize>K << 2);
+    const col = xt + (<usize>b << 2);
+    for (let k = 0; k < K; k++) store<f32>(col + <usize>k * ld, load<f32>(xr + (<usize>k << 2)));
+  }
+  for (let b = B; b < Bp; b++) {
+    const col = xt + (<usize>b << 2);
+    for (let k = 0; k < K; k++) store<f32>(col + <usize>k * ld, 0);
+  }
+}
+
+// acc[n] += |a[n]·b[n]|: first-order Taylor importance |w·∂L/∂w| summed over batches
+// (Molchanov et al., "Importance Estimation for Neural Network Pruning", CVPR 2019). Element-wise,
+// so v128 and f32_abs_mul_acc_ref give the same bits.
+export function f32_abs_mul_acc(acc: usize, a: usize, b: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.abs(f32x4.mul(v128.load(a + o), v128.load(b + o)))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + Mathf.abs(load<f32>(a + o) * load<f32>(b + o)));
+  }
+}
+
+export function f32_abs_mul_acc_ref(acc: usize, a: usize, b: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + Mathf.abs(load<f32>(a + o) * load<f32>(b + o)));
+  }
+}
+
+// Per column n of activations x[B,N]: absSum[n] += Σ_b |x[b,n]| and zeros[n] += #{b: x[b,n] == 0}
+// (as f32, exact below 2^24 rows), both in ascending b. Columns are lanes, so each column keeps
+// that order and f32_col_act_stats_ref gives the same bits. Mean |activation| and APoZ (the
+// average percentage of zeros, Hu et al. 2016, arXiv:1607.03250) follow by dividing by the rows.
+export function f32_col_act_stats(absSum: usize, zeros: usize, x: usize, B: i32, N: i32): void {
+  const ld = <usize>N << 2;
+  const vzero = f32x4.splat(0);
+  const vone = f32x4.splat(1);
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    const o = <usize>n << 2;
+    let s = v128.load(absSum + o);
+    let z = v128.load(zeros + o);
+    let at = x + o;
+    for (let b = 0; b < B; b++) {
+      const v = v128.load(at);
+      s = f32x4.add(s, f32x4.abs(v));
+      z = f32x4.add(z, v128.and(f32x4.eq(v, vzero), vone));
+      at += ld;
+    }
+    v128.store(absSum + o, s);
+    v128.store(zeros + o, z);
+  }
+  for (; n < N; n++) colStats(absSum, zeros, x, B, N, n);
+}
+
+export function f32_col_act_stats_ref(absSum: usize, zeros: usize, x: usize, B: i32, N: i32): void {
+  for (let n = 0; n < N; n++) colStats(absSum, zeros, x, B, N, n);
+}
+
+@inline function colStats(absSum: usize, zeros: usize, x: usize, B: i32, N: i32, n: i32): void {
+  const o = <usize>n << 2;
+  let s = load<f32>(absSum + o);
+  let z = load<f32>(zeros + o);
+  for (let b = 0; b < B; b++) {
+    const v = load<f32>(x + (<usize>(b * N + n) << 2));
+    s += Mathf.abs(v);
+    if (v == 0) z += 1;
+  }
+  store<f32>(absSum + o, s);
+  store<f32>(zeros + o, z);
+}

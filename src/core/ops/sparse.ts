@@ -1,0 +1,291 @@
+// Sparse layers over f32 tensors (assembly/kernels/f32-sparse.ts): CSR matrices, the sparse dense
+// layer, the statistics pruning ranks by, and SparseMlp, an inference engine that runs each layer
+// of a pruned model through CSR or the dense GEMM, whichever is faster at its sparsity and batch.
+// Both paths give the same bits (the kernel keeps the GEMM's summation order), so the switch is
+// invisible in the predictions.
+import { kernels } from '../wasm.ts';
+import { Tensor, unscoped } from '../tensor.ts';
+import { checkKnownKeys, checkNumber, shapeText } from '../errors.ts';
+import { activationCode, type Activation } from '../activation.ts';
+import type { ColumnAffine, MlpEngine, OutputTransform } from '../mlp-engine.ts';
+import { checkF32, checkSameSize } from './random.ts';
+import { checkF32Number, outTensor } from './eltwise.ts';
+import { DEFAULT_LEAKY_SLOPE } from './act.ts';
+
+/** Column block of the kernels' summation order (f32-gemm's KC). */
+const BLOCK = 256;
+
+/** A row-major matrix [rows, cols] keeping only its non-zeros: compressed sparse rows, each row
+ *  cut at every 256 columns (the dense GEMM's summation blocks, which the kernel follows). */
+export class CsrMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** i32 [rows·nb + 1], nb = ⌈cols/256⌉: row r's entries in column block j are
+   *  segPtr[r·nb + j] … segPtr[r·nb + j + 1] − 1 (plain CSR row pointers when cols <= 256). */
+  readonly segPtr: Tensor<'i32'>;
+  /** i32 [nnz] column of each entry, ascending within a row. */
+  readonly colIndex: Tensor<'i32'>;
+  /** f32 [nnz]. */
+  readonly values: Tensor<'f32'>;
+
+  private constructor(rows: number, cols: number, segPtr: Tensor<'i32'>, colIndex: Tensor<'i32'>, values: Tensor<'f32'>) {
+    this.rows = rows;
+    this.cols = cols;
+    this.segPtr = segPtr;
+    this.colIndex = colIndex;
+    this.values = values;
+  }
+
+  /** The non-zeros of a 2-D f32 tensor (±0 both count as zero).
+   *  @example const csr = CsrMatrix.fromDense(weights); csr.nnz */
+  static fromDense(w: Tensor<'f32'>): CsrMatrix {
+    checkF32('CsrMatrix.fromDense', 'w', w);
+    if (w.shape.length !== 2) throw new RangeError(`CsrMatrix.fromDense: w must be 2-D [rows, cols], got shape ${shapeText(w.shape)}`);
+    const [rows, cols] = [w.shape[0]!, w.shape[1]!];
+    const nb = Math.ceil(cols / BLOCK);
+    const dense = w.read();
+    let nnz = 0;
+    for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) nnz++;
+    const segPtr = new Int32Array(rows * nb + 1);
+    const colIndex = new Int32Array(nnz);
+    const values = new Float32Array(nnz);
+    let at = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        if (c % BLOCK === 0) segPtr[r * nb + c / BLOCK] = at;
+        const v = dense[r * cols + c]!;
+        if (v !== 0) {
+          colIndex[at] = c;
+          values[at++] = v;
+        }
+      }
+    }
+    segPtr[rows * nb] = at;
+    return new CsrMatrix(rows, cols, Tensor.from(segPtr, [segPtr.length], 'i32'), Tensor.from(colIndex, [nnz], 'i32'), Tensor.from(values, [nnz]));
+  }
+
+  get nnz(): number {
+    return this.values.size;
+  }
+
+  /** Fraction of entries that are zero. */
+  get sparsity(): number {
+    const total = this.rows * this.cols;
+    return total === 0 ? 0 : 1 - this.nnz / total;
+  }
+
+  dispose(): void {
+    this.segPtr.dispose();
+    this.colIndex.dispose();
+    this.values.dispose();
+  }
+}
+
+export interface CsrDenseForwardOptions {
+  /** Bias [N] added to every row; none when absent. */
+  bias?: Tensor<'f32'>;
+  /** Activation applied after the bias (default 'linear'). */
+  activation?: Activation;
+  /** Negative slope of leaky_relu (default 0.01). */
+  alpha?: number;
+  /** Where to write y [B,N]; a new tensor when absent. Must not be x. */
+  out?: Tensor<'f32'>;
+}
+
+/**
+ * A dense layer with CSR weights: y = act(x·wᵀ + bias) for x [B,K] and w [N,K]. Same bits as
+ * denseForward on the zero-filled matrix.
+ *
+ * @example
+ * const y = csrDenseForward(x, CsrMatrix.fromDense(w), { bias: b, activation: 'relu' });
+ */
+export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDenseForwardOptions = {}): Tensor<'f32'> {
+  const where = 'csrDenseForward';
+  checkKnownKeys(where, options, ['bias', 'activation', 'alpha', 'out']);
+  checkF32(where, 'x', x);
+  if (!(w instanceof CsrMatrix)) throw new TypeError(`${where}: w must be a CsrMatrix`);
+  if (x.shape.length !== 2 || x.shape[1] !== w.cols) throw new RangeError(`${where}: x has shape ${shapeText(x.shape)}, expected [batch, ${w.cols}] for w [${w.rows},${w.cols}]`);
+  const B = x.shape[0]!, N = w.rows, K = w.cols;
+  const code = activationCode(where, options.activation ?? 'linear');
+  const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
+  if (options.bias !== undefined) {
+    checkF32(where, 'bias', options.bias);
+    if (options.bias.size !== N) throw new RangeError(`${where}: bias has shape ${shapeText(options.bias.shape)}, expected [${N}]`);
+  }
+  const y = outTensor(where, options.out, [B, N], 'f32');
+  if (y === x) throw new RangeError(`${where}: out must not be x (the kernel reads x while writing y)`);
+  const xt = B > 1 ? Tensor.empty([K * ((B + 3) & ~3)]) : undefined;
+  try {
+    kernels().f32_csr_dense_fwd!(y.ptr, x.ptr, w.segPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
+  } finally {
+    xt?.dispose();
+  }
+  return y;
+}
+
+/**
+ * acc ← acc + |a ⊙ b|, in place: first-order Taylor importance |w·∂L/∂w| summed over batches.
+ *
+ * @example
+ * accumulateAbsProduct(scores, engine.params, engine.grads);
+ */
+export function accumulateAbsProduct(acc: Tensor<'f32'>, a: Tensor<'f32'>, b: Tensor<'f32'>): void {
+  const where = 'accumulateAbsProduct';
+  [acc, a, b].forEach((t, i) => checkF32(where, ['acc', 'a', 'b'][i]!, t));
+  checkSameSize(where, ['acc', 'a', 'b'], [acc, a, b]);
+  kernels().f32_abs_mul_acc!(acc.ptr, a.ptr, b.ptr, acc.size);
+}
+
+/**
+ * Per column of activations x [B,N]: absSum[n] += Σ_b |x[b,n]|, zeros[n] += #{b: x[b,n] = 0}.
+ * Divided by the rows seen, these give the mean |activation| and APoZ of each neuron.
+ *
+ * @example
+ * accumulateActivationStats(absSum, zeros, hidden);
+ */
+export function accumulateActivationStats(absSum: Tensor<'f32'>, zeros: Tensor<'f32'>, x: Tensor<'f32'>): void {
+  const where = 'accumulateActivationStats';
+  [absSum, zeros, x].forEach((t, i) => checkF32(where, ['absSum', 'zeros', 'x'][i]!, t));
+  if (x.shape.length !== 2) throw new RangeError(`${where}: x must be 2-D [batch, units], got shape ${shapeText(x.shape)}`);
+  const N = x.shape[1]!;
+  if (absSum.size !== N || zeros.size !== N) throw new RangeError(`${where}: absSum ${shapeText(absSum.shape)} and zeros ${shapeText(zeros.shape)} need ${N} entries, one per column of x ${shapeText(x.shape)}`);
+  kernels().f32_col_act_stats!(absSum.ptr, zeros.ptr, x.ptr, x.shape[0]!, N);
+}
+
+/** Sparsity (fraction of zero weights) at or above which a layer runs through CSR: one for a
+ *  single row, one for batches (measured at 64 rows). */
+export interface SparseThresholds {
+  readonly batch1: number;
+  readonly batched: number;
+}
+
+/** Measured by `npm run bench -- compress` on 784-256-128-10 layers (Node 20, x64, one thread):
+ *  CSR overtakes the dense GEMM from these sparsities on. */
+export const SPARSE_THRESHOLDS: SparseThresholds = Object.freeze({ batch1: 0.5, batched: 0.7 });
+
+const SIGMOID = 3;
+
+interface MlpLayer {
+  kind: 'dense' | 'dropout';
+  inputs: number;
+  units: number;
+  act: number;
+  alpha: number;
+  sparsity: number;
+  dense?: Tensor<'f32'>;
+  csr?: CsrMatrix;
+  bias?: Tensor<'f32'>;
+}
+
+/** @internal Inference over a copy of an engine's weights, each layer sparse or dense. */
+export class SparseMlp {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly thresholds: SparseThresholds;
+  #layers: MlpLayer[];
+  #capacity = 0;
+  #buffers: Tensor<'f32'>[] = [];
+
+  constructor(engine: MlpEngine, thresholds: SparseThresholds = SPARSE_THRESHOLDS) {
+    checkNumber('SparseMlp', 'thresholds.batch1', thresholds.batch1, 0, 1);
+    checkNumber('SparseMlp', 'thresholds.batched', thresholds.batched, 0, 1);
+    this.thresholds = thresholds;
+    this.inputs = engine.inputs;
+    this.outputs = engine.outputs;
+    const low = Math.min(thresholds.batch1, thresholds.batched);
+    const high = Math.max(thresholds.batch1, thresholds.batched);
+    this.#layers = unscoped(() => engine.layers.map((spec, i) => {
+      if (spec.kind === 'dropout') return { kind: 'dropout', inputs: spec.size, units: spec.size, act: 0, alpha: 0, sparsity: 0 };
+      const { weight, bias } = engine.denseParams(i);
+      const csr = CsrMatrix.fromDense(weight);
+      const layer: MlpLayer = { kind: 'dense', inputs: spec.inputs, units: spec.units, act: spec.act, alpha: spec.alpha, sparsity: csr.sparsity, bias: Tensor.from(bias.view(), [spec.units]) };
+      if (csr.sparsity >= low) layer.csr = csr;
+      else csr.dispose();
+      if (layer.sparsity < high) layer.dense = Tensor.from(weight.view(), [spec.units, spec.inputs]);
+      return layer;
+    }));
+  }
+
+  /** Which path each layer takes for a batch of `rows`. */
+  paths(rows: number): ('csr' | 'dense' | 'dropout')[] {
+    return this.#layers.map((l) => (l.kind === 'dropout' ? 'dropout' : this.#sparse(l, rows) ? 'csr' : 'dense'));
+  }
+
+  /** Sparsity of each layer's weights (0 for dropout). */
+  get sparsities(): number[] {
+    return this.#layers.map((l) => l.sparsity);
+  }
+
+  #sparse(l: MlpLayer, rows: number): boolean {
+    return l.sparsity >= (rows <= 1 ? this.thresholds.batch1 : this.thresholds.batched);
+  }
+
+  // Buffers: x [cap, inputs], one output per layer, and the transposed input of the CSR path.
+  #ensure(rows: number): Tensor<'f32'>[] {
+    if (rows <= this.#capacity) return this.#buffers;
+    for (const t of this.#buffers) t.dispose();
+    const cap = Math.max(rows, this.#capacity);
+    const widest = Math.max(this.inputs, ...this.#layers.map((l) => l.inputs));
+    this.#buffers = unscoped(() => [Tensor.empty([cap, this.inputs]), ...this.#layers.map((l) => Tensor.empty([cap, l.units])), Tensor.empty([widest * ((cap + 3) & ~3)])]);
+    this.#capacity = cap;
+    return this.#buffers;
+  }
+
+  // Runs buffers[0][0:rows] through the layers; returns the address of the last output.
+  #forward(rows: number, output: OutputTransform, input: ColumnAffine | undefined, to: number): void {
+    const k = kernels();
+    const bufs = this.#buffers;
+    const xt = bufs.at(-1)!.ptr;
+    if (input) k.f32_affine_cols!(bufs[0]!.ptr, input.scale.ptr, input.shift.ptr, rows, this.inputs);
+    let x = bufs[0]!.ptr;
+    this.#layers.forEach((l, i) => {
+      const y = bufs[i + 1]!.ptr;
+      if (l.kind === 'dropout') k.f32_copy!(y, x, rows * l.units);
+      else if (this.#sparse(l, rows)) {
+        const c = l.csr!;
+        k.f32_csr_dense_fwd!(y, x, c.segPtr.ptr, c.colIndex.ptr, c.values.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha, xt);
+      } else k.f32_dense_fwd!(y, 0, x, l.dense!.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha);
+      x = y;
+    });
+    if (output === 'softmax') k.f32_softmax_rows!(to, x, rows, this.outputs, 1);
+    else if (output === 'sigmoid') k.f32_act_fwd!(to, x, rows * this.outputs, SIGMOID, 0);
+    else if (to !== x) k.f32_copy!(to, x, rows * this.outputs);
+  }
+
+  /** Outputs [n, outputs] for x [n, inputs], in chunks of `chunk` rows. */
+  predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
+    const n = x.shape[0] ?? 0;
+    if (x.size !== n * this.inputs) throw new RangeError(`SparseMlp.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
+    const out = Tensor.empty([n, this.outputs]);
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const bufs = this.#ensure(rows);
+      kernels().f32_copy!(bufs[0]!.ptr, x.ptr + start * this.inputs * 4, rows * this.inputs);
+      this.#forward(rows, output, input, out.ptr + start * this.outputs * 4);
+    }
+    return out;
+  }
+
+  /** As `predict`, from and to JS arrays, with nothing allocated in the core once warm. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
+    const n = x.length / this.inputs;
+    const result = new Float32Array(n * this.outputs);
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const bufs = this.#ensure(rows);
+      bufs[0]!.view().set(start === 0 && rows === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + rows) * this.inputs));
+      const last = bufs[this.#layers.length]!;
+      this.#forward(rows, output, input, last.ptr);
+      result.set(last.view().subarray(0, rows * this.outputs), start * this.outputs);
+    }
+    return result;
+  }
+
+  dispose(): void {
+    for (const t of this.#buffers) t.dispose();
+    this.#buffers = [];
+    this.#capacity = 0;
+    for (const l of this.#layers) for (const t of [l.dense, l.csr, l.bias]) t?.dispose();
+    this.#layers = [];
+  }
+}
