@@ -1,7 +1,8 @@
 // Weight-only int4 products: y[M,N] f32 = act(Σ_k x[m,k]·w[n,k] + bias[n]) with x [M,K] f32 and
 // w dequantised on the fly from 4-bit codes in groups of G consecutive k along each row:
 //   w[n,k] = (f32(q[n,k]) − f32(zp[n,g]))·scale[n,g],   g = k / G
-// q in [−8, 7] (symmetric, zp = 0) or [0, 15] (affine, zp in [0, 15]). The sum starts at +0 and
+// q in [−8, 7] (symmetric, zp = 0) or [0, 15] (affine, zp in [0, 15]); G is a multiple of 4 and
+// need not divide K: the last group is shorter. The sum starts at +0 and
 // adds x·w in ascending k, one f32 product and one f32 sum per term, then the bias, then
 // max(·, 0) when relu != 0: the _ref twin does exactly that, so the two agree bit for bit and
 // equal an f32 product with the dequantised weights in that order. bias == 0 means none (+0).
@@ -12,47 +13,62 @@
 // (row b & 7, k0 + 2 + (b >> 3)) in its high one, so a mask and a shift give k0, k1 and k2, k3
 // each as 8 bytes in row order. Per panel and group, 8 scales and 8 shifted zero points
 // f32(zp + offset) sit side by side; (u − (zp + offset)) equals q − zp exactly in f32.
+// K is padded to K4, a multiple of 4; the padding is never multiplied by anything but an x of 0
+// (x·w then adds ±0, which leaves a sum that started at +0 unchanged), and x is never read past K.
 // M == 1 unpacks and multiplies in one pass. Otherwise each panel is dequantised once into the
-// scratch dq [K][8] f32 and 4x8 tiles of rows run over it as an f32 GEMM micro-kernel does.
+// scratch dq [K4][8] f32 and 4x8 tiles of rows run over it as an f32 GEMM micro-kernel does.
 
 const NR = 8;
 const MR = 4;
 const TILE: usize = memory.data(MR * NR * 4, 16);
 
+@inline function depth(K: i32): i32 {
+  return (K + 3) & ~3;
+}
+
+@inline function groupsOf(K: i32, G: i32): i32 {
+  return (K + G - 1) / G;
+}
+
 export function i4_gemm_packed_bytes(N: i32, K: i32): i32 {
-  return ((N + NR - 1) >> 3) * K * 4;
+  return ((N + NR - 1) >> 3) * depth(K) * 4;
 }
 
 export function i4_gemm_params_bytes(N: i32, K: i32, G: i32): i32 {
-  return ((N + NR - 1) >> 3) * (K / G) * 64;
+  return ((N + NR - 1) >> 3) * groupsOf(K, G) * 64;
 }
 
 export function i4_gemm_scratch_bytes(M: i32, K: i32): i32 {
-  return M == 1 ? 0 : K * 32;
+  return M == 1 ? 0 : depth(K) * 32;
 }
 
-// wp = the codes q [N,K] i8 plus offset as nibbles in the panel layout (K a multiple of 4).
+@inline function code(q: usize, offset: i32, N: i32, K: i32, n: i32, k: i32): i32 {
+  return n < N && k < K ? <i32>load<i8>(q + <usize>n * <usize>K + <usize>k) + offset : 0;
+}
+
+// wp = the codes q [N,K] i8 plus offset as nibbles in the panel layout.
 export function i4_gemm_pack_w(wp: usize, q: usize, offset: i32, N: i32, K: i32): void {
   const panels = (N + NR - 1) >> 3;
+  const kp = depth(K);
   for (let p = 0; p < panels; p++) {
-    for (let k0 = 0; k0 < K; k0 += 4) {
-      const dst = wp + <usize>p * <usize>K * 4 + (<usize>k0 << 2);
+    for (let k0 = 0; k0 < kp; k0 += 4) {
+      const dst = wp + <usize>p * <usize>kp * 4 + (<usize>k0 << 2);
       for (let b = 0; b < 16; b++) {
         const n = p * NR + (b & 7);
         const k = k0 + (b >> 3);
-        const lo: i32 = n < N ? <i32>load<i8>(q + <usize>n * <usize>K + <usize>k) + offset : 0;
-        const hi: i32 = n < N ? <i32>load<i8>(q + <usize>n * <usize>K + <usize>(k + 2)) + offset : 0;
+        const lo = code(q, offset, N, K, n, k);
+        const hi = code(q, offset, N, K, n, k + 2);
         store<u8>(dst + <usize>b, <u8>((lo & 15) | ((hi & 15) << 4)));
       }
     }
   }
 }
 
-// sp = per panel and group: scale[n,g] for its 8 rows, then f32(zp[n,g] + offset) (zps i32
-// [N, K/G], or 0 for none); rows past N get 0 and 0.
+// sp = per panel and group: scale[n,g] for its 8 rows, then f32(zp[n,g] + offset) (scales f32
+// and zps i32 [N, ceil(K/G)], zps 0 for none); rows past N get 0 and 0.
 export function i4_gemm_pack_params(sp: usize, scales: usize, zps: usize, offset: i32, N: i32, K: i32, G: i32): void {
   const panels = (N + NR - 1) >> 3;
-  const groups = K / G;
+  const groups = groupsOf(K, G);
   for (let p = 0; p < panels; p++) {
     for (let g = 0; g < groups; g++) {
       const dst = sp + (<usize>(p * groups + g) << 6);
@@ -74,11 +90,12 @@ export function i4_gemm_f32(y: usize, x: usize, wp: usize, sp: usize, dq: usize,
   const panels = (N + NR - 1) >> 3;
   const ldy = <usize>N << 2;
   const ldx = <usize>K << 2;
+  const kp = depth(K);
   for (let p = 0; p < panels; p++) {
     const n = p * NR;
     const nr = min(NR, N - n);
-    const pw = wp + <usize>p * <usize>K * 4;
-    const ps = sp + (<usize>(p * (K / G)) << 6);
+    const pw = wp + <usize>p * <usize>kp * 4;
+    const ps = sp + (<usize>(p * groupsOf(K, G)) << 6);
     if (M == 1) {
       const dst = nr == NR ? y + (<usize>n << 2) : TILE;
       gemv(dst, x, pw, ps, K, G, bias, n, nr, relu != 0);
@@ -147,10 +164,12 @@ function corner(out: usize, ldo: usize, mr: i32, nr: i32): void {
 }
 
 function dequantPanel(dq: usize, pw: usize, ps: usize, K: i32, G: i32): void {
-  for (let k0 = 0; k0 < K; k0 += G) {
+  const kp = depth(K);
+  for (let k0 = 0; k0 < kp; k0 += G) {
     const pg = ps + (<usize>(k0 / G) << 6);
     const s0 = v128.load(pg), s1 = v128.load(pg, 16), z0 = v128.load(pg, 32), z1 = v128.load(pg, 48);
-    for (let k = k0; k < k0 + G; k += 4) {
+    const kend = min(kp, k0 + G);
+    for (let k = k0; k < kend; k += 4) {
       const v = v128.load(pw + (<usize>k << 2));
       const lo = lowNibbles(v), hi = highNibbles(v);
       const d = dq + (<usize>k << 5);
@@ -176,23 +195,26 @@ function gemv(dst: usize, x: usize, pw: usize, ps: usize, K: i32, G: i32, bias: 
   for (let k0 = 0; k0 < K; k0 += G) {
     const pg = ps + (<usize>(k0 / G) << 6);
     const s0 = v128.load(pg), s1 = v128.load(pg, 16), z0 = v128.load(pg, 32), z1 = v128.load(pg, 48);
-    for (let k = k0; k < k0 + G; k += 4) {
+    const kend = min(K, k0 + G);
+    for (let k = k0; k < kend; k += 4) {
       const v = v128.load(pw + (<usize>k << 2));
       const lo = lowNibbles(v), hi = highNibbles(v);
       const xk = x + (<usize>k << 2);
+      // x past K (the last block when K is not a multiple of 4) is taken as +0, never read.
+      const left = K - k;
       let xv = v128.load32_splat(xk);
       let h = i16x8.extend_low_i8x16_u(lo);
       a0 = f32x4.add(a0, f32x4.mul(xv, weights(h, 0, s0, z0)));
       a1 = f32x4.add(a1, f32x4.mul(xv, weights(h, 1, s1, z1)));
-      xv = v128.load32_splat(xk, 4);
+      xv = left > 1 ? v128.load32_splat(xk, 4) : f32x4.splat(0);
       h = i16x8.extend_high_i8x16_u(lo);
       a0 = f32x4.add(a0, f32x4.mul(xv, weights(h, 0, s0, z0)));
       a1 = f32x4.add(a1, f32x4.mul(xv, weights(h, 1, s1, z1)));
-      xv = v128.load32_splat(xk, 8);
+      xv = left > 2 ? v128.load32_splat(xk, 8) : f32x4.splat(0);
       h = i16x8.extend_low_i8x16_u(hi);
       a0 = f32x4.add(a0, f32x4.mul(xv, weights(h, 0, s0, z0)));
       a1 = f32x4.add(a1, f32x4.mul(xv, weights(h, 1, s1, z1)));
-      xv = v128.load32_splat(xk, 12);
+      xv = left > 3 ? v128.load32_splat(xk, 12) : f32x4.splat(0);
       h = i16x8.extend_high_i8x16_u(hi);
       a0 = f32x4.add(a0, f32x4.mul(xv, weights(h, 0, s0, z0)));
       a1 = f32x4.add(a1, f32x4.mul(xv, weights(h, 1, s1, z1)));
@@ -201,7 +223,7 @@ function gemv(dst: usize, x: usize, pw: usize, ps: usize, K: i32, G: i32, bias: 
   finish(dst, a0, a1, biasAt(bias, n, nr, 0), biasAt(bias, n, nr, 1), relu);
 }
 
-// Four rows of x (ldx bytes apart) against the dequantised panel dq [K][8].
+// Four rows of x (ldx bytes apart) against the dequantised panel dq [K4][8].
 function tile4(dst: usize, ldd: usize, x: usize, ldx: usize, dq: usize, K: i32, bias: usize, n: i32, nr: i32, relu: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -242,7 +264,7 @@ function tile1(dst: usize, x: usize, dq: usize, K: i32, bias: usize, n: i32, nr:
 // Scalar twin over the unpacked codes q [N,K] i8, scales [N, K/G] f32 and zps [N, K/G] i32
 // (0 for none).
 export function i4_gemm_f32_ref(y: usize, x: usize, q: usize, scales: usize, zps: usize, M: i32, N: i32, K: i32, G: i32, bias: usize, relu: i32): void {
-  const groups = K / G;
+  const groups = groupsOf(K, G);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let acc: f32 = 0;

@@ -286,13 +286,13 @@ test('f32_quantize_dynamic: observer parameters (affine quint8) from the range, 
 
 // The int4 codes, scales and zero points of a seeded [N,K] weight, then the product in TS f64
 // order-free (for a loose check) and the twin (for the exact one).
-test('i4_gemm_f32 equals its twin bit for bit (symmetric and affine codes, G = 32/64/128, M and N tails)', () => {
+test('i4_gemm_f32 equals its twin bit for bit (symmetric and affine codes, G = 32/64/128, a short last group, M, N and K tails)', () => {
   const rand = mulberry32(18);
-  const cases: [number, number, number, number][] = [[1, 1, 32, 32], [1, 9, 64, 32], [3, 8, 128, 64], [4, 17, 128, 128], [5, 3, 256, 64], [1, 24, 256, 128], [13, 70, 96, 32], [0, 4, 32, 32]];
+  const cases: [number, number, number, number][] = [[1, 1, 32, 32], [1, 9, 64, 32], [3, 8, 128, 64], [4, 17, 128, 128], [5, 3, 256, 64], [1, 24, 256, 128], [13, 70, 96, 32], [0, 4, 32, 32], [2, 9, 33, 32], [1, 5, 50, 32], [1, 3, 7, 4], [6, 10, 784, 128], [1, 10, 784, 64], [5, 11, 130, 64]];
   for (const [M, N, K, G] of cases) {
     for (const affine of [false, true]) {
       for (const relu of [0, 1]) {
-        const groups = K / G;
+        const groups = Math.ceil(K / G);
         const q = ints(rand, N * K, 16).map((v) => (affine ? v : v - 8));
         const scales = uniform(rand, N * groups, 0.01, 0.1);
         const zps = affine ? ints(rand, N * groups, 16) : undefined;
