@@ -133,7 +133,7 @@ test('regression: α·MSE(student, teacher) + (1 − α)·MSE(student, targets),
       hard += (v - y) ** 2;
       return (alpha * 2 * (v - t) + (1 - alpha) * 2 * (v - y)) / n;
     }));
-    const got = scope(() => engineStep(model, c, Tensor.from(targets, [c.B, c.C]), 2, alpha, 'mse'));
+    const got = scope(() => engineStep(model, c, Tensor.from(targets, [c.B, c.C], 'f32'), 2, alpha, 'mse'));
     assertClose([got.loss], [(alpha * soft + (1 - alpha) * hard) / n], { atol: 1e-6, rtol: 1e-5 }, `α=${alpha} loss`);
     assertClose(got.grads, paramGrads64(c, dlogits), { atol: 1e-6, rtol: 1e-4 }, `α=${alpha} grads`);
   }

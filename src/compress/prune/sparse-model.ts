@@ -1,0 +1,106 @@
+// Inference for pruned models: each layer runs through CSR when its sparsity reaches the measured
+// threshold for the batch size, through the dense GEMM otherwise. Both paths give the same bits,
+// so a SparseModel predicts exactly what its Sequential predicts, only faster when sparse.
+import { checkFiniteData, checkKnownKeys, checkNumber } from '../../core/errors.ts';
+import { Tensor, unscoped } from '../../core/tensor.ts';
+import type { OutputTransform } from '../../core/mlp-engine.ts';
+import { SPARSE_THRESHOLDS, SparseMlp, type SparseThresholds } from '../../core/ops/sparse.ts';
+import { StandardScaler } from '../../data/scaler.ts';
+import type { Sequential, Task } from '../../nn/sequential.ts';
+import { checkModel } from './rank.ts';
+
+export { SPARSE_THRESHOLDS, type SparseThresholds };
+
+const OUTPUT: Readonly<Record<Task, OutputTransform>> = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' };
+
+export interface SparseModelOptions {
+  /** Sparsity from which a layer runs through CSR; default SPARSE_THRESHOLDS (measured). */
+  thresholds?: Partial<SparseThresholds>;
+}
+
+/** A frozen copy of a model's weights for fast inference of pruned models. Free its WASM memory
+ *  with `dispose()`.
+ *  @example
+ *  const fast = SparseModel.from(prunedModel);
+ *  fast.predict(row); // same bits as prunedModel.predict(row) */
+export class SparseModel {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly task: Task;
+  #mlp: SparseMlp;
+  #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+
+  private constructor(model: Sequential, thresholds: SparseThresholds) {
+    this.inputs = model.inputs;
+    this.outputs = model.outputs;
+    this.task = model.task;
+    this.#mlp = new SparseMlp(model.engine, thresholds);
+    const { mean, std } = model.preprocessing;
+    if (mean && std) {
+      const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
+      this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
+    }
+  }
+
+  static from(model: Sequential, options: SparseModelOptions = {}): SparseModel {
+    checkModel('SparseModel.from', model);
+    checkKnownKeys('SparseModel.from', options, ['thresholds']);
+    const t = options.thresholds ?? {};
+    checkKnownKeys('SparseModel.from thresholds', t, ['batch1', 'batched']);
+    return new SparseModel(model, {
+      batch1: checkNumber('SparseModel.from', 'thresholds.batch1', t.batch1 ?? SPARSE_THRESHOLDS.batch1, 0, 1),
+      batched: checkNumber('SparseModel.from', 'thresholds.batched', t.batched ?? SPARSE_THRESHOLDS.batched, 0, 1),
+    });
+  }
+
+  /** Weight sparsity of each layer (0 for dropout). */
+  get sparsities(): number[] {
+    return this.#mlp.sparsities;
+  }
+
+  /** The path each layer takes for a batch of `rows`. */
+  paths(rows: number): ('csr' | 'dense' | 'dropout')[] {
+    return this.#mlp.paths(rows);
+  }
+
+  /** As Sequential.predict: one row (number[]) or many (number[][] or a flat array of n × inputs). */
+  predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
+    return this.#mlp.predictArray(this.#flat(x), OUTPUT[this.task], this.#affine);
+  }
+
+  /** The most probable class of each row (classification and binary models). */
+  predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
+    const p = this.predict(x);
+    const C = this.outputs;
+    return Int32Array.from({ length: p.length / C }, (_, i) => {
+      if (C === 1) return p[i]! >= 0.5 ? 1 : 0;
+      let best = 0;
+      for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
+      return best;
+    });
+  }
+
+  #flat(x: ArrayLike<number> | readonly ArrayLike<number>[]): ArrayLike<number> {
+    const where = `SparseModel(${this.inputs}→${this.outputs}).predict`;
+    let flat = x as ArrayLike<number>;
+    if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
+      const rows = x as readonly ArrayLike<number>[];
+      const data = new Float32Array(rows.length * this.inputs);
+      rows.forEach((row, r) => {
+        if (row.length !== this.inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${this.inputs}`);
+        data.set(row, r * this.inputs);
+      });
+      flat = data;
+    }
+    if (flat.length % this.inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${this.inputs} features`);
+    checkFiniteData(where, flat, this.inputs);
+    return flat;
+  }
+
+  dispose(): void {
+    this.#mlp.dispose();
+    this.#affine?.scale.dispose();
+    this.#affine?.shift.dispose();
+    this.#affine = undefined;
+  }
+}

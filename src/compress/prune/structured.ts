@@ -1,0 +1,145 @@
+// Structured pruning: whole hidden neurons removed and the model rebuilt smaller, so parameters,
+// file bytes and latency all fall. Removing unit u of a dense layer drops row u of its weights and
+// bias and column u of the next dense layer's weights (dropout layers in between follow along).
+import { checkKnownKeys } from '../../core/errors.ts';
+import type { DenseConfig } from '../../nn/layers.ts';
+import { Sequential } from '../../nn/sequential.ts';
+import { neuronScores, type ImportanceOptions, type NeuronCriterion } from './importance.ts';
+import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
+import { maskBytes, setMask } from './unstructured.ts';
+
+export interface PruneNeuronsOptions extends ImportanceOptions<NeuronCriterion> {
+  /** Fraction of hidden units to remove, in [0, 1). */
+  sparsity: number;
+  /** 'layer': round(sparsity·units) from each hidden layer; 'global': round(sparsity·all hidden
+   *  units) ranked together (scores of different layers must then be comparable). Default 'layer'. */
+  scope?: PruneScope;
+}
+
+/** Units of each hidden dense layer, in order. */
+export function hiddenUnits(model: Sequential): number[] {
+  return model.engine.denseOffsets().slice(0, -1).map((o) => o.units);
+}
+
+/**
+ * A new, smaller model without the least important hidden neurons (the model passed in is left as
+ * it is). Ranked by ascending score with ties to the lower unit index; every hidden layer keeps
+ * at least one unit, so 'global' may remove fewer than asked when a layer would empty.
+ *
+ * @example
+ * const small = pruneNeurons(model, { sparsity: 0.5, criterion: 'apoz', data: train });
+ * small.parameterCount < model.parameterCount; // true
+ */
+export function pruneNeurons(model: Sequential, options: PruneNeuronsOptions): Sequential {
+  const where = 'pruneNeurons';
+  checkModel(where, model);
+  checkKnownKeys(where, options, ['sparsity', 'scope', 'criterion', 'data', 'batchSize']);
+  const sparsity = checkSparsity(where, options?.sparsity);
+  const scope = checkScope(where, options.scope ?? 'layer');
+  const units = hiddenUnits(model);
+  const removals = scope === 'layer' ? units.map((u) => prunedCount(sparsity, u)) : prunedCount(sparsity, units.reduce((a, b) => a + b, 0));
+  return removeLowest(model, neuronScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize }), removals);
+}
+
+/** @internal Removes `removals` units per hidden layer (or that many in all), lowest scores first. */
+export function removeLowest(model: Sequential, scores: Float32Array[], removals: number[] | number): Sequential {
+  const removed = scores.map((s) => new Uint8Array(s.length));
+  if (Array.isArray(removals)) {
+    scores.forEach((s, l) => lowestScores(s, Math.min(removals[l]!, s.length - 1)).forEach((u) => (removed[l]![u] = 1)));
+  } else {
+    const all = new Float32Array(scores.reduce((n, s) => n + s.length, 0));
+    const owner: [number, number][] = [];
+    scores.forEach((s, l) => s.forEach((v, u) => ((all[owner.length] = v), owner.push([l, u]))));
+    const left = scores.map((s) => s.length);
+    let count = 0;
+    for (const g of lowestScores(all, all.length)) {
+      if (count === removals) break;
+      const [l, u] = owner[g]!;
+      if (left[l]! <= 1) continue;
+      removed[l]![u] = 1;
+      left[l]!--;
+      count++;
+    }
+  }
+  return keepUnits(model, removed.map((r) => Array.from({ length: r.length }, (_, u) => u).filter((u) => r[u] === 0)));
+}
+
+/**
+ * A new model with only the listed units of each hidden dense layer (ascending indices, at least
+ * one per layer); weights, biases, masks and preprocessing carry over. The model passed in is left
+ * as it is.
+ *
+ * @example
+ * const smaller = keepUnits(model, [[0, 2, 5], [1]]); // a 784-3-1-10 from a 784-8-4-10
+ */
+export function keepUnits(model: Sequential, keep: readonly (readonly number[])[]): Sequential {
+  const where = 'keepUnits';
+  checkModel(where, model);
+  const offsets = model.engine.denseOffsets();
+  const hidden = offsets.length - 1;
+  if (!Array.isArray(keep) || keep.length !== hidden) throw new RangeError(`${where}: expected one list of units per hidden dense layer (${hidden}), got ${Array.isArray(keep) ? keep.length : typeof keep}`);
+  keep.forEach((units, l) => {
+    const n = offsets[l]!.units;
+    if (!Array.isArray(units) || units.length === 0) throw new RangeError(`${where}: hidden layer ${l} must keep at least one unit`);
+    units.forEach((u, i) => {
+      if (!Number.isInteger(u) || u < 0 || u >= n || (i > 0 && u <= units[i - 1]!)) throw new RangeError(`${where}: units of hidden layer ${l} must be ascending integers in [0, ${n - 1}], got ${u} at position ${i}`);
+    });
+  });
+  // Rows kept per dense layer (all of the output layer's) and columns kept (the previous keep).
+  const rows: (readonly number[])[] = offsets.map((o, l) => (l < hidden ? keep[l]! : Array.from({ length: o.units }, (_, u) => u)));
+  const cols: (readonly number[])[] = offsets.map((o, l) => (l === 0 ? Array.from({ length: o.inputs }, (_, k) => k) : rows[l - 1]!));
+  let d = 0;
+  const layers = model.layers.map((layer) => (layer.type === 'dense' ? ({ ...layer, units: rows[d++]!.length } as DenseConfig) : { ...layer }));
+  const smaller = new Sequential({ inputs: model.inputs, layers, task: model.task, seed: model.seed, preprocessing: model.preprocessing });
+  const params = model.engine.params.read();
+  const oldMask = model.engine.mask ? maskBytes(model) : undefined;
+  const newMask = oldMask ? new Uint8Array(smaller.parameterCount) : undefined;
+  const values: Record<string, Float32Array> = {};
+  smaller.engine.denseOffsets().forEach((to, l) => {
+    const from = offsets[l]!;
+    const w = new Float32Array(to.units * to.inputs);
+    const b = new Float32Array(to.units);
+    rows[l]!.forEach((r, i) => {
+      b[i] = params[from.bias + r]!;
+      if (newMask) newMask[to.bias + i] = oldMask![from.bias + r]!;
+      cols[l]!.forEach((c, j) => {
+        w[i * to.inputs + j] = params[from.weight + r * from.inputs + c]!;
+        if (newMask) newMask[to.weight + i * to.inputs + j] = oldMask![from.weight + r * from.inputs + c]!;
+      });
+    });
+    values[`layers.${to.layer}.weight`] = w;
+    values[`layers.${to.layer}.bias`] = b;
+  });
+  smaller.setParameters(values);
+  if (newMask) setMask(smaller, newMask);
+  return smaller;
+}
+
+/**
+ * A new model without the hidden units whose outgoing weights are all zero (they cannot change
+ * any output); each layer keeps at least one unit. Predictions are bit-identical when the next
+ * dense layer has at most 256 inputs (one summation block of the GEMM); beyond that the regrouped
+ * sums may differ in the last bits.
+ *
+ * @example
+ * const compact = removeDeadNeurons(prunedModel);
+ */
+export function removeDeadNeurons(model: Sequential): Sequential {
+  checkModel('removeDeadNeurons', model);
+  const offsets = model.engine.denseOffsets();
+  const params = model.engine.params.read();
+  const keep = offsets.slice(0, -1).map((o, l) => {
+    const next = offsets[l + 1]!;
+    const alive: number[] = [];
+    for (let u = 0; u < o.units; u++) {
+      for (let r = 0; r < next.units; r++) {
+        if (params[next.weight + r * next.inputs + u] !== 0) {
+          alive.push(u);
+          break;
+        }
+      }
+    }
+    return alive.length > 0 ? alive : [0];
+  });
+  return keepUnits(model, keep);
+}

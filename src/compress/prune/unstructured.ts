@@ -1,0 +1,89 @@
+// Unstructured pruning: individual weights set to exactly zero and held there by the engine's
+// mask, which every optimizer update re-applies (momentum and Adam moments cannot revive them).
+// Biases are never pruned.
+import { checkKnownKeys } from '../../core/errors.ts';
+import { Tensor, unscoped } from '../../core/tensor.ts';
+import type { Sequential } from '../../nn/sequential.ts';
+import { weightScores, type ImportanceOptions, type WeightCriterion } from './importance.ts';
+import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
+
+export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> {
+  /** Fraction of weights at zero afterwards, in [0, 1). */
+  sparsity: number;
+  /** 'layer': each dense layer reaches the sparsity; 'global': the weights of all layers are
+   *  ranked together, so layers with many small weights lose more. Default 'layer'. */
+  scope?: PruneScope;
+}
+
+export interface LayerSparsity {
+  /** Index of the dense layer in the model's layers. */
+  layer: number;
+  weights: number;
+  /** Weights held at zero by the mask. */
+  pruned: number;
+}
+
+/** The mask as bytes (1 keep, 0 pruned) over every parameter; all ones when there is none. */
+export function maskBytes(model: Sequential): Uint8Array {
+  return model.engine.mask?.read() ?? new Uint8Array(model.parameterCount).fill(1);
+}
+
+/** Installs a mask (one byte per parameter) and zeroes the pruned weights. */
+export function setMask(model: Sequential, mask: Uint8Array): void {
+  const engine = model.engine;
+  const fresh = unscoped(() => Tensor.from(mask, [mask.length], 'u8'));
+  engine.mask?.dispose();
+  engine.mask = fresh;
+  engine.applyMask();
+}
+
+/** Pruned weights per dense layer, from the mask. */
+export function layerSparsity(model: Sequential): LayerSparsity[] {
+  const mask = maskBytes(model);
+  return model.engine.denseOffsets().map(({ layer, weight, units, inputs }) => {
+    let pruned = 0;
+    for (let i = weight; i < weight + units * inputs; i++) if (mask[i] === 0) pruned++;
+    return { layer, weights: units * inputs, pruned };
+  });
+}
+
+/**
+ * Zeroes the least important weights in place and masks them for later training. Counts are
+ * exact: round(sparsity·n) weights per layer ('layer') or of all weights ('global'), ranked by
+ * ascending score with ties to the lower index (row-major within a layer, layers in order).
+ * Weights already masked rank first and stay pruned, so repeated calls only add zeros.
+ *
+ * @example
+ * pruneWeights(model, { sparsity: 0.9, scope: 'global' });
+ * await fit(model, train, { epochs: 2, standardize: false }); // pruned weights stay 0
+ */
+export function pruneWeights(model: Sequential, options: PruneWeightsOptions): LayerSparsity[] {
+  const where = 'pruneWeights';
+  checkModel(where, model);
+  checkKnownKeys(where, options, ['sparsity', 'scope', 'criterion', 'data', 'batchSize']);
+  const sparsity = checkSparsity(where, options?.sparsity);
+  const scope = checkScope(where, options.scope ?? 'layer');
+  const scores = weightScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize });
+  const offsets = model.engine.denseOffsets();
+  const mask = maskBytes(model);
+  offsets.forEach(({ weight }, l) => {
+    const s = scores[l]!;
+    for (let i = 0; i < s.length; i++) if (mask[weight + i] === 0) s[i] = -Infinity;
+  });
+  if (scope === 'layer') {
+    offsets.forEach(({ weight }, l) => {
+      for (const i of lowestScores(scores[l]!, prunedCount(sparsity, scores[l]!.length))) mask[weight + i] = 0;
+    });
+  } else {
+    const all = new Float32Array(scores.reduce((n, s) => n + s.length, 0));
+    const start: number[] = [];
+    scores.reduce((at, s) => (start.push(at), all.set(s, at), at + s.length), 0);
+    for (const g of lowestScores(all, prunedCount(sparsity, all.length))) {
+      let l = offsets.length - 1;
+      while (start[l]! > g) l--;
+      mask[offsets[l]!.weight + g - start[l]!] = 0;
+    }
+  }
+  setMask(model, mask);
+  return layerSparsity(model);
+}

@@ -1,0 +1,128 @@
+// Sparse model files ('kiln.sequential.sparse'): safetensors that store, per dense layer, only
+// what pruning left. "layers.<i>.weight.mask" (U8, ⌈units·inputs/8⌉ bytes) has bit j of byte b
+// set when weight 8b + j (row-major [units, inputs]) is stored; "layers.<i>.weight.values" (F32)
+// holds those weights in order; "layers.<i>.bias" (F32 [units]) is dense, biases never being
+// pruned. The bitmask is the model's pruning mask when it has one (restored on load, so pruned
+// weights stay pruned through later training), else every weight whose bits are not +0. Loading
+// gives back the same bits: an unstored weight is +0, exactly what the mask kernel writes.
+import { Sequential, type Preprocessing } from '../nn/sequential.ts';
+import { Tensor, unscoped } from '../core/tensor.ts';
+import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+
+export const SPARSE_MODEL_FORMAT = 'kiln.sequential.sparse';
+export const SPARSE_MODEL_FORMAT_VERSION = '1';
+const WHERE = 'sparse model file';
+
+/** Serialises a model with its weights as bitmask + kept values.
+ *  @example const bytes = sparseModelToBytes(pruned); // far fewer bytes than modelToBytes at 90% sparsity */
+export function sparseModelToBytes(model: Sequential): Uint8Array {
+  const engine = model.engine;
+  const params = engine.params.read();
+  const bits = new Uint32Array(params.buffer);
+  const mask = engine.mask?.read();
+  const tensors: Parameters<typeof encodeSafetensors>[0] = {};
+  for (const { layer, weight, bias, units, inputs } of engine.denseOffsets()) {
+    const n = units * inputs;
+    const packed = new Uint8Array(Math.ceil(n / 8));
+    const kept: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (mask ? mask[weight + i] !== 0 : bits[weight + i] !== 0) {
+        packed[i >> 3]! |= 1 << (i & 7);
+        kept.push(params[weight + i]!);
+      }
+    }
+    tensors[`layers.${layer}.weight.mask`] = { dtype: 'U8', shape: [packed.length], data: packed };
+    tensors[`layers.${layer}.weight.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
+    tensors[`layers.${layer}.bias`] = { dtype: 'F32', shape: [units], data: params.slice(bias, bias + units) };
+  }
+  return encodeSafetensors(tensors, {
+    format: SPARSE_MODEL_FORMAT,
+    version: SPARSE_MODEL_FORMAT_VERSION,
+    model: JSON.stringify(model.toConfig()),
+    preprocessing: JSON.stringify(model.preprocessing),
+    masked: mask ? 'true' : 'false',
+  });
+}
+
+/** Rebuilds a model from `sparseModelToBytes` output, with its pruning mask; every field and
+ *  tensor is checked. */
+export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.format !== SPARSE_MODEL_FORMAT) throw new ModelFileError(`${WHERE}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${SPARSE_MODEL_FORMAT}'`);
+  if (metadata.version !== SPARSE_MODEL_FORMAT_VERSION) throw new ModelFileError(`${WHERE}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${SPARSE_MODEL_FORMAT_VERSION})`);
+  if (metadata.masked !== 'true' && metadata.masked !== 'false') throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
+  const config = parseJson('model', metadata.model);
+  const preprocessing = parseJson('preprocessing', metadata.preprocessing ?? '{}') as Preprocessing;
+  let model: Sequential;
+  try {
+    model = new Sequential({ ...(config as object), preprocessing } as ConstructorParameters<typeof Sequential>[0]);
+  } catch (error) {
+    throw new ModelFileError(`${WHERE}: invalid architecture: ${(error as Error).message}`);
+  }
+  try {
+    const engine = model.engine;
+    const params = new Float32Array(engine.parameterCount);
+    const mask = new Uint8Array(engine.parameterCount).fill(1);
+    const expected = new Set<string>();
+    for (const { layer, weight, bias, units, inputs } of engine.denseOffsets()) {
+      const n = units * inputs;
+      const name = `layers.${layer}`;
+      [`${name}.weight.mask`, `${name}.weight.values`, `${name}.bias`].forEach((t) => expected.add(t));
+      const packed = tensorOf(tensors, `${name}.weight.mask`, 'U8', [Math.ceil(n / 8)]) as Uint8Array;
+      const values = tensors[`${name}.weight.values`];
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        if ((packed[i >> 3]! >> (i & 7)) & 1) {
+          if (values && at < values.data.length) params[weight + i] = Number(values.data[at]);
+          at++;
+        } else {
+          mask[weight + i] = 0;
+        }
+      }
+      if (n % 8 !== 0 && packed[packed.length - 1]! >> (n % 8) !== 0) throw new ModelFileError(`${WHERE}: tensor '${name}.weight.mask' has bits set past the layer's ${n} weights`);
+      tensorOf(tensors, `${name}.weight.values`, 'F32', [at]);
+      params.set(tensorOf(tensors, `${name}.bias`, 'F32', [units]) as Float32Array, bias);
+    }
+    for (const name of Object.keys(tensors)) if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
+    engine.params.view().set(params);
+    if (metadata.masked === 'true') {
+      const t = unscoped(() => Tensor.from(mask, [mask.length], 'u8'));
+      engine.mask?.dispose();
+      engine.mask = t;
+    }
+    if (preprocessing.mean || preprocessing.std) model.inputAffine();
+  } catch (error) {
+    model.dispose();
+    if (error instanceof ModelFileError) throw error;
+    throw new ModelFileError(`${WHERE}: ${(error as Error).message}`);
+  }
+  return model;
+}
+
+/** Writes the sparse model file atomically (Node, Deno, Bun). */
+export async function saveSparseModel(model: Sequential, path: string | URL): Promise<void> {
+  await writeFileAtomic(path, sparseModelToBytes(model));
+}
+
+export async function loadSparseModel(path: string | URL): Promise<Sequential> {
+  const { readFile } = await import('node:fs/promises');
+  return sparseModelFromBytes(new Uint8Array(await readFile(path)));
+}
+
+function tensorOf(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name: string, dtype: 'U8' | 'F32', shape: number[]) {
+  const t = tensors[name];
+  if (!t) throw new ModelFileError(`${WHERE}: tensor '${name}' is missing`);
+  if (t.dtype !== dtype) throw new ModelFileError(`${WHERE}: tensor '${name}' has dtype ${t.dtype}, expected ${dtype}`);
+  if (t.shape.join(',') !== shape.join(',')) throw new ModelFileError(`${WHERE}: tensor '${name}' has shape [${t.shape}], the architecture and mask need [${shape}]`);
+  return t.data;
+}
+
+function parseJson(key: string, text: string | undefined): unknown {
+  if (text === undefined) throw new ModelFileError(`${WHERE}: __metadata__.${key} is missing`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ModelFileError(`${WHERE}: __metadata__.${key} is not valid JSON`);
+  }
+}
