@@ -67,6 +67,19 @@ const SIGMOID = 3;
 
 interface DenseSlot { spec: DenseLayerSpec; w: number; b: number }
 
+/** Hooks into every dense layer's passes, for quantisation-aware training: substitute weights
+ *  (fake-quantised), rewrite a layer's input in place (fake-quantise activations) and its
+ *  gradient (the straight-through estimator's mask). */
+export interface DenseHooks {
+  /** The weights [units, inputs] dense layer `layer` runs with in this pass, or undefined for its
+   *  parameters; `forward` is false in the backward pass, which must see the forward's weights. */
+  weights(layer: number, forward: boolean): Tensor<'f32'> | undefined;
+  /** The input [batch, inputs] of dense layer `layer`, just before the layer runs. */
+  input(layer: number, x: Tensor<'f32'>, training: boolean): void;
+  /** The gradient with respect to that input, just after the layer's backward pass. */
+  inputGrad(layer: number, dx: Tensor<'f32'>): void;
+}
+
 // Per-layer activation buffers for a batch capacity.
 interface Workspace {
   capacity: number;
@@ -90,6 +103,8 @@ export class MlpEngine {
   readonly grads: Tensor<'f32'>;
   /** 1 keeps a parameter, 0 holds it at exactly zero (pruning); undefined when nothing is pruned. */
   mask: Tensor<'u8'> | undefined;
+  /** See DenseHooks; undefined runs the plain layers. */
+  hooks: DenseHooks | undefined;
   #slots: (DenseSlot | undefined)[];
   #state1: Tensor<'f32'> | undefined;
   #state2: Tensor<'f32'> | undefined;
@@ -225,7 +240,8 @@ export class MlpEngine {
       if (spec.kind === 'dense') {
         const slot = this.#slots[i]!;
         const pre = training ? ws.pre[i]!.ptr : 0;
-        k.f32_dense_fwd!(y, pre, input, this.params.ptr + slot.w * 4, this.params.ptr + slot.b * 4, batch, spec.units, spec.inputs, spec.act, spec.alpha);
+        this.hooks?.input(i, (i > 0 ? ws.y[i - 1]! : ws.x).slice(0, [batch, spec.inputs]), training);
+        k.f32_dense_fwd!(y, pre, input, this.#denseWeights(i, slot, true), this.params.ptr + slot.b * 4, batch, spec.units, spec.inputs, spec.act, spec.alpha);
       } else if (training && spec.rate > 0) {
         k.f32_dropout_fwd!(this.#rngState.ptr, y, ws.dropMask[i]!.ptr, input, batch * spec.size, spec.rate);
       } else {
@@ -249,6 +265,12 @@ export class MlpEngine {
     }
   }
 
+  // Address of the weights dense layer i runs with: its parameters unless the hooks substitute.
+  #denseWeights(i: number, slot: DenseSlot, forward: boolean): number {
+    const w = this.hooks?.weights(i, forward);
+    return w ? w.ptr : this.params.ptr + slot.w * 4;
+  }
+
   #backward(ws: Workspace, batch: number): void {
     const k = kernels();
     for (let i = this.layers.length - 1; i >= 0; i--) {
@@ -257,8 +279,9 @@ export class MlpEngine {
       if (spec.kind === 'dense') {
         const slot = this.#slots[i]!;
         const input = i > 0 ? ws.y[i - 1]!.ptr : ws.x.ptr;
-        const P = this.params.ptr, G = this.grads.ptr;
-        k.f32_dense_bwd!(dx, G + slot.w * 4, G + slot.b * 4, ws.dy[i]!.ptr, input, P + slot.w * 4, ws.pre[i]!.ptr, ws.y[i]!.ptr, batch, spec.units, spec.inputs, spec.act, spec.alpha, 0);
+        const G = this.grads.ptr;
+        k.f32_dense_bwd!(dx, G + slot.w * 4, G + slot.b * 4, ws.dy[i]!.ptr, input, this.#denseWeights(i, slot, false), ws.pre[i]!.ptr, ws.y[i]!.ptr, batch, spec.units, spec.inputs, spec.act, spec.alpha, 0);
+        if (this.hooks && dx !== 0) this.hooks.inputGrad(i, ws.dy[i - 1]!.slice(0, [batch, spec.inputs]));
       } else if (dx !== 0) {
         if (spec.rate > 0) k.f32_dropout_bwd!(dx, ws.dy[i]!.ptr, ws.dropMask[i]!.ptr, batch * spec.size);
         else k.f32_copy!(dx, ws.dy[i]!.ptr, batch * spec.size);
