@@ -324,6 +324,16 @@ export class DartsEngine {
     return loss;
   }
 
+  /** Scales the weight gradients down to global L2 norm `maxNorm` when above it (as
+   *  MlpEngine.clipGradients); returns the norm before clipping. */
+  clipGradients(maxNorm: number): number {
+    const k = kernels();
+    const norm = Math.sqrt(k.f32_sumsq!(this.grads.ptr, this.grads.size));
+    const factor = maxNorm / (norm + 1e-6);
+    if (factor < 1) k.f32_scale!(this.grads.ptr, this.grads.size, factor);
+    return norm;
+  }
+
   /** One optimizer step of the weights with `grads`; returns the learning rate used. */
   updateWeights(rule: UpdateRule, lr: number): number {
     return this.#weightOpt.step(this.params, this.grads, rule, lr);
