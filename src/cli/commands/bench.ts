@@ -1,0 +1,134 @@
+// kiln bench: how fast a given model runs on this machine: batch-1 and batch-64 inference
+// latency, and training throughput (one epoch of batch-64 updates on a copy of the model).
+import type { Command } from 'commander';
+import { Dataset, evaluate, fit, modelFromBytes, modelToBytes, Rng, scope, Tensor, trainTestSplit, type Sequential } from '../../index.ts';
+import { modelRows } from '../data.ts';
+import { architecture, readModel } from '../model.ts';
+import { commonOptions, integer, type CommonOptions } from '../options.ts';
+import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
+import { progressBar } from '../progress.ts';
+
+interface BenchOptions extends CommonOptions {
+  repeat: number;
+  trainRows: number;
+  rounds: number;
+}
+
+const TRAIN_BATCH = 64;
+
+export function registerBench(program: Command): void {
+  const cmd = program.command('bench').description("measure a model's inference latency (batch 1 and 64) and training throughput on this machine");
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
+    data: "rows to run on (default: seeded random rows of the model's shape); with labels, the test-split metrics are reported too",
+  })
+    .option('--repeat <n>', 'timed predictions per batch size (after a warm-up of a tenth as many)', integer(1, 1e7), 200)
+    .option('--train-rows <n>', 'rows per timed training epoch', integer(TRAIN_BATCH, 1e7), 2048)
+    .option('--rounds <n>', 'timed training epochs (the median is reported)', integer(1, 1000), 3);
+  cmd.addHelpText('after', `
+Times are medians of wall-clock measurements in this process (single thread). Training runs on a
+copy of the model; the file is never changed.
+
+Examples:
+  kiln bench --model iris.safetensors
+  kiln bench --model mnist.safetensors --data mnist --repeat 500 --json`);
+  cmd.action((o: BenchOptions) => bench(o));
+}
+
+interface Latency {
+  batch: number;
+  medianMs: number;
+  p90Ms: number;
+  rowsPerSecond: number;
+}
+
+async function bench(o: BenchOptions): Promise<void> {
+  const loaded = await readModel(o.model);
+  const { model } = loaded;
+  const given = o.data !== undefined || o.test !== undefined ? await modelRows(o, model, true, true) : undefined;
+  const labelled = given?.labeled ? given.data : undefined;
+  const parts = labelled && o.test === undefined && o.testSplit > 0 && o.testSplit < 1 ? trainTestSplit(labelled, { testFraction: o.testSplit, seed: o.seed }) : undefined;
+  const metrics = labelled ? evaluate(model, parts?.test ?? labelled) : undefined;
+  // Rows without labels can be predicted but not trained on: training then uses random rows.
+  const random = given && labelled ? undefined : randomRows(model, o.trainRows, o.seed);
+
+  const bar = progressBar(3, 'benchmarking', o.json);
+  const latency: Latency[] = [];
+  for (const batch of [1, 64]) {
+    latency.push(timePredict(model, given?.data ?? random!, batch, o.repeat));
+    bar.update(latency.length);
+  }
+  const training = await timeTraining(model, cycle(parts?.train ?? labelled ?? random!, o.trainRows), o.rounds, o.seed);
+  bar.update(3);
+  bar.stop();
+
+  if (o.json) {
+    emitJson({
+      command: 'bench', architecture: architecture(model), parameters: model.parameterCount, bytes: loaded.bytes,
+      data: given?.source ?? 'random', metrics: metrics ? metricsJson(metrics) : null, latency, training,
+    });
+    return;
+  }
+  out(`model       ${loaded.path}: ${architecture(model)}, ${model.parameterCount} parameters`);
+  out(`data        ${given?.source ?? `random rows (seed ${o.seed})`}`);
+  if (metrics) out(`metrics     ${metricsLine(metrics)}`);
+  out();
+  for (const line of table(['measure', 'median', 'p90', 'rows/s'], [
+    ...latency.map((l) => [`predict, batch ${l.batch}`, `${fmt(l.medianMs * 1000, 1)} µs`, `${fmt(l.p90Ms * 1000, 1)} µs`, fmt(l.rowsPerSecond, 0)]),
+    [`train, batch ${TRAIN_BATCH} (${training.rows} rows)`, `${fmt(training.medianMs, 1)} ms`, '-', fmt(training.samplesPerSecond, 0)],
+  ])) out(line);
+}
+
+function timePredict(model: Sequential, rows: Dataset, batch: number, repeat: number): Latency {
+  const take = cycle(rows, batch).features;
+  for (let i = 0; i < Math.ceil(repeat / 10); i++) model.predict(take);
+  const times = new Float64Array(repeat);
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    model.predict(take);
+    times[i] = performance.now() - t0;
+  }
+  const medianMs = quantile(times, 0.5);
+  return { batch, medianMs, p90Ms: quantile(times, 0.9), rowsPerSecond: (batch * 1000) / medianMs };
+}
+
+async function timeTraining(model: Sequential, rows: Dataset, rounds: number, seed: number) {
+  const copy = modelFromBytes(modelToBytes(model));
+  try {
+    const times = new Float64Array(rounds);
+    // One untimed epoch first: the first run pays for growing memory and compiling hot paths.
+    for (let r = -1; r < rounds; r++) {
+      const t0 = performance.now();
+      await fit(copy, rows, { epochs: 1, batchSize: TRAIN_BATCH, seed, standardize: false });
+      if (r >= 0) times[r] = performance.now() - t0;
+    }
+    const medianMs = quantile(times, 0.5);
+    return { batchSize: TRAIN_BATCH, rows: rows.numRows, rounds, medianMs, samplesPerSecond: (rows.numRows * 1000) / medianMs };
+  } finally {
+    copy.dispose();
+  }
+}
+
+// The q-quantile by nearest rank of a small sample of timings.
+function quantile(times: Float64Array, q: number): number {
+  const sorted = times.slice().sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** `n` rows taken from `rows` in order, wrapping around. */
+function cycle(rows: Dataset, n: number): Dataset {
+  return rows.subset(Int32Array.from({ length: n }, (_, i) => i % rows.numRows));
+}
+
+/** Seeded rows shaped for the model: standard normal features, random classes or targets. */
+function randomRows(model: Sequential, n: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  try {
+    const features = scope(() => rng.normal(Tensor.zeros([n * model.inputs])).read());
+    const u = rng.uniform64(n * model.outputs);
+    if (model.task === 'regression') return new Dataset({ features, numFeatures: model.inputs, targets: Float32Array.from(u), numTargets: model.outputs });
+    const classes = model.task === 'binary' ? 2 : model.outputs;
+    return new Dataset({ features, numFeatures: model.inputs, labels: Int32Array.from({ length: n }, (_, i) => Math.floor(u[i]! * classes)) });
+  } finally {
+    rng.dispose();
+  }
+}

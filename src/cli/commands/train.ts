@@ -1,0 +1,117 @@
+// kiln train: build a model from flags (or continue a saved one), fit, score on the test part, save.
+import { Option, type Command } from 'commander';
+import { ACTIVATIONS, dense, dropout, evaluate, fit, modelToBytes, Sequential, type Activation, type Dataset, type LayerConfig } from '../../index.ts';
+import { alignClasses, trainingData, type CsvTask } from '../data.ts';
+import { CliError, usageError } from '../errors.ts';
+import { architecture, readModel, writeModel } from '../model.ts';
+import { choice, commonOptions, fraction, given, number, widths, type CommonOptions } from '../options.ts';
+import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
+import { epochReporter } from '../progress.ts';
+import { earlyStoppingFrom, interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
+
+type TaskFlag = 'auto' | 'classification' | 'regression' | 'binary';
+
+interface TrainOptions extends CommonOptions, TrainingFlags {
+  layers: number[];
+  activation: Activation;
+  dropout: number;
+  task: TaskFlag;
+  labelSmoothing?: number;
+}
+
+const ARCHITECTURE_FLAGS = ['layers', 'activation', 'dropout', 'task'];
+
+export function registerTrain(program: Command): void {
+  const cmd = program.command('train').description('train a model on data, score it on held-out rows and save it');
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { model: 'continue training this model file instead of a new one' })
+    .addOption(new Option('--layers <widths>', "hidden layer widths, comma-separated ('none' for a linear model)").argParser(widths).default([64], '64'))
+    .addOption(choice('--activation <name>', 'activation of the hidden layers', ACTIVATIONS).default('relu'))
+    .option('--dropout <rate>', 'dropout after each hidden layer', fraction(), 0)
+    .addOption(choice('--task <task>', 'what to learn (auto: regression for numeric targets, else classification)', ['auto', 'classification', 'regression', 'binary']).default('auto'))
+    .option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  trainingOptions(cmd, { epochs: 50 });
+  cmd.addHelpText('after', `
+Examples:
+  kiln train --data iris --layers 16 --epochs 100 --lr 0.01 --out iris.safetensors
+  kiln train --data houses.csv --label price --task regression --layers 64,32 --dropout 0.1 \\
+             --optimizer adamw --schedule cosine --warmup-steps 50 --validation-split 0.1 --early-stopping 5
+  kiln train --data mnist --layers 128 --epochs 5 --batch-size 64 --json > run.json
+  kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors`);
+  cmd.action((o: TrainOptions) => train(cmd, o));
+}
+
+async function train(cmd: Command, o: TrainOptions): Promise<void> {
+  const started = performance.now();
+  const optimizer = optimizerFrom(cmd, o);
+  const base = o.model === undefined ? undefined : await readModel(o.model);
+  if (base) {
+    const clash = ARCHITECTURE_FLAGS.filter((k) => given(cmd, k));
+    if (clash.length) throw usageError(`--${clash[0]} describes a new model; it cannot change the architecture of --model ${o.model}`);
+  }
+  const csvTask: CsvTask = base ? (base.model.task === 'regression' ? 'regression' : 'classification') : o.task === 'regression' ? 'regression' : o.task === 'auto' ? 'auto' : 'classification';
+  const parts = await trainingData(o, csvTask, o.validationSplit);
+  const model = base?.model ?? newModel(o, parts.train);
+  const classNames = model.preprocessing.classNames;
+  const align = (ds: Dataset | undefined, what: string) => (ds ? alignClasses(ds, classNames, what) : undefined);
+  const trainSet = align(parts.train, o.data ?? 'data')!;
+  const validation = align(parts.validation, 'validation rows');
+  const test = align(parts.test, o.test ?? 'test rows')!;
+
+  const reporter = epochReporter(o.epochs, 'training', o.json);
+  const interrupt = interruptSignal();
+  let history;
+  try {
+    history = await fit(model, trainSet, {
+      optimizer,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      ...(validation ? { validation } : {}),
+      ...(o.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(o) }),
+      ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }),
+      onEpoch: (log) => reporter.onEpoch(log),
+      signal: interrupt.signal,
+    });
+  } finally {
+    reporter.stop();
+    interrupt.done();
+  }
+  const evaluation = evaluate(model, test);
+  const bytes = o.out === undefined ? modelToBytes(model).length : await writeModel(model, o.out);
+  const seconds = (performance.now() - started) / 1000;
+
+  if (o.json) {
+    emitJson({
+      command: 'train',
+      task: model.task,
+      architecture: architecture(model),
+      config: model.toConfig(),
+      parameters: model.parameterCount,
+      bytes,
+      out: o.out ?? null,
+      rows: { train: trainSet.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      metrics: metricsJson(evaluation),
+      epochs: history.epochs.length,
+      bestEpoch: history.bestEpoch,
+      stoppedEarly: history.stoppedEarly,
+      history: history.epochs,
+      seconds,
+    });
+    return;
+  }
+  out(`model       ${architecture(model)}`);
+  out(`parameters  ${model.parameterCount}`);
+  out(`rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test`);
+  out(`trained     ${history.epochs.length} epochs${history.stoppedEarly ? ' (stopped early)' : ''}, weights of epoch ${history.bestEpoch}, ${seconds.toFixed(1)} s`);
+  out(`test        ${metricsLine(evaluation)}`);
+  out(o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`);
+}
+
+function newModel(o: TrainOptions, train: Dataset): Sequential {
+  const task = o.task === 'auto' ? (train.task === 'regression' ? 'regression' : 'classification') : o.task;
+  if (task !== 'regression' && train.task === 'regression') throw new CliError(`--task ${task} needs class labels; the label column holds numeric targets`);
+  const outputs = task === 'regression' ? train.numTargets : task === 'binary' ? 1 : Math.max(2, train.numClasses);
+  const layers: LayerConfig[] = o.layers.flatMap((units) => [dense(units, o.activation), ...(o.dropout > 0 ? [dropout(o.dropout)] : [])]);
+  layers.push(dense(outputs));
+  return new Sequential({ inputs: train.numFeatures, layers, task, seed: o.seed });
+}

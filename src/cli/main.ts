@@ -1,0 +1,10 @@
+// The kiln executable: run the command line, exit with its code.
+import { main } from './program.ts';
+
+// `kiln predict ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await main(process.argv.slice(2));

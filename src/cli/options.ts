@@ -1,0 +1,91 @@
+// Flag definitions shared by every command, and the parsers that turn flag text into values.
+// A flag means the same thing wherever it appears; commands pick the ones that apply to them.
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** Parsed values of the common flags (undefined when not given and without a default). */
+export interface CommonOptions {
+  data?: string;
+  label?: string | number;
+  testSplit: number;
+  test?: string;
+  model?: string;
+  out?: string;
+  seed: number;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export type CommonFlag = 'data' | 'label' | 'testSplit' | 'test' | 'model' | 'out';
+
+/** `--seed`, `--json` and `--debug` are on every command; the rest where they apply. */
+export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descriptions: Partial<Record<CommonFlag, string>> = {}): Command {
+  const text = (flag: CommonFlag, fallback: string) => descriptions[flag] ?? fallback;
+  if (flags.includes('data')) cmd.option('--data <source>', text('data', "data: a CSV file, 'iris' or 'mnist'"));
+  if (flags.includes('label')) cmd.option('--label <column>', text('label', 'label column of CSV files: a header name or a 0-based index (default: the last column)'), labelArg);
+  if (flags.includes('testSplit')) cmd.option('--test-split <fraction>', text('testSplit', 'share of rows held out for testing, stratified and seeded'), fraction(true), 0.2);
+  if (flags.includes('test')) cmd.option('--test <csv>', text('test', 'test data from a separate CSV file instead of a split'));
+  if (flags.includes('model')) cmd.option('--model <file>', text('model', 'model file to read'));
+  if (flags.includes('out')) cmd.option('--out <file>', text('out', 'model file to write (atomically)'));
+  cmd.option('--seed <n>', 'seed of splits, initial weights, shuffling and dropout', integer(0), 0);
+  cmd.option('--json', 'print exactly one JSON object on stdout and nothing else');
+  cmd.option('--debug', 'print stack traces of errors');
+  return cmd;
+}
+
+/** Whether the user typed the flag (as opposed to its default applying). */
+export const given = (cmd: Command, key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+
+export function labelArg(value: string): string | number {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** A parser for integers in [min, max]. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const v = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new InvalidArgumentError(`Expected an integer ${range(min, max)}.`);
+    return v;
+  };
+}
+
+/** A parser for finite numbers in [min, max]. */
+export function number(min = -Infinity, max = Infinity): (value: string) => number {
+  return (value) => {
+    const v = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(v) || v < min || v > max) throw new InvalidArgumentError(`Expected a number ${range(min, max)}.`);
+    return v;
+  };
+}
+
+/** A parser for fractions in [0, 1) (or [0, 1] with `closed`). */
+export function fraction(closed = false): (value: string) => number {
+  return (value) => {
+    const v = value.trim() === '' ? NaN : Number(value);
+    if (!(v >= 0 && (closed ? v <= 1 : v < 1))) throw new InvalidArgumentError(`Expected a number in [0, 1${closed ? ']' : ')'}.`);
+    return v;
+  };
+}
+
+// Commander already quotes the flag and the value; the parser adds the constraint.
+function range(min: number, max: number): string {
+  const huge = (v: number) => !Number.isFinite(v) || Math.abs(v) >= Number.MAX_SAFE_INTEGER;
+  if (huge(max)) return huge(min) ? '' : min === Number.MIN_VALUE ? '> 0' : `>= ${min}`;
+  return `in [${min}, ${max}]`;
+}
+
+/** A parser for comma-separated positive integers; 'none' or '' is the empty list. */
+export function widths(value: string): number[] {
+  const text = value.trim();
+  if (text === '' || text === 'none') return [];
+  const width = integer(1, 1 << 20);
+  try {
+    return text.split(',').map((part) => width(part));
+  } catch {
+    throw new InvalidArgumentError(`Expected comma-separated widths, each an integer in [1, ${1 << 20}], or 'none'.`);
+  }
+}
+
+/** An option restricted to a fixed set of values. */
+export function choice(flags: string, description: string, values: readonly string[]): Option {
+  return new Option(flags, description).choices(values);
+}
