@@ -51,15 +51,26 @@ if (existsSync(path('src/cli/main.ts'))) {
         new URL(args.path, `file://${args.resolveDir}/`).pathname === library ? { path: './kiln.mjs', external: true } : undefined);
     },
   };
-  await build({
+  // The command runs from an installed package, so its dependencies (commander, ...) are there to
+  // import at run time (bundling CommonJS ones into ESM would break their require() calls); dev
+  // dependencies are not, so whatever it uses of those is bundled.
+  const { dependencies = {} } = JSON.parse(readFileSync(path('package.json'), 'utf8'));
+  const cli = await build({
     ...common,
     entryPoints: [path('src/cli/main.ts')],
     platform: 'node',
     format: 'esm',
+    external: ['node:*', ...Object.keys(dependencies).flatMap((d) => [d, `${d}/*`])],
     outfile: path('dist/cli.mjs'),
     banner: { js: '#!/usr/bin/env node' },
     plugins: [useBundledLibrary],
+    metafile: true,
   });
+  // A second copy of the core would have its own memory, and Tensors from one handed to the other.
+  const cliInputs = Object.values(cli.metafile.outputs).map((o) => o.inputs);
+  if (cliInputs.some((inputs) => Object.entries(inputs).some(([f, i]) => f.endsWith('embedded-wasm.generated.ts') && i.bytesInOutput > 0))) {
+    throw new Error('dist/cli.mjs carries its own copy of the core: the command must reach kiln through src/index.ts');
+  }
 }
 
 const [dts] = generateDtsBundle(

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,4 +86,9 @@ test('npm pack ships the bundles, declarations and core, and nothing from the so
   }
   const stray = files.filter((f) => !f.startsWith('dist/') && !/^(package\.json|README(\.md)?|LICENSE(\.md)?)$/i.test(f));
   assert.deepEqual(stray, [], 'only dist/ and the package metadata are shipped');
+});
+
+test('the kiln command starts from the installed package', (t) => {
+  if (!existsSync(join(root, 'dist/cli.mjs'))) return t.skip('no src/cli/main.ts yet, so no dist/cli.mjs');
+  assert.match(node([join(consumer, 'node_modules/kiln/dist/cli.mjs'), '--help']), /Usage: kiln/);
 });
