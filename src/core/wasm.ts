@@ -56,10 +56,26 @@ function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance): void
   current = { module, memory: raw.memory as WebAssembly.Memory, kernels };
 }
 
+// Engines compile typed arrays and ArrayBuffers; a DataView or other view becomes bytes first.
+function asBytes(view: ArrayBuffer | ArrayBufferView): BufferSource {
+  if (view instanceof ArrayBuffer || view instanceof Uint8Array) return view as BufferSource;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength) as BufferSource;
+}
+
 function toBytesOrModule(source: WasmSource): BufferSource | WebAssembly.Module {
   if (source === undefined) return decodeBase64(EMBEDDED_WASM_BASE64) as BufferSource;
-  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source as BufferSource | WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return asBytes(source);
   throw new TypeError(`kiln initSync: source must be bytes or a WebAssembly.Module (use await init() for URLs and responses), got ${Object.prototype.toString.call(source)}`);
+}
+
+// A fetched core: the HTTP status is checked first (a 404 page would otherwise surface as a
+// compile error), and streaming compilation is used only when the server says application/wasm,
+// the one type it accepts; anything else compiles from the bytes.
+async function fromResponse(response: Response): Promise<Response | ArrayBuffer> {
+  if (!response.ok) throw new Error(`kiln init: fetching the core from ${response.url || 'the given Response'} failed with HTTP ${response.status} ${response.statusText}`.trim());
+  const type = response.headers.get('content-type') ?? '';
+  return type.split(';')[0]!.trim() === 'application/wasm' ? response : response.arrayBuffer();
 }
 
 /** Loads the core synchronously: works in Node, Deno, Bun and workers; browsers' main threads
@@ -75,7 +91,9 @@ export async function init(source?: WasmSource): Promise<void> {
   checkRuntime();
   let input: unknown = source;
   if (typeof source === 'string' || source instanceof URL) input = fetch(source);
-  if (input === undefined) input = decodeBase64(EMBEDDED_WASM_BASE64);
+  input = await input;
+  if (typeof Response !== 'undefined' && input instanceof Response) input = await fromResponse(input);
+  else input = toBytesOrModule(input as WasmSource);
   const { module, instance } = await instantiate(input as BufferSource, imports());
   adopt(module, instance);
 }

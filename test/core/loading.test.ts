@@ -69,7 +69,7 @@ for (const [label, source] of [
   ['a Response with no content type', () => bytesAs(undefined)],
   ['a URL served as application/octet-stream', () => `${base}/kiln-octets.wasm`],
 ] as Array<[string, () => WasmSource]>) {
-  test(`init() loads the core from ${label}`, { todo: 'src/core/wasm.ts: normalize views to Uint8Array; compile from arrayBuffer() when a Response is not application/wasm' }, async () => {
+  test(`init() loads the core from ${label}`, async () => {
     await init(source());
     assertWorking(label);
   });
@@ -91,7 +91,7 @@ test('init() rejects a URL that answers 404', async () => {
   await assert.rejects(init(`${base}/missing.wasm`));
 });
 
-test('init() names the URL and the HTTP status when the core cannot be fetched', { todo: 'src/core/wasm.ts: check response.ok before compiling (a 404 now reads as a MIME type error)' }, async () => {
+test('init() names the URL and the HTTP status when the core cannot be fetched', async () => {
   await assert.rejects(init(`${base}/missing.wasm`), /404/);
 });
 
