@@ -172,6 +172,20 @@ test('an unlabeled transfer set (features only, α = 1) teaches an iris student'
   student.dispose();
 });
 
+test('regression: a student matches a regression teacher from features alone', async () => {
+  const rand = mulberry32(21);
+  const features = uniform(rand, 200 * 3);
+  const teacher = new Sequential({ inputs: 3, layers: [dense(8, 'tanh'), dense(2)], task: 'regression', seed: 4, preprocessing: {} });
+  const student = new Sequential({ inputs: 3, layers: [dense(16, 'tanh'), dense(2)], task: 'regression', seed: 5 });
+  await distill({ teacher, student, data: features, alpha: 1, epochs: 150, batchSize: 20, optimizer: adam({ lr: 0.01 }) });
+  const [t, s] = [teacher.predict(features), student.predict(features)];
+  const rmse = Math.sqrt(t.reduce((a, v, i) => a + (v - s[i]!) ** 2, 0) / t.length);
+  const spread = Math.sqrt(t.reduce((a, v) => a + v * v, 0) / t.length);
+  assert.ok(rmse < 0.05 * spread, `rmse ${rmse} against output scale ${spread}`);
+  teacher.dispose();
+  student.dispose();
+});
+
 test("Hinton's omitted digit: a student that never sees a 3 learns 3s from the teacher's soft targets", async () => {
   const { train, test: held } = trainTestSplit(await mnist({ perDigit: 200 }), { testFraction: 0.3, seed: 1 });
   const teacher = new Sequential({ inputs: 784, layers: [dense(128, 'relu'), dense(10)], seed: 1 });
