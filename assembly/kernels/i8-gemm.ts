@@ -6,6 +6,8 @@
 // each product is at most 255·255 in magnitude). Three epilogues:
 //   i8_gemm_i32  c[M,N] i32 = acc
 //   i8_gemm_f32  y[M,N] f32 = f32(acc)·(xs·ws[n]) + bias[n], then max(·, 0) when relu != 0
+//   i8_gemm_f32_rows  the same with a scale and zero point per row of x (xq: f32 xs, i32 zx
+//                per row, as f32_quantize_dynamic_rows writes them)
 //   i8_gemm_u8   q[M,N] u8  = clamp(nearest(v·(1/ys)) + zy, 0, 255) with v the f32 value above:
 //                dequantise, then quantise exactly as f32_quantize_u8 does, so the fused path and
 //                the unfused one give the same bytes.
@@ -30,7 +32,7 @@ const NR = 8;
 const NCP = 8;
 
 const TILE: usize = memory.data(MR * NR * 4, 16);
-// Per panel: the 8 f32 scales xs·ws[n] then the 8 biases, zero past N (no read beyond ws or bias).
+// Per panel: the 8 weight scales ws[n] then the 8 biases, zero past N (no read beyond ws or bias).
 const PANEL: usize = memory.data(2 * NR * 4, 16);
 
 const MODE_I32 = 0;
@@ -39,6 +41,9 @@ const MODE_U8 = 2;
 
 // The epilogue's parameters for the current call: set once per call, read per tile.
 let eXs: f32 = 0;
+// Per-row x parameters (8 bytes a row: f32 scale, i32 zero point), or 0 for eXs and one zx.
+let eRows: usize = 0;
+let eM: i32 = 0;
 let eWs: usize = 0;
 let eBias: usize = 0;
 let eRelu = false;
@@ -89,6 +94,14 @@ export function i8_gemm_f32(y: usize, x: usize, xSigned: i32, zx: i32, xs: f32, 
   gemm(MODE_F32, y, x, xSigned != 0, zx, wp, ap, M, N, K);
 }
 
+// i8_gemm_f32 with x's scale and zero point per row from xq. Reference: i8_gemm_f32_rows_ref.
+export function i8_gemm_f32_rows(y: usize, x: usize, xSigned: i32, xq: usize, wp: usize, ap: usize, M: i32, N: i32, K: i32, ws: usize, bias: usize, relu: i32): void {
+  setEpilogue(0, ws, bias, relu, 1, 0);
+  eRows = xq;
+  eM = M;
+  gemm(MODE_F32, y, x, xSigned != 0, 0, wp, ap, M, N, K);
+}
+
 // q[M,N] u8 = quantize(f32 epilogue, ys, zy). Reference: i8_gemm_u8_ref.
 export function i8_gemm_u8(q: usize, x: usize, xSigned: i32, zx: i32, xs: f32, wp: usize, ap: usize, M: i32, N: i32, K: i32, ws: usize, bias: usize, relu: i32, ys: f32, zy: i32): void {
   setEpilogue(xs, ws, bias, relu, ys, zy);
@@ -97,6 +110,7 @@ export function i8_gemm_u8(q: usize, x: usize, xSigned: i32, zx: i32, xs: f32, w
 
 function setEpilogue(xs: f32, ws: usize, bias: usize, relu: i32, ys: f32, zy: i32): void {
   eXs = xs;
+  eRows = 0;
   eWs = ws;
   eBias = bias;
   eRelu = relu != 0;
@@ -119,9 +133,9 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
       preparePanel(mode, n, nr);
       const pb = wp + <usize>p * panelBytes;
       if (nr == NR) {
-        micro1(mode, ap, pb, kp, out + <usize>n * esize);
+        micro1(mode, ap, pb, kp, out + <usize>n * esize, xsOf(0));
       } else {
-        micro1(mode, ap, pb, kp, TILE);
+        micro1(mode, ap, pb, kp, TILE, xsOf(0));
         corner(out + <usize>n * esize, ldo, 1, nr, esize);
       }
     }
@@ -141,9 +155,9 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
         preparePanel(mode, n, nr);
         const pb = wp + <usize>p * panelBytes;
         if (mr == MR && nr == NR) {
-          micro4(mode, pa, pb, kp, orow + <usize>n * esize, ldo);
+          micro4(mode, pa, pb, kp, orow + <usize>n * esize, ldo, i);
         } else {
-          micro4(mode, pa, pb, kp, TILE, NR * 4);
+          micro4(mode, pa, pb, kp, TILE, NR * 4, i);
           corner(orow + <usize>n * esize, ldo, mr, nr, esize);
         }
       }
@@ -151,12 +165,23 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
   }
 }
 
+// x's scale for row m: per row, or the one scale; rows past M (tile padding) get 0.
+@inline function xsOf(m: i32): f32 {
+  if (eRows == 0) return eXs;
+  return m < eM ? load<f32>(eRows + (<usize>m << 3)) : 0;
+}
+
+// x's zero point for row m (per row, or the one zx).
+@inline function zxOf(zx: i32, m: i32): i32 {
+  return eRows != 0 && m < eM ? load<i32>(eRows + (<usize>m << 3), 4) : zx;
+}
+
 function preparePanel(mode: i32, n: i32, nr: i32): void {
   if (mode == MODE_I32) return;
   for (let c = 0; c < NR; c++) {
     const o = <usize>(n + c) << 2;
     const live = c < nr;
-    store<f32>(PANEL + (<usize>c << 2), live ? eXs * load<f32>(eWs + o) : 0);
+    store<f32>(PANEL + (<usize>c << 2), live ? load<f32>(eWs + o) : 0);
     store<f32>(PANEL + (<usize>(NR + c) << 2), live && eBias != 0 ? load<f32>(eBias + o) : 0);
   }
 }
@@ -188,30 +213,31 @@ function corner(out: usize, ldo: usize, mr: i32, nr: i32, esize: usize): void {
 
 // x [M,K] -> ap: blocks of 4 rows, pairs of k, rows past M and k past K zero.
 function packA(ap: usize, x: usize, signed: bool, zx: i32, M: i32, K: i32, kp: i32): void {
-  const vz = i16x8.splat(<i16>zx);
   const zero = i32x4.splat(0);
   const ldx = <usize>K;
   for (let i = 0; i < M; i += MR) {
     const dst = ap + <usize>(i >> 2) * <usize>kp * 8;
     const mr = min(MR, M - i);
     const row = x + <usize>i * ldx;
+    const z0 = i16x8.splat(<i16>zxOf(zx, i)), z1 = i16x8.splat(<i16>zxOf(zx, i + 1));
+    const z2 = i16x8.splat(<i16>zxOf(zx, i + 2)), z3 = i16x8.splat(<i16>zxOf(zx, i + 3));
     let k = 0;
     if (mr == MR) {
       for (; k + 8 <= K; k += 8) {
         const o = row + <usize>k;
-        transposeStore4(dst + (<usize>k << 3), row8(o, signed, vz), row8(o + ldx, signed, vz), row8(o + 2 * ldx, signed, vz), row8(o + 3 * ldx, signed, vz));
+        transposeStore4(dst + (<usize>k << 3), row8(o, signed, z0), row8(o + ldx, signed, z1), row8(o + 2 * ldx, signed, z2), row8(o + 3 * ldx, signed, z3));
       }
     } else {
       for (; k + 8 <= K; k += 8) {
         const o = row + <usize>k;
-        const r1 = mr > 1 ? row8(o + ldx, signed, vz) : zero;
-        const r2 = mr > 2 ? row8(o + 2 * ldx, signed, vz) : zero;
-        transposeStore4(dst + (<usize>k << 3), row8(o, signed, vz), r1, r2, zero);
+        const r1 = mr > 1 ? row8(o + ldx, signed, z1) : zero;
+        const r2 = mr > 2 ? row8(o + 2 * ldx, signed, z2) : zero;
+        transposeStore4(dst + (<usize>k << 3), row8(o, signed, z0), r1, r2, zero);
       }
     }
     for (; k < kp; k++) {
       for (let r = 0; r < MR; r++) {
-        const v: i32 = r < mr && k < K ? xAt(row, signed, <usize>r * ldx + <usize>k) - zx : 0;
+        const v: i32 = r < mr && k < K ? xAt(row, signed, <usize>r * ldx + <usize>k) - zxOf(zx, i + r) : 0;
         store<i16>(dst + ((<usize>(k >> 1) * 8 + <usize>(r * 2 + (k & 1))) << 1), <i16>v);
       }
     }
@@ -220,6 +246,7 @@ function packA(ap: usize, x: usize, signed: bool, zx: i32, M: i32, K: i32, kp: i
 
 // One row of x -> ap as kp i16 (pairs in order), k past K zero.
 function packRow(ap: usize, x: usize, signed: bool, zx: i32, K: i32, kp: i32): void {
+  zx = zxOf(zx, 0);
   const vz = i16x8.splat(<i16>zx);
   let k = 0;
   for (; k + 8 <= K; k += 8) v128.store(ap + (<usize>k << 1), row8(x + <usize>k, signed, vz));
@@ -227,14 +254,15 @@ function packRow(ap: usize, x: usize, signed: bool, zx: i32, K: i32, kp: i32): v
 }
 
 // One output row's 8 accumulators (a0: outputs 0-3, a1: 4-7) through the epilogue to dst.
-@inline function finish(mode: i32, dst: usize, a0: v128, a1: v128): void {
+@inline function finish(mode: i32, dst: usize, a0: v128, a1: v128, xs: f32): void {
   if (mode == MODE_I32) {
     v128.store(dst, a0);
     v128.store(dst, a1, 16);
     return;
   }
-  let v0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(PANEL)), v128.load(PANEL, 32));
-  let v1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(PANEL, 16)), v128.load(PANEL, 48));
+  const vxs = f32x4.splat(xs);
+  let v0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.mul(vxs, v128.load(PANEL))), v128.load(PANEL, 32));
+  let v1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.mul(vxs, v128.load(PANEL, 16))), v128.load(PANEL, 48));
   if (eRelu) {
     const zero = f32x4.splat(0);
     v0 = f32x4.max(v0, zero);
@@ -256,7 +284,7 @@ function packRow(ap: usize, x: usize, signed: bool, zx: i32, K: i32, kp: i32): v
 }
 
 // The 4x8 tile over all of kp (a multiple of 4: two pairs per turn).
-function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize): void {
+function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize, m: i32): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0);
   let c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0);
@@ -284,15 +312,15 @@ function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize
     pa += 32;
     pb += 64;
   }
-  finish(mode, dst, c00, c01);
-  finish(mode, dst + ldd, c10, c11);
-  finish(mode, dst + 2 * ldd, c20, c21);
-  finish(mode, dst + 3 * ldd, c30, c31);
+  finish(mode, dst, c00, c01, xsOf(m));
+  finish(mode, dst + ldd, c10, c11, xsOf(m + 1));
+  finish(mode, dst + 2 * ldd, c20, c21, xsOf(m + 2));
+  finish(mode, dst + 3 * ldd, c30, c31, xsOf(m + 3));
 }
 
 // The 1x8 tile (M == 1): x's pairs are consecutive in ap. Two accumulator sets hide the add
 // latency; integer sums make their split invisible.
-function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize): void {
+function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, xs: f32): void {
   let c0 = i32x4.splat(0), c1 = i32x4.splat(0);
   let d0 = i32x4.splat(0), d1 = i32x4.splat(0);
   const end = pb + (<usize>kp << 4);
@@ -306,7 +334,7 @@ function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize): void {
     pa += 8;
     pb += 64;
   }
-  finish(mode, dst, i32x4.add(c0, d0), i32x4.add(c1, d1));
+  finish(mode, dst, i32x4.add(c0, d0), i32x4.add(c1, d1), xs);
 }
 
 // Scalar twins: the formulas above, one output at a time, over the unpacked x and w.
@@ -319,6 +347,16 @@ export function i8_gemm_i32_ref(c: usize, x: usize, xSigned: i32, zx: i32, w: us
 
 export function i8_gemm_f32_ref(y: usize, x: usize, xSigned: i32, zx: i32, xs: f32, w: usize, zw: usize, M: i32, N: i32, K: i32, ws: usize, bias: usize, relu: i32): void {
   for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const v = valueRef(accRef(x, xSigned != 0, zx, w, zw, m, n, K), xs, ws, bias, relu, n);
+      store<f32>(y + ((<usize>m * <usize>N + <usize>n) << 2), v);
+    }
+  }
+}
+
+export function i8_gemm_f32_rows_ref(y: usize, x: usize, xSigned: i32, xq: usize, w: usize, zw: usize, M: i32, N: i32, K: i32, ws: usize, bias: usize, relu: i32): void {
+  for (let m = 0; m < M; m++) {
+    const xs = load<f32>(xq + (<usize>m << 3)), zx = load<i32>(xq + (<usize>m << 3), 4);
     for (let n = 0; n < N; n++) {
       const v = valueRef(accRef(x, xSigned != 0, zx, w, zw, m, n, K), xs, ws, bias, relu, n);
       store<f32>(y + ((<usize>m * <usize>N + <usize>n) << 2), v);

@@ -175,6 +175,22 @@ export function f32_quantize_dynamic_ref(q: usize, params: usize, x: usize, n: i
   f32_quantize_ref(q, x, n, scale, zp, 0, 255);
 }
 
+// f32_quantize_dynamic on each row of x [rows, cols]: per row its own scale and zero point,
+// written to params + 8·r. Reference: f32_quantize_dynamic_rows_ref.
+export function f32_quantize_dynamic_rows(q: usize, params: usize, x: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * <usize>cols;
+    f32_quantize_dynamic(q + o, params + (<usize>r << 3), x + (o << 2), cols);
+  }
+}
+
+export function f32_quantize_dynamic_rows_ref(q: usize, params: usize, x: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * <usize>cols;
+    f32_quantize_dynamic_ref(q + o, params + (<usize>r << 3), x + (o << 2), cols);
+  }
+}
+
 // Fake quantisation (quantise then dequantise, in f32) for quantisation-aware training, as
 // torch.fake_quantize_per_tensor_affine: t = nearest(x·inv) + zp; y = (clamp(t) − zp)·scale;
 // mask[i] = 1 when qmin <= t <= qmax (the straight-through estimator passes the gradient there),

@@ -134,6 +134,44 @@ test('i8_gemm_f32 and i8_gemm_u8 equal their twins bit for bit; u8 equals quanti
   }
 });
 
+test('per-row dynamic quantisation and i8_gemm_f32_rows equal their twins and the per-row formulas', () => {
+  const rand = mulberry32(19);
+  for (const [M, N, K] of shapes) {
+    const x = uniform(rand, M * K, -2, 3);
+    if (M > 1) for (let kk = 0; kk < K; kk++) x[kk] = 40 * x[kk]!; // one row with a far wider range
+    const w = ints(rand, N * K, 256).map((v) => v - 128);
+    const ws = uniform(rand, N, 0.001, 0.01), bias = uniform(rand, N, -1, 1);
+    const px = putF32(x), pw = putI8(w), pws = putF32(ws), pb = putF32(bias);
+    const q = block(M * K), qr = block(M * K), p = block(8 * M), pr = block(8 * M);
+    k.f32_quantize_dynamic_rows!(q, p, px, M, K);
+    k.f32_quantize_dynamic_rows_ref!(qr, pr, px, M, K);
+    const label = `M=${M} N=${N} K=${K}`;
+    assertSame(bytesOf(q, M * K), bytesOf(qr, M * K), `${label} codes`);
+    assertSame(bytesOf(p, 8 * M), bytesOf(pr, 8 * M), `${label} params`);
+    // Row m alone through the per-tensor kernel gives the same codes and parameters.
+    for (let m = 0; m < M; m++) {
+      const one = block(K), op = block(8);
+      k.f32_quantize_dynamic!(one, op, px + m * K * 4, K);
+      assertSame(bytesOf(one, K), bytesOf(q + m * K, K), `${label} row ${m}`);
+      assertSame(bytesOf(op, 8), bytesOf(p + 8 * m, 8), `${label} row ${m} params`);
+    }
+    const wp = block(k.i8_gemm_packed_bytes!(N, K)), ap = block(k.i8_gemm_scratch_bytes!(M, K));
+    k.i8_gemm_pack_w!(wp, pw, 0, N, K);
+    const y = block(M * N * 4), yr = block(M * N * 4);
+    k.i8_gemm_f32_rows!(y, q, 0, p, wp, ap, M, N, K, pws, pb, 1);
+    k.i8_gemm_f32_rows_ref!(yr, q, 0, p, pw, 0, M, N, K, pws, pb, 1);
+    assertSame(bitsOf(y, M * N), bitsOf(yr, M * N), `${label} gemm`);
+    // Each row equals the one-scale kernel run on that row alone.
+    for (let m = 0; m < M; m++) {
+      const ym = block(N * 4);
+      const xs = f32View(p + 8 * m, 1)[0]!, zx = i32View(p + 8 * m + 4, 1)[0]!;
+      k.i8_gemm_f32!(ym, q + m * K, 0, zx, xs, wp, ap, 1, N, K, pws, pb, 1);
+      assertSame(bitsOf(ym, N), bitsOf(y + m * N * 4, N), `${label} gemm row ${m}`);
+    }
+    release();
+  }
+});
+
 // Round half to even of an f64 holding an f32 value.
 function rhe(v: number): number {
   const f = Math.floor(v);

@@ -1,0 +1,296 @@
+// QuantizedModel: a quantised MLP that runs on the int8 / int4 kernels. It is built from a plain
+// description (codes, scales, zero points, biases, activation parameters) that quantize(), QAT
+// and the model file all produce; the description is validated here, whatever its source.
+import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
+import { checkFiniteData, shapeText } from '../../core/errors.ts';
+import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../core/quant-engine.ts';
+import { Tensor, scope, unscoped } from '../../core/tensor.ts';
+import { StandardScaler } from '../../data/scaler.ts';
+import type { Preprocessing, Task } from '../../nn/sequential.ts';
+import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
+import { QUINT8, weightRange } from './qparams.ts';
+
+export const QUANT_SCHEMES = ['int8-per-tensor', 'int8-per-channel', 'int8-dynamic', 'int4'] as const;
+/** int8-per-tensor / int8-per-channel: int8 weights (one scale, or one per output channel) and
+ *  static u8 activations; int8-dynamic: per-channel int8 weights, u8 activations quantised at run
+ *  time from their range (per chunk of rows, or per row); int4: 4-bit weights per group of input
+ *  columns, f32 activations. */
+export type QuantScheme = (typeof QUANT_SCHEMES)[number];
+
+/** One dense layer of a quantised model. Arrays are row-major. */
+export interface QuantizedLayer {
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: Activation;
+  /** Negative slope of leaky_relu. */
+  readonly alpha: number;
+  /** Codes [units, inputs]: int8 in [-128, 127]; int4 in [-8, 7] (symmetric) or [0, 15]. */
+  readonly codes: Int8Array;
+  /** f32 scales: [1] per tensor, [units] per channel, [units, ceil(inputs / groupSize)] per group. */
+  readonly scales: Float32Array;
+  /** Zero points shaped like scales (affine weights); undefined when symmetric. */
+  readonly zeroPoints?: Int32Array;
+  readonly bias: Float32Array;
+  /** Static schemes: scale and zero point (quint8) of the layer's input. */
+  readonly input?: { readonly scale: number; readonly zeroPoint: number };
+}
+
+export interface QuantizedModelSpec {
+  readonly scheme: QuantScheme;
+  /** Weights symmetric (zero point 0) or affine. */
+  readonly symmetric: boolean;
+  /** int4 only. */
+  readonly groupSize?: number;
+  /** int8-dynamic only: one activation range per chunk of rows (default 'batch', as PyTorch) or
+   *  per row ('row': a row's prediction does not depend on the rows it is batched with). */
+  readonly dynamicRange?: 'batch' | 'row';
+  readonly task: Task;
+  readonly preprocessing: Preprocessing;
+  readonly layers: readonly QuantizedLayer[];
+  /** How the static activation ranges were found ('minmax', 'entropy', 'qat', …); informative. */
+  readonly calibration?: string;
+}
+
+export interface QuantizedLayerInfo {
+  inputs: number;
+  units: number;
+  activation: Activation;
+  bits: 8 | 4;
+  granularity: 'tensor' | 'channel' | 'group';
+  scales: number;
+  input?: { scale: number; zeroPoint: number };
+}
+
+export interface QuantizedModelInfo {
+  scheme: QuantScheme;
+  symmetric: boolean;
+  groupSize?: number;
+  /** Activations between layers: calibrated u8, u8 from each call's range, or f32. */
+  activations: 'static' | 'dynamic' | 'float';
+  dynamicRange?: 'batch' | 'row';
+  calibration?: string;
+  parameterCount: number;
+  /** Bytes of the quantised parameters (codes, scales, zero points, biases, activation parameters). */
+  bytes: number;
+  /** Bytes of the same parameters in f32. */
+  float32Bytes: number;
+  compression: number;
+  layers: QuantizedLayerInfo[];
+}
+
+const OUTPUT_OF_TASK = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' } as const;
+
+export const bitsOf = (scheme: QuantScheme): 8 | 4 => (scheme === 'int4' ? 4 : 8);
+function activationsOf(spec: QuantizedModelSpec): ActivationQuant {
+  if (spec.scheme === 'int4') return 'none';
+  if (spec.scheme === 'int8-dynamic') return spec.dynamicRange === 'row' ? 'dynamic-rows' : 'dynamic';
+  return 'static';
+}
+
+/**
+ * A quantised MLP. Make one with `quantize(model, options)`, `qat.convert()` or
+ * `loadQuantizedModel(path)`; free its WASM memory with `dispose()`.
+ *
+ * @example
+ * const q = quantize(model, { scheme: 'int8-per-channel', calibration: { data: train } });
+ * q.predictClasses(test.features); q.info().compression; // ≈ 3.9
+ */
+export class QuantizedModel {
+  readonly scheme: QuantScheme;
+  readonly symmetric: boolean;
+  readonly groupSize: number | undefined;
+  readonly dynamicRange: 'batch' | 'row' | undefined;
+  readonly task: Task;
+  readonly preprocessing: Preprocessing;
+  readonly layers: readonly QuantizedLayer[];
+  readonly calibration: string | undefined;
+  readonly inputs: number;
+  readonly outputs: number;
+  #engine: QuantEngine;
+  #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+
+  /** Validates `spec` completely (RangeError / TypeError naming the field) and uploads it. */
+  constructor(spec: QuantizedModelSpec) {
+    checkSpec(spec);
+    this.scheme = spec.scheme;
+    this.symmetric = spec.symmetric;
+    this.groupSize = spec.scheme === 'int4' ? spec.groupSize : undefined;
+    this.dynamicRange = spec.scheme === 'int8-dynamic' ? spec.dynamicRange ?? 'batch' : undefined;
+    this.task = spec.task;
+    this.preprocessing = spec.preprocessing;
+    this.calibration = spec.calibration;
+    this.layers = Object.freeze(spec.layers.map((l) => Object.freeze({ ...l })));
+    this.inputs = spec.layers[0]!.inputs;
+    this.outputs = spec.layers.at(-1)!.units;
+    const bits = bitsOf(spec.scheme);
+    const layers: QuantLayerSpec[] = spec.layers.map((l) => ({
+      inputs: l.inputs, units: l.units, act: activationCode('QuantizedModel', l.activation), alpha: l.alpha, bits,
+      codes: l.codes, scales: l.scales, zeroPoints: l.zeroPoints, groupSize: this.groupSize, bias: l.bias, input: l.input,
+    }));
+    this.#engine = new QuantEngine(layers, activationsOf(spec));
+    const { mean, std } = spec.preprocessing;
+    if (mean && std) {
+      const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
+      this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
+    }
+  }
+
+  /** Weights and biases (as many as the f32 model has). */
+  get parameterCount(): number {
+    return this.layers.reduce((n, l) => n + l.units * l.inputs + l.units, 0);
+  }
+
+  /** Bytes of the quantised parameters: int8 codes 1 byte, int4 codes half a byte (rows padded to
+   *  whole bytes), scales 4, zero points 1, biases 4, activation scale and zero point 4 + 4. */
+  get bytes(): number {
+    const bits = bitsOf(this.scheme);
+    return this.layers.reduce((n, l) => {
+      const codes = bits === 8 ? l.units * l.inputs : l.units * Math.ceil(l.inputs / 2);
+      return n + codes + l.scales.length * 4 + (l.zeroPoints?.length ?? 0) + l.units * 4 + (l.input ? 8 : 0);
+    }, 0);
+  }
+
+  info(): QuantizedModelInfo {
+    const bits = bitsOf(this.scheme);
+    const float32Bytes = this.parameterCount * 4;
+    return {
+      scheme: this.scheme,
+      symmetric: this.symmetric,
+      ...(this.groupSize !== undefined ? { groupSize: this.groupSize } : {}),
+      activations: this.scheme === 'int4' ? 'float' : this.scheme === 'int8-dynamic' ? 'dynamic' : 'static',
+      ...(this.dynamicRange !== undefined ? { dynamicRange: this.dynamicRange } : {}),
+      ...(this.calibration !== undefined ? { calibration: this.calibration } : {}),
+      parameterCount: this.parameterCount,
+      bytes: this.bytes,
+      float32Bytes,
+      compression: float32Bytes / this.bytes,
+      layers: this.layers.map((l) => ({
+        inputs: l.inputs, units: l.units, activation: l.activation, bits,
+        granularity: bits === 4 ? 'group' : l.scales.length === 1 ? 'tensor' : 'channel',
+        scales: l.scales.length,
+        ...(l.input ? { input: { ...l.input } } : {}),
+      })),
+    };
+  }
+
+  /** Predictions for one sample or many (rows, or a flat array of n × inputs): class
+   *  probabilities, a sigmoid probability or regression outputs, row-major. */
+  predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
+    const flat = inputRows(`QuantizedModel(${this.inputs}→${this.outputs}).predict`, x, this.inputs);
+    return scope(() => this.#engine.predict(Tensor.from(flat, [flat.length / this.inputs, this.inputs]), OUTPUT_OF_TASK[this.task], this.#affine).read());
+  }
+
+  /** The most probable class of each sample (classification and binary models). */
+  predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
+    const p = this.predict(x);
+    const C = this.outputs;
+    const out = new Int32Array(p.length / C);
+    for (let i = 0; i < out.length; i++) {
+      if (C === 1) out[i] = p[i]! >= 0.5 ? 1 : 0;
+      else {
+        let best = 0;
+        for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
+        out[i] = best;
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.#engine.dispose();
+    this.#affine?.scale.dispose();
+    this.#affine?.shift.dispose();
+    this.#affine = undefined;
+  }
+}
+
+/** Rows (number[][]) or a flat array of n × inputs, checked finite, as one flat Float32Array. */
+export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLike<number>[], inputs: number): Float32Array {
+  let flat: Float32Array;
+  if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
+    const rows = x as readonly ArrayLike<number>[];
+    flat = new Float32Array(rows.length * inputs);
+    rows.forEach((row, r) => {
+      if (row.length !== inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${inputs}`);
+      flat.set(row, r * inputs);
+    });
+  } else {
+    flat = x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>);
+  }
+  if (flat.length % inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${inputs} features`);
+  checkFiniteData(where, flat, inputs);
+  return flat;
+}
+
+const isPositiveF32 = (v: number) => Number.isFinite(v) && v > 0 && Math.fround(v) === v;
+
+function checkSpec(spec: QuantizedModelSpec): void {
+  const where = 'QuantizedModel';
+  if (spec === null || typeof spec !== 'object') throw new TypeError(`${where}: spec must be an object, got ${String(spec)}`);
+  if (!QUANT_SCHEMES.includes(spec.scheme)) throw new TypeError(`${where}: scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${String(spec.scheme)}`);
+  if (typeof spec.symmetric !== 'boolean') throw new TypeError(`${where}: symmetric must be a boolean, got ${typeof spec.symmetric}`);
+  if (!['classification', 'binary', 'regression'].includes(spec.task)) throw new TypeError(`${where}: task must be classification, binary or regression, got ${String(spec.task)}`);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new RangeError(`${where}: layers must be a non-empty array`);
+  const bits = bitsOf(spec.scheme);
+  const G = spec.groupSize;
+  if (bits === 4 && !(INT4_GROUP_SIZES as readonly number[]).includes(G as number)) throw new RangeError(`${where}: int4 groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${String(G)}`);
+  if (bits === 8 && G !== undefined) throw new RangeError(`${where}: groupSize applies to int4, not ${spec.scheme}`);
+  const dr = spec.dynamicRange;
+  if (dr !== undefined && (spec.scheme !== 'int8-dynamic' || (dr !== 'batch' && dr !== 'row'))) throw new RangeError(`${where}: dynamicRange is 'batch' or 'row' and applies to int8-dynamic, got ${String(dr)} with ${spec.scheme}`);
+  const wr = weightRange(bits, spec.symmetric);
+  spec.layers.forEach((l, i) => checkLayer(`${where} layer ${i}`, l, spec, wr, i > 0 ? spec.layers[i - 1]!.units : undefined));
+  const last = spec.layers.at(-1)!;
+  if (spec.task === 'binary' && last.units !== 1) throw new RangeError(`${where}: a binary model has one output, got ${last.units}`);
+  const { mean, std } = spec.preprocessing ?? {};
+  if ((mean === undefined) !== (std === undefined)) throw new RangeError(`${where}: preprocessing needs both mean and std, or neither`);
+  if (mean && std) {
+    const inputs = spec.layers[0]!.inputs;
+    if (mean.length !== inputs || std.length !== inputs) throw new RangeError(`${where}: preprocessing has ${mean.length} means and ${std.length} stds for ${inputs} inputs`);
+  }
+}
+
+function checkLayer(where: string, l: QuantizedLayer, spec: QuantizedModelSpec, wr: { qmin: number; qmax: number }, prevUnits: number | undefined): void {
+  if (l === null || typeof l !== 'object') throw new TypeError(`${where}: must be an object`);
+  const { inputs, units } = l;
+  if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(units) || units < 1) throw new RangeError(`${where}: inputs and units must be integers >= 1, got ${inputs} and ${units}`);
+  if (prevUnits !== undefined && inputs !== prevUnits) throw new RangeError(`${where}: takes ${inputs} inputs, the previous layer gives ${prevUnits}`);
+  if (inputs > 32768) throw new RangeError(`${where}: at most 32768 inputs (int32 accumulators), got ${inputs}`);
+  if (!ACTIVATIONS.includes(l.activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
+  if (!Number.isFinite(l.alpha)) throw new RangeError(`${where}: alpha must be finite, got ${l.alpha}`);
+  if (!(l.codes instanceof Int8Array) || l.codes.length !== units * inputs) throw new RangeError(`${where}: codes must be an Int8Array of ${units}×${inputs}, got ${describe(l.codes)}`);
+  for (let i = 0; i < l.codes.length; i++) {
+    const c = l.codes[i]!;
+    if (c < wr.qmin || c > wr.qmax) throw new RangeError(`${where}: code ${c} at [${Math.floor(i / inputs)}, ${i % inputs}] lies outside [${wr.qmin}, ${wr.qmax}]`);
+  }
+  const scaleCount = spec.scheme === 'int4' ? units * Math.ceil(inputs / spec.groupSize!) : spec.scheme === 'int8-per-tensor' ? 1 : units;
+  const scaleShape = spec.scheme === 'int4' ? shapeText([units, Math.ceil(inputs / spec.groupSize!)]) : shapeText([scaleCount]);
+  if (!(l.scales instanceof Float32Array) || l.scales.length !== scaleCount) throw new RangeError(`${where}: scales must be a Float32Array ${scaleShape}, got ${describe(l.scales)}`);
+  l.scales.forEach((s, i) => {
+    if (!isPositiveF32(s)) throw new RangeError(`${where}: scales[${i}] must be a positive finite f32, got ${s}`);
+  });
+  if (spec.symmetric) {
+    if (l.zeroPoints !== undefined) throw new RangeError(`${where}: symmetric weights have no zero points`);
+  } else {
+    if (!(l.zeroPoints instanceof Int32Array) || l.zeroPoints.length !== scaleCount) throw new RangeError(`${where}: zeroPoints must be an Int32Array ${scaleShape} for affine weights, got ${describe(l.zeroPoints)}`);
+    l.zeroPoints.forEach((z, i) => {
+      if (!Number.isInteger(z) || z < wr.qmin || z > wr.qmax) throw new RangeError(`${where}: zeroPoints[${i}] must be an integer in [${wr.qmin}, ${wr.qmax}], got ${z}`);
+    });
+  }
+  if (!(l.bias instanceof Float32Array) || l.bias.length !== units) throw new RangeError(`${where}: bias must be a Float32Array of ${units}, got ${describe(l.bias)}`);
+  checkFiniteData(`${where} bias`, l.bias);
+  const staticInput = spec.scheme === 'int8-per-tensor' || spec.scheme === 'int8-per-channel';
+  if (!staticInput) {
+    if (l.input !== undefined) throw new RangeError(`${where}: ${spec.scheme} has no static input quantisation`);
+    return;
+  }
+  const p = l.input;
+  if (!p || typeof p !== 'object') throw new RangeError(`${where}: static activations need the input's { scale, zeroPoint }`);
+  if (!isPositiveF32(p.scale)) throw new RangeError(`${where}: input scale must be a positive finite f32, got ${p.scale}`);
+  if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < QUINT8.qmin || p.zeroPoint > QUINT8.qmax) throw new RangeError(`${where}: input zero point must be an integer in [0, 255], got ${p.zeroPoint}`);
+}
+
+function describe(x: unknown): string {
+  if (x === undefined) return 'undefined';
+  if (ArrayBuffer.isView(x)) return `${x.constructor.name}(${(x as unknown as ArrayLike<number>).length})`;
+  return typeof x;
+}
