@@ -24,63 +24,83 @@ const NR = 8;
 const KC = 256;
 const NC = 64;
 
-const PACK_A: usize = memory.data(MR * KC * 4, 16);
+const PACK_A: usize = memory.data(MR * KC * 16, 16);
 const PACK_B: usize = memory.data(KC * NC * 4, 16);
 const TILE: usize = memory.data(MR * NR * 4, 16);
 
-const NN = 0;
-const NT = 1;
-const TN = 2;
-
 // C[M,N] (+)= A[M,K]·B[K,N]. Reference: f32_gemm_nn_ref.
 export function f32_gemm_nn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(NN, c, a, b, M, N, K, acc != 0);
+  gemm(c, a, b, M, N, K, acc != 0, <usize>K << 2, 4, <usize>N << 2, 4);
 }
 
 // C[M,N] (+)= A[M,K]·B[N,K]ᵀ, B stored [N,K] (a dense layer's weights). Reference: f32_gemm_nt_ref.
 export function f32_gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(NT, c, a, b, M, N, K, acc != 0);
+  gemm(c, a, b, M, N, K, acc != 0, <usize>K << 2, 4, 4, <usize>K << 2);
 }
 
 // C[M,N] (+)= A[K,M]ᵀ·B[K,N], A stored [K,M] (weight gradients). Reference: f32_gemm_tn_ref.
 export function f32_gemm_tn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(TN, c, a, b, M, N, K, acc != 0);
+  gemm(c, a, b, M, N, K, acc != 0, 4, <usize>M << 2, <usize>N << 2, 4);
 }
 
-function gemm(form: i32, c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool): void {
+// Fraction of a padded grid of r x c tiles that holds real elements.
+@inline function fill(M: i32, N: i32, r: i32, c: i32): f64 {
+  return (<f64>M / <f64>((M + r - 1) / r * r)) * (<f64>N / <f64>((N + c - 1) / c * c));
+}
+
+// A(i,k) sits at a + i*sai + k*sak and B(k,j) at b + k*sbk + j*sbj (bytes); C is row-major.
+function gemm(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: usize, sak: usize, sbk: usize, sbj: usize): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!acc) memory.fill(c, 0, <usize>M * <usize>N << 2);
     return;
   }
-  if (M == 1) {
-    // A's single row is contiguous in every form ([1,K] or [K,1]).
-    if (form == NT) gemvCols(c, a, b, N, K, acc);
-    else gemvRows(c, a, b, N, K, acc);
+  // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product.
+  // Its vector is contiguous in every form, and so is the C row or column it writes.
+  if (M == 1 || N == 1) {
+    const row = M == 1;
+    const vec = row ? a : b;
+    const mat = row ? b : a;
+    const width = row ? N : M;
+    const sk = row ? sbk : sak;
+    const sj = row ? sbj : sai;
+    if (sj == 4) gemvRows(c, vec, mat, sk, width, K, acc);
+    else gemvCols(c, vec, mat, sj, width, K, acc);
     return;
   }
-  const ldc = <usize>N << 2;
+  // Narrow C: tiles are 4 rows by 8 columns, so when N pads badly and M does not, compute
+  // Cᵀ = Bᵀ·Aᵀ instead. Every element keeps its summation order, so the bits do not change.
+  if (fill(N, M, MR, NR) > fill(M, N, MR, NR) + 0.1) {
+    blocked(c, 4, <usize>N << 2, b, sbj, sbk, a, sak, sai, N, M, K, acc);
+  } else {
+    blocked(c, <usize>N << 2, 4, a, sai, sak, b, sbk, sbj, M, N, K, acc);
+  }
+}
+
+// The packed path for C(i,j) at c + i*sci + j*scj. Per NC-column block and KC-deep slice, B is
+// packed once; then each 4-row panel of A is packed and swept across the block's B panels, so
+// the A panel stays in L1 while the B panels stream from L2.
+function blocked(c: usize, sci: usize, scj: usize, a: usize, sai: usize, sak: usize, b: usize, sbk: usize, sbj: usize, M: i32, N: i32, K: i32, acc: bool): void {
+  const direct = scj == 4;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      const kp = (kc + 3) & ~3;
       const add = acc || pc > 0;
-      if (form == NT) packBt(b, K, jc, pc, nc, kc);
-      else packB(b, N, jc, pc, nc, kc);
+      packB(b + <usize>pc * sbk + <usize>jc * sbj, sbk, sbj, nc, kc);
       for (let i = 0; i < M; i += MR) {
         const mr = min(MR, M - i);
-        if (form == TN) packAt(a, M, i, pc, mr, kc);
-        else packA(a, K, i, pc, mr, kc);
-        const crow = c + <usize>i * ldc + (<usize>jc << 2);
+        packA(a + <usize>i * sai + <usize>pc * sak, sai, sak, mr, kc);
+        const crow = c + <usize>i * sci + <usize>jc * scj;
         for (let j = 0; j < nc; j += NR) {
           const nr = min(NR, nc - j);
-          const pb = PACK_B + (<usize>j * kp << 2);
-          if (mr == MR && nr == NR) {
-            micro(pb, kp, crow + (<usize>j << 2), ldc, add);
+          const pb = PACK_B + (<usize>j * kc << 2);
+          const ct = crow + <usize>j * scj;
+          if (direct && mr == MR && nr == NR) {
+            micro(pb, kc, ct, sci, add);
           } else {
-            micro(pb, kp, TILE, NR << 2, false);
-            corner(crow + (<usize>j << 2), ldc, mr, nr, add);
+            micro(pb, kc, TILE, NR << 2, false);
+            corner(ct, sci, scj, mr, nr, add);
           }
         }
       }
@@ -88,56 +108,33 @@ function gemm(form: i32, c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, a
   }
 }
 
-// The 4x8 micro-tile over one k block: C tile (+)= PACK_A panel · B panel at pb. kp is a
-// multiple of 4 (the packs pad k with zeros, which leave every partial sum's bits unchanged:
-// a partial is never -0, and x + +0 == x), so the loop runs four k per turn with no tail:
-// the fixed offsets fold into the loads and the loop bookkeeping is paid once per 64 products.
-function micro(pb: usize, kp: i32, c: usize, ldc: usize, add: bool): void {
+// The 4x8 micro-tile over one k slice: C tile (+)= PACK_A panel · B panel at pb. Each turn is
+// one k: two B vectors, four splatted A vectors, 8 products into 8 accumulators. Unrolling by
+// hand does not pay under V8: it schedules a block's loads ahead of its arithmetic, so a second
+// k in the body needs 12 live loaded vectors beside the 8 accumulators and spills.
+function micro(pb: usize, kc: i32, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pa = PACK_A;
-  const end = pb + (<usize>kp << 5);
+  const end = pb + (<usize>kc << 5);
   while (pb < end) {
-    let b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let va = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(va, b0)); c01 = f32x4.add(c01, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(va, b0)); c11 = f32x4.add(c11, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(va, b0)); c21 = f32x4.add(c21, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(va, b0)); c31 = f32x4.add(c31, f32x4.mul(va, b1));
-    b0 = v128.load(pb, 32); b1 = v128.load(pb, 48);
-    va = v128.load32_splat(pa, 16);
-    c00 = f32x4.add(c00, f32x4.mul(va, b0)); c01 = f32x4.add(c01, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 20);
-    c10 = f32x4.add(c10, f32x4.mul(va, b0)); c11 = f32x4.add(c11, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 24);
-    c20 = f32x4.add(c20, f32x4.mul(va, b0)); c21 = f32x4.add(c21, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 28);
-    c30 = f32x4.add(c30, f32x4.mul(va, b0)); c31 = f32x4.add(c31, f32x4.mul(va, b1));
-    b0 = v128.load(pb, 64); b1 = v128.load(pb, 80);
-    va = v128.load32_splat(pa, 32);
-    c00 = f32x4.add(c00, f32x4.mul(va, b0)); c01 = f32x4.add(c01, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 36);
-    c10 = f32x4.add(c10, f32x4.mul(va, b0)); c11 = f32x4.add(c11, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 40);
-    c20 = f32x4.add(c20, f32x4.mul(va, b0)); c21 = f32x4.add(c21, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 44);
-    c30 = f32x4.add(c30, f32x4.mul(va, b0)); c31 = f32x4.add(c31, f32x4.mul(va, b1));
-    b0 = v128.load(pb, 96); b1 = v128.load(pb, 112);
-    va = v128.load32_splat(pa, 48);
-    c00 = f32x4.add(c00, f32x4.mul(va, b0)); c01 = f32x4.add(c01, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 52);
-    c10 = f32x4.add(c10, f32x4.mul(va, b0)); c11 = f32x4.add(c11, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 56);
-    c20 = f32x4.add(c20, f32x4.mul(va, b0)); c21 = f32x4.add(c21, f32x4.mul(va, b1));
-    va = v128.load32_splat(pa, 60);
-    c30 = f32x4.add(c30, f32x4.mul(va, b0)); c31 = f32x4.add(c31, f32x4.mul(va, b1));
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let va = v128.load(pa);
+    c00 = f32x4.add(c00, f32x4.mul(va, b0));
+    c01 = f32x4.add(c01, f32x4.mul(va, b1));
+    va = v128.load(pa, 16);
+    c10 = f32x4.add(c10, f32x4.mul(va, b0));
+    c11 = f32x4.add(c11, f32x4.mul(va, b1));
+    va = v128.load(pa, 32);
+    c20 = f32x4.add(c20, f32x4.mul(va, b0));
+    c21 = f32x4.add(c21, f32x4.mul(va, b1));
+    va = v128.load(pa, 48);
+    c30 = f32x4.add(c30, f32x4.mul(va, b0));
+    c31 = f32x4.add(c31, f32x4.mul(va, b1));
     pa += 64;
-    pb += 128;
+    pb += 32;
   }
   if (add) {
     c00 = f32x4.add(v128.load(c), c00);
@@ -159,19 +156,80 @@ function micro(pb: usize, kp: i32, c: usize, ldc: usize, add: bool): void {
   v128.store(c + 3 * ldc, c31, 16);
 }
 
-// Writes the valid mr x nr corner of TILE into C: c (+)= tile.
-function corner(c: usize, ldc: usize, mr: i32, nr: i32, add: bool): void {
+// Writes the valid mr x nr corner of TILE to C(r,s) at c + r*sci + s*scj: C (+)= tile.
+function corner(c: usize, sci: usize, scj: usize, mr: i32, nr: i32, add: bool): void {
   for (let r = 0; r < mr; r++) {
     const src = TILE + (<usize>r * NR << 2);
-    const dst = c + <usize>r * ldc;
     for (let s = 0; s < nr; s++) {
       const p = load<f32>(src + (<usize>s << 2));
-      const at = dst + (<usize>s << 2);
+      const at = c + <usize>r * sci + <usize>s * scj;
       store<f32>(at, add ? load<f32>(at) + p : p);
     }
   }
 }
 
+// A(0..mr, 0..kc) -> PACK_A, A(r,k) at a + r*sr + k*sk: every value splatted to a whole vector,
+// k-major, MR vectors per k, rows past mr as zeros. The micro-tile then reads A with plain
+// vector loads whose offsets fold into the instruction (V8 computes each splat load's address
+// separately). The splats here are loads, not shuffles, so they leave the FP pipes alone.
+function packA(a: usize, sr: usize, sk: usize, mr: i32, kc: i32): void {
+  let dst = PACK_A;
+  let src = a;
+  if (mr == MR) {
+    for (let k = 0; k < kc; k++) {
+      v128.store(dst, v128.load32_splat(src));
+      v128.store(dst, v128.load32_splat(src + sr), 16);
+      v128.store(dst, v128.load32_splat(src + 2 * sr), 32);
+      v128.store(dst, v128.load32_splat(src + 3 * sr), 48);
+      src += sk;
+      dst += MR << 4;
+    }
+  } else {
+    for (let k = 0; k < kc; k++) {
+      for (let r = 0; r < MR; r++) {
+        v128.store(dst + (<usize>r << 4), r < mr ? v128.load32_splat(src + <usize>r * sr) : f32x4.splat(0));
+      }
+      src += sk;
+      dst += MR << 4;
+    }
+  }
+}
+
+// B(0..kc, 0..nc), B(k,j) at b + k*sk + j*sj -> PACK_B panels of NR columns, k-major, columns
+// past nc as zeros. Rows contiguous (sj == 4): vector copies. Columns contiguous (sk == 4, the
+// nt form): 4x4 transposes in registers, four k at a time.
+function packB(b: usize, sk: usize, sj: usize, nc: i32, kc: i32): void {
+  let dst = PACK_B;
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    const src = b + <usize>j * sj;
+    let k = 0;
+    if (cols == NR && sj == 4) {
+      for (; k < kc; k++) {
+        const s = src + <usize>k * sk;
+        const d = dst + (<usize>k << 5);
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+      }
+    } else if (cols == NR && sk == 4) {
+      const src4 = src + 4 * sj;
+      for (; k + 4 <= kc; k += 4) {
+        const ko = <usize>k << 2;
+        const d = dst + (<usize>k << 5);
+        transposeStore4(d, 32, v128.load(src + ko), v128.load(src + sj + ko), v128.load(src + 2 * sj + ko), v128.load(src + 3 * sj + ko));
+        transposeStore4(d + 16, 32, v128.load(src4 + ko), v128.load(src4 + sj + ko), v128.load(src4 + 2 * sj + ko), v128.load(src4 + 3 * sj + ko));
+      }
+    }
+    for (; k < kc; k++) {
+      for (let s = 0; s < NR; s++) {
+        store<f32>(dst + (<usize>(k * NR + s) << 2), s < cols ? load<f32>(src + <usize>k * sk + <usize>s * sj) : 0);
+      }
+    }
+    dst += <usize>kc * NR << 2;
+  }
+}
+
+// Four rows r0..r3 (four k each) stored as four columns: dst + t*stride receives k = t.
 @inline function transposeStore4(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
@@ -183,172 +241,75 @@ function corner(c: usize, ldc: usize, mr: i32, nr: i32, add: bool): void {
   v128.store(dst + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
-// Zero-fills the k rows of a packed panel from kc up to the next multiple of 4.
-@inline function padK(panel: usize, width: i32, kc: i32): void {
-  const from = <usize>(kc * width) << 2;
-  const to = <usize>(((kc + 3) & ~3) * width) << 2;
-  if (to > from) memory.fill(panel + from, 0, to - from);
-}
-
-// A[M,K] rows i..i+mr, columns pc..pc+kc -> PACK_A [kp][MR], zero rows past M.
-function packA(a: usize, K: i32, i: i32, pc: i32, mr: i32, kc: i32): void {
-  const lda = <usize>K << 2;
-  const src = a + <usize>i * lda + (<usize>pc << 2);
-  let k = 0;
-  if (mr == MR) {
-    for (; k + 4 <= kc; k += 4) {
-      const s = src + (<usize>k << 2);
-      transposeStore4(PACK_A + (<usize>k << 4), 16, v128.load(s), v128.load(s + lda), v128.load(s + 2 * lda), v128.load(s + 3 * lda));
-    }
-  }
-  for (; k < kc; k++) {
-    for (let r = 0; r < MR; r++) {
-      store<f32>(PACK_A + (<usize>(k * MR + r) << 2), r < mr ? load<f32>(src + <usize>r * lda + (<usize>k << 2)) : 0);
-    }
-  }
-  padK(PACK_A, MR, kc);
-}
-
-// A[K,M] stored, Aᵀ rows i..i+mr -> PACK_A: each k's MR values are already adjacent.
-function packAt(a: usize, M: i32, i: i32, pc: i32, mr: i32, kc: i32): void {
-  const lda = <usize>M << 2;
-  let src = a + <usize>pc * lda + (<usize>i << 2);
-  for (let k = 0; k < kc; k++) {
-    const dst = PACK_A + (<usize>k << 4);
-    if (mr == MR) {
-      v128.store(dst, v128.load(src));
-    } else {
-      for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < mr ? load<f32>(src + (<usize>r << 2)) : 0);
-    }
-    src += lda;
-  }
-  padK(PACK_A, MR, kc);
-}
-
-// B[K,N] rows pc.. (kc), columns jc.. (nc) -> PACK_B panels [kp][NR], zero columns past N.
-function packB(b: usize, N: i32, jc: i32, pc: i32, nc: i32, kc: i32): void {
-  const ldb = <usize>N << 2;
-  let dst = PACK_B;
-  const kp = (kc + 3) & ~3;
-  for (let j = 0; j < nc; j += NR) {
-    const cols = min(NR, nc - j);
-    let src = b + <usize>pc * ldb + (<usize>(jc + j) << 2);
-    if (cols == NR) {
-      for (let k = 0; k < kc; k++) {
-        const d = dst + (<usize>k << 5);
-        v128.store(d, v128.load(src));
-        v128.store(d, v128.load(src, 16), 16);
-        src += ldb;
-      }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        for (let s = 0; s < NR; s++) {
-          store<f32>(dst + (<usize>(k * NR + s) << 2), s < cols ? load<f32>(src + (<usize>s << 2)) : 0);
-        }
-        src += ldb;
-      }
-    }
-    padK(dst, NR, kc);
-    dst += <usize>kp * NR << 2;
-  }
-}
-
-// B[N,K] stored, Bᵀ block -> PACK_B: a transpose, four k at a time per group of four columns.
-function packBt(b: usize, K: i32, jc: i32, pc: i32, nc: i32, kc: i32): void {
-  const ldb = <usize>K << 2;
-  let dst = PACK_B;
-  const kp = (kc + 3) & ~3;
-  for (let j = 0; j < nc; j += NR) {
-    const cols = min(NR, nc - j);
-    const src = b + <usize>(jc + j) * ldb + (<usize>pc << 2);
-    let k = 0;
-    if (cols == NR) {
-      const src4 = src + 4 * ldb;
-      for (; k + 4 <= kc; k += 4) {
-        const ko = <usize>k << 2;
-        const d = dst + (<usize>k << 5);
-        transposeStore4(d, 32, v128.load(src + ko), v128.load(src + ldb + ko), v128.load(src + 2 * ldb + ko), v128.load(src + 3 * ldb + ko));
-        transposeStore4(d + 16, 32, v128.load(src4 + ko), v128.load(src4 + ldb + ko), v128.load(src4 + 2 * ldb + ko), v128.load(src4 + 3 * ldb + ko));
-      }
-    }
-    for (; k < kc; k++) {
-      for (let s = 0; s < NR; s++) {
-        store<f32>(dst + (<usize>(k * NR + s) << 2), s < cols ? load<f32>(src + <usize>s * ldb + (<usize>k << 2)) : 0);
-      }
-    }
-    padK(dst, NR, kc);
-    dst += <usize>kp * NR << 2;
-  }
-}
-
-// c[N] (+)= a[K]·B[K,N] for one row of A: B is read once, straight from its rows.
-function gemvRows(c: usize, a: usize, b: usize, N: i32, K: i32, acc: bool): void {
-  const ldb = <usize>N << 2;
+// c[N] (+)= a[K]·B, B(k,j) at b + k*ldb + j*4 (rows contiguous): B is read once, in place.
+// 32 columns per pass keep 8 independent add chains in flight.
+function gemvRows(c: usize, a: usize, b: usize, ldb: usize, N: i32, K: i32, acc: bool): void {
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const add = acc || pc > 0;
     const ak = a + (<usize>pc << 2);
+    const end = ak + (<usize>kc << 2);
     const bk = b + <usize>pc * ldb;
     let j = 0;
-    for (; j + 16 <= N; j += 16) {
+    for (; j + 32 <= N; j += 32) {
       let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+      let v4 = f32x4.splat(0), v5 = f32x4.splat(0), v6 = f32x4.splat(0), v7 = f32x4.splat(0);
       let row = bk + (<usize>j << 2);
-      for (let k = 0; k < kc; k++) {
-        const va = v128.load32_splat(ak + (<usize>k << 2));
+      for (let p = ak; p < end; p += 4) {
+        const va = v128.load32_splat(p);
         v0 = f32x4.add(v0, f32x4.mul(va, v128.load(row)));
         v1 = f32x4.add(v1, f32x4.mul(va, v128.load(row, 16)));
         v2 = f32x4.add(v2, f32x4.mul(va, v128.load(row, 32)));
         v3 = f32x4.add(v3, f32x4.mul(va, v128.load(row, 48)));
+        v4 = f32x4.add(v4, f32x4.mul(va, v128.load(row, 64)));
+        v5 = f32x4.add(v5, f32x4.mul(va, v128.load(row, 80)));
+        v6 = f32x4.add(v6, f32x4.mul(va, v128.load(row, 96)));
+        v7 = f32x4.add(v7, f32x4.mul(va, v128.load(row, 112)));
         row += ldb;
       }
       const cj = c + (<usize>j << 2);
-      if (add) {
-        v0 = f32x4.add(v128.load(cj), v0);
-        v1 = f32x4.add(v128.load(cj, 16), v1);
-        v2 = f32x4.add(v128.load(cj, 32), v2);
-        v3 = f32x4.add(v128.load(cj, 48), v3);
-      }
-      v128.store(cj, v0);
-      v128.store(cj, v1, 16);
-      v128.store(cj, v2, 32);
-      v128.store(cj, v3, 48);
+      putVec(cj, v0, add);
+      putVec(cj + 16, v1, add);
+      putVec(cj + 32, v2, add);
+      putVec(cj + 48, v3, add);
+      putVec(cj + 64, v4, add);
+      putVec(cj + 80, v5, add);
+      putVec(cj + 96, v6, add);
+      putVec(cj + 112, v7, add);
     }
     for (; j + 4 <= N; j += 4) {
       let v0 = f32x4.splat(0);
       let row = bk + (<usize>j << 2);
-      for (let k = 0; k < kc; k++) {
-        v0 = f32x4.add(v0, f32x4.mul(v128.load32_splat(ak + (<usize>k << 2)), v128.load(row)));
+      for (let p = ak; p < end; p += 4) {
+        v0 = f32x4.add(v0, f32x4.mul(v128.load32_splat(p), v128.load(row)));
         row += ldb;
       }
-      const cj = c + (<usize>j << 2);
-      v128.store(cj, add ? f32x4.add(v128.load(cj), v0) : v0);
+      putVec(c + (<usize>j << 2), v0, add);
     }
     for (; j < N; j++) {
       let s: f32 = 0;
       let at = bk + (<usize>j << 2);
-      for (let k = 0; k < kc; k++) {
-        s += load<f32>(ak + (<usize>k << 2)) * load<f32>(at);
+      for (let p = ak; p < end; p += 4) {
+        s += load<f32>(p) * load<f32>(at);
         at += ldb;
       }
-      const cj = c + (<usize>j << 2);
-      store<f32>(cj, add ? load<f32>(cj) + s : s);
+      putScalar(c + (<usize>j << 2), s, add);
     }
   }
 }
 
-// c[N] (+)= a[K]·B[N,K]ᵀ for one row of A. Each output must still sum in ascending k, so rows
-// of B are transposed four by four in registers: lane r of an accumulator is output n + r.
-function gemvCols(c: usize, a: usize, b: usize, N: i32, K: i32, acc: bool): void {
-  const ldb = <usize>K << 2;
+// c[N] (+)= a[K]·B, B(k,j) at b + j*ldb + k*4 (columns contiguous, the nt form). Each output
+// must still sum in ascending k, so lanes are outputs: 16 rows of B are transposed four by four
+// in registers, and their four accumulators keep four add chains in flight.
+function gemvCols(c: usize, a: usize, b: usize, ldb: usize, N: i32, K: i32, acc: bool): void {
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const add = acc || pc > 0;
     const ak = a + (<usize>pc << 2);
     let n = 0;
-    for (; n + 8 <= N; n += 8) {
-      let v0 = f32x4.splat(0), v1 = f32x4.splat(0);
-      const r0 = b + <usize>n * ldb + (<usize>pc << 2);
-      const r4 = r0 + 4 * ldb;
+    for (; n + 16 <= N; n += 16) {
+      const r = b + <usize>n * ldb + (<usize>pc << 2);
+      let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const ko = <usize>k << 2;
@@ -356,55 +317,62 @@ function gemvCols(c: usize, a: usize, b: usize, N: i32, K: i32, acc: bool): void
         const x1 = v128.load32_splat(ak + ko, 4);
         const x2 = v128.load32_splat(ak + ko, 8);
         const x3 = v128.load32_splat(ak + ko, 12);
-        let p = v128.load(r0 + ko), q = v128.load(r0 + ldb + ko), r = v128.load(r0 + 2 * ldb + ko), s = v128.load(r0 + 3 * ldb + ko);
-        let t0 = v128.shuffle<f32>(p, q, 0, 4, 1, 5);
-        let t1 = v128.shuffle<f32>(p, q, 2, 6, 3, 7);
-        let t2 = v128.shuffle<f32>(r, s, 0, 4, 1, 5);
-        let t3 = v128.shuffle<f32>(r, s, 2, 6, 3, 7);
-        v0 = f32x4.add(v0, f32x4.mul(x0, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)));
-        v0 = f32x4.add(v0, f32x4.mul(x1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)));
-        v0 = f32x4.add(v0, f32x4.mul(x2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)));
-        v0 = f32x4.add(v0, f32x4.mul(x3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)));
-        p = v128.load(r4 + ko); q = v128.load(r4 + ldb + ko); r = v128.load(r4 + 2 * ldb + ko); s = v128.load(r4 + 3 * ldb + ko);
-        t0 = v128.shuffle<f32>(p, q, 0, 4, 1, 5);
-        t1 = v128.shuffle<f32>(p, q, 2, 6, 3, 7);
-        t2 = v128.shuffle<f32>(r, s, 0, 4, 1, 5);
-        t3 = v128.shuffle<f32>(r, s, 2, 6, 3, 7);
-        v1 = f32x4.add(v1, f32x4.mul(x0, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)));
-        v1 = f32x4.add(v1, f32x4.mul(x1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)));
-        v1 = f32x4.add(v1, f32x4.mul(x2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)));
-        v1 = f32x4.add(v1, f32x4.mul(x3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)));
+        v0 = dot4(v0, r + ko, ldb, x0, x1, x2, x3);
+        v1 = dot4(v1, r + 4 * ldb + ko, ldb, x0, x1, x2, x3);
+        v2 = dot4(v2, r + 8 * ldb + ko, ldb, x0, x1, x2, x3);
+        v3 = dot4(v3, r + 12 * ldb + ko, ldb, x0, x1, x2, x3);
       }
       for (; k < kc; k++) {
         const ko = <usize>k << 2;
         const x = v128.load32_splat(ak + ko);
-        let g = f32x4.splat(load<f32>(r0 + ko));
-        g = f32x4.replace_lane(g, 1, load<f32>(r0 + ldb + ko));
-        g = f32x4.replace_lane(g, 2, load<f32>(r0 + 2 * ldb + ko));
-        g = f32x4.replace_lane(g, 3, load<f32>(r0 + 3 * ldb + ko));
-        v0 = f32x4.add(v0, f32x4.mul(x, g));
-        g = f32x4.splat(load<f32>(r4 + ko));
-        g = f32x4.replace_lane(g, 1, load<f32>(r4 + ldb + ko));
-        g = f32x4.replace_lane(g, 2, load<f32>(r4 + 2 * ldb + ko));
-        g = f32x4.replace_lane(g, 3, load<f32>(r4 + 3 * ldb + ko));
-        v1 = f32x4.add(v1, f32x4.mul(x, g));
+        v0 = f32x4.add(v0, f32x4.mul(x, gather4(r + ko, ldb)));
+        v1 = f32x4.add(v1, f32x4.mul(x, gather4(r + 4 * ldb + ko, ldb)));
+        v2 = f32x4.add(v2, f32x4.mul(x, gather4(r + 8 * ldb + ko, ldb)));
+        v3 = f32x4.add(v3, f32x4.mul(x, gather4(r + 12 * ldb + ko, ldb)));
       }
       const cn = c + (<usize>n << 2);
-      if (add) {
-        v0 = f32x4.add(v128.load(cn), v0);
-        v1 = f32x4.add(v128.load(cn, 16), v1);
-      }
-      v128.store(cn, v0);
-      v128.store(cn, v1, 16);
+      putVec(cn, v0, add);
+      putVec(cn + 16, v1, add);
+      putVec(cn + 32, v2, add);
+      putVec(cn + 48, v3, add);
     }
     for (; n < N; n++) {
       let s: f32 = 0;
       const row = b + <usize>n * ldb + (<usize>pc << 2);
       for (let k = 0; k < kc; k++) s += load<f32>(ak + (<usize>k << 2)) * load<f32>(row + (<usize>k << 2));
-      const cn = c + (<usize>n << 2);
-      store<f32>(cn, add ? load<f32>(cn) + s : s);
+      putScalar(c + (<usize>n << 2), s, add);
     }
   }
+}
+
+// v + x0·col0 + x1·col1 + x2·col2 + x3·col3 (in that order) where col t holds k = t of the four
+// rows at p, p + ldb, p + 2·ldb, p + 3·ldb.
+@inline function dot4(v: v128, p: usize, ldb: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const r0 = v128.load(p), r1 = v128.load(p + ldb), r2 = v128.load(p + 2 * ldb), r3 = v128.load(p + 3 * ldb);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v = f32x4.add(v, f32x4.mul(x0, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)));
+  v = f32x4.add(v, f32x4.mul(x1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)));
+  v = f32x4.add(v, f32x4.mul(x2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)));
+  return f32x4.add(v, f32x4.mul(x3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)));
+}
+
+// The four values p, p + ldb, p + 2·ldb, p + 3·ldb as one vector.
+@inline function gather4(p: usize, ldb: usize): v128 {
+  let g = v128.load32_zero(p);
+  g = f32x4.replace_lane(g, 1, load<f32>(p + ldb));
+  g = f32x4.replace_lane(g, 2, load<f32>(p + 2 * ldb));
+  return f32x4.replace_lane(g, 3, load<f32>(p + 3 * ldb));
+}
+
+@inline function putVec(at: usize, v: v128, add: bool): void {
+  v128.store(at, add ? f32x4.add(v128.load(at), v) : v);
+}
+
+@inline function putScalar(at: usize, s: f32, add: bool): void {
+  store<f32>(at, add ? load<f32>(at) + s : s);
 }
 
 // Scalar twins: the summation order of the header, written as plainly as possible. Element
@@ -439,12 +407,18 @@ export function f32_gemm_tn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K:
 }
 
 // The arithmetic ceiling the GEMM is measured against: the micro-tile's arithmetic without its
-// memory, 8 accumulators each taking a product per turn, 64 flops per turn. The products do not
-// change across turns, but hoisting them would not speed the loop up: the 8 adds per turn
-// already need the two add pipes for 4 cycles, the time the 8 multiplies take on theirs.
-// x and y come in as arguments so the engine cannot fold the operands into constants.
+// memory traffic, 8 accumulators each taking a product per turn, 64 flops per turn. The products
+// repeat every turn, and hoisting them would not speed the loop up: the 8 adds per turn keep the
+// two add pipes busy as long as the 8 multiplies keep theirs. The operands pass through memory so
+// the engine keeps them as plain registers instead of rebuilding splats inside the loop.
+const PROBE: usize = memory.data(64, 16);
+
 export function f32_peak_probe(iters: i32, x: f32, y: f32): f32 {
-  const p = f32x4.splat(x), q = f32x4.splat(y), r = f32x4.add(p, q), s = f32x4.sub(p, q);
+  v128.store(PROBE, f32x4.splat(x));
+  v128.store(PROBE, f32x4.splat(y), 16);
+  v128.store(PROBE, f32x4.splat(x + y), 32);
+  v128.store(PROBE, f32x4.splat(x - y), 48);
+  const p = v128.load(PROBE), q = v128.load(PROBE, 16), r = v128.load(PROBE, 32), s = v128.load(PROBE, 48);
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
   for (let i = 0; i < iters; i++) {

@@ -58,12 +58,13 @@ function assertSameBits(actual: Float32Array, expected: Float32Array, label: str
 // f32 blocked summation of K products of magnitude <= 1: a few hundred ulps of the sum at most.
 const tol = (K: number) => ({ atol: 4e-7 * (K + 1), rtol: 1e-5 });
 
-// Degenerate sizes, 4k+1 tails in every dimension, M == 1 (the unpacked path), K spanning
-// several K blocks (256) and N spanning several N blocks (64).
+// Degenerate sizes, 4k+1 tails in every dimension, M == 1 and N == 1 (the vector paths), narrow
+// N (computed as Cᵀ), K spanning several K blocks (256) and N several N blocks (64).
 const SHAPES: [number, number, number][] = [
   [0, 5, 3], [5, 0, 3], [4, 8, 0], [1, 1, 1], [1, 7, 1], [7, 1, 1], [3, 3, 3], [4, 8, 4], [5, 9, 5],
   [1, 1, 300], [1, 37, 300], [1, 128, 784], [2, 33, 17], [3, 64, 1], [17, 13, 33], [9, 65, 257],
-  [33, 130, 70], [64, 10, 256], [13, 72, 513], [6, 200, 129],
+  [33, 130, 70], [64, 10, 256], [13, 72, 513], [6, 200, 129], [9, 1, 300], [70, 1, 7], [40, 3, 20],
+  [200, 10, 33],
 ];
 
 for (const form of FORMS) {
@@ -110,6 +111,23 @@ test('f32_gemm: a row gives the same bits alone (the M == 1 path) as inside a ba
       const row = new Float32Array(K);
       for (let k = 0; k < K; k++) row[k] = a[i * s.ai + k * s.ak]!;
       assertSameBits(gemm(`f32_gemm_${form}`, 1, N, K, row, b), full.subarray(i * N, (i + 1) * N), `${form} row ${i}`);
+    }
+  }
+});
+
+test('f32_gemm: a column gives the same bits alone (the N == 1 path) as inside a product', () => {
+  const rand = mulberry32(10);
+  for (const form of FORMS) {
+    const [M, N, K] = [21, 9, 300];
+    const a = uniform(rand, M * K);
+    const b = uniform(rand, K * N);
+    const full = gemm(`f32_gemm_${form}`, M, N, K, a, b);
+    const s = strides(form, M, N, K);
+    for (const j of [0, 4, 8]) {
+      const col = new Float32Array(K);
+      for (let k = 0; k < K; k++) col[k] = b[k * s.bk + j * s.bj]!;
+      const want = Float32Array.from({ length: M }, (_, i) => full[i * N + j]!);
+      assertSameBits(gemm(`f32_gemm_${form}`, M, 1, K, a, col), want, `${form} column ${j}`);
     }
   }
 });
