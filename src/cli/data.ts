@@ -72,6 +72,19 @@ export async function trainingData(o: CommonOptions, task: CsvTask, validationFr
   return { train: parts.train, validation: parts.validation, test: parts.test };
 }
 
+/** Train, validation and test parts for further training of `model` (prune, distill, continued
+ *  training): read as the model's task, checked against its inputs, in its class ids. */
+export async function trainingDataFor(o: CommonOptions, model: Sequential, validationFraction: number): Promise<TrainingData> {
+  const parts = await trainingData(o, model.task === 'regression' ? 'regression' : 'classification', validationFraction);
+  if (parts.train.numFeatures !== model.inputs) throw new CliError(`${o.data} has ${parts.train.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
+  const names = model.preprocessing.classNames;
+  return {
+    train: alignClasses(parts.train, names, o.data!),
+    validation: parts.validation && alignClasses(parts.validation, names, o.data!),
+    test: alignClasses(parts.test, names, o.test ?? o.data!),
+  };
+}
+
 export interface ModelRows {
   data: Dataset;
   /** False for a CSV without a label column (predict only). */

@@ -1,8 +1,10 @@
 // Reading model files for the commands: the format is named in the file's safetensors metadata,
 // and each format the library can read has one reader here. Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
-import { decodeSafetensors, modelFromBytes, saveModel, type Sequential } from '../index.ts';
+import { decodeSafetensors, modelFromBytes, modelToBytes, saveModel, type Sequential } from '../index.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../io/model-file.ts';
+import { saveSparseModel, sparseModelFromBytes, sparseModelToBytes, SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
+import { layerSparsity } from '../compress/prune/unstructured.ts';
 import { CliError, usageError } from './errors.ts';
 
 export interface LoadedModel {
@@ -23,6 +25,7 @@ interface Reader {
 
 const READERS: Readonly<Record<string, Reader>> = {
   [MODEL_FORMAT]: { read: modelFromBytes, storage: () => 'float32 (not quantized)' },
+  [SPARSE_MODEL_FORMAT]: { read: sparseModelFromBytes, storage: () => 'float32 (not quantized), sparse: a bitmask and the kept weights' },
 };
 
 export const KNOWN_FORMATS = Object.keys(READERS);
@@ -52,9 +55,16 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
   return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata) };
 }
 
-/** Writes the model atomically and returns the file's size. */
+/** Whether pruning masks some of the model's weights (it then saves in the sparse format, which
+ *  keeps the mask for later training). */
+export const isPruned = (model: Sequential): boolean => layerSparsity(model).some((l) => l.pruned > 0);
+
+/** Bytes of the file `writeModel` would write. */
+export const modelBytes = (model: Sequential): number => (isPruned(model) ? sparseModelToBytes(model) : modelToBytes(model)).length;
+
+/** Writes the model atomically (sparse when pruned) and returns the file's size. */
 export async function writeModel(model: Sequential, path: string): Promise<number> {
-  await saveModel(model, path);
+  await (isPruned(model) ? saveSparseModel(model, path) : saveModel(model, path));
   return (await stat(path)).size;
 }
 

@@ -1,9 +1,11 @@
 // The kiln command line: every command, parsing, dispatch, and every failure as one line on stderr.
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.ts';
+import { registerDistill } from './commands/distill.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerPredict } from './commands/predict.ts';
+import { registerPrune } from './commands/prune.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 
@@ -25,7 +27,7 @@ Examples:
   kiln bench --model iris.safetensors --data iris
 
 Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune]) register(program);
   return program;
 }
 

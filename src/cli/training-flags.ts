@@ -24,7 +24,7 @@ export interface TrainingFlags {
   earlyStopping?: number;
 }
 
-export function trainingOptions(cmd: Command, defaults: { epochs: number }): Command {
+export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpochs?: number; epochsText?: string }): Command {
   return cmd
     .addOption(choice('--optimizer <name>', 'optimizer', Object.keys(OPTIMIZERS)).default('adam'))
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam and adamw, 0.01 for sgd and gd)', number(0))
@@ -37,7 +37,7 @@ export function trainingOptions(cmd: Command, defaults: { epochs: number }): Com
     .option('--gamma <factor>', 'step and exponential schedules: decay factor (step default 0.1)', number(0))
     .option('--warmup-steps <n>', 'cosine schedule: linear warmup updates (default 0)', integer(0))
     .option('--min-lr <rate>', 'cosine schedule: final learning rate (default 0)', number(0))
-    .option('--epochs <n>', 'training epochs', integer(1), defaults.epochs)
+    .option('--epochs <n>', defaults.epochsText ?? 'training epochs', integer(defaults.minEpochs ?? 1), defaults.epochs)
     .option('--batch-size <n>', 'rows per update (gd uses all rows)', integer(1), 32)
     .option('--validation-split <fraction>', 'share of rows held out of training for validation', fraction(), 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights', integer(0));

@@ -45,6 +45,9 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
   ['schedule without its parameter', ['train', '--data', 'iris', '--schedule', 'step'], USAGE, /--schedule step needs --step-size/],
   ['--label on a built-in data set', ['train', '--data', 'iris', '--label', '0'], USAGE, /--label applies to CSV files/],
   ['architecture flag on --model', ['train', '--data', 'iris', '--model', model, '--layers', '8'], USAGE, /--layers describes a new model/],
+  ['prune without --sparsity', ['prune', '--model', model, '--data', 'iris'], USAGE, /--sparsity <fraction> is required/],
+  ['neuron criterion on weights', ['prune', '--model', model, '--data', 'iris', '--sparsity', '0.5', '--criterion', 'apoz'], USAGE, /--criterion apoz ranks neurons/],
+  ['early stopping in distill', ['distill', '--model', model, '--data', 'iris', '--early-stopping', '3'], USAGE, /--early-stopping is not available in distill/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],
   ['ragged CSV', ['train', '--data', fixture('ragged.csv')], FAILURE, /ragged\.csv: parseCsv: row 3 has 2 cells, expected 3/],
   ['word in a number column', ['train', '--data', fixture('words.csv')], FAILURE, /words\.csv: parseCsv: row 3, column 'b': value 'four' is not a finite number/],
@@ -90,7 +93,7 @@ test('--debug adds the stack trace', async () => {
 });
 
 test('--help of every command: usage, flags, examples, exit 0', async () => {
-  const commands = ['train', 'eval', 'predict', 'info', 'bench'];
+  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune'];
   const runs = await limited([() => run(['--help']), ...commands.map((c) => () => run([c, '--help']))]);
   for (const [i, help] of runs.entries()) {
     const name = i === 0 ? 'kiln' : `kiln ${commands[i - 1]}`;

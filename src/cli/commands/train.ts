@@ -1,32 +1,28 @@
 // kiln train: build a model from flags (or continue a saved one), fit, score on the test part, save.
-import { Option, type Command } from 'commander';
-import { ACTIVATIONS, dense, dropout, evaluate, fit, modelToBytes, Sequential, type Activation, type Dataset, type LayerConfig } from '../../index.ts';
-import { alignClasses, trainingData, type CsvTask } from '../data.ts';
+import type { Command } from 'commander';
+import { evaluate, fit, Sequential, type Dataset } from '../../index.ts';
+import { architectureOptions, ARCHITECTURE_KEYS, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
+import { trainingData, trainingDataFor, type CsvTask } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
-import { architecture, readModel, writeModel } from '../model.ts';
-import { choice, commonOptions, fraction, given, number, widths, type CommonOptions } from '../options.ts';
+import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
+import { choice, commonOptions, given, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
 import { epochReporter } from '../progress.ts';
 import { earlyStoppingFrom, interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
 
 type TaskFlag = 'auto' | 'classification' | 'regression' | 'binary';
 
-interface TrainOptions extends CommonOptions, TrainingFlags {
-  layers: number[];
-  activation: Activation;
-  dropout: number;
+interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   task: TaskFlag;
   labelSmoothing?: number;
 }
 
-const ARCHITECTURE_FLAGS = ['layers', 'activation', 'dropout', 'task'];
+const ARCHITECTURE_FLAGS = [...ARCHITECTURE_KEYS, 'task'];
 
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model on data, score it on held-out rows and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { model: 'continue training this model file instead of a new one' })
-    .addOption(new Option('--layers <widths>', "hidden layer widths, comma-separated ('none' for a linear model)").argParser(widths).default([64], '64'))
-    .addOption(choice('--activation <name>', 'activation of the hidden layers', ACTIVATIONS).default('relu'))
-    .option('--dropout <rate>', 'dropout after each hidden layer', fraction(), 0)
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { model: 'continue training this model file instead of a new one' });
+  architectureOptions(cmd, [64])
     .addOption(choice('--task <task>', 'what to learn (auto: regression for numeric targets, else classification)', ['auto', 'classification', 'regression', 'binary']).default('auto'))
     .option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
   trainingOptions(cmd, { epochs: 50 });
@@ -48,14 +44,9 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
     const clash = ARCHITECTURE_FLAGS.filter((k) => given(cmd, k));
     if (clash.length) throw usageError(`--${clash[0]} describes a new model; it cannot change the architecture of --model ${o.model}`);
   }
-  const csvTask: CsvTask = base ? (base.model.task === 'regression' ? 'regression' : 'classification') : o.task === 'regression' ? 'regression' : o.task === 'auto' ? 'auto' : 'classification';
-  const parts = await trainingData(o, csvTask, o.validationSplit);
-  const model = base?.model ?? newModel(o, parts.train);
-  const classNames = model.preprocessing.classNames;
-  const align = (ds: Dataset | undefined, what: string) => (ds ? alignClasses(ds, classNames, what) : undefined);
-  const trainSet = align(parts.train, o.data ?? 'data')!;
-  const validation = align(parts.validation, 'validation rows');
-  const test = align(parts.test, o.test ?? 'test rows')!;
+  const csvTask: CsvTask = o.task === 'regression' ? 'regression' : o.task === 'auto' ? 'auto' : 'classification';
+  const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTask, o.validationSplit);
+  const model = base?.model ?? newModel(o, trainSet);
 
   const reporter = epochReporter(o.epochs, 'training', o.json);
   const interrupt = interruptSignal();
@@ -77,7 +68,7 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
     interrupt.done();
   }
   const evaluation = evaluate(model, test);
-  const bytes = o.out === undefined ? modelToBytes(model).length : await writeModel(model, o.out);
+  const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const seconds = (performance.now() - started) / 1000;
 
   if (o.json) {
@@ -111,7 +102,5 @@ function newModel(o: TrainOptions, train: Dataset): Sequential {
   const task = o.task === 'auto' ? (train.task === 'regression' ? 'regression' : 'classification') : o.task;
   if (task !== 'regression' && train.task === 'regression') throw new CliError(`--task ${task} needs class labels; the label column holds numeric targets`);
   const outputs = task === 'regression' ? train.numTargets : task === 'binary' ? 1 : Math.max(2, train.numClasses);
-  const layers: LayerConfig[] = o.layers.flatMap((units) => [dense(units, o.activation), ...(o.dropout > 0 ? [dropout(o.dropout)] : [])]);
-  layers.push(dense(outputs));
-  return new Sequential({ inputs: train.numFeatures, layers, task, seed: o.seed });
+  return new Sequential({ inputs: train.numFeatures, layers: layersFrom(o, outputs), task, seed: o.seed });
 }

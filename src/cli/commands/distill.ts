@@ -1,0 +1,81 @@
+// kiln distill: train a small student to match a saved teacher's outputs (and the labels), then
+// compare the two on the held-out rows.
+import type { Command } from 'commander';
+import { evaluate, Sequential } from '../../index.ts';
+import { distill } from '../../compress/distill.ts';
+import { architectureOptions, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
+import { trainingDataFor } from '../data.ts';
+import { usageError } from '../errors.ts';
+import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
+import { commonOptions, number, type CommonOptions } from '../options.ts';
+import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
+import { epochReporter } from '../progress.ts';
+import { interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
+
+interface DistillOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
+  temperature: number;
+  alpha: number;
+}
+
+export function registerDistill(program: Command): void {
+  const cmd = program.command('distill').description("train a smaller student model on a teacher model's outputs and compare them");
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], {
+    data: 'transfer data (split as train splits it; the test part scores teacher and student)',
+    model: 'the teacher model file',
+    out: 'student model file to write (atomically)',
+  });
+  architectureOptions(cmd, [32])
+    .option('--temperature <T>', 'softmax temperature of the soft targets', number(Number.MIN_VALUE), 4)
+    .option('--alpha <a>', 'weight of the soft (teacher) loss; the labels get 1 - alpha', number(0, 1), 0.9);
+  trainingOptions(cmd, { epochs: 30 });
+  cmd.addHelpText('after', `
+The student has the teacher's inputs, outputs and task; --layers, --activation and --dropout set
+its hidden layers. Early stopping is not available here.
+
+Examples:
+  kiln distill --model big.safetensors --data iris --layers 8 --epochs 100 --lr 0.01 --out small.safetensors
+  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json`);
+  cmd.action((o: DistillOptions) => distillCommand(cmd, o));
+}
+
+async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
+  if (o.earlyStopping !== undefined) throw usageError('--early-stopping is not available in distill');
+  const optimizer = optimizerFrom(cmd, o);
+  const loaded = await readModel(o.model);
+  const teacher = loaded.model;
+  const { train, validation, test } = await trainingDataFor(o, teacher, o.validationSplit);
+  const student = new Sequential({ inputs: teacher.inputs, layers: layersFrom(o, teacher.outputs), task: teacher.task, seed: o.seed });
+  const reporter = epochReporter(o.epochs, 'distilling', o.json);
+  const interrupt = interruptSignal();
+  let history;
+  try {
+    history = await distill({
+      teacher, student, data: train, temperature: o.temperature, alpha: o.alpha, optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed,
+      ...(validation ? { validation } : {}),
+      onEpoch: (log) => reporter.onEpoch(log),
+      signal: interrupt.signal,
+    });
+  } finally {
+    reporter.stop();
+    interrupt.done();
+  }
+  const teacherMetrics = evaluate(teacher, test);
+  const metrics = evaluate(student, test);
+  const bytes = o.out === undefined ? modelBytes(student) : await writeModel(student, o.out);
+
+  if (o.json) {
+    emitJson({
+      command: 'distill', architecture: architecture(student), config: student.toConfig(), parameters: student.parameterCount, bytes, out: o.out ?? null,
+      metrics: metricsJson(metrics), epochs: history.epochs.length, history: history.epochs, temperature: o.temperature, alpha: o.alpha,
+      teacher: { path: loaded.path, architecture: architecture(teacher), parameters: teacher.parameterCount, bytes: loaded.bytes, metrics: metricsJson(teacherMetrics) },
+      rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+    });
+    return;
+  }
+  out(`teacher     ${loaded.path}: ${architecture(teacher)}, ${teacher.parameterCount} parameters, ${bytesText(loaded.bytes)}`);
+  out(`student     ${architecture(student)}, ${student.parameterCount} parameters, ${bytesText(bytes)}`);
+  out(`distilled   ${history.epochs.length} epochs at temperature ${o.temperature}, alpha ${o.alpha}, on ${train.numRows} rows`);
+  out(`test        teacher ${metricsLine(teacherMetrics)}`);
+  out(`            student ${metricsLine(metrics)}`);
+  out(o.out === undefined ? `not saved   (give --out <file> to keep it)` : `saved       ${o.out}`);
+}
