@@ -243,3 +243,73 @@ export function f32_fake_quant_rows_ref(y: usize, mask: usize, x: usize, rows: i
     f32_fake_quant_ref(y + (o << 2), mask != 0 ? mask + o : 0, x + (o << 2), cols, load<f32>(scales + (<usize>r << 2)), zps != 0 ? load<i32>(zps + (<usize>r << 2)) : 0, qmin, qmax);
   }
 }
+
+// Entropy calibration (TensorRT's KL search), scalar f64. hist [bins] holds counts of |x| over
+// [0, max|x|]. For each candidate i in [levels, bins]: P = hist[0:i) with the outliers (the count
+// of hist[i:bins)) added to its last bin; Q merges hist[0:i) into `levels` runs of ⌊i/levels⌋
+// bins (the remainder joins the last run) and spreads each run's count evenly over the bins
+// where P is nonzero. Both are smoothed as ONNX Runtime's smooth_distribution does (eps = 1e-4
+// of mass onto each empty bin, taken evenly from the others; no candidate if P or Q has no mass
+// or a bin would go negative) and normalised; the candidate of least KL(P‖Q) = Σ P·log(P/Q) wins,
+// the first on ties. Returns i (the threshold is i bin widths); p and q are scratch f64 [bins].
+// see: onnxruntime/python/tools/quantization/calibrate.py (get_entropy_threshold)
+export function f64_entropy_threshold(hist: usize, p: usize, q: usize, bins: i32, levels: i32): i32 {
+  let total: f64 = 0;
+  for (let b = 0; b < bins; b++) total += load<f64>(hist + (<usize>b << 3));
+  let inside: f64 = 0;
+  for (let b = 0; b < levels - 1; b++) inside += load<f64>(hist + (<usize>b << 3));
+  let best = bins;
+  let bestKl = Infinity;
+  for (let i = levels; i <= bins; i++) {
+    inside += load<f64>(hist + (<usize>(i - 1) << 3));
+    memory.copy(p, hist, <usize>i << 3);
+    const last = p + (<usize>(i - 1) << 3);
+    store<f64>(last, load<f64>(last) + (total - inside));
+    const merged = i / levels;
+    for (let level = 0; level < levels; level++) {
+      const start = level * merged;
+      const end = level == levels - 1 ? i : start + merged;
+      let sum: f64 = 0;
+      let nonzero = 0;
+      for (let b = start; b < end; b++) {
+        sum += load<f64>(hist + (<usize>b << 3));
+        if (load<f64>(p + (<usize>b << 3)) != 0) nonzero++;
+      }
+      for (let b = start; b < end; b++) {
+        const o = <usize>b << 3;
+        store<f64>(q + o, nonzero > 0 && load<f64>(p + o) != 0 ? sum / <f64>nonzero : 0);
+      }
+    }
+    if (!smooth(p, i) || !smooth(q, i)) continue;
+    let kl: f64 = 0;
+    for (let b = 0; b < i; b++) {
+      const pb = load<f64>(p + (<usize>b << 3));
+      kl += pb * Math.log(pb / load<f64>(q + (<usize>b << 3)));
+    }
+    if (kl < bestKl) {
+      bestKl = kl;
+      best = i;
+    }
+  }
+  return best;
+}
+
+const SMOOTH_EPS: f64 = 1e-4;
+
+function smooth(d: usize, n: i32): bool {
+  let zeros = 0;
+  for (let b = 0; b < n; b++) if (load<f64>(d + (<usize>b << 3)) == 0) zeros++;
+  if (zeros == n) return false;
+  const take = SMOOTH_EPS * <f64>zeros / <f64>(n - zeros);
+  let sum: f64 = 0;
+  for (let b = 0; b < n; b++) {
+    const o = <usize>b << 3;
+    const v = load<f64>(d + o);
+    const s = v == 0 ? SMOOTH_EPS : v - take;
+    if (s <= 0) return false;
+    store<f64>(d + o, s);
+    sum += s;
+  }
+  for (let b = 0; b < n; b++) store<f64>(d + (<usize>b << 3), load<f64>(d + (<usize>b << 3)) / sum);
+  return true;
+}

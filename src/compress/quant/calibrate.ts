@@ -13,7 +13,7 @@
 // see: Migacz, "8-bit Inference with TensorRT", GTC 2017
 // see: onnxruntime/python/tools/quantization/calibrate.py (HistogramCalibrater, smooth_distribution)
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
-import { log64 } from '../../core/scalar-math.ts';
+import { entropyThreshold } from '../../core/ops/quant.ts';
 import { calculateQParams, quantizeValue, dequantizeValue, QUINT8 } from './qparams.ts';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse', 'entropy'] as const;
@@ -33,7 +33,6 @@ export interface Range {
 
 const HIST_BINS = 2048;
 const ENTROPY_LEVELS = 128;
-const SMOOTH_EPS = 1e-4;
 
 /** The calibrated range of `values` (every value must be finite).
  *  @example calibrationRange(activations, { method: 'percentile', percentile: 99.9 }) */
@@ -125,61 +124,6 @@ function entropyRange(values: Float32Array, min: number, max: number): Range {
   const top = Math.max(Math.abs(min), Math.abs(max));
   if (top === 0) return { min, max };
   const hist = histogram(values, 0, top, HIST_BINS, true);
-  const width = top / HIST_BINS;
-  let bestBins = HIST_BINS, bestKl = Infinity;
-  for (let i = ENTROPY_LEVELS; i <= HIST_BINS; i++) {
-    const kl = klOfThreshold(hist, i);
-    if (kl < bestKl) {
-      bestKl = kl;
-      bestBins = i;
-    }
-  }
-  const t = Math.fround(bestBins * width);
+  const t = Math.fround(entropyThreshold(hist, ENTROPY_LEVELS) * (top / HIST_BINS));
   return { min: Math.max(min, -t), max: Math.min(max, t) };
-}
-
-// KL(P‖Q) for the threshold at bin i: P = hist[0:i) with the outliers added to its last bin; Q
-// merges hist[0:i) into 128 levels (the remainder into the last) and spreads each level evenly
-// over the bins where P is nonzero.
-function klOfThreshold(hist: Float64Array, i: number): number {
-  const p = hist.slice(0, i);
-  for (let b = i; b < hist.length; b++) p[i - 1]! += hist[b]!;
-  const merged = Math.floor(i / ENTROPY_LEVELS);
-  const q = new Float64Array(i);
-  for (let level = 0; level < ENTROPY_LEVELS; level++) {
-    const start = level * merged;
-    const end = level === ENTROPY_LEVELS - 1 ? i : start + merged;
-    let total = 0, nonzero = 0;
-    for (let b = start; b < end; b++) {
-      total += hist[b]!;
-      if (p[b] !== 0) nonzero++;
-    }
-    if (nonzero === 0) continue;
-    for (let b = start; b < end; b++) if (p[b] !== 0) q[b] = total / nonzero;
-  }
-  const ps = smooth(p), qs = smooth(q);
-  if (!ps || !qs) return Infinity;
-  let kl = 0;
-  for (let b = 0; b < i; b++) kl += ps[b]! * log64(ps[b]! / qs[b]!);
-  return kl;
-}
-
-// Moves eps of mass onto every empty bin, taken evenly from the others, then normalises (what
-// scipy's entropy() does to its inputs). Undefined when all bins are empty or the eps taken
-// would make a bin negative.
-function smooth(d: Float64Array): Float64Array | undefined {
-  let zeros = 0;
-  for (const v of d) if (v === 0) zeros++;
-  const nonzeros = d.length - zeros;
-  if (nonzeros === 0) return undefined;
-  const take = (SMOOTH_EPS * zeros) / nonzeros;
-  const out = new Float64Array(d.length);
-  let total = 0;
-  for (let b = 0; b < d.length; b++) {
-    out[b] = d[b] === 0 ? SMOOTH_EPS : d[b]! - take;
-    if (out[b]! <= 0) return undefined;
-    total += out[b]!;
-  }
-  for (let b = 0; b < d.length; b++) out[b]! /= total;
-  return out;
 }

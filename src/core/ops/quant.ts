@@ -2,7 +2,7 @@
 // dequantise and fake-quantise per tensor, per row or per group; ranges; dynamic quantisation;
 // packing weights once for the int8 and int4 GEMMs and running them. Every shape, dtype, code
 // range and parameter is checked here before an address is used.
-import { kernels, i32View } from '../wasm.ts';
+import { kernels, i32View, allocBytes, freeBytes, u8View } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkInteger, checkKnownKeys, shapeText } from '../errors.ts';
 import { checkF32 } from './random.ts';
@@ -413,4 +413,30 @@ export function int4Gemm(x: Tensor<'f32'>, w: PackedInt4Weights, options: { bias
     scratch.dispose();
   }
   return y;
+}
+
+/**
+ * TensorRT's entropy calibration over a histogram of |x| (counts in `hist`, bins of equal width
+ * from 0): the number of bins i in [levels, bins] whose clipped distribution loses the least
+ * information (KL divergence) when quantised to `levels` levels; the threshold is i bin widths.
+ *
+ * @example
+ * const i = entropyThreshold(hist); // threshold = i · max|x| / hist.length
+ */
+export function entropyThreshold(hist: Float64Array, levels = 128): number {
+  const where = 'entropyThreshold';
+  if (!(hist instanceof Float64Array)) throw new TypeError(`${where}: hist must be a Float64Array`);
+  checkInteger(where, 'levels', levels, 1, 1 << 16);
+  if (hist.length < levels) throw new RangeError(`${where}: hist needs at least ${levels} bins, got ${hist.length}`);
+  hist.forEach((c, i) => {
+    if (!(c >= 0) || !Number.isFinite(c)) throw new RangeError(`${where}: counts must be finite and >= 0, got ${c} at bin ${i}`);
+  });
+  const bytes = hist.length * 8;
+  const block = allocBytes(3 * bytes);
+  try {
+    new Float64Array(u8View(block, bytes).buffer, block, hist.length).set(hist);
+    return kernels().f64_entropy_threshold!(block, block + bytes, block + 2 * bytes, hist.length, levels);
+  } finally {
+    freeBytes(block);
+  }
 }
