@@ -2,9 +2,10 @@
 // into the library's optimizer and fit options. Shared by every command that trains.
 import type { Command } from 'commander';
 import { OPTIMIZERS } from '../train/optimizers.ts';
-import type { Optimizer, Schedule } from '../index.ts';
+import type { EpochLog, Optimizer, Schedule } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 import { choice, fraction, given, integer, number } from './options.ts';
+import { epochReporter } from './progress.ts';
 
 export interface TrainingFlags {
   optimizer: keyof typeof OPTIMIZERS;
@@ -91,4 +92,16 @@ export function interruptSignal(): { signal: AbortSignal; done: () => void } {
   const onInt = () => controller.abort(new CliError('interrupted', 130));
   process.once('SIGINT', onInt);
   return { signal: controller.signal, done: () => process.off('SIGINT', onInt) };
+}
+
+/** Runs a training loop with epoch progress (see epochReporter) and Ctrl-C handling. */
+export async function withEpochProgress<T>(epochs: number, label: string, json: boolean | undefined, run: (hooks: { onEpoch: (log: EpochLog) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
+  const reporter = epochReporter(epochs, label, json);
+  const interrupt = interruptSignal();
+  try {
+    return await run({ onEpoch: (log) => reporter.onEpoch(log), signal: interrupt.signal });
+  } finally {
+    reporter.stop();
+    interrupt.done();
+  }
 }

@@ -9,8 +9,7 @@ import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
 import { commonOptions, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
-import { epochReporter } from '../progress.ts';
-import { interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
+import { optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface DistillOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   temperature: number;
@@ -45,20 +44,11 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
   const teacher = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, teacher, o.validationSplit);
   const student = new Sequential({ inputs: teacher.inputs, layers: layersFrom(o, teacher.outputs), task: teacher.task, seed: o.seed });
-  const reporter = epochReporter(o.epochs, 'distilling', o.json);
-  const interrupt = interruptSignal();
-  let history;
-  try {
-    history = await distill({
-      teacher, student, data: train, temperature: o.temperature, alpha: o.alpha, optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed,
-      ...(validation ? { validation } : {}),
-      onEpoch: (log) => reporter.onEpoch(log),
-      signal: interrupt.signal,
-    });
-  } finally {
-    reporter.stop();
-    interrupt.done();
-  }
+  const history = await withEpochProgress(o.epochs, 'distilling', o.json, (hooks) => distill({
+    teacher, student, data: train, temperature: o.temperature, alpha: o.alpha, optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed,
+    ...(validation ? { validation } : {}),
+    ...hooks,
+  }));
   const teacherMetrics = evaluate(teacher, test);
   const metrics = evaluate(student, test);
   const bytes = o.out === undefined ? modelBytes(student) : await writeModel(student, o.out);

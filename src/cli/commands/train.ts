@@ -7,8 +7,7 @@ import { CliError, usageError } from '../errors.ts';
 import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
 import { choice, commonOptions, given, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
-import { epochReporter } from '../progress.ts';
-import { earlyStoppingFrom, interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
+import { earlyStoppingFrom, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 type TaskFlag = 'auto' | 'classification' | 'regression' | 'binary';
 
@@ -48,25 +47,16 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTask, o.validationSplit);
   const model = base?.model ?? newModel(o, trainSet);
 
-  const reporter = epochReporter(o.epochs, 'training', o.json);
-  const interrupt = interruptSignal();
-  let history;
-  try {
-    history = await fit(model, trainSet, {
-      optimizer,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      seed: o.seed,
-      ...(validation ? { validation } : {}),
-      ...(o.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(o) }),
-      ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }),
-      onEpoch: (log) => reporter.onEpoch(log),
-      signal: interrupt.signal,
-    });
-  } finally {
-    reporter.stop();
-    interrupt.done();
-  }
+  const history = await withEpochProgress(o.epochs, 'training', o.json, (hooks) => fit(model, trainSet, {
+    optimizer,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    ...(validation ? { validation } : {}),
+    ...(o.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(o) }),
+    ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }),
+    ...hooks,
+  }));
   const evaluation = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const seconds = (performance.now() - started) / 1000;
