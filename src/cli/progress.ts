@@ -14,13 +14,13 @@ export interface Progress {
 const silent: Progress = { update() {}, stop() {} };
 
 /** A bar on stdout counting to `total`; silent unless the run is interactive. */
-export function progressBar(total: number, label: string, json: boolean | undefined, extra = ''): Progress {
+export function progressBar(total: number, label: string, json: boolean | undefined, extra = '', initial: Record<string, string> = {}): Progress {
   if (!interactive(json)) return silent;
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} {eta_formatted} left${extra}`, stream: process.stdout, clearOnComplete: true, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, {});
+  bar.start(total, 0, initial);
   return { update: (value, payload) => bar.update(value, payload ?? {}), stop: () => bar.stop() };
 }
 
@@ -33,7 +33,7 @@ export interface EpochReporter {
  *  or nothing (--json). */
 export function epochReporter(epochs: number, label: string, json: boolean | undefined): EpochReporter {
   if (interactive(json)) {
-    const bar = progressBar(epochs, label, json, '  loss {loss}{val}');
+    const bar = progressBar(epochs, label, json, '  loss {loss}{val}', { loss: '-', val: '' });
     return {
       onEpoch: (log) => bar.update(log.epoch, { loss: fmt(log.loss), val: log.valLoss === undefined ? '' : `  val_loss ${fmt(log.valLoss)}${log.valAccuracy === undefined ? '' : `  val_acc ${fmt(log.valAccuracy)}`}` }),
       stop: () => bar.stop(),
