@@ -1,0 +1,69 @@
+// Studies out to CSV (one row per trial, Optuna's trials_dataframe columns) and JSON.
+import type { Distribution, ParamValue } from './distributions.ts';
+import type { Direction, FrozenTrial, TrialState } from './trial-record.ts';
+
+export interface TrialJson {
+  number: number;
+  state: TrialState;
+  values: number[] | null;
+  params: Record<string, ParamValue>;
+  distributions: Record<string, Distribution>;
+  intermediate: Record<number, number>;
+  constraints: number[] | null;
+  userAttrs: Record<string, unknown>;
+  systemAttrs: Record<string, unknown>;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface StudyJson {
+  name: string;
+  directions: Direction[];
+  seed: number;
+  trials: TrialJson[];
+}
+
+/** The study as plain data (JSON.stringify turns non-finite numbers into null). */
+export function studyToJson(name: string, directions: readonly Direction[], seed: number, trials: readonly FrozenTrial[]): StudyJson {
+  return {
+    name,
+    directions: directions.slice(),
+    seed,
+    trials: trials.map((t) => ({
+      number: t.number, state: t.state, values: t.values ? t.values.slice() : null, params: { ...t.params },
+      distributions: { ...t.distributions }, intermediate: { ...t.intermediate }, constraints: t.constraints ? t.constraints.slice() : null,
+      userAttrs: { ...t.userAttrs }, systemAttrs: { ...t.systemAttrs }, startedAt: t.startedAt, finishedAt: t.finishedAt,
+      durationMs: t.durationMs, error: t.error,
+    })),
+  };
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const iso = (ms: number | null): string => (ms === null ? '' : new Date(ms).toISOString());
+
+/**
+ * One row per trial: number, state, value (or values_0 … for several objectives), datetime_start,
+ * datetime_complete (ISO 8601), duration_ms, params_<name> for every parameter any trial has
+ * (sorted; empty where a trial lacks it), user_attrs_<key>, constraints_<i>, error.
+ */
+export function trialsToCsv(trials: readonly FrozenTrial[], directions: readonly Direction[]): string {
+  const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
+  const attrs = [...new Set(trials.flatMap((t) => Object.keys(t.userAttrs)))].sort();
+  const nConstraints = Math.max(0, ...trials.map((t) => t.constraints?.length ?? 0));
+  const valueCols = directions.length === 1 ? ['value'] : directions.map((_, i) => `values_${i}`);
+  const header = ['number', 'state', ...valueCols, 'datetime_start', 'datetime_complete', 'duration_ms',
+    ...names.map((n) => `params_${n}`), ...attrs.map((a) => `user_attrs_${a}`), ...Array.from({ length: nConstraints }, (_, i) => `constraints_${i}`), 'error'];
+  const rows = trials.map((t) => [
+    t.number, t.state, ...directions.map((_, i) => t.values?.[i] ?? null), iso(t.startedAt), iso(t.finishedAt), t.durationMs,
+    ...names.map((n) => (n in t.params ? t.params[n] : null)), ...attrs.map((a) => t.userAttrs[a]),
+    ...Array.from({ length: nConstraints }, (_, i) => t.constraints?.[i] ?? null), t.error,
+  ].map(cell).join(','));
+  return [header.map(cell).join(','), ...rows].join('\n') + '\n';
+}
