@@ -1,13 +1,18 @@
 // Sparse inference and the statistics pruning ranks weights and neurons by.
 //
-// A pruned dense layer's weights W[N,K] in blocked CSR: the columns are cut into nb = ⌈K/KC⌉
-// blocks of KC, and the entries of row n in block j are segPtr[n·nb + j] … segPtr[n·nb + j + 1] − 1
-// (segPtr i32[N·nb + 1]; for K <= KC this is plain CSR's rowPtr), with cols i32[nnz] ascending
-// and vals f32[nnz]. y[B,N] = act(x[B,K]·Wᵀ + bias) is summed in f32-gemm's order (each block's
-// partial from +0 in ascending k, the partials added block by block, then the bias), skipping
-// the zero products only. A skipped product is ±0 and a partial is never -0, so the result has
+// A pruned dense layer's weights W[N,K] in row-group CSR (SELL-4): rows go in groups of 4, the
+// columns in nb = ⌈K/KC⌉ blocks of KC. For group g and block j, entries groupPtr[g·nb + j] …
+// groupPtr[g·nb + j + 1] − 1 (a multiple of 4 apart) interleave the group's rows: entry e
+// belongs to row 4g + e mod 4, each row's entries in ascending column, rows shorter than the
+// group's longest padded with value 0 (column 0). groupPtr i32[⌈N/4⌉·nb + 1], cols i32 and
+// vals f32 of the padded length. One stream of values and one of columns per group keeps the
+// prefetchers on, and a v128 holds one entry of each of four rows.
+//
+// y[B,N] = act(x[B,K]·Wᵀ + bias) is summed in f32-gemm's order (each block's partial from +0 in
+// ascending k, the partials added block by block, then the bias), skipping zero products. A
+// skipped or padded product is ±0 (x is finite) and a partial is never -0, so the result has
 // the same bits as f32_dense_fwd on the zero-filled matrix: switching paths never changes a
-// prediction. The blocks are stored, not found, so no loop compares a column per entry.
+// prediction.
 import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 
 // Must equal f32-gemm.ts's KC: the block the dense path sums over.
@@ -19,45 +24,46 @@ const LANES = 16;
   return (K + KC - 1) / KC;
 }
 
-@inline function seg(segPtr: usize, i: i32): i32 {
-  return load<i32>(segPtr + (<usize>i << 2));
+@inline function at32(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
 }
 
-// y[B,N] = act(x[B,K]·Wᵀ + bias) with W in blocked CSR (bias 0: none). B == 1 runs four rows
-// at a time, each its own chain of adds, gathering x[k]. B > 1 first writes xt[K, Bp] = xᵀ
-// (Bp = B rounded up to 4, padded lanes zero; the host passes xt with K·Bp floats, 0 when
-// B == 1), then for each row and 16 batch lanes multiplies splat(w) by rows of xt: lanes are
-// batch elements, so every output keeps the scalar order. Reference: f32_csr_dense_fwd_ref.
-export function f32_csr_dense_fwd(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
+// y[B,N] = act(x[B,K]·Wᵀ + bias) with W in row-group CSR (bias 0: none). B == 1: lanes are the
+// four rows of a group, x gathered lane by lane. B > 1 first writes xt[K, Bp] = xᵀ (Bp = B
+// rounded up to 4, padded lanes zero; the host passes xt with K·Bp floats, 0 when B == 1), then
+// for each row and 16 batch lanes multiplies splat(w) by rows of xt. Either way each output
+// keeps the scalar order above. Reference: f32_csr_dense_fwd_ref.
+export function f32_csr_dense_fwd(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
   if (B <= 0 || N <= 0) return;
   const nb = blocksOf(K);
   if (B == 1) {
-    let n = 0;
-    for (; n + 4 <= N; n += 4) rows4(y, x, segPtr, cols, vals, bias, n, nb);
-    for (; n < N; n++) store<f32>(y + (<usize>n << 2), withBias(rowSum(x, segPtr, cols, vals, n, nb), bias, n));
+    for (let g = 0; g << 2 < N; g++) group1(y, x, groupPtr, cols, vals, bias, g, nb, N);
   } else {
     const Bp = (B + 3) & ~3;
     transpose(xt, x, B, K, Bp);
     for (let n = 0; n < N; n++) {
       const vb = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0);
       let b = 0;
-      for (; b + LANES <= Bp; b += LANES) rowLanes16(y, xt, segPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
-      for (; b < Bp; b += 4) rowLanes4(y, xt, segPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
+      for (; b + LANES <= Bp; b += LANES) rowLanes16(y, xt, groupPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
+      for (; b < Bp; b += 4) rowLanes4(y, xt, groupPtr, cols, vals, n, nb, b, B, N, Bp, vb, bias != 0);
     }
   }
   f32_act_fwd(y, y, B * N, act, alpha);
 }
 
-export function f32_csr_dense_fwd_ref(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
+// Row by row, each row's own entries in order; padding (value 0) is skipped, not added.
+export function f32_csr_dense_fwd_ref(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
   const nb = blocksOf(K);
   for (let b = 0; b < B; b++) {
     const xr = x + (<usize>b * <usize>K << 2);
     for (let n = 0; n < N; n++) {
+      const g = n >> 2;
       let total: f32 = 0;
       for (let j = 0; j < nb; j++) {
         let partial: f32 = 0;
-        for (let i = seg(segPtr, n * nb + j); i < seg(segPtr, n * nb + j + 1); i++) {
-          partial += load<f32>(vals + (<usize>i << 2)) * load<f32>(xr + (<usize>load<i32>(cols + (<usize>i << 2)) << 2));
+        for (let e = at32(groupPtr, g * nb + j) + (n & 3); e < at32(groupPtr, g * nb + j + 1); e += 4) {
+          const w = load<f32>(vals + (<usize>e << 2));
+          if (w != 0) partial += w * load<f32>(xr + (<usize>at32(cols, e) << 2));
         }
         total += partial;
       }
@@ -68,67 +74,49 @@ export function f32_csr_dense_fwd_ref(y: usize, x: usize, segPtr: usize, cols: u
   f32_act_fwd_ref(y, y, B * N, act, alpha);
 }
 
-@inline function withBias(s: f32, bias: usize, n: i32): f32 {
-  return bias != 0 ? s + load<f32>(bias + (<usize>n << 2)) : s;
-}
-
-@inline function term(x: usize, cols: usize, vals: usize, i: i32): f32 {
-  return load<f32>(vals + (<usize>i << 2)) * load<f32>(x + (<usize>load<i32>(cols + (<usize>i << 2)) << 2));
-}
-
-// Σ over entries i..end−1 of w·x[k], from +0 in order.
-@inline function segSum(x: usize, cols: usize, vals: usize, i: i32, end: i32): f32 {
-  let p: f32 = 0;
-  for (; i < end; i++) p += term(x, cols, vals, i);
-  return p;
-}
-
-// Row n's sum: block partials in order.
-@inline function rowSum(x: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32): f32 {
-  let total: f32 = 0;
-  for (let j = 0; j < nb; j++) total += segSum(x, cols, vals, seg(segPtr, n * nb + j), seg(segPtr, n * nb + j + 1));
-  return total;
-}
-
-// Rows n..n+3 for one input row: four independent chains over their common length, then each
-// row's remainder, so the adds overlap instead of waiting on one another.
-function rows4(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias: usize, n: i32, nb: i32): void {
-  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+// Rows 4g..4g+3 for one input row: one f32x4 chain per block, lane r for row 4g + r.
+function group1(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, g: i32, nb: i32, N: i32): void {
+  let t = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    let i0 = seg(segPtr, n * nb + j), i1 = seg(segPtr, (n + 1) * nb + j), i2 = seg(segPtr, (n + 2) * nb + j), i3 = seg(segPtr, (n + 3) * nb + j);
-    const e0 = seg(segPtr, n * nb + j + 1), e1 = seg(segPtr, (n + 1) * nb + j + 1), e2 = seg(segPtr, (n + 2) * nb + j + 1), e3 = seg(segPtr, (n + 3) * nb + j + 1);
-    const common = min(min(e0 - i0, e1 - i1), min(e2 - i2, e3 - i3));
-    let p0: f32 = 0, p1: f32 = 0, p2: f32 = 0, p3: f32 = 0;
-    for (let q = 0; q < common; q++) {
-      p0 += term(x, cols, vals, i0 + q);
-      p1 += term(x, cols, vals, i1 + q);
-      p2 += term(x, cols, vals, i2 + q);
-      p3 += term(x, cols, vals, i3 + q);
+    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
+    let p = f32x4.splat(0);
+    for (let e = <usize>at32(groupPtr, g * nb + j) << 2; e < end; e += 16) {
+      const vc = v128.load(cols + e);
+      let vx = f32x4.splat(load<f32>(x + (<usize>i32x4.extract_lane(vc, 0) << 2)));
+      vx = f32x4.replace_lane(vx, 1, load<f32>(x + (<usize>i32x4.extract_lane(vc, 1) << 2)));
+      vx = f32x4.replace_lane(vx, 2, load<f32>(x + (<usize>i32x4.extract_lane(vc, 2) << 2)));
+      vx = f32x4.replace_lane(vx, 3, load<f32>(x + (<usize>i32x4.extract_lane(vc, 3) << 2)));
+      p = f32x4.add(p, f32x4.mul(v128.load(vals + e), vx));
     }
-    for (i0 += common; i0 < e0; i0++) p0 += term(x, cols, vals, i0);
-    for (i1 += common; i1 < e1; i1++) p1 += term(x, cols, vals, i1);
-    for (i2 += common; i2 < e2; i2++) p2 += term(x, cols, vals, i2);
-    for (i3 += common; i3 < e3; i3++) p3 += term(x, cols, vals, i3);
-    t0 += p0; t1 += p1; t2 += p2; t3 += p3;
+    t = f32x4.add(t, p);
   }
-  const at = y + (<usize>n << 2);
-  store<f32>(at, withBias(t0, bias, n));
-  store<f32>(at, withBias(t1, bias, n + 1), 4);
-  store<f32>(at, withBias(t2, bias, n + 2), 8);
-  store<f32>(at, withBias(t3, bias, n + 3), 12);
+  const n = g << 2;
+  const o = <usize>n << 2;
+  if (bias != 0) {
+    if (n + 4 <= N) t = f32x4.add(t, v128.load(bias + o));
+    else for (let r = 0; n + r < N; r++) store<f32>(y + o + (<usize>r << 2), extract(t, r) + load<f32>(bias + o + (<usize>r << 2)));
+  }
+  if (n + 4 <= N) v128.store(y + o, t);
+  else if (bias == 0) for (let r = 0; n + r < N; r++) store<f32>(y + o + (<usize>r << 2), extract(t, r));
 }
 
-// 16 batch lanes b..b+15 of row n from xt; stores the lanes below B into y[·, n].
-@inline function rowLanes16(y: usize, xt: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+@inline function extract(v: v128, r: i32): f32 {
+  return r == 0 ? f32x4.extract_lane(v, 0) : r == 1 ? f32x4.extract_lane(v, 1) : r == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+// 16 batch lanes b..b+15 of row n from xt; stores the lanes below B into y[·, n]. The row's
+// entries are every fourth of its group's; padded ones add w·x = ±0.
+@inline function rowLanes16(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
   const ld = <usize>Bp << 2;
   const base = xt + (<usize>b << 2);
+  const g = n >> 2;
   let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    const end = seg(segPtr, n * nb + j + 1);
+    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
     let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
-    for (let i = seg(segPtr, n * nb + j); i < end; i++) {
-      const vw = v128.load32_splat(vals + (<usize>i << 2));
-      const row = base + <usize>load<i32>(cols + (<usize>i << 2)) * ld;
+    for (let e = <usize>(at32(groupPtr, g * nb + j) + (n & 3)) << 2; e < end; e += 16) {
+      const vw = v128.load32_splat(vals + e);
+      const row = base + <usize>load<i32>(cols + e) * ld;
       p0 = f32x4.add(p0, f32x4.mul(vw, v128.load(row)));
       p1 = f32x4.add(p1, f32x4.mul(vw, v128.load(row, 16)));
       p2 = f32x4.add(p2, f32x4.mul(vw, v128.load(row, 32)));
@@ -146,15 +134,16 @@ function rows4(y: usize, x: usize, segPtr: usize, cols: usize, vals: usize, bias
 }
 
 // The 4-lane tail of rowLanes16.
-@inline function rowLanes4(y: usize, xt: usize, segPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+@inline function rowLanes4(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
   const ld = <usize>Bp << 2;
   const base = xt + (<usize>b << 2);
+  const g = n >> 2;
   let t = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    const end = seg(segPtr, n * nb + j + 1);
+    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
     let p = f32x4.splat(0);
-    for (let i = seg(segPtr, n * nb + j); i < end; i++) {
-      p = f32x4.add(p, f32x4.mul(v128.load32_splat(vals + (<usize>i << 2)), v128.load(base + <usize>load<i32>(cols + (<usize>i << 2)) * ld)));
+    for (let e = <usize>(at32(groupPtr, g * nb + j) + (n & 3)) << 2; e < end; e += 16) {
+      p = f32x4.add(p, f32x4.mul(v128.load32_splat(vals + e), v128.load(base + <usize>load<i32>(cols + e) * ld)));
     }
     t = f32x4.add(t, p);
   }

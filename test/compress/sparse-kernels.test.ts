@@ -27,7 +27,7 @@ function csrForward(kernel: string, x: Float32Array, w: Float32Array, bias: Floa
     const y = Tensor.from(new Float32Array(B * N).fill(NaN));
     const xt = Tensor.empty([Math.max(1, K * ((B + 3) & ~3))]);
     const b = bias ? Tensor.from(bias) : undefined;
-    kernels()[kernel]!(y.ptr, Tensor.from(x).ptr, csr.segPtr.ptr, csr.colIndex.ptr, csr.values.ptr, b?.ptr ?? 0, B, N, K, act, 0.1, xt.ptr);
+    kernels()[kernel]!(y.ptr, Tensor.from(x).ptr, csr.groupPtr.ptr, csr.colIndex.ptr, csr.values.ptr, b?.ptr ?? 0, B, N, K, act, 0.1, xt.ptr);
     const out = y.read();
     csr.dispose();
     return out;
@@ -70,19 +70,18 @@ test('CSR layer against an f64 layer', () => {
   assertClose(y, expected, { atol: 1e-5, rtol: 1e-5 }, 'csr vs f64');
 });
 
-test('CsrMatrix keeps the non-zeros row by row in ascending columns, cut every 256 columns', () => {
+test('CsrMatrix interleaves groups of four rows, cut every 256 columns, padding short rows', () => {
   scope(() => {
-    const wide = new Float32Array(2 * 600);
-    for (const i of [3, 255, 256, 599, 600 + 10, 600 + 520]) wide[i] = 1;
-    const blocked = CsrMatrix.fromDense(Tensor.from(wide, [2, 600]));
-    assert.deepEqual(Array.from(blocked.segPtr.read()), [0, 2, 3, 4, 5, 5, 6]);
-    assert.deepEqual(Array.from(blocked.colIndex.read()), [3, 255, 256, 599, 10, 520]);
-    const csr = CsrMatrix.fromDense(Tensor.from([0, 2, 0, -0, 3, 0, 0, 0, 0, 1.5, 0, -4], [3, 4]));
-    assert.deepEqual(Array.from(csr.segPtr.read()), [0, 1, 2, 4]);
-    assert.deepEqual(Array.from(csr.colIndex.read()), [1, 0, 1, 3]);
-    assert.deepEqual(Array.from(csr.values.read()), [2, 3, 1.5, -4]);
-    assert.equal(csr.nnz, 4);
-    assert.equal(csr.sparsity, 1 - 4 / 12);
+    const wide = new Float32Array(5 * 600);
+    // Row 0: columns 3, 255 | 256 | 599; row 1: 10 | 520; row 4 (second group): 7.
+    for (const i of [3, 255, 256, 599, 600 + 10, 600 + 520, 2400 + 7]) wide[i] = i + 1;
+    const csr = CsrMatrix.fromDense(Tensor.from(wide, [5, 600]));
+    assert.equal(csr.nnz, 7);
+    assert.deepEqual(Array.from(csr.groupPtr.read()), [0, 8, 12, 16, 20, 20, 20]);
+    assert.deepEqual(Array.from(csr.colIndex.read()), [3, 10, 0, 0, 255, 0, 0, 0, 256, 0, 0, 0, 599, 520, 0, 0, 7, 0, 0, 0]);
+    assert.deepEqual(Array.from(csr.values.read()), [4, 611, 0, 0, 256, 0, 0, 0, 257, 0, 0, 0, 600, 1121, 0, 0, 2408, 0, 0, 0]);
+    assert.equal(csr.sparsity, 1 - 7 / 3000);
+    csr.dispose();
   });
 });
 

@@ -15,23 +15,27 @@ import { DEFAULT_LEAKY_SLOPE } from './act.ts';
 /** Column block of the kernels' summation order (f32-gemm's KC). */
 const BLOCK = 256;
 
-/** A row-major matrix [rows, cols] keeping only its non-zeros: compressed sparse rows, each row
- *  cut at every 256 columns (the dense GEMM's summation blocks, which the kernel follows). */
+/** A row-major matrix [rows, cols] keeping only its non-zeros, in the layout the sparse kernel
+ *  reads: rows in groups of 4 whose entries interleave, cut every 256 columns (the dense GEMM's
+ *  summation blocks), shorter rows padded with zeros (see assembly/kernels/f32-sparse.ts). */
 export class CsrMatrix {
   readonly rows: number;
   readonly cols: number;
-  /** i32 [rows·nb + 1], nb = ⌈cols/256⌉: row r's entries in column block j are
-   *  segPtr[r·nb + j] … segPtr[r·nb + j + 1] − 1 (plain CSR row pointers when cols <= 256). */
-  readonly segPtr: Tensor<'i32'>;
-  /** i32 [nnz] column of each entry, ascending within a row. */
+  /** Non-zeros (padding excluded). */
+  readonly nnz: number;
+  /** i32 [⌈rows/4⌉·nb + 1], nb = ⌈cols/256⌉: group g's entries in column block j are
+   *  groupPtr[g·nb + j] … groupPtr[g·nb + j + 1] − 1, entry e belonging to row 4g + e mod 4. */
+  readonly groupPtr: Tensor<'i32'>;
+  /** i32 [padded length]: the column of each entry, ascending within a row (0 for padding). */
   readonly colIndex: Tensor<'i32'>;
-  /** f32 [nnz]. */
+  /** f32 [padded length] (0 for padding). */
   readonly values: Tensor<'f32'>;
 
-  private constructor(rows: number, cols: number, segPtr: Tensor<'i32'>, colIndex: Tensor<'i32'>, values: Tensor<'f32'>) {
+  private constructor(rows: number, cols: number, nnz: number, groupPtr: Tensor<'i32'>, colIndex: Tensor<'i32'>, values: Tensor<'f32'>) {
     this.rows = rows;
     this.cols = cols;
-    this.segPtr = segPtr;
+    this.nnz = nnz;
+    this.groupPtr = groupPtr;
     this.colIndex = colIndex;
     this.values = values;
   }
@@ -43,29 +47,35 @@ export class CsrMatrix {
     if (w.shape.length !== 2) throw new RangeError(`CsrMatrix.fromDense: w must be 2-D [rows, cols], got shape ${shapeText(w.shape)}`);
     const [rows, cols] = [w.shape[0]!, w.shape[1]!];
     const nb = Math.ceil(cols / BLOCK);
+    const groups = Math.ceil(rows / 4);
     const dense = w.read();
+    // The columns of row r's non-zeros in column block j.
+    const segment = (r: number, j: number): number[] => {
+      const out: number[] = [];
+      if (r < rows) for (let c = j * BLOCK; c < Math.min(cols, (j + 1) * BLOCK); c++) if (dense[r * cols + c] !== 0) out.push(c);
+      return out;
+    };
+    const groupPtr = new Int32Array(groups * nb + 1);
+    const colIndex: number[] = [];
+    const values: number[] = [];
     let nnz = 0;
-    for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) nnz++;
-    const segPtr = new Int32Array(rows * nb + 1);
-    const colIndex = new Int32Array(nnz);
-    const values = new Float32Array(nnz);
-    let at = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        if (c % BLOCK === 0) segPtr[r * nb + c / BLOCK] = at;
-        const v = dense[r * cols + c]!;
-        if (v !== 0) {
-          colIndex[at] = c;
-          values[at++] = v;
+    for (let g = 0; g < groups; g++) {
+      for (let j = 0; j < nb; j++) {
+        groupPtr[g * nb + j] = colIndex.length;
+        const segs = [0, 1, 2, 3].map((r) => segment(4 * g + r, j));
+        const longest = Math.max(...segs.map((s) => s.length));
+        for (let q = 0; q < longest; q++) {
+          segs.forEach((s, r) => {
+            const c = s[q];
+            colIndex.push(c ?? 0);
+            values.push(c === undefined ? 0 : dense[(4 * g + r) * cols + c]!);
+            if (c !== undefined) nnz++;
+          });
         }
       }
     }
-    segPtr[rows * nb] = at;
-    return new CsrMatrix(rows, cols, Tensor.from(segPtr, [segPtr.length], 'i32'), Tensor.from(colIndex, [nnz], 'i32'), Tensor.from(values, [nnz]));
-  }
-
-  get nnz(): number {
-    return this.values.size;
+    groupPtr[groups * nb] = colIndex.length;
+    return new CsrMatrix(rows, cols, nnz, Tensor.from(groupPtr, [groupPtr.length], 'i32'), Tensor.from(colIndex, [colIndex.length], 'i32'), Tensor.from(values, [values.length]));
   }
 
   /** Fraction of entries that are zero. */
@@ -75,7 +85,7 @@ export class CsrMatrix {
   }
 
   dispose(): void {
-    this.segPtr.dispose();
+    this.groupPtr.dispose();
     this.colIndex.dispose();
     this.values.dispose();
   }
@@ -116,7 +126,7 @@ export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDens
   if (y === x) throw new RangeError(`${where}: out must not be x (the kernel reads x while writing y)`);
   const xt = B > 1 ? Tensor.empty([K * ((B + 3) & ~3)]) : undefined;
   try {
-    kernels().f32_csr_dense_fwd!(y.ptr, x.ptr, w.segPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
+    kernels().f32_csr_dense_fwd!(y.ptr, x.ptr, w.groupPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
   } finally {
     xt?.dispose();
   }
@@ -160,12 +170,13 @@ export interface SparseThresholds {
 }
 
 /** Measured by `npm run bench -- compress` on a magnitude-pruned 784-256-128-10 (Node 20, AMD
- *  EPYC x64, one thread), whole model CSR against whole model dense: at batch 1 CSR is 0.2× as
- *  fast at 50%, 1.1× at 60%, 1.3× at 70%, 3.4× at 90%; at batch 64, 0.9× at 50%, 1.5× at 60%,
- *  2.9× at 90%. Below about half sparsity CSR moves more bytes than the dense weights (an index
- *  per value) and loses the GEMM's register tiling, so the thresholds sit a step above the
- *  crossovers, where CSR wins in every run. */
-export const SPARSE_THRESHOLDS: SparseThresholds = Object.freeze({ batch1: 0.7, batched: 0.6 });
+ *  EPYC x64, one thread), the whole model through CSR against the whole model dense, calls
+ *  alternated: at batch 1 CSR runs at 0.3× the dense speed at 50% sparsity, 0.8× at 60%, 1.1× at
+ *  70%, 1.9× at 80%, 3.1× at 90%; at batch 64, 0.9× at 50%, 1.0× at 60%, 1.3× at 70%, 3.1× at
+ *  90%. Below about half sparsity CSR moves more bytes than the dense weights (an index per
+ *  value) and gives up the GEMM's register tiling. The crossovers lie between 60% and 70% for
+ *  both, so a layer switches to CSR from 70%. */
+export const SPARSE_THRESHOLDS: SparseThresholds = Object.freeze({ batch1: 0.7, batched: 0.7 });
 
 const SIGMOID = 3;
 
@@ -247,7 +258,7 @@ export class SparseMlp {
       if (l.kind === 'dropout') k.f32_copy!(y, x, rows * l.units);
       else if (this.#sparse(l, rows)) {
         const c = l.csr!;
-        k.f32_csr_dense_fwd!(y, x, c.segPtr.ptr, c.colIndex.ptr, c.values.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha, xt);
+        k.f32_csr_dense_fwd!(y, x, c.groupPtr.ptr, c.colIndex.ptr, c.values.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha, xt);
       } else k.f32_dense_fwd!(y, 0, x, l.dense!.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha);
       x = y;
     });
