@@ -4,19 +4,22 @@
 //   f32_gemm_nt  C[M,N] (+)= A[M,K]·B[N,K]ᵀ
 //   f32_gemm_tn  C[M,N] (+)= A[K,M]ᵀ·B[K,N]
 //
-// Summation order, the numeric contract every path below keeps (and the _ref twins spell out):
-// K is cut into blocks of KC consecutive k; within a block a partial sum starts at +0 and adds
-// the products in ascending k; the partials are then added to C (or to 0) block by block. So a
-// given C element has the same bits whatever the form, the batch size M, the path taken or the
-// engine. Only KC enters the order; the other block sizes are free to change.
+// Summation order, the numeric contract every path keeps and the _ref twins spell out. K is cut
+// into blocks of KC consecutive k; each block's partial sum is added to C (or to 0) in block
+// order. nn and tn: a block's partial starts at +0 and adds the products in ascending k. nt: four
+// lane sums, lane l taking k = pc + l, pc + l + 4, ... in ascending order from +0, combined as
+// (s0 + s1) + (s2 + s3). An element's bits thus depend only on its row of A, its column of B and
+// KC: not on M or N (a sample gives the same output alone or in any batch), not on the path
+// taken, not on the engine; nn and tn also agree with each other. The other block sizes are free.
 //
-// Layout of the fast path (after Goto and van de Geijn): B is packed per (KC x NC) block into
-// panels of NR = 8 columns, k-major; A per (MC x KC) block into panels of MR = 4 rows, k-major.
-// A 4x8 micro-tile keeps its 8 f32x4 accumulators in registers for a whole k block: with the two
-// B vectors, the A broadcast and a product that is 12 of the 15 xmm registers V8 hands out on
-// x64, and a larger tile spills. Panels that cross M or N are zero-padded and their tiles land in
-// TILE first; only the valid corner is written to C. M == 1 skips packing: each B element is used
-// once, so the cost is reading B, and packing would read it twice.
+// nn and tn (after Goto and van de Geijn): B is packed per KC x NC block into panels of NR = 8
+// columns, k-major; then each 4-row panel of A is packed (every value splatted to a vector) and
+// swept across the block. The 4x8 micro-tile keeps 8 f32x4 accumulators in registers for a whole
+// k block: with the two B vectors, the four A vectors V8 loads up front and a product that is 15
+// xmm registers, all V8 hands out on x64; a larger tile or a hand-unrolled k loop spills. Panels
+// that cross M or N are zero-padded and their tiles land in TILE first; only the valid corner is
+// written. Narrow outputs are computed as Cᵀ = Bᵀ·Aᵀ when that pads less. One row of A or one
+// column of B is a vector-matrix product: no packing, as every element of the matrix is used once.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 2008
 
 const MR = 4;
@@ -35,7 +38,15 @@ export function f32_gemm_nn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32
 
 // C[M,N] (+)= A[M,K]·B[N,K]ᵀ, B stored [N,K] (a dense layer's weights). Reference: f32_gemm_nt_ref.
 export function f32_gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(c, a, b, M, N, K, acc != 0, <usize>K << 2, 4, 4, <usize>K << 2);
+  if (M <= 0 || N <= 0 || K <= 0) {
+    gemm(c, a, b, M, N, K, acc != 0, 0, 0, 0, 0);
+    return;
+  }
+  const ld = <usize>K << 2;
+  if (M == 1) dotVec(c, a, b, ld, N, K, acc != 0);
+  else if (N == 1) dotVec(c, b, a, ld, M, K, acc != 0);
+  else if (fill(N, M, DR, DC) > fill(M, N, DR, DC) + 0.1) dotBlocked(c, 4, <usize>N << 2, b, a, ld, N, M, K, acc != 0);
+  else dotBlocked(c, <usize>N << 2, 4, a, b, ld, M, N, K, acc != 0);
 }
 
 // C[M,N] (+)= A[K,M]ᵀ·B[K,N], A stored [K,M] (weight gradients). Reference: f32_gemm_tn_ref.
@@ -375,6 +386,179 @@ function gemvCols(c: usize, a: usize, b: usize, ldb: usize, N: i32, K: i32, acc:
   store<f32>(at, add ? load<f32>(at) + s : s);
 }
 
+// ---- the nt form: dot products ----
+// Both operands hold k contiguously, so each C element is a dot product of two rows, taken with
+// k across the four lanes: lane l sums the products of k = pc + l, pc + l + 4, ... of a KC block
+// in ascending order from +0; the block's partial is (s0 + s1) + (s2 + s3), then added to C as
+// above. No transposes are needed, for one row (dense inference) or many. A 2x4 tile of rows
+// (8 accumulators, 6 loads per four k) matches the 4x8 tile's instruction mix; its rows are
+// packed k-quad-interleaved with zeros past kc, which leave every lane sum's bits unchanged.
+
+const DR = 2;
+const DC = 4;
+
+// C(i,j) at c + i*sci + j*scj (+)= row i of A · row j of B, both rows ld bytes apart.
+function dotBlocked(c: usize, sci: usize, scj: usize, a: usize, b: usize, ld: usize, M: i32, N: i32, K: i32, acc: bool): void {
+  const direct = scj == 4;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const kq = (kc + 3) & ~3;
+      const add = acc || pc > 0;
+      packQuads(PACK_B, b + <usize>jc * ld + (<usize>pc << 2), ld, nc, kc, DC);
+      for (let i = 0; i < M; i += DR) {
+        const mr = min(DR, M - i);
+        packQuads(PACK_A, a + <usize>i * ld + (<usize>pc << 2), ld, mr, kc, DR);
+        const crow = c + <usize>i * sci + <usize>jc * scj;
+        for (let j = 0; j < nc; j += DC) {
+          const nr = min(DC, nc - j);
+          const ct = crow + <usize>j * scj;
+          if (direct && mr == DR && nr == DC) {
+            dotMicro(PACK_B + (<usize>j * kq << 2), kq, ct, sci, add);
+          } else {
+            dotMicro(PACK_B + (<usize>j * kq << 2), kq, TILE, NR << 2, false);
+            corner(ct, sci, scj, mr, nr, add);
+          }
+        }
+      }
+    }
+  }
+}
+
+// rows x kc floats, row r at src + r*ld -> dst panels of R rows: per k-quad, R runs of four
+// floats; rows past `rows` and k past kc are zeros.
+function packQuads(dst: usize, src: usize, ld: usize, rows: i32, kc: i32, R: i32): void {
+  const kq = (kc + 3) & ~3;
+  for (let r0 = 0; r0 < rows; r0 += R) {
+    for (let r = 0; r < R; r++) {
+      let d = dst + (<usize>r << 4);
+      if (r0 + r >= rows) {
+        for (let k = 0; k < kq; k += 4) {
+          v128.store(d, f32x4.splat(0));
+          d += <usize>R << 4;
+        }
+        continue;
+      }
+      const s = src + <usize>(r0 + r) * ld;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        v128.store(d, v128.load(s + (<usize>k << 2)));
+        d += <usize>R << 4;
+      }
+      if (k < kc) v128.store(d, loadHead(s + (<usize>k << 2), kc - k));
+    }
+    dst += <usize>(R * kq) << 2;
+  }
+}
+
+// The first n (1..3) floats at p, zeros after: the k tail of a row, without reading past it.
+@inline function loadHead(p: usize, n: i32): v128 {
+  let v = v128.load32_zero(p);
+  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+// The 2x4 dot tile over one k block: C(0..2, 0..4) (+)= PACK_A panel · panel at pb.
+function dotMicro(pb: usize, kq: i32, c: usize, ldc: usize, add: bool): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+  let pa = PACK_A;
+  const end = pb + (<usize>kq << 4);
+  while (pb < end) {
+    const a0 = v128.load(pa), a1 = v128.load(pa, 16);
+    let vb = v128.load(pb);
+    s00 = f32x4.add(s00, f32x4.mul(a0, vb));
+    s10 = f32x4.add(s10, f32x4.mul(a1, vb));
+    vb = v128.load(pb, 16);
+    s01 = f32x4.add(s01, f32x4.mul(a0, vb));
+    s11 = f32x4.add(s11, f32x4.mul(a1, vb));
+    vb = v128.load(pb, 32);
+    s02 = f32x4.add(s02, f32x4.mul(a0, vb));
+    s12 = f32x4.add(s12, f32x4.mul(a1, vb));
+    vb = v128.load(pb, 48);
+    s03 = f32x4.add(s03, f32x4.mul(a0, vb));
+    s13 = f32x4.add(s13, f32x4.mul(a1, vb));
+    pa += 32;
+    pb += 64;
+  }
+  putVec(c, lanesSum4(s00, s01, s02, s03), add);
+  putVec(c + ldc, lanesSum4(s10, s11, s12, s13), add);
+}
+
+// Lane j of the result is (vj.0 + vj.1) + (vj.2 + vj.3): a 4x4 transpose, then three adds.
+@inline function lanesSum4(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  const l0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5);
+  const l1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
+  const l2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5);
+  const l3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
+  return f32x4.add(f32x4.add(l0, l1), f32x4.add(l2, l3));
+}
+
+// c[N] (+)= x[K]·row j of B, rows ld bytes apart, read in place (no packing for one vector).
+// Eight rows per pass keep eight add chains in flight.
+function dotVec(c: usize, x: usize, b: usize, ld: usize, N: i32, K: i32, acc: bool): void {
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const kq = kc & ~3;
+    const add = acc || pc > 0;
+    const xk = x + (<usize>pc << 2);
+    const xend = xk + (<usize>kq << 2);
+    const xt = kc > kq ? loadHead(xend, kc - kq) : f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      let r0 = b + <usize>j * ld + (<usize>pc << 2);
+      let r1 = r0 + ld, r2 = r0 + 2 * ld, r3 = r0 + 3 * ld;
+      let r4 = r0 + 4 * ld, r5 = r0 + 5 * ld, r6 = r0 + 6 * ld, r7 = r0 + 7 * ld;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+      for (let p = xk; p < xend; p += 16) {
+        const vx = v128.load(p);
+        s0 = f32x4.add(s0, f32x4.mul(vx, v128.load(r0)));
+        s1 = f32x4.add(s1, f32x4.mul(vx, v128.load(r1)));
+        s2 = f32x4.add(s2, f32x4.mul(vx, v128.load(r2)));
+        s3 = f32x4.add(s3, f32x4.mul(vx, v128.load(r3)));
+        s4 = f32x4.add(s4, f32x4.mul(vx, v128.load(r4)));
+        s5 = f32x4.add(s5, f32x4.mul(vx, v128.load(r5)));
+        s6 = f32x4.add(s6, f32x4.mul(vx, v128.load(r6)));
+        s7 = f32x4.add(s7, f32x4.mul(vx, v128.load(r7)));
+        r0 += 16; r1 += 16; r2 += 16; r3 += 16;
+        r4 += 16; r5 += 16; r6 += 16; r7 += 16;
+      }
+      if (kc > kq) {
+        const n = kc - kq;
+        s0 = f32x4.add(s0, f32x4.mul(xt, loadHead(r0, n)));
+        s1 = f32x4.add(s1, f32x4.mul(xt, loadHead(r1, n)));
+        s2 = f32x4.add(s2, f32x4.mul(xt, loadHead(r2, n)));
+        s3 = f32x4.add(s3, f32x4.mul(xt, loadHead(r3, n)));
+        s4 = f32x4.add(s4, f32x4.mul(xt, loadHead(r4, n)));
+        s5 = f32x4.add(s5, f32x4.mul(xt, loadHead(r5, n)));
+        s6 = f32x4.add(s6, f32x4.mul(xt, loadHead(r6, n)));
+        s7 = f32x4.add(s7, f32x4.mul(xt, loadHead(r7, n)));
+      }
+      const cj = c + (<usize>j << 2);
+      putVec(cj, lanesSum4(s0, s1, s2, s3), add);
+      putVec(cj + 16, lanesSum4(s4, s5, s6, s7), add);
+    }
+    for (; j < N; j++) {
+      let r = b + <usize>j * ld + (<usize>pc << 2);
+      let s = f32x4.splat(0);
+      for (let p = xk; p < xend; p += 16) {
+        s = f32x4.add(s, f32x4.mul(v128.load(p), v128.load(r)));
+        r += 16;
+      }
+      if (kc > kq) s = f32x4.add(s, f32x4.mul(xt, loadHead(r, kc - kq)));
+      const sum = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+      putScalar(c + (<usize>j << 2), sum, add);
+    }
+  }
+}
+
 // Scalar twins: the summation order of the header, written as plainly as possible. Element
 // (i,j) of the product is Σ_k A(i,k)·B(k,j); strides say where A(i,k) and B(k,j) live.
 function gemmRef(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: i32, sak: i32, sbk: i32, sbj: i32): void {
@@ -398,8 +582,27 @@ export function f32_gemm_nn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K:
   gemmRef(c, a, b, M, N, K, acc != 0, K, 1, N, 1);
 }
 
+// The nt order: four lane sums per KC block (k - pc ≡ l mod 4), combined as (s0 + s1) + (s2 + s3).
 export function f32_gemm_nt_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemmRef(c, a, b, M, N, K, acc != 0, K, 1, 1, K);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const at = c + (<usize>(i * N + j) << 2);
+      let sum: f32 = acc != 0 ? load<f32>(at) : 0;
+      for (let pc = 0; pc < K; pc += KC) {
+        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+        for (let k = pc; k < min(K, pc + KC); k++) {
+          const p = load<f32>(a + (<usize>(i * K + k) << 2)) * load<f32>(b + (<usize>(j * K + k) << 2));
+          const l = (k - pc) & 3;
+          if (l == 0) s0 += p;
+          else if (l == 1) s1 += p;
+          else if (l == 2) s2 += p;
+          else s3 += p;
+        }
+        sum += (s0 + s1) + (s2 + s3);
+      }
+      store<f32>(at, sum);
+    }
+  }
 }
 
 export function f32_gemm_tn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {

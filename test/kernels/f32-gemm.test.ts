@@ -85,18 +85,14 @@ for (const form of FORMS) {
   });
 }
 
-test('f32_gemm: the three forms give the same bits for the same product', () => {
+test('f32_gemm: nn and tn give the same bits for the same product (nt has its own order)', () => {
   const rand = mulberry32(5);
   const [M, N, K] = [19, 45, 300];
   const a = uniform(rand, M * K);
   const b = uniform(rand, K * N);
   const aT = new Float32Array(K * M);
-  const bT = new Float32Array(N * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k]!;
-  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
-  const nn = gemm('f32_gemm_nn', M, N, K, a, b);
-  assertSameBits(gemm('f32_gemm_nt', M, N, K, a, bT), nn, 'nt vs nn');
-  assertSameBits(gemm('f32_gemm_tn', M, N, K, aT, b), nn, 'tn vs nn');
+  assertSameBits(gemm('f32_gemm_tn', M, N, K, aT, b), gemm('f32_gemm_nn', M, N, K, a, b), 'tn vs nn');
 });
 
 test('f32_gemm: a row gives the same bits alone (the M == 1 path) as inside a batch', () => {
@@ -192,7 +188,7 @@ test('matmul picks the form from transA/transB and honours out and accumulate', 
     const c = matmul(at, bt);
     assert.deepEqual(c.shape, [M, N]);
     assertSameBits(c.read(), want, 'nn');
-    assertSameBits(matmul(at, Tensor.from(bT, [N, K]), { transB: true }).read(), want, 'transB');
+    assertSameBits(matmul(at, Tensor.from(bT, [N, K]), { transB: true }).read(), gemm('f32_gemm_nt_ref', M, N, K, a, bT), 'transB');
     assertSameBits(matmul(Tensor.from(aT, [K, M]), bt, { transA: true }).read(), want, 'transA');
     const out = Tensor.from(new Float32Array(M * N).fill(1), [M, N]);
     assert.equal(matmul(at, bt, { out, accumulate: true }), out);
