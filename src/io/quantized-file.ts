@@ -10,12 +10,18 @@
 //   layers.j.bias               F32 [units]
 //   layers.j.input_scale        F32 [1]  } static int8 schemes: the layer input's quint8
 //   layers.j.input_zero_point   I32 [1]  } parameters
+//   standardize.scale, .shift   F32 [inputs]: the per-column input affine, when the model has one
+// Metadata: scheme, symmetric, group_size, dynamic_range, task, calibration, the layers as JSON
+// (inputs, units, activation, alpha), class_names, and feature_names only when asked for: for a
+// 784-pixel model those names alone would outweigh the rest of the header several times over.
 // Reading checks every field and rebuilds exactly the model that was written.
 import { decodeSafetensors, encodeSafetensors, ModelFileError, type SafetensorsTensor, type DecodedSafetensors } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from '../compress/quant/model.ts';
 import type { Activation } from '../core/activation.ts';
-import type { Preprocessing, Task } from '../nn/sequential.ts';
+import { checkKnownKeys } from '../core/errors.ts';
+import { INT4_GROUP_SIZES } from '../core/ops/quant.ts';
+import type { Task } from '../nn/sequential.ts';
 
 export const QUANTIZED_FORMAT = 'kiln.quantized';
 export const QUANTIZED_FORMAT_VERSION = '1';
@@ -29,10 +35,16 @@ interface LayerMeta {
   alpha: number;
 }
 
+export interface QuantizedFileOptions {
+  /** Keep the input feature names (default false). */
+  featureNames?: boolean;
+}
+
 /** Serialises a quantised model to safetensors bytes.
  *  @example const bytes = quantizedModelToBytes(q); // bytes.length ≈ q.bytes + header */
-export function quantizedModelToBytes(model: QuantizedModel): Uint8Array {
+export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedFileOptions = {}): Uint8Array {
   if (!(model instanceof QuantizedModel)) throw new TypeError(`quantizedModelToBytes: model must be a QuantizedModel, got ${model === null ? 'null' : typeof model}`);
+  checkKnownKeys('quantizedModelToBytes', options, ['featureNames']);
   const int4 = model.scheme === 'int4';
   const tensors: Record<string, SafetensorsTensor> = {};
   model.layers.forEach((l, j) => {
@@ -49,6 +61,10 @@ export function quantizedModelToBytes(model: QuantizedModel): Uint8Array {
       tensors[`${p}input_zero_point`] = { dtype: 'I32', shape: [1], data: Int32Array.of(l.input.zeroPoint) };
     }
   });
+  if (model.standardize) {
+    tensors['standardize.scale'] = { dtype: 'F32', shape: [model.inputs], data: model.standardize.scale };
+    tensors['standardize.shift'] = { dtype: 'F32', shape: [model.inputs], data: model.standardize.shift };
+  }
   const layers: LayerMeta[] = model.layers.map((l) => ({ inputs: l.inputs, units: l.units, activation: l.activation, alpha: l.alpha }));
   return encodeSafetensors(tensors, {
     format: QUANTIZED_FORMAT,
@@ -60,7 +76,8 @@ export function quantizedModelToBytes(model: QuantizedModel): Uint8Array {
     ...(model.calibration !== undefined ? { calibration: model.calibration } : {}),
     task: model.task,
     layers: JSON.stringify(layers),
-    preprocessing: JSON.stringify(model.preprocessing),
+    ...(model.classNames ? { class_names: JSON.stringify(model.classNames) } : {}),
+    ...(options.featureNames && model.featureNames ? { feature_names: JSON.stringify(model.featureNames) } : {}),
   });
 }
 
@@ -79,14 +96,15 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
   if (int4) {
     groupSize = Number(metadata.group_size);
     if (metadata.group_size === undefined || !Number.isInteger(groupSize) || String(groupSize) !== metadata.group_size) throw fail(`__metadata__.group_size must be an integer for int4, got ${JSON.stringify(metadata.group_size)}`);
+    if (!(INT4_GROUP_SIZES as readonly number[]).includes(groupSize)) throw fail(`__metadata__.group_size must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${metadata.group_size}`);
   } else if (metadata.group_size !== undefined) {
     throw fail(`__metadata__.group_size applies to int4, not ${scheme}`);
   }
   const dynamicRange = metadata.dynamic_range as 'batch' | 'row' | undefined;
   const layersMeta = parseJson('layers', metadata.layers);
   if (!Array.isArray(layersMeta) || layersMeta.length === 0) throw fail('__metadata__.layers must be a non-empty JSON array');
-  const preprocessing = parseJson('preprocessing', metadata.preprocessing ?? '{}') as Preprocessing;
-  if (preprocessing === null || typeof preprocessing !== 'object' || Array.isArray(preprocessing)) throw fail('__metadata__.preprocessing must be a JSON object');
+  const classNames = metadata.class_names === undefined ? undefined : names('class_names', parseJson('class_names', metadata.class_names));
+  const featureNames = metadata.feature_names === undefined ? undefined : names('feature_names', parseJson('feature_names', metadata.feature_names));
 
   const used = new Set<string>();
   const take = (name: string, dtype: string, shape: number[]): DecodedSafetensors['tensors'][string]['data'] => {
@@ -114,11 +132,16 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
       : undefined;
     return { ...m, codes, scales, ...(zeroPoints ? { zeroPoints } : {}), bias, ...(input ? { input } : {}) };
   });
+  const inputs = layers[0]!.inputs;
+  const standardize = tensors['standardize.scale'] || tensors['standardize.shift']
+    ? { scale: take('standardize.scale', 'F32', [inputs]) as Float32Array, shift: take('standardize.shift', 'F32', [inputs]) as Float32Array }
+    : undefined;
   for (const name of Object.keys(tensors)) if (!used.has(name)) throw fail(`unexpected tensor '${name}' for a ${scheme} model of ${layers.length} layers`);
   try {
     return new QuantizedModel({
       scheme, symmetric, ...(groupSize !== undefined ? { groupSize } : {}), ...(dynamicRange !== undefined ? { dynamicRange } : {}),
-      task: metadata.task as Task, preprocessing, layers, ...(metadata.calibration !== undefined ? { calibration: metadata.calibration } : {}),
+      task: metadata.task as Task, layers, ...(metadata.calibration !== undefined ? { calibration: metadata.calibration } : {}),
+      ...(standardize ? { standardize } : {}), ...(classNames ? { classNames } : {}), ...(featureNames ? { featureNames } : {}),
     });
   } catch (error) {
     throw fail((error as Error).message);
@@ -126,8 +149,8 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
 }
 
 /** Writes the quantised model file atomically (Node, Deno, Bun). */
-export async function saveQuantizedModel(model: QuantizedModel, path: string | URL): Promise<void> {
-  await writeFileAtomic(path, quantizedModelToBytes(model));
+export async function saveQuantizedModel(model: QuantizedModel, path: string | URL, options: QuantizedFileOptions = {}): Promise<void> {
+  await writeFileAtomic(path, quantizedModelToBytes(model, options));
 }
 
 export async function loadQuantizedModel(path: string | URL): Promise<QuantizedModel> {
@@ -144,6 +167,11 @@ function parseJson(key: string, text: string | undefined): unknown {
   } catch {
     throw fail(`__metadata__.${key} is not valid JSON`);
   }
+}
+
+function names(key: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw fail(`__metadata__.${key} must be a JSON array of strings`);
+  return value;
 }
 
 function layerMeta(j: number, raw: unknown): LayerMeta {

@@ -5,8 +5,7 @@ import { ACTIVATIONS, activationCode, type Activation } from '../../core/activat
 import { checkFiniteData, shapeText } from '../../core/errors.ts';
 import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../core/quant-engine.ts';
 import { Tensor, scope, unscoped } from '../../core/tensor.ts';
-import { StandardScaler } from '../../data/scaler.ts';
-import type { Preprocessing, Task } from '../../nn/sequential.ts';
+import type { Task } from '../../nn/sequential.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
 import { QUINT8, weightRange } from './qparams.ts';
 
@@ -45,7 +44,11 @@ export interface QuantizedModelSpec {
    *  per row ('row': a row's prediction does not depend on the rows it is batched with). */
   readonly dynamicRange?: 'batch' | 'row';
   readonly task: Task;
-  readonly preprocessing: Preprocessing;
+  /** Raw inputs become x·scale + shift per column before the first layer: the source model's
+   *  standardisation, as the f32 affine it runs (StandardScaler.affine()). */
+  readonly standardize?: { readonly scale: Float32Array; readonly shift: Float32Array };
+  readonly classNames?: readonly string[];
+  readonly featureNames?: readonly string[];
   readonly layers: readonly QuantizedLayer[];
   /** How the static activation ranges were found ('minmax', 'entropy', 'qat', …); informative. */
   readonly calibration?: string;
@@ -101,7 +104,9 @@ export class QuantizedModel {
   readonly groupSize: number | undefined;
   readonly dynamicRange: 'batch' | 'row' | undefined;
   readonly task: Task;
-  readonly preprocessing: Preprocessing;
+  readonly standardize: { readonly scale: Float32Array; readonly shift: Float32Array } | undefined;
+  readonly classNames: readonly string[] | undefined;
+  readonly featureNames: readonly string[] | undefined;
   readonly layers: readonly QuantizedLayer[];
   readonly calibration: string | undefined;
   readonly inputs: number;
@@ -117,7 +122,9 @@ export class QuantizedModel {
     this.groupSize = spec.scheme === 'int4' ? spec.groupSize : undefined;
     this.dynamicRange = spec.scheme === 'int8-dynamic' ? spec.dynamicRange ?? 'batch' : undefined;
     this.task = spec.task;
-    this.preprocessing = spec.preprocessing;
+    this.standardize = spec.standardize ? Object.freeze({ scale: spec.standardize.scale.slice(), shift: spec.standardize.shift.slice() }) : undefined;
+    this.classNames = spec.classNames ? Object.freeze(spec.classNames.slice()) : undefined;
+    this.featureNames = spec.featureNames ? Object.freeze(spec.featureNames.slice()) : undefined;
     this.calibration = spec.calibration;
     this.layers = Object.freeze(spec.layers.map((l) => Object.freeze({ ...l })));
     this.inputs = spec.layers[0]!.inputs;
@@ -128,11 +135,8 @@ export class QuantizedModel {
       codes: l.codes, scales: l.scales, zeroPoints: l.zeroPoints, groupSize: this.groupSize, bias: l.bias, input: l.input,
     }));
     this.#engine = new QuantEngine(layers, activationsOf(spec));
-    const { mean, std } = spec.preprocessing;
-    if (mean && std) {
-      const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
-      this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
-    }
+    const st = this.standardize;
+    if (st) this.#affine = unscoped(() => ({ scale: Tensor.from(st.scale), shift: Tensor.from(st.shift) }));
   }
 
   /** Weights and biases (as many as the f32 model has). */
@@ -241,12 +245,17 @@ function checkSpec(spec: QuantizedModelSpec): void {
   spec.layers.forEach((l, i) => checkLayer(`${where} layer ${i}`, l, spec, wr, i > 0 ? spec.layers[i - 1]!.units : undefined));
   const last = spec.layers.at(-1)!;
   if (spec.task === 'binary' && last.units !== 1) throw new RangeError(`${where}: a binary model has one output, got ${last.units}`);
-  const { mean, std } = spec.preprocessing ?? {};
-  if ((mean === undefined) !== (std === undefined)) throw new RangeError(`${where}: preprocessing needs both mean and std, or neither`);
-  if (mean && std) {
-    const inputs = spec.layers[0]!.inputs;
-    if (mean.length !== inputs || std.length !== inputs) throw new RangeError(`${where}: preprocessing has ${mean.length} means and ${std.length} stds for ${inputs} inputs`);
+  const inputs = spec.layers[0]!.inputs;
+  const st = spec.standardize;
+  if (st !== undefined) {
+    if (!(st.scale instanceof Float32Array) || !(st.shift instanceof Float32Array) || st.scale.length !== inputs || st.shift.length !== inputs) {
+      throw new RangeError(`${where}: standardize needs scale and shift as Float32Array of ${inputs}, got ${describe(st.scale)} and ${describe(st.shift)}`);
+    }
+    checkFiniteData(`${where} standardize.scale`, st.scale);
+    checkFiniteData(`${where} standardize.shift`, st.shift);
   }
+  checkNames(`${where}: featureNames`, spec.featureNames, inputs, inputs);
+  checkNames(`${where}: classNames`, spec.classNames, 1, spec.task === 'regression' ? 0 : spec.task === 'binary' ? 2 : last.units);
 }
 
 function checkLayer(where: string, l: QuantizedLayer, spec: QuantizedModelSpec, wr: { qmin: number; qmax: number }, prevUnits: number | undefined): void {
@@ -287,6 +296,14 @@ function checkLayer(where: string, l: QuantizedLayer, spec: QuantizedModelSpec, 
   if (!p || typeof p !== 'object') throw new RangeError(`${where}: static activations need the input's { scale, zeroPoint }`);
   if (!isPositiveF32(p.scale)) throw new RangeError(`${where}: input scale must be a positive finite f32, got ${p.scale}`);
   if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < QUINT8.qmin || p.zeroPoint > QUINT8.qmax) throw new RangeError(`${where}: input zero point must be an integer in [0, 255], got ${p.zeroPoint}`);
+}
+
+function checkNames(where: string, names: readonly string[] | undefined, least: number, most: number): void {
+  if (names === undefined) return;
+  if (!Array.isArray(names) || names.length < least || names.length > most || !names.every((n) => typeof n === 'string')) {
+    const count = least === most ? `${most}` : `${least} to ${most}`;
+    throw new RangeError(`${where} must be ${count} strings, got ${Array.isArray(names) ? `${names.length} entries` : typeof names}`);
+  }
 }
 
 function describe(x: unknown): string {

@@ -16,7 +16,7 @@ import { Tensor, unscoped } from '../../core/tensor.ts';
 import { Sequential } from '../../nn/sequential.ts';
 import { QuantizedModel } from './model.ts';
 import { calculateQParams, QINT8, QUINT8, type QParams } from './qparams.ts';
-import { quantizeWeights } from './quantize.ts';
+import { describeSource, quantizeWeights } from './quantize.ts';
 
 export interface QatOptions {
   /** The int8 model convert() makes. Default 'int8-per-channel'. */
@@ -146,7 +146,7 @@ export class QatSession {
     if (missing >= 0) throw new RangeError(`QatSession.convert: dense layer ${missing} has no activation range yet; train with fit() first`);
     const weights = quantizeWeights(this.model, this.scheme, this.symmetric, undefined);
     return new QuantizedModel({
-      scheme: this.scheme, symmetric: this.symmetric, task: this.model.task, preprocessing: structuredClone(this.model.preprocessing),
+      scheme: this.scheme, symmetric: this.symmetric, ...describeSource(this.model),
       layers: weights.map((w, i) => ({ ...w, input: calculateQParams(ranges[i]!.min, ranges[i]!.max, QUINT8, false) })),
       calibration: 'qat',
     });

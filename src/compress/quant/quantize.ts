@@ -14,7 +14,8 @@ import { Dataset } from '../../data/dataset.ts';
 import { Sequential } from '../../nn/sequential.ts';
 import type { DenseConfig } from '../../nn/layers.ts';
 import { CALIBRATION_METHODS, calibrationRange, type CalibrationMethod } from './calibrate.ts';
-import { QUANT_SCHEMES, QuantizedModel, bitsOf, type QuantScheme, type QuantizedLayer } from './model.ts';
+import { QUANT_SCHEMES, QuantizedModel, bitsOf, type QuantScheme, type QuantizedLayer, type QuantizedModelSpec } from './model.ts';
+import { StandardScaler } from '../../data/scaler.ts';
 import { calculateQParams, weightRange, QUINT8, type QParams } from './qparams.ts';
 
 export interface CalibrationOptions {
@@ -76,12 +77,24 @@ export function quantize(model: Sequential, options: QuantizeOptions): Quantized
   const weights = quantizeWeights(model, scheme, symmetric, groupSize);
   const layers = weights.map((w, i) => ({ ...w, ...(inputs ? { input: inputs[i]! } : {}) }));
   return new QuantizedModel({
-    scheme, symmetric, groupSize, ...(dynamicRange ? { dynamicRange } : {}), task: model.task, preprocessing: structuredClone(model.preprocessing), layers,
+    scheme, symmetric, groupSize, ...(dynamicRange ? { dynamicRange } : {}), ...describeSource(model), layers,
     ...(isStatic ? { calibration: options.calibration!.method ?? 'minmax' } : {}),
   });
 }
 
 type WeightPart = Omit<QuantizedLayer, 'input'>;
+
+/** What a quantised model keeps of its source: task, names and the standardisation as the
+ *  exact f32 per-column affine the source runs. */
+export function describeSource(model: Sequential): Pick<QuantizedModelSpec, 'task' | 'standardize' | 'classNames' | 'featureNames'> {
+  const { mean, std, classNames, featureNames } = model.preprocessing;
+  return {
+    task: model.task,
+    ...(mean && std ? { standardize: StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine() } : {}),
+    ...(classNames ? { classNames: classNames.slice() } : {}),
+    ...(featureNames ? { featureNames: featureNames.slice() } : {}),
+  };
+}
 
 /** Codes, scales and zero points of every dense layer of `model` (dropout layers vanish). */
 export function quantizeWeights(model: Sequential, scheme: QuantScheme, symmetric: boolean, groupSize: number | undefined): WeightPart[] {
