@@ -23,9 +23,9 @@ const common = {
   mainFields: ['module', 'main'],
   // Node-only code reaches node:* through import() inside functions; it stays a runtime import.
   external: ['node:*'],
-  // csv-parse's default ESM entry uses Node's global Buffer at load time, which would stop the
-  // whole bundle from loading in a browser; its browser build carries its own Buffer.
-  alias: { 'csv-parse/sync': 'csv-parse/browser/esm/sync' },
+  // csv-parse uses Node's global Buffer; every bundled reference to it gets the polyfill instead,
+  // so CSV parsing behaves the same in browsers, Deno, Bun and Node.
+  inject: [path('scripts/buffer-shim.mjs')],
   target: 'es2022',
   sourcemap: true,
   legalComments: 'none',
