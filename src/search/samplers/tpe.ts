@@ -8,7 +8,7 @@ import { toInternal, contains, type Distribution, type ParamValue, toExternal } 
 import { crowdingDistance, minimizedValues, nonDominatedRanks } from '../pareto.ts';
 import { withDraws } from '../random.ts';
 import { intersectionSpace } from '../search-space.ts';
-import { directionSign, isFeasible, lastStep, violation, type FrozenTrial } from '../trial-record.ts';
+import { directionSign, isFeasible, lastStep, violation, type Direction, type FrozenTrial } from '../trial-record.ts';
 import { defaultWeights, Parzen, type ParzenOptions } from './parzen.ts';
 import { sampleUniform } from './random.ts';
 import type { Sampler, SamplerContext } from './sampler.ts';
@@ -39,9 +39,12 @@ export interface TpeSamplerOptions {
 /** Optuna's default γ: the best 10 % of the trials, at most 25. */
 export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
 
-interface Split {
+export interface Split {
+  /** The good group, in trial order. */
   below: FrozenTrial[];
+  /** The rest (and running trials with a constant liar), in trial order. */
   above: FrozenTrial[];
+  /** Trials taken into account: complete, pruned, and running with a constant liar. */
   n: number;
 }
 
@@ -50,12 +53,12 @@ const byNumber = (a: FrozenTrial, b: FrozenTrial): number => a.number - b.number
 // Good-first order of complete feasible trials: by value, or for several objectives by
 // non-domination rank with ties broken by crowding distance (MOTPE ranks ties by hypervolume
 // contribution instead; crowding needs no reference point and keeps the front spread).
-function orderComplete(trials: FrozenTrial[], ctx: SamplerContext): FrozenTrial[] {
-  if (ctx.directions.length === 1) {
-    const sign = directionSign(ctx.directions[0]!);
+function orderComplete(trials: FrozenTrial[], directions: readonly Direction[]): FrozenTrial[] {
+  if (directions.length === 1) {
+    const sign = directionSign(directions[0]!);
     return trials.slice().sort((a, b) => a.values![0]! * sign - b.values![0]! * sign || a.number - b.number);
   }
-  const points = trials.map((t) => minimizedValues(t, ctx.directions));
+  const points = trials.map((t) => minimizedValues(t, directions));
   const ranks = nonDominatedRanks(points);
   const crowd = new Float64Array(trials.length);
   for (let r = 0; r <= Math.max(-1, ...ranks); r++) {
@@ -67,11 +70,11 @@ function orderComplete(trials: FrozenTrial[], ctx: SamplerContext): FrozenTrial[
 }
 
 // Pruned trials rank by how far they got, then by their last value (Optuna's order).
-function orderPruned(trials: FrozenTrial[], ctx: SamplerContext): FrozenTrial[] {
-  const sign = directionSign(ctx.directions[0]!);
+function orderPruned(trials: FrozenTrial[], directions: readonly Direction[]): FrozenTrial[] {
+  const sign = directionSign(directions[0]!);
   const key = (t: FrozenTrial): [number, number] => {
     const step = lastStep(t);
-    if (step === null || ctx.directions.length > 1) return [1, 0];
+    if (step === null || directions.length > 1) return [1, 0];
     const v = t.intermediate[step]!;
     return [-step, Number.isNaN(v) ? Infinity : v * sign];
   };
@@ -80,6 +83,26 @@ function orderPruned(trials: FrozenTrial[], ctx: SamplerContext): FrozenTrial[] 
     const [sb, vb] = key(b);
     return sa - sb || va - vb || a.number - b.number;
   });
+}
+
+/**
+ * Optuna's split: the best γ(n) trials form the good group, taken from the complete feasible
+ * trials in value order (rank order for several objectives), then the pruned ones (furthest step
+ * first, then best last value), then the infeasible ones (least total violation first).
+ */
+export function splitTrials(trials: readonly FrozenTrial[], directions: readonly Direction[], gamma: (n: number) => number, constantLiar: boolean): Split {
+  const used = trials.filter((t) => t.state === 'complete' || t.state === 'pruned' || (constantLiar && t.state === 'running'));
+  const n = used.length;
+  const nBelow = gamma(n);
+  if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`TpeSampler: gamma(${n}) must return an integer >= 0, got ${nBelow}`);
+  const complete = used.filter((t) => t.state === 'complete' && isFeasible(t));
+  const infeasible = used.filter((t) => t.state === 'complete' && !isFeasible(t)).sort((a, b) => violation(a) - violation(b) || a.number - b.number);
+  const ordered = [...orderComplete(complete, directions), ...orderPruned(used.filter((t) => t.state === 'pruned'), directions), ...infeasible];
+  return {
+    below: ordered.slice(0, nBelow).sort(byNumber),
+    above: [...ordered.slice(nBelow), ...used.filter((t) => t.state === 'running')].sort(byNumber),
+    n,
+  };
 }
 
 /**
@@ -127,18 +150,7 @@ export class TpeSampler implements Sampler {
   #split(ctx: SamplerContext): Split {
     const cached = this.#splits.get(ctx.trials);
     if (cached) return cached;
-    const used = ctx.trials.filter((t) => t.state === 'complete' || t.state === 'pruned' || (this.constantLiar && t.state === 'running'));
-    const n = used.length;
-    const nBelow = this.gamma(n);
-    if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`TpeSampler: gamma(${n}) must return an integer >= 0, got ${nBelow}`);
-    const complete = used.filter((t) => t.state === 'complete' && isFeasible(t));
-    const infeasible = used.filter((t) => t.state === 'complete' && !isFeasible(t)).sort((a, b) => violation(a) - violation(b) || a.number - b.number);
-    const ordered = [...orderComplete(complete, ctx), ...orderPruned(used.filter((t) => t.state === 'pruned'), ctx), ...infeasible];
-    const split = {
-      below: ordered.slice(0, nBelow).sort(byNumber),
-      above: [...ordered.slice(nBelow), ...used.filter((t) => t.state === 'running')].sort(byNumber),
-      n,
-    };
+    const split = splitTrials(ctx.trials, ctx.directions, this.gamma, this.constantLiar);
     this.#splits.set(ctx.trials, split);
     return split;
   }

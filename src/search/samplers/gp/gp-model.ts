@@ -137,15 +137,16 @@ function factorise(d: GpData, diffs: Float64Array, inv: Float64Array, scale: num
 }
 
 /**
- * Fits the kernel: maximises log p(y | θ) + log prior(θ) over θ = (log 1/ℓ²_d, log scale,
- * log(noise − MIN_NOISE)) with Optuna's priors (1/ℓ²: −0.1/v − 0.1·v; scale: Gamma(2, 1);
- * noise: Gamma(1.1, 30)). `deterministic` fixes the noise at MIN_NOISE.
+ * The negative log marginal likelihood plus negative log prior as a function of
+ * θ = (log 1/ℓ²_d, log scale, log(noise − MIN_NOISE)), with its gradient; Infinity where the
+ * kernel matrix is not positive definite. Priors as Optuna's: 1/ℓ²: −0.1/v − 0.1·v; scale:
+ * Gamma(2, 1); noise: Gamma(1.1, 30) (constants dropped). `deterministic` fixes the noise at
+ * MIN_NOISE and ignores the last component of θ.
  */
-export function fitKernel(d: GpData, deterministic: boolean, start?: KernelParams): KernelParams {
+export function negLogPosterior(d: GpData, deterministic: boolean): (theta: Float64Array, grad: Float64Array) => number {
   const { n, dims } = d;
   const diffs = pairDiffs(d);
-  const nTheta = dims + 2;
-  const objective = (theta: Float64Array, grad: Float64Array): number => {
+  return (theta, grad) => {
     const e = expArray(theta);
     const inv = e.subarray(0, dims);
     const scale = e[dims]!;
@@ -156,7 +157,7 @@ export function fitKernel(d: GpData, deterministic: boolean, start?: KernelParam
     let yAlpha = 0;
     for (let i = 0; i < n; i++) yAlpha += d.y[i]! * f.alpha[i]!;
     const lml = -0.5 * yAlpha - 0.5 * f.logDet - 0.5 * n * LOG_2PI;
-    // W = ααᵀ − K⁻¹; ∂lml/∂θ = ½ tr(W ∂K/∂θ).
+    // W = ααᵀ − K⁻¹; ∂lml/∂θ = ½ tr(W ∂K/∂θ), summed over pairs i < j once (W and K symmetric).
     grad.fill(0);
     let traceW = 0;
     for (let i = 0; i < n; i++) traceW += f.alpha[i]! * f.alpha[i]! - f.kinv[i * n + i]!;
@@ -183,9 +184,16 @@ export function fitKernel(d: GpData, deterministic: boolean, start?: KernelParam
       grad[dims + 1] = 0.5 * traceW * noiseExtra + (0.1 / noise - 30) * noiseExtra;
       prior += 0.1 * logArray(Float64Array.of(noise))[0]! - 30 * noise;
     }
-    for (let k = 0; k < nTheta; k++) grad[k] = -grad[k]!;
+    for (let k = 0; k < dims + 2; k++) grad[k] = -grad[k]!;
     return -(lml + prior);
   };
+}
+
+/** Fits the kernel hyperparameters: the minimum of `negLogPosterior` by box-bounded L-BFGS from
+ *  unit lengthscales and scale (or `start`). */
+export function fitKernel(d: GpData, deterministic: boolean, start?: KernelParams): KernelParams {
+  const dims = d.dims;
+  const nTheta = dims + 2;
   const theta0 = new Float64Array(nTheta);
   if (start) {
     theta0.set(logArray(start.inverseSquaredLengthscales));
@@ -195,7 +203,7 @@ export function fitKernel(d: GpData, deterministic: boolean, start?: KernelParam
   const lower = new Float64Array(nTheta).fill(-BOUND);
   const upper = new Float64Array(nTheta).fill(BOUND);
   lower[dims + 1] = -2 * BOUND;
-  const best = lbfgs(objective, theta0, { maxIterations: 150, lower, upper, gradTol: 1e-4, fTol: 1e-9 });
+  const best = lbfgs(negLogPosterior(d, deterministic), theta0, { maxIterations: 150, lower, upper, gradTol: 1e-4, fTol: 1e-9 });
   const e = expArray(best.x);
   return {
     inverseSquaredLengthscales: e.slice(0, dims),
