@@ -45,6 +45,13 @@ function gemm(kernel: string, M: number, N: number, K: number, a: Float32Array, 
   });
 }
 
+// x stored [rows, cols] -> [cols, rows].
+function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j]!;
+  return out;
+}
+
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 function assertSameBits(actual: Float32Array, expected: Float32Array, label: string): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
@@ -90,38 +97,24 @@ test('f32_gemm: nn and tn give the same bits for the same product (nt has its ow
   const [M, N, K] = [19, 45, 300];
   const a = uniform(rand, M * K);
   const b = uniform(rand, K * N);
-  const aT = new Float32Array(K * M);
-  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k]!;
-  assertSameBits(gemm('f32_gemm_tn', M, N, K, aT, b), gemm('f32_gemm_nn', M, N, K, a, b), 'tn vs nn');
+  assertSameBits(gemm('f32_gemm_tn', M, N, K, transpose(a, M, K), b), gemm('f32_gemm_nn', M, N, K, a, b), 'tn vs nn');
 });
 
-test('f32_gemm: a row gives the same bits alone (the M == 1 path) as inside a batch', () => {
+// Row i of a product alone (M == 1) and column j alone (N == 1) against the full product.
+test('f32_gemm: a row or a column gives the same bits alone (the vector paths) as inside a product', () => {
   const rand = mulberry32(6);
   for (const form of FORMS) {
-    const [M, N, K] = [10, 37, 600];
+    const [M, N, K] = [21, 37, 600];
     const a = uniform(rand, M * K);
     const b = uniform(rand, K * N);
     const full = gemm(`f32_gemm_${form}`, M, N, K, a, b);
     const s = strides(form, M, N, K);
-    for (const i of [0, 3, 9]) {
-      const row = new Float32Array(K);
-      for (let k = 0; k < K; k++) row[k] = a[i * s.ai + k * s.ak]!;
+    for (const i of [0, 3, 20]) {
+      const row = Float32Array.from({ length: K }, (_, k) => a[i * s.ai + k * s.ak]!);
       assertSameBits(gemm(`f32_gemm_${form}`, 1, N, K, row, b), full.subarray(i * N, (i + 1) * N), `${form} row ${i}`);
     }
-  }
-});
-
-test('f32_gemm: a column gives the same bits alone (the N == 1 path) as inside a product', () => {
-  const rand = mulberry32(10);
-  for (const form of FORMS) {
-    const [M, N, K] = [21, 9, 300];
-    const a = uniform(rand, M * K);
-    const b = uniform(rand, K * N);
-    const full = gemm(`f32_gemm_${form}`, M, N, K, a, b);
-    const s = strides(form, M, N, K);
-    for (const j of [0, 4, 8]) {
-      const col = new Float32Array(K);
-      for (let k = 0; k < K; k++) col[k] = b[k * s.bk + j * s.bj]!;
+    for (const j of [0, 4, 36]) {
+      const col = Float32Array.from({ length: K }, (_, k) => b[k * s.bk + j * s.bj]!);
       const want = Float32Array.from({ length: M }, (_, i) => full[i * N + j]!);
       assertSameBits(gemm(`f32_gemm_${form}`, M, 1, K, a, col), want, `${form} column ${j}`);
     }
@@ -177,10 +170,8 @@ test('matmul picks the form from transA/transB and honours out and accumulate', 
   const [M, N, K] = [5, 6, 7];
   const a = uniform(rand, M * K);
   const b = uniform(rand, K * N);
-  const aT = new Float32Array(K * M);
-  const bT = new Float32Array(N * K);
-  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k]!;
-  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j]!;
+  const aT = transpose(a, M, K);
+  const bT = transpose(b, K, N);
   const want = gemm('f32_gemm_nn_ref', M, N, K, a, b);
   scope(() => {
     const at = Tensor.from(a, [M, K]);
