@@ -365,7 +365,7 @@ export class Study {
     }
     const first = this.#firstSeen.get(name);
     if (first && (first.kind !== d.kind || (d.kind === 'categorical' && !sameDistribution(first, d)))) {
-      throw new RangeError(`${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its kind${d.kind === 'categorical' ? ' and choices' : ''} across trials, got ${describeDistribution(d)}`);
+      throw new RangeError(`${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its ${first.kind !== d.kind ? 'kind' : 'choices'} across trials, got ${describeDistribution(d)}`);
     }
     const { ctx, relative } = this.#contexts.get(number) ?? { ctx: { studyName: this.name, directions: this.directions, trials: this.trials.filter((x) => x.number !== number), seed: this.seed }, relative: {} };
     let value: ParamValue;
