@@ -2,6 +2,7 @@
 // seeded stratified split, with class ids lined up with the model's class names.
 import { readFile } from 'node:fs/promises';
 import { Dataset, iris, mnist, parseCsv, trainTestSplit, type Sequential } from '../index.ts';
+import { classNamesOf, featureNamesOf, type Model } from './model.ts';
 import { CliError, usageError } from './errors.ts';
 import type { CommonOptions } from './options.ts';
 
@@ -97,7 +98,7 @@ export interface ModelRows {
  * Rows to run `model` on. `--test <csv>` wins; otherwise `--data`, all of it when `all` is set
  * or `--test-split` is 1, else the same seeded test part that `kiln train` held out.
  */
-export async function modelRows(o: CommonOptions, model: Sequential, all: boolean, allowUnlabeled: boolean): Promise<ModelRows> {
+export async function modelRows(o: CommonOptions, model: Model, all: boolean, allowUnlabeled: boolean): Promise<ModelRows> {
   const source = o.test ?? o.data;
   if (source === undefined) throw usageError("--data (a CSV file, 'iris' or 'mnist') or --test <csv> is required");
   const task: CsvTask = model.task === 'regression' ? 'regression' : 'classification';
@@ -110,13 +111,13 @@ export async function modelRows(o: CommonOptions, model: Sequential, all: boolea
   if (rows.labeled && o.test === undefined && !all && o.testSplit < 1) {
     rows.data = trainTestSplit(rows.data, { testFraction: o.testSplit, seed: o.seed }).test;
   }
-  if (rows.labeled) rows.data = alignClasses(rows.data, model.preprocessing.classNames, source);
+  if (rows.labeled) rows.data = alignClasses(rows.data, classNamesOf(model), source);
   return rows;
 }
 
 // A CSV with one column more than the model has inputs is labelled (the label defaults to the
 // last column); one with exactly as many columns is features only.
-async function csvRows(path: string, model: Sequential, label: string | number | undefined, task: CsvTask, allowUnlabeled: boolean): Promise<ModelRows> {
+async function csvRows(path: string, model: Model, label: string | number | undefined, task: CsvTask, allowUnlabeled: boolean): Promise<ModelRows> {
   const text = await inFile(path, () => readText(path));
   const labeled = await inFile(path, async () => parseCsv(text, { ...(label === undefined ? {} : { label }), task }));
   if (label !== undefined || labeled.numFeatures !== model.inputs - 1) return { data: labeled, labeled: true, source: path };
@@ -134,8 +135,8 @@ async function csvRows(path: string, model: Sequential, label: string | number |
   return { data, labeled: false, source: path };
 }
 
-function describeInputs(model: Sequential): string {
-  const names = model.preprocessing.featureNames;
+function describeInputs(model: Model): string {
+  const names = featureNamesOf(model);
   if (!names) return `${model.inputs} features`;
   return names.length <= 6 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, …, ${names.at(-1)}`;
 }

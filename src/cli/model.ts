@@ -1,34 +1,52 @@
-// Reading model files for the commands: the format is named in the file's safetensors metadata,
-// and each format the library can read has one reader here. Anything else gets a clear message.
+// Reading and writing model files for the commands: the format is named in the file's
+// safetensors metadata, and each format the library can read has one reader here (float, sparse,
+// quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
-import { decodeSafetensors, modelFromBytes, modelToBytes, saveModel, type Sequential } from '../index.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../io/model-file.ts';
-import { saveSparseModel, sparseModelFromBytes, sparseModelToBytes, SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
+import { decodeSafetensors, evaluate, modelFromBytes, modelToBytes, saveModel, type Dataset, type Evaluation, type Sequential } from '../index.ts';
+import type { QuantizedModel } from '../compress/quant/model.ts';
 import { layerSparsity } from '../compress/prune/unstructured.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../io/model-file.ts';
+import { quantizedModelFromBytes, quantizedModelToBytes, saveQuantizedModel, QUANTIZED_FORMAT } from '../io/quantized-file.ts';
+import { saveSparseModel, sparseModelFromBytes, sparseModelToBytes, SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
 import { CliError, usageError } from './errors.ts';
 
-export interface LoadedModel {
-  model: Sequential;
+/** What a model file holds: a float network (dense or pruned) or a quantized one. */
+export type Model = Sequential | QuantizedModel;
+
+export interface LoadedModel<M extends Model = Model> {
+  model: M;
   path: string;
   /** Size of the file. */
   bytes: number;
   /** `__metadata__.format` of the file. */
   format: string;
-  /** How the weights are stored: 'float32', or the quantization scheme. */
+  /** How the weights are stored: float32 (dense or sparse), or the quantization scheme. */
   storage: string;
+  quantized: boolean;
 }
 
 interface Reader {
-  read(bytes: Uint8Array): Sequential;
+  read(bytes: Uint8Array): Model;
   storage(metadata: Record<string, string>): string;
 }
 
 const READERS: Readonly<Record<string, Reader>> = {
   [MODEL_FORMAT]: { read: modelFromBytes, storage: () => 'float32 (not quantized)' },
   [SPARSE_MODEL_FORMAT]: { read: sparseModelFromBytes, storage: () => 'float32 (not quantized), sparse: a bitmask and the kept weights' },
+  [QUANTIZED_FORMAT]: { read: quantizedModelFromBytes, storage: quantizationText },
 };
 
 export const KNOWN_FORMATS = Object.keys(READERS);
+
+/** "int8-per-channel, symmetric weights, static activations (entropy calibration)" */
+function quantizationText(m: Record<string, string>): string {
+  const weights = m.symmetric === 'true' ? 'symmetric' : 'affine';
+  const groups = m.group_size === undefined ? '' : `, groups of ${m.group_size} inputs`;
+  const activations = m.scheme === 'int4' ? 'float32 activations'
+    : m.scheme === 'int8-dynamic' ? `dynamic uint8 activations (per ${m.dynamic_range ?? 'batch'})`
+    : `static uint8 activations${m.calibration === undefined ? '' : ` (${m.calibration} calibration)`}`;
+  return `${m.scheme}, ${weights} weights${groups}, ${activations}`;
+}
 
 /** Reads `--model`; errors name the file and what is wrong with it. */
 export async function readModel(path: string | undefined): Promise<LoadedModel> {
@@ -46,13 +64,32 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
     const found = format === '' ? 'a safetensors file without a kiln format' : `format '${format}'`;
     throw new CliError(`${path}: unknown model format: ${found}; this kiln reads ${KNOWN_FORMATS.map((f) => `'${f}'`).join(', ')} (version ${MODEL_FORMAT_VERSION})`);
   }
-  let model: Sequential;
+  let model: Model;
   try {
     model = reader.read(bytes);
   } catch (error) {
     throw new CliError(`${path}: ${(error as Error).message}`);
   }
-  return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata) };
+  return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata), quantized: format === QUANTIZED_FORMAT };
+}
+
+/** Reads `--model` for work that trains or rebuilds it, which needs float weights. */
+export async function readFloatModel(path: string | undefined, purpose: string): Promise<LoadedModel<Sequential>> {
+  const loaded = await readModel(path);
+  if (isQuantized(loaded.model)) throw new CliError(`${loaded.path} holds a quantized model (${loaded.storage}); ${purpose} needs the float model it was made from`);
+  return loaded as LoadedModel<Sequential>;
+}
+
+export const isQuantized = (model: Model): model is QuantizedModel => 'scheme' in model;
+
+/** Names the model was trained with (either kind of model keeps them). */
+export const classNamesOf = (model: Model): readonly string[] | undefined => (isQuantized(model) ? model.classNames : model.preprocessing.classNames);
+export const featureNamesOf = (model: Model): readonly string[] | undefined => (isQuantized(model) ? model.featureNames : model.preprocessing.featureNames);
+
+/** Metrics of either kind of model: evaluate() reads only inputs, outputs, task and predict(),
+ *  which a QuantizedModel has with the same meaning. */
+export function evaluateModel(model: Model, data: Dataset): Evaluation {
+  return evaluate(model as Sequential, data);
 }
 
 /** Whether pruning masks some of the model's weights (it then saves in the sparse format, which
@@ -60,16 +97,23 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
 export const isPruned = (model: Sequential): boolean => layerSparsity(model).some((l) => l.pruned > 0);
 
 /** Bytes of the file `writeModel` would write. */
-export const modelBytes = (model: Sequential): number => (isPruned(model) ? sparseModelToBytes(model) : modelToBytes(model)).length;
+export function modelBytes(model: Model): number {
+  if (isQuantized(model)) return quantizedModelToBytes(model, { featureNames: true }).length;
+  return (isPruned(model) ? sparseModelToBytes(model) : modelToBytes(model)).length;
+}
 
-/** Writes the model atomically (sparse when pruned) and returns the file's size. */
-export async function writeModel(model: Sequential, path: string): Promise<number> {
-  await (isPruned(model) ? saveSparseModel(model, path) : saveModel(model, path));
+/** Writes the model atomically (sparse when pruned, quantized as such) and returns the file's size. */
+export async function writeModel(model: Model, path: string): Promise<number> {
+  // Feature names make the quantized file describe its inputs as the float one does.
+  if (isQuantized(model)) await saveQuantizedModel(model, path, { featureNames: true });
+  else await (isPruned(model) ? saveSparseModel(model, path) : saveModel(model, path));
   return (await stat(path)).size;
 }
 
-/** "4 → dense(64, relu) → dropout(0.1) → dense(3) · classification" */
-export function architecture(model: Sequential): string {
-  const layers = model.layers.map((l) => (l.type === 'dropout' ? `dropout(${l.rate})` : l.activation === 'linear' ? `dense(${l.units})` : `dense(${l.units}, ${l.activation})`));
+/** "4 → dense(64, relu) → dropout(0.1) → dense(3) · classification" (quantized: "· int8-per-channel"). */
+export function architecture(model: Model): string {
+  const dense = (units: number, activation: string) => (activation === 'linear' ? `dense(${units})` : `dense(${units}, ${activation})`);
+  if (isQuantized(model)) return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
+  const layers = model.layers.map((l) => (l.type === 'dropout' ? `dropout(${l.rate})` : dense(l.units, l.activation)));
   return `${model.inputs} → ${layers.join(' → ')} · ${model.task}`;
 }

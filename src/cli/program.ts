@@ -6,6 +6,7 @@ import { registerEval } from './commands/eval.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
+import { registerQuantize } from './commands/quantize.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 
@@ -27,7 +28,7 @@ Examples:
   kiln bench --model iris.safetensors --data iris
 
 Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize]) register(program);
   return program;
 }
 

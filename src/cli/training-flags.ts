@@ -25,6 +25,9 @@ export interface TrainingFlags {
   earlyStopping?: number;
 }
 
+/** Option keys of trainingOptions, for commands that take them only in some modes. */
+export const TRAINING_KEYS = ['optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'clipNorm', 'schedule', 'stepSize', 'gamma', 'warmupSteps', 'minLr', 'epochs', 'batchSize', 'validationSplit', 'earlyStopping'] as const;
+
 export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpochs?: number; epochsText?: string }): Command {
   return cmd
     .addOption(choice('--optimizer <name>', 'optimizer', Object.keys(OPTIMIZERS)).default('adam'))

@@ -13,6 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-errors-'));
 const model = join(dir, 'iris.safetensors');
 const foreign = join(dir, 'foreign.safetensors');
 const truncated = join(dir, 'truncated.safetensors');
+const quantized = join(dir, 'quantized.safetensors');
 const fixture = (name: string) => join(FIXTURES, name);
 
 let bundle: Awaited<ReturnType<typeof bundleCli>>;
@@ -22,6 +23,8 @@ before(async () => {
   bundle = await bundleCli();
   const trained = await run(['train', '--data', 'iris', '--layers', '4', '--epochs', '2', '--out', model]);
   assert.equal(trained.code, 0, trained.stderr);
+  const made = await run(['quantize', '--model', model, '--data', 'iris', '--out', quantized]);
+  assert.equal(made.code, 0, made.stderr);
   writeFileSync(foreign, encodeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }, { format: 'someone.else' }));
   writeFileSync(truncated, readFileSync(model).subarray(0, 100));
 });
@@ -48,6 +51,9 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
   ['prune without --sparsity', ['prune', '--model', model, '--data', 'iris'], USAGE, /--sparsity <fraction> is required/],
   ['neuron criterion on weights', ['prune', '--model', model, '--data', 'iris', '--sparsity', '0.5', '--criterion', 'apoz'], USAGE, /--criterion apoz ranks neurons/],
   ['early stopping in distill', ['distill', '--model', model, '--data', 'iris', '--early-stopping', '3'], USAGE, /--early-stopping is not available in distill/],
+  ['training flag without --qat', ['quantize', '--model', model, '--data', 'iris', '--epochs', '3'], USAGE, /--epochs applies with --qat only/],
+  ['int4 flag on an int8 scheme', ['quantize', '--model', model, '--data', 'iris', '--group-size', '32'], USAGE, /--group-size applies to --scheme int4, not int8-per-channel/],
+  ['quantizing a quantized model', ['quantize', '--model', quantized, '--data', 'iris'], FAILURE, /quantized\.safetensors holds a quantized model \(int8-per-channel.*\); quantization needs the float model/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],
   ['ragged CSV', ['train', '--data', fixture('ragged.csv')], FAILURE, /ragged\.csv: parseCsv: row 3 has 2 cells, expected 3/],
   ['word in a number column', ['train', '--data', fixture('words.csv')], FAILURE, /words\.csv: parseCsv: row 3, column 'b': value 'four' is not a finite number/],
@@ -93,7 +99,7 @@ test('--debug adds the stack trace', async () => {
 });
 
 test('--help of every command: usage, flags, examples, exit 0', async () => {
-  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune'];
+  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune', 'quantize'];
   const runs = await limited([() => run(['--help']), ...commands.map((c) => () => run([c, '--help']))]);
   for (const [i, help] of runs.entries()) {
     const name = i === 0 ? 'kiln' : `kiln ${commands[i - 1]}`;

@@ -1,9 +1,9 @@
 // kiln bench: how fast a given model runs on this machine: batch-1 and batch-64 inference
 // latency, and training throughput (one epoch of batch-64 updates on a copy of the model).
 import type { Command } from 'commander';
-import { Dataset, evaluate, fit, modelFromBytes, modelToBytes, Rng, scope, Tensor, trainTestSplit, type Sequential } from '../../index.ts';
+import { Dataset, fit, modelFromBytes, modelToBytes, Rng, scope, Tensor, trainTestSplit, type Sequential } from '../../index.ts';
 import { modelRows } from '../data.ts';
-import { architecture, readModel } from '../model.ts';
+import { architecture, evaluateModel, isQuantized, readModel, type Model } from '../model.ts';
 import { commonOptions, integer, type CommonOptions } from '../options.ts';
 import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
 import { progressBar } from '../progress.ts';
@@ -26,7 +26,7 @@ export function registerBench(program: Command): void {
     .option('--rounds <n>', 'timed training epochs (the median is reported)', integer(1, 1000), 3);
   cmd.addHelpText('after', `
 Times are medians of wall-clock measurements in this process (single thread). Training runs on a
-copy of the model; the file is never changed.
+copy of the model; the file is never changed. Quantized models are timed for inference only.
 
 Examples:
   kiln bench --model iris.safetensors
@@ -47,18 +47,20 @@ async function bench(o: BenchOptions): Promise<void> {
   const given = o.data !== undefined || o.test !== undefined ? await modelRows(o, model, true, true) : undefined;
   const labelled = given?.labeled ? given.data : undefined;
   const parts = labelled && o.test === undefined && o.testSplit > 0 && o.testSplit < 1 ? trainTestSplit(labelled, { testFraction: o.testSplit, seed: o.seed }) : undefined;
-  const metrics = labelled ? evaluate(model, parts?.test ?? labelled) : undefined;
+  const metrics = labelled ? evaluateModel(model, parts?.test ?? labelled) : undefined;
   // Rows without labels can be predicted but not trained on: training then uses random rows.
   const random = given && labelled ? undefined : randomRows(model, o.trainRows, o.seed);
 
-  const bar = progressBar(3, 'benchmarking', o.json);
+  const trains = !isQuantized(model);
+  const bar = progressBar(trains ? 3 : 2, 'benchmarking', o.json);
   const latency: Latency[] = [];
   for (const batch of [1, 64]) {
     latency.push(timePredict(model, given?.data ?? random!, batch, o.repeat));
     bar.update(latency.length);
   }
-  const training = await timeTraining(model, cycle(parts?.train ?? labelled ?? random!, o.trainRows), o.rounds, o.seed);
-  bar.update(3);
+  // A quantized model has no float weights to train.
+  const training = trains ? await timeTraining(model, cycle(parts?.train ?? labelled ?? random!, o.trainRows), o.rounds, o.seed) : null;
+  bar.update(latency.length + (training ? 1 : 0));
   bar.stop();
 
   if (o.json) {
@@ -74,11 +76,11 @@ async function bench(o: BenchOptions): Promise<void> {
   out();
   for (const line of table(['measure', 'median', 'p90', 'rows/s'], [
     ...latency.map((l) => [`predict, batch ${l.batch}`, `${fmt(l.medianMs * 1000, 1)} µs`, `${fmt(l.p90Ms * 1000, 1)} µs`, fmt(l.rowsPerSecond, 0)]),
-    [`train, batch ${TRAIN_BATCH} (${training.rows} rows)`, `${fmt(training.medianMs, 1)} ms`, '-', fmt(training.samplesPerSecond, 0)],
+    ...(training ? [[`train, batch ${TRAIN_BATCH} (${training.rows} rows)`, `${fmt(training.medianMs, 1)} ms`, '-', fmt(training.samplesPerSecond, 0)]] : []),
   ])) out(line);
 }
 
-function timePredict(model: Sequential, rows: Dataset, batch: number, repeat: number): Latency {
+function timePredict(model: Model, rows: Dataset, batch: number, repeat: number): Latency {
   const take = cycle(rows, batch).features;
   for (let i = 0; i < Math.ceil(repeat / 10); i++) model.predict(take);
   const times = new Float64Array(repeat);
@@ -120,7 +122,7 @@ function cycle(rows: Dataset, n: number): Dataset {
 }
 
 /** Seeded rows shaped for the model: standard normal features, random classes or targets. */
-function randomRows(model: Sequential, n: number, seed: number): Dataset {
+function randomRows(model: Model, n: number, seed: number): Dataset {
   const rng = new Rng(seed);
   try {
     const features = scope(() => rng.normal(Tensor.zeros([n * model.inputs])).read());

@@ -6,7 +6,7 @@ import { distill } from '../../compress/distill.ts';
 import { architectureOptions, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
-import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
+import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
 import { optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
@@ -40,7 +40,7 @@ Examples:
 async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
   if (o.earlyStopping !== undefined) throw usageError('--early-stopping is not available in distill');
   const optimizer = optimizerFrom(cmd, o);
-  const loaded = await readModel(o.model);
+  const loaded = await readFloatModel(o.model, 'a distillation teacher');
   const teacher = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, teacher, o.validationSplit);
   const student = new Sequential({ inputs: teacher.inputs, layers: layersFrom(o, teacher.outputs), task: teacher.task, seed: o.seed });

@@ -1,8 +1,7 @@
 // kiln eval: a saved model's metrics on labelled rows.
 import type { Command } from 'commander';
-import { evaluate } from '../../index.ts';
 import { modelRows } from '../data.ts';
-import { architecture, readModel } from '../model.ts';
+import { architecture, evaluateModel, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
 import { classificationText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
 
@@ -23,7 +22,7 @@ async function evalCommand(o: CommonOptions): Promise<void> {
   const loaded = await readModel(o.model);
   const { model } = loaded;
   const rows = await modelRows(o, model, false, false);
-  const evaluation = evaluate(model, rows.data);
+  const evaluation = evaluateModel(model, rows.data);
   if (o.json) {
     emitJson({ command: 'eval', task: model.task, architecture: architecture(model), parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows, metrics: metricsJson(evaluation) });
     return;

@@ -1,9 +1,10 @@
 // kiln info: what a model file holds: architecture, parameters, sparsity, storage, preprocessing.
 import type { Command } from 'commander';
-import { evaluate, type Sequential } from '../../index.ts';
+import type { Sequential } from '../../index.ts';
+import type { QuantizedModel } from '../../compress/quant/model.ts';
 import { modelRows } from '../data.ts';
 import { SCORED_ROWS } from './eval.ts';
-import { architecture, readModel } from '../model.ts';
+import { architecture, classNamesOf, evaluateModel, featureNamesOf, isQuantized, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
 
@@ -26,30 +27,32 @@ interface TensorInfo {
   name: string;
   shape: number[];
   values: number;
+  /** Values that are exactly zero (quantized: codes equal to their zero point). */
   zeros: number;
+  /** Quantized weights: bits per code and how many scales. */
+  bits?: number;
+  scales?: number;
 }
 
 async function info(o: CommonOptions): Promise<void> {
   const loaded = await readModel(o.model);
   const { model } = loaded;
-  const tensors = tensorInfo(model);
+  const tensors = isQuantized(model) ? quantizedTensors(model) : floatTensors(model);
   const weights = tensors.filter((t) => t.name.endsWith('.weight'));
   const weightCount = weights.reduce((a, t) => a + t.values, 0);
   const zeroWeights = weights.reduce((a, t) => a + t.zeros, 0);
   const sparsity = weightCount === 0 ? 0 : zeroWeights / weightCount;
   const scored = o.data !== undefined || o.test !== undefined ? await modelRows(o, model, false, false) : undefined;
-  const evaluation = scored ? evaluate(model, scored.data) : undefined;
-  const p = model.preprocessing;
-  const preprocessing = {
-    standardize: p.mean !== undefined && p.std !== undefined,
-    featureNames: p.featureNames ?? null,
-    classNames: p.classNames ?? null,
-  };
+  const evaluation = scored ? evaluateModel(model, scored.data) : undefined;
+  const featureNames = featureNamesOf(model), classNames = classNamesOf(model);
+  const standardize = isQuantized(model) ? model.standardize !== undefined : model.preprocessing.mean !== undefined && model.preprocessing.std !== undefined;
+  const quantization = isQuantized(model) ? model.info() : null;
   if (o.json) {
     emitJson({
       command: 'info', path: loaded.path, format: loaded.format, storage: loaded.storage, bytes: loaded.bytes,
-      task: model.task, architecture: architecture(model), config: model.toConfig(), parameters: model.parameterCount,
-      sparsity, zeroWeights, weights: weightCount, tensors, preprocessing,
+      task: model.task, architecture: architecture(model), ...(isQuantized(model) ? {} : { config: model.toConfig() }), parameters: model.parameterCount,
+      sparsity, zeroWeights, weights: weightCount, tensors, quantization,
+      preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null },
       metrics: evaluation ? metricsJson(evaluation) : null, ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
     });
     return;
@@ -58,21 +61,47 @@ async function info(o: CommonOptions): Promise<void> {
   out(`format         ${loaded.format}, weights ${loaded.storage}`);
   out(`model          ${architecture(model)}`);
   out(`parameters     ${model.parameterCount}`);
+  if (quantization) out(`quantized      ${bytesText(quantization.bytes)} of parameters, ${fmt(quantization.compression, 2)}x smaller than float32 (${bytesText(quantization.float32Bytes)})`);
   out(`sparsity       ${fmt(sparsity * 100, 2)}% of weights are exactly zero (${zeroWeights} of ${weightCount})`);
-  out(`preprocessing  ${preprocessing.standardize ? 'standardize (mean / std per feature)' : 'none'}`);
-  if (p.featureNames) out(`features       ${list(p.featureNames)}`);
-  if (p.classNames) out(`classes        ${list(p.classNames)}`);
+  out(`preprocessing  ${standardize ? 'standardize (mean / std per feature)' : 'none'}`);
+  if (featureNames) out(`features       ${list(featureNames)}`);
+  if (classNames) out(`classes        ${list(classNames)}`);
   if (evaluation && scored) out(`metrics        ${metricsLine(evaluation)} (${scored.data.numRows} rows of ${scored.source})`);
   out();
-  for (const line of table(['tensor', 'shape', 'values', 'zeros'], tensors.map((t) => [t.name, `[${t.shape.join(', ')}]`, String(t.values), String(t.zeros)]))) out(line);
+  const header = quantization ? ['tensor', 'shape', 'values', 'zeros', 'bits', 'scales'] : ['tensor', 'shape', 'values', 'zeros'];
+  const rows = tensors.map((t) => [t.name, `[${t.shape.join(', ')}]`, String(t.values), String(t.zeros), ...(quantization ? [t.bits === undefined ? '-' : String(t.bits), t.scales === undefined ? '-' : String(t.scales)] : [])]);
+  for (const line of table(header, rows)) out(line);
 }
 
-function tensorInfo(model: Sequential): TensorInfo[] {
-  return model.parameters().map(({ name, shape, data }) => {
+function floatTensors(model: Sequential): TensorInfo[] {
+  return model.parameters().map(({ name, shape, data }) => ({ name, shape, values: data.length, zeros: zerosOf(data) }));
+}
+
+// A code stands for exactly zero when it equals its zero point (0 for symmetric weights). Zero
+// points come one per tensor, per output row, or per group of input columns (int4).
+function quantizedTensors(model: QuantizedModel): TensorInfo[] {
+  const bits = model.scheme === 'int4' ? 4 : 8;
+  return model.layers.flatMap((l, j) => {
+    const perRow = l.scales.length / l.units;
+    const group = model.groupSize ?? l.inputs;
     let zeros = 0;
-    for (const v of data) if (v === 0) zeros++;
-    return { name, shape, values: data.length, zeros };
+    for (let r = 0; r < l.units; r++) {
+      for (let c = 0; c < l.inputs; c++) {
+        const zp = l.zeroPoints === undefined ? 0 : l.scales.length === 1 ? l.zeroPoints[0]! : l.zeroPoints[r * perRow + Math.floor(c / group)]!;
+        if (l.codes[r * l.inputs + c] === zp) zeros++;
+      }
+    }
+    return [
+      { name: `layers.${j}.weight`, shape: [l.units, l.inputs], values: l.units * l.inputs, zeros, bits, scales: l.scales.length },
+      { name: `layers.${j}.bias`, shape: [l.units], values: l.units, zeros: zerosOf(l.bias) },
+    ];
   });
+}
+
+function zerosOf(data: ArrayLike<number>): number {
+  let zeros = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
+  return zeros;
 }
 
 const list = (names: readonly string[]): string => (names.length <= 12 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, … (${names.length} in all)`);

@@ -1,8 +1,8 @@
 // kiln predict: a saved model's predictions for every row of a CSV (or a built-in data set), as CSV.
 import type { Command } from 'commander';
-import { evaluate, writeFileAtomic, type Sequential } from '../../index.ts';
+import { writeFileAtomic } from '../../index.ts';
 import { modelRows } from '../data.ts';
-import { readModel } from '../model.ts';
+import { classNamesOf, evaluateModel, readModel, type Model } from '../model.ts';
 import { commonOptions, given, type CommonOptions } from '../options.ts';
 import { emitJson, metricsJson, out } from '../print.ts';
 
@@ -38,7 +38,7 @@ async function predict(cmd: Command, o: PredictOptions): Promise<void> {
   if (o.json) {
     emitJson({
       command: 'predict', task: model.task, parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows,
-      metrics: rows.labeled ? metricsJson(evaluate(model, rows.data)) : null,
+      metrics: rows.labeled ? metricsJson(evaluateModel(model, rows.data)) : null,
       predictions, ...(probabilities ? { probabilities } : {}), outCsv: o.outCsv ?? null,
     });
   } else if (o.outCsv === undefined) {
@@ -55,7 +55,7 @@ interface PredictionTable {
   probabilities?: number[][];
 }
 
-function predictionTable(model: Sequential, features: Float32Array, labelled: { labels: Int32Array; classNames: readonly string[] } | undefined): PredictionTable {
+function predictionTable(model: Model, features: Float32Array, labelled: { labels: Int32Array; classNames: readonly string[] } | undefined): PredictionTable {
   const n = features.length / model.inputs;
   const output = model.predict(features);
   const k = model.outputs;
@@ -66,7 +66,7 @@ function predictionTable(model: Sequential, features: Float32Array, labelled: { 
     const predictions = Array.from({ length: n }, (_, i) => (k === 1 ? row(i)[0]! : row(i)));
     return { header: names, lines: predictions.map((p) => (Array.isArray(p) ? p : [p]).map(String)), predictions };
   }
-  const names = model.preprocessing.classNames ?? Array.from({ length: Math.max(2, k) }, (_, c) => String(c));
+  const names = classNamesOf(model) ?? Array.from({ length: Math.max(2, k) }, (_, c) => String(c));
   const classes = model.predictClasses(features);
   const probabilities = Array.from({ length: n }, (_, i) => row(i));
   const predictions = Array.from(classes, (c) => names[c] ?? String(c));

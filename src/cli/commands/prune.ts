@@ -8,7 +8,7 @@ import { pruneNeurons } from '../../compress/prune/structured.ts';
 import { layerSparsity, pruneWeights } from '../../compress/prune/unstructured.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
-import { architecture, isPruned, modelBytes, readModel, writeModel } from '../model.ts';
+import { architecture, isPruned, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, fraction, integer, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
 import { progressBar } from '../progress.ts';
@@ -48,7 +48,7 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
   if (!allowed.includes(o.criterion)) throw usageError(`--criterion ${o.criterion} ranks neurons; with weights use ${WEIGHT_CRITERIA.join(', ')} (or add --structured)`);
   if (o.steps > 1 && o.epochs === 0) throw usageError('--steps > 1 fine-tunes between steps: give --epochs >= 1');
   const optimizer = optimizerFrom(cmd, o);
-  const loaded = await readModel(o.model);
+  const loaded = await readFloatModel(o.model, 'pruning');
   const original = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, original, o.validationSplit);
   const before = { architecture: architecture(original), parameters: original.parameterCount, bytes: loaded.bytes, metrics: evaluate(original, test) };

@@ -4,7 +4,7 @@ import { evaluate, fit, Sequential, type Dataset } from '../../index.ts';
 import { architectureOptions, ARCHITECTURE_KEYS, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
 import { trainingData, trainingDataFor, type CsvTask } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
-import { architecture, modelBytes, readModel, writeModel } from '../model.ts';
+import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, given, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
 import { earlyStoppingFrom, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
@@ -38,7 +38,7 @@ Examples:
 async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const started = performance.now();
   const optimizer = optimizerFrom(cmd, o);
-  const base = o.model === undefined ? undefined : await readModel(o.model);
+  const base = o.model === undefined ? undefined : await readFloatModel(o.model, 'training');
   if (base) {
     const clash = ARCHITECTURE_FLAGS.filter((k) => given(cmd, k));
     if (clash.length) throw usageError(`--${clash[0]} describes a new model; it cannot change the architecture of --model ${o.model}`);
