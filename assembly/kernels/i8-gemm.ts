@@ -39,7 +39,8 @@ const MODE_I32 = 0;
 const MODE_F32 = 1;
 const MODE_U8 = 2;
 
-// The epilogue's parameters for the current call: set once per call, read per tile.
+// The epilogue's parameters for the current call: every entry point sets all of them (a value
+// left from an earlier call would leak into this one), then tiles read them.
 let eXs: f32 = 0;
 // Per-row x parameters (8 bytes a row: f32 scale, i32 zero point), or 0 for eXs and one zx.
 let eRows: usize = 0;
@@ -85,6 +86,7 @@ export function i8_gemm_pack_w(wp: usize, w: usize, zw: usize, N: i32, K: i32): 
 
 // c[M,N] i32 = acc. Reference: i8_gemm_i32_ref.
 export function i8_gemm_i32(c: usize, x: usize, xSigned: i32, zx: i32, wp: usize, ap: usize, M: i32, N: i32, K: i32): void {
+  setEpilogue(1, 0, 0, 0, 1, 0);
   gemm(MODE_I32, c, x, xSigned != 0, zx, wp, ap, M, N, K);
 }
 

@@ -105,7 +105,7 @@ function dynamicRowReference(layers: readonly QuantizedLayer[], x: Float32Array)
   return a;
 }
 
-// int4 weight-only: w = (q − zp)·scale per group in f32, then an f32 sum in ascending k.
+// int4 weight-only: per group p = Σ x·(q − zp) in f32 (ascending k), then acc += p·scale.
 function int4Reference(layers: readonly QuantizedLayer[], G: number, x: Float32Array): Float32Array {
   let a = x;
   for (const l of layers) {
@@ -113,10 +113,11 @@ function int4Reference(layers: readonly QuantizedLayer[], G: number, x: Float32A
     const next = new Float32Array(l.units);
     for (let n = 0; n < l.units; n++) {
       let acc = 0;
-      for (let k = 0; k < l.inputs; k++) {
-        const g = n * groups + Math.floor(k / G);
-        const w = f((l.codes[n * l.inputs + k]! - (l.zeroPoints ? l.zeroPoints[g]! : 0)) * l.scales[g]!);
-        acc = f(acc + f(a[k]! * w));
+      for (let g = 0; g < groups; g++) {
+        const at = n * groups + g;
+        let p = 0;
+        for (let k = g * G; k < Math.min(l.inputs, (g + 1) * G); k++) p = f(p + f(a[k]! * (l.codes[n * l.inputs + k]! - (l.zeroPoints ? l.zeroPoints[at]! : 0))));
+        acc = f(acc + f(p * l.scales[at]!));
       }
       next[n] = relu(f(acc + l.bias[n]!), l);
     }
