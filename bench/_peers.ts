@@ -160,6 +160,12 @@ export function onnxModel(graph: OnnxGraph): Uint8Array {
 
 // ---- timing shared by the benchmarks ----
 
+export interface Contestant {
+  name: string;
+  /** One timed run (awaited when it returns a promise). */
+  run: () => unknown;
+}
+
 // Runs c n times, awaiting only real promises: a synchronous contestant pays no microtask per run.
 async function runTimes(c: Contestant, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -168,10 +174,25 @@ async function runTimes(c: Contestant, n: number): Promise<void> {
   }
 }
 
-/** Median and best milliseconds per run for each contestant. Contestants alternate within every
- *  repetition so drift in machine load falls on all of them alike; each repetition times enough
- *  back-to-back runs to last about `minMs`. */
-export async function race(contestants: readonly Contestant[], { reps = 7, minMs = 20, warmup = 5 } = {}): Promise<Map<string, { median: number; best: number }>> {
+export interface Timing {
+  /** Milliseconds per run, median over repetitions, of wall-clock time. */
+  wall: number;
+  /** The same in process CPU time (user + system): on a busy machine it leaves out the time the
+   *  process waited for a core, which wall-clock time cannot. Single-threaded contestants only. */
+  cpu: number;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** Per contestant, the median time per run over `reps` repetitions. Contestants alternate
+ *  within every repetition so drift in machine load falls on all of them alike; each repetition
+ *  times enough back-to-back runs to last about `minMs`. */
+export async function race(contestants: readonly Contestant[], { reps = 7, minMs = 20, warmup = 5 } = {}): Promise<Map<string, Timing>> {
   const runsPer = new Map<string, number>();
   for (const c of contestants) {
     await runTimes(c, warmup);
@@ -183,17 +204,17 @@ export async function race(contestants: readonly Contestant[], { reps = 7, minMs
     } while (performance.now() - t < minMs / 4);
     runsPer.set(c.name, Math.max(1, Math.ceil((n * minMs) / Math.max(performance.now() - t, 1e-3))));
   }
-  const times = new Map<string, number[]>(contestants.map((c) => [c.name, []]));
+  const wall = new Map<string, number[]>(contestants.map((c) => [c.name, []]));
+  const cpu = new Map<string, number[]>(contestants.map((c) => [c.name, []]));
   for (let r = 0; r < reps; r++) {
     for (const c of contestants) {
       const n = runsPer.get(c.name)!;
       const t = performance.now();
+      const u = cpuMs();
       await runTimes(c, n);
-      times.get(c.name)!.push((performance.now() - t) / n);
+      cpu.get(c.name)!.push((cpuMs() - u) / n);
+      wall.get(c.name)!.push((performance.now() - t) / n);
     }
   }
-  return new Map([...times].map(([name, ts]) => {
-    const sorted = ts.slice().sort((a, b) => a - b);
-    return [name, { median: sorted[sorted.length >> 1]!, best: sorted[0]! }];
-  }));
+  return new Map(contestants.map((c) => [c.name, { wall: median(wall.get(c.name)!), cpu: median(cpu.get(c.name)!) }]));
 }
