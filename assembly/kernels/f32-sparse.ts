@@ -1,24 +1,27 @@
 // Sparse inference and the statistics pruning ranks weights and neurons by.
 //
-// A pruned dense layer's weights W[N,K] in row-group CSR (SELL-4): rows go in groups of 4, the
-// columns in nb = ⌈K/KC⌉ blocks of KC. For group g and block j, entries groupPtr[g·nb + j] …
-// groupPtr[g·nb + j + 1] − 1 (a multiple of 4 apart) interleave the group's rows: entry e
-// belongs to row 4g + e mod 4, each row's entries in ascending column, rows shorter than the
-// group's longest padded with value 0 (column 0). groupPtr i32[⌈N/4⌉·nb + 1], cols i32 and
+// A pruned dense layer's weights W[N,K] in row-group CSR (SELL-4 with residue classes): rows go
+// in groups of 4, columns in nb = ⌈K/KC⌉ blocks of KC, and within a block by k mod 4. Segment
+// s = (g·nb + j)·4 + r holds the entries of group g, block j, columns k ≡ r (mod 4): entries
+// groupPtr[s] … groupPtr[s + 1] − 1, a multiple of 4 apart, interleave the group's rows (entry
+// e belongs to row 4g + e mod 4), each row's entries in ascending column, rows shorter than the
+// segment's longest padded with value 0 (column 0). groupPtr i32[⌈N/4⌉·nb·4 + 1]; cols i32 and
 // vals f32 of the padded length. One stream of values and one of columns per group keeps the
-// prefetchers on, and a v128 holds one entry of each of four rows.
+// prefetchers busy, and a v128 holds one entry of each of four rows.
 //
-// y[B,N] = act(x[B,K]·Wᵀ + bias) is summed in f32-gemm's order (each block's partial from +0 in
-// ascending k, the partials added block by block, then the bias), skipping zero products. A
-// skipped or padded product is ±0 (x is finite) and a partial is never -0, so the result has
-// the same bits as f32_dense_fwd on the zero-filled matrix: switching paths never changes a
-// prediction.
+// y[B,N] = act(x[B,K]·Wᵀ + bias) keeps f32_gemm_nt's summation order: per block four sums, s_r
+// over k ≡ r (mod 4) ascending from +0, combined as (s0 + s1) + (s2 + s3); the block partials
+// added in block order; then the bias. Only zero products are skipped; a skipped or padded one
+// is ±0 (x finite) and no partial is ever -0, so the result has the bits of f32_dense_fwd on the
+// zero-filled matrix, and switching between the paths never changes a prediction.
 import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 
-// Must equal f32-gemm.ts's KC: the block the dense path sums over.
+// Must equal f32-gemm.ts's KC and its four lanes: the order the dense path sums in.
 const KC = 256;
 // Batch lanes per pass of the transposed path: 4 f32x4 accumulators.
 const LANES = 16;
+// The four residue sums of one block for 16 batch lanes, kept here between the residues.
+const RESIDUES: usize = memory.data(4 * LANES * 4, 16);
 
 @inline function blocksOf(K: i32): i32 {
   return (K + KC - 1) / KC;
@@ -32,7 +35,7 @@ const LANES = 16;
 // four rows of a group, x gathered lane by lane. B > 1 first writes xt[K, Bp] = xᵀ (Bp = B
 // rounded up to 4, padded lanes zero; the host passes xt with K·Bp floats, 0 when B == 1), then
 // for each row and 16 batch lanes multiplies splat(w) by rows of xt. Either way each output
-// keeps the scalar order above. Reference: f32_csr_dense_fwd_ref.
+// keeps the order above. Reference: f32_csr_dense_fwd_ref.
 export function f32_csr_dense_fwd(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
   if (B <= 0 || N <= 0) return;
   const nb = blocksOf(K);
@@ -51,21 +54,19 @@ export function f32_csr_dense_fwd(y: usize, x: usize, groupPtr: usize, cols: usi
   f32_act_fwd(y, y, B * N, act, alpha);
 }
 
-// Row by row, each row's own entries in order; padding (value 0) is skipped, not added.
+// Row by row, each row's own entries; padding (value 0) is skipped, not added.
 export function f32_csr_dense_fwd_ref(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
   const nb = blocksOf(K);
   for (let b = 0; b < B; b++) {
     const xr = x + (<usize>b * <usize>K << 2);
     for (let n = 0; n < N; n++) {
-      const g = n >> 2;
       let total: f32 = 0;
       for (let j = 0; j < nb; j++) {
-        let partial: f32 = 0;
-        for (let e = at32(groupPtr, g * nb + j) + (n & 3); e < at32(groupPtr, g * nb + j + 1); e += 4) {
-          const w = load<f32>(vals + (<usize>e << 2));
-          if (w != 0) partial += w * load<f32>(xr + (<usize>at32(cols, e) << 2));
-        }
-        total += partial;
+        const s0 = residueRef(xr, groupPtr, cols, vals, n, nb, j, 0);
+        const s1 = residueRef(xr, groupPtr, cols, vals, n, nb, j, 1);
+        const s2 = residueRef(xr, groupPtr, cols, vals, n, nb, j, 2);
+        const s3 = residueRef(xr, groupPtr, cols, vals, n, nb, j, 3);
+        total += (s0 + s1) + (s2 + s3);
       }
       if (bias != 0) total += load<f32>(bias + (<usize>n << 2));
       store<f32>(y + (<usize>(b * N + n) << 2), total);
@@ -74,55 +75,91 @@ export function f32_csr_dense_fwd_ref(y: usize, x: usize, groupPtr: usize, cols:
   f32_act_fwd_ref(y, y, B * N, act, alpha);
 }
 
-// Rows 4g..4g+3 for one input row: one f32x4 chain per block, lane r for row 4g + r.
+function residueRef(xr: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, j: i32, r: i32): f32 {
+  const s = ((n >> 2) * nb + j) * 4 + r;
+  let sum: f32 = 0;
+  for (let e = at32(groupPtr, s) + (n & 3); e < at32(groupPtr, s + 1); e += 4) {
+    const w = load<f32>(vals + (<usize>e << 2));
+    if (w != 0) sum += w * load<f32>(xr + (<usize>at32(cols, e) << 2));
+  }
+  return sum;
+}
+
+// One residue segment for rows 4g..4g+3 (lane r: row 4g + r), x gathered lane by lane.
+@inline function segment1(x: usize, groupPtr: usize, cols: usize, vals: usize, s: i32): v128 {
+  const end = <usize>at32(groupPtr, s + 1) << 2;
+  let p = f32x4.splat(0);
+  for (let e = <usize>at32(groupPtr, s) << 2; e < end; e += 16) {
+    const vc = v128.load(cols + e);
+    let vx = f32x4.splat(load<f32>(x + (<usize>i32x4.extract_lane(vc, 0) << 2)));
+    vx = f32x4.replace_lane(vx, 1, load<f32>(x + (<usize>i32x4.extract_lane(vc, 1) << 2)));
+    vx = f32x4.replace_lane(vx, 2, load<f32>(x + (<usize>i32x4.extract_lane(vc, 2) << 2)));
+    vx = f32x4.replace_lane(vx, 3, load<f32>(x + (<usize>i32x4.extract_lane(vc, 3) << 2)));
+    p = f32x4.add(p, f32x4.mul(v128.load(vals + e), vx));
+  }
+  return p;
+}
+
+// Rows 4g..4g+3 for one input row.
 function group1(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, g: i32, nb: i32, N: i32): void {
   let t = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
-    let p = f32x4.splat(0);
-    for (let e = <usize>at32(groupPtr, g * nb + j) << 2; e < end; e += 16) {
-      const vc = v128.load(cols + e);
-      let vx = f32x4.splat(load<f32>(x + (<usize>i32x4.extract_lane(vc, 0) << 2)));
-      vx = f32x4.replace_lane(vx, 1, load<f32>(x + (<usize>i32x4.extract_lane(vc, 1) << 2)));
-      vx = f32x4.replace_lane(vx, 2, load<f32>(x + (<usize>i32x4.extract_lane(vc, 2) << 2)));
-      vx = f32x4.replace_lane(vx, 3, load<f32>(x + (<usize>i32x4.extract_lane(vc, 3) << 2)));
-      p = f32x4.add(p, f32x4.mul(v128.load(vals + e), vx));
-    }
-    t = f32x4.add(t, p);
+    const s = (g * nb + j) * 4;
+    const s01 = f32x4.add(segment1(x, groupPtr, cols, vals, s), segment1(x, groupPtr, cols, vals, s + 1));
+    const s23 = f32x4.add(segment1(x, groupPtr, cols, vals, s + 2), segment1(x, groupPtr, cols, vals, s + 3));
+    t = f32x4.add(t, f32x4.add(s01, s23));
   }
   const n = g << 2;
   const o = <usize>n << 2;
-  if (bias != 0) {
-    if (n + 4 <= N) t = f32x4.add(t, v128.load(bias + o));
-    else for (let r = 0; n + r < N; r++) store<f32>(y + o + (<usize>r << 2), extract(t, r) + load<f32>(bias + o + (<usize>r << 2)));
+  if (n + 4 <= N) {
+    v128.store(y + o, bias != 0 ? f32x4.add(t, v128.load(bias + o)) : t);
+    return;
   }
-  if (n + 4 <= N) v128.store(y + o, t);
-  else if (bias == 0) for (let r = 0; n + r < N; r++) store<f32>(y + o + (<usize>r << 2), extract(t, r));
+  for (let r = 0; n + r < N; r++) {
+    const v = extract(t, r);
+    store<f32>(y + o + (<usize>r << 2), bias != 0 ? v + load<f32>(bias + o + (<usize>r << 2)) : v);
+  }
 }
 
 @inline function extract(v: v128, r: i32): f32 {
   return r == 0 ? f32x4.extract_lane(v, 0) : r == 1 ? f32x4.extract_lane(v, 1) : r == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
-// 16 batch lanes b..b+15 of row n from xt; stores the lanes below B into y[·, n]. The row's
-// entries are every fourth of its group's; padded ones add w·x = ±0.
-@inline function rowLanes16(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+// Row n's entries of segment s for 16 batch lanes from xt (every fourth entry of the group's;
+// padded ones add w·x = ±0), stored to RESIDUES slot r.
+@inline function segment16(xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, s: i32, base: usize, ld: usize, r: i32): void {
+  const end = <usize>at32(groupPtr, s + 1) << 2;
+  let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+  for (let e = <usize>(at32(groupPtr, s) + (n & 3)) << 2; e < end; e += 16) {
+    const vw = v128.load32_splat(vals + e);
+    const row = base + <usize>load<i32>(cols + e) * ld;
+    p0 = f32x4.add(p0, f32x4.mul(vw, v128.load(row)));
+    p1 = f32x4.add(p1, f32x4.mul(vw, v128.load(row, 16)));
+    p2 = f32x4.add(p2, f32x4.mul(vw, v128.load(row, 32)));
+    p3 = f32x4.add(p3, f32x4.mul(vw, v128.load(row, 48)));
+  }
+  const slot = RESIDUES + (<usize>r << 6);
+  v128.store(slot, p0);
+  v128.store(slot, p1, 16);
+  v128.store(slot, p2, 32);
+  v128.store(slot, p3, 48);
+}
+
+// (s0 + s1) + (s2 + s3) for lanes q·4 … q·4 + 3 of RESIDUES.
+@inline function combine(q: usize): v128 {
+  const o = q << 4;
+  return f32x4.add(f32x4.add(v128.load(RESIDUES + o), v128.load(RESIDUES + 64 + o)), f32x4.add(v128.load(RESIDUES + 128 + o), v128.load(RESIDUES + 192 + o)));
+}
+
+// 16 batch lanes b..b+15 of row n; stores the lanes below B into y[·, n].
+function rowLanes16(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
   const ld = <usize>Bp << 2;
   const base = xt + (<usize>b << 2);
-  const g = n >> 2;
   let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
-    let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
-    for (let e = <usize>(at32(groupPtr, g * nb + j) + (n & 3)) << 2; e < end; e += 16) {
-      const vw = v128.load32_splat(vals + e);
-      const row = base + <usize>load<i32>(cols + e) * ld;
-      p0 = f32x4.add(p0, f32x4.mul(vw, v128.load(row)));
-      p1 = f32x4.add(p1, f32x4.mul(vw, v128.load(row, 16)));
-      p2 = f32x4.add(p2, f32x4.mul(vw, v128.load(row, 32)));
-      p3 = f32x4.add(p3, f32x4.mul(vw, v128.load(row, 48)));
-    }
-    t0 = f32x4.add(t0, p0); t1 = f32x4.add(t1, p1); t2 = f32x4.add(t2, p2); t3 = f32x4.add(t3, p3);
+    const s = ((n >> 2) * nb + j) * 4;
+    for (let r = 0; r < 4; r++) segment16(xt, groupPtr, cols, vals, n, s + r, base, ld, r);
+    t0 = f32x4.add(t0, combine(0)); t1 = f32x4.add(t1, combine(1)); t2 = f32x4.add(t2, combine(2)); t3 = f32x4.add(t3, combine(3));
   }
   if (hasBias) {
     t0 = f32x4.add(t0, vb); t1 = f32x4.add(t1, vb); t2 = f32x4.add(t2, vb); t3 = f32x4.add(t3, vb);
@@ -134,21 +171,27 @@ function group1(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, b
 }
 
 // The 4-lane tail of rowLanes16.
-@inline function rowLanes4(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
+function rowLanes4(y: usize, xt: usize, groupPtr: usize, cols: usize, vals: usize, n: i32, nb: i32, b: i32, B: i32, N: i32, Bp: i32, vb: v128, hasBias: bool): void {
   const ld = <usize>Bp << 2;
   const base = xt + (<usize>b << 2);
-  const g = n >> 2;
   let t = f32x4.splat(0);
   for (let j = 0; j < nb; j++) {
-    const end = <usize>at32(groupPtr, g * nb + j + 1) << 2;
-    let p = f32x4.splat(0);
-    for (let e = <usize>(at32(groupPtr, g * nb + j) + (n & 3)) << 2; e < end; e += 16) {
-      p = f32x4.add(p, f32x4.mul(v128.load32_splat(vals + e), v128.load(base + <usize>load<i32>(cols + e) * ld)));
-    }
-    t = f32x4.add(t, p);
+    const s = ((n >> 2) * nb + j) * 4;
+    const s01 = f32x4.add(segment4(groupPtr, cols, vals, n, s, base, ld), segment4(groupPtr, cols, vals, n, s + 1, base, ld));
+    const s23 = f32x4.add(segment4(groupPtr, cols, vals, n, s + 2, base, ld), segment4(groupPtr, cols, vals, n, s + 3, base, ld));
+    t = f32x4.add(t, f32x4.add(s01, s23));
   }
   if (hasBias) t = f32x4.add(t, vb);
   storeLanes(y, t, b, B, N, n);
+}
+
+@inline function segment4(groupPtr: usize, cols: usize, vals: usize, n: i32, s: i32, base: usize, ld: usize): v128 {
+  const end = <usize>at32(groupPtr, s + 1) << 2;
+  let p = f32x4.splat(0);
+  for (let e = <usize>(at32(groupPtr, s) + (n & 3)) << 2; e < end; e += 16) {
+    p = f32x4.add(p, f32x4.mul(v128.load32_splat(vals + e), v128.load(base + <usize>load<i32>(cols + e) * ld)));
+  }
+  return p;
 }
 
 // y[b + j, n] = lane j for the lanes inside the batch.

@@ -122,17 +122,32 @@ test('masks survive fine-tuning with momentum and Adam: pruned weights stay exac
 test('removing neurons whose outgoing weights are all zero leaves predictions bit-identical', () => {
   const model = new Sequential({ inputs: 6, layers: [dense(12, 'relu'), dropout(0.2), dense(200, 'tanh'), dense(3)], seed: 2 });
   const [, , w1, , w2] = model.parameters();
-  for (const u of [0, 5, 11]) for (let r = 0; r < 200; r++) w1!.data[r * 12 + u] = 0;
-  for (let u = 0; u < 200; u += 3) for (let r = 0; r < 3; r++) w2!.data[r * 200 + u] = 0;
+  // Layer 0: dead runs [1..4] (four: removable), [6] (one: not), [9..11] (trailing: removable).
+  for (const u of [1, 2, 3, 4, 6, 9, 10, 11]) for (let r = 0; r < 200; r++) w1!.data[r * 12 + u] = 0;
+  // Layer 2: every third unit dead (single runs, kept) and the last ten, which with 189 make a trailing run.
+  for (let u = 0; u < 200; u++) if (u % 3 === 0 || u >= 190) for (let r = 0; r < 3; r++) w2!.data[r * 200 + u] = 0;
   model.setParameters({ 'layers.2.weight': w1!.data, 'layers.3.weight': w2!.data });
-  const small = removeDeadNeurons(model);
-  assert.deepEqual(small.engine.denseOffsets().map((o) => o.units), [9, 133, 3]);
-  assert.equal(small.parameterCount, 6 * 9 + 9 + 9 * 133 + 133 + 133 * 3 + 3);
   const x = uniform(mulberry32(1), 50 * 6, -3, 3);
+  const small = removeDeadNeurons(model);
+  assert.deepEqual(small.engine.denseOffsets().map((o) => o.units), [5, 189, 3]);
+  assert.equal(small.parameterCount, 6 * 5 + 5 + 5 * 189 + 189 + 189 * 3 + 3);
   assert.deepEqual(bits(small.predict(x)), bits(model.predict(x)));
   for (const rows of [1, 7]) assert.deepEqual(bits(small.predict(x.subarray(0, rows * 6))), bits(model.predict(x.subarray(0, rows * 6))));
-  model.dispose();
-  small.dispose();
+  // Every dead unit removed: the same function, its sums regrouped.
+  const smallest = removeDeadNeurons(model, { exact: false });
+  assert.deepEqual(smallest.engine.denseOffsets().map((o) => o.units), [4, 126, 3]);
+  assertClose(smallest.predict(x), model.predict(x), { atol: 1e-6, rtol: 1e-5 }, 'regrouped sums');
+  assert.deepEqual(smallest.predictClasses(x), model.predictClasses(x));
+  // Over 256 inputs the next layer sums in blocks: only the trailing run may go.
+  const wide = new Sequential({ inputs: 4, layers: [dense(300, 'relu'), dense(2)], seed: 3 });
+  const [, , w] = wide.parameters();
+  for (const u of [5, 6, 7, 8, 296, 297, 298, 299]) for (let r = 0; r < 2; r++) w!.data[r * 300 + u] = 0;
+  wide.setParameters({ 'layers.1.weight': w!.data });
+  const narrower = removeDeadNeurons(wide);
+  assert.equal(narrower.engine.denseOffsets()[0]!.units, 296);
+  const xw = uniform(mulberry32(2), 9 * 4, -2, 2);
+  assert.deepEqual(bits(narrower.predict(xw)), bits(wide.predict(xw)));
+  for (const m of [model, small, smallest, wide, narrower]) m.dispose();
 });
 
 test('structured pruning keeps the highest-scoring units, copies their weights and shrinks parameters and file bytes as computed', () => {

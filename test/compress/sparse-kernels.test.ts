@@ -70,16 +70,17 @@ test('CSR layer against an f64 layer', () => {
   assertClose(y, expected, { atol: 1e-5, rtol: 1e-5 }, 'csr vs f64');
 });
 
-test('CsrMatrix interleaves groups of four rows, cut every 256 columns, padding short rows', () => {
+test('CsrMatrix interleaves groups of four rows by 256-column block and column mod 4, padding short rows', () => {
   scope(() => {
     const wide = new Float32Array(5 * 600);
     // Row 0: columns 3, 255 | 256 | 599; row 1: 10 | 520; row 4 (second group): 7.
     for (const i of [3, 255, 256, 599, 600 + 10, 600 + 520, 2400 + 7]) wide[i] = i + 1;
     const csr = CsrMatrix.fromDense(Tensor.from(wide, [5, 600]));
     assert.equal(csr.nnz, 7);
-    assert.deepEqual(Array.from(csr.groupPtr.read()), [0, 8, 12, 16, 20, 20, 20]);
-    assert.deepEqual(Array.from(csr.colIndex.read()), [3, 10, 0, 0, 255, 0, 0, 0, 256, 0, 0, 0, 599, 520, 0, 0, 7, 0, 0, 0]);
-    assert.deepEqual(Array.from(csr.values.read()), [4, 611, 0, 0, 256, 0, 0, 0, 257, 0, 0, 0, 600, 1121, 0, 0, 2408, 0, 0, 0]);
+    // Segments (block, residue): group 0 has (0,2) [row 1: 10], (0,3) [row 0: 3, 255], (1,0) [256], (2,0) [row 1: 520], (2,3) [599].
+    assert.deepEqual(Array.from(csr.groupPtr.read()), [0, 0, 0, 4, 12, 16, 16, 16, 16, 20, 20, 20, 24, 24, 24, 24, 28, 28, 28, 28, 28, 28, 28, 28, 28]);
+    assert.deepEqual(Array.from(csr.colIndex.read()), [0, 10, 0, 0, 3, 0, 0, 0, 255, 0, 0, 0, 256, 0, 0, 0, 0, 520, 0, 0, 599, 0, 0, 0, 7, 0, 0, 0]);
+    assert.deepEqual(Array.from(csr.values.read()), [0, 611, 0, 0, 4, 0, 0, 0, 256, 0, 0, 0, 257, 0, 0, 0, 0, 1121, 0, 0, 600, 0, 0, 0, 2408, 0, 0, 0]);
     assert.equal(csr.sparsity, 1 - 7 / 3000);
     csr.dispose();
   });

@@ -115,31 +115,57 @@ export function keepUnits(model: Sequential, keep: readonly (readonly number[])[
   return smaller;
 }
 
+/** Units of the lane sums of f32_gemm_nt, which a dense layer's inputs are summed in (see
+ *  assembly/kernels/f32-gemm.ts): inputs k ≡ r (mod 4) of each block of 256 share a sum. */
+const LANES = 4;
+const BLOCK = 256;
+
 /**
  * A new model without the hidden units whose outgoing weights are all zero (they cannot change
- * any output); each layer keeps at least one unit. Predictions are bit-identical when the next
- * dense layer has at most 256 inputs (one summation block of the GEMM); beyond that the regrouped
- * sums may differ in the last bits.
+ * any output); each layer keeps at least one unit. With `exact` (the default), predictions stay
+ * bit-identical: the next layer sums its inputs in four lanes by position mod 4 within blocks of
+ * 256, so only dead units whose removal moves no live input to another lane or block go: every
+ * dead unit after the last live one, and, when the next layer has at most 256 inputs, runs of
+ * dead units between live ones in multiples of four. `exact: false` removes every dead unit;
+ * the regrouped sums then agree to rounding (a few ulp), not bit for bit.
  *
  * @example
- * const compact = removeDeadNeurons(prunedModel);
+ * const compact = removeDeadNeurons(prunedModel); // same predictions, fewer parameters
  */
-export function removeDeadNeurons(model: Sequential): Sequential {
+export function removeDeadNeurons(model: Sequential, options: { exact?: boolean } = {}): Sequential {
   checkModel('removeDeadNeurons', model);
+  checkKnownKeys('removeDeadNeurons', options, ['exact']);
+  const exact = options.exact ?? true;
   const offsets = model.engine.denseOffsets();
   const params = model.engine.params.read();
   const keep = offsets.slice(0, -1).map((o, l) => {
     const next = offsets[l + 1]!;
-    const alive: number[] = [];
-    for (let u = 0; u < o.units; u++) {
-      for (let r = 0; r < next.units; r++) {
-        if (params[next.weight + r * next.inputs + u] !== 0) {
-          alive.push(u);
-          break;
-        }
-      }
-    }
+    const dead = Array.from({ length: o.units }, (_, u) => {
+      for (let r = 0; r < next.units; r++) if (params[next.weight + r * next.inputs + u] !== 0) return false;
+      return true;
+    });
+    const removable = exact ? exactlyRemovable(dead) : dead;
+    const alive = Array.from({ length: o.units }, (_, u) => u).filter((u) => !removable[u]);
     return alive.length > 0 ? alive : [0];
   });
   return keepUnits(model, keep);
+}
+
+// Dead units whose removal keeps every live unit in its lane (position mod 4) and block.
+function exactlyRemovable(dead: boolean[]): boolean[] {
+  const out = dead.map(() => false);
+  const last = dead.lastIndexOf(false);
+  for (let u = last + 1; u < dead.length; u++) out[u] = true;
+  if (dead.length > BLOCK) return out;
+  for (let u = 0; u < last; ) {
+    if (!dead[u]) {
+      u++;
+      continue;
+    }
+    let end = u;
+    while (dead[end]) end++;
+    for (let v = u; v < u + Math.floor((end - u) / LANES) * LANES; v++) out[v] = true;
+    u = end;
+  }
+  return out;
 }

@@ -16,15 +16,17 @@ import { DEFAULT_LEAKY_SLOPE } from './act.ts';
 const BLOCK = 256;
 
 /** A row-major matrix [rows, cols] keeping only its non-zeros, in the layout the sparse kernel
- *  reads: rows in groups of 4 whose entries interleave, cut every 256 columns (the dense GEMM's
- *  summation blocks), shorter rows padded with zeros (see assembly/kernels/f32-sparse.ts). */
+ *  reads (see assembly/kernels/f32-sparse.ts): rows in groups of 4 whose entries interleave, cut
+ *  every 256 columns and split by column mod 4 (the dense GEMM's summation blocks and lanes),
+ *  shorter rows padded with zeros. */
 export class CsrMatrix {
   readonly rows: number;
   readonly cols: number;
   /** Non-zeros (padding excluded). */
   readonly nnz: number;
-  /** i32 [⌈rows/4⌉·nb + 1], nb = ⌈cols/256⌉: group g's entries in column block j are
-   *  groupPtr[g·nb + j] … groupPtr[g·nb + j + 1] − 1, entry e belonging to row 4g + e mod 4. */
+  /** i32 [⌈rows/4⌉·nb·4 + 1], nb = ⌈cols/256⌉: group g's entries in column block j with
+   *  columns ≡ r (mod 4) are groupPtr[s] … groupPtr[s + 1] − 1, s = (g·nb + j)·4 + r; entry e
+   *  belongs to row 4g + e mod 4. */
   readonly groupPtr: Tensor<'i32'>;
   /** i32 [padded length]: the column of each entry, ascending within a row (0 for padding). */
   readonly colIndex: Tensor<'i32'>;
@@ -49,20 +51,20 @@ export class CsrMatrix {
     const nb = Math.ceil(cols / BLOCK);
     const groups = Math.ceil(rows / 4);
     const dense = w.read();
-    // The columns of row r's non-zeros in column block j.
-    const segment = (r: number, j: number): number[] => {
+    // The columns ≡ m (mod 4) of row r's non-zeros in column block j.
+    const segment = (r: number, j: number, m: number): number[] => {
       const out: number[] = [];
-      if (r < rows) for (let c = j * BLOCK; c < Math.min(cols, (j + 1) * BLOCK); c++) if (dense[r * cols + c] !== 0) out.push(c);
+      if (r < rows) for (let c = j * BLOCK + m; c < Math.min(cols, (j + 1) * BLOCK); c += 4) if (dense[r * cols + c] !== 0) out.push(c);
       return out;
     };
-    const groupPtr = new Int32Array(groups * nb + 1);
+    const groupPtr = new Int32Array(groups * nb * 4 + 1);
     const colIndex: number[] = [];
     const values: number[] = [];
     let nnz = 0;
     for (let g = 0; g < groups; g++) {
-      for (let j = 0; j < nb; j++) {
-        groupPtr[g * nb + j] = colIndex.length;
-        const segs = [0, 1, 2, 3].map((r) => segment(4 * g + r, j));
+      for (let s = g * nb * 4; s < (g + 1) * nb * 4; s++) {
+        groupPtr[s] = colIndex.length;
+        const segs = [0, 1, 2, 3].map((r) => segment(4 * g + r, (s >> 2) % nb, s & 3));
         const longest = Math.max(...segs.map((s) => s.length));
         for (let q = 0; q < longest; q++) {
           segs.forEach((s, r) => {
@@ -74,7 +76,7 @@ export class CsrMatrix {
         }
       }
     }
-    groupPtr[groups * nb] = colIndex.length;
+    groupPtr[groups * nb * 4] = colIndex.length;
     return new CsrMatrix(rows, cols, nnz, Tensor.from(groupPtr, [groupPtr.length], 'i32'), Tensor.from(colIndex, [colIndex.length], 'i32'), Tensor.from(values, [values.length]));
   }
 
