@@ -91,7 +91,7 @@ for (const [name, r, l, d] of rows) {
 console.log(`\n### CSR vs dense on the whole 784-256-128-10 (all layers one way), µs per call; SPARSE_THRESHOLDS = ${JSON.stringify(SPARSE_THRESHOLDS)}\n`);
 console.log('| sparsity | batch 1 CSR | batch 1 dense | CSR speed-up | batch 64 CSR | batch 64 dense | CSR speed-up |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
-for (const sparsity of [0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98]) {
+for (const sparsity of [0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98]) {
   const m = copy(teacher);
   pruneWeights(m, { sparsity });
   const csr = SparseModel.from(m, { thresholds: { batch1: 0, batched: 0 } });
