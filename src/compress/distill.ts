@@ -12,8 +12,9 @@ import { abortReason, checkDataFits, deviceData, DivergenceError, validate, type
 import { adam, type Optimizer } from '../train/optimizers.ts';
 import { learningRate } from '../train/schedules.ts';
 
-/** A teacher outside kiln (another runtime, a remote model): raw feature rows [rows × inputs]
- *  in, outputs [rows × outputs] out (logits for classifiers, values for regression). */
+/** A teacher outside kiln (another runtime, a remote model, a quantized model): raw feature rows
+ *  [rows × inputs] in, outputs [rows × outputs] out: logits for classifiers (log-probabilities
+ *  serve as well: softmax(z/T) ignores a constant per row), values for regression. */
 export type TeacherFunction = (x: Float32Array, rows: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 export interface DistillOptions {

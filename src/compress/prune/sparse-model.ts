@@ -1,12 +1,13 @@
 // Inference for pruned models: each layer runs through CSR when its sparsity reaches the measured
 // threshold for the batch size, through the dense GEMM otherwise. Both paths give the same bits,
 // so a SparseModel predicts exactly what its Sequential predicts, only faster when sparse.
-import { checkFiniteData, checkKnownKeys, checkNumber } from '../../core/errors.ts';
+import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { Tensor, unscoped } from '../../core/tensor.ts';
 import type { OutputTransform } from '../../core/mlp-engine.ts';
 import { SPARSE_THRESHOLDS, SparseMlp, type SparseThresholds } from '../../core/ops/sparse.ts';
 import { StandardScaler } from '../../data/scaler.ts';
 import type { Sequential, Task } from '../../nn/sequential.ts';
+import { inputRows } from '../quant/model.ts';
 import { checkModel } from './rank.ts';
 
 export { SPARSE_THRESHOLDS, type SparseThresholds };
@@ -65,7 +66,7 @@ export class SparseModel {
 
   /** As Sequential.predict: one row (number[]) or many (number[][] or a flat array of n × inputs). */
   predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    return this.#mlp.predictArray(this.#flat(x), OUTPUT[this.task], this.#affine);
+    return this.#mlp.predictArray(inputRows(`SparseModel(${this.inputs}→${this.outputs}).predict`, x, this.inputs), OUTPUT[this.task], this.#affine);
   }
 
   /** The most probable class of each row (classification and binary models). */
@@ -78,23 +79,6 @@ export class SparseModel {
       for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
       return best;
     });
-  }
-
-  #flat(x: ArrayLike<number> | readonly ArrayLike<number>[]): ArrayLike<number> {
-    const where = `SparseModel(${this.inputs}→${this.outputs}).predict`;
-    let flat = x as ArrayLike<number>;
-    if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
-      const rows = x as readonly ArrayLike<number>[];
-      const data = new Float32Array(rows.length * this.inputs);
-      rows.forEach((row, r) => {
-        if (row.length !== this.inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${this.inputs}`);
-        data.set(row, r * this.inputs);
-      });
-      flat = data;
-    }
-    if (flat.length % this.inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${this.inputs} features`);
-    checkFiniteData(where, flat, this.inputs);
-    return flat;
   }
 
   dispose(): void {
