@@ -4,7 +4,7 @@
 // adapts itself by hypergradient descent.
 // Run: npx tsx examples/darts-mnist.ts
 import { adam, evaluate, mnist, trainTestSplit } from '../src/index.ts';
-import { gradientSearch } from '../src/gradsearch/search.ts';
+import { gradientSearch } from '../src/index.ts';
 
 export async function dartsMnistExample(options: { perDigit?: number; epochs?: number; retrainEpochs?: number; sizePenalty?: number; log?: (line: string) => void } = {}) {
   const log = options.log ?? (() => {});

@@ -28,6 +28,11 @@ export type { Schedule } from './train/schedules.ts';
 export { evaluate } from './train/evaluate.ts';
 export type { Evaluation } from './train/evaluate.ts';
 
+// Gradient-based model search (DARTS for MLPs).
+export { gradientSearch } from './gradsearch/search.ts';
+export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
+export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } from './gradsearch/space.ts';
+
 // Data.
 export { Dataset } from './data/dataset.ts';
 export type { DatasetInit, Task as DataTask } from './data/dataset.ts';

@@ -126,7 +126,7 @@ export async function fit(model: Sequential, data: Dataset, options: FitOptions 
           sum += value * batch;
           if (optimizer.clipNorm !== Infinity) engine.clipGradients(optimizer.clipNorm);
           lr = learningRate(optimizer.lr, optimizer.schedule, engine.updates, epoch, totalSteps);
-          engine.update(optimizer.rule, lr);
+          lr = engine.update(optimizer.rule, lr);
         }
         const log: EpochLog = { epoch: epoch + 1, loss: sum / n, lr, steps: engine.updates, ms: 0 };
         if (val) Object.assign(log, validate(model, val, loss));
