@@ -3,8 +3,7 @@
 // and the strongest choice per layer is retrained from scratch, here with a learning rate that
 // adapts itself by hypergradient descent.
 // Run: npx tsx examples/darts-mnist.ts
-import { adam, evaluate, mnist, trainTestSplit } from '../src/index.ts';
-import { gradientSearch } from '../src/index.ts';
+import { adam, evaluate, gradientSearch, mnist, trainTestSplit } from '../src/index.ts';
 
 export async function dartsMnistExample(options: { perDigit?: number; epochs?: number; retrainEpochs?: number; sizePenalty?: number; log?: (line: string) => void } = {}) {
   const log = options.log ?? (() => {});
