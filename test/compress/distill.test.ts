@@ -206,6 +206,22 @@ test("Hinton's omitted digit: a student that never sees a 3 learns 3s from the t
   for (const m of [teacher, hardOnly, distilled]) m.dispose();
 });
 
+test('onEpoch sees every epoch and an abort signal stops the run', async () => {
+  const data = iris();
+  const teacher = new Sequential({ inputs: 4, layers: [dense(3)], seed: 1 });
+  const student = new Sequential({ inputs: 4, layers: [dense(3)], seed: 2 });
+  const seen: number[] = [];
+  const controller = new AbortController();
+  const run = distill({ teacher, student, data, epochs: 50, onEpoch: (log) => {
+    seen.push(log.epoch);
+    if (log.epoch === 3) controller.abort();
+  }, signal: controller.signal });
+  await assert.rejects(run, { name: 'AbortError' });
+  assert.deepEqual(seen, [1, 2, 3]);
+  teacher.dispose();
+  student.dispose();
+});
+
 test('bad input gives clear errors', async () => {
   const data = iris();
   const teacher = new Sequential({ inputs: 4, layers: [dense(3)] });
