@@ -7,6 +7,7 @@ import { registerInfo } from './commands/info.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerQuantize } from './commands/quantize.ts';
+import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 
@@ -28,7 +29,7 @@ Examples:
   kiln bench --model iris.safetensors --data iris
 
 Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch]) register(program);
   return program;
 }
 

@@ -4,7 +4,8 @@ import cliProgress from 'cli-progress';
 import type { EpochLog } from '../index.ts';
 import { fmt, out } from './print.ts';
 
-export const interactive = (json: boolean | undefined): boolean => !json && process.stdout.isTTY === true;
+/** Progress is for a person at a terminal: never with --json (`quiet`), never in a pipe. */
+export const interactive = (quiet: boolean | undefined): boolean => !quiet && process.stdout.isTTY === true;
 
 export interface Progress {
   update(value: number, payload?: Record<string, string>): void;
@@ -14,8 +15,8 @@ export interface Progress {
 const silent: Progress = { update() {}, stop() {} };
 
 /** A bar on stdout counting to `total`; silent unless the run is interactive. */
-export function progressBar(total: number, label: string, json: boolean | undefined, extra = '', initial: Record<string, string> = {}): Progress {
-  if (!interactive(json)) return silent;
+export function progressBar(total: number, label: string, quiet: boolean | undefined, extra = '', initial: Record<string, string> = {}): Progress {
+  if (!interactive(quiet)) return silent;
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} {eta_formatted} left${extra}`, stream: process.stdout, clearOnComplete: true, hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -30,16 +31,16 @@ export interface EpochReporter {
 }
 
 /** Reports training epochs: a bar (interactive), a table of (at most about 20) epochs in a pipe,
- *  or nothing (--json). */
-export function epochReporter(epochs: number, label: string, json: boolean | undefined): EpochReporter {
-  if (interactive(json)) {
-    const bar = progressBar(epochs, label, json, '  loss {loss}{val}', { loss: '-', val: '' });
+ *  or nothing when `quiet` (--json). */
+export function epochReporter(epochs: number, label: string, quiet: boolean | undefined): EpochReporter {
+  if (interactive(quiet)) {
+    const bar = progressBar(epochs, label, quiet, '  loss {loss}{val}', { loss: '-', val: '' });
     return {
       onEpoch: (log) => bar.update(log.epoch, { loss: fmt(log.loss), val: log.valLoss === undefined ? '' : `  val_loss ${fmt(log.valLoss)}${log.valAccuracy === undefined ? '' : `  val_acc ${fmt(log.valAccuracy)}`}` }),
       stop: () => bar.stop(),
     };
   }
-  if (json) return { onEpoch() {}, stop() {} };
+  if (quiet) return { onEpoch() {}, stop() {} };
   // Logs stay readable: about 20 rows however long the run, always the first epoch.
   const every = Math.ceil(epochs / 20);
   let header = false;

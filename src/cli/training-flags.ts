@@ -2,7 +2,7 @@
 // into the library's optimizer and fit options. Shared by every command that trains.
 import type { Command } from 'commander';
 import { OPTIMIZERS } from '../train/optimizers.ts';
-import type { EpochLog, Optimizer, Schedule } from '../index.ts';
+import type { Dataset, EpochLog, FitOptions, Optimizer, Schedule } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 import { choice, fraction, given, integer, number } from './options.ts';
 import { epochReporter } from './progress.ts';
@@ -28,7 +28,7 @@ export interface TrainingFlags {
 /** Option keys of trainingOptions, for commands that take them only in some modes. */
 export const TRAINING_KEYS = ['optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'clipNorm', 'schedule', 'stepSize', 'gamma', 'warmupSteps', 'minLr', 'epochs', 'batchSize', 'validationSplit', 'earlyStopping'] as const;
 
-export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpochs?: number; epochsText?: string }): Command {
+export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpochs?: number; epochsText?: string; validationSplit?: number }): Command {
   return cmd
     .addOption(choice('--optimizer <name>', 'optimizer', Object.keys(OPTIMIZERS)).default('adam'))
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam and adamw, 0.01 for sgd and gd)', number(0))
@@ -43,7 +43,7 @@ export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpo
     .option('--min-lr <rate>', 'cosine schedule: final learning rate (default 0)', number(0))
     .option('--epochs <n>', defaults.epochsText ?? 'training epochs', integer(defaults.minEpochs ?? 1), defaults.epochs)
     .option('--batch-size <n>', 'rows per update (gd uses all rows)', integer(1), 32)
-    .option('--validation-split <fraction>', 'share of rows held out of training for validation', fraction(), 0)
+    .option('--validation-split <fraction>', 'share of rows held out of training for validation', fraction(), defaults.validationSplit ?? 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights', integer(0));
 }
 
@@ -86,6 +86,19 @@ export function optimizerFrom(cmd: Command, f: TrainingFlags): Optimizer {
   return OPTIMIZERS[f.optimizer](options);
 }
 
+/** fit's options from the flags (progress hooks aside). */
+export function fitOptionsFrom(cmd: Command, f: TrainingFlags & { labelSmoothing?: number }, seed: number, validation: Dataset | undefined): FitOptions {
+  return {
+    optimizer: optimizerFrom(cmd, f),
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    seed,
+    ...(validation ? { validation } : {}),
+    ...(f.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(f) }),
+    ...(f.labelSmoothing === undefined ? {} : { labelSmoothing: f.labelSmoothing }),
+  };
+}
+
 /** Early stopping as fit takes it. */
 export const earlyStoppingFrom = (f: TrainingFlags) => (f.earlyStopping === undefined ? undefined : { patience: f.earlyStopping });
 
@@ -98,8 +111,8 @@ export function interruptSignal(): { signal: AbortSignal; done: () => void } {
 }
 
 /** Runs a training loop with epoch progress (see epochReporter) and Ctrl-C handling. */
-export async function withEpochProgress<T>(epochs: number, label: string, json: boolean | undefined, run: (hooks: { onEpoch: (log: EpochLog) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
-  const reporter = epochReporter(epochs, label, json);
+export async function withEpochProgress<T>(epochs: number, label: string, quiet: boolean | undefined, run: (hooks: { onEpoch: (log: EpochLog) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
+  const reporter = epochReporter(epochs, label, quiet);
   const interrupt = interruptSignal();
   try {
     return await run({ onEpoch: (log) => reporter.onEpoch(log), signal: interrupt.signal });

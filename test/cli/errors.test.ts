@@ -54,6 +54,11 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
   ['training flag without --qat', ['quantize', '--model', model, '--data', 'iris', '--epochs', '3'], USAGE, /--epochs applies with --qat only/],
   ['int4 flag on an int8 scheme', ['quantize', '--model', model, '--data', 'iris', '--group-size', '32'], USAGE, /--group-size applies to --scheme int4, not int8-per-channel/],
   ['quantizing a quantized model', ['quantize', '--model', quantized, '--data', 'iris'], FAILURE, /quantized\.safetensors holds a quantized model \(int8-per-channel.*\); quantization needs the float model/],
+  ['search space with an unknown name', ['search', '--data', 'iris', '--space', fixture('bad-space.json')], FAILURE, /bad-space\.json: unknown parameter 'learning_rate'; a search space may set lr, /],
+  ['search without validation rows', ['search', '--data', 'iris', '--validation-split', '0'], USAGE, /--validation-split must be above 0/],
+  ['pruner with two objectives', ['search', '--data', 'iris', '--objectives', 'accuracy,parameters', '--pruner', 'hyperband'], USAGE, /--pruner hyperband needs a single objective/],
+  ['unknown objective', ['search', '--data', 'iris', '--objectives', 'speed'], USAGE, /--objectives: unknown objective 'speed'/],
+  ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid needs a space of plain categorical parameters; 'lr' is not one/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],
   ['ragged CSV', ['train', '--data', fixture('ragged.csv')], FAILURE, /ragged\.csv: parseCsv: row 3 has 2 cells, expected 3/],
   ['word in a number column', ['train', '--data', fixture('words.csv')], FAILURE, /words\.csv: parseCsv: row 3, column 'b': value 'four' is not a finite number/],
@@ -99,7 +104,7 @@ test('--debug adds the stack trace', async () => {
 });
 
 test('--help of every command: usage, flags, examples, exit 0', async () => {
-  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune', 'quantize'];
+  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune', 'quantize', 'search'];
   const runs = await limited([() => run(['--help']), ...commands.map((c) => () => run([c, '--help']))]);
   for (const [i, help] of runs.entries()) {
     const name = i === 0 ? 'kiln' : `kiln ${commands[i - 1]}`;

@@ -1,15 +1,13 @@
 // kiln train: build a model from flags (or continue a saved one), fit, score on the test part, save.
 import type { Command } from 'commander';
-import { evaluate, fit, Sequential, type Dataset } from '../../index.ts';
-import { architectureOptions, ARCHITECTURE_KEYS, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
-import { trainingData, trainingDataFor, type CsvTask } from '../data.ts';
-import { CliError, usageError } from '../errors.ts';
+import { evaluate, fit } from '../../index.ts';
+import { architectureOptions, ARCHITECTURE_KEYS, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
+import { trainingData, trainingDataFor } from '../data.ts';
+import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { choice, commonOptions, given, number, type CommonOptions } from '../options.ts';
+import { commonOptions, given, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
-import { earlyStoppingFrom, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
-
-type TaskFlag = 'auto' | 'classification' | 'regression' | 'binary';
+import { fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   task: TaskFlag;
@@ -21,8 +19,7 @@ const ARCHITECTURE_FLAGS = [...ARCHITECTURE_KEYS, 'task'];
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model on data, score it on held-out rows and save it');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { model: 'continue training this model file instead of a new one' });
-  architectureOptions(cmd, [64])
-    .addOption(choice('--task <task>', 'what to learn (auto: regression for numeric targets, else classification)', ['auto', 'classification', 'regression', 'binary']).default('auto'))
+  taskOption(architectureOptions(cmd, [64]))
     .option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
   trainingOptions(cmd, { epochs: 50 });
   cmd.addHelpText('after', `
@@ -37,26 +34,16 @@ Examples:
 
 async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const started = performance.now();
-  const optimizer = optimizerFrom(cmd, o);
+  const options = fitOptionsFrom(cmd, o, o.seed, undefined);
   const base = o.model === undefined ? undefined : await readFloatModel(o.model, 'training');
   if (base) {
     const clash = ARCHITECTURE_FLAGS.filter((k) => given(cmd, k));
     if (clash.length) throw usageError(`--${clash[0]} describes a new model; it cannot change the architecture of --model ${o.model}`);
   }
-  const csvTask: CsvTask = o.task === 'regression' ? 'regression' : o.task === 'auto' ? 'auto' : 'classification';
-  const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTask, o.validationSplit);
-  const model = base?.model ?? newModel(o, trainSet);
+  const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
 
-  const history = await withEpochProgress(o.epochs, 'training', o.json, (hooks) => fit(model, trainSet, {
-    optimizer,
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    seed: o.seed,
-    ...(validation ? { validation } : {}),
-    ...(o.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(o) }),
-    ...(o.labelSmoothing === undefined ? {} : { labelSmoothing: o.labelSmoothing }),
-    ...hooks,
-  }));
+  const history = await withEpochProgress(o.epochs, 'training', o.json, (hooks) => fit(model, trainSet, { ...options, ...(validation ? { validation } : {}), ...hooks }));
   const evaluation = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const seconds = (performance.now() - started) / 1000;
@@ -86,11 +73,4 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   out(`trained     ${history.epochs.length} epochs${history.stoppedEarly ? ' (stopped early)' : ''}, weights of epoch ${history.bestEpoch}, ${seconds.toFixed(1)} s`);
   out(`test        ${metricsLine(evaluation)}`);
   out(o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`);
-}
-
-function newModel(o: TrainOptions, train: Dataset): Sequential {
-  const task = o.task === 'auto' ? (train.task === 'regression' ? 'regression' : 'classification') : o.task;
-  if (task !== 'regression' && train.task === 'regression') throw new CliError(`--task ${task} needs class labels; the label column holds numeric targets`);
-  const outputs = task === 'regression' ? train.numTargets : task === 'binary' ? 1 : Math.max(2, train.numClasses);
-  return new Sequential({ inputs: train.numFeatures, layers: layersFrom(o, outputs), task, seed: o.seed });
 }

@@ -1,0 +1,237 @@
+// kiln search: hyperparameter and architecture search. Each trial trains a model with settings
+// drawn from a search space and is scored on validation rows (never the test rows); the best
+// trial is trained again with the same seed, scored on the test part and saved.
+import type { Command } from 'commander';
+import { DivergenceError, evaluate, fit, writeFileAtomic, type Evaluation, type Sequential } from '../../index.ts';
+import type { ParamValue } from '../../search/distributions.ts';
+import { HyperbandPruner } from '../../search/pruners/hyperband.ts';
+import { MedianPruner } from '../../search/pruners/median.ts';
+import { NopPruner, type Pruner } from '../../search/pruners/pruner.ts';
+import { SuccessiveHalvingPruner } from '../../search/pruners/successive-halving.ts';
+import { GpSampler } from '../../search/samplers/gp/gp.ts';
+import { GridSampler } from '../../search/samplers/grid.ts';
+import { RandomSampler } from '../../search/samplers/random.ts';
+import type { Sampler } from '../../search/samplers/sampler.ts';
+import { TpeSampler } from '../../search/samplers/tpe.ts';
+import { sampleSpace, type SpaceSpec } from '../../search/space.ts';
+import { JournalFileStorage } from '../../search/storage/journal-file.ts';
+import { createStudy, type Study } from '../../search/study.ts';
+import { TrialPruned } from '../../search/trial.ts';
+import type { Direction, FrozenTrial } from '../../search/trial-record.ts';
+import { architectureOptions, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
+import { trainingData } from '../data.ts';
+import { CliError, usageError } from '../errors.ts';
+import { architecture, modelBytes, writeModel } from '../model.ts';
+import { choice, commonOptions, given, integer, number, type CommonOptions } from '../options.ts';
+import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
+import { interactive, progressBar } from '../progress.ts';
+import { readSpace, SPACE_NAMES, trialSettings } from '../search-space.ts';
+import { fitOptionsFrom, interruptSignal, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
+
+type SamplerName = 'tpe' | 'random' | 'gp' | 'grid';
+type PrunerName = 'median' | 'successive-halving' | 'hyperband' | 'none';
+type Objective = 'accuracy' | 'loss' | 'parameters';
+
+interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
+  task: TaskFlag;
+  labelSmoothing?: number;
+  trials: number;
+  timeout?: number;
+  space?: string;
+  sampler: SamplerName;
+  pruner: PrunerName;
+  objectives?: Objective[];
+  storage?: string;
+  study: string;
+  exportCsv?: string;
+}
+
+const DIRECTION: Readonly<Record<Objective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize' };
+
+export function registerSearch(program: Command): void {
+  const cmd = program.command('search').description('search hyperparameters and architecture, scoring trials on validation rows; train the best again and save it');
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the best trial to (atomically)' })
+    .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
+    .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
+    .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
+    .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', ['tpe', 'random', 'gp', 'grid']).default('tpe'))
+    .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', ['median', 'successive-halving', 'hyperband', 'none']).default('median'))
+    .option('--objectives <list>', "what to optimize on the validation rows, comma-separated: accuracy (maximize), loss (minimize), parameters (minimize); several give a Pareto front (default: accuracy, or loss for regression)", objectiveList)
+    .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
+    .option('--study <name>', 'name of the study in the journal', 'kiln')
+    .option('--export-csv <file>', 'write every trial as CSV');
+  taskOption(architectureOptions(cmd, [64])).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs)' });
+  cmd.addHelpText('after', `
+The flags set everything the space does not: a space naming lr overrides --lr in each trial.
+A space file uses the library's JSON format, for example:
+  { "lr": { "float": [1e-4, 1e-1], "log": true },
+    "optimizer": { "categorical": ["adam", "sgd"] },
+    "momentum": { "float": [0.5, 0.99], "if": { "optimizer": "sgd" } },
+    "layers": { "int": [1, 3] },
+    "units_{i}": { "int": [16, 256], "log": true, "for": "layers" } }
+
+Examples:
+  kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
+  kiln search --data mnist --space space.json --sampler tpe --pruner hyperband --trials 50 --storage mnist.jsonl
+  kiln search --data iris --objectives accuracy,parameters --trials 40 --json`);
+  cmd.action((o: SearchOptions) => search(cmd, o));
+}
+
+function objectiveList(value: string): Objective[] {
+  const names = value.split(',').map((s) => s.trim());
+  for (const n of names) if (!(n in DIRECTION)) throw usageError(`--objectives: unknown objective '${n}'; use accuracy, loss, parameters`);
+  if (new Set(names).size !== names.length) throw usageError(`--objectives names an objective twice: ${value}`);
+  return names as Objective[];
+}
+
+function samplerFor(name: SamplerName, space: SpaceSpec, seed: number): Sampler {
+  if (name === 'random') return new RandomSampler({ seed });
+  if (name === 'gp') return new GpSampler({ seed });
+  if (name === 'tpe') return new TpeSampler({ seed });
+  const grid: Record<string, ParamValue[]> = {};
+  for (const [param, spec] of Object.entries(space)) {
+    if (!('categorical' in spec) || spec.if !== undefined || spec.for !== undefined) throw usageError(`--sampler grid needs a space of plain categorical parameters; '${param}' is not one`);
+    grid[param] = spec.categorical;
+  }
+  return new GridSampler({ space: grid, seed });
+}
+
+function prunerFor(name: PrunerName): Pruner {
+  if (name === 'median') return new MedianPruner();
+  if (name === 'successive-halving') return new SuccessiveHalvingPruner();
+  if (name === 'hyperband') return new HyperbandPruner();
+  return new NopPruner();
+}
+
+function objectiveValue(name: Objective, e: Evaluation, model: Sequential): number {
+  if (name === 'parameters') return model.parameterCount;
+  if (e.task === 'classification') return name === 'accuracy' ? e.accuracy : e.logLoss;
+  return e.mse;
+}
+
+async function search(cmd: Command, o: SearchOptions): Promise<void> {
+  const started = performance.now();
+  const space = await readSpace(o.space);
+  const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
+  const regression = train.task === 'regression' || o.task === 'regression';
+  const objectives = o.objectives ?? [regression ? 'loss' : 'accuracy'];
+  if (regression && objectives.includes('accuracy')) throw usageError('--objectives accuracy needs classification data; use loss for regression');
+  // Pruning compares per-epoch scores of one objective; several objectives have no single score.
+  if (objectives.length > 1 && given(cmd, 'pruner') && o.pruner !== 'none') throw usageError(`--pruner ${o.pruner} needs a single objective; ${objectives.length} were given`);
+  const reported = objectives.length === 1 && objectives[0] !== 'parameters' ? objectives[0]! : undefined;
+
+  const storage = o.storage === undefined ? undefined : new JournalFileStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+  const study = await createStudy({
+    name: o.study, directions: objectives.map((n) => DIRECTION[n]), seed: o.seed, loadIfExists: true,
+    sampler: samplerFor(o.sampler, space, o.seed), pruner: reported ? prunerFor(o.pruner) : new NopPruner(), ...(storage ? { storage } : {}),
+  });
+  const earlier = study.trials.length;
+  const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
+  const interrupt = interruptSignal();
+  try {
+    await study.optimize(async (trial) => {
+      const settings = trialSettings(sampleSpace(trial, space), o);
+      const model = buildModel(settings, o.task, train, o.seed);
+      try {
+        await fit(model, train, {
+          ...fitOptionsFrom(cmd, settings, o.seed, validation),
+          ...(reported ? { onEpoch: (log) => {
+            trial.report(reported === 'accuracy' ? log.valAccuracy! : log.valLoss!, log.epoch);
+            if (trial.shouldPrune()) throw new TrialPruned(`pruned after epoch ${log.epoch}`);
+          } } : {}),
+        });
+        trial.setUserAttr('parameters', model.parameterCount);
+        const scores = evaluate(model, validation);
+        return objectives.map((n) => objectiveValue(n, scores, model));
+      } finally {
+        model.dispose();
+      }
+    }, {
+      trials: o.trials,
+      ...(o.timeout === undefined ? {} : { timeoutMs: o.timeout * 1000 }),
+      // A learning rate that diverges is a bad trial, not a reason to stop searching.
+      catch: (error) => error instanceof DivergenceError,
+      signal: interrupt.signal,
+      callbacks: [(s, t) => bar.update(t.number + 1 - earlier, { best: bestText(s, objectives) })],
+    });
+  } finally {
+    bar.stop();
+    interrupt.done();
+    await study.flush();
+  }
+  if (o.exportCsv !== undefined) await writeFileAtomic(o.exportCsv, new TextEncoder().encode(study.toCSV()));
+  storage?.close();
+
+  const best = bestTrial(study, objectives);
+  const settings = trialSettings(best.params, o);
+  const model = buildModel(settings, o.task, train, o.seed);
+  // A bar at a terminal; no epoch table in logs, where the search summary says what matters.
+  await withEpochProgress(settings.epochs, 'training the best trial', !interactive(o.json), (hooks) => fit(model, train, { ...fitOptionsFrom(cmd, settings, o.seed, validation), ...hooks }));
+  const metrics = evaluate(model, test);
+  const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
+  const importances = importancesOf(study);
+  const seconds = (performance.now() - started) / 1000;
+  const trials = study.trials;
+  const count = (state: string) => trials.filter((t) => t.state === state).length;
+
+  if (o.json) {
+    emitJson({
+      command: 'search', study: o.study, sampler: o.sampler, pruner: reported ? o.pruner : 'none', objectives, directions: study.directions,
+      trials: trials.map((t) => ({ number: t.number, state: t.state, values: t.values, params: t.params, parameters: t.userAttrs.parameters ?? null, durationMs: t.durationMs, error: t.error })),
+      best: { number: best.number, params: best.params, values: best.values },
+      paretoFront: objectives.length > 1 ? study.paretoFront.map((t) => t.number) : null,
+      importances, architecture: architecture(model), parameters: model.parameterCount, bytes, out: o.out ?? null, metrics: metricsJson(metrics),
+      rows: { train: train.numRows, validation: validation.numRows, test: test.numRows }, seconds,
+    });
+    return;
+  }
+  out(`search      ${trials.length} trials (${count('complete')} complete, ${count('pruned')} pruned, ${count('failed')} failed), ${o.sampler} sampler, ${reported ? o.pruner : 'no'} pruner, ${seconds.toFixed(1)} s`);
+  out(`objectives  ${objectives.map((n) => `${DIRECTION[n]} validation ${n}`).join(', ')}`);
+  out(`best        trial ${best.number}: ${objectives.map((n, i) => `${n} ${fmt(best.values![i]!)}`).join(', ')}`);
+  out(`            ${paramsText(best.params)}`);
+  if (importances) out(`importance  ${Object.entries(importances).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
+  out();
+  const ranked = trials.filter((t) => t.state === 'complete').sort((a, b) => rankKey(a, study.directions) - rankKey(b, study.directions)).slice(0, 10);
+  for (const line of table(['trial', ...objectives, 'settings'], ranked.map((t) => [String(t.number), ...t.values!.map((v) => fmt(v)), paramsText(t.params)]))) out(line);
+  out();
+  out(`model       ${architecture(model)}, ${model.parameterCount} parameters`);
+  out(`test        ${metricsLine(metrics)}`);
+  out(o.out === undefined ? `not saved   (give --out <file> to keep it)` : `saved       ${o.out}`);
+}
+
+// Single objective: the study's best. Several: of the Pareto front, the best on the first.
+function bestTrial(study: Study, objectives: readonly Objective[]): FrozenTrial {
+  const complete = study.trials.filter((t) => t.state === 'complete');
+  if (complete.length === 0) {
+    const failed = study.trials.find((t) => t.state === 'failed');
+    throw new CliError(`no trial completed (${study.trials.length} ran)${failed?.error ? `; trial ${failed.number} failed: ${failed.error}` : ''}`);
+  }
+  if (objectives.length === 1) return study.bestTrial;
+  return study.paretoFront.sort((a, b) => rankKey(a, study.directions) - rankKey(b, study.directions))[0]!;
+}
+
+const rankKey = (t: FrozenTrial, directions: readonly Direction[]): number => (directions[0] === 'maximize' ? -t.values![0]! : t.values![0]!);
+
+function bestText(study: Study, objectives: readonly Objective[]): string {
+  try {
+    const best = bestTrial(study, objectives);
+    return `${fmt(best.values![0]!)} (trial ${best.number})`;
+  } catch {
+    return '-';
+  }
+}
+
+// Importances need a few complete trials that vary; without them there is nothing to say.
+function importancesOf(study: Study): Record<string, number> | null {
+  try {
+    return study.importances();
+  } catch {
+    return null;
+  }
+}
+
+const paramsText = (params: Readonly<Record<string, ParamValue>>): string =>
+  Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v}`).join(' ');
+
