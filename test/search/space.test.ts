@@ -34,7 +34,8 @@ test('a JSON space suggests the same distributions as code, and only the active 
     assert.equal('nesterov' in p, false, 'momentum is continuous: it never equals 0.9 exactly');
     assert.deepEqual(t.distributions.lr, { kind: 'float', low: 1e-4, high: 0.1, log: true, step: null });
     assert.deepEqual(t.distributions.units_0, { kind: 'int', low: 16, high: 256, log: true, step: 1 });
-    assert.equal(t.distributions.dropout!.kind === 'float' && t.distributions.dropout.step, 0.05);
+    const dropout = t.distributions.dropout!;
+    assert.equal(dropout.kind === 'float' && dropout.step, 0.05);
   }
   assert.ok(study.trials.some((t) => t.params.optimizer === 'sgd') && study.trials.some((t) => t.params.layers === 3));
 });

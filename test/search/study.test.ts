@@ -83,7 +83,7 @@ test('optimize: trial and time budgets, pruned trials, failures that stop or are
 test('best trial: by direction, lowest number among ties, feasible only; not for several objectives', async () => {
   const study = await createStudy({ direction: 'maximize', constraints: (t) => [(t.params.x as number) - 5] });
   for (const [x, v] of [[1, 3], [9, 10], [2, 7], [3, 7]]) {
-    const t = study.ask({ x });
+    const t = study.ask({ x: x! });
     t.suggestInt('x', 0, 10);
     await study.tell(t, v!);
   }

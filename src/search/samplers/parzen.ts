@@ -49,24 +49,51 @@ function bandwidths(mus: Float64Array, lo: number, hi: number, dims: number, o: 
   if (o.multivariate) {
     sigmas = new Float64Array(n).fill(0.2 * pow64(Math.max(n, 1), -1 / (dims + 4)) * (hi - lo));
   } else {
-    const withPrior = Float64Array.from([...mus, 0.5 * (lo + hi)]);
-    const order = Array.from({ length: n + 1 }, (_, i) => i).sort((a, b) => withPrior[a]! - withPrior[b]! || a - b);
-    const ends = [lo, ...order.map((i) => withPrior[i]!), hi];
+    // Sorted with the prior's centre and the range ends as neighbours. Ties keep index order,
+    // the prior (index n) last, as a stable argsort would.
+    const prior = 0.5 * (lo + hi);
     const sorted = new Float64Array(n + 1);
-    for (let j = 0; j <= n; j++) sorted[j] = Math.max(ends[j + 1]! - ends[j]!, ends[j + 2]! - ends[j + 1]!);
-    if (!o.considerEndpoints && ends.length >= 4) {
-      sorted[0] = ends[2]! - ends[1]!;
-      sorted[n] = ends[n + 1]! - ends[n]!;
+    sorted.set(mus);
+    sorted[n] = prior;
+    sorted.sort();
+    const ends = new Float64Array(n + 3);
+    ends[0] = lo;
+    ends.set(sorted, 1);
+    ends[n + 2] = hi;
+    const gap = new Float64Array(n + 1);
+    for (let j = 0; j <= n; j++) gap[j] = Math.max(ends[j + 1]! - ends[j]!, ends[j + 2]! - ends[j + 1]!);
+    if (!o.considerEndpoints && n >= 1) {
+      gap[0] = ends[2]! - ends[1]!;
+      gap[n] = ends[n + 1]! - ends[n]!;
     }
     sigmas = new Float64Array(n);
-    order.forEach((i, j) => {
-      if (i < n) sigmas[i] = sorted[j]!;
-    });
+    const taken = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const v = mus[i]!;
+      let pos = lowerBound(sorted, v);
+      if (pos + 1 <= n && sorted[pos + 1] === v) {
+        const before = taken.get(v) ?? 0;
+        taken.set(v, before + 1);
+        pos += before;
+      }
+      sigmas[i] = gap[pos]!;
+    }
   }
   const maxSigma = hi - lo;
   const minSigma = o.considerMagicClip ? (hi - lo) / Math.min(100, 1 + (n + 1)) : EPS;
   for (let i = 0; i < n; i++) sigmas[i] = Math.min(maxSigma, Math.max(minSigma, sigmas[i]!));
   return sigmas;
+}
+
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function numericKernels(obs: Float64Array, d: NumericDistribution, dims: number, o: ParzenOptions): NumericKernels {
@@ -237,11 +264,18 @@ function addNumeric(m: Float64Array, kern: NumericKernels, x: Float64Array, K: n
   const { mu, sigma, logNorm, scale } = kern;
   if (!scale.halfStep) {
     const y = scale.log ? logArray(x) : x;
+    const inv = new Float64Array(K);
+    const c = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      inv[k] = 1 / sigma[k]!;
+      c[k] = LOG_SQRT_2PI + logNorm[k]!;
+    }
     for (let i = 0; i < n; i++) {
       const row = i * K;
+      const yi = y[i]!;
       for (let k = 0; k < K; k++) {
-        const z = (y[i]! - mu[k]!) / sigma[k]!;
-        m[row + k]! += -0.5 * z * z - LOG_SQRT_2PI - logNorm[k]!;
+        const z = (yi - mu[k]!) * inv[k]!;
+        m[row + k]! -= 0.5 * z * z + c[k]!;
       }
     }
     return;

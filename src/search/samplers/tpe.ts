@@ -157,8 +157,17 @@ export class TpeSampler implements Sampler {
 
   // Internal values of the trials holding every parameter of `space` (inside its distribution).
   #observations(trials: FrozenTrial[], names: readonly string[], dists: readonly Distribution[]): Float64Array[] {
-    const usable = trials.filter((t) => names.every((name, j) => name in t.params && contains(dists[j]!, t.params[name])));
-    return names.map((name, j) => Float64Array.from(usable, (t) => toInternal(dists[j]!, t.params[name]!)));
+    const usable: FrozenTrial[] = [];
+    for (const t of trials) {
+      let ok = true;
+      for (let j = 0; j < names.length && ok; j++) ok = names[j]! in t.params && contains(dists[j]!, t.params[names[j]!]);
+      if (ok) usable.push(t);
+    }
+    return names.map((name, j) => {
+      const out = new Float64Array(usable.length);
+      for (let i = 0; i < usable.length; i++) out[i] = toInternal(dists[j]!, usable[i]!.params[name]!);
+      return out;
+    });
   }
 
   #estimator(trials: FrozenTrial[], names: readonly string[], dists: readonly Distribution[]): Parzen {
