@@ -28,6 +28,23 @@ export type { Schedule } from './train/schedules.ts';
 export { evaluate } from './train/evaluate.ts';
 export type { Evaluation } from './train/evaluate.ts';
 
+// Compression: distillation and pruning.
+export { distill } from './compress/distill.ts';
+export type { DistillOptions, TeacherFunction } from './compress/distill.ts';
+export { pruneWeights, layerSparsity } from './compress/prune/unstructured.ts';
+export type { PruneWeightsOptions, LayerSparsity } from './compress/prune/unstructured.ts';
+export { pruneNeurons, keepUnits, removeDeadNeurons } from './compress/prune/structured.ts';
+export type { PruneNeuronsOptions } from './compress/prune/structured.ts';
+export { weightScores, neuronScores, WEIGHT_CRITERIA, NEURON_CRITERIA } from './compress/prune/importance.ts';
+export type { WeightCriterion, NeuronCriterion, ImportanceOptions } from './compress/prune/importance.ts';
+export { polynomialSparsity, pruneIteratively } from './compress/prune/schedule.ts';
+export type { PolynomialSchedule, IterativePruneOptions, IterativePruneResult } from './compress/prune/schedule.ts';
+export { compressionReport } from './compress/prune/report.ts';
+export type { CompressionReport, Latency, ReportOptions } from './compress/prune/report.ts';
+export { SparseModel, SPARSE_THRESHOLDS } from './compress/prune/sparse-model.ts';
+export type { SparseModelOptions, SparseThresholds } from './compress/prune/sparse-model.ts';
+export type { PruneScope } from './compress/prune/rank.ts';
+
 // Gradient-based model search (DARTS for MLPs).
 export { gradientSearch } from './gradsearch/search.ts';
 export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
@@ -55,3 +72,4 @@ export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safet
 export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
 export { writeFileAtomic } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
+export { sparseModelToBytes, sparseModelFromBytes, saveSparseModel, loadSparseModel, SPARSE_MODEL_FORMAT } from './io/sparse-file.ts';

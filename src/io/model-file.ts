@@ -1,40 +1,32 @@
 // kiln model files: safetensors with the architecture and preprocessing in __metadata__.
 // Tensors are named as PyTorch names a Sequential's state: "layers.<i>.weight" [units, inputs]
 // and "layers.<i>.bias" [units], F32 little-endian, so any safetensors reader can open them.
-import { Sequential, type Preprocessing } from '../nn/sequential.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts';
+import { SPARSE_MODEL_FORMAT, sparseModelFromBytes, sparseModelToBytes } from './sparse-file.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export const MODEL_FORMAT = 'kiln.sequential';
 export const MODEL_FORMAT_VERSION = '1';
 
-/** Serialises a model (architecture, weights, preprocessing) to safetensors bytes. */
-export function modelToBytes(model: Sequential): Uint8Array {
+/** Serialises a model (architecture, weights, preprocessing) to safetensors bytes. By default
+ *  ('auto') a pruned model (one with a mask) is written in the sparse format, so its mask
+ *  survives the round trip; 'dense' always writes every weight (and drops the mask). */
+export function modelToBytes(model: Sequential, layout: 'auto' | 'dense' = 'auto'): Uint8Array {
+  if (model.engine.mask && layout === 'auto') return sparseModelToBytes(model);
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
   for (const p of model.parameters()) tensors[p.name] = { dtype: 'F32', shape: p.shape, data: p.data };
-  return encodeSafetensors(tensors, {
-    format: MODEL_FORMAT,
-    version: MODEL_FORMAT_VERSION,
-    model: JSON.stringify(model.toConfig()),
-    preprocessing: JSON.stringify(model.preprocessing),
-  });
+  return encodeSafetensors(tensors, modelMetadata(model, MODEL_FORMAT, MODEL_FORMAT_VERSION));
 }
 
-/** Rebuilds a model from `modelToBytes` output; every field and tensor is checked. */
+/** Rebuilds a model from `modelToBytes` output (dense or sparse); every field and tensor is checked. */
 export function modelFromBytes(bytes: Uint8Array): Sequential {
   const { tensors, metadata } = decodeSafetensors(bytes);
+  if (metadata.format === SPARSE_MODEL_FORMAT) return sparseModelFromBytes(bytes);
   const where = 'model file';
-  if (metadata.format !== MODEL_FORMAT) throw new ModelFileError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${MODEL_FORMAT}'`);
-  if (metadata.version !== MODEL_FORMAT_VERSION) throw new ModelFileError(`${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${MODEL_FORMAT_VERSION})`);
-  const config = parseJson(where, 'model', metadata.model);
-  const preprocessing = parseJson(where, 'preprocessing', metadata.preprocessing ?? '{}') as Preprocessing;
-  let model: Sequential;
-  try {
-    model = new Sequential({ ...(config as object), preprocessing } as ConstructorParameters<typeof Sequential>[0]);
-  } catch (error) {
-    throw new ModelFileError(`${where}: invalid architecture: ${(error as Error).message}`);
-  }
-  try {
+  checkFormat(where, metadata, MODEL_FORMAT, MODEL_FORMAT_VERSION);
+  return modelFromMetadata(where, metadata, (model) => {
     const expected = model.parameters();
     const names = new Set(expected.map((p) => p.name));
     for (const name of Object.keys(tensors)) if (!names.has(name)) throw new ModelFileError(`${where}: unexpected tensor '${name}' for this architecture`);
@@ -47,13 +39,7 @@ export function modelFromBytes(bytes: Uint8Array): Sequential {
       values[p.name] = t.data as Float32Array;
     }
     model.setParameters(values);
-    if (preprocessing.mean || preprocessing.std) model.inputAffine();
-  } catch (error) {
-    model.dispose();
-    if (error instanceof ModelFileError) throw error;
-    throw new ModelFileError(`${where}: ${(error as Error).message}`);
-  }
-  return model;
+  });
 }
 
 /** Writes the model file atomically (Node, Deno, Bun): a crash never leaves half a file. */
@@ -64,13 +50,4 @@ export async function saveModel(model: Sequential, path: string | URL): Promise<
 export async function loadModel(path: string | URL): Promise<Sequential> {
   const { readFile } = await import('node:fs/promises');
   return modelFromBytes(new Uint8Array(await readFile(path)));
-}
-
-function parseJson(where: string, key: string, text: string | undefined): unknown {
-  if (text === undefined) throw new ModelFileError(`${where}: __metadata__.${key} is missing`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ModelFileError(`${where}: __metadata__.${key} is not valid JSON`);
-  }
 }

@@ -5,7 +5,8 @@
 // pruned. The bitmask is the model's pruning mask when it has one (restored on load, so pruned
 // weights stay pruned through later training), else every weight whose bits are not +0. Loading
 // gives back the same bits: an unstored weight is +0, exactly what the mask kernel writes.
-import { Sequential, type Preprocessing } from '../nn/sequential.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -36,31 +37,16 @@ export function sparseModelToBytes(model: Sequential): Uint8Array {
     tensors[`layers.${layer}.weight.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
     tensors[`layers.${layer}.bias`] = { dtype: 'F32', shape: [units], data: params.slice(bias, bias + units) };
   }
-  return encodeSafetensors(tensors, {
-    format: SPARSE_MODEL_FORMAT,
-    version: SPARSE_MODEL_FORMAT_VERSION,
-    model: JSON.stringify(model.toConfig()),
-    preprocessing: JSON.stringify(model.preprocessing),
-    masked: mask ? 'true' : 'false',
-  });
+  return encodeSafetensors(tensors, { ...modelMetadata(model, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION), masked: mask ? 'true' : 'false' });
 }
 
 /** Rebuilds a model from `sparseModelToBytes` output, with its pruning mask; every field and
  *  tensor is checked. */
 export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
   const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== SPARSE_MODEL_FORMAT) throw new ModelFileError(`${WHERE}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${SPARSE_MODEL_FORMAT}'`);
-  if (metadata.version !== SPARSE_MODEL_FORMAT_VERSION) throw new ModelFileError(`${WHERE}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${SPARSE_MODEL_FORMAT_VERSION})`);
+  checkFormat(WHERE, metadata, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION);
   if (metadata.masked !== 'true' && metadata.masked !== 'false') throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
-  const config = parseJson('model', metadata.model);
-  const preprocessing = parseJson('preprocessing', metadata.preprocessing ?? '{}') as Preprocessing;
-  let model: Sequential;
-  try {
-    model = new Sequential({ ...(config as object), preprocessing } as ConstructorParameters<typeof Sequential>[0]);
-  } catch (error) {
-    throw new ModelFileError(`${WHERE}: invalid architecture: ${(error as Error).message}`);
-  }
-  try {
+  return modelFromMetadata(WHERE, metadata, (model) => {
     const engine = model.engine;
     const params = new Float32Array(engine.parameterCount);
     const mask = new Uint8Array(engine.parameterCount).fill(1);
@@ -91,13 +77,7 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
       engine.mask?.dispose();
       engine.mask = t;
     }
-    if (preprocessing.mean || preprocessing.std) model.inputAffine();
-  } catch (error) {
-    model.dispose();
-    if (error instanceof ModelFileError) throw error;
-    throw new ModelFileError(`${WHERE}: ${(error as Error).message}`);
-  }
-  return model;
+  });
 }
 
 /** Writes the sparse model file atomically (Node, Deno, Bun). */
@@ -116,13 +96,4 @@ function tensorOf(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name
   if (t.dtype !== dtype) throw new ModelFileError(`${WHERE}: tensor '${name}' has dtype ${t.dtype}, expected ${dtype}`);
   if (t.shape.join(',') !== shape.join(',')) throw new ModelFileError(`${WHERE}: tensor '${name}' has shape [${t.shape}], the architecture and mask need [${shape}]`);
   return t.data;
-}
-
-function parseJson(key: string, text: string | undefined): unknown {
-  if (text === undefined) throw new ModelFileError(`${WHERE}: __metadata__.${key} is missing`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ModelFileError(`${WHERE}: __metadata__.${key} is not valid JSON`);
-  }
 }

@@ -4,6 +4,7 @@ import { checkFiniteData, checkInteger, checkKnownKeys, shapeText } from '../cor
 import { MlpEngine, type LayerSpec, type LossKind, type OutputTransform } from '../core/mlp-engine.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { StandardScaler } from '../data/scaler.ts';
+import { classesOf } from './classes.ts';
 import { checkLayer, defaultInit, type LayerConfig } from './layers.ts';
 
 export type Task = 'classification' | 'binary' | 'regression';
@@ -114,19 +115,7 @@ export class Sequential {
 
   /** The most probable class of each sample (classification and binary models). */
   predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
-    const p = this.predict(x);
-    const C = this.outputs;
-    const n = p.length / C;
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (C === 1) out[i] = p[i]! >= 0.5 ? 1 : 0;
-      else {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
-        out[i] = best;
-      }
-    }
-    return out;
+    return classesOf(this.predict(x), this.outputs);
   }
 
   #inputRows(x: ArrayLike<number> | readonly ArrayLike<number>[]): ArrayLike<number> {

@@ -4,6 +4,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { accuracy, classificationReport, confusionMatrix, logLoss, type ClassificationReport } from '../metrics/classification.ts';
 import { meanAbsoluteError, meanSquaredError, r2Score, rootMeanSquaredError } from '../metrics/regression.ts';
 import { checkDataFits } from './fit.ts';
+import { classesOf } from '../nn/classes.ts';
 
 export type Evaluation =
   | { task: 'classification'; accuracy: number; logLoss: number; confusionMatrix: number[][]; report: ClassificationReport }
@@ -20,12 +21,7 @@ export function evaluate(model: Sequential, data: Dataset): Evaluation {
   }
   const probs = model.task === 'binary' ? Float32Array.from({ length: out.length * 2 }, (_, i) => (i % 2 ? out[i >> 1]! : 1 - out[i >> 1]!)) : out;
   const C = probs.length / data.numRows;
-  const predicted = new Int32Array(data.numRows);
-  for (let i = 0; i < data.numRows; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (probs[i * C + c]! > probs[i * C + best]!) best = c;
-    predicted[i] = best;
-  }
+  const predicted = classesOf(probs, C);
   return {
     task: 'classification',
     accuracy: accuracy(data.labels, predicted),

@@ -10,6 +10,7 @@ import { LOSS_OF_TASK, type Sequential } from '../nn/sequential.ts';
 import { adam, type Optimizer } from './optimizers.ts';
 import { learningRate } from './schedules.ts';
 import { StandardScaler } from '../data/scaler.ts';
+import { classesOf } from '../nn/classes.ts';
 
 export interface EarlyStopping {
   /** Metric to watch. Default 'val_loss'. */
@@ -183,17 +184,12 @@ export function validate(model: Sequential, val: DeviceData, loss: LossSpec): Pi
   const valLoss = model.engine.evaluateLoss(val.x, val.targets, loss);
   if (!val.labels) return { valLoss };
   const n = val.labels.length;
-  const C = model.outputs;
   const out = model.engine.predict(val.x, 'raw');
-  const logits = out.view();
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    if (C === 1) best = logits[i]! >= 0 ? 1 : 0;
-    else for (let c = 1; c < C; c++) if (logits[i * C + c]! > logits[i * C + best]!) best = c;
-    if (best === val.labels[i]) correct++;
-  }
+  // Raw outputs: a binary model's logit decides at 0, not at probability 0.5.
+  const predicted = classesOf(out.view(), model.outputs, 0);
   out.dispose();
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (predicted[i] === val.labels[i]) correct++;
   return { valLoss, valAccuracy: correct / n };
 }
 

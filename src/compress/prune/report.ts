@@ -55,7 +55,7 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   const params = model.engine.params.view();
   let nonZeros = 0;
   for (let i = 0; i < params.length; i++) if (params[i] !== 0) nonZeros++;
-  const denseFileBytes = modelToBytes(model).length;
+  const denseFileBytes = modelToBytes(model, 'dense').length;
   const sparseFileBytes = sparseModelToBytes(model).length;
   const none: Latency = { batch1: NaN, batch64: NaN };
   let latencyMs = none, denseLatencyMs = none;

@@ -2,6 +2,7 @@
 // threshold for the batch size, through the dense GEMM otherwise. Both paths give the same bits,
 // so a SparseModel predicts exactly what its Sequential predicts, only faster when sparse.
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
+import { classesOf } from '../../nn/classes.ts';
 import { Tensor, unscoped } from '../../core/tensor.ts';
 import type { OutputTransform } from '../../core/mlp-engine.ts';
 import { SPARSE_THRESHOLDS, SparseMlp, type SparseThresholds } from '../../core/ops/sparse.ts';
@@ -71,14 +72,7 @@ export class SparseModel {
 
   /** The most probable class of each row (classification and binary models). */
   predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
-    const p = this.predict(x);
-    const C = this.outputs;
-    return Int32Array.from({ length: p.length / C }, (_, i) => {
-      if (C === 1) return p[i]! >= 0.5 ? 1 : 0;
-      let best = 0;
-      for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
-      return best;
-    });
+    return classesOf(this.predict(x), this.outputs);
   }
 
   dispose(): void {
