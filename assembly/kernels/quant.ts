@@ -158,21 +158,23 @@ export function f32_minmax_rows_ref(out: usize, x: usize, rows: i32, cols: i32):
 // observer formula above), written to params (f32 scale at +0, i32 zero point at +4), then
 // q[n] = f32_quantize(x, scale, zp, 0, 255). Reference: f32_quantize_dynamic_ref.
 export function f32_quantize_dynamic(q: usize, params: usize, x: usize, n: i32): void {
-  f32_minmax_rows(params, x, 1, n);
-  const lo = load<f32>(params), hi = load<f32>(params, 4);
-  const scale = affineScale(lo, hi), zp = affineZero(lo, scale);
-  store<f32>(params, scale);
-  store<i32>(params, zp, 4);
-  f32_quantize(q, x, n, scale, zp, 0, 255);
+  quantizeDynamic(q, params, x, n, true);
 }
 
+// The twin runs the scalar range and quantise twins around the same parameter formula.
 export function f32_quantize_dynamic_ref(q: usize, params: usize, x: usize, n: i32): void {
-  f32_minmax_rows_ref(params, x, 1, n);
+  quantizeDynamic(q, params, x, n, false);
+}
+
+@inline function quantizeDynamic(q: usize, params: usize, x: usize, n: i32, simd: bool): void {
+  if (simd) f32_minmax_rows(params, x, 1, n);
+  else f32_minmax_rows_ref(params, x, 1, n);
   const lo = load<f32>(params), hi = load<f32>(params, 4);
   const scale = affineScale(lo, hi), zp = affineZero(lo, scale);
   store<f32>(params, scale);
   store<i32>(params, zp, 4);
-  f32_quantize_ref(q, x, n, scale, zp, 0, 255);
+  if (simd) f32_quantize(q, x, n, scale, zp, 0, 255);
+  else f32_quantize_ref(q, x, n, scale, zp, 0, 255);
 }
 
 // f32_quantize_dynamic on each row of x [rows, cols]: per row its own scale and zero point,

@@ -7,6 +7,7 @@ import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../co
 import { Tensor, scope, unscoped } from '../../core/tensor.ts';
 import type { Task } from '../../nn/sequential.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
+import { argmaxRows } from '../../core/ops/reduce.ts';
 import { QUINT8, weightRange } from './qparams.ts';
 
 export const QUANT_SCHEMES = ['int8-per-tensor', 'int8-per-channel', 'int8-dynamic', 'int4'] as const;
@@ -187,17 +188,8 @@ export class QuantizedModel {
   /** The most probable class of each sample (classification and binary models). */
   predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
     const p = this.predict(x);
-    const C = this.outputs;
-    const out = new Int32Array(p.length / C);
-    for (let i = 0; i < out.length; i++) {
-      if (C === 1) out[i] = p[i]! >= 0.5 ? 1 : 0;
-      else {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
-        out[i] = best;
-      }
-    }
-    return out;
+    if (this.outputs === 1) return Int32Array.from(p, (v) => (v >= 0.5 ? 1 : 0));
+    return scope(() => argmaxRows(Tensor.from(p, [p.length / this.outputs, this.outputs])).read());
   }
 
   dispose(): void {
