@@ -38,10 +38,7 @@ export function f32_gemm_nn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32
 
 // C[M,N] (+)= A[M,K]·B[N,K]ᵀ, B stored [N,K] (a dense layer's weights). Reference: f32_gemm_nt_ref.
 export function f32_gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  if (M <= 0 || N <= 0 || K <= 0) {
-    gemm(c, a, b, M, N, K, acc != 0, 0, 0, 0, 0);
-    return;
-  }
+  if (empty(c, M, N, K, acc != 0)) return;
   const ld = <usize>K << 2;
   if (M == 1) dotVec(c, a, b, ld, N, K, acc != 0);
   else if (N == 1) dotVec(c, b, a, ld, M, K, acc != 0);
@@ -59,13 +56,16 @@ export function f32_gemm_tn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32
   return (<f64>M / <f64>((M + r - 1) / r * r)) * (<f64>N / <f64>((N + c - 1) / c * c));
 }
 
+// No products to take: C is left alone (M or N is 0) or is the empty sum (K is 0). True if so.
+function empty(c: usize, M: i32, N: i32, K: i32, acc: bool): bool {
+  if (M > 0 && N > 0 && K > 0) return false;
+  if (M > 0 && N > 0 && !acc) memory.fill(c, 0, <usize>M * <usize>N << 2);
+  return true;
+}
+
 // A(i,k) sits at a + i*sai + k*sak and B(k,j) at b + k*sbk + j*sbj (bytes); C is row-major.
 function gemm(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: usize, sak: usize, sbk: usize, sbj: usize): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!acc) memory.fill(c, 0, <usize>M * <usize>N << 2);
-    return;
-  }
+  if (empty(c, M, N, K, acc)) return;
   // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product.
   // Its vector is contiguous in every form, and so is the C row or column it writes.
   if (M == 1 || N == 1) {
