@@ -35,6 +35,15 @@ export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descri
 /** Whether the user typed the flag (as opposed to its default applying). */
 export const given = (cmd: Command, key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
 
+/** The flag of an option key: 'batchSize' → '--batch-size'. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The first of `keys` the user typed, as its flag, for flags that do not apply in a mode. */
+export const givenFlag = (cmd: Command, keys: readonly string[]): string | undefined => {
+  const key = keys.find((k) => given(cmd, k));
+  return key === undefined ? undefined : flagOf(key);
+};
+
 export function labelArg(value: string): string | number {
   return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { iris } from '../../src/data/builtin.ts';
 import { loadQuantizedModel } from '../../src/io/quantized-file.ts';
 import { assertClose } from '../helpers/close.ts';
-import { kiln, kilnJson, limited } from './run.ts';
+import { kilnBundled, kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-compress-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +38,7 @@ test('prune, distill and quantize a trained Iris model', async (t) => {
     () => kilnJson(['eval', ...SPLIT, '--model', student]),
     () => kilnJson(['info', '--model', int8]),
     () => kilnJson(['eval', ...SPLIT, '--model', int8]),
-    () => kiln(['predict', '--model', int8, '--data', 'iris']),
+    () => kilnBundled(['predict', '--model', int8, '--data', 'iris']),
   ]);
 
   await t.test('one-shot weight pruning: exact per-layer counts, sparse file', () => {

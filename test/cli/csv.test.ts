@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../../src/io/model-file.ts';
 import { assertClose } from '../helpers/close.ts';
-import { FIXTURES, kiln, kilnJson, limited } from './run.ts';
+import { FIXTURES, kilnBundled, kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-csv-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,8 +46,8 @@ test('CSV workflows', async (t) => {
 
   const [evaluated, unlabelled, linearCsv, continued] = await limited([
     () => kilnJson(['eval', '--model', blobsModel, '--test', fixture('blobs-test.csv'), '--label', 'kind']),
-    () => kiln(['predict', '--model', irisModel, '--data', fixture('flowers-unlabeled.csv')]),
-    () => kiln(['predict', '--model', linearModel, '--data', fixture('linear.csv')]),
+    () => kilnBundled(['predict', '--model', irisModel, '--data', fixture('flowers-unlabeled.csv')]),
+    () => kilnBundled(['predict', '--model', linearModel, '--data', fixture('linear.csv')]),
     () => kilnJson(['train', '--data', fixture('linear.csv'), '--model', linearModel, '--epochs', '5', '--lr', '0.001']),
   ]);
 

@@ -1,13 +1,13 @@
 // Bad input of every kind: one line `kiln: error: …` on stderr, nothing on stdout, the exit code
 // (2 for command-line usage, 1 for data and files); stack traces only with --debug. The table
-// runs against a bundle of the command line (quick to start); the first cases also through tsx.
+// runs against a bundle of the command line (quick to start); a few cases also through tsx.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors } from '../../src/io/safetensors.ts';
-import { bundleCli, FIXTURES, kiln, kilnBundled, limited, type Run } from './run.ts';
+import { FIXTURES, kiln, kilnBundled as run, limited, type Run } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-errors-'));
 const model = join(dir, 'iris.safetensors');
@@ -16,11 +16,7 @@ const truncated = join(dir, 'truncated.safetensors');
 const quantized = join(dir, 'quantized.safetensors');
 const fixture = (name: string) => join(FIXTURES, name);
 
-let bundle: Awaited<ReturnType<typeof bundleCli>>;
-const run = (args: readonly string[]): Promise<Run> => kilnBundled(bundle.path, args);
-
 before(async () => {
-  bundle = await bundleCli();
   const trained = await run(['train', '--data', 'iris', '--layers', '4', '--epochs', '2', '--out', model]);
   assert.equal(trained.code, 0, trained.stderr);
   const made = await run(['quantize', '--model', model, '--data', 'iris', '--out', quantized]);
@@ -28,10 +24,7 @@ before(async () => {
   writeFileSync(foreign, encodeSafetensors({ w: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }, { format: 'someone.else' }));
   writeFileSync(truncated, readFileSync(model).subarray(0, 100));
 });
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-  bundle?.remove();
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const USAGE = 2, FAILURE = 1;
 const cases: [name: string, args: string[], code: number, message: RegExp][] = [
@@ -59,6 +52,8 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
   ['pruner with two objectives', ['search', '--data', 'iris', '--objectives', 'accuracy,parameters', '--pruner', 'hyperband'], USAGE, /--pruner hyperband needs a single objective/],
   ['unknown objective', ['search', '--data', 'iris', '--objectives', 'speed'], USAGE, /--objectives: unknown objective 'speed'/],
   ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid needs a space of plain categorical parameters; 'lr' is not one/],
+  ['trial flag with the gradient strategy', ['search', '--data', 'iris', '--strategy', 'gradient', '--trials', '3'], USAGE, /--trials applies to --strategy trials, not gradient/],
+  ['gradient flag with the trials strategy', ['search', '--data', 'iris', '--size-penalty', '0.1'], USAGE, /--size-penalty applies to --strategy gradient/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],
   ['ragged CSV', ['train', '--data', fixture('ragged.csv')], FAILURE, /ragged\.csv: parseCsv: row 3 has 2 cells, expected 3/],
   ['word in a number column', ['train', '--data', fixture('words.csv')], FAILURE, /words\.csv: parseCsv: row 3, column 'b': value 'four' is not a finite number/],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { iris } from '../../src/data/builtin.ts';
 import { loadModel } from '../../src/io/model-file.ts';
 import { assertClose } from '../helpers/close.ts';
-import { kiln, kilnJson, limited } from './run.ts';
+import { kiln, kilnBundled, kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
 const modelPath = join(dir, 'iris.safetensors');
@@ -17,7 +17,8 @@ const PARAMETERS = 4 * 8 + 8 + 8 * 3 + 3;
 const TRAIN = ['train', '--data', 'iris', '--layers', '8', '--epochs', '60', '--lr', '0.01', '--seed', '1', '--out', modelPath];
 
 test('train → info → eval → predict → bench round trip', async (t) => {
-  const trained = await kilnJson(TRAIN);
+  // From the sources through tsx once; the rest through the bundle (see run.ts).
+  const trained = await kilnJson(TRAIN, kiln);
 
   await t.test('train --json: test accuracy, parameter count, file size', () => {
     assert.equal(trained.command, 'train');
@@ -37,7 +38,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     () => kilnJson(['eval', '--model', modelPath, '--data', 'iris', '--seed', '1']),
     () => kilnJson(['eval', '--model', modelPath, '--data', 'iris', '--test-split', '1']),
     () => kilnJson(['predict', '--model', modelPath, '--data', 'iris']),
-    () => kiln(['predict', '--model', modelPath, '--data', 'iris']),
+    () => kilnBundled(['predict', '--model', modelPath, '--data', 'iris']),
     () => kilnJson(['bench', '--model', modelPath, '--data', 'iris', '--seed', '1', '--repeat', '20', '--rounds', '1', '--train-rows', '64']),
   ]);
   const model = await loadModel(modelPath);
@@ -102,7 +103,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
   });
 
   await t.test('train text mode: summary and epoch table, no JSON', async () => {
-    const run = await kiln(['train', '--data', 'iris', '--layers', '4', '--epochs', '3', '--seed', '2']);
+    const run = await kilnBundled(['train', '--data', 'iris', '--layers', '4', '--epochs', '3', '--seed', '2']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^ +epoch +loss/m);
     assert.match(run.stdout, /^parameters +35$/m);
@@ -112,7 +113,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
 
   await t.test('predict --out-csv writes the file and keeps stdout to one line', async () => {
     const target = join(dir, 'predictions.csv');
-    const run = await kiln(['predict', '--model', modelPath, '--data', 'iris', '--out-csv', target]);
+    const run = await kilnBundled(['predict', '--model', modelPath, '--data', 'iris', '--out-csv', target]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(readFileSync(target, 'utf8'), csv.stdout);
     assert.equal(run.stdout, `wrote 150 predictions to ${target}\n`);

@@ -12,6 +12,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const journal = join(dir, 'study.jsonl');
 const csv = join(dir, 'trials.csv');
 const best = join(dir, 'best.safetensors');
+const chosen = join(dir, 'chosen.safetensors');
 
 // Weights and biases of an MLP with these widths, from 4 Iris features to 3 classes.
 function parameterCount(widths: number[]): number {
@@ -22,10 +23,11 @@ function parameterCount(widths: number[]): number {
 
 interface TrialJson { number: number; state: string; values: number[] | null; params: Record<string, number | string>; parameters: number | null }
 
-test('search, resume, grid with two objectives', async (t) => {
-  const [first, grid] = await limited([
+test('search, resume, grid with two objectives, gradient strategy', async (t) => {
+  const [first, grid, gradient] = await limited([
     () => kilnJson(['search', '--data', 'iris', '--seed', '3', '--trials', '6', '--epochs', '15', '--storage', journal, '--export-csv', csv, '--out', best]),
     () => kilnJson(['search', '--data', 'iris', '--space', join(FIXTURES, 'grid-space.json'), '--sampler', 'grid', '--objectives', 'accuracy,parameters', '--trials', '10', '--epochs', '15']),
+    () => kilnJson(['search', '--data', 'iris', '--strategy', 'gradient', '--candidate-widths', '4,8', '--candidate-activations', 'relu,tanh', '--max-layers', '1', '--search-epochs', '3', '--epochs', '10', '--out', chosen]),
   ]);
 
   await t.test('six trials; the best is the highest validation accuracy; its model is saved', () => {
@@ -70,5 +72,17 @@ test('search, resume, grid with two objectives', async (t) => {
     const dominated = (a: TrialJson) => trials.some((b) => b !== a && b.values![0]! >= a.values![0]! && b.values![1]! <= a.values![1]! && (b.values![0]! > a.values![0]! || b.values![1]! < a.values![1]!));
     assert.deepEqual(grid.paretoFront, trials.filter((x) => !dominated(x)).map((x) => x.number));
     assert.equal(grid.pruner, 'none');
+  });
+
+  await t.test('gradient strategy: one hidden layer from the candidates, retrained and saved', () => {
+    assert.equal(gradient.strategy, 'gradient');
+    assert.equal(gradient.epochs.length, 3);
+    assert.equal(gradient.hidden.length, 1);
+    const [{ units, activation }] = gradient.hidden;
+    assert.ok([4, 8].includes(units), `units ${units}`);
+    assert.ok(['relu', 'tanh'].includes(activation), activation);
+    assert.equal(gradient.parameters, parameterCount([units]));
+    assert.equal(gradient.bytes, statSync(chosen).size);
+    assert.deepEqual(gradient.rows, { train: 90, validation: 30, test: 30 });
   });
 });

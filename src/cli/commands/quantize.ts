@@ -10,7 +10,7 @@ import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, evaluateModel, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { choice, commonOptions, given, number, type CommonOptions } from '../options.ts';
+import { choice, commonOptions, givenFlag, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
 import { earlyStoppingFrom, optimizerFrom, TRAINING_KEYS, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
@@ -60,8 +60,8 @@ function checkFlags(cmd: Command, o: QuantizeOptions): void {
   if (o.dynamicRange !== undefined && o.scheme !== 'int8-dynamic') throw usageError(`--dynamic-range applies to --scheme int8-dynamic, not ${o.scheme}`);
   if (o.qat && !isStatic) throw usageError(`--qat makes a static int8 model (${STATIC.join(', ')}), not ${o.scheme}`);
   if (o.qat && o.calibration !== undefined) throw usageError('--qat learns activation ranges in training; it takes no --calibration');
-  const training = TRAINING_KEYS.find((k) => given(cmd, k));
-  if (!o.qat && training) throw usageError(`--${training.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies with --qat only`);
+  const training = givenFlag(cmd, TRAINING_KEYS);
+  if (!o.qat && training) throw usageError(`${training} applies with --qat only`);
 }
 
 async function quantizeCommand(cmd: Command, o: QuantizeOptions): Promise<void> {

@@ -22,17 +22,19 @@ import { architectureOptions, buildModel, csvTaskOf, taskOption, type Architectu
 import { trainingData } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
-import { choice, commonOptions, given, integer, number, type CommonOptions } from '../options.ts';
+import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
 import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
 import { interactive, progressBar } from '../progress.ts';
 import { readSpace, SPACE_NAMES, trialSettings } from '../search-space.ts';
+import { GRADIENT_KEYS, gradientOptions, gradientStrategy, type GradientFlags } from './search-gradient.ts';
 import { fitOptionsFrom, interruptSignal, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 type SamplerName = 'tpe' | 'random' | 'gp' | 'grid';
 type PrunerName = 'median' | 'successive-halving' | 'hyperband' | 'none';
 type Objective = 'accuracy' | 'loss' | 'parameters';
 
-interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
+interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags, GradientFlags {
+  strategy: 'trials' | 'gradient';
   task: TaskFlag;
   labelSmoothing?: number;
   trials: number;
@@ -46,11 +48,15 @@ interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags 
   exportCsv?: string;
 }
 
+/** Flags of the trials strategy only. */
+const TRIAL_KEYS = ['trials', 'timeout', 'space', 'sampler', 'pruner', 'objectives', 'storage', 'study', 'exportCsv', 'layers', 'activation', 'dropout'];
+
 const DIRECTION: Readonly<Record<Objective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize' };
 
 export function registerSearch(program: Command): void {
   const cmd = program.command('search').description('search hyperparameters and architecture, scoring trials on validation rows; train the best again and save it');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the best trial to (atomically)' })
+    .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', ['trials', 'gradient']).default('trials'))
     .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
     .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
     .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
@@ -61,7 +67,8 @@ export function registerSearch(program: Command): void {
     .option('--study <name>', 'name of the study in the journal', 'kiln')
     .option('--export-csv <file>', 'write every trial as CSV');
   taskOption(architectureOptions(cmd, [64])).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
-  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs)' });
+  gradientOptions(cmd);
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs), and of the chosen model' });
   cmd.addHelpText('after', `
 The flags set everything the space does not: a space naming lr overrides --lr in each trial.
 A space file uses the library's JSON format, for example:
@@ -74,8 +81,9 @@ A space file uses the library's JSON format, for example:
 Examples:
   kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
   kiln search --data mnist --space space.json --sampler tpe --pruner hyperband --trials 50 --storage mnist.jsonl
-  kiln search --data iris --objectives accuracy,parameters --trials 40 --json`);
-  cmd.action((o: SearchOptions) => search(cmd, o));
+  kiln search --data iris --objectives accuracy,parameters --trials 40 --json
+  kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8`);
+  cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o)));
 }
 
 function objectiveList(value: string): Objective[] {
@@ -111,6 +119,8 @@ function objectiveValue(name: Objective, e: Evaluation, model: Sequential): numb
 }
 
 async function search(cmd: Command, o: SearchOptions): Promise<void> {
+  const stray = givenFlag(cmd, GRADIENT_KEYS);
+  if (stray) throw usageError(`${stray} applies to --strategy gradient`);
   const started = performance.now();
   const space = await readSpace(o.space);
   const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);

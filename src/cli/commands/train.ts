@@ -5,7 +5,7 @@ import { architectureOptions, ARCHITECTURE_KEYS, buildModel, csvTaskOf, taskOpti
 import { trainingData, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { commonOptions, given, number, type CommonOptions } from '../options.ts';
+import { commonOptions, givenFlag, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
 import { fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
@@ -37,8 +37,8 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const options = fitOptionsFrom(cmd, o, o.seed, undefined);
   const base = o.model === undefined ? undefined : await readFloatModel(o.model, 'training');
   if (base) {
-    const clash = ARCHITECTURE_FLAGS.filter((k) => given(cmd, k));
-    if (clash.length) throw usageError(`--${clash[0]} describes a new model; it cannot change the architecture of --model ${o.model}`);
+    const clash = givenFlag(cmd, ARCHITECTURE_FLAGS);
+    if (clash) throw usageError(`${clash} describes a new model; it cannot change the architecture of --model ${o.model}`);
   }
   const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
