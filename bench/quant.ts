@@ -132,7 +132,7 @@ for (const [M, K, N] of SHAPES) {
     { name: 'ort', run: () => session.run(feeds) },
     { name: 'f32', run: () => matmul(fx, fw, { transB: true, out: fy }) },
     { name: 'i4', run: () => int4Gemm(fx, w4).dispose() },
-  ], { reps: 9, minMs: 30 });
+  ], { reps: 15, minMs: 30 });
   const g = (name: string) => (2 * M * N * K) / (result.get(name)!.cpu * 1e6);
   const gw = (name: string) => (2 * M * N * K) / (result.get(name)!.median * 1e6);
   const shape = `${M}x${K}·${K}x${N}`;

@@ -5,7 +5,10 @@
 // min ← min + c·(batch min − min), in f32; the first batch sets it). Gradients pass the rounding
 // unchanged (the straight-through estimator) and are zeroed where an input was clipped, as
 // torch.fake_quantize_per_tensor_affine's backward does. `convert()` then freezes the weights and
-// ranges into an int8 QuantizedModel that computes what training saw.
+// ranges into an int8 QuantizedModel that computes what training saw. Inputs are rewritten in
+// place, so the next layer's weight gradient sees the fake-quantised input (as in PyTorch); the
+// previous layer's activation derivative reads its pre-activations (ReLU family, GELU) and is
+// unaffected, except sigmoid and tanh, which read their output and so see it fake-quantised.
 // see: Jacob et al., "Quantization and Training of Neural Networks for Efficient
 //      Integer-Arithmetic-Only Inference", arXiv:1712.05877
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
