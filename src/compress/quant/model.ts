@@ -127,11 +127,17 @@ export class QuantizedModel {
     this.classNames = spec.classNames ? Object.freeze(spec.classNames.slice()) : undefined;
     this.featureNames = spec.featureNames ? Object.freeze(spec.featureNames.slice()) : undefined;
     this.calibration = spec.calibration;
-    this.layers = Object.freeze(spec.layers.map((l) => Object.freeze({ ...l })));
+    // Copies: the engine uploads these arrays once, and a caller's later edits must not make the
+    // model describe (or save) weights other than those it runs.
+    this.layers = Object.freeze(spec.layers.map((l) => Object.freeze({
+      ...l, codes: l.codes.slice(), scales: l.scales.slice(), bias: l.bias.slice(),
+      ...(l.zeroPoints ? { zeroPoints: l.zeroPoints.slice() } : {}),
+      ...(l.input ? { input: Object.freeze({ scale: l.input.scale, zeroPoint: l.input.zeroPoint }) } : {}),
+    })));
     this.inputs = spec.layers[0]!.inputs;
     this.outputs = spec.layers.at(-1)!.units;
     const bits = bitsOf(spec.scheme);
-    const layers: QuantLayerSpec[] = spec.layers.map((l) => ({
+    const layers: QuantLayerSpec[] = this.layers.map((l) => ({
       inputs: l.inputs, units: l.units, act: activationCode('QuantizedModel', l.activation), alpha: l.alpha, bits,
       codes: l.codes, scales: l.scales, zeroPoints: l.zeroPoints, groupSize: this.groupSize, bias: l.bias, input: l.input,
     }));
