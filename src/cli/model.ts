@@ -2,12 +2,9 @@
 // safetensors metadata, and each format the library can read has one reader here (float, sparse,
 // quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
-import { decodeSafetensors, evaluate, modelFromBytes, modelToBytes, saveModel, type Dataset, type Evaluation, type Sequential } from '../index.ts';
+import { decodeSafetensors, evaluate, modelFromBytes, modelToBytes, saveModel, SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type Sequential } from '../index.ts';
 import type { QuantizedModel } from '../compress/quant/model.ts';
-import { layerSparsity } from '../compress/prune/unstructured.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../io/model-file.ts';
 import { quantizedModelFromBytes, quantizedModelToBytes, saveQuantizedModel, QUANTIZED_FORMAT } from '../io/quantized-file.ts';
-import { saveSparseModel, sparseModelFromBytes, sparseModelToBytes, SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** What a model file holds: a float network (dense or pruned) or a quantized one. */
@@ -30,13 +27,13 @@ interface Reader {
   storage(metadata: Record<string, string>): string;
 }
 
-const READERS: Readonly<Record<string, Reader>> = {
-  [MODEL_FORMAT]: { read: modelFromBytes, storage: () => 'float32 (not quantized)' },
-  [SPARSE_MODEL_FORMAT]: { read: sparseModelFromBytes, storage: () => 'float32 (not quantized), sparse: a bitmask and the kept weights' },
-  [QUANTIZED_FORMAT]: { read: quantizedModelFromBytes, storage: quantizationText },
+// Float models, dense or sparse, are modelFromBytes's: it names the formats it reads when a
+// file has another one.
+const FLOAT: Reader = {
+  read: modelFromBytes,
+  storage: (m) => (m.format === SPARSE_MODEL_FORMAT ? 'float32 (not quantized), sparse: a bitmask and the kept weights' : 'float32 (not quantized)'),
 };
-
-export const KNOWN_FORMATS = Object.keys(READERS);
+const QUANTIZED: Reader = { read: quantizedModelFromBytes, storage: quantizationText };
 
 /** "int8-per-channel, symmetric weights, static activations (entropy calibration)" */
 function quantizationText(m: Record<string, string>): string {
@@ -59,18 +56,14 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
     throw new CliError(`${path}: not a kiln model file (${(error as Error).message})`);
   }
   const format = metadata.format ?? '';
-  const reader = READERS[format];
-  if (!reader) {
-    const found = format === '' ? 'a safetensors file without a kiln format' : `format '${format}'`;
-    throw new CliError(`${path}: unknown model format: ${found}; this kiln reads ${KNOWN_FORMATS.map((f) => `'${f}'`).join(', ')} (version ${MODEL_FORMAT_VERSION})`);
-  }
+  const reader = format === QUANTIZED_FORMAT ? QUANTIZED : FLOAT;
   let model: Model;
   try {
     model = reader.read(bytes);
   } catch (error) {
-    throw new CliError(`${path}: ${(error as Error).message}`);
+    throw new CliError(`${path}: ${(error as Error).message}${reader === FLOAT && !format.startsWith('kiln.sequential') ? ` (or '${QUANTIZED_FORMAT}')` : ''}`);
   }
-  return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata), quantized: format === QUANTIZED_FORMAT };
+  return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata), quantized: reader === QUANTIZED };
 }
 
 /** Reads `--model` for work that trains or rebuilds it, which needs float weights. */
@@ -92,21 +85,22 @@ export function evaluateModel(model: Model, data: Dataset): Evaluation {
   return evaluate(model as Sequential, data);
 }
 
-/** Whether pruning masks some of the model's weights (it then saves in the sparse format, which
- *  keeps the mask for later training). */
-export const isPruned = (model: Sequential): boolean => layerSparsity(model).some((l) => l.pruned > 0);
+/** 'sparse' when the library saves the model in its sparse format (a pruned model, whose mask
+ *  the file keeps for later training), else 'dense'. */
+export const floatLayout = (model: Sequential): 'sparse' | 'dense' => (decodeSafetensors(modelToBytes(model)).metadata.format === SPARSE_MODEL_FORMAT ? 'sparse' : 'dense');
 
 /** Bytes of the file `writeModel` would write. */
 export function modelBytes(model: Model): number {
   if (isQuantized(model)) return quantizedModelToBytes(model, { featureNames: true }).length;
-  return (isPruned(model) ? sparseModelToBytes(model) : modelToBytes(model)).length;
+  return modelToBytes(model).length;
 }
 
-/** Writes the model atomically (sparse when pruned, quantized as such) and returns the file's size. */
+/** Writes the model atomically (a pruned one in the sparse format, which keeps its mask for later
+ *  training; a quantized one as such) and returns the file's size. */
 export async function writeModel(model: Model, path: string): Promise<number> {
   // Feature names make the quantized file describe its inputs as the float one does.
   if (isQuantized(model)) await saveQuantizedModel(model, path, { featureNames: true });
-  else await (isPruned(model) ? saveSparseModel(model, path) : saveModel(model, path));
+  else await saveModel(model, path);
   return (await stat(path)).size;
 }
 

@@ -1,8 +1,7 @@
 // Flags that describe how to train (optimizer, schedule, epochs, batches) and their translation
 // into the library's optimizer and fit options. Shared by every command that trains.
 import type { Command } from 'commander';
-import { OPTIMIZERS } from '../train/optimizers.ts';
-import type { Dataset, EpochLog, FitOptions, Optimizer, Schedule } from '../index.ts';
+import { adam, adamw, gd, sgd, type Dataset, type EpochLog, type FitOptions, type Optimizer, type Schedule } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 import { choice, fraction, given, integer, number } from './options.ts';
 import { epochReporter } from './progress.ts';
@@ -46,6 +45,8 @@ export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpo
     .option('--validation-split <fraction>', 'share of rows held out of training for validation', fraction(), defaults.validationSplit ?? 0)
     .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights', integer(0));
 }
+
+const OPTIMIZERS = { gd, sgd, adam, adamw } as const;
 
 const SCHEDULE_FLAGS: Readonly<Record<string, readonly Schedule['type'][]>> = {
   stepSize: ['step'],

@@ -61,7 +61,7 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
   ['missing model file', ['eval', '--model', join(dir, 'nope.safetensors'), '--data', 'iris'], FAILURE, /nope\.safetensors: no such file$/],
   ['not a model file', ['info', '--model', fixture('blobs.csv')], FAILURE, /blobs\.csv: not a kiln model file/],
   ['truncated model file', ['info', '--model', truncated], FAILURE, /truncated\.safetensors: not a kiln model file/],
-  ['unknown model format', ['info', '--model', foreign], FAILURE, /foreign\.safetensors: unknown model format: format 'someone\.else'; this kiln reads 'kiln\.sequential'/],
+  ['unknown model format', ['info', '--model', foreign], FAILURE, /foreign\.safetensors: model file: __metadata__\.format is "someone\.else", expected 'kiln\.sequential' \(or 'kiln\.quantized'\)$/],
   ['4-feature model on mnist', ['eval', '--model', model, '--data', 'mnist'], FAILURE, /mnist has 784 feature columns, the model takes 4 \(sepal_length/],
   ['model on a CSV of other columns', ['predict', '--model', model, '--data', fixture('blobs.csv'), '--label', 'kind'], FAILURE, /blobs\.csv has 2 feature columns, the model takes 4/],
   ['eval without labels', ['eval', '--model', model, '--data', fixture('flowers-unlabeled.csv')], FAILURE, /no label column to score against/],

@@ -1,8 +1,7 @@
 // kiln distill: train a small student to match a saved teacher's outputs (and the labels), then
 // compare the two on the held-out rows.
 import type { Command } from 'commander';
-import { evaluate, Sequential } from '../../index.ts';
-import { distill } from '../../compress/distill.ts';
+import { distill, evaluate, Sequential } from '../../index.ts';
 import { architectureOptions, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';

@@ -1,14 +1,10 @@
 // kiln prune: zero the least important weights (or remove whole hidden neurons), fine-tune, and
 // compare the model before and after on the held-out rows.
 import type { Command } from 'commander';
-import { evaluate, fit, type Sequential } from '../../index.ts';
-import { NEURON_CRITERIA, WEIGHT_CRITERIA, type NeuronCriterion, type WeightCriterion } from '../../compress/prune/importance.ts';
-import { pruneIteratively } from '../../compress/prune/schedule.ts';
-import { pruneNeurons } from '../../compress/prune/structured.ts';
-import { layerSparsity, pruneWeights } from '../../compress/prune/unstructured.ts';
+import { evaluate, fit, layerSparsity, NEURON_CRITERIA, pruneIteratively, pruneNeurons, pruneWeights, WEIGHT_CRITERIA, type NeuronCriterion, type Sequential, type WeightCriterion } from '../../index.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
-import { architecture, isPruned, modelBytes, readFloatModel, writeModel } from '../model.ts';
+import { architecture, floatLayout, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, fraction, integer, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
 import { progressBar } from '../progress.ts';
@@ -89,7 +85,7 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
   if (o.json) {
     emitJson({
       command: 'prune', architecture: architecture(model), parameters: model.parameterCount, storedParameters: stored(model), bytes,
-      format: isPruned(model) ? 'sparse' : 'dense', out: o.out ?? null, metrics: metricsJson(metrics),
+      format: floatLayout(model), out: o.out ?? null, metrics: metricsJson(metrics),
       sparsity: weights === 0 ? 0 : prunedWeights / weights, layers,
       before: { architecture: before.architecture, parameters: before.parameters, storedParameters: storedBefore, bytes: before.bytes, metrics: metricsJson(before.metrics) },
       rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
@@ -104,5 +100,5 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
   out(`bytes       ${bytesText(before.bytes)} → ${bytesText(bytes)}`);
   out(`test        before ${metricsLine(before.metrics)}`);
   out(`            after  ${metricsLine(metrics)}`);
-  out(o.out === undefined ? `not saved   (give --out <file> to keep it)` : `saved       ${o.out} (${isPruned(model) ? 'sparse' : 'dense'} format)`);
+  out(o.out === undefined ? `not saved   (give --out <file> to keep it)` : `saved       ${o.out} (${floatLayout(model)} format)`);
 }

@@ -2,8 +2,7 @@
 // candidate widths and activations per hidden layer, judged on validation rows; the chosen
 // network is retrained from scratch on the training rows, scored on the test part and saved.
 import { Option, type Command } from 'commander';
-import { ACTIVATIONS, evaluate, gradientSearch, type GradientSearchEpoch } from '../../index.ts';
-import { SKIP, type Operation } from '../../gradsearch/space.ts';
+import { ACTIVATIONS, evaluate, gradientSearch, type GradientSearchEpoch, type Operation } from '../../index.ts';
 import type { TaskFlag } from '../architecture-flags.ts';
 import { csvTaskOf } from '../architecture-flags.ts';
 import { trainingData } from '../data.ts';
@@ -35,6 +34,9 @@ export function gradientOptions(cmd: Command): Command {
     .option('--search-epochs <n>', 'gradient: epochs of the super-network search (--epochs retrains the result)', integer(1, 1e6), 10)
     .option('--warmup-epochs <n>', 'gradient: search epochs that train weights only, before the architecture moves (default 0)', integer(0));
 }
+
+// The identity candidate of gradientSearch: choosing it removes the layer.
+const SKIP = 'skip';
 
 function operations(value: string): Operation[] {
   const names = value.split(',').map((s) => s.trim());
