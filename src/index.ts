@@ -45,6 +45,18 @@ export { SparseModel, SPARSE_THRESHOLDS } from './compress/prune/sparse-model.ts
 export type { SparseModelOptions, SparseThresholds } from './compress/prune/sparse-model.ts';
 export type { PruneScope } from './compress/prune/rank.ts';
 
+// Compression: quantization.
+export { quantize } from './compress/quant/quantize.ts';
+export type { QuantizeOptions, CalibrationOptions } from './compress/quant/quantize.ts';
+export { QuantizedModel, QUANT_SCHEMES } from './compress/quant/model.ts';
+export type { QuantScheme, QuantizedLayer, QuantizedModelSpec, QuantizedModelInfo } from './compress/quant/model.ts';
+export { prepareQat, QatSession } from './compress/quant/qat.ts';
+export type { QatOptions } from './compress/quant/qat.ts';
+export { calibrationRange, CALIBRATION_METHODS } from './compress/quant/calibrate.ts';
+export type { CalibrationMethod } from './compress/quant/calibrate.ts';
+export { calculateQParams, quantizeValue, dequantizeValue, roundHalfEven, QUINT8, QINT8, QINT4, QUINT4, F32_EPS } from './compress/quant/qparams.ts';
+export type { QParams, QRange } from './compress/quant/qparams.ts';
+
 // Gradient-based model search (DARTS for MLPs).
 export { gradientSearch } from './gradsearch/search.ts';
 export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
@@ -72,4 +84,6 @@ export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safet
 export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
 export { writeFileAtomic } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
+export { quantizedModelToBytes, quantizedModelFromBytes, saveQuantizedModel, loadQuantizedModel, QUANTIZED_FORMAT } from './io/quantized-file.ts';
+export type { QuantizedFileOptions } from './io/quantized-file.ts';
 export { sparseModelToBytes, sparseModelFromBytes, saveSparseModel, loadSparseModel, SPARSE_MODEL_FORMAT } from './io/sparse-file.ts';
