@@ -7,8 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adam, dense, fit, parseCsv, Sequential, trainTestSplit } from '../../src/index.ts';
-import { quantize } from '../../src/compress/quant/quantize.ts';
+import { adam, dense, fit, parseCsv, quantize, Sequential, trainTestSplit } from '../../src/index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const deno = join(root, 'node_modules/.bin/deno');

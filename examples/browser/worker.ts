@@ -1,0 +1,110 @@
+// The demo's worker: its own kiln core (await init()), the data, and runPipeline, whose events
+// become the page's few message kinds (protocol.ts). Training here keeps the page responsive.
+import { init, mnist, parseCsv, type Dataset } from '../../src/index.ts';
+import type { PipelineOptions } from '../../src/pipeline/options.ts';
+import type { PipelineEvent, PipelineResult, RowStage, StageRow } from '../../src/pipeline/types.ts';
+import { runPipeline } from './interim-pipeline.ts';
+import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
+
+interface Port {
+  postMessage(message: FromWorker): void;
+  addEventListener(type: 'message', listener: (e: MessageEvent<ToWorker>) => void): void;
+}
+const port = self as unknown as Port;
+const ready = init();
+let controller: AbortController | undefined;
+
+port.addEventListener('message', ({ data: m }) => {
+  if (m.type === 'stop') controller?.abort();
+  else void run(m.data, m.budget);
+});
+
+const STAGE_TEXT: Record<RowStage, string> = {
+  search: 'Searching architectures and training settings',
+  train: 'Training',
+  distill: 'Distilling into a smaller student',
+  prune: 'Pruning neurons and fine-tuning',
+  quantize: 'Quantising to integers',
+};
+
+async function load(choice: DataChoice): Promise<Dataset> {
+  if (choice.kind === 'mnist') return mnist({ source: new URL('/digits/', location.origin), perDigit: choice.perDigit });
+  return parseCsv(choice.text, choice.label === undefined ? {} : { label: choice.label });
+}
+
+function options(budget: Budget): PipelineOptions {
+  const epochs = budget.epochs;
+  return {
+    seed: budget.seed,
+    budget: { trials: budget.trials },
+    search: { epochs },
+    distill: { epochs },
+    prune: { fineTuneEpochs: Math.ceil(epochs / 2) },
+  };
+}
+
+/** Turns pipeline events into page messages; trial values are kept to report the best so far. */
+function relay(objective: string): (e: PipelineEvent) => void {
+  const values = new Map<number, number>();
+  return (e) => {
+    switch (e.type) {
+      case 'start':
+        port.postMessage({ type: 'status', text: `${e.rows.train} training, ${e.rows.validation} validation and ${e.rows.test} test rows; ${e.features} features, ${e.classes} classes.` });
+        break;
+      case 'stage-start':
+        port.postMessage({ type: 'status', text: `${STAGE_TEXT[e.stage]}…` });
+        break;
+      case 'trial-epoch':
+        port.postMessage({ type: 'epoch', series: `trial ${e.trial}`, trial: true, epoch: e.epoch, loss: e.loss, accuracy: e.valAccuracy });
+        break;
+      case 'trial': {
+        const value = e.trial.values?.[0];
+        if (e.trial.state === 'complete' && value !== undefined) values.set(e.trial.number, value);
+        const best = e.bestTrial === null ? undefined : values.get(e.bestTrial);
+        port.postMessage({ type: 'trial', number: e.trial.number, value, pruned: e.trial.state === 'pruned', best, objective });
+        break;
+      }
+      case 'epoch':
+        port.postMessage({ type: 'epoch', series: e.stage, trial: false, epoch: e.point.epoch, loss: e.point.loss, accuracy: e.point.valAccuracy });
+        break;
+      case 'stage-end':
+        port.postMessage({ type: 'status', text: `${e.stage}: test accuracy ${percent(e.row.accuracy)}, ${kib(e.row.bytes)}.` });
+        break;
+      case 'end':
+        break;
+    }
+  };
+}
+
+const dash = (v: number, text: (v: number) => string) => (Number.isFinite(v) ? text(v) : '—');
+const percent = (v: number) => dash(v, (x) => `${(100 * x).toFixed(1)}%`);
+const kib = (v: number) => dash(v, (x) => `${(x / 1024).toFixed(1)} KiB`);
+
+function stageTable(rows: StageRow[]): Table {
+  return {
+    columns: ['stage', 'model', 'test accuracy', 'parameters', 'non-zeros', 'file', 'latency (batch 1)', 'speedup', 'time'],
+    rows: rows.map((r) => [
+      r.stage, r.model, percent(r.accuracy), r.parameters.toLocaleString('en'), r.nonZeros.toLocaleString('en'), kib(r.bytes),
+      dash(r.latencyUs, (x) => `${x.toFixed(1)} µs`), dash(r.speedup, (x) => `${x.toFixed(2)}×`), `${r.seconds.toFixed(1)} s`,
+    ]),
+  };
+}
+
+function files(result: PipelineResult): OutputFile[] {
+  return [{ name: `kiln-${result.model.stage}.safetensors`, type: 'application/octet-stream', bytes: result.model.bytes }];
+}
+
+async function run(data: DataChoice, budget: Budget): Promise<void> {
+  controller = new AbortController();
+  const { signal } = controller;
+  try {
+    await ready;
+    port.postMessage({ type: 'status', text: data.kind === 'mnist' ? 'Loading MNIST digits…' : `Reading ${data.name}…` });
+    const dataset = await load(data);
+    const result = await runPipeline(dataset, options(budget), { onEvent: relay('validation accuracy'), signal });
+    port.postMessage({ type: 'done', table: stageTable(result.stages), files: files(result), seconds: result.seconds });
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    port.postMessage({ type: 'error', message, stopped: signal.aborted });
+  }
+}
