@@ -56,6 +56,89 @@ export function f64_logsumexp_rows(out: usize, m: usize, rows: i32, cols: i32): 
   }
 }
 
+// Mixture scores m [n, K] row-major: m[i, k] accumulates log w_k + Σ_d log p_kd(x_id), the log
+// weight plus the log density of point i under kernel k, one parameter d at a time, before
+// f64_logsumexp_rows reduces each row. The matrix stays in the core between the calls.
+
+// m[i, k] = row[k] for i < n.
+export function f64_mix_fill(m: usize, row: usize, n: i32, K: i32): void {
+  const rowBytes = <usize>K << 3;
+  for (let i = 0; i < n; i++) memory.copy(m + <usize>i * rowBytes, row, rowBytes);
+}
+
+// Normal kernels: m[i, k] −= ½((y[i] − mu[k])·inv[k])² + c[k] for y [n], mu, inv (1/σ), c [K].
+export function f64_mix_add_gauss(m: usize, y: usize, n: i32, mu: usize, inv: usize, c: usize, K: i32): void {
+  for (let i = 0; i < n; i++) {
+    const yi = load<f64>(y + (<usize>i << 3));
+    const row = m + ((<usize>i * K) << 3);
+    for (let k = 0; k < K; k++) {
+      const at = <usize>k << 3;
+      const z = (yi - load<f64>(mu + at)) * load<f64>(inv + at);
+      store<f64>(row + at, load<f64>(row + at) - (0.5 * z * z + load<f64>(c + at)));
+    }
+  }
+}
+
+// Normal kernels integrated over cells: m[i, k] += log(Φ(b) − Φ(a)) − c[k] with
+// a = (lo[i] − mu[k])·inv[k], b = (hi[i] − mu[k])·inv[k], for lo, hi [n] and mu, inv, c [K].
+export function f64_mix_add_cells(m: usize, lo: usize, hi: usize, n: i32, mu: usize, inv: usize, c: usize, K: i32): void {
+  for (let i = 0; i < n; i++) {
+    const l = load<f64>(lo + (<usize>i << 3));
+    const h = load<f64>(hi + (<usize>i << 3));
+    const row = m + ((<usize>i * K) << 3);
+    for (let k = 0; k < K; k++) {
+      const at = <usize>k << 3;
+      const mk = load<f64>(mu + at);
+      const ik = load<f64>(inv + at);
+      store<f64>(row + at, load<f64>(row + at) + logGaussMass((l - mk) * ik, (h - mk) * ik) - load<f64>(c + at));
+    }
+  }
+}
+
+// Table lookups: m[i, k] += table[k, x[i]] for x [n] (whole numbers stored as f64), table [K, C].
+export function f64_mix_add_table(m: usize, x: usize, n: i32, table: usize, C: i32, K: i32): void {
+  for (let i = 0; i < n; i++) {
+    const xi = <i32>load<f64>(x + (<usize>i << 3));
+    const row = m + ((<usize>i * K) << 3);
+    for (let k = 0; k < K; k++) {
+      const at = <usize>k << 3;
+      store<f64>(row + at, load<f64>(row + at) + load<f64>(table + ((<usize>k * C + xi) << 3)));
+    }
+  }
+}
+
+// idx [n] (i32) = the ascending order of keys [n]: keys[idx[0]] <= keys[idx[1]] <= …, ties in
+// index order (stable). Bottom-up merge sort through tmp [n] (i32 scratch); NaN keys sort last.
+// The samplers rank trials and kernel centres with it: comparator sorts in JS cost ~10× more.
+export function f64_argsort(idx: usize, keys: usize, tmp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<i32>(idx + (<usize>i << 2), i);
+  let src = idx;
+  let dst = tmp;
+  for (let width = 1; width < n; width <<= 1) {
+    for (let lo = 0; lo < n; lo += width << 1) {
+      const mid = min(lo + width, n);
+      const hi = min(lo + (width << 1), n);
+      let a = lo;
+      let b = mid;
+      for (let k = lo; k < hi; k++) {
+        let takeLeft = b >= hi;
+        if (!takeLeft && a < mid) {
+          const ka = load<f64>(keys + (<usize>load<i32>(src + (<usize>a << 2)) << 3));
+          const kb = load<f64>(keys + (<usize>load<i32>(src + (<usize>b << 2)) << 3));
+          // a before b unless b is strictly smaller; NaN on the left yields to any number.
+          takeLeft = !(kb < ka) && !(ka != ka && kb == kb);
+        }
+        if (takeLeft) store<i32>(dst + (<usize>k << 2), load<i32>(src + (<usize>(a++) << 2)));
+        else store<i32>(dst + (<usize>k << 2), load<i32>(src + (<usize>(b++) << 2)));
+      }
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != idx) memory.copy(idx, src, <usize>n << 2);
+}
+
 // 1 / (t + 2/(t + 3/(t + …))), the tail of the continued fraction for Mills' ratio
 // R(t) = Φ(−t)/φ(t) = 1/(t + q(t)). Evaluated backwards from a fixed depth: used for t >= 3 only,
 // where 60 terms settle it to the last bit.
@@ -86,14 +169,14 @@ function logDiffExp(big: f64, small: f64): f64 {
 export function f64_log_gauss_mass(out: usize, a: usize, b: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const at = <usize>i << 3;
-    const lo = load<f64>(a + at);
-    const hi = load<f64>(b + at);
-    let r: f64;
-    if (hi <= 0) r = logDiffExp(logNdtr(hi), logNdtr(lo));
-    else if (lo >= 0) r = logDiffExp(logNdtr(-lo), logNdtr(-hi));
-    else r = Math.log1p(-0.5 * f64_erfc(-lo * INV_SQRT2) - 0.5 * f64_erfc(hi * INV_SQRT2));
-    store<f64>(out + at, r);
+    store<f64>(out + at, logGaussMass(load<f64>(a + at), load<f64>(b + at)));
   }
+}
+
+function logGaussMass(lo: f64, hi: f64): f64 {
+  if (hi <= 0) return logDiffExp(logNdtr(hi), logNdtr(lo));
+  if (lo >= 0) return logDiffExp(logNdtr(-lo), logNdtr(-hi));
+  return Math.log1p(-0.5 * f64_erfc(-lo * INV_SQRT2) - 0.5 * f64_erfc(hi * INV_SQRT2));
 }
 
 // out[i] = Φ⁻¹(p[i]), the standard normal quantile, for p, out [n]; Φ⁻¹(0) = −∞, Φ⁻¹(1) = +∞,
@@ -142,7 +225,7 @@ function ndtri(p: f64): f64 {
 // Log expected improvement of a standard normal over 0 at offset z: out[i] = log h(z[i]) with
 // h(z) = φ(z) + z·Φ(z) = E[max(Z + z, 0)], and dout[i] = d log h / dz = Φ(z)/h(z) (dout may be 0).
 // For z < −3 the direct form cancels; there h(z) = φ(z)·q/(t + q) and Φ/h = 1/q with t = −z and
-// q Mills' continued-fraction tail, which keeps full precision down to z = −1e150.
+// q Mills' continued-fraction tail, which keeps full precision down to z = −1e100.
 // see: Ament et al., "Unexpected Improvements to Expected Improvement", NeurIPS 2023 (log-EI)
 export function f64_log_ei(out: usize, dout: usize, z: usize, n: i32): void {
   for (let i = 0; i < n; i++) {

@@ -1,22 +1,8 @@
 // Studies out to CSV (one row per trial, Optuna's trials_dataframe columns) and JSON.
-import type { Distribution, ParamValue } from './distributions.ts';
-import type { Direction, FrozenTrial, TrialState } from './trial-record.ts';
+import type { Direction, FrozenTrial } from './trial-record.ts';
 
-export interface TrialJson {
-  number: number;
-  state: TrialState;
-  values: number[] | null;
-  params: Record<string, ParamValue>;
-  distributions: Record<string, Distribution>;
-  intermediate: Record<number, number>;
-  constraints: number[] | null;
-  userAttrs: Record<string, unknown>;
-  systemAttrs: Record<string, unknown>;
-  startedAt: number;
-  finishedAt: number | null;
-  durationMs: number | null;
-  error: string | null;
-}
+/** A trial as plain data: the frozen record itself. */
+export type TrialJson = FrozenTrial;
 
 export interface StudyJson {
   name: string;
@@ -25,18 +11,14 @@ export interface StudyJson {
   trials: TrialJson[];
 }
 
-/** The study as plain data (JSON.stringify turns non-finite numbers into null). */
+/** The study as plain data (the trials are the frozen records; JSON.stringify turns non-finite
+ *  numbers into null). */
 export function studyToJson(name: string, directions: readonly Direction[], seed: number, trials: readonly FrozenTrial[]): StudyJson {
   return {
     name,
     directions: directions.slice(),
     seed,
-    trials: trials.map((t) => ({
-      number: t.number, state: t.state, values: t.values ? t.values.slice() : null, params: { ...t.params },
-      distributions: { ...t.distributions }, intermediate: { ...t.intermediate }, constraints: t.constraints ? t.constraints.slice() : null,
-      userAttrs: { ...t.userAttrs }, systemAttrs: { ...t.systemAttrs }, startedAt: t.startedAt, finishedAt: t.finishedAt,
-      durationMs: t.durationMs, error: t.error,
-    })),
+    trials: trials.slice(),
   };
 }
 

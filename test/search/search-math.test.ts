@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernels } from '../../src/core/wasm.ts';
 import { exp64, log64 } from '../../src/core/scalar-math.ts';
-import { erfcArray, expArray, logArray, logEi, logGaussMass, logSumExpRows, matern52, ndtriArray } from '../../src/core/ops/search-math.ts';
+import { argsort, erfcArray, expArray, logArray, logEi, logGaussMass, logSumExpRows, matern52, ndtriArray, MixtureScores } from '../../src/core/ops/search-math.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32 } from '../helpers/rand.ts';
 import { cdfRef, erfcRef, logCdfRef, millsRef, pdfRef } from './normal-ref.ts';
@@ -96,4 +96,48 @@ test('logSumExpRows matches an f64 reference, shifting huge rows and keeping −
   assert.deepEqual(Array.from(logSumExpRows(Float64Array.of(-Infinity, -Infinity), 1, 2)), [-Infinity]);
   assert.deepEqual(Array.from(logSumExpRows(new Float64Array(0), 2, 0)), [-Infinity, -Infinity]);
   assert.throws(() => logSumExpRows(new Float64Array(5), 2, 3), /6/);
+});
+
+test('argsort is a stable ascending order with NaN last, at every size', () => {
+  for (const n of [0, 1, 2, 3, 17, 1000]) {
+    const keys = Float64Array.from({ length: n }, () => Math.floor(rand() * 7) - 3);
+    if (n > 3) keys[1] = NaN;
+    const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+      const [ka, kb] = [keys[a]!, keys[b]!];
+      if (Number.isNaN(ka) || Number.isNaN(kb)) return (Number.isNaN(ka) ? 1 : 0) - (Number.isNaN(kb) ? 1 : 0) || a - b;
+      return ka - kb || a - b;
+    });
+    assert.deepEqual(Array.from(argsort(keys)), expected, `n=${n}`);
+  }
+});
+
+test('MixtureScores accumulates weights, normal kernels, cells and tables, then log-sum-exps rows', () => {
+  const logW = Float64Array.of(Math.log(0.2), Math.log(0.8));
+  const y = Float64Array.of(0.1, 2);
+  const mu = Float64Array.of(0, 1);
+  const inv = Float64Array.of(2, 0.5);
+  const c = Float64Array.of(0.3, -0.1);
+  const lo = Float64Array.of(-1, 0.5);
+  const hi = Float64Array.of(0, 3);
+  const table = Float64Array.of(-1, -2, -3, -4, -5, -6);
+  const x = Float64Array.of(2, 0);
+  const s = new MixtureScores(2, logW);
+  s.addGauss(y, mu, inv, c);
+  s.addCells(lo, hi, mu, inv, c);
+  s.addTable(x, table, 3);
+  const got = s.logSumExp();
+  s.dispose();
+  const expected = [0, 1].map((i) => {
+    const terms = [0, 1].map((k) => {
+      const z = (y[i]! - mu[k]!) * inv[k]!;
+      const mass = Math.log(cdfRef((hi[i]! - mu[k]!) * inv[k]!) - cdfRef((lo[i]! - mu[k]!) * inv[k]!));
+      return logW[k]! - (0.5 * z * z + c[k]!) + mass - c[k]! + table[k * 3 + x[i]!]!;
+    });
+    return Math.log(terms.reduce((a, t) => a + Math.exp(t), 0));
+  });
+  assertClose(got, expected, { rtol: 1e-12 }, 'scores');
+  assert.throws(() => s.logSumExp(), /used after dispose/);
+  const t = new MixtureScores(1, logW);
+  assert.throws(() => t.addTable(Float64Array.of(3), table, 3), /index 3 outside \[0, 3\)/);
+  t.dispose();
 });

@@ -222,3 +222,20 @@ test('a storage that fails to write surfaces the error on tell and stops later a
   await assert.rejects(study.tell(t, 2), /writing to the storage failed: disk full/);
   assert.throws(() => study.ask(), /writing to the storage failed: disk full/);
 });
+
+test('model limits become relative constraint values read from user attributes', async () => {
+  const { modelLimits } = await import('../../src/search/limits.ts');
+  const study = await createStudy({ constraints: modelLimits({ maxParams: 1000, maxLatencyMs: 2 }), sampler: random() });
+  for (const [params, latency, loss] of [[500, 1, 0.5], [4000, 1, 0.1], [900, 3, 0.2], [1000, 2, 0.4]]) {
+    const t = study.ask();
+    t.setUserAttr('params', params);
+    t.setUserAttr('latencyMs', latency);
+    await study.tell(t, loss!);
+  }
+  assert.deepEqual(study.trials.map((t) => t.constraints), [[-0.5, -0.5], [3, -0.5], [-0.1, 0.5], [0, 0]]);
+  assert.equal(study.bestTrial.number, 3, 'trials 1 and 2 break a limit; 3 sits exactly on both');
+  const bare = study.ask();
+  await assert.rejects(study.tell(bare, 1), /trial 4 has no numeric user attribute 'params' for maxParams; record it with trial.setUserAttr\('params', value\)/);
+  assert.throws(() => modelLimits({}), /give at least one of maxParams, maxBytes, maxLatencyMs/);
+  assert.throws(() => modelLimits({ maxParams: 0 }), /maxParams must be a finite number in/);
+});

@@ -85,3 +85,83 @@ export function matern52(r2: Float64Array, scale: number, k = new Float64Array(r
   withBlock([r2], dk ? [k, dk] : [k], ([rp, kp, dp]) => kernels().f64_matern52!(kp!, dp ?? 0, rp!, r2.length, scale));
   return k;
 }
+
+/**
+ * Log scores of n points under each of K mixture kernels, accumulated in the core one parameter
+ * at a time (m[i, k] starts at the kernel's log weight) and reduced by log-sum-exp over the
+ * kernels. Owns an n·K block of core memory until `dispose()`.
+ */
+export class MixtureScores {
+  readonly n: number;
+  readonly components: number;
+  #ptr: number;
+
+  constructor(n: number, logWeights: Float64Array) {
+    const K = logWeights.length;
+    if (!Number.isInteger(n) || n < 0 || K === 0) throw new RangeError(`MixtureScores: need n >= 0 points and at least one kernel, got n=${n}, K=${K}`);
+    this.n = n;
+    this.components = K;
+    this.#ptr = allocBytes(Math.max(8, n * K * 8));
+    withBlock([logWeights], [], ([wp]) => kernels().f64_mix_fill!(this.#ptr, wp!, n, K));
+  }
+
+  #live(where: string): number {
+    if (this.#ptr === 0) throw new Error(`MixtureScores.${where}: used after dispose()`);
+    return this.#ptr;
+  }
+
+  /** m[i, k] −= ½((y[i] − mu[k])·inv[k])² + c[k]. */
+  addGauss(y: Float64Array, mu: Float64Array, inv: Float64Array, c: Float64Array): void {
+    const m = this.#live('addGauss');
+    checkLengths('MixtureScores.addGauss', [y], this.n);
+    checkLengths('MixtureScores.addGauss', [mu, inv, c], this.components);
+    withBlock([y, mu, inv, c], [], ([yp, mp, ip, cp]) => kernels().f64_mix_add_gauss!(m, yp!, this.n, mp!, ip!, cp!, this.components));
+  }
+
+  /** m[i, k] += log(Φ((hi[i] − mu[k])·inv[k]) − Φ((lo[i] − mu[k])·inv[k])) − c[k]. */
+  addCells(lo: Float64Array, hi: Float64Array, mu: Float64Array, inv: Float64Array, c: Float64Array): void {
+    const m = this.#live('addCells');
+    checkLengths('MixtureScores.addCells', [lo, hi], this.n);
+    checkLengths('MixtureScores.addCells', [mu, inv, c], this.components);
+    withBlock([lo, hi, mu, inv, c], [], ([lp, hp, mp, ip, cp]) => kernels().f64_mix_add_cells!(m, lp!, hp!, this.n, mp!, ip!, cp!, this.components));
+  }
+
+  /** m[i, k] += table[k·choices + x[i]] for whole-number x[i] in [0, choices). */
+  addTable(x: Float64Array, table: Float64Array, choices: number): void {
+    const m = this.#live('addTable');
+    checkLengths('MixtureScores.addTable', [x], this.n);
+    checkLengths('MixtureScores.addTable', [table], this.components * choices);
+    for (const v of x) if (!(Number.isInteger(v) && v >= 0 && v < choices)) throw new RangeError(`MixtureScores.addTable: index ${v} outside [0, ${choices})`);
+    withBlock([x, table], [], ([xp, tp]) => kernels().f64_mix_add_table!(m, xp!, this.n, tp!, choices, this.components));
+  }
+
+  /** out[i] = log Σ_k exp(m[i, k]). */
+  logSumExp(out = new Float64Array(this.n)): Float64Array {
+    const m = this.#live('logSumExp');
+    checkLengths('MixtureScores.logSumExp', [out], this.n);
+    withBlock([], [out], ([op]) => kernels().f64_logsumexp_rows!(op!, m, this.n, this.components));
+    return out;
+  }
+
+  dispose(): void {
+    if (this.#ptr !== 0) freeBytes(this.#ptr);
+    this.#ptr = 0;
+  }
+}
+
+/** The stable ascending order of `keys` (ties keep index order, NaN last), as indices. */
+export function argsort(keys: Float64Array): Int32Array {
+  const n = keys.length;
+  checkLengths('argsort', [keys], n);
+  const out = new Int32Array(n);
+  if (n === 0) return out;
+  const block = allocBytes(n * 16);
+  try {
+    f64At(block, n).set(keys);
+    kernels().f64_argsort!(block + n * 8, block, block + n * 12, n);
+    out.set(new Int32Array(u8View(block + n * 8, n * 4).slice().buffer));
+  } finally {
+    freeBytes(block);
+  }
+  return out;
+}

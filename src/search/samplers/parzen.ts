@@ -5,7 +5,7 @@
 // see: Bergstra et al., "Algorithms for Hyper-Parameter Optimization", NeurIPS 2011;
 //      Watanabe, "Tree-Structured Parzen Estimator: Understanding Its Algorithm Components", 2023
 import { pow64 } from '../../core/scalar-math.ts';
-import { erfcArray, expArray, logArray, logGaussMass, logSumExpRows, ndtriArray } from '../../core/ops/search-math.ts';
+import { argsort, erfcArray, expArray, logArray, logGaussMass, MixtureScores, ndtriArray } from '../../core/ops/search-math.ts';
 import { numericScale, snap, type Distribution, type NumericDistribution, type NumericScale } from '../distributions.ts';
 import type { Draws } from '../random.ts';
 
@@ -49,51 +49,28 @@ function bandwidths(mus: Float64Array, lo: number, hi: number, dims: number, o: 
   if (o.multivariate) {
     sigmas = new Float64Array(n).fill(0.2 * pow64(Math.max(n, 1), -1 / (dims + 4)) * (hi - lo));
   } else {
-    // Sorted with the prior's centre and the range ends as neighbours. Ties keep index order,
-    // the prior (index n) last, as a stable argsort would.
-    const prior = 0.5 * (lo + hi);
-    const sorted = new Float64Array(n + 1);
-    sorted.set(mus);
-    sorted[n] = prior;
-    sorted.sort();
+    // Sorted with the prior's centre and the range ends as neighbours; ties keep index order,
+    // the prior (index n) after the observations.
+    const withPrior = new Float64Array(n + 1);
+    withPrior.set(mus);
+    withPrior[n] = 0.5 * (lo + hi);
+    const order = argsort(withPrior);
     const ends = new Float64Array(n + 3);
     ends[0] = lo;
-    ends.set(sorted, 1);
+    for (let j = 0; j <= n; j++) ends[j + 1] = withPrior[order[j]!]!;
     ends[n + 2] = hi;
-    const gap = new Float64Array(n + 1);
-    for (let j = 0; j <= n; j++) gap[j] = Math.max(ends[j + 1]! - ends[j]!, ends[j + 2]! - ends[j + 1]!);
-    if (!o.considerEndpoints && n >= 1) {
-      gap[0] = ends[2]! - ends[1]!;
-      gap[n] = ends[n + 1]! - ends[n]!;
-    }
     sigmas = new Float64Array(n);
-    const taken = new Map<number, number>();
-    for (let i = 0; i < n; i++) {
-      const v = mus[i]!;
-      let pos = lowerBound(sorted, v);
-      if (pos + 1 <= n && sorted[pos + 1] === v) {
-        const before = taken.get(v) ?? 0;
-        taken.set(v, before + 1);
-        pos += before;
-      }
-      sigmas[i] = gap[pos]!;
+    for (let j = 0; j <= n; j++) {
+      let gap = Math.max(ends[j + 1]! - ends[j]!, ends[j + 2]! - ends[j + 1]!);
+      if (!o.considerEndpoints && n >= 1 && j === 0) gap = ends[2]! - ends[1]!;
+      if (!o.considerEndpoints && n >= 1 && j === n) gap = ends[n + 1]! - ends[n]!;
+      if (order[j]! < n) sigmas[order[j]!] = gap;
     }
   }
   const maxSigma = hi - lo;
   const minSigma = o.considerMagicClip ? (hi - lo) / Math.min(100, 1 + (n + 1)) : EPS;
   for (let i = 0; i < n; i++) sigmas[i] = Math.min(maxSigma, Math.max(minSigma, sigmas[i]!));
   return sigmas;
-}
-
-function lowerBound(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function numericKernels(obs: Float64Array, d: NumericDistribution, dims: number, o: ParzenOptions): NumericKernels {
@@ -195,12 +172,16 @@ export class Parzen {
 
   /** log density (mass for grids and categoricals) of each point; `x` as `sample` returns. */
   logPdf(x: readonly Float64Array[]): Float64Array {
-    const n = x[0]!.length;
-    const K = this.components;
-    const m = new Float64Array(n * K);
-    for (let i = 0; i < n; i++) m.set(this.logWeights, i * K);
-    this.#kernels.forEach((kern, j) => (kern.kind === 'categorical' ? addCategorical(m, kern, x[j]!, K) : addNumeric(m, kern, x[j]!, K)));
-    return logSumExpRows(m, n, K);
+    const scores = new MixtureScores(x[0]!.length, this.logWeights);
+    try {
+      this.#kernels.forEach((kern, j) => {
+        if (kern.kind === 'categorical') scores.addTable(x[j]!, kern.logProb, kern.choices);
+        else addNumeric(scores, kern, x[j]!);
+      });
+      return scores.logSumExp();
+    } finally {
+      scores.dispose();
+    }
   }
 }
 
@@ -250,51 +231,24 @@ function sampleNumeric(kern: NumericKernels, active: Int32Array, draws: Draws): 
   return v;
 }
 
-function addCategorical(m: Float64Array, kern: CategoricalKernels, x: Float64Array, K: number): void {
-  const C = kern.choices;
-  for (let i = 0; i < x.length; i++) {
-    const c = x[i]!;
-    const row = i * K;
-    for (let k = 0; k < K; k++) m[row + k]! += kern.logProb[k * C + c]!;
-  }
-}
-
-function addNumeric(m: Float64Array, kern: NumericKernels, x: Float64Array, K: number): void {
+function addNumeric(scores: MixtureScores, kern: NumericKernels, x: Float64Array): void {
   const n = x.length;
   const { mu, sigma, logNorm, scale } = kern;
+  const K = mu.length;
+  const inv = new Float64Array(K);
+  for (let k = 0; k < K; k++) inv[k] = 1 / sigma[k]!;
   if (!scale.halfStep) {
-    const y = scale.log ? logArray(x) : x;
-    const inv = new Float64Array(K);
     const c = new Float64Array(K);
-    for (let k = 0; k < K; k++) {
-      inv[k] = 1 / sigma[k]!;
-      c[k] = LOG_SQRT_2PI + logNorm[k]!;
-    }
-    for (let i = 0; i < n; i++) {
-      const row = i * K;
-      const yi = y[i]!;
-      for (let k = 0; k < K; k++) {
-        const z = (yi - mu[k]!) * inv[k]!;
-        m[row + k]! -= 0.5 * z * z + c[k]!;
-      }
-    }
+    for (let k = 0; k < K; k++) c[k] = LOG_SQRT_2PI + logNorm[k]!;
+    scores.addGauss(scale.log ? logArray(x) : x, mu, inv, c);
     return;
   }
   // Grid points own the cell [v − step/2, v + step/2] (in log space for log-integers).
-  const edges = new Float64Array(2 * n);
+  const lo = new Float64Array(n);
+  const hi = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    edges[i] = x[i]! - scale.halfStep;
-    edges[n + i] = x[i]! + scale.halfStep;
+    lo[i] = x[i]! - scale.halfStep;
+    hi[i] = x[i]! + scale.halfStep;
   }
-  const e = scale.log ? logArray(edges) : edges;
-  const a = new Float64Array(n * K);
-  const b = new Float64Array(n * K);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < K; k++) {
-      a[i * K + k] = (e[i]! - mu[k]!) / sigma[k]!;
-      b[i * K + k] = (e[n + i]! - mu[k]!) / sigma[k]!;
-    }
-  }
-  const mass = logGaussMass(a, b);
-  for (let i = 0; i < n * K; i++) m[i]! += mass[i]! - logNorm[i % K]!;
+  scores.addCells(scale.log ? logArray(lo) : lo, scale.log ? logArray(hi) : hi, mu, inv, logNorm);
 }

@@ -4,6 +4,7 @@
 // see: Bergstra et al., "Algorithms for Hyper-Parameter Optimization", NeurIPS 2011;
 //      Ozaki et al., "Multiobjective TPE" (MOTPE), GECCO 2020
 import type { Seed } from '../../core/ops/random.ts';
+import { argsort } from '../../core/ops/search-math.ts';
 import { toInternal, contains, type Distribution, type ParamValue, toExternal } from '../distributions.ts';
 import { crowdingDistance, minimizedValues, nonDominatedRanks } from '../pareto.ts';
 import { withDraws } from '../random.ts';
@@ -56,7 +57,9 @@ const byNumber = (a: FrozenTrial, b: FrozenTrial): number => a.number - b.number
 function orderComplete(trials: FrozenTrial[], directions: readonly Direction[]): FrozenTrial[] {
   if (directions.length === 1) {
     const sign = directionSign(directions[0]!);
-    return trials.slice().sort((a, b) => a.values![0]! * sign - b.values![0]! * sign || a.number - b.number);
+    const keys = new Float64Array(trials.length);
+    for (let i = 0; i < trials.length; i++) keys[i] = trials[i]!.values![0]! * sign;
+    return Array.from(argsort(keys), (i) => trials[i]!);
   }
   const points = trials.map((t) => minimizedValues(t, directions));
   const ranks = nonDominatedRanks(points);

@@ -1,6 +1,6 @@
 // Where studies live. A storage keeps an ordered list of events (see ../events.ts) for any number
 // of studies; a study replays its own events when opened and appends new ones as they happen.
-import { encodeEvent, parseEvent, type StudyEvent } from '../events.ts';
+import type { StudyEvent } from '../events.ts';
 
 /**
  * A place to keep studies: events in append order. `append` must keep order and, for durable
@@ -17,16 +17,16 @@ export interface StudyStorage {
   append(events: readonly StudyEvent[]): void | Promise<void>;
 }
 
-/** Keeps events in this process only (the default). Events are copied through JSON on the way
- *  in, so it stores exactly what a durable storage would. */
+/** Keeps events in this process only (the default). The study hands over fresh, JSON-safe event
+ *  objects and never touches them again, so they are kept as they are. */
 export class InMemoryStorage implements StudyStorage {
-  #lines: string[] = [];
+  #events: StudyEvent[] = [];
 
   load(): StudyEvent[] {
-    return this.#lines.map((line, i) => parseEvent(`InMemoryStorage event ${i}`, JSON.parse(line)));
+    return this.#events.slice();
   }
 
   append(events: readonly StudyEvent[]): void {
-    for (const e of events) this.#lines.push(JSON.stringify(encodeEvent(e)));
+    this.#events.push(...events);
   }
 }
