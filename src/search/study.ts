@@ -208,7 +208,7 @@ export class Study {
     const queued = fixedParams === undefined && this.#state.queue.length > 0;
     const fixed = fixedParams ?? this.#state.queue[0];
     if (fixed !== undefined && (fixed === null || typeof fixed !== 'object')) throw new TypeError(`Study '${this.name}'.ask: fixedParams must be an object`);
-    const snapshot = this.trials;
+    const snapshot = this.#samplerView();
     this._emit({ op: 'trial', study: this.name, number, at: Date.now(), ...(fixed ? { fixed: { ...fixed } } : {}), ...(queued ? { queued: true } : {}) });
     const ctx: SamplerContext = { studyName: this.name, directions: this.directions, trials: snapshot, seed: this.seed };
     const record = freeze(this.#state.trials[number]!);
@@ -225,9 +225,10 @@ export class Study {
 
   /**
    * Asks `n` trials at once, each sampled knowing the ones before it in the batch (running
-   * trials count as pending results: TPE puts them among the worse trials, GP imputes the worst
-   * value seen). With a `space`, every parameter is suggested now, so the batch is fixed before
-   * any worker starts and the results do not depend on the order the workers run in.
+   * trials count as pending results: TPE with `constantLiar` puts them among the worse trials,
+   * GP imputes the worst value seen). With a `space`, every parameter is suggested now, so the
+   * batch is fixed before any worker starts and the results do not depend on the order the
+   * workers run in.
    */
   askBatch(n: number, space?: SpaceSpec): Trial[] {
     checkInteger(`Study '${this.name}'.askBatch`, 'n', n, 0, 1e6);
@@ -345,6 +346,16 @@ export class Study {
     return studyToJson(this.name, this.directions, this.seed, this.trials);
   }
 
+  // The trials as samplers see them: running trials also show the values their joint sample
+  // chose and the objective has not suggested yet, so a batch asked at once can spread out.
+  #samplerView(): FrozenTrial[] {
+    return this.#state.trials.map((t) => {
+      const pending = t.state === 'running' ? this.#contexts.get(t.number)?.relative : undefined;
+      if (!pending || Object.keys(pending).every((name) => name in t.params)) return freeze(t);
+      return Object.freeze({ ...freeze(t), params: Object.freeze({ ...pending, ...t.params }) });
+    });
+  }
+
   #checkWrites(): void {
     if (this.#writeError !== undefined) throw new Error(`Study '${this.name}': writing to the storage failed: ${(this.#writeError as Error)?.message ?? String(this.#writeError)}`);
   }
@@ -367,7 +378,7 @@ export class Study {
     if (first && (first.kind !== d.kind || (d.kind === 'categorical' && !sameDistribution(first, d)))) {
       throw new RangeError(`${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its ${first.kind !== d.kind ? 'kind' : 'choices'} across trials, got ${describeDistribution(d)}`);
     }
-    const { ctx, relative } = this.#contexts.get(number) ?? { ctx: { studyName: this.name, directions: this.directions, trials: this.trials.filter((x) => x.number !== number), seed: this.seed }, relative: {} };
+    const { ctx, relative } = this.#contexts.get(number) ?? { ctx: { studyName: this.name, directions: this.directions, trials: this.#samplerView().filter((x) => x.number !== number), seed: this.seed }, relative: {} };
     let value: ParamValue;
     if (name in t.fixed) {
       value = t.fixed[name]!;

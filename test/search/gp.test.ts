@@ -165,3 +165,19 @@ test('GP sampler: near the Branin optimum in 40 trials; categorical-only spaces 
   assert.equal(cats.trials.length, 8);
   assert.throws(() => new GpSampler({ maxObservations: 1 }), /maxObservations must be an integer in \[2, 5000\], got 1/);
 });
+
+test('GP batches spread out: pending joint samples count as observed at the worst value', async () => {
+  const objective = (t: { suggestFloat: (n: string, a: number, b: number) => number }) => (t.suggestFloat('x', 0, 1) - 0.3) ** 2 + (t.suggestFloat('y', 0, 1) - 0.6) ** 2;
+  const spread = async (constantLiar: boolean) => {
+    const study = await createStudy({ sampler: new GpSampler({ seed: 4, nStartupTrials: 6, nPreliminarySamples: 256, constantLiar }) });
+    await study.optimize(objective, { trials: 8 });
+    const batch = study.askBatch(4);
+    const points = batch.map((t) => [t.suggestFloat('x', 0, 1), t.suggestFloat('y', 0, 1)]);
+    let closest = Infinity;
+    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) closest = Math.min(closest, Math.hypot(points[i]![0]! - points[j]![0]!, points[i]![1]! - points[j]![1]!));
+    return closest;
+  };
+  const [withLiar, without] = [await spread(true), await spread(false)];
+  assert.ok(withLiar > 0.02, `closest pair in a liar batch ${withLiar}`);
+  assert.ok(without < 1e-3, `without the liar every trial of the batch proposes the same point (${without})`);
+});
