@@ -1,0 +1,171 @@
+// Options of runPipeline with every default in one place, checked before any work starts.
+import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../compress/quant/calibrate.ts';
+import { QUANT_SCHEMES, type QuantScheme } from '../compress/quant/model.ts';
+import type { Pruner } from '../search/pruners/pruner.ts';
+import type { Sampler } from '../search/samplers/sampler.ts';
+import type { SpaceSpec } from '../search/space.ts';
+import { ACTIVATIONS } from '../core/activation.ts';
+import { DEFAULT_MLP_SETTINGS, MLP_SPACE, type MlpSettings, type SearchObjective } from './search-model.ts';
+import { STAGE_NAMES, type StageName } from './types.ts';
+
+export interface PipelineOptions {
+  /** Seed of the split, the search, every model's weights and shuffling. Default 0. */
+  seed?: number;
+  /** Stages to run, in this order; default all four. Without 'search' a model with the
+   *  `baseline` settings is trained instead. */
+  stages?: StageName[];
+  /** The search's budget: trials (default 20) and milliseconds after which no trial starts. */
+  budget?: { trials?: number; timeMs?: number };
+  /** Objectives of the search on the validation rows; default ['accuracy']. */
+  objectives?: SearchObjective[];
+  /** Shares of the rows held out, stratified by class: test 0.2, validation 0.1 by default. */
+  split?: { testFraction?: number; validationFraction?: number };
+  search?: {
+    /** Default MLP_SPACE. */
+    space?: SpaceSpec;
+    /** Epochs of a trial that is not pruned (default 10). */
+    epochs?: number;
+    sampler?: Sampler;
+    pruner?: Pruner;
+  };
+  /** The model trained when 'search' is not run (and the settings a space leaves out). */
+  baseline?: Partial<MlpSettings> & { epochs?: number };
+  distill?: {
+    /** Hidden widths of the student; default each teacher width / 4 (at least 8). */
+    widths?: number[];
+    /** Default 10. */
+    epochs?: number;
+    /** Default 4. */
+    temperature?: number;
+    /** Default 0.9. */
+    alpha?: number;
+  };
+  prune?: {
+    /** 'structured' (default) removes whole hidden neurons, so the model, its file and its
+     *  latency shrink, and the int8 model after it stays small; 'unstructured' zeroes single
+     *  weights (sparse file, CSR inference), which quantisation then stores densely. */
+    method?: 'structured' | 'unstructured';
+    /** Share of hidden neurons (structured) or of weights (unstructured) removed; default 0.5. */
+    sparsity?: number;
+    /** Pruning steps along the cubic schedule, each followed by fine-tuning; default 3. */
+    steps?: number;
+    /** Epochs of fine-tuning after each step; default 2. */
+    fineTuneEpochs?: number;
+  };
+  quantize?: {
+    /** Default 'int8-per-channel'. */
+    scheme?: QuantScheme;
+    /** Training rows that set the activation ranges of static schemes; default 1000. */
+    calibrationRows?: number;
+    /** Default 'minmax'. */
+    method?: CalibrationMethod;
+  };
+  /** Samples per latency median (default 40). */
+  latencyRepeats?: number;
+}
+
+export interface ResolvedOptions {
+  seed: number;
+  stages: StageName[];
+  trials: number;
+  timeMs: number | undefined;
+  objectives: SearchObjective[];
+  testFraction: number;
+  validationFraction: number;
+  space: SpaceSpec;
+  searchEpochs: number;
+  sampler: Sampler | undefined;
+  pruner: Pruner | undefined;
+  baseline: MlpSettings;
+  baselineEpochs: number;
+  studentWidths: number[] | undefined;
+  distillEpochs: number;
+  temperature: number;
+  alpha: number;
+  pruneMethod: 'structured' | 'unstructured';
+  sparsity: number;
+  pruneSteps: number;
+  fineTuneEpochs: number;
+  scheme: QuantScheme;
+  calibrationRows: number;
+  calibrationMethod: CalibrationMethod;
+  latencyRepeats: number;
+}
+
+const WHERE = 'runPipeline';
+const KEYS = ['seed', 'stages', 'budget', 'objectives', 'split', 'search', 'baseline', 'distill', 'prune', 'quantize', 'latencyRepeats'];
+
+function group<T extends object>(name: string, value: T | undefined, keys: string[]): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${WHERE}: ${name} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  checkKnownKeys(`${WHERE} ${name}`, value, keys);
+  return value;
+}
+
+function widths(where: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${where} must be a non-empty array of layer widths, got ${JSON.stringify(value)}`);
+  return value.map((w, i) => checkInteger(where, `[${i}]`, w, 1, 1 << 20));
+}
+
+/** Checks `options` and fills in the defaults. */
+export function resolveOptions(options: PipelineOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  checkKnownKeys(WHERE, options, KEYS);
+  const stages = options.stages ?? STAGE_NAMES.slice();
+  if (!Array.isArray(stages)) throw new TypeError(`${WHERE}: stages must be an array of ${STAGE_NAMES.join(', ')}`);
+  stages.forEach((s, i) => {
+    if (!STAGE_NAMES.includes(s)) throw new TypeError(`${WHERE}: stages[${i}] must be one of ${STAGE_NAMES.join(', ')}, got ${JSON.stringify(s)}`);
+    if (i > 0 && STAGE_NAMES.indexOf(s) <= STAGE_NAMES.indexOf(stages[i - 1]!)) throw new RangeError(`${WHERE}: stages must be in the order ${STAGE_NAMES.join(', ')} without repeats, got ${stages.join(', ')}`);
+  });
+  const budget = group('budget', options.budget, ['trials', 'timeMs']);
+  const split = group('split', options.split, ['testFraction', 'validationFraction']);
+  const search = group('search', options.search, ['space', 'epochs', 'sampler', 'pruner']);
+  const baseline = group('baseline', options.baseline, [...Object.keys(DEFAULT_MLP_SETTINGS), 'epochs']);
+  const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha']);
+  const prune = group('prune', options.prune, ['method', 'sparsity', 'steps', 'fineTuneEpochs']);
+  const quantize = group('quantize', options.quantize, ['scheme', 'calibrationRows', 'method']);
+
+  const testFraction = checkNumber(WHERE, 'split.testFraction', split.testFraction ?? 0.2, Number.MIN_VALUE, 0.9);
+  const validationFraction = checkNumber(WHERE, 'split.validationFraction', split.validationFraction ?? 0.1, Number.MIN_VALUE, 0.9);
+  if (testFraction + validationFraction >= 1) throw new RangeError(`${WHERE}: split.testFraction + split.validationFraction must leave training rows, got ${testFraction} + ${validationFraction}`);
+  const { epochs: baselineEpochs, ...baselineSettings } = baseline;
+  const settings: MlpSettings = { ...DEFAULT_MLP_SETTINGS, layers: [128], ...baselineSettings };
+  widths(`${WHERE}: baseline.layers`, settings.layers);
+  if (!ACTIVATIONS.includes(settings.activation)) throw new TypeError(`${WHERE}: baseline.activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(settings.activation)}`);
+  const method = prune.method ?? 'structured';
+  if (method !== 'structured' && method !== 'unstructured') throw new TypeError(`${WHERE}: prune.method must be 'structured' or 'unstructured', got ${JSON.stringify(method)}`);
+  const scheme = quantize.scheme ?? 'int8-per-channel';
+  if (!QUANT_SCHEMES.includes(scheme)) throw new TypeError(`${WHERE}: quantize.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(scheme)}`);
+  const calibrationMethod = quantize.method ?? 'minmax';
+  if (!CALIBRATION_METHODS.includes(calibrationMethod)) throw new TypeError(`${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`);
+
+  return {
+    seed: checkInteger(WHERE, 'seed', options.seed ?? 0),
+    stages,
+    trials: checkInteger(WHERE, 'budget.trials', budget.trials ?? 20, 1, 1e6),
+    timeMs: budget.timeMs === undefined ? undefined : checkNumber(WHERE, 'budget.timeMs', budget.timeMs, 0),
+    // searchModel checks the objectives themselves.
+    objectives: options.objectives ?? ['accuracy'],
+    testFraction,
+    validationFraction,
+    space: search.space ?? MLP_SPACE,
+    searchEpochs: checkInteger(WHERE, 'search.epochs', search.epochs ?? 10, 1, 1e6),
+    sampler: search.sampler,
+    pruner: search.pruner,
+    baseline: settings,
+    baselineEpochs: checkInteger(WHERE, 'baseline.epochs', baselineEpochs ?? 10, 1, 1e6),
+    studentWidths: distill.widths === undefined ? undefined : widths(`${WHERE}: distill.widths`, distill.widths),
+    distillEpochs: checkInteger(WHERE, 'distill.epochs', distill.epochs ?? 10, 1, 1e6),
+    temperature: checkNumber(WHERE, 'distill.temperature', distill.temperature ?? 4, Number.MIN_VALUE),
+    alpha: checkNumber(WHERE, 'distill.alpha', distill.alpha ?? 0.9, 0, 1),
+    pruneMethod: method,
+    sparsity: checkNumber(WHERE, 'prune.sparsity', prune.sparsity ?? 0.5, 0, 0.99),
+    pruneSteps: checkInteger(WHERE, 'prune.steps', prune.steps ?? 3, 1, 1000),
+    fineTuneEpochs: checkInteger(WHERE, 'prune.fineTuneEpochs', prune.fineTuneEpochs ?? 2, 1, 1e6),
+    scheme,
+    calibrationRows: checkInteger(WHERE, 'quantize.calibrationRows', quantize.calibrationRows ?? 1000, 1),
+    calibrationMethod,
+    latencyRepeats: checkInteger(WHERE, 'latencyRepeats', options.latencyRepeats ?? 40, 1, 1e6),
+  };
+}

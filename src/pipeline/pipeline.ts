@@ -1,0 +1,265 @@
+// The one-call path from a data set to a small, fast model: a seeded stratified split, a model
+// search (or a baseline), distillation into a narrower student, pruning, int8 quantisation, and
+// every stage measured on the same test rows. Runs wherever the library runs: files are written
+// by the caller (savePipeline in Node, Deno and Bun; a download in a browser).
+import { checkKnownKeys } from '../core/errors.ts';
+import { distill } from '../compress/distill.ts';
+import { pruneIteratively } from '../compress/prune/schedule.ts';
+import { quantize } from '../compress/quant/quantize.ts';
+import { Dataset } from '../data/dataset.ts';
+import { trainTestSplit } from '../data/split.ts';
+import { modelFromBytes, modelToBytes } from '../io/model-file.ts';
+import { MODEL_FORMAT } from '../io/model-file.ts';
+import { QUANTIZED_FORMAT } from '../io/quantized-file.ts';
+import { SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
+import { Sequential } from '../nn/sequential.ts';
+import type { FrozenTrial } from '../search/trial-record.ts';
+import { abortReason, fit, type EpochLog } from '../train/fit.ts';
+import { fileBytes, nonZeros, pairedLatencyUs, predictor, testAccuracy, type StageModel } from './measure.ts';
+import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './options.ts';
+import { mlpLayers, mlpOptimizer, searchModel, OBJECTIVE_DIRECTION, type MlpSettings, type SearchModelResult } from './search-model.ts';
+import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
+
+const WHERE = 'runPipeline';
+
+/**
+ * Runs the pipeline on a classification data set and returns the stage table, the search's
+ * trials, the accuracy/bytes Pareto front, training curves, parameter importances and the final
+ * model file's bytes. `hooks.onEvent` receives progress as it happens; `hooks.signal` cancels.
+ *
+ * @example
+ * const result = await runPipeline(await mnist(), { budget: { trials: 20, timeMs: 60_000 } },
+ *   { onEvent: (e) => e.type === 'stage-end' && console.log(e.row) });
+ * await savePipeline(result, 'out'); // out/model.safetensors, out/report.html, out/pipeline.json
+ */
+export async function runPipeline(data: Dataset, options: PipelineOptions = {}, hooks: PipelineHooks = {}): Promise<PipelineResult> {
+  if (!(data instanceof Dataset)) throw new TypeError(`${WHERE}: data must be a Dataset, got ${data === null ? 'null' : typeof data}`);
+  if (data.task !== 'classification') throw new TypeError(`${WHERE}: the pipeline builds classifiers; this data set is regression`);
+  const o = resolveOptions(options);
+  if (hooks === null || typeof hooks !== 'object') throw new TypeError(`${WHERE}: hooks must be an object { onEvent, signal }`);
+  checkKnownKeys(`${WHERE} hooks`, hooks, ['onEvent', 'signal']);
+  const run = new Run(data, o, hooks);
+  try {
+    return await run.all();
+  } finally {
+    run.dispose();
+  }
+}
+
+class Run {
+  readonly started = performance.now();
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+  readonly classes: number;
+  readonly rows: StageRow[] = [];
+  readonly curves: StageCurve[] = [];
+  #owned: { dispose(): void }[] = [];
+  #reference: ((x: Float32Array) => unknown) | undefined;
+  #lastBytes: Uint8Array = new Uint8Array(0);
+  #lastModel: StageModel | undefined;
+
+  constructor(data: Dataset, readonly o: ResolvedOptions, readonly hooks: PipelineHooks) {
+    const split = trainTestSplit(data, { testFraction: o.testFraction, validationFraction: o.validationFraction, seed: o.seed });
+    this.train = split.train;
+    this.validation = split.validation!;
+    this.test = split.test;
+    this.classes = data.numClasses;
+  }
+
+  emit(e: PipelineEvent): void {
+    this.hooks.onEvent?.(e);
+  }
+
+  own<T extends { dispose(): void }>(x: T): T {
+    this.#owned.push(x);
+    return x;
+  }
+
+  checkAborted(): void {
+    if (this.hooks.signal?.aborted) throw abortReason(this.hooks.signal);
+  }
+
+  /** Curve points of a stage, streamed as epoch events. */
+  recorder(stage: RowStage): { points: CurvePoint[]; onEpoch: (log: EpochLog) => void } {
+    const points: CurvePoint[] = [];
+    return {
+      points,
+      onEpoch: (log) => {
+        const point = curvePoint(points.length + 1, log);
+        points.push(point);
+        this.emit({ type: 'epoch', stage, point });
+      },
+    };
+  }
+
+  async all(): Promise<PipelineResult> {
+    const o = this.o;
+    const stages: RowStage[] = [o.stages.includes('search') ? 'search' : 'train', ...o.stages.filter((s) => s !== 'search')];
+    this.emit({ type: 'start', stages, rows: this.rowCounts(), features: this.train.numFeatures, classes: this.classes });
+    const first = o.stages.includes('search') ? await this.search() : await this.baseline();
+    let current = first.model;
+    const settings = first.settings;
+    if (o.stages.includes('distill')) current = await this.distill(current, settings);
+    if (o.stages.includes('prune')) current = await this.prune(current, settings);
+    if (o.stages.includes('quantize')) this.quantize(current);
+    const searched = first.search;
+    const seconds = (performance.now() - this.started) / 1000;
+    const last = this.#lastModel!;
+    const result: PipelineResult = {
+      seed: o.seed,
+      data: { features: this.train.numFeatures, classes: this.train.classNames.slice(), rows: this.rowCounts() },
+      stages: this.rows,
+      objectives: searched ? searched.objectives : [],
+      directions: searched ? searched.objectives.map((x) => OBJECTIVE_DIRECTION[x]) : [],
+      trials: searched ? searched.study.trials.map(trialSummary) : [],
+      bestTrial: searched ? searched.best.number : null,
+      paretoFront: searched ? searched.accuracyBytesFront.map((t) => ({ trial: t.number, accuracy: t.userAttrs.accuracy as number, bytes: t.userAttrs.bytes as number })) : [],
+      importances: searched ? importancesOf(searched) : null,
+      settings,
+      curves: this.curves,
+      model: { stage: this.rows.at(-1)!.stage, format: last.kind === 'quantized' ? QUANTIZED_FORMAT : last.model.engine.mask ? SPARSE_MODEL_FORMAT : MODEL_FORMAT, bytes: this.#lastBytes },
+      seconds,
+    };
+    this.emit({ type: 'end', seconds });
+    return result;
+  }
+
+  rowCounts() {
+    return { train: this.train.numRows, validation: this.validation.numRows, test: this.test.numRows };
+  }
+
+  async search(): Promise<{ model: Sequential; settings: MlpSettings; search: SearchModelResult }> {
+    const o = this.o;
+    this.emit({ type: 'stage-start', stage: 'search' });
+    const t0 = performance.now();
+    const found = await searchModel(this.train, {
+      validation: this.validation, space: o.space, trials: o.trials, objectives: o.objectives, epochs: o.searchEpochs, defaults: o.baseline, seed: o.seed,
+      ...(o.timeMs !== undefined ? { timeoutMs: o.timeMs } : {}),
+      ...(o.sampler ? { sampler: o.sampler } : {}),
+      ...(o.pruner ? { pruner: o.pruner } : {}),
+      ...(this.hooks.signal ? { signal: this.hooks.signal } : {}),
+      onTrialEpoch: (trial, log) => this.emit({ type: 'trial-epoch', trial, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!, valAccuracy: log.valAccuracy! }),
+      onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best }),
+    });
+    this.own(found.model);
+    this.finish('search', { kind: 'float', model: found.model }, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
+    return { model: found.model, settings: found.settings, search: found };
+  }
+
+  async baseline(): Promise<{ model: Sequential; settings: MlpSettings; search?: undefined }> {
+    const o = this.o;
+    this.emit({ type: 'stage-start', stage: 'train' });
+    const t0 = performance.now();
+    const settings = o.baseline;
+    const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
+    const curve = this.recorder('train');
+    await fit(model, this.train, { ...this.trainingOptions(settings), epochs: o.baselineEpochs, onEpoch: curve.onEpoch });
+    this.finish('train', { kind: 'float', model }, t0, curve.points);
+    return { model, settings };
+  }
+
+  trainingOptions(settings: MlpSettings) {
+    return { optimizer: mlpOptimizer(settings), batchSize: settings.batchSize, validation: this.validation, seed: this.o.seed, ...(this.hooks.signal ? { signal: this.hooks.signal } : {}) };
+  }
+
+  async distill(teacher: Sequential, settings: MlpSettings): Promise<Sequential> {
+    const o = this.o;
+    this.checkAborted();
+    this.emit({ type: 'stage-start', stage: 'distill' });
+    const t0 = performance.now();
+    // A quarter of the teacher's widths: small enough to pay off in bytes and latency, wide
+    // enough that the soft targets can still be matched (at least 8 units).
+    const widths = o.studentWidths ?? settings.layers.map((w) => Math.max(8, Math.round(w / 4)));
+    const student = this.own(new Sequential({ inputs: teacher.inputs, layers: mlpLayers({ ...settings, layers: widths, dropout: 0 }, this.classes), seed: o.seed }));
+    const curve = this.recorder('distill');
+    const { validation: _, ...training } = this.trainingOptions(settings);
+    await distill({ teacher, student, data: this.train, validation: this.validation, temperature: o.temperature, alpha: o.alpha, epochs: o.distillEpochs, ...training, onEpoch: curve.onEpoch });
+    this.finish('distill', { kind: 'float', model: student }, t0, curve.points);
+    return student;
+  }
+
+  async prune(model: Sequential, settings: MlpSettings): Promise<Sequential> {
+    const o = this.o;
+    this.checkAborted();
+    this.emit({ type: 'stage-start', stage: 'prune' });
+    const t0 = performance.now();
+    const structured = o.pruneMethod === 'structured';
+    // Unstructured pruning works in place: prune a copy, so the previous stage stays measurable.
+    const start = structured ? model : this.own(modelFromBytes(modelToBytes(model, 'dense')));
+    const curve = this.recorder('prune');
+    const { model: pruned } = await pruneIteratively(start, this.train, {
+      finalSparsity: o.sparsity, steps: o.pruneSteps, structured, evaluation: this.validation, latency: false,
+      fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
+    });
+    if (pruned !== start) this.own(pruned);
+    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points);
+    return pruned;
+  }
+
+  quantize(model: Sequential): void {
+    const o = this.o;
+    this.checkAborted();
+    this.emit({ type: 'stage-start', stage: 'quantize' });
+    const t0 = performance.now();
+    const calibrated = o.scheme === 'int8-per-tensor' || o.scheme === 'int8-per-channel';
+    // The split shuffled the training rows, so the first ones are a random sample of them.
+    const rows = this.train.subset(Int32Array.from({ length: Math.min(o.calibrationRows, this.train.numRows) }, (_, i) => i));
+    const q = this.own(quantize(model, calibrated ? { scheme: o.scheme, calibration: { data: rows, method: o.calibrationMethod } } : { scheme: o.scheme }));
+    this.finish('quantize', { kind: 'quantized', model: q }, t0, []);
+  }
+
+  /** Measures a finished stage on the test rows, adds its row and curve, and reports it. */
+  finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[]): void {
+    const seconds = (performance.now() - t0) / 1000;
+    const run = this.own(predictor(m));
+    this.#reference ??= run.predict;
+    const latency = pairedLatencyUs(run.predict, this.#reference, this.test, this.o.latencyRepeats);
+    const bytes = fileBytes(m);
+    const row: StageRow = {
+      stage, model: describe(m), accuracy: testAccuracy(m, this.test), parameters: m.model.parameterCount, nonZeros: nonZeros(m), bytes: bytes.length,
+      latencyUs: latency.us, speedup: this.rows.length === 0 ? 1 : latency.referenceUs / latency.us, seconds,
+    };
+    this.rows.push(row);
+    if (points.length > 0) this.curves.push({ stage, points });
+    this.#lastBytes = bytes;
+    this.#lastModel = m;
+    this.emit({ type: 'stage-end', stage, row });
+  }
+
+  dispose(): void {
+    for (const x of this.#owned.reverse()) x.dispose();
+    this.#owned = [];
+  }
+}
+
+function curvePoint(epoch: number, log: EpochLog): CurvePoint {
+  return { epoch, loss: log.loss, ...(log.valLoss !== undefined ? { valLoss: log.valLoss } : {}), ...(log.valAccuracy !== undefined ? { valAccuracy: log.valAccuracy } : {}) };
+}
+
+/** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
+function describe(m: StageModel): string {
+  if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
+  const shape = [m.model.inputs, ...m.model.engine.denseOffsets().map((d) => d.units)].join('-');
+  if (!m.model.engine.mask) return `${shape} f32`;
+  const zero = 1 - nonZeros(m) / m.model.parameterCount;
+  return `${shape} f32, ${Math.round(zero * 100)}% zero`;
+}
+
+export function trialSummary(t: FrozenTrial): TrialSummary {
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  return {
+    number: t.number, state: t.state, params: t.params, values: t.values,
+    intermediate: Object.entries(t.intermediate).map(([step, v]) => [Number(step), v] as [number, number]).sort((a, b) => a[0] - b[0]),
+    accuracy: num(t.userAttrs.accuracy), parameters: num(t.userAttrs.parameters), bytes: num(t.userAttrs.bytes), durationMs: t.durationMs,
+  };
+}
+
+// Importances need a few complete trials whose parameters vary; without them there is nothing to say.
+function importancesOf(found: SearchModelResult): Record<string, number> | null {
+  try {
+    return found.study.importances({ seed: found.study.seed });
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,102 @@
+// What a pipeline run returns and the events it streams while it runs. Everything here is plain
+// JSON-safe data apart from the final model's bytes, so a UI can draw from it as it arrives.
+import type { ParamValue } from '../search/distributions.ts';
+import type { Direction, TrialState } from '../search/trial-record.ts';
+import type { MlpSettings, SearchObjective } from './search-model.ts';
+
+/** Stages that can be switched on and off, in the order they run. */
+export type StageName = 'search' | 'distill' | 'prune' | 'quantize';
+export const STAGE_NAMES: readonly StageName[] = ['search', 'distill', 'prune', 'quantize'];
+/** A row of the stage table: 'train' is the first stage when the search is switched off. */
+export type RowStage = StageName | 'train';
+
+/** One stage's model, measured on the test rows. */
+export interface StageRow {
+  stage: RowStage;
+  /** Architecture and number format, e.g. "784-128-10 f32" or "784-16-10 int8-per-channel". */
+  model: string;
+  /** Test accuracy. */
+  accuracy: number;
+  parameters: number;
+  nonZeros: number;
+  /** Bytes of the stage's model file. */
+  bytes: number;
+  /** Median batch-1 latency in microseconds. */
+  latencyUs: number;
+  /** The first stage's latency over this one's, from calls alternated between the two. */
+  speedup: number;
+  /** Wall time the stage took. */
+  seconds: number;
+}
+
+export interface TrialSummary {
+  number: number;
+  state: TrialState;
+  params: Readonly<Record<string, ParamValue>>;
+  /** One value per objective for complete trials; the last reported value for pruned ones. */
+  values: readonly number[] | null;
+  /** [step, value] pairs the trial reported (validation accuracy or loss after each epoch). */
+  intermediate: [number, number][];
+  /** Validation accuracy, parameters and file bytes of complete trials. */
+  accuracy: number | null;
+  parameters: number | null;
+  bytes: number | null;
+  durationMs: number | null;
+}
+
+/** A training epoch of a stage (the search stage shows its chosen trial's epochs). */
+export interface CurvePoint {
+  epoch: number;
+  /** Training loss (blended with the soft targets' term while distilling). */
+  loss: number;
+  valLoss?: number;
+  valAccuracy?: number;
+}
+
+export interface StageCurve {
+  stage: RowStage;
+  points: CurvePoint[];
+}
+
+/** A complete trial no other beats on both validation accuracy and file bytes. */
+export interface ParetoPoint {
+  trial: number;
+  accuracy: number;
+  bytes: number;
+}
+
+export interface PipelineResult {
+  seed: number;
+  data: { features: number; classes: readonly string[]; rows: { train: number; validation: number; test: number } };
+  /** The stage table, in the order the stages ran. */
+  stages: StageRow[];
+  /** The search (empty, with no objectives, when it did not run). */
+  objectives: SearchObjective[];
+  directions: Direction[];
+  trials: TrialSummary[];
+  /** The trial whose model went on to the next stages. */
+  bestTrial: number | null;
+  paretoFront: ParetoPoint[];
+  importances: Record<string, number> | null;
+  /** Settings of the first stage's model (searched or given). */
+  settings: MlpSettings;
+  curves: StageCurve[];
+  /** The last stage's model file. */
+  model: { stage: RowStage; format: string; bytes: Uint8Array };
+  seconds: number;
+}
+
+/** Streamed in this order: start; per stage stage-start, its progress, stage-end; end. */
+export type PipelineEvent =
+  | { type: 'start'; stages: RowStage[]; rows: { train: number; validation: number; test: number }; features: number; classes: number }
+  | { type: 'stage-start'; stage: RowStage }
+  | { type: 'trial-epoch'; trial: number; epoch: number; loss: number; valLoss: number; valAccuracy: number }
+  | { type: 'trial'; trial: TrialSummary; bestTrial: number | null }
+  | { type: 'epoch'; stage: RowStage; point: CurvePoint }
+  | { type: 'stage-end'; stage: RowStage; row: StageRow }
+  | { type: 'end'; seconds: number };
+
+export interface PipelineHooks {
+  onEvent?(event: PipelineEvent): void;
+  signal?: AbortSignal;
+}
