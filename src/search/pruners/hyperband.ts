@@ -7,7 +7,7 @@ import { crc32 } from '../random.ts';
 import { lastStep, type FrozenTrial } from '../trial-record.ts';
 import { optionalInteger } from '../samplers/options.ts';
 import type { Pruner, PrunerContext } from './pruner.ts';
-import { SuccessiveHalvingPruner } from './successive-halving.ts';
+import { intPow, SuccessiveHalvingPruner } from './successive-halving.ts';
 
 export interface HyperbandPrunerOptions {
   /** Steps before the first rung of the most aggressive bracket (default 1). */
@@ -61,7 +61,7 @@ export class HyperbandPruner implements Pruner {
     for (let r = this.minResource * this.reductionFactor; r <= maxResource; r *= this.reductionFactor) n++;
     for (let b = 0; b < n; b++) {
       const s = n - 1 - b;
-      const budget = Math.ceil((n * this.reductionFactor ** s) / (s + 1));
+      const budget = Math.ceil((n * intPow(this.reductionFactor, s)) / (s + 1));
       this.#budgets.push(budget);
       this.#total += budget;
       this.#pruners.push(new SuccessiveHalvingPruner({ minResource: this.minResource, reductionFactor: this.reductionFactor, minEarlyStoppingRate: b, bootstrapCount: this.bootstrapCount }));

@@ -20,6 +20,13 @@ export interface SuccessiveHalvingPrunerOptions {
 
 export const rungKey = (rung: number): string => `completed_rung_${rung}`;
 
+/** base^exponent for small whole numbers by repeated multiplication (exact, in every engine). */
+export function intPow(base: number, exponent: number): number {
+  let out = 1;
+  for (let i = 0; i < exponent; i++) out *= base;
+  return out;
+}
+
 /** Optuna's `min_resource='auto'`: a hundredth of the longest complete trial, at least 1. */
 export function estimateMinResource(trials: readonly FrozenTrial[]): number | null {
   let longest: number | null = null;
@@ -73,7 +80,7 @@ export class SuccessiveHalvingPruner implements Pruner {
     for (;;) {
       this.minResource ??= estimateMinResource(trials);
       if (this.minResource === null) return false;
-      const promotionStep = this.minResource * this.reductionFactor ** (this.minEarlyStoppingRate + rung);
+      const promotionStep = this.minResource * intPow(this.reductionFactor, this.minEarlyStoppingRate + rung);
       if (step < promotionStep) return false;
       if (Number.isNaN(value)) return true;
       const key = rungKey(rung);

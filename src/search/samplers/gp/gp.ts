@@ -170,7 +170,7 @@ export class GpSampler implements Sampler {
     for (const l of loss) mean += l;
     mean /= n;
     let variance = 0;
-    for (const l of loss) variance += (l - mean) ** 2;
+    for (const l of loss) variance += (l - mean) * (l - mean);
     const std = Math.max(Math.sqrt(variance / n), 1e-10);
     // The GP maximises: y is the standardised negative loss.
     const y = Float64Array.from(loss, (l) => -(l - mean) / std);
