@@ -11,9 +11,12 @@ import { kernels } from '../src/core/wasm.ts';
 import { matmul } from '../src/core/ops/linalg.ts';
 import { onnxModel, ortSession, ortVersion, ortWasm, race, tfjsVersion, tfjsWasm } from './_peers.ts';
 
-const SHAPES: [number, number, number][] = [
-  [64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
-  [64, 784, 256], [256, 256, 10], [1, 784, 128],
+// [M, K, N, B stored transposed]. The last row is a dense layer's inference for one sample:
+// weights stored [N,K] (C = A·Bᵀ; ONNX Gemm with transB).
+const SHAPES: [number, number, number, boolean][] = [
+  [64, 64, 64, false], [128, 128, 128, false], [256, 256, 256, false], [512, 512, 512, false],
+  [1024, 1024, 1024, false], [64, 784, 256, false], [256, 256, 10, false], [1, 784, 128, false],
+  [1, 784, 128, true],
 ];
 const PROBE_ITERS = 200_000;
 const PROBE_FLOPS = PROBE_ITERS * 64;
@@ -37,42 +40,43 @@ const fmt = (x: number) => x.toFixed(1);
 const rows: string[] = [];
 const load = loadavg()[0]!;
 
-for (const [M, K, N] of SHAPES) {
+for (const [M, K, N, transB] of SHAPES) {
   const flops = 2 * M * N * K;
   const a = data(M * K, 1);
   const b = data(K * N, 2);
+  const bShape = transB ? [N, K] : [K, N];
   {
     const at = Tensor.from(a, [M, K]);
-    const bt = Tensor.from(b, [K, N]);
+    const bt = Tensor.from(b, bShape);
     const ct = Tensor.empty([M, N]);
     const ta = tf.tensor2d(a, [M, K]);
-    const tb = tf.tensor2d(b, [K, N]);
+    const tb = tf.tensor2d(b, bShape as [number, number]);
     const session = await ortSession(onnxModel({
-      nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
-      inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }],
+      nodes: [transB ? { opType: 'Gemm', inputs: ['A', 'B'], outputs: ['C'], attributes: { transB: 1 } } : { opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
+      inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: bShape }],
       outputs: [{ name: 'C', shape: [M, N] }],
     }));
-    const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
+    const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, bShape) };
 
     // Everyone must compute the same product before anyone is timed.
-    matmul(at, bt, { out: ct });
+    matmul(at, bt, { out: ct, transB });
     const kilnC = ct.read();
-    const tfC = tf.matMul(ta, tb);
+    const tfC = tf.matMul(ta, tb, false, transB);
     const ortC = (await session.run(feeds)).C!.data as Float32Array;
     const diff = Math.max(maxDiff(kilnC, tfC.dataSync()), maxDiff(kilnC, ortC));
     tfC.dispose();
-    if (diff > 1e-3 * Math.sqrt(K)) throw new Error(`gemm bench ${M}x${K}x${N}: results disagree by ${diff}`);
+    if (diff > 1e-3 * Math.sqrt(K)) throw new Error(`gemm bench ${M}x${K}x${N}${transB ? ' (B transposed)' : ''}: results disagree by ${diff}`);
 
     const result = await race([
-      { name: 'kiln', run: () => matmul(at, bt, { out: ct }) },
-      { name: 'tfjs', run: () => tf.matMul(ta, tb).dispose() },
+      { name: 'kiln', run: () => matmul(at, bt, { out: ct, transB }) },
+      { name: 'tfjs', run: () => tf.matMul(ta, tb, false, transB).dispose() },
       { name: 'ort', run: () => session.run(feeds) },
       { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
     ], { reps: 9, minMs: 30 });
     const g = (name: string, clock: 'cpu' | 'median' = 'cpu') => flops / (result.get(name)![clock] * 1e6);
     const peak = PROBE_FLOPS / (result.get('peak')!.cpu * 1e6);
     const kiln = g('kiln');
-    rows.push(`| ${M}x${K}·${K}x${N} | ${fmt(kiln)} | ${fmt(g('tfjs'))} | ${fmt(g('ort'))} | ${(kiln / g('tfjs')).toFixed(2)} | ${(kiln / g('ort')).toFixed(2)} | ${fmt(peak)} | ${(kiln / peak).toFixed(2)} | ${(result.get('kiln')!.cpu * 1e3).toFixed(1)} | ${fmt(g('kiln', 'median'))} |`);
+    rows.push(`| ${M}x${K}·${transB ? `(${N}x${K})ᵀ` : `${K}x${N}`} | ${fmt(kiln)} | ${fmt(g('tfjs'))} | ${fmt(g('ort'))} | ${(kiln / g('tfjs')).toFixed(2)} | ${(kiln / g('ort')).toFixed(2)} | ${fmt(peak)} | ${(kiln / peak).toFixed(2)} | ${(result.get('kiln')!.cpu * 1e3).toFixed(1)} | ${fmt(g('kiln', 'median'))} |`);
     ta.dispose();
     tb.dispose();
     await session.release();
