@@ -2,9 +2,10 @@
 // safetensors metadata, and each format the library can read has one reader here (float, sparse,
 // quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
-import { decodeSafetensors, evaluate, modelFromBytes, modelToBytes, saveModel, SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type Sequential } from '../index.ts';
-import type { QuantizedModel } from '../compress/quant/model.ts';
-import { quantizedModelFromBytes, quantizedModelToBytes, saveQuantizedModel, QUANTIZED_FORMAT } from '../io/quantized-file.ts';
+import {
+  decodeSafetensors, evaluate, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
+  SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type QuantizedModel, type Sequential,
+} from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 
 /** What a model file holds: a float network (dense or pruned) or a quantized one. */
@@ -61,7 +62,8 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
   try {
     model = reader.read(bytes);
   } catch (error) {
-    throw new CliError(`${path}: ${(error as Error).message}${reader === FLOAT && !format.startsWith('kiln.sequential') ? ` (or '${QUANTIZED_FORMAT}')` : ''}`);
+    const alsoQuantized = reader === FLOAT && !format.startsWith('kiln.sequential') ? ` (or '${QUANTIZED_FORMAT}')` : '';
+    throw new CliError(`${path}: ${(error as Error).message}${alsoQuantized}`);
   }
   return { model, path, bytes: bytes.length, format, storage: reader.storage(metadata), quantized: reader === QUANTIZED };
 }

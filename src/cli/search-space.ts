@@ -2,7 +2,7 @@
 // are training settings, and how one trial's sampled values combine with the fixed flags.
 import { readFile } from 'node:fs/promises';
 import type { ParamValue } from '../search/distributions.ts';
-import { parseSpace, type SpaceSpec } from '../search/space.ts';
+import type { parseSpace as ParseSpace, SpaceSpec } from '../search/space.ts';
 import type { Activation } from '../index.ts';
 import type { ArchitectureFlags } from './architecture-flags.ts';
 import { CliError } from './errors.ts';
@@ -37,7 +37,7 @@ export const DEFAULT_SPACE: SpaceSpec = {
 };
 
 /** Reads and checks a --space file; every name must be one of SPACE_NAMES. */
-export async function readSpace(path: string | undefined): Promise<SpaceSpec> {
+export async function readSpace(path: string | undefined, parseSpace: typeof ParseSpace): Promise<SpaceSpec> {
   if (path === undefined) return DEFAULT_SPACE;
   const text = await readFile(path, 'utf8');
   let space: SpaceSpec;

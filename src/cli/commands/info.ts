@@ -1,7 +1,6 @@
 // kiln info: what a model file holds: architecture, parameters, sparsity, storage, preprocessing.
 import type { Command } from 'commander';
-import type { Sequential } from '../../index.ts';
-import type { QuantizedModel } from '../../compress/quant/model.ts';
+import type { QuantizedModel, Sequential } from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { SCORED_ROWS } from './eval.ts';
 import { architecture, classNamesOf, evaluateModel, featureNamesOf, isQuantized, readModel } from '../model.ts';

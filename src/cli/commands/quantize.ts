@@ -1,16 +1,11 @@
 // kiln quantize: int8 or int4 weights (and int8 activations) after training, or through
 // quantization-aware training; compares the float and quantized models on the held-out rows.
 import type { Command } from 'commander';
-import { fit } from '../../index.ts';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../../compress/quant/calibrate.ts';
-import { QUANT_SCHEMES, type QuantizedModel, type QuantScheme } from '../../compress/quant/model.ts';
-import { prepareQat } from '../../compress/quant/qat.ts';
-import { quantize } from '../../compress/quant/quantize.ts';
-import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
+import { CALIBRATION_METHODS, fit, prepareQat, quantize, QUANT_SCHEMES, type CalibrationMethod, type QuantizedModel, type QuantScheme } from '../../index.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, evaluateModel, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { choice, commonOptions, givenFlag, number, type CommonOptions } from '../options.ts';
+import { choice, commonOptions, givenFlag, integer, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
 import { earlyStoppingFrom, optimizerFrom, TRAINING_KEYS, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
@@ -18,7 +13,7 @@ interface QuantizeOptions extends CommonOptions, TrainingFlags {
   scheme: QuantScheme;
   calibration?: CalibrationMethod;
   percentile?: number;
-  groupSize?: string;
+  groupSize?: number;
   asymmetric?: boolean;
   dynamicRange?: 'batch' | 'row';
   qat?: boolean;
@@ -36,7 +31,7 @@ export function registerQuantize(program: Command): void {
     .addOption(choice('--scheme <scheme>', 'int8-per-tensor / int8-per-channel: int8 weights and calibrated int8 activations; int8-dynamic: activation ranges at run time; int4: 4-bit weight groups, float activations', QUANT_SCHEMES).default('int8-per-channel'))
     .addOption(choice('--calibration <method>', 'static schemes: how activation ranges are chosen on the training rows (default minmax)', CALIBRATION_METHODS))
     .option('--percentile <p>', 'percentile calibration: the percentile of |activations| kept (default 99.99)', number(0, 100))
-    .addOption(choice('--group-size <n>', 'int4: input columns per scale (default 128)', INT4_GROUP_SIZES.map(String)))
+    .option('--group-size <n>', 'int4: input columns per scale: 32, 64 or 128 (default 128)', integer(1))
     .option('--asymmetric', 'affine weights (a zero point per scale) instead of symmetric')
     .addOption(choice('--dynamic-range <per>', "int8-dynamic: one activation range per 'batch' (default) or per 'row'", ['batch', 'row']))
     .option('--qat', 'quantization-aware training: fine-tune with fake-quantized weights and activations, then convert (static int8 schemes)');
@@ -91,7 +86,7 @@ async function quantizeCommand(cmd: Command, o: QuantizeOptions): Promise<void> 
     quantized = quantize(float, {
       scheme: o.scheme,
       symmetric: !o.asymmetric,
-      ...(o.groupSize === undefined ? {} : { groupSize: Number(o.groupSize) }),
+      ...(o.groupSize === undefined ? {} : { groupSize: o.groupSize }),
       ...(o.dynamicRange === undefined ? {} : { dynamicRange: o.dynamicRange }),
       ...(STATIC.includes(o.scheme) ? { calibration: { data: train, ...(o.calibration ? { method: o.calibration } : {}), ...(o.percentile === undefined ? {} : { percentile: o.percentile }) } } : {}),
     });

@@ -4,19 +4,10 @@
 import type { Command } from 'commander';
 import { DivergenceError, evaluate, fit, writeFileAtomic, type Evaluation, type Sequential } from '../../index.ts';
 import type { ParamValue } from '../../search/distributions.ts';
-import { HyperbandPruner } from '../../search/pruners/hyperband.ts';
-import { MedianPruner } from '../../search/pruners/median.ts';
-import { NopPruner, type Pruner } from '../../search/pruners/pruner.ts';
-import { SuccessiveHalvingPruner } from '../../search/pruners/successive-halving.ts';
-import { GpSampler } from '../../search/samplers/gp/gp.ts';
-import { GridSampler } from '../../search/samplers/grid.ts';
-import { RandomSampler } from '../../search/samplers/random.ts';
+import type { Pruner } from '../../search/pruners/pruner.ts';
 import type { Sampler } from '../../search/samplers/sampler.ts';
-import { TpeSampler } from '../../search/samplers/tpe.ts';
-import { sampleSpace, type SpaceSpec } from '../../search/space.ts';
-import { JournalFileStorage } from '../../search/storage/journal-file.ts';
-import { createStudy, type Study } from '../../search/study.ts';
-import { TrialPruned } from '../../search/trial.ts';
+import type { SpaceSpec } from '../../search/space.ts';
+import type { Study } from '../../search/study.ts';
 import type { Direction, FrozenTrial } from '../../search/trial-record.ts';
 import { architectureOptions, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
 import { trainingData } from '../data.ts';
@@ -25,6 +16,7 @@ import { architecture, modelBytes, writeModel } from '../model.ts';
 import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
 import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
 import { interactive, progressBar } from '../progress.ts';
+import { searchApi, type SearchApi } from '../pending-api.ts';
 import { readSpace, SPACE_NAMES, trialSettings } from '../search-space.ts';
 import { GRADIENT_KEYS, gradientOptions, gradientStrategy, type GradientFlags } from './search-gradient.ts';
 import { fitOptionsFrom, interruptSignal, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
@@ -54,22 +46,29 @@ const TRIAL_KEYS = ['trials', 'timeout', 'space', 'sampler', 'pruner', 'objectiv
 const DIRECTION: Readonly<Record<Objective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize' };
 
 export function registerSearch(program: Command): void {
-  const cmd = program.command('search').description('search hyperparameters and architecture, scoring trials on validation rows; train the best again and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the best trial to (atomically)' })
-    .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', ['trials', 'gradient']).default('trials'))
-    .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
-    .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
-    .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
-    .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', ['tpe', 'random', 'gp', 'grid']).default('tpe'))
-    .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', ['median', 'successive-halving', 'hyperband', 'none']).default('median'))
-    .option('--objectives <list>', "what to optimize on the validation rows, comma-separated: accuracy (maximize), loss (minimize), parameters (minimize); several give a Pareto front (default: accuracy, or loss for regression)", objectiveList)
-    .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
-    .option('--study <name>', 'name of the study in the journal', 'kiln')
-    .option('--export-csv <file>', 'write every trial as CSV');
-  taskOption(architectureOptions(cmd, [64])).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  // The gradient strategy is public API already; trial search joins it once exported.
+  const api = searchApi;
+  const strategies = api ? ['trials', 'gradient'] : ['gradient'];
+  const cmd = program.command('search').description(`search ${api ? 'hyperparameters and ' : ''}architecture on validation rows; train the best again, score it on the test rows and save it`);
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
+    .addOption(choice('--strategy <name>', `${api ? 'trials: train a model per trial (samplers, pruners); ' : ''}gradient: one super-network learns widths and activations (DARTS)`, strategies).default(strategies[0]));
+  if (api) {
+    cmd
+      .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
+      .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
+      .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
+      .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', ['tpe', 'random', 'gp', 'grid']).default('tpe'))
+      .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', ['median', 'successive-halving', 'hyperband', 'none']).default('median'))
+      .option('--objectives <list>', 'what to optimize on the validation rows, comma-separated: accuracy (maximize), loss (minimize), parameters (minimize); several give a Pareto front (default: accuracy, or loss for regression)', objectiveList)
+      .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
+      .option('--study <name>', 'name of the study in the journal', 'kiln')
+      .option('--export-csv <file>', 'write every trial as CSV');
+    architectureOptions(cmd, [64]);
+  }
+  taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
   gradientOptions(cmd);
-  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs), and of the chosen model' });
-  cmd.addHelpText('after', `
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: api ? 'training epochs of each trial (unless the space sets epochs), and of the chosen model' : 'training epochs of the chosen model' });
+  cmd.addHelpText('after', api ? `
 The flags set everything the space does not: a space naming lr overrides --lr in each trial.
 A space file uses the library's JSON format, for example:
   { "lr": { "float": [1e-4, 1e-1], "log": true },
@@ -82,8 +81,11 @@ Examples:
   kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
   kiln search --data mnist --space space.json --sampler tpe --pruner hyperband --trials 50 --storage mnist.jsonl
   kiln search --data iris --objectives accuracy,parameters --trials 40 --json
-  kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8`);
-  cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o)));
+  kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8` : `
+Examples:
+  kiln search --data iris --candidate-widths 4,16,64 --search-epochs 10 --epochs 60 --out chosen.safetensors
+  kiln search --data mnist --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8 --json`);
+  cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o, api!)));
 }
 
 function objectiveList(value: string): Objective[] {
@@ -93,23 +95,23 @@ function objectiveList(value: string): Objective[] {
   return names as Objective[];
 }
 
-function samplerFor(name: SamplerName, space: SpaceSpec, seed: number): Sampler {
-  if (name === 'random') return new RandomSampler({ seed });
-  if (name === 'gp') return new GpSampler({ seed });
-  if (name === 'tpe') return new TpeSampler({ seed });
+function samplerFor(api: SearchApi, name: SamplerName, space: SpaceSpec, seed: number): Sampler {
+  if (name === 'random') return new api.RandomSampler({ seed });
+  if (name === 'gp') return new api.GpSampler({ seed });
+  if (name === 'tpe') return new api.TpeSampler({ seed });
   const grid: Record<string, ParamValue[]> = {};
   for (const [param, spec] of Object.entries(space)) {
     if (!('categorical' in spec) || spec.if !== undefined || spec.for !== undefined) throw usageError(`--sampler grid needs a space of plain categorical parameters; '${param}' is not one`);
     grid[param] = spec.categorical;
   }
-  return new GridSampler({ space: grid, seed });
+  return new api.GridSampler({ space: grid, seed });
 }
 
-function prunerFor(name: PrunerName): Pruner {
-  if (name === 'median') return new MedianPruner();
-  if (name === 'successive-halving') return new SuccessiveHalvingPruner();
-  if (name === 'hyperband') return new HyperbandPruner();
-  return new NopPruner();
+function prunerFor(api: SearchApi, name: PrunerName): Pruner {
+  if (name === 'median') return new api.MedianPruner();
+  if (name === 'successive-halving') return new api.SuccessiveHalvingPruner();
+  if (name === 'hyperband') return new api.HyperbandPruner();
+  return new api.NopPruner();
 }
 
 function objectiveValue(name: Objective, e: Evaluation, model: Sequential): number {
@@ -118,11 +120,11 @@ function objectiveValue(name: Objective, e: Evaluation, model: Sequential): numb
   return e.mse;
 }
 
-async function search(cmd: Command, o: SearchOptions): Promise<void> {
+async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
   const stray = givenFlag(cmd, GRADIENT_KEYS);
   if (stray) throw usageError(`${stray} applies to --strategy gradient`);
   const started = performance.now();
-  const space = await readSpace(o.space);
+  const space = await readSpace(o.space, api.parseSpace);
   const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   const regression = train.task === 'regression' || o.task === 'regression';
@@ -132,24 +134,24 @@ async function search(cmd: Command, o: SearchOptions): Promise<void> {
   if (objectives.length > 1 && given(cmd, 'pruner') && o.pruner !== 'none') throw usageError(`--pruner ${o.pruner} needs a single objective; ${objectives.length} were given`);
   const reported = objectives.length === 1 && objectives[0] !== 'parameters' ? objectives[0]! : undefined;
 
-  const storage = o.storage === undefined ? undefined : new JournalFileStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
-  const study = await createStudy({
+  const storage = o.storage === undefined ? undefined : new api.JournalFileStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+  const study = await api.createStudy({
     name: o.study, directions: objectives.map((n) => DIRECTION[n]), seed: o.seed, loadIfExists: true,
-    sampler: samplerFor(o.sampler, space, o.seed), pruner: reported ? prunerFor(o.pruner) : new NopPruner(), ...(storage ? { storage } : {}),
+    sampler: samplerFor(api, o.sampler, space, o.seed), pruner: reported ? prunerFor(api, o.pruner) : new api.NopPruner(), ...(storage ? { storage } : {}),
   });
   const earlier = study.trials.length;
   const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
   const interrupt = interruptSignal();
   try {
     await study.optimize(async (trial) => {
-      const settings = trialSettings(sampleSpace(trial, space), o);
+      const settings = trialSettings(api.sampleSpace(trial, space), o);
       const model = buildModel(settings, o.task, train, o.seed);
       try {
         await fit(model, train, {
           ...fitOptionsFrom(cmd, settings, o.seed, validation),
           ...(reported ? { onEpoch: (log) => {
             trial.report(reported === 'accuracy' ? log.valAccuracy! : log.valLoss!, log.epoch);
-            if (trial.shouldPrune()) throw new TrialPruned(`pruned after epoch ${log.epoch}`);
+            if (trial.shouldPrune()) throw new api.TrialPruned(`pruned after epoch ${log.epoch}`);
           } } : {}),
         });
         trial.setUserAttr('parameters', model.parameterCount);
