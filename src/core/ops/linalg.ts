@@ -47,8 +47,8 @@ export function matmul(a: Tensor<'f32'>, b: Tensor<'f32'>, options: MatmulOption
     throw new RangeError(`${where}: inner dimensions differ: ${opA} has ${Ka} columns, ${opB} has ${Kb} rows`);
   }
   if (accumulate && options.out === undefined) throw new RangeError(`${where}: accumulate needs an out tensor to add into`);
-  const out = outTensor(where, options.out, [M, N], 'f32');
-  checkNoOverlap(where, { out }, { a, b });
+  if (options.out !== undefined) checkNoOverlap(where, { out: outTensor(where, options.out, [M, N], 'f32') }, { a, b });
+  const out = options.out ?? Tensor.empty([M, N], 'f32');
   const kernel = transA ? 'f32_gemm_tn' : transB ? 'f32_gemm_nt' : 'f32_gemm_nn';
   kernels()[kernel]!(out.ptr, a.ptr, b.ptr, M, N, Ka, accumulate ? 1 : 0);
   return out;
@@ -83,9 +83,10 @@ export function denseForward(x: Tensor<'f32'>, w: Tensor<'f32'>, options: DenseF
   const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
   const bias = optionalShaped(where, 'bias', options.bias, [N]);
   const pre = optionalShaped(where, 'pre', options.pre, [B, N]);
-  const y = outTensor(where, options.out, [B, N], 'f32');
-  checkNoOverlap(where, { out: y, pre }, { x, w, bias });
-  if (pre) checkNoOverlap(where, { out: y }, { pre });
+  const given = options.out === undefined ? undefined : outTensor(where, options.out, [B, N], 'f32');
+  checkNoOverlap(where, { out: given, pre }, { x, w, bias });
+  if (pre) checkNoOverlap(where, { out: given }, { pre });
+  const y = given ?? Tensor.empty([B, N], 'f32');
   kernels().f32_dense_fwd!(y.ptr, pre?.ptr ?? 0, x.ptr, w.ptr, bias?.ptr ?? 0, B, N, K, code, alpha);
   return y;
 }
@@ -139,13 +140,16 @@ export function denseBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f3
   if (accumulate && (options.dw === undefined || options.db === undefined)) {
     throw new RangeError(`${where}: accumulate needs the dw and db tensors to add into (db may be null)`);
   }
-  const dw = givenOrNew(where, 'dw', options.dw, [N, K]);
-  const db = options.db === null ? undefined : givenOrNew(where, 'db', options.db, [N]);
-  const dx = options.dx === null ? undefined : givenOrNew(where, 'dx', options.dx, [B, K]);
+  const givenDw = optionalShaped(where, 'dw', options.dw, [N, K]);
+  const givenDb = options.db === null ? undefined : optionalShaped(where, 'db', options.db, [N]);
+  const givenDx = options.dx === null ? undefined : optionalShaped(where, 'dx', options.dx, [B, K]);
   checkNoOverlap(where, { dy }, { x, w });
-  checkNoOverlap(where, { dw, db, dx }, { dy, x, w, pre, y });
-  checkNoOverlap(where, { dw }, { db, dx });
-  if (db) checkNoOverlap(where, { db }, { dx });
+  checkNoOverlap(where, { dw: givenDw, db: givenDb, dx: givenDx }, { dy, x, w, pre, y });
+  checkNoOverlap(where, { dw: givenDw }, { db: givenDb, dx: givenDx });
+  checkNoOverlap(where, { db: givenDb }, { dx: givenDx });
+  const dw = givenDw ?? Tensor.empty([N, K], 'f32');
+  const db = options.db === null ? undefined : givenDb ?? Tensor.empty([N], 'f32');
+  const dx = options.dx === null ? undefined : givenDx ?? Tensor.empty([B, K], 'f32');
   kernels().f32_dense_bwd!(dx?.ptr ?? 0, dw.ptr, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, pre?.ptr ?? 0, y?.ptr ?? 0, B, N, K, code, alpha, accumulate ? 1 : 0);
   return { dw, db, dx };
 }
@@ -177,15 +181,12 @@ function shaped(where: string, name: string, t: unknown, shape: readonly number[
   return m;
 }
 
-function givenOrNew(where: string, name: string, t: unknown, shape: readonly number[]): Tensor<'f32'> {
-  return t === undefined ? Tensor.empty(shape, 'f32') : shaped(where, name, t, shape);
-}
-
 function optionalShaped(where: string, name: string, t: unknown, shape: readonly number[]): Tensor<'f32'> | undefined {
   return t === undefined ? undefined : shaped(where, name, t, shape);
 }
 
 // Each written tensor against each read one (absent ones skipped): byte ranges must be disjoint.
+// Runs before any output is allocated, so a rejected call leaves nothing behind.
 function checkNoOverlap(where: string, written: Record<string, Tensor | undefined>, read: Record<string, Tensor | undefined>): void {
   for (const [wn, wt] of Object.entries(written)) {
     if (!wt || wt.size === 0) continue;
