@@ -4,12 +4,14 @@ import { registerBench } from './commands/bench.ts';
 import { registerDistill } from './commands/distill.ts';
 import { registerEval } from './commands/eval.ts';
 import { registerInfo } from './commands/info.ts';
+import { registerPipeline } from './commands/pipeline.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerQuantize } from './commands/quantize.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
+import { pipelineApi } from './pending-api.ts';
 
 export function createProgram(): Command {
   const program = new Command('kiln')
@@ -30,6 +32,7 @@ Examples:
 
 Run 'kiln <command> --help' for the flags of a command.`);
   for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch]) register(program);
+  if (pipelineApi) registerPipeline(program, pipelineApi);
   return program;
 }
 

@@ -3,12 +3,11 @@
 // result as JSON written to a folder.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { runPipeline } from '../../pipeline/pipeline.ts';
-import { pipelineJson, savePipeline } from '../../pipeline/save.ts';
-import { SEARCH_OBJECTIVES, type SearchObjective } from '../../pipeline/search-model.ts';
-import { STAGE_NAMES, type StageName } from '../../pipeline/types.ts';
-import { parseSpace, type SpaceSpec } from '../../search/space.ts';
-import { QUANT_SCHEMES, type QuantScheme } from '../../compress/quant/model.ts';
+import type { SearchObjective } from '../../pipeline/search-model.ts';
+import type { StageName } from '../../pipeline/types.ts';
+import type { SpaceSpec } from '../../search/space.ts';
+import { QUANT_SCHEMES, type QuantScheme } from '../../index.ts';
+import type { PipelineApi } from '../pending-api.ts';
 import { loadData } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
 import { choice, commonOptions, fraction, integer, number, widths, type CommonOptions } from '../options.ts';
@@ -32,7 +31,8 @@ interface PipelineFlags extends CommonOptions {
   scheme: QuantScheme;
 }
 
-export function registerPipeline(program: Command): void {
+export function registerPipeline(program: Command, api: PipelineApi): void {
+  const { STAGE_NAMES, SEARCH_OBJECTIVES } = api;
   const cmd = program.command('pipeline').description('search a model, distil, prune and quantise it, measure every stage on the test rows, and write the model and an HTML report');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'out'], {
     data: "classification data: a CSV file, 'iris' or 'mnist'",
@@ -41,8 +41,8 @@ export function registerPipeline(program: Command): void {
     .option('--validation-split <fraction>', 'share of rows the search scores trials on (and the later stages monitor)', fraction(), 0.1)
     .option('--trials <n>', 'search trials', integer(1, 1e6), 20)
     .option('--time-budget <seconds>', 'stop starting search trials after this long', number(0))
-    .option('--stages <list>', `stages to run, comma-separated, in order: ${STAGE_NAMES.join(', ')} (without search a baseline MLP is trained)`, stageList, STAGE_NAMES.slice())
-    .option('--objectives <list>', `search objectives on the validation rows, comma-separated: ${SEARCH_OBJECTIVES.join(', ')}; several turn pruning of trials off`, objectiveList, ['accuracy'])
+    .option('--stages <list>', `stages to run, comma-separated, in order: ${STAGE_NAMES.join(', ')} (without search a baseline MLP is trained)`, (v: string) => stageList(v, STAGE_NAMES), STAGE_NAMES.slice())
+    .option('--objectives <list>', `search objectives on the validation rows, comma-separated: ${SEARCH_OBJECTIVES.join(', ')}; several turn pruning of trials off`, (v: string) => objectiveList(v, SEARCH_OBJECTIVES), ['accuracy'])
     .option('--epochs <n>', 'epochs of a search trial that is not pruned (or of the baseline without search)', integer(1), 10)
     .option('--space <file>', 'JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size)')
     .option('--student-widths <widths>', 'hidden widths of the distilled student (default: a quarter of the teacher\'s)', widths)
@@ -58,10 +58,10 @@ Examples:
   kiln pipeline --data iris --trials 20 --epochs 40 --out iris-run
   kiln pipeline --data mnist --trials 30 --time-budget 120 --out out
   kiln pipeline --data flowers.csv --label species --stages search,quantize --json`);
-  cmd.action((o: PipelineFlags) => pipeline(o));
+  cmd.action((o: PipelineFlags) => pipeline(o, api));
 }
 
-function stageList(value: string): StageName[] {
+function stageList(value: string, STAGE_NAMES: readonly StageName[]): StageName[] {
   const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const n of names) if (!STAGE_NAMES.includes(n as StageName)) throw usageError(`--stages: unknown stage '${n}'; use ${STAGE_NAMES.join(', ')}`);
   const order = names.map((n) => STAGE_NAMES.indexOf(n as StageName));
@@ -69,14 +69,14 @@ function stageList(value: string): StageName[] {
   return names as StageName[];
 }
 
-function objectiveList(value: string): SearchObjective[] {
+function objectiveList(value: string, SEARCH_OBJECTIVES: readonly SearchObjective[]): SearchObjective[] {
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) if (!SEARCH_OBJECTIVES.includes(n as SearchObjective)) throw usageError(`--objectives: unknown objective '${n}'; use ${SEARCH_OBJECTIVES.join(', ')}`);
   if (new Set(names).size !== names.length) throw usageError(`--objectives names an objective twice: ${value}`);
   return names as SearchObjective[];
 }
 
-async function readSpaceFile(path: string): Promise<SpaceSpec> {
+async function readSpaceFile(path: string, parseSpace: PipelineApi['parseSpace']): Promise<SpaceSpec> {
   const text = await readFile(path, 'utf8');
   try {
     return parseSpace(JSON.parse(text));
@@ -85,11 +85,11 @@ async function readSpaceFile(path: string): Promise<SpaceSpec> {
   }
 }
 
-async function pipeline(o: PipelineFlags): Promise<void> {
+async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJson, parseSpace }: PipelineApi): Promise<void> {
   if (!(o.testSplit > 0 && o.testSplit < 1)) throw usageError(`--test-split must be in (0, 1), got ${o.testSplit}`);
   if (!(o.validationSplit > 0)) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   if (o.stages.length === 0) throw usageError('--stages names no stage');
-  const space = o.space === undefined ? undefined : await readSpaceFile(o.space);
+  const space = o.space === undefined ? undefined : await readSpaceFile(o.space, parseSpace);
   const data = await loadData(o.data, o.label, 'classification');
   const bar = o.stages.includes('search') ? progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' }) : undefined;
   const interrupt = interruptSignal();
@@ -120,7 +120,9 @@ async function pipeline(o: PipelineFlags): Promise<void> {
   const paths = o.out === undefined ? null : await savePipeline(result, o.out);
 
   if (o.json) {
-    emitJson({ command: 'pipeline', ...pipelineJson(result), out: paths });
+    // The final stage's figures where every command puts them: metrics, parameters, bytes.
+    const last = result.stages.at(-1)!;
+    emitJson({ command: 'pipeline', metrics: { accuracy: last.accuracy }, parameters: last.parameters, bytes: result.model.bytes.length, ...pipelineJson(result), out: paths });
     return;
   }
   const rows = result.data.rows;
