@@ -13,11 +13,11 @@ const data = await mnist();
 
 const result = await runPipeline(data, {
   seed: 0,
-  budget: { trials: 24, timeMs: 100_000 },
-  search: { epochs: 8 },
-  distill: { epochs: 10 },
-  prune: { method: 'structured', sparsity: 0.5, steps: 3, fineTuneEpochs: 2 },
-  quantize: { scheme: 'int8-per-channel' },
+  budget: { trials: 40, timeMs: 110_000 },
+  search: { epochs: 10 },
+  distill: { epochs: 30 },
+  prune: { method: 'structured', sparsity: 0.5, steps: 4, fineTuneEpochs: 6 },
+  quantize: { scheme: 'int8-per-channel', method: 'percentile' },
 }, {
   onEvent: (e) => {
     if (e.type === 'start') console.log(`mnist: ${e.rows.train} train, ${e.rows.validation} validation, ${e.rows.test} test rows; stages ${e.stages.join(' → ')}`);

@@ -48,9 +48,9 @@ export interface PipelineOptions {
     method?: 'structured' | 'unstructured';
     /** Share of hidden neurons (structured) or of weights (unstructured) removed; default 0.5. */
     sparsity?: number;
-    /** Pruning steps along the cubic schedule, each followed by fine-tuning; default 3. */
+    /** Pruning steps along the cubic schedule, each followed by fine-tuning; default 4. */
     steps?: number;
-    /** Epochs of fine-tuning after each step; default 2. */
+    /** Epochs of fine-tuning after each step; default 4. */
     fineTuneEpochs?: number;
   };
   quantize?: {
@@ -58,7 +58,7 @@ export interface PipelineOptions {
     scheme?: QuantScheme;
     /** Training rows that set the activation ranges of static schemes; default 1000. */
     calibrationRows?: number;
-    /** Default 'minmax'. */
+    /** Default 'percentile' (99.99th): on MNIST it loses a tenth of the accuracy min-max loses. */
     method?: CalibrationMethod;
   };
   /** Samples per latency median (default 40). */
@@ -137,7 +137,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   if (method !== 'structured' && method !== 'unstructured') throw new TypeError(`${WHERE}: prune.method must be 'structured' or 'unstructured', got ${JSON.stringify(method)}`);
   const scheme = quantize.scheme ?? 'int8-per-channel';
   if (!QUANT_SCHEMES.includes(scheme)) throw new TypeError(`${WHERE}: quantize.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(scheme)}`);
-  const calibrationMethod = quantize.method ?? 'minmax';
+  const calibrationMethod = quantize.method ?? 'percentile';
   if (!CALIBRATION_METHODS.includes(calibrationMethod)) throw new TypeError(`${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`);
 
   return {
@@ -161,8 +161,8 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     alpha: checkNumber(WHERE, 'distill.alpha', distill.alpha ?? 0.9, 0, 1),
     pruneMethod: method,
     sparsity: checkNumber(WHERE, 'prune.sparsity', prune.sparsity ?? 0.5, 0, 0.99),
-    pruneSteps: checkInteger(WHERE, 'prune.steps', prune.steps ?? 3, 1, 1000),
-    fineTuneEpochs: checkInteger(WHERE, 'prune.fineTuneEpochs', prune.fineTuneEpochs ?? 2, 1, 1e6),
+    pruneSteps: checkInteger(WHERE, 'prune.steps', prune.steps ?? 4, 1, 1000),
+    fineTuneEpochs: checkInteger(WHERE, 'prune.fineTuneEpochs', prune.fineTuneEpochs ?? 4, 1, 1e6),
     scheme,
     calibrationRows: checkInteger(WHERE, 'quantize.calibrationRows', quantize.calibrationRows ?? 1000, 1),
     calibrationMethod,

@@ -23,7 +23,7 @@ before(async () => {
   data = await mnist({ perDigit: 40 });
 });
 
-const OPTIONS: PipelineOptions = { seed: 3, budget: { trials: 8 }, search: { epochs: 6 }, distill: { epochs: 12 }, prune: { fineTuneEpochs: 2 }, latencyRepeats: 8 };
+const OPTIONS: PipelineOptions = { seed: 3, budget: { trials: 8 }, search: { epochs: 6 }, distill: { epochs: 12 }, prune: { steps: 3, fineTuneEpochs: 2 }, latencyRepeats: 8 };
 
 async function run(options: PipelineOptions = OPTIONS): Promise<{ result: PipelineResult; events: PipelineEvent[] }> {
   const events: PipelineEvent[] = [];

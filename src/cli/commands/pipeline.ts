@@ -49,7 +49,7 @@ export function registerPipeline(program: Command, api: PipelineApi): void {
     .option('--distill-epochs <n>', 'distillation epochs', integer(1), 10)
     .addOption(choice('--prune-method <method>', 'structured: remove hidden neurons (smaller, faster); unstructured: zero single weights (sparse file)', ['structured', 'unstructured']).default('structured'))
     .option('--sparsity <fraction>', 'share of hidden neurons (structured) or weights (unstructured) to remove', fraction(), 0.5)
-    .option('--prune-steps <n>', 'pruning steps, each followed by fine-tuning', integer(1, 1000), 3)
+    .option('--prune-steps <n>', 'pruning steps, each followed by fine-tuning', integer(1, 1000), 4)
     .addOption(choice('--scheme <name>', 'quantisation scheme', QUANT_SCHEMES).default('int8-per-channel'));
   cmd.addHelpText('after', `
 Trials are scored on the validation rows only; the test rows score each stage once.
