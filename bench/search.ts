@@ -92,16 +92,16 @@ for (const [name, make] of Object.entries(SAMPLERS)) {
     const copy = new InMemoryStorage();
     copy.append(prefilled.get(n)!.load());
     const study = await createStudy({ name: 'h6', storage: copy, loadIfExists: true, sampler: make(1) });
-    const reps = name === 'gp' ? 5 : 25;
+    const [warm, reps] = name === 'gp' ? [2, 6] : [10, 40];
     const times: number[] = [];
-    // A few unmeasured trials first, so the JIT has compiled the sampler.
-    for (let i = 0; i < reps + 3; i++) {
+    // Unmeasured trials first, so the JIT has compiled the sampler.
+    for (let i = 0; i < warm + reps; i++) {
       const t0 = cpuMs();
       const trial = study.ask();
       const value = hartmann6(trial);
       const spent = cpuMs() - t0;
       await study.tell(trial, value);
-      if (i >= 3) times.push(spent);
+      if (i >= warm) times.push(spent);
     }
     cells.push(fmt(median(times), 2));
   }

@@ -108,28 +108,54 @@ export function f64_mix_add_table(m: usize, x: usize, n: i32, table: usize, C: i
 }
 
 // idx [n] (i32) = the ascending order of keys [n]: keys[idx[0]] <= keys[idx[1]] <= …, ties in
-// index order (stable). Bottom-up merge sort through tmp [n] (i32 scratch); NaN keys sort last.
-// The samplers rank trials and kernel centres with it: comparator sorts in JS cost ~10× more.
+// index order (stable), NaN keys last. Insertion sort on runs of 16, then bottom-up merges
+// through tmp [n] (i32 scratch) with the two front keys held in locals. The samplers rank trials
+// and kernel centres with it: comparator sorts in JS cost several times more.
 export function f64_argsort(idx: usize, keys: usize, tmp: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<i32>(idx + (<usize>i << 2), i);
+  const RUN = 16;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const v = load<i32>(idx + (<usize>i << 2));
+      const kv = load<f64>(keys + (<usize>v << 3));
+      let j = i;
+      while (j > lo) {
+        const u = load<i32>(idx + (<usize>(j - 1) << 2));
+        if (!before(kv, load<f64>(keys + (<usize>u << 3)))) break;
+        store<i32>(idx + (<usize>j << 2), u);
+        j--;
+      }
+      store<i32>(idx + (<usize>j << 2), v);
+    }
+  }
   let src = idx;
   let dst = tmp;
-  for (let width = 1; width < n; width <<= 1) {
+  for (let width = RUN; width < n; width <<= 1) {
     for (let lo = 0; lo < n; lo += width << 1) {
       const mid = min(lo + width, n);
       const hi = min(lo + (width << 1), n);
       let a = lo;
       let b = mid;
+      let ia = load<i32>(src + (<usize>a << 2));
+      let ib = b < hi ? load<i32>(src + (<usize>b << 2)) : 0;
+      let ka = load<f64>(keys + (<usize>ia << 3));
+      let kb = b < hi ? load<f64>(keys + (<usize>ib << 3)) : 0.0;
       for (let k = lo; k < hi; k++) {
-        let takeLeft = b >= hi;
-        if (!takeLeft && a < mid) {
-          const ka = load<f64>(keys + (<usize>load<i32>(src + (<usize>a << 2)) << 3));
-          const kb = load<f64>(keys + (<usize>load<i32>(src + (<usize>b << 2)) << 3));
-          // a before b unless b is strictly smaller; NaN on the left yields to any number.
-          takeLeft = !(kb < ka) && !(ka != ka && kb == kb);
+        // Right first only when strictly before: equal keys keep the left (earlier) index.
+        if (b < hi && (a >= mid || before(kb, ka))) {
+          store<i32>(dst + (<usize>k << 2), ib);
+          if (++b < hi) {
+            ib = load<i32>(src + (<usize>b << 2));
+            kb = load<f64>(keys + (<usize>ib << 3));
+          }
+        } else {
+          store<i32>(dst + (<usize>k << 2), ia);
+          if (++a < mid) {
+            ia = load<i32>(src + (<usize>a << 2));
+            ka = load<f64>(keys + (<usize>ia << 3));
+          }
         }
-        if (takeLeft) store<i32>(dst + (<usize>k << 2), load<i32>(src + (<usize>(a++) << 2)));
-        else store<i32>(dst + (<usize>k << 2), load<i32>(src + (<usize>(b++) << 2)));
       }
     }
     const t = src;
@@ -137,6 +163,13 @@ export function f64_argsort(idx: usize, keys: usize, tmp: usize, n: i32): void {
     dst = t;
   }
   if (src != idx) memory.copy(idx, src, <usize>n << 2);
+}
+
+// Strict order for the sort: x before y when x < y, or when y is NaN and x is not.
+// @ts-ignore: decorator
+@inline
+function before(x: f64, y: f64): bool {
+  return x < y || (y != y && x == x);
 }
 
 // 1 / (t + 2/(t + 3/(t + …))), the tail of the continued fraction for Mills' ratio
