@@ -179,6 +179,12 @@ export class Study {
     return best;
   }
 
+  /** The best trial's value, parameters and record together (single objective). */
+  get best(): { value: number; params: Readonly<Record<string, ParamValue>>; trial: FrozenTrial } {
+    const trial = this.bestTrial;
+    return { value: trial.values![0]!, params: trial.params, trial };
+  }
+
   get bestValue(): number {
     return this.bestTrial.values![0]!;
   }

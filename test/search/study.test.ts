@@ -91,6 +91,7 @@ test('best trial: by direction, lowest number among ties, feasible only; not for
   assert.equal(study.bestTrial.number, 2, 'trial 1 has the highest value but is infeasible; 2 and 3 tie');
   assert.equal(study.bestValue, 7);
   assert.deepEqual(study.bestParams, { x: 2 });
+  assert.deepEqual(study.best, { value: 7, params: { x: 2 }, trial: study.trials[2] });
   assert.deepEqual(study.trials[1]!.constraints, [4]);
   const mo = await createStudy({ directions: ['minimize', 'maximize'] });
   assert.throws(() => mo.bestTrial, /bestTrial is for single-objective studies; this one has 2 objectives, use paretoFront/);
