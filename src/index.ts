@@ -57,6 +57,9 @@ export type { CalibrationMethod } from './compress/quant/calibrate.ts';
 export { calculateQParams, quantizeValue, dequantizeValue, roundHalfEven, QUINT8, QINT8, QINT4, QUINT4, F32_EPS } from './compress/quant/qparams.ts';
 export type { QParams, QRange } from './compress/quant/qparams.ts';
 
+// Model search: studies, samplers, pruners, storage (the names are listed one by one there).
+export * from './search/index.ts';
+
 // Gradient-based model search (DARTS for MLPs).
 export { gradientSearch } from './gradsearch/search.ts';
 export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
