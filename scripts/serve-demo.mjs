@@ -12,12 +12,17 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const demo = join(root, 'examples/browser');
 const digits = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src/digits');
 
+function fail(message) {
+  console.error(`serve-demo: ${message}`);
+  process.exit(1);
+}
+
 function portArgument(argv) {
   const at = argv.findIndex((a) => a === '--port' || a.startsWith('--port='));
   if (at < 0) return 8080;
   const text = argv[at].includes('=') ? argv[at].slice('--port='.length) : argv[at + 1];
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`serve-demo: --port must be an integer in [0, 65535], got ${text}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer in [0, 65535], got ${text}`);
   return port;
 }
 
@@ -57,7 +62,7 @@ function serve(port) {
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port N (0 picks a free port)`) : error));
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
@@ -65,7 +70,7 @@ function serve(port) {
 const port = portArgument(process.argv.slice(2));
 const started = performance.now();
 await buildDemo();
-const server = await serve(port);
+const server = await serve(port).catch((error) => fail(error.message));
 console.log(`built examples/browser/dist in ${(performance.now() - started).toFixed(0)} ms`);
 console.log(`kiln demo: http://127.0.0.1:${server.address().port}/`);
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -30,12 +30,15 @@ function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string
 /** Round steps (1, 2 or 5 times a power of ten) covering [lo, hi] in about `count` intervals. */
 function ticks(lo: number, hi: number, count: number, integer: boolean): { values: number[]; decimals: number } {
   const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
+  // The power of ten at or below raw, found by stepping (no logarithm on the UI thread).
+  let power = 1, decimals = 0;
+  while (power > raw) { power /= 10; decimals++; }
+  while (power * 10 <= raw) { power *= 10; decimals = Math.max(0, decimals - 1); }
   let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   if (integer) step = Math.max(1, Math.round(step));
   const values: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) values.push(v);
-  return { values, decimals: Math.max(0, -Math.floor(Math.log10(step))) };
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) values.push(i * step);
+  return { values, decimals: integer ? 0 : decimals };
 }
 
 function extent(values: number[], integer: boolean): [number, number] {

@@ -166,12 +166,16 @@ form.addEventListener('submit', (e) => {
 });
 button('stop').addEventListener('click', () => worker?.postMessage({ type: 'stop' } satisfies ToWorker));
 fileInput.addEventListener('change', () => void takeFile(fileInput.files?.[0]));
-drop.addEventListener('dragover', (e) => {
+// The whole window takes a dropped file (a file dropped beside the zone would otherwise make the
+// browser navigate to it); the zone only shows where to aim.
+window.addEventListener('dragover', (e) => {
   e.preventDefault();
   drop.classList.add('over');
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
+window.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) drop.classList.remove('over');
+});
+window.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
   void takeFile(e.dataTransfer?.files[0]);

@@ -2,8 +2,9 @@
 // become the page's few message kinds (protocol.ts). Training here keeps the page responsive.
 import { init, mnist, parseCsv, type Dataset } from '../../src/index.ts';
 import type { PipelineOptions } from '../../src/pipeline/options.ts';
+import { runPipeline } from '../../src/pipeline/pipeline.ts';
 import type { PipelineEvent, PipelineResult, RowStage, StageRow } from '../../src/pipeline/types.ts';
-import { runPipeline } from './interim-pipeline.ts';
+import { renderReport } from '../../src/report/report.ts';
 import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
 
 interface Port {
@@ -11,7 +12,8 @@ interface Port {
   addEventListener(type: 'message', listener: (e: MessageEvent<ToWorker>) => void): void;
 }
 const port = self as unknown as Port;
-const ready = init();
+// One core per worker, loaded on the first run (the page starts a fresh worker for each run).
+let ready: Promise<void> | undefined;
 let controller: AbortController | undefined;
 
 port.addEventListener('message', ({ data: m }) => {
@@ -43,9 +45,13 @@ function options(budget: Budget): PipelineOptions {
   };
 }
 
-/** Turns pipeline events into page messages; trial values are kept to report the best so far. */
+/** Turns pipeline events into page messages. Trial values are kept to report the best so far,
+ *  and trial curves so that the search stage's curve, its chosen trial's, can be drawn when the
+ *  stage ends (the pipeline keeps that trial's model rather than training it again). */
 function relay(objective: string): (e: PipelineEvent) => void {
   const values = new Map<number, number>();
+  const curves = new Map<number, Extract<FromWorker, { type: 'epoch' }>[]>();
+  let bestTrial: number | null = null;
   return (e) => {
     switch (e.type) {
       case 'start':
@@ -54,13 +60,18 @@ function relay(objective: string): (e: PipelineEvent) => void {
       case 'stage-start':
         port.postMessage({ type: 'status', text: `${STAGE_TEXT[e.stage]}…` });
         break;
-      case 'trial-epoch':
-        port.postMessage({ type: 'epoch', series: `trial ${e.trial}`, trial: true, epoch: e.epoch, loss: e.loss, accuracy: e.valAccuracy });
+      case 'trial-epoch': {
+        const m = { type: 'epoch', series: `trial ${e.trial}`, trial: true, epoch: e.epoch, loss: e.loss, accuracy: e.valAccuracy } as const;
+        if (!curves.has(e.trial)) curves.set(e.trial, []);
+        curves.get(e.trial)!.push(m);
+        port.postMessage(m);
         break;
+      }
       case 'trial': {
         const value = e.trial.values?.[0];
         if (e.trial.state === 'complete' && value !== undefined) values.set(e.trial.number, value);
-        const best = e.bestTrial === null ? undefined : values.get(e.bestTrial);
+        bestTrial = e.bestTrial;
+        const best = bestTrial === null ? undefined : values.get(bestTrial);
         port.postMessage({ type: 'trial', number: e.trial.number, value, pruned: e.trial.state === 'pruned', best, objective });
         break;
       }
@@ -68,6 +79,9 @@ function relay(objective: string): (e: PipelineEvent) => void {
         port.postMessage({ type: 'epoch', series: e.stage, trial: false, epoch: e.point.epoch, loss: e.point.loss, accuracy: e.point.valAccuracy });
         break;
       case 'stage-end':
+        if (e.stage === 'search' && bestTrial !== null) {
+          for (const m of curves.get(bestTrial) ?? []) port.postMessage({ ...m, series: 'search', trial: false });
+        }
         port.postMessage({ type: 'status', text: `${e.stage}: test accuracy ${percent(e.row.accuracy)}, ${kib(e.row.bytes)}.` });
         break;
       case 'end':
@@ -91,14 +105,17 @@ function stageTable(rows: StageRow[]): Table {
 }
 
 function files(result: PipelineResult): OutputFile[] {
-  return [{ name: `kiln-${result.model.stage}.safetensors`, type: 'application/octet-stream', bytes: result.model.bytes }];
+  return [
+    { name: `kiln-${result.model.stage}.safetensors`, type: 'application/octet-stream', bytes: result.model.bytes },
+    { name: 'kiln-report.html', type: 'text/html', bytes: new TextEncoder().encode(renderReport(result, { title: 'kiln pipeline report (browser demo)' })) },
+  ];
 }
 
 async function run(data: DataChoice, budget: Budget): Promise<void> {
   controller = new AbortController();
   const { signal } = controller;
   try {
-    await ready;
+    await (ready ??= init());
     port.postMessage({ type: 'status', text: data.kind === 'mnist' ? 'Loading MNIST digits…' : `Reading ${data.name}…` });
     const dataset = await load(data);
     const result = await runPipeline(dataset, options(budget), { onEvent: relay('validation accuracy'), signal });
