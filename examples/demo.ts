@@ -16,7 +16,7 @@ const result = await runPipeline(data, {
   budget: { trials: 40, timeMs: 110_000 },
   search: { epochs: 10 },
   distill: { epochs: 30 },
-  prune: { method: 'structured', sparsity: 0.5, steps: 4, fineTuneEpochs: 6 },
+  prune: { method: 'structured', sparsity: 0.3, steps: 4, fineTuneEpochs: 6 },
   quantize: { scheme: 'int8-per-channel', method: 'percentile' },
 }, {
   onEvent: (e) => {

@@ -6,7 +6,7 @@ import { accuracy } from '../metrics/classification.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import type { QuantizedModel } from '../compress/quant/model.ts';
 import { SparseModel } from '../compress/prune/sparse-model.ts';
-import { measurePair } from '../compress/prune/report.ts';
+import { median } from '../compress/prune/report.ts';
 import { modelToBytes } from '../io/model-file.ts';
 import { quantizedModelToBytes } from '../io/quantized-file.ts';
 
@@ -62,12 +62,28 @@ export function predictor(m: StageModel): { predict: (x: Float32Array) => unknow
   return { predict: (x) => m.model.predict(x), dispose: () => {} };
 }
 
-/** Median batch-1 latency in µs of `a` and of `reference`, their calls alternated so that load
- *  on the machine falls on both alike; the ratio is the speedup over the reference. */
-export function pairedLatencyUs(a: (x: Float32Array) => unknown, reference: (x: Float32Array) => unknown, data: Dataset, repeats: number): { us: number; referenceUs: number } {
+type Predict = (x: Float32Array) => unknown;
+
+/**
+ * Median batch-1 latency in µs of each predictor on the first row of `data`. The predictors take
+ * turns within every round (in a rotating order), so load on the machine falls on all of them
+ * alike and their ratios hold even when the absolute times drift.
+ */
+export function latenciesUs(predictors: readonly Predict[], data: Dataset, rounds: number): number[] {
+  const row = data.features.slice(0, data.numFeatures);
   // A model's first calls run cold code and fill its workspace: let the JIT settle first.
-  const row = data.features.subarray(0, data.numFeatures);
-  for (let i = 0; i < 200; i++) (a(row), reference(row));
-  const [la, lr] = measurePair(a, reference, data, repeats);
-  return { us: la.batch1 * 1000, referenceUs: lr.batch1 * 1000 };
+  for (let i = 0; i < 200; i++) for (const p of predictors) p(row);
+  // One call is a few microseconds: time 20 per sample to stay well above the clock's grain.
+  const inner = 20;
+  const samples = predictors.map(() => new Float64Array(rounds));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < predictors.length; k++) {
+      const i = (r + k) % predictors.length;
+      const p = predictors[i]!;
+      const start = performance.now();
+      for (let j = 0; j < inner; j++) p(row);
+      samples[i]![r] = ((performance.now() - start) * 1000) / inner;
+    }
+  }
+  return samples.map((s) => median(Array.from(s)));
 }

@@ -61,7 +61,7 @@ export interface PipelineOptions {
     /** Default 'percentile' (99.99th): on MNIST it loses a tenth of the accuracy min-max loses. */
     method?: CalibrationMethod;
   };
-  /** Samples per latency median (default 40). */
+  /** Timed rounds per latency median (default 60). */
   latencyRepeats?: number;
 }
 
@@ -166,6 +166,6 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     scheme,
     calibrationRows: checkInteger(WHERE, 'quantize.calibrationRows', quantize.calibrationRows ?? 1000, 1),
     calibrationMethod,
-    latencyRepeats: checkInteger(WHERE, 'latencyRepeats', options.latencyRepeats ?? 40, 1, 1e6),
+    latencyRepeats: checkInteger(WHERE, 'latencyRepeats', options.latencyRepeats ?? 60, 1, 1e6),
   };
 }

@@ -15,7 +15,7 @@ import { SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { FrozenTrial } from '../search/trial-record.ts';
 import { abortReason, fit, type EpochLog } from '../train/fit.ts';
-import { fileBytes, nonZeros, pairedLatencyUs, predictor, testAccuracy, type StageModel } from './measure.ts';
+import { fileBytes, latenciesUs, nonZeros, predictor, testAccuracy, type StageModel } from './measure.ts';
 import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './options.ts';
 import { mlpLayers, mlpOptimizer, searchModel, OBJECTIVE_DIRECTION, type MlpSettings, type SearchModelResult } from './search-model.ts';
 import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
@@ -55,7 +55,7 @@ class Run {
   readonly rows: StageRow[] = [];
   readonly curves: StageCurve[] = [];
   #owned: { dispose(): void }[] = [];
-  #reference: ((x: Float32Array) => unknown) | undefined;
+  #predictors: ((x: Float32Array) => unknown)[] = [];
   #lastBytes: Uint8Array = new Uint8Array(0);
   #lastModel: StageModel | undefined;
 
@@ -103,6 +103,7 @@ class Run {
     if (o.stages.includes('distill')) current = await this.distill(current, settings);
     if (o.stages.includes('prune')) current = await this.prune(current, settings);
     if (o.stages.includes('quantize')) this.quantize(current);
+    this.remeasureLatency();
     const searched = first.search;
     const seconds = (performance.now() - this.started) / 1000;
     const last = this.#lastModel!;
@@ -213,18 +214,30 @@ class Run {
   finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[]): void {
     const seconds = (performance.now() - t0) / 1000;
     const run = this.own(predictor(m));
-    this.#reference ??= run.predict;
-    const latency = pairedLatencyUs(run.predict, this.#reference, this.test, this.o.latencyRepeats);
+    this.#predictors.push(run.predict);
+    // Provisional, for the live table: this stage against the first one; remeasureLatency times
+    // every stage together once all have run.
+    const [us, referenceUs] = latenciesUs([run.predict, this.#predictors[0]!], this.test, this.o.latencyRepeats);
     const bytes = fileBytes(m);
     const row: StageRow = {
       stage, model: describe(m), accuracy: testAccuracy(m, this.test), parameters: m.model.parameterCount, nonZeros: nonZeros(m), bytes: bytes.length,
-      latencyUs: latency.us, speedup: this.rows.length === 0 ? 1 : latency.referenceUs / latency.us, seconds,
+      latencyUs: us!, speedup: this.rows.length === 0 ? 1 : referenceUs! / us!, seconds,
     };
     this.rows.push(row);
     if (points.length > 0) this.curves.push({ stage, points });
     this.#lastBytes = bytes;
     this.#lastModel = m;
-    this.emit({ type: 'stage-end', stage, row });
+    this.emit({ type: 'stage-end', stage, row: { ...row } });
+  }
+
+  /** Batch-1 latency of every stage, all timed in the same rounds, into the rows. */
+  remeasureLatency(): void {
+    const us = latenciesUs(this.#predictors, this.test, this.o.latencyRepeats);
+    this.rows.forEach((row, i) => {
+      row.latencyUs = us[i]!;
+      row.speedup = us[0]! / us[i]!;
+    });
+    this.emit({ type: 'latency', stages: this.rows.map((r) => ({ ...r })) });
   }
 
   dispose(): void {

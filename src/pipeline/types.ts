@@ -21,9 +21,10 @@ export interface StageRow {
   nonZeros: number;
   /** Bytes of the stage's model file. */
   bytes: number;
-  /** Median batch-1 latency in microseconds. */
+  /** Median batch-1 latency in microseconds, every stage timed in the same rounds (in a
+   *  stage-end event: provisional, timed against the first stage only). */
   latencyUs: number;
-  /** The first stage's latency over this one's, from calls alternated between the two. */
+  /** The first stage's latency over this one's. */
   speedup: number;
   /** Wall time the stage took. */
   seconds: number;
@@ -86,7 +87,8 @@ export interface PipelineResult {
   seconds: number;
 }
 
-/** Streamed in this order: start; per stage stage-start, its progress, stage-end; end. */
+/** Streamed in this order: start; per stage stage-start, its progress, stage-end; latency (the
+ *  final latencies of all stages, timed together); end. */
 export type PipelineEvent =
   | { type: 'start'; stages: RowStage[]; rows: { train: number; validation: number; test: number }; features: number; classes: number }
   | { type: 'stage-start'; stage: RowStage }
@@ -94,6 +96,7 @@ export type PipelineEvent =
   | { type: 'trial'; trial: TrialSummary; bestTrial: number | null }
   | { type: 'epoch'; stage: RowStage; point: CurvePoint }
   | { type: 'stage-end'; stage: RowStage; row: StageRow }
+  | { type: 'latency'; stages: StageRow[] }
   | { type: 'end'; seconds: number };
 
 export interface PipelineHooks {

@@ -50,7 +50,8 @@ export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '
 
 const MARGIN = { left: 64, right: 18, top: 12, bottom: 46 };
 const LEGEND_ROW = 20;
-const px = (v: number): string => String(Math.round(v * 10) / 10);
+/** A coordinate with one decimal: enough for a screen, and short. */
+export const px = (v: number): string => String(Math.round(v * 10) / 10);
 // Width of a label in the 12 px sans-serif the page uses, near enough to lay out the legend.
 const textWidth = (s: string): number => s.length * 6.8;
 
@@ -123,7 +124,13 @@ function scaleFor(values: number[], axis: 'x' | 'y', log: boolean, range: [numbe
   return linearScale(axis === 'x' && lo !== hi ? [lo, hi] : niceDomain(lo, hi), range);
 }
 
-function figure(id: string, title: string, svg: string, note: string | undefined): string {
+/** The opening tag every chart's svg shares. */
+export function svgOpen(id: string, label: string, width: number, height: number): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(label)}" data-chart="${escapeHtml(id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`;
+}
+
+/** A captioned figure holding one chart. */
+export function figure(id: string, title: string, svg: string, note: string | undefined): string {
   return `<figure class="chart" id="${escapeHtml(id)}"><figcaption>${escapeHtml(title)}</figcaption>${svg}${note ? `<p class="note">${escapeHtml(note)}</p>` : ''}</figure>`;
 }
 
@@ -142,7 +149,7 @@ export function plot(o: PlotOptions): string {
   const plotBottom = height - MARGIN.bottom;
   const aria = `${o.title}: ${o.yLabel} against ${o.xLabel}`;
   if (all.length === 0) {
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(aria)}" data-chart="${escapeHtml(o.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="empty">no data</text></svg>`;
+    const svg = `${svgOpen(o.id, aria, width, height)}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="empty">no data</text></svg>`;
     return figure(o.id, o.title, svg, o.note);
   }
   const x = scaleFor(all.map((p) => p.x), 'x', o.xLog ?? false, [MARGIN.left + 8, width - MARGIN.right - 8]);
@@ -161,7 +168,7 @@ export function plot(o: PlotOptions): string {
     if (s.style === 'points' || s.style === 'line+points') for (const p of pts) parts.push(markerSvg(s.marker ?? 'circle', p.sx, p.sy, s.color, p.title ?? `${s.name}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`));
     body.push(`<g class="series${s.faint ? ' faint' : ''}" data-series="${escapeHtml(s.name)}">${parts.join('')}</g>`);
   }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(aria)}" data-chart="${escapeHtml(o.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${legend.svg}${axes(x, y, o.xLabel, o.yLabel, plotTop, plotBottom, width, xInteger)}${body.join('')}</svg>`;
+  const svg = `${svgOpen(o.id, aria, width, height)}${legend.svg}${axes(x, y, o.xLabel, o.yLabel, plotTop, plotBottom, width, xInteger)}${body.join('')}</svg>`;
   return figure(o.id, o.title, svg, o.note);
 }
 
@@ -197,6 +204,5 @@ export function barChart(o: { id: string; title: string; xLabel: string; bars: r
     parts.push(`<text x="${px(labelWidth + w + 6)}" y="${px(top + 12)}">${escapeHtml(formatNumber(b.value))}</text>`);
   });
   parts.push('</g>');
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(o.title)}" data-chart="${escapeHtml(o.id)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${parts.join('')}</svg>`;
-  return figure(o.id, o.title, svg, o.note);
+  return figure(o.id, o.title, `${svgOpen(o.id, o.title, width, height)}${parts.join('')}</svg>`, o.note);
 }

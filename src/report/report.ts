@@ -4,6 +4,7 @@
 import type { PipelineResult, StageRow, TrialSummary } from '../pipeline/types.ts';
 import { barChart, plot, type ChartPoint, type ChartSeries } from './chart.ts';
 import { escapeHtml } from './escape.ts';
+import { parallelCoordinates, type AxisValue } from './parallel.ts';
 import { formatNumber } from './scale.ts';
 
 export interface ReportOptions {
@@ -35,6 +36,7 @@ svg path.line { fill: none; stroke-width: 2; }
 svg .faint path.line { stroke-width: 1.2; opacity: 0.45; }
 svg .faint circle, svg .faint path:not(.line) { opacity: 0.45; }
 svg .empty { fill: #888; }
+svg .tick { font-size: 11px; }
 .note { color: #555; font-size: 12.5px; margin: 4px 0 0; max-width: 640px; }
 details { margin: 8px 0; }
 code { font-size: 12.5px; }
@@ -148,6 +150,27 @@ function paretoChart(r: PipelineResult): string {
   });
 }
 
+function parallelChart(r: PipelineResult): string {
+  const complete = r.trials.filter((t) => t.state === 'complete' && t.values && Number.isFinite(t.values[0]));
+  // Parameters every complete trial has (units_1 exists only in two-layer trials), in the order suggested.
+  const names = complete.length === 0 ? [] : Object.keys(complete[0]!.params).filter((n) => complete.every((t) => n in t.params));
+  const objective = OBJECTIVE_LABEL[r.objectives[0]!] ?? r.objectives[0]!;
+  const values = complete.map((t) => t.values![0]!);
+  // Shade by rank, not by value: one diverged trial would otherwise make all the others look alike.
+  const sign = r.directions[0] === 'maximize' ? 1 : -1;
+  const rank = values.map((v) => values.filter((w) => w * sign < v * sign).length);
+  const lines = complete.map((t, i) => ({
+    values: [...names.map((n) => t.params[n] as AxisValue), values[i]!],
+    quality: complete.length > 1 ? rank[i]! / (complete.length - 1) : 1,
+    title: trialTitle(t, objective),
+    highlight: t.number === r.bestTrial,
+  }));
+  return parallelCoordinates({
+    id: 'parallel', title: 'Parameters of the complete trials', axes: [...names, objective], lines, width: 1300, height: 300,
+    note: 'One line per complete trial through its parameter values and its objective; darker lines scored better, the chosen trial is green.',
+  });
+}
+
 function stageCurves(r: PipelineResult, key: 'valAccuracy' | 'valLoss', id: string, title: string, label: string): string {
   let offset = 0;
   const series: ChartSeries[] = r.curves.map((c) => {
@@ -184,7 +207,7 @@ export function renderReport(result: PipelineResult, options: ReportOptions = {}
   const sections: string[] = [`<h2>Stages</h2>${stageTable(r.stages)}<p class="note">Every stage is measured on the same ${rows.test} test rows. Latency is the median of one-row predictions, timed alternately with the first stage's model so that machine load affects both alike.</p>`];
   if (r.trials.length > 0) {
     sections.push(`<h2>Model search</h2><p class="summary">Objective${r.objectives.length > 1 ? 's' : ''}: ${escapeHtml(r.objectives.map((o, i) => `${r.directions[i]} ${OBJECTIVE_LABEL[o] ?? o}`).join(', '))}. Chosen trial ${escapeHtml(r.bestTrial ?? '-')}: <code>${escapeHtml(paramsText(r.trials.find((t) => t.number === r.bestTrial)?.params ?? {}))}</code></p>`);
-    sections.push(`<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}</div>${trialsTable(r)}`);
+    sections.push(`<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}${parallelChart(r)}</div>${trialsTable(r)}`);
   }
   if (r.curves.length > 0) {
     sections.push(`<h2>Training curves</h2><div class="charts">${stageCurves(r, 'valAccuracy', 'curves-accuracy', 'Validation accuracy by epoch', 'validation accuracy')}${stageCurves(r, 'valLoss', 'curves-loss', 'Validation loss by epoch', 'validation loss')}</div>`);

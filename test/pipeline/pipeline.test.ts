@@ -31,9 +31,17 @@ async function run(options: PipelineOptions = OPTIONS): Promise<{ result: Pipeli
   return { result, events };
 }
 
+const timeless = (r: StageRow) => {
+  const { latencyUs: _l, speedup: _s, ...rest } = r;
+  return rest;
+};
+
 function checkEventOrder(events: readonly PipelineEvent[], result: PipelineResult): void {
   assert.equal(events[0]!.type, 'start');
   assert.equal(events.at(-1)!.type, 'end');
+  const latency = events.at(-2)!;
+  assert.equal(latency.type, 'latency', 'the joint latency measurement comes last');
+  assert.deepEqual((latency as Extract<PipelineEvent, { type: 'latency' }>).stages, result.stages);
   const start = events[0] as Extract<PipelineEvent, { type: 'start' }>;
   assert.deepEqual(start.stages, result.stages.map((r) => r.stage));
   assert.deepEqual(start.rows, result.data.rows);
@@ -41,14 +49,15 @@ function checkEventOrder(events: readonly PipelineEvent[], result: PipelineResul
   let ended = 0;
   let lastTrial = -1;
   const epochsOf = new Map<number, number>();
-  for (const e of events.slice(1, -1)) {
+  for (const e of events.slice(1, -2)) {
     if (e.type === 'stage-start') {
       assert.equal(stage, null, `${e.stage} started inside ${stage}`);
       assert.equal(e.stage, result.stages[ended]!.stage);
       stage = e.stage;
     } else if (e.type === 'stage-end') {
       assert.equal(e.stage, stage);
-      assert.deepEqual(e.row, result.stages[ended], 'the streamed row is the final row');
+      assert.deepEqual(timeless(e.row), timeless(result.stages[ended]!), 'the streamed row is the final row but for its latency');
+      assert.ok(e.row.latencyUs > 0 && e.row.speedup > 0);
       ended++;
       stage = null;
     } else if (e.type === 'trial-epoch') {
@@ -188,14 +197,14 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
 test('the same seed gives the same stages, trials and model bytes', async () => {
   const options: PipelineOptions = { ...OPTIONS, seed: 11, budget: { trials: 5 }, search: { epochs: 4 }, distill: { epochs: 5 }, prune: { steps: 2, fineTuneEpochs: 1 } };
   const [a, b] = [await run(options), await run(options)].map((r) => r.result);
-  const timeless = (r: PipelineResult) => r.stages.map(({ latencyUs: _l, speedup: _s, seconds: _t, ...rest }) => rest);
-  assert.deepEqual(timeless(a!), timeless(b!));
+  const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
+  assert.deepEqual(table(a!), table(b!));
   assert.deepEqual(a!.trials.map(({ durationMs: _, ...rest }) => rest), b!.trials.map(({ durationMs: _, ...rest }) => rest));
   assert.deepEqual(a!.curves, b!.curves);
   assert.deepEqual(a!.model.bytes, b!.model.bytes);
   assert.deepEqual(a!.importances, b!.importances);
   const other = (await run({ ...options, seed: 12 })).result;
-  assert.notDeepEqual(timeless(other), timeless(a!), 'another seed gives another run');
+  assert.notDeepEqual(table(other), table(a!), 'another seed gives another run');
 });
 
 test('without search a baseline is trained; unstructured pruning leaves a sparse model', async () => {

@@ -12,11 +12,12 @@ import { DEFAULT_MLP_SETTINGS } from '../../src/pipeline/search-model.ts';
 import { renderReport } from '../../src/report/report.ts';
 import { barChart, plot } from '../../src/report/chart.ts';
 import { escapeHtml } from '../../src/report/escape.ts';
+import { parallelCoordinates } from '../../src/report/parallel.ts';
 import { formatNumber, linearScale, logScale, niceDomain, niceStep } from '../../src/report/scale.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const CHARTS = ['search-history', 'trial-curves', 'pareto', 'importances', 'curves-accuracy', 'curves-loss'];
+const CHARTS = ['search-history', 'trial-curves', 'pareto', 'importances', 'parallel', 'curves-accuracy', 'curves-loss'];
 
 test('round steps, domains and ticks', () => {
   assert.equal(niceStep(10, 5), 2);
@@ -73,6 +74,27 @@ test('plot: marks where the scales put them, tooltips, legend, empty data', () =
   const widths = [...bars.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
   assert.equal(widths.length, 2);
   assert.ok(Math.abs(widths[0]! / widths[1]! - 3) < 0.02, `bars in proportion: ${widths}`);
+});
+
+test('parallel coordinates: a polyline per line through every axis, the best on top', () => {
+  const svg = parallelCoordinates({ id: 'p', title: 'P', axes: ['lr', 'act', 'acc'], width: 500, height: 300, lines: [
+    { values: [0.001, 'relu', 0.9], quality: 1, title: 'best', highlight: true },
+    { values: [0.1, 'tanh', 0.5], quality: 0, title: 'worst' },
+    { values: [0.01, 'gelu', 0.7], quality: 0.5, title: 'middle' },
+  ] });
+  const paths = [...svg.matchAll(/<path class="line" d="([^"]+)" stroke="([^"]+)"[^>]*><title>([^<]+)<\/title>/g)].map((m) => ({
+    points: [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])]), color: m[2], title: m[3],
+  }));
+  assert.deepEqual(paths.map((p) => p.title), ['worst', 'middle', 'best'], 'drawn worst first, the highlighted one last');
+  for (const p of paths) assert.equal(p.points.length, 3);
+  const y = (title: string, axis: number) => paths.find((p) => p.title === title)!.points[axis]![1]!;
+  // lr spans a factor of 100: log axis, so 0.01 sits halfway between 0.001 and 0.1.
+  assert.ok(Math.abs(y('middle', 0) - (y('best', 0) + y('worst', 0)) / 2) < 0.2, 'log axis');
+  assert.ok(y('best', 0) > y('worst', 0), 'larger values higher up');
+  // Categories in sorted order, evenly spaced: gelu, relu, tanh from the bottom.
+  assert.ok(y('middle', 1) > y('best', 1) && y('best', 1) > y('worst', 1));
+  assert.ok(Math.abs(y('middle', 1) - y('best', 1) - (y('best', 1) - y('worst', 1))) < 0.2);
+  assert.equal(paths[2]!.color, '#009e73');
 });
 
 // A result with text a user controls (class names, parameter values) set to markup.
