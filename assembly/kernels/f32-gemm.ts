@@ -25,6 +25,9 @@
 const MR = 4;
 const NR = 8;
 const KC = 256;
+// B columns per packed block. 256 (a 256 KiB block, half of L2) measured 5-20% faster for N > 64,
+// since each A panel is then splatted once per 256 columns instead of 64; 64 keeps the scratch
+// inside the 2 pages of initial memory the build gives static data.
 const NC = 64;
 
 const PACK_A: usize = memory.data(MR * KC * 16, 16);
