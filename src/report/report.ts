@@ -7,7 +7,7 @@ import { escapeHtml } from './escape.ts';
 import { parallelCoordinates, type AxisValue } from './parallel.ts';
 import { formatNumber } from './scale.ts';
 
-export interface ReportOptions {
+export interface RenderReportOptions {
   /** Page title; default 'kiln pipeline report'. */
   title?: string;
 }
@@ -197,14 +197,14 @@ function trialsTable(r: PipelineResult): string {
  * @example
  * await writeFileAtomic('report.html', new TextEncoder().encode(renderReport(result)));
  */
-export function renderReport(result: PipelineResult, options: ReportOptions = {}): string {
+export function renderReport(result: PipelineResult, options: RenderReportOptions = {}): string {
   const title = options.title ?? 'kiln pipeline report';
   const r = result;
   const final = r.stages.at(-1);
   const rows = r.data.rows;
   const summary = `${rows.train + rows.validation + rows.test} rows (${rows.train} train, ${rows.validation} validation, ${rows.test} test), ${r.data.features} features, ${r.data.classes.length} classes; seed ${r.seed}; ${fixed(r.seconds, 1)} s in all.`;
   const finalText = final ? `Final model: ${final.model}, ${r.model.format}, ${bytesText(r.model.bytes.length)}, test accuracy ${percent(final.accuracy)}, ${fixed(final.speedup, 2)}× the first stage's batch-1 speed.` : '';
-  const sections: string[] = [`<h2>Stages</h2>${stageTable(r.stages)}<p class="note">Every stage is measured on the same ${rows.test} test rows. Latency is the median of one-row predictions, timed alternately with the first stage's model so that machine load affects both alike.</p>`];
+  const sections: string[] = [`<h2>Stages</h2>${stageTable(r.stages)}<p class="note">Every stage is measured on the same ${rows.test} test rows. Latency is the median of one-row predictions, every stage's model timed in turn within the same rounds so that machine load affects all alike.</p>`];
   if (r.trials.length > 0) {
     sections.push(`<h2>Model search</h2><p class="summary">Objective${r.objectives.length > 1 ? 's' : ''}: ${escapeHtml(r.objectives.map((o, i) => `${r.directions[i]} ${OBJECTIVE_LABEL[o] ?? o}`).join(', '))}. Chosen trial ${escapeHtml(r.bestTrial ?? '-')}: <code>${escapeHtml(paramsText(r.trials.find((t) => t.number === r.bestTrial)?.params ?? {}))}</code></p>`);
     sections.push(`<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}${parallelChart(r)}</div>${trialsTable(r)}`);
