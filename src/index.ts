@@ -65,6 +65,12 @@ export { gradientSearch } from './gradsearch/search.ts';
 export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
 export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } from './gradsearch/space.ts';
 
+// The one-command pipeline (search → distil → prune → quantize) and its HTML report.
+export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson, searchModel, accuracyBytesFront, mlpSettings, mlpLayers, MLP_SPACE, MLP_SPACE_NAMES, DEFAULT_MLP_SETTINGS, SEARCH_OBJECTIVES } from './pipeline/index.ts';
+export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline, SearchModelOptions, SearchModelResult, SearchObjective, MlpSettings } from './pipeline/index.ts';
+export { renderReport } from './report/index.ts';
+export type { RenderReportOptions } from './report/index.ts';
+
 // Data.
 export { Dataset } from './data/dataset.ts';
 export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
