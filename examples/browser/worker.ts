@@ -1,10 +1,6 @@
 // The demo's worker: its own kiln core (await init()), the data, and runPipeline, whose events
 // become the page's few message kinds (protocol.ts). Training here keeps the page responsive.
-import { init, mnist, parseCsv, type Dataset } from '../../src/index.ts';
-import type { PipelineOptions } from '../../src/pipeline/options.ts';
-import { runPipeline } from '../../src/pipeline/pipeline.ts';
-import type { PipelineEvent, PipelineResult, RowStage, StageRow } from '../../src/pipeline/types.ts';
-import { renderReport } from '../../src/report/report.ts';
+import { init, mnist, parseCsv, renderReport, runPipeline, type Dataset, type PipelineEvent, type PipelineOptions, type PipelineResult, type RowStage, type StageRow } from '../../src/index.ts';
 import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
 
 interface Port {

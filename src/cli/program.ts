@@ -11,7 +11,7 @@ import { registerQuantize } from './commands/quantize.ts';
 import { registerSearch } from './commands/search.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
-import { pipelineApi } from './pending-api.ts';
+import { pipelineApi } from './library.ts';
 
 export function createProgram(): Command {
   const program = new Command('kiln')
@@ -32,7 +32,7 @@ Examples:
 
 Run 'kiln <command> --help' for the flags of a command.`);
   for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch]) register(program);
-  if (pipelineApi) registerPipeline(program, pipelineApi);
+  registerPipeline(program, pipelineApi);
   return program;
 }
 

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors } from '../../src/io/safetensors.ts';
-import { searchApi } from '../../src/cli/pending-api.ts';
 import { FIXTURES, kiln, kilnBundled as run, limited, type Run } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-errors-'));
@@ -28,9 +27,7 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const USAGE = 2, FAILURE = 1;
-// Cases of commands that exist only once src/index.ts exports their API (see pending-api.ts).
-const available = { search: searchApi !== undefined };
-const table: [name: string, args: string[], code: number, message: RegExp, needs?: keyof typeof available][] = [
+const table: [name: string, args: string[], code: number, message: RegExp][] = [
   ['unknown flag', ['train', '--data', 'iris', '--bogus'], USAGE, /unknown option '--bogus'/],
   ['misspelt flag gets a suggestion, still one line', ['train', '--data', 'iris', '--epoch', '3'], USAGE, /unknown option '--epoch'.*Did you mean --epochs\?/],
   ['bad number', ['train', '--data', 'iris', '--epochs', 'ten'], USAGE, /'--epochs <n>' argument 'ten' is invalid\. Expected an integer >= 1\./],
@@ -50,13 +47,13 @@ const table: [name: string, args: string[], code: number, message: RegExp, needs
   ['training flag without --qat', ['quantize', '--model', model, '--data', 'iris', '--epochs', '3'], USAGE, /--epochs applies with --qat only/],
   ['int4 flag on an int8 scheme', ['quantize', '--model', model, '--data', 'iris', '--group-size', '32'], USAGE, /--group-size applies to --scheme int4, not int8-per-channel/],
   ['quantizing a quantized model', ['quantize', '--model', quantized, '--data', 'iris'], FAILURE, /quantized\.safetensors holds a quantized model \(int8-per-channel.*\); quantization needs the float model/],
-  ['search space with an unknown name', ['search', '--data', 'iris', '--space', fixture('bad-space.json')], FAILURE, /bad-space\.json: unknown parameter 'learning_rate'; a search space may set lr, /, 'search'],
+  ['search space with an unknown name', ['search', '--data', 'iris', '--space', fixture('bad-space.json')], FAILURE, /bad-space\.json: unknown parameter 'learning_rate'; a search space may set lr, /],
   ['search without validation rows', ['search', '--data', 'iris', '--validation-split', '0'], USAGE, /--validation-split must be above 0/],
-  ['pruner with two objectives', ['search', '--data', 'iris', '--objectives', 'accuracy,parameters', '--pruner', 'hyperband'], USAGE, /--pruner hyperband needs a single objective/, 'search'],
-  ['unknown objective', ['search', '--data', 'iris', '--objectives', 'speed'], USAGE, /--objectives: unknown objective 'speed'/, 'search'],
-  ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid needs a space of plain categorical parameters; 'lr' is not one/, 'search'],
-  ['trial flag with the gradient strategy', ['search', '--data', 'iris', '--strategy', 'gradient', '--trials', '3'], USAGE, /--trials applies to --strategy trials, not gradient/, 'search'],
-  ['gradient flag with the trials strategy', ['search', '--data', 'iris', '--size-penalty', '0.1'], USAGE, /--size-penalty applies to --strategy gradient/, 'search'],
+  ['pruner with two objectives', ['search', '--data', 'iris', '--objectives', 'accuracy,parameters', '--pruner', 'hyperband'], USAGE, /--pruner hyperband needs a single objective/],
+  ['unknown objective', ['search', '--data', 'iris', '--objectives', 'speed'], USAGE, /--objectives: unknown objective 'speed'/],
+  ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid needs a space of plain categorical parameters; 'lr' is not one/],
+  ['trial flag with the gradient strategy', ['search', '--data', 'iris', '--strategy', 'gradient', '--trials', '3'], USAGE, /--trials applies to --strategy trials, not gradient/],
+  ['gradient flag with the trials strategy', ['search', '--data', 'iris', '--size-penalty', '0.1'], USAGE, /--size-penalty applies to --strategy gradient/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],
   ['ragged CSV', ['train', '--data', fixture('ragged.csv')], FAILURE, /ragged\.csv: parseCsv: row 3 has 2 cells, expected 3/],
   ['word in a number column', ['train', '--data', fixture('words.csv')], FAILURE, /words\.csv: parseCsv: row 3, column 'b': value 'four' is not a finite number/],
@@ -70,7 +67,7 @@ const table: [name: string, args: string[], code: number, message: RegExp, needs
   ['eval without labels', ['eval', '--model', model, '--data', fixture('flowers-unlabeled.csv')], FAILURE, /no label column to score against/],
   ['binary task on three classes', ['train', '--data', 'iris', '--task', 'binary', '--epochs', '1'], FAILURE, /predicts 2 classes, the data has 3/],
 ];
-const cases = table.filter(([, , , , needs]) => needs === undefined || available[needs]);
+const cases = table;
 
 test('bad input: one error line, the right exit code, nothing on stdout', async (t) => {
   const runs = await limited(cases.map(([, args]) => () => run(args)));
@@ -103,7 +100,7 @@ test('--debug adds the stack trace', async () => {
 });
 
 test('--help of every command: usage, flags, examples, exit 0', async () => {
-  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune', 'quantize', 'search'];
+  const commands = ['train', 'eval', 'predict', 'info', 'bench', 'distill', 'prune', 'quantize'];
   const runs = await limited([() => run(['--help']), ...commands.map((c) => () => run([c, '--help']))]);
   for (const [i, help] of runs.entries()) {
     const name = i === 0 ? 'kiln' : `kiln ${commands[i - 1]}`;

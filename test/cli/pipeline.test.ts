@@ -5,14 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipelineApi } from '../../src/cli/pending-api.ts';
 import { kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-pipeline-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const outDir = join(dir, 'run');
 
-test('pipeline on Iris: search, distill, prune, quantize', { skip: pipelineApi ? false : 'src/index.ts does not export the pipeline API yet' }, async () => {
+test('pipeline on Iris: search, distill, prune, quantize', async () => {
   const run = await kilnJson(['pipeline', '--data', 'iris', '--seed', '2', '--trials', '4', '--epochs', '10', '--distill-epochs', '5', '--out', outDir]);
   assert.deepEqual(run.stages.map((s: { stage: string }) => s.stage), ['search', 'distill', 'prune', 'quantize']);
   const last = run.stages.at(-1);

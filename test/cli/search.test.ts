@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { searchApi } from '../../src/cli/pending-api.ts';
 import { FIXTURES, kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-search-'));
@@ -25,7 +24,7 @@ function parameterCount(widths: number[]): number {
 
 interface TrialJson { number: number; state: string; values: number[] | null; params: Record<string, number | string>; parameters: number | null }
 
-test('trial search, resume, grid with two objectives', { skip: searchApi ? false : 'src/index.ts does not export the trial-search API yet' }, async (t) => {
+test('trial search, resume, grid with two objectives', async (t) => {
   const [first, grid] = await limited([
     () => kilnJson(['search', '--data', 'iris', '--seed', '3', '--trials', '6', '--epochs', '15', '--storage', journal, '--export-csv', csv, '--out', best]),
     () => kilnJson(['search', '--data', 'iris', '--space', join(FIXTURES, 'grid-space.json'), '--sampler', 'grid', '--objectives', 'accuracy,parameters', '--trials', '10', '--epochs', '15']),

@@ -7,7 +7,7 @@ import type { SearchObjective } from '../../pipeline/search-model.ts';
 import type { StageName } from '../../pipeline/types.ts';
 import type { SpaceSpec } from '../../search/space.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../index.ts';
-import type { PipelineApi } from '../pending-api.ts';
+import type { PipelineApi } from '../library.ts';
 import { loadData } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
 import { choice, commonOptions, fraction, integer, number, widths, type CommonOptions } from '../options.ts';

@@ -16,7 +16,7 @@ import { architecture, modelBytes, writeModel } from '../model.ts';
 import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
 import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
 import { interactive, progressBar } from '../progress.ts';
-import { searchApi, type SearchApi } from '../pending-api.ts';
+import { searchApi, type SearchApi } from '../library.ts';
 import { readSpace, SPACE_NAMES, trialSettings } from '../search-space.ts';
 import { GRADIENT_KEYS, gradientOptions, gradientStrategy, type GradientFlags } from './search-gradient.ts';
 import { fitOptionsFrom, interruptSignal, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
@@ -46,14 +46,12 @@ const TRIAL_KEYS = ['trials', 'timeout', 'space', 'sampler', 'pruner', 'objectiv
 const DIRECTION: Readonly<Record<Objective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize' };
 
 export function registerSearch(program: Command): void {
-  // The gradient strategy is public API already; trial search joins it once exported.
   const api = searchApi;
-  const strategies = api ? ['trials', 'gradient'] : ['gradient'];
-  const cmd = program.command('search').description(`search ${api ? 'hyperparameters and ' : ''}architecture on validation rows; train the best again, score it on the test rows and save it`);
+  const strategies = ['trials', 'gradient'];
+  const cmd = program.command('search').description('search hyperparameters and architecture on validation rows; train the best again, score it on the test rows and save it');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
-    .addOption(choice('--strategy <name>', `${api ? 'trials: train a model per trial (samplers, pruners); ' : ''}gradient: one super-network learns widths and activations (DARTS)`, strategies).default(strategies[0]));
-  if (api) {
-    cmd
+    .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', strategies).default(strategies[0]));
+  cmd
       .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
       .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
       .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
@@ -63,12 +61,11 @@ export function registerSearch(program: Command): void {
       .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
       .option('--study <name>', 'name of the study in the journal', 'kiln')
       .option('--export-csv <file>', 'write every trial as CSV');
-    architectureOptions(cmd, [64]);
-  }
+  architectureOptions(cmd, [64]);
   taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
   gradientOptions(cmd);
-  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: api ? 'training epochs of each trial (unless the space sets epochs), and of the chosen model' : 'training epochs of the chosen model' });
-  cmd.addHelpText('after', api ? `
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs), and of the chosen model' });
+  cmd.addHelpText('after', `
 The flags set everything the space does not: a space naming lr overrides --lr in each trial.
 A space file uses the library's JSON format, for example:
   { "lr": { "float": [1e-4, 1e-1], "log": true },
@@ -81,11 +78,8 @@ Examples:
   kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
   kiln search --data mnist --space space.json --sampler tpe --pruner hyperband --trials 50 --storage mnist.jsonl
   kiln search --data iris --objectives accuracy,parameters --trials 40 --json
-  kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8` : `
-Examples:
-  kiln search --data iris --candidate-widths 4,16,64 --search-epochs 10 --epochs 60 --out chosen.safetensors
-  kiln search --data mnist --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8 --json`);
-  cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o, api!)));
+  kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8`);
+  cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o, api)));
 }
 
 function objectiveList(value: string): Objective[] {
