@@ -38,3 +38,6 @@ export { trialsToCsv } from './export.ts';
 export type { StudyJson, TrialJson } from './export.ts';
 export { modelLimits } from './limits.ts';
 export type { ModelLimits } from './limits.ts';
+export { optimizeParallel } from './parallel/pool.ts';
+export type { OptimizeParallelOptions } from './parallel/pool.ts';
+export type { WorkerObjective } from './parallel/worker-objective.ts';
