@@ -1,0 +1,19 @@
+// The objective module searchModel's workers run: one MLP trial on the rows of the context,
+// returning the trained model as file bytes so the study's thread can keep the best one.
+import { Dataset } from '../../data/dataset.ts';
+import { modelToBytes } from '../../io/model-file.ts';
+import type { EpochLog } from '../../train/fit.ts';
+import { trainMlpTrial, type MlpArtifact, type MlpWorkerContext } from '../search-model.ts';
+import type { Trial } from '../trial.ts';
+
+let rows: { context: MlpWorkerContext; data: Dataset; validation: Dataset } | undefined;
+
+export async function objective(trial: Trial, context: MlpWorkerContext, emit: (log: EpochLog) => void): Promise<{ values: number[]; artifact: MlpArtifact }> {
+  if (rows?.context !== context) rows = { context, data: new Dataset(context.data), validation: new Dataset(context.validation) };
+  const run = await trainMlpTrial(trial, rows.data, rows.validation, context, emit);
+  try {
+    return { values: run.values, artifact: { bytes: modelToBytes(run.model), history: run.history, settings: run.settings } };
+  } finally {
+    run.model.dispose();
+  }
+}
