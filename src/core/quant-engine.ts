@@ -10,9 +10,8 @@
 //            other rows of its chunk, and one outlying row cannot coarsen the others' grid
 //   weight-only (int4) f32 activations, int4 weights dequantised inside the GEMM
 // The last layer always produces f32 (then softmax or sigmoid as the task asks).
-import { kernels, i32View, f32View } from './wasm.ts';
+import { kernels, i32View, f32View, type Kernel } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
-import { shapeText } from './errors.ts';
 import type { ColumnAffine, OutputTransform } from './mlp-engine.ts';
 
 const RELU = 1;
@@ -49,12 +48,37 @@ interface DeviceLayer {
   bias: Tensor<'f32'>;
 }
 
+// What the forward pass needs of a layer, as plain numbers: addresses of tensors that live as long
+// as the engine (an address survives memory growth), read once instead of per call.
+interface Step {
+  N: number;
+  K: number;
+  act: number;
+  alpha: number;
+  relu: number;
+  packed: number;
+  scales: number;
+  bias: number;
+  groupSize: number;
+  /** Static: this layer's input parameters, and the next layer's when it requantises straight
+   *  into them (fused) or through f32 (next only). */
+  xs: number;
+  zx: number;
+  next: { readonly scale: number; readonly zeroPoint: number } | undefined;
+  fused: boolean;
+}
+
 interface Workspace {
   capacity: number;
   f: [Tensor<'f32'>, Tensor<'f32'>];
   q: [Tensor<'u8'>, Tensor<'u8'>];
   scratch: Tensor<'u8'>;
   params: Tensor<'f32'>;
+  /** The addresses of the tensors above. */
+  fp: [number, number];
+  qp: [number, number];
+  sp: number;
+  pp: number;
 }
 
 export class QuantEngine {
@@ -63,6 +87,7 @@ export class QuantEngine {
   readonly inputs: number;
   readonly outputs: number;
   #device: DeviceLayer[];
+  #steps: Step[];
   #ws: Workspace | undefined;
   #width: number;
   #disposed = false;
@@ -82,76 +107,92 @@ export class QuantEngine {
     this.outputs = layers.at(-1)!.units;
     this.#width = Math.max(this.inputs, ...layers.map((l) => l.units));
     this.#device = unscoped(() => layers.map((spec) => upload(spec)));
+    this.#steps = this.#device.map((d, i) => {
+      const { spec } = d;
+      const next = activations === 'static' ? layers[i + 1]?.input : undefined;
+      return {
+        N: spec.units, K: spec.inputs, act: spec.act, alpha: spec.alpha, relu: spec.act === RELU ? 1 : 0,
+        packed: d.packed.ptr, scales: d.scales.ptr, bias: d.bias.ptr, groupSize: spec.groupSize ?? 0,
+        xs: spec.input?.scale ?? 0, zx: spec.input?.zeroPoint ?? 0,
+        next, fused: next !== undefined && (spec.act === RELU || spec.act === 0),
+      };
+    });
   }
 
-  /** Runs x [n, inputs] in chunks of `chunk` rows (dynamic ranges are per chunk) and returns
-   *  the outputs [n, outputs], raw or through softmax / sigmoid; `input` standardises x first. */
-  predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
+  /** Runs the rows of x (n × inputs values, row-major, any array of numbers) in chunks of `chunk`
+   *  rows (dynamic ranges are per chunk) and returns the outputs [n, outputs], raw or through
+   *  softmax / sigmoid; `input` standardises x first. Rows are copied straight into the
+   *  workspace: no tensor is made per call. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
     if (this.#disposed) throw new Error('QuantEngine: used after dispose()');
-    const n = x.shape[0] ?? 0;
-    if (x.size !== n * this.inputs) throw new RangeError(`QuantEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
-    const out = Tensor.empty([n, this.outputs]);
+    const n = x.length / this.inputs;
+    if (!Number.isInteger(n)) throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
     const k = kernels();
+    const inputs = this.inputs, outputs = this.outputs;
+    let result: Float32Array | undefined;
     for (let start = 0; start < n; start += chunk) {
       const batch = Math.min(chunk, n - start);
       const ws = this.#workspace(batch);
-      k.f32_copy!(ws.f[0].ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
-      if (input) k.f32_affine_cols!(ws.f[0].ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
-      const y = this.#forward(ws, batch);
-      const to = out.ptr + start * this.outputs * 4;
-      if (output === 'softmax') k.f32_softmax_rows!(to, y, batch, this.outputs, 1);
-      else if (output === 'sigmoid') k.f32_act_fwd!(to, y, batch * this.outputs, SIGMOID, 0);
-      else k.f32_copy!(to, y, batch * this.outputs);
+      const x0 = ws.fp[0];
+      f32View(x0, batch * inputs).set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
+      if (input) k.f32_affine_cols!(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
+      const f = this.#forward(k, ws, batch);
+      const y = ws.fp[f]!, to = ws.fp[1 - f]!;
+      let from = y;
+      if (output === 'softmax') k.f32_softmax_rows!((from = to), y, batch, outputs, 1);
+      else if (output === 'sigmoid') k.f32_act_fwd!((from = to), y, batch * outputs, SIGMOID, 0);
+      const rows = f32View(from, batch * outputs);
+      if (batch === n) return rows.slice();
+      (result ??= new Float32Array(n * outputs)).set(rows, start * outputs);
     }
-    return out;
+    return result ?? new Float32Array(0);
   }
 
-  // Runs every layer on ws.f[0][0:batch]; returns the address of the f32 output.
-  #forward(ws: Workspace, batch: number): number {
-    const k = kernels();
-    const last = this.#device.length - 1;
+  // Runs every layer on ws.f[0][0:batch]; returns which f32 buffer holds the output.
+  #forward(k: Readonly<Record<string, Kernel>>, ws: Workspace, batch: number): number {
+    const steps = this.#steps;
+    const mode = this.activations;
+    const scratch = ws.sp, params = ws.pp;
     let f = 0, q = 0;
-    if (this.activations === 'static') {
-      const p = this.layers[0]!.input!;
-      k.f32_quantize!(ws.q[0].ptr, ws.f[0].ptr, batch * this.inputs, p.scale, p.zeroPoint, 0, 255);
-    }
-    this.#device.forEach((d, i) => {
-      const { spec } = d;
-      const N = spec.units, K = spec.inputs;
-      const relu = spec.act === RELU ? 1 : 0;
-      const bias = d.bias.ptr;
-      const fIn = ws.f[f]!.ptr, fOut = ws.f[1 - f]!.ptr;
-      const qIn = ws.q[q]!.ptr, qOut = ws.q[1 - q]!.ptr;
-      if (this.activations === 'none') {
-        k.i4_gemm_f32!(fOut, fIn, d.packed.ptr, d.scales.ptr, ws.scratch.ptr, batch, N, K, spec.groupSize!, bias, relu);
-      } else if (this.activations === 'dynamic-rows') {
-        k.f32_quantize_dynamic_rows!(qIn, ws.params.ptr, fIn, batch, K);
-        k.i8_gemm_f32_rows!(fOut, qIn, 0, ws.params.ptr, d.packed.ptr, ws.scratch.ptr, batch, N, K, d.scales.ptr, bias, relu);
-      } else if (this.activations === 'dynamic') {
-        k.f32_quantize_dynamic!(qIn, ws.params.ptr, fIn, batch * K);
-        const scale = f32View(ws.params.ptr, 1)[0]!, zp = i32View(ws.params.ptr + 4, 1)[0]!;
-        k.i8_gemm_f32!(fOut, qIn, 0, zp, scale, d.packed.ptr, ws.scratch.ptr, batch, N, K, d.scales.ptr, bias, relu);
-      } else {
-        const p = spec.input!;
-        const next = i < last ? this.layers[i + 1]!.input! : undefined;
-        if (next && (spec.act === RELU || spec.act === 0)) {
-          k.i8_gemm_u8!(qOut, qIn, 0, p.zeroPoint, p.scale, d.packed.ptr, ws.scratch.ptr, batch, N, K, d.scales.ptr, bias, relu, next.scale, next.zeroPoint);
+    if (mode === 'static') k.f32_quantize!(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      const N = s.N, K = s.K;
+      const fIn = ws.fp[f]!, fOut = ws.fp[1 - f]!;
+      const qIn = ws.qp[q]!, qOut = ws.qp[1 - q]!;
+      if (mode === 'static') {
+        const next = s.next;
+        if (s.fused) {
+          k.i8_gemm_u8!(qOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu, next!.scale, next!.zeroPoint);
           q = 1 - q;
-          return;
+          continue;
         }
-        k.i8_gemm_f32!(fOut, qIn, 0, p.zeroPoint, p.scale, d.packed.ptr, ws.scratch.ptr, batch, N, K, d.scales.ptr, bias, relu);
-        if (spec.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, spec.act, spec.alpha);
+        k.i8_gemm_f32!(fOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        if (s.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, s.act, s.alpha);
         if (next) {
           k.f32_quantize!(qOut, fOut, batch * N, next.scale, next.zeroPoint, 0, 255);
           q = 1 - q;
         }
         f = 1 - f;
-        return;
+        continue;
       }
-      if (spec.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, spec.act, spec.alpha);
+      if (mode === 'none') {
+        k.i4_gemm_f32!(fOut, fIn, s.packed, s.scales, scratch, batch, N, K, s.groupSize, s.bias, s.relu);
+      } else if (mode === 'dynamic-rows' || batch === 1) {
+        // One row: the chunk's range is the row's range, and the per-row GEMM reads its scale and
+        // zero point from memory, the same values the one-range GEMM would take as arguments.
+        if (mode === 'dynamic-rows') k.f32_quantize_dynamic_rows!(qIn, params, fIn, batch, K);
+        else k.f32_quantize_dynamic!(qIn, params, fIn, K);
+        k.i8_gemm_f32_rows!(fOut, qIn, 0, params, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+      } else {
+        k.f32_quantize_dynamic!(qIn, params, fIn, batch * K);
+        const scale = f32View(params, 1)[0]!, zp = i32View(params + 4, 1)[0]!;
+        k.i8_gemm_f32!(fOut, qIn, 0, zp, scale, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+      }
+      if (s.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, s.act, s.alpha);
       f = 1 - f;
-    });
-    return ws.f[f]!.ptr;
+    }
+    return f;
   }
 
   #workspace(batch: number): Workspace {
@@ -162,13 +203,13 @@ export class QuantEngine {
     const k = kernels();
     const scratch = Math.max(16, ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes!(capacity, l.inputs) : k.i4_gemm_scratch_bytes!(capacity, l.inputs))));
     const cells = capacity * this.#width;
-    this.#ws = unscoped(() => ({
-      capacity,
-      f: [Tensor.empty([cells]), Tensor.empty([cells])],
-      q: [Tensor.empty([cells], 'u8'), Tensor.empty([cells], 'u8')],
+    const t = unscoped(() => ({
+      f: [Tensor.empty([cells]), Tensor.empty([cells])] as [Tensor<'f32'>, Tensor<'f32'>],
+      q: [Tensor.empty([cells], 'u8'), Tensor.empty([cells], 'u8')] as [Tensor<'u8'>, Tensor<'u8'>],
       scratch: Tensor.empty([scratch], 'u8'),
       params: Tensor.empty([2 * capacity]),
     }));
+    this.#ws = { capacity, ...t, fp: [t.f[0].ptr, t.f[1].ptr], qp: [t.q[0].ptr, t.q[1].ptr], sp: t.scratch.ptr, pp: t.params.ptr };
     return this.#ws;
   }
 

@@ -105,6 +105,30 @@ function dynamicRowReference(layers: readonly QuantizedLayer[], x: Float32Array)
   return a;
 }
 
+// Dynamic per chunk: one range over all rows of x (a chunk), then the same arithmetic per row.
+function dynamicChunkReference(layers: readonly QuantizedLayer[], x: Float32Array): Float32Array {
+  let a = x;
+  let width = layers[0]!.inputs;
+  for (const l of layers) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of a) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    const p = calculateQParams(lo, hi, QUINT8, false);
+    const q = Array.from(a, (v) => quant(v, p.scale, p.zeroPoint, 0, 255));
+    const n = a.length / width;
+    const next = new Float32Array(n * l.units);
+    for (let r = 0; r < n; r++) {
+      for (let u = 0; u < l.units; u++) {
+        let acc = 0;
+        for (let k = 0; k < l.inputs; k++) acc += (q[r * width + k]! - p.zeroPoint) * (l.codes[u * l.inputs + k]! - weightZero(l, u));
+        next[r * l.units + u] = relu(f(f(f(acc) * f(p.scale * weightScale(l, u))) + l.bias[u]!), l);
+      }
+    }
+    a = next;
+    width = l.units;
+  }
+  return a;
+}
+
 // int4 weight-only: per group p = Σ x·(q − zp) in f32 (ascending k), then acc += p·scale.
 function int4Reference(layers: readonly QuantizedLayer[], G: number, x: Float32Array): Float32Array {
   let a = x;
@@ -149,6 +173,34 @@ test('every engine path equals the integer pipeline written out in TS, bit for b
     }
     q.dispose();
   }
+});
+
+test('per-chunk dynamic ranges equal the integer pipeline bit for bit, on one row and on a chunk', () => {
+  for (const symmetric of [true, false]) {
+    const q = rawTwin(quantize(model, { scheme: 'int8-dynamic', symmetric }));
+    for (const n of [1, 2, 5]) {
+      const x = rows(n);
+      assert.deepEqual(bits(q.predict(x)), bits(dynamicChunkReference(q.layers, x)), `symmetric ${symmetric}, ${n} rows`);
+    }
+    q.dispose();
+  }
+});
+
+test('rows past the first chunk of 1024, and every input form, give the same bits', () => {
+  const q = quantize(model, { scheme: 'int8-per-channel', calibration });
+  const n = 1030;
+  const x = new Float32Array(n * 784);
+  for (let r = 0; r < n; r++) x.set(holdout.features.subarray((r % 400) * 784, (r % 400 + 1) * 784), r * 784);
+  const all = q.predict(x);
+  assert.equal(all.length, n * 10);
+  for (const r of [0, 399, 1023, 1024, 1029]) assert.deepEqual(bits(all.subarray(r * 10, (r + 1) * 10)), bits(q.predict(x.subarray(r * 784, (r + 1) * 784))), `row ${r}`);
+  const three = x.subarray(0, 3 * 784);
+  const want = bits(q.predict(three));
+  assert.deepEqual(bits(q.predict(Array.from(three))), want, 'number[]');
+  assert.deepEqual(bits(q.predict(Float64Array.from(three))), want, 'Float64Array');
+  assert.deepEqual(bits(q.predict([0, 1, 2].map((r) => Array.from(three.subarray(r * 784, (r + 1) * 784))))), want, 'rows');
+  assert.equal(q.predict(new Float32Array(0)).length, 0);
+  q.dispose();
 });
 
 test('one row at a time gives the batched outputs exactly (static, per-row dynamic, int4); per-chunk dynamic ranges span the chunk', () => {

@@ -188,7 +188,7 @@ export class QuantizedModel {
    *  probabilities, a sigmoid probability or regression outputs, row-major. */
   predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
     const flat = inputRows(`QuantizedModel(${this.inputs}→${this.outputs}).predict`, x, this.inputs);
-    return scope(() => this.#engine.predict(Tensor.from(flat, [flat.length / this.inputs, this.inputs]), OUTPUT_OF_TASK[this.task], this.#affine).read());
+    return this.#engine.predictArray(flat, OUTPUT_OF_TASK[this.task], this.#affine);
   }
 
   /** The most probable class of each sample (classification and binary models). */
@@ -206,17 +206,20 @@ export class QuantizedModel {
   }
 }
 
-/** Rows (number[][]) or a flat array of n × inputs, checked finite, as one flat Float32Array. */
+/** Rows (number[][]) or a flat array of n × inputs, checked finite, as one flat Float32Array
+ *  (the caller's own when it is one: the engine copies it into WASM memory anyway). */
 export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLike<number>[], inputs: number): Float32Array {
   let flat: Float32Array;
   if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
     const rows = x as readonly ArrayLike<number>[];
-    flat = new Float32Array(rows.length * inputs);
+    const data = new Float32Array(rows.length * inputs);
     rows.forEach((row, r) => {
       if (row.length !== inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${inputs}`);
-      flat.set(row, r * inputs);
+      data.set(row, r * inputs);
     });
+    flat = data;
   } else {
+    // f32 first, then the finiteness check: 1e39 in a Float64Array is finite but becomes Infinity.
     flat = x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>);
   }
   if (flat.length % inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${inputs} features`);
