@@ -1,16 +1,12 @@
 // Training throughput and batch-1 latency: kiln against TensorFlow.js (wasm backend with one
 // thread, and the cpu backend) in the same process, contestants alternated, medians reported.
 // npm run bench -- train
-import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import type * as Tf from '@tensorflow/tfjs';
 import { Sequential, dense, fit, adam, mnist, Dataset } from '../src/index.ts';
 import { alternate, fmt } from './_stats.ts';
+import { onnxModel, ortSession, ortWasm, tfjsWasm } from './_peers.ts';
 
-const require = createRequire(import.meta.url);
-setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + '/');
-setThreadsCount(1);
+const tf = await tfjsWasm();
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 5);
 const all = await mnist();
@@ -28,7 +24,7 @@ function kilnEpoch(batchSize: number, rows: Dataset): () => Promise<number> {
   };
 }
 
-function tfModel(): tf.Sequential {
+function tfModel(): Tf.Sequential {
   const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }), tf.layers.dense({ units: 128, activation: 'relu' }), tf.layers.dense({ units: 10 })] });
   m.compile({ optimizer: tf.train.adam(), loss: tf.losses.softmaxCrossEntropy });
   return m;
@@ -64,8 +60,22 @@ const sample = data.features.slice(0, 784);
 const kilnModel = new Sequential({ inputs: 784, layers: [dense(128, 'relu'), dense(10)], seed: 1 });
 await tf.setBackend('wasm');
 const tfInfer = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
-const peers = await import('./_peers.ts').catch(() => undefined);
-const ort = peers && 'ortMlpSession' in peers ? await (peers as any).ortMlpSession(kilnModel.parameters()) : undefined;
+// The same weights as an ONNX graph (Gemm with transB = PyTorch's Linear, Relu, Gemm, Softmax)
+// for onnxruntime-web with one wasm thread.
+const [w0, b0, w1, b1] = kilnModel.parameters();
+const session = await ortSession(onnxModel({
+  nodes: [
+    { opType: 'Gemm', inputs: ['x', 'w0', 'b0'], outputs: ['h'], attributes: { transB: 1 } },
+    { opType: 'Relu', inputs: ['h'], outputs: ['r'] },
+    { opType: 'Gemm', inputs: ['r', 'w1', 'b1'], outputs: ['z'], attributes: { transB: 1 } },
+    { opType: 'Softmax', inputs: ['z'], outputs: ['p'], attributes: { axis: 1 } },
+  ],
+  inputs: [{ name: 'x', shape: [1, 784] }],
+  outputs: [{ name: 'p', shape: [1, 10] }],
+  initializers: [w0!, b0!, w1!, b1!].map((p, i) => ({ name: ['w0', 'b0', 'w1', 'b1'][i]!, dims: p.shape, data: p.data })),
+}));
+const ortModule = await ortWasm();
+const ort = async (x: Float32Array) => (await session.run({ x: new ortModule.Tensor('float32', x, [1, 784]) })).p!.data;
 const perCall = (fn: () => unknown) => async () => {
   for (let i = 0; i < 200; i++) await fn();
   const t0 = performance.now();
@@ -75,9 +85,9 @@ const perCall = (fn: () => unknown) => async () => {
 const x1 = tf.tensor2d(sample, [1, 784]);
 const contestants: Record<string, () => Promise<number>> = {
   kiln: perCall(() => kilnModel.predict(sample)),
-  'tfjs-wasm': perCall(() => tf.tidy(() => (tfInfer.predict(x1) as tf.Tensor).dataSync())),
+  'tfjs-wasm': perCall(() => tf.tidy(() => (tfInfer.predict(x1) as Tf.Tensor).dataSync())),
 };
-if (ort) contestants['ort-web'] = perCall(() => ort(sample));
+contestants['ort-web'] = perCall(() => ort(sample));
 const lat = await alternate(contestants, ROUNDS);
 console.log(`\nBatch-1 inference, 784-128-10 MLP with softmax, µs per call (median of ${ROUNDS} runs of ${CALLS} calls):\n`);
 console.log('| kiln | ' + Object.keys(contestants).slice(1).join(' | ') + ' | ' + Object.keys(contestants).slice(1).map((n) => `${n} / kiln`).join(' | ') + ' |');
