@@ -108,3 +108,29 @@ for (const [name, make] of Object.entries(SAMPLERS)) {
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 console.log('\nGP conditions on at most 200 trials (maxObservations): beyond that, the best 100 and the most recent 100.');
+
+// Real search: searchModel on MNIST, 40 trials with Hyperband over 1 … KILN_BENCH_EPOCHS epochs,
+// on 2 workers and on 1 (the same seed; batches of 2 make the 2-worker run a different but
+// reproducible study). Wall time and the chosen model's test accuracy.
+async function realSearch(): Promise<void> {
+  const { mnist } = await import('../src/data/builtin.ts');
+  const { trainTestSplit } = await import('../src/data/split.ts');
+  const { evaluate } = await import('../src/train/evaluate.ts');
+  const { searchModel } = await import('../src/search/search-model.ts');
+  const perDigit = Number(process.env.KILN_BENCH_PER_DIGIT ?? 300);
+  const epochs = Number(process.env.KILN_BENCH_EPOCHS ?? 9);
+  const { train, test, validation } = trainTestSplit(await mnist({ perDigit }), { testFraction: 0.2, validationFraction: 0.15, seed: 0 });
+  console.log(`\n### Real search: MNIST (${perDigit} images per digit: ${train.numRows} train, ${validation!.numRows} validation, ${test.numRows} test), 40 trials, Hyperband over 1 … ${epochs} epochs\n`);
+  console.log('| workers | wall s | trials complete / pruned | best validation accuracy | test accuracy |');
+  console.log('|---:|---:|---|---:|---:|');
+  for (const workers of [2, 1]) {
+    const start = performance.now();
+    const r = await searchModel(train, { validation: validation!, trials: 40, epochs, workers, seed: 0 });
+    const wall = (performance.now() - start) / 1000;
+    const e = evaluate(r.model, test);
+    const states = r.study.trials.map((t) => t.state);
+    console.log(`| ${workers} | ${fmt(wall, 1)} | ${states.filter((s) => s === 'complete').length} / ${states.filter((s) => s === 'pruned').length} | ${fmt(r.best.values![0]!, 4)} | ${e.task === 'classification' ? fmt(e.accuracy, 4) : '-'} |`);
+    r.model.dispose();
+  }
+}
+await realSearch();
