@@ -16,8 +16,12 @@ const EPS: f32 = 1.1920928955078125e-7;
   return <i32>min<f32>(max<f32>(nearest<f32>(x * inv), lo), hi) + zp;
 }
 
+// The clamp uses pmax/pmin (one minps/maxps each on x64, where f32x4.min/max take several
+// instructions for NaN and signed-zero rules): they differ from max/min only in which zero comes
+// out of ±0 (both convert to integer 0) and keep a NaN t as NaN (pmax(NaN, lo) and pmin(NaN, hi)
+// return their first operand), so the integers equal those of the scalar twin's min/max.
 @inline function q4(v: v128, inv: v128, lo: v128, hi: v128, zp: v128): v128 {
-  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.nearest(f32x4.mul(v, inv)), lo), hi)), zp);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(f32x4.nearest(f32x4.mul(v, inv)), lo), hi)), zp);
 }
 
 // 16 quantised values of x from byte offset 4·i... as bytes: narrowing is exact, the values
@@ -46,6 +50,36 @@ export function f32_quantize_ref(q: usize, x: usize, n: i32, scale: f32, zp: i32
     const t = nearest<f32>(load<f32>(x + (<usize>i << 2)) * inv);
     store<u8>(q + <usize>i, <u8>(<i32>min<f32>(max<f32>(t, <f32>(qmin - zp)), <f32>(qmax - zp)) + zp));
   }
+}
+
+// Index of the first element of x [n] that is NaN or ±Inf, or −1 when all are finite: the check
+// a quantised model runs on its input rows after copying them in (v − v is 0 exactly for finite
+// v). Reference: f32_find_nonfinite_ref.
+export function f32_find_nonfinite(x: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    const ok = v128.and(
+      v128.and(f32x4.eq(f32x4.sub(a, a), zero), f32x4.eq(f32x4.sub(b, b), zero)),
+      v128.and(f32x4.eq(f32x4.sub(c, c), zero), f32x4.eq(f32x4.sub(d, d), zero)),
+    );
+    if (!i32x4.all_true(ok)) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}
+
+export function f32_find_nonfinite_ref(x: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
 }
 
 // Row r of x [rows, cols] with its own scale[r] and zp[r] (i32; zps == 0 means all 0): per

@@ -122,8 +122,9 @@ export class QuantEngine {
   /** Runs the rows of x (n × inputs values, row-major, any array of numbers) in chunks of `chunk`
    *  rows (dynamic ranges are per chunk) and returns the outputs [n, outputs], raw or through
    *  softmax / sigmoid; `input` standardises x first. Rows are copied straight into the
-   *  workspace: no tensor is made per call. */
-  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
+   *  workspace: no tensor is made per call. With `where`, a NaN or ±Inf among the copied rows is a
+   *  RangeError naming it (as checkFiniteData words it), found in the core. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
     if (this.#disposed) throw new Error('QuantEngine: used after dispose()');
     const n = x.length / this.inputs;
     if (!Number.isInteger(n)) throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
@@ -134,16 +135,21 @@ export class QuantEngine {
       const batch = Math.min(chunk, n - start);
       const ws = this.#workspace(batch);
       const x0 = ws.fp[0];
-      f32View(x0, batch * inputs).set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
+      const rows = f32View(x0, batch * inputs);
+      rows.set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
+      if (where !== undefined) {
+        const bad = k.f32_find_nonfinite!(x0, batch * inputs);
+        if (bad >= 0) throw new RangeError(`${where}: data must be finite, got ${rows[bad]} at row ${start + Math.floor(bad / inputs)}, column ${bad % inputs}`);
+      }
       if (input) k.f32_affine_cols!(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
       const f = this.#forward(k, ws, batch);
       const y = ws.fp[f]!, to = ws.fp[1 - f]!;
       let from = y;
       if (output === 'softmax') k.f32_softmax_rows!((from = to), y, batch, outputs, 1);
       else if (output === 'sigmoid') k.f32_act_fwd!((from = to), y, batch * outputs, SIGMOID, 0);
-      const rows = f32View(from, batch * outputs);
-      if (batch === n) return rows.slice();
-      (result ??= new Float32Array(n * outputs)).set(rows, start * outputs);
+      const y0 = f32View(from, batch * outputs);
+      if (batch === n) return y0.slice();
+      (result ??= new Float32Array(n * outputs)).set(y0, start * outputs);
     }
     return result ?? new Float32Array(0);
   }

@@ -218,6 +218,42 @@ test('f32_quantize equals its twin and the fbgemm formula; ties go to even; both
   release();
 });
 
+test('f32_quantize on NaN, ±Inf, ±0 and values far outside the range, in SIMD blocks and tails, equals its twin', () => {
+  const special = [NaN, Infinity, -Infinity, 0, -0, -1e-30, 1e-30, 3e38, -3e38, 0.5, -0.5, 127.5, -128.5, 255.5, 2 ** 31, -(2 ** 31)];
+  const rand = mulberry32(16);
+  for (const n of [16, 17, 31, 48, 67]) {
+    const x = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? special[Math.floor(rand() * special.length)]! : (rand() - 0.5) * 600));
+    for (const [qmin, qmax, zp] of [[0, 255, 0], [0, 255, 255], [0, 255, 77], [-128, 127, 0], [-128, 127, -128], [-8, 7, 7], [0, 15, 3]] as const) {
+      for (const scale of [1, 0.5, 0.0123]) {
+        const px = putF32(x), q = block(n), qr = block(n);
+        k.f32_quantize!(q, px, n, scale, zp, qmin, qmax);
+        k.f32_quantize_ref!(qr, px, n, scale, zp, qmin, qmax);
+        assertSame(bytesOf(q, n), bytesOf(qr, n), `n=${n} [${qmin},${qmax}] zp=${zp} scale=${scale}`);
+        release();
+      }
+    }
+  }
+});
+
+test('f32_find_nonfinite gives the first NaN or ±Inf index, or −1, as its twin', () => {
+  for (const n of [0, 1, 15, 16, 17, 33, 64, 100]) {
+    for (const at of [-1, 0, n - 1, n >> 1, 16, 17]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const x = Array.from({ length: n }, (_, i) => (i % 5) - 2 + (i % 2 ? -0 : 3e38));
+        if (at >= 0 && at < n) {
+          x[at] = bad;
+          if (at + 3 < n) x[at + 3] = NaN; // a later one does not win
+        }
+        const px = putF32(x);
+        const want = at >= 0 && at < n ? at : -1;
+        assert.equal(k.f32_find_nonfinite!(px, n), want, `n=${n} at=${at} ${bad}`);
+        assert.equal(k.f32_find_nonfinite_ref!(px, n), want, `ref n=${n} at=${at} ${bad}`);
+        release();
+      }
+    }
+  }
+});
+
 test('dequantise is (q − zp)·scale in f32 and inverts quantise within scale/2 inside the range', () => {
   const rand = mulberry32(14);
   for (const n of [0, 1, 5, 64, 131]) {

@@ -200,6 +200,16 @@ test('rows past the first chunk of 1024, and every input form, give the same bit
   assert.deepEqual(bits(q.predict(Float64Array.from(three))), want, 'Float64Array');
   assert.deepEqual(bits(q.predict([0, 1, 2].map((r) => Array.from(three.subarray(r * 784, (r + 1) * 784))))), want, 'rows');
   assert.equal(q.predict(new Float32Array(0)).length, 0);
+  const where = /QuantizedModel\(784→10\)\.predict: data must be finite, /;
+  x[1027 * 784 + 5] = NaN;
+  assert.throws(() => q.predict(x), (e: Error) => e instanceof RangeError && where.test(e.message) && /got NaN at row 1027, column 5$/.test(e.message));
+  const wide = Float64Array.from(three);
+  wide[2] = 1e39; // finite in f64, Infinity in f32
+  assert.throws(() => q.predict(wide), /got Infinity at row 0, column 2$/);
+  const listed = [Array.from(three.subarray(0, 784)), Array.from(three.subarray(784, 1568))];
+  listed[1]![783] = -Infinity;
+  assert.throws(() => q.predict(listed), /got -Infinity at row 1, column 783$/);
+  assert.deepEqual(bits(q.predict(three)), want, 'usable after a rejected call');
   q.dispose();
 });
 

@@ -114,6 +114,7 @@ export class QuantizedModel {
   readonly outputs: number;
   #engine: QuantEngine;
   #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+  #where: string;
 
   /** Validates `spec` completely (RangeError / TypeError naming the field) and uploads it. */
   constructor(spec: QuantizedModelSpec) {
@@ -136,6 +137,7 @@ export class QuantizedModel {
     })));
     this.inputs = spec.layers[0]!.inputs;
     this.outputs = spec.layers.at(-1)!.units;
+    this.#where = `QuantizedModel(${this.inputs}→${this.outputs}).predict`;
     const bits = bitsOf(spec.scheme);
     const layers: QuantLayerSpec[] = this.layers.map((l) => ({
       inputs: l.inputs, units: l.units, act: activationCode('QuantizedModel', l.activation), alpha: l.alpha, bits,
@@ -187,8 +189,9 @@ export class QuantizedModel {
   /** Predictions for one sample or many (rows, or a flat array of n × inputs): class
    *  probabilities, a sigmoid probability or regression outputs, row-major. */
   predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    const flat = inputRows(`QuantizedModel(${this.inputs}→${this.outputs}).predict`, x, this.inputs);
-    return this.#engine.predictArray(flat, OUTPUT_OF_TASK[this.task], this.#affine);
+    // Finiteness is checked in the core, on the rows the engine copies in anyway.
+    const flat = inputRows(this.#where, x, this.inputs, false);
+    return this.#engine.predictArray(flat, OUTPUT_OF_TASK[this.task], this.#affine, this.#where);
   }
 
   /** The most probable class of each sample (classification and binary models). */
@@ -206,9 +209,9 @@ export class QuantizedModel {
   }
 }
 
-/** Rows (number[][]) or a flat array of n × inputs, checked finite, as one flat Float32Array
- *  (the caller's own when it is one: the engine copies it into WASM memory anyway). */
-export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLike<number>[], inputs: number): Float32Array {
+/** Rows (number[][]) or a flat array of n × inputs, checked finite (unless the caller checks),
+ *  as one flat Float32Array (the caller's own when it is one: engines copy it into WASM memory). */
+export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLike<number>[], inputs: number, checkFinite = true): Float32Array {
   let flat: Float32Array;
   if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
     const rows = x as readonly ArrayLike<number>[];
@@ -223,7 +226,7 @@ export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLi
     flat = x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>);
   }
   if (flat.length % inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${inputs} features`);
-  checkFiniteData(where, flat, inputs);
+  if (checkFinite) checkFiniteData(where, flat, inputs);
   return flat;
 }
 
