@@ -17,6 +17,7 @@ import { learningRate } from '../train/schedules.ts';
  *  serve as well: softmax(z/T) ignores a constant per row), values for regression. */
 export type TeacherFunction = (x: Float32Array, rows: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
+/** Options of `distill`: the teacher, temperature, loss weighting and training settings. */
 export interface DistillOptions {
   /** A kiln model (its outputs are computed once per call and reused every epoch) or a function
    *  returning logits for a batch of raw rows (called for every batch). */

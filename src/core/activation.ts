@@ -1,5 +1,7 @@
 // Activation names and the codes the kernels take (see assembly/KERNELS.md).
+/** Activation function names a dense layer accepts. */
 export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu'] as const;
+/** One of `ACTIVATIONS`. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export function activationCode(where: string, name: unknown): number {

@@ -3,6 +3,7 @@
 import { allocBytes, freeBytes, f32View, i32View, i8View, u8View, MAX_BLOCK_BYTES } from './wasm.ts';
 import { checkShape, shapeText } from './errors.ts';
 
+/** Element type of a tensor. */
 export type DType = 'f32' | 'i32' | 'i8' | 'u8';
 export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'i8' ? Int8Array : Uint8Array;
 
@@ -12,6 +13,7 @@ const VIEW = { f32: f32View, i32: i32View, i8: i8View, u8: u8View } as const;
 // Open scopes, innermost last; `null` marks a stretch where tensors are long-lived (see unscoped).
 const scopes: (Tensor[] | null)[] = [];
 
+/** An n-dimensional array of `f32`, `i32`, `i8` or `u8` values held in the core's WebAssembly memory. */
 export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
   readonly dtype: D;

@@ -21,6 +21,7 @@ export function iris(): Dataset {
   return new Dataset({ features, featureNames: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], labels, classNames });
 }
 
+/** Options of `mnist`: where the digit files are and how many images to load. */
 export interface MnistOptions {
   /** Folder or URL holding the digit files `0.json` … `9.json` (each `{ "data": number[] }`,
    *  784 values per image). Default: the installed `mnist` package's `src/digits/`. In a browser,

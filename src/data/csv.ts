@@ -15,6 +15,7 @@ export class CsvError extends Error {
   }
 }
 
+/** Options of `parseCsv` and `loadCsv`: label columns, header, delimiter and task. */
 export interface CsvOptions {
   /** Label column(s): a header name or a 0-based index; default: the last column. Several
    *  columns (an array) make a multi-output regression. */

@@ -3,6 +3,7 @@
 // here, so training code downstream can trust shapes, finiteness and label ranges.
 import { checkKnownKeys } from '../core/errors.ts';
 
+/** Whether a data set has class labels or regression targets. */
 export type Task = 'classification' | 'regression';
 
 /** What a `Dataset` is made from. Give `labels` + `classNames` for classification, or

@@ -4,6 +4,7 @@ import { checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Rng, seedWords, type Seed } from '../core/ops/random.ts';
 import type { Dataset } from './dataset.ts';
 
+/** Options of `trainTestSplit`: part sizes, stratification, shuffling and seed. */
 export interface SplitOptions {
   /** Share of rows for the test part, in [0, 1); default 0.2. */
   testFraction?: number;
@@ -16,6 +17,7 @@ export interface SplitOptions {
   stratify?: boolean;
 }
 
+/** The parts `trainTestSplit` returns. */
 export interface Split {
   train: Dataset;
   test: Dataset;

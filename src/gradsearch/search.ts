@@ -31,6 +31,7 @@ export interface ArchOptimizerOptions {
   weightDecay?: number;
 }
 
+/** Options of `gradientSearch`: candidates, search epochs, optimizers and retraining. */
 export interface GradientSearchOptions {
   candidates?: GradientCandidates;
   /** Search epochs over the training part. Default 10. */
@@ -61,6 +62,7 @@ export interface GradientSearchOptions {
   signal?: AbortSignal;
 }
 
+/** Losses and architecture probabilities after one search epoch. */
 export interface GradientSearchEpoch {
   /** 1-based. */
   epoch: number;
@@ -77,6 +79,7 @@ export interface GradientSearchEpoch {
   ms: number;
 }
 
+/** The architecture a gradient search chose: hidden layers and the full layer list. */
 export interface Architecture {
   hidden: HiddenLayer[];
   /** The layers of the Sequential: the hidden ones and the output layer. */
@@ -84,6 +87,7 @@ export interface Architecture {
   parameterCount: number;
 }
 
+/** The full record of a gradient search: candidates, epochs and final probabilities. */
 export interface GradientSearchRecord {
   strategy: 'gradient';
   candidates: ResolvedCandidates;
@@ -97,6 +101,7 @@ export interface GradientSearchRecord {
   retrain?: History;
 }
 
+/** What `gradientSearch` returns: the retrained model, its architecture and the record. */
 export interface GradientSearchResult {
   model: Sequential;
   architecture: Architecture;

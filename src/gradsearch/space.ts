@@ -7,8 +7,10 @@ import type { MixedLayerSpec, SuperNetSpec } from '../core/darts-engine.ts';
 
 /** The identity candidate: a layer that chooses it is removed from the network. */
 export const SKIP = 'skip';
+/** What a hidden layer may become: an activation, or 'skip' (no layer). */
 export type Operation = Activation | typeof SKIP;
 
+/** The widths and operations a gradient search chooses among. */
 export interface GradientCandidates {
   /** Candidate widths of every hidden layer. Default [16, 32, 64, 128, 256]. */
   widths?: readonly number[];

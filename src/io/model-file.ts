@@ -47,6 +47,7 @@ export async function saveModel(model: Sequential, path: string | URL): Promise<
   await writeFileAtomic(path, modelToBytes(model));
 }
 
+/** Reads a model file written by `saveModel` (Node, Deno, Bun). */
 export async function loadModel(path: string | URL): Promise<Sequential> {
   const { readFile } = await import('node:fs/promises');
   return modelFromBytes(new Uint8Array(await readFile(path)));

@@ -23,6 +23,7 @@ import { checkKnownKeys } from '../core/errors.ts';
 import { INT4_GROUP_SIZES } from '../core/ops/quant.ts';
 import type { Task } from '../nn/sequential.ts';
 
+/** The `format` metadata value of a quantized model file. */
 export const QUANTIZED_FORMAT = 'kiln.quantized';
 export const QUANTIZED_FORMAT_VERSION = '1';
 
@@ -35,6 +36,7 @@ interface LayerMeta {
   alpha: number;
 }
 
+/** Options of `quantizedModelToBytes` and `saveQuantizedModel`. */
 export interface QuantizedFileOptions {
   /** Keep the input feature names (default false). */
   featureNames?: boolean;
@@ -153,6 +155,7 @@ export async function saveQuantizedModel(model: QuantizedModel, path: string | U
   await writeFileAtomic(path, quantizedModelToBytes(model, options));
 }
 
+/** Reads a quantized model file written by `saveQuantizedModel` (Node, Deno, Bun). */
 export async function loadQuantizedModel(path: string | URL): Promise<QuantizedModel> {
   const { readFile } = await import('node:fs/promises');
   return quantizedModelFromBytes(new Uint8Array(await readFile(path)));

@@ -8,6 +8,7 @@
 
 /** Element kinds of the format, in the reference writer's dtype order (its sort key). */
 const DTYPES = ['BOOL', 'U8', 'I8', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
+/** An element type the safetensors format names. */
 export type SafetensorsDType = (typeof DTYPES)[number];
 
 const BYTES: Readonly<Record<SafetensorsDType, number>> = {
@@ -29,6 +30,7 @@ const ARRAY: Readonly<Record<SafetensorsDType, ArrayCtor>> = {
 
 export type SafetensorsData = SafetensorsArrays[SafetensorsDType];
 
+/** A tensor to encode: dtype, shape and data. */
 export interface SafetensorsTensor {
   dtype: SafetensorsDType;
   shape: number[];
@@ -36,6 +38,7 @@ export interface SafetensorsTensor {
   data: SafetensorsData | Uint8Array;
 }
 
+/** What `decodeSafetensors` returns: tensors by name and the metadata. */
 export interface DecodedSafetensors {
   tensors: Record<string, { dtype: SafetensorsDType; shape: number[]; data: SafetensorsData }>;
   metadata: Record<string, string>;

@@ -11,6 +11,7 @@ import { Tensor, unscoped } from '../core/tensor.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
+/** The `format` metadata value of a sparse model file. */
 export const SPARSE_MODEL_FORMAT = 'kiln.sequential.sparse';
 export const SPARSE_MODEL_FORMAT_VERSION = '1';
 const WHERE = 'sparse model file';
@@ -85,6 +86,7 @@ export async function saveSparseModel(model: Sequential, path: string | URL): Pr
   await writeFileAtomic(path, sparseModelToBytes(model));
 }
 
+/** Reads a sparse model file written by `saveSparseModel` (Node, Deno, Bun). */
 export async function loadSparseModel(path: string | URL): Promise<Sequential> {
   const { readFile } = await import('node:fs/promises');
   return sparseModelFromBytes(new Uint8Array(await readFile(path)));

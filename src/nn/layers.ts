@@ -3,6 +3,7 @@ import { ACTIVATIONS, type Activation } from '../core/activation.ts';
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../core/mlp-engine.ts';
 
+/** A fully connected layer, as `dense()` makes it. */
 export interface DenseConfig {
   readonly type: 'dense';
   readonly units: number;
@@ -12,10 +13,12 @@ export interface DenseConfig {
   /** Weight initialisation; default He for the ReLU family and GELU, Glorot otherwise. */
   readonly init?: InitKind;
 }
+/** An inverted-dropout layer, as `dropout()` makes it. */
 export interface DropoutConfig {
   readonly type: 'dropout';
   readonly rate: number;
 }
+/** A layer of a `Sequential`. */
 export type LayerConfig = DenseConfig | DropoutConfig;
 
 /** A fully connected layer: y = act(x·Wᵀ + b), W of shape [units, inputs].

@@ -7,6 +7,7 @@ import { StandardScaler } from '../data/scaler.ts';
 import { classesOf } from './classes.ts';
 import { checkLayer, defaultInit, type LayerConfig } from './layers.ts';
 
+/** What a model predicts: class probabilities, one binary probability, or regression values. */
 export type Task = 'classification' | 'binary' | 'regression';
 
 /** What a model needs to turn raw rows into predictions and names: saved with the model. */
@@ -18,6 +19,7 @@ export interface Preprocessing {
   readonly classNames?: readonly string[];
 }
 
+/** Options of `new Sequential`: input width, layers, task and seed. */
 export interface SequentialOptions {
   /** Number of input features. */
   inputs: number;

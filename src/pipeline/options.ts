@@ -9,6 +9,7 @@ import { ACTIVATIONS } from '../core/activation.ts';
 import { DEFAULT_MLP_SETTINGS, MLP_SPACE, type MlpSettings, type SearchObjective } from './search-model.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
+/** Options of `runPipeline`: seed, stages and the settings of each stage. */
 export interface PipelineOptions {
   /** Seed of the split, the search, every model's weights and shuffling. Default 0. */
   seed?: number;

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { renderReport } from '../report/report.ts';
 import type { PipelineResult } from './types.ts';
 
+/** Paths of the files `savePipeline` wrote. */
 export interface SavedPipeline {
   model: string;
   report: string;

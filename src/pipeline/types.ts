@@ -6,6 +6,7 @@ import type { MlpSettings, SearchObjective } from './search-model.ts';
 
 /** Stages that can be switched on and off, in the order they run. */
 export type StageName = 'search' | 'distill' | 'prune' | 'quantize';
+/** The pipeline stages, in the order they run. */
 export const STAGE_NAMES: readonly StageName[] = ['search', 'distill', 'prune', 'quantize'];
 /** A row of the stage table: 'train' is the first stage when the search is switched off. */
 export type RowStage = StageName | 'train';
@@ -30,6 +31,7 @@ export interface StageRow {
   seconds: number;
 }
 
+/** One search trial as the pipeline result keeps it. */
 export interface TrialSummary {
   number: number;
   state: TrialState;
@@ -54,6 +56,7 @@ export interface CurvePoint {
   valAccuracy?: number;
 }
 
+/** The training curve of one stage. */
 export interface StageCurve {
   stage: RowStage;
   points: CurvePoint[];
@@ -66,6 +69,7 @@ export interface ParetoPoint {
   bytes: number;
 }
 
+/** What `runPipeline` returns: the stage table, curves, trials and the final model. */
 export interface PipelineResult {
   seed: number;
   data: { features: number; classes: readonly string[]; rows: { train: number; validation: number; test: number } };
@@ -99,6 +103,7 @@ export type PipelineEvent =
   | { type: 'latency'; stages: StageRow[] }
   | { type: 'end'; seconds: number };
 
+/** Progress events and cancellation for `runPipeline`. */
 export interface PipelineHooks {
   onEvent?(event: PipelineEvent): void;
   signal?: AbortSignal;

@@ -7,6 +7,7 @@ import { escapeHtml } from './escape.ts';
 import { parallelCoordinates, type AxisValue } from './parallel.ts';
 import { formatNumber } from './scale.ts';
 
+/** Options of `renderReport`. */
 export interface RenderReportOptions {
   /** Page title; default 'kiln pipeline report'. */
   title?: string;

@@ -8,6 +8,7 @@ export type Choice = string | number | boolean | null;
 /** A parameter value as the objective sees it. */
 export type ParamValue = number | string | boolean | null;
 
+/** Real values in [low, high], optionally log-scaled or on a step grid. */
 export interface FloatDistribution {
   readonly kind: 'float';
   readonly low: number;
@@ -17,6 +18,7 @@ export interface FloatDistribution {
   readonly step: number | null;
 }
 
+/** Integers in [low, high], optionally log-scaled or on a step grid. */
 export interface IntDistribution {
   readonly kind: 'int';
   readonly low: number;
@@ -25,19 +27,23 @@ export interface IntDistribution {
   readonly step: number;
 }
 
+/** One of a fixed list of choices. */
 export interface CategoricalDistribution {
   readonly kind: 'categorical';
   readonly choices: readonly Choice[];
 }
 
+/** The range a parameter is sampled from. */
 export type Distribution = FloatDistribution | IntDistribution | CategoricalDistribution;
 export type NumericDistribution = FloatDistribution | IntDistribution;
 
+/** Options of `suggestFloat` and `floatDistribution`: log scale or step. */
 export interface FloatOptions {
   log?: boolean;
   step?: number | null;
 }
 
+/** Options of `suggestInt` and `intDistribution`: log scale or step. */
 export interface IntOptions {
   log?: boolean;
   step?: number;

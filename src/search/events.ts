@@ -3,6 +3,7 @@
 import { parseDistribution, type Distribution, type ParamValue } from './distributions.ts';
 import { TRIAL_STATES, type Direction, type TrialState } from './trial-record.ts';
 
+/** One entry of a study's event log; storages keep these and replay them to rebuild a study. */
 export type StudyEvent =
   | { op: 'study'; study: string; directions: Direction[]; seed: number; at: number }
   | { op: 'trial'; study: string; number: number; at: number; fixed?: Record<string, ParamValue>; queued?: boolean }

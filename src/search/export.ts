@@ -4,6 +4,7 @@ import type { Direction, FrozenTrial } from './trial-record.ts';
 /** A trial as plain data: the frozen record itself. */
 export type TrialJson = FrozenTrial;
 
+/** A study as JSON: its settings and every trial. */
 export interface StudyJson {
   name: string;
   directions: Direction[];

@@ -11,6 +11,7 @@ import { withDraws, type Draws } from './random.ts';
 import { intersectionSpace } from './search-space.ts';
 import type { Direction, FrozenTrial } from './trial-record.ts';
 
+/** Options of `parameterImportances`. */
 export interface ImportanceOptions {
   /** Parameters to rate (default: those every complete trial shares). */
   params?: string[];

@@ -4,6 +4,7 @@
 import { checkKnownKeys, checkNumber } from '../core/errors.ts';
 import type { FrozenTrial } from './trial-record.ts';
 
+/** Size limits `modelLimits` turns into study constraints. */
 export interface ModelLimits {
   /** Most trainable parameters (user attribute 'params'). */
   maxParams?: number;

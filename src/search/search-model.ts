@@ -26,6 +26,7 @@ import { optimizeParallel } from './parallel/pool.ts';
 
 /** What a trial can be scored on: validation accuracy or loss, or the model's size. */
 export type SearchObjective = 'accuracy' | 'loss' | 'parameters' | 'bytes';
+/** Every `SearchObjective`. */
 export const SEARCH_OBJECTIVES: readonly SearchObjective[] = ['accuracy', 'loss', 'parameters', 'bytes'];
 export const OBJECTIVE_DIRECTION: Readonly<Record<SearchObjective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize', bytes: 'minimize' };
 
@@ -54,6 +55,7 @@ export interface MlpSettings {
   weightDecay: number;
 }
 
+/** The settings a trial uses for names its search space leaves out. */
 export const DEFAULT_MLP_SETTINGS: Readonly<MlpSettings> = { layers: [64], activation: 'relu', dropout: 0, lr: 1e-3, batchSize: 64, optimizer: 'adam', momentum: 0.9, weightDecay: 0 };
 
 /** The settings a trial's parameters give; names the space does not set keep their defaults. */
@@ -90,6 +92,7 @@ export function mlpOptimizer(settings: MlpSettings): Optimizer {
   throw new TypeError(`searchModel: optimizer must be 'adam', 'adamw' or 'sgd', got ${JSON.stringify(settings.optimizer)}`);
 }
 
+/** Options of `searchModel`: validation rows, space, objectives, strategy and budget. */
 export interface SearchModelOptions {
   /** Rows every trial is scored on (required): pruning and the objectives see only these. */
   validation: Dataset;
@@ -124,6 +127,7 @@ export interface SearchModelOptions {
   onTrial?: (trial: FrozenTrial, best: number | null) => void;
 }
 
+/** What `searchModel` returns: the study, the chosen trial and its trained model. */
 export interface SearchModelResult {
   strategy: 'trials';
   study: Study;

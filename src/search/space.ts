@@ -21,10 +21,15 @@
 import { categoricalDistribution, floatDistribution, intDistribution, DISTRIBUTION_KINDS, type Choice, type Distribution, type ParamValue } from './distributions.ts';
 import type { Trial } from './trial.ts';
 
+/** A float parameter in a JSON space: `{ float: [low, high] }`. */
 export interface FloatSpec { float: [number, number]; log?: boolean; step?: number; if?: Condition; for?: string }
+/** An integer parameter in a JSON space: `{ int: [low, high] }`. */
 export interface IntSpec { int: [number, number]; log?: boolean; step?: number; if?: Condition; for?: string }
+/** A categorical parameter in a JSON space: `{ categorical: [...] }`. */
 export interface CategoricalSpec { categorical: Choice[]; if?: Condition; for?: string }
+/** One parameter of a JSON search space. */
 export type ParamSpec = FloatSpec | IntSpec | CategoricalSpec;
+/** Suggest a parameter only when earlier parameters hold these values. */
 export type Condition = Record<string, Choice | Choice[]>;
 /** A JSON search space: parameter name → spec, in suggestion order. */
 export type SpaceSpec = Record<string, ParamSpec>;

@@ -17,6 +17,7 @@ import { directionSign, isFeasible, lastStep, type Direction, type FrozenTrial, 
 import { trialsToCsv, studyToJson, type StudyJson } from './export.ts';
 import { parameterImportances, type ImportanceOptions } from './importance.ts';
 
+/** Options of `createStudy`: directions, sampler, pruner, storage, seed and constraints. */
 export interface StudyOptions {
   /** Name under which the storage keeps the study (default 'study'). */
   name?: string;
@@ -46,6 +47,7 @@ export type TellResult =
   | { state: 'pruned' }
   | { state: 'failed'; error?: string };
 
+/** Options of `Study.optimize`: trial count, timeout, error handling, abort and callbacks. */
 export interface OptimizeOptions {
   /** Number of trials to run in this call. */
   trials?: number;
@@ -60,6 +62,7 @@ export interface OptimizeOptions {
   callbacks?: ((study: Study, trial: FrozenTrial) => void)[];
 }
 
+/** What `Study.optimize` calls per trial: returns the objective value(s). */
 export type Objective = (trial: Trial) => number | readonly number[] | Promise<number | readonly number[]>;
 
 const STUDY_KEYS = ['name', 'direction', 'directions', 'sampler', 'pruner', 'storage', 'seed', 'loadIfExists', 'constraints'];
@@ -116,6 +119,7 @@ export async function createStudy(options: StudyOptions = {}): Promise<Study> {
   return study;
 }
 
+/** The trials of one optimisation with its sampler, pruner and storage; made by `createStudy`. */
 export class Study {
   readonly name: string;
   readonly sampler: Sampler;

@@ -2,9 +2,11 @@
 // out frozen copies, and samplers and pruners only read them.
 import type { Distribution, ParamValue } from './distributions.ts';
 
+/** Where a trial is in its life. */
 export type TrialState = 'running' | 'complete' | 'pruned' | 'failed';
 export const TRIAL_STATES: readonly TrialState[] = ['running', 'complete', 'pruned', 'failed'];
 
+/** Whether an objective is minimised or maximised. */
 export type Direction = 'minimize' | 'maximize';
 
 export interface TrialRecord {
@@ -31,6 +33,7 @@ export interface TrialRecord {
   readonly error: string | null;
 }
 
+/** A read-only snapshot of a trial: parameters, values, state, reports and timing. */
 export type FrozenTrial = TrialRecord;
 
 export const isFinished = (t: TrialRecord): boolean => t.state !== 'running';

@@ -6,6 +6,7 @@ import { meanAbsoluteError, meanSquaredError, r2Score, rootMeanSquaredError } fr
 import { checkDataFits } from './fit.ts';
 import { classesOf } from '../nn/classes.ts';
 
+/** What `evaluate` returns: classification or regression metrics. */
 export type Evaluation =
   | { task: 'classification'; accuracy: number; logLoss: number; confusionMatrix: number[][]; report: ClassificationReport }
   | { task: 'regression'; mse: number; rmse: number; mae: number; r2: number };

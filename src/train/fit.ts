@@ -12,6 +12,7 @@ import { learningRate } from './schedules.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import { classesOf } from '../nn/classes.ts';
 
+/** When `fit` stops early and whether it restores the best epoch's weights. */
 export interface EarlyStopping {
   /** Metric to watch. Default 'val_loss'. */
   monitor?: 'val_loss' | 'val_accuracy' | 'loss';
@@ -23,6 +24,7 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
+/** Losses and metrics of one epoch of `fit`. */
 export interface EpochLog {
   /** 1-based. */
   epoch: number;
@@ -35,6 +37,7 @@ export interface EpochLog {
   ms: number;
 }
 
+/** Options of `fit`: optimizer, epochs, batches, validation, early stopping and callbacks. */
 export interface FitOptions {
   optimizer?: Optimizer;
   /** Default 10. */
@@ -59,6 +62,7 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/** What `fit` returns: one log per epoch and the epoch whose weights the model keeps. */
 export interface History {
   epochs: EpochLog[];
   /** 1-based epoch whose weights the model holds at the end (the best one with restoreBest). */

@@ -5,6 +5,7 @@ import { checkKnownKeys, checkNumber } from '../core/errors.ts';
 import type { UpdateRule } from '../core/mlp-engine.ts';
 import { checkSchedule, type Schedule } from './schedules.ts';
 
+/** An update rule with its hyperparameters, as `gd`, `sgd`, `adam` and `adamw` make it. */
 export interface Optimizer {
   readonly name: 'gd' | 'sgd' | 'adam' | 'adamw';
   readonly lr: number;
@@ -24,11 +25,13 @@ interface Common {
    *  SGD, 1e-7 for Adam. see: Baydin et al., arXiv:1703.04782 */
   hypergradient?: { beta: number };
 }
+/** Options of `sgd`: momentum, dampening and Nesterov momentum. */
 export interface SgdOptions extends Common {
   momentum?: number;
   dampening?: number;
   nesterov?: boolean;
 }
+/** Options of `adam` and `adamw`: moment decay rates and epsilon. */
 export interface AdamOptions extends Common {
   beta1?: number;
   beta2?: number;

@@ -4,6 +4,7 @@
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { cos64, pow64 } from '../core/scalar-math.ts';
 
+/** A learning-rate schedule over epochs, as `learningRate` makes it. */
 export type Schedule =
   | { type: 'constant' }
   | { type: 'step'; stepSize: number; gamma?: number }

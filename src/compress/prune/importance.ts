@@ -13,12 +13,17 @@ import { Dataset } from '../../data/dataset.ts';
 import { LOSS_OF_TASK, type Sequential } from '../../nn/sequential.ts';
 import { checkDataFits, deviceData } from '../../train/fit.ts';
 
+/** How a single weight's importance is scored. */
 export type WeightCriterion = 'l1' | 'l2' | 'taylor';
+/** How a hidden unit's importance is scored. */
 export type NeuronCriterion = 'l1' | 'l2' | 'taylor' | 'activation' | 'apoz';
+/** Every `WeightCriterion`. */
 export const WEIGHT_CRITERIA: readonly WeightCriterion[] = ['l1', 'l2', 'taylor'];
+/** Every `NeuronCriterion`. */
 export const NEURON_CRITERIA: readonly NeuronCriterion[] = ['l1', 'l2', 'taylor', 'activation', 'apoz'];
 const NEEDS_DATA = ['taylor', 'activation', 'apoz'];
 
+/** The criterion, and the data the data-driven criteria are measured on. */
 export interface ImportanceOptions<C> {
   criterion?: C;
   /** Data the taylor, activation and apoz criteria are measured on. */

@@ -30,6 +30,7 @@ export function checkModel(where: string, model: unknown): Sequential {
   return model;
 }
 
+/** 'layer': each layer reaches the sparsity; 'global': one ranking across all layers. */
 export type PruneScope = 'layer' | 'global';
 
 export function checkScope(where: string, scope: unknown): PruneScope {

@@ -8,12 +8,14 @@ import { sparseModelToBytes } from '../../io/sparse-file.ts';
 import { SparseModel } from './sparse-model.ts';
 import { checkModel } from './rank.ts';
 
+/** Median prediction time on 1 row and on 64 rows. */
 export interface Latency {
   /** Median milliseconds of one call on 1 row and on 64 rows. */
   batch1: number;
   batch64: number;
 }
 
+/** Size, sparsity, accuracy and latency of a model at one compression step. */
 export interface CompressionReport {
   /** 0 for the model before compression, then 1, 2, … */
   step: number;
@@ -36,6 +38,7 @@ export interface CompressionReport {
   denseLatencyMs: Latency;
 }
 
+/** Options of `compressionReport`: step label, target sparsity and whether to time the model. */
 export interface ReportOptions {
   step?: number;
   sparsity?: number;

@@ -11,6 +11,7 @@ import { compressionReport, type CompressionReport } from './report.ts';
 import { hiddenUnits, removeLowest } from './structured.ts';
 import { pruneWeights } from './unstructured.ts';
 
+/** Sparsity rising from s_i to s_f over n steps along a cubic (Zhu & Gupta). */
 export interface PolynomialSchedule {
   /** s_i, default 0. */
   initialSparsity?: number;
@@ -45,6 +46,7 @@ export function polynomialSparsity(t: number, schedule: PolynomialSchedule): num
   return sf + (si - sf) * rest * rest * rest;
 }
 
+/** Options of `pruneIteratively`: sparsity schedule, pruning kind and fine-tuning per step. */
 export interface IterativePruneOptions {
   finalSparsity: number;
   /** Default 0. */
@@ -66,6 +68,7 @@ export interface IterativePruneOptions {
   onStep?: (report: CompressionReport, model: Sequential) => void | Promise<void>;
 }
 
+/** What `pruneIteratively` returns: the pruned model and a report per step. */
 export interface IterativePruneResult {
   /** The pruned, fine-tuned model: the input model itself when unstructured, a new one when
    *  structured (the input is left as it was). */

@@ -15,6 +15,7 @@ export { SPARSE_THRESHOLDS, type SparseThresholds };
 
 const OUTPUT: Readonly<Record<Task, OutputTransform>> = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' };
 
+/** Options of `SparseModel`: per-layer sparsity thresholds for CSR. */
 export interface SparseModelOptions {
   /** Sparsity from which a layer runs through CSR; default SPARSE_THRESHOLDS (measured). */
   thresholds?: Partial<SparseThresholds>;

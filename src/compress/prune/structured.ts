@@ -8,6 +8,7 @@ import { neuronScores, type ImportanceOptions, type NeuronCriterion } from './im
 import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 import { maskBytes, setMask } from './unstructured.ts';
 
+/** Options of `pruneNeurons`: share of hidden units to remove, scope and criterion. */
 export interface PruneNeuronsOptions extends ImportanceOptions<NeuronCriterion> {
   /** Fraction of hidden units to remove, in [0, 1). */
   sparsity: number;

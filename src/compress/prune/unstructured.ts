@@ -7,6 +7,7 @@ import type { Sequential } from '../../nn/sequential.ts';
 import { weightScores, type ImportanceOptions, type WeightCriterion } from './importance.ts';
 import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 
+/** Options of `pruneWeights`: target sparsity, scope and importance criterion. */
 export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> {
   /** Fraction of weights at zero afterwards, in [0, 1). */
   sparsity: number;
@@ -15,6 +16,7 @@ export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> 
   scope?: PruneScope;
 }
 
+/** Zeroed and total weights of one dense layer, as `layerSparsity` reports them. */
 export interface LayerSparsity {
   /** Index of the dense layer in the model's layers. */
   layer: number;

@@ -16,7 +16,9 @@ import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { entropyThreshold } from '../../core/ops/quant.ts';
 import { calculateQParams, quantizeValue, dequantizeValue, QUINT8 } from './qparams.ts';
 
+/** Every `CalibrationMethod`. */
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse', 'entropy'] as const;
+/** How an activation range is chosen from observed values. */
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 export interface CalibrationRangeOptions {

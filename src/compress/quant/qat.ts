@@ -21,6 +21,7 @@ import { QuantizedModel } from './model.ts';
 import { calculateQParams, QINT8, QUINT8, type QParams } from './qparams.ts';
 import { describeSource, quantizeWeights } from './quantize.ts';
 
+/** Options of `prepareQat`: target scheme, weight symmetry and range momentum. */
 export interface QatOptions {
   /** The int8 model convert() makes. Default 'int8-per-channel'. */
   scheme?: 'int8-per-channel' | 'int8-per-tensor';
@@ -60,6 +61,7 @@ export function prepareQat(model: Sequential, options: QatOptions = {}): QatSess
   return new QatSession(model, scheme, symmetric, momentum);
 }
 
+/** Fake quantization attached to a model during training (see `prepareQat`); `convert()` makes the int8 model. */
 export class QatSession {
   readonly model: Sequential;
   readonly scheme: 'int8-per-channel' | 'int8-per-tensor';

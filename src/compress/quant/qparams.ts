@@ -28,6 +28,7 @@ export const QINT4: QRange = Object.freeze({ qmin: -8, qmax: 7 });
 /** Unsigned 4-bit codes (affine int4 weights, with a zero point). */
 export const QUINT4: QRange = Object.freeze({ qmin: 0, qmax: 15 });
 
+/** Scale and zero point mapping reals to integer codes: q = round(x / scale) + zeroPoint. */
 export interface QParams {
   /** f32 value. */
   readonly scale: number;

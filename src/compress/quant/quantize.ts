@@ -18,6 +18,7 @@ import { QUANT_SCHEMES, QuantizedModel, bitsOf, type QuantScheme, type Quantized
 import { StandardScaler } from '../../data/scaler.ts';
 import { calculateQParams, weightRange, QUINT8, type QParams } from './qparams.ts';
 
+/** Rows to measure activation ranges on, and how ranges are chosen from them. */
 export interface CalibrationOptions {
   /** Representative raw input rows (before the model's standardisation): a Dataset, rows, or a
    *  flat Float32Array of n × inputs. Every value must be finite. */
@@ -28,6 +29,7 @@ export interface CalibrationOptions {
   percentile?: number;
 }
 
+/** Options of `quantize`: scheme, weight symmetry, group size and calibration. */
 export interface QuantizeOptions {
   scheme: QuantScheme;
   /** Weights: symmetric (zero point 0, codes in [-128, 127] or [-8, 7]) or affine (a zero point

@@ -7,6 +7,7 @@ import { checkInteger, checkNumber, shapeText } from '../errors.ts';
 
 /** Weight initialisers and the codes `f32_init` takes. */
 export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'] as const;
+/** One of `INIT_KINDS`. */
 export type InitKind = (typeof INIT_KINDS)[number];
 
 /** An integer seed: a number in [0, 2^53 − 1] or a bigint in [0, 2^64 − 1]. */

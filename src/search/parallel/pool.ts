@@ -13,6 +13,7 @@ import type { Trial } from '../trial.ts';
 import type { FrozenTrial } from '../trial-record.ts';
 import { SHARED_BYTES, writeAnswer, type Answer, type ErrorInfo, type FromWorker } from './protocol.ts';
 
+/** Options of `optimizeParallel`: the objective module, worker count and trial budget. */
 export interface OptimizeParallelOptions {
   /** The objective module: its URL (or path-free URL string) exporting `objective(trial, context,
    *  emit)`; see `WorkerObjective`. `.ts` modules run through tsx in Node. */

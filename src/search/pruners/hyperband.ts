@@ -9,6 +9,7 @@ import { optionalInteger } from '../samplers/options.ts';
 import type { Pruner, PrunerContext } from './pruner.ts';
 import { intPow, SuccessiveHalvingPruner } from './successive-halving.ts';
 
+/** Options of `HyperbandPruner`. */
 export interface HyperbandPrunerOptions {
   /** Steps before the first rung of the most aggressive bracket (default 1). */
   minResource?: number;

@@ -6,6 +6,7 @@ import { lastStep, type FrozenTrial } from '../trial-record.ts';
 import { optionalInteger, optionalNumber } from '../samplers/options.ts';
 import type { Pruner, PrunerContext } from './pruner.ts';
 
+/** Options of `PercentilePruner`. */
 export interface PercentilePrunerOptions {
   /** Percentile in [0, 100] of the other trials' values to compare with (median: 50). */
   percentile?: number;
@@ -85,6 +86,7 @@ export class PercentilePruner implements Pruner {
   }
 }
 
+/** Options of `MedianPruner`. */
 export type MedianPrunerOptions = Omit<PercentilePrunerOptions, 'percentile'>;
 
 /**

@@ -7,6 +7,7 @@ import { lastStep, type FrozenTrial } from '../trial-record.ts';
 import { optionalInteger } from '../samplers/options.ts';
 import type { Pruner, PrunerContext } from './pruner.ts';
 
+/** Options of `SuccessiveHalvingPruner`. */
 export interface SuccessiveHalvingPrunerOptions {
   /** Steps before the first rung; 'auto' (default) takes max(1, ⌊last step of the first complete trials / 100⌋). */
   minResource?: number | 'auto';

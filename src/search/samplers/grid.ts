@@ -7,6 +7,7 @@ import type { FrozenTrial } from '../trial-record.ts';
 import type { Sampler, SamplerContext } from './sampler.ts';
 import { checkSamplerOptions, optionalBoolean } from './options.ts';
 
+/** Options of `GridSampler`: the grid and its visiting order. */
 export interface GridSamplerOptions {
   /** Values per parameter name; the grid is their cartesian product. */
   space: Record<string, readonly Choice[]>;

@@ -20,6 +20,7 @@ export function sampleUniform(d: Distribution, draws: Draws): ParamValue {
   return snap(d, d.low + draws.int(gridSize(d)) * d.step);
 }
 
+/** Options of `RandomSampler`. */
 export interface RandomSamplerOptions {
   /** Seed of the sampler's streams (default: the study's seed). */
   seed?: Seed;

@@ -15,6 +15,7 @@ import { sampleUniform } from './random.ts';
 import type { Sampler, SamplerContext } from './sampler.ts';
 import { checkSamplerOptions, optionalBoolean, optionalInteger, optionalNumber } from './options.ts';
 
+/** Options of `TpeSampler`. */
 export interface TpeSamplerOptions {
   seed?: Seed;
   /** Trials sampled at random before TPE starts (default 10). */

@@ -4,6 +4,7 @@
 import { encodeEvent, parseEvent, type StudyEvent } from '../events.ts';
 import type { StudyStorage } from './storage.ts';
 
+/** Options of `IndexedDbStorage`: database and object store names. */
 export interface IndexedDbStorageOptions {
   /** Database name (default 'kiln-search'). */
   database?: string;

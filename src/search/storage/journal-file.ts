@@ -16,6 +16,7 @@ export class JournalError extends Error {
   }
 }
 
+/** Options of `JournalFileStorage`. */
 export interface JournalFileOptions {
   /** Receives the warning about a partial last line (default: console.warn). */
   onWarning?: (message: string) => void;

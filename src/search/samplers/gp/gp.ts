@@ -18,6 +18,7 @@ import { checkSamplerOptions, optionalBoolean, optionalInteger } from '../option
 import { fitKernel, Posterior, type GpData } from './gp-model.ts';
 import { lbfgs } from './lbfgs.ts';
 
+/** Options of `GpSampler`. */
 export interface GpSamplerOptions {
   seed?: Seed;
   /** Trials sampled at random before the GP starts (default 10). */
