@@ -99,6 +99,29 @@ for (const name of ['f32', ...latencyOf]) {
   console.log(`| ${name} | ${fmt(l[1]! * 1000, 0)} | ${r(1)}x | ${fmt(l[64]! * 1000, 0)} | ${r(64)}x | ${fmt(64 / l[64]! * 1000, 0)} |`);
 }
 
+// ---- small models: where a fixed per-call cost would show (weights as initialised; latency
+// does not depend on their values) ----
+console.log('\n### Small MLPs, predict() µs of CPU time (weights as initialised; int8 static calibrated on 1000 training rows, or 200 uniform rows for 4 inputs)\n');
+console.log('| model | batch | f32 | int8 per-channel | vs f32 | int8 dynamic | vs f32 |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const shape of [[4, 16, 3], [784, 27, 10], [784, 20, 32, 10], [784, 128, 10]]) {
+  const small = new Sequential({ inputs: shape[0]!, layers: shape.slice(1).map((u, i) => dense(u, i < shape.length - 2 ? 'relu' : undefined)), seed: 2 });
+  const rows = shape[0] === 784 ? calibration.data.features : Float32Array.from({ length: 200 * 4 }, (_, i) => ((i * 7919) % 1000) / 500 - 1);
+  const s8 = quantize(small, { scheme: 'int8-per-channel', calibration: { data: rows } });
+  const sd = quantize(small, { scheme: 'int8-dynamic' });
+  for (const batch of [1, 64]) {
+    const x = rows.slice(0, batch * shape[0]!);
+    const r = await race([
+      { name: 'f32', run: () => small.predict(x) },
+      { name: 'int8', run: () => s8.predict(x) },
+      { name: 'dyn', run: () => sd.predict(x) },
+    ], { reps: 11, minMs: 20 });
+    const us = (name: string) => r.get(name)!.cpu * 1000;
+    console.log(`| ${shape.join('-')} | ${batch} | ${fmt(us('f32'), 2)} | ${fmt(us('int8'), 2)} | ${fmt(us('f32') / us('int8'), 2)}x | ${fmt(us('dyn'), 2)} | ${fmt(us('f32') / us('dyn'), 2)}x |`);
+  }
+  for (const m of [s8, sd, small]) m.dispose();
+}
+
 // ---- kernels ----
 console.log(`\n### Kernels, single thread (GOP/s = 2·M·N·K / median CPU time per run; onnxruntime-web ${await ortVersion()})\n`);
 const ort = await ortWasm();

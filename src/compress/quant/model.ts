@@ -4,12 +4,13 @@
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkFiniteData, shapeText } from '../../core/errors.ts';
 import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../core/quant-engine.ts';
-import { Tensor, scope, unscoped } from '../../core/tensor.ts';
+import { Tensor, unscoped } from '../../core/tensor.ts';
 import type { Task } from '../../nn/sequential.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
-import { argmaxRows } from '../../core/ops/reduce.ts';
+import { classesOf } from '../../nn/classes.ts';
 import { QUINT8, weightRange } from './qparams.ts';
 
+/** Every `QuantScheme`. */
 export const QUANT_SCHEMES = ['int8-per-tensor', 'int8-per-channel', 'int8-dynamic', 'int4'] as const;
 /** int8-per-tensor / int8-per-channel: int8 weights (one scale, or one per output channel) and
  *  static u8 activations; int8-dynamic: per-channel int8 weights, u8 activations quantised at run
@@ -35,6 +36,7 @@ export interface QuantizedLayer {
   readonly input?: { readonly scale: number; readonly zeroPoint: number };
 }
 
+/** Everything a `QuantizedModel` is built from: scheme, layers and input preprocessing. */
 export interface QuantizedModelSpec {
   readonly scheme: QuantScheme;
   /** Weights symmetric (zero point 0) or affine. */
@@ -65,6 +67,7 @@ export interface QuantizedLayerInfo {
   input?: { scale: number; zeroPoint: number };
 }
 
+/** A summary of a `QuantizedModel`: its scheme, layers and size. */
 export interface QuantizedModelInfo {
   scheme: QuantScheme;
   symmetric: boolean;
@@ -196,9 +199,8 @@ export class QuantizedModel {
 
   /** The most probable class of each sample (classification and binary models). */
   predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
-    const p = this.predict(x);
-    if (this.outputs === 1) return Int32Array.from(p, (v) => (v >= 0.5 ? 1 : 0));
-    return scope(() => argmaxRows(Tensor.from(p, [p.length / this.outputs, this.outputs])).read());
+    // The rule every model kind shares (Sequential's too); on finite outputs it is argmax.
+    return classesOf(this.predict(x), this.outputs);
   }
 
   dispose(): void {
