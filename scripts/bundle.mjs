@@ -73,6 +73,11 @@ if (existsSync(path('src/cli/main.ts'))) {
   }
 }
 
+// Trial workers of optimizeParallel and searchModel load these files. They reach the library
+// through kiln.mjs, so in each worker the runner and the objective share one core instance.
+writeFileSync(path('dist/kiln-worker.mjs'), "import { runTrialWorker } from './kiln.mjs';\nawait runTrialWorker();\n");
+writeFileSync(path('dist/kiln-mlp-objective.mjs'), "export { mlpTrialObjective as objective } from './kiln.mjs';\n");
+
 const [dts] = generateDtsBundle(
   [{ filePath: path('src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],
   { preferredConfigPath: path('tsconfig.build.json') },

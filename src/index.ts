@@ -67,7 +67,7 @@ export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } f
 
 // The one-command pipeline (search → distil → prune → quantize) and its HTML report.
 export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson, searchModel, accuracyBytesFront, mlpSettings, mlpLayers, MLP_SPACE, MLP_SPACE_NAMES, DEFAULT_MLP_SETTINGS, SEARCH_OBJECTIVES } from './pipeline/index.ts';
-export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline, SearchModelOptions, SearchModelResult, SearchObjective, MlpSettings } from './pipeline/index.ts';
+export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline, SearchModelOptions, SearchModelResult, SearchObjective, MlpSettings, GradientStrategyOptions, GradientStrategyResult } from './pipeline/index.ts';
 export { renderReport } from './report/index.ts';
 export type { RenderReportOptions } from './report/index.ts';
 
