@@ -12,6 +12,7 @@
 // see: Wan et al., "FBNetV2", arXiv:2004.05565 (widths as weighted prefix masks over shared units)
 import { kernels } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
+import { clipGlobalNorm } from './ops/optim.ts';
 import { INIT_KINDS, seedWords } from './ops/random.ts';
 import { Hypergradient } from './ops/hypergrad.ts';
 import type { Targets, UpdateRule } from './mlp-engine.ts';
@@ -327,11 +328,7 @@ export class DartsEngine {
   /** Scales the weight gradients down to global L2 norm `maxNorm` when above it (as
    *  MlpEngine.clipGradients); returns the norm before clipping. */
   clipGradients(maxNorm: number): number {
-    const k = kernels();
-    const norm = Math.sqrt(k.f32_sumsq!(this.grads.ptr, this.grads.size));
-    const factor = maxNorm / (norm + 1e-6);
-    if (factor < 1) k.f32_scale!(this.grads.ptr, this.grads.size, factor);
-    return norm;
+    return clipGlobalNorm(this.grads, maxNorm);
   }
 
   /** One optimizer step of the weights with `grads`; returns the learning rate used. */

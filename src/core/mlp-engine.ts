@@ -4,6 +4,7 @@
 // and one for the whole update; nothing is allocated per step and no JS touches an element.
 import { kernels } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
+import { clipGlobalNorm } from './ops/optim.ts';
 import { shapeText } from './errors.ts';
 import { Hypergradient } from './ops/hypergrad.ts';
 
@@ -340,11 +341,7 @@ export class MlpEngine {
   /** Global L2 norm of the gradients; scales them down to `maxNorm` when above it (PyTorch's
    *  clip_grad_norm_: factor maxNorm / (norm + 1e-6)). Returns the norm before clipping. */
   clipGradients(maxNorm: number): number {
-    const k = kernels();
-    const norm = Math.sqrt(k.f32_sumsq!(this.grads.ptr, this.grads.size));
-    const factor = maxNorm / (norm + 1e-6);
-    if (factor < 1) k.f32_scale!(this.grads.ptr, this.grads.size, factor);
-    return norm;
+    return clipGlobalNorm(this.grads, maxNorm);
   }
 
   /** The learning rate hypergradient descent has reached (the last update's), if in use. */

@@ -117,3 +117,13 @@ function checkBeta(where: string, name: string, value: unknown): void {
   checkNumber(where, name, value, 0);
   if ((value as number) >= 1) throw new RangeError(`${where}: ${name} must be in [0, 1), got ${value}`);
 }
+
+/** Scales `grads` in place down to global L2 norm `maxNorm` when above it, as PyTorch's
+ *  clip_grad_norm_ (factor maxNorm / (norm + 1e-6)); returns the norm before clipping. */
+export function clipGlobalNorm(grads: Tensor<'f32'>, maxNorm: number): number {
+  const k = kernels();
+  const norm = Math.sqrt(k.f32_sumsq!(grads.ptr, grads.size));
+  const factor = maxNorm / (norm + 1e-6);
+  if (factor < 1) k.f32_scale!(grads.ptr, grads.size, factor);
+  return norm;
+}
