@@ -3,8 +3,7 @@ import { kernels } from '../wasm.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkKnownKeys } from '../errors.ts';
 import { activationCode, type Activation } from '../activation.ts';
-import { checkF32, checkSameSize } from './random.ts';
-import { checkF32Number, outTensor, rowsAndCols } from './eltwise.ts';
+import { checkF32, checkF32Number, checkSameSize, outTensor, rowsAndCols } from './check.ts';
 
 /** PyTorch's LeakyReLU default negative slope. */
 export const DEFAULT_LEAKY_SLOPE = 0.01;

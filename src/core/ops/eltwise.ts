@@ -4,32 +4,7 @@
 import { kernels } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkNumber, shapeText } from '../errors.ts';
-import { checkF32, checkSameSize } from './random.ts';
-
-/** @internal [rows, cols] of a tensor seen as rows of its last axis (rank >= 1). */
-export function rowsAndCols(where: string, name: string, x: Tensor): [number, number] {
-  if (x.shape.length === 0) throw new RangeError(`${where}: ${name} must have at least one axis, got shape []`);
-  const cols = x.shape.at(-1)!;
-  return [x.shape.slice(0, -1).reduce((a, b) => a * b, 1), cols];
-}
-
-/** @internal `out` checked to be a `dtype` tensor of `shape`, or a new one when absent. */
-export function outTensor<D extends 'f32' | 'i32'>(where: string, out: unknown, shape: readonly number[], dtype: D): Tensor<D> {
-  if (out === undefined) return Tensor.empty(shape, dtype);
-  if (!(out instanceof Tensor)) throw new TypeError(`${where}: out must be a Tensor, got ${out === null ? 'null' : typeof out}`);
-  if (out.dtype !== dtype) throw new TypeError(`${where}: out must be an ${dtype} tensor, got ${out.dtype}`);
-  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`${where}: out has shape ${shapeText(out.shape)}, expected ${shapeText(shape)}`);
-  }
-  return out as Tensor<D>;
-}
-
-/** @internal A finite number that stays finite when the kernel boundary rounds it to f32. */
-export function checkF32Number(where: string, name: string, value: unknown, min = -Infinity, max = Infinity): number {
-  checkNumber(where, name, value, min, max);
-  if (!Number.isFinite(Math.fround(value as number))) throw new RangeError(`${where}: ${name} must fit in f32 (|x| < 3.4e38), got ${value}`);
-  return value as number;
-}
+import { checkF32, checkF32Number, checkSameSize, outTensor, rowsAndCols } from './check.ts';
 
 /**
  * Sets every element of `x` to `value` (any number, including ±Infinity and NaN), in place.

@@ -5,9 +5,8 @@ import { kernels } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkKnownKeys, shapeText } from '../errors.ts';
 import { activationCode, type Activation } from '../activation.ts';
-import { checkF32 } from './random.ts';
-import { checkF32Number, outTensor } from './eltwise.ts';
 import { DEFAULT_LEAKY_SLOPE } from './act.ts';
+import { checkF32, checkF32Number, outTensor } from './check.ts';
 
 export interface MatmulOptions {
   /** Treat `a` as stored transposed: a is [K,M] and the product uses aᵀ (default false). */

@@ -5,8 +5,7 @@
 import { kernels } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkKnownKeys, shapeText } from '../errors.ts';
-import { checkF32, checkSameSize } from './random.ts';
-import { checkF32Number, outTensor } from './eltwise.ts';
+import { checkF32, checkF32Number, checkSameSize, outTensor } from './check.ts';
 
 export interface LossResult {
   /** The mean loss (computed in f64, rounded to f32). */

@@ -3,7 +3,7 @@
 import { kernels } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkInteger, checkKnownKeys, checkNumber, shapeText } from '../errors.ts';
-import { checkF32, checkSameSize } from './random.ts';
+import { checkF32, checkSameSize } from './check.ts';
 
 export interface SgdStepOptions {
   /** Learning rate, >= 0. */

@@ -5,8 +5,7 @@
 import { kernels, i32View, allocBytes, freeBytes, u8View } from '../wasm.ts';
 import { Tensor } from '../tensor.ts';
 import { checkInteger, checkKnownKeys, shapeText } from '../errors.ts';
-import { checkF32 } from './random.ts';
-import { checkF32Number, outTensor } from './eltwise.ts';
+import { checkF32, checkF32Number, outTensor } from './check.ts';
 
 /** Scale, zero point and the integer range of the codes. */
 export interface Quantization {

@@ -4,6 +4,7 @@
 import { kernels, allocBytes, freeBytes, u8View, u32View, MAX_BLOCK_BYTES } from '../wasm.ts';
 import { Tensor, unscoped } from '../tensor.ts';
 import { checkInteger, checkNumber, shapeText } from '../errors.ts';
+import { checkF32, checkSameSize } from './check.ts';
 
 /** Weight initialisers and the codes `f32_init` takes. */
 export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'] as const;
@@ -24,21 +25,6 @@ export function seedWords(where: string, seed: unknown): [number, number] {
   if (typeof seed !== 'number') throw new TypeError(`${where}: seed must be an integer number or a bigint, got ${typeof seed}`);
   checkInteger(where, 'seed', seed);
   return [seed % TWO_32, Math.floor(seed / TWO_32)];
-}
-
-export function checkF32(where: string, name: string, t: unknown): Tensor<'f32'> {
-  if (!(t instanceof Tensor)) throw new TypeError(`${where}: ${name} must be a Tensor, got ${t === null ? 'null' : typeof t}`);
-  if (t.dtype !== 'f32') throw new TypeError(`${where}: ${name} must be an f32 tensor, got ${t.dtype}`);
-  return t as Tensor<'f32'>;
-}
-
-export function checkSameSize(where: string, names: readonly string[], tensors: readonly Tensor[]): void {
-  const size = tensors[0]!.size;
-  tensors.forEach((t, i) => {
-    if (t.size !== size) {
-      throw new RangeError(`${where}: ${names[i]} ${shapeText(t.shape)} has ${t.size} elements, ${names[0]} ${shapeText(tensors[0]!.shape)} has ${size}`);
-    }
-  });
 }
 
 // A finite value that stays finite once the boundary rounds it to f32.

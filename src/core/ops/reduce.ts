@@ -3,8 +3,7 @@
 import { kernels } from '../wasm.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkKnownKeys, shapeText } from '../errors.ts';
-import { checkF32 } from './random.ts';
-import { outTensor, rowsAndCols } from './eltwise.ts';
+import { checkF32, outTensor, rowsAndCols } from './check.ts';
 
 /**
  * Σ x over all elements (0 for an empty tensor).

@@ -8,9 +8,8 @@ import { Tensor, unscoped } from '../tensor.ts';
 import { checkKnownKeys, checkNumber, shapeText } from '../errors.ts';
 import { activationCode, type Activation } from '../activation.ts';
 import type { ColumnAffine, MlpEngine, OutputTransform } from '../mlp-engine.ts';
-import { checkF32, checkSameSize } from './random.ts';
-import { checkF32Number, outTensor } from './eltwise.ts';
 import { DEFAULT_LEAKY_SLOPE } from './act.ts';
+import { checkF32, checkF32Number, checkSameSize, outTensor } from './check.ts';
 
 /** Column block of the kernels' summation order (f32-gemm's KC). */
 const BLOCK = 256;
