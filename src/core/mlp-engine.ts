@@ -5,6 +5,7 @@
 import { kernels } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
+import { assertFiniteRows } from './ops/check.ts';
 import { shapeText } from './errors.ts';
 import { Hypergradient } from './ops/hypergrad.ts';
 
@@ -391,8 +392,9 @@ export class MlpEngine {
   }
 
   /** As `predict`, from and to JS arrays: the rows are copied straight into the workspace, so a
-   *  batch-1 call allocates nothing in the core. */
-  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
+   *  batch-1 call allocates nothing in the core. With `where`, NaN or infinite inputs throw a
+   *  RangeError naming it, the row and the column. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
     const n = x.length / this.inputs;
     const result = new Float32Array(n * this.outputs);
     for (let start = 0; start < n; start += chunk) {
@@ -400,6 +402,7 @@ export class MlpEngine {
       const ws = this.#inferenceWorkspace(batch);
       const rows = start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + batch) * this.inputs);
       ws.x.view().set(rows);
+      if (where !== undefined) assertFiniteRows(where, ws.x.ptr, batch * this.inputs, this.inputs, start);
       const to = ws.dy[this.layers.length - 1]!;
       this.#inferChunk(ws, batch, output, input, to.ptr);
       result.set(to.view().subarray(0, batch * this.outputs), start * this.outputs);

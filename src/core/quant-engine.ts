@@ -13,6 +13,7 @@
 import { kernels, i32View, f32View, type Kernel } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import type { ColumnAffine, OutputTransform } from './mlp-engine.ts';
+import { assertFiniteRows } from './ops/check.ts';
 
 const RELU = 1;
 const SIGMOID = 3;
@@ -137,10 +138,7 @@ export class QuantEngine {
       const x0 = ws.fp[0];
       const rows = f32View(x0, batch * inputs);
       rows.set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
-      if (where !== undefined) {
-        const bad = k.f32_find_nonfinite!(x0, batch * inputs);
-        if (bad >= 0) throw new RangeError(`${where}: data must be finite, got ${rows[bad]} at row ${start + Math.floor(bad / inputs)}, column ${bad % inputs}`);
-      }
+      if (where !== undefined) assertFiniteRows(where, x0, batch * inputs, inputs, start);
       if (input) k.f32_affine_cols!(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
       const f = this.#forward(k, ws, batch);
       const y = ws.fp[f]!, to = ws.fp[1 - f]!;

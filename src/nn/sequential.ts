@@ -1,6 +1,6 @@
 // Sequential: a stack of dense and dropout layers whose parameters live in the WASM core.
 import { activationCode } from '../core/activation.ts';
-import { checkFiniteData, checkInteger, checkKnownKeys, shapeText } from '../core/errors.ts';
+import { checkInteger, checkKnownKeys, shapeText } from '../core/errors.ts';
 import { MlpEngine, type LayerSpec, type LossKind, type OutputTransform } from '../core/mlp-engine.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { StandardScaler } from '../data/scaler.ts';
@@ -112,7 +112,7 @@ export class Sequential {
   /** Predictions for one sample (number[]) or many (number[][] or a flat Float32Array of
    *  n × inputs): class probabilities, a sigmoid probability, or regression outputs, row-major. */
   predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    return this.engine.predictArray(this.#inputRows(x), OUTPUT_OF_TASK[this.task], this.inputAffine());
+    return this.engine.predictArray(this.#inputRows(x), OUTPUT_OF_TASK[this.task], this.inputAffine(), `Sequential(${this.inputs}→${this.outputs}).predict`);
   }
 
   /** The most probable class of each sample (classification and binary models). */
@@ -135,7 +135,6 @@ export class Sequential {
       flat = x as ArrayLike<number>;
     }
     if (flat.length % this.inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${this.inputs} features`);
-    checkFiniteData(where, flat, this.inputs);
     return flat;
   }
 

@@ -109,3 +109,11 @@ test('bad fit input gives clear errors', async () => {
   model.dispose();
   four.dispose();
 });
+
+test('predict rejects NaN and infinite inputs, naming row and column', () => {
+  const model = new Sequential({ inputs: 3, layers: [dense(2)], seed: 1 });
+  assert.throws(() => model.predict([[1, 2, 3], [4, NaN, 6]]), /Sequential\(3→2\)\.predict: data must be finite, got NaN at row 1, column 1/);
+  assert.throws(() => model.predict(Float64Array.from([1, 2, 1e39])), /got Infinity at row 0, column 2/);
+  assert.throws(() => model.predict([[1, 2]]), /row 0 has 2 features, expected 3/);
+  model.dispose();
+});
