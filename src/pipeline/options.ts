@@ -29,6 +29,11 @@ export interface PipelineOptions {
     epochs?: number;
     sampler?: Sampler;
     pruner?: Pruner;
+    /** Threads training trials at once (default 1: in this thread). With n > 1 trials run in
+     *  batches of n on workers and a seed repeats exactly for the same n (not across n
+     *  values); within a batch, 'trial-epoch' events of its trials interleave and 'trial'
+     *  events come in the order the trials end, not by number. */
+    workers?: number;
   };
   /** The model trained when 'search' is not run (and the settings a space leaves out). */
   baseline?: Partial<MlpSettings> & { epochs?: number };
@@ -78,6 +83,7 @@ export interface ResolvedOptions {
   searchEpochs: number;
   sampler: Sampler | undefined;
   pruner: Pruner | undefined;
+  workers: number;
   baseline: MlpSettings;
   baselineEpochs: number;
   studentWidths: number[] | undefined;
@@ -121,7 +127,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   });
   const budget = group('budget', options.budget, ['trials', 'timeMs']);
   const split = group('split', options.split, ['testFraction', 'validationFraction']);
-  const search = group('search', options.search, ['space', 'epochs', 'sampler', 'pruner']);
+  const search = group('search', options.search, ['space', 'epochs', 'sampler', 'pruner', 'workers']);
   const baseline = group('baseline', options.baseline, [...Object.keys(DEFAULT_MLP_SETTINGS), 'epochs']);
   const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha']);
   const prune = group('prune', options.prune, ['method', 'sparsity', 'steps', 'fineTuneEpochs']);
@@ -154,6 +160,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     searchEpochs: checkInteger(WHERE, 'search.epochs', search.epochs ?? 10, 1, 1e6),
     sampler: search.sampler,
     pruner: search.pruner,
+    workers: checkInteger(WHERE, 'search.workers', search.workers ?? 1, 1, 1024),
     baseline: settings,
     baselineEpochs: checkInteger(WHERE, 'baseline.epochs', baselineEpochs ?? 10, 1, 1e6),
     studentWidths: distill.widths === undefined ? undefined : widths(`${WHERE}: distill.widths`, distill.widths),

@@ -135,7 +135,7 @@ class Run {
     this.emit({ type: 'stage-start', stage: 'search' });
     const t0 = performance.now();
     const found = await searchModel(this.train, {
-      validation: this.validation, space: o.space, trials: o.trials, objectives: o.objectives, epochs: o.searchEpochs, defaults: o.baseline, seed: o.seed,
+      validation: this.validation, space: o.space, trials: o.trials, objectives: o.objectives, epochs: o.searchEpochs, defaults: o.baseline, seed: o.seed, workers: o.workers,
       ...(o.timeMs !== undefined ? { timeoutMs: o.timeMs } : {}),
       ...(o.sampler ? { sampler: o.sampler } : {}),
       ...(o.pruner ? { pruner: o.pruner } : {}),

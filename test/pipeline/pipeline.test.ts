@@ -247,12 +247,50 @@ test('a signal stops the run', async () => {
   assert.ok(!seen.includes('stage-end'), 'no stage finished');
 });
 
+test('two workers: the search runs on threads, streams its events and repeats for a seed', async () => {
+  const options: PipelineOptions = { seed: 5, budget: { trials: 4 }, search: { epochs: 6, workers: 2 }, distill: { epochs: 3 }, prune: { steps: 1, fineTuneEpochs: 1 }, latencyRepeats: 4 };
+  const go = async () => {
+    const events: PipelineEvent[] = [];
+    const result = await runPipeline(iris(), options, { onEvent: (e) => events.push(e) });
+    return { result, events };
+  };
+  const { result: a, events } = await go();
+  assert.deepEqual(a.stages.map((r) => r.stage), ['search', 'distill', 'prune', 'quantize']);
+  assert.equal(a.trials.length, 4);
+  // A batch's trials run at once, so their epochs interleave and they end in any order; each
+  // trial's epochs still count up from 1 and all come before its 'trial' event.
+  const inSearch = events.slice(events.findIndex((e) => e.type === 'stage-start'), events.findIndex((e) => e.type === 'stage-end'));
+  const epochsOf = new Map<number, number>();
+  const ended: number[] = [];
+  for (const e of inSearch) {
+    if (e.type === 'trial-epoch') {
+      assert.ok(!ended.includes(e.trial), `epoch of trial ${e.trial} after it ended`);
+      assert.equal(e.epoch, (epochsOf.get(e.trial) ?? 0) + 1);
+      epochsOf.set(e.trial, e.epoch);
+    } else if (e.type === 'trial') {
+      assert.equal(e.trial.intermediate.length, epochsOf.get(e.trial.number), 'one reported value per epoch streamed');
+      ended.push(e.trial.number);
+    }
+  }
+  assert.deepEqual(ended.slice().sort((x, y) => x - y), [0, 1, 2, 3]);
+  const chosen = a.trials[a.bestTrial!]!;
+  assert.equal(chosen.values![0], Math.max(...a.trials.filter((x) => x.state === 'complete').map((x) => x.values![0]!)));
+  assert.equal(chosen.parameters, a.stages[0]!.parameters, 'the model a worker trained is the search stage model');
+  const { result: b } = await go();
+  const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
+  assert.deepEqual(table(b), table(a));
+  assert.deepEqual(b.trials.map(({ durationMs: _, ...rest }) => rest), a.trials.map(({ durationMs: _, ...rest }) => rest));
+  assert.deepEqual(b.model.bytes, a.model.bytes);
+});
+
 test('errors name the option and the constraint', async () => {
   const bad = (options: unknown, message: RegExp, kind: typeof Error = TypeError) => assert.rejects(runPipeline(iris(), options as PipelineOptions), (e: Error) => e instanceof kind && message.test(e.message), String(message));
   await bad({ trails: 3 }, /runPipeline: unknown option 'trails'/);
   await bad({ stages: ['prune', 'distill'] }, /stages must be in the order search, distill, prune, quantize/, RangeError);
   await bad({ stages: ['compile'] }, /stages\[0\] must be one of search, distill, prune, quantize, got "compile"/);
   await bad({ budget: { trials: 0 } }, /budget.trials/, RangeError);
+  await bad({ search: { workers: 0 } }, /runPipeline: search.workers must be an integer in \[1, 1024\], got 0/, RangeError);
+  await bad({ search: { workers: 1.5 } }, /search.workers must be an integer/, RangeError);
   await bad({ split: { testFraction: 0.5, validationFraction: 0.5 } }, /must leave training rows/, RangeError);
   await bad({ prune: { method: 'magnitude' } }, /prune.method must be 'structured' or 'unstructured'/);
   await bad({ quantize: { scheme: 'int2' } }, /quantize.scheme must be one of int8-per-tensor/);
