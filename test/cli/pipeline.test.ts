@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kilnJson, limited } from './run.ts';
+import { kiln, kilnBundled, kilnJson, limited } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-pipeline-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,4 +31,27 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
   // default split is a different set of rows; the model must still be a working classifier.
   assert.equal(scored.rows, 30);
   assert.equal(typeof scored.metrics.accuracy, 'number');
+});
+
+// Through tsx from the sources: the test bundle carries the library inside itself, so the worker
+// files that dist/cli.mjs finds beside kiln.mjs are not beside it.
+test('pipeline --workers 2: trials on two threads, the same run for the same seed', async () => {
+  const args = ['pipeline', '--data', 'iris', '--seed', '4', '--trials', '4', '--epochs', '6', '--workers', '2', '--distill-epochs', '3', '--prune-steps', '1'];
+  const [a, b] = await limited([() => kilnJson(args, kiln), () => kilnJson(args, kiln)]);
+  assert.deepEqual(a.stages.map((s: { stage: string }) => s.stage), ['search', 'distill', 'prune', 'quantize']);
+  assert.equal(a.trials.length, 4);
+  const timeless = (r: Record<string, any>) => ({
+    stages: r.stages.map(({ seconds: _s, latencyUs: _l, speedup: _p, ...rest }: Record<string, unknown>) => rest),
+    trials: r.trials.map(({ durationMs: _, ...rest }: Record<string, unknown>) => rest),
+    bestTrial: r.bestTrial, metrics: r.metrics, bytes: r.bytes,
+  });
+  assert.deepEqual(timeless(b), timeless(a));
+});
+
+test('pipeline --workers takes an integer of at least 1', async () => {
+  for (const bad of ['0', '1.5', 'two']) {
+    const run = await kilnBundled(['pipeline', '--data', 'iris', '--workers', bad]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^kiln: error: option '--workers <n>' argument '[^']+' is invalid\. Expected an integer in \[1, 1024\]\.\n$/);
+  }
 });

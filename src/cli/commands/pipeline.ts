@@ -17,6 +17,7 @@ import { interruptSignal } from '../training-flags.ts';
 
 interface PipelineFlags extends CommonOptions {
   trials: number;
+  workers: number;
   timeBudget?: number;
   stages: StageName[];
   objectives: SearchObjective[];
@@ -40,6 +41,7 @@ export function registerPipeline(program: Command, api: PipelineApi): void {
   })
     .option('--validation-split <fraction>', 'share of rows the search scores trials on (and the later stages monitor)', fraction(), 0.1)
     .option('--trials <n>', 'search trials', integer(1, 1e6), 20)
+    .option('--workers <n>', 'threads training search trials at once; a seed repeats exactly for the same count', integer(1, 1024), 1)
     .option('--time-budget <seconds>', 'stop starting search trials after this long', number(0))
     .option('--stages <list>', `stages to run, comma-separated, in order: ${STAGE_NAMES.join(', ')} (without search a baseline MLP is trained)`, (v: string) => stageList(v, STAGE_NAMES), STAGE_NAMES.slice())
     .option('--objectives <list>', `search objectives on the validation rows, comma-separated: ${SEARCH_OBJECTIVES.join(', ')}; several turn pruning of trials off`, (v: string) => objectiveList(v, SEARCH_OBJECTIVES), ['accuracy'])
@@ -57,6 +59,7 @@ Trials are scored on the validation rows only; the test rows score each stage on
 Examples:
   kiln pipeline --data iris --trials 20 --epochs 40 --out iris-run
   kiln pipeline --data mnist --trials 30 --time-budget 120 --out out
+  kiln pipeline --data mnist --trials 30 --workers 2 --out run/
   kiln pipeline --data flowers.csv --label species --stages search,quantize --json`);
   cmd.action((o: PipelineFlags) => pipeline(o, api));
 }
@@ -93,6 +96,8 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
   const data = await loadData(o.data, o.label, 'classification');
   const bar = o.stages.includes('search') ? progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' }) : undefined;
   const interrupt = interruptSignal();
+  // Counted, not numbered: with workers, the trials of a batch end in any order.
+  let ended = 0;
   let result;
   try {
     result = await runPipeline(data, {
@@ -102,14 +107,14 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
       objectives: o.objectives,
       baseline: { epochs: o.epochs },
       split: { testFraction: o.testSplit, validationFraction: o.validationSplit },
-      search: { epochs: o.epochs, ...(space ? { space } : {}) },
+      search: { epochs: o.epochs, workers: o.workers, ...(space ? { space } : {}) },
       distill: { epochs: o.distillEpochs, ...(o.studentWidths ? { widths: o.studentWidths } : {}) },
       prune: { method: o.pruneMethod, sparsity: o.sparsity, steps: o.pruneSteps },
       quantize: { scheme: o.scheme },
     }, {
       signal: interrupt.signal,
       onEvent: (e) => {
-        if (e.type === 'trial') bar?.update(e.trial.number + 1, { best: e.bestTrial === null ? '-' : `trial ${e.bestTrial}` });
+        if (e.type === 'trial') bar?.update(++ended, { best: e.bestTrial === null ? '-' : `trial ${e.bestTrial}` });
         if (e.type === 'stage-end' && e.stage === 'search') bar?.stop();
       },
     });
