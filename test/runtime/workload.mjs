@@ -63,8 +63,8 @@ export async function workloadParts(kiln, source) {
   return parts;
 }
 
-/** CSV text through parseCsv. Kept out of the workload's digest while parseCsv fails in Deno
- *  (csv-parse's browser build needs Object.prototype.__proto__, which Deno removes). */
+/** CSV text through parseCsv, digested on its own so a CSV difference between runtimes shows
+ *  apart from the numeric workload's. */
 export function csvBytes(kiln) {
   const rows = Array.from({ length: 20 }, (_, i) => `${i * 0.37 - 3},${(i * 7919) % 101 / 7},${i % 3}`);
   const parsed = kiln.parseCsv(`f0,f1,label\n${rows.join('\n')}\n`);
