@@ -78,7 +78,7 @@ for (const finalSparsity of [0.9, 0.95]) {
 for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
   const m = pruneNeurons(teacher, { sparsity, criterion: 'l1' });
   await fit(m, train, fineTune);
-  record(`structured ${sparsity * 100}% (784-${m.engine.denseOffsets().map((o) => o.units).join('-')})`, m, sparsity);
+  record(`structured ${sparsity * 100}% (784-${m.denseLayers().map((o) => o.units).join('-')})`, m, sparsity);
   m.dispose();
 }
 console.log('\n### Pruning (magnitude; one-shot then 2 fine-tuning epochs; Zhu-Gupta: 4 steps of 1 epoch each; structured: L1 of incoming weights, layer-wise, 2 epochs)\n');

@@ -10,14 +10,14 @@ export { Rng } from './core/ops/random.ts';
 export type { Seed } from './core/ops/random.ts';
 export { ACTIVATIONS } from './core/activation.ts';
 export type { Activation } from './core/activation.ts';
-export { INIT_KINDS } from './core/mlp-engine.ts';
-export type { InitKind } from './core/mlp-engine.ts';
+export { INIT_KINDS } from './core/layer-engine.ts';
+export type { InitKind } from './core/layer-engine.ts';
 
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
 export type { SequentialOptions, Preprocessing, Task as ModelTask } from './nn/sequential.ts';
-export { dense, dropout } from './nn/layers.ts';
-export type { LayerConfig, DenseConfig, DropoutConfig } from './nn/layers.ts';
+export { dense, dropout } from './nn/layers/index.ts';
+export type { LayerConfig, DenseConfig, DropoutConfig } from './nn/layers/index.ts';
 export { linearRegression, logisticRegression, softmaxRegression } from './nn/linear-models.ts';
 export { fit, DivergenceError } from './train/fit.ts';
 export type { FitOptions, EpochLog, History, EarlyStopping } from './train/fit.ts';

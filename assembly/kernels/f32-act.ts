@@ -1,4 +1,4 @@
-// Activations and row softmax. Codes (KERNELS.md): 0 linear, 1 relu, 2 leaky_relu (slope alpha),
+// Activations and row softmax. Codes (../codes.ts, KERNELS.md): 0 linear, 1 relu, 2 leaky_relu (slope alpha),
 // 3 sigmoid, 4 tanh, 5 gelu (exact, erf-based, PyTorch's default).
 // linear, relu and leaky_relu run on v128; the transcendental ones run scalar in f64 (math.ts)
 // with one rounding to f32, so a value is the same bits on every engine and within ~1 ulp of
@@ -6,12 +6,7 @@
 import { f64_erfc, f64_sigmoid } from "./math";
 import { f32_max, f32_max_ref } from "./f32-reduce";
 
-const ACT_LINEAR: i32 = 0;
-const ACT_RELU: i32 = 1;
-const ACT_LEAKY: i32 = 2;
-const ACT_SIGMOID: i32 = 3;
-const ACT_TANH: i32 = 4;
-const ACT_GELU: i32 = 5;
+import { ACT_GELU, ACT_LEAKY_RELU, ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH } from "../codes";
 
 const SQRT1_2: f64 = 0.7071067811865476;
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
@@ -20,7 +15,7 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
 @inline function actScalar(x: f32, act: i32, alpha: f32): f32 {
   switch (act) {
     case ACT_RELU: return Mathf.max(x, 0);
-    case ACT_LEAKY: return x > 0 ? x : alpha * x;
+    case ACT_LEAKY_RELU: return x > 0 ? x : alpha * x;
     case ACT_SIGMOID: return <f32>f64_sigmoid(<f64>x);
     case ACT_TANH: return <f32>Math.tanh(<f64>x);
     // 0.5·x·(1 + erf(x/√2)) written with erfc so the far negative tail keeps its tiny values.
@@ -35,7 +30,7 @@ const INV_SQRT_2PI: f64 = 0.3989422804014327;
 @inline function actGradScalar(dy: f32, x: f32, y: f32, act: i32, alpha: f32): f32 {
   switch (act) {
     case ACT_RELU: return x > 0 ? dy : 0;
-    case ACT_LEAKY: return x > 0 ? dy : dy * alpha;
+    case ACT_LEAKY_RELU: return x > 0 ? dy : dy * alpha;
     case ACT_SIGMOID: return dy * (y * (<f32>1 - y));
     case ACT_TANH: return dy * (<f32>1 - y * y);
     case ACT_GELU: {
@@ -83,7 +78,7 @@ export function f32_act_fwd(y: usize, x: usize, n: i32, act: i32, alpha: f32): v
       const o = <usize>i << 2;
       v128.store(y + o, f32x4.max(v128.load(x + o), vzero));
     }
-  } else if (act == ACT_LEAKY) {
+  } else if (act == ACT_LEAKY_RELU) {
     i = gateV128(y, x, x, n, alpha, true);
   }
   fwdScalar(y, x, i, n, act, alpha);
@@ -111,7 +106,7 @@ export function f32_act_bwd(dx: usize, dy: usize, x: usize, y: usize, n: i32, ac
   }
   let i = 0;
   if (act == ACT_RELU) i = gateV128(dx, dy, x, n, 0, false);
-  else if (act == ACT_LEAKY) i = gateV128(dx, dy, x, n, alpha, true);
+  else if (act == ACT_LEAKY_RELU) i = gateV128(dx, dy, x, n, alpha, true);
   bwdScalar(dx, dy, x, y, i, n, act, alpha);
 }
 

@@ -12,7 +12,7 @@ import { f32_gemm_nn, f32_gemm_nn_ref, f32_gemm_nt, f32_gemm_nt_ref, f32_gemm_tn
 import { f32_add_rowvec, f32_add_rowvec_ref } from "./f32-eltwise";
 import { f32_sum_cols, f32_sum_cols_ref } from "./f32-reduce";
 
-const ACT_LINEAR = 0;
+import { ACT_LINEAR } from "../codes";
 
 // pre = x·wᵀ + bias (bias 0: none), y = act(pre). pre == 0 writes only y (inference): the
 // pre-activations are formed in y and activated in place.

@@ -25,6 +25,7 @@
 //   dropout      element kept when u >= p·2^32 (probability 1 − p to within 2^-32).
 // see: Lemire, "Fast random integer generation in an interval", ACM TOMACS 2019
 // see: Marsaglia & Bray, "A convenient method for generating normal variables", SIAM Review 1964
+import { INIT_GLOROT_NORMAL, INIT_GLOROT_UNIFORM, INIT_HE_NORMAL, INIT_HE_UNIFORM } from "../codes";
 
 // The stream being advanced, held in globals for the duration of one kernel call: loaded from
 // memory on entry, stored back on exit, so the inner loops touch no memory for the state.
@@ -181,15 +182,15 @@ export function i32_permutation(state: usize, out: usize, n: i32): void {
 //   3 he_normal       N(0, 2 / fanIn), untruncated as torch.nn.init.kaiming_normal_
 // Bounds and standard deviations are computed here in f64.
 export function f32_init(state: usize, out: usize, n: i32, kind: i32, fanIn: i32, fanOut: i32): void {
-  assert(kind >= 0 && kind <= 3, "f32_init: kind must be 0..3");
+  assert(kind >= INIT_GLOROT_UNIFORM && kind <= INIT_HE_NORMAL, "f32_init: kind must be 0..3");
   assert(fanIn > 0 && fanOut >= 0, "f32_init: fanIn must be > 0 and fanOut >= 0");
   const fanSum = <f64>fanIn + <f64>fanOut;
   enter(state);
-  if (kind == 0 || kind == 2) {
-    const limit = <f32>Math.sqrt(6.0 / (kind == 0 ? fanSum : <f64>fanIn));
+  if (kind == INIT_GLOROT_UNIFORM || kind == INIT_HE_UNIFORM) {
+    const limit = <f32>Math.sqrt(6.0 / (kind == INIT_GLOROT_UNIFORM ? fanSum : <f64>fanIn));
     uniformInto(out, n, -limit, limit);
   } else {
-    normalInto(out, n, 0.0, Math.sqrt(2.0 / (kind == 1 ? fanSum : <f64>fanIn)));
+    normalInto(out, n, 0.0, Math.sqrt(2.0 / (kind == INIT_GLOROT_NORMAL ? fanSum : <f64>fanIn)));
   }
   leave(state);
 }

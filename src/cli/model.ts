@@ -110,6 +110,6 @@ export async function writeModel(model: Model, path: string): Promise<number> {
 export function architecture(model: Model): string {
   const dense = (units: number, activation: string) => (activation === 'linear' ? `dense(${units})` : `dense(${units}, ${activation})`);
   if (isQuantized(model)) return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
-  const layers = model.layers.map((l) => (l.type === 'dropout' ? `dropout(${l.rate})` : dense(l.units, l.activation)));
+  const layers = model.layers.map((l) => (l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : `${l.type}()`));
   return `${model.inputs} → ${layers.join(' → ')} · ${model.task}`;
 }

@@ -4,7 +4,7 @@
 // see: Hinton, Vinyals, Dean, "Distilling the Knowledge in a Neural Network", arXiv:1503.02531
 import { checkFiniteData, checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
-import type { LossSpec, SoftTargets } from '../core/mlp-engine.ts';
+import type { LossSpec, SoftTargets } from '../core/layer-engine.ts';
 import { Dataset } from '../data/dataset.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import { LOSS_OF_TASK, Sequential } from '../nn/sequential.ts';

@@ -13,9 +13,10 @@
 import { kernels } from './wasm.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
-import { INIT_KINDS, seedWords } from './ops/random.ts';
+import { seedWords } from './ops/random.ts';
+import { INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM } from '../../assembly/codes.ts';
 import { Hypergradient } from './ops/hypergrad.ts';
-import type { Targets, UpdateRule } from './mlp-engine.ts';
+import type { Targets, UpdateRule } from './layer-engine.ts';
 
 export interface MixedLayerSpec {
   /** Input width: the data's features for the first layer, the previous layer's units after. */
@@ -45,8 +46,6 @@ export interface ArchUpdate {
 }
 
 const LEAKY_SLOPE = 0.01;
-const HE_UNIFORM = INIT_KINDS.indexOf('he_uniform');
-const GLOROT_UNIFORM = INIT_KINDS.indexOf('glorot_uniform');
 
 interface Slot {
   readonly spec: MixedLayerSpec;
@@ -98,11 +97,11 @@ class ArenaOptimizer {
     if (rule.kind === 'sgd') {
       const first = !this.#m;
       if (rule.momentum !== 0) this.#m ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_sgd_step!(params.ptr, grads.ptr, this.#m ? this.#m.ptr : 0, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
+      k.f32_sgd_step(params.ptr, grads.ptr, this.#m ? this.#m.ptr : 0, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
     } else {
       this.#m ??= unscoped(() => Tensor.zeros([n]));
       this.#v ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_adam_step!(params.ptr, grads.ptr, this.#m.ptr, this.#v.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.steps, rule.decoupled ? 1 : 0);
+      k.f32_adam_step(params.ptr, grads.ptr, this.#m.ptr, this.#v.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.steps, rule.decoupled ? 1 : 0);
     }
     this.#hd?.after(params);
     return lr;
@@ -159,7 +158,7 @@ export class DartsEngine {
       slots.map((s) => ({ ...s, widths: Tensor.from(s.spec.widths, [s.spec.widths.length], 'i32'), mask: Tensor.zeros([s.units]) })),
     ] as const);
     const [lo, hi] = seedWords('DartsEngine', seed);
-    kernels().rng_seed!(this.#rngState.ptr, lo, hi);
+    kernels().rng_seed(this.#rngState.ptr, lo, hi);
     this.initialize();
   }
 
@@ -172,17 +171,17 @@ export class DartsEngine {
     const k = kernels();
     this.params.view().fill(0);
     this.alpha.view().fill(0);
-    for (const s of this.#slots) k.f32_init!(this.#rngState.ptr, this.params.ptr + s.w * 4, s.units * s.spec.inputs, HE_UNIFORM, s.spec.inputs, s.units);
+    for (const s of this.#slots) k.f32_init(this.#rngState.ptr, this.params.ptr + s.w * 4, s.units * s.spec.inputs, INIT_HE_UNIFORM, s.spec.inputs, s.units);
     const o = this.#out;
-    k.f32_init!(this.#rngState.ptr, this.params.ptr + o.w * 4, this.spec.outputs * o.inputs, GLOROT_UNIFORM, o.inputs, this.spec.outputs);
+    k.f32_init(this.#rngState.ptr, this.params.ptr + o.w * 4, this.spec.outputs * o.inputs, INIT_GLOROT_UNIFORM, o.inputs, this.spec.outputs);
     this.refreshProbabilities();
   }
 
   /** Recomputes the softmax of every logit group and each layer's width mask from `alpha`. */
   refreshProbabilities(): void {
     const k = kernels();
-    for (const [at, len] of this.#groups) k.f32_softmax_rows!(this.probs.ptr + at * 4, this.alpha.ptr + at * 4, 1, len, 1);
-    for (const s of this.#slots) k.f32_prefix_mask!(s.mask.ptr, this.probs.ptr + s.widthAt * 4, s.widths.ptr, s.spec.widths.length, s.units);
+    for (const [at, len] of this.#groups) k.f32_softmax_rows(this.probs.ptr + at * 4, this.alpha.ptr + at * 4, 1, len, 1);
+    for (const s of this.#slots) k.f32_prefix_mask(s.mask.ptr, this.probs.ptr + s.widthAt * 4, s.widths.ptr, s.spec.widths.length, s.units);
   }
 
   /** Offsets and lengths of the softmax groups in the architecture arena: per layer, widths then ops. */
@@ -192,7 +191,7 @@ export class DartsEngine {
 
   /** Restarts the random stream of shuffling. */
   shuffle(order: Tensor<'i32'>): void {
-    kernels().i32_permutation!(this.#rngState.ptr, order.ptr, order.size);
+    kernels().i32_permutation(this.#rngState.ptr, order.ptr, order.size);
   }
 
   #workspace(batch: number, targets: Targets): Workspace {
@@ -240,22 +239,22 @@ export class DartsEngine {
     this.#slots.forEach((s, l) => {
       const N = s.units, K = s.spec.inputs, n = B * N;
       const z = ws.z[l]!.ptr, br = ws.branches[l]!.ptr, y = ws.y[l]!.ptr;
-      k.f32_dense_fwd!(z, 0, input, P + s.w * 4, P + s.b * 4, B, N, K, 0, 0);
-      s.spec.acts.forEach((act, a) => k.f32_act_fwd!(br + a * n * 4, z, n, act, LEAKY_SLOPE));
-      k.f32_mix_fwd!(y, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, s.spec.acts.length, B, N);
-      if (s.spec.skip) k.f32_axpy!(y, input, n, this.#prob(s.opAt + s.spec.acts.length));
+      k.f32_dense_fwd(z, 0, input, P + s.w * 4, P + s.b * 4, B, N, K, 0, 0);
+      s.spec.acts.forEach((act, a) => k.f32_act_fwd(br + a * n * 4, z, n, act, LEAKY_SLOPE));
+      k.f32_mix_fwd(y, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, s.spec.acts.length, B, N);
+      if (s.spec.skip) k.f32_axpy(y, input, n, this.#prob(s.opAt + s.spec.acts.length));
       input = y;
     });
     const o = this.#out;
-    k.f32_dense_fwd!(ws.logits.ptr, 0, input, P + o.w * 4, P + o.b * 4, B, this.spec.outputs, o.inputs, 0, 0);
+    k.f32_dense_fwd(ws.logits.ptr, 0, input, P + o.w * 4, P + o.b * 4, B, this.spec.outputs, o.inputs, 0, 0);
   }
 
   #loss(ws: Workspace, B: number, grad: number): number {
     const k = kernels();
     const C = this.spec.outputs;
     return this.spec.loss === 'softmax_xent'
-      ? k.f32_softmax_xent!(grad, ws.logits.ptr, ws.targets.ptr, B, C, 0, 0)
-      : k.f32_mse!(grad, ws.logits.ptr, ws.targets.ptr, B * C);
+      ? k.f32_softmax_xent(grad, ws.logits.ptr, ws.targets.ptr, B, C, 0, 0)
+      : k.f32_mse(grad, ws.logits.ptr, ws.targets.ptr, B * C);
   }
 
   // Backpropagates ws.dlogits: weight gradients into `grads` when `weights`, probability
@@ -266,36 +265,36 @@ export class DartsEngine {
     const L = this.#slots.length;
     const o = this.#out;
     const lastY = L > 0 ? ws.y[L - 1]!.ptr : ws.x.ptr;
-    k.f32_dense_bwd!(L > 0 ? ws.dy[L - 1]!.ptr : 0, weights ? G + o.w * 4 : 0, weights ? G + o.b * 4 : 0, ws.dlogits.ptr, lastY, P + o.w * 4, 0, 0, B, this.spec.outputs, o.inputs, 0, 0, 0);
+    k.f32_dense_bwd(L > 0 ? ws.dy[L - 1]!.ptr : 0, weights ? G + o.w * 4 : 0, weights ? G + o.b * 4 : 0, ws.dlogits.ptr, lastY, P + o.w * 4, 0, 0, B, this.spec.outputs, o.inputs, 0, 0, 0);
     for (let l = L - 1; l >= 0; l--) {
       const s = this.#slots[l]!;
       const N = s.units, K = s.spec.inputs, n = B * N, A = s.spec.acts.length;
       const input = l > 0 ? ws.y[l - 1]!.ptr : ws.x.ptr;
       const dx = l > 0 ? ws.dy[l - 1]!.ptr : 0;
       const dy = ws.dy[l]!.ptr, br = ws.branches[l]!.ptr, z = ws.z[l]!.ptr;
-      k.f32_mix_bwd!(ws.dmix.ptr, arch ? D + s.opAt * 4 : 0, arch ? ws.dmask.ptr : 0, dy, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, A, B, N);
+      k.f32_mix_bwd(ws.dmix.ptr, arch ? D + s.opAt * 4 : 0, arch ? ws.dmask.ptr : 0, dy, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, A, B, N);
       if (arch) {
-        k.f32_prefix_mask_bwd!(D + s.widthAt * 4, ws.dmask.ptr, s.widths.ptr, s.spec.widths.length, N);
-        if (s.spec.skip) this.dprobs.view()[s.opAt + A] = k.f32_dot!(dy, input, n);
+        k.f32_prefix_mask_bwd(D + s.widthAt * 4, ws.dmask.ptr, s.widths.ptr, s.spec.widths.length, N);
+        if (s.spec.skip) this.dprobs.view()[s.opAt + A] = k.f32_dot(dy, input, n);
       }
       if (!weights && dx === 0) continue;
       // dz = Σ_a π_a·act_a'(z) ⊙ (dy ⊙ m)
-      k.f32_fill!(ws.dz.ptr, n, 0);
+      k.f32_fill(ws.dz.ptr, n, 0);
       for (let a = 0; a < A; a++) {
-        k.f32_act_bwd!(ws.tmp.ptr, ws.dmix.ptr, z, br + a * n * 4, n, s.spec.acts[a]!, LEAKY_SLOPE);
-        k.f32_axpy!(ws.dz.ptr, ws.tmp.ptr, n, this.#prob(s.opAt + a));
+        k.f32_act_bwd(ws.tmp.ptr, ws.dmix.ptr, z, br + a * n * 4, n, s.spec.acts[a]!, LEAKY_SLOPE);
+        k.f32_axpy(ws.dz.ptr, ws.tmp.ptr, n, this.#prob(s.opAt + a));
       }
-      k.f32_dense_bwd!(dx, weights ? G + s.w * 4 : 0, weights ? G + s.b * 4 : 0, ws.dz.ptr, input, P + s.w * 4, 0, 0, B, N, K, 0, 0, 0);
-      if (s.spec.skip && dx !== 0) k.f32_axpy!(dx, dy, n, this.#prob(s.opAt + A));
+      k.f32_dense_bwd(dx, weights ? G + s.w * 4 : 0, weights ? G + s.b * 4 : 0, ws.dz.ptr, input, P + s.w * 4, 0, 0, B, N, K, 0, 0, 0);
+      if (s.spec.skip && dx !== 0) k.f32_axpy(dx, dy, n, this.#prob(s.opAt + A));
     }
   }
 
   #gather(ws: Workspace, x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number): void {
     const k = kernels();
     const idx = order.ptr + start * 4;
-    k.f32_gather_rows!(ws.x.ptr, x.ptr, idx, batch, this.spec.inputs);
-    if (targets.dtype === 'i32') k.i32_gather!(ws.targets.ptr, targets.ptr, idx, batch);
-    else k.f32_gather_rows!(ws.targets.ptr, targets.ptr, idx, batch, targets.size / targets.shape[0]!);
+    k.f32_gather_rows(ws.x.ptr, x.ptr, idx, batch, this.spec.inputs);
+    if (targets.dtype === 'i32') k.i32_gather(ws.targets.ptr, targets.ptr, idx, batch);
+    else k.f32_gather_rows(ws.targets.ptr, targets.ptr, idx, batch, targets.size / targets.shape[0]!);
   }
 
   /** Loss and weight gradients (into `grads`) on rows order[start:start+batch], α held fixed. */
@@ -321,7 +320,7 @@ export class DartsEngine {
       for (let i = 0; i < d.length; i++) d[i] = d[i]! + extra[i]!;
     }
     const k = kernels();
-    for (const [at, len] of this.#groups) k.f32_softmax_rows_bwd!(this.dalpha.ptr + at * 4, this.dprobs.ptr + at * 4, this.probs.ptr + at * 4, 1, len);
+    for (const [at, len] of this.#groups) k.f32_softmax_rows_bwd(this.dalpha.ptr + at * 4, this.dprobs.ptr + at * 4, this.probs.ptr + at * 4, 1, len);
     return loss;
   }
 
@@ -351,12 +350,12 @@ export class DartsEngine {
     for (let start = 0; start < n; start += chunk) {
       const B = Math.min(chunk, n - start);
       const ws = this.#workspace(B, targets);
-      k.f32_copy!(ws.x.ptr, x.ptr + start * this.spec.inputs * 4, B * this.spec.inputs);
-      k.f32_copy!(ws.targets.ptr, targets.ptr + start * cols * 4, B * cols);
+      k.f32_copy(ws.x.ptr, x.ptr + start * this.spec.inputs * 4, B * this.spec.inputs);
+      k.f32_copy(ws.targets.ptr, targets.ptr + start * cols * 4, B * cols);
       this.#forward(ws, B);
       total += this.#loss(ws, B, 0) * B;
       if (targets.dtype === 'i32') {
-        k.f32_argmax_rows!(ws.classes.ptr, ws.logits.ptr, B, this.spec.outputs);
+        k.f32_argmax_rows(ws.classes.ptr, ws.logits.ptr, B, this.spec.outputs);
         const predicted = ws.classes.view(), labels = ws.targets.view();
         for (let i = 0; i < B; i++) if (predicted[i] === labels[i]) correct++;
       }

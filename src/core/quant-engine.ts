@@ -10,13 +10,14 @@
 //            other rows of its chunk, and one outlying row cannot coarsen the others' grid
 //   weight-only (int4) f32 activations, int4 weights dequantised inside the GEMM
 // The last layer always produces f32 (then softmax or sigmoid as the task asks).
-import { kernels, i32View, f32View, type Kernel } from './wasm.ts';
+import { ACT_SIGMOID } from '../../assembly/codes.ts';
+import { kernels, i32View, f32View } from './wasm.ts';
+import type { CoreKernels } from './kernels.generated.ts';
 import { Tensor, unscoped } from './tensor.ts';
-import type { ColumnAffine, OutputTransform } from './mlp-engine.ts';
+import type { ColumnAffine, OutputTransform } from './layer-engine.ts';
 import { assertFiniteRows } from './ops/check.ts';
 
 const RELU = 1;
-const SIGMOID = 3;
 
 export type ActivationQuant = 'static' | 'dynamic' | 'dynamic-rows' | 'none';
 
@@ -139,12 +140,12 @@ export class QuantEngine {
       const rows = f32View(x0, batch * inputs);
       rows.set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
       if (where !== undefined) assertFiniteRows(where, x0, batch * inputs, inputs, start);
-      if (input) k.f32_affine_cols!(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
+      if (input) k.f32_affine_cols(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
       const f = this.#forward(k, ws, batch);
       const y = ws.fp[f]!, to = ws.fp[1 - f]!;
       let from = y;
-      if (output === 'softmax') k.f32_softmax_rows!((from = to), y, batch, outputs, 1);
-      else if (output === 'sigmoid') k.f32_act_fwd!((from = to), y, batch * outputs, SIGMOID, 0);
+      if (output === 'softmax') k.f32_softmax_rows((from = to), y, batch, outputs, 1);
+      else if (output === 'sigmoid') k.f32_act_fwd((from = to), y, batch * outputs, ACT_SIGMOID, 0);
       const y0 = f32View(from, batch * outputs);
       if (batch === n) return y0.slice();
       (result ??= new Float32Array(n * outputs)).set(y0, start * outputs);
@@ -153,12 +154,12 @@ export class QuantEngine {
   }
 
   // Runs every layer on ws.f[0][0:batch]; returns which f32 buffer holds the output.
-  #forward(k: Readonly<Record<string, Kernel>>, ws: Workspace, batch: number): number {
+  #forward(k: CoreKernels, ws: Workspace, batch: number): number {
     const steps = this.#steps;
     const mode = this.activations;
     const scratch = ws.sp, params = ws.pp;
     let f = 0, q = 0;
-    if (mode === 'static') k.f32_quantize!(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
+    if (mode === 'static') k.f32_quantize(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
       const N = s.N, K = s.K;
@@ -167,33 +168,33 @@ export class QuantEngine {
       if (mode === 'static') {
         const next = s.next;
         if (s.fused) {
-          k.i8_gemm_u8!(qOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu, next!.scale, next!.zeroPoint);
+          k.i8_gemm_u8(qOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu, next!.scale, next!.zeroPoint);
           q = 1 - q;
           continue;
         }
-        k.i8_gemm_f32!(fOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
-        if (s.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, s.act, s.alpha);
+        k.i8_gemm_f32(fOut, qIn, 0, s.zx, s.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        if (s.act > RELU) k.f32_act_fwd(fOut, fOut, batch * N, s.act, s.alpha);
         if (next) {
-          k.f32_quantize!(qOut, fOut, batch * N, next.scale, next.zeroPoint, 0, 255);
+          k.f32_quantize(qOut, fOut, batch * N, next.scale, next.zeroPoint, 0, 255);
           q = 1 - q;
         }
         f = 1 - f;
         continue;
       }
       if (mode === 'none') {
-        k.i4_gemm_f32!(fOut, fIn, s.packed, s.scales, scratch, batch, N, K, s.groupSize, s.bias, s.relu);
+        k.i4_gemm_f32(fOut, fIn, s.packed, s.scales, scratch, batch, N, K, s.groupSize, s.bias, s.relu);
       } else if (mode === 'dynamic-rows' || batch === 1) {
         // One row: the chunk's range is the row's range, and the per-row GEMM reads its scale and
         // zero point from memory, the same values the one-range GEMM would take as arguments.
-        if (mode === 'dynamic-rows') k.f32_quantize_dynamic_rows!(qIn, params, fIn, batch, K);
-        else k.f32_quantize_dynamic!(qIn, params, fIn, K);
-        k.i8_gemm_f32_rows!(fOut, qIn, 0, params, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        if (mode === 'dynamic-rows') k.f32_quantize_dynamic_rows(qIn, params, fIn, batch, K);
+        else k.f32_quantize_dynamic(qIn, params, fIn, K);
+        k.i8_gemm_f32_rows(fOut, qIn, 0, params, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
       } else {
-        k.f32_quantize_dynamic!(qIn, params, fIn, batch * K);
+        k.f32_quantize_dynamic(qIn, params, fIn, batch * K);
         const scale = f32View(params, 1)[0]!, zp = i32View(params + 4, 1)[0]!;
-        k.i8_gemm_f32!(fOut, qIn, 0, zp, scale, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        k.i8_gemm_f32(fOut, qIn, 0, zp, scale, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
       }
-      if (s.act > RELU) k.f32_act_fwd!(fOut, fOut, batch * N, s.act, s.alpha);
+      if (s.act > RELU) k.f32_act_fwd(fOut, fOut, batch * N, s.act, s.alpha);
       f = 1 - f;
     }
     return f;
@@ -205,7 +206,7 @@ export class QuantEngine {
     this.#freeWorkspace();
     const capacity = Math.max(batch, ws?.capacity ?? 0);
     const k = kernels();
-    const scratch = Math.max(16, ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes!(capacity, l.inputs) : k.i4_gemm_scratch_bytes!(capacity, l.inputs))));
+    const scratch = Math.max(16, ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes(capacity, l.inputs) : k.i4_gemm_scratch_bytes(capacity, l.inputs))));
     const cells = capacity * this.#width;
     const t = unscoped(() => ({
       f: [Tensor.empty([cells]), Tensor.empty([cells])] as [Tensor<'f32'>, Tensor<'f32'>],
@@ -240,20 +241,20 @@ function upload(spec: QuantLayerSpec): DeviceLayer {
   try {
     const bias = Tensor.from(spec.bias);
     if (spec.bits === 8) {
-      const packed = Tensor.empty([k.i8_gemm_packed_bytes!(N, K)], 'u8');
+      const packed = Tensor.empty([k.i8_gemm_packed_bytes(N, K)], 'u8');
       const perRow = (v: ArrayLike<number>) => (v.length === 1 ? Array.from({ length: N }, () => v[0]!) : v);
       const zw = zeros && spec.zeroPoints!.length === 1 ? Tensor.from(perRow(spec.zeroPoints!), [N], 'i32') : undefined;
-      k.i8_gemm_pack_w!(packed.ptr, codes.ptr, (zw ?? zeros)?.ptr ?? 0, N, K);
+      k.i8_gemm_pack_w(packed.ptr, codes.ptr, (zw ?? zeros)?.ptr ?? 0, N, K);
       zw?.dispose();
       return { spec, packed, scales: Tensor.from(perRow(spec.scales)), bias };
     }
     const G = spec.groupSize!;
     const symmetric = !spec.zeroPoints;
-    const packed = Tensor.empty([k.i4_gemm_packed_bytes!(N, K)], 'u8');
-    const params = Tensor.empty([k.i4_gemm_params_bytes!(N, K, G)], 'u8');
+    const packed = Tensor.empty([k.i4_gemm_packed_bytes(N, K)], 'u8');
+    const params = Tensor.empty([k.i4_gemm_params_bytes(N, K, G)], 'u8');
     const scales = Tensor.from(spec.scales);
-    k.i4_gemm_pack_w!(packed.ptr, codes.ptr, symmetric ? 8 : 0, N, K);
-    k.i4_gemm_pack_params!(params.ptr, scales.ptr, zeros?.ptr ?? 0, symmetric ? 8 : 0, N, K, G);
+    k.i4_gemm_pack_w(packed.ptr, codes.ptr, symmetric ? 8 : 0, N, K);
+    k.i4_gemm_pack_params(params.ptr, scales.ptr, zeros?.ptr ?? 0, symmetric ? 8 : 0, N, K, G);
     scales.dispose();
     return { spec, packed, scales: params, bias };
   } finally {

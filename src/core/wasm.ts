@@ -6,18 +6,16 @@ import { instantiate, instantiateSync } from '@assemblyscript/loader';
 import { EMBEDDED_WASM_BASE64 } from './embedded-wasm.generated.ts';
 import { decodeBase64 } from '../platform/base64.ts';
 import { CoreAbortError, UnsupportedRuntimeError } from './errors.ts';
+import type { CoreKernels } from './kernels.generated.ts';
 
 /** Where the core comes from: nothing (the copy embedded in the bundle), bytes, a URL or a
  *  fetch Response, or a precompiled `WebAssembly.Module` (required by Cloudflare-style workers). */
 export type WasmSource = undefined | ArrayBuffer | ArrayBufferView | WebAssembly.Module | URL | string | Response | Promise<Response>;
 
-/** A raw kernel export: numbers in (addresses, sizes, scalars), a number or nothing out. */
-export type Kernel = (...args: number[]) => number;
-
 interface Core {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  readonly kernels: Readonly<Record<string, Kernel>>;
+  readonly kernels: CoreKernels;
 }
 
 let current: Core | undefined;
@@ -51,9 +49,7 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
 
 function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance): void {
   const raw = instance.exports as Record<string, unknown>;
-  const kernels: Record<string, Kernel> = {};
-  for (const [name, value] of Object.entries(raw)) if (typeof value === 'function') kernels[name] = value as Kernel;
-  current = { module, memory: raw.memory as WebAssembly.Memory, kernels };
+  current = { module, memory: raw.memory as WebAssembly.Memory, kernels: raw as unknown as CoreKernels };
 }
 
 // Engines compile typed arrays and ArrayBuffers; a DataView or other view becomes bytes first.
@@ -108,9 +104,17 @@ function core(): Core {
   return current!;
 }
 
-/** The raw kernel exports. Only src/core may call this. */
-export function kernels(): Readonly<Record<string, Kernel>> {
+/** The kernel exports, typed from the core's own declarations. Only src/core may call this. */
+export function kernels(): CoreKernels {
   return core().kernels;
+}
+
+/** A kernel by a name computed at run time (tests sweeping kernel pairs); the name must exist. */
+export type KernelName = keyof CoreKernels;
+export function kernelByName(name: string): (...args: number[]) => number {
+  const k = (core().kernels as unknown as Record<string, unknown>)[name];
+  if (typeof k !== 'function') throw new TypeError(`kiln core: no kernel named '${name}'`);
+  return k as (...args: number[]) => number;
 }
 
 export function memoryBytes(): number {
@@ -122,11 +126,11 @@ export function memoryBytes(): number {
 export const MAX_BLOCK_BYTES = 2 ** 31;
 
 export function allocBytes(bytes: number): number {
-  return kernels().mem_alloc!(bytes);
+  return kernels().mem_alloc(bytes);
 }
 
 export function freeBytes(ptr: number): void {
-  kernels().mem_free!(ptr);
+  kernels().mem_free(ptr);
 }
 
 // Fresh views, one per use.

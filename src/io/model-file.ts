@@ -14,7 +14,7 @@ export const MODEL_FORMAT_VERSION = '1';
  *  ('auto') a pruned model (one with a mask) is written in the sparse format, so its mask
  *  survives the round trip; 'dense' always writes every weight (and drops the mask). */
 export function modelToBytes(model: Sequential, layout: 'auto' | 'dense' = 'auto'): Uint8Array {
-  if (model.engine.mask && layout === 'auto') return sparseModelToBytes(model);
+  if (model.pruningMask && layout === 'auto') return sparseModelToBytes(model);
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
   for (const p of model.parameters()) tensors[p.name] = { dtype: 'F32', shape: p.shape, data: p.data };
   return encodeSafetensors(tensors, modelMetadata(model, MODEL_FORMAT, MODEL_FORMAT_VERSION));

@@ -19,12 +19,11 @@ const WHERE = 'sparse model file';
 /** Serialises a model with its weights as bitmask + kept values.
  *  @example const bytes = sparseModelToBytes(pruned); // far fewer bytes than modelToBytes at 90% sparsity */
 export function sparseModelToBytes(model: Sequential): Uint8Array {
-  const engine = model.engine;
-  const params = engine.params.read();
+  const params = model.parameterVector();
   const bits = new Uint32Array(params.buffer);
-  const mask = engine.mask?.read();
+  const mask = model.pruningMask;
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
-  for (const { layer, weight, bias, units, inputs } of engine.denseOffsets()) {
+  for (const { layer, weightOffset: weight, biasOffset: bias, units, inputs } of model.denseLayers()) {
     const n = units * inputs;
     const packed = new Uint8Array(Math.ceil(n / 8));
     const kept: number[] = [];
@@ -48,11 +47,10 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
   checkFormat(WHERE, metadata, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION);
   if (metadata.masked !== 'true' && metadata.masked !== 'false') throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
   return modelFromMetadata(WHERE, metadata, (model) => {
-    const engine = model.engine;
-    const params = new Float32Array(engine.parameterCount);
-    const mask = new Uint8Array(engine.parameterCount).fill(1);
+    const params = new Float32Array(model.parameterCount);
+    const mask = new Uint8Array(model.parameterCount).fill(1);
     const expected = new Set<string>();
-    for (const { layer, weight, bias, units, inputs } of engine.denseOffsets()) {
+    for (const { layer, weightOffset: weight, biasOffset: bias, units, inputs } of model.denseLayers()) {
       const n = units * inputs;
       const name = `layers.${layer}`;
       [`${name}.weight.mask`, `${name}.weight.values`, `${name}.bias`].forEach((t) => expected.add(t));
@@ -72,12 +70,8 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
       params.set(tensorOf(tensors, `${name}.bias`, 'F32', [units]) as Float32Array, bias);
     }
     for (const name of Object.keys(tensors)) if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
-    engine.params.view().set(params);
-    if (metadata.masked === 'true') {
-      const t = unscoped(() => Tensor.from(mask, [mask.length], 'u8'));
-      engine.mask?.dispose();
-      engine.mask = t;
-    }
+    model.setParameterVector(params);
+    if (metadata.masked === 'true') model.setPruningMask(mask);
   });
 }
 

@@ -1,5 +1,5 @@
 // Ready-made linear models: a single dense layer with the matching task (and so loss).
-import { dense } from './layers.ts';
+import { dense } from './layers/index.ts';
 import { Sequential } from './sequential.ts';
 
 /** y = x·Wᵀ + b, trained with mean squared error.

@@ -1,28 +1,20 @@
-// Sequential: a stack of dense and dropout layers whose parameters live in the WASM core.
-import { activationCode } from '../core/activation.ts';
+// Sequential: a stack of layers (src/nn/layers/) run by the layer engine, its parameters in the
+// WASM core. It is the float model kind of the Predictor interface.
 import { checkInteger, checkKnownKeys, shapeText } from '../core/errors.ts';
-import { MlpEngine, type LayerSpec, type LossKind, type OutputTransform } from '../core/mlp-engine.ts';
-import { Tensor, unscoped } from '../core/tensor.ts';
+import { LayerEngine, type LossKind } from '../core/layer-engine.ts';
+import { shapeSize, type LayerHooks, type Shape } from '../core/layer.ts';
+import type { Tensor } from '../core/tensor.ts';
 import { StandardScaler } from '../data/scaler.ts';
-import { classesOf } from './classes.ts';
-import { checkLayer, defaultInit, type LayerConfig } from './layers.ts';
+import type { Activation } from '../core/activation.ts';
+import { buildLayers, checkLayer, type LayerConfig } from './layers/index.ts';
+import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, type Preprocessing, type Rows, type Task } from './predictor.ts';
 
-/** What a model predicts: class probabilities, one binary probability, or regression values. */
-export type Task = 'classification' | 'binary' | 'regression';
+export type { Task, Preprocessing } from './predictor.ts';
 
-/** What a model needs to turn raw rows into predictions and names: saved with the model. */
-export interface Preprocessing {
-  /** Standardisation fitted on the training data: x' = (x − mean) / std per column. */
-  readonly mean?: readonly number[];
-  readonly std?: readonly number[];
-  readonly featureNames?: readonly string[];
-  readonly classNames?: readonly string[];
-}
-
-/** Options of `new Sequential`: input width, layers, task and seed. */
+/** Options of `new Sequential`: input shape, layers, task and seed. */
 export interface SequentialOptions {
-  /** Number of input features. */
-  inputs: number;
+  /** Values per input row, or the row shape ([channels, height, width] for images). */
+  inputs: number | readonly number[];
   layers: LayerConfig[];
   /** classification: softmax over the outputs, cross-entropy; binary: one sigmoid output,
    *  binary cross-entropy; regression: raw outputs, mean squared error. Default classification. */
@@ -32,66 +24,89 @@ export interface SequentialOptions {
   preprocessing?: Preprocessing;
 }
 
+/** The loss each task trains with. */
 export const LOSS_OF_TASK: Readonly<Record<Task, LossKind>> = { classification: 'softmax_xent', binary: 'bce', regression: 'mse' };
-const OUTPUT_OF_TASK: Readonly<Record<Task, OutputTransform>> = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' };
+
+/** One dense layer's parameters in place (views into the model, valid until it changes shape). */
+export interface DenseView {
+  /** Index of the layer in the stack. */
+  readonly layer: number;
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: Activation;
+  readonly alpha: number;
+  /** [units, inputs] and [units]. */
+  readonly weight: Tensor<'f32'>;
+  readonly bias: Tensor<'f32'>;
+  /** Where they start in `parameterVector()` (and in a pruning mask). */
+  readonly weightOffset: number;
+  readonly biasOffset: number;
+}
 
 /** A feed-forward network. Free its WASM memory with `dispose()` when done.
  *  @example
  *  const model = new Sequential({ inputs: 4, layers: [dense(16, 'relu'), dense(3)], seed: 1 });
  *  const probabilities = model.predict([[5.1, 3.5, 1.4, 0.2]]); */
-export class Sequential {
+export class Sequential implements Predictor {
+  /** Values per input row. */
   readonly inputs: number;
+  /** The shape of one input row. */
+  readonly inputShape: Shape;
   readonly layers: readonly LayerConfig[];
   readonly task: Task;
   readonly seed: number;
   preprocessing: Preprocessing;
-  /** @internal */
-  readonly engine: MlpEngine;
-  #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+  /** @internal The layer engine: only the training loop (src/train) drives it. */
+  readonly engine: LayerEngine;
+  #affine: InputAffine | undefined;
+  readonly #where: string;
 
   constructor(options: SequentialOptions) {
     checkKnownKeys('Sequential', options, ['inputs', 'layers', 'task', 'seed', 'preprocessing']);
-    this.inputs = checkInteger('Sequential', 'inputs', options.inputs, 1, 1 << 24);
-    if (!Array.isArray(options.layers) || options.layers.length === 0) throw new RangeError('Sequential: layers must be a non-empty array of dense(...) / dropout(...)');
+    this.inputShape = inputShapeOf(options.inputs);
+    this.inputs = shapeSize(this.inputShape);
+    if (!Array.isArray(options.layers) || options.layers.length === 0) throw new RangeError('Sequential: layers must be a non-empty array of layers (dense(...), dropout(...), ...)');
     this.layers = options.layers.map((l, i) => checkLayer(`Sequential layers[${i}]`, l));
     if (this.layers.at(-1)!.type !== 'dense') throw new RangeError('Sequential: the last layer must be dense');
     this.task = options.task ?? 'classification';
     if (!(this.task in LOSS_OF_TASK)) throw new TypeError(`Sequential: task must be classification, binary or regression, got ${String(this.task)}`);
     this.seed = checkInteger('Sequential', 'seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
-    if (this.task === 'binary' && this.outputs !== 1) throw new RangeError(`Sequential: a binary model has one output unit, got ${this.outputs}`);
-    if (this.task === 'classification' && this.outputs < 2) throw new RangeError(`Sequential: a classifier needs at least 2 output units, got ${this.outputs}`);
+    const built = buildLayers('Sequential', this.inputShape, this.layers);
+    const outputs = shapeSize(built.at(-1)!.outputShape);
+    if (this.task === 'binary' && outputs !== 1) throw new RangeError(`Sequential: a binary model has one output unit, got ${outputs}`);
+    if (this.task === 'classification' && outputs < 2) throw new RangeError(`Sequential: a classifier needs at least 2 output units, got ${outputs}`);
     this.preprocessing = options.preprocessing ?? {};
-
-    let width = this.inputs;
-    const specs: LayerSpec[] = this.layers.map((l, i) => {
-      if (l.type === 'dropout') return { kind: 'dropout', size: width, rate: l.rate };
-      const spec = { kind: 'dense' as const, inputs: width, units: l.units, act: activationCode(`Sequential layers[${i}]`, l.activation), alpha: l.alpha ?? 0.01 };
-      width = l.units;
-      return spec;
-    });
-    this.engine = new MlpEngine(specs, this.seed);
-    this.engine.initialize(this.layers.map((l) => (l.type === 'dense' ? l.init ?? defaultInit(l.activation) : 'glorot_uniform')));
+    this.engine = new LayerEngine(built, this.seed);
+    this.engine.initialize();
+    this.#where = `Sequential(${this.inputs}→${this.outputs}).predict`;
   }
 
   get outputs(): number {
-    const last = this.layers.at(-1) as { units: number };
-    return last.units;
+    return this.engine.outputs;
   }
 
   get parameterCount(): number {
     return this.engine.parameterCount;
   }
 
+  get featureNames(): readonly string[] | undefined {
+    return this.preprocessing.featureNames;
+  }
+
+  get classNames(): readonly string[] | undefined {
+    return this.preprocessing.classNames;
+  }
+
   /** The architecture as JSON (what a model file stores). */
-  toConfig(): { inputs: number; layers: LayerConfig[]; task: Task; seed: number } {
-    return { inputs: this.inputs, layers: this.layers.map((l) => ({ ...l })), task: this.task, seed: this.seed };
+  toConfig(): { inputs: number | number[]; layers: LayerConfig[]; task: Task; seed: number } {
+    const inputs = this.inputShape.length === 1 ? this.inputs : [...this.inputShape];
+    return { inputs, layers: this.layers.map((l) => ({ ...l })), task: this.task, seed: this.seed };
   }
 
   /** Sets standardisation applied to every input before the first layer. */
   setPreprocessing(p: Preprocessing): void {
     this.preprocessing = p;
-    this.#affine?.scale.dispose();
-    this.#affine?.shift.dispose();
+    this.#affine?.dispose();
     this.#affine = undefined;
   }
 
@@ -104,66 +119,95 @@ export class Sequential {
     }
     if (!this.#affine) {
       const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
-      this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
+      this.#affine = new InputAffine(scale, shift);
     }
-    return this.#affine;
+    return this.#affine.tensors;
   }
 
   /** Predictions for one sample (number[]) or many (number[][] or a flat Float32Array of
    *  n × inputs): class probabilities, a sigmoid probability, or regression outputs, row-major. */
-  predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    return this.engine.predictArray(this.#inputRows(x), OUTPUT_OF_TASK[this.task], this.inputAffine(), `Sequential(${this.inputs}→${this.outputs}).predict`);
+  predict(x: Rows): Float32Array {
+    return this.engine.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.inputAffine(), this.#where);
   }
 
   /** The most probable class of each sample (classification and binary models). */
-  predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
+  predictClasses(x: Rows): Int32Array {
     return classesOf(this.predict(x), this.outputs);
   }
 
-  #inputRows(x: ArrayLike<number> | readonly ArrayLike<number>[]): ArrayLike<number> {
-    const where = `Sequential(${this.inputs}→${this.outputs}).predict`;
-    let flat: ArrayLike<number>;
-    if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
-      const rows = x as readonly ArrayLike<number>[];
-      const data = new Float32Array(rows.length * this.inputs);
-      rows.forEach((row, r) => {
-        if (row.length !== this.inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${this.inputs}`);
-        data.set(row, r * this.inputs);
-      });
-      flat = data;
-    } else {
-      flat = x as ArrayLike<number>;
-    }
-    if (flat.length % this.inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${this.inputs} features`);
-    return flat;
-  }
-
-  /** Weights and biases as named copies ("layers.<i>.weight" [units, inputs], "layers.<i>.bias"). */
+  /** Every parameter as named copies, in arena order ("layers.<i>.weight", "layers.<i>.bias", ...). */
   parameters(): { name: string; shape: number[]; data: Float32Array }[] {
-    return this.engine.denseOffsets().flatMap(({ layer, weight, bias, units, inputs }) => {
-      const all = this.engine.params.view();
-      return [
-        { name: `layers.${layer}.weight`, shape: [units, inputs], data: all.slice(weight, weight + units * inputs) },
-        { name: `layers.${layer}.bias`, shape: [units], data: all.slice(bias, bias + units) },
-      ];
-    });
+    const all = this.engine.params.view();
+    return this.engine.locations.map((l) => ({ name: `layers.${l.layer}.${l.name}`, shape: [...l.shape], data: all.slice(l.offset, l.offset + l.size) }));
   }
 
   /** Replaces parameters by name; every shape must match. */
   setParameters(values: Record<string, ArrayLike<number>>): void {
-    const params = this.parameters();
-    const offsets = new Map<string, number>(this.engine.denseOffsets().flatMap((o) => [[`layers.${o.layer}.weight`, o.weight], [`layers.${o.layer}.bias`, o.bias]]));
+    const byName = new Map(this.engine.locations.map((l) => [`layers.${l.layer}.${l.name}`, l]));
     for (const [name, data] of Object.entries(values)) {
-      const p = params.find((q) => q.name === name);
-      if (!p) throw new RangeError(`Sequential.setParameters: no parameter named '${name}' (have ${params.map((q) => q.name).join(', ')})`);
-      if (data.length !== p.data.length) throw new RangeError(`Sequential.setParameters: '${name}' has shape ${shapeText(p.shape)} (${p.data.length} values), got ${data.length}`);
-      this.engine.params.view().set(data, offsets.get(name)!);
+      const l = byName.get(name);
+      if (!l) throw new RangeError(`Sequential.setParameters: no parameter named '${name}' (have ${[...byName.keys()].join(', ')})`);
+      if (data.length !== l.size) throw new RangeError(`Sequential.setParameters: '${name}' has shape ${shapeText(l.shape)} (${l.size} values), got ${data.length}`);
+      this.engine.params.view().set(data, l.offset);
     }
     this.engine.applyMask();
+  }
+
+  /** All parameters as one flat copy, in arena order (see `parameters()` for the names). */
+  parameterVector(): Float32Array {
+    return this.engine.params.read();
+  }
+
+  /** Sets all parameters from one flat array in arena order (pruned ones stay zero). */
+  setParameterVector(values: ArrayLike<number>): void {
+    if (values.length !== this.parameterCount) throw new RangeError(`Sequential.setParameterVector: the model has ${this.parameterCount} parameters, got ${values.length}`);
+    this.engine.params.view().set(values);
+    this.engine.applyMask();
+  }
+
+  /** The dense layers with views of their parameters, for compression and export. */
+  denseLayers(): DenseView[] {
+    return this.layers.flatMap((config, layer) => {
+      if (config.type !== 'dense') return [];
+      const [weight, bias] = this.engine.layerParams(layer) as [Tensor<'f32'>, Tensor<'f32'>];
+      const [wl, bl] = this.engine.locations.filter((l) => l.layer === layer);
+      return [{ layer, inputs: weight.shape[1]!, units: config.units, activation: config.activation, alpha: config.alpha ?? 0.01, weight, bias, weightOffset: wl!.offset, biasOffset: bl!.offset }];
+    });
+  }
+
+  /** The pruning mask (1 keeps a parameter, 0 holds it at exactly zero, in arena order), or
+   *  undefined when nothing is pruned. */
+  get pruningMask(): Uint8Array | undefined {
+    return this.engine.mask?.read();
+  }
+
+  /** Installs a pruning mask (applied at once and after every optimizer update) or removes it. */
+  setPruningMask(mask: Uint8Array | undefined): void {
+    this.engine.setMask(mask);
+  }
+
+  /** The training hooks in force (quantisation-aware training), if any. */
+  get hooks(): LayerHooks | undefined {
+    return this.engine.hooks;
+  }
+
+  /** Installs hooks into the dense layers' passes (see LayerHooks), or removes them. One set at a
+   *  time: installing over another set is an error, so two sessions cannot silently mix. */
+  setHooks(hooks: LayerHooks | undefined): void {
+    if (hooks && this.engine.hooks && hooks !== this.engine.hooks) throw new RangeError('Sequential.setHooks: the model already has hooks installed (another QAT session?); detach them first');
+    this.engine.hooks = hooks;
   }
 
   dispose(): void {
     this.setPreprocessing(this.preprocessing);
     this.engine.dispose();
   }
+}
+
+function inputShapeOf(inputs: unknown): Shape {
+  if (typeof inputs === 'number') return [checkInteger('Sequential', 'inputs', inputs, 1, 1 << 24)];
+  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > 3) throw new TypeError(`Sequential: inputs must be a number of features or a row shape of 1 to 3 dimensions, got ${JSON.stringify(inputs)}`);
+  inputs.forEach((d, i) => checkInteger('Sequential', `inputs[${i}]`, d, 1, 1 << 24));
+  if (shapeSize(inputs) > 1 << 24) throw new RangeError(`Sequential: inputs ${shapeText(inputs)} has more than 2^24 values per row`);
+  return Object.freeze([...inputs]);
 }

@@ -35,7 +35,7 @@ export function fileBytes(m: StageModel): Uint8Array {
 export function nonZeros(m: StageModel): number {
   let n = 0;
   if (m.kind === 'float') {
-    const params = m.model.engine.params.view();
+    const params = m.model.parameterVector();
     for (let i = 0; i < params.length; i++) if (params[i] !== 0) n++;
     return n;
   }
@@ -55,7 +55,7 @@ export function testAccuracy(m: StageModel, test: Dataset): number {
 /** A predictor for latency: pruned float models run through SparseModel (CSR where the layer is
  *  sparse enough to gain), the rest through their own predict. Call `dispose` when done. */
 export function predictor(m: StageModel): { predict: (x: Float32Array) => unknown; dispose: () => void } {
-  if (m.kind === 'float' && m.model.engine.mask) {
+  if (m.kind === 'float' && m.model.pruningMask) {
     const fast = SparseModel.from(m.model);
     return { predict: (x) => fast.predict(x), dispose: () => fast.dispose() };
   }

@@ -119,7 +119,7 @@ class Run {
       importances: searched ? importancesOf(searched) : null,
       settings,
       curves: this.curves,
-      model: { stage: this.rows.at(-1)!.stage, format: last.kind === 'quantized' ? QUANTIZED_FORMAT : last.model.engine.mask ? SPARSE_MODEL_FORMAT : MODEL_FORMAT, bytes: this.#lastBytes },
+      model: { stage: this.rows.at(-1)!.stage, format: last.kind === 'quantized' ? QUANTIZED_FORMAT : last.model.pruningMask ? SPARSE_MODEL_FORMAT : MODEL_FORMAT, bytes: this.#lastBytes },
       seconds,
     };
     this.emit({ type: 'end', seconds });
@@ -253,8 +253,8 @@ function curvePoint(epoch: number, log: EpochLog): CurvePoint {
 /** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
 function describe(m: StageModel): string {
   if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
-  const shape = [m.model.inputs, ...m.model.engine.denseOffsets().map((d) => d.units)].join('-');
-  if (!m.model.engine.mask) return `${shape} f32`;
+  const shape = [m.model.inputs, ...m.model.denseLayers().map((d) => d.units)].join('-');
+  if (!m.model.pruningMask) return `${shape} f32`;
   const zero = 1 - nonZeros(m) / m.model.parameterCount;
   return `${shape} f32, ${Math.round(zero * 100)}% zero`;
 }

@@ -5,7 +5,7 @@
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import type { Activation } from '../core/activation.ts';
 import type { Dataset, DatasetInit } from '../data/dataset.ts';
-import { dense, dropout, type LayerConfig } from '../nn/layers.ts';
+import { dense, dropout, type LayerConfig } from '../nn/layers/index.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { abortReason, DivergenceError, fit, type EpochLog, type History } from '../train/fit.ts';
 import { adam, adamw, sgd, type Optimizer } from '../train/optimizers.ts';

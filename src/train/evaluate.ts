@@ -4,7 +4,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { accuracy, classificationReport, confusionMatrix, logLoss, type ClassificationReport } from '../metrics/classification.ts';
 import { meanAbsoluteError, meanSquaredError, r2Score, rootMeanSquaredError } from '../metrics/regression.ts';
 import { checkDataFits } from './fit.ts';
-import { classesOf } from '../nn/classes.ts';
+import { classesOf } from '../nn/predictor.ts';
 
 /** What `evaluate` returns: classification or regression metrics. */
 export type Evaluation =

@@ -4,13 +4,13 @@
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { affineColumnsInPlace } from '../core/ops/columns.ts';
-import type { LossSpec, Targets } from '../core/mlp-engine.ts';
+import type { LossSpec, Targets } from '../core/layer-engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { LOSS_OF_TASK, type Sequential } from '../nn/sequential.ts';
 import { adam, type Optimizer } from './optimizers.ts';
 import { learningRate } from './schedules.ts';
 import { StandardScaler } from '../data/scaler.ts';
-import { classesOf } from '../nn/classes.ts';
+import { classesOf } from '../nn/predictor.ts';
 
 /** When `fit` stops early and whether it restores the best epoch's weights. */
 export interface EarlyStopping {

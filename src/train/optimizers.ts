@@ -2,7 +2,7 @@
 // the core runs over the whole parameter arena in one call.
 // see: SGD with momentum/Nesterov as in torch.optim.SGD; Adam, arXiv:1412.6980; AdamW, arXiv:1711.05101
 import { checkKnownKeys, checkNumber } from '../core/errors.ts';
-import type { UpdateRule } from '../core/mlp-engine.ts';
+import type { UpdateRule } from '../core/layer-engine.ts';
 import { checkSchedule, type Schedule } from './schedules.ts';
 
 /** An update rule with its hyperparameters, as `gd`, `sgd`, `adam` and `adamw` make it. */

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import type { LossSpec } from '../../src/core/mlp-engine.ts';
+import type { LossSpec } from '../../src/core/layer-engine.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense } from '../../src/nn/layers.ts';
+import { dense } from '../../src/nn/layers/index.ts';
 import { fit } from '../../src/train/fit.ts';
 import { adam } from '../../src/train/optimizers.ts';
 import { iris, mnist } from '../../src/data/builtin.ts';

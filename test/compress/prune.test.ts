@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout } from '../../src/nn/layers/index.ts';
 import { fit } from '../../src/train/fit.ts';
 import { adam, sgd } from '../../src/train/optimizers.ts';
 import { iris } from '../../src/data/builtin.ts';
@@ -35,7 +35,7 @@ function tinyModel(w1 = [-2, 8, 0.01, 4, -6, 2.5]): Sequential {
 
 const weightMasks = (model: Sequential) => {
   const mask = maskBytes(model);
-  return model.engine.denseOffsets().map((o) => Array.from(mask.subarray(o.weight, o.weight + o.units * o.inputs)));
+  return model.denseLayers().map((o) => Array.from(mask.subarray(o.weightOffset, o.weightOffset + o.units * o.inputs)));
 };
 
 test('exact masks: layer-wise and global magnitude pruning of hand-made weights; biases untouched', () => {
@@ -129,13 +129,13 @@ test('removing neurons whose outgoing weights are all zero leaves predictions bi
   model.setParameters({ 'layers.2.weight': w1!.data, 'layers.3.weight': w2!.data });
   const x = uniform(mulberry32(1), 50 * 6, -3, 3);
   const small = removeDeadNeurons(model);
-  assert.deepEqual(small.engine.denseOffsets().map((o) => o.units), [5, 189, 3]);
+  assert.deepEqual(small.denseLayers().map((o) => o.units), [5, 189, 3]);
   assert.equal(small.parameterCount, 6 * 5 + 5 + 5 * 189 + 189 + 189 * 3 + 3);
   assert.deepEqual(bits(small.predict(x)), bits(model.predict(x)));
   for (const rows of [1, 7]) assert.deepEqual(bits(small.predict(x.subarray(0, rows * 6))), bits(model.predict(x.subarray(0, rows * 6))));
   // Every dead unit removed: the same function, its sums regrouped.
   const smallest = removeDeadNeurons(model, { exact: false });
-  assert.deepEqual(smallest.engine.denseOffsets().map((o) => o.units), [4, 126, 3]);
+  assert.deepEqual(smallest.denseLayers().map((o) => o.units), [4, 126, 3]);
   assertClose(smallest.predict(x), model.predict(x), { atol: 1e-6, rtol: 1e-5 }, 'regrouped sums');
   assert.deepEqual(smallest.predictClasses(x), model.predictClasses(x));
   // Over 256 inputs the next layer sums in blocks: only the trailing run may go.
@@ -144,7 +144,7 @@ test('removing neurons whose outgoing weights are all zero leaves predictions bi
   for (const u of [5, 6, 7, 8, 296, 297, 298, 299]) for (let r = 0; r < 2; r++) w!.data[r * 300 + u] = 0;
   wide.setParameters({ 'layers.1.weight': w!.data });
   const narrower = removeDeadNeurons(wide);
-  assert.equal(narrower.engine.denseOffsets()[0]!.units, 296);
+  assert.equal(narrower.denseLayers()[0]!.units, 296);
   const xw = uniform(mulberry32(2), 9 * 4, -2, 2);
   assert.deepEqual(bits(narrower.predict(xw)), bits(wide.predict(xw)));
   for (const m of [model, small, smallest, wide, narrower]) m.dispose();
@@ -189,7 +189,7 @@ test('APoZ and mean activation find a dead ReLU unit; global neuron pruning keep
   const small = pruneNeurons(model, { sparsity: 0.25, criterion: 'apoz', data });
   assert.deepEqual(small.parameters()[0]!.data, Float32Array.of(1, 0, 0, 0, 1, 0, 1, 1, 1));
   const squeezed = pruneNeurons(model, { sparsity: 0.99, scope: 'global', criterion: 'apoz', data });
-  assert.equal(squeezed.engine.denseOffsets()[0]!.units, 1);
+  assert.equal(squeezed.denseLayers()[0]!.units, 1);
   for (const m of [model, small, squeezed]) m.dispose();
 });
 
@@ -254,7 +254,7 @@ test('iterative pruning: reports per step, masks or smaller models, accuracy hel
 
   const { model: small, reports: sr } = await pruneIteratively(model, train, { finalSparsity: 0.5, steps: 2, structured: true, evaluation: held, fineTune: { optimizer: adam({ lr: 0.005 }), epochs: 10 } });
   assert.notEqual(small, model);
-  assert.deepEqual(small.engine.denseOffsets().map((o) => o.units), [16, 8, 3]);
+  assert.deepEqual(small.denseLayers().map((o) => o.units), [16, 8, 3]);
   assert.ok(sr[2]!.parameters < sr[0]!.parameters);
   assert.ok(sr[2]!.latencyMs.batch1 > 0 && sr[2]!.denseLatencyMs.batch64 > 0);
   assert.ok(sr[2]!.accuracy! >= 0.85, `structured accuracy ${sr[2]!.accuracy}`);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout } from '../../src/nn/layers/index.ts';
 import { fit } from '../../src/train/fit.ts';
 import { iris } from '../../src/data/builtin.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { ACTIVATIONS } from '../../src/core/activation.ts';
 import { denseForward } from '../../src/core/ops/linalg.ts';
 import { CsrMatrix, accumulateAbsProduct, accumulateActivationStats, csrDenseForward } from '../../src/core/ops/sparse.ts';
@@ -27,7 +27,7 @@ function csrForward(kernel: string, x: Float32Array, w: Float32Array, bias: Floa
     const y = Tensor.from(new Float32Array(B * N).fill(NaN));
     const xt = Tensor.empty([Math.max(1, K * ((B + 3) & ~3))]);
     const b = bias ? Tensor.from(bias) : undefined;
-    kernels()[kernel]!(y.ptr, Tensor.from(x).ptr, csr.groupPtr.ptr, csr.colIndex.ptr, csr.values.ptr, b?.ptr ?? 0, B, N, K, act, 0.1, xt.ptr);
+    kernelByName(kernel)(y.ptr, Tensor.from(x).ptr, csr.groupPtr.ptr, csr.colIndex.ptr, csr.values.ptr, b?.ptr ?? 0, B, N, K, act, 0.1, xt.ptr);
     const out = y.read();
     csr.dispose();
     return out;
@@ -92,7 +92,7 @@ test('Taylor accumulator: |a·b| added in place, twin bit for bit', () => {
     const [acc0, a, b] = [uniform(rand, n, 0, 1), uniform(rand, n), uniform(rand, n)];
     const run = (kernel: string) => scope(() => {
       const acc = Tensor.from(acc0);
-      kernels()[kernel]!(acc.ptr, Tensor.from(a).ptr, Tensor.from(b).ptr, n);
+      kernelByName(kernel)(acc.ptr, Tensor.from(a).ptr, Tensor.from(b).ptr, n);
       return acc.read();
     });
     const fast = run('f32_abs_mul_acc');
@@ -116,7 +116,7 @@ test('activation statistics: column sums of |x| and zero counts, twin bit for bi
     const run = (kernel: string) => scope(() => {
       const s = Tensor.from(start.subarray(0, N));
       const z = Tensor.from(start.subarray(N));
-      kernels()[kernel]!(s.ptr, z.ptr, Tensor.from(x).ptr, B, N);
+      kernelByName(kernel)(s.ptr, z.ptr, Tensor.from(x).ptr, B, N);
       return [...s.read(), ...z.read()];
     });
     const fast = run('f32_col_act_stats');

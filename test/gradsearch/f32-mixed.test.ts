@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
@@ -40,7 +40,7 @@ function mixFwd(kernel: string, m: Mix): Float32Array {
   return scope(() => {
     const y = Tensor.from(new Float32Array(m.B * m.N).fill(NaN));
     const mask = m.mask ? Tensor.from(m.mask) : undefined;
-    kernels()[kernel]!(y.ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, mask?.ptr ?? 0, m.A, m.B, m.N);
+    kernelByName(kernel)(y.ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, mask?.ptr ?? 0, m.A, m.B, m.N);
     return y.read();
   });
 }
@@ -51,7 +51,7 @@ function mixBwd(kernel: string, m: Mix, dy: Float32Array): { dmix: Float32Array;
     const dw = Tensor.from(new Float32Array(m.A).fill(NaN));
     const dmask = Tensor.from(new Float32Array(m.N).fill(NaN));
     const mask = m.mask ? Tensor.from(m.mask) : undefined;
-    kernels()[kernel]!(dmix.ptr, dw.ptr, dmask.ptr, Tensor.from(dy).ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, mask?.ptr ?? 0, m.A, m.B, m.N);
+    kernelByName(kernel)(dmix.ptr, dw.ptr, dmask.ptr, Tensor.from(dy).ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, mask?.ptr ?? 0, m.A, m.B, m.N);
     return { dmix: dmix.read(), dw: dw.read(), dmask: dmask.read() };
   });
 }
@@ -133,7 +133,7 @@ test('f32_mix_bwd: zero dw and dmask pointers skip those outputs, dmix is unchan
 function prefixMask(kernel: string, p: Float32Array, widths: Int32Array, N: number): Float32Array {
   return scope(() => {
     const mask = Tensor.from(new Float32Array(N).fill(NaN));
-    kernels()[kernel]!(mask.ptr, Tensor.from(p).ptr, Tensor.from(widths, [widths.length], 'i32').ptr, widths.length, N);
+    kernelByName(kernel)(mask.ptr, Tensor.from(p).ptr, Tensor.from(widths, [widths.length], 'i32').ptr, widths.length, N);
     return mask.read();
   });
 }
@@ -141,7 +141,7 @@ function prefixMask(kernel: string, p: Float32Array, widths: Int32Array, N: numb
 function prefixMaskBwd(kernel: string, dmask: Float32Array, widths: Int32Array): Float32Array {
   return scope(() => {
     const dp = Tensor.from(new Float32Array(widths.length).fill(NaN));
-    kernels()[kernel]!(dp.ptr, Tensor.from(dmask).ptr, Tensor.from(widths, [widths.length], 'i32').ptr, widths.length, dmask.length);
+    kernelByName(kernel)(dp.ptr, Tensor.from(dmask).ptr, Tensor.from(widths, [widths.length], 'i32').ptr, widths.length, dmask.length);
     return dp.read();
   });
 }
@@ -170,7 +170,7 @@ function softmaxBwd(kernel: string, dy: Float32Array, y: Float32Array, rows: num
   return scope(() => {
     const tdy = Tensor.from(dy);
     const dx = inPlace ? tdy : Tensor.from(new Float32Array(rows * cols).fill(NaN));
-    kernels()[kernel]!(dx.ptr, tdy.ptr, Tensor.from(y).ptr, rows, cols);
+    kernelByName(kernel)(dx.ptr, tdy.ptr, Tensor.from(y).ptr, rows, cols);
     return dx.read();
   });
 }

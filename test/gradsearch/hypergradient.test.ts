@@ -5,7 +5,9 @@
 // see: Baydin et al., "Online Learning Rate Adaptation with Hypergradient Descent", arXiv:1703.04782
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MlpEngine, type UpdateRule } from '../../src/core/mlp-engine.ts';
+import type { UpdateRule } from '../../src/core/layer-engine.ts';
+import { Sequential } from '../../src/nn/sequential.ts';
+import { dense } from '../../src/nn/layers/index.ts';
 import { Dataset, adam, adamw, fit, gd, linearRegression, sgd } from '../../src/index.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
@@ -85,7 +87,7 @@ const CASES: { name: string; rule: UpdateRule; ref: () => HdRef; lr: number }[] 
 for (const { name, rule, ref, lr } of CASES) {
   test(`${name}: parameters and learning rate follow the f64 algorithm for 12 steps`, () => {
     // One linear layer 4 → 3 is a flat arena of 15 parameters; we drive it with a quadratic's gradient.
-    const engine = new MlpEngine([{ kind: 'dense', inputs: 4, units: 3, act: 0, alpha: 0 }], 1);
+    const engine = new Sequential({ inputs: 4, layers: [dense(3)], seed: 1 }).engine;
     try {
       const rand = mulberry32(name.length);
       const n = engine.parameterCount;

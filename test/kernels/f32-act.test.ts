@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { ACTIVATIONS, type Activation } from '../../src/core/activation.ts';
 import { activationBackward, activationForward, logSoftmax, softmax } from '../../src/core/ops/act.ts';
 import { assertClose } from '../helpers/close.ts';
@@ -44,7 +44,7 @@ function act(kernel: string, x: Float32Array, code: number, alpha: number): Floa
   return scope(() => {
     const xt = Tensor.from(x);
     const yt = Tensor.empty([x.length]);
-    kernels()[kernel]!(yt.ptr, xt.ptr, x.length, code, alpha);
+    kernelByName(kernel)(yt.ptr, xt.ptr, x.length, code, alpha);
     return yt.read();
   });
 }
@@ -55,7 +55,7 @@ function actBwd(kernel: string, dy: Float32Array, x: Float32Array, y: Float32Arr
     const xt = Tensor.from(x);
     const yt = y ? Tensor.from(y) : undefined;
     const dxt = Tensor.empty([x.length]);
-    kernels()[kernel]!(dxt.ptr, dyt.ptr, xt.ptr, yt?.ptr ?? 0, x.length, code, alpha);
+    kernelByName(kernel)(dxt.ptr, dyt.ptr, xt.ptr, yt?.ptr ?? 0, x.length, code, alpha);
     return dxt.read();
   });
 }
@@ -185,7 +185,7 @@ test('softmax and log-softmax rows: SIMD equals _ref and matches f64 on tails an
           const run = (name: string) => scope(() => {
             const xt = Tensor.from(x);
             const yt = Tensor.empty([x.length]);
-            kernels()[name]!(yt.ptr, xt.ptr, rows, cols, invT);
+            kernelByName(name)(yt.ptr, xt.ptr, rows, cols, invT);
             return yt.read();
           });
           const y = run(kernel);

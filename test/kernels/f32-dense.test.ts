@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels, u8View } from '../../src/core/wasm.ts';
+import { kernelByName, kernels, u8View } from '../../src/core/wasm.ts';
 import { ACTIVATIONS } from '../../src/core/activation.ts';
 import { denseBackward, denseForward } from '../../src/core/ops/linalg.ts';
 import { act as actF64, numericGradient } from '../reference/mlp-ref.ts';
@@ -27,7 +27,7 @@ function fwd(kernel: string, l: Layer, code: number, keepPre = true): { y: Float
     const bias = l.bias ? Tensor.from(l.bias) : undefined;
     const y = Tensor.empty([l.B * l.N]);
     const pre = keepPre ? Tensor.empty([l.B * l.N]) : undefined;
-    kernels()[kernel]!(y.ptr, pre?.ptr ?? 0, x.ptr, w.ptr, bias?.ptr ?? 0, l.B, l.N, l.K, code, ALPHA);
+    kernelByName(kernel)(y.ptr, pre?.ptr ?? 0, x.ptr, w.ptr, bias?.ptr ?? 0, l.B, l.N, l.K, code, ALPHA);
     return { y: y.read(), pre: pre?.read() };
   });
 }
@@ -42,7 +42,7 @@ function bwd(kernel: string, l: Layer, code: number, dy: Float32Array, start?: {
     const dw = start ? t(start.dw) : t(new Float32Array(l.N * l.K).fill(NaN));
     const db = start ? t(start.db) : t(new Float32Array(l.N).fill(NaN));
     const dx = t(new Float32Array(l.B * l.K).fill(NaN));
-    kernels()[kernel]!(dx.ptr, dw.ptr, db.ptr, dyt.ptr, t(l.x).ptr, t(l.w).ptr, t(pre!).ptr, t(y).ptr, l.B, l.N, l.K, code, ALPHA, start ? 1 : 0);
+    kernelByName(kernel)(dx.ptr, dw.ptr, db.ptr, dyt.ptr, t(l.x).ptr, t(l.w).ptr, t(pre!).ptr, t(y).ptr, l.B, l.N, l.K, code, ALPHA, start ? 1 : 0);
     return { dpre: dyt.read(), dw: dw.read(), db: db.read(), dx: dx.read() };
   });
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { addRowVectorInPlace, addScaledInPlace, copyInto, fill, multiply, scaleInPlace } from '../../src/core/ops/eltwise.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
@@ -15,7 +15,7 @@ const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.f
 function run(kernel: string, inputs: Float32Array[], ...scalars: number[]): Float32Array {
   return scope(() => {
     const ts = inputs.map((x) => Tensor.from(x));
-    kernels()[kernel]!(...ts.map((t) => t.ptr), ...scalars);
+    kernelByName(kernel)(...ts.map((t) => t.ptr), ...scalars);
     return ts[0]!.read();
   });
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { bceWithLogits, distillationKL, meanSquaredError, softmaxCrossEntropy } from '../../src/core/ops/loss.ts';
 import { assertClose } from '../helpers/close.ts';
 import { ints, mulberry32, uniform } from '../helpers/rand.ts';
@@ -70,7 +70,7 @@ const numericGrad = (x: Arr, loss: (x: Float64Array) => number) => numericGradie
 function runMse(kernel: string, p: Float32Array, t: Float32Array, withGrad = true): [number, Float32Array] {
   return scope(() => {
     const pt = Tensor.from(p), tt = Tensor.from(t), g = Tensor.zeros([p.length]);
-    const loss = kernels()[kernel]!(withGrad ? g.ptr : 0, pt.ptr, tt.ptr, p.length);
+    const loss = kernelByName(kernel)(withGrad ? g.ptr : 0, pt.ptr, tt.ptr, p.length);
     return [loss, g.read()];
   });
 }
@@ -79,7 +79,7 @@ function runXent(kernel: string, z: Float32Array, y: Int32Array, B: number, C: n
   return scope(() => {
     const zt = Tensor.from(z), yt = Tensor.from(y, [B], 'i32'), g = Tensor.zeros([B * C]);
     const wt = w ? Tensor.from(w) : undefined;
-    const loss = kernels()[kernel]!(g.ptr, zt.ptr, yt.ptr, B, C, eps, wt?.ptr ?? 0);
+    const loss = kernelByName(kernel)(g.ptr, zt.ptr, yt.ptr, B, C, eps, wt?.ptr ?? 0);
     return [loss, g.read()];
   });
 }
@@ -87,7 +87,7 @@ function runXent(kernel: string, z: Float32Array, y: Int32Array, B: number, C: n
 function runBce(kernel: string, x: Float32Array, t: Float32Array, pw: number): [number, Float32Array] {
   return scope(() => {
     const xt = Tensor.from(x), tt = Tensor.from(t), g = Tensor.zeros([x.length]);
-    const loss = kernels()[kernel]!(g.ptr, xt.ptr, tt.ptr, x.length, pw);
+    const loss = kernelByName(kernel)(g.ptr, xt.ptr, tt.ptr, x.length, pw);
     return [loss, g.read()];
   });
 }
@@ -95,7 +95,7 @@ function runBce(kernel: string, x: Float32Array, t: Float32Array, pw: number): [
 function runKl(kernel: string, s: Float32Array, t: Float32Array, B: number, C: number, T: number): [number, Float32Array] {
   return scope(() => {
     const st = Tensor.from(s), tt = Tensor.from(t), g = Tensor.zeros([B * C]);
-    const loss = kernels()[kernel]!(g.ptr, st.ptr, tt.ptr, B, C, T);
+    const loss = kernelByName(kernel)(g.ptr, st.ptr, tt.ptr, B, C, T);
     return [loss, g.read()];
   });
 }

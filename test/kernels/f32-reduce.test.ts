@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
-import { kernels } from '../../src/core/wasm.ts';
+import { kernelByName, kernels } from '../../src/core/wasm.ts';
 import { argmaxRows, max, sum, sumColumns, sumOfSquares, sumRows } from '../../src/core/ops/reduce.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
@@ -14,7 +14,7 @@ const F32_ULP = 2 ** -23;
 function scalar(kernel: string, x: Float32Array): number {
   return scope(() => {
     const t = Tensor.from(x);
-    return kernels()[kernel]!(t.ptr, x.length);
+    return kernelByName(kernel)(t.ptr, x.length);
   });
 }
 
@@ -65,7 +65,7 @@ function argmax(kernel: string, x: Float32Array, rows: number, cols: number): nu
   return scope(() => {
     const xt = Tensor.from(x);
     const out = Tensor.empty([rows], 'i32');
-    kernels()[kernel]!(out.ptr, xt.ptr, rows, cols);
+    kernelByName(kernel)(out.ptr, xt.ptr, rows, cols);
     return Array.from(out.read());
   });
 }
@@ -106,7 +106,7 @@ test('sum of columns and of rows: SIMD equals _ref bit for bit, f64 close, accum
       const run = (kernel: string, acc: number) => scope(() => {
         const xt = Tensor.from(x);
         const out = Tensor.from(start);
-        kernels()[kernel]!(out.ptr, xt.ptr, rows, cols, acc);
+        kernelByName(kernel)(out.ptr, xt.ptr, rows, cols, acc);
         return out.read();
       });
       for (const acc of [0, 1]) {
@@ -122,7 +122,7 @@ test('sum of columns and of rows: SIMD equals _ref bit for bit, f64 close, accum
       const rowsRun = (kernel: string) => scope(() => {
         const xt = Tensor.from(x);
         const out = Tensor.empty([rows]);
-        kernels()[kernel]!(out.ptr, xt.ptr, rows, cols);
+        kernelByName(kernel)(out.ptr, xt.ptr, rows, cols);
         return out.read();
       });
       const rowSums = rowsRun('f32_sum_rows');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mnist } from '../../src/data/builtin.ts';
 import { trainTestSplit } from '../../src/data/split.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout } from '../../src/nn/layers/index.ts';
 import { fit } from '../../src/train/fit.ts';
 import { adam } from '../../src/train/optimizers.ts';
 import { quantize, type QuantizeOptions } from '../../src/compress/quant/quantize.ts';

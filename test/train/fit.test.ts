@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout } from '../../src/nn/layers/index.ts';
 import { fit, DivergenceError } from '../../src/train/fit.ts';
 import { adam, adamw, gd, sgd } from '../../src/train/optimizers.ts';
 import { Dataset } from '../../src/data/dataset.ts';

@@ -2,7 +2,7 @@
 // model, for every activation and every loss.
 import { test } from 'node:test';
 import { Sequential, type Task } from '../../src/nn/sequential.ts';
-import { dense } from '../../src/nn/layers.ts';
+import { dense } from '../../src/nn/layers/index.ts';
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import type { Activation } from '../../src/core/activation.ts';
 import { LOSS_OF_TASK } from '../../src/nn/sequential.ts';

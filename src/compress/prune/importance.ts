@@ -5,13 +5,11 @@
 // activation (Hu et al. 2016, arXiv:1607.03250).
 import { checkInteger, checkKnownKeys } from '../../core/errors.ts';
 import { Tensor, scope } from '../../core/tensor.ts';
-import { ACTIVATIONS } from '../../core/activation.ts';
-import { denseForward } from '../../core/ops/linalg.ts';
-import { accumulateAbsProduct, accumulateActivationStats } from '../../core/ops/sparse.ts';
-import type { LossSpec } from '../../core/mlp-engine.ts';
+import { accumulateActivationStats } from '../../core/ops/sparse.ts';
 import { Dataset } from '../../data/dataset.ts';
-import { LOSS_OF_TASK, type Sequential } from '../../nn/sequential.ts';
-import { checkDataFits, deviceData } from '../../train/fit.ts';
+import type { Sequential } from '../../nn/sequential.ts';
+import { checkDataFits } from '../../train/fit.ts';
+import { absGradientProducts, visitLayerOutputs } from '../../train/gradients.ts';
 
 /** How a single weight's importance is scored. */
 export type WeightCriterion = 'l1' | 'l2' | 'taylor';
@@ -50,10 +48,9 @@ export function checkCriterion<C extends string>(where: string, criteria: readon
 export function weightScores(model: Sequential, options: ImportanceOptions<WeightCriterion> = {}): Float32Array[] {
   checkKnownKeys('weightScores', options, ['criterion', 'data', 'batchSize']);
   const criterion = checkCriterion('weightScores', WEIGHT_CRITERIA, options, 'l1', model);
-  const engine = model.engine;
-  const source = criterion === 'taylor' ? taylor(model, options.data!, options.batchSize ?? 64) : engine.params.read();
-  return engine.denseOffsets().map(({ weight, units, inputs }) => {
-    const w = source.slice(weight, weight + units * inputs);
+  const source = criterion === 'taylor' ? absGradientProducts(model, options.data!, options.batchSize ?? 64) : model.parameterVector();
+  return model.denseLayers().map(({ weightOffset, units, inputs }) => {
+    const w = source.slice(weightOffset, weightOffset + units * inputs);
     if (criterion === 'l1') for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]!);
     else if (criterion === 'l2') for (let i = 0; i < w.length; i++) w[i] = w[i]! * w[i]!;
     return w;
@@ -66,10 +63,10 @@ export function weightScores(model: Sequential, options: ImportanceOptions<Weigh
 export function neuronScores(model: Sequential, options: ImportanceOptions<NeuronCriterion> = {}): Float32Array[] {
   checkKnownKeys('neuronScores', options, ['criterion', 'data', 'batchSize']);
   const criterion = checkCriterion('neuronScores', NEURON_CRITERIA, options, 'l1', model);
-  const hidden = model.engine.denseOffsets().slice(0, -1);
+  const hidden = model.denseLayers().slice(0, -1);
   if (criterion === 'activation' || criterion === 'apoz') return activationScores(model, options.data!, options.batchSize ?? 256, criterion);
-  const source = criterion === 'taylor' ? taylor(model, options.data!, options.batchSize ?? 64) : model.engine.params.read();
-  return hidden.map(({ weight, bias, units, inputs }) => Float32Array.from({ length: units }, (_, u) => {
+  const source = criterion === 'taylor' ? absGradientProducts(model, options.data!, options.batchSize ?? 64) : model.parameterVector();
+  return hidden.map(({ weightOffset: weight, biasOffset: bias, units, inputs }) => Float32Array.from({ length: units }, (_, u) => {
     let s = 0;
     for (let i = weight + u * inputs; i < weight + (u + 1) * inputs; i++) s += criterion === 'l2' ? source[i]! * source[i]! : Math.abs(source[i]!);
     if (criterion === 'taylor') s += source[bias + u]!;
@@ -77,47 +74,17 @@ export function neuronScores(model: Sequential, options: ImportanceOptions<Neuro
   }));
 }
 
-// Σ over batches of |w·∂L/∂w| for every parameter, rows in data order.
-function taylor(model: Sequential, data: Dataset, batchSize: number): Float32Array {
-  const engine = model.engine;
-  return scope(() => {
-    const { x, targets } = deviceData(model, data);
-    const n = data.numRows;
-    const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
-    const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing: 0, classWeights: undefined };
-    const acc = Tensor.zeros([engine.parameterCount]);
-    for (let start = 0; start < n; start += batchSize) {
-      engine.computeGradients(x, targets, order, start, Math.min(batchSize, n - start), loss);
-      accumulateAbsProduct(acc, engine.params, engine.grads);
-    }
-    return acc.read();
-  });
-}
-
-// Mean |activation| or 1 − APoZ of every hidden unit over the data, at inference (no dropout).
+// Mean |activation| or 1 − APoZ of every hidden dense unit over the data, at inference (no dropout).
 function activationScores(model: Sequential, data: Dataset, chunk: number, criterion: 'activation' | 'apoz'): Float32Array[] {
-  const engine = model.engine;
   const n = data.numRows;
-  const dense = engine.denseOffsets().slice(0, -1);
+  const hidden = model.denseLayers().slice(0, -1);
   return scope(() => {
-    const { x } = deviceData(model, data);
-    const stats = dense.map(({ units }) => ({ abs: Tensor.zeros([units]), zeros: Tensor.zeros([units]) }));
-    for (let start = 0; start < n; start += chunk) {
-      scope(() => {
-        const rows = Math.min(chunk, n - start);
-        let h = x.slice(start * engine.inputs, [rows, engine.inputs]);
-        let d = 0;
-        for (let i = 0; i < engine.layers.length - 1 && d < dense.length; i++) {
-          const spec = engine.layers[i]!;
-          if (spec.kind !== 'dense') continue;
-          const { weight, bias } = engine.denseParams(i);
-          h = denseForward(h, weight, { bias, activation: ACTIVATIONS[spec.act], alpha: spec.alpha });
-          accumulateActivationStats(stats[d]!.abs, stats[d]!.zeros, h);
-          d++;
-        }
-      });
-    }
-    return stats.map(({ abs, zeros }) => {
+    const stats = new Map(hidden.map(({ layer, units }) => [layer, { abs: Tensor.zeros([units]), zeros: Tensor.zeros([units]) }]));
+    visitLayerOutputs(model, data, chunk, (layer, y) => {
+      const s = stats.get(layer);
+      if (s) accumulateActivationStats(s.abs, s.zeros, y);
+    });
+    return [...stats.values()].map(({ abs, zeros }) => {
       const a = abs.read(), z = zeros.read();
       return Float32Array.from(a, (v, u) => (criterion === 'activation' ? v / n : 1 - z[u]! / n));
     });

@@ -37,3 +37,8 @@ export function checkScope(where: string, scope: unknown): PruneScope {
   if (scope !== 'layer' && scope !== 'global') throw new TypeError(`${where}: scope must be 'layer' or 'global', got ${String(scope)}`);
   return scope;
 }
+
+/** Each dense layer's place in the parameter vector: weight [units, inputs] and bias offsets. */
+export function denseSlots(model: Sequential): { layer: number; units: number; inputs: number; weight: number; bias: number }[] {
+  return model.denseLayers().map((d) => ({ layer: d.layer, units: d.units, inputs: d.inputs, weight: d.weightOffset, bias: d.biasOffset }));
+}

@@ -55,7 +55,7 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   checkKnownKeys('compressionReport', options, ['step', 'sparsity', 'latency', 'repeats']);
   const repeats = checkInteger('compressionReport', 'repeats', options.repeats ?? 30, 1, 1e6);
   const quality = evaluate(model, data);
-  const params = model.engine.params.view();
+  const params = model.parameterVector();
   let nonZeros = 0;
   for (let i = 0; i < params.length; i++) if (params[i] !== 0) nonZeros++;
   const denseFileBytes = modelToBytes(model, 'dense').length;
@@ -76,7 +76,7 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
     ...(quality.task === 'classification' ? { accuracy: quality.accuracy } : { mse: quality.mse }),
     parameters: model.parameterCount,
     nonZeros,
-    fileBytes: model.engine.mask || sparseFileBytes < denseFileBytes ? sparseFileBytes : denseFileBytes,
+    fileBytes: model.pruningMask || sparseFileBytes < denseFileBytes ? sparseFileBytes : denseFileBytes,
     denseFileBytes,
     sparseFileBytes,
     latencyMs,

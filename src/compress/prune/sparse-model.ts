@@ -2,18 +2,14 @@
 // threshold for the batch size, through the dense GEMM otherwise. Both paths give the same bits,
 // so a SparseModel predicts exactly what its Sequential predicts, only faster when sparse.
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
-import { classesOf } from '../../nn/classes.ts';
-import { Tensor, unscoped } from '../../core/tensor.ts';
-import type { OutputTransform } from '../../core/mlp-engine.ts';
-import { SPARSE_THRESHOLDS, SparseMlp, type SparseThresholds } from '../../core/ops/sparse.ts';
+import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, type Rows, type Task } from '../../nn/predictor.ts';
+import { activationCode } from '../../core/activation.ts';
+import { SPARSE_THRESHOLDS, SparseMlp, type SparseSourceLayer, type SparseThresholds } from '../../core/ops/sparse.ts';
 import { StandardScaler } from '../../data/scaler.ts';
-import type { Sequential, Task } from '../../nn/sequential.ts';
-import { inputRows } from '../quant/model.ts';
+import type { Sequential } from '../../nn/sequential.ts';
 import { checkModel } from './rank.ts';
 
 export { SPARSE_THRESHOLDS, type SparseThresholds };
-
-const OUTPUT: Readonly<Record<Task, OutputTransform>> = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' };
 
 /** Options of `SparseModel`: per-layer sparsity thresholds for CSR. */
 export interface SparseModelOptions {
@@ -26,22 +22,36 @@ export interface SparseModelOptions {
  *  @example
  *  const fast = SparseModel.from(prunedModel);
  *  fast.predict(row); // same bits as prunedModel.predict(row) */
-export class SparseModel {
+export class SparseModel implements Predictor {
   readonly inputs: number;
   readonly outputs: number;
   readonly task: Task;
+  readonly featureNames: readonly string[] | undefined;
+  readonly classNames: readonly string[] | undefined;
   #mlp: SparseMlp;
-  #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+  #affine: InputAffine | undefined;
+  readonly #where: string;
 
   private constructor(model: Sequential, thresholds: SparseThresholds) {
     this.inputs = model.inputs;
     this.outputs = model.outputs;
     this.task = model.task;
-    this.#mlp = new SparseMlp(model.engine, thresholds);
+    this.featureNames = model.featureNames;
+    this.classNames = model.classNames;
+    this.#where = `SparseModel(${this.inputs}→${this.outputs}).predict`;
+    const dense = new Map(model.denseLayers().map((d) => [d.layer, d]));
+    let size = model.inputs;
+    const layers: SparseSourceLayer[] = model.layers.map((config, i) => {
+      const d = dense.get(i);
+      if (!d) return { kind: config.type as 'dropout' | 'flatten', size };
+      size = d.units;
+      return { kind: 'dense', inputs: d.inputs, units: d.units, act: activationCode(this.#where, d.activation), alpha: d.alpha, weight: d.weight, bias: d.bias };
+    });
+    this.#mlp = new SparseMlp(layers, thresholds);
     const { mean, std } = model.preprocessing;
     if (mean && std) {
       const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
-      this.#affine = unscoped(() => ({ scale: Tensor.from(scale), shift: Tensor.from(shift) }));
+      this.#affine = new InputAffine(scale, shift);
     }
   }
 
@@ -62,24 +72,23 @@ export class SparseModel {
   }
 
   /** The path each layer takes for a batch of `rows`. */
-  paths(rows: number): ('csr' | 'dense' | 'dropout')[] {
+  paths(rows: number): ('csr' | 'dense' | 'dropout' | 'flatten')[] {
     return this.#mlp.paths(rows);
   }
 
   /** As Sequential.predict: one row (number[]) or many (number[][] or a flat array of n × inputs). */
-  predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
-    return this.#mlp.predictArray(inputRows(`SparseModel(${this.inputs}→${this.outputs}).predict`, x, this.inputs), OUTPUT[this.task], this.#affine);
+  predict(x: Rows): Float32Array {
+    return this.#mlp.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.#affine?.tensors, this.#where);
   }
 
   /** The most probable class of each row (classification and binary models). */
-  predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
+  predictClasses(x: Rows): Int32Array {
     return classesOf(this.predict(x), this.outputs);
   }
 
   dispose(): void {
     this.#mlp.dispose();
-    this.#affine?.scale.dispose();
-    this.#affine?.shift.dispose();
+    this.#affine?.dispose();
     this.#affine = undefined;
   }
 }

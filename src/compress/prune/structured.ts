@@ -2,10 +2,10 @@
 // file bytes and latency all fall. Removing unit u of a dense layer drops row u of its weights and
 // bias and column u of the next dense layer's weights (dropout layers in between follow along).
 import { checkKnownKeys } from '../../core/errors.ts';
-import type { DenseConfig } from '../../nn/layers.ts';
+import type { DenseConfig } from '../../nn/layers/index.ts';
 import { Sequential } from '../../nn/sequential.ts';
 import { neuronScores, type ImportanceOptions, type NeuronCriterion } from './importance.ts';
-import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
+import { checkModel, denseSlots, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 import { maskBytes, setMask } from './unstructured.ts';
 
 /** Options of `pruneNeurons`: share of hidden units to remove, scope and criterion. */
@@ -19,7 +19,7 @@ export interface PruneNeuronsOptions extends ImportanceOptions<NeuronCriterion> 
 
 /** Units of each hidden dense layer, in order. */
 export function hiddenUnits(model: Sequential): number[] {
-  return model.engine.denseOffsets().slice(0, -1).map((o) => o.units);
+  return model.denseLayers().slice(0, -1).map((o) => o.units);
 }
 
 /**
@@ -76,7 +76,7 @@ export function removeLowest(model: Sequential, scores: Float32Array[], removals
 export function keepUnits(model: Sequential, keep: readonly (readonly number[])[]): Sequential {
   const where = 'keepUnits';
   checkModel(where, model);
-  const offsets = model.engine.denseOffsets();
+  const offsets = denseSlots(model);
   const hidden = offsets.length - 1;
   if (!Array.isArray(keep) || keep.length !== hidden) throw new RangeError(`${where}: expected one list of units per hidden dense layer (${hidden}), got ${Array.isArray(keep) ? keep.length : typeof keep}`);
   keep.forEach((units, l) => {
@@ -92,11 +92,11 @@ export function keepUnits(model: Sequential, keep: readonly (readonly number[])[
   let d = 0;
   const layers = model.layers.map((layer) => (layer.type === 'dense' ? ({ ...layer, units: rows[d++]!.length } as DenseConfig) : { ...layer }));
   const smaller = new Sequential({ inputs: model.inputs, layers, task: model.task, seed: model.seed, preprocessing: model.preprocessing });
-  const params = model.engine.params.read();
-  const oldMask = model.engine.mask ? maskBytes(model) : undefined;
+  const params = model.parameterVector();
+  const oldMask = model.pruningMask;
   const newMask = oldMask ? new Uint8Array(smaller.parameterCount) : undefined;
   const values: Record<string, Float32Array> = {};
-  smaller.engine.denseOffsets().forEach((to, l) => {
+  denseSlots(smaller).forEach((to, l) => {
     const from = offsets[l]!;
     const w = new Float32Array(to.units * to.inputs);
     const b = new Float32Array(to.units);
@@ -137,8 +137,8 @@ export function removeDeadNeurons(model: Sequential, options: { exact?: boolean 
   checkModel('removeDeadNeurons', model);
   checkKnownKeys('removeDeadNeurons', options, ['exact']);
   const exact = options.exact ?? true;
-  const offsets = model.engine.denseOffsets();
-  const params = model.engine.params.read();
+  const offsets = denseSlots(model);
+  const params = model.parameterVector();
   const keep = offsets.slice(0, -1).map((o, l) => {
     const next = offsets[l + 1]!;
     const dead = Array.from({ length: o.units }, (_, u) => {

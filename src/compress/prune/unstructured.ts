@@ -2,10 +2,9 @@
 // mask, which every optimizer update re-applies (momentum and Adam moments cannot revive them).
 // Biases are never pruned.
 import { checkKnownKeys } from '../../core/errors.ts';
-import { Tensor, unscoped } from '../../core/tensor.ts';
 import type { Sequential } from '../../nn/sequential.ts';
 import { weightScores, type ImportanceOptions, type WeightCriterion } from './importance.ts';
-import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
+import { checkModel, denseSlots, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 
 /** Options of `pruneWeights`: target sparsity, scope and importance criterion. */
 export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> {
@@ -27,22 +26,18 @@ export interface LayerSparsity {
 
 /** The mask as bytes (1 keep, 0 pruned) over every parameter; all ones when there is none. */
 export function maskBytes(model: Sequential): Uint8Array {
-  return model.engine.mask?.read() ?? new Uint8Array(model.parameterCount).fill(1);
+  return model.pruningMask ?? new Uint8Array(model.parameterCount).fill(1);
 }
 
 /** Installs a mask (one byte per parameter) and zeroes the pruned weights. */
 export function setMask(model: Sequential, mask: Uint8Array): void {
-  const engine = model.engine;
-  const fresh = unscoped(() => Tensor.from(mask, [mask.length], 'u8'));
-  engine.mask?.dispose();
-  engine.mask = fresh;
-  engine.applyMask();
+  model.setPruningMask(mask);
 }
 
 /** Pruned weights per dense layer, from the mask. */
 export function layerSparsity(model: Sequential): LayerSparsity[] {
   const mask = maskBytes(model);
-  return model.engine.denseOffsets().map(({ layer, weight, units, inputs }) => {
+  return model.denseLayers().map(({ layer, weightOffset: weight, units, inputs }) => {
     let pruned = 0;
     for (let i = weight; i < weight + units * inputs; i++) if (mask[i] === 0) pruned++;
     return { layer, weights: units * inputs, pruned };
@@ -66,7 +61,7 @@ export function pruneWeights(model: Sequential, options: PruneWeightsOptions): L
   const sparsity = checkSparsity(where, options?.sparsity);
   const scope = checkScope(where, options.scope ?? 'layer');
   const scores = weightScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize });
-  const offsets = model.engine.denseOffsets();
+  const offsets = denseSlots(model);
   const mask = maskBytes(model);
   offsets.forEach(({ weight }, l) => {
     const s = scores[l]!;

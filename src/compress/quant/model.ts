@@ -7,7 +7,7 @@ import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../co
 import { Tensor, unscoped } from '../../core/tensor.ts';
 import type { Task } from '../../nn/sequential.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
-import { classesOf } from '../../nn/classes.ts';
+import { classesOf } from '../../nn/predictor.ts';
 import { QUINT8, weightRange } from './qparams.ts';
 
 /** Every `QuantScheme`. */

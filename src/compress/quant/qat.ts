@@ -12,7 +12,7 @@
 // see: Jacob et al., "Quantization and Training of Neural Networks for Efficient
 //      Integer-Arithmetic-Only Inference", arXiv:1712.05877
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
-import type { DenseHooks } from '../../core/mlp-engine.ts';
+import type { LayerHooks } from '../../core/layer.ts';
 import { fakeQuantize, fakeQuantizeRows, minMaxGroups } from '../../core/ops/quant.ts';
 import { maskInPlace } from '../../core/ops/optim.ts';
 import { Tensor, unscoped } from '../../core/tensor.ts';
@@ -57,7 +57,7 @@ export function prepareQat(model: Sequential, options: QatOptions = {}): QatSess
   if (typeof symmetric !== 'boolean') throw new TypeError(`${WHERE}: symmetric must be a boolean, got ${typeof symmetric}`);
   const momentum = checkNumber(WHERE, 'momentum', options.momentum ?? 0.01, 0, 1);
   if (momentum === 0) throw new RangeError(`${WHERE}: momentum must be in (0, 1], got 0`);
-  if (model.engine.hooks) throw new RangeError(`${WHERE}: the model already has hooks installed (another QAT session?); detach it first`);
+  if (model.hooks) throw new RangeError(`${WHERE}: the model already has hooks installed (another QAT session?); detach it first`);
   return new QatSession(model, scheme, symmetric, momentum);
 }
 
@@ -78,12 +78,12 @@ export class QatSession {
     this.scheme = scheme;
     this.symmetric = symmetric;
     this.momentum = momentum;
-    const offsets = model.engine.denseOffsets();
+    const offsets = model.denseLayers();
     this.#dense = offsets.map((o) => o.layer);
     this.#observers = offsets.map(() => undefined);
     this.#masks = offsets.map(() => undefined);
     this.#weights = unscoped(() => offsets.map((o) => Tensor.empty([o.units, o.inputs])));
-    const hooks: DenseHooks = {
+    const hooks: LayerHooks = {
       weights: (layer, forward) => this.#fakeWeights(this.#dense.indexOf(layer), forward),
       input: (layer, x, training) => this.#fakeInput(this.#dense.indexOf(layer), x, training),
       inputGrad: (layer, dx) => {
@@ -91,7 +91,7 @@ export class QatSession {
         if (mask) maskInPlace(dx, mask.slice(0, [dx.size]));
       },
     };
-    model.engine.hooks = hooks;
+    model.setHooks(hooks);
   }
 
   /** The tracked range of each dense layer's input (undefined before its first training batch). */
@@ -102,7 +102,7 @@ export class QatSession {
   #fakeWeights(j: number, forward: boolean): Tensor<'f32'> {
     const out = this.#weights[j]!;
     if (!forward) return out;
-    const w = this.model.engine.denseParams(this.#dense[j]!).weight;
+    const w = this.model.denseLayers()[j]!.weight;
     if (this.scheme === 'int8-per-tensor') {
       const [lo, hi] = minMaxGroups(w.reshape([1, w.size]));
       const p = calculateQParams(lo!, hi!, QINT8, this.symmetric);
@@ -161,7 +161,7 @@ export class QatSession {
   detach(): void {
     if (!this.#attached) return;
     this.#attached = false;
-    this.model.engine.hooks = undefined;
+    this.model.setHooks(undefined);
     for (const t of [...this.#weights, ...this.#masks]) t?.dispose();
   }
 }

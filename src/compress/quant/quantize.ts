@@ -7,12 +7,12 @@
 //            calibrated on the given rows with the chosen method.
 import { activationCode } from '../../core/activation.ts';
 import { checkFiniteData, checkKnownKeys } from '../../core/errors.ts';
-import type { DenseHooks, MlpEngine } from '../../core/mlp-engine.ts';
+import type { LayerHooks } from '../../core/layer.ts';
 import { minMaxGroups, quantizeGroups, INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
 import { Tensor, scope } from '../../core/tensor.ts';
 import { Dataset } from '../../data/dataset.ts';
 import { Sequential } from '../../nn/sequential.ts';
-import type { DenseConfig } from '../../nn/layers.ts';
+import type { DenseConfig } from '../../nn/layers/index.ts';
 import { CALIBRATION_METHODS, calibrationRange, type CalibrationMethod } from './calibrate.ts';
 import { QUANT_SCHEMES, QuantizedModel, bitsOf, type QuantScheme, type QuantizedLayer, type QuantizedModelSpec } from './model.ts';
 import { StandardScaler } from '../../data/scaler.ts';
@@ -168,11 +168,10 @@ function calibrationRows(where: string, data: CalibrationOptions['data'], inputs
 
 /** Runs the f32 model on rows and returns, per dense layer, every value its input took. */
 export function captureDenseInputs(model: Sequential, rows: Float32Array): Float32Array[] {
-  const engine: MlpEngine = model.engine;
-  const dense = engine.denseOffsets().map((o) => o.layer);
+  const dense = model.denseLayers().map((o) => o.layer);
   const parts: Float32Array[][] = dense.map(() => []);
-  const previous = engine.hooks;
-  const capture: DenseHooks = {
+  const previous = model.hooks;
+  const capture: LayerHooks = {
     weights: (layer, forward) => previous?.weights(layer, forward),
     input: (layer, x, training) => {
       previous?.input(layer, x, training);
@@ -180,11 +179,14 @@ export function captureDenseInputs(model: Sequential, rows: Float32Array): Float
     },
     inputGrad: () => {},
   };
-  engine.hooks = capture;
+  // Wraps the hooks in force (a QAT session's), so the inputs are seen as that session makes them.
+  model.setHooks(undefined);
+  model.setHooks(capture);
   try {
-    scope(() => engine.predict(Tensor.from(rows, [rows.length / model.inputs, model.inputs]), 'raw', model.inputAffine()));
+    model.predict(rows);
   } finally {
-    engine.hooks = previous;
+    model.setHooks(undefined);
+    model.setHooks(previous);
   }
   return parts.map((chunks) => {
     const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));

@@ -1,5 +1,5 @@
 // Activations and row softmax over f32 tensors (assembly/kernels/f32-act.ts).
-import { kernels } from '../wasm.ts';
+import { kernels, type KernelName } from '../wasm.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkKnownKeys } from '../errors.ts';
 import { activationCode, type Activation } from '../activation.ts';
@@ -37,7 +37,7 @@ export function activationForward(x: Tensor<'f32'>, activation: Activation, opti
   checkF32(where, 'x', x);
   const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
   const out = outTensor(where, options.out, x.shape, 'f32');
-  kernels().f32_act_fwd!(out.ptr, x.ptr, x.size, code, alpha);
+  kernels().f32_act_fwd(out.ptr, x.ptr, x.size, code, alpha);
   return out;
 }
 
@@ -60,7 +60,7 @@ export function activationBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, activati
   }
   const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
   const out = outTensor(where, options.out, x.shape, 'f32');
-  kernels().f32_act_bwd!(out.ptr, dy.ptr, x.ptr, options.y?.ptr ?? 0, x.size, code, alpha);
+  kernels().f32_act_bwd(out.ptr, dy.ptr, x.ptr, options.y?.ptr ?? 0, x.size, code, alpha);
   return out;
 }
 
@@ -73,13 +73,13 @@ export interface SoftmaxOptions {
 
 const SOFTMAX_KEYS = ['temperature', 'out'] as const;
 
-function softmaxLike(where: string, kernel: string, x: Tensor<'f32'>, options: SoftmaxOptions): Tensor<'f32'> {
+function softmaxLike(where: string, kernel: KernelName, x: Tensor<'f32'>, options: SoftmaxOptions): Tensor<'f32'> {
   checkKnownKeys(where, options, SOFTMAX_KEYS);
   checkF32(where, 'x', x);
   const [rows, cols] = rowsAndCols(where, 'x', x);
   const invT = inverseTemperature(where, options.temperature ?? 1);
   const out = outTensor(where, options.out, x.shape, 'f32');
-  kernels()[kernel]!(out.ptr, x.ptr, rows, cols, invT);
+  (kernels()[kernel] as (...args: number[]) => unknown)(out.ptr, x.ptr, rows, cols, invT);
   return out;
 }
 

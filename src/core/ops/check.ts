@@ -48,6 +48,6 @@ export function checkF32Number(where: string, name: string, value: unknown, min 
  *  first being row `firstRow` of the caller's data) hold a NaN or an infinity. Runs in the core:
  *  a JS loop over a 784-value row costs more than the row's whole first layer. */
 export function assertFiniteRows(where: string, ptr: number, len: number, cols: number, firstRow = 0): void {
-  const bad = kernels().f32_find_nonfinite!(ptr, len);
+  const bad = kernels().f32_find_nonfinite(ptr, len);
   if (bad >= 0) throw new RangeError(`${where}: data must be finite, got ${f32View(ptr, len)[bad]} at row ${firstRow + Math.floor(bad / cols)}, column ${bad % cols}`);
 }

@@ -9,5 +9,5 @@ export function affineColumnsInPlace(x: Tensor<'f32'>, scale: Tensor<'f32'>, shi
   if (x.shape.length !== 2 || x.shape[1] !== cols || shift.size !== cols) {
     throw new RangeError(`affineColumnsInPlace: x ${shapeText(x.shape)} needs ${cols} columns to match scale ${shapeText(scale.shape)} and shift ${shapeText(shift.shape)}`);
   }
-  kernels().f32_affine_cols!(x.ptr, scale.ptr, shift.ptr, x.shape[0]!, cols);
+  kernels().f32_affine_cols(x.ptr, scale.ptr, shift.ptr, x.shape[0]!, cols);
 }

@@ -15,7 +15,7 @@ import { checkF32, checkF32Number, checkSameSize, outTensor, rowsAndCols } from 
 export function fill(x: Tensor<'f32'>, value: number): void {
   checkF32('fill', 'x', x);
   if (typeof value !== 'number') throw new TypeError(`fill: value must be a number, got ${typeof value}`);
-  kernels().f32_fill!(x.ptr, x.size, value);
+  kernels().f32_fill(x.ptr, x.size, value);
 }
 
 /**
@@ -28,7 +28,7 @@ export function copyInto(dst: Tensor<'f32'>, src: Tensor<'f32'>): void {
   checkF32('copyInto', 'dst', dst);
   checkF32('copyInto', 'src', src);
   checkSameSize('copyInto', ['dst', 'src'], [dst, src]);
-  kernels().f32_copy!(dst.ptr, src.ptr, dst.size);
+  kernels().f32_copy(dst.ptr, src.ptr, dst.size);
 }
 
 /**
@@ -40,7 +40,7 @@ export function copyInto(dst: Tensor<'f32'>, src: Tensor<'f32'>): void {
 export function scaleInPlace(x: Tensor<'f32'>, a: number): void {
   checkF32('scaleInPlace', 'x', x);
   checkF32Number('scaleInPlace', 'a', a);
-  kernels().f32_scale!(x.ptr, x.size, a);
+  kernels().f32_scale(x.ptr, x.size, a);
 }
 
 /**
@@ -54,7 +54,7 @@ export function addScaledInPlace(y: Tensor<'f32'>, x: Tensor<'f32'>, a: number):
   checkF32('addScaledInPlace', 'x', x);
   checkSameSize('addScaledInPlace', ['y', 'x'], [y, x]);
   checkF32Number('addScaledInPlace', 'a', a);
-  kernels().f32_axpy!(y.ptr, x.ptr, y.size, a);
+  kernels().f32_axpy(y.ptr, x.ptr, y.size, a);
 }
 
 export interface MultiplyOptions {
@@ -73,7 +73,7 @@ export function multiply(x: Tensor<'f32'>, y: Tensor<'f32'>, options: MultiplyOp
   checkF32('multiply', 'y', y);
   checkSameSize('multiply', ['x', 'y'], [x, y]);
   const out = outTensor('multiply', options.out, x.shape, 'f32');
-  kernels().f32_mul!(out.ptr, x.ptr, y.ptr, x.size);
+  kernels().f32_mul(out.ptr, x.ptr, y.ptr, x.size);
   return out;
 }
 
@@ -88,5 +88,5 @@ export function addRowVectorInPlace(x: Tensor<'f32'>, v: Tensor<'f32'>): void {
   checkF32('addRowVectorInPlace', 'v', v);
   const [rows, cols] = rowsAndCols('addRowVectorInPlace', 'x', x);
   if (v.size !== cols) throw new RangeError(`addRowVectorInPlace: v ${shapeText(v.shape)} has ${v.size} elements, x ${shapeText(x.shape)} has ${cols} columns`);
-  kernels().f32_add_rowvec!(x.ptr, v.ptr, rows, cols);
+  kernels().f32_add_rowvec(x.ptr, v.ptr, rows, cols);
 }

@@ -31,19 +31,19 @@ export class Hypergradient {
     const n = this.#delta.size;
     let lr = initial;
     if (this.#lr !== undefined) {
-      let dot = k.f32_dot!(grads.ptr, this.#delta.ptr, n);
-      if (l2 !== 0) dot += l2 * k.f32_dot!(params.ptr, this.#delta.ptr, n);
+      let dot = k.f32_dot(grads.ptr, this.#delta.ptr, n);
+      if (l2 !== 0) dot += l2 * k.f32_dot(params.ptr, this.#delta.ptr, n);
       // Δ is exactly zero when α_{t−1} = 0 (nothing moved), and so is the hypergradient.
       lr = this.#lr + (this.#lr !== 0 ? (beta * dot) / this.#lr : 0);
     }
-    k.f32_copy!(this.#delta.ptr, params.ptr, n);
+    k.f32_copy(this.#delta.ptr, params.ptr, n);
     this.#lr = lr;
     return lr;
   }
 
   /** Records the step just taken: Δ = θ_{t−1} − θ_t. */
   after(params: Tensor<'f32'>): void {
-    kernels().f32_axpy!(this.#delta.ptr, params.ptr, this.#delta.size, -1);
+    kernels().f32_axpy(this.#delta.ptr, params.ptr, this.#delta.size, -1);
   }
 
   dispose(): void {

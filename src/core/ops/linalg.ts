@@ -86,7 +86,7 @@ export function denseForward(x: Tensor<'f32'>, w: Tensor<'f32'>, options: DenseF
   checkNoOverlap(where, { out: given, pre }, { x, w, bias });
   if (pre) checkNoOverlap(where, { out: given }, { pre });
   const y = given ?? Tensor.empty([B, N], 'f32');
-  kernels().f32_dense_fwd!(y.ptr, pre?.ptr ?? 0, x.ptr, w.ptr, bias?.ptr ?? 0, B, N, K, code, alpha);
+  kernels().f32_dense_fwd(y.ptr, pre?.ptr ?? 0, x.ptr, w.ptr, bias?.ptr ?? 0, B, N, K, code, alpha);
   return y;
 }
 
@@ -149,7 +149,7 @@ export function denseBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f3
   const dw = givenDw ?? Tensor.empty([N, K], 'f32');
   const db = options.db === null ? undefined : givenDb ?? Tensor.empty([N], 'f32');
   const dx = options.dx === null ? undefined : givenDx ?? Tensor.empty([B, K], 'f32');
-  kernels().f32_dense_bwd!(dx?.ptr ?? 0, dw.ptr, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, pre?.ptr ?? 0, y?.ptr ?? 0, B, N, K, code, alpha, accumulate ? 1 : 0);
+  kernels().f32_dense_bwd(dx?.ptr ?? 0, dw.ptr, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, pre?.ptr ?? 0, y?.ptr ?? 0, B, N, K, code, alpha, accumulate ? 1 : 0);
   return { dw, db, dx };
 }
 

@@ -51,7 +51,7 @@ export function meanSquaredError(pred: Tensor<'f32'>, target: Tensor<'f32'>, opt
   checkF32(where, 'target', target);
   checkSameSize(where, ['pred', 'target'], [pred, target]);
   const grad = gradTensor(where, options.grad, pred);
-  const loss = kernels().f32_mse!(grad?.ptr ?? 0, pred.ptr, target.ptr, pred.size);
+  const loss = kernels().f32_mse(grad?.ptr ?? 0, pred.ptr, target.ptr, pred.size);
   return { loss, grad };
 }
 
@@ -97,7 +97,7 @@ export function softmaxCrossEntropy(logits: Tensor<'f32'>, labels: Tensor<'i32'>
     }
   }
   const grad = gradTensor(where, options.grad, logits);
-  const loss = kernels().f32_softmax_xent!(grad?.ptr ?? 0, logits.ptr, labels.ptr, B, C, smoothing, weights?.ptr ?? 0);
+  const loss = kernels().f32_softmax_xent(grad?.ptr ?? 0, logits.ptr, labels.ptr, B, C, smoothing, weights?.ptr ?? 0);
   return { loss, grad };
 }
 
@@ -123,7 +123,7 @@ export function bceWithLogits(logits: Tensor<'f32'>, targets: Tensor<'f32'>, opt
   checkUnitInterval(where, 'targets', targets.view());
   const posWeight = checkF32Number(where, 'posWeight', options.posWeight ?? 1, 0);
   const grad = gradTensor(where, options.grad, logits);
-  const loss = kernels().f32_bce_logits!(grad?.ptr ?? 0, logits.ptr, targets.ptr, logits.size, posWeight);
+  const loss = kernels().f32_bce_logits(grad?.ptr ?? 0, logits.ptr, targets.ptr, logits.size, posWeight);
   return { loss, grad };
 }
 
@@ -154,6 +154,6 @@ export function distillationKL(student: Tensor<'f32'>, teacher: Tensor<'f32'>, o
   const temperature = checkF32Number(where, 'temperature', options.temperature ?? 1, Number.MIN_VALUE);
   if (Math.fround(temperature) === 0) throw new RangeError(`${where}: temperature must be positive in f32, got ${temperature}`);
   const grad = gradTensor(where, options.grad, student);
-  const loss = kernels().f32_kl_distill!(grad?.ptr ?? 0, student.ptr, teacher.ptr, B, C, temperature);
+  const loss = kernels().f32_kl_distill(grad?.ptr ?? 0, student.ptr, teacher.ptr, B, C, temperature);
   return { loss, grad };
 }

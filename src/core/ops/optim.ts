@@ -53,7 +53,7 @@ export function sgdStep(param: Tensor<'f32'>, grad: Tensor<'f32'>, buffer: Tenso
     checkSameSize(where, ['param', 'grad'], [param, grad]);
   }
   const bufPtr = momentum !== 0 ? buffer!.ptr : 0;
-  kernels().f32_sgd_step!(param.ptr, grad.ptr, bufPtr, param.size, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, first ? 1 : 0);
+  kernels().f32_sgd_step(param.ptr, grad.ptr, bufPtr, param.size, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, first ? 1 : 0);
 }
 
 export interface AdamStepOptions {
@@ -97,7 +97,7 @@ export function adamStep(param: Tensor<'f32'>, grad: Tensor<'f32'>, m: Tensor<'f
   const names = ['param', 'grad', 'm', 'v'];
   [param, grad, m, v].forEach((t, i) => checkF32(where, names[i]!, t));
   checkSameSize(where, names, [param, grad, m, v]);
-  kernels().f32_adam_step!(param.ptr, grad.ptr, m.ptr, v.ptr, param.size, lr, beta1, beta2, eps, weightDecay, step, decoupled ? 1 : 0);
+  kernels().f32_adam_step(param.ptr, grad.ptr, m.ptr, v.ptr, param.size, lr, beta1, beta2, eps, weightDecay, step, decoupled ? 1 : 0);
 }
 
 /** x ← x where mask != 0, else +0: keeps pruned weights exactly zero after each update. */
@@ -106,7 +106,7 @@ export function maskInPlace(x: Tensor<'f32'>, mask: Tensor<'u8'>): void {
   checkF32(where, 'x', x);
   if (!(mask instanceof Tensor) || mask.dtype !== 'u8') throw new TypeError(`${where}: mask must be a u8 tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
   if (mask.size !== x.size) throw new RangeError(`${where}: mask ${shapeText(mask.shape)} has ${mask.size} elements, x ${shapeText(x.shape)} has ${x.size}`);
-  kernels().f32_mask_u8!(x.ptr, mask.ptr, x.size);
+  kernels().f32_mask_u8(x.ptr, mask.ptr, x.size);
 }
 
 function checkFlag(where: string, name: string, value: unknown): void {
@@ -122,8 +122,8 @@ function checkBeta(where: string, name: string, value: unknown): void {
  *  clip_grad_norm_ (factor maxNorm / (norm + 1e-6)); returns the norm before clipping. */
 export function clipGlobalNorm(grads: Tensor<'f32'>, maxNorm: number): number {
   const k = kernels();
-  const norm = Math.sqrt(k.f32_sumsq!(grads.ptr, grads.size));
+  const norm = Math.sqrt(k.f32_sumsq(grads.ptr, grads.size));
   const factor = maxNorm / (norm + 1e-6);
-  if (factor < 1) k.f32_scale!(grads.ptr, grads.size, factor);
+  if (factor < 1) k.f32_scale(grads.ptr, grads.size, factor);
   return norm;
 }

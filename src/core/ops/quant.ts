@@ -71,7 +71,7 @@ export function quantizeTensor(x: Tensor<'f32'>, p: Quantization): ByteTensor {
   checkF32(where, 'x', x);
   checkQuantization(where, p);
   const q = Tensor.empty(x.shape, codeDtype(p.qmin)) as ByteTensor;
-  kernels().f32_quantize!(q.ptr, x.ptr, x.size, p.scale, p.zeroPoint, p.qmin, p.qmax);
+  kernels().f32_quantize(q.ptr, x.ptr, x.size, p.scale, p.zeroPoint, p.qmin, p.qmax);
   return q;
 }
 
@@ -82,7 +82,7 @@ export function dequantizeTensor(q: ByteTensor, scale: number, zeroPoint: number
   checkScale(where, 'scale', scale);
   checkInteger(where, 'zeroPoint', zeroPoint, -128, 255);
   const y = Tensor.empty(q.shape);
-  kernels().q8_dequantize!(y.ptr, q.ptr, q.size, q.dtype === 'i8' ? 1 : 0, scale, zeroPoint);
+  kernels().q8_dequantize(y.ptr, q.ptr, q.size, q.dtype === 'i8' ? 1 : 0, scale, zeroPoint);
   return y;
 }
 
@@ -143,10 +143,10 @@ export function quantizeGroups(x: Tensor<'f32'>, p: GroupQuantization): Tensor<'
   const k = kernels();
   withParams(p, (sp, zp) => {
     if (cols % G === 0) {
-      k.f32_quantize_rows!(q.ptr, x.ptr, rows * (cols / G), G, sp, zp, p.qmin, p.qmax);
+      k.f32_quantize_rows(q.ptr, x.ptr, rows * (cols / G), G, sp, zp, p.qmin, p.qmax);
       return;
     }
-    forEachGroup(rows, cols, G, (o, len, g) => k.f32_quantize!(q.ptr + o, x.ptr + o * 4, len, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0, p.qmin, p.qmax));
+    forEachGroup(rows, cols, G, (o, len, g) => k.f32_quantize(q.ptr + o, x.ptr + o * 4, len, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0, p.qmin, p.qmax));
   });
   return q;
 }
@@ -162,10 +162,10 @@ export function dequantizeGroups(q: ByteTensor, p: GroupQuantization): Tensor<'f
   const k = kernels();
   withParams(p, (sp, zp) => {
     if (cols % G === 0) {
-      k.q8_dequantize_rows!(y.ptr, q.ptr, rows * (cols / G), G, signed, sp, zp);
+      k.q8_dequantize_rows(y.ptr, q.ptr, rows * (cols / G), G, signed, sp, zp);
       return;
     }
-    forEachGroup(rows, cols, G, (o, len, g) => k.q8_dequantize!(y.ptr + o * 4, q.ptr + o, len, signed, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0));
+    forEachGroup(rows, cols, G, (o, len, g) => k.q8_dequantize(y.ptr + o * 4, q.ptr + o, len, signed, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0));
   });
   return y;
 }
@@ -197,8 +197,8 @@ export function minMaxGroups(x: Tensor<'f32'>, groupSize?: number): Float32Array
   const out = Tensor.empty([rows * groups * 2]);
   try {
     const k = kernels();
-    if (cols % G === 0 || cols === 0) k.f32_minmax_rows!(out.ptr, x.ptr, rows * groups, cols === 0 ? 0 : G);
-    else forEachGroup(rows, cols, G, (o, len, g) => k.f32_minmax_rows!(out.ptr + g * 8, x.ptr + o * 4, 1, len));
+    if (cols % G === 0 || cols === 0) k.f32_minmax_rows(out.ptr, x.ptr, rows * groups, cols === 0 ? 0 : G);
+    else forEachGroup(rows, cols, G, (o, len, g) => k.f32_minmax_rows(out.ptr + g * 8, x.ptr + o * 4, 1, len));
     return out.read();
   } finally {
     out.dispose();
@@ -233,7 +233,7 @@ export function fakeQuantize(x: Tensor<'f32'>, p: Quantization, options: FakeQua
   checkF32(where, 'x', x);
   checkQuantization(where, p);
   const { y, mask } = fakeTargets(where, x, options);
-  kernels().f32_fake_quant!(y.ptr, mask, x.ptr, x.size, p.scale, p.zeroPoint, p.qmin, p.qmax);
+  kernels().f32_fake_quant(y.ptr, mask, x.ptr, x.size, p.scale, p.zeroPoint, p.qmin, p.qmax);
   return y;
 }
 
@@ -245,7 +245,7 @@ export function fakeQuantizeRows(x: Tensor<'f32'>, p: GroupQuantization, options
   if (p?.groupSize !== undefined && p.groupSize !== cols) throw new RangeError(`${where}: one group per row only (groupSize ${cols}), got ${p.groupSize}`);
   checkGroupParams(where, p, rows, cols);
   const { y, mask } = fakeTargets(where, x, options);
-  withParams(p, (sp, zp) => kernels().f32_fake_quant_rows!(y.ptr, mask, x.ptr, rows, cols, sp, zp, p.qmin, p.qmax));
+  withParams(p, (sp, zp) => kernels().f32_fake_quant_rows(y.ptr, mask, x.ptr, rows, cols, sp, zp, p.qmin, p.qmax));
   return y;
 }
 
@@ -262,7 +262,7 @@ export function quantizeDynamic(x: Tensor<'f32'>): { q: Tensor<'u8'>; scale: num
   const q = Tensor.empty(x.shape, 'u8');
   const params = Tensor.empty([2]);
   try {
-    kernels().f32_quantize_dynamic!(q.ptr, params.ptr, x.ptr, x.size);
+    kernels().f32_quantize_dynamic(q.ptr, params.ptr, x.ptr, x.size);
     const scale = params.view()[0]!;
     const zeroPoint = i32View(params.ptr + 4, 1)[0]!;
     return { q, scale, zeroPoint };
@@ -289,10 +289,10 @@ export function packInt8Weights(w: Tensor<'i8'>, zeroPoints?: Int32Array): Packe
   if (zeroPoints !== undefined && (!(zeroPoints instanceof Int32Array) || zeroPoints.length !== N)) throw new RangeError(`${where}: zeroPoints must be an Int32Array of ${N}`);
   zeroPoints?.forEach((z, i) => checkZeroPoint(where, `zeroPoints[${i}]`, z, -128, 127));
   const k = kernels();
-  const packed = Tensor.empty([k.i8_gemm_packed_bytes!(N, K)], 'u8');
+  const packed = Tensor.empty([k.i8_gemm_packed_bytes(N, K)], 'u8');
   const z = zeroPoints ? Tensor.from(zeroPoints, [N], 'i32') : undefined;
   try {
-    k.i8_gemm_pack_w!(packed.ptr, w.ptr, z ? z.ptr : 0, N, K);
+    k.i8_gemm_pack_w(packed.ptr, w.ptr, z ? z.ptr : 0, N, K);
   } finally {
     z?.dispose();
   }
@@ -321,11 +321,11 @@ export function int8Gemm(x: ByteTensor, xZeroPoint: number, w: PackedInt8Weights
   checkZeroPoint(where, 'xZeroPoint', xZeroPoint, signed ? -128 : 0, signed ? 127 : 255);
   const N = w.N;
   const k = kernels();
-  const scratch = Tensor.empty([k.i8_gemm_scratch_bytes!(M, K)], 'u8');
+  const scratch = Tensor.empty([k.i8_gemm_scratch_bytes(M, K)], 'u8');
   try {
     if (epilogue.output === 'i32') {
       const c = Tensor.empty([M, N], 'i32');
-      k.i8_gemm_i32!(c.ptr, x.ptr, signed, xZeroPoint, w.packed.ptr, scratch.ptr, M, N, K);
+      k.i8_gemm_i32(c.ptr, x.ptr, signed, xZeroPoint, w.packed.ptr, scratch.ptr, M, N, K);
       return c;
     }
     const xs = checkScale(where, 'xScale', epilogue.xScale);
@@ -336,14 +336,14 @@ export function int8Gemm(x: ByteTensor, xZeroPoint: number, w: PackedInt8Weights
     const relu = epilogue.relu ? 1 : 0;
     if (epilogue.output === 'f32') {
       const y = Tensor.empty([M, N]);
-      k.i8_gemm_f32!(y.ptr, x.ptr, signed, xZeroPoint, xs, w.packed.ptr, scratch.ptr, M, N, K, ws.ptr, bias ? bias.ptr : 0, relu);
+      k.i8_gemm_f32(y.ptr, x.ptr, signed, xZeroPoint, xs, w.packed.ptr, scratch.ptr, M, N, K, ws.ptr, bias ? bias.ptr : 0, relu);
       return y;
     }
     if (epilogue.output !== 'u8') throw new TypeError(`${where}: output must be 'i32', 'f32' or 'u8', got ${String((epilogue as { output: unknown }).output)}`);
     const ys = checkScale(where, 'outScale', epilogue.outScale);
     const zy = checkZeroPoint(where, 'outZeroPoint', epilogue.outZeroPoint, 0, 255);
     const q = Tensor.empty([M, N], 'u8');
-    k.i8_gemm_u8!(q.ptr, x.ptr, signed, xZeroPoint, xs, w.packed.ptr, scratch.ptr, M, N, K, ws.ptr, bias ? bias.ptr : 0, relu, ys, zy);
+    k.i8_gemm_u8(q.ptr, x.ptr, signed, xZeroPoint, xs, w.packed.ptr, scratch.ptr, M, N, K, ws.ptr, bias ? bias.ptr : 0, relu, ys, zy);
     return q;
   } finally {
     scratch.dispose();
@@ -381,10 +381,10 @@ export function packInt4Weights(q: Tensor<'i8'>, p: GroupQuantization): PackedIn
   }
   const k = kernels();
   const offset = symmetric ? 8 : 0;
-  const packed = Tensor.empty([k.i4_gemm_packed_bytes!(N, K)], 'u8');
-  const params = Tensor.empty([k.i4_gemm_params_bytes!(N, K, G)], 'u8');
-  k.i4_gemm_pack_w!(packed.ptr, q.ptr, offset, N, K);
-  withParams(p, (sp, zp) => k.i4_gemm_pack_params!(params.ptr, sp, zp, offset, N, K, G));
+  const packed = Tensor.empty([k.i4_gemm_packed_bytes(N, K)], 'u8');
+  const params = Tensor.empty([k.i4_gemm_params_bytes(N, K, G)], 'u8');
+  k.i4_gemm_pack_w(packed.ptr, q.ptr, offset, N, K);
+  withParams(p, (sp, zp) => k.i4_gemm_pack_params(params.ptr, sp, zp, offset, N, K, G));
   return { codes: packed, params, N, K, groupSize: G };
 }
 
@@ -405,9 +405,9 @@ export function int4Gemm(x: Tensor<'f32'>, w: PackedInt4Weights, options: { bias
   if (bias && bias.size !== w.N) throw new RangeError(`${where}: bias must hold ${w.N} values, got ${bias.size}`);
   const k = kernels();
   const y = Tensor.empty([M, w.N]);
-  const scratch = Tensor.empty([k.i4_gemm_scratch_bytes!(M, K)], 'u8');
+  const scratch = Tensor.empty([k.i4_gemm_scratch_bytes(M, K)], 'u8');
   try {
-    k.i4_gemm_f32!(y.ptr, x.ptr, w.codes.ptr, w.params.ptr, scratch.ptr, M, w.N, K, w.groupSize, bias ? bias.ptr : 0, options.relu ? 1 : 0);
+    k.i4_gemm_f32(y.ptr, x.ptr, w.codes.ptr, w.params.ptr, scratch.ptr, M, w.N, K, w.groupSize, bias ? bias.ptr : 0, options.relu ? 1 : 0);
   } finally {
     scratch.dispose();
   }
@@ -434,7 +434,7 @@ export function entropyThreshold(hist: Float64Array, levels = 128): number {
   const block = allocBytes(3 * bytes);
   try {
     new Float64Array(u8View(block, bytes).buffer, block, hist.length).set(hist);
-    return kernels().f64_entropy_threshold!(block, block + bytes, block + 2 * bytes, hist.length, levels);
+    return kernels().f64_entropy_threshold(block, block + bytes, block + 2 * bytes, hist.length, levels);
   } finally {
     freeBytes(block);
   }

@@ -1,15 +1,23 @@
 // Seeded random streams over the core's xoshiro128** (assembly/kernels/rng.ts): the only source
 // of randomness in the library. Each Rng owns 16 bytes of WASM memory holding its state, so
 // streams are independent and a seed gives the same numbers in every runtime.
+import { INIT_GLOROT_NORMAL, INIT_GLOROT_UNIFORM, INIT_HE_NORMAL, INIT_HE_UNIFORM } from '../../../assembly/codes.ts';
 import { kernels, allocBytes, freeBytes, u8View, u32View, MAX_BLOCK_BYTES } from '../wasm.ts';
 import { Tensor, unscoped } from '../tensor.ts';
 import { checkInteger, checkNumber, shapeText } from '../errors.ts';
 import { checkF32, checkSameSize } from './check.ts';
 
-/** Weight initialisers and the codes `f32_init` takes. */
+/** Weight initialisers `f32_init` knows. */
 export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal'] as const;
 /** One of `INIT_KINDS`. */
 export type InitKind = (typeof INIT_KINDS)[number];
+
+const INIT_CODES: Readonly<Record<InitKind, number>> = { glorot_uniform: INIT_GLOROT_UNIFORM, glorot_normal: INIT_GLOROT_NORMAL, he_uniform: INIT_HE_UNIFORM, he_normal: INIT_HE_NORMAL };
+
+/** The code `f32_init` takes for an initialiser (assembly/codes.ts). */
+export function initCode(kind: InitKind): number {
+  return INIT_CODES[kind];
+}
 
 /** An integer seed: a number in [0, 2^53 − 1] or a bigint in [0, 2^64 − 1]. */
 export type Seed = number | bigint;
@@ -53,7 +61,7 @@ export class Rng {
   constructor(seed: Seed) {
     const [lo, hi] = seedWords('Rng', seed);
     this.#state = unscoped(() => Tensor.empty([4], 'i32'));
-    kernels().rng_seed!(this.#state.ptr, lo, hi);
+    kernels().rng_seed(this.#state.ptr, lo, hi);
   }
 
   get disposed(): boolean {
@@ -67,7 +75,7 @@ export class Rng {
 
   /** The next raw 32-bit output, in [0, 2^32). */
   nextU32(): number {
-    return kernels().rng_next_u32!(this.#ptr('nextU32')) >>> 0;
+    return kernels().rng_next_u32(this.#ptr('nextU32')) >>> 0;
   }
 
   /** The four 32-bit state words (s0..s3), to store alongside a checkpoint. */
@@ -91,7 +99,7 @@ export class Rng {
     const loF = checkF32Scalar('Rng.uniform', 'lo', lo);
     const hiF = checkF32Scalar('Rng.uniform', 'hi', hi);
     if (!(loF < hiF)) throw new RangeError(`Rng.uniform: lo must be below hi (after rounding to f32), got lo=${lo} hi=${hi}`);
-    kernels().f32_rand_uniform!(this.#ptr('uniform'), out.ptr, out.size, loF, hiF);
+    kernels().f32_rand_uniform(this.#ptr('uniform'), out.ptr, out.size, loF, hiF);
     return out;
   }
 
@@ -101,7 +109,7 @@ export class Rng {
     const meanF = checkF32Scalar('Rng.normal', 'mean', mean);
     const stdF = checkF32Scalar('Rng.normal', 'std', std);
     if (stdF < 0) throw new RangeError(`Rng.normal: std must be >= 0, got ${std}`);
-    kernels().f32_rand_normal!(this.#ptr('normal'), out.ptr, out.size, meanF, stdF);
+    kernels().f32_rand_normal(this.#ptr('normal'), out.ptr, out.size, meanF, stdF);
     return out;
   }
 
@@ -115,7 +123,7 @@ export class Rng {
     }
     const state = this.#ptr('permutation');
     const target = out ?? Tensor.empty([n], 'i32');
-    kernels().i32_permutation!(state, target.ptr, n);
+    kernels().i32_permutation(state, target.ptr, n);
     return target;
   }
 
@@ -125,7 +133,7 @@ export class Rng {
     const state = this.#ptr('uniform64');
     const block = allocBytes(n * 8);
     try {
-      kernels().f64_rand_uniform!(state, block, n);
+      kernels().f64_rand_uniform(state, block, n);
       // Copied byte-wise: the seam has no f64 view, and WASM memory is little-endian like every
       // engine this library supports.
       return new Float64Array(u8View(block, n * 8).slice().buffer);
@@ -139,11 +147,11 @@ export class Rng {
    *  he_uniform U(±√(6/fanIn)), he_normal N(0, 2/fanIn); the normals are untruncated. */
   init(out: Tensor<'f32'>, kind: InitKind, fanIn: number, fanOut: number): Tensor<'f32'> {
     checkF32('Rng.init', 'out', out);
-    const code = INIT_KINDS.indexOf(kind);
-    if (code < 0) throw new TypeError(`Rng.init: kind must be one of ${INIT_KINDS.join(', ')}, got ${String(kind)}`);
+    if (!INIT_KINDS.includes(kind)) throw new TypeError(`Rng.init: kind must be one of ${INIT_KINDS.join(', ')}, got ${String(kind)}`);
+    const code = initCode(kind);
     checkInteger('Rng.init', 'fanIn', fanIn, 1, 2 ** 31 - 1);
     checkInteger('Rng.init', 'fanOut', fanOut, 0, 2 ** 31 - 1);
-    kernels().f32_init!(this.#ptr('init'), out.ptr, out.size, code, fanIn, fanOut);
+    kernels().f32_init(this.#ptr('init'), out.ptr, out.size, code, fanIn, fanOut);
     return out;
   }
 
@@ -154,7 +162,7 @@ export class Rng {
     [y, mask, x].forEach((t, i) => checkF32(where, ['y', 'mask', 'x'][i]!, t));
     checkSameSize(where, ['x', 'y', 'mask'], [x, y, mask]);
     checkNumber(where, 'p', p, 0, 1);
-    kernels().f32_dropout_fwd!(this.#ptr('dropout'), y.ptr, mask.ptr, x.ptr, x.size, p);
+    kernels().f32_dropout_fwd(this.#ptr('dropout'), y.ptr, mask.ptr, x.ptr, x.size, p);
   }
 
   /** Frees the state; safe to call twice. */
@@ -168,5 +176,5 @@ export function dropoutBackward(dx: Tensor<'f32'>, dy: Tensor<'f32'>, mask: Tens
   const where = 'dropoutBackward';
   [dx, dy, mask].forEach((t, i) => checkF32(where, ['dx', 'dy', 'mask'][i]!, t));
   checkSameSize(where, ['dy', 'dx', 'mask'], [dy, dx, mask]);
-  kernels().f32_dropout_bwd!(dx.ptr, dy.ptr, mask.ptr, dy.size);
+  kernels().f32_dropout_bwd(dx.ptr, dy.ptr, mask.ptr, dy.size);
 }

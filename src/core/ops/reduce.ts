@@ -1,6 +1,6 @@
 // Reductions over f32 tensors (assembly/kernels/f32-reduce.ts). Sums accumulate in f64 in a fixed
 // lane order, so a result is the same on every engine; it is returned rounded to f32.
-import { kernels } from '../wasm.ts';
+import { kernels, type KernelName } from '../wasm.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkKnownKeys, shapeText } from '../errors.ts';
 import { checkF32, outTensor, rowsAndCols } from './check.ts';
@@ -13,7 +13,7 @@ import { checkF32, outTensor, rowsAndCols } from './check.ts';
  */
 export function sum(x: Tensor<'f32'>): number {
   checkF32('sum', 'x', x);
-  return kernels().f32_sum!(x.ptr, x.size);
+  return kernels().f32_sum(x.ptr, x.size);
 }
 
 /**
@@ -24,7 +24,7 @@ export function sum(x: Tensor<'f32'>): number {
  */
 export function sumOfSquares(x: Tensor<'f32'>): number {
   checkF32('sumOfSquares', 'x', x);
-  return kernels().f32_sumsq!(x.ptr, x.size);
+  return kernels().f32_sumsq(x.ptr, x.size);
 }
 
 /**
@@ -35,7 +35,7 @@ export function sumOfSquares(x: Tensor<'f32'>): number {
  */
 export function max(x: Tensor<'f32'>): number {
   checkF32('max', 'x', x);
-  return kernels().f32_max!(x.ptr, x.size);
+  return kernels().f32_max(x.ptr, x.size);
 }
 
 export interface RowReduceOptions<D extends 'f32' | 'i32'> {
@@ -44,13 +44,13 @@ export interface RowReduceOptions<D extends 'f32' | 'i32'> {
 }
 
 // One value per row of the last axis, written by `kernel(out, x, rows, cols)`.
-function perRow<D extends 'f32' | 'i32'>(where: string, kernel: string, dtype: D, x: Tensor<'f32'>, options: RowReduceOptions<D>, minCols = 0): Tensor<D> {
+function perRow<D extends 'f32' | 'i32'>(where: string, kernel: KernelName, dtype: D, x: Tensor<'f32'>, options: RowReduceOptions<D>, minCols = 0): Tensor<D> {
   checkKnownKeys(where, options, ['out']);
   checkF32(where, 'x', x);
   const [rows, cols] = rowsAndCols(where, 'x', x);
   if (cols < minCols && rows > 0) throw new RangeError(`${where}: x needs at least ${minCols} column, got shape ${shapeText(x.shape)}`);
   const out = outTensor(where, options.out, x.shape.slice(0, -1), dtype);
-  kernels()[kernel]!(out.ptr, x.ptr, rows, cols);
+  (kernels()[kernel] as (...args: number[]) => unknown)(out.ptr, x.ptr, rows, cols);
   return out;
 }
 
@@ -87,7 +87,7 @@ export function sumColumns(x: Tensor<'f32'>, options: SumColumnsOptions = {}): T
   if (typeof accumulate !== 'boolean') throw new TypeError(`${where}: accumulate must be a boolean, got ${typeof accumulate}`);
   if (accumulate && options.out === undefined) throw new TypeError(`${where}: accumulate needs an out tensor to add into`);
   const out = outTensor(where, options.out, [cols], 'f32');
-  kernels().f32_sum_cols!(out.ptr, x.ptr, rows, cols, accumulate ? 1 : 0);
+  kernels().f32_sum_cols(out.ptr, x.ptr, rows, cols, accumulate ? 1 : 0);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // Float64Arrays: each call copies its inputs into one scratch block in the core, runs the kernel
 // and copies the results out, so src/search never sees an address. The copies run at memcpy
 // speed; the per-element boundary crossings they replace cost several times the math.
-import { kernels, allocBytes, freeBytes, u8View } from '../wasm.ts';
+import { kernels, type KernelName, allocBytes, freeBytes, u8View } from '../wasm.ts';
 
 // A fresh f64 view over core memory (the seam exports none): the allocator aligns blocks to 16.
 const f64At = (ptr: number, len: number): Float64Array => new Float64Array(u8View(ptr, len * 8).buffer, ptr, len);
@@ -36,9 +36,9 @@ function withBlock(inputs: readonly Float64Array[], outputs: readonly Float64Arr
   }
 }
 
-function elementwise(name: string, x: Float64Array, out: Float64Array): Float64Array {
+function elementwise(name: KernelName, x: Float64Array, out: Float64Array): Float64Array {
   checkLengths(name, [x, out], x.length);
-  withBlock([x], [out], ([xp, op]) => kernels()[name]!(op!, xp!, x.length));
+  withBlock([x], [out], ([xp, op]) => (kernels()[name] as (...args: number[]) => unknown)(op!, xp!, x.length));
   return out;
 }
 
@@ -52,12 +52,12 @@ export const erfcArray = (x: Float64Array, out = new Float64Array(x.length)): Fl
 export const ndtriArray = (p: Float64Array, out = new Float64Array(p.length)): Float64Array => elementwise('f64_ndtri_array', p, out);
 
 /** Scalar erfc computed in the core. */
-export const erfc64 = (x: number): number => kernels().f64_erfc!(x);
+export const erfc64 = (x: number): number => kernels().f64_erfc(x);
 
 /** out[i] = log(Φ(b[i]) − Φ(a[i])) for a[i] <= b[i], accurate in both tails. */
 export function logGaussMass(a: Float64Array, b: Float64Array, out = new Float64Array(a.length)): Float64Array {
   checkLengths('logGaussMass', [a, b, out], a.length);
-  withBlock([a, b], [out], ([ap, bp, op]) => kernels().f64_log_gauss_mass!(op!, ap!, bp!, a.length));
+  withBlock([a, b], [out], ([ap, bp, op]) => kernels().f64_log_gauss_mass(op!, ap!, bp!, a.length));
   return out;
 }
 
@@ -66,7 +66,7 @@ export function logSumExpRows(m: Float64Array, rows: number, cols: number, out =
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new RangeError(`logSumExpRows: rows and cols must be integers >= 0, got ${rows}, ${cols}`);
   checkLengths('logSumExpRows', [m], rows * cols);
   checkLengths('logSumExpRows', [out], rows);
-  withBlock([m], [out], ([mp, op]) => kernels().f64_logsumexp_rows!(op!, mp!, rows, cols));
+  withBlock([m], [out], ([mp, op]) => kernels().f64_logsumexp_rows(op!, mp!, rows, cols));
   return out;
 }
 
@@ -74,7 +74,7 @@ export function logSumExpRows(m: Float64Array, rows: number, cols: number, out =
  *  derivative d log h/dz written to `dout`. Stable far into the left tail. */
 export function logEi(z: Float64Array, out = new Float64Array(z.length), dout = new Float64Array(z.length)): Float64Array {
   checkLengths('logEi', [z, out, dout], z.length);
-  withBlock([z], [out, dout], ([zp, op, dp]) => kernels().f64_log_ei!(op!, dp!, zp!, z.length));
+  withBlock([z], [out, dout], ([zp, op, dp]) => kernels().f64_log_ei(op!, dp!, zp!, z.length));
   return out;
 }
 
@@ -82,7 +82,7 @@ export function logEi(z: Float64Array, out = new Float64Array(z.length), dout = 
  *  its derivative with respect to r² in `dk`. */
 export function matern52(r2: Float64Array, scale: number, k = new Float64Array(r2.length), dk?: Float64Array): Float64Array {
   checkLengths('matern52', dk ? [r2, k, dk] : [r2, k], r2.length);
-  withBlock([r2], dk ? [k, dk] : [k], ([rp, kp, dp]) => kernels().f64_matern52!(kp!, dp ?? 0, rp!, r2.length, scale));
+  withBlock([r2], dk ? [k, dk] : [k], ([rp, kp, dp]) => kernels().f64_matern52(kp!, dp ?? 0, rp!, r2.length, scale));
   return k;
 }
 
@@ -102,7 +102,7 @@ export class MixtureScores {
     this.n = n;
     this.components = K;
     this.#ptr = allocBytes(Math.max(8, n * K * 8));
-    withBlock([logWeights], [], ([wp]) => kernels().f64_mix_fill!(this.#ptr, wp!, n, K));
+    withBlock([logWeights], [], ([wp]) => kernels().f64_mix_fill(this.#ptr, wp!, n, K));
   }
 
   #live(where: string): number {
@@ -115,7 +115,7 @@ export class MixtureScores {
     const m = this.#live('addGauss');
     checkLengths('MixtureScores.addGauss', [y], this.n);
     checkLengths('MixtureScores.addGauss', [mu, inv, c], this.components);
-    withBlock([y, mu, inv, c], [], ([yp, mp, ip, cp]) => kernels().f64_mix_add_gauss!(m, yp!, this.n, mp!, ip!, cp!, this.components));
+    withBlock([y, mu, inv, c], [], ([yp, mp, ip, cp]) => kernels().f64_mix_add_gauss(m, yp!, this.n, mp!, ip!, cp!, this.components));
   }
 
   /** m[i, k] += log(Φ((hi[i] − mu[k])·inv[k]) − Φ((lo[i] − mu[k])·inv[k])) − c[k]. */
@@ -123,7 +123,7 @@ export class MixtureScores {
     const m = this.#live('addCells');
     checkLengths('MixtureScores.addCells', [lo, hi], this.n);
     checkLengths('MixtureScores.addCells', [mu, inv, c], this.components);
-    withBlock([lo, hi, mu, inv, c], [], ([lp, hp, mp, ip, cp]) => kernels().f64_mix_add_cells!(m, lp!, hp!, this.n, mp!, ip!, cp!, this.components));
+    withBlock([lo, hi, mu, inv, c], [], ([lp, hp, mp, ip, cp]) => kernels().f64_mix_add_cells(m, lp!, hp!, this.n, mp!, ip!, cp!, this.components));
   }
 
   /** m[i, k] += table[k·choices + x[i]] for whole-number x[i] in [0, choices). */
@@ -132,14 +132,14 @@ export class MixtureScores {
     checkLengths('MixtureScores.addTable', [x], this.n);
     checkLengths('MixtureScores.addTable', [table], this.components * choices);
     for (const v of x) if (!(Number.isInteger(v) && v >= 0 && v < choices)) throw new RangeError(`MixtureScores.addTable: index ${v} outside [0, ${choices})`);
-    withBlock([x, table], [], ([xp, tp]) => kernels().f64_mix_add_table!(m, xp!, this.n, tp!, choices, this.components));
+    withBlock([x, table], [], ([xp, tp]) => kernels().f64_mix_add_table(m, xp!, this.n, tp!, choices, this.components));
   }
 
   /** out[i] = log Σ_k exp(m[i, k]). */
   logSumExp(out = new Float64Array(this.n)): Float64Array {
     const m = this.#live('logSumExp');
     checkLengths('MixtureScores.logSumExp', [out], this.n);
-    withBlock([], [out], ([op]) => kernels().f64_logsumexp_rows!(op!, m, this.n, this.components));
+    withBlock([], [out], ([op]) => kernels().f64_logsumexp_rows(op!, m, this.n, this.components));
     return out;
   }
 
@@ -158,7 +158,7 @@ export function argsort(keys: Float64Array): Int32Array {
   const block = allocBytes(n * 16);
   try {
     f64At(block, n).set(keys);
-    kernels().f64_argsort!(block + n * 8, block, block + n * 12, n);
+    kernels().f64_argsort(block + n * 8, block, block + n * 12, n);
     out.set(new Int32Array(u8View(block + n * 8, n * 4).slice().buffer));
   } finally {
     freeBytes(block);

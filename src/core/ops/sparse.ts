@@ -3,11 +3,13 @@
 // of a pruned model through CSR or the dense GEMM, whichever is faster at its sparsity and batch.
 // Both paths give the same bits (the kernel keeps the GEMM's summation order), so the switch is
 // invisible in the predictions.
+import { ACT_SIGMOID } from '../../../assembly/codes.ts';
+import { assertFiniteRows } from './check.ts';
 import { kernels } from '../wasm.ts';
 import { Tensor, unscoped } from '../tensor.ts';
 import { checkKnownKeys, checkNumber, shapeText } from '../errors.ts';
 import { activationCode, type Activation } from '../activation.ts';
-import type { ColumnAffine, MlpEngine, OutputTransform } from '../mlp-engine.ts';
+import type { ColumnAffine, OutputTransform } from '../layer-engine.ts';
 import { DEFAULT_LEAKY_SLOPE } from './act.ts';
 import { checkF32, checkF32Number, checkSameSize, outTensor } from './check.ts';
 
@@ -127,7 +129,7 @@ export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDens
   if (y === x) throw new RangeError(`${where}: out must not be x (the kernel reads x while writing y)`);
   const xt = B > 1 ? Tensor.empty([K * ((B + 3) & ~3)]) : undefined;
   try {
-    kernels().f32_csr_dense_fwd!(y.ptr, x.ptr, w.groupPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
+    kernels().f32_csr_dense_fwd(y.ptr, x.ptr, w.groupPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
   } finally {
     xt?.dispose();
   }
@@ -144,7 +146,7 @@ export function accumulateAbsProduct(acc: Tensor<'f32'>, a: Tensor<'f32'>, b: Te
   const where = 'accumulateAbsProduct';
   [acc, a, b].forEach((t, i) => checkF32(where, ['acc', 'a', 'b'][i]!, t));
   checkSameSize(where, ['acc', 'a', 'b'], [acc, a, b]);
-  kernels().f32_abs_mul_acc!(acc.ptr, a.ptr, b.ptr, acc.size);
+  kernels().f32_abs_mul_acc(acc.ptr, a.ptr, b.ptr, acc.size);
 }
 
 /**
@@ -160,7 +162,7 @@ export function accumulateActivationStats(absSum: Tensor<'f32'>, zeros: Tensor<'
   if (x.shape.length !== 2) throw new RangeError(`${where}: x must be 2-D [batch, units], got shape ${shapeText(x.shape)}`);
   const N = x.shape[1]!;
   if (absSum.size !== N || zeros.size !== N) throw new RangeError(`${where}: absSum ${shapeText(absSum.shape)} and zeros ${shapeText(zeros.shape)} need ${N} entries, one per column of x ${shapeText(x.shape)}`);
-  kernels().f32_col_act_stats!(absSum.ptr, zeros.ptr, x.ptr, x.shape[0]!, N);
+  kernels().f32_col_act_stats(absSum.ptr, zeros.ptr, x.ptr, x.shape[0]!, N);
 }
 
 /** Sparsity (fraction of zero weights) at or above which a layer runs through CSR: one for a
@@ -179,10 +181,15 @@ export interface SparseThresholds {
  *  weight 64 times, and there CSR wins as soon as it skips enough multiplications. */
 export const SPARSE_THRESHOLDS: SparseThresholds = Object.freeze({ batch1: 0.85, batched: 0.6 });
 
-const SIGMOID = 3;
+
+/** A layer as SparseMlp takes it: a dense layer's weights, or a layer that passes values on at
+ *  inference (dropout, flatten). */
+export type SparseSourceLayer =
+  | { readonly kind: 'dense'; readonly inputs: number; readonly units: number; readonly act: number; readonly alpha: number; readonly weight: Tensor<'f32'>; readonly bias: Tensor<'f32'> }
+  | { readonly kind: 'dropout' | 'flatten'; readonly size: number };
 
 interface MlpLayer {
-  kind: 'dense' | 'dropout';
+  kind: 'dense' | 'dropout' | 'flatten';
   inputs: number;
   units: number;
   act: number;
@@ -202,17 +209,18 @@ export class SparseMlp {
   #capacity = 0;
   #buffers: Tensor<'f32'>[] = [];
 
-  constructor(engine: MlpEngine, thresholds: SparseThresholds = SPARSE_THRESHOLDS) {
+  constructor(layers: readonly SparseSourceLayer[], thresholds: SparseThresholds = SPARSE_THRESHOLDS) {
     checkNumber('SparseMlp', 'thresholds.batch1', thresholds.batch1, 0, 1);
     checkNumber('SparseMlp', 'thresholds.batched', thresholds.batched, 0, 1);
     this.thresholds = thresholds;
-    this.inputs = engine.inputs;
-    this.outputs = engine.outputs;
+    const first = layers[0]!, last = layers.at(-1)!;
+    this.inputs = first.kind === 'dense' ? first.inputs : first.size;
+    this.outputs = last.kind === 'dense' ? last.units : last.size;
     const low = Math.min(thresholds.batch1, thresholds.batched);
     const high = Math.max(thresholds.batch1, thresholds.batched);
-    this.#layers = unscoped(() => engine.layers.map((spec, i) => {
-      if (spec.kind === 'dropout') return { kind: 'dropout', inputs: spec.size, units: spec.size, act: 0, alpha: 0, sparsity: 0 };
-      const { weight, bias } = engine.denseParams(i);
+    this.#layers = unscoped(() => layers.map((spec) => {
+      if (spec.kind !== 'dense') return { kind: spec.kind, inputs: spec.size, units: spec.size, act: 0, alpha: 0, sparsity: 0 };
+      const { weight, bias } = spec;
       const csr = CsrMatrix.fromDense(weight);
       const layer: MlpLayer = { kind: 'dense', inputs: spec.inputs, units: spec.units, act: spec.act, alpha: spec.alpha, sparsity: csr.sparsity, bias: Tensor.from(bias.view(), [spec.units]) };
       if (csr.sparsity >= low) layer.csr = csr;
@@ -223,11 +231,11 @@ export class SparseMlp {
   }
 
   /** Which path each layer takes for a batch of `rows`. */
-  paths(rows: number): ('csr' | 'dense' | 'dropout')[] {
-    return this.#layers.map((l) => (l.kind === 'dropout' ? 'dropout' : this.#sparse(l, rows) ? 'csr' : 'dense'));
+  paths(rows: number): ('csr' | 'dense' | 'dropout' | 'flatten')[] {
+    return this.#layers.map((l) => (l.kind !== 'dense' ? l.kind : this.#sparse(l, rows) ? 'csr' : 'dense'));
   }
 
-  /** Sparsity of each layer's weights (0 for dropout). */
+  /** Sparsity of each layer's weights (0 for layers without weights). */
   get sparsities(): number[] {
     return this.#layers.map((l) => l.sparsity);
   }
@@ -252,20 +260,20 @@ export class SparseMlp {
     const k = kernels();
     const bufs = this.#buffers;
     const xt = bufs.at(-1)!.ptr;
-    if (input) k.f32_affine_cols!(bufs[0]!.ptr, input.scale.ptr, input.shift.ptr, rows, this.inputs);
+    if (input) k.f32_affine_cols(bufs[0]!.ptr, input.scale.ptr, input.shift.ptr, rows, this.inputs);
     let x = bufs[0]!.ptr;
     this.#layers.forEach((l, i) => {
       const y = bufs[i + 1]!.ptr;
-      if (l.kind === 'dropout') k.f32_copy!(y, x, rows * l.units);
+      if (l.kind !== 'dense') k.f32_copy(y, x, rows * l.units);
       else if (this.#sparse(l, rows)) {
         const c = l.csr!;
-        k.f32_csr_dense_fwd!(y, x, c.groupPtr.ptr, c.colIndex.ptr, c.values.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha, xt);
-      } else k.f32_dense_fwd!(y, 0, x, l.dense!.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha);
+        k.f32_csr_dense_fwd(y, x, c.groupPtr.ptr, c.colIndex.ptr, c.values.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha, xt);
+      } else k.f32_dense_fwd(y, 0, x, l.dense!.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha);
       x = y;
     });
-    if (output === 'softmax') k.f32_softmax_rows!(to, x, rows, this.outputs, 1);
-    else if (output === 'sigmoid') k.f32_act_fwd!(to, x, rows * this.outputs, SIGMOID, 0);
-    else if (to !== x) k.f32_copy!(to, x, rows * this.outputs);
+    if (output === 'softmax') k.f32_softmax_rows(to, x, rows, this.outputs, 1);
+    else if (output === 'sigmoid') k.f32_act_fwd(to, x, rows * this.outputs, ACT_SIGMOID, 0);
+    else if (to !== x) k.f32_copy(to, x, rows * this.outputs);
   }
 
   /** Outputs [n, outputs] for x [n, inputs], in chunks of `chunk` rows. */
@@ -276,20 +284,22 @@ export class SparseMlp {
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
       const bufs = this.#ensure(rows);
-      kernels().f32_copy!(bufs[0]!.ptr, x.ptr + start * this.inputs * 4, rows * this.inputs);
+      kernels().f32_copy(bufs[0]!.ptr, x.ptr + start * this.inputs * 4, rows * this.inputs);
       this.#forward(rows, output, input, out.ptr + start * this.outputs * 4);
     }
     return out;
   }
 
-  /** As `predict`, from and to JS arrays, with nothing allocated in the core once warm. */
-  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Float32Array {
+  /** As `predict`, from and to JS arrays, with nothing allocated in the core once warm. With
+   *  `where`, NaN or infinite inputs throw a RangeError naming it, the row and the column. */
+  predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
     const n = x.length / this.inputs;
     const result = new Float32Array(n * this.outputs);
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);
       const bufs = this.#ensure(rows);
       bufs[0]!.view().set(start === 0 && rows === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + rows) * this.inputs));
+      if (where !== undefined) assertFiniteRows(where, bufs[0]!.ptr, rows * this.inputs, this.inputs, start);
       const last = bufs[this.#layers.length]!;
       this.#forward(rows, output, input, last.ptr);
       result.set(last.view().subarray(0, rows * this.outputs), start * this.outputs);

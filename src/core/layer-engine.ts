@@ -1,30 +1,19 @@
-// The training engine of a Sequential MLP: parameters, gradients and optimizer state each live in
-// one arena in WASM memory, activations in a workspace sized for the largest batch seen. A
-// training step is one kernel call per layer forward, one for the loss, one per layer backward
-// and one for the whole update; nothing is allocated per step and no JS touches an element.
+// The layer engine: trains and runs any stack of layers (see layer.ts). Parameters, gradients and
+// optimizer state each live in one arena in WASM memory, laid out layer by layer and slot by slot;
+// activations live in a workspace sized for the largest batch seen. A training step is each
+// layer's forward calls, one loss call, each layer's backward calls and one update over the whole
+// arena; nothing is allocated in the core per step and no JS touches an element. The engine knows
+// no layer by name.
 import { kernels } from './wasm.ts';
-import { Tensor, unscoped } from './tensor.ts';
+import { ACT_SIGMOID } from '../../assembly/codes.ts';
+import { shapeSize, type Layer, type LayerHooks, type Pass } from './layer.ts';
+import { Tensor, scope, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
 import { assertFiniteRows } from './ops/check.ts';
 import { shapeText } from './errors.ts';
 import { Hypergradient } from './ops/hypergrad.ts';
 
-export interface DenseLayerSpec {
-  readonly kind: 'dense';
-  readonly inputs: number;
-  readonly units: number;
-  /** Activation code (see activation.ts). */
-  readonly act: number;
-  readonly alpha: number;
-}
-export interface DropoutLayerSpec {
-  readonly kind: 'dropout';
-  readonly size: number;
-  readonly rate: number;
-}
-export type LayerSpec = DenseLayerSpec | DropoutLayerSpec;
-
-import { INIT_KINDS, seedWords, type InitKind } from './ops/random.ts';
+import { initCode, seedWords, INIT_KINDS, type InitKind } from './ops/random.ts';
 export { INIT_KINDS, type InitKind };
 
 export type LossKind = 'softmax_xent' | 'mse' | 'bce';
@@ -65,49 +54,47 @@ export interface ColumnAffine {
   readonly scale: Tensor<'f32'>;
   readonly shift: Tensor<'f32'>;
 }
-const SIGMOID = 3;
 
-interface DenseSlot { spec: DenseLayerSpec; w: number; b: number }
-
-/** Hooks into every dense layer's passes, for quantisation-aware training: substitute weights
- *  (fake-quantised), rewrite a layer's input in place (fake-quantise activations) and its
- *  gradient (the straight-through estimator's mask). */
-export interface DenseHooks {
-  /** The weights [units, inputs] dense layer `layer` runs with in this pass, or undefined for its
-   *  parameters; `forward` is false in the backward pass, which must see the forward's weights. */
-  weights(layer: number, forward: boolean): Tensor<'f32'> | undefined;
-  /** The input [batch, inputs] of dense layer `layer`, just before the layer runs. */
-  input(layer: number, x: Tensor<'f32'>, training: boolean): void;
-  /** The gradient with respect to that input, just after the layer's backward pass. */
-  inputGrad(layer: number, dx: Tensor<'f32'>): void;
+/** Where one parameter tensor sits in the arena. */
+export interface ParamLocation {
+  /** Index of the layer in the stack. */
+  readonly layer: number;
+  /** Slot name within the layer ('weight', 'bias'). */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** First element in `params` / `grads`. */
+  readonly offset: number;
+  readonly size: number;
 }
 
-// Per-layer activation buffers for a batch capacity.
+// Per-layer activation buffers for a batch capacity, and the one Pass of each layer over them.
 interface Workspace {
   capacity: number;
   x: Tensor<'f32'>;
   targets: Tensor<'f32'> | Tensor<'i32'>;
-  y: Tensor<'f32'>[];
-  pre: (Tensor<'f32'> | undefined)[];
-  dropMask: (Tensor<'f32'> | undefined)[];
-  dy: Tensor<'f32'>[];
+  passes: Pass[];
+  /** Every buffer, to free together. */
+  owned: Tensor[];
   /** Distillation only: gathered teacher rows and the soft gradient, [capacity, outputs]. */
   teacher?: Tensor<'f32'>;
   softGrad?: Tensor<'f32'>;
 }
 
-export class MlpEngine {
-  readonly layers: readonly LayerSpec[];
+export class LayerEngine {
+  readonly layers: readonly Layer[];
+  /** Values per row at the input and at the output. */
   readonly inputs: number;
   readonly outputs: number;
-  /** Every weight and bias, layer by layer: W [units, inputs] row-major, then b [units]. */
+  /** Every parameter, layer by layer and slot by slot (a dense layer: W [units, inputs], then b). */
   readonly params: Tensor<'f32'>;
   readonly grads: Tensor<'f32'>;
+  readonly locations: readonly ParamLocation[];
   /** 1 keeps a parameter, 0 holds it at exactly zero (pruning); undefined when nothing is pruned. */
   mask: Tensor<'u8'> | undefined;
-  /** See DenseHooks; undefined runs the plain layers. */
-  hooks: DenseHooks | undefined;
-  #slots: (DenseSlot | undefined)[];
+  /** See LayerHooks; undefined runs the plain layers. */
+  hooks: LayerHooks | undefined;
+  #paramViews: Tensor<'f32'>[][];
+  #gradViews: Tensor<'f32'>[][];
   #state1: Tensor<'f32'> | undefined;
   #state2: Tensor<'f32'> | undefined;
   #updates = 0;
@@ -116,19 +103,31 @@ export class MlpEngine {
   #rngState: Tensor<'u8'>;
   #disposed = false;
 
-  constructor(layers: readonly LayerSpec[], seed: number) {
-    this.layers = layers;
-    this.inputs = layers[0]!.kind === 'dense' ? layers[0]!.inputs : layers[0]!.size;
-    const last = layers.at(-1)!;
-    this.outputs = last.kind === 'dense' ? last.units : last.size;
-    let offset = 0;
-    this.#slots = layers.map((spec) => {
-      if (spec.kind !== 'dense') return undefined;
-      const slot = { spec, w: offset, b: offset + spec.units * spec.inputs };
-      offset = slot.b + spec.units;
-      return slot;
+  constructor(layers: readonly Layer[], seed: number) {
+    if (layers.length === 0) throw new RangeError('LayerEngine: no layers');
+    layers.forEach((layer, i) => {
+      const previous = layers[i - 1];
+      if (previous && shapeSize(previous.outputShape) !== shapeSize(layer.inputShape)) {
+        throw new RangeError(`LayerEngine: layer ${i} ${layer.name} takes ${shapeText(layer.inputShape)}, layer ${i - 1} ${previous.name} gives ${shapeText(previous.outputShape)}`);
+      }
     });
+    this.layers = layers;
+    this.inputs = shapeSize(layers[0]!.inputShape);
+    this.outputs = shapeSize(layers.at(-1)!.outputShape);
+    const locations: ParamLocation[] = [];
+    let offset = 0;
+    layers.forEach((layer, i) => {
+      for (const slot of layer.params) {
+        const size = shapeSize(slot.shape);
+        locations.push({ layer: i, name: slot.name, shape: slot.shape, offset, size });
+        offset += size;
+      }
+    });
+    this.locations = locations;
     [this.params, this.grads, this.#rngState] = unscoped(() => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([16], 'u8')] as const);
+    const views = (arena: Tensor<'f32'>) => layers.map((_, i) => locations.filter((l) => l.layer === i).map((l) => arena.slice(l.offset, l.shape)));
+    this.#paramViews = unscoped(() => views(this.params));
+    this.#gradViews = unscoped(() => views(this.grads));
     this.reseed(seed);
   }
 
@@ -144,46 +143,40 @@ export class MlpEngine {
   /** Restarts the engine's random stream (init, dropout, shuffling) from `seed`. */
   reseed(seed: number): void {
     const [lo, hi] = seedWords('seed', seed);
-    kernels().rng_seed!(this.#rngState.ptr, lo, hi);
+    kernels().rng_seed(this.#rngState.ptr, lo, hi);
   }
 
-  /** Draws fresh weights (kind per layer) and zero biases. */
-  initialize(kinds: readonly InitKind[]): void {
+  /** Draws fresh parameters, slot by slot in arena order, as each slot's `init` says. */
+  initialize(): void {
     const k = kernels();
     this.params.view().fill(0);
-    this.#slots.forEach((slot, i) => {
-      if (!slot) return;
-      const { inputs, units } = slot.spec;
-      k.f32_init!(this.#rngState.ptr, this.params.ptr + slot.w * 4, units * inputs, INIT_KINDS.indexOf(kinds[i]!), inputs, units);
-    });
+    this.layers.forEach((layer, i) => layer.params.forEach((slot, j) => {
+      const view = this.#paramViews[i]![j]!;
+      if (slot.init === 'ones') view.view().fill(1);
+      else if (slot.init !== 'zeros') k.f32_init(this.#rngState.ptr, view.ptr, view.size, initCode(slot.init.kind), slot.init.fanIn, slot.init.fanOut);
+    }));
     this.applyMask();
   }
 
-  /** Views of one dense layer's weight [units, inputs] and bias [units]. */
-  denseParams(layer: number): { weight: Tensor<'f32'>; bias: Tensor<'f32'> } {
-    const slot = this.#slots[layer];
-    if (!slot) throw new RangeError(`MlpEngine: layer ${layer} is not a dense layer`);
-    return {
-      weight: this.params.slice(slot.w, [slot.spec.units, slot.spec.inputs]),
-      bias: this.params.slice(slot.b, [slot.spec.units]),
-    };
+  /** Views of layer `layer`'s parameters (or gradients), in slot order. */
+  layerParams(layer: number): readonly Tensor<'f32'>[] {
+    return this.#paramViews[layer] ?? [];
   }
 
-  denseGrads(layer: number): { weight: Tensor<'f32'>; bias: Tensor<'f32'> } {
-    const slot = this.#slots[layer]!;
-    return {
-      weight: this.grads.slice(slot.w, [slot.spec.units, slot.spec.inputs]),
-      bias: this.grads.slice(slot.b, [slot.spec.units]),
-    };
+  layerGrads(layer: number): readonly Tensor<'f32'>[] {
+    return this.#gradViews[layer] ?? [];
   }
 
-  /** Offsets (in elements) of each dense layer's weight and bias in `params`. */
-  denseOffsets(): { layer: number; weight: number; bias: number; units: number; inputs: number }[] {
-    return this.#slots.flatMap((s, layer) => (s ? [{ layer, weight: s.w, bias: s.b, units: s.spec.units, inputs: s.spec.inputs }] : []));
+  /** Installs a pruning mask over the whole arena (applied at once) or removes it. */
+  setMask(mask: Uint8Array | undefined): void {
+    if (mask && mask.length !== this.params.size) throw new RangeError(`LayerEngine: a mask has one byte per parameter (${this.params.size}), got ${mask.length}`);
+    this.mask?.dispose();
+    this.mask = mask ? unscoped(() => Tensor.from(mask, [mask.length], 'u8')) : undefined;
+    this.applyMask();
   }
 
   applyMask(): void {
-    if (this.mask) kernels().f32_mask_u8!(this.params.ptr, this.mask.ptr, this.params.size);
+    if (this.mask) kernels().f32_mask_u8(this.params.ptr, this.mask.ptr, this.params.size);
   }
 
   /** Forgets optimizer moments and the update count (a new fit starts from here). */
@@ -205,23 +198,25 @@ export class MlpEngine {
   }
 
   #allocateWorkspace(capacity: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {
-        const sized = (cols: number) => Tensor.empty([capacity, cols]);
-    const fresh: Workspace = {
-      capacity,
-      x: sized(this.inputs),
-      targets: targetKind === 'i32' ? Tensor.empty([capacity], 'i32') : Tensor.empty([capacity, Math.max(1, targetCols)], 'f32'),
-      y: [],
-      pre: [],
-      dropMask: [],
-      dy: [],
-    };
-    for (const spec of this.layers) {
-      const cols = spec.kind === 'dense' ? spec.units : spec.size;
-      fresh.y.push(sized(cols));
-      fresh.dy.push(sized(cols));
-      fresh.pre.push(spec.kind === 'dense' ? sized(cols) : undefined);
-      fresh.dropMask.push(spec.kind === 'dropout' ? sized(cols) : undefined);
-    }
+    const sized = (cols: number) => Tensor.empty([capacity, cols]);
+    const x = sized(this.inputs);
+    const targets = targetKind === 'i32' ? Tensor.empty([capacity], 'i32') : Tensor.empty([capacity, Math.max(1, targetCols)], 'f32');
+    const owned: Tensor[] = [x, targets];
+    const passes: Pass[] = [];
+    const engine = this;
+    this.layers.forEach((layer, index) => {
+      const out = shapeSize(layer.outputShape);
+      const y = sized(out), dy = sized(out);
+      const scratch = layer.scratch.map((n) => sized(n));
+      owned.push(y, dy, ...scratch);
+      const previous = passes[index - 1];
+      passes.push({
+        index, batch: 0, training: false, x: previous ? previous.y : x, y, dy, dx: previous?.dy,
+        params: this.#paramViews[index]!, grads: this.#gradViews[index]!, scratch, rng: this.#rngState,
+        get hooks() { return engine.hooks; },
+      });
+    });
+    const fresh: Workspace = { capacity, x, targets, passes, owned };
     this.#ws = fresh;
     return fresh;
   }
@@ -229,29 +224,28 @@ export class MlpEngine {
   #freeWorkspace(): void {
     const ws = this.#ws;
     if (!ws) return;
-    for (const t of [ws.x, ws.targets, ...ws.y, ...ws.dy, ...ws.pre, ...ws.dropMask, ws.teacher, ws.softGrad]) t?.dispose();
+    for (const t of [...ws.owned, ws.teacher, ws.softGrad]) t?.dispose();
     this.#ws = undefined;
   }
 
-  // Runs the layers on ws.x[0:B]; in training keeps pre-activations and draws dropout masks.
-  #forward(ws: Workspace, batch: number, training: boolean): number {
-    const k = kernels();
-    let input = ws.x.ptr;
-    this.layers.forEach((spec, i) => {
-      const y = ws.y[i]!.ptr;
-      if (spec.kind === 'dense') {
-        const slot = this.#slots[i]!;
-        const pre = training ? ws.pre[i]!.ptr : 0;
-        this.hooks?.input(i, (i > 0 ? ws.y[i - 1]! : ws.x).slice(0, [batch, spec.inputs]), training);
-        k.f32_dense_fwd!(y, pre, input, this.#denseWeights(i, slot, true), this.params.ptr + slot.b * 4, batch, spec.units, spec.inputs, spec.act, spec.alpha);
-      } else if (training && spec.rate > 0) {
-        k.f32_dropout_fwd!(this.#rngState.ptr, y, ws.dropMask[i]!.ptr, input, batch * spec.size, spec.rate);
-      } else {
-        k.f32_copy!(y, input, batch * spec.size);
-      }
-      input = y;
-    });
-    return input;
+  // Runs the layers on ws.x[0:B]; in training they keep what backward needs and draw dropout masks.
+  #forward(ws: Workspace, batch: number, training: boolean): Tensor<'f32'> {
+    const layers = this.layers, passes = ws.passes;
+    for (let i = 0; i < layers.length; i++) {
+      const p = passes[i]!;
+      p.batch = batch;
+      p.training = training;
+      layers[i]!.forward(p);
+    }
+    return passes[passes.length - 1]!.y;
+  }
+
+  #backward(ws: Workspace, batch: number): void {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const p = ws.passes[i]!;
+      p.batch = batch;
+      this.layers[i]!.backward(p);
+    }
   }
 
   #loss(ws: Workspace, batch: number, loss: LossSpec, output: number, grad: number): number {
@@ -259,35 +253,11 @@ export class MlpEngine {
     const C = this.outputs;
     switch (loss.kind) {
       case 'softmax_xent':
-        return k.f32_softmax_xent!(grad, output, ws.targets.ptr, batch, C, loss.smoothing, loss.classWeights ? loss.classWeights.ptr : 0);
+        return k.f32_softmax_xent(grad, output, ws.targets.ptr, batch, C, loss.smoothing, loss.classWeights ? loss.classWeights.ptr : 0);
       case 'mse':
-        return k.f32_mse!(grad, output, ws.targets.ptr, batch * C);
+        return k.f32_mse(grad, output, ws.targets.ptr, batch * C);
       case 'bce':
-        return k.f32_bce_logits!(grad, output, ws.targets.ptr, batch * C, 1);
-    }
-  }
-
-  // Address of the weights dense layer i runs with: its parameters unless the hooks substitute.
-  #denseWeights(i: number, slot: DenseSlot, forward: boolean): number {
-    const w = this.hooks?.weights(i, forward);
-    return w ? w.ptr : this.params.ptr + slot.w * 4;
-  }
-
-  #backward(ws: Workspace, batch: number): void {
-    const k = kernels();
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const spec = this.layers[i]!;
-      const dx = i > 0 ? ws.dy[i - 1]!.ptr : 0;
-      if (spec.kind === 'dense') {
-        const slot = this.#slots[i]!;
-        const input = i > 0 ? ws.y[i - 1]!.ptr : ws.x.ptr;
-        const G = this.grads.ptr;
-        k.f32_dense_bwd!(dx, G + slot.w * 4, G + slot.b * 4, ws.dy[i]!.ptr, input, this.#denseWeights(i, slot, false), ws.pre[i]!.ptr, ws.y[i]!.ptr, batch, spec.units, spec.inputs, spec.act, spec.alpha, 0);
-        if (this.hooks && dx !== 0) this.hooks.inputGrad(i, ws.dy[i - 1]!.slice(0, [batch, spec.inputs]));
-      } else if (dx !== 0) {
-        if (spec.rate > 0) k.f32_dropout_bwd!(dx, ws.dy[i]!.ptr, ws.dropMask[i]!.ptr, batch * spec.size);
-        else k.f32_copy!(dx, ws.dy[i]!.ptr, batch * spec.size);
-      }
+        return k.f32_bce_logits(grad, output, ws.targets.ptr, batch * C, 1);
     }
   }
 
@@ -295,14 +265,14 @@ export class MlpEngine {
   #gather(ws: Workspace, x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number): void {
     const k = kernels();
     const idx = order.ptr + start * 4;
-    k.f32_gather_rows!(ws.x.ptr, x.ptr, idx, batch, this.inputs);
-    if (targets.dtype === 'i32') k.i32_gather!(ws.targets.ptr, targets.ptr, idx, batch);
-    else k.f32_gather_rows!(ws.targets.ptr, targets.ptr, idx, batch, targets.size / targets.shape[0]!);
+    k.f32_gather_rows(ws.x.ptr, x.ptr, idx, batch, this.inputs);
+    if (targets.dtype === 'i32') k.i32_gather(ws.targets.ptr, targets.ptr, idx, batch);
+    else k.f32_gather_rows(ws.targets.ptr, targets.ptr, idx, batch, targets.size / targets.shape[0]!);
   }
 
   /** A fresh permutation of 0..n-1 from the engine's stream (epoch shuffling). */
   shuffle(order: Tensor<'i32'>): void {
-    kernels().i32_permutation!(this.#rngState.ptr, order.ptr, order.size);
+    kernels().i32_permutation(this.#rngState.ptr, order.ptr, order.size);
   }
 
   /** Forward, loss and backward on rows `order[start:start+batch]`; fills `grads`; returns the loss.
@@ -310,8 +280,8 @@ export class MlpEngine {
   computeGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, loss: LossSpec, soft?: SoftTargets): number {
     const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!);
     this.#gather(ws, x, targets, order, start, batch);
-    const output = this.#forward(ws, batch, true);
-    const dy = ws.dy[this.layers.length - 1]!.ptr;
+    const output = this.#forward(ws, batch, true).ptr;
+    const dy = ws.passes[ws.passes.length - 1]!.dy.ptr;
     const value = soft && soft.alpha > 0 ? this.#distillLoss(ws, batch, loss, output, dy, soft, order.ptr + start * 4) : this.#loss(ws, batch, loss, output, dy);
     this.#backward(ws, batch);
     return value;
@@ -326,16 +296,16 @@ export class MlpEngine {
     if (!ws.teacher || !ws.softGrad) [ws.teacher, ws.softGrad] = unscoped(() => [Tensor.empty([ws.capacity, C]), Tensor.empty([ws.capacity, C])]);
     let teacher = soft.teacher.ptr;
     if (soft.rows === 'data') {
-      k.f32_gather_rows!(ws.teacher.ptr, teacher, rowsPtr, batch, C);
+      k.f32_gather_rows(ws.teacher.ptr, teacher, rowsPtr, batch, C);
       teacher = ws.teacher.ptr;
     }
     const hardToo = soft.alpha < 1;
     const softGrad = hardToo ? ws.softGrad.ptr : dy;
-    const softLoss = loss.kind === 'mse' ? k.f32_mse!(softGrad, output, teacher, batch * C) : k.f32_kl_distill!(softGrad, output, teacher, batch, C, soft.temperature);
+    const softLoss = loss.kind === 'mse' ? k.f32_mse(softGrad, output, teacher, batch * C) : k.f32_kl_distill(softGrad, output, teacher, batch, C, soft.temperature);
     if (!hardToo) return softLoss;
     const hard = this.#loss(ws, batch, loss, output, dy);
-    k.f32_scale!(dy, batch * C, 1 - soft.alpha);
-    k.f32_axpy!(dy, softGrad, batch * C, soft.alpha);
+    k.f32_scale(dy, batch * C, 1 - soft.alpha);
+    k.f32_axpy(dy, softGrad, batch * C, soft.alpha);
     return soft.alpha * softLoss + (1 - soft.alpha) * hard;
   }
 
@@ -364,11 +334,11 @@ export class MlpEngine {
       const first = !this.#state1;
       if (rule.momentum !== 0 && !this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
       const buf = this.#state1 ? this.#state1.ptr : 0;
-      k.f32_sgd_step!(this.params.ptr, this.grads.ptr, buf, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
+      k.f32_sgd_step(this.params.ptr, this.grads.ptr, buf, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
     } else {
       if (!this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
       if (!this.#state2) this.#state2 = unscoped(() => Tensor.zeros([n]));
-      k.f32_adam_step!(this.params.ptr, this.grads.ptr, this.#state1.ptr, this.#state2.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.#updates, rule.decoupled ? 1 : 0);
+      k.f32_adam_step(this.params.ptr, this.grads.ptr, this.#state1.ptr, this.#state2.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.#updates, rule.decoupled ? 1 : 0);
     }
     this.applyMask();
     this.#hypergradient?.after(this.params);
@@ -380,12 +350,12 @@ export class MlpEngine {
    *  column) on the way in without touching x. */
   predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
     const n = x.shape[0] ?? 0;
-    if (x.size !== n * this.inputs) throw new RangeError(`MlpEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
+    if (x.size !== n * this.inputs) throw new RangeError(`LayerEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
     const out = Tensor.empty([n, this.outputs]);
     for (let start = 0; start < n; start += chunk) {
       const batch = Math.min(chunk, n - start);
       const ws = this.#inferenceWorkspace(batch);
-      kernels().f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      kernels().f32_copy(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
       this.#inferChunk(ws, batch, output, input, out.ptr + start * this.outputs * 4);
     }
     return out;
@@ -403,11 +373,30 @@ export class MlpEngine {
       const rows = start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + batch) * this.inputs);
       ws.x.view().set(rows);
       if (where !== undefined) assertFiniteRows(where, ws.x.ptr, batch * this.inputs, this.inputs, start);
-      const to = ws.dy[this.layers.length - 1]!;
+      const to = ws.passes[ws.passes.length - 1]!.dy;
       this.#inferChunk(ws, batch, output, input, to.ptr);
       result.set(to.view().subarray(0, batch * this.outputs), start * this.outputs);
     }
     return result;
+  }
+
+  /** Runs the layers at inference on x [n, inputs] (already standardised) in chunks, handing each
+   *  layer's output [rows, output size] to `visit` as it is made (a view, valid during the call). */
+  visitOutputs(x: Tensor<'f32'>, visit: (layer: number, y: Tensor<'f32'>) => void, chunk = 256): void {
+    const n = x.shape[0] ?? 0;
+    for (let start = 0; start < n; start += chunk) {
+      const batch = Math.min(chunk, n - start);
+      const ws = this.#inferenceWorkspace(batch);
+      kernels().f32_copy(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      this.layers.forEach((layer, i) => {
+        const p = ws.passes[i]!;
+        p.batch = batch;
+        p.training = false;
+        layer.forward(p);
+        const cols = shapeSize(layer.outputShape);
+        scope(() => visit(i, p.y.slice(0, [batch, cols])));
+      });
+    }
   }
 
   #inferenceWorkspace(batch: number): Workspace {
@@ -417,11 +406,11 @@ export class MlpEngine {
   // Standardise ws.x in place, run the layers, write the transformed outputs to `to`.
   #inferChunk(ws: Workspace, batch: number, output: OutputTransform, input: ColumnAffine | undefined, to: number): void {
     const k = kernels();
-    if (input) k.f32_affine_cols!(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
-    const y = this.#forward(ws, batch, false);
-    if (output === 'softmax') k.f32_softmax_rows!(to, y, batch, this.outputs, 1);
-    else if (output === 'sigmoid') k.f32_act_fwd!(to, y, batch * this.outputs, SIGMOID, 0);
-    else k.f32_copy!(to, y, batch * this.outputs);
+    if (input) k.f32_affine_cols(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
+    const y = this.#forward(ws, batch, false).ptr;
+    if (output === 'softmax') k.f32_softmax_rows(to, y, batch, this.outputs, 1);
+    else if (output === 'sigmoid') k.f32_act_fwd(to, y, batch * this.outputs, ACT_SIGMOID, 0);
+    else k.f32_copy(to, y, batch * this.outputs);
   }
 
   /** Mean loss over a data set without touching gradients or parameters. */
@@ -433,9 +422,9 @@ export class MlpEngine {
     for (let start = 0; start < n; start += chunk) {
       const batch = Math.min(chunk, n - start);
       const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', cols);
-      k.f32_copy!(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
-      k.f32_copy!(ws.targets.ptr, targets.ptr + start * cols * 4, batch * cols);
-      const y = this.#forward(ws, batch, false);
+      k.f32_copy(ws.x.ptr, x.ptr + start * this.inputs * 4, batch * this.inputs);
+      k.f32_copy(ws.targets.ptr, targets.ptr + start * cols * 4, batch * cols);
+      const y = this.#forward(ws, batch, false).ptr;
       total += this.#loss(ws, batch, loss, y, 0) * batch;
     }
     return n > 0 ? total / n : NaN;

@@ -1,0 +1,43 @@
+// The layer kinds a Sequential can hold, one file each. Configurations are plain JSON objects, so
+// a model's architecture saves as it is written; adding a kind means writing its file (its
+// configuration, `check` and `build`) and listing it here.
+import type { Layer, Shape } from '../../core/layer.ts';
+import { DENSE, type DenseConfig } from './dense.ts';
+import { DROPOUT, type DropoutConfig } from './dropout.ts';
+import { FLATTEN, type FlattenConfig } from './flatten.ts';
+import type { LayerKind } from './kind.ts';
+
+export { dense, defaultInit, type DenseConfig } from './dense.ts';
+export { dropout, type DropoutConfig } from './dropout.ts';
+export { flatten, type FlattenConfig } from './flatten.ts';
+
+/** A layer of a `Sequential`. */
+export type LayerConfig = DenseConfig | DropoutConfig | FlattenConfig;
+
+const KINDS: Readonly<Record<LayerConfig['type'], LayerKind<LayerConfig>>> = {
+  dense: DENSE as LayerKind<LayerConfig>,
+  dropout: DROPOUT as LayerKind<LayerConfig>,
+  flatten: FLATTEN as LayerKind<LayerConfig>,
+};
+
+/** The layer types kiln knows, in the order the docs list them. */
+export const LAYER_TYPES = Object.keys(KINDS) as readonly LayerConfig['type'][];
+
+/** Validates one layer configuration (also those read from a model file). */
+export function checkLayer(where: string, layer: unknown): LayerConfig {
+  if (!layer || typeof layer !== 'object') throw new TypeError(`${where}: a layer must be an object, got ${String(layer)}`);
+  const l = layer as Record<string, unknown>;
+  const kind = Object.hasOwn(KINDS, l.type as string) ? KINDS[l.type as LayerConfig['type']] : undefined;
+  if (!kind) throw new TypeError(`${where}: layer type must be one of ${LAYER_TYPES.join(', ')}, got ${String(l.type)}`);
+  return kind.check(where, l);
+}
+
+/** The engine layers of a stack, each built for the shape the previous one gives. */
+export function buildLayers(where: string, inputShape: Shape, configs: readonly LayerConfig[]): Layer[] {
+  let shape = inputShape;
+  return configs.map((config, i) => {
+    const layer = KINDS[config.type].build(config, shape, `${where} layers[${i}] (${config.type})`);
+    shape = layer.outputShape;
+    return layer;
+  });
+}
