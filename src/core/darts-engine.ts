@@ -15,7 +15,7 @@ import { Tensor, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
 import { seedWords } from './ops/random.ts';
 import { INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM } from '../../assembly/codes.ts';
-import { Hypergradient } from './ops/hypergrad.ts';
+import { OptimizerState } from './ops/optimizer-state.ts';
 import type { Targets, UpdateRule } from './layer-engine.ts';
 
 export interface MixedLayerSpec {
@@ -79,41 +79,6 @@ interface Workspace {
   classes: Tensor<'i32'>;
 }
 
-/** One arena's optimizer state: moments and the step count. */
-class ArenaOptimizer {
-  #m: Tensor<'f32'> | undefined;
-  #v: Tensor<'f32'> | undefined;
-  #hd: Hypergradient | undefined;
-  steps = 0;
-
-  step(params: Tensor<'f32'>, grads: Tensor<'f32'>, rule: UpdateRule, lr: number): number {
-    const k = kernels();
-    const n = params.size;
-    this.steps++;
-    if (rule.hypergradient) {
-      this.#hd ??= new Hypergradient(n);
-      lr = this.#hd.before(params, grads, rule.hypergradient.beta, rule.kind === 'adam' && rule.decoupled ? 0 : rule.weightDecay, lr);
-    }
-    if (rule.kind === 'sgd') {
-      const first = !this.#m;
-      if (rule.momentum !== 0) this.#m ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_sgd_step(params.ptr, grads.ptr, this.#m ? this.#m.ptr : 0, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
-    } else {
-      this.#m ??= unscoped(() => Tensor.zeros([n]));
-      this.#v ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_adam_step(params.ptr, grads.ptr, this.#m.ptr, this.#v.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.steps, rule.decoupled ? 1 : 0);
-    }
-    this.#hd?.after(params);
-    return lr;
-  }
-
-  dispose(): void {
-    for (const t of [this.#m, this.#v, this.#hd]) t?.dispose();
-    this.#m = this.#v = this.#hd = undefined;
-    this.steps = 0;
-  }
-}
-
 export class DartsEngine {
   readonly spec: SuperNetSpec;
   /** Every hidden W [N, inputs] and b [N], layer by layer, then the output W [outputs, N] and b. */
@@ -129,8 +94,8 @@ export class DartsEngine {
   #slots: Slot[];
   #out: { w: number; b: number; inputs: number };
   #groups: [number, number][];
-  #weightOpt = new ArenaOptimizer();
-  #archOpt = new ArenaOptimizer();
+  #weightOpt = new OptimizerState();
+  #archOpt = new OptimizerState();
   #ws: Workspace | undefined;
   #rngState: Tensor<'u8'>;
 
@@ -331,8 +296,13 @@ export class DartsEngine {
   }
 
   /** One optimizer step of the weights with `grads`; returns the learning rate used. */
-  updateWeights(rule: UpdateRule, lr: number): number {
+  update(rule: UpdateRule, lr: number): number {
     return this.#weightOpt.step(this.params, this.grads, rule, lr);
+  }
+
+  /** Weight updates applied so far. */
+  get updates(): number {
+    return this.#weightOpt.steps;
   }
 
   /** One Adam step of the architecture logits with `dalpha`, then fresh probabilities. */

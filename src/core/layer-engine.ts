@@ -11,7 +11,7 @@ import { Tensor, scope, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
 import { assertFiniteRows } from './ops/check.ts';
 import { shapeText } from './errors.ts';
-import { Hypergradient } from './ops/hypergrad.ts';
+import { OptimizerState } from './ops/optimizer-state.ts';
 
 import { initCode, seedWords, INIT_KINDS, type InitKind } from './ops/random.ts';
 export { INIT_KINDS, type InitKind };
@@ -95,10 +95,7 @@ export class LayerEngine {
   hooks: LayerHooks | undefined;
   #paramViews: Tensor<'f32'>[][];
   #gradViews: Tensor<'f32'>[][];
-  #state1: Tensor<'f32'> | undefined;
-  #state2: Tensor<'f32'> | undefined;
-  #updates = 0;
-  #hypergradient: Hypergradient | undefined;
+  #optimizer = new OptimizerState();
   #ws: Workspace | undefined;
   #rngState: Tensor<'u8'>;
   #disposed = false;
@@ -137,7 +134,7 @@ export class LayerEngine {
 
   /** Number of optimizer updates applied since the state was last reset. */
   get updates(): number {
-    return this.#updates;
+    return this.#optimizer.steps;
   }
 
   /** Restarts the engine's random stream (init, dropout, shuffling) from `seed`. */
@@ -181,12 +178,7 @@ export class LayerEngine {
 
   /** Forgets optimizer moments and the update count (a new fit starts from here). */
   resetOptimizer(): void {
-    this.#state1?.dispose();
-    this.#state2?.dispose();
-    this.#state1 = this.#state2 = undefined;
-    this.#hypergradient?.dispose();
-    this.#hypergradient = undefined;
-    this.#updates = 0;
+    this.#optimizer.dispose();
   }
 
   #workspace(batch: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {
@@ -317,32 +309,14 @@ export class LayerEngine {
 
   /** The learning rate hypergradient descent has reached (the last update's), if in use. */
   get hypergradientLr(): number | undefined {
-    return this.#hypergradient?.lr;
+    return this.#optimizer.hypergradientLr;
   }
 
-  /** One optimizer update of every parameter with the current gradients; returns the learning
-   *  rate used: `lr`, or with `rule.hypergradient` the adapted rate (`lr` starts it). */
+  /** One optimizer update of every parameter with the current gradients, the pruning mask
+   *  re-applied; returns the learning rate used: `lr`, or with `rule.hypergradient` the adapted
+   *  rate (`lr` starts it). */
   update(rule: UpdateRule, lr: number): number {
-    const k = kernels();
-    const n = this.params.size;
-    this.#updates++;
-    if (rule.hypergradient) {
-      this.#hypergradient ??= new Hypergradient(n);
-      lr = this.#hypergradient.before(this.params, this.grads, rule.hypergradient.beta, rule.kind === 'adam' && rule.decoupled ? 0 : rule.weightDecay, lr);
-    }
-    if (rule.kind === 'sgd') {
-      const first = !this.#state1;
-      if (rule.momentum !== 0 && !this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
-      const buf = this.#state1 ? this.#state1.ptr : 0;
-      k.f32_sgd_step(this.params.ptr, this.grads.ptr, buf, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
-    } else {
-      if (!this.#state1) this.#state1 = unscoped(() => Tensor.zeros([n]));
-      if (!this.#state2) this.#state2 = unscoped(() => Tensor.zeros([n]));
-      k.f32_adam_step(this.params.ptr, this.grads.ptr, this.#state1.ptr, this.#state2.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.#updates, rule.decoupled ? 1 : 0);
-    }
-    this.applyMask();
-    this.#hypergradient?.after(this.params);
-    return lr;
+    return this.#optimizer.step(this.params, this.grads, rule, lr, () => this.applyMask());
   }
 
   /** Runs the model on x [n, inputs] in chunks of `chunk` rows; returns the outputs [n, outputs],

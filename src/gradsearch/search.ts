@@ -1,7 +1,8 @@
 // Gradient-based model search: one super-network mixes every candidate width and activation per
 // hidden layer (see core/darts-engine.ts); its weights train on one part of the data and its
 // architecture logits on the other, alternating step by step (first-order DARTS). The strongest
-// choice per layer then becomes a plain Sequential, retrained from scratch with `fit`.
+// choice per layer then becomes a plain Sequential, retrained from scratch with `fit`. The weight
+// steps go through the training loop's own optimizer step (src/train/step.ts).
 // see: Liu, Simonyan & Yang, "DARTS: Differentiable Architecture Search", arXiv:1806.09055
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
@@ -13,9 +14,9 @@ import { trainTestSplit } from '../data/split.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { dense, type DenseConfig } from '../nn/layers/index.ts';
-import { fit, abortReason, DivergenceError, type FitOptions, type History } from '../train/fit.ts';
+import { fit, type FitOptions, type History } from '../train/fit.ts';
 import { adam, type Optimizer } from '../train/optimizers.ts';
-import { learningRate } from '../train/schedules.ts';
+import { checkAborted, EpochYield, optimizerStep } from '../train/step.ts';
 import {
   discretize, expectedParameters, layerProbabilities, operationNames, parameterCount, resolveCandidates, superNetSpec,
   type GradientCandidates, type HiddenLayer, type LayerProbabilities, type Operation, type ResolvedCandidates,
@@ -234,13 +235,13 @@ async function searchLoop(engine: DartsEngine, spec: SuperNetSpec, train: Part, 
   const valBatch = Math.min(s.batchSize, val.rows);
   const steps = Math.ceil(train.rows / batch);
   let valAt = val.rows;
-  let lastYield = performance.now();
+  const pause = new EpochYield();
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const started = performance.now();
     engine.shuffle(train.order);
     let sum = 0;
     for (let step = 0; step < steps; step++) {
-      if (signal?.aborted) throw abortReason(signal);
+      checkAborted(signal);
       if (epoch >= s.warmup && spec.layers.length > 0) {
         if (valAt + valBatch > val.rows) {
           engine.shuffle(val.order);
@@ -254,10 +255,8 @@ async function searchLoop(engine: DartsEngine, spec: SuperNetSpec, train: Part, 
       const start = step * batch;
       const rows = Math.min(batch, train.rows - start);
       const loss = engine.computeWeightGradients(train.x, train.targets, train.order, start, rows);
-      if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
+      optimizerStep(engine, optimizer, loss, epoch, step, s.epochs * steps);
       sum += loss * rows;
-      if (optimizer.clipNorm !== Infinity) engine.clipGradients(optimizer.clipNorm);
-      engine.updateWeights(optimizer.rule, learningRate(optimizer.lr, optimizer.schedule, epoch * steps + step, epoch, s.epochs * steps));
     }
     const evaluation = engine.evaluate(val.x, val.targets);
     const probabilities = layerProbabilities(spec, engine.probs.view());
@@ -273,10 +272,6 @@ async function searchLoop(engine: DartsEngine, spec: SuperNetSpec, train: Part, 
     };
     s.record.epochs.push(log);
     await s.options.onEpoch?.(log);
-    // Let timers and abort signals run between epochs (at most every 20 ms, as fit does).
-    if (performance.now() - lastYield > 20) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
+    await pause.maybeYield();
   }
 }

@@ -1,16 +1,20 @@
-// The training loop: epochs of shuffled mini-batches, each step a few calls into the core;
-// validation, early stopping with best-weight restore, progress events, cancellation and
-// divergence detection between steps.
+// The training loop, the only one: epochs of shuffled mini-batches, each step a few calls into
+// the core; the hard loss, or a teacher's soft targets blended with it (distillation); validation,
+// early stopping with best-weight restore, progress events, cancellation and divergence
+// detection between steps.
 import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { affineColumnsInPlace } from '../core/ops/columns.ts';
 import type { LossSpec, Targets } from '../core/layer-engine.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { LOSS_OF_TASK, type Sequential } from '../nn/sequential.ts';
+import { Dataset } from '../data/dataset.ts';
+import { LOSS_OF_TASK, Sequential } from '../nn/sequential.ts';
 import { adam, type Optimizer } from './optimizers.ts';
-import { learningRate } from './schedules.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import { classesOf } from '../nn/predictor.ts';
+import { checkAborted, EpochYield, optimizerStep } from './step.ts';
+import { checkDistillation, kindOf, SoftTargetSource, type DistillationLoss, type ResolvedDistillation } from './distillation.ts';
+
+export { DivergenceError, abortReason } from './step.ts';
 
 /** When `fit` stops early and whether it restores the best epoch's weights. */
 export interface EarlyStopping {
@@ -58,6 +62,8 @@ export interface FitOptions {
   classWeights?: readonly number[] | 'balanced';
   /** Label smoothing of the cross-entropy, in [0, 1). */
   labelSmoothing?: number;
+  /** Learn from a teacher's outputs too: knowledge distillation (see `DistillationLoss`). */
+  distill?: DistillationLoss;
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -70,36 +76,38 @@ export interface History {
   stoppedEarly: boolean;
 }
 
-/** Thrown when the loss becomes NaN or infinite; names where it happened. */
-export class DivergenceError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly loss: number) {
-    super(`fit: loss diverged to ${loss} at epoch ${epoch}, step ${step}; lower the learning rate, clip gradients (clipNorm) or standardise the features`);
-    this.name = 'DivergenceError';
-  }
-}
+const FIT_KEYS = ['optimizer', 'epochs', 'batchSize', 'validation', 'earlyStopping', 'seed', 'shuffle', 'standardize', 'classWeights', 'labelSmoothing', 'distill', 'onEpoch', 'signal'];
 
-const FIT_KEYS = ['optimizer', 'epochs', 'batchSize', 'validation', 'earlyStopping', 'seed', 'shuffle', 'standardize', 'classWeights', 'labelSmoothing', 'onEpoch', 'signal'];
-
-/** Trains `model` on `data` in place and returns the per-epoch history.
+/** Trains `model` on `data` in place and returns the per-epoch history. The one training loop:
+ *  with `distill` it learns from a teacher as well (knowledge distillation), and `data` may then
+ *  be features only (a Float32Array of rows × inputs) when `distill.alpha` is 1.
  *  @example
  *  const history = await fit(model, train, { optimizer: adam({ lr: 1e-3 }), epochs: 20, batchSize: 64, validation: val,
- *    earlyStopping: { patience: 3 }, onEpoch: (e) => console.log(e.epoch, e.valAccuracy) }); */
-export async function fit(model: Sequential, data: Dataset, options: FitOptions = {}): Promise<History> {
+ *    earlyStopping: { patience: 3 }, onEpoch: (e) => console.log(e.epoch, e.valAccuracy) });
+ *  await fit(student, train, { distill: { teacher, temperature: 4, alpha: 0.9 }, epochs: 10 }); */
+export async function fit(model: Sequential, data: Dataset | Float32Array, options: FitOptions = {}): Promise<History> {
   checkKnownKeys('fit', options, FIT_KEYS);
+  if (!(model instanceof Sequential)) throw new TypeError(`fit: model must be a Sequential, got ${kindOf(model)}`);
+  // Errors about the teacher and the transfer set name distillation, as users call it.
+  const where = options.distill === undefined ? 'fit' : 'distill';
+  if (options.distill !== undefined && model.task === 'binary') throw new TypeError(`${where}: binary students are not supported; use a 2-class classification student (dense(2)) instead`);
+  const labelled = data instanceof Dataset;
+  if (labelled) checkDataFits(where, model, data);
+  const distillation = options.distill === undefined ? undefined : checkDistillation(where, options.distill, model);
+  const train = labelled ? data : unlabeledTransferSet(where, model, data, distillation);
   const optimizer = options.optimizer ?? adam();
   const epochs = checkInteger('fit', 'epochs', options.epochs ?? 10, 1, 1e7);
-  const n = data.numRows;
+  const n = train.numRows;
   if (n === 0) throw new RangeError('fit: the training data has no rows');
   const batchSize = optimizer.name === 'gd' ? n : Math.min(n, checkInteger('fit', 'batchSize', options.batchSize ?? 32, 1, 1 << 24));
   const smoothing = checkNumber('fit', 'labelSmoothing', options.labelSmoothing ?? 0, 0, 0.999999);
   const early = earlyStoppingOptions(options.earlyStopping, options.validation !== undefined);
-  checkDataFits('fit', model, data);
-  if (options.validation) checkDataFits('fit validation', model, options.validation);
+  if (options.validation) checkDataFits(`${where} validation`, model, options.validation);
   if (options.standardize ?? !model.preprocessing.mean) {
-    const { mean, std } = StandardScaler.fit(data);
+    const { mean, std } = StandardScaler.fit(train);
     model.setPreprocessing({ ...model.preprocessing, mean, std });
   }
-  model.setPreprocessing({ ...model.preprocessing, featureNames: data.featureNames, ...(data.task === 'classification' ? { classNames: data.classNames } : {}) });
+  if (labelled) model.setPreprocessing({ ...model.preprocessing, featureNames: train.featureNames, ...(train.task === 'classification' ? { classNames: train.classNames } : {}) });
 
   const engine = model.engine;
   engine.reseed(options.seed ?? model.seed);
@@ -109,29 +117,29 @@ export async function fit(model: Sequential, data: Dataset, options: FitOptions 
   const history: History = { epochs: [], bestEpoch: 0, stoppedEarly: false };
 
   return unscoped(() => {
-    const train = deviceData(model, data);
+    const device = deviceData(model, train);
     const val = options.validation ? deviceData(model, options.validation) : undefined;
-    const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing, classWeights: classWeightTensor(options.classWeights, data, model) };
+    const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing, classWeights: classWeightTensor(options.classWeights, train, model) };
     const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
     const best = early ? Tensor.empty([engine.parameterCount]) : undefined;
+    const teacher = distillation ? new SoftTargetSource(distillation, train, model.outputs, batchSize) : undefined;
     let bestScore = Infinity, sinceBest = 0;
 
     const run = async (): Promise<History> => {
-      let lastYield = performance.now();
+      const pause = new EpochYield();
       for (let epoch = 0; epoch < epochs; epoch++) {
         const started = performance.now();
         if (options.shuffle ?? true) engine.shuffle(order);
+        const rows = teacher?.perBatch ? order.read() : undefined;
         let sum = 0, lr = optimizer.lr;
         for (let s = 0; s < stepsPerEpoch; s++) {
-          if (options.signal?.aborted) throw abortReason(options.signal);
+          checkAborted(options.signal);
           const start = s * batchSize;
           const batch = Math.min(batchSize, n - start);
-          const value = engine.computeGradients(train.x, train.targets, order, start, batch, loss);
-          if (!Number.isFinite(value)) throw new DivergenceError(epoch + 1, s + 1, value);
+          if (rows) await teacher!.beforeBatch(rows.subarray(start, start + batch));
+          const value = engine.computeGradients(device.x, device.targets, order, start, batch, loss, teacher?.soft);
+          lr = optimizerStep(engine, optimizer, value, epoch, s, totalSteps);
           sum += value * batch;
-          if (optimizer.clipNorm !== Infinity) engine.clipGradients(optimizer.clipNorm);
-          lr = learningRate(optimizer.lr, optimizer.schedule, engine.updates, epoch, totalSteps);
-          lr = engine.update(optimizer.rule, lr);
         }
         const log: EpochLog = { epoch: epoch + 1, loss: sum / n, lr, steps: engine.updates, ms: 0 };
         if (val) Object.assign(log, validate(model, val, loss));
@@ -152,20 +160,27 @@ export async function fit(model: Sequential, data: Dataset, options: FitOptions 
         } else {
           history.bestEpoch = log.epoch;
         }
-        // Let timers, progress output and abort signals run between epochs, at most every 20 ms:
-        // a timer costs about a millisecond, which would dominate short epochs.
-        if (performance.now() - lastYield > 20) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          lastYield = performance.now();
-        }
+        await pause.maybeYield();
       }
       if (early?.restoreBest && best && history.bestEpoch > 0) engine.params.view().set(best.view());
       return history;
     };
     return run().finally(() => {
-      for (const t of [train.x, train.targets, val?.x, val?.targets, loss.classWeights, order, best]) t?.dispose();
+      for (const t of [device.x, device.targets, val?.x, val?.targets, loss.classWeights, order, best, teacher]) t?.dispose();
     });
   });
+}
+
+// Features-only data gets placeholder targets, never read: α = 1 skips the hard term.
+function unlabeledTransferSet(where: string, student: Sequential, data: unknown, distillation: ResolvedDistillation | undefined): Dataset {
+  if (!(data instanceof Float32Array)) throw new TypeError(`${where}: data must be a Dataset or a Float32Array of features, got ${kindOf(data)}`);
+  if (!distillation) throw new TypeError(`${where}: features-only data (a Float32Array) needs a teacher: pass distill: { teacher, alpha: 1 }, or a Dataset with labels`);
+  if (distillation.alpha !== 1) throw new RangeError(`${where}: features-only data has no labels for the hard term; set alpha to 1 (got ${distillation.alpha}) or pass a Dataset`);
+  const d = student.inputs;
+  if (data.length === 0 || data.length % d !== 0) throw new RangeError(`${where}: data has ${data.length} values, not a positive multiple of the student's ${d} inputs`);
+  const n = data.length / d;
+  if (student.task === 'regression') return new Dataset({ features: data, numFeatures: d, targets: new Float32Array(n * student.outputs), numTargets: student.outputs });
+  return new Dataset({ features: data, numFeatures: d, labels: new Int32Array(n) });
 }
 
 export interface DeviceData {
@@ -248,6 +263,3 @@ function classWeightTensor(w: FitOptions['classWeights'], data: Dataset, model: 
   return Tensor.from(weights);
 }
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('fit was aborted', 'AbortError');
-}

@@ -4,10 +4,8 @@
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkFiniteData, shapeText } from '../../core/errors.ts';
 import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../core/quant-engine.ts';
-import { Tensor, unscoped } from '../../core/tensor.ts';
-import type { Task } from '../../nn/sequential.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
-import { classesOf } from '../../nn/predictor.ts';
+import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, type Rows, type Task } from '../../nn/predictor.ts';
 import { QUINT8, weightRange } from './qparams.ts';
 
 /** Every `QuantScheme`. */
@@ -85,7 +83,6 @@ export interface QuantizedModelInfo {
   layers: QuantizedLayerInfo[];
 }
 
-const OUTPUT_OF_TASK = { classification: 'softmax', binary: 'sigmoid', regression: 'raw' } as const;
 
 export const bitsOf = (scheme: QuantScheme): 8 | 4 => (scheme === 'int4' ? 4 : 8);
 function activationsOf(spec: QuantizedModelSpec): ActivationQuant {
@@ -102,7 +99,7 @@ function activationsOf(spec: QuantizedModelSpec): ActivationQuant {
  * const q = quantize(model, { scheme: 'int8-per-channel', calibration: { data: train } });
  * q.predictClasses(test.features); q.info().compression; // ≈ 3.9
  */
-export class QuantizedModel {
+export class QuantizedModel implements Predictor {
   readonly scheme: QuantScheme;
   readonly symmetric: boolean;
   readonly groupSize: number | undefined;
@@ -116,7 +113,7 @@ export class QuantizedModel {
   readonly inputs: number;
   readonly outputs: number;
   #engine: QuantEngine;
-  #affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'> } | undefined;
+  #affine: InputAffine | undefined;
   #where: string;
 
   /** Validates `spec` completely (RangeError / TypeError naming the field) and uploads it. */
@@ -148,7 +145,7 @@ export class QuantizedModel {
     }));
     this.#engine = new QuantEngine(layers, activationsOf(spec));
     const st = this.standardize;
-    if (st) this.#affine = unscoped(() => ({ scale: Tensor.from(st.scale), shift: Tensor.from(st.shift) }));
+    if (st) this.#affine = new InputAffine(st.scale, st.shift);
   }
 
   /** Weights and biases (as many as the f32 model has). */
@@ -191,45 +188,22 @@ export class QuantizedModel {
 
   /** Predictions for one sample or many (rows, or a flat array of n × inputs): class
    *  probabilities, a sigmoid probability or regression outputs, row-major. */
-  predict(x: ArrayLike<number> | readonly ArrayLike<number>[]): Float32Array {
+  predict(x: Rows): Float32Array {
     // Finiteness is checked in the core, on the rows the engine copies in anyway.
-    const flat = inputRows(this.#where, x, this.inputs, false);
-    return this.#engine.predictArray(flat, OUTPUT_OF_TASK[this.task], this.#affine, this.#where);
+    return this.#engine.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.#affine?.tensors, this.#where);
   }
 
   /** The most probable class of each sample (classification and binary models). */
-  predictClasses(x: ArrayLike<number> | readonly ArrayLike<number>[]): Int32Array {
+  predictClasses(x: Rows): Int32Array {
     // The rule every model kind shares (Sequential's too); on finite outputs it is argmax.
     return classesOf(this.predict(x), this.outputs);
   }
 
   dispose(): void {
     this.#engine.dispose();
-    this.#affine?.scale.dispose();
-    this.#affine?.shift.dispose();
+    this.#affine?.dispose();
     this.#affine = undefined;
   }
-}
-
-/** Rows (number[][]) or a flat array of n × inputs, checked finite (unless the caller checks),
- *  as one flat Float32Array (the caller's own when it is one: engines copy it into WASM memory). */
-export function inputRows(where: string, x: ArrayLike<number> | readonly ArrayLike<number>[], inputs: number, checkFinite = true): Float32Array {
-  let flat: Float32Array;
-  if (Array.isArray(x) && x.length > 0 && typeof x[0] === 'object') {
-    const rows = x as readonly ArrayLike<number>[];
-    const data = new Float32Array(rows.length * inputs);
-    rows.forEach((row, r) => {
-      if (row.length !== inputs) throw new RangeError(`${where}: row ${r} has ${row.length} features, expected ${inputs}`);
-      data.set(row, r * inputs);
-    });
-    flat = data;
-  } else {
-    // f32 first, then the finiteness check: 1e39 in a Float64Array is finite but becomes Infinity.
-    flat = x instanceof Float32Array ? x : Float32Array.from(x as ArrayLike<number>);
-  }
-  if (flat.length % inputs !== 0) throw new RangeError(`${where}: input has ${flat.length} values, not a multiple of ${inputs} features`);
-  if (checkFinite) checkFiniteData(where, flat, inputs);
-  return flat;
 }
 
 const isPositiveF32 = (v: number) => Number.isFinite(v) && v > 0 && Math.fround(v) === v;
