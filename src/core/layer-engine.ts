@@ -65,6 +65,8 @@ export interface ParamLocation {
   /** First element in `params` / `grads`. */
   readonly offset: number;
   readonly size: number;
+  /** False for a non-trainable slot: `offset` is then into `state`, not `params`. */
+  readonly trainable: boolean;
 }
 
 // Per-layer activation buffers for a batch capacity, and the one Pass of each layer over them.
@@ -88,6 +90,9 @@ export class LayerEngine {
   /** Every parameter, layer by layer and slot by slot (a dense layer: W [units, inputs], then b). */
   readonly params: Tensor<'f32'>;
   readonly grads: Tensor<'f32'>;
+  /** Non-trainable slots (running statistics), layer by layer; the optimizer never sees them. */
+  readonly state: Tensor<'f32'>;
+  /** Every slot, trainable or not, in layer and slot order. */
   readonly locations: readonly ParamLocation[];
   /** 1 keeps a parameter, 0 holds it at exactly zero (pruning); undefined when nothing is pruned. */
   mask: Tensor<'u8'> | undefined;
@@ -95,6 +100,7 @@ export class LayerEngine {
   hooks: LayerHooks | undefined;
   #paramViews: Tensor<'f32'>[][];
   #gradViews: Tensor<'f32'>[][];
+  #stateViews: Tensor<'f32'>[][];
   #optimizer = new OptimizerState();
   #ws: Workspace | undefined;
   #rngState: Tensor<'u8'>;
@@ -112,19 +118,22 @@ export class LayerEngine {
     this.inputs = shapeSize(layers[0]!.inputShape);
     this.outputs = shapeSize(layers.at(-1)!.outputShape);
     const locations: ParamLocation[] = [];
-    let offset = 0;
+    let offset = 0, stateOffset = 0;
     layers.forEach((layer, i) => {
       for (const slot of layer.params) {
         const size = shapeSize(slot.shape);
-        locations.push({ layer: i, name: slot.name, shape: slot.shape, offset, size });
-        offset += size;
+        const trainable = slot.trainable ?? true;
+        locations.push({ layer: i, name: slot.name, shape: slot.shape, offset: trainable ? offset : stateOffset, size, trainable });
+        if (trainable) offset += size;
+        else stateOffset += size;
       }
     });
     this.locations = locations;
-    [this.params, this.grads, this.#rngState] = unscoped(() => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([16], 'u8')] as const);
-    const views = (arena: Tensor<'f32'>) => layers.map((_, i) => locations.filter((l) => l.layer === i).map((l) => arena.slice(l.offset, l.shape)));
-    this.#paramViews = unscoped(() => views(this.params));
-    this.#gradViews = unscoped(() => views(this.grads));
+    [this.params, this.grads, this.state, this.#rngState] = unscoped(() => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([stateOffset]), Tensor.zeros([16], 'u8')] as const);
+    const views = (arena: Tensor<'f32'>, trainable: boolean) => layers.map((_, i) => locations.filter((l) => l.layer === i && l.trainable === trainable).map((l) => arena.slice(l.offset, l.shape)));
+    this.#paramViews = unscoped(() => views(this.params, true));
+    this.#gradViews = unscoped(() => views(this.grads, true));
+    this.#stateViews = unscoped(() => views(this.state, false));
     this.reseed(seed);
   }
 
@@ -147,12 +156,22 @@ export class LayerEngine {
   initialize(): void {
     const k = kernels();
     this.params.view().fill(0);
-    this.layers.forEach((layer, i) => layer.params.forEach((slot, j) => {
-      const view = this.#paramViews[i]![j]!;
-      if (slot.init === 'ones') view.view().fill(1);
-      else if (slot.init !== 'zeros') k.f32_init(this.#rngState.ptr, view.ptr, view.size, initCode(slot.init.kind), slot.init.fanIn, slot.init.fanOut);
-    }));
+    this.state.view().fill(0);
+    this.layers.forEach((layer, i) => {
+      let trainable = 0, fixed = 0;
+      for (const slot of layer.params) {
+        const view = (slot.trainable ?? true) ? this.#paramViews[i]![trainable++]! : this.#stateViews[i]![fixed++]!;
+        if (slot.init === 'ones') view.view().fill(1);
+        else if (slot.init !== 'zeros') k.f32_init(this.#rngState.ptr, view.ptr, view.size, initCode(slot.init.kind), slot.init.fanIn, slot.init.fanOut);
+      }
+    });
     this.applyMask();
+  }
+
+  /** The view of one slot (trainable or not) by location. */
+  slotView(l: ParamLocation): Tensor<'f32'> {
+    const arena = l.trainable ? this.params : this.state;
+    return arena.slice(l.offset, l.shape);
   }
 
   /** Views of layer `layer`'s parameters (or gradients), in slot order. */
@@ -200,11 +219,12 @@ export class LayerEngine {
       const out = shapeSize(layer.outputShape);
       const y = sized(out), dy = sized(out);
       const scratch = layer.scratch.map((n) => sized(n));
-      owned.push(y, dy, ...scratch);
+      const workspace = (layer.workspace ?? []).map((n) => Tensor.empty([n]));
+      owned.push(y, dy, ...scratch, ...workspace);
       const previous = passes[index - 1];
       passes.push({
         index, batch: 0, training: false, x: previous ? previous.y : x, y, dy, dx: previous?.dy,
-        params: this.#paramViews[index]!, grads: this.#gradViews[index]!, scratch, rng: this.#rngState,
+        params: this.#paramViews[index]!, grads: this.#gradViews[index]!, state: this.#stateViews[index]!, scratch, workspace, rng: this.#rngState,
         get hooks() { return engine.hooks; },
       });
     });
@@ -409,6 +429,6 @@ export class LayerEngine {
     this.#disposed = true;
     this.#freeWorkspace();
     this.resetOptimizer();
-    for (const t of [this.params, this.grads, this.mask, this.#rngState]) t?.dispose();
+    for (const t of [this.params, this.grads, this.state, this.mask, this.#rngState]) t?.dispose();
   }
 }

@@ -21,6 +21,9 @@ export interface ParamSlot {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: ParamInit;
+  /** False for state the optimizer must not touch (batch norm's running statistics): it lives
+   *  in a separate arena, is saved with the model and is written by the layer itself. */
+  readonly trainable?: boolean;
 }
 
 /** Hooks into every hookable layer's passes (dense layers), for quantisation-aware training:
@@ -52,11 +55,16 @@ export interface Pass {
   readonly dy: Tensor<'f32'>;
   /** Where the gradient at the input goes; undefined for the first layer (nobody needs it). */
   readonly dx: Tensor<'f32'> | undefined;
-  /** The layer's parameter and gradient views, in slot order. */
+  /** The layer's trainable parameter and gradient views, in slot order (non-trainable slots left out). */
   readonly params: readonly Tensor<'f32'>[];
   readonly grads: readonly Tensor<'f32'>[];
+  /** Views of the layer's non-trainable slots, in slot order. */
+  readonly state: readonly Tensor<'f32'>[];
   /** One [capacity, n] buffer per entry of the layer's `scratch`, kept from forward to backward. */
   readonly scratch: readonly Tensor<'f32'>[];
+  /** One buffer of a fixed size per entry of the layer's `workspace` (not per row), for temporary
+   *  use within one pass (a column buffer processed chunk by chunk). */
+  readonly workspace: readonly Tensor<'f32'>[];
   /** The engine's random stream (dropout). */
   readonly rng: Tensor<'u8'>;
   /** The hooks in force, if any (see LayerHooks). */
@@ -72,6 +80,8 @@ export interface Layer {
   readonly params: readonly ParamSlot[];
   /** Elements per batch row of each scratch buffer the layer keeps between its passes. */
   readonly scratch: readonly number[];
+  /** Elements of each fixed-size temporary buffer the layer needs (independent of the batch). */
+  readonly workspace?: readonly number[];
   /** Reads p.x, writes p.y; in training keeps what backward needs in p.scratch. */
   forward(p: Pass): void;
   /** Reads p.dy (and may overwrite it), adds nothing: writes p.grads and, when given, p.dx. */

@@ -135,10 +135,10 @@ export class Sequential implements Predictor {
     return classesOf(this.predict(x), this.outputs);
   }
 
-  /** Every parameter as named copies, in arena order ("layers.<i>.weight", "layers.<i>.bias", ...). */
+  /** Every saved tensor as a named copy, in layer and slot order ("layers.<i>.weight",
+   *  "layers.<i>.bias", ...): the trainable parameters and any running statistics. */
   parameters(): { name: string; shape: number[]; data: Float32Array }[] {
-    const all = this.engine.params.view();
-    return this.engine.locations.map((l) => ({ name: `layers.${l.layer}.${l.name}`, shape: [...l.shape], data: all.slice(l.offset, l.offset + l.size) }));
+    return this.engine.locations.map((l) => ({ name: `layers.${l.layer}.${l.name}`, shape: [...l.shape], data: this.engine.slotView(l).read() }));
   }
 
   /** Replaces parameters by name; every shape must match. */
@@ -148,12 +148,12 @@ export class Sequential implements Predictor {
       const l = byName.get(name);
       if (!l) throw new RangeError(`Sequential.setParameters: no parameter named '${name}' (have ${[...byName.keys()].join(', ')})`);
       if (data.length !== l.size) throw new RangeError(`Sequential.setParameters: '${name}' has shape ${shapeText(l.shape)} (${l.size} values), got ${data.length}`);
-      this.engine.params.view().set(data, l.offset);
+      (l.trainable ? this.engine.params : this.engine.state).view().set(data, l.offset);
     }
     this.engine.applyMask();
   }
 
-  /** All parameters as one flat copy, in arena order (see `parameters()` for the names). */
+  /** All trainable parameters as one flat copy, in arena order (see `parameters()` for the names). */
   parameterVector(): Float32Array {
     return this.engine.params.read();
   }
