@@ -10,17 +10,20 @@ export { Rng } from './core/ops/random.ts';
 export type { Seed } from './core/ops/random.ts';
 export { ACTIVATIONS } from './core/activation.ts';
 export type { Activation } from './core/activation.ts';
-export { INIT_KINDS } from './core/layer-engine.ts';
-export type { InitKind } from './core/layer-engine.ts';
+export { INIT_KINDS } from './core/ops/random.ts';
+export type { InitKind } from './core/ops/random.ts';
 
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
-export type { SequentialOptions, Preprocessing, Task as ModelTask } from './nn/sequential.ts';
-export { dense, dropout } from './nn/layers/index.ts';
-export type { LayerConfig, DenseConfig, DropoutConfig } from './nn/layers/index.ts';
+export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView } from './nn/sequential.ts';
+export { dense, dropout, flatten, LAYER_TYPES } from './nn/layers/index.ts';
+export type { LayerConfig, DenseConfig, DropoutConfig, FlattenConfig } from './nn/layers/index.ts';
+export type { Predictor, Rows } from './nn/predictor.ts';
+export type { LayerHooks } from './core/layer.ts';
 export { linearRegression, logisticRegression, softmaxRegression } from './nn/linear-models.ts';
 export { fit, DivergenceError } from './train/fit.ts';
 export type { FitOptions, EpochLog, History, EarlyStopping } from './train/fit.ts';
+export type { DistillationLoss } from './train/distillation.ts';
 export { gd, sgd, adam, adamw } from './train/optimizers.ts';
 export type { Optimizer, SgdOptions, AdamOptions } from './train/optimizers.ts';
 export { learningRate } from './train/schedules.ts';

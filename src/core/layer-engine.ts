@@ -96,8 +96,7 @@ export class LayerEngine {
   readonly locations: readonly ParamLocation[];
   /** 1 keeps a parameter, 0 holds it at exactly zero (pruning); undefined when nothing is pruned. */
   mask: Tensor<'u8'> | undefined;
-  /** See LayerHooks; undefined runs the plain layers. */
-  hooks: LayerHooks | undefined;
+  #hooks: LayerHooks | undefined;
   #paramViews: Tensor<'f32'>[][];
   #gradViews: Tensor<'f32'>[][];
   #stateViews: Tensor<'f32'>[][];
@@ -139,6 +138,16 @@ export class LayerEngine {
 
   get parameterCount(): number {
     return this.params.size;
+  }
+
+  /** See LayerHooks; undefined runs the plain layers. */
+  get hooks(): LayerHooks | undefined {
+    return this.#hooks;
+  }
+
+  set hooks(hooks: LayerHooks | undefined) {
+    this.#hooks = hooks;
+    for (const p of this.#ws?.passes ?? []) p.hooks = hooks;
   }
 
   /** Number of optimizer updates applied since the state was last reset. */
@@ -214,7 +223,6 @@ export class LayerEngine {
     const targets = targetKind === 'i32' ? Tensor.empty([capacity], 'i32') : Tensor.empty([capacity, Math.max(1, targetCols)], 'f32');
     const owned: Tensor[] = [x, targets];
     const passes: Pass[] = [];
-    const engine = this;
     this.layers.forEach((layer, index) => {
       const out = shapeSize(layer.outputShape);
       const y = sized(out), dy = sized(out);
@@ -225,7 +233,7 @@ export class LayerEngine {
       passes.push({
         index, batch: 0, training: false, x: previous ? previous.y : x, y, dy, dx: previous?.dy,
         params: this.#paramViews[index]!, grads: this.#gradViews[index]!, state: this.#stateViews[index]!, scratch, workspace, rng: this.#rngState,
-        get hooks() { return engine.hooks; },
+        hooks: this.#hooks,
       });
     });
     const fresh: Workspace = { capacity, x, targets, passes, owned };

@@ -68,7 +68,7 @@ export interface Pass {
   /** The engine's random stream (dropout). */
   readonly rng: Tensor<'u8'>;
   /** The hooks in force, if any (see LayerHooks). */
-  readonly hooks: LayerHooks | undefined;
+  hooks: LayerHooks | undefined;
 }
 
 /** A layer as the engine runs it. */
