@@ -106,8 +106,11 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, me
  * const { tensors, metadata } = decodeSafetensors(bytes);
  * const w = tensors.w.data as Float32Array;
  */
-export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: bytes must be a Uint8Array, got ${describe(bytes)}`);
+export function decodeSafetensors(input: Uint8Array): DecodedSafetensors {
+  if (!(input instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: bytes must be a Uint8Array, got ${describe(input)}`);
+  // A plain view of the same bytes: a Node Buffer is a Uint8Array whose slice() shares its (pooled,
+  // larger) memory instead of copying, which would hand out views of the whole pool below.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   checkEndianness();
   if (bytes.length < 8) throw fileError('file', `${bytes.length} bytes is too short for the 8-byte header length`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);

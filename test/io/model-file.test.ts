@@ -76,3 +76,17 @@ test('bad model files give a ModelFileError naming what is wrong', async () => {
   }
   model.dispose();
 });
+
+test('a Node Buffer from readFileSync (a view into a larger pool) decodes as its own bytes', async () => {
+  const { Buffer } = await import('node:buffer');
+  const model = new Sequential({ inputs: 4, layers: [dense(3)], seed: 2 });
+  const bytes = modelToBytes(model);
+  // Like readFileSync: a Buffer at an offset inside a larger ArrayBuffer.
+  const pool = new ArrayBuffer(bytes.length + 64);
+  const buffer = Buffer.from(pool, 8, bytes.length);
+  buffer.set(bytes);
+  const again = modelFromBytes(buffer);
+  assert.deepEqual(again.parameters(), model.parameters());
+  model.dispose();
+  again.dispose();
+});
