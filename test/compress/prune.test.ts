@@ -87,8 +87,8 @@ test('layer-wise and global sparsity are exact to the count and match a referenc
       const stats = pruneWeights(model, { sparsity, scope });
       assert.deepEqual(weightMasks(model), referenceMask(weights, sparsity, scope), `${scope} ${sparsity}`);
       const total = stats.reduce((n, s) => n + s.weights, 0);
-      if (scope === 'layer') stats.forEach((s) => assert.equal(s.pruned, Math.round(sparsity * s.weights)));
-      else assert.equal(stats.reduce((n, s) => n + s.pruned, 0), Math.round(sparsity * total));
+      if (scope === 'layer') stats.forEach((s) => assert.equal(s.pruned, pythonRound(sparsity * s.weights)));
+      else assert.equal(stats.reduce((n, s) => n + s.pruned, 0), pythonRound(sparsity * total));
       model.dispose();
     }
   }
@@ -303,3 +303,16 @@ test('bad input gives clear errors', () => {
   assert.throws(() => SparseModel.from(model, { thresholds: { batch1: 2 } }), /thresholds.batch1 must be a finite number in \[0, 1\], got 2/);
   model.dispose();
 });
+
+test('pruned counts round halves to even, as PyTorch (Python round) does', async () => {
+  const { prunedCount } = await import('../../src/compress/prune/rank.ts');
+  assert.equal(prunedCount(0.5, 5), 2); // 2.5 → 2
+  assert.equal(prunedCount(0.5, 7), 4); // 3.5 → 4
+  assert.equal(prunedCount(0.25, 10), 2); // 2.5 → 2
+  assert.equal(prunedCount(0.3, 10), 3);
+});
+
+// Python's round(): nearest integer, exact halves to the even neighbour.
+function pythonRound(x: number): number {
+  return x - Math.floor(x) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+}

@@ -1,6 +1,7 @@
 // Choosing what to prune: the k lowest scores with a fixed tie rule, and the shared checks.
 import { checkNumber } from '../../core/errors.ts';
 import { Sequential } from '../../nn/sequential.ts';
+import { roundHalfEven } from '../quant/qparams.ts';
 
 /**
  * Indices of the `k` lowest scores, in pruning order. Ties go to the lower index first, so the
@@ -16,8 +17,9 @@ export function lowestScores(scores: ArrayLike<number>, k: number): Int32Array {
   return order.subarray(0, Math.max(0, Math.min(k, scores.length)));
 }
 
-/** The number pruned at `sparsity` out of `n`: the nearest integer, halves up. */
-export const prunedCount = (sparsity: number, n: number): number => Math.round(sparsity * n);
+/** The number pruned at `sparsity` (a fraction of all n weights or units, pruned or not) out of
+ *  `n`: the nearest integer, halves to even, as PyTorch's prune (Python's round) counts. */
+export const prunedCount = (sparsity: number, n: number): number => roundHalfEven(sparsity * n);
 
 export function checkSparsity(where: string, value: unknown): number {
   const s = checkNumber(where, 'sparsity', value, 0, 1);
