@@ -67,15 +67,15 @@ test('the tie rule: equal scores go to the lower index first, within a layer and
   global.dispose();
 });
 
-// The reference: sort (|w|, index) pairs, prune the first round(s·n).
+// The reference: sort (|w|, index) pairs, prune the first round(s·n) (Python rounding).
 function referenceMask(weights: Float32Array[], sparsity: number, scope: 'layer' | 'global'): number[][] {
   const masks = weights.map((w) => new Array<number>(w.length).fill(1));
   const prune = (entries: [number, number, number][], k: number) => {
     entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
     for (const [, l, i] of entries.slice(0, k)) masks[l]![i] = 0;
   };
-  if (scope === 'layer') weights.forEach((w, l) => prune(Array.from(w, (v, i) => [Math.abs(v), l, i]), Math.round(sparsity * w.length)));
-  else prune(weights.flatMap((w, l) => Array.from(w, (v, i): [number, number, number] => [Math.abs(v), l, i])), Math.round(sparsity * weights.reduce((n, w) => n + w.length, 0)));
+  if (scope === 'layer') weights.forEach((w, l) => prune(Array.from(w, (v, i) => [Math.abs(v), l, i]), pythonRound(sparsity * w.length)));
+  else prune(weights.flatMap((w, l) => Array.from(w, (v, i): [number, number, number] => [Math.abs(v), l, i])), pythonRound(sparsity * weights.reduce((n, w) => n + w.length, 0)));
   return masks;
 }
 
