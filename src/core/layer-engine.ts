@@ -5,11 +5,10 @@
 // arena; nothing is allocated in the core per step and no JS touches an element. The engine knows
 // no layer by name.
 import { kernels } from './wasm.ts';
-import { ACT_SIGMOID } from '../../assembly/codes.ts';
 import { shapeSize, type Layer, type LayerHooks, type Pass } from './layer.ts';
 import { Tensor, scope, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
-import { assertFiniteRows } from './ops/check.ts';
+import { predictInChunks, transformOutputs, type OutputTransform } from './ops/infer.ts';
 import { shapeText } from './errors.ts';
 import { OptimizerState } from './ops/optimizer-state.ts';
 
@@ -48,7 +47,7 @@ export interface SoftTargets {
 /** Targets of a batch or data set: class ids (i32 [n]) or values (f32 [n, k]). */
 export type Targets = Tensor<'i32'> | Tensor<'f32'>;
 
-export type OutputTransform = 'raw' | 'softmax' | 'sigmoid';
+export type { OutputTransform };
 /** Per-column x·scale + shift (standardisation), each f32 [inputs]. */
 export interface ColumnAffine {
   readonly scale: Tensor<'f32'>;
@@ -367,19 +366,17 @@ export class LayerEngine {
    *  batch-1 call allocates nothing in the core. With `where`, NaN or infinite inputs throw a
    *  RangeError naming it, the row and the column. */
   predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
-    const n = x.length / this.inputs;
-    const result = new Float32Array(n * this.outputs);
-    for (let start = 0; start < n; start += chunk) {
-      const batch = Math.min(chunk, n - start);
+    return predictInChunks(x, this.inputs, this.outputs, chunk, where, (batch) => {
       const ws = this.#inferenceWorkspace(batch);
-      const rows = start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + batch) * this.inputs);
-      ws.x.view().set(rows);
-      if (where !== undefined) assertFiniteRows(where, ws.x.ptr, batch * this.inputs, this.inputs, start);
-      const to = ws.passes[ws.passes.length - 1]!.dy;
-      this.#inferChunk(ws, batch, output, input, to.ptr);
-      result.set(to.view().subarray(0, batch * this.outputs), start * this.outputs);
-    }
-    return result;
+      return {
+        input: () => ws.x.ptr,
+        run: () => {
+          const to = ws.passes[ws.passes.length - 1]!.dy.ptr;
+          this.#inferChunk(ws, batch, output, input, to);
+          return to;
+        },
+      };
+    });
   }
 
   /** Runs the layers at inference on x [n, inputs] (already standardised) in chunks, handing each
@@ -409,10 +406,7 @@ export class LayerEngine {
   #inferChunk(ws: Workspace, batch: number, output: OutputTransform, input: ColumnAffine | undefined, to: number): void {
     const k = kernels();
     if (input) k.f32_affine_cols(ws.x.ptr, input.scale.ptr, input.shift.ptr, batch, this.inputs);
-    const y = this.#forward(ws, batch, false).ptr;
-    if (output === 'softmax') k.f32_softmax_rows(to, y, batch, this.outputs, 1);
-    else if (output === 'sigmoid') k.f32_act_fwd(to, y, batch * this.outputs, ACT_SIGMOID, 0);
-    else k.f32_copy(to, y, batch * this.outputs);
+    transformOutputs(to, this.#forward(ws, batch, false).ptr, batch, this.outputs, output);
   }
 
   /** Mean loss over a data set without touching gradients or parameters. */

@@ -10,12 +10,11 @@
 //            other rows of its chunk, and one outlying row cannot coarsen the others' grid
 //   weight-only (int4) f32 activations, int4 weights dequantised inside the GEMM
 // The last layer always produces f32 (then softmax or sigmoid as the task asks).
-import { ACT_SIGMOID } from '../../assembly/codes.ts';
 import { kernels, i32View, f32View } from './wasm.ts';
 import type { CoreKernels } from './kernels.generated.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import type { ColumnAffine, OutputTransform } from './layer-engine.ts';
-import { assertFiniteRows } from './ops/check.ts';
+import { predictInChunks, transformOutputs } from './ops/infer.ts';
 
 const RELU = 1;
 
@@ -128,30 +127,24 @@ export class QuantEngine {
    *  RangeError naming it (as checkFiniteData words it), found in the core. */
   predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
     if (this.#disposed) throw new Error('QuantEngine: used after dispose()');
-    const n = x.length / this.inputs;
-    if (!Number.isInteger(n)) throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
+    if (!Number.isInteger(x.length / this.inputs)) throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
     const k = kernels();
-    const inputs = this.inputs, outputs = this.outputs;
-    let result: Float32Array | undefined;
-    for (let start = 0; start < n; start += chunk) {
-      const batch = Math.min(chunk, n - start);
+    return predictInChunks(x, this.inputs, this.outputs, chunk, where, (batch) => {
       const ws = this.#workspace(batch);
-      const x0 = ws.fp[0];
-      const rows = f32View(x0, batch * inputs);
-      rows.set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
-      if (where !== undefined) assertFiniteRows(where, x0, batch * inputs, inputs, start);
-      if (input) k.f32_affine_cols(x0, input.scale.ptr, input.shift.ptr, batch, inputs);
-      const f = this.#forward(k, ws, batch);
-      const y = ws.fp[f]!, to = ws.fp[1 - f]!;
-      let from = y;
-      if (output === 'softmax') k.f32_softmax_rows((from = to), y, batch, outputs, 1);
-      else if (output === 'sigmoid') k.f32_act_fwd((from = to), y, batch * outputs, ACT_SIGMOID, 0);
-      const y0 = f32View(from, batch * outputs);
-      if (batch === n) return y0.slice();
-      (result ??= new Float32Array(n * outputs)).set(y0, start * outputs);
-    }
-    return result ?? new Float32Array(0);
+      return {
+        input: () => ws.fp[0]!,
+        run: () => {
+          if (input) k.f32_affine_cols(ws.fp[0]!, input.scale.ptr, input.shift.ptr, batch, this.inputs);
+          const f = this.#forward(k, ws, batch);
+          const y = ws.fp[f]!, to = ws.fp[1 - f]!;
+          if (output === 'raw') return y;
+          transformOutputs(to, y, batch, this.outputs, output);
+          return to;
+        },
+      };
+    });
   }
+
 
   // Runs every layer on ws.f[0][0:batch]; returns which f32 buffer holds the output.
   #forward(k: CoreKernels, ws: Workspace, batch: number): number {

@@ -3,8 +3,7 @@
 // of a pruned model through CSR or the dense GEMM, whichever is faster at its sparsity and batch.
 // Both paths give the same bits (the kernel keeps the GEMM's summation order), so the switch is
 // invisible in the predictions.
-import { ACT_SIGMOID } from '../../../assembly/codes.ts';
-import { assertFiniteRows } from './check.ts';
+import { predictInChunks, transformOutputs } from './infer.ts';
 import { kernels } from '../wasm.ts';
 import { Tensor, unscoped } from '../tensor.ts';
 import { checkKnownKeys, checkNumber, shapeText } from '../errors.ts';
@@ -271,9 +270,7 @@ export class SparseMlp {
       } else k.f32_dense_fwd(y, 0, x, l.dense!.ptr, l.bias!.ptr, rows, l.units, l.inputs, l.act, l.alpha);
       x = y;
     });
-    if (output === 'softmax') k.f32_softmax_rows(to, x, rows, this.outputs, 1);
-    else if (output === 'sigmoid') k.f32_act_fwd(to, x, rows * this.outputs, ACT_SIGMOID, 0);
-    else if (to !== x) k.f32_copy(to, x, rows * this.outputs);
+    transformOutputs(to, x, rows, this.outputs, output);
   }
 
   /** Outputs [n, outputs] for x [n, inputs], in chunks of `chunk` rows. */
@@ -293,18 +290,11 @@ export class SparseMlp {
   /** As `predict`, from and to JS arrays, with nothing allocated in the core once warm. With
    *  `where`, NaN or infinite inputs throw a RangeError naming it, the row and the column. */
   predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
-    const n = x.length / this.inputs;
-    const result = new Float32Array(n * this.outputs);
-    for (let start = 0; start < n; start += chunk) {
-      const rows = Math.min(chunk, n - start);
+    return predictInChunks(x, this.inputs, this.outputs, chunk, where, (rows) => {
       const bufs = this.#ensure(rows);
-      bufs[0]!.view().set(start === 0 && rows === n ? x : Array.prototype.slice.call(x, start * this.inputs, (start + rows) * this.inputs));
-      if (where !== undefined) assertFiniteRows(where, bufs[0]!.ptr, rows * this.inputs, this.inputs, start);
-      const last = bufs[this.#layers.length]!;
-      this.#forward(rows, output, input, last.ptr);
-      result.set(last.view().subarray(0, rows * this.outputs), start * this.outputs);
-    }
-    return result;
+      const last = bufs[this.#layers.length]!.ptr;
+      return { input: () => bufs[0]!.ptr, run: () => (this.#forward(rows, output, input, last), last) };
+    });
   }
 
   dispose(): void {
