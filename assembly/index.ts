@@ -18,3 +18,4 @@ export * from "./kernels/i8-gemm";
 export * from "./kernels/quant";
 export * from "./kernels/i4-gemm";
 export * from "./kernels/f32-mixed";
+export * from "./kernels/f32-layer-norm";

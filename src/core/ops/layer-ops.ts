@@ -29,3 +29,13 @@ export function dropoutBackwardRows(dx: Tensor<'f32'>, dy: Tensor<'f32'>, mask: 
 export function copyValues(to: Tensor<'f32'>, from: Tensor<'f32'>, n: number): void {
   kernels().f32_copy(to.ptr, from.ptr, n);
 }
+
+/** Layer norm of B rows of D values: y = (x − μ)·r·γ + β; keeps x̂ [B,D] and r [B] when given. */
+export function layerNormForwardRows(y: Tensor<'f32'>, xhat: Tensor<'f32'> | undefined, rstd: Tensor<'f32'> | undefined, x: Tensor<'f32'>, gamma: Tensor<'f32'>, beta: Tensor<'f32'>, B: number, D: number, eps: number): void {
+  kernels().f32_layer_norm_fwd(y.ptr, xhat ? xhat.ptr : 0, rstd ? rstd.ptr : 0, x.ptr, gamma.ptr, beta.ptr, B, D, eps);
+}
+
+/** dγ, dβ (overwritten) and, when given, dx from dy and the forward's x̂ and r. */
+export function layerNormBackwardRows(dx: Tensor<'f32'> | undefined, dgamma: Tensor<'f32'>, dbeta: Tensor<'f32'>, dy: Tensor<'f32'>, xhat: Tensor<'f32'>, rstd: Tensor<'f32'>, gamma: Tensor<'f32'>, B: number, D: number): void {
+  kernels().f32_layer_norm_bwd(dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr, dy.ptr, xhat.ptr, rstd.ptr, gamma.ptr, B, D);
+}

@@ -5,19 +5,22 @@ import type { Layer, Shape } from '../../core/layer.ts';
 import { DENSE, type DenseConfig } from './dense.ts';
 import { DROPOUT, type DropoutConfig } from './dropout.ts';
 import { FLATTEN, type FlattenConfig } from './flatten.ts';
+import { LAYER_NORM, type LayerNormConfig } from './layer-norm.ts';
 import type { LayerKind } from './kind.ts';
 
 export { dense, defaultInit, type DenseConfig } from './dense.ts';
 export { dropout, type DropoutConfig } from './dropout.ts';
 export { flatten, type FlattenConfig } from './flatten.ts';
+export { layerNorm, type LayerNormConfig } from './layer-norm.ts';
 
 /** A layer of a `Sequential`. */
-export type LayerConfig = DenseConfig | DropoutConfig | FlattenConfig;
+export type LayerConfig = DenseConfig | DropoutConfig | FlattenConfig | LayerNormConfig;
 
 const KINDS: Readonly<Record<LayerConfig['type'], LayerKind<LayerConfig>>> = {
   dense: DENSE as LayerKind<LayerConfig>,
   dropout: DROPOUT as LayerKind<LayerConfig>,
   flatten: FLATTEN as LayerKind<LayerConfig>,
+  layerNorm: LAYER_NORM as LayerKind<LayerConfig>,
 };
 
 /** The layer types kiln knows, in the order the docs list them. */
