@@ -2,14 +2,14 @@
 // the parameter layout, and the one Predictor interface every model kind implements.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sequential, LOSS_OF_TASK } from '../../src/nn/sequential.ts';
+import { Sequential } from '../../src/nn/sequential.ts';
 import { dense, dropout, flatten, LAYER_TYPES, checkLayer } from '../../src/nn/layers/index.ts';
-import { Tensor, scope } from '../../src/core/tensor.ts';
 import { SparseModel } from '../../src/compress/prune/sparse-model.ts';
 import { quantize } from '../../src/compress/quant/quantize.ts';
 import { pruneWeights } from '../../src/compress/prune/unstructured.ts';
 import type { Predictor } from '../../src/nn/predictor.ts';
 import { assertClose } from '../helpers/close.ts';
+import { classifierGradients } from '../helpers/gradients.ts';
 import { mulberry32, uniform, ints } from '../helpers/rand.ts';
 import { forward, numericGradient, softmaxXent, type RefLayer } from '../reference/mlp-ref.ts';
 
@@ -22,11 +22,7 @@ test('flatten takes image-shaped rows; gradients through flatten and dropout(0) 
   const rand = mulberry32(9);
   const x = uniform(rand, B * D, -2, 2);
   const labels = ints(rand, B, C);
-  const grads = scope(() => {
-    const order = Tensor.from(Int32Array.from({ length: B }, (_, i) => i), [B], 'i32');
-    model.engine.computeGradients(Tensor.from(x, [B, D]), Tensor.from(labels, [B], 'i32'), order, 0, B, { kind: LOSS_OF_TASK.classification, smoothing: 0, classWeights: undefined });
-    return model.engine.grads.read();
-  });
+  const grads = classifierGradients(model, x, labels);
   const layers: RefLayer[] = [{ units: H, inputs: D, act: 'tanh', alpha: 0 }, { units: C, inputs: H, act: 'linear', alpha: 0 }];
   const expected = numericGradient(Float64Array.from(model.parameterVector()), (p) => softmaxXent(forward(layers, p, x, B), labels, B, C));
   assertClose(grads, expected, { atol: 2e-4, rtol: 2e-3 }, 'flatten → dense → dropout(0) → dense');

@@ -4,11 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import { kernels } from '../../src/core/wasm.ts';
-import { Sequential, LOSS_OF_TASK } from '../../src/nn/sequential.ts';
+import { Sequential } from '../../src/nn/sequential.ts';
 import { dense, layerNorm } from '../../src/nn/layers/index.ts';
 import { modelFromBytes, modelToBytes } from '../../src/io/model-file.ts';
 import { numericGradient, softmaxXent } from '../reference/mlp-ref.ts';
 import { assertClose } from '../helpers/close.ts';
+import { classifierGradients } from '../helpers/gradients.ts';
 import { mulberry32, uniform, ints } from '../helpers/rand.ts';
 
 // f64 layer norm of each row of x [B, D].
@@ -50,11 +51,7 @@ test('layerNorm in a network: gradients match finite differences of an independe
   model.setParameters({ 'layers.1.weight': uniform(rand, H, 0.5, 1.5), 'layers.1.bias': uniform(rand, H, -0.5, 0.5) });
   const x = uniform(rand, B * D, -2, 2);
   const labels = ints(rand, B, C);
-  const grads = scope(() => {
-    const order = Tensor.from(Int32Array.from({ length: B }, (_, i) => i), [B], 'i32');
-    model.engine.computeGradients(Tensor.from(x, [B, D]), Tensor.from(labels, [B], 'i32'), order, 0, B, { kind: LOSS_OF_TASK.classification, smoothing: 0, classWeights: undefined });
-    return model.engine.grads.read();
-  });
+  const grads = classifierGradients(model, x, labels);
   const loss = (p: Float64Array) => {
     let at = 0;
     const take = (n: number) => p.subarray(at, (at += n));
