@@ -25,7 +25,7 @@ console.log(`${path}: ${study.trials.length} trials stored, ${done} complete`);
 
 // Batches of 4: asked together (each knows the others are pending), evaluated, then told.
 while (study.trials.filter((t) => t.state === 'complete').length < 40) {
-  const batch = study.askBatch(4, space);
+  const batch = await study.askBatchAsync(4, space);
   for (const trial of batch) await study.tell(trial, evaluate(trial.params));
 }
 console.log(`best ${study.bestValue.toFixed(5)}`, study.bestParams);

@@ -6,14 +6,21 @@ import { TRIAL_STATES, type Direction, type TrialState } from './trial-record.ts
 /** One entry of a study's event log; storages keep these and replay them to rebuild a study. */
 export type StudyEvent =
   | { op: 'study'; study: string; directions: Direction[]; seed: number; at: number }
-  | { op: 'trial'; study: string; number: number; at: number; fixed?: Record<string, ParamValue>; queued?: boolean }
+  // In a shared log (several writers) a trial event carries `claim`, a token unique to its writer,
+  // instead of a number: the trial's number is its position among the study's trial events, so
+  // numbers are dense and unique whatever order the writers' appends land in.
+  | { op: 'trial'; study: string; number?: number; claim?: string; at: number; fixed?: Record<string, ParamValue>; queued?: boolean }
   | { op: 'param'; study: string; number: number; name: string; distribution: Distribution; value: ParamValue }
   | { op: 'report'; study: string; number: number; step: number; value: number }
   | { op: 'attr'; study: string; number: number; key: string; value: unknown; system: boolean }
-  | { op: 'finish'; study: string; number: number; at: number; state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null }
-  | { op: 'enqueue'; study: string; params: Record<string, ParamValue> };
+  // `requeue`: the trial's parameters go back on the queue if this finish is the one that counts
+  // (the reaper's, for a trial whose worker stopped beating).
+  | { op: 'finish'; study: string; number: number; at: number; state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null; requeue?: boolean }
+  | { op: 'enqueue'; study: string; params: Record<string, ParamValue> }
+  // A running trial's worker is alive (for storages without a heartbeat table of their own).
+  | { op: 'beat'; study: string; number: number; at: number };
 
-export const EVENT_OPS = ['study', 'trial', 'param', 'report', 'attr', 'finish', 'enqueue'] as const;
+export const EVENT_OPS = ['study', 'trial', 'param', 'report', 'attr', 'finish', 'enqueue', 'beat'] as const;
 
 // JSON has no NaN or Infinity: intermediate values may be NaN (a diverged epoch) and constraint
 // values may be infinite, so non-finite numbers are written as strings and read back.
@@ -45,7 +52,8 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
   const e = raw as Record<string, unknown>;
   need(typeof e.study === 'string', where, `event has no study name`);
   const study = e.study as string;
-  if (e.op !== 'study' && e.op !== 'enqueue') need(isInt(e.number), where, `event '${String(e.op)}' has no valid trial number`);
+  const claimed = e.op === 'trial' && typeof e.claim === 'string' && e.number === undefined;
+  if (e.op !== 'study' && e.op !== 'enqueue' && !claimed) need(isInt(e.number), where, `event '${String(e.op)}' has no valid trial number`);
   const number = e.number as number;
   switch (e.op) {
     case 'study': {
@@ -54,7 +62,11 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
       return { op: 'study', study, directions: e.directions as Direction[], seed: e.seed as number, at: Number(e.at) };
     }
     case 'trial':
-      return { op: 'trial', study, number, at: Number(e.at), ...(e.fixed ? { fixed: e.fixed as Record<string, ParamValue> } : {}), ...(e.queued === true ? { queued: true } : {}) };
+      need(e.claim === undefined || (typeof e.claim === 'string' && e.claim.length > 0), where, `trial event has bad claim ${JSON.stringify(e.claim)}`);
+      return {
+        op: 'trial', study, ...(claimed ? { claim: e.claim as string } : { number }), at: Number(e.at),
+        ...(e.fixed ? { fixed: e.fixed as Record<string, ParamValue> } : {}), ...(e.queued === true ? { queued: true } : {}),
+      };
     case 'param':
       need(typeof e.name === 'string', where, 'param event has no name');
       return { op: 'param', study, number, name: e.name as string, distribution: parseDistribution(where, e.distribution), value: e.value as ParamValue };
@@ -69,8 +81,10 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
       return {
         op: 'finish', study, number, at: Number(e.at), state: e.state as TrialState,
         values: numberList(`${where}: values`, e.values), constraints: numberList(`${where}: constraints`, e.constraints),
-        error: typeof e.error === 'string' ? e.error : null,
+        error: typeof e.error === 'string' ? e.error : null, ...(e.requeue === true ? { requeue: true } : {}),
       };
+    case 'beat':
+      return { op: 'beat', study, number, at: Number(e.at) };
     case 'enqueue':
       need(e.params !== null && typeof e.params === 'object', where, 'enqueue event has no params');
       return { op: 'enqueue', study, params: e.params as Record<string, ParamValue> };

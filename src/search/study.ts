@@ -11,7 +11,8 @@ import type { Sampler, SamplerContext } from './samplers/sampler.ts';
 import { TpeSampler } from './samplers/tpe.ts';
 import { sampleSpace, type SpaceSpec } from './space.ts';
 import { freeze, StudyState, type MutableTrial } from './study-state.ts';
-import { InMemoryStorage, type StudyStorage } from './storage/storage.ts';
+import { InMemoryStorage, isShared, type SharedStudyStorage, type StudyStorage } from './storage/storage.ts';
+import { processIsGone, writerToken, type WriterToken } from './writer.ts';
 import { Trial, TrialPruned, type TrialHost } from './trial.ts';
 import { directionSign, isFeasible, lastStep, type Direction, type FrozenTrial, type TrialState } from './trial-record.ts';
 import { trialsToCsv, studyToJson, type StudyJson } from './export.ts';
@@ -37,6 +38,13 @@ export interface StudyOptions {
   /** Constraint values of a complete trial (<= 0 means satisfied, as Optuna's constraints_func).
    *  Feasible trials rank above infeasible ones everywhere: best trial, Pareto front, TPE. */
   constraints?: (trial: FrozenTrial) => number[];
+  /** Shared storages: how often running trials beat (default 10 000 ms). */
+  heartbeatMs?: number;
+  /** Shared storages: a running trial whose last beat is older than this is failed by the reaper
+   *  (default 60 000 ms; at least twice heartbeatMs). */
+  graceMs?: number;
+  /** Shared storages: put the parameters of reaped trials back on the queue (default false). */
+  requeue?: boolean;
 }
 
 /** What `tell` accepts: the objective's value(s), or an explicit outcome. */
@@ -65,7 +73,7 @@ export interface OptimizeOptions {
 /** What `Study.optimize` calls per trial: returns the objective value(s). */
 export type Objective = (trial: Trial) => number | readonly number[] | Promise<number | readonly number[]>;
 
-const STUDY_KEYS = ['name', 'direction', 'directions', 'sampler', 'pruner', 'storage', 'seed', 'loadIfExists', 'constraints'];
+const STUDY_KEYS = ['name', 'direction', 'directions', 'sampler', 'pruner', 'storage', 'seed', 'loadIfExists', 'constraints', 'heartbeatMs', 'graceMs', 'requeue'];
 
 function checkDirections(where: string, options: StudyOptions): Direction[] | undefined {
   if (options.direction !== undefined && options.directions !== undefined) throw new TypeError(`${where}: give direction or directions, not both`);
@@ -81,7 +89,9 @@ function checkDirections(where: string, options: StudyOptions): Direction[] | un
 /**
  * Creates a study, or reopens one kept in `storage` (with `loadIfExists`). Trials a killed
  * process left running are marked failed with error 'interrupted' when the study reopens; their
- * parameters are not re-queued (use `enqueueTrial` to retry them).
+ * parameters are not re-queued (use `enqueueTrial` to retry them). In a shared storage (journal
+ * file, PostgreSQL, Redis) other processes may be running trials: those are failed only once
+ * their heartbeat is older than `graceMs`, or at once when their process, on this host, is gone.
  *
  * @example
  * const study = await createStudy({ name: 'branin', sampler: new TpeSampler({ seed: 1 }) });
@@ -98,25 +108,55 @@ export async function createStudy(options: StudyOptions = {}): Promise<Study> {
   if (options.constraints !== undefined && typeof options.constraints !== 'function') throw new TypeError(`${where}: constraints must be a function returning an array of numbers`);
   if (options.sampler !== undefined && typeof options.sampler?.sampleIndependent !== 'function') throw new TypeError(`${where}: sampler must implement sampleIndependent`);
   if (options.pruner !== undefined && typeof options.pruner?.prune !== 'function') throw new TypeError(`${where}: pruner must implement prune`);
+  const heartbeatMs = options.heartbeatMs === undefined ? 10_000 : checkNumber(where, 'heartbeatMs', options.heartbeatMs, 1);
+  const graceMs = options.graceMs === undefined ? Math.max(60_000, 2 * heartbeatMs) : checkNumber(where, 'graceMs', options.graceMs, 2 * heartbeatMs);
+  if (options.requeue !== undefined && typeof options.requeue !== 'boolean') throw new TypeError(`${where}: requeue must be a boolean, got ${typeof options.requeue}`);
   const storage = options.storage ?? new InMemoryStorage();
-  const events = (await storage.load()).filter((e) => e.study === name);
   const state = new StudyState();
-  if (events.length > 0) {
-    if (!options.loadIfExists) throw new Error(`${where}: the storage already holds a study named '${name}'; pass loadIfExists: true to resume it, or choose another name`);
-    if (events[0]!.op !== 'study') throw new RangeError(`${where}: the stored events of '${name}' do not start with the study itself`);
+  const shared = isShared(storage);
+  const writer = shared ? await writerToken() : null;
+  const study = new Study(name, storage, state, options, { writer, heartbeatMs, graceMs, requeue: options.requeue ?? false });
+  let existed: boolean;
+  if (shared) {
+    await study.sync();
+    existed = state.created;
+  } else {
+    const events = (await storage.load()).filter((e) => e.study === name);
+    existed = events.length > 0;
+    if (existed && events[0]!.op !== 'study') throw new RangeError(`${where}: the stored events of '${name}' do not start with the study itself`);
     for (const e of events) state.apply(e);
+  }
+  if (existed && !options.loadIfExists) throw new Error(`${where}: the storage already holds a study named '${name}'; pass loadIfExists: true to resume it, or choose another name`);
+  if (!existed) {
+    study._emit({ op: 'study', study: name, directions: directions ?? ['minimize'], seed: options.seed ?? 0, at: Date.now() });
+    await study.flush();
+    // Another process may have created it at the same moment: the first study event wins.
+    await study.sync();
+  }
+  if (existed || shared) {
     if (directions && directions.join() !== state.directions.join()) {
       throw new RangeError(`${where}: study '${name}' was created with directions [${state.directions.join(', ')}], got [${directions.join(', ')}]`);
     }
     if (options.seed !== undefined && options.seed !== state.seed) throw new RangeError(`${where}: study '${name}' was created with seed ${state.seed}, got ${options.seed}`);
   }
-  const study = new Study(name, storage, state, options);
-  if (events.length === 0) study._emit({ op: 'study', study: name, directions: directions ?? ['minimize'], seed: options.seed ?? 0, at: Date.now() });
-  for (const t of state.trials) {
-    if (t.state === 'running') study._emit({ op: 'finish', study: name, number: t.number, at: Date.now(), state: 'failed', values: null, constraints: null, error: 'interrupted: the process running this trial ended before it finished' });
+  if (shared) await study.reap();
+  else {
+    for (const t of state.trials) {
+      if (t.state === 'running') study._emit({ op: 'finish', study: name, number: t.number, at: Date.now(), state: 'failed', values: null, constraints: null, error: INTERRUPTED });
+    }
   }
   await study.flush();
   return study;
+}
+
+const INTERRUPTED = 'interrupted: the process running this trial ended before it finished';
+
+/** How a study in a shared storage keeps its trials alive and fails those of dead workers. */
+interface SharedSettings {
+  writer: WriterToken | null;
+  heartbeatMs: number;
+  graceMs: number;
+  requeue: boolean;
 }
 
 /** The trials of one optimisation with its sampler, pruner and storage; made by `createStudy`. */
@@ -128,20 +168,33 @@ export class Study {
   #state: StudyState;
   #constraints: ((trial: FrozenTrial) => number[]) | undefined;
   #contexts = new Map<number, { ctx: SamplerContext; relative: Record<string, ParamValue> }>();
-  #firstSeen = new Map<string, Distribution>();
   #tail: Promise<void> | null = null;
   #writeError: unknown = undefined;
   #host: TrialHost;
+  // Shared storages: the log position read so far, the events waiting to be appended, this
+  // process's own running trials (they beat) and the outcomes it told, to recognise its own
+  // finish events when they come back from the log.
+  #shared: SharedSettings | null;
+  #cursor = 0;
+  #syncing: Promise<void> = Promise.resolve();
+  #pending: StudyEvent[] = [];
+  #asked = 0;
+  #beating = new Set<number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #told = new Map<number, string>();
+  #lost = new Set<number>();
+  #unbeaten = new Map<number, number>();
+  #lastReap = -Infinity;
 
   /** Use `createStudy`. */
-  constructor(name: string, storage: StudyStorage, state: StudyState, options: StudyOptions) {
+  constructor(name: string, storage: StudyStorage, state: StudyState, options: StudyOptions, shared?: SharedSettings) {
     this.name = name;
     this.storage = storage;
     this.#state = state;
     this.sampler = options.sampler ?? new TpeSampler();
     this.pruner = options.pruner ?? new MedianPruner();
     this.#constraints = options.constraints;
-    for (const t of state.trials) for (const [n, d] of Object.entries(t.distributions)) if (!this.#firstSeen.has(n)) this.#firstSeen.set(n, d);
+    this.#shared = shared?.writer ? shared : null;
     this.#host = {
       suggest: (number, n, d, where) => this.#suggest(number, n, d, where),
       report: (number, value, step) => {
@@ -202,6 +255,17 @@ export class Study {
     return paretoFront(this.trials, this.directions);
   }
 
+  /** Finish events ignored because their trial had already finished (a zombie worker's late tell,
+   *  a second reaper): the first terminal event of a trial wins. */
+  get ignoredTells(): number {
+    return this.#state.ignoredFinishes;
+  }
+
+  /** Whether other processes may share this study (its storage is a shared one). */
+  get shared(): boolean {
+    return this.#shared !== null;
+  }
+
   /** Fixes the parameters of a future trial (asked in order; names it does not cover are sampled). */
   enqueueTrial(params: Record<string, ParamValue>): void {
     if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`Study '${this.name}'.enqueueTrial: params must be an object`);
@@ -213,6 +277,7 @@ export class Study {
    * objective then suggests its parameters on the returned trial and hands the result to `tell`.
    */
   ask(fixedParams?: Record<string, ParamValue>): Trial {
+    if (this.#shared) throw new TypeError(`Study '${this.name}'.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study.askAsync()`);
     this.#checkWrites();
     const number = this.#state.trials.length;
     const queued = fixedParams === undefined && this.#state.queue.length > 0;
@@ -220,7 +285,39 @@ export class Study {
     if (fixed !== undefined && (fixed === null || typeof fixed !== 'object')) throw new TypeError(`Study '${this.name}'.ask: fixedParams must be an object`);
     const snapshot = this.#samplerView();
     this._emit({ op: 'trial', study: this.name, number, at: Date.now(), ...(fixed ? { fixed: { ...fixed } } : {}), ...(queued ? { queued: true } : {}) });
-    const ctx: SamplerContext = { studyName: this.name, directions: this.directions, trials: snapshot, seed: this.seed };
+    return this.#start(number, snapshot);
+  }
+
+  /**
+   * Starts a trial in any storage. In a shared one the trial is claimed in the storage's log
+   * (its number, and the enqueued parameters it takes, follow from the log's order, so two
+   * processes never get the same), sampled from the log as it stands, and kept alive by
+   * heartbeats until it is told.
+   *
+   * @example
+   * const trial = await study.askAsync();
+   * await study.tell(trial, objective(trial));
+   */
+  async askAsync(fixedParams?: Record<string, ParamValue>): Promise<Trial> {
+    await this.flush();
+    const shared = this.#shared;
+    if (!shared) return this.ask(fixedParams);
+    if (fixedParams !== undefined && (fixedParams === null || typeof fixedParams !== 'object')) throw new TypeError(`Study '${this.name}'.askAsync: fixedParams must be an object`);
+    const claim = `${shared.writer!.token}/${++this.#asked}`;
+    this._emit({ op: 'trial', study: this.name, claim, at: Date.now(), ...(fixedParams ? { fixed: { ...fixedParams } } : { queued: true }) });
+    await this.flush();
+    await this.sync();
+    const number = this.#state.claims.get(claim);
+    if (number === undefined) throw new Error(`Study '${this.name}'.askAsync: trial claim '${claim}' is not in the storage after it was appended`);
+    this.#startBeating(number);
+    const snapshot = this.#samplerView().filter((t) => t.number !== number);
+    // Enough to replay this ask: the log position it sampled from (and the seed of its streams).
+    this._emit({ op: 'attr', study: this.name, number, key: 'kiln:ask', value: { position: this.#cursor, seed: this.seed }, system: true });
+    return this.#start(number, snapshot);
+  }
+
+  #start(number: number, snapshot: FrozenTrial[]): Trial {
+    const ctx: SamplerContext = { studyName: this.name, directions: this.directions, trials: snapshot, seed: this.seed, ...(this.#shared ? { shared: true } : {}) };
     const record = freeze(this.#state.trials[number]!);
     let relative: Record<string, ParamValue>;
     try {
@@ -231,6 +328,19 @@ export class Study {
     }
     this.#contexts.set(number, { ctx, relative });
     return new Trial(this.#host, number);
+  }
+
+  /** `askBatch` for any storage (see `askAsync`). */
+  async askBatchAsync(n: number, space?: SpaceSpec): Promise<Trial[]> {
+    if (!this.#shared) return this.askBatch(n, space);
+    checkInteger(`Study '${this.name}'.askBatchAsync`, 'n', n, 0, 1e6);
+    const out: Trial[] = [];
+    for (let i = 0; i < n; i++) {
+      const trial = await this.askAsync();
+      if (space !== undefined) sampleSpace(trial, space);
+      out.push(trial);
+    }
+    return out;
   }
 
   /**
@@ -257,12 +367,26 @@ export class Study {
     const number = typeof trial === 'number' ? trial : trial?.number;
     const where = `Study '${this.name}'.tell(trial ${number})`;
     if (typeof number !== 'number') throw new TypeError(`Study '${this.name}'.tell: trial must be a Trial or a trial number`);
-    const t = this.#running(number, 'tell');
+    // A trial reaped while this process ran it may still be told: the finish goes into the log,
+    // where it is ignored and counted (the first terminal event wins).
+    const t = this.#lost.has(number) ? this.#state.trials[number]! : this.#running(number, 'tell');
     const outcome = this.#outcome(where, t, result);
     this.#contexts.delete(number);
+    if (this.#shared) this.#told.set(number, JSON.stringify([outcome.state, outcome.values]));
     this._emit({ op: 'finish', study: this.name, number, at: Date.now(), ...outcome });
     await this.flush();
+    if (this.#shared) {
+      await this.sync();
+      this.#stopBeating(number);
+      this.#told.delete(number);
+      if (t.state === 'running') throw new Error(`Study '${this.name}'.tell(trial ${number}): the finish was appended but the storage does not show it`);
+    }
     return freeze(t);
+  }
+
+  /** Whether `trial` was finished by another process (the reaper) while this one ran it. */
+  isLost(trial: Trial | number): boolean {
+    return this.#lost.has(typeof trial === 'number' ? trial : trial.number);
   }
 
   #outcome(where: string, t: MutableTrial, result: TellResult): { state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null } {
@@ -321,18 +445,154 @@ export class Study {
     const start = Date.now();
     for (let run = 0; run < limit; run++) {
       if (Date.now() - start >= timeout || options.signal?.aborted) break;
+      if (this.#shared && Date.now() - this.#lastReap >= this.#shared.heartbeatMs) await this.reap();
       if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
-      const trial = this.ask();
+      const trial = await this.askAsync();
       let record: FrozenTrial;
       try {
         record = await this.tell(trial, (await objective(trial)) as TellResult);
       } catch (err) {
+        if (this.#lost.has(trial.number)) {
+          // Reaped while it ran (this process stalled past the grace period): its outcome is
+          // another process's business now.
+          this.#stopBeating(trial.number);
+          continue;
+        }
         if (this.#state.trials[trial.number]!.state !== 'running') throw err;
         const pruned = err instanceof TrialPruned;
         record = await this.tell(trial, pruned ? { state: 'pruned' } : { state: 'failed', error: err instanceof Error ? err.message : String(err) });
         if (!pruned && !(typeof catches === 'function' ? catches(err) : catches)) throw err;
       }
       for (const cb of options.callbacks ?? []) cb(this, record);
+    }
+  }
+
+  /**
+   * Reads what other processes appended since the last read (shared storages; a no-op
+   * otherwise). Asks, tells, heartbeats and the reaper sync by themselves.
+   */
+  sync(): Promise<void> {
+    if (!this.#shared) return Promise.resolve();
+    // One read at a time: two reads from the same position would apply events twice.
+    const next = this.#syncing.then(() => this.#syncOnce());
+    this.#syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #syncOnce(): Promise<void> {
+    const storage = this.storage as SharedStudyStorage;
+    const { events, cursor } = await storage.readSince(this.name, this.#cursor);
+    for (const e of events) {
+      if (e.op === 'finish') this.#noteFinish(e);
+      this.#state.apply(e);
+    }
+    this.#cursor = cursor;
+  }
+
+  // A finish for one of this process's running trials that is not the outcome it told: another
+  // process (the reaper) ended the trial, and this process's work on it no longer counts.
+  #noteFinish(e: Extract<StudyEvent, { op: 'finish' }>): void {
+    const t = this.#state.trials[e.number];
+    if (!t || t.state !== 'running' || !this.#beating.has(e.number)) return;
+    if (this.#told.get(e.number) === JSON.stringify([e.state, e.values])) return;
+    this.#lost.add(e.number);
+    this.#stopBeating(e.number);
+  }
+
+  /**
+   * Fails running trials of other processes whose heartbeat is older than `graceMs` by the
+   * storage's clock, or whose process on this host is gone, and (with `requeue`) puts their
+   * parameters back on the queue. Returns the numbers it failed. Shared storages only; asks,
+   * heartbeats and `optimize` call it by themselves.
+   */
+  async reap(): Promise<number[]> {
+    const shared = this.#shared;
+    if (!shared) return [];
+    this.#lastReap = Date.now();
+    await this.sync();
+    const others = this.#state.trials.filter((t) => t.state === 'running' && !this.#beating.has(t.number) && !(t.claim !== null && shared.writer!.owns(t.claim)));
+    if (others.length === 0) return [];
+    const storage = this.storage as SharedStudyStorage;
+    const { now, beats } = storage.heartbeats ? await storage.heartbeats(this.name) : { now: Date.now(), beats: this.#state.beats };
+    const reaped: number[] = [];
+    for (const t of others) {
+      let error: string | undefined;
+      if (t.claim === null || processIsGone(shared.writer!, t.claim)) error = `${INTERRUPTED}${t.claim === null ? '' : ` (${t.claim.split('/').slice(0, 2).join(' pid ')})`}`;
+      else {
+        // A trial with no beat yet (its worker died right after asking) is timed from when this
+        // process first saw it, by the same clock.
+        const last = beats.get(t.number) ?? this.#unbeaten.get(t.number) ?? now;
+        if (!beats.has(t.number)) this.#unbeaten.set(t.number, last);
+        if (now - last > shared.graceMs) error = `stale: no heartbeat for ${((now - last) / 1000).toFixed(1)} s (grace ${shared.graceMs / 1000} s)`;
+      }
+      if (error === undefined) continue;
+      reaped.push(t.number);
+      this._emit({ op: 'finish', study: this.name, number: t.number, at: Date.now(), state: 'failed', values: null, constraints: null, error, ...(shared.requeue ? { requeue: true } : {}) });
+    }
+    if (reaped.length > 0) {
+      await this.flush();
+      await this.sync();
+    }
+    return reaped;
+  }
+
+  /**
+   * Resolves once the study has events this process has not read, or after `timeoutMs` (shared
+   * storages; PostgreSQL wakes waiters with LISTEN/NOTIFY). Workers wait here while every
+   * remaining trial of a budget runs elsewhere.
+   */
+  async waitForChange(timeoutMs: number): Promise<void> {
+    checkNumber(`Study '${this.name}'.waitForChange`, 'timeoutMs', timeoutMs, 0);
+    const storage = this.storage as Partial<SharedStudyStorage>;
+    if (this.#shared && storage.waitForEvents) await storage.waitForEvents(this.name, this.#cursor, timeoutMs);
+    else await new Promise((r) => setTimeout(r, timeoutMs));
+    await this.sync();
+  }
+
+  /** Stops heartbeats and waits for pending writes; the storage stays open (close it yourself). */
+  async close(): Promise<void> {
+    for (const n of [...this.#beating]) this.#stopBeating(n);
+    await this.flush();
+  }
+
+  #startBeating(number: number): void {
+    const shared = this.#shared!;
+    this.#beating.add(number);
+    void this.#beat([number]);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => void this.#tick(), shared.heartbeatMs);
+      // Heartbeats must not keep a finished process alive.
+      (this.#timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  #stopBeating(number: number): void {
+    this.#beating.delete(number);
+    if (this.#beating.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  // The timer runs on this thread's event loop, so trials training on worker threads beat too;
+  // each tick also reads the log (pruners see other workers' reports) and reaps.
+  async #tick(): Promise<void> {
+    try {
+      await this.#beat([...this.#beating]);
+      await this.reap();
+    } catch {
+      // A missed beat is retried on the next tick; the reaper's grace covers several.
+    }
+  }
+
+  async #beat(numbers: number[]): Promise<void> {
+    if (numbers.length === 0) return;
+    const storage = this.storage as SharedStudyStorage;
+    try {
+      if (storage.heartbeat) await storage.heartbeat(this.name, numbers);
+      else for (const number of numbers) this._emit({ op: 'beat', study: this.name, number, at: Date.now() });
+    } catch {
+      // As in #tick: the next beat may get through.
     }
   }
 
@@ -384,7 +644,7 @@ export class Study {
       if (!sameDistribution(had, d)) throw new RangeError(`${where}: trial ${number} already suggested '${name}' from ${describeDistribution(had)}; it cannot be suggested again from ${describeDistribution(d)}`);
       return t.params[name]!;
     }
-    const first = this.#firstSeen.get(name);
+    const first = this.#state.firstSeen.get(name);
     if (first && (first.kind !== d.kind || (d.kind === 'categorical' && !sameDistribution(first, d)))) {
       throw new RangeError(`${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its ${first.kind !== d.kind ? 'kind' : 'choices'} across trials, got ${describeDistribution(d)}`);
     }
@@ -398,7 +658,6 @@ export class Study {
       value = this.sampler.sampleIndependent(ctx, freeze(t), name, d);
       if (!contains(d, value)) throw new RangeError(`${where}: the sampler returned ${JSON.stringify(value)}, outside ${describeDistribution(d)}`);
     }
-    if (!first) this.#firstSeen.set(name, d);
     this._emit({ op: 'param', study: this.name, number, name, distribution: d, value });
     return value;
   }
@@ -420,6 +679,15 @@ export class Study {
 
   /** @internal Applies an event and stores it: the study's only way to change. */
   _emit(e: StudyEvent): void {
+    if (this.#shared) {
+      // Trials, finishes and the queue take effect in log order, so they are applied when read
+      // back; a trial's own params, reports and attributes are applied now (reading them back
+      // changes nothing).
+      if (e.op === 'param' || e.op === 'report' || e.op === 'attr') this.#state.apply(e);
+      this.#pending.push(e);
+      this.#tail ??= this.#pump();
+      return;
+    }
     this.#state.apply(e);
     if (this.#tail) {
       this.#track(this.#tail.then(() => this.storage.append([e])));
@@ -427,6 +695,22 @@ export class Study {
     }
     const pending = this.storage.append([e]);
     if (pending) this.#track(Promise.resolve(pending));
+  }
+
+  // Appends what was emitted in batches: events emitted while one append is on its way go out
+  // together in the next, in order.
+  async #pump(): Promise<void> {
+    await Promise.resolve();
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      try {
+        await this.storage.append(batch);
+      } catch (err) {
+        this.#writeError ??= err;
+        this.#pending.length = 0;
+      }
+    }
+    this.#tail = null;
   }
 
   #track(p: Promise<void>): void {

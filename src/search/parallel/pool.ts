@@ -200,7 +200,7 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
     while (asked < limit) {
       if (Date.now() - start >= timeout || options.signal?.aborted) break;
       if (study.sampler.isExhausted?.({ studyName: study.name, directions: study.directions, trials: study.trials, seed: study.seed })) break;
-      const batch = study.askBatch(Math.min(workers, limit - asked), options.space);
+      const batch = await study.askBatchAsync(Math.min(workers, limit - asked), options.space);
       asked += batch.length;
       let stop: Error | undefined;
       await Promise.all(batch.map(async (t, i) => {

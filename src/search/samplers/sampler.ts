@@ -13,6 +13,9 @@ export interface SamplerContext {
   readonly trials: readonly FrozenTrial[];
   /** The study's seed, for samplers built without one. */
   readonly seed: number;
+  /** True when other processes may be running trials of this study at the same time (a shared
+   *  storage): samplers should treat running trials as pending results (constant liar). */
+  readonly shared?: boolean;
 }
 
 /**

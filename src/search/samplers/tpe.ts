@@ -126,7 +126,9 @@ export class TpeSampler implements Sampler {
   readonly gamma: (n: number) => number;
   readonly weights: (n: number) => number[];
   readonly multivariate: boolean;
-  readonly constantLiar: boolean;
+  /** Unset: on in studies several processes share (the running trials of other workers count
+   *  as bad), off otherwise. */
+  readonly constantLiar: boolean | undefined;
   readonly #parzen: ParzenOptions;
   #splits = new WeakMap<readonly FrozenTrial[], Split>();
 
@@ -142,7 +144,7 @@ export class TpeSampler implements Sampler {
     this.gamma = options.gamma ?? defaultGamma;
     this.weights = options.weights ?? defaultWeights;
     this.multivariate = optionalBoolean(where, 'multivariate', options.multivariate, false);
-    this.constantLiar = optionalBoolean(where, 'constantLiar', options.constantLiar, false);
+    this.constantLiar = options.constantLiar === undefined ? undefined : optionalBoolean(where, 'constantLiar', options.constantLiar, false);
     this.#parzen = {
       priorWeight: optionalNumber(where, 'priorWeight', options.priorWeight, 1, 0),
       considerMagicClip: optionalBoolean(where, 'considerMagicClip', options.considerMagicClip, true),
@@ -154,7 +156,7 @@ export class TpeSampler implements Sampler {
   #split(ctx: SamplerContext): Split {
     const cached = this.#splits.get(ctx.trials);
     if (cached) return cached;
-    const split = splitTrials(ctx.trials, ctx.directions, this.gamma, this.constantLiar);
+    const split = splitTrials(ctx.trials, ctx.directions, this.gamma, this.constantLiar ?? ctx.shared === true);
     this.#splits.set(ctx.trials, split);
     return split;
   }

@@ -30,3 +30,39 @@ export class InMemoryStorage implements StudyStorage {
     this.#events.push(...events);
   }
 }
+
+/** What `SharedStudyStorage.heartbeats` returns: the storage's clock and each trial's last beat
+ *  on it, in milliseconds. */
+export interface Heartbeats {
+  now: number;
+  beats: Map<number, number>;
+}
+
+/**
+ * A storage several processes (on several hosts) can share: an ordered log per study that each
+ * process reads from where it left off. Trial numbers, the claiming of enqueued trials and the
+ * first terminal event of a trial all follow from the log's order, so a storage only has to keep
+ * one total order per study. Studies in such a storage ask with `askAsync` and keep heartbeats.
+ *
+ * @example
+ * const storage = new PostgresStorage('postgres://kiln@db.example/kiln');
+ * const study = await createStudy({ name: 'mlp', storage, loadIfExists: true });
+ */
+export interface SharedStudyStorage extends StudyStorage {
+  /** The events of `study` after position `cursor` (0: from the start), and the position after
+   *  them. Appends by any process that completed before the call are included. */
+  readSince(study: string, cursor: number): Promise<{ events: StudyEvent[]; cursor: number }>;
+  /** Marks trials as alive now, by the storage's clock. Without it, beats are `beat` events. */
+  heartbeat?(study: string, numbers: readonly number[]): Promise<void>;
+  /** The storage's clock and the last beat of each trial that has one. */
+  heartbeats?(study: string): Promise<Heartbeats>;
+  /** Resolves when `study` has events after `cursor`, or after `timeoutMs`. */
+  waitForEvents?(study: string, cursor: number, timeoutMs: number): Promise<void>;
+  /** The names of the studies the storage holds. */
+  studies(): Promise<string[]>;
+  /** Releases connections and files. */
+  close(): void | Promise<void>;
+}
+
+/** Whether several processes can share this storage (it has `readSince`). */
+export const isShared = (s: StudyStorage): s is SharedStudyStorage => typeof (s as Partial<SharedStudyStorage>).readSince === 'function';
