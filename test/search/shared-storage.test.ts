@@ -1,0 +1,335 @@
+// Shared storages (journal file, PostgreSQL, Redis) under concurrency and failure, against real
+// servers: processes hammering one study get unique dense trial numbers and lose or repeat no
+// event; a worker killed mid-trial has its trial failed and re-enqueued and another finishes it;
+// a stalled worker's trial is reaped after the grace period and its late tell is ignored and
+// counted; a database that goes away mid-study is waited for and nothing is lost.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createStudy, type Study } from '../../src/search/study.ts';
+import { openStorage } from '../../src/search/storage/open.ts';
+import { JournalFileStorage, JournalLockError } from '../../src/search/storage/journal-file.ts';
+import { PostgresStorage } from '../../src/search/storage/postgres.ts';
+import { RedisStorage } from '../../src/search/storage/redis.ts';
+import { StorageUnavailableError } from '../../src/search/storage/retry.ts';
+import type { SharedStudyStorage } from '../../src/search/storage/storage.ts';
+import { RandomSampler } from '../../src/search/samplers/random.ts';
+import { service, uniqueName } from '../helpers/services.ts';
+import type { ChildConfig } from './shared-child.ts';
+
+const childPath = fileURLToPath(new URL('./shared-child.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'kiln-shared-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Child {
+  proc: ChildProcess;
+  /** Resolves with the first line matching, from the child's output so far or to come. */
+  line(pattern: RegExp): Promise<string>;
+  exited: Promise<{ code: number | null; signal: string | null; stderr: string }>;
+  lines: string[];
+}
+
+function spawnChild(config: ChildConfig): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', childPath, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  let buffer = '';
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  proc.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const l = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      lines.push(l);
+      for (const w of waiters.splice(0)) (w.pattern.test(l) ? w.resolve(l) : waiters.push(w));
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  return {
+    proc, lines, exited,
+    line: (pattern) => {
+      const seen = lines.find((l) => pattern.test(l));
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// Every trial's events exactly once: one param and one finish per complete trial.
+async function checkLog(storage: SharedStudyStorage, name: string, expectFinishes: number): Promise<void> {
+  const { events } = await storage.readSince(name, 0);
+  const finishes = events.filter((e) => e.op === 'finish');
+  assert.equal(finishes.length, expectFinishes, 'one finish per trial');
+  const params = events.filter((e) => e.op === 'param').map((e) => (e as { number: number }).number);
+  assert.equal(new Set(params).size, params.length, 'no param event repeated');
+}
+
+interface Backend {
+  kind: string;
+  url(): string;
+  open(url: string, extra?: object): SharedStudyStorage;
+  drop(name: string): Promise<void>;
+  port?: number;
+}
+
+const journal: Backend = {
+  kind: 'journal file',
+  url: () => join(dir, `${uniqueName('j')}.jsonl`),
+  open: (url) => new JournalFileStorage(url, { onWarning: () => undefined }),
+  drop: async () => undefined,
+};
+const backends: Backend[] = [journal];
+const pgUrl = await service('PostgreSQL', 'the PostgreSQL storage tests');
+if (pgUrl) {
+  backends.push({
+    kind: 'PostgreSQL', url: () => pgUrl, port: Number(new URL(pgUrl).port || 5432),
+    open: (url, extra = {}) => new PostgresStorage(url, extra),
+    drop: async (name) => {
+      const s = new PostgresStorage(pgUrl);
+      await s.deleteStudy(name);
+      await s.close();
+    },
+  });
+}
+const redisUrl = await service('Redis', 'the Redis storage tests');
+if (redisUrl) {
+  backends.push({
+    kind: 'Redis', url: () => redisUrl, port: Number(new URL(redisUrl).port || 6379),
+    open: (url, extra = {}) => new RedisStorage(url, extra),
+    drop: async (name) => {
+      const s = new RedisStorage(redisUrl);
+      await s.deleteStudy(name);
+      await s.close();
+    },
+  });
+}
+
+for (const backend of backends) {
+  describe(backend.kind, () => {
+    test('4 processes hammering one study: unique dense numbers, every event once', { timeout: 120_000 }, async () => {
+      const url = backend.url();
+      const name = uniqueName('hammer');
+      try {
+        const children = Array.from({ length: 4 }, () => spawnChild({ url, study: name, trials: 15, sleepMs: 0 }));
+        const ends = await Promise.all(children.map(async (c) => {
+          const exit = await c.exited;
+          assert.equal(exit.code, 0, exit.stderr);
+          return JSON.parse((await c.line(/^end /)).slice(4)) as { mine: number[]; ignoredTells: number };
+        }));
+        const claimed = ends.flatMap((e) => e.mine).sort((a, b) => a - b);
+        assert.deepEqual(claimed, Array.from({ length: 60 }, (_, i) => i), 'each number claimed by exactly one process');
+        const storage = backend.open(url);
+        const study = await createStudy({ name, storage, loadIfExists: true });
+        assert.equal(study.trials.length, 60);
+        assert.ok(study.trials.every((t) => t.state === 'complete' && t.values![0] === t.params.x));
+        assert.equal(study.ignoredTells, 0);
+        await checkLog(storage, name, 60);
+        await storage.close();
+      } finally {
+        await backend.drop(name);
+      }
+    });
+
+    test('enqueued trials are claimed exactly once by concurrent workers', { timeout: 60_000 }, async () => {
+      const url = backend.url();
+      const name = uniqueName('queue');
+      try {
+        const storage = backend.open(url);
+        const setup = await createStudy({ name, storage });
+        for (let i = 0; i < 12; i++) setup.enqueueTrial({ x: i / 100 });
+        await setup.flush();
+        const children = Array.from({ length: 3 }, () => spawnChild({ url, study: name, trials: 5, sleepMs: 0 }));
+        for (const c of children) assert.equal((await c.exited).code, 0);
+        await setup.sync();
+        const xs = setup.trials.map((t) => t.params.x as number);
+        assert.equal(xs.length, 15);
+        assert.deepEqual(xs.slice(0, 12).sort(), Array.from({ length: 12 }, (_, i) => i / 100).sort(), 'the first 12 trials took the 12 queued points, each once');
+        assert.ok(setup.trials.slice(12).every((t) => !t.params.x || (t.params.x as number) * 100 % 1 !== 0), 'later trials are sampled');
+        await storage.close();
+      } finally {
+        await backend.drop(name);
+      }
+    });
+
+    test('a worker killed mid-trial: its trial fails at once (its process is gone), is re-enqueued and finished by another', { timeout: 60_000 }, async () => {
+      const url = backend.url();
+      const name = uniqueName('kill');
+      try {
+        const child = spawnChild({ url, study: name, trials: 1, sleepMs: 60_000, heartbeatMs: 100, graceMs: 5_000, requeue: true });
+        const number = Number((await child.line(/^start /)).slice(6));
+        child.proc.kill('SIGKILL');
+        await child.exited;
+        const storage = backend.open(url);
+        const study = await createStudy({ name, storage, loadIfExists: true, requeue: true, heartbeatMs: 100, graceMs: 5_000, sampler: new RandomSampler({ seed: 9 }) });
+        const dead = study.trials[number]!;
+        assert.equal(dead.state, 'failed');
+        assert.match(dead.error!, /^interrupted: .* \(.* pid \d+\)$/);
+        await study.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 1 });
+        const retry = study.trials.at(-1)!;
+        assert.equal(retry.state, 'complete');
+        assert.equal(retry.params.x, dead.params.x, 're-enqueued with its parameters');
+        await study.close();
+        await storage.close();
+      } finally {
+        await backend.drop(name);
+      }
+    });
+
+    test('a stalled worker is reaped after the grace period; its late tell is ignored and counted', { timeout: 60_000 }, async () => {
+      const url = backend.url();
+      const name = uniqueName('stall');
+      try {
+        const child = spawnChild({ url, study: name, trials: 1, sleepMs: 2_500, heartbeatMs: 100, graceMs: 800, requeue: true });
+        const number = Number((await child.line(/^start /)).slice(6));
+        child.proc.kill('SIGSTOP');
+        const storage = backend.open(url);
+        const study = await createStudy({ name, storage, loadIfExists: true, requeue: true, heartbeatMs: 100, graceMs: 800, sampler: new RandomSampler({ seed: 9 }) });
+        assert.equal(study.trials[number]!.state, 'running', 'not reaped before its grace period');
+        await until('the reaper', async () => (await study.reap()).includes(number));
+        const reaped = study.trials[number]!;
+        assert.equal(reaped.state, 'failed');
+        assert.match(reaped.error!, /^stale: no heartbeat for \d+\.\d s \(grace 0\.8 s\)$/);
+        await study.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 1 });
+        assert.equal(study.trials.at(-1)!.params.x, reaped.params.x);
+        child.proc.kill('SIGCONT');
+        const exit = await child.exited;
+        assert.equal(exit.code, 0, exit.stderr);
+        assert.equal(JSON.parse((await child.line(/^end /)).slice(4)).ignoredTells, 1, 'the zombie sees its tell ignored');
+        await study.sync();
+        assert.equal(study.ignoredTells, 1);
+        assert.equal(study.trials[number]!.state, 'failed', 'the first terminal event wins');
+        await study.close();
+        await storage.close();
+      } finally {
+        await backend.drop(name);
+      }
+    });
+
+    if (backend.port !== undefined) {
+      test('the database going away mid-study: calls wait and retry with backoff, nothing is lost or doubled', { timeout: 60_000 }, async () => {
+        const proxy = await tcpProxy(backend.port!);
+        const url = backend.url().replace(`:${backend.port}`, `:${proxy.port}`);
+        const name = uniqueName('outage');
+        const retries: string[] = [];
+        const storage = backend.open(url, { retryMs: 20_000, onRetry: (m: string) => retries.push(m) });
+        try {
+          const study = await createStudy({ name, storage, sampler: new RandomSampler({ seed: 3 }) });
+          let outage: Promise<void> | undefined;
+          await study.optimize(async (t) => {
+            const x = t.suggestFloat('x', 0, 1);
+            if (t.number === 5) outage = proxy.outage(1_500);
+            await sleep(10);
+            return x;
+          }, { trials: 20 });
+          await outage;
+          assert.ok(retries.length > 0, 'the outage was noticed and retried');
+          assert.match(retries[0]!, new RegExp(`${backend.kind === 'Redis' ? 'RedisStorage' : 'PostgresStorage'}\\.\\w+: .*:${proxy.port}.*; retrying for up to 20 s`));
+          const fresh = backend.open(backend.url());
+          const back = await createStudy({ name, storage: fresh, loadIfExists: true });
+          assert.deepEqual(back.trials.map((t) => [t.number, t.state]), study.trials.map((t) => [t.number, 'complete']));
+          assert.equal(back.trials.length, 20);
+          await checkLog(fresh, name, 20);
+          await fresh.close();
+        } finally {
+          await storage.close();
+          proxy.close();
+          await backend.drop(name);
+        }
+      });
+
+      test('an unreachable server is a clear error after the retry budget', async () => {
+        const url = backend.url().replace(`:${backend.port}`, ':1');
+        const storage = backend.open(url, { retryMs: 300, onRetry: () => undefined });
+        await assert.rejects(createStudy({ name: 'nowhere', storage }), (err: unknown) => {
+          assert.ok(err instanceof StorageUnavailableError, String(err));
+          assert.match(err.message, /Storage\.readSince: (postgres|redis):\/\/.*:1\/?.* unreachable for \d+\.\d s \(\d+ attempts\): .*ECONNREFUSED/);
+          return true;
+        });
+        await storage.close();
+      });
+    }
+  });
+}
+
+test('malformed storage URLs are clear errors', () => {
+  const cases: [string, RegExp][] = [
+    ['postgres://', /PostgresStorage: 'postgres:\/\/' names no host/],
+    ['postgres://db:99999/x', /not a URL|port 99999, outside 1 … 65535/],
+    ['redis://cache:6379/abc', /RedisStorage: 'redis:\/\/cache:6379\/abc' names database 'abc'; Redis databases are numbers/],
+    ['mysql://u:secret@db/x', /openStorage: unknown storage scheme 'mysql:\/\/' in 'mysql:\/\/u:\*\*\*@db\/x' \(known: postgres/],
+    ['', /openStorage: the storage must be a URL/],
+  ];
+  for (const [url, message] of cases) assert.throws(() => openStorage(url), message, url);
+  assert.throws(() => new PostgresStorage('postgres://h/d', { table: 'Robert; DROP' }), /table must be a lower-case SQL name/);
+  assert.throws(() => new RedisStorage('redis://h', { prefix: 'a b' }), /prefix must be 1 to 64 letters/);
+  assert.ok(openStorage('file:///tmp/x.jsonl') instanceof JournalFileStorage);
+});
+
+test('journal file: a lock held by a live process is waited for, then a clear error naming the holder', async () => {
+  const path = join(dir, 'locked.jsonl');
+  writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.ppid, host: hostname(), at: Date.now() }));
+  const storage = new JournalFileStorage(path, { lockTimeoutMs: 200 });
+  await assert.rejects(storage.append([{ op: 'study', study: 's', directions: ['minimize'], seed: 0, at: 0 }]), (err: unknown) => {
+    assert.ok(err instanceof JournalLockError);
+    assert.match(err.message, new RegExp(`locked\\.jsonl is locked by pid ${process.ppid} on .* since .*\\(waited 200 ms\\); if that process is gone, delete .*locked\\.jsonl\\.lock`));
+    return true;
+  });
+  // A lock left by a process that is gone is taken over.
+  writeFileSync(`${path}.lock`, JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), at: Date.now() }));
+  const warnings: string[] = [];
+  const study = await createStudy({ name: 's', storage: new JournalFileStorage(path, { onWarning: (m) => warnings.push(m) }) });
+  assert.match(warnings[0]!, /was left by pid 4194311, which is gone; taking it over/);
+  assert.equal(study.trials.length, 0);
+});
+
+test('ask() on a shared storage says to use askAsync', async () => {
+  const study: Study = await createStudy({ name: 'sync-ask', storage: new JournalFileStorage(join(dir, 'ask.jsonl')) });
+  assert.throws(() => study.ask(), /Study 'sync-ask'\.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study\.askAsync\(\)/);
+});
+
+// A TCP proxy to a local server whose `outage` drops every connection and refuses new ones for
+// a while: the database going away, as a client sees it.
+async function tcpProxy(target: number): Promise<{ port: number; outage(ms: number): Promise<void>; close(): void }> {
+  const sockets = new Set<Socket>();
+  let server: Server;
+  const listen = (port: number) => new Promise<number>((resolve) => {
+    server = createServer((client) => {
+      const upstream = connect({ host: '127.0.0.1', port: target });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+  const port = await listen(0);
+  return {
+    port,
+    async outage(ms) {
+      await new Promise<void>((resolve) => server.close(() => resolve()) && sockets.forEach((s) => s.destroy()));
+      await sleep(ms);
+      await listen(port);
+    },
+    close: () => {
+      server.close();
+      sockets.forEach((s) => s.destroy());
+    },
+  };
+}
