@@ -36,7 +36,8 @@ function parsePyJson(where: string, line: string): Record<string, unknown> {
     raw = JSON.parse(line);
   } catch {
     try {
-      raw = JSON.parse(line.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"\u0000$1"'), (_k, v) => (typeof v === 'string' && v.startsWith('\u0000') ? Number(v.slice(1)) : v));
+      const mark = '@kiln-nonfinite:';
+      raw = JSON.parse(line.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, `"${mark}$1"`), (_k, v) => (typeof v === 'string' && v.startsWith(mark) ? Number(v.slice(mark.length)) : v));
     } catch (error) {
       throw new TypeError(`${where} is not valid JSON (${(error as Error).message})`);
     }
