@@ -3,7 +3,7 @@
 // second copy of the core would not share its memory.
 import * as kiln from '../index.ts';
 
-export type SearchApi = Pick<typeof kiln, 'createStudy' | 'TpeSampler' | 'RandomSampler' | 'GpSampler' | 'GridSampler' | 'MedianPruner' | 'SuccessiveHalvingPruner' | 'HyperbandPruner' | 'NopPruner' | 'JournalFileStorage' | 'TrialPruned' | 'sampleSpace' | 'parseSpace'>;
+export type SearchApi = Pick<typeof kiln, 'createStudy' | 'TpeSampler' | 'RandomSampler' | 'GpSampler' | 'GridSampler' | 'MedianPruner' | 'SuccessiveHalvingPruner' | 'HyperbandPruner' | 'NopPruner' | 'JournalFileStorage' | 'openStorage' | 'toOptunaJournal' | 'fromOptunaJournal' | 'TrialPruned' | 'sampleSpace' | 'parseSpace'>;
 export type PipelineApi = Pick<typeof kiln, 'runPipeline' | 'savePipeline' | 'pipelineJson' | 'SEARCH_OBJECTIVES' | 'STAGE_NAMES' | 'parseSpace'>;
 
 export const searchApi: SearchApi = kiln;

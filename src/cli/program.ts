@@ -8,7 +8,8 @@ import { registerPipeline } from './commands/pipeline.ts';
 import { registerPredict } from './commands/predict.ts';
 import { registerPrune } from './commands/prune.ts';
 import { registerQuantize } from './commands/quantize.ts';
-import { registerSearch } from './commands/search.ts';
+import { registerSearch, registerWorker } from './commands/search.ts';
+import { registerStudy } from './commands/study.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 import { pipelineApi } from './library.ts';
@@ -31,7 +32,7 @@ Examples:
   kiln bench --model iris.safetensors --data iris
 
 Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch, registerWorker, registerStudy]) register(program);
   registerPipeline(program, pipelineApi);
   return program;
 }

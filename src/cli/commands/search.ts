@@ -8,6 +8,9 @@ import type { Pruner } from '../../search/pruners/pruner.ts';
 import type { Sampler } from '../../search/samplers/sampler.ts';
 import type { SpaceSpec } from '../../search/space.ts';
 import type { Study } from '../../search/study.ts';
+import type { StudyStorage } from '../../search/storage/storage.ts';
+import type { Trial } from '../../search/trial.ts';
+import type { Dataset } from '../../data/dataset.ts';
 import type { Direction, FrozenTrial } from '../../search/trial-record.ts';
 import { architectureOptions, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
 import { trainingData } from '../data.ts';
@@ -40,10 +43,33 @@ interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags,
   exportCsv?: string;
 }
 
+interface WorkerOptions extends SearchOptions {
+  heartbeat: number;
+  grace: number;
+  requeue: boolean;
+}
+
 /** Flags of the trials strategy only. */
 const TRIAL_KEYS = ['trials', 'timeout', 'space', 'sampler', 'pruner', 'objectives', 'storage', 'study', 'exportCsv', 'layers', 'activation', 'dropout'];
 
 const DIRECTION: Readonly<Record<Objective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize' };
+
+const STORAGE_HELP = 'where the study lives: a journal file (JSON lines; processes on one host may share it), postgres://user@host/db or redis://host:6379 (default: $KILN_STORAGE); run again to resume it';
+
+// The flags a search trial is defined by, shared by `kiln search` and `kiln worker`.
+function trialFlags(cmd: Command, trialsText: string): Command {
+  cmd
+      .option('--trials <n>', trialsText, integer(1, 1e6), 20)
+      .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
+      .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
+      .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', ['tpe', 'random', 'gp', 'grid']).default('tpe'))
+      .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', ['median', 'successive-halving', 'hyperband', 'none']).default('median'))
+      .option('--objectives <list>', 'what to optimize on the validation rows, comma-separated: accuracy (maximize), loss (minimize), parameters (minimize); several give a Pareto front (default: accuracy, or loss for regression)', objectiveList)
+      .option('--storage <url>', STORAGE_HELP, process.env.KILN_STORAGE || undefined)
+      .option('--study <name>', 'name of the study in the storage', 'kiln');
+  architectureOptions(cmd, [64]);
+  return taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+}
 
 export function registerSearch(program: Command): void {
   const api = searchApi;
@@ -51,18 +77,7 @@ export function registerSearch(program: Command): void {
   const cmd = program.command('search').description('search hyperparameters and architecture on validation rows; train the best again, score it on the test rows and save it');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
     .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', strategies).default(strategies[0]));
-  cmd
-      .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
-      .option('--timeout <seconds>', 'stop starting trials after this long', number(0))
-      .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${Object.keys(SPACE_NAMES).join(', ')}`)
-      .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', ['tpe', 'random', 'gp', 'grid']).default('tpe'))
-      .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', ['median', 'successive-halving', 'hyperband', 'none']).default('median'))
-      .option('--objectives <list>', 'what to optimize on the validation rows, comma-separated: accuracy (maximize), loss (minimize), parameters (minimize); several give a Pareto front (default: accuracy, or loss for regression)', objectiveList)
-      .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
-      .option('--study <name>', 'name of the study in the journal', 'kiln')
-      .option('--export-csv <file>', 'write every trial as CSV');
-  architectureOptions(cmd, [64]);
-  taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  trialFlags(cmd, 'trials to run').option('--export-csv <file>', 'write every trial as CSV');
   gradientOptions(cmd);
   trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs), and of the chosen model' });
   cmd.addHelpText('after', `
@@ -77,6 +92,7 @@ A space file uses the library's JSON format, for example:
 Examples:
   kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
   kiln search --data mnist --space space.json --sampler tpe --pruner hyperband --trials 50 --storage mnist.jsonl
+  kiln search --data mnist --trials 200 --storage postgres://kiln@db/kiln --study mnist   (with kiln worker elsewhere)
   kiln search --data iris --objectives accuracy,parameters --trials 40 --json
   kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8`);
   cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o, api)));
@@ -114,10 +130,41 @@ function objectiveValue(name: Objective, e: Evaluation, model: Sequential): numb
   return e.mse;
 }
 
-async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
-  const stray = givenFlag(cmd, GRADIENT_KEYS);
-  if (stray) throw usageError(`${stray} applies to --strategy gradient`);
-  const started = performance.now();
+export function registerWorker(program: Command): void {
+  const api = searchApi;
+  const cmd = program.command('worker').description('train trials of a study kept in a shared storage until its trial budget is spent; run any number of these, on any hosts');
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test']);
+  trialFlags(cmd, 'the study\'s budget: trials finished by all workers together')
+    .option('--heartbeat <seconds>', 'how often running trials beat', number(0.01), 10)
+    .option('--grace <seconds>', 'a trial whose beat is older than this is failed and re-enqueued (at least twice --heartbeat)', number(0.02), 60)
+    .option('--no-requeue', 'fail dead workers\' trials without re-enqueuing their parameters');
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs)' });
+  cmd.addHelpText('after', `
+Every worker of a study needs the same data, space and flags (the study records trials, not the
+objective). Killing a worker is safe: its trial is failed and re-enqueued after --grace seconds (at
+once when it ran on the same host), and another worker trains it again.
+
+Examples:
+  kiln worker --storage postgres://kiln@db.example/kiln --study mnist --data mnist --trials 200
+  KILN_STORAGE=redis://cache:6379 kiln worker --study iris --data iris --trials 100 --epochs 30`);
+  cmd.action((o: WorkerOptions) => worker(cmd, o, api));
+}
+
+interface TrialSetup {
+  space: SpaceSpec;
+  train: Dataset;
+  validation: Dataset;
+  test: Dataset;
+  objectives: Objective[];
+  reported: Objective | undefined;
+  storage: (StudyStorage & { close(): unknown }) | undefined;
+  study: Study;
+  objective: (trial: Trial) => Promise<number[]>;
+}
+
+// What search and worker share: the data, the objectives, the study in its storage and the
+// objective that trains one trial.
+async function trialSetup(cmd: Command, o: SearchOptions, api: SearchApi, shared?: { heartbeatMs: number; graceMs: number; requeue: boolean }): Promise<TrialSetup> {
   const space = await readSpace(o.space, api.parseSpace);
   const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
@@ -128,16 +175,18 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   if (objectives.length > 1 && given(cmd, 'pruner') && o.pruner !== 'none') throw usageError(`--pruner ${o.pruner} needs a single objective; ${objectives.length} were given`);
   const reported = objectives.length === 1 && objectives[0] !== 'parameters' ? objectives[0]! : undefined;
 
-  const storage = o.storage === undefined ? undefined : new api.JournalFileStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+  let storage: TrialSetup['storage'];
+  try {
+    storage = o.storage === undefined ? undefined : api.openStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+  } catch (error) {
+    throw usageError(`--storage: ${(error as Error).message}`);
+  }
   const study = await api.createStudy({
     name: o.study, directions: objectives.map((n) => DIRECTION[n]), seed: o.seed, loadIfExists: true,
     sampler: samplerFor(api, o.sampler, space, o.seed), pruner: reported ? prunerFor(api, o.pruner) : new api.NopPruner(), ...(storage ? { storage } : {}),
+    ...(shared ?? {}),
   });
-  const earlier = study.trials.length;
-  const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
-  const interrupt = interruptSignal();
-  try {
-    await study.optimize(async (trial) => {
+  const objective = async (trial: Trial): Promise<number[]> => {
       const settings = trialSettings(api.sampleSpace(trial, space), o);
       const model = buildModel(settings, o.task, train, o.seed);
       try {
@@ -154,7 +203,20 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
       } finally {
         model.dispose();
       }
-    }, {
+  };
+  return { space, train, validation, test, objectives, reported, storage, study, objective };
+}
+
+async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
+  const stray = givenFlag(cmd, GRADIENT_KEYS);
+  if (stray) throw usageError(`${stray} applies to --strategy gradient`);
+  const started = performance.now();
+  const { train, validation, test, objectives, reported, storage, study, objective } = await trialSetup(cmd, o, api);
+  const earlier = study.trials.length;
+  const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
+  const interrupt = interruptSignal();
+  try {
+    await study.optimize(objective, {
       trials: o.trials,
       ...(o.timeout === undefined ? {} : { timeoutMs: o.timeout * 1000 }),
       // A learning rate that diverges is a bad trial, not a reason to stop searching.
@@ -168,7 +230,7 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
     await study.flush();
   }
   if (o.exportCsv !== undefined) await writeFileAtomic(o.exportCsv, new TextEncoder().encode(study.toCSV()));
-  storage?.close();
+  await storage?.close();
 
   const best = bestTrial(study, objectives);
   const settings = trialSettings(best.params, o);
@@ -205,6 +267,50 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   out(`model       ${architecture(model)}, ${model.parameterCount} parameters`);
   out(`test        ${metricsLine(metrics)}`);
   out(o.out === undefined ? `not saved   (give --out <file> to keep it)` : `saved       ${o.out}`);
+}
+
+// A trial the reaper failed (its worker died) is retried, so it does not count against the budget.
+const countsAgainstBudget = (t: FrozenTrial) => t.state !== 'running' && !(t.state === 'failed' && /^(interrupted|stale):/.test(t.error ?? ''));
+
+async function worker(cmd: Command, o: WorkerOptions, api: SearchApi): Promise<void> {
+  if (o.storage === undefined) throw usageError('--storage (or KILN_STORAGE) is required: workers share a study through it');
+  const heartbeatMs = o.heartbeat * 1000;
+  const graceMs = o.grace * 1000;
+  if (graceMs < 2 * heartbeatMs) throw usageError(`--grace ${o.grace} must be at least twice --heartbeat ${o.heartbeat}: one late beat must not fail a trial`);
+  const { study, storage, objective, objectives } = await trialSetup(cmd, o, api, { heartbeatMs, graceMs, requeue: o.requeue });
+  const interrupt = interruptSignal();
+  const started = Date.now();
+  const mine: FrozenTrial[] = [];
+  try {
+    for (;;) {
+      if (interrupt.signal.aborted || (o.timeout !== undefined && Date.now() - started >= o.timeout * 1000)) break;
+      await study.reap();
+      const trials = study.trials;
+      const spent = trials.filter(countsAgainstBudget).length;
+      if (spent >= o.trials) break;
+      // Every remaining trial of the budget runs elsewhere: wait for news (one of them may fail
+      // and be re-enqueued) rather than start one too many.
+      if (spent + trials.filter((t) => t.state === 'running').length >= o.trials) {
+        await study.waitForChange(heartbeatMs);
+        continue;
+      }
+      await study.optimize(objective, {
+        trials: 1, catch: (error) => error instanceof DivergenceError, signal: interrupt.signal,
+        callbacks: [(s, t) => {
+          mine.push(t);
+          if (!o.json) out(`trial ${String(t.number).padStart(4)}  ${t.state.padEnd(8)} ${t.values ? objectives.map((n, i) => `${n} ${fmt(t.values![i]!)}`).join(', ') : t.error ?? ''}  (best ${bestText(s, objectives)})`);
+        }],
+      });
+    }
+  } finally {
+    interrupt.done();
+    await study.close();
+    await storage?.close();
+  }
+  const trials = study.trials;
+  const summary = { study: o.study, ran: mine.length, finished: trials.filter(countsAgainstBudget).length, budget: o.trials, ignoredTells: study.ignoredTells, best: bestText(study, objectives), seconds: (Date.now() - started) / 1000 };
+  if (o.json) emitJson({ command: 'worker', ...summary, trials: mine.map((t) => ({ number: t.number, state: t.state, values: t.values, params: t.params, error: t.error })) });
+  else out(`worker      ran ${summary.ran} trials of study '${o.study}' in ${summary.seconds.toFixed(1)} s; ${summary.finished} of ${o.trials} finished in all; best ${summary.best}`);
 }
 
 // Single objective: the study's best. Several: of the Pareto front, the best on the first.
