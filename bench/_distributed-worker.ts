@@ -1,0 +1,71 @@
+// One worker process of the distributed benchmark: joins a study in the storage a URL names and
+// runs trials until the study has `budget` finished ones, timing each ask+tell (the storage and
+// sampler overhead a trial pays) apart from the objective, and the sampler's own calls. Prints
+// one JSON line at the end, and "done <n>" after each of its complete trials (for the chaos run).
+import { createStudy } from '../src/search/study.ts';
+import { openStorage } from '../src/search/storage/open.ts';
+import { InMemoryStorage } from '../src/search/storage/storage.ts';
+import { TpeSampler } from '../src/search/samplers/tpe.ts';
+import type { Sampler } from '../src/search/samplers/sampler.ts';
+
+export interface WorkerJob {
+  url: string;
+  study: string;
+  budget: number;
+  objective: 'none' | 'wait' | 'compute';
+  ms: number;
+  heartbeatMs?: number;
+  graceMs?: number;
+}
+
+const job = JSON.parse(process.argv[2]!) as WorkerJob;
+let samplerMs = 0;
+const tpe = new TpeSampler({ seed: 1 });
+const timed: Sampler = {
+  sampleRelative: (ctx, t) => {
+    const t0 = performance.now();
+    try {
+      return tpe.sampleRelative(ctx, t);
+    } finally {
+      samplerMs += performance.now() - t0;
+    }
+  },
+  sampleIndependent: (ctx, t, name, d) => {
+    const t0 = performance.now();
+    try {
+      return tpe.sampleIndependent(ctx, t, name, d);
+    } finally {
+      samplerMs += performance.now() - t0;
+    }
+  },
+};
+const storage = job.url === 'memory' ? new InMemoryStorage() : openStorage(job.url, { onWarning: () => undefined });
+const study = await createStudy({
+  name: job.study, storage, loadIfExists: true, sampler: timed, requeue: true,
+  ...(job.heartbeatMs ? { heartbeatMs: job.heartbeatMs } : {}), ...(job.graceMs ? { graceMs: job.graceMs } : {}),
+});
+const overhead: number[] = [];
+const sampler: number[] = [];
+const finished = () => study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned').length;
+const start = performance.now();
+for (;;) {
+  await study.sync();
+  if (finished() >= job.budget) break;
+  const t0 = performance.now();
+  const s0 = samplerMs;
+  const trial = await study.askAsync();
+  const x = trial.suggestFloat('x', -5, 5);
+  const y = trial.suggestFloat('y', -5, 5);
+  const t1 = performance.now();
+  if (job.objective === 'wait') await new Promise((r) => setTimeout(r, job.ms));
+  else if (job.objective === 'compute') for (const until = performance.now() + job.ms; performance.now() < until;);
+  const t2 = performance.now();
+  const record = await study.tell(trial, x * x + y * y);
+  overhead.push(t1 - t0 + performance.now() - t2);
+  sampler.push(samplerMs - s0);
+  if (record.state === 'complete') process.stdout.write(`done ${trial.number}\n`);
+}
+const seconds = (performance.now() - start) / 1000;
+process.stdout.write(`${JSON.stringify({ trials: overhead.length, seconds, overhead, sampler })}\n`);
+await study.close();
+if ('close' in storage) await (storage as { close(): unknown }).close();
