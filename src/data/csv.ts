@@ -35,9 +35,11 @@ const WHERE = 'parseCsv';
 export const AUTO_CLASS_LIMIT = 20;
 // Header detection looks at this many data rows, which is plenty and keeps it O(1) in file size.
 const SNIFF_ROWS = 100;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A decimal number as a CSV cell may hold it: `1`, `-2.5`, `.5`, `3e-4` (no NaN, Infinity or hex). */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-interface Row {
+/** One record of a CSV file. */
+export interface Row {
   cells: string[];
   /** Spreadsheet row number: the line the record starts on. */
   line: number;
@@ -124,14 +126,15 @@ export async function loadCsv(path: string | URL, options: CsvOptions = {}): Pro
   return parseCsv(await readFile(path, 'utf8'), options);
 }
 
-function tokenize(text: string, delimiter: string): Row[] {
+/** Records of CSV text (csv-parse: quotes, CRLF, BOM), blank lines skipped; `where` names the caller in errors. */
+export function tokenize(text: string, delimiter: string, where = WHERE): Row[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { delimiter, info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
   } catch (error) {
     const e = error as { message?: string; lines?: number };
     const line = typeof e.lines === 'number' ? e.lines : 0;
-    throw new CsvError(`${WHERE}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
+    throw new CsvError(`${where}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
   }
   const rows: Row[] = [];
   for (const { record, info } of records) {
@@ -147,7 +150,8 @@ function tokenize(text: string, delimiter: string): Row[] {
 
 const isNumber = (cell: string) => NUMBER.test(cell.trim());
 
-function sniffHeader(rows: Row[]): boolean {
+/** Whether the first row is a header by the numeric-column rule of `parseCsv`. */
+export function sniffHeader(rows: Row[]): boolean {
   const first = rows[0]!.cells;
   const sample = rows.slice(1, 1 + SNIFF_ROWS);
   if (sample.length === 0) return !first.every(isNumber);
