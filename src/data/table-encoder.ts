@@ -102,12 +102,15 @@ export class TableEncoder {
   readonly report: readonly ColumnReport[];
   readonly outputNames: readonly string[];
   readonly #missing: ReadonlySet<string>;
+  // Per column: category or gram → its input offset, so a row costs one lookup per cell or word.
+  readonly #index: (ReadonlyMap<string, number> | undefined)[];
 
   private constructor(json: TableEncoderJSON, report: ColumnReport[]) {
     this.json = Object.freeze(json);
     this.report = Object.freeze(report);
     this.outputNames = Object.freeze(json.columns.flatMap(outputNamesOf));
     this.#missing = missingSet(WHERE, json.missing);
+    this.#index = json.columns.map((c) => (c.kind === 'categorical' ? new Map(c.categories.map((v, k) => [v, k])) : c.kind === 'text' ? new Map(c.vocabulary.map((g, k) => [g, k])) : undefined));
   }
 
   /** Number of model inputs. */
@@ -179,7 +182,7 @@ export class TableEncoder {
     for (let i = 0; i < n; i++) {
       let o = i * width;
       this.json.columns.forEach((c, k) => {
-        o = writeColumn(out, o, c, table.rows[i]![at[k]!]!, this.#missing, this.json.unknownCategory, () => rowText(table, i), () => table.lines[i]!);
+        o = writeColumn(out, o, c, this.#index[k], table.rows[i]![at[k]!]!, this.#missing, this.json.unknownCategory, () => rowText(table, i), () => table.lines[i]!);
       });
     }
     return out;
@@ -316,7 +319,7 @@ function fitColumn(table: Table, j: number, kind: Exclude<ColumnKind, 'ignore'>,
   }
 }
 
-function writeColumn(out: Float32Array, o: number, c: ColumnCode, cell: string, missing: ReadonlySet<string>, unknown: 'other' | 'error', where: () => string, line: () => number): number {
+function writeColumn(out: Float32Array, o: number, c: ColumnCode, index: ReadonlyMap<string, number> | undefined, cell: string, missing: ReadonlySet<string>, unknown: 'other' | 'error', where: () => string, line: () => number): number {
   const gap = missing.has(cell.toLowerCase());
   const bad = (what: string): never => {
     throw new CsvError(`${WHERE}.transform: ${where()}, column '${c.name}': value '${clip(cell)}' ${what}`, line(), c.name, clip(cell));
@@ -342,7 +345,7 @@ function writeColumn(out: Float32Array, o: number, c: ColumnCode, cell: string, 
       return o;
     }
     case 'categorical': {
-      const k = c.categories.indexOf(gap ? c.fill : categoryKey(cell));
+      const k = index!.get(gap ? c.fill : categoryKey(cell)) ?? -1;
       if (k < 0 && unknown === 'error') bad(`is a category not seen in training (known: ${listText(c.categories)})`);
       out[o + (k < 0 ? c.categories.length : k)] = 1;
       o += c.categories.length + 1;
@@ -351,10 +354,10 @@ function writeColumn(out: Float32Array, o: number, c: ColumnCode, cell: string, 
     }
     case 'text': {
       if (!gap) {
-        const grams = new Set(textGrams(cell, c.ngrams));
-        c.vocabulary.forEach((g, k) => {
-          if (grams.has(g)) out[o + k] = 1;
-        });
+        for (const g of textGrams(cell, c.ngrams)) {
+          const k = index!.get(g);
+          if (k !== undefined) out[o + k] = 1;
+        }
       }
       return o + c.vocabulary.length;
     }
