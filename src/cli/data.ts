@@ -106,7 +106,14 @@ export async function trainingData(o: CommonOptions, task: CsvTask, validationFr
     if (rows.label.dropped > 0) notes.push(`${o.test}: ${rows.label.dropped} rows without a label left out`);
     test = rows.data;
   }
+  checkParts(o, split.train.numRows + (split.validation?.numRows ?? 0) + split.test.numRows, test, split.validation, validationFraction);
   return { train: split.train, ...(split.validation ? { validation: split.validation } : {}), test, encoder: split.encoder, notes, droppedRows: split.label.dropped };
+}
+
+// Too few rows for the parts asked for would train, then fail to score (or to validate).
+function checkParts(o: CommonOptions, rows: number, test: Dataset, validation: Dataset | undefined, validationFraction: number): void {
+  if (test.numRows === 0) throw new CliError(`${o.test ?? o.data}: no test rows${o.test === undefined ? ` (--test-split ${o.testSplit} of ${rows} labelled rows rounds to 0)` : ''}; give more rows, a larger --test-split or --test <csv>`);
+  if (validationFraction > 0 && (validation?.numRows ?? 0) === 0) throw new CliError(`${o.data}: --validation-split ${validationFraction} of ${rows} labelled rows rounds to 0 validation rows; give more rows or a larger --validation-split`);
 }
 
 async function builtinTrainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {

@@ -105,4 +105,9 @@ test('table flags: bad input is one clear error line', async () => {
   const run = await kilnBundled(['train', '--data', oneClass, '--label', 'y', ...FAST]);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /one-class\.csv: splitTable: the label 'y' has one class \('a'\)/);
+  const twoRows = join(dir, 'two-rows.csv');
+  writeFileSync(twoRows, 'x,y\n1,a\n2,b\n');
+  const tiny = await kilnBundled(['train', '--data', twoRows, '--label', 'y', ...FAST]);
+  assert.equal(tiny.code, 1);
+  assert.match(tiny.stderr, /two-rows\.csv: no test rows \(--test-split 0\.2 of 2 labelled rows rounds to 0\)/);
 });
