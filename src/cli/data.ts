@@ -6,7 +6,7 @@ import {
   Dataset, inputEncoder, iris, mnist, parseCsv, parseTable, splitTable, tableDataset, tableLabels, tableRows, trainTestSplit,
   TableEncoder, type ColumnKind, type Sequential, type Table, type TableLabels,
 } from '../index.ts';
-import { namedColumns } from '../data/table-inputs.ts';
+import { namedColumns, unusedColumnsNote } from '../data/table-inputs.ts';
 import { classNamesOf, featureNamesOf, isQuantized, type Model } from './model.ts';
 import { CliError, usageError } from './errors.ts';
 import type { CommonOptions } from './options.ts';
@@ -77,7 +77,7 @@ export interface TrainingData {
 
 /** The column kinds the table flags declare. */
 function declaredColumns(o: CommonOptions): Record<string, ColumnKind> {
-  const columns: Record<string, ColumnKind> = {};
+  const columns: Record<string, ColumnKind> = Object.create(null) as Record<string, ColumnKind>;
   const flags: [keyof CommonOptions, ColumnKind][] = [['numeric', 'numeric'], ['boolean', 'boolean'], ['categorical', 'categorical'], ['text', 'text']];
   for (const [key, kind] of flags) {
     for (const name of (o[key] as string[] | undefined) ?? []) {
@@ -151,11 +151,11 @@ export async function trainingDataFor(o: CommonOptions, model: Sequential, valid
     return { ...parts, train: alignClasses(parts.train, names, source), ...(parts.validation ? { validation: alignClasses(parts.validation, names, source) } : {}), test: alignClasses(parts.test, names, source) };
   }
   const encoder = modelEncoder(model);
-  const all = await labelledRows(source, encoder, labelOf(o, model, encoder));
+  const all = await labelledRows(source, encoder, labelOf(o, model));
   const notes = all.notes.slice();
   if (all.label.dropped > 0) notes.push(`${source}: ${all.label.dropped} rows without a label left out`);
   if (o.test !== undefined) {
-    const test = await labelledRows(o.test, encoder, labelOf(o, model, encoder));
+    const test = await labelledRows(o.test, encoder, labelOf(o, model));
     const parts = validationFraction > 0 ? trainTestSplit(all.data, { testFraction: 0, validationFraction, seed: o.seed }) : undefined;
     return { train: parts?.train ?? all.data, ...(parts?.validation ? { validation: parts.validation } : {}), test: test.data, notes, droppedRows: all.label.dropped };
   }
@@ -198,41 +198,45 @@ export async function modelRows(o: CommonOptions, model: Model, all: boolean, al
 
 async function csvRows(path: string, model: Model, o: CommonOptions, allowUnlabeled: boolean): Promise<ModelRows> {
   const encoder = modelEncoder(model);
-  const label = labelOf(o, model, encoder);
+  const spec = labelOf(o, model);
   const table = await readTable(path, encoder.inputColumns);
   const named = await inFile(path, () => namedColumns(table, encoder));
-  let labelName = labelColumn(named.table, encoder, label);
-  const gaps = typeof labelName === 'string' && allowUnlabeled ? missingLabels(named.table, labelName, encoder) : 0;
+  let label = labelColumn(named.table, encoder, spec);
+  const notes = [...named.notes, ...unusedColumnsNote(named.table, encoder, label === undefined ? [] : [label])];
+  const gaps = label !== undefined && allowUnlabeled ? missingLabels(named.table, label, encoder) : 0;
   if (gaps > 0) {
-    named.notes.push(`the label column '${labelName}' is missing in ${gaps} of ${named.table.rows.length} rows: predicting every row, without scoring`);
-    labelName = undefined;
+    notes.push(`the label column '${label}' is missing in ${gaps} of ${named.table.rows.length} rows: predicting every row, without scoring`);
+    label = undefined;
   }
-  if (labelName === undefined) {
-    if (!allowUnlabeled) throw new CliError(`${path} has no label column${typeof label.name === 'string' && !label.legacy ? ` '${label.name}'` : ''} to score against (columns: ${named.table.names.join(', ')}); give --label <column>`);
+  if (label === undefined) {
+    if (!allowUnlabeled) throw new CliError(`${path} has no label column${typeof spec.name === 'string' && !spec.legacy ? ` '${spec.name}'` : ''} to score against (columns: ${named.table.names.join(', ')}); give --label <column>`);
     const data = await inFile(path, () => new Dataset({ features: encoder.transform(named.table), featureNames: encoder.outputNames, targets: new Float32Array(named.table.rows.length) }));
-    return { data, labeled: false, source: path, notes: named.notes.filter((n) => !n.startsWith('ignored')).concat(extraNote(named.table, encoder, encoder.json.label[0])) };
+    return { data, labeled: false, source: path, notes };
   }
-  const rows = await labelledRows(path, encoder, { ...label, name: labelName }, named.table);
-  if (rows.label.dropped > 0) rows.notes.push(`${rows.label.dropped} rows without a label left out`);
-  return { data: rows.data, labeled: true, source: path, notes: rows.notes };
+  const rows = await inFile(path, () => labelledDataset(named.table, encoder, label!, spec));
+  if (rows.label.dropped > 0) notes.push(`${rows.label.dropped} rows without a label left out`);
+  return { data: rows.data, labeled: true, source: path, notes };
 }
 
 interface LabelSpec {
+  /** --label, or the label column the model was trained with. */
   name: string | number | undefined;
   /** --label was given (so it must exist). */
   given?: boolean;
   /** The model was trained on a numeric matrix: its label column's name is not known. */
   legacy?: boolean;
-  task: 'classification' | 'regression' | 'auto';
+  task: 'classification' | 'regression';
   classNames?: readonly string[] | undefined;
 }
 
-/** The label column of a model's files: --label, else the one the encoder was trained with,
- *  else (a model trained on a numeric matrix) the one column that is not an input. */
-function labelOf(o: CommonOptions, model: Model, encoder: TableEncoder): LabelSpec {
+/** The label column of a model's files: --label, else the one its table was trained with. */
+function labelOf(o: CommonOptions, model: Model): LabelSpec {
   const classNames = classNamesOf(model);
-  const legacy = isQuantized(model) || !model.preprocessing.table;
-  return { name: o.label ?? encoder.json.label[0], given: o.label !== undefined, legacy, task: model.task === 'regression' ? 'regression' : 'classification', ...(classNames ? { classNames } : {}) };
+  const table = isQuantized(model) ? undefined : model.preprocessing.table;
+  return {
+    name: o.label ?? table?.label[0], given: o.label !== undefined, legacy: table === undefined,
+    task: model.task === 'regression' ? 'regression' : 'classification', ...(classNames ? { classNames } : {}),
+  };
 }
 
 function missingLabels(table: Table, name: string, encoder: TableEncoder): number {
@@ -241,33 +245,40 @@ function missingLabels(table: Table, name: string, encoder: TableEncoder): numbe
   return table.rows.filter((r) => markers.has(r[j]!.toLowerCase())).length;
 }
 
-/** The label column of `table` for `spec`, or undefined when the table has none. */
-function labelColumn(table: Table, encoder: TableEncoder, spec: LabelSpec): string | number | undefined {
-  if (typeof spec.name === 'number' || spec.given) return spec.name;
-  if (spec.name !== undefined && table.names.includes(spec.name)) return spec.name;
+/** The name of the label column of `table` for `spec`, or undefined when the table has none. A
+ *  model trained on a numeric matrix does not know its label's name: the one column that is not
+ *  an input is the label. */
+function labelColumn(table: Table, encoder: TableEncoder, spec: LabelSpec): string | undefined {
+  const { name } = spec;
+  if (typeof name === 'number') {
+    if (!Number.isInteger(name) || name < 0 || name >= table.names.length) throw new CliError(`--label ${name} is outside the ${table.names.length} columns (0-based)`);
+    return table.names[name];
+  }
+  if (name !== undefined && (spec.given || table.names.includes(name))) {
+    if (!table.names.includes(name)) throw new CliError(`label column '${name}' not found in header [${table.names.join(', ')}]`);
+    return name;
+  }
   if (!spec.legacy) return undefined;
   const extra = encoder.extraColumns(table);
   return extra.length === 1 ? extra[0] : undefined;
 }
 
-async function labelledRows(path: string, encoder: TableEncoder, spec: LabelSpec, read?: Table): Promise<{ data: Dataset; label: TableLabels; notes: string[] }> {
-  const named = read ? { table: read, notes: [] as string[] } : await inFile(path, async () => namedColumns(await readTable(path, encoder.inputColumns), encoder));
+/** Labelled rows of a CSV file read through `encoder`, in the model's class ids. */
+async function labelledRows(path: string, encoder: TableEncoder, spec: LabelSpec): Promise<{ data: Dataset; label: TableLabels; notes: string[] }> {
+  const table = await readTable(path, encoder.inputColumns);
   return inFile(path, () => {
+    const named = namedColumns(table, encoder);
     encoder.columnIndices(named.table);
-    const name = labelColumn(named.table, encoder, spec);
-    if (name === undefined) throw new CliError(`no label column${typeof spec.name === 'string' ? ` '${spec.name}'` : ''} among the columns (${named.table.names.join(', ')}); give --label <column>`);
-    const label = tableLabels(named.table, {
-      label: name, task: spec.task, ...(spec.classNames ? { classes: spec.classNames } : {}), missing: encoder.json.missing,
-    });
-    const data = tableDataset(tableRows(named.table, label.rows), encoder, label);
-    return { data, label, notes: read ? extraNote(named.table, encoder, label.name) : named.notes.filter((n) => !n.startsWith('ignored')).concat(extraNote(named.table, encoder, label.name)) };
+    const label = labelColumn(named.table, encoder, spec);
+    if (label === undefined) throw new Error(`no label column${typeof spec.name === 'string' ? ` '${spec.name}'` : ''} among the columns (${named.table.names.join(', ')}); give --label <column>`);
+    return { ...labelledDataset(named.table, encoder, label, spec), notes: [...named.notes, ...unusedColumnsNote(named.table, encoder, [label])] };
   });
 }
 
-// Columns the model never saw, except the label.
-function extraNote(table: Table, encoder: TableEncoder, label: string | undefined): string[] {
-  const extra = encoder.extraColumns(table).filter((n) => n !== label);
-  return extra.length > 0 ? [`ignored ${extra.length} column${extra.length > 1 ? 's' : ''} the model does not use: ${extra.join(', ')}`] : [];
+function labelledDataset(table: Table, encoder: TableEncoder, name: string, spec: LabelSpec): { data: Dataset; label: TableLabels } {
+  encoder.columnIndices(table);
+  const label = tableLabels(table, { label: name, task: spec.task, ...(spec.classNames ? { classes: spec.classNames } : {}), missing: encoder.json.missing });
+  return { data: tableDataset(tableRows(table, label.rows), encoder, label), label };
 }
 
 /** How `model` reads raw rows: its table encoder, or its feature names read as numbers (a model

@@ -136,7 +136,7 @@ export class TableEncoder {
       let typing: { kind: ColumnKind; reason: string };
       if (o.drop.has(name)) typing = { kind: 'ignore', reason: 'dropped' };
       else if (o.features && !o.features.has(name)) typing = { kind: 'ignore', reason: 'not among the chosen features' };
-      else if (o.columns[name]) typing = { kind: o.columns[name]!, reason: 'declared' };
+      else if (o.columns.has(name)) typing = { kind: o.columns.get(name)!, reason: 'declared' };
       else typing = inferColumnKind(table, j, isMissing);
       const cells = table.rows.map((r) => r[j]!);
       const gaps = cells.filter(isMissing).length;
@@ -218,7 +218,7 @@ interface Resolved {
   label: string[];
   drop: Set<string>;
   features: Set<string> | undefined;
-  columns: Readonly<Record<string, ColumnKind>>;
+  columns: ReadonlyMap<string, ColumnKind>;
   markers: string[];
   missing: ReadonlySet<string>;
   impute: 'mean' | 'median';
@@ -256,8 +256,7 @@ function resolveOptions(where: string, table: Table, o: TableEncoderOptions): Re
     if (!COLUMN_KINDS.includes(kind)) throw new TypeError(`${where}: columns.${n} must be one of ${COLUMN_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
     if (label.includes(n)) throw new RangeError(`${where}: '${n}' is the label; it has no feature kind`);
   }
-  const markers = o.missing === undefined ? undefined : o.missing;
-  const missing = missingSet(where, markers);
+  const missing = missingSet(where, o.missing);
   const impute = o.impute ?? 'mean';
   if (impute !== 'mean' && impute !== 'median') throw new TypeError(`${where}: impute must be 'mean' or 'median', got ${JSON.stringify(impute)}`);
   const indicators = o.missingIndicators ?? true;
@@ -267,7 +266,7 @@ function resolveOptions(where: string, table: Table, o: TableEncoderOptions): Re
   const unknownCategory = o.unknownCategory ?? 'other';
   if (unknownCategory !== 'other' && unknownCategory !== 'error') throw new TypeError(`${where}: unknownCategory must be 'other' or 'error', got ${JSON.stringify(unknownCategory)}`);
   return {
-    label, drop: new Set(drop), features: features && new Set(features), columns,
+    label, drop: new Set(drop), features: features && new Set(features), columns: new Map(Object.entries(columns)),
     markers: [...missing].filter((m) => m !== ''), missing, impute, indicators, ngrams, unknownCategory,
     maxCategories: checkInteger(where, 'maxCategories', o.maxCategories ?? 30, 1, 1 << 16),
     maxVocabulary: checkInteger(where, 'maxVocabulary', o.maxVocabulary ?? 200, 0, 1 << 20),

@@ -42,11 +42,11 @@ export function inputEncoder(description: InputDescription): TableEncoder {
 export function tableInputs(description: InputDescription, rows: Table | readonly Readonly<Record<string, unknown>>[]): TableInputs {
   const encoder = inputEncoder(description);
   const { table, notes } = namedColumns(Array.isArray(rows) ? tableFromRecords(rows) : (rows as Table), encoder);
-  return { features: encoder.transform(table), notes };
+  return { features: encoder.transform(table), notes: [...notes, ...unusedColumnsNote(table, encoder)] };
 }
 
 /** `table` with the encoder's training column names when it has no header (by position, when
- *  the width allows), and notes on columns the encoder does not use. */
+ *  the width allows), with a note saying so. */
 export function namedColumns(table: Table, encoder: TableEncoder): { table: Table; notes: string[] } {
   const notes: string[] = [];
   if (!table.hasHeader) {
@@ -60,7 +60,12 @@ export function namedColumns(table: Table, encoder: TableEncoder): { table: Tabl
     table = { ...table, names, hasHeader: true };
     notes.push(`no header: columns taken by position as in training (${names.join(', ')})`);
   }
-  const extra = encoder.extraColumns(table);
-  if (extra.length > 0) notes.push(`ignored ${extra.length} column${extra.length > 1 ? 's' : ''} the model does not use: ${extra.join(', ')}`);
   return { table, notes };
+}
+
+/** A note on the columns of `table` the encoder never saw in training (none when all are known),
+ *  leaving out `used` ones (a label read by the caller). */
+export function unusedColumnsNote(table: Table, encoder: TableEncoder, used: readonly string[] = []): string[] {
+  const extra = encoder.extraColumns(table).filter((n) => !used.includes(n));
+  return extra.length > 0 ? [`ignored ${extra.length} column${extra.length > 1 ? 's' : ''} the model does not use: ${extra.join(', ')}`] : [];
 }

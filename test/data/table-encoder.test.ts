@@ -158,3 +158,9 @@ test('cells that cannot be read at transform time name row, column and value', (
   const numeric = TableEncoder.numeric(['a', 'b']);
   assert.throws(() => numeric.transform(parseTable('a,b\n1,\n')), /row 2, column 'b': value '' is missing, and the model has no imputation for this column/);
 });
+
+test('column names that are also Object.prototype keys are plain names', () => {
+  const t = parseTable('constructor,toString,y\n1,a,x\n2,b,y\n3,a,x\n');
+  assert.deepEqual(TableEncoder.fit(t, { label: 'y' }).outputNames, ['constructor', 'toString=a', 'toString=b', 'toString=<other>']);
+  assert.deepEqual(TableEncoder.fit(t, { label: 'y', columns: { toString: 'ignore' as const } }).outputNames, ['constructor']);
+});
