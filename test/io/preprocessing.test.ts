@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense } from '../../src/nn/layers.ts';
+import { dense } from '../../src/nn/layers/index.ts';
 import { fit } from '../../src/train/fit.ts';
 import { parseTable } from '../../src/data/table.ts';
 import { splitTable } from '../../src/data/table-data.ts';
