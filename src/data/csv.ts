@@ -38,6 +38,9 @@ const SNIFF_ROWS = 100;
 /** A decimal number as a CSV cell may hold it: `1`, `-2.5`, `.5`, `3e-4` (no NaN, Infinity or hex). */
 export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** A long cell shortened for a message, so a bad 10 MB cell does not become a 10 MB error. */
+export const clip = (cell: string, max = 60): string => (cell.length <= max ? cell : `${cell.slice(0, max)}… (${cell.length} characters)`);
+
 /** One record of a CSV file. */
 export interface Row {
   cells: string[];
@@ -77,7 +80,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const width = rows[0]!.cells.length;
   for (const r of rows) {
     if (r.cells.length !== width) {
-      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', r.cells.join(delimiter));
+      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', clip(r.cells.join(delimiter)));
     }
   }
 
@@ -86,6 +89,10 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const byName = specs.some((s) => typeof s === 'string');
   const hasHeader = header === 'auto' ? byName || sniffHeader(rows) : header;
   const headerCells = hasHeader ? rows[0]!.cells.map((c) => c.trim()) : undefined;
+  headerCells?.forEach((name, j) => {
+    const first = headerCells.indexOf(name);
+    if (name !== '' && first < j) throw new CsvError(`${WHERE}: header names column ${first + 1} and column ${j + 1} both '${name}'; column names must be unique`, rows[0]!.line, name, name);
+  });
   const body = hasHeader ? rows.slice(1) : rows;
   if (body.length === 0) throw new CsvError(`${WHERE}: the file has a header but no data rows`, 0, '', '');
   const columnName = (j: number) => headerCells?.[j] || `column ${j + 1}`;
@@ -180,7 +187,7 @@ function cellNumber(row: Row, j: number, columnName: (j: number) => string): num
   const v = NUMBER.test(cell.trim()) ? Number(cell) : NaN;
   if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) {
     const what = cell.trim() === '' ? 'is empty' : Number.isFinite(v) ? 'overflows f32' : 'is not a finite number';
-    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${cell}' ${what}`, row.line, columnName(j), cell);
+    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${clip(cell)}' ${what}`, row.line, columnName(j), clip(cell));
   }
   return v;
 }

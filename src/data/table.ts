@@ -2,7 +2,9 @@
 // column is typed or encoded. Cells stay text (trimmed) so that typing, missing markers and
 // encoders decide everything in one place (column-types.ts, table-encoder.ts).
 import { checkKnownKeys } from '../core/errors.ts';
-import { CsvError, NUMBER, sniffHeader, tokenize, type Row } from './csv.ts';
+import { clip, CsvError, NUMBER, sniffHeader, tokenize, type Row } from './csv.ts';
+
+export { clip };
 
 /** Raw rows with named columns. `rows[i][j]` is the trimmed text of row i, column `names[j]`;
  *  `lines[i]` is the row's number as a spreadsheet shows it (the header is row 1), for messages. */
@@ -136,8 +138,6 @@ export function missingSet(where: string, markers: readonly string[] | undefined
 
 export const isNumberText = (cell: string): boolean => NUMBER.test(cell);
 
-/** A long cell shortened for a message, so a bad 10 MB cell does not become a 10 MB error. */
-export const clip = (cell: string, max = 60): string => (cell.length <= max ? cell : `${cell.slice(0, max)}… (${cell.length} characters)`);
 
 function detectHeader(rows: Row[], expect: readonly string[] | undefined): boolean {
   const first = rows[0]!.cells.map((c) => c.trim());
