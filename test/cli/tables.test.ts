@@ -84,6 +84,23 @@ test('table flags: class order, declared kinds, dropped and chosen columns, miss
   assert.equal(chosen.config.inputs, 4, 'two numbers, each with a missing indicator');
 });
 
+test('a separate --test file with its columns in another order', async () => {
+  const cut = 1600;
+  const trainPath = join(dir, 'train-part.csv'), testPath = join(dir, 'test-part.csv');
+  writeFileSync(trainPath, `${[header, ...body.slice(0, cut)].map((r) => r.join(',')).join('\n')}\n`);
+  const order = [...header].reverse();
+  const at = order.map((c) => header.indexOf(c));
+  writeFileSync(testPath, `${[order, ...body.slice(cut).map((r) => at.map((j) => r[j]!))].map((r) => r.join(',')).join('\n')}\n`);
+  const out = join(dir, 'split.safetensors');
+  const trained = await kilnJson(['train', '--data', trainPath, '--test', testPath, '--label', 'churned', ...FAST, '--out', out]);
+  const labelled = body.slice(cut).filter((r) => r.at(-1) !== '').length;
+  assert.equal(trained.rows.test, labelled);
+  assert.equal(trained.droppedRows, body.slice(0, cut).filter((r) => r.at(-1) === '').length);
+  const scored = await kilnJson(['eval', '--model', out, '--test', testPath]);
+  assert.equal(scored.rows, labelled);
+  assert.deepEqual(scored.metrics, trained.metrics);
+});
+
 test('table flags: bad input is one clear error line', async () => {
   const bad: [string[], RegExp][] = [
     [['--categorical', 'nope'], /columns names column 'nope', which the table lacks/],
