@@ -80,6 +80,7 @@ export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
 export { parseCsv, loadCsv, CsvError } from './data/csv.ts';
 export type { CsvOptions } from './data/csv.ts';
 export { iris, mnist } from './data/builtin.ts';
+export { spam } from './data/spam.ts';
 export type { MnistOptions } from './data/builtin.ts';
 export { trainTestSplit } from './data/split.ts';
 export type { SplitOptions, Split } from './data/split.ts';

@@ -3,7 +3,7 @@
 // the table encoder fitted on the training rows only and class ids lined up with the model's.
 import { readFile } from 'node:fs/promises';
 import {
-  Dataset, inputEncoder, iris, mnist, parseCsv, parseTable, splitTable, tableDataset, tableLabels, tableRows, trainTestSplit,
+  Dataset, inputEncoder, iris, mnist, parseCsv, spam, parseTable, splitTable, tableDataset, tableLabels, tableRows, trainTestSplit,
   TableEncoder, type ColumnKind, type Sequential, type Table, type TableLabels,
 } from '../index.ts';
 import { namedColumns, unusedColumnsNote } from '../data/table-inputs.ts';
@@ -14,6 +14,8 @@ import type { CommonOptions } from './options.ts';
 export type CsvTask = 'auto' | 'classification' | 'regression';
 
 const BUILTINS: Readonly<Record<string, () => Dataset | Promise<Dataset>>> = { iris, mnist: () => mnist() };
+// Built-in tables: raw columns, read like a CSV file.
+const TABLES: Readonly<Record<string, () => Promise<Table>>> = { spam };
 
 /** The text of a data file (its path named in any error). */
 export async function readText(path: string): Promise<string> {
@@ -22,7 +24,7 @@ export async function readText(path: string): Promise<string> {
 
 /** Rows of `--data` as a numeric matrix (a built-in name, or a CSV of numbers only). */
 export async function loadData(source: string | undefined, label: string | number | undefined, task: CsvTask, flag = '--data'): Promise<Dataset> {
-  if (source === undefined) throw usageError(`${flag} is required: a CSV file, 'iris' or 'mnist'`);
+  if (source === undefined) throw usageError(`${flag} is required: a CSV file, 'iris', 'mnist' or 'spam'`);
   const builtin = BUILTINS[source];
   if (builtin) {
     if (label !== undefined) throw usageError(`--label applies to CSV files, not to the built-in data set '${source}'`);
@@ -44,6 +46,8 @@ async function inFile<T>(path: string, read: () => T | Promise<T>): Promise<T> {
 }
 
 async function readTable(path: string, expect?: readonly string[]): Promise<Table> {
+  const builtin = TABLES[path];
+  if (builtin) return inFile(path, builtin);
   const text = await inFile(path, () => readText(path));
   return inFile(path, () => parseTable(text, expect ? { expect } : {}));
 }
@@ -91,7 +95,7 @@ function declaredColumns(o: CommonOptions): Record<string, ColumnKind> {
 /** Train, validation and test parts for a new model: --test file or a --test-split of --data. */
 export async function trainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
   if (o.data !== undefined && BUILTINS[o.data]) return builtinTrainingData(o, task, validationFraction);
-  if (o.data === undefined) throw usageError("--data is required: a CSV file, 'iris' or 'mnist'");
+  if (o.data === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
   if (o.test === undefined && (o.testSplit <= 0 || o.testSplit >= 1)) throw usageError(`--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`);
   const table = await readTable(o.data);
   const split = await inFile(o.data, () => splitTable(table, {
@@ -143,7 +147,7 @@ function tableNotes(encoder: TableEncoder, label: TableLabels, source: string): 
  *  continued training): read through the model's own encoder, in its class ids. */
 export async function trainingDataFor(o: CommonOptions, model: Sequential, validationFraction: number): Promise<TrainingData> {
   const source = o.data;
-  if (source === undefined) throw usageError("--data is required: a CSV file, 'iris' or 'mnist'");
+  if (source === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
   if (BUILTINS[source]) {
     const parts = await builtinTrainingData(o, model.task === 'regression' ? 'regression' : 'classification', validationFraction);
     if (parts.train.numFeatures !== model.inputs) throw new CliError(`${source} has ${parts.train.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
@@ -181,7 +185,7 @@ export interface ModelRows {
  */
 export async function modelRows(o: CommonOptions, model: Model, all: boolean, allowUnlabeled: boolean): Promise<ModelRows> {
   const source = o.test ?? o.data;
-  if (source === undefined) throw usageError("--data (a CSV file, 'iris' or 'mnist') or --test <csv> is required");
+  if (source === undefined) throw usageError("--data (a CSV file, 'iris', 'mnist' or 'spam') or --test <csv> is required");
   let rows: ModelRows;
   if (BUILTINS[source]) {
     const data = await loadData(source, o.label, model.task === 'regression' ? 'regression' : 'classification');

