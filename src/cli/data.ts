@@ -101,6 +101,8 @@ export async function trainingData(o: CommonOptions, task: CsvTask, validationFr
   const split = await inFile(o.data, () => splitTable(table, {
     ...(o.label === undefined ? {} : { label: o.label }), task, ...(o.classes ? { classes: o.classes } : {}), ...(o.missing ? { missing: o.missing } : {}),
     columns: declaredColumns(o), ...(o.drop ? { drop: o.drop } : {}), ...(o.features ? { features: o.features } : {}), impute: o.impute ?? 'mean',
+    ...(o.maxCategories === undefined ? {} : { maxCategories: o.maxCategories }), ...(o.maxVocabulary === undefined ? {} : { maxVocabulary: o.maxVocabulary }),
+    ...(o.ngrams === undefined ? {} : { ngrams: o.ngrams as 1 | 2 }),
     testFraction: o.test === undefined ? o.testSplit : 0, validationFraction, seed: o.seed,
   }));
   const notes = tableNotes(split.encoder, split.label, o.data);

@@ -23,12 +23,15 @@ export interface CommonOptions {
   classes?: string[];
   missing?: string[];
   impute?: 'mean' | 'median';
+  maxCategories?: number;
+  maxVocabulary?: number;
+  ngrams?: number;
 }
 
 export type CommonFlag = 'data' | 'label' | 'testSplit' | 'test' | 'model' | 'out' | 'table' | 'classes';
 
 /** Option keys of the 'table' and 'classes' flags. */
-export const TABLE_KEYS = ['categorical', 'text', 'numeric', 'boolean', 'drop', 'features', 'missing', 'impute', 'classes'] as const;
+export const TABLE_KEYS = ['categorical', 'text', 'numeric', 'boolean', 'drop', 'features', 'missing', 'impute', 'maxCategories', 'maxVocabulary', 'ngrams', 'classes'] as const;
 
 /** `--seed`, `--json` and `--debug` are on every command; the rest where they apply. */
 export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descriptions: Partial<Record<CommonFlag, string>> = {}): Command {
@@ -47,7 +50,10 @@ export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descri
       .option('--drop <columns>', 'leave these columns out', names)
       .option('--features <columns>', 'use only these columns as features', names)
       .option('--missing <markers>', "cells read as missing, comma-separated (default: NA,N/A,NaN,null,? and the empty cell; '' alone: only the empty cell)", markers)
-      .addOption(new Option('--impute <how>', 'fill of missing numbers, from the training rows').choices(['mean', 'median']).default('mean'));
+      .addOption(new Option('--impute <how>', 'fill of missing numbers, from the training rows').choices(['mean', 'median']).default('mean'))
+      .option('--max-categories <n>', 'one-hot inputs per categorical column: its most frequent values (default 30); the rest share <column>=<other>', integer(1, 1 << 16))
+      .option('--max-vocabulary <n>', 'inputs per text column: its most frequent words and word pairs (default 200)', integer(0, 1 << 20))
+      .option('--ngrams <n>', 'text: 1 for words, 2 (default) for words and pairs of adjacent words', integer(1, 2));
   }
   if (flags.includes('classes')) cmd.option('--classes <names>', 'class order of the label, comma-separated (class id i is the i-th name)', names);
   cmd.option('--seed <n>', 'seed of splits, initial weights, shuffling and dropout', integer(0), 0);

@@ -69,12 +69,13 @@ test('an ordinary table trains out of the box, and predict matches columns by na
 
 test('table flags: class order, declared kinds, dropped and chosen columns, missing markers', async () => {
   const out = join(dir, 'flags.safetensors');
-  const [declared, chosen, info] = await limited([
+  const [declared, chosen, capped] = await limited([
     () => kilnJson(['train', '--data', customers, '--label', 'churned', '--classes', 'yes,no', '--categorical', 'support_calls', '--drop', 'feedback', '--impute', 'median', ...FAST, '--out', out]),
     () => kilnJson(['train', '--data', customers, '--label', 'churned', '--features', 'tenure_months,monthly_fee', ...FAST]),
-    async () => null,
+    () => kilnJson(['train', '--data', customers, '--label', 'churned', '--max-categories', '3', '--max-vocabulary', '20', '--ngrams', '1', ...FAST]),
   ]);
-  void info;
+  // plan: 3 values + <other>; region: the 3 most frequent + <other> + missing; feedback: 20 words.
+  assert.deepEqual(capped.columns.map((c: { name: string; inputs: number }) => `${c.name}:${c.inputs}`).slice(1, 3).concat(capped.columns.at(-1).inputs), ['plan:4', 'region:5', 20]);
   const kinds = Object.fromEntries(declared.columns.map((c: { name: string; kind: string; reason: string }) => [c.name, `${c.kind} (${c.reason})`]));
   assert.equal(kinds.support_calls, 'categorical (declared)');
   assert.equal(kinds.feedback, 'ignore (dropped)');
