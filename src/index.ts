@@ -80,10 +80,20 @@ export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
 export { parseCsv, loadCsv, CsvError } from './data/csv.ts';
 export type { CsvOptions } from './data/csv.ts';
 export { iris, mnist } from './data/builtin.ts';
+export { spam } from './data/spam.ts';
 export type { MnistOptions } from './data/builtin.ts';
 export { trainTestSplit } from './data/split.ts';
 export type { SplitOptions, Split } from './data/split.ts';
 export { StandardScaler } from './data/scaler.ts';
+export { parseTable, loadTable, tableFromRecords, tableRows, DEFAULT_MISSING } from './data/table.ts';
+export type { Table, TableOptions } from './data/table.ts';
+export type { ColumnKind } from './data/column-types.ts';
+export { TableEncoder } from './data/table-encoder.ts';
+export type { TableEncoderOptions, TableEncoderJSON, ColumnCode, ColumnReport } from './data/table-encoder.ts';
+export { splitTable, tableLabels, tableDataset } from './data/table-data.ts';
+export type { TableSplitOptions, TableSplit, TableLabelOptions, TableLabels } from './data/table-data.ts';
+export { tableInputs, inputEncoder } from './data/table-inputs.ts';
+export type { InputDescription, TableInputs } from './data/table-inputs.ts';
 export type { StandardScalerJSON } from './data/scaler.ts';
 
 // Metrics.

@@ -6,6 +6,11 @@ export const out = (text = ''): void => {
   process.stdout.write(`${text}\n`);
 };
 
+/** A note for people on stderr (so stdout stays clean for CSV and JSON). */
+export const note = (text: string): void => {
+  process.stderr.write(`kiln: note: ${text}\n`);
+};
+
 /** The single JSON object a `--json` run prints. */
 export function emitJson(value: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);

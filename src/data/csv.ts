@@ -35,9 +35,14 @@ const WHERE = 'parseCsv';
 export const AUTO_CLASS_LIMIT = 20;
 // Header detection looks at this many data rows, which is plenty and keeps it O(1) in file size.
 const SNIFF_ROWS = 100;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A decimal number as a CSV cell may hold it: `1`, `-2.5`, `.5`, `3e-4` (no NaN, Infinity or hex). */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-interface Row {
+/** A long cell shortened for a message, so a bad 10 MB cell does not become a 10 MB error. */
+export const clip = (cell: string, max = 60): string => (cell.length <= max ? cell : `${cell.slice(0, max)}… (${cell.length} characters)`);
+
+/** One record of a CSV file. */
+export interface Row {
   cells: string[];
   /** Spreadsheet row number: the line the record starts on. */
   line: number;
@@ -75,7 +80,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const width = rows[0]!.cells.length;
   for (const r of rows) {
     if (r.cells.length !== width) {
-      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', r.cells.join(delimiter));
+      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', clip(r.cells.join(delimiter)));
     }
   }
 
@@ -84,6 +89,10 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const byName = specs.some((s) => typeof s === 'string');
   const hasHeader = header === 'auto' ? byName || sniffHeader(rows) : header;
   const headerCells = hasHeader ? rows[0]!.cells.map((c) => c.trim()) : undefined;
+  headerCells?.forEach((name, j) => {
+    const first = headerCells.indexOf(name);
+    if (name !== '' && first < j) throw new CsvError(`${WHERE}: header names column ${first + 1} and column ${j + 1} both '${name}'; column names must be unique`, rows[0]!.line, name, name);
+  });
   const body = hasHeader ? rows.slice(1) : rows;
   if (body.length === 0) throw new CsvError(`${WHERE}: the file has a header but no data rows`, 0, '', '');
   const columnName = (j: number) => headerCells?.[j] || `column ${j + 1}`;
@@ -124,14 +133,15 @@ export async function loadCsv(path: string | URL, options: CsvOptions = {}): Pro
   return parseCsv(await readFile(path, 'utf8'), options);
 }
 
-function tokenize(text: string, delimiter: string): Row[] {
+/** Records of CSV text (csv-parse: quotes, CRLF, BOM), blank lines skipped; `where` names the caller in errors. */
+export function tokenize(text: string, delimiter: string, where = WHERE): Row[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { delimiter, info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
   } catch (error) {
     const e = error as { message?: string; lines?: number };
     const line = typeof e.lines === 'number' ? e.lines : 0;
-    throw new CsvError(`${WHERE}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
+    throw new CsvError(`${where}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
   }
   const rows: Row[] = [];
   for (const { record, info } of records) {
@@ -147,7 +157,8 @@ function tokenize(text: string, delimiter: string): Row[] {
 
 const isNumber = (cell: string) => NUMBER.test(cell.trim());
 
-function sniffHeader(rows: Row[]): boolean {
+/** Whether the first row is a header by the numeric-column rule of `parseCsv`. */
+export function sniffHeader(rows: Row[]): boolean {
   const first = rows[0]!.cells;
   const sample = rows.slice(1, 1 + SNIFF_ROWS);
   if (sample.length === 0) return !first.every(isNumber);
@@ -176,7 +187,7 @@ function cellNumber(row: Row, j: number, columnName: (j: number) => string): num
   const v = NUMBER.test(cell.trim()) ? Number(cell) : NaN;
   if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) {
     const what = cell.trim() === '' ? 'is empty' : Number.isFinite(v) ? 'overflows f32' : 'is not a finite number';
-    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${cell}' ${what}`, row.line, columnName(j), cell);
+    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${clip(cell)}' ${what}`, row.line, columnName(j), clip(cell));
   }
   return v;
 }

@@ -107,6 +107,9 @@ export class StandardScaler {
     if (m.length !== s.length || m.length === 0) throw new RangeError(`${where}: mean and std must have the same non-zero length, got ${m.length} and ${s.length}`);
     s.forEach((v, j) => {
       if (!(v > 0)) throw new RangeError(`${where}: std[${j}] must be > 0, got ${v}`);
+      // x·(1/std) − mean/std in f32: a reciprocal or shift beyond f32 would make every output NaN or ±Inf.
+      const scale = f32(1 / v);
+      if (!Number.isFinite(scale) || !Number.isFinite(f32(-m[j]! * scale))) throw new RangeError(`${where}: std[${j}] is ${v} (mean ${m[j]}): 1/std or mean/std overflows f32, so standardisation would give non-finite inputs`);
     });
     return new StandardScaler(m, s);
   }

@@ -3,6 +3,7 @@
 // transform each task asks for.
 import type { ColumnAffine, OutputTransform } from '../core/layer-engine.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
+import type { TableEncoderJSON } from '../data/table-encoder.ts';
 
 /** What a model predicts: class probabilities, one binary probability, or regression values. */
 export type Task = 'classification' | 'binary' | 'regression';
@@ -17,6 +18,8 @@ export interface Preprocessing {
   readonly std?: readonly number[];
   readonly featureNames?: readonly string[];
   readonly classNames?: readonly string[];
+  /** How raw table rows become the inputs (before standardisation), by column name: see `tableInputs`. */
+  readonly table?: TableEncoderJSON;
 }
 
 /** A trained model of any kind, as callers use it: rows in, predictions out.

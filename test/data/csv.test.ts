@@ -121,3 +121,9 @@ test('structural errors', () => {
   assert.throws(() => parseCsv('a,y\n1,2\n', { labels: 'y' } as never), /unknown option 'labels'/);
   assert.throws(() => parseCsv('a,y\n1,2\n', { task: 'cluster' as never }), /task must be 'auto', 'classification' or 'regression'/);
 });
+
+test('duplicate header names and huge bad cells get short, precise errors', () => {
+  assert.throws(() => parseCsv('a,b,a,y\n1,2,3,0\n'), csvError(1, 'a', 'a', /header names column 1 and column 3 both 'a'; column names must be unique/));
+  const huge = 'z'.repeat(10_000_000);
+  assert.throws(() => parseCsv(`a,y\n1,0\n${huge},1\n`), (e: unknown) => e instanceof CsvError && e.message.length < 300 && e.value.length < 100 && /\(10000000 characters\)' is not a finite number/.test(e.message));
+});

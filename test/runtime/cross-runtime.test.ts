@@ -39,7 +39,7 @@ test('Node, Deno, Bun and Chromium produce identical bytes', () => {
   assert.ok(values[0]![1].length > 0, 'the workload returned bytes');
 });
 
-test('parseCsv gives the same bytes in every runtime', () => {
+test('parseCsv and the table encoder give the same bytes in every runtime', () => {
   const csv = RUNTIMES.map((r) => {
     const s = results.get(r)!;
     return `${r}: ${s.status === 'fulfilled' ? s.value.csv : 'no report'}`;

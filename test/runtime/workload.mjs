@@ -63,12 +63,19 @@ export async function workloadParts(kiln, source) {
   return parts;
 }
 
-/** CSV text through parseCsv, digested on its own so a CSV difference between runtimes shows
- *  apart from the numeric workload's. */
+/** CSV text through parseCsv, and a mixed table (categories, gaps, accented text, records) through
+ *  the table encoder, digested on their own so a CSV difference between runtimes shows apart
+ *  from the numeric workload's. */
 export function csvBytes(kiln) {
   const rows = Array.from({ length: 20 }, (_, i) => `${i * 0.37 - 3},${(i * 7919) % 101 / 7},${i % 3}`);
   const parsed = kiln.parseCsv(`f0,f1,label\n${rows.join('\n')}\n`);
-  return new Uint8Array([...f32(parsed.features), ...i32(parsed.labels)]);
+  const words = ['Été', 'ÉTÉ', 'naïve', 'ΣΊΣΥΦΟΣ', 'straße', 'İstanbul', 'café', 'déjà vu'];
+  const mixed = Array.from({ length: 24 }, (_, i) =>
+    `${i % 5 === 0 ? 'NA' : i * 1.7},${['red', 'blue', 'green'][i % 3]},${i % 4 === 0 ? '' : i % 2 ? 'yes' : 'no'},"${words[i % 8]} ${words[(i * 3) % 8]} and ${words[(i * 5) % 8]}",${i % 2}`);
+  const table = kiln.parseTable(`x,colour,flag,notes,y\n${mixed.join('\n')}\n`);
+  const { train, encoder } = kiln.splitTable(table, { label: 'y', testFraction: 0.25, seed: 5 });
+  const records = kiln.tableInputs({ table: encoder.toJSON() }, [{ notes: 'ÉTÉ café', colour: 'purple', x: null, flag: 'YES' }]).features;
+  return new Uint8Array([...f32(parsed.features), ...i32(parsed.labels), ...f32(train.features), ...new TextEncoder().encode(JSON.stringify(encoder.toJSON())), ...f32(records)]);
 }
 
 /** The parts end to end. */

@@ -1,9 +1,9 @@
 // kiln distill: train a small student to match a saved teacher's outputs (and the labels), then
 // compare the two on the held-out rows.
 import type { Command } from 'commander';
-import { distill, evaluate, Sequential } from '../../index.ts';
+import { distill, evaluate, Sequential, TableEncoder } from '../../index.ts';
 import { architectureOptions, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
-import { trainingDataFor } from '../data.ts';
+import { keepEncoder, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, number, type CommonOptions } from '../options.ts';
@@ -48,6 +48,7 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
     ...(validation ? { validation } : {}),
     ...hooks,
   }));
+  keepEncoder(student, { encoder: teacher.preprocessing.table && TableEncoder.fromJSON(teacher.preprocessing.table) });
   const teacherMetrics = evaluate(teacher, test);
   const metrics = evaluate(student, test);
   const bytes = o.out === undefined ? modelBytes(student) : await writeModel(student, o.out);

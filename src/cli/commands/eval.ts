@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { modelRows } from '../data.ts';
 import { architecture, evaluateModel, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
-import { classificationText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
+import { classificationText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
 
 export const SCORED_ROWS = "share of --data rows to score: the seeded test part 'kiln train' held out with the same --seed and --test-split (1: every row)";
 
@@ -22,6 +22,7 @@ async function evalCommand(o: CommonOptions): Promise<void> {
   const loaded = await readModel(o.model);
   const { model } = loaded;
   const rows = await modelRows(o, model, false, false);
+  if (!o.json) for (const line of rows.notes) note(line);
   const evaluation = evaluateModel(model, rows.data);
   if (o.json) {
     emitJson({ command: 'eval', task: model.task, architecture: architecture(model), parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows, metrics: metricsJson(evaluation) });

@@ -46,12 +46,13 @@ async function info(o: CommonOptions): Promise<void> {
   const featureNames = featureNamesOf(model), classNames = classNamesOf(model);
   const standardize = isQuantized(model) ? model.standardize !== undefined : model.preprocessing.mean !== undefined && model.preprocessing.std !== undefined;
   const quantization = isQuantized(model) ? model.info() : null;
+  const encoder = isQuantized(model) || !model.preprocessing.table ? undefined : model.preprocessing.table;
   if (o.json) {
     emitJson({
       command: 'info', path: loaded.path, format: loaded.format, storage: loaded.storage, bytes: loaded.bytes,
       task: model.task, architecture: architecture(model), ...(isQuantized(model) ? {} : { config: model.toConfig() }), parameters: model.parameterCount,
       sparsity, zeroWeights, weights: weightCount, tensors, quantization,
-      preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null },
+      preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null, table: encoder ?? null },
       metrics: evaluation ? metricsJson(evaluation) : null, ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
     });
     return;
@@ -63,6 +64,10 @@ async function info(o: CommonOptions): Promise<void> {
   if (quantization) out(`quantized      ${bytesText(quantization.bytes)} of parameters, ${fmt(quantization.compression, 2)}x smaller than float32 (${bytesText(quantization.float32Bytes)})`);
   out(`sparsity       ${fmt(sparsity * 100, 2)}% of weights are exactly zero (${zeroWeights} of ${weightCount})`);
   out(`preprocessing  ${standardize ? 'standardize (mean / std per feature)' : 'none'}`);
+  if (encoder) {
+    out(`columns        ${list(encoder.columns.map((c) => `${c.name} (${c.kind})`))}${encoder.label.length ? `; label ${encoder.label.join(', ')}` : ''}`);
+    if (encoder.ignored.length > 0) out(`ignored        ${list(encoder.ignored.map((c) => `${c.name} (${c.reason})`))}`);
+  }
   if (featureNames) out(`features       ${list(featureNames)}`);
   if (classNames) out(`classes        ${list(classNames)}`);
   if (evaluation && scored) out(`metrics        ${metricsLine(evaluation)} (${scored.data.numRows} rows of ${scored.source})`);

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { classNamesOf, evaluateModel, readModel, type Model } from '../model.ts';
 import { commonOptions, given, type CommonOptions } from '../options.ts';
-import { emitJson, metricsJson, out } from '../print.ts';
+import { emitJson, metricsJson, note, out } from '../print.ts';
 
 interface PredictOptions extends CommonOptions {
   outCsv?: string;
@@ -13,11 +13,14 @@ interface PredictOptions extends CommonOptions {
 export function registerPredict(program: Command): void {
   const cmd = program.command('predict').description('predictions of a model for every row of a CSV file (with or without its label column) as CSV');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
-    data: "rows to predict: a CSV file (the model's feature columns, optionally followed by a label column), 'iris' or 'mnist'",
+    data: "rows to predict: a CSV file (columns matched by name to the model's; with a header, any order), 'iris', 'mnist' or 'spam'",
     testSplit: 'predict only the seeded test part of labelled --data (default: every row)',
     test: 'rows to predict from this CSV file (instead of --data)',
   }).option('--out-csv <file>', 'write the predictions CSV to this file (atomically) instead of stdout');
   cmd.addHelpText('after', `
+Columns are matched by name: any order works, a missing column is an error, extra columns are
+ignored with a note. A file without a header must have the training file's columns in its order.
+
 Output columns: label (labelled classification data), prediction (class name or value), and for
 classifiers p_<class>, the probability of each class.
 
@@ -32,6 +35,7 @@ async function predict(cmd: Command, o: PredictOptions): Promise<void> {
   const loaded = await readModel(o.model);
   const { model } = loaded;
   const rows = await modelRows(o, model, !given(cmd, 'testSplit'), true);
+  if (!o.json) for (const line of rows.notes) note(line);
   const { header, lines, predictions, probabilities } = predictionTable(model, rows.data.features, rows.labeled ? rows.data : undefined);
   const csv = [header, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\n') + '\n';
   if (o.outCsv !== undefined) await writeFileAtomic(o.outCsv, new TextEncoder().encode(csv));
@@ -39,7 +43,7 @@ async function predict(cmd: Command, o: PredictOptions): Promise<void> {
     emitJson({
       command: 'predict', task: model.task, parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows,
       metrics: rows.labeled ? metricsJson(evaluateModel(model, rows.data)) : null,
-      predictions, ...(probabilities ? { probabilities } : {}), outCsv: o.outCsv ?? null,
+      predictions, ...(probabilities ? { probabilities } : {}), outCsv: o.outCsv ?? null, notes: rows.notes,
     });
   } else if (o.outCsv === undefined) {
     process.stdout.write(csv);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { CALIBRATION_METHODS, fit, prepareQat, quantize, QUANT_SCHEMES, type CalibrationMethod, type QuantizedModel, type QuantScheme } from '../../index.ts';
 import { trainingDataFor } from '../data.ts';
-import { usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { architecture, evaluateModel, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, givenFlag, integer, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
@@ -63,6 +63,10 @@ async function quantizeCommand(cmd: Command, o: QuantizeOptions): Promise<void> 
   checkFlags(cmd, o);
   const loaded = await readFloatModel(o.model, 'quantization');
   const float = loaded.model;
+  const table = float.preprocessing.table;
+  if (table && table.columns.some((c) => c.kind !== 'numeric' || c.indicator)) {
+    throw new CliError(`${loaded.path} reads categorical, text or gappy columns through its table encoder, which the quantized format does not keep yet; quantize a model trained on numeric columns`);
+  }
   const { train, validation, test } = await trainingDataFor(o, float, o.validationSplit);
   const floatMetrics = evaluateModel(float, test);
   let quantized: QuantizedModel;

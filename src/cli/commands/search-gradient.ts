@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { ACTIVATIONS, evaluate, gradientSearch, type GradientSearchEpoch, type Operation } from '../../index.ts';
 import type { TaskFlag } from '../architecture-flags.ts';
 import { csvTaskOf } from '../architecture-flags.ts';
-import { trainingData } from '../data.ts';
+import { keepEncoder, trainingData } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
 import { givenFlag, integer, number, widths, type CommonOptions } from '../options.ts';
@@ -54,7 +54,8 @@ export async function gradientStrategy(cmd: Command, o: GradientRun, trialOnly: 
   if (stray) throw usageError(`${stray} applies to --strategy trials, not gradient`);
   if (o.task === 'binary') throw usageError('--strategy gradient searches classification (softmax) or regression models; use --task classification');
   const started = performance.now();
-  const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const data = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const { train, validation, test } = data;
   if (!validation) throw usageError('--validation-split must be above 0: the architecture is learned on validation rows, never on the test rows');
   if (o.task === 'classification' && train.task === 'regression') throw usageError('--task classification needs class labels; the label column holds numeric targets');
 
@@ -83,6 +84,7 @@ export async function gradientStrategy(cmd: Command, o: GradientRun, trialOnly: 
     interrupt.done();
   }
   const { model, record } = result;
+  keepEncoder(model, data);
   const metrics = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const seconds = (performance.now() - started) / 1000;

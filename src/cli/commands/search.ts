@@ -13,7 +13,7 @@ import type { Trial } from '../../search/trial.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { Direction, FrozenTrial } from '../../search/trial-record.ts';
 import { architectureOptions, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
-import { trainingData } from '../data.ts';
+import { keepEncoder, trainingData } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
 import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
@@ -75,7 +75,7 @@ export function registerSearch(program: Command): void {
   const api = searchApi;
   const strategies = ['trials', 'gradient'];
   const cmd = program.command('search').description('search hyperparameters and architecture on validation rows; train the best again, score it on the test rows and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out', 'table', 'classes'], { out: 'model file to write the chosen model to (atomically)' })
     .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', strategies).default(strategies[0]));
   trialFlags(cmd, 'trials to run').option('--export-csv <file>', 'write every trial as CSV');
   gradientOptions(cmd);
@@ -166,7 +166,8 @@ interface TrialSetup {
 // objective that trains one trial.
 async function trialSetup(cmd: Command, o: SearchOptions, api: SearchApi, shared?: { heartbeatMs: number; graceMs: number; requeue: boolean }): Promise<TrialSetup> {
   const space = await readSpace(o.space, api.parseSpace);
-  const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const data = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const { train, validation, test } = data;
   if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   const regression = train.task === 'regression' || o.task === 'regression';
   const objectives = o.objectives ?? [regression ? 'loss' : 'accuracy'];
@@ -237,6 +238,7 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   const model = buildModel(settings, o.task, train, o.seed);
   // A bar at a terminal; no epoch table in logs, where the search summary says what matters.
   await withEpochProgress(settings.epochs, 'training the best trial', !interactive(o.json), (hooks) => fit(model, train, { ...fitOptionsFrom(cmd, settings, o.seed, validation), ...hooks }));
+  keepEncoder(model, data);
   const metrics = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const importances = importancesOf(study);

@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { evaluate, fit } from '../../index.ts';
 import { architectureOptions, ARCHITECTURE_KEYS, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
-import { trainingData, trainingDataFor } from '../data.ts';
+import { keepEncoder, trainingData, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { commonOptions, givenFlag, number, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
+import { commonOptions, givenFlag, number, TABLE_KEYS, type CommonOptions } from '../options.ts';
+import { bytesText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
 import { fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
@@ -31,13 +31,14 @@ export function defaultEpochs(rows: number, batchSize: number, fullBatch: boolea
 
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model on data, score it on held-out rows and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { model: 'continue training this model file instead of a new one' });
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out', 'table', 'classes'], { model: 'continue training this model file instead of a new one' });
   taskOption(architectureOptions(cmd, [64]))
     .option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
   trainingOptions(cmd, { epochs: MIN_EPOCHS, epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)` });
   cmd.addHelpText('after', `
 Examples:
   kiln train --data iris --layers 16 --epochs 100 --lr 0.01 --out iris.safetensors
+  kiln train --data customers.csv --label churned --classes no,yes --drop customer_id --text notes --out churn.safetensors
   kiln train --data houses.csv --label price --task regression --layers 64,32 --dropout 0.1 \\
              --optimizer adamw --schedule cosine --warmup-steps 50 --validation-split 0.1 --early-stopping 5
   kiln train --data mnist --layers 128 --epochs 5 --batch-size 64 --json > run.json
@@ -52,13 +53,18 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   if (base) {
     const clash = givenFlag(cmd, ARCHITECTURE_FLAGS);
     if (clash) throw usageError(`${clash} describes a new model; it cannot change the architecture of --model ${o.model}`);
+    const reading = givenFlag(cmd, TABLE_KEYS);
+    if (reading) throw usageError(`${reading} describes how to read columns for a new model; --model ${o.model} reads them as it was trained to`);
   }
-  const { train: trainSet, validation, test } = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const data = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const { train: trainSet, validation, test } = data;
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
+  if (base) for (const line of data.notes) note(line);
   if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
   const epochs = options.epochs!;
 
   const history = await withEpochProgress(epochs, 'training', o.json, (hooks) => fit(model, trainSet, { ...options, ...(validation ? { validation } : {}), ...hooks }));
+  if (!base) keepEncoder(model, data);
   const evaluation = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
   const seconds = (performance.now() - started) / 1000;
@@ -73,6 +79,8 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
       bytes,
       out: o.out ?? null,
       rows: { train: trainSet.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      droppedRows: data.droppedRows,
+      columns: data.encoder?.report ?? null,
       metrics: metricsJson(evaluation),
       epochs: history.epochs.length,
       bestEpoch: history.bestEpoch,
@@ -82,9 +90,13 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
     });
     return;
   }
+  if (!base && data.notes.length > 0) {
+    out('columns');
+    for (const line of data.notes) out(`  ${line}`);
+  }
   out(`model       ${architecture(model)}`);
   out(`parameters  ${model.parameterCount}`);
-  out(`rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test`);
+  out(`rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test${data.droppedRows > 0 ? ` (${data.droppedRows} without a label left out)` : ''}`);
   out(`trained     ${history.epochs.length} epochs${history.stoppedEarly ? ' (stopped early)' : ''}, weights of epoch ${history.bestEpoch}, ${seconds.toFixed(1)} s`);
   out(`test        ${metricsLine(evaluation)}`);
   out(o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`);
