@@ -160,6 +160,8 @@ interface TrialSetup {
   storage: (StudyStorage & { close(): unknown }) | undefined;
   study: Study;
   objective: (trial: Trial) => Promise<number[]>;
+  /** The rows with how they were read (the table encoder the final model keeps). */
+  data: Awaited<ReturnType<typeof trainingData>>;
 }
 
 // What search and worker share: the data, the objectives, the study in its storage and the
@@ -205,14 +207,14 @@ async function trialSetup(cmd: Command, o: SearchOptions, api: SearchApi, shared
         model.dispose();
       }
   };
-  return { space, train, validation, test, objectives, reported, storage, study, objective };
+  return { space, train, validation, test, objectives, reported, storage, study, objective, data };
 }
 
 async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
   const stray = givenFlag(cmd, GRADIENT_KEYS);
   if (stray) throw usageError(`${stray} applies to --strategy gradient`);
   const started = performance.now();
-  const { train, validation, test, objectives, reported, storage, study, objective } = await trialSetup(cmd, o, api);
+  const { train, validation, test, objectives, reported, storage, study, objective, data } = await trialSetup(cmd, o, api);
   const earlier = study.trials.length;
   const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
   const interrupt = interruptSignal();
