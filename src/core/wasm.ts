@@ -240,6 +240,16 @@ export function coreInfo(): CoreInfo {
   return { ...core().info };
 }
 
+/** Limits the threaded core's kernels to `threads` of its threads (1: the calling thread
+ *  alone) and returns the count now in use; the single-thread core always uses 1. For
+ *  benchmarks comparing thread counts on one core; only src/core and bench call it. */
+export function useThreads(threads: number): number {
+  const pool = core().pool;
+  if (!pool) return 1;
+  pool.active = checkInteger('useThreads', 'threads', threads, 1, pool.threads);
+  return pool.active;
+}
+
 /** The compiled module, to hand to workers so each makes its own instance without recompiling. */
 export function compiledModule(): WebAssembly.Module {
   return core().module;

@@ -21,6 +21,8 @@ type WebWorkerClass = new (url: string, options?: { type: 'module' }) => Termina
 export class KernelPool {
   /** Threads that run kernels: the workers and the calling thread. */
   readonly threads: number;
+  /** Threads the split kernels use, at most `threads` (benchmarks compare counts with it). */
+  active: number;
   readonly #workers: Terminable[] = [];
   readonly #ctl: Int32Array;
   readonly #args: Float64Array;
@@ -31,6 +33,7 @@ export class KernelPool {
 
   private constructor(threads: number, control: SharedArrayBuffer, local: CoreKernels) {
     this.threads = threads;
+    this.active = threads;
     const { ctlInts, argsOffset, argsLength } = layout(threads - 1);
     this.#ctl = new Int32Array(control, 0, ctlInts);
     this.#args = new Float64Array(control, argsOffset, argsLength);

@@ -48,13 +48,12 @@ const gemmPart = (form: number, c: number, a: number, b: number, M: number, N: n
 /** `base` with f32_gemm_nn/nt/tn, f32_dense_fwd and f32_dense_bwd run across `pool`. */
 export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKernels {
   const base = kernels as unknown as Readonly<Record<string, Kernel>>;
-  const T = pool.threads;
-  const big = (M: number, N: number, K: number) => M * N * K >= MIN_MACS;
+  const big = (M: number, N: number, K: number) => pool.active > 1 && M * N * K >= MIN_MACS;
   const each = <X>(xs: X[], f: (x: X) => PoolCall[]) => pool.run(xs.map(f));
 
   const gemm = (name: string, form: number): Kernel => (c, a, b, M, N, K, acc) => {
     if (!big(M!, N!, K!)) return base[name]!(c!, a!, b!, M!, N!, K!, acc!);
-    each(pieces(M!, N!, T), (p) => [gemmPart(form, c!, a!, b!, M!, N!, K!, acc!, p)]);
+    each(pieces(M!, N!, pool.active), (p) => [gemmPart(form, c!, a!, b!, M!, N!, K!, acc!, p)]);
     return 0;
   };
 
@@ -62,7 +61,7 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   // few rows, column panels of the product, then the bias and activation on this thread.
   const denseFwd: Kernel = (y, pre, x, w, bias, B, N, K, act, alpha) => {
     if (!big(B!, N!, K!)) return base.f32_dense_fwd!(y!, pre!, x!, w!, bias!, B!, N!, K!, act!, alpha!);
-    const parts = pieces(B!, N!, T);
+    const parts = pieces(B!, N!, pool.active);
     if (parts[0]![3] === N) {
       each(parts, ([i0, i1]) => [{
         kernel: 'f32_dense_fwd',
@@ -81,6 +80,7 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   // of dx, the batch) and db = Σ_b dy (this thread) in one round: all read dy, none writes it.
   const denseBwd: Kernel = (dx, dw, db, dy, x, w, pre, y, B, N, K, act, alpha, acc) => {
     if (!big(B!, N!, K!)) return base.f32_dense_bwd!(dx!, dw!, db!, dy!, x!, w!, pre!, y!, B!, N!, K!, act!, alpha!, acc!);
+    const T = pool.active;
     if (act !== 0) {
       each(ranges(B! * N!, T), ([s, e]) => [{ kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] }]);
     }
