@@ -118,10 +118,11 @@ function empty(c: usize, ldc: usize, M: i32, N: i32, K: i32, acc: bool): bool {
 // (bytes).
 function gemm(c: usize, ldc: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: usize, sak: usize, sbk: usize, sbj: usize): void {
   if (empty(c, ldc, M, N, K, acc)) return;
-  // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product.
-  // Its vector is contiguous in every form, and so is the C row it writes, or the C column when
-  // C is one column wide (a column of a wider C goes the blocked way).
-  if (M == 1 || (N == 1 && ldc == 4)) {
+  // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product,
+  // when its vector is contiguous (always for a whole product; a row or column of a block of a
+  // larger one may be strided) and so is what it writes: a C row, or the C column when C is one
+  // column wide. Otherwise the blocked path takes it, with the same bits.
+  if ((M == 1 && sak == 4) || (N == 1 && ldc == 4 && sbk == 4)) {
     const row = M == 1;
     const vec = row ? a : b;
     const mat = row ? b : a;

@@ -91,7 +91,7 @@ const sharedMemory = () => new WebAssembly.Memory({ initial: INITIAL_PAGES, maxi
 const importsMemory = (module: WebAssembly.Module) => WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
 
 function threadsSummary(threads: number, route: string, why: string): string {
-  return `threaded core, ${threads} threads on ${route === 'node' ? 'Node worker_threads' : 'Web Workers'} (${why})`;
+  return `threaded core, ${threads} threads on ${route === 'node' ? 'worker_threads' : 'Web Workers'} (${why})`;
 }
 
 function checkOptions(where: string, options: CoreOptions): number | undefined {

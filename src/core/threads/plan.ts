@@ -43,14 +43,27 @@ function isNode(): boolean {
   return v?.node !== undefined && v.bun === undefined && g.Deno === undefined;
 }
 
-/** node:worker_threads and node:os through process.getBuiltinModule (Node >= 20.16), which
- *  works synchronously and keeps the bundle free of Node imports. */
+/** node:worker_threads through process.getBuiltinModule (Node >= 20.16, Deno, Bun), which works
+ *  synchronously and keeps the bundle free of Node imports; undefined where it is missing. */
 export function nodeModules(): { Worker: unknown; isMainThread: boolean; cores: number } | undefined {
   const get = g.process?.getBuiltinModule;
   if (typeof get !== 'function') return undefined;
-  const wt = get('node:worker_threads') as { Worker: unknown; isMainThread: boolean };
-  const os = get('node:os') as { availableParallelism?: () => number; cpus: () => unknown[] };
-  return { Worker: wt.Worker, isMainThread: wt.isMainThread, cores: os.availableParallelism?.() ?? os.cpus().length };
+  try {
+    const wt = get('node:worker_threads') as { Worker?: unknown; isMainThread: boolean } | undefined;
+    if (typeof wt?.Worker !== 'function') return undefined;
+    return { Worker: wt.Worker, isMainThread: wt.isMainThread, cores: cpuCount() };
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuCount(): number {
+  try {
+    const os = g.process!.getBuiltinModule!('node:os') as { availableParallelism?: () => number; cpus: () => unknown[] };
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return g.navigator?.hardwareConcurrency ?? 1; // Deno without --allow-sys
+  }
 }
 
 function inWebWorker(): boolean {
@@ -85,13 +98,13 @@ export function planThreads(asked: number | undefined, sync: boolean): Plan {
   let route: Route;
   let cores: number;
   let main: boolean;
-  if (isNode()) {
-    const node = nodeModules();
-    if (!node) return single('this Node has no process.getBuiltinModule (Node >= 20.16 runs the threaded core)');
+  const node = nodeModules();
+  if (node) {
     route = 'node';
     cores = node.cores;
     main = node.isMainThread;
   } else {
+    if (isNode()) return single('this Node has no process.getBuiltinModule (Node >= 20.16 runs the threaded core)');
     if (typeof g.Worker !== 'function' || typeof g.Blob !== 'function') return single('this runtime has no Web Workers');
     if (sync) return single('here the threaded core starts only from await init(), not initSync()');
     route = 'web';

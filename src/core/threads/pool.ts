@@ -42,7 +42,8 @@ export class KernelPool {
     this.#blockingWait = canBlock(this.#ctl);
   }
 
-  /** Starts `threads - 1` workers with node:worker_threads and blocks until all are ready. */
+  /** Starts `threads - 1` workers with node:worker_threads (Node, Deno, Bun) and blocks until
+   *  all are ready: they start without this thread's event loop. */
   static startNodeSync(Worker: NodeWorkerClass, threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, local: CoreKernels): KernelPool {
     const pool = KernelPool.#make(threads, local);
     for (let slot = 0; slot < threads - 1; slot++) {
@@ -68,6 +69,8 @@ export class KernelPool {
     try {
       for (let slot = 0; slot < threads - 1; slot++) {
         const worker = new Worker(url, { type: 'module' });
+        // Where the platform allows it, the workers must not keep a finished program alive.
+        (worker as { unref?: () => void }).unref?.();
         worker.onerror = (e: { message?: string; preventDefault?(): void }) => {
           e.preventDefault?.();
           pool.#failure = e.message ?? 'worker error';
