@@ -88,7 +88,17 @@ for (const [M, K, N, transB] of SHAPES) {
   console.error(`  done ${M}x${K}x${N}`);
 }
 
+// The 4x8 register tile alone against the peak probe: the ceiling of the packed path.
+const TILE_ITERS = 1000;
+const tile = await race([
+  { name: 'tile', run: () => kernels().f32_gemm_tile_probe!(TILE_ITERS) },
+  { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
+], { reps: 9, minMs: 30 });
+const tileGflops = (TILE_ITERS * 256 * 64) / (tile.get('tile')!.cpu * 1e6);
+const tilePeak = PROBE_FLOPS / (tile.get('peak')!.cpu * 1e6);
+
 console.log(`f32 GEMM C[M,N] = A[M,K]·B[K,N], ${threads > 1 ? `${threads} threads (tfjs-wasm 1), GFLOP/s from the median wall-clock time` : 'single thread, GFLOP/s from the median CPU time'} of 9 alternated repetitions; tfjs-backend-wasm ${tfjsVersion()} (SIMD), onnxruntime-web ${await ortVersion()} (wasm); load average ${load.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`);
 console.log(`| shape | kiln | tfjs-wasm | ort-web | kiln/tfjs | kiln/ort | ${threads > 1 ? `${threads} x SIMD128 peak` : 'SIMD128 peak'} | kiln/peak | kiln µs | kiln wall |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
+console.log(`\nThe 4x8 micro-tile alone (operands in L1, no packing): ${fmt(tileGflops)} GFLOP/s, ${(tileGflops / tilePeak).toFixed(2)} of the SIMD128 peak probe (${fmt(tilePeak)}), one thread.`);

@@ -681,6 +681,13 @@ export function f32_gemm_part_ref(form: i32, c: usize, a: usize, b: usize, M: i3
 // the engine keeps them as plain registers instead of rebuilding splats inside the loop.
 const PROBE: usize = memory.data(64, 16);
 
+// The 4x8 micro-tile alone: `iters` turns over one KC-deep slice of the packing scratch (zeros),
+// held in L1, added into TILE; KC·64 flops a turn. What the packed path would reach with free
+// packing and no cache misses, measured beside the peak probe.
+export function f32_gemm_tile_probe(iters: i32): void {
+  for (let i = 0; i < iters; i++) micro(PACK_B, KC, TILE, NR << 2, true);
+}
+
 export function f32_peak_probe(iters: i32, x: f32, y: f32): f32 {
   v128.store(PROBE, f32x4.splat(x));
   v128.store(PROBE, f32x4.splat(y), 16);
