@@ -234,7 +234,7 @@ function isOptions(x: unknown): x is CoreOptions {
 /** Which core runs and why: its thread count and one line to show (`kiln info` prints it).
  *
  *  @example
- *  coreInfo(); // { threads: 2, summary: 'threaded core, 2 threads on Node worker_threads (2 cores available)' }
+ *  coreInfo(); // { threads: 2, summary: 'threaded core, 2 threads on worker_threads (2 cores available)' }
  */
 export function coreInfo(): CoreInfo {
   return { ...core().info };
@@ -250,7 +250,9 @@ export function useThreads(threads: number): number {
   return pool.active;
 }
 
-/** The compiled module, to hand to workers so each makes its own instance without recompiling. */
+/** The compiled module, to hand to workers so each makes its own instance without recompiling
+ *  (`initSync(module)` there). With the threaded core it is the threaded build: a worker's
+ *  instance of it gets a memory of its own and runs on one thread. */
 export function compiledModule(): WebAssembly.Module {
   return core().module;
 }
