@@ -5,7 +5,7 @@
 // are oversubscribed on purpose: correctness must not depend on the timing of threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coreInfo, initSync, kernels } from '../../src/core/wasm.ts';
+import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.ts';
 import { MIN_MACS, pieces } from '../../src/core/threads/split.ts';
@@ -114,9 +114,9 @@ test('f32_gemm_part computes a block of C: its _ref twin\'s bits and the whole p
       const part = Tensor.from(c0);
       const ref = Tensor.from(c0);
       const whole = Tensor.from(c0);
-      k.f32_gemm_part!(form, part.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
-      k.f32_gemm_part_ref!(form, ref.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
-      k[`f32_gemm_${forms[form]}`]!(whole.ptr, a.ptr, b.ptr, M, N, K, acc);
+      k.f32_gemm_part(form, part.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
+      k.f32_gemm_part_ref(form, ref.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
+      kernelByName(`f32_gemm_${forms[form]}`)(whole.ptr, a.ptr, b.ptr, M, N, K, acc);
       const label = `${forms[form]} ${M}x${N}x${K} block [${i0},${i1})x[${j0},${j1}) acc ${acc}`;
       const p = part.read();
       const w = whole.read();
