@@ -4,6 +4,7 @@
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
 // Below MIN_MACS multiply-adds a call stays on the calling thread: waking workers costs more
 // than it saves there (batch-1 inference never splits).
+import { ACT_LINEAR } from '../../../assembly/codes.ts';
 import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
 
@@ -81,7 +82,7 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   const denseBwd: Kernel = (dx, dw, db, dy, x, w, pre, y, B, N, K, act, alpha, acc) => {
     if (!big(B!, N!, K!)) return base.f32_dense_bwd!(dx!, dw!, db!, dy!, x!, w!, pre!, y!, B!, N!, K!, act!, alpha!, acc!);
     const T = pool.active;
-    if (act !== 0) {
+    if (act !== ACT_LINEAR) {
       each(ranges(B! * N!, T), ([s, e]) => [{ kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] }]);
     }
     const rounds: PoolCall[][] = Array.from({ length: T }, () => []);
