@@ -1,11 +1,24 @@
 // The libraries kiln is measured against, loaded the same way for every benchmark: TensorFlow.js
-// on its WebAssembly backend and ONNX Runtime Web on its WebAssembly backend, both with SIMD and
-// one thread, in Node, from the installed packages (no network). ONNX models are built in memory
+// on its WebAssembly backend and ONNX Runtime Web on its WebAssembly backend, both with SIMD, in
+// Node, from the installed packages (no network). Thread count: KILN_BENCH_THREADS (default 1)
+// for kiln and both peers alike; tfjs-wasm's threaded build does not start in Node, so it stays
+// on one thread whatever is asked. ONNX models are built in memory
 // by a small protobuf encoder below, so no onnx package is needed.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { coreInfo, useThreads } from '../src/core/wasm.ts';
 
 const require = createRequire(import.meta.url);
+
+/** Threads every contestant runs with: KILN_BENCH_THREADS, default 1 (set once per process, as
+ *  ONNX Runtime fixes its count when its wasm loads). kiln's threaded core is limited to it. */
+export function benchThreads(): number {
+  const n = Number(process.env.KILN_BENCH_THREADS ?? 1);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`KILN_BENCH_THREADS must be a positive integer, got ${process.env.KILN_BENCH_THREADS}`);
+  const used = useThreads(n);
+  if (used !== n) throw new RangeError(`KILN_BENCH_THREADS=${n}, but ${coreInfo().summary}`);
+  return n;
+}
 
 type Tf = typeof import('@tensorflow/tfjs');
 type Ort = typeof import('onnxruntime-web');
@@ -13,14 +26,14 @@ type Ort = typeof import('onnxruntime-web');
 let tfReady: Promise<Tf> | undefined;
 let ortReady: Promise<Ort> | undefined;
 
-/** TensorFlow.js with the wasm backend (SIMD, one thread). */
+/** TensorFlow.js with the wasm backend (SIMD; one thread in Node). */
 export function tfjsWasm(): Promise<Tf> {
   tfReady ??= (async () => {
     const tf = await import('@tensorflow/tfjs');
     const backend = await import('@tensorflow/tfjs-backend-wasm');
     // In Node the backend reads its .wasm files through fs, so a directory path works as the prefix.
     backend.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
-    backend.setThreadsCount(1); // must precede setBackend
+    backend.setThreadsCount(benchThreads()); // must precede setBackend
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
     if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs: the wasm backend runs without SIMD');
     return tf;
@@ -28,11 +41,11 @@ export function tfjsWasm(): Promise<Tf> {
   return tfReady;
 }
 
-/** ONNX Runtime Web on its wasm backend with one thread. */
+/** ONNX Runtime Web on its wasm backend with benchThreads() threads. */
 export function ortWasm(): Promise<Ort> {
   ortReady ??= (async () => {
     const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = benchThreads();
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     return ort;

@@ -4,8 +4,9 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { Sequential, dense, fit, adam, mnist, Dataset } from '../src/index.ts';
 import { alternate, fmt } from './_stats.ts';
-import { onnxModel, ortSession, ortWasm, tfjsWasm } from './_peers.ts';
+import { benchThreads, onnxModel, ortSession, ortWasm, tfjsWasm } from './_peers.ts';
 
+const threads = benchThreads();
 const tf = await tfjsWasm();
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 5);
@@ -45,7 +46,7 @@ function tfEpoch(backend: 'wasm' | 'cpu', batchSize: number, rows: Dataset): () 
   };
 }
 
-console.log(`Training one epoch of a 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam; samples/s, median of ${ROUNDS}.\n`);
+console.log(`Training one epoch of a 784-256-128-10 ReLU MLP, softmax cross-entropy, Adam; samples/s, median of ${ROUNDS}; kiln on ${threads} thread${threads > 1 ? 's' : ''} (KILN_BENCH_THREADS).\n`);
 console.log('| batch | kiln | tfjs-wasm (1 thread) | tfjs-cpu | kiln / tfjs-wasm | kiln / tfjs-cpu |');
 console.log('|---|---|---|---|---|---|');
 const cpuRows = data.subset(Int32Array.from({ length: 1280 }, (_, i) => i));

@@ -1,8 +1,8 @@
 // kiln's public API: explicit named exports only.
 
 // Core: loading the WebAssembly core, tensors in its memory.
-export { init, initSync, compiledModule } from './core/wasm.ts';
-export type { WasmSource } from './core/wasm.ts';
+export { init, initSync, compiledModule, coreInfo } from './core/wasm.ts';
+export type { WasmSource, CoreOptions, CoreInfo } from './core/wasm.ts';
 export { Tensor, scope } from './core/tensor.ts';
 export type { DType } from './core/tensor.ts';
 export { CoreAbortError, UnsupportedRuntimeError } from './core/errors.ts';

@@ -31,28 +31,73 @@ const KC = 256;
 // changes no summation order: every output element still adds its k terms in the same sequence.
 const NC = 256;
 
-const PACK_A: usize = memory.data(MR * KC * 16, 16);
-const PACK_B: usize = memory.data(KC * NC * 4, 16);
-const TILE: usize = memory.data(MR * NR * 4, 16);
+// The packing scratch. These are the instance's own globals: an instance of the threaded core
+// (one per thread, all over one shared memory) is pointed at a scratch block of its own by
+// f32_gemm_use_scratch, so threads never pack into each other's buffers.
+const PACK_A_BYTES: usize = MR * KC * 16;
+const PACK_B_BYTES: usize = KC * NC * 4;
+const TILE_BYTES: usize = MR * NR * 4;
+let PACK_A: usize = memory.data(<i32>PACK_A_BYTES, 16);
+let PACK_B: usize = memory.data(<i32>PACK_B_BYTES, 16);
+let TILE: usize = memory.data(<i32>TILE_BYTES, 16);
+
+// Bytes of scratch one thread's GEMMs need (16-byte aligned block).
+export function f32_gemm_scratch_bytes(): usize {
+  return PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
+}
+
+// From now on this instance packs into the block at p (f32_gemm_scratch_bytes() bytes, 16-byte
+// aligned) instead of its static scratch.
+export function f32_gemm_use_scratch(p: usize): void {
+  PACK_A = p;
+  PACK_B = p + PACK_A_BYTES;
+  TILE = p + PACK_A_BYTES + PACK_B_BYTES;
+}
 
 // C[M,N] (+)= A[M,K]·B[K,N]. Reference: f32_gemm_nn_ref.
 export function f32_gemm_nn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(c, a, b, M, N, K, acc != 0, <usize>K << 2, 4, <usize>N << 2, 4);
+  gemm(c, <usize>N << 2, a, b, M, N, K, acc != 0, <usize>K << 2, 4, <usize>N << 2, 4);
 }
 
 // C[M,N] (+)= A[M,K]·B[N,K]ᵀ, B stored [N,K] (a dense layer's weights). Reference: f32_gemm_nt_ref.
 export function f32_gemm_nt(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  if (empty(c, M, N, K, acc != 0)) return;
-  const ld = <usize>K << 2;
-  if (M == 1) dotVec(c, a, b, ld, N, K, acc != 0);
-  else if (N == 1) dotVec(c, b, a, ld, M, K, acc != 0);
-  else if (fill(N, M, DR, DC) > fill(M, N, DR, DC) + 0.1) dotBlocked(c, 4, <usize>N << 2, b, a, ld, N, M, K, acc != 0);
-  else dotBlocked(c, <usize>N << 2, 4, a, b, ld, M, N, K, acc != 0);
+  dots(c, <usize>N << 2, a, b, <usize>K << 2, M, N, K, acc != 0);
 }
 
 // C[M,N] (+)= A[K,M]ᵀ·B[K,N], A stored [K,M] (weight gradients). Reference: f32_gemm_tn_ref.
 export function f32_gemm_tn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemm(c, a, b, M, N, K, acc != 0, 4, <usize>M << 2, <usize>N << 2, 4);
+  gemm(c, <usize>N << 2, a, b, M, N, K, acc != 0, 4, <usize>M << 2, <usize>N << 2, 4);
+}
+
+const FORM_NN = 0;
+const FORM_NT = 1;
+const FORM_TN = 2;
+
+// Rows [i0, i1) by columns [j0, j1) of C[M,N] (+)= op(A)·op(B), form 0 nn, 1 nt, 2 tn, with the
+// operands of the whole product: the rest of C is not touched. Every element keeps the summation
+// order of the header, so the pieces of a split product hold the same bits as the whole; this is
+// what threads run. Reference: f32_gemm_part_ref.
+export function f32_gemm_part(form: i32, c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const ldc = <usize>N << 2;
+  const at = c + <usize>i0 * ldc + (<usize>j0 << 2);
+  const m = i1 - i0, n = j1 - j0;
+  if (form == FORM_NT) {
+    const ld = <usize>K << 2;
+    dots(at, ldc, a + <usize>i0 * ld, b + <usize>j0 * ld, ld, m, n, K, acc != 0);
+  } else if (form == FORM_TN) {
+    gemm(at, ldc, a + (<usize>i0 << 2), b + (<usize>j0 << 2), m, n, K, acc != 0, 4, <usize>M << 2, <usize>N << 2, 4);
+  } else {
+    gemm(at, ldc, a + <usize>i0 * (<usize>K << 2), b + (<usize>j0 << 2), m, n, K, acc != 0, <usize>K << 2, 4, <usize>N << 2, 4);
+  }
+}
+
+// C(i,j) at c + i*ldc + j*4 (+)= row i of A · row j of B, both ld bytes apart: the nt form.
+function dots(c: usize, ldc: usize, a: usize, b: usize, ld: usize, M: i32, N: i32, K: i32, acc: bool): void {
+  if (empty(c, ldc, M, N, K, acc)) return;
+  if (M == 1) dotVec(c, a, b, ld, N, K, acc);
+  else if (N == 1 && ldc == 4) dotVec(c, b, a, ld, M, K, acc);
+  else if (fill(N, M, DR, DC) > fill(M, N, DR, DC) + 0.1) dotBlocked(c, 4, ldc, b, a, ld, N, M, K, acc);
+  else dotBlocked(c, ldc, 4, a, b, ld, M, N, K, acc);
 }
 
 // Fraction of a padded grid of r x c tiles that holds real elements.
@@ -61,18 +106,23 @@ export function f32_gemm_tn(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32
 }
 
 // No products to take: C is left alone (M or N is 0) or is the empty sum (K is 0). True if so.
-function empty(c: usize, M: i32, N: i32, K: i32, acc: bool): bool {
+function empty(c: usize, ldc: usize, M: i32, N: i32, K: i32, acc: bool): bool {
   if (M > 0 && N > 0 && K > 0) return false;
-  if (M > 0 && N > 0 && !acc) memory.fill(c, 0, <usize>M * <usize>N << 2);
+  if (M > 0 && N > 0 && !acc) {
+    for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N << 2);
+  }
   return true;
 }
 
-// A(i,k) sits at a + i*sai + k*sak and B(k,j) at b + k*sbk + j*sbj (bytes); C is row-major.
-function gemm(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: usize, sak: usize, sbk: usize, sbj: usize): void {
-  if (empty(c, M, N, K, acc)) return;
-  // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product.
-  // Its vector is contiguous in every form, and so is the C row or column it writes.
-  if (M == 1 || N == 1) {
+// A(i,k) sits at a + i*sai + k*sak and B(k,j) at b + k*sbk + j*sbj, C(i,j) at c + i*ldc + j*4
+// (bytes).
+function gemm(c: usize, ldc: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: usize, sak: usize, sbk: usize, sbj: usize): void {
+  if (empty(c, ldc, M, N, K, acc)) return;
+  // One row of A, or one column of B (then Cᵀ = Bᵀ·Aᵀ is the row): a vector-matrix product,
+  // when its vector is contiguous (always for a whole product; a row or column of a block of a
+  // larger one may be strided) and so is what it writes: a C row, or the C column when C is one
+  // column wide. Otherwise the blocked path takes it, with the same bits.
+  if ((M == 1 && sak == 4) || (N == 1 && ldc == 4 && sbk == 4)) {
     const row = M == 1;
     const vec = row ? a : b;
     const mat = row ? b : a;
@@ -86,9 +136,9 @@ function gemm(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, s
   // Narrow C: tiles are 4 rows by 8 columns, so when N pads badly and M does not, compute
   // Cᵀ = Bᵀ·Aᵀ instead. Every element keeps its summation order, so the bits do not change.
   if (fill(N, M, MR, NR) > fill(M, N, MR, NR) + 0.1) {
-    blocked(c, 4, <usize>N << 2, b, sbj, sbk, a, sak, sai, N, M, K, acc);
+    blocked(c, 4, ldc, b, sbj, sbk, a, sak, sai, N, M, K, acc);
   } else {
-    blocked(c, <usize>N << 2, 4, a, sai, sak, b, sbk, sbj, M, N, K, acc);
+    blocked(c, ldc, 4, a, sai, sak, b, sbk, sbj, M, N, K, acc);
   }
 }
 
@@ -565,9 +615,10 @@ function dotVec(c: usize, x: usize, b: usize, ld: usize, N: i32, K: i32, acc: bo
 
 // Scalar twins: the summation order of the header, written as plainly as possible. Element
 // (i,j) of the product is Σ_k A(i,k)·B(k,j); strides say where A(i,k) and B(k,j) live.
-function gemmRef(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: i32, sak: i32, sbk: i32, sbj: i32): void {
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
+// Rows [i0, i1) and columns [j0, j1) of C (row-major, N wide) only.
+function gemmRef(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, sai: i32, sak: i32, sbk: i32, sbj: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  for (let i = i0; i < i1; i++) {
+    for (let j = j0; j < j1; j++) {
       const at = c + (<usize>(i * N + j) << 2);
       let sum: f32 = acc ? load<f32>(at) : 0;
       for (let pc = 0; pc < K; pc += KC) {
@@ -583,15 +634,19 @@ function gemmRef(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool
 }
 
 export function f32_gemm_nn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemmRef(c, a, b, M, N, K, acc != 0, K, 1, N, 1);
+  gemmRef(c, a, b, M, N, K, acc != 0, K, 1, N, 1, 0, M, 0, N);
 }
 
 // The nt order: four lane sums per KC block (k - pc ≡ l mod 4), combined as (s0 + s1) + (s2 + s3).
 export function f32_gemm_nt_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
+  ntRef(c, a, b, M, N, K, acc != 0, 0, M, 0, N);
+}
+
+function ntRef(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: bool, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  for (let i = i0; i < i1; i++) {
+    for (let j = j0; j < j1; j++) {
       const at = c + (<usize>(i * N + j) << 2);
-      let sum: f32 = acc != 0 ? load<f32>(at) : 0;
+      let sum: f32 = acc ? load<f32>(at) : 0;
       for (let pc = 0; pc < K; pc += KC) {
         let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
         for (let k = pc; k < min(K, pc + KC); k++) {
@@ -610,7 +665,13 @@ export function f32_gemm_nt_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K:
 }
 
 export function f32_gemm_tn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  gemmRef(c, a, b, M, N, K, acc != 0, 1, M, N, 1);
+  gemmRef(c, a, b, M, N, K, acc != 0, 1, M, N, 1, 0, M, 0, N);
+}
+
+export function f32_gemm_part_ref(form: i32, c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, acc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  if (form == FORM_NT) ntRef(c, a, b, M, N, K, acc != 0, i0, i1, j0, j1);
+  else if (form == FORM_TN) gemmRef(c, a, b, M, N, K, acc != 0, 1, M, N, 1, i0, i1, j0, j1);
+  else gemmRef(c, a, b, M, N, K, acc != 0, K, 1, N, 1, i0, i1, j0, j1);
 }
 
 // The arithmetic ceiling the GEMM is measured against: the micro-tile's arithmetic without its
@@ -619,6 +680,13 @@ export function f32_gemm_tn_ref(c: usize, a: usize, b: usize, M: i32, N: i32, K:
 // two add pipes busy as long as the 8 multiplies keep theirs. The operands pass through memory so
 // the engine keeps them as plain registers instead of rebuilding splats inside the loop.
 const PROBE: usize = memory.data(64, 16);
+
+// The 4x8 micro-tile alone: `iters` turns over one KC-deep slice of the packing scratch (zeros),
+// held in L1, added into TILE; KC·64 flops a turn. What the packed path would reach with free
+// packing and no cache misses, measured beside the peak probe.
+export function f32_gemm_tile_probe(iters: i32): void {
+  for (let i = 0; i < iters; i++) micro(PACK_B, KC, TILE, NR << 2, true);
+}
 
 export function f32_peak_probe(iters: i32, x: f32, y: f32): f32 {
   v128.store(PROBE, f32x4.splat(x));

@@ -2,11 +2,30 @@
 // outside src/core sees Tensors; inside src/core, ops call kernels through `kernels()` with the
 // addresses that Tensors carry. Views over memory are made fresh at each use: memory.grow
 // detaches every ArrayBuffer view made before it.
+//
+// Two builds of the same kernels: the single-thread core, with a memory of its own, and the
+// threaded core, which imports a shared memory so that a pool of workers (src/core/threads) runs
+// instances of it over the same tensors. Which one loads is decided by src/core/threads/plan.ts
+// and reported by coreInfo(); both give the same bytes.
 import { instantiate, instantiateSync } from '@assemblyscript/loader';
-import { EMBEDDED_WASM_BASE64 } from './embedded-wasm.generated.ts';
+import { EMBEDDED_THREADS_WASM_BASE64, EMBEDDED_WASM_BASE64 } from './embedded-wasm.generated.ts';
 import { decodeBase64 } from '../platform/base64.ts';
-import { CoreAbortError, UnsupportedRuntimeError } from './errors.ts';
+import { CoreAbortError, UnsupportedRuntimeError, checkInteger, checkKnownKeys } from './errors.ts';
 import type { CoreKernels } from './kernels.generated.ts';
+import { KernelPool } from './threads/pool.ts';
+import { MAX_THREADS, nodeModules, planThreads, type CoreInfo, type Plan } from './threads/plan.ts';
+import { threadedKernels } from './threads/split.ts';
+
+export type { CoreInfo } from './threads/plan.ts';
+
+/** How to load the core. */
+export interface CoreOptions {
+  /** Threads that run the heavy kernels (GEMM, dense layers): 1 loads the single-thread core.
+   *  Default: every core of the machine (at most 16) on a main thread where the runtime allows
+   *  threads, else 1; the KILN_THREADS environment variable sets the default in Node, Deno and
+   *  Bun. The bytes of every result are the same for any count. */
+  threads?: number;
+}
 
 /** Where the core comes from: nothing (the copy embedded in the bundle), bytes, a URL or a
  *  fetch Response, or a precompiled `WebAssembly.Module` (required by Cloudflare-style workers). */
@@ -16,6 +35,8 @@ interface Core {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly kernels: CoreKernels;
+  readonly info: CoreInfo;
+  readonly pool?: KernelPool;
 }
 
 let current: Core | undefined;
@@ -47,9 +68,61 @@ function readString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, bytes >>> 1));
 }
 
-function adopt(module: WebAssembly.Module, instance: WebAssembly.Instance): void {
-  const raw = instance.exports as Record<string, unknown>;
-  current = { module, memory: raw.memory as WebAssembly.Memory, kernels: raw as unknown as CoreKernels };
+function exportedKernels(instance: WebAssembly.Instance): CoreKernels {
+  return instance.exports as unknown as CoreKernels;
+}
+
+function adopt(core: Core): void {
+  current?.pool?.terminate();
+  current = core;
+}
+
+function singleCore(module: WebAssembly.Module, instance: WebAssembly.Instance, summary: string, memory?: WebAssembly.Memory): Core {
+  return { module, memory: memory ?? (instance.exports.memory as WebAssembly.Memory), kernels: exportedKernels(instance), info: { threads: 1, summary } };
+}
+
+// The threaded core's memory: shared, so the workers' instances see the caller's tensors. Its
+// initial size is the build's (asconfig initialMemory); it may grow to 4 GiB like the other's.
+const INITIAL_PAGES = 8;
+const MAX_PAGES = 65536;
+const sharedMemory = () => new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+
+// A module that imports its memory is the threaded build (the single-thread one makes its own).
+const importsMemory = (module: WebAssembly.Module) => WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+
+function threadsSummary(threads: number, route: string, why: string): string {
+  return `threaded core, ${threads} threads on ${route === 'node' ? 'worker_threads' : 'Web Workers'} (${why})`;
+}
+
+function checkOptions(where: string, options: CoreOptions): number | undefined {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  checkKnownKeys(where, options, ['threads']);
+  return options.threads === undefined ? undefined : checkInteger(where, 'threads', options.threads, 1, MAX_THREADS);
+}
+
+function threadedSync(module: WebAssembly.Module, plan: Extract<Plan, { route: string }>): Core {
+  const memory = sharedMemory();
+  const { instance } = instantiateSync(module, importsWith(memory));
+  const base = exportedKernels(instance);
+  const node = nodeModules()!;
+  const pool = KernelPool.startNodeSync(node.Worker as never, plan.threads, module, memory, base);
+  return { module, memory, kernels: threadedKernels(base, pool), pool, info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) } };
+}
+
+async function threadedAsync(module: WebAssembly.Module, plan: Extract<Plan, { route: string }>): Promise<Core> {
+  const memory = sharedMemory();
+  const { instance } = await instantiate(module, importsWith(memory));
+  const base = exportedKernels(instance);
+  const pool = plan.route === 'node'
+    ? KernelPool.startNodeSync(nodeModules()!.Worker as never, plan.threads, module, memory, base)
+    : await KernelPool.startWeb((globalThis as unknown as { Worker: never }).Worker, plan.threads, module, memory, base);
+  return { module, memory, kernels: threadedKernels(base, pool), pool, info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) } };
+}
+
+function importsWith(memory: WebAssembly.Memory): WebAssembly.Imports {
+  const i = imports();
+  (i.env as Record<string, unknown>).memory = memory;
+  return i;
 }
 
 // Engines compile typed arrays and ArrayBuffers; a DataView or other view becomes bytes first.
@@ -75,26 +148,111 @@ async function fromResponse(response: Response): Promise<Response | ArrayBuffer>
 }
 
 /** Loads the core synchronously: works in Node, Deno, Bun and workers; browsers' main threads
- *  refuse synchronous compilation of modules this size, so use `await init()` there. */
-export function initSync(source?: WasmSource): void {
+ *  refuse synchronous compilation of modules this size, so use `await init()` there. With no
+ *  source, the threaded core loads where the runtime allows it (see `coreInfo()`).
+ *
+ *  @example
+ *  initSync({ threads: 1 }); // the single-thread core
+ */
+export function initSync(source?: WasmSource | CoreOptions, options: CoreOptions = {}): void {
   checkRuntime();
-  const { module, instance } = instantiateSync(toBytesOrModule(source), imports());
-  adopt(module, instance);
+  if (isOptions(source)) [source, options] = [undefined, source];
+  const asked = checkOptions('kiln initSync', options);
+  const given = source === undefined ? undefined : toBytesOrModule(source);
+  const module = given instanceof WebAssembly.Module ? given : undefined;
+  const plan = planThreads(asked, true);
+  if (source === undefined && plan.threads > 1 && 'route' in plan) {
+    let reason: string;
+    try {
+      adopt(threadedSync(new WebAssembly.Module(decodeBase64(EMBEDDED_THREADS_WASM_BASE64) as BufferSource), plan));
+      return;
+    } catch (error) {
+      reason = `the threaded core failed to start (${error instanceof Error ? error.message : String(error)})`;
+    }
+    adoptSingleSync(undefined, `single-thread core: ${reason}`);
+    return;
+  }
+  if (module && importsMemory(module)) {
+    const memory = sharedMemory();
+    const { instance } = instantiateSync(module, importsWith(memory));
+    adopt(singleCore(module, instance, 'threaded build on 1 thread (a core made from a given module)', memory));
+    return;
+  }
+  adoptSingleSync(given, given === undefined && 'summary' in plan ? plan.summary : 'single-thread core: a core source was given');
 }
 
-/** Loads the core asynchronously from any source; call once before using kiln in a browser. */
-export async function init(source?: WasmSource): Promise<void> {
+function adoptSingleSync(bytes: BufferSource | WebAssembly.Module | undefined, summary: string): void {
+  const { module, instance } = instantiateSync(bytes ?? toBytesOrModule(undefined), imports());
+  adopt(singleCore(module, instance, summary));
+}
+
+/** Loads the core asynchronously from any source; call once before using kiln in a browser. With
+ *  no source, the threaded core loads where the runtime allows it (see `coreInfo()`): in a
+ *  browser, that needs a cross-origin-isolated page.
+ *
+ *  @example
+ *  await init();
+ *  console.log(coreInfo().summary); // e.g. "threaded core, 8 threads on Web Workers (8 cores available)"
+ */
+export async function init(source?: WasmSource | CoreOptions, options: CoreOptions = {}): Promise<void> {
   checkRuntime();
+  if (isOptions(source)) [source, options] = [undefined, source];
+  const asked = checkOptions('kiln init', options);
+  const plan = planThreads(asked, false);
+  if (source === undefined && plan.threads > 1 && 'route' in plan) {
+    let reason: string;
+    try {
+      adopt(await threadedAsync(await WebAssembly.compile(decodeBase64(EMBEDDED_THREADS_WASM_BASE64) as BufferSource), plan));
+      return;
+    } catch (error) {
+      reason = `the threaded core failed to start (${error instanceof Error ? error.message : String(error)})`;
+    }
+    const { module, instance } = await instantiate(toBytesOrModule(undefined), imports());
+    adopt(singleCore(module, instance, `single-thread core: ${reason}`));
+    return;
+  }
   let input: unknown = source;
   if (typeof source === 'string' || source instanceof URL) input = fetch(source);
   input = await input;
   if (typeof Response !== 'undefined' && input instanceof Response) input = await fromResponse(input);
   else input = toBytesOrModule(input as WasmSource);
+  if (input instanceof WebAssembly.Module && importsMemory(input)) {
+    const memory = sharedMemory();
+    const { instance } = await instantiate(input, importsWith(memory));
+    adopt(singleCore(input, instance, 'threaded build on 1 thread (a core made from a given module)', memory));
+    return;
+  }
   const { module, instance } = await instantiate(input as BufferSource, imports());
-  adopt(module, instance);
+  adopt(singleCore(module, instance, source === undefined && 'summary' in plan ? plan.summary : 'single-thread core: a core source was given'));
 }
 
-/** The compiled module, to hand to workers so each makes its own instance without recompiling. */
+// A plain options object, not a source (sources are bytes, modules, URLs, strings or responses).
+function isOptions(x: unknown): x is CoreOptions {
+  return x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype;
+}
+
+/** Which core runs and why: its thread count and one line to show (`kiln info` prints it).
+ *
+ *  @example
+ *  coreInfo(); // { threads: 2, summary: 'threaded core, 2 threads on worker_threads (2 cores available)' }
+ */
+export function coreInfo(): CoreInfo {
+  return { ...core().info };
+}
+
+/** Limits the threaded core's kernels to `threads` of its threads (1: the calling thread
+ *  alone) and returns the count now in use; the single-thread core always uses 1. For
+ *  benchmarks comparing thread counts on one core; only src/core and bench call it. */
+export function useThreads(threads: number): number {
+  const pool = core().pool;
+  if (!pool) return 1;
+  pool.active = checkInteger('useThreads', 'threads', threads, 1, pool.threads);
+  return pool.active;
+}
+
+/** The compiled module, to hand to workers so each makes its own instance without recompiling
+ *  (`initSync(module)` there). With the threaded core it is the threaded build: a worker's
+ *  instance of it gets a memory of its own and runs on one thread. */
 export function compiledModule(): WebAssembly.Module {
   return core().module;
 }

@@ -51,6 +51,9 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     assert.equal(info.format, 'kiln.sequential');
     assert.match(info.storage, /float32/);
     assert.equal(info.task, 'classification');
+    // Which core ran: the threaded one where the runtime allows it, with its reason either way.
+    assert.ok(Number.isInteger(info.core.threads) && info.core.threads >= 1, JSON.stringify(info.core));
+    assert.match(info.core.summary, info.core.threads > 1 ? /^threaded core, \d+ threads on worker_threads/ : /^single-thread core: /);
     assert.equal(info.weights, 4 * 8 + 8 * 3);
     assert.equal(info.sparsity, 0, 'trained dense weights are not exactly zero');
     assert.deepEqual(info.preprocessing.classNames, ['setosa', 'versicolor', 'virginica']);

@@ -161,8 +161,9 @@ test('f32_gemm: NaN and infinities land where the reference puts them, padding l
   }
 });
 
-test('f32_peak_probe runs and returns a number', () => {
+test('f32_peak_probe runs and returns a number; f32_gemm_tile_probe runs', () => {
   assert.equal(typeof kernels().f32_peak_probe!(10, 1, 0.5), 'number');
+  kernels().f32_gemm_tile_probe(3);
 });
 
 test('matmul picks the form from transA/transB and honours out and accumulate', () => {

@@ -1,11 +1,12 @@
 // The same seeded workload over the built bundle must give the same bytes in Node, Deno, Bun and
-// headless Chromium. Every runtime must be present: a missing one fails the suite.
+// headless Chromium, on the single-thread core and on the threaded core with any thread count.
+// Every runtime must be present: a missing one fails the suite.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { runIn, type Report, type RuntimeName } from './runtimes.ts';
 
-const RUNTIMES: RuntimeName[] = ['node', 'deno', 'bun', 'chromium'];
+const RUNTIMES: RuntimeName[] = ['node', 'node-1-thread', 'node-4-threads', 'deno', 'bun', 'chromium', 'chromium-isolated'];
 const TIMEOUT_MS = 45_000;
 const results = new Map<RuntimeName, PromiseSettledResult<Report>>();
 
@@ -19,11 +20,26 @@ for (const runtime of RUNTIMES) {
   test(`the workload runs in ${runtime}`, (t) => {
     const r = results.get(runtime)!;
     if (r.status === 'rejected') throw r.reason;
-    t.diagnostic(`${runtime}: sha256 ${r.value.sha256}, ${r.value.length} bytes, ${r.value.ms} ms`);
+    t.diagnostic(`${runtime}: sha256 ${r.value.sha256}, ${r.value.length} bytes, ${r.value.ms} ms, ${r.value.core}`);
   });
 }
 
-test('Node, Deno, Bun and Chromium produce identical bytes', () => {
+// Which core each run used, so the comparison below covers both builds.
+const EXPECTED_CORE: Partial<Record<RuntimeName, RegExp>> = {
+  'node-1-thread': /^single-thread core: 1 thread asked$/,
+  'node-4-threads': /^threaded core, 4 threads on worker_threads/,
+  chromium: /^single-thread core: a core source was given$/,
+  'chromium-isolated': /^threaded core, \d+ threads on Web Workers/,
+};
+for (const [runtime, pattern] of Object.entries(EXPECTED_CORE)) {
+  test(`${runtime} runs the core it should`, () => {
+    const r = results.get(runtime as RuntimeName)!;
+    if (r.status === 'rejected') throw r.reason;
+    assert.match(r.value.core, pattern);
+  });
+}
+
+test('Node, Deno, Bun and Chromium produce identical bytes on either core', () => {
   const reports = RUNTIMES.map((r) => [r, results.get(r)!] as const);
   const missing = reports.filter(([, r]) => r.status === 'rejected').map(([name]) => name);
   assert.deepEqual(missing, [], `runtimes that did not report: ${missing.join(', ')}`);

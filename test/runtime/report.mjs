@@ -21,5 +21,5 @@ export async function report(source) {
   } catch (error) {
     csv = `error: ${error && error.message}`;
   }
-  return { sha256: await sha256(all), length: all.length, parts: digests, csv, ms: Math.round(ms) };
+  return { sha256: await sha256(all), length: all.length, parts: digests, csv, ms: Math.round(ms), core: kiln.coreInfo().summary };
 }

@@ -11,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 /** SHA-256 of all the workload's bytes, and a short digest of each named part. */
-export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; ms: number }
-export type RuntimeName = 'node' | 'deno' | 'bun' | 'chromium';
+export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; ms: number; core: string }
+/** The runtimes, and the threaded core where it needs more than the defaults: Node with 1 and 4
+ *  threads (KILN_THREADS), and a cross-origin-isolated Chromium page, which loads the threaded
+ *  core (the plain page loads the single-thread core by URL). */
+export type RuntimeName = 'node' | 'node-1-thread' | 'node-4-threads' | 'deno' | 'bun' | 'chromium' | 'chromium-isolated';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const driver = 'test/runtime/cli-driver.mjs';
@@ -31,9 +34,9 @@ function binary(name: 'deno' | 'bun'): string {
   return found;
 }
 
-function runChild(command: string, args: string[], timeoutMs: number): Promise<Report> {
+function runChild(command: string, args: string[], timeoutMs: number, env: Record<string, string> = {}): Promise<Report> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -52,20 +55,25 @@ function runChild(command: string, args: string[], timeoutMs: number): Promise<R
 
 const SERVED = /^\/(dist\/kiln\.(mjs|wasm)|test\/runtime\/[\w-]+\.mjs)$/;
 const MIME: Record<string, string> = { mjs: 'text/javascript; charset=utf-8', wasm: 'application/wasm' };
-const PAGE = `<!doctype html><meta charset="utf-8"><title>kiln cross-runtime</title>
+const page = (source: string) => `<!doctype html><meta charset="utf-8"><title>kiln cross-runtime</title>
 <script type="module">
 import { report } from '/test/runtime/report.mjs';
-window.kilnReport = report(new URL('/dist/kiln.wasm', location.href)).catch((e) => ({ error: String(e && e.stack || e) }));
+window.kilnReport = report(${source}).catch((e) => ({ error: String(e && e.stack || e) }));
 </script>`;
+// What makes a page cross-origin isolated, and so gives it SharedArrayBuffer.
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
-async function runChromium(timeoutMs: number): Promise<Report> {
+// The plain page loads the core by URL (the single-thread core); the isolated one loads the
+// embedded cores, and so the threaded one.
+async function runChromium(timeoutMs: number, isolated: boolean): Promise<Report> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
   let wasmFetched = false;
+  const headers = isolated ? ISOLATION : {};
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === '/dist/kiln.wasm') wasmFetched = true;
-    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (SERVED.test(path)) res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]! }).end(readFileSync(join(root, path)));
+    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers }).end(page(isolated ? '' : "new URL('/dist/kiln.wasm', location.href)"));
+    else if (SERVED.test(path)) res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]!, ...headers }).end(readFileSync(join(root, path)));
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -81,7 +89,7 @@ async function runChromium(timeoutMs: number): Promise<Report> {
     await page.waitForFunction(() => 'kilnReport' in window);
     const result = (await page.evaluate(() => (window as unknown as { kilnReport: Promise<unknown> }).kilnReport)) as Report | { error: string };
     if ('error' in result) throw new Error(`Chromium workload failed: ${result.error}`);
-    if (!wasmFetched) throw new Error('Chromium never fetched /dist/kiln.wasm: init(url) did not load the core by URL');
+    if (!isolated && !wasmFetched) throw new Error('Chromium never fetched /dist/kiln.wasm: init(url) did not load the core by URL');
     return result;
   } catch (error) {
     throw new Error(`${(error as Error).message}\n${logs.join('\n')}`);
@@ -96,8 +104,11 @@ async function runChromium(timeoutMs: number): Promise<Report> {
 export async function runIn(name: RuntimeName, timeoutMs: number): Promise<Report> {
   switch (name) {
     case 'node': return runChild(process.execPath, [driver], timeoutMs);
+    case 'node-1-thread': return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '1' });
+    case 'node-4-threads': return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '4' });
     case 'deno': return runChild(binary('deno'), ['run', '--no-lock', '--no-prompt', driver], timeoutMs);
     case 'bun': return runChild(binary('bun'), [driver], timeoutMs);
-    case 'chromium': return runChromium(timeoutMs);
+    case 'chromium': return runChromium(timeoutMs, false);
+    case 'chromium-isolated': return runChromium(timeoutMs, true);
   }
 }

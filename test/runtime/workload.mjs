@@ -60,6 +60,19 @@ export async function workloadParts(kiln, source) {
   add('metrics', f64([ev.accuracy, ev.logLoss, ...ev.confusionMatrix.flat()]));
   net.dispose();
 
+  // Layers wide enough that the threaded core splits their products across threads: the bytes
+  // must not depend on the thread count.
+  const wide = kiln.Tensor.empty([512, 64]);
+  const wideRng = new kiln.Rng(99);
+  wideRng.normal(wide, 0, 1);
+  const wideData = new kiln.Dataset({ features: wide.read(), numFeatures: 64, labels: Int32Array.from({ length: 512 }, (_, i) => (i * 7) % 10) });
+  wide.dispose();
+  wideRng.dispose();
+  const wideNet = new kiln.Sequential({ inputs: 64, layers: [kiln.dense(256, 'relu'), kiln.dense(10)], seed: 5 });
+  await kiln.fit(wideNet, wideData, { optimizer: kiln.adam({ lr: 0.01 }), epochs: 1, batchSize: 128, shuffle: false, standardize: false });
+  add('split-layers', kiln.modelToBytes(wideNet));
+  wideNet.dispose();
+
   return parts;
 }
 

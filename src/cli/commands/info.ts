@@ -1,6 +1,7 @@
-// kiln info: what a model file holds: architecture, parameters, sparsity, storage, preprocessing.
+// kiln info: what a model file holds: architecture, parameters, sparsity, storage, preprocessing;
+// and which core runs it (threaded or not, and why).
 import type { Command } from 'commander';
-import type { QuantizedModel, Sequential } from '../../index.ts';
+import { coreInfo, type QuantizedModel, type Sequential } from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { SCORED_ROWS } from './eval.ts';
 import { architecture, classNamesOf, evaluateModel, featureNamesOf, isQuantized, readModel } from '../model.ts';
@@ -54,6 +55,7 @@ async function info(o: CommonOptions): Promise<void> {
       sparsity, zeroWeights, weights: weightCount, tensors, quantization,
       preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null, table: encoder ?? null },
       metrics: evaluation ? metricsJson(evaluation) : null, ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
+      core: coreInfo(),
     });
     return;
   }
@@ -71,6 +73,7 @@ async function info(o: CommonOptions): Promise<void> {
   if (featureNames) out(`features       ${list(featureNames)}`);
   if (classNames) out(`classes        ${list(classNames)}`);
   if (evaluation && scored) out(`metrics        ${metricsLine(evaluation)} (${scored.data.numRows} rows of ${scored.source})`);
+  out(`core           ${coreInfo().summary}`);
   out();
   const header = quantization ? ['tensor', 'shape', 'values', 'zeros', 'bits', 'scales'] : ['tensor', 'shape', 'values', 'zeros'];
   const rows = tensors.map((t) => [t.name, `[${t.shape.join(', ')}]`, String(t.values), String(t.zeros), ...(quantization ? [t.bits === undefined ? '-' : String(t.bits), t.scales === undefined ? '-' : String(t.scales)] : [])]);

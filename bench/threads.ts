@@ -1,0 +1,95 @@
+// Threads: the threaded core with 1, 2, ... threads against itself and against ONNX Runtime Web
+// (wasm, numThreads 1 and 2) in one process, contestants alternated. Wall-clock medians: CPU time
+// adds up over threads. The machine is shared, so the ratios of one run are what carry over.
+// TensorFlow.js wasm is absent: its threaded build does not start in Node (the backend reports
+// no multithread support), and kiln's own single-thread figures against it are in `gemm`/`train`.
+// npm run bench -- threads   (KILN_BENCH_ROUNDS sets the rounds, default 5)
+import { cpus, loadavg } from 'node:os';
+import { coreInfo, useThreads } from '../src/core/wasm.ts';
+import { Tensor } from '../src/core/tensor.ts';
+import { matmul } from '../src/core/ops/linalg.ts';
+import { Sequential, dense, fit, adam, mnist } from '../src/index.ts';
+import { alternate, fmt } from './_stats.ts';
+import { onnxModel, race } from './_peers.ts';
+
+const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 5);
+const info = coreInfo();
+const counts = Array.from({ length: Math.min(info.threads, 2) }, (_, i) => i + 1);
+if (info.threads < 2) console.log(`(only ${info.summary}; nothing to compare)`);
+const load0 = loadavg()[0]!;
+
+// ONNX Runtime Web: the thread count is fixed when its wasm loads, so one import per count is
+// impossible in one process; a session per count shares the one setting. It runs with the
+// largest count, and its 1-thread figure comes from a session with intra-op threads 1.
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = counts.at(-1)!;
+ort.env.wasm.proxy = false;
+ort.env.logLevel = 'error';
+
+function data(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 0.7 + seed);
+  return out;
+}
+
+console.log(`${info.summary}; ${cpus().length} CPUs, load average ${load0.toFixed(2)} at start\n`);
+console.log('**GEMM** C = A·B, GFLOP/s from the median wall-clock time of alternated repetitions:\n');
+console.log(`| shape | ${counts.map((t) => `kiln ${t}T`).join(' | ')} | ${counts.map((t) => `ort ${t}T`).join(' | ')} | kiln ${counts.at(-1)}T / 1T | kiln / ort at ${counts.at(-1)}T |`);
+console.log(`|---|${counts.map(() => '---:|').join('')}${counts.map(() => '---:|').join('')}---:|---:|`);
+for (const [M, K, N] of [[1024, 1024, 1024], [512, 512, 512], [256, 784, 256], [64, 784, 256]] as const) {
+  const a = data(M * K, 1);
+  const b = data(K * N, 2);
+  const at = Tensor.from(a, [M, K]);
+  const bt = Tensor.from(b, [K, N]);
+  const ct = Tensor.empty([M, N]);
+  const model = onnxModel({ nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }], inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }], outputs: [{ name: 'C', shape: [M, N] }] });
+  const sessions = await Promise.all(counts.map((t) => ort.InferenceSession.create(model, { executionProviders: ['wasm'], intraOpNumThreads: t })));
+  const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
+  const result = await race([
+    ...counts.map((t) => ({ name: `kiln${t}`, run: () => { useThreads(t); matmul(at, bt, { out: ct }); } })),
+    ...counts.map((t, i) => ({ name: `ort${t}`, run: () => sessions[i]!.run(feeds) })),
+  ], { reps: 9, minMs: 60 });
+  useThreads(info.threads);
+  const g = (name: string) => (2 * M * N * K) / (result.get(name)!.median * 1e6);
+  const top = counts.at(-1)!;
+  console.log(`| ${M}x${K}·${K}x${N} | ${counts.map((t) => fmt(g(`kiln${t}`))).join(' | ')} | ${counts.map((t) => fmt(g(`ort${t}`))).join(' | ')} | ${fmt(g(`kiln${top}`) / g('kiln1'), 2)}x | ${fmt(g(`kiln${top}`) / g(`ort${top}`), 2)}x |`);
+  for (const s of sessions) await s.release();
+  for (const t of [at, bt, ct]) t.dispose();
+}
+
+// Training: one epoch of the 784-256-128-10 ReLU MLP of `train` at batch 256 on 6,400 MNIST rows.
+const all = await mnist();
+const rows = all.subset(Int32Array.from({ length: 6400 }, (_, i) => (i * 7919) % all.numRows));
+const epoch = (threads: number, batchSize: number) => async () => {
+  useThreads(threads);
+  const model = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
+  const t0 = performance.now();
+  await fit(model, rows, { optimizer: adam(), epochs: 1, batchSize, standardize: false });
+  const s = (performance.now() - t0) / 1000;
+  model.dispose();
+  return rows.numRows / s;
+};
+console.log(`\n**Training** one epoch, 784-256-128-10 ReLU MLP, Adam, samples/s (median of ${ROUNDS}):\n`);
+console.log(`| batch | ${counts.map((t) => `kiln ${t}T`).join(' | ')} | ${counts.at(-1)}T / 1T |`);
+console.log(`|---|${counts.map(() => '---:|').join('')}---:|`);
+for (const batch of [64, 256]) {
+  const r = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, epoch(t, batch)])), ROUNDS);
+  console.log(`| ${batch} | ${counts.map((t) => fmt(r[`t${t}`]!, 0)).join(' | ')} | ${fmt(r[`t${counts.at(-1)}`]! / r.t1!, 2)}x |`);
+}
+
+// Batch-1 inference stays on the calling thread (below the split threshold): no slower.
+const model = new Sequential({ inputs: 784, layers: [dense(128, 'relu'), dense(10)], seed: 1 });
+const sample = rows.features.slice(0, 784);
+const CALLS = 3000;
+const perCall = (threads: number) => () => {
+  useThreads(threads);
+  for (let i = 0; i < 200; i++) model.predict(sample);
+  const t0 = performance.now();
+  for (let i = 0; i < CALLS; i++) model.predict(sample);
+  return ((performance.now() - t0) * 1000) / CALLS;
+};
+const lat = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, perCall(t)])), ROUNDS);
+console.log(`\n**Batch-1 inference**, 784-128-10 MLP, µs per call (median of ${ROUNDS} runs of ${CALLS} calls): ${counts.map((t) => `${t}T ${fmt(lat[`t${t}`]!, 2)}`).join(', ')}`);
+model.dispose();
+useThreads(info.threads);
+console.log(`\nload average ${loadavg()[0]!.toFixed(2)} at end`);

@@ -1,0 +1,35 @@
+// The control block the calling thread and the kernel workers share: a SharedArrayBuffer apart
+// from the core's memory, read through Atomics. Each worker owns one slot: a sequence number it
+// waits on, then up to MAX_CALLS kernel calls (an index into POOL_KERNELS and up to MAX_ARGS
+// numbers each). PENDING counts the workers still busy with the current round.
+
+/** The kernels a worker may be asked to run: what the split kernels hand out. */
+export const POOL_KERNELS = ['f32_gemm_part', 'f32_dense_fwd', 'f32_act_bwd', 'f32_sum_cols'] as const;
+export type PoolKernel = (typeof POOL_KERNELS)[number];
+
+export const PENDING = 0;
+export const READY = 1;
+/** Thread index + 1 of a worker whose call threw; 0 when none did. */
+export const FAILED = 2;
+export const HEADER_INTS = 4;
+
+export const MAX_CALLS = 4;
+export const MAX_ARGS = 16;
+/** Per slot: the sequence number, the call count, then one kernel index per call. */
+export const SLOT_INTS = 2 + MAX_CALLS;
+export const SEQ = 0;
+export const CALLS = 1;
+/** Written to a slot's sequence number to make its worker leave its loop. */
+export const STOP = -1;
+
+export interface Layout { ctlInts: number; argsOffset: number; argsLength: number }
+
+/** Sizes for `workers` worker slots; arguments (f64) start 8-byte aligned after the ints. */
+export function layout(workers: number): Layout {
+  const ctlInts = HEADER_INTS + workers * SLOT_INTS;
+  const argsOffset = Math.ceil((ctlInts * 4) / 8) * 8;
+  return { ctlInts, argsOffset, argsLength: workers * MAX_CALLS * MAX_ARGS };
+}
+
+export const slotBase = (worker: number) => HEADER_INTS + worker * SLOT_INTS;
+export const argsBase = (worker: number, call: number) => (worker * MAX_CALLS + call) * MAX_ARGS;

@@ -1,0 +1,142 @@
+// The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
+// core, for the split kernels (GEMM in three forms, dense forward and backward) and for a whole
+// training run; the split itself (pieces cover C exactly once); the kernel that computes a block
+// of C against its scalar twin; and the loading options. Thread counts above the machine's cores
+// are oversubscribed on purpose: correctness must not depend on the timing of threads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
+import { Tensor, scope } from '../../src/core/tensor.ts';
+import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.ts';
+import { MIN_MACS, pieces } from '../../src/core/threads/split.ts';
+import { Dataset, Sequential, adam, dense, fit, modelToBytes } from '../../src/index.ts';
+import { mulberry32, uniform } from '../helpers/rand.ts';
+
+const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
+
+// [M, K, N]: many rows (row pieces), few rows and wide (column panels), tails in every dimension.
+const GEMM_SHAPES: [number, number, number][] = [[256, 300, 200], [5, 1000, 300], [301, 77, 129], [130, 513, 33]];
+
+// Every result the split kernels produce on a workload above the split threshold, as bytes.
+async function workload(): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  const rand = mulberry32(19);
+  scope(() => {
+    for (const [M, K, N] of GEMM_SHAPES) {
+      assert.ok(M * N * K >= MIN_MACS, `${M}x${K}x${N} is large enough to split`);
+      const a = Tensor.from(uniform(rand, M * K), [M, K]);
+      const b = Tensor.from(uniform(rand, K * N), [K, N]);
+      const bt = Tensor.from(uniform(rand, N * K), [N, K]);
+      const at = Tensor.from(uniform(rand, K * M), [K, M]);
+      const c = Tensor.from(uniform(rand, M * N), [M, N]);
+      out.push(bits(matmul(a, b).read()), bits(matmul(a, bt, { transB: true }).read()), bits(matmul(at, b, { transA: true }).read()));
+      matmul(a, b, { out: c, accumulate: true });
+      out.push(bits(c.read()));
+    }
+    // Dense layers: batch rows per thread, and (3 rows) column panels then bias and activation.
+    for (const [B, K, N] of [[200, 100, 150], [3, 700, 600]] as const) {
+      const x = Tensor.from(uniform(rand, B * K), [B, K]);
+      const w = Tensor.from(uniform(rand, N * K), [N, K]);
+      const bias = Tensor.from(uniform(rand, N), [N]);
+      const pre = Tensor.empty([B, N]);
+      const y = denseForward(x, w, { bias, activation: 'gelu', pre });
+      out.push(bits(y.read()), bits(pre.read()));
+      const dy = Tensor.from(uniform(rand, B * N), [B, N]);
+      const dw = Tensor.from(uniform(rand, N * K), [N, K]);
+      const db = Tensor.from(uniform(rand, N), [N]);
+      const g = denseBackward(dy, x, w, { activation: 'gelu', pre, y, dw, db, accumulate: true });
+      out.push(bits(g.dw.read()), bits(g.db!.read()), bits(g.dx!.read()), bits(dy.read()));
+    }
+  });
+  // Training: 784-256-10 ReLU at batch 128, where every layer's products split.
+  const n = 512;
+  const r = mulberry32(5);
+  const data = new Dataset({ features: uniform(r, n * 64), numFeatures: 64, labels: Int32Array.from({ length: n }, () => Math.floor(r() * 10)) });
+  const model = new Sequential({ inputs: 64, layers: [dense(256, 'relu'), dense(128, 'tanh'), dense(10)], seed: 3 });
+  await fit(model, data, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 128 });
+  out.push(modelToBytes(model), bits(model.predict(data.features)));
+  model.dispose();
+  return out;
+}
+
+test('the threaded core gives the single-thread core\'s bytes with 1, 2, 4 and 8 threads', async () => {
+  initSync({ threads: 1 });
+  assert.equal(coreInfo().threads, 1);
+  assert.match(coreInfo().summary, /^single-thread core: 1 thread asked$/);
+  const expected = await workload();
+  for (const threads of [2, 4, 8]) {
+    initSync({ threads });
+    assert.equal(coreInfo().threads, threads, coreInfo().summary);
+    assert.match(coreInfo().summary, new RegExp(`^threaded core, ${threads} threads on worker_threads`));
+    const got = await workload();
+    assert.equal(got.length, expected.length);
+    got.forEach((bytes, i) => assert.deepEqual(bytes, expected[i], `${threads} threads: result ${i} differs from one thread's`));
+  }
+  initSync();
+});
+
+test('pieces cover every element of C exactly once, on tile boundaries', () => {
+  const rand = mulberry32(7);
+  for (let trial = 0; trial < 300; trial++) {
+    const M = 1 + Math.floor(rand() * 300);
+    const N = 1 + Math.floor(rand() * 300);
+    const T = 1 + Math.floor(rand() * 9);
+    const ps = pieces(M, N, T);
+    assert.ok(ps.length >= 1 && ps.length <= T, `${M}x${N} on ${T}: ${ps.length} pieces`);
+    const seen = new Uint8Array(M * N);
+    for (const [i0, i1, j0, j1] of ps) {
+      assert.ok(i0 < i1 && j0 < j1, `empty piece ${[i0, i1, j0, j1]}`);
+      assert.ok((i0 % 4 === 0 && j0 === 0 && j1 === N) || (j0 % 8 === 0 && i0 === 0 && i1 === M), `piece ${[i0, i1, j0, j1]} is whole rows from a multiple of 4 or whole columns from a multiple of 8`);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) seen[i * N + j]!++;
+    }
+    assert.ok(seen.every((v) => v === 1), `${M}x${N} on ${T} threads: every element once`);
+  }
+});
+
+test('f32_gemm_part computes a block of C: its _ref twin\'s bits and the whole product\'s, the rest untouched', () => {
+  const k = kernels();
+  const rand = mulberry32(23);
+  const forms = ['nn', 'nt', 'tn'] as const;
+  for (let trial = 0; trial < 60; trial++) {
+    const form = trial % 3;
+    const M = 1 + Math.floor(rand() * 40);
+    const N = 1 + Math.floor(rand() * 40);
+    const K = 1 + Math.floor(rand() * 600);
+    const i0 = Math.floor(rand() * M);
+    const i1 = i0 + 1 + Math.floor(rand() * (M - i0));
+    const j0 = Math.floor(rand() * N);
+    const j1 = j0 + 1 + Math.floor(rand() * (N - j0));
+    const acc = trial % 2;
+    scope(() => {
+      const a = Tensor.from(uniform(rand, M * K));
+      const b = Tensor.from(uniform(rand, K * N));
+      const c0 = uniform(rand, M * N);
+      const part = Tensor.from(c0);
+      const ref = Tensor.from(c0);
+      const whole = Tensor.from(c0);
+      k.f32_gemm_part(form, part.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
+      k.f32_gemm_part_ref(form, ref.ptr, a.ptr, b.ptr, M, N, K, acc, i0, i1, j0, j1);
+      kernelByName(`f32_gemm_${forms[form]}`)(whole.ptr, a.ptr, b.ptr, M, N, K, acc);
+      const label = `${forms[form]} ${M}x${N}x${K} block [${i0},${i1})x[${j0},${j1}) acc ${acc}`;
+      const p = part.read();
+      const w = whole.read();
+      assert.deepEqual(bits(p), bits(ref.read()), `${label}: against the twin`);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          const inside = i >= i0 && i < i1 && j >= j0 && j < j1;
+          const want = inside ? w[i * N + j]! : c0[i * N + j]!;
+          if (!Object.is(p[i * N + j], want)) assert.fail(`${label}: element (${i},${j}) is ${p[i * N + j]}, expected ${want}${inside ? ' (the whole product\'s)' : ' (untouched)'}`);
+        }
+      }
+    });
+  }
+});
+
+test('init options: threads must be an integer from 1 to 64, and nothing else is accepted', () => {
+  assert.throws(() => initSync({ threads: 0 }), RangeError);
+  assert.throws(() => initSync({ threads: 2.5 }), RangeError);
+  assert.throws(() => initSync({ threads: 65 }), RangeError);
+  assert.throws(() => initSync({ thread: 2 } as never), /thread/);
+  initSync();
+  assert.ok(coreInfo().threads >= 1);
+});
