@@ -107,15 +107,15 @@ function conv2dAdjoint(c: Case, d: ReturnType<typeof data>) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
           const gy = d.dy[((b * c.O + o) * OH + oh) * OW + ow]!;
-          db[o] += gy;
+          db[o]! += gy;
           for (let ci = 0; ci < Cg; ci++) {
             for (let kh = 0; kh < c.KH; kh++) {
               for (let kw = 0; kw < c.KW; kw++) {
                 const ih = oh * c.sh - ph + kh * c.dilh, iw = ow * c.sw - pw + kw * c.dilw;
                 if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
                 const xi = ((b * c.C + g * Cg + ci) * c.H + ih) * c.W + iw, wi = ((o * Cg + ci) * c.KH + kh) * c.KW + kw;
-                dw[wi] += gy * d.x[xi]!;
-                dx[xi] += gy * d.w[wi]!;
+                dw[wi]! += gy * d.x[xi]!;
+                dx[xi]! += gy * d.w[wi]!;
               }
             }
           }

@@ -39,8 +39,8 @@ function adjoint(kind: 'max' | 'avg', c: Case, x: Float32Array, dy: Float32Array
           if (ih >= 0 && ih < H && iw >= 0 && iw < W) at.push((n * H + ih) * W + iw);
         }
         const g = dy[(n * OH + oh) * OW + ow]!;
-        if (kind === 'avg') for (const i of at) dx[i] += g / at.length;
-        else dx[at.reduce((best, i) => (x[i]! > x[best]! ? i : best), at[0]!)] += g;
+        if (kind === 'avg') for (const i of at) dx[i]! += g / at.length;
+        else dx[at.reduce((best, i) => (x[i]! > x[best]! ? i : best), at[0]!)]! += g;
       }
     }
   }
