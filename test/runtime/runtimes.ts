@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 /** SHA-256 of all the workload's bytes, and a short digest of each named part. */
-export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; ms: number }
+export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; conv: string; ms: number }
 export type RuntimeName = 'node' | 'deno' | 'bun' | 'chromium';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
