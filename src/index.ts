@@ -33,6 +33,7 @@ export type { Evaluation } from './train/evaluate.ts';
 
 // Compression: distillation and pruning.
 export { distill } from './compress/distill.ts';
+export { foldBatchNorm } from './compress/fold-batch-norm.ts';
 export type { DistillOptions, TeacherFunction } from './compress/distill.ts';
 export { pruneWeights, layerSparsity } from './compress/prune/unstructured.ts';
 export type { PruneWeightsOptions, LayerSparsity } from './compress/prune/unstructured.ts';
