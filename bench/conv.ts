@@ -72,7 +72,7 @@ function tfTrain(backend: 'cpu' | 'wasm', data: Dataset): () => Promise<number> 
 console.log(`LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, one thread, tfjs ${tfjsVersion()}.\n`);
 
 // ---- training ----
-const kilnRows = rows(640), cpuRows = rows(BATCH);
+const kilnRows = rows(4 * BATCH), cpuRows = rows(BATCH);
 let wasmTraining = 'trains';
 try {
   await tfTrain('wasm', rows(BATCH))();
