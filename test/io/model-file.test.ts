@@ -61,7 +61,7 @@ test('bad model files give a ModelFileError naming what is wrong', async () => {
     ['not kiln', rewrite(good, (_, m) => { m.format = 'other'; }), /format is "other"/],
     ['future version', rewrite(good, (_, m) => { m.version = '9'; }), /version "9" is not supported/],
     ['bad JSON', rewrite(good, (_, m) => { m.model = '{'; }), /model is not valid JSON/],
-    ['unknown layer', rewrite(good, (_, m) => { m.model = m.model!.replace('"dropout"', '"conv"'); }), /layer type must be one of dense, dropout, flatten, got conv/],
+    ['unknown layer', rewrite(good, (_, m) => { m.model = m.model!.replace('"dropout"', '"conv"'); }), /layer type must be one of dense, dropout, flatten, .*batchNorm, got conv/],
     ['missing tensor', rewrite(good, (t) => { delete t['layers.2.bias']; }), /tensor 'layers.2.bias' is missing/],
     ['extra tensor', rewrite(good, (t) => { t.extra = { dtype: 'F32', shape: [1], data: new Float32Array(1) }; }), /unexpected tensor 'extra'/],
     ['shape mismatch', rewrite(good, (t) => { t['layers.0.weight'] = { dtype: 'F32', shape: [4, 8], data: new Float32Array(32) }; }), /shape \[4,8\], the architecture needs \[8,4\]/],
