@@ -16,8 +16,8 @@ export type { InitKind } from './core/ops/random.ts';
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
 export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView } from './nn/sequential.ts';
-export { dense, dropout, flatten, layerNorm, LAYER_TYPES } from './nn/layers/index.ts';
-export type { LayerConfig, DenseConfig, DropoutConfig, FlattenConfig, LayerNormConfig } from './nn/layers/index.ts';
+export { dense, dropout, flatten, layerNorm, conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm, LAYER_TYPES } from './nn/layers/index.ts';
+export type { LayerConfig, DenseConfig, DropoutConfig, FlattenConfig, LayerNormConfig, Conv2dConfig, Conv2dOptions, MaxPool2dConfig, AvgPool2dConfig, Pool2dOptions, GlobalAvgPool2dConfig, BatchNormConfig, Padding, Size2 } from './nn/layers/index.ts';
 export type { Predictor, Rows } from './nn/predictor.ts';
 export type { LayerHooks } from './core/layer.ts';
 export { linearRegression, logisticRegression, softmaxRegression } from './nn/linear-models.ts';
@@ -33,6 +33,7 @@ export type { Evaluation } from './train/evaluate.ts';
 
 // Compression: distillation and pruning.
 export { distill } from './compress/distill.ts';
+export { foldBatchNorm } from './compress/fold-batch-norm.ts';
 export type { DistillOptions, TeacherFunction } from './compress/distill.ts';
 export { pruneWeights, layerSparsity } from './compress/prune/unstructured.ts';
 export type { PruneWeightsOptions, LayerSparsity } from './compress/prune/unstructured.ts';

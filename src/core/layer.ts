@@ -62,8 +62,9 @@ export interface Pass {
   readonly state: readonly Tensor<'f32'>[];
   /** One [capacity, n] buffer per entry of the layer's `scratch`, kept from forward to backward. */
   readonly scratch: readonly Tensor<'f32'>[];
-  /** One buffer of a fixed size per entry of the layer's `workspace` (not per row), for temporary
-   *  use within one pass (a column buffer processed chunk by chunk). */
+  /** One buffer of a fixed size per entry of the layer's `workspace` (not per row), the layer's
+   *  own: temporary use within a pass (a column buffer processed chunk by chunk) or per-batch
+   *  values kept from forward to backward (batch norm's statistics). */
   readonly workspace: readonly Tensor<'f32'>[];
   /** The engine's random stream (dropout). */
   readonly rng: Tensor<'u8'>;

@@ -121,7 +121,9 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
     const val = options.validation ? deviceData(model, options.validation) : undefined;
     const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing, classWeights: classWeightTensor(options.classWeights, train, model) };
     const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
-    const best = early ? Tensor.empty([engine.parameterCount]) : undefined;
+    // The best epoch's parameters, then its running statistics (batch norm), restored together.
+    const P = engine.parameterCount;
+    const best = early ? Tensor.empty([P + engine.state.size]) : undefined;
     const teacher = distillation ? new SoftTargetSource(distillation, train, model.outputs, batchSize) : undefined;
     let bestScore = Infinity, sinceBest = 0;
 
@@ -153,6 +155,7 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
             sinceBest = 0;
             history.bestEpoch = log.epoch;
             best.view().set(engine.params.view());
+            best.view().set(engine.state.view(), P);
           } else if (++sinceBest > early.patience) {
             history.stoppedEarly = true;
             break;
@@ -162,7 +165,10 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
         }
         await pause.maybeYield();
       }
-      if (early?.restoreBest && best && history.bestEpoch > 0) engine.params.view().set(best.view());
+      if (early?.restoreBest && best && history.bestEpoch > 0) {
+        engine.params.view().set(best.view().subarray(0, P));
+        engine.state.view().set(best.view().subarray(P));
+      }
       return history;
     };
     return run().finally(() => {

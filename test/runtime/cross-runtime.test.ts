@@ -1,6 +1,7 @@
 // The same seeded workload over the built bundle must give the same bytes in Node, Deno, Bun and
-// headless Chromium, on the single-thread core and on the threaded core with any thread count.
-// Every runtime must be present: a missing one fails the suite.
+// headless Chromium, on the single-thread core and on the threaded core with any thread count, and
+// so must a small convolutional network's training run (digested apart, so the workload's own
+// digest keeps its parts). Every runtime must be present: a missing one fails the suite.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -62,4 +63,13 @@ test('parseCsv and the table encoder give the same bytes in every runtime', () =
   });
   assert.equal(new Set(csv.map((line) => line.split(': ').slice(1).join(': '))).size, 1, csv.join('\n'));
   assert.ok(!csv[0]!.includes('error'), csv.join('\n'));
+});
+
+test('a convolutional network trains to the same bytes in every runtime', () => {
+  const conv = RUNTIMES.map((r) => {
+    const s = results.get(r)!;
+    return `${r}: ${s.status === 'fulfilled' ? s.value.conv : 'no report'}`;
+  });
+  assert.equal(new Set(conv.map((line) => line.split(': ').slice(1).join(': '))).size, 1, conv.join('\n'));
+  assert.ok(!conv[0]!.includes('error') && !conv[0]!.includes('undefined'), conv.join('\n'));
 });

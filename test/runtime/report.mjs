@@ -2,7 +2,7 @@
 // part so a disagreement points at the stage that differs. Uses only what every runtime has
 // (WebCrypto, performance), so Node, Deno, Bun and a browser page share it.
 import * as kiln from '../../dist/kiln.mjs';
-import { concatParts, csvBytes, workloadParts } from './workload.mjs';
+import { concatParts, convBytes, csvBytes, workloadParts } from './workload.mjs';
 
 const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
 const sha256 = async (bytes) => hex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
@@ -21,5 +21,11 @@ export async function report(source) {
   } catch (error) {
     csv = `error: ${error && error.message}`;
   }
-  return { sha256: await sha256(all), length: all.length, parts: digests, csv, ms: Math.round(ms), core: kiln.coreInfo().summary };
+  let conv;
+  try {
+    conv = await sha256(await convBytes(kiln));
+  } catch (error) {
+    conv = `error: ${error && error.message}`;
+  }
+  return { sha256: await sha256(all), length: all.length, parts: digests, csv, conv, ms: Math.round(ms), core: kiln.coreInfo().summary };
 }

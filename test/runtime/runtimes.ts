@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 /** SHA-256 of all the workload's bytes, and a short digest of each named part. */
-export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; ms: number; core: string }
+export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; conv: string; ms: number; core: string }
 /** The runtimes, and the threaded core where it needs more than the defaults: Node with 1 and 4
  *  threads (KILN_THREADS), and a cross-origin-isolated Chromium page, which loads the threaded
  *  core (the plain page loads the single-thread core by URL). */

@@ -91,6 +91,31 @@ export function csvBytes(kiln) {
   return new Uint8Array([...f32(parsed.features), ...i32(parsed.labels), ...f32(train.features), ...new TextEncoder().encode(JSON.stringify(encoder.toJSON())), ...f32(records)]);
 }
 
+/** A small CNN trained in every runtime, digested on its own so the workload's digest above stays
+ *  what it was: seeded images, convolutions (padded, strided, grouped), batch norm, both
+ *  poolings, two epochs of shuffled Adam steps, then the model file and its predictions.
+ *  @param {typeof import('../../dist/index.d.ts')} kiln */
+export async function convBytes(kiln) {
+  const n = 48, shape = [2, 9, 8];
+  const rng = new kiln.Rng(20261203);
+  const x = kiln.Tensor.empty([n, 144]);
+  rng.normal(x, 0, 1);
+  const features = x.read();
+  x.dispose();
+  rng.dispose();
+  const labels = Int32Array.from({ length: n }, (_, i) => (features[i * 144] + features[i * 144 + 77] > 0 ? 1 : 0) + (features[i * 144 + 100] > 0.5 ? 1 : 0));
+  const data = new kiln.Dataset({ features, numFeatures: 144, labels });
+  const model = new kiln.Sequential({ inputs: shape, seed: 5, layers: [
+    kiln.conv2d(6, 3, { padding: 'same', activation: 'relu' }), kiln.batchNorm({ activation: 'relu' }), kiln.maxPool2d(2),
+    kiln.conv2d(6, [2, 3], { stride: [1, 2], padding: 1, groups: 3, activation: 'tanh' }), kiln.avgPool2d(2, { stride: 1, padding: 'same' }),
+    kiln.conv2d(4, 1), kiln.globalAvgPool2d(), kiln.dense(3),
+  ] });
+  const history = await kiln.fit(model, data, { optimizer: kiln.adam({ lr: 0.01 }), epochs: 2, batchSize: 16, standardize: false });
+  const bytes = [f64(historyValues(history)), kiln.modelToBytes(model), f32(model.predict(features))];
+  model.dispose();
+  return concatParts(bytes.map((b) => ['', b]));
+}
+
 /** The parts end to end. */
 export function concatParts(parts) {
   const out = new Uint8Array(parts.reduce((n, [, b]) => n + b.length, 0));

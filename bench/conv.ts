@@ -1,0 +1,190 @@
+// Convolutional networks: training throughput and inference of a LeNet-like network (conv 5x5x32
+// same → max-pool 2 → conv 5x5x64 same → max-pool 2 → dense 128 → 10, ReLU) on 28x28 digits,
+// one thread, kiln against its peers in the same process, contestants alternated, medians.
+//   training (Adam, batch 64, samples/s): TensorFlow.js cpu; TensorFlow.js wasm is tried and
+//   reported (it has no Conv2DBackpropFilter kernel); @jax-js/jax on its wasm device when
+//   KILN_BENCH_JAX=1 (its first step compiles for minutes, so it is off by default).
+//   inference (batch 1 and 64, samples/s): TensorFlow.js wasm and ONNX Runtime Web (wasm), the
+//   latter with kiln's weights, its outputs checked against kiln's.
+// npm run bench -- conv
+import type * as Tf from '@tensorflow/tfjs';
+import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, Sequential, type Dataset } from '../src/index.ts';
+import { alternate, fmt } from './_stats.ts';
+import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
+
+const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
+const BATCH = 64;
+const tf = await tfjsWasm();
+const all = await mnist();
+const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
+
+const lenet = () => new Sequential({
+  inputs: [1, 28, 28],
+  layers: [conv2d(32, 5, { padding: 'same', activation: 'relu' }), maxPool2d(2), conv2d(64, 5, { padding: 'same', activation: 'relu' }), maxPool2d(2), flatten(), dense(128, 'relu'), dense(10)],
+  seed: 1,
+});
+
+function tfLenet(): Tf.Sequential {
+  // One input channel: NHWC and NCHW rows hold the same values in the same order.
+  const m = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+  m.compile({ optimizer: tf.train.adam(), loss: tf.losses.softmaxCrossEntropy });
+  return m;
+}
+
+function kilnTrain(data: Dataset): () => Promise<number> {
+  return async () => {
+    const model = lenet();
+    const t0 = performance.now();
+    await fit(model, data, { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
+    const s = (performance.now() - t0) / 1000;
+    model.dispose();
+    return data.numRows / s;
+  };
+}
+
+function tfTrain(backend: 'cpu' | 'wasm', data: Dataset): () => Promise<number> {
+  return async () => {
+    await tf.setBackend(backend);
+    const xs = tf.tensor4d(data.features, [data.numRows, 28, 28, 1]);
+    const ys = tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10).toFloat();
+    const m = tfLenet();
+    try {
+      const t0 = performance.now();
+      await m.fit(xs, ys, { batchSize: BATCH, epochs: 1, shuffle: true, verbose: 0 });
+      return data.numRows / ((performance.now() - t0) / 1000);
+    } finally {
+      tf.dispose([xs, ys]);
+      m.dispose();
+    }
+  };
+}
+
+console.log(`LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, one thread, tfjs ${tfjsVersion()}.\n`);
+
+// ---- training ----
+const kilnRows = rows(4 * BATCH), cpuRows = rows(BATCH);
+let wasmTraining = 'trains';
+try {
+  await tfTrain('wasm', rows(BATCH))();
+} catch (error) {
+  wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+}
+const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
+console.log(`Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`);
+console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
+console.log('|---|---|---|');
+console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
+console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
+
+if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
+else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
+
+// ---- inference ----
+const model = lenet();
+await fit(model, rows(256), { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
+const params = model.parameters();
+const session = await ortSession(onnxModel({
+  nodes: [
+    { opType: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c0'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
+    { opType: 'Relu', inputs: ['c0'], outputs: ['r0'] },
+    { opType: 'MaxPool', inputs: ['r0'], outputs: ['p0'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+    { opType: 'Conv', inputs: ['p0', 'w1', 'b1'], outputs: ['c1'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
+    { opType: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+    { opType: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+    { opType: 'Flatten', inputs: ['p1'], outputs: ['f'] },
+    { opType: 'Gemm', inputs: ['f', 'w2', 'b2'], outputs: ['h'], attributes: { transB: 1 } },
+    { opType: 'Relu', inputs: ['h'], outputs: ['r2'] },
+    { opType: 'Gemm', inputs: ['r2', 'w3', 'b3'], outputs: ['z'], attributes: { transB: 1 } },
+    { opType: 'Softmax', inputs: ['z'], outputs: ['p'], attributes: { axis: 1 } },
+  ],
+  inputs: [{ name: 'x', shape: [-1, 1, 28, 28] }],
+  outputs: [{ name: 'p', shape: [-1, 10] }],
+  initializers: params.map((p, i) => ({ name: `${i % 2 ? 'b' : 'w'}${i >> 1}`, dims: p.shape, data: p.data })),
+}));
+const ort = await ortWasm();
+await tf.setBackend('wasm');
+const tfModel = tfLenet();
+
+const x64 = rows(BATCH).features;
+const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
+const kilnOut = model.predict(x64);
+const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
+console.log(`\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`);
+console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
+console.log('|---|---|---|---|---|---|');
+for (const batch of [1, BATCH]) {
+  const x = x64.slice(0, batch * 784);
+  const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
+  const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
+  const calls = batch === 1 ? 100 : 5;
+  const rate = (fn: () => unknown) => async () => {
+    await fn();
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await fn();
+    return (calls * batch) / ((performance.now() - t0) / 1000);
+  };
+  const r = await alternate({
+    kiln: rate(() => model.predict(x)),
+    ort: rate(async () => (await session.run({ x: ox })).p!.data),
+    tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
+  }, ROUNDS);
+  xt.dispose();
+  console.log(`| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`);
+}
+model.dispose();
+tfModel.dispose();
+
+// @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
+// under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
+async function jaxTraining(): Promise<void> {
+  let jax: typeof import('@jax-js/jax');
+  try {
+    jax = await import('@jax-js/jax');
+  } catch {
+    console.log('@jax-js/jax is not installed (npm install -D @jax-js/jax): skipped');
+    return;
+  }
+  const { init, numpy: np, lax, nn, valueAndGrad, jit, random } = jax;
+  await init('wasm');
+  type A = InstanceType<typeof np.Array>;
+  type Params = { w1: A; b1: A; w2: A; b2: A; w3: A; b3: A; w4: A; b4: A };
+  const pool = (x: A, C: number, H: number) => np.max(x.reshape([BATCH, C, H / 2, 2, H / 2, 2]), [3, 5]);
+  const loss = (p: Params, x: A, y: A): A => {
+    let h = nn.relu(lax.conv(x, p.w1, [1, 1], 'SAME').add(p.b1.reshape([1, 32, 1, 1])));
+    h = pool(h, 32, 28);
+    h = nn.relu(lax.conv(h, p.w2, [1, 1], 'SAME').add(p.b2.reshape([1, 64, 1, 1])));
+    h = nn.relu(np.dot(pool(h, 64, 14).reshape([BATCH, 3136]), p.w3).add(p.b3));
+    return nn.logSoftmax(np.dot(h, p.w4).add(p.b4)).mul(y).sum().mul(-1 / BATCH);
+  };
+  const [k1, k2, k3, k4] = random.split(random.key(0), 4);
+  let p: Params = {
+    w1: random.normal(k1!, [32, 1, 5, 5]).mul(0.2), b1: np.zeros([32]), w2: random.normal(k2!, [64, 32, 5, 5]).mul(0.035), b2: np.zeros([64]),
+    w3: random.normal(k3!, [3136, 128]).mul(0.025), b3: np.zeros([128]), w4: random.normal(k4!, [128, 10]).mul(0.1), b4: np.zeros([10]),
+  };
+  const step = jit(valueAndGrad(loss));
+  const data = rows(BATCH);
+  const x = np.array(data.features).reshape([BATCH, 1, 28, 28]);
+  const y = nn.oneHot(np.array(data.labels, { dtype: np.int32 }), 10);
+  const times: number[] = [];
+  for (let i = 0; i < 1 + ROUNDS; i++) {
+    const t0 = performance.now();
+    const refs = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.ref])) as Params;
+    const [value, grads] = step(refs, x.ref, y.ref) as unknown as [A, Params];
+    await value.data();
+    p = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.sub(grads[k as keyof Params].mul(0.01))])) as Params;
+    await p.b4.ref.data();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
+  console.log(`@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`);
+}

@@ -1,0 +1,88 @@
+// The image-layer kernels layer passes call (convolution, pooling, batch normalisation), over the
+// engine's preallocated NCHW tensors. Like layer-ops.ts, nothing is checked per call: the layer
+// checked its geometry once when it was built.
+import { kernels } from '../wasm.ts';
+import type { Tensor } from '../tensor.ts';
+
+/** Where a sliding window reads: input [C, H, W] → output [·, OH, OW], kernel KH×KW at strides
+ *  sh, sw, top and left padding ph, pw (bottom and right implied by OH, OW), dilations dilh, dilw. */
+export interface WindowGeometry {
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly OH: number;
+  readonly OW: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dilh: number;
+  readonly dilw: number;
+}
+
+/** A convolution's geometry: a window plus O output channels in `groups` groups. */
+export interface ConvGeometry extends WindowGeometry {
+  readonly O: number;
+  readonly groups: number;
+}
+
+/** Floats of one sample's column buffer (one group), or 0 when the convolution reads its input
+ *  as it lies (1×1, stride 1, no padding). */
+export function convColumnSize(g: ConvGeometry): number {
+  const pointwise = g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.OH === g.H && g.OW === g.W;
+  return pointwise ? 0 : (g.C / g.groups) * g.KH * g.KW * g.OH * g.OW;
+}
+
+/** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given. */
+export function conv2dForwardRows(y: Tensor<'f32'>, pre: Tensor<'f32'> | undefined, x: Tensor<'f32'>, w: Tensor<'f32'>, b: Tensor<'f32'>, col: Tensor<'f32'> | undefined, B: number, g: ConvGeometry, act: number, alpha: number): void {
+  kernels().f32_conv2d_fwd(y.ptr, pre ? pre.ptr : 0, x.ptr, w.ptr, b.ptr, col ? col.ptr : 0, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, act, alpha);
+}
+
+/** Overwrites dy with dy ⊙ act′(pre), then writes dw, db and, when given, dx. */
+export function conv2dBackwardRows(dx: Tensor<'f32'> | undefined, dw: Tensor<'f32'>, db: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f32'>, pre: Tensor<'f32'>, y: Tensor<'f32'>, col: Tensor<'f32'> | undefined, B: number, g: ConvGeometry, act: number, alpha: number): void {
+  kernels().f32_conv2d_bwd(dx ? dx.ptr : 0, dw.ptr, db.ptr, dy.ptr, x.ptr, w.ptr, pre.ptr, y.ptr, col ? col.ptr : 0, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, act, alpha);
+}
+
+export type PoolKind = 'max' | 'avg';
+
+/** Pools every channel plane of B rows: y[B,C,OH,OW] from x[B,C,H,W]. */
+export function pool2dForwardRows(kind: PoolKind, y: Tensor<'f32'>, x: Tensor<'f32'>, B: number, g: WindowGeometry): void {
+  const k = kernels();
+  const run = kind === 'max' ? k.f32_maxpool2d_fwd : k.f32_avgpool2d_fwd;
+  run(y.ptr, x.ptr, B * g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw);
+}
+
+/** dx[B,C,H,W] from dy (max pooling re-finds each window's largest input in x). */
+export function pool2dBackwardRows(kind: PoolKind, dx: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, B: number, g: WindowGeometry): void {
+  const k = kernels();
+  if (kind === 'max') k.f32_maxpool2d_bwd(dx.ptr, dy.ptr, x.ptr, B * g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw);
+  else k.f32_avgpool2d_bwd(dx.ptr, dy.ptr, B * g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw);
+}
+
+/** Batch normalisation of x[B,C,S] with the batch's statistics (kept in mean and invstd [C]),
+ *  moving the running statistics by `momentum`. */
+export function batchNormTrainRows(y: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, beta: Tensor<'f32'>, mean: Tensor<'f32'>, invstd: Tensor<'f32'>, runMean: Tensor<'f32'>, runVar: Tensor<'f32'>, B: number, C: number, S: number, eps: number, momentum: number): void {
+  kernels().f32_batchnorm_train_fwd(y.ptr, x.ptr, gamma.ptr, beta.ptr, mean.ptr, invstd.ptr, runMean.ptr, runVar.ptr, B, C, S, eps, momentum);
+}
+
+/** Batch normalisation of x[B,C,S] with the running statistics (inference). */
+export function batchNormEvalRows(y: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, beta: Tensor<'f32'>, runMean: Tensor<'f32'>, runVar: Tensor<'f32'>, B: number, C: number, S: number, eps: number): void {
+  kernels().f32_batchnorm_eval_fwd(y.ptr, x.ptr, gamma.ptr, beta.ptr, runMean.ptr, runVar.ptr, B, C, S, eps);
+}
+
+/** dγ, dβ and, when given, dx of a training forward whose statistics are in mean and invstd. */
+export function batchNormBackwardRows(dx: Tensor<'f32'> | undefined, dgamma: Tensor<'f32'>, dbeta: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, mean: Tensor<'f32'>, invstd: Tensor<'f32'>, B: number, C: number, S: number): void {
+  kernels().f32_batchnorm_bwd(dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr, dy.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, B, C, S);
+}
+
+/** y = act(z) over n values (y may be z). */
+export function activationForward(y: Tensor<'f32'>, z: Tensor<'f32'>, n: number, act: number, alpha: number): void {
+  kernels().f32_act_fwd(y.ptr, z.ptr, n, act, alpha);
+}
+
+/** dy ⊙= act′(z) over n values in place (y, the forward's output, is read by sigmoid and tanh). */
+export function activationBackward(dy: Tensor<'f32'>, z: Tensor<'f32'>, y: Tensor<'f32'>, n: number, act: number, alpha: number): void {
+  kernels().f32_act_bwd(dy.ptr, dy.ptr, z.ptr, y.ptr, n, act, alpha);
+}
