@@ -60,7 +60,7 @@ export interface OptimizeOptions {
   /** Number of trials to run in this call. */
   trials?: number;
   /** Stop asking for new trials after this many milliseconds (running ones finish). */
-  timeoutMs?: number;
+  timeBudgetMs?: number;
   /** Keep going when the objective throws (the trial is marked failed either way); a function
    *  decides per error. Default false: the error ends `optimize` after the trial is recorded. */
   catch?: boolean | ((error: unknown) => boolean);
@@ -431,18 +431,18 @@ export class Study {
   }
 
   /**
-   * Runs the objective on new trials until `trials` have run, `timeoutMs` has passed, the signal
+   * Runs the objective on new trials until `trials` have run, `timeBudgetMs` has passed, the signal
    * aborts or the sampler is exhausted. Throwing `TrialPruned` ends a trial as pruned; any other
    * error marks it failed and, unless `catch` allows it, ends `optimize` with that error.
    */
   async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<void> {
     const where = `Study '${this.name}'.optimize`;
     if (typeof objective !== 'function') throw new TypeError(`${where}: objective must be a function`);
-    checkKnownKeys(where, options, ['trials', 'timeoutMs', 'catch', 'signal', 'callbacks']);
+    checkKnownKeys(where, options, ['trials', 'timeBudgetMs', 'catch', 'signal', 'callbacks']);
     const limit = options.trials === undefined ? Infinity : checkInteger(where, 'trials', options.trials);
-    const timeout = options.timeoutMs === undefined ? Infinity : checkNumber(where, 'timeoutMs', options.timeoutMs, 0);
+    const timeout = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
     if (limit === Infinity && timeout === Infinity && !options.signal && !this.sampler.isExhausted) {
-      throw new TypeError(`${where}: give trials, timeoutMs or signal, or the loop would never end`);
+      throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
     }
     const catches = options.catch ?? false;
     if (this.#shared) return this.#optimizeShared(objective, options, limit, timeout);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { iris } from '../../src/data/builtin.ts';
 import { trainTestSplit } from '../../src/data/split.ts';
 import { evaluate } from '../../src/train/evaluate.ts';
-import { searchModel } from '../../src/search/search-model.ts';
+import { searchModel } from '../../src/model-search/search-model.ts';
 import type { SpaceSpec } from '../../src/search/space.ts';
 import type { Sequential } from '../../src/nn/sequential.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
