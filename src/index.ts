@@ -103,6 +103,8 @@ export type { StandardScalerJSON } from './data/scaler.ts';
 export { accuracy, confusionMatrix, classificationReport, logLoss } from './metrics/classification.ts';
 export type { ClassificationReport } from './metrics/classification.ts';
 export { meanSquaredError, rootMeanSquaredError, meanAbsoluteError, r2Score } from './metrics/regression.ts';
+export { modelFile, nonZeros, timeCalls, batchOf, quantile } from './metrics/measure.ts';
+export type { ModelFile, Timing, Predict } from './metrics/measure.ts';
 
 // Files.
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.ts';
