@@ -39,7 +39,7 @@ export function modelFile(model: Sequential, layout: 'auto' | 'dense' = 'auto'):
 }
 
 /** The `format` a kiln model file names in its header. */
-export function fileFormat(bytes: Uint8Array): string {
+function fileFormat(bytes: Uint8Array): string {
   return String(decodeSafetensors(bytes).metadata.format);
 }
 

@@ -74,7 +74,7 @@ export function mlpLayers(settings: Pick<MlpSettings, 'layers' | 'activation' | 
 }
 
 /** The optimizer of the settings; options left undefined take the optimizer's defaults. */
-export function mlpOptimizer(settings: MlpSettings): Optimizer {
+function mlpOptimizer(settings: MlpSettings): Optimizer {
   const { lr, weightDecay, clipNorm, schedule } = settings;
   const common = { ...(lr !== undefined ? { lr } : {}), ...(weightDecay !== undefined ? { weightDecay } : {}), ...(clipNorm !== undefined ? { clipNorm } : {}), ...(schedule ? { schedule } : {}) };
   switch (settings.optimizer) {

@@ -257,7 +257,7 @@ function describe(m: StageModel): string {
   return `${shape} f32, ${Math.round(zero * 100)}% zero`;
 }
 
-export function trialSummary(t: FrozenTrial): TrialSummary {
+function trialSummary(t: FrozenTrial): TrialSummary {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
     number: t.number, state: t.state, params: t.params, values: t.values,

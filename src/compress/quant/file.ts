@@ -25,7 +25,7 @@ import type { Task } from '../../nn/sequential.ts';
 
 /** The `format` metadata value of a quantized model file. */
 export const QUANTIZED_FORMAT = 'kiln.quantized';
-export const QUANTIZED_FORMAT_VERSION = '1';
+const QUANTIZED_FORMAT_VERSION = '1';
 
 const WHERE = 'quantized model file';
 
