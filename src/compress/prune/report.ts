@@ -3,8 +3,9 @@ import { checkInteger, checkKnownKeys } from '../../core/errors.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import type { Sequential } from '../../nn/sequential.ts';
 import { evaluate } from '../../train/evaluate.ts';
+import { modelToBytes } from '../../io/model-file.ts';
 import { sparseModelToBytes } from '../../io/sparse-file.ts';
-import { batchOf, modelFile, nonZeros, timeCalls } from '../../metrics/measure.ts';
+import { batchOf, nonZeros, timeCalls } from '../../metrics/measure.ts';
 import { SparseModel } from './sparse-model.ts';
 import { checkModel } from './rank.ts';
 
@@ -55,7 +56,7 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   checkKnownKeys('compressionReport', options, ['step', 'sparsity', 'latency', 'repeats']);
   const repeats = checkInteger('compressionReport', 'repeats', options.repeats ?? 30, 1, 1e6);
   const quality = evaluate(model, data);
-  const denseFileBytes = modelFile(model, 'dense').bytes.length;
+  const denseFileBytes = modelToBytes(model, 'dense').length;
   const sparseFileBytes = sparseModelToBytes(model).length;
   const none: Latency = { batch1: NaN, batch64: NaN };
   let latencyMs = none, denseLatencyMs = none;
