@@ -14,9 +14,11 @@ import type { SpaceSpec } from '../search/space.ts';
 
 /** Samplers the model search builds by name. */
 export const SAMPLER_NAMES = ['tpe', 'random', 'gp', 'grid'] as const;
+/** A sampler `searchModel` builds by name. */
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 /** Pruners the model search builds by name. */
 export const PRUNER_NAMES = ['hyperband', 'median', 'successive-halving', 'none'] as const;
+/** A pruner `searchModel` builds by name. */
 export type PrunerName = (typeof PRUNER_NAMES)[number];
 
 /** The default sampler: TPE. The default pruner: Hyperband (see src/model-search/README.md). */

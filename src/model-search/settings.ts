@@ -68,7 +68,8 @@ export function mlpSettings(params: Readonly<Record<string, ParamValue>>, defaul
   return settings;
 }
 
-/** The hidden layers (with dropout after each when set) and a linear output layer of `outputs` units. */
+/** The hidden layers (with dropout after each when set) and a linear output layer of `outputs` units.
+ *  @example new Sequential({ inputs: 4, layers: mlpLayers(mlpSettings(trial.params), 3) }); */
 export function mlpLayers(settings: Pick<MlpSettings, 'layers' | 'activation' | 'dropout'>, outputs: number): LayerConfig[] {
   return [...settings.layers.flatMap((u) => (settings.dropout > 0 ? [dense(u, settings.activation), dropout(settings.dropout)] : [dense(u, settings.activation)])), dense(outputs)];
 }
