@@ -75,7 +75,7 @@ const MIN_SAMPLE_MS = 1;
 const MAX_CALLS_PER_SAMPLE = 1 << 16;
 
 /**
- * Times predictors on the same batch `x`: `samples` timed samples each, the predictors taking
+ * Times predictors on the same batch `x`: `repeats` timed samples each, the predictors taking
  * turns within every round in a rotating order, so load on the machine falls on all of them alike
  * and their ratios hold even when absolute times drift.
  *
@@ -88,12 +88,12 @@ const MAX_CALLS_PER_SAMPLE = 1 << 16;
  * const [dense, sparse] = timeCalls([(x) => model.predict(x), (x) => fast.predict(x)], rows(test, 1), 30);
  * console.log(dense.medianMs / sparse.medianMs);
  */
-export function timeCalls(predictors: readonly Predict[], x: Float32Array, samples: number): Timing[] {
-  if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`timeCalls: samples must be an integer >= 1, got ${samples}`);
+export function timeCalls(predictors: readonly Predict[], x: Float32Array, repeats: number): Timing[] {
+  if (!Number.isInteger(repeats) || repeats < 1) throw new RangeError(`timeCalls: repeats must be an integer >= 1, got ${repeats}`);
   const calls = predictors.map((p) => callsPerSample(p, x));
   for (let i = 0; i < predictors.length; i++) for (let k = 0; k < calls[i]!; k++) predictors[i]!(x);
-  const times = predictors.map(() => new Float64Array(samples));
-  for (let r = 0; r < samples; r++) {
+  const times = predictors.map(() => new Float64Array(repeats));
+  for (let r = 0; r < repeats; r++) {
     for (let j = 0; j < predictors.length; j++) {
       const i = (r + j) % predictors.length;
       const p = predictors[i]!, n = calls[i]!;
