@@ -8,9 +8,8 @@ import type { QuantizedModel } from '../compress/quant/model.ts';
 import { SparseModel } from '../compress/prune/sparse-model.ts';
 import { QUANTIZED_FORMAT, quantizedModelToBytes } from '../compress/quant/file.ts';
 
-/** A model of any stage, as the pipeline sees it. `sparse`: pruned weight by weight, so it saves
- *  in the sparse format and predicts through SparseModel. */
-export type StageModel = { kind: 'float'; model: Sequential; sparse: boolean } | { kind: 'quantized'; model: QuantizedModel };
+/** A model of any stage, as the pipeline sees it. */
+export type StageModel = { kind: 'float'; model: Sequential } | { kind: 'quantized'; model: QuantizedModel };
 
 /** The stage's model file (without feature names, so stages compare like with like). */
 export function stageFile(m: StageModel): ModelFile {
@@ -26,10 +25,10 @@ export function testAccuracy(m: StageModel, test: Dataset): number {
   return accuracy(test.labels, m.model.predictClasses(test.features));
 }
 
-/** A predictor for latency: sparse float models run through SparseModel (CSR where the layer is
+/** A predictor for latency: pruned float models (with a pruning mask) run through SparseModel (CSR where the layer is
  *  sparse enough to gain), the rest through their own predict. Call `dispose` when done. */
 export function predictor(m: StageModel): { predict: (x: Float32Array) => unknown; dispose: () => void } {
-  if (m.kind === 'float' && m.sparse) {
+  if (m.kind === 'float' && m.model.pruningMask) {
     const fast = SparseModel.from(m.model);
     return { predict: (x) => fast.predict(x), dispose: () => fast.dispose() };
   }

@@ -141,7 +141,7 @@ class Run {
       onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
     this.own(found.model);
-    this.finish('search', { kind: 'float', model: found.model, sparse: false }, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
+    this.finish('search', { kind: 'float', model: found.model}, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
     return { model: found.model, settings: found.settings, search: found };
   }
 
@@ -153,7 +153,7 @@ class Run {
     const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
     const curve = this.recorder('train');
     await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
-    this.finish('train', { kind: 'float', model, sparse: false }, t0, curve.points);
+    this.finish('train', { kind: 'float', model}, t0, curve.points);
     return { model, settings };
   }
 
@@ -175,7 +175,7 @@ class Run {
     const curve = this.recorder('distill');
     const { validation: _, ...training } = this.trainingOptions(settings);
     await distill({ teacher, student, data: this.train, validation: this.validation, temperature: o.temperature, alpha: o.alpha, epochs: o.distillEpochs, ...training, onEpoch: curve.onEpoch });
-    this.finish('distill', { kind: 'float', model: student, sparse: false }, t0, curve.points);
+    this.finish('distill', { kind: 'float', model: student}, t0, curve.points);
     return student;
   }
 
@@ -193,7 +193,7 @@ class Run {
       fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
     });
     if (pruned !== start) this.own(pruned);
-    this.finish('prune', { kind: 'float', model: pruned, sparse: !structured }, t0, curve.points);
+    this.finish('prune', { kind: 'float', model: pruned}, t0, curve.points);
     return pruned;
   }
 
@@ -252,7 +252,7 @@ function curvePoint(epoch: number, log: EpochLog): CurvePoint {
 function describe(m: StageModel): string {
   if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
   const shape = [m.model.inputs, ...m.model.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []))].join('-');
-  if (!m.sparse) return `${shape} f32`;
+  if (!m.model.pruningMask) return `${shape} f32`;
   const zero = 1 - stageNonZeros(m) / m.model.parameterCount;
   return `${shape} f32, ${Math.round(zero * 100)}% zero`;
 }

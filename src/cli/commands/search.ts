@@ -123,7 +123,7 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
       ...(o.task === 'auto' ? {} : { task: o.task }),
       ...(space ? { space } : {}),
       ...(o.timeBudget === undefined ? {} : { timeBudgetMs: o.timeBudget * 1000 }),
-      ...(storage ? { storage, studyName: o.study } : {}),
+      studyName: o.study, ...(storage ? { storage } : {}),
       signal: interrupt.signal,
       onTrial: (_, best) => bar.update(++ended, { best: best ? `${fmt(best.values![0]!)} (trial ${best.number})` : '-' }),
     });
