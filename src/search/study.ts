@@ -55,7 +55,7 @@ export type TellResult =
   | { state: 'pruned' }
   | { state: 'failed'; error?: string };
 
-/** Options of `Study.optimize`: trial count, timeout, error handling, abort and callbacks. */
+/** Options of `Study.optimize`: trial count, time budget, error handling, abort and callbacks. */
 export interface OptimizeOptions {
   /** Number of trials to run in this call. */
   trials?: number;
@@ -440,15 +440,15 @@ export class Study {
     if (typeof objective !== 'function') throw new TypeError(`${where}: objective must be a function`);
     checkKnownKeys(where, options, ['trials', 'timeBudgetMs', 'catch', 'signal', 'callbacks']);
     const limit = options.trials === undefined ? Infinity : checkInteger(where, 'trials', options.trials);
-    const timeout = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
-    if (limit === Infinity && timeout === Infinity && !options.signal && !this.sampler.isExhausted) {
+    const timeBudgetMs = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
+    if (limit === Infinity && timeBudgetMs === Infinity && !options.signal && !this.sampler.isExhausted) {
       throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
     }
     const catches = options.catch ?? false;
     if (this.#shared) return this.#optimizeShared(objective, options, limit, timeout);
     const start = Date.now();
     for (let run = 0; run < limit; run++) {
-      if (Date.now() - start >= timeout || options.signal?.aborted) break;
+      if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
       if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
       const trial = await this.askAsync();
       let record: FrozenTrial;
