@@ -13,8 +13,9 @@ import type { Pruner } from '../search/pruners/pruner.ts';
 import type { Sampler } from '../search/samplers/sampler.ts';
 import type { SpaceSpec } from '../search/space.ts';
 import type { StudyStorage } from '../search/storage/storage.ts';
-import { createStudy, type Study } from '../search/study.ts';
+import { createStudy, type Study, type StudyOptions } from '../search/study.ts';
 import type { FrozenTrial } from '../search/trial-record.ts';
+import type { Trial } from '../search/trial.ts';
 import { abortReason, DivergenceError, type EpochLog, type History } from '../train/fit.ts';
 import { DEFAULT_PRUNER, DEFAULT_SAMPLER, prunerOf, samplerOf, type PrunerName, type SamplerName } from './components.ts';
 import { datasetInit, trainMlp, trainMlpTrial, type MlpArtifact, type MlpJob, type MlpWorkerContext } from './objective.ts';
@@ -109,35 +110,10 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
     return { strategy, ...(await gradientSearch(data, rest)) };
   }
   if (options.strategy !== undefined && options.strategy !== 'trials') throw new TypeError(`${WHERE}: strategy must be 'trials' or 'gradient', got ${JSON.stringify(options.strategy)}`);
-  checkKnownKeys(WHERE, options, KEYS);
+  const plan = planModelSearch(data, options);
   const { validation } = options;
-  if (data?.task !== 'classification' && data?.task !== 'regression') throw new TypeError(`${WHERE}: data must be a Dataset, got ${typeof data}`);
-  const task = options.task ?? (data.task === 'regression' ? 'regression' : 'classification');
-  if (!TASKS.includes(task)) throw new TypeError(`${WHERE}: task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
-  if ((task === 'regression') !== (data.task === 'regression')) throw new TypeError(`${WHERE}: task '${task}' needs ${task === 'regression' ? 'regression targets' : 'class labels'}; the data has ${data.task === 'regression' ? 'targets' : 'labels'}`);
-  if (validation?.task !== data.task || validation.numRows === 0) throw new TypeError(`${WHERE}: validation must be a non-empty ${data.task} Dataset`);
-  if (validation.numFeatures !== data.numFeatures) throw new RangeError(`${WHERE}: validation has ${validation.numFeatures} features, data ${data.numFeatures}`);
-  const space = parseMlpSpace(options.space ?? MLP_SPACE, `${WHERE}: space`);
-  const trials = checkInteger(WHERE, 'trials', options.trials ?? 20, 1, 1e6);
-  if (options.timeBudgetMs !== undefined) checkNumber(WHERE, 'timeBudgetMs', options.timeBudgetMs, 0);
-  const workers = checkInteger(WHERE, 'workers', options.workers ?? 1, 1, 1024);
-  const seed = checkInteger(WHERE, 'seed', options.seed ?? 0);
-  if (options.defaults !== undefined) checkKnownKeys(`${WHERE} defaults`, options.defaults, MLP_SETTING_KEYS);
-  const epochs = checkInteger(WHERE, 'epochs', options.epochs ?? options.defaults?.epochs ?? DEFAULT_MLP_SETTINGS.epochs, 1, 1e6);
-  const objectives = checkObjectives(options.objectives ?? [task === 'regression' ? 'loss' : 'accuracy'], task);
-  const single = objectives.length === 1;
-  const pruning = options.pruner !== undefined && options.pruner !== 'none';
-  if (!single && pruning) throw new RangeError(`${WHERE}: pruning needs a single objective; ${objectives.length} were given`);
-  const reported = single && (objectives[0] === 'accuracy' || objectives[0] === 'loss') ? objectives[0] : undefined;
-  const defaults: MlpSettings = { ...DEFAULT_MLP_SETTINGS, ...options.defaults, epochs };
-  const outputs = task === 'regression' ? data.numTargets : task === 'binary' ? 1 : Math.max(2, data.numClasses, validation.numClasses);
-
-  const study = await createStudy({
-    name: options.studyName ?? 'model-search', directions: objectives.map((o) => OBJECTIVE_DIRECTION[o]), seed, loadIfExists: true,
-    sampler: samplerOf(options.sampler ?? DEFAULT_SAMPLER, space, seed, trials),
-    pruner: prunerOf(reported ? options.pruner ?? DEFAULT_PRUNER : 'none', epochs),
-    ...(options.storage ? { storage: options.storage } : {}),
-  });
+  const { job, objectives, trials, workers } = plan;
+  const study = await createStudy(plan.study);
   const better = lexicographic(objectives);
   let kept: { number: number; values: number[]; model: Sequential; history: History; settings: MlpSettings } | undefined;
   // Keeps the best model trained in this call. Ties go to the lower trial number, so the choice
@@ -148,7 +124,6 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
     kept = { number, values, model: model(), history, settings };
     return true;
   };
-  const job: MlpJob = { task, outputs, seed, defaults, objectives, reported, space };
   const callbacks = [(s: Study, t: FrozenTrial) => options.onTrial?.(t, chosenTrial(s.trials, better) ?? null)];
   // A learning rate that diverges is a bad trial, not a reason to stop searching.
   const diverged = (error: unknown) => error instanceof DivergenceError || (error as Error)?.name === 'DivergenceError';
@@ -157,7 +132,7 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
   try {
     if (workers > 1) {
       await optimizeParallel(study, {
-        ...limits, workers, space,
+        ...limits, workers, space: job.space,
         module: new URL(import.meta.url.endsWith('.ts') ? './worker-objective.ts' : './kiln-mlp-objective.mjs', import.meta.url),
         context: { ...job, data: datasetInit(data), validation: datasetInit(validation) } satisfies MlpWorkerContext,
         onProgress: (number, log) => options.onTrialEpoch?.(number, log as EpochLog),
@@ -184,7 +159,7 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
       // and settings give the same model.
       kept?.model.dispose();
       kept = undefined;
-      const settings = mlpSettings(best.params, defaults);
+      const settings = mlpSettings(best.params, job.defaults);
       const again = await trainMlp(settings, data, validation, job, undefined, options.signal);
       kept = { number: best.number, values: best.values!.slice(), ...again, settings };
     }
@@ -197,6 +172,71 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
     // Every trial is in the storage before the caller sees the result (or the error).
     await study.flush();
   }
+}
+
+/** A model search before any trial runs: the study to create and the objective its trials run.
+ *  `searchModel` runs it; so can any loop over a study, such as `kiln worker` sharing a study in
+ *  a storage with other processes (spread `study` into `createStudy` with the storage's options). */
+export interface ModelSearchPlan {
+  /** `createStudy`'s options: name, directions, seed, sampler, pruner, storage; reopens the study. */
+  study: StudyOptions;
+  /** Trains one trial in this thread and returns its values (the model is disposed). */
+  objective: (trial: Trial) => Promise<number[]>;
+  job: MlpJob;
+  objectives: SearchObjective[];
+  trials: number;
+  workers: number;
+}
+
+/**
+ * Checks `searchModel`'s options and resolves them into the study and the objective, without
+ * running a trial.
+ *
+ * @example
+ * const plan = planModelSearch(train, { validation, storage: openStorage('postgres://db/kiln'), studyName: 'mnist' });
+ * const study = await createStudy({ ...plan.study, heartbeatMs: 5_000 });
+ * await study.optimize(plan.objective, { trials: 1 });
+ */
+export function planModelSearch(data: Dataset, options: SearchModelOptions): ModelSearchPlan {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object with validation rows`);
+  checkKnownKeys(WHERE, options, KEYS);
+  const { validation } = options;
+  if (data?.task !== 'classification' && data?.task !== 'regression') throw new TypeError(`${WHERE}: data must be a Dataset, got ${typeof data}`);
+  const task = options.task ?? (data.task === 'regression' ? 'regression' : 'classification');
+  if (!TASKS.includes(task)) throw new TypeError(`${WHERE}: task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
+  if ((task === 'regression') !== (data.task === 'regression')) throw new TypeError(`${WHERE}: task '${task}' needs ${task === 'regression' ? 'regression targets' : 'class labels'}; the data has ${data.task === 'regression' ? 'targets' : 'labels'}`);
+  if (validation?.task !== data.task || validation.numRows === 0) throw new TypeError(`${WHERE}: validation must be a non-empty ${data.task} Dataset`);
+  if (validation.numFeatures !== data.numFeatures) throw new RangeError(`${WHERE}: validation has ${validation.numFeatures} features, data ${data.numFeatures}`);
+  const space = parseMlpSpace(options.space ?? MLP_SPACE, `${WHERE}: space`);
+  const trials = checkInteger(WHERE, 'trials', options.trials ?? 20, 1, 1e6);
+  if (options.timeBudgetMs !== undefined) checkNumber(WHERE, 'timeBudgetMs', options.timeBudgetMs, 0);
+  const workers = checkInteger(WHERE, 'workers', options.workers ?? 1, 1, 1024);
+  const seed = checkInteger(WHERE, 'seed', options.seed ?? 0);
+  if (options.defaults !== undefined) checkKnownKeys(`${WHERE} defaults`, options.defaults, MLP_SETTING_KEYS);
+  const epochs = checkInteger(WHERE, 'epochs', options.epochs ?? options.defaults?.epochs ?? DEFAULT_MLP_SETTINGS.epochs, 1, 1e6);
+  const objectives = checkObjectives(options.objectives ?? [task === 'regression' ? 'loss' : 'accuracy'], task);
+  const single = objectives.length === 1;
+  const pruning = options.pruner !== undefined && options.pruner !== 'none';
+  if (!single && pruning) throw new RangeError(`${WHERE}: pruning needs a single objective; ${objectives.length} were given`);
+  const reported = single && (objectives[0] === 'accuracy' || objectives[0] === 'loss') ? objectives[0] : undefined;
+  const defaults: MlpSettings = { ...DEFAULT_MLP_SETTINGS, ...options.defaults, epochs };
+  const outputs = task === 'regression' ? data.numTargets : task === 'binary' ? 1 : Math.max(2, data.numClasses, validation.numClasses);
+
+  const job: MlpJob = { task, outputs, seed, defaults, objectives, reported, space };
+  return {
+    study: {
+      name: options.studyName ?? 'model-search', directions: objectives.map((o) => OBJECTIVE_DIRECTION[o]), seed, loadIfExists: true,
+      sampler: samplerOf(options.sampler ?? DEFAULT_SAMPLER, space, seed, trials),
+      pruner: prunerOf(reported ? options.pruner ?? DEFAULT_PRUNER : 'none', epochs),
+      ...(options.storage ? { storage: options.storage } : {}),
+    },
+    objective: async (trial) => {
+      const run = await trainMlpTrial(trial, data, validation, job, (log) => options.onTrialEpoch?.(trial.number, log), options.signal);
+      run.model.dispose();
+      return run.values;
+    },
+    job, objectives, trials, workers,
+  };
 }
 
 function checkObjectives(list: unknown, task: Task): SearchObjective[] {

@@ -445,7 +445,7 @@ export class Study {
       throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
     }
     const catches = options.catch ?? false;
-    if (this.#shared) return this.#optimizeShared(objective, options, limit, timeout);
+    if (this.#shared) return this.#optimizeShared(objective, options, limit, timeBudgetMs);
     const start = Date.now();
     for (let run = 0; run < limit; run++) {
       if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
@@ -473,7 +473,7 @@ export class Study {
   // optimize in a shared storage. A trial's finish goes out in one append with the next trial's
   // claim (one write, one read per trial instead of two each); it is emitted as soon as the
   // objective returns, so it reaches the storage as early as a separate tell would.
-  async #optimizeShared(objective: Objective, options: OptimizeOptions, limit: number, timeout: number): Promise<void> {
+  async #optimizeShared(objective: Objective, options: OptimizeOptions, limit: number, timeBudgetMs: number): Promise<void> {
     const where = `Study '${this.name}'.optimize`;
     const catches = options.catch ?? false;
     const start = Date.now();
@@ -494,7 +494,7 @@ export class Study {
     };
     try {
       for (let run = 0; run < limit; run++) {
-        if (Date.now() - start >= timeout || options.signal?.aborted) break;
+        if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
         if (Date.now() - this.#lastReap >= this.#shared!.heartbeatMs) await this.reap();
         if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
         const trial = await this.askAsync();

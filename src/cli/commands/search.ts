@@ -2,7 +2,7 @@
 // (the library runs the study, trains every trial and keeps the chosen trial's model); this
 // command scores that model on the test part, saves it and prints the study.
 import type { Command } from 'commander';
-import { evaluate, writeFileAtomic, type FrozenTrial, type MlpSettings, type ParamValue, type PrunerName, type SamplerName, type SearchObjective, type Study } from '../../index.ts';
+import { evaluate, writeFileAtomic, type FrozenTrial, type MlpSettings, type ParamValue, type PrunerName, type SamplerName, type SearchModelOptions, type SearchObjective, type Study } from '../../index.ts';
 import { architectureOptions, taskOption, csvTaskOf, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
 import { trainingData } from '../data.ts';
 import { usageError } from '../errors.ts';
@@ -34,25 +34,38 @@ interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags,
 /** Flags of the trials strategy only. */
 const TRIAL_KEYS = ['trials', 'timeBudget', 'workers', 'space', 'sampler', 'pruner', 'objectives', 'storage', 'study', 'exportCsv', 'layers', 'activation', 'dropout'];
 
+interface WorkerOptions extends SearchOptions {
+  heartbeat: number;
+  grace: number;
+  requeue: boolean;
+}
+
+const STORAGE_HELP = 'where the study lives: a journal file (JSON lines; processes on one host may share it), postgres://user@host/db or redis://host:6379 (default: $KILN_STORAGE); run again to resume it';
+
+// The flags a search trial is defined by, shared by `kiln search` and `kiln worker`.
+function trialFlags(cmd: Command, api: SearchApi, trialsText: string): Command {
+  cmd
+      .option('--trials <n>', trialsText, integer(1, 1e6), 20)
+      .option('--time-budget <seconds>', 'stop starting trials after this long (running trials finish)', number(0))
+      .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${api.MLP_SPACE_NAMES.join(', ')}`)
+      .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', api.SAMPLER_NAMES).default('tpe'))
+      .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', api.PRUNER_NAMES).default('hyperband'))
+      .option('--objectives <list>', `what to optimize on the validation rows, comma-separated: ${api.SEARCH_OBJECTIVES.join(', ')}; several give a Pareto front (default: accuracy, or loss for regression)`, (v: string) => objectiveList(v, api.SEARCH_OBJECTIVES))
+      .option('--storage <url>', STORAGE_HELP, process.env.KILN_STORAGE || undefined)
+      .option('--study <name>', 'name of the study in the storage', 'kiln');
+  architectureOptions(cmd, [64]);
+  return taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+}
+
 export function registerSearch(program: Command): void {
   const api = searchApi;
   const strategies = ['trials', 'gradient'];
   const cmd = program.command('search').description('search hyperparameters and architecture on validation rows; keep the best trial\'s model, score it on the test rows and save it');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
     .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', strategies).default(strategies[0]));
-  cmd
-      .option('--trials <n>', 'trials to run', integer(1, 1e6), 20)
-      .option('--time-budget <seconds>', 'stop starting trials after this long (running trials finish)', number(0))
-      .option('--workers <n>', 'threads training trials at once; a seed repeats exactly for the same count', integer(1, 1024), 1)
-      .option('--space <file>', `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${api.MLP_SPACE_NAMES.join(', ')}`)
-      .addOption(choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', api.SAMPLER_NAMES).default('tpe'))
-      .addOption(choice('--pruner <name>', 'how hopeless trials are stopped early, from their per-epoch validation scores', api.PRUNER_NAMES).default('hyperband'))
-      .option('--objectives <list>', `what to optimize on the validation rows, comma-separated: ${api.SEARCH_OBJECTIVES.join(', ')}; several give a Pareto front (default: accuracy, or loss for regression)`, (v: string) => objectiveList(v, api.SEARCH_OBJECTIVES))
-      .option('--storage <file>', 'journal file (JSON lines) that keeps the study; run again to resume it')
-      .option('--study <name>', 'name of the study in the journal', 'kiln')
-      .option('--export-csv <file>', 'write every trial as CSV');
-  architectureOptions(cmd, [64]);
-  taskOption(cmd).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  trialFlags(cmd, api, 'trials to run')
+    .option('--workers <n>', 'threads training trials at once; a seed repeats exactly for the same count', integer(1, 1024), 1)
+    .option('--export-csv <file>', 'write every trial as CSV');
   gradientOptions(cmd);
   trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs)' });
   cmd.addHelpText('after', `
@@ -68,9 +81,30 @@ A space file uses the library's JSON format, for example:
 Examples:
   kiln search --data iris --trials 30 --epochs 40 --out best.safetensors
   kiln search --data mnist --space space.json --sampler tpe --pruner median --trials 50 --storage mnist.jsonl
+  kiln search --data mnist --trials 200 --storage postgres://kiln@db/kiln --study mnist   (with kiln worker elsewhere)
   kiln search --data iris --objectives accuracy,parameters --trials 40 --json
   kiln search --data mnist --strategy gradient --candidate-widths 32,64,128 --size-penalty 0.05 --search-epochs 8`);
   cmd.action((o: SearchOptions) => (o.strategy === 'gradient' ? gradientStrategy(cmd, o, TRIAL_KEYS) : search(cmd, o, api)));
+}
+
+export function registerWorker(program: Command): void {
+  const api = searchApi;
+  const cmd = program.command('worker').description('train trials of a study kept in a shared storage until its trial budget is spent; run any number of these, on any hosts');
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test']);
+  trialFlags(cmd, api, 'the study\'s budget: trials finished by all workers together')
+    .option('--heartbeat <seconds>', 'how often running trials beat', number(0.01), 10)
+    .option('--grace <seconds>', 'a trial whose beat is older than this is failed and re-enqueued (at least twice --heartbeat)', number(0.02), 60)
+    .option('--no-requeue', 'fail dead workers\' trials without re-enqueuing their parameters');
+  trainingOptions(cmd, { epochs: 20, validationSplit: 0.2, epochsText: 'training epochs of each trial (unless the space sets epochs)' });
+  cmd.addHelpText('after', `
+Every worker of a study needs the same data, space and flags (the study records trials, not the
+objective). Killing a worker is safe: its trial is failed and re-enqueued after --grace seconds (at
+once when it ran on the same host), and another worker trains it again.
+
+Examples:
+  kiln worker --storage postgres://kiln@db.example/kiln --study mnist --data mnist --trials 200
+  KILN_STORAGE=redis://cache:6379 kiln worker --study iris --data iris --trials 100 --epochs 30`);
+  cmd.action((o: WorkerOptions) => worker(cmd, o, api));
 }
 
 function objectiveList(value: string, known: readonly SearchObjective[]): SearchObjective[] {
@@ -91,10 +125,8 @@ function defaultsFrom(cmd: Command, o: SearchOptions): Partial<MlpSettings> {
   };
 }
 
-async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
-  const stray = givenFlag(cmd, GRADIENT_KEYS);
-  if (stray) throw usageError(`${stray} applies to --strategy gradient`);
-  const started = performance.now();
+/** What search and worker share: the rows, and the flags as searchModel's options. */
+async function searchSetup(cmd: Command, o: SearchOptions, api: SearchApi) {
   const space = o.space === undefined ? undefined : await readSpaceFile(o.space, api.parseMlpSpace);
   const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
@@ -108,9 +140,29 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
       throw usageError(`--sampler grid: ${(error as Error).message}`);
     }
   }
-  const reported = objectives.length === 1 && (objectives[0] === 'accuracy' || objectives[0] === 'loss');
+  let storage: ReturnType<SearchApi['openStorage']> | undefined;
+  try {
+    storage = o.storage === undefined ? undefined : api.openStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+  } catch (error) {
+    throw usageError(`--storage: ${(error as Error).message}`);
+  }
+  const options = {
+    validation, objectives, trials: o.trials, epochs: o.epochs, seed: o.seed,
+    sampler: o.sampler, pruner: objectives.length > 1 && !given(cmd, 'pruner') ? 'none' as const : o.pruner, defaults: defaultsFrom(cmd, o),
+    ...(o.task === 'auto' ? {} : { task: o.task }),
+    ...(space ? { space } : {}),
+    ...(o.timeBudget === undefined ? {} : { timeBudgetMs: o.timeBudget * 1000 }),
+    studyName: o.study, ...(storage ? { storage } : {}),
+  } satisfies SearchModelOptions;
+  return { train, validation, test, objectives, storage, options };
+}
 
-  const storage = o.storage === undefined ? undefined : new api.JournalFileStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
+  const stray = givenFlag(cmd, GRADIENT_KEYS);
+  if (stray) throw usageError(`${stray} applies to --strategy gradient`);
+  const started = performance.now();
+  const { train, validation, test, objectives, storage, options } = await searchSetup(cmd, o, api);
+  const reported = objectives.length === 1 && (objectives[0] === 'accuracy' || objectives[0] === 'loss');
   const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
   const interrupt = interruptSignal();
   // Counted, not numbered: a resumed study numbers on, and with workers trials end in any order.
@@ -118,19 +170,13 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   let found;
   try {
     found = await api.searchModel(train, {
-      validation, objectives, trials: o.trials, epochs: o.epochs, workers: o.workers, seed: o.seed,
-      sampler: o.sampler, pruner: objectives.length > 1 && !given(cmd, 'pruner') ? 'none' : o.pruner, defaults: defaultsFrom(cmd, o),
-      ...(o.task === 'auto' ? {} : { task: o.task }),
-      ...(space ? { space } : {}),
-      ...(o.timeBudget === undefined ? {} : { timeBudgetMs: o.timeBudget * 1000 }),
-      studyName: o.study, ...(storage ? { storage } : {}),
-      signal: interrupt.signal,
+      ...options, workers: o.workers, signal: interrupt.signal,
       onTrial: (_, best) => bar.update(++ended, { best: best ? `${fmt(best.values![0]!)} (trial ${best.number})` : '-' }),
     });
   } finally {
     bar.stop();
     interrupt.done();
-    storage?.close();
+    await storage?.close();
   }
   const { study, best, model } = found;
   try {
@@ -169,6 +215,60 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   } finally {
     model.dispose();
   }
+}
+
+// A trial the reaper failed (its worker died) is retried, so it does not count against the budget.
+const countsAgainstBudget = (t: FrozenTrial) => t.state !== 'running' && !(t.state === 'failed' && /^(interrupted|stale):/.test(t.error ?? ''));
+
+async function worker(cmd: Command, o: WorkerOptions, api: SearchApi): Promise<void> {
+  if (o.storage === undefined) throw usageError('--storage (or KILN_STORAGE) is required: workers share a study through it');
+  const heartbeatMs = o.heartbeat * 1000;
+  const graceMs = o.grace * 1000;
+  if (graceMs < 2 * heartbeatMs) throw usageError(`--grace ${o.grace} must be at least twice --heartbeat ${o.heartbeat}: one late beat must not fail a trial`);
+  const { train, objectives, storage, options } = await searchSetup(cmd, o, api);
+  // The same study and objective searchModel runs, in a study shared with other workers.
+  const plan = api.planModelSearch(train, options);
+  const study = await api.createStudy({ ...plan.study, heartbeatMs, graceMs, requeue: o.requeue });
+  const interrupt = interruptSignal();
+  const started = Date.now();
+  const mine: FrozenTrial[] = [];
+  try {
+    for (;;) {
+      if (interrupt.signal.aborted || (o.timeBudget !== undefined && Date.now() - started >= o.timeBudget * 1000)) break;
+      await study.reap();
+      const trials = study.trials;
+      const spent = trials.filter(countsAgainstBudget).length;
+      if (spent >= o.trials) break;
+      // Every remaining trial of the budget runs elsewhere: wait for news (one of them may fail
+      // and be re-enqueued) rather than start one too many.
+      if (spent + trials.filter((t) => t.state === 'running').length >= o.trials) {
+        await study.waitForChange(heartbeatMs);
+        continue;
+      }
+      await study.optimize(plan.objective, {
+        // A learning rate that diverges is a bad trial, not a reason to stop.
+        trials: 1, catch: (error) => (error as Error)?.name === 'DivergenceError', signal: interrupt.signal,
+        callbacks: [(s, t) => {
+          mine.push(t);
+          if (!o.json) out(`trial ${String(t.number).padStart(4)}  ${t.state.padEnd(8)} ${t.values ? objectives.map((n, i) => `${n} ${fmt(t.values![i]!)}`).join(', ') : t.error ?? ''}  (best ${bestText(s)})`);
+        }],
+      });
+    }
+  } finally {
+    interrupt.done();
+    await study.close();
+    await storage?.close();
+  }
+  const trials = study.trials;
+  const summary = { study: o.study, ran: mine.length, finished: trials.filter(countsAgainstBudget).length, budget: o.trials, ignoredTells: study.ignoredTells, best: bestText(study), seconds: (Date.now() - started) / 1000 };
+  if (o.json) emitJson({ command: 'worker', ...summary, trials: mine.map((t) => ({ number: t.number, state: t.state, values: t.values, params: t.params, error: t.error })) });
+  else out(`worker      ran ${summary.ran} trials of study '${o.study}' in ${summary.seconds.toFixed(1)} s; ${summary.finished} of ${o.trials} finished in all; best ${summary.best}`);
+}
+
+// The best complete trial so far, by the first objective (ties to the lower number).
+function bestText(study: Study): string {
+  const [best] = study.trials.filter((t) => t.state === 'complete').sort((a, b) => rankKey(a, study) - rankKey(b, study) || a.number - b.number);
+  return best ? `${fmt(best.values![0]!)} (trial ${best.number})` : '-';
 }
 
 const rankKey = (t: FrozenTrial, study: Study): number => (study.directions[0] === 'maximize' ? -t.values![0]! : t.values![0]!);
