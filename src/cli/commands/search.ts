@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { evaluate, writeFileAtomic, type FrozenTrial, type MlpSettings, type ParamValue, type PrunerName, type SamplerName, type SearchModelOptions, type SearchObjective, type Study } from '../../index.ts';
 import { architectureOptions, taskOption, csvTaskOf, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
-import { trainingData } from '../data.ts';
+import { keepEncoder, trainingData } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
 import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
@@ -61,7 +61,7 @@ export function registerSearch(program: Command): void {
   const api = searchApi;
   const strategies = ['trials', 'gradient'];
   const cmd = program.command('search').description('search hyperparameters and architecture on validation rows; keep the best trial\'s model, score it on the test rows and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out'], { out: 'model file to write the chosen model to (atomically)' })
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'out', 'table', 'classes'], { out: 'model file to write the chosen model to (atomically)' })
     .addOption(choice('--strategy <name>', 'trials: train a model per trial (samplers, pruners); gradient: one super-network learns widths and activations (DARTS)', strategies).default(strategies[0]));
   trialFlags(cmd, api, 'trials to run')
     .option('--workers <n>', 'threads training trials at once; a seed repeats exactly for the same count', integer(1, 1024), 1)
@@ -128,7 +128,8 @@ function defaultsFrom(cmd: Command, o: SearchOptions): Partial<MlpSettings> {
 /** What search and worker share: the rows, and the flags as searchModel's options. */
 async function searchSetup(cmd: Command, o: SearchOptions, api: SearchApi) {
   const space = o.space === undefined ? undefined : await readSpaceFile(o.space, api.parseMlpSpace);
-  const { train, validation, test } = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const data = await trainingData(o, csvTaskOf(o.task), o.validationSplit);
+  const { train, validation, test } = data;
   if (!validation) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   // Pruning compares per-epoch scores of one objective; several objectives have no single score.
   const objectives = o.objectives ?? [train.task === 'regression' || o.task === 'regression' ? 'loss' : 'accuracy'];
@@ -154,14 +155,14 @@ async function searchSetup(cmd: Command, o: SearchOptions, api: SearchApi) {
     ...(o.timeBudget === undefined ? {} : { timeBudgetMs: o.timeBudget * 1000 }),
     studyName: o.study, ...(storage ? { storage } : {}),
   } satisfies SearchModelOptions;
-  return { train, validation, test, objectives, storage, options };
+  return { data, train, validation, test, objectives, storage, options };
 }
 
 async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<void> {
   const stray = givenFlag(cmd, GRADIENT_KEYS);
   if (stray) throw usageError(`${stray} applies to --strategy gradient`);
   const started = performance.now();
-  const { train, validation, test, objectives, storage, options } = await searchSetup(cmd, o, api);
+  const { data, train, validation, test, objectives, storage, options } = await searchSetup(cmd, o, api);
   const reported = objectives.length === 1 && (objectives[0] === 'accuracy' || objectives[0] === 'loss');
   const bar = progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' });
   const interrupt = interruptSignal();
@@ -180,6 +181,8 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
   }
   const { study, best, model } = found;
   try {
+    // A CSV table's encoder, fitted on the training rows, goes into the model file.
+    keepEncoder(model, data);
     if (o.exportCsv !== undefined) await writeFileAtomic(o.exportCsv, new TextEncoder().encode(study.toCSV()));
     const metrics = evaluate(model, test);
     const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
