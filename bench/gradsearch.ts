@@ -170,7 +170,7 @@ async function tpeHyperband(budgetMs: number): Promise<Outcome | undefined> {
       if (!stop.signal.aborted) throw error;
     }
     return last;
-  }, { timeoutMs: budgetMs, signal: stop.signal });
+  }, { timeBudgetMs: budgetMs, signal: stop.signal });
   return { ...inc.outcome, ms: clock.ms, trials };
 }
 

@@ -15,7 +15,7 @@ import { int4Gemm, int8Gemm, packInt4Weights, packInt8Weights } from '../src/cor
 import { quantize, type QuantizeOptions } from '../src/compress/quant/quantize.ts';
 import { prepareQat } from '../src/compress/quant/qat.ts';
 import type { QuantizedModel } from '../src/compress/quant/model.ts';
-import { quantizedModelToBytes } from '../src/io/quantized-file.ts';
+import { quantizedModelToBytes } from '../src/compress/quant/file.ts';
 import { ortSession, ortVersion, ortWasm, race } from './_peers.ts';
 import { matMulIntegerModel } from './_onnx-int.ts';
 import { fmt } from './_stats.ts';

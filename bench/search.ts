@@ -116,7 +116,7 @@ async function realSearch(): Promise<void> {
   const { mnist } = await import('../src/data/builtin.ts');
   const { trainTestSplit } = await import('../src/data/split.ts');
   const { evaluate } = await import('../src/train/evaluate.ts');
-  const { searchModel } = await import('../src/search/search-model.ts');
+  const { searchModel } = await import('../src/model-search/search-model.ts');
   const perDigit = Number(process.env.KILN_BENCH_PER_DIGIT ?? 300);
   const epochs = Number(process.env.KILN_BENCH_EPOCHS ?? 9);
   const { train, test, validation } = trainTestSplit(await mnist({ perDigit }), { testFraction: 0.2, validationFraction: 0.15, seed: 0 });

@@ -13,8 +13,7 @@ const data = await mnist();
 
 const result = await runPipeline(data, {
   seed: 0,
-  budget: { trials: 50, timeMs: 110_000 },
-  search: { epochs: 10 },
+  search: { trials: 50, timeBudgetMs: 110_000, epochs: 10 },
   distill: { epochs: 30 },
   prune: { method: 'structured', sparsity: 0.3, steps: 4, fineTuneEpochs: 6 },
   quantize: { scheme: 'int8-per-channel', method: 'percentile' },

@@ -15,6 +15,7 @@ const root = new URL('../', import.meta.url);
 const path = (p) => new URL(p, root).pathname;
 mkdirSync(path('dist'), { recursive: true });
 
+/** @type {import('esbuild').BuildOptions} */
 const common = {
   entryPoints: [path('src/index.ts')],
   bundle: true,
@@ -34,7 +35,7 @@ const common = {
 const esm = await build({ ...common, format: 'esm', outfile: path('dist/kiln.mjs'), metafile: true });
 // What the bundle still imports at run time: only import() inside functions may remain, since
 // only Node (or Deno, Bun) reaches the code that makes them.
-const eager = Object.values(esm.metafile.outputs).flatMap((o) => o.imports).filter((i) => i.kind !== 'dynamic-import');
+const eager = Object.values(/** @type {import('esbuild').Metafile} */ (esm.metafile).outputs).flatMap((o) => o.imports).filter((i) => i.kind !== 'dynamic-import');
 if (eager.length > 0) {
   throw new Error(`dist/kiln.mjs is not platform neutral: it imports ${eager.map((i) => `${i.path} (${i.kind})`).join(', ')} at load time`);
 }
@@ -67,7 +68,7 @@ if (existsSync(path('src/cli/main.ts'))) {
     metafile: true,
   });
   // A second copy of the core would have its own memory, and Tensors from one handed to the other.
-  const cliInputs = Object.values(cli.metafile.outputs).map((o) => o.inputs);
+  const cliInputs = Object.values(/** @type {import('esbuild').Metafile} */ (cli.metafile).outputs).map((o) => o.inputs);
   if (cliInputs.some((inputs) => Object.entries(inputs).some(([f, i]) => f.endsWith('embedded-wasm.generated.ts') && i.bytesInOutput > 0))) {
     throw new Error('dist/cli.mjs carries its own copy of the core: the command must reach kiln through src/index.ts');
   }
@@ -82,6 +83,7 @@ const [dts] = generateDtsBundle(
   [{ filePath: path('src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],
   { preferredConfigPath: path('tsconfig.build.json') },
 );
+if (dts === undefined) throw new Error('dts-bundle-generator made no declaration file for src/index.ts');
 writeFileSync(path('dist/index.d.ts'), dts);
 writeFileSync(path('dist/index.d.cts'), dts);
 
@@ -89,7 +91,7 @@ writeFileSync(path('dist/index.d.cts'), dts);
 // even if build/ was rebuilt after embedding.
 const embedded = readFileSync(path('src/core/embedded-wasm.generated.ts'), 'utf8').match(/EMBEDDED_WASM_BASE64 = '([A-Za-z0-9+/=]+)'/);
 if (!embedded) throw new Error('src/core/embedded-wasm.generated.ts holds no EMBEDDED_WASM_BASE64: run npm run build:wasm');
-writeFileSync(path('dist/kiln.wasm'), Buffer.from(embedded[1], 'base64'));
+writeFileSync(path('dist/kiln.wasm'), Buffer.from(/** @type {string} */ (embedded[1]), 'base64'));
 
 const size = (p) => `${(statSync(path(p)).size / 1024).toFixed(1)} KiB`;
 console.log(`dist: kiln.mjs ${size('dist/kiln.mjs')}, kiln.cjs ${size('dist/kiln.cjs')}, index.d.ts ${size('dist/index.d.ts')}, kiln.wasm ${size('dist/kiln.wasm')}`);

@@ -30,6 +30,7 @@ function portArgument(argv) {
 // scripts/bundle.mjs, so the page runs the code the package ships; the page itself has no kiln
 // and so no Buffer polyfill for csv-parse.
 async function buildDemo() {
+  /** @type {import('esbuild').BuildOptions} */
   const common = { bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], target: 'es2022', sourcemap: true, legalComments: 'none', logLevel: 'warning' };
   await Promise.all([
     build({ ...common, entryPoints: [join(demo, 'main.ts')], outfile: join(demo, 'dist/main.js') }),
@@ -42,6 +43,7 @@ const TYPES = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=
 // pipeline's batch-1 latency medians need.
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 // Every served path is one of these shapes, so no request can walk out of the two folders.
+/** @type {[RegExp, (path: string) => string][]} */
 const ROUTES = [
   [/^\/$/, () => join(demo, 'index.html')],
   [/^\/dist\/(main|worker)\.js(\.map)?$/, (p) => join(demo, p)],
@@ -62,7 +64,7 @@ function serve(port) {
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (error) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port N (0 picks a free port)`) : error));
+    server.once('error', (/** @type {NodeJS.ErrnoException} */ error) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port N (0 picks a free port)`) : error));
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }

@@ -69,9 +69,12 @@ export { gradientSearch } from './gradsearch/search.ts';
 export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
 export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } from './gradsearch/space.ts';
 
+// Model search over MLPs: one space, one settings resolver, one objective (the names are listed there).
+export * from './model-search/index.ts';
+
 // The one-command pipeline (search → distil → prune → quantize) and its HTML report.
-export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson, searchModel, accuracyBytesFront, mlpSettings, mlpLayers, MLP_SPACE, MLP_SPACE_NAMES, DEFAULT_MLP_SETTINGS, SEARCH_OBJECTIVES } from './pipeline/index.ts';
-export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline, SearchModelOptions, SearchModelResult, SearchObjective, MlpSettings, GradientStrategyOptions, GradientStrategyResult } from './pipeline/index.ts';
+export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson } from './pipeline/index.ts';
+export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline } from './pipeline/index.ts';
 export { renderReport } from './report/index.ts';
 export type { RenderReportOptions } from './report/index.ts';
 
@@ -101,12 +104,14 @@ export type { StandardScalerJSON } from './data/scaler.ts';
 export { accuracy, confusionMatrix, classificationReport, logLoss } from './metrics/classification.ts';
 export type { ClassificationReport } from './metrics/classification.ts';
 export { meanSquaredError, rootMeanSquaredError, meanAbsoluteError, r2Score } from './metrics/regression.ts';
+export { modelFile, nonZeros, timeCalls, batchOf, quantile } from './metrics/measure.ts';
+export type { ModelFile, Timing, Predict } from './metrics/measure.ts';
 
 // Files.
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.ts';
 export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
 export { writeFileAtomic } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
-export { quantizedModelToBytes, quantizedModelFromBytes, saveQuantizedModel, loadQuantizedModel, QUANTIZED_FORMAT } from './io/quantized-file.ts';
-export type { QuantizedFileOptions } from './io/quantized-file.ts';
+export { quantizedModelToBytes, quantizedModelFromBytes, saveQuantizedModel, loadQuantizedModel, QUANTIZED_FORMAT } from './compress/quant/file.ts';
+export type { QuantizedFileOptions } from './compress/quant/file.ts';
 export { sparseModelToBytes, sparseModelFromBytes, saveSparseModel, loadSparseModel, SPARSE_MODEL_FORMAT } from './io/sparse-file.ts';

@@ -34,8 +34,7 @@ function options(budget: Budget): PipelineOptions {
   const epochs = budget.epochs;
   return {
     seed: budget.seed,
-    budget: { trials: budget.trials },
-    search: { epochs },
+    search: { trials: budget.trials, epochs },
     distill: { epochs },
     prune: { fineTuneEpochs: Math.ceil(epochs / 2) },
   };

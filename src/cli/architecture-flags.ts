@@ -1,7 +1,8 @@
 // Flags that describe a new network (hidden widths, activation, dropout, task) and the model
-// they make. Shared by the commands that build models: train, search, and distill for its student.
+// they make (hidden layers as the model search builds them: mlpLayers). Shared by train, search
+// (whose flags become the search's defaults) and distill for its student.
 import { Option, type Command } from 'commander';
-import { ACTIVATIONS, dense, dropout, Sequential, type Activation, type Dataset, type LayerConfig } from '../index.ts';
+import { ACTIVATIONS, mlpLayers, Sequential, type Activation, type Dataset } from '../index.ts';
 import type { CsvTask } from './data.ts';
 import { CliError } from './errors.ts';
 import { choice, fraction, widths } from './options.ts';
@@ -35,12 +36,5 @@ export function buildModel(f: ArchitectureFlags, task: TaskFlag, train: Dataset,
   const resolved = task === 'auto' ? (train.task === 'regression' ? 'regression' : 'classification') : task;
   if (resolved !== 'regression' && train.task === 'regression') throw new CliError(`--task ${resolved} needs class labels; the label column holds numeric targets`);
   const outputs = resolved === 'regression' ? train.numTargets : resolved === 'binary' ? 1 : Math.max(2, train.numClasses);
-  return new Sequential({ inputs: train.numFeatures, layers: layersFrom(f, outputs), task: resolved, seed });
-}
-
-/** Hidden layers from the flags, then a linear output layer of `outputs` units. */
-export function layersFrom(f: ArchitectureFlags, outputs: number): LayerConfig[] {
-  const layers: LayerConfig[] = f.layers.flatMap((units) => [dense(units, f.activation), ...(f.dropout > 0 ? [dropout(f.dropout)] : [])]);
-  layers.push(dense(outputs));
-  return layers;
+  return new Sequential({ inputs: train.numFeatures, layers: mlpLayers(f, outputs), task: resolved, seed });
 }

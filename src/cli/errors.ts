@@ -23,7 +23,7 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /** The message of any thrown value as one line: file-system errors name the path plainly. */
-export function oneLine(error: unknown): string {
+function oneLine(error: unknown): string {
   const e = error as { code?: unknown; path?: unknown; message?: unknown };
   let message: string;
   if (typeof e?.code === 'string' && typeof e.path === 'string' && FILE_ERRORS[e.code]) message = `${e.path}: ${FILE_ERRORS[e.code]}`;

@@ -3,7 +3,7 @@
 // quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
 import {
-  decodeSafetensors, evaluate, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
+  decodeSafetensors, evaluate, modelFile, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
   SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type QuantizedModel, type Sequential,
 } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
@@ -89,7 +89,7 @@ export function evaluateModel(model: Model, data: Dataset): Evaluation {
 
 /** 'sparse' when the library saves the model in its sparse format (a pruned model, whose mask
  *  the file keeps for later training), else 'dense'. */
-export const floatLayout = (model: Sequential): 'sparse' | 'dense' => (decodeSafetensors(modelToBytes(model)).metadata.format === SPARSE_MODEL_FORMAT ? 'sparse' : 'dense');
+export const floatLayout = (model: Sequential): 'sparse' | 'dense' => (modelFile(model).format === SPARSE_MODEL_FORMAT ? 'sparse' : 'dense');
 
 /** Bytes of the file `writeModel` would write. */
 export function modelBytes(model: Model): number {

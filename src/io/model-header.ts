@@ -16,7 +16,7 @@ export function checkFormat(where: string, metadata: Record<string, string>, for
   if (metadata.version !== version) throw new ModelFileError(`${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${version})`);
 }
 
-export function parseMetadataJson(where: string, metadata: Record<string, string>, key: string, fallback?: string): unknown {
+function parseMetadataJson(where: string, metadata: Record<string, string>, key: string, fallback?: string): unknown {
   const text = metadata[key] ?? fallback;
   if (text === undefined) throw new ModelFileError(`${where}: __metadata__.${key} is missing`);
   try {

@@ -13,7 +13,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 
 /** The `format` metadata value of a sparse model file. */
 export const SPARSE_MODEL_FORMAT = 'kiln.sequential.sparse';
-export const SPARSE_MODEL_FORMAT_VERSION = '1';
+const SPARSE_MODEL_FORMAT_VERSION = '1';
 const WHERE = 'sparse model file';
 
 /** Serialises a model with its weights as bitmask + kept values.

@@ -5,5 +5,3 @@ export type { PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName,
 export { STAGE_NAMES } from './types.ts';
 export { savePipeline, pipelineJson } from './save.ts';
 export type { SavedPipeline } from './save.ts';
-export { searchModel, accuracyBytesFront, mlpSettings, mlpLayers, MLP_SPACE, MLP_SPACE_NAMES, DEFAULT_MLP_SETTINGS, SEARCH_OBJECTIVES } from './search-model.ts';
-export type { SearchModelOptions, SearchModelResult, SearchObjective, MlpSettings, GradientStrategyOptions, GradientStrategyResult } from './search-model.ts';

@@ -6,7 +6,9 @@ import type { Pruner } from '../search/pruners/pruner.ts';
 import type { Sampler } from '../search/samplers/sampler.ts';
 import type { SpaceSpec } from '../search/space.ts';
 import { ACTIVATIONS } from '../core/activation.ts';
-import { DEFAULT_MLP_SETTINGS, MLP_SPACE, type MlpSettings, type SearchObjective } from './search-model.ts';
+import type { PrunerName, SamplerName } from '../model-search/components.ts';
+import { DEFAULT_MLP_SETTINGS, MLP_SETTING_KEYS, type MlpSettings } from '../model-search/settings.ts';
+import { MLP_SPACE, type SearchObjective } from '../model-search/space.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 
 /** Options of `runPipeline`: seed, stages and the settings of each stage. */
@@ -16,27 +18,33 @@ export interface PipelineOptions {
   /** Stages to run, in this order; default all four. Without 'search' a model with the
    *  `baseline` settings is trained instead. */
   stages?: StageName[];
-  /** The search's budget: trials (default 20) and milliseconds after which no trial starts. */
-  budget?: { trials?: number; timeMs?: number };
   /** Objectives of the search on the validation rows; default ['accuracy']. */
   objectives?: SearchObjective[];
   /** Shares of the rows held out, stratified by class: test 0.2, validation 0.1 by default. */
   split?: { testFraction?: number; validationFraction?: number };
+  /** The search: its budget, space and components, named as `searchModel` names them. */
   search?: {
+    /** Default 20. */
+    trials?: number;
+    /** Milliseconds after which no trial starts (running trials finish). */
+    timeBudgetMs?: number;
     /** Default MLP_SPACE. */
     space?: SpaceSpec;
     /** Epochs of a trial that is not pruned (default 10). */
     epochs?: number;
-    sampler?: Sampler;
-    pruner?: Pruner;
+    /** Default 'tpe' (see searchModel). */
+    sampler?: Sampler | SamplerName;
+    /** Default 'hyperband' (see searchModel). */
+    pruner?: Pruner | PrunerName;
     /** Threads training trials at once (default 1: in this thread). With n > 1 trials run in
      *  batches of n on workers and a seed repeats exactly for the same n (not across n
      *  values); within a batch, 'trial-epoch' events of its trials interleave and 'trial'
      *  events come in the order the trials end, not by number. */
     workers?: number;
   };
-  /** The model trained when 'search' is not run (and the settings a space leaves out). */
-  baseline?: Partial<MlpSettings> & { epochs?: number };
+  /** The model trained when 'search' is not run (and the settings a space leaves out);
+   *  default DEFAULT_MLP_SETTINGS with one hidden layer of 128 units. */
+  baseline?: Partial<MlpSettings>;
   distill?: {
     /** Hidden widths of the student; default each teacher width / 4 (at least 8). */
     widths?: number[];
@@ -75,17 +83,16 @@ export interface ResolvedOptions {
   seed: number;
   stages: StageName[];
   trials: number;
-  timeMs: number | undefined;
+  timeBudgetMs: number | undefined;
   objectives: SearchObjective[];
   testFraction: number;
   validationFraction: number;
   space: SpaceSpec;
   searchEpochs: number;
-  sampler: Sampler | undefined;
-  pruner: Pruner | undefined;
+  sampler: Sampler | SamplerName | undefined;
+  pruner: Pruner | PrunerName | undefined;
   workers: number;
   baseline: MlpSettings;
-  baselineEpochs: number;
   studentWidths: number[] | undefined;
   distillEpochs: number;
   temperature: number;
@@ -101,7 +108,7 @@ export interface ResolvedOptions {
 }
 
 const WHERE = 'runPipeline';
-const KEYS = ['seed', 'stages', 'budget', 'objectives', 'split', 'search', 'baseline', 'distill', 'prune', 'quantize', 'latencyRepeats'];
+const KEYS = ['seed', 'stages', 'objectives', 'split', 'search', 'baseline', 'distill', 'prune', 'quantize', 'latencyRepeats'];
 
 function group<T extends object>(name: string, value: T | undefined, keys: string[]): Partial<T> {
   if (value === undefined) return {};
@@ -125,10 +132,9 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     if (!STAGE_NAMES.includes(s)) throw new TypeError(`${WHERE}: stages[${i}] must be one of ${STAGE_NAMES.join(', ')}, got ${JSON.stringify(s)}`);
     if (i > 0 && STAGE_NAMES.indexOf(s) <= STAGE_NAMES.indexOf(stages[i - 1]!)) throw new RangeError(`${WHERE}: stages must be in the order ${STAGE_NAMES.join(', ')} without repeats, got ${stages.join(', ')}`);
   });
-  const budget = group('budget', options.budget, ['trials', 'timeMs']);
   const split = group('split', options.split, ['testFraction', 'validationFraction']);
-  const search = group('search', options.search, ['space', 'epochs', 'sampler', 'pruner', 'workers']);
-  const baseline = group('baseline', options.baseline, [...Object.keys(DEFAULT_MLP_SETTINGS), 'epochs']);
+  const search = group('search', options.search, ['trials', 'timeBudgetMs', 'space', 'epochs', 'sampler', 'pruner', 'workers']);
+  const baseline = group('baseline', options.baseline, [...MLP_SETTING_KEYS]);
   const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha']);
   const prune = group('prune', options.prune, ['method', 'sparsity', 'steps', 'fineTuneEpochs']);
   const quantize = group('quantize', options.quantize, ['scheme', 'calibrationRows', 'method']);
@@ -136,8 +142,8 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   const testFraction = checkNumber(WHERE, 'split.testFraction', split.testFraction ?? 0.2, Number.MIN_VALUE, 0.9);
   const validationFraction = checkNumber(WHERE, 'split.validationFraction', split.validationFraction ?? 0.1, Number.MIN_VALUE, 0.9);
   if (testFraction + validationFraction >= 1) throw new RangeError(`${WHERE}: split.testFraction + split.validationFraction must leave training rows, got ${testFraction} + ${validationFraction}`);
-  const { epochs: baselineEpochs, ...baselineSettings } = baseline;
-  const settings: MlpSettings = { ...DEFAULT_MLP_SETTINGS, layers: [128], ...baselineSettings };
+  const settings: MlpSettings = { ...DEFAULT_MLP_SETTINGS, layers: [128], ...baseline };
+  checkInteger(WHERE, 'baseline.epochs', settings.epochs, 1, 1e6);
   widths(`${WHERE}: baseline.layers`, settings.layers);
   if (!ACTIVATIONS.includes(settings.activation)) throw new TypeError(`${WHERE}: baseline.activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(settings.activation)}`);
   const method = prune.method ?? 'structured';
@@ -150,8 +156,8 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   return {
     seed: checkInteger(WHERE, 'seed', options.seed ?? 0),
     stages,
-    trials: checkInteger(WHERE, 'budget.trials', budget.trials ?? 20, 1, 1e6),
-    timeMs: budget.timeMs === undefined ? undefined : checkNumber(WHERE, 'budget.timeMs', budget.timeMs, 0),
+    trials: checkInteger(WHERE, 'search.trials', search.trials ?? 20, 1, 1e6),
+    timeBudgetMs: search.timeBudgetMs === undefined ? undefined : checkNumber(WHERE, 'search.timeBudgetMs', search.timeBudgetMs, 0),
     // searchModel checks the objectives themselves.
     objectives: options.objectives ?? ['accuracy'],
     testFraction,
@@ -162,7 +168,6 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     pruner: search.pruner,
     workers: checkInteger(WHERE, 'search.workers', search.workers ?? 1, 1, 1024),
     baseline: settings,
-    baselineEpochs: checkInteger(WHERE, 'baseline.epochs', baselineEpochs ?? 10, 1, 1e6),
     studentWidths: distill.widths === undefined ? undefined : widths(`${WHERE}: distill.widths`, distill.widths),
     distillEpochs: checkInteger(WHERE, 'distill.epochs', distill.epochs ?? 10, 1, 1e6),
     temperature: checkNumber(WHERE, 'distill.temperature', distill.temperature ?? 4, Number.MIN_VALUE),

@@ -9,15 +9,14 @@ import { quantize } from '../compress/quant/quantize.ts';
 import { Dataset } from '../data/dataset.ts';
 import { trainTestSplit } from '../data/split.ts';
 import { modelFromBytes, modelToBytes } from '../io/model-file.ts';
-import { MODEL_FORMAT } from '../io/model-file.ts';
-import { QUANTIZED_FORMAT } from '../io/quantized-file.ts';
-import { SPARSE_MODEL_FORMAT } from '../io/sparse-file.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { FrozenTrial } from '../search/trial-record.ts';
 import { abortReason, fit, type EpochLog } from '../train/fit.ts';
-import { fileBytes, latenciesUs, nonZeros, predictor, testAccuracy, type StageModel } from './measure.ts';
+import { latenciesUs, predictor, stageFile, stageNonZeros, testAccuracy, type StageModel } from './measure.ts';
 import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './options.ts';
-import { mlpLayers, mlpOptimizer, searchModel, OBJECTIVE_DIRECTION, type MlpSettings, type SearchModelResult } from './search-model.ts';
+import { searchModel, type SearchModelResult } from '../model-search/search-model.ts';
+import { mlpFitOptions, mlpLayers, type MlpSettings } from '../model-search/settings.ts';
+import { OBJECTIVE_DIRECTION } from '../model-search/space.ts';
 import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
 
 const WHERE = 'runPipeline';
@@ -28,7 +27,7 @@ const WHERE = 'runPipeline';
  * model file's bytes. `hooks.onEvent` receives progress as it happens; `hooks.signal` cancels.
  *
  * @example
- * const result = await runPipeline(await mnist(), { budget: { trials: 20, timeMs: 60_000 } },
+ * const result = await runPipeline(await mnist(), { search: { trials: 20, timeBudgetMs: 60_000 } },
  *   { onEvent: (e) => e.type === 'stage-end' && console.log(e.row) });
  * await savePipeline(result, 'out'); // out/model.safetensors, out/report.html, out/pipeline.json
  */
@@ -56,8 +55,7 @@ class Run {
   readonly curves: StageCurve[] = [];
   #owned: { dispose(): void }[] = [];
   #predictors: ((x: Float32Array) => unknown)[] = [];
-  #lastBytes: Uint8Array = new Uint8Array(0);
-  #lastModel: StageModel | undefined;
+  #lastFile: { bytes: Uint8Array; format: string } = { bytes: new Uint8Array(0), format: '' };
 
   constructor(data: Dataset, readonly o: ResolvedOptions, readonly hooks: PipelineHooks) {
     const split = trainTestSplit(data, { testFraction: o.testFraction, validationFraction: o.validationFraction, seed: o.seed });
@@ -106,7 +104,6 @@ class Run {
     this.remeasureLatency();
     const searched = first.search;
     const seconds = (performance.now() - this.started) / 1000;
-    const last = this.#lastModel!;
     const result: PipelineResult = {
       seed: o.seed,
       data: { features: this.train.numFeatures, classes: this.train.classNames.slice(), rows: this.rowCounts() },
@@ -119,7 +116,7 @@ class Run {
       importances: searched ? importancesOf(searched) : null,
       settings,
       curves: this.curves,
-      model: { stage: this.rows.at(-1)!.stage, format: last.kind === 'quantized' ? QUANTIZED_FORMAT : last.model.pruningMask ? SPARSE_MODEL_FORMAT : MODEL_FORMAT, bytes: this.#lastBytes },
+      model: { stage: this.rows.at(-1)!.stage, format: this.#lastFile.format, bytes: this.#lastFile.bytes },
       seconds,
     };
     this.emit({ type: 'end', seconds });
@@ -136,15 +133,15 @@ class Run {
     const t0 = performance.now();
     const found = await searchModel(this.train, {
       validation: this.validation, space: o.space, trials: o.trials, objectives: o.objectives, epochs: o.searchEpochs, defaults: o.baseline, seed: o.seed, workers: o.workers,
-      ...(o.timeMs !== undefined ? { timeoutMs: o.timeMs } : {}),
+      ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
       ...(o.sampler ? { sampler: o.sampler } : {}),
       ...(o.pruner ? { pruner: o.pruner } : {}),
       ...(this.hooks.signal ? { signal: this.hooks.signal } : {}),
       onTrialEpoch: (trial, log) => this.emit({ type: 'trial-epoch', trial, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!, valAccuracy: log.valAccuracy! }),
-      onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best }),
+      onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
     this.own(found.model);
-    this.finish('search', { kind: 'float', model: found.model }, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
+    this.finish('search', { kind: 'float', model: found.model}, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
     return { model: found.model, settings: found.settings, search: found };
   }
 
@@ -155,13 +152,15 @@ class Run {
     const settings = o.baseline;
     const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
     const curve = this.recorder('train');
-    await fit(model, this.train, { ...this.trainingOptions(settings), epochs: o.baselineEpochs, onEpoch: curve.onEpoch });
-    this.finish('train', { kind: 'float', model }, t0, curve.points);
+    await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
+    this.finish('train', { kind: 'float', model}, t0, curve.points);
     return { model, settings };
   }
 
   trainingOptions(settings: MlpSettings) {
-    return { optimizer: mlpOptimizer(settings), batchSize: settings.batchSize, validation: this.validation, seed: this.o.seed, ...(this.hooks.signal ? { signal: this.hooks.signal } : {}) };
+    // The search's optimizer and batch size; each stage sets its own epochs.
+    const { optimizer, batchSize } = mlpFitOptions(settings);
+    return { optimizer, batchSize, validation: this.validation, seed: this.o.seed, ...(this.hooks.signal ? { signal: this.hooks.signal } : {}) };
   }
 
   async distill(teacher: Sequential, settings: MlpSettings): Promise<Sequential> {
@@ -176,7 +175,7 @@ class Run {
     const curve = this.recorder('distill');
     const { validation: _, ...training } = this.trainingOptions(settings);
     await distill({ teacher, student, data: this.train, validation: this.validation, temperature: o.temperature, alpha: o.alpha, epochs: o.distillEpochs, ...training, onEpoch: curve.onEpoch });
-    this.finish('distill', { kind: 'float', model: student }, t0, curve.points);
+    this.finish('distill', { kind: 'float', model: student}, t0, curve.points);
     return student;
   }
 
@@ -194,7 +193,7 @@ class Run {
       fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
     });
     if (pruned !== start) this.own(pruned);
-    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points);
+    this.finish('prune', { kind: 'float', model: pruned}, t0, curve.points);
     return pruned;
   }
 
@@ -218,15 +217,14 @@ class Run {
     // Provisional, for the live table: this stage against the first one; remeasureLatency times
     // every stage together once all have run.
     const [us, referenceUs] = latenciesUs([run.predict, this.#predictors[0]!], this.test, this.o.latencyRepeats);
-    const bytes = fileBytes(m);
+    const file = stageFile(m);
     const row: StageRow = {
-      stage, model: describe(m), accuracy: testAccuracy(m, this.test), parameters: m.model.parameterCount, nonZeros: nonZeros(m), bytes: bytes.length,
+      stage, model: describe(m), accuracy: testAccuracy(m, this.test), parameters: m.model.parameterCount, nonZeros: stageNonZeros(m), bytes: file.bytes.length,
       latencyUs: us!, speedup: this.rows.length === 0 ? 1 : referenceUs! / us!, seconds,
     };
     this.rows.push(row);
     if (points.length > 0) this.curves.push({ stage, points });
-    this.#lastBytes = bytes;
-    this.#lastModel = m;
+    this.#lastFile = file;
     this.emit({ type: 'stage-end', stage, row: { ...row } });
   }
 
@@ -253,13 +251,13 @@ function curvePoint(epoch: number, log: EpochLog): CurvePoint {
 /** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
 function describe(m: StageModel): string {
   if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
-  const shape = [m.model.inputs, ...m.model.denseLayers().map((d) => d.units)].join('-');
+  const shape = [m.model.inputs, ...m.model.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []))].join('-');
   if (!m.model.pruningMask) return `${shape} f32`;
-  const zero = 1 - nonZeros(m) / m.model.parameterCount;
+  const zero = 1 - stageNonZeros(m) / m.model.parameterCount;
   return `${shape} f32, ${Math.round(zero * 100)}% zero`;
 }
 
-export function trialSummary(t: FrozenTrial): TrialSummary {
+function trialSummary(t: FrozenTrial): TrialSummary {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
     number: t.number, state: t.state, params: t.params, values: t.values,

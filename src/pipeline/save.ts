@@ -1,7 +1,7 @@
 // Writing a pipeline run to a folder (Node, Deno, Bun): the final model, the HTML report and the
 // result as JSON. node:fs is imported on first use, so browser bundles still load this module.
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { renderReport } from '../report/report.ts';
+import { renderReport } from '../report/index.ts';
 import type { PipelineResult } from './types.ts';
 
 /** Paths of the files `savePipeline` wrote. */

@@ -2,7 +2,8 @@
 // JSON-safe data apart from the final model's bytes, so a UI can draw from it as it arrives.
 import type { ParamValue } from '../search/distributions.ts';
 import type { Direction, TrialState } from '../search/trial-record.ts';
-import type { MlpSettings, SearchObjective } from './search-model.ts';
+import type { MlpSettings } from '../model-search/settings.ts';
+import type { SearchObjective } from '../model-search/space.ts';
 
 /** Stages that can be switched on and off, in the order they run. */
 export type StageName = 'search' | 'distill' | 'prune' | 'quantize';

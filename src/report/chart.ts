@@ -46,7 +46,7 @@ export interface PlotOptions {
 }
 
 /** Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '#56b4e9', '#8c6d1f', '#000000'];
+const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '#56b4e9', '#8c6d1f', '#000000'];
 
 const MARGIN = { left: 64, right: 18, top: 12, bottom: 46 };
 const LEGEND_ROW = 20;

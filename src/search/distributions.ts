@@ -1,7 +1,7 @@
 // Parameter distributions: what a trial may suggest for one name. Plain JSON-safe objects, so
 // they travel through journals unchanged. Samplers work on an internal number per parameter:
 // the value itself for numbers, the choice index for categoricals.
-import { exp64, log64 } from '../core/scalar-math.ts';
+import { log64 } from '../core/scalar-math.ts';
 
 /** A categorical choice: any JSON primitive. */
 export type Choice = string | number | boolean | null;
@@ -187,10 +187,6 @@ export function gridSize(d: NumericDistribution): number {
   return Math.round((d.high - d.low) / d.step) + 1;
 }
 
-export function isDiscrete(d: NumericDistribution): boolean {
-  return d.step !== null;
-}
-
 /** Snaps a number onto the distribution: the nearest grid point for stepped and integer ranges,
  *  clipped into [low, high]. */
 export function snap(d: NumericDistribution, v: number): number {
@@ -220,4 +216,3 @@ export function numericScale(d: NumericDistribution): NumericScale {
 }
 
 export const toScale = (s: NumericScale, v: number): number => (s.log ? log64(v) : v);
-export const fromScale = (s: NumericScale, y: number): number => (s.log ? exp64(y) : y);

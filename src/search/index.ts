@@ -49,8 +49,7 @@ export type { StudyJson, TrialJson } from './export.ts';
 export { modelLimits } from './limits.ts';
 export type { ModelLimits } from './limits.ts';
 export { optimizeParallel } from './parallel/pool.ts';
-// Entry points of the built package's worker files (dist/kiln-worker.mjs, kiln-mlp-objective.mjs).
+// The entry point of the built package's dist/kiln-worker.mjs.
 export { runTrialWorker } from './parallel/worker-main.ts';
-export { objective as mlpTrialObjective } from './parallel/mlp-objective.ts';
 export type { OptimizeParallelOptions } from './parallel/pool.ts';
 export type { WorkerObjective } from './parallel/worker-objective.ts';

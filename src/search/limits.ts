@@ -1,12 +1,13 @@
 // Model-level limits as study constraints: the objective records what it built with
-// trial.setUserAttr('params' | 'bytes' | 'latencyMs', value) and the study turns each limit into
-// a constraint value, so trials over a limit rank below every trial within all limits.
+// trial.setUserAttr('parameters' | 'bytes' | 'latencyMs', value) (searchModel records the first
+// two) and the study turns each limit into a constraint value, so trials over a limit rank below
+// every trial within all limits.
 import { checkKnownKeys, checkNumber } from '../core/errors.ts';
 import type { FrozenTrial } from './trial-record.ts';
 
 /** Size limits `modelLimits` turns into study constraints. */
 export interface ModelLimits {
-  /** Most trainable parameters (user attribute 'params'). */
+  /** Most trainable parameters (user attribute 'parameters', as searchModel records it). */
   maxParams?: number;
   /** Largest saved model in bytes (user attribute 'bytes'). */
   maxBytes?: number;
@@ -14,7 +15,7 @@ export interface ModelLimits {
   maxLatencyMs?: number;
 }
 
-const ATTRS = { maxParams: 'params', maxBytes: 'bytes', maxLatencyMs: 'latencyMs' } as const;
+const ATTRS = { maxParams: 'parameters', maxBytes: 'bytes', maxLatencyMs: 'latencyMs' } as const;
 
 /**
  * A `constraints` function for `createStudy`: one value per limit given, (measured − limit) /
@@ -24,7 +25,7 @@ const ATTRS = { maxParams: 'params', maxBytes: 'bytes', maxLatencyMs: 'latencyMs
  * const study = await createStudy({ constraints: modelLimits({ maxParams: 50_000, maxLatencyMs: 0.2 }) });
  * await study.optimize(async (trial) => {
  *   const model = build(trial);
- *   trial.setUserAttr('params', model.parameterCount);
+ *   trial.setUserAttr('parameters', model.parameterCount);
  *   trial.setUserAttr('latencyMs', measureLatency(model));
  *   return validationLoss(model);
  * }, { trials: 40 });

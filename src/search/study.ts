@@ -55,12 +55,12 @@ export type TellResult =
   | { state: 'pruned' }
   | { state: 'failed'; error?: string };
 
-/** Options of `Study.optimize`: trial count, timeout, error handling, abort and callbacks. */
+/** Options of `Study.optimize`: trial count, time budget, error handling, abort and callbacks. */
 export interface OptimizeOptions {
   /** Number of trials to run in this call. */
   trials?: number;
   /** Stop asking for new trials after this many milliseconds (running ones finish). */
-  timeoutMs?: number;
+  timeBudgetMs?: number;
   /** Keep going when the objective throws (the trial is marked failed either way); a function
    *  decides per error. Default false: the error ends `optimize` after the trial is recorded. */
   catch?: boolean | ((error: unknown) => boolean);
@@ -431,24 +431,24 @@ export class Study {
   }
 
   /**
-   * Runs the objective on new trials until `trials` have run, `timeoutMs` has passed, the signal
+   * Runs the objective on new trials until `trials` have run, `timeBudgetMs` has passed, the signal
    * aborts or the sampler is exhausted. Throwing `TrialPruned` ends a trial as pruned; any other
    * error marks it failed and, unless `catch` allows it, ends `optimize` with that error.
    */
   async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<void> {
     const where = `Study '${this.name}'.optimize`;
     if (typeof objective !== 'function') throw new TypeError(`${where}: objective must be a function`);
-    checkKnownKeys(where, options, ['trials', 'timeoutMs', 'catch', 'signal', 'callbacks']);
+    checkKnownKeys(where, options, ['trials', 'timeBudgetMs', 'catch', 'signal', 'callbacks']);
     const limit = options.trials === undefined ? Infinity : checkInteger(where, 'trials', options.trials);
-    const timeout = options.timeoutMs === undefined ? Infinity : checkNumber(where, 'timeoutMs', options.timeoutMs, 0);
-    if (limit === Infinity && timeout === Infinity && !options.signal && !this.sampler.isExhausted) {
-      throw new TypeError(`${where}: give trials, timeoutMs or signal, or the loop would never end`);
+    const timeBudgetMs = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
+    if (limit === Infinity && timeBudgetMs === Infinity && !options.signal && !this.sampler.isExhausted) {
+      throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
     }
     const catches = options.catch ?? false;
-    if (this.#shared) return this.#optimizeShared(objective, options, limit, timeout);
+    if (this.#shared) return this.#optimizeShared(objective, options, limit, timeBudgetMs);
     const start = Date.now();
     for (let run = 0; run < limit; run++) {
-      if (Date.now() - start >= timeout || options.signal?.aborted) break;
+      if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
       if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
       const trial = await this.askAsync();
       let record: FrozenTrial;
@@ -473,7 +473,7 @@ export class Study {
   // optimize in a shared storage. A trial's finish goes out in one append with the next trial's
   // claim (one write, one read per trial instead of two each); it is emitted as soon as the
   // objective returns, so it reaches the storage as early as a separate tell would.
-  async #optimizeShared(objective: Objective, options: OptimizeOptions, limit: number, timeout: number): Promise<void> {
+  async #optimizeShared(objective: Objective, options: OptimizeOptions, limit: number, timeBudgetMs: number): Promise<void> {
     const where = `Study '${this.name}'.optimize`;
     const catches = options.catch ?? false;
     const start = Date.now();
@@ -494,7 +494,7 @@ export class Study {
     };
     try {
       for (let run = 0; run < limit; run++) {
-        if (Date.now() - start >= timeout || options.signal?.aborted) break;
+        if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
         if (Date.now() - this.#lastReap >= this.#shared!.heartbeatMs) await this.reap();
         if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
         const trial = await this.askAsync();

@@ -36,8 +36,6 @@ export interface TrialRecord {
 /** A read-only snapshot of a trial: parameters, values, state, reports and timing. */
 export type FrozenTrial = TrialRecord;
 
-export const isFinished = (t: TrialRecord): boolean => t.state !== 'running';
-
 /** The largest step with an intermediate value, or null when none was reported. */
 export function lastStep(t: TrialRecord): number | null {
   let last: number | null = null;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { decodeSafetensors, iris, mnist } from '../../src/index.ts';
 import { MODEL_FORMAT, modelFromBytes } from '../../src/io/model-file.ts';
-import { QUANTIZED_FORMAT, quantizedModelFromBytes } from '../../src/io/quantized-file.ts';
+import { QUANTIZED_FORMAT, quantizedModelFromBytes } from '../../src/compress/quant/file.ts';
 import { SPARSE_MODEL_FORMAT, sparseModelFromBytes } from '../../src/io/sparse-file.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

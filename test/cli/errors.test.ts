@@ -51,7 +51,7 @@ const table: [name: string, args: string[], code: number, message: RegExp][] = [
   ['search without validation rows', ['search', '--data', 'iris', '--validation-split', '0'], USAGE, /--validation-split must be above 0/],
   ['pruner with two objectives', ['search', '--data', 'iris', '--objectives', 'accuracy,parameters', '--pruner', 'hyperband'], USAGE, /--pruner hyperband needs a single objective/],
   ['unknown objective', ['search', '--data', 'iris', '--objectives', 'speed'], USAGE, /--objectives: unknown objective 'speed'/],
-  ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid needs a space of plain categorical parameters; 'lr' is not one/],
+  ['grid over a continuous space', ['search', '--data', 'iris', '--sampler', 'grid'], USAGE, /--sampler grid: grid sampler needs a space of plain categorical parameters; 'lr' is not one/],
   ['trial flag with the gradient strategy', ['search', '--data', 'iris', '--strategy', 'gradient', '--trials', '3'], USAGE, /--trials applies to --strategy trials, not gradient/],
   ['gradient flag with the trials strategy', ['search', '--data', 'iris', '--size-penalty', '0.1'], USAGE, /--size-penalty applies to --strategy gradient/],
   ['missing data file', ['train', '--data', join(dir, 'nope.csv')], FAILURE, /nope\.csv: no such file$/],

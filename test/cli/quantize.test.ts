@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iris } from '../../src/data/builtin.ts';
-import { quantizedModelFromBytes } from '../../src/io/quantized-file.ts';
+import { quantizedModelFromBytes } from '../../src/compress/quant/file.ts';
 import { assertClose } from '../helpers/close.ts';
 import { kilnBundled, kilnJson, limited } from './run.ts';
 

@@ -11,7 +11,7 @@ import { mnist, iris } from '../../src/data/builtin.ts';
 import { Dataset } from '../../src/data/dataset.ts';
 import { trainTestSplit } from '../../src/data/split.ts';
 import { accuracy } from '../../src/metrics/classification.ts';
-import { quantizedModelFromBytes } from '../../src/io/quantized-file.ts';
+import { quantizedModelFromBytes } from '../../src/compress/quant/file.ts';
 import { modelFromBytes } from '../../src/io/model-file.ts';
 import { runPipeline } from '../../src/pipeline/pipeline.ts';
 import { savePipeline } from '../../src/pipeline/save.ts';
@@ -23,7 +23,7 @@ before(async () => {
   data = await mnist({ perDigit: 40 });
 });
 
-const OPTIONS: PipelineOptions = { seed: 3, budget: { trials: 8 }, search: { epochs: 6 }, distill: { epochs: 12 }, prune: { steps: 3, fineTuneEpochs: 2 }, latencyRepeats: 8 };
+const OPTIONS: PipelineOptions = { seed: 3, search: { trials: 8, epochs: 6 }, distill: { epochs: 12 }, prune: { steps: 3, fineTuneEpochs: 2 }, latencyRepeats: 8 };
 
 async function run(options: PipelineOptions = OPTIONS): Promise<{ result: PipelineResult; events: PipelineEvent[] }> {
   const events: PipelineEvent[] = [];
@@ -195,7 +195,7 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
 });
 
 test('the same seed gives the same stages, trials and model bytes', async () => {
-  const options: PipelineOptions = { ...OPTIONS, seed: 11, budget: { trials: 5 }, search: { epochs: 4 }, distill: { epochs: 5 }, prune: { steps: 2, fineTuneEpochs: 1 } };
+  const options: PipelineOptions = { ...OPTIONS, seed: 11, search: { trials: 5, epochs: 4 }, distill: { epochs: 5 }, prune: { steps: 2, fineTuneEpochs: 1 } };
   const [a, b] = [await run(options), await run(options)].map((r) => r.result);
   const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
   assert.deepEqual(table(a!), table(b!));
@@ -238,7 +238,7 @@ test('a signal stops the run', async () => {
   const reason = new Error('stop now');
   const seen: string[] = [];
   await assert.rejects(
-    runPipeline(data, { ...OPTIONS, budget: { trials: 50 } }, { signal: controller.signal, onEvent: (e) => {
+    runPipeline(data, { ...OPTIONS, search: { ...OPTIONS.search, trials: 50 } }, { signal: controller.signal, onEvent: (e) => {
       seen.push(e.type);
       if (e.type === 'trial' && e.trial.number === 1) controller.abort(reason);
     } }),
@@ -248,7 +248,7 @@ test('a signal stops the run', async () => {
 });
 
 test('two workers: the search runs on threads, streams its events and repeats for a seed', async () => {
-  const options: PipelineOptions = { seed: 5, budget: { trials: 4 }, search: { epochs: 6, workers: 2 }, distill: { epochs: 3 }, prune: { steps: 1, fineTuneEpochs: 1 }, latencyRepeats: 4 };
+  const options: PipelineOptions = { seed: 5, search: { trials: 4, epochs: 6, workers: 2 }, distill: { epochs: 3 }, prune: { steps: 1, fineTuneEpochs: 1 }, latencyRepeats: 4 };
   const go = async () => {
     const events: PipelineEvent[] = [];
     const result = await runPipeline(iris(), options, { onEvent: (e) => events.push(e) });
@@ -288,15 +288,15 @@ test('errors name the option and the constraint', async () => {
   await bad({ trails: 3 }, /runPipeline: unknown option 'trails'/);
   await bad({ stages: ['prune', 'distill'] }, /stages must be in the order search, distill, prune, quantize/, RangeError);
   await bad({ stages: ['compile'] }, /stages\[0\] must be one of search, distill, prune, quantize, got "compile"/);
-  await bad({ budget: { trials: 0 } }, /budget.trials/, RangeError);
+  await bad({ search: { trials: 0 } }, /search.trials/, RangeError);
   await bad({ search: { workers: 0 } }, /runPipeline: search.workers must be an integer in \[1, 1024\], got 0/, RangeError);
   await bad({ search: { workers: 1.5 } }, /search.workers must be an integer/, RangeError);
   await bad({ split: { testFraction: 0.5, validationFraction: 0.5 } }, /must leave training rows/, RangeError);
   await bad({ prune: { method: 'magnitude' } }, /prune.method must be 'structured' or 'unstructured'/);
   await bad({ quantize: { scheme: 'int2' } }, /quantize.scheme must be one of int8-per-tensor/);
   await bad({ distill: { widths: [] } }, /distill.widths must be a non-empty array/);
-  await bad({ objectives: ['bytes'], budget: { trials: 1 } }, /objectives need accuracy or loss/, RangeError);
-  await bad({ objectives: ['speed'], budget: { trials: 1 } }, /unknown objective "speed"/);
+  await bad({ objectives: ['bytes'], search: { trials: 1 } }, /objectives need accuracy or loss/, RangeError);
+  await bad({ objectives: ['speed'], search: { trials: 1 } }, /unknown objective "speed"/);
   const regression = new Dataset({ features: new Float32Array([1, 2, 3]), numFeatures: 1, targets: new Float32Array([1, 2, 3]) });
   await assert.rejects(runPipeline(regression), /runPipeline: the pipeline builds classifiers; this data set is regression/);
   await assert.rejects(runPipeline(iris(), {}, { onEvent: () => {}, onProgress: () => {} } as never), /runPipeline hooks: unknown option 'onProgress'/);

@@ -14,7 +14,7 @@ import { quantize, type QuantizeOptions } from '../../src/compress/quant/quantiz
 import { QuantizedModel, type QuantizedLayer, type QuantizedModelSpec } from '../../src/compress/quant/model.ts';
 import { prepareQat } from '../../src/compress/quant/qat.ts';
 import { calculateQParams, roundHalfEven, QUINT8 } from '../../src/compress/quant/qparams.ts';
-import { quantizedModelFromBytes, quantizedModelToBytes } from '../../src/io/quantized-file.ts';
+import { quantizedModelFromBytes, quantizedModelToBytes } from '../../src/compress/quant/file.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from '../../src/io/safetensors.ts';
 
 const data = await mnist({ perDigit: 200 });

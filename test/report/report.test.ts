@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { iris } from '../../src/data/builtin.ts';
 import { runPipeline } from '../../src/pipeline/pipeline.ts';
 import type { PipelineResult } from '../../src/pipeline/types.ts';
-import { DEFAULT_MLP_SETTINGS } from '../../src/pipeline/search-model.ts';
+import { DEFAULT_MLP_SETTINGS } from '../../src/model-search/settings.ts';
 import { renderReport } from '../../src/report/report.ts';
 import { barChart, plot } from '../../src/report/chart.ts';
 import { escapeHtml } from '../../src/report/escape.ts';
@@ -174,7 +174,7 @@ async function inChromium(html: string): Promise<{ check: PageCheck; errors: str
 }
 
 test('the report of a real run draws every chart in Chromium, offline and without errors', async () => {
-  const result = await runPipeline(iris(), { seed: 2, budget: { trials: 12 }, search: { epochs: 30 }, distill: { epochs: 30 }, prune: { fineTuneEpochs: 5 }, latencyRepeats: 5 });
+  const result = await runPipeline(iris(), { seed: 2, search: { trials: 12, epochs: 30 }, distill: { epochs: 30 }, prune: { fineTuneEpochs: 5 }, latencyRepeats: 5 });
   const html = renderReport(result);
   const { check, errors, requests } = await inChromium(html);
   assert.deepEqual(errors, []);

@@ -1,7 +1,7 @@
 // The study API: ask/tell, optimize with budgets and errors, best trials, Pareto fronts and
 // constraints on hand-made values, exports, enqueued trials, importances, and every validation
 // message a user can meet.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStudy } from '../../src/search/study.ts';
 import { TrialPruned } from '../../src/search/trial.ts';
@@ -51,14 +51,25 @@ test('optimize: trial and time budgets, pruned trials, failures that stop or are
   assert.equal(study.trials.length, 12);
   assert.ok(study.trials.every((t) => t.state === (t.params.x as number > 0.5 ? 'pruned' : 'complete')));
 
-  const timed = await createStudy({ sampler: random() });
-  const start = Date.now();
-  await timed.optimize(async (t) => {
-    await new Promise((r) => setTimeout(r, 10));
-    return t.suggestFloat('x', 0, 1);
-  }, { timeoutMs: 60 });
-  assert.ok(timed.trials.length >= 2 && timed.trials.length <= 8, `${timed.trials.length} trials in 60 ms`);
-  assert.ok(Date.now() - start < 500);
+  // The clock is mocked: each trial takes exactly 10 ms, so a 60 ms budget holds exactly six
+  // (no trial starts once 60 ms have passed).
+  mock.timers.enable({ apis: ['Date'] });
+  try {
+    const timed = await createStudy({ sampler: random() });
+    await timed.optimize((t) => {
+      mock.timers.tick(10);
+      return t.suggestFloat('x', 0, 1);
+    }, { timeBudgetMs: 60 });
+    assert.equal(timed.trials.length, 6);
+    const longer = await createStudy({ sampler: random() });
+    await longer.optimize((t) => {
+      mock.timers.tick(25);
+      return t.suggestFloat('x', 0, 1);
+    }, { timeBudgetMs: 60, trials: 100 });
+    assert.equal(longer.trials.length, 3, 'trials start at 0, 25 and 50 ms; none at 75');
+  } finally {
+    mock.timers.reset();
+  }
 
   const failing = await createStudy({ sampler: random() });
   await assert.rejects(failing.optimize((t) => {
@@ -72,7 +83,7 @@ test('optimize: trial and time budgets, pruned trials, failures that stop or are
     throw new RangeError('bad');
   }, { trials: 3, catch: (err) => err instanceof RangeError, callbacks: [() => calls++] });
   assert.equal(calls, 6);
-  await assert.rejects(failing.optimize(() => 1), /give trials, timeoutMs or signal/);
+  await assert.rejects(failing.optimize(() => 1), /give trials, timeBudgetMs or signal/);
   await assert.rejects(failing.optimize(() => 1, { trails: 3 } as never), /unknown option 'trails'/);
   const controller = new AbortController();
   controller.abort();
@@ -229,14 +240,14 @@ test('model limits become relative constraint values read from user attributes',
   const study = await createStudy({ constraints: modelLimits({ maxParams: 1000, maxLatencyMs: 2 }), sampler: random() });
   for (const [params, latency, loss] of [[500, 1, 0.5], [4000, 1, 0.1], [900, 3, 0.2], [1000, 2, 0.4]]) {
     const t = study.ask();
-    t.setUserAttr('params', params);
+    t.setUserAttr('parameters', params);
     t.setUserAttr('latencyMs', latency);
     await study.tell(t, loss!);
   }
   assert.deepEqual(study.trials.map((t) => t.constraints), [[-0.5, -0.5], [3, -0.5], [-0.1, 0.5], [0, 0]]);
   assert.equal(study.bestTrial.number, 3, 'trials 1 and 2 break a limit; 3 sits exactly on both');
   const bare = study.ask();
-  await assert.rejects(study.tell(bare, 1), /trial 4 has no numeric user attribute 'params' for maxParams; record it with trial.setUserAttr\('params', value\)/);
+  await assert.rejects(study.tell(bare, 1), /trial 4 has no numeric user attribute 'parameters' for maxParams; record it with trial.setUserAttr\('parameters', value\)/);
   assert.throws(() => modelLimits({}), /give at least one of maxParams, maxBytes, maxLatencyMs/);
   assert.throws(() => modelLimits({ maxParams: 0 }), /maxParams must be a finite number in/);
 });

@@ -1,7 +1,7 @@
 // kiln bench: how fast a given model runs on this machine: batch-1 and batch-64 inference
 // latency, and training throughput (one epoch of batch-64 updates on a copy of the model).
 import type { Command } from 'commander';
-import { Dataset, fit, modelFromBytes, modelToBytes, Rng, scope, Tensor, trainTestSplit, type Sequential } from '../../index.ts';
+import { batchOf, Dataset, fit, modelFromBytes, modelToBytes, quantile, Rng, scope, Tensor, timeCalls, trainTestSplit, type Sequential, type Timing } from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { architecture, evaluateModel, isQuantized, readModel, type Model } from '../model.ts';
 import { commonOptions, integer, type CommonOptions } from '../options.ts';
@@ -21,11 +21,12 @@ export function registerBench(program: Command): void {
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
     data: "rows to run on (default: seeded random rows of the model's shape); with labels, the test-split metrics are reported too",
   })
-    .option('--repeat <n>', 'timed predictions per batch size (after a warm-up of a tenth as many)', integer(1, 1e7), 200)
+    .option('--repeat <n>', 'timed samples per batch size (each sample times enough calls to last 1 ms, after a warm-up)', integer(1, 1e7), 200)
     .option('--train-rows <n>', 'rows per timed training epoch', integer(TRAIN_BATCH, 1e7), 2048)
     .option('--rounds <n>', 'timed training epochs (the median is reported)', integer(1, 1000), 3);
   cmd.addHelpText('after', `
-Times are medians of wall-clock measurements in this process (single thread). Training runs on a
+Latencies are medians per call of wall-clock samples in this process (single thread), timed as
+the pipeline and compressionReport time them (timeCalls). Training runs on a
 copy of the model; the file is never changed. Quantized models are timed for inference only.
 
 Examples:
@@ -81,16 +82,8 @@ async function bench(o: BenchOptions): Promise<void> {
 }
 
 function timePredict(model: Model, rows: Dataset, batch: number, repeat: number): Latency {
-  const take = cycle(rows, batch).features;
-  for (let i = 0; i < Math.ceil(repeat / 10); i++) model.predict(take);
-  const times = new Float64Array(repeat);
-  for (let i = 0; i < repeat; i++) {
-    const t0 = performance.now();
-    model.predict(take);
-    times[i] = performance.now() - t0;
-  }
-  const medianMs = quantile(times, 0.5);
-  return { batch, medianMs, p90Ms: quantile(times, 0.9), rowsPerSecond: (batch * 1000) / medianMs };
+  const [{ medianMs, p90Ms }] = timeCalls([(x) => model.predict(x)], batchOf(rows, batch), repeat) as [Timing];
+  return { batch, medianMs, p90Ms, rowsPerSecond: (batch * 1000) / medianMs };
 }
 
 async function timeTraining(model: Sequential, rows: Dataset, rounds: number, seed: number) {
@@ -108,12 +101,6 @@ async function timeTraining(model: Sequential, rows: Dataset, rounds: number, se
   } finally {
     copy.dispose();
   }
-}
-
-// The q-quantile by nearest rank of a small sample of timings.
-function quantile(times: Float64Array, q: number): number {
-  const sorted = times.slice().sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 /** `n` rows taken from `rows` in order, wrapping around. */

@@ -1,8 +1,8 @@
 // kiln distill: train a small student to match a saved teacher's outputs (and the labels), then
 // compare the two on the held-out rows.
 import type { Command } from 'commander';
-import { distill, evaluate, Sequential, TableEncoder } from '../../index.ts';
-import { architectureOptions, layersFrom, type ArchitectureFlags } from '../architecture-flags.ts';
+import { distill, evaluate, mlpLayers, Sequential, TableEncoder } from '../../index.ts';
+import { architectureOptions, type ArchitectureFlags } from '../architecture-flags.ts';
 import { keepEncoder, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
@@ -42,7 +42,7 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
   const loaded = await readFloatModel(o.model, 'a distillation teacher');
   const teacher = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, teacher, o.validationSplit);
-  const student = new Sequential({ inputs: teacher.inputs, layers: layersFrom(o, teacher.outputs), task: teacher.task, seed: o.seed });
+  const student = new Sequential({ inputs: teacher.inputs, layers: mlpLayers(o, teacher.outputs), task: teacher.task, seed: o.seed });
   const history = await withEpochProgress(o.epochs, 'distilling', o.json, (hooks) => distill({
     teacher, student, data: train, temperature: o.temperature, alpha: o.alpha, optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed,
     ...(validation ? { validation } : {}),

@@ -1,15 +1,14 @@
 // kiln pipeline: data in, a small fast model out. Search, distil, prune and quantise in one run,
 // every stage measured on the same test rows, then the final model, an HTML report and the
 // result as JSON written to a folder.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { SearchObjective } from '../../pipeline/search-model.ts';
+import type { SearchObjective } from '../../model-search/space.ts';
 import type { StageName } from '../../pipeline/types.ts';
-import type { SpaceSpec } from '../../search/space.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../index.ts';
 import type { PipelineApi } from '../library.ts';
 import { loadData } from '../data.ts';
-import { CliError, usageError } from '../errors.ts';
+import { usageError } from '../errors.ts';
+import { readSpaceFile } from '../search-space.ts';
 import { choice, commonOptions, fraction, integer, number, widths, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, out, table } from '../print.ts';
 import { progressBar } from '../progress.ts';
@@ -79,20 +78,11 @@ function objectiveList(value: string, SEARCH_OBJECTIVES: readonly SearchObjectiv
   return names as SearchObjective[];
 }
 
-async function readSpaceFile(path: string, parseSpace: PipelineApi['parseSpace']): Promise<SpaceSpec> {
-  const text = await readFile(path, 'utf8');
-  try {
-    return parseSpace(JSON.parse(text));
-  } catch (error) {
-    throw new CliError(`${path}: ${(error as Error).message}`);
-  }
-}
-
-async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJson, parseSpace }: PipelineApi): Promise<void> {
+async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJson, parseMlpSpace }: PipelineApi): Promise<void> {
   if (!(o.testSplit > 0 && o.testSplit < 1)) throw usageError(`--test-split must be in (0, 1), got ${o.testSplit}`);
   if (!(o.validationSplit > 0)) throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   if (o.stages.length === 0) throw usageError('--stages names no stage');
-  const space = o.space === undefined ? undefined : await readSpaceFile(o.space, parseSpace);
+  const space = o.space === undefined ? undefined : await readSpaceFile(o.space, parseMlpSpace);
   const data = await loadData(o.data, o.label, 'classification');
   const bar = o.stages.includes('search') ? progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' }) : undefined;
   const interrupt = interruptSignal();
@@ -103,11 +93,10 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
     result = await runPipeline(data, {
       seed: o.seed,
       stages: o.stages,
-      budget: { trials: o.trials, ...(o.timeBudget === undefined ? {} : { timeMs: o.timeBudget * 1000 }) },
       objectives: o.objectives,
       baseline: { epochs: o.epochs },
       split: { testFraction: o.testSplit, validationFraction: o.validationSplit },
-      search: { epochs: o.epochs, workers: o.workers, ...(space ? { space } : {}) },
+      search: { trials: o.trials, ...(o.timeBudget === undefined ? {} : { timeBudgetMs: o.timeBudget * 1000 }), epochs: o.epochs, workers: o.workers, ...(space ? { space } : {}) },
       distill: { epochs: o.distillEpochs, ...(o.studentWidths ? { widths: o.studentWidths } : {}) },
       prune: { method: o.pruneMethod, sparsity: o.sparsity, steps: o.pruneSteps },
       quantize: { scheme: o.scheme },

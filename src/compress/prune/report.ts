@@ -5,6 +5,7 @@ import type { Sequential } from '../../nn/sequential.ts';
 import { evaluate } from '../../train/evaluate.ts';
 import { modelToBytes } from '../../io/model-file.ts';
 import { sparseModelToBytes } from '../../io/sparse-file.ts';
+import { batchOf, nonZeros, timeCalls } from '../../metrics/measure.ts';
 import { SparseModel } from './sparse-model.ts';
 import { checkModel } from './rank.ts';
 
@@ -44,7 +45,7 @@ export interface ReportOptions {
   sparsity?: number;
   /** Measure latency (default true); false leaves the latencies NaN. */
   latency?: boolean;
-  /** Calls per latency median (default 30). */
+  /** Timed samples per latency median (default 30; see timeCalls in src/metrics/measure.ts). */
   repeats?: number;
 }
 
@@ -55,9 +56,6 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   checkKnownKeys('compressionReport', options, ['step', 'sparsity', 'latency', 'repeats']);
   const repeats = checkInteger('compressionReport', 'repeats', options.repeats ?? 30, 1, 1e6);
   const quality = evaluate(model, data);
-  const params = model.parameterVector();
-  let nonZeros = 0;
-  for (let i = 0; i < params.length; i++) if (params[i] !== 0) nonZeros++;
   const denseFileBytes = modelToBytes(model, 'dense').length;
   const sparseFileBytes = sparseModelToBytes(model).length;
   const none: Latency = { batch1: NaN, batch64: NaN };
@@ -75,7 +73,7 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
     sparsity: options.sparsity ?? 0,
     ...(quality.task === 'classification' ? { accuracy: quality.accuracy } : { mse: quality.mse }),
     parameters: model.parameterCount,
-    nonZeros,
+    nonZeros: nonZeros(model),
     fileBytes: model.pruningMask || sparseFileBytes < denseFileBytes ? sparseFileBytes : denseFileBytes,
     denseFileBytes,
     sparseFileBytes,
@@ -86,38 +84,10 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
 
 type Predict = (x: Float32Array) => unknown;
 
-/** Median latencies of two predictors on the same rows, their calls alternated so that machine
- *  load falls on both alike. */
+/** Median latencies of two predictors on the same rows (batches of 1 and of 64), timed together
+ *  by the measurement module so that machine load falls on both alike. */
 export function measurePair(a: Predict, b: Predict, data: Dataset, repeats: number): [Latency, Latency] {
-  const rows = (n: number) => {
-    const d = data.numFeatures;
-    const x = new Float32Array(n * d);
-    for (let r = 0; r < n; r++) x.set(data.features.subarray((r % data.numRows) * d, (r % data.numRows + 1) * d), r * d);
-    return x;
-  };
-  const result: [Latency, Latency] = [{ batch1: 0, batch64: 0 }, { batch1: 0, batch64: 0 }];
-  for (const [key, n] of [['batch1', 1], ['batch64', 64]] as const) {
-    const x = rows(n);
-    const times: [number[], number[]] = [[], []];
-    // Batch 1 is a few microseconds: time 20 calls per sample to stay above the clock's grain.
-    const inner = n === 1 ? 20 : 1;
-    for (let w = 0; w < 3; w++) (a(x), b(x));
-    for (let r = 0; r < repeats; r++) {
-      for (const i of r % 2 ? [1, 0] : [0, 1]) {
-        const f = i === 0 ? a : b;
-        const start = performance.now();
-        for (let k = 0; k < inner; k++) f(x);
-        times[i]!.push((performance.now() - start) / inner);
-      }
-    }
-    result[0][key] = median(times[0]);
-    result[1][key] = median(times[1]);
-  }
-  return result;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  const [a1, b1] = timeCalls([a, b], batchOf(data, 1), repeats);
+  const [a64, b64] = timeCalls([a, b], batchOf(data, 64), repeats);
+  return [{ batch1: a1!.medianMs, batch64: a64!.medianMs }, { batch1: b1!.medianMs, batch64: b64!.medianMs }];
 }

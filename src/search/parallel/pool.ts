@@ -22,7 +22,7 @@ export interface OptimizeParallelOptions {
   workers?: number;
   trials?: number;
   /** Stop asking for new batches after this long (running trials finish). */
-  timeoutMs?: number;
+  timeBudgetMs?: number;
   /** Suggested at ask time, so batches are fixed before any worker starts (optional). */
   space?: SpaceSpec;
   /** Structured-cloneable value every worker's objective receives (data, settings). */
@@ -43,7 +43,7 @@ export interface OptimizeParallelOptions {
   workerEntry?: URL;
 }
 
-const KEYS = ['module', 'workers', 'trials', 'timeoutMs', 'space', 'context', 'catch', 'reproducible', 'signal', 'callbacks', 'onArtifact', 'onProgress', 'workerEntry'];
+const KEYS = ['module', 'workers', 'trials', 'timeBudgetMs', 'space', 'context', 'catch', 'reproducible', 'signal', 'callbacks', 'onArtifact', 'onProgress', 'workerEntry'];
 
 const defaultEntry = (): URL => new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './kiln-worker.mjs', import.meta.url);
 
@@ -80,8 +80,8 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]+:/i.test(moduleUrl)) throw new TypeError(`${where}: module must be a URL (e.g. new URL('./objective.mjs', import.meta.url)), got ${JSON.stringify(options.module)}`);
   const workers = checkInteger(where, 'workers', options.workers ?? 2, 1, 1024);
   const limit = options.trials === undefined ? Infinity : checkInteger(where, 'trials', options.trials, 0);
-  const timeout = options.timeoutMs === undefined ? Infinity : checkNumber(where, 'timeoutMs', options.timeoutMs, 0);
-  if (limit === Infinity && timeout === Infinity && !options.signal) throw new TypeError(`${where}: give trials, timeoutMs or signal, or the loop would never end`);
+  const timeBudgetMs = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
+  if (limit === Infinity && timeBudgetMs === Infinity && !options.signal) throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
   if (!sharedMemoryAvailable()) throw new Error(`${where}: workers answer suggestions and pruning through SharedArrayBuffer, which this context lacks (browsers need cross-origin isolation)`);
   const reproducible = options.reproducible ?? true;
   const entry = options.workerEntry ?? defaultEntry();
@@ -198,7 +198,7 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   options.signal?.addEventListener('abort', abort);
   try {
     while (asked < limit) {
-      if (Date.now() - start >= timeout || options.signal?.aborted) break;
+      if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
       if (study.sampler.isExhausted?.({ studyName: study.name, directions: study.directions, trials: study.trials, seed: study.seed })) break;
       const batch = await study.askBatchAsync(Math.min(workers, limit - asked), options.space);
       asked += batch.length;

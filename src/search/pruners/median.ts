@@ -21,7 +21,7 @@ export interface PercentilePrunerOptions {
 }
 
 // Linear interpolation between order statistics, numpy's default; NaNs are left out.
-export function percentileOf(values: readonly number[], q: number): number {
+function percentileOf(values: readonly number[], q: number): number {
   const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const pos = (q / 100) * (v.length - 1);

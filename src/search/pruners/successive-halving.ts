@@ -19,7 +19,7 @@ export interface SuccessiveHalvingPrunerOptions {
   bootstrapCount?: number;
 }
 
-export const rungKey = (rung: number): string => `completed_rung_${rung}`;
+const rungKey = (rung: number): string => `completed_rung_${rung}`;
 
 /** base^exponent for small whole numbers by repeated multiplication (exact, in every engine). */
 export function intPow(base: number, exponent: number): number {
@@ -29,7 +29,7 @@ export function intPow(base: number, exponent: number): number {
 }
 
 /** Optuna's `min_resource='auto'`: a hundredth of the longest complete trial, at least 1. */
-export function estimateMinResource(trials: readonly FrozenTrial[]): number | null {
+function estimateMinResource(trials: readonly FrozenTrial[]): number | null {
   let longest: number | null = null;
   for (const t of trials) {
     if (t.state !== 'complete') continue;

@@ -26,7 +26,7 @@ export interface KernelParams {
 }
 
 /** Noise floor: keeps the kernel matrix well conditioned for noiseless objectives. */
-export const MIN_NOISE = 1e-6;
+const MIN_NOISE = 1e-6;
 const LOG_2PI = 1.8378770664093453;
 const BOUND = 12;
 

@@ -15,17 +15,17 @@
 // (inputs, units, activation, alpha), class_names, and feature_names only when asked for: for a
 // 784-pixel model those names alone would outweigh the rest of the header several times over.
 // Reading checks every field and rebuilds exactly the model that was written.
-import { decodeSafetensors, encodeSafetensors, ModelFileError, type SafetensorsTensor, type DecodedSafetensors } from './safetensors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
-import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from '../compress/quant/model.ts';
-import type { Activation } from '../core/activation.ts';
-import { checkKnownKeys } from '../core/errors.ts';
-import { INT4_GROUP_SIZES } from '../core/ops/quant.ts';
-import type { Task } from '../nn/sequential.ts';
+import { decodeSafetensors, encodeSafetensors, ModelFileError, type SafetensorsTensor, type DecodedSafetensors } from '../../io/safetensors.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from './model.ts';
+import type { Activation } from '../../core/activation.ts';
+import { checkKnownKeys } from '../../core/errors.ts';
+import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
+import type { Task } from '../../nn/sequential.ts';
 
 /** The `format` metadata value of a quantized model file. */
 export const QUANTIZED_FORMAT = 'kiln.quantized';
-export const QUANTIZED_FORMAT_VERSION = '1';
+const QUANTIZED_FORMAT_VERSION = '1';
 
 const WHERE = 'quantized model file';
 

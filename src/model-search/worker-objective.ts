@@ -1,10 +1,11 @@
-// The objective module searchModel's workers run: one MLP trial on the rows of the context,
-// returning the trained model as file bytes so the study's thread can keep the best one.
-import { Dataset } from '../../data/dataset.ts';
-import { modelToBytes } from '../../io/model-file.ts';
-import type { EpochLog } from '../../train/fit.ts';
-import { trainMlpTrial, type MlpArtifact, type MlpWorkerContext } from '../search-model.ts';
-import type { Trial } from '../trial.ts';
+// The objective module searchModel's workers run (dist/kiln-mlp-objective.mjs in the package):
+// one MLP trial on the rows of the context, returning the trained model as file bytes so the
+// study's thread can keep the best one.
+import { Dataset } from '../data/dataset.ts';
+import { modelToBytes } from '../io/model-file.ts';
+import type { Trial } from '../search/trial.ts';
+import type { EpochLog } from '../train/fit.ts';
+import { trainMlpTrial, type MlpArtifact, type MlpWorkerContext } from './objective.ts';
 
 let rows: { context: MlpWorkerContext; data: Dataset; validation: Dataset } | undefined;
 
