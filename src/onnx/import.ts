@@ -55,7 +55,13 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   if (opset === undefined) throw new OnnxError('ONNX model: no opset_import for the default domain');
   if (opset < IMPORT_OPSETS.min || opset > IMPORT_OPSETS.max) throw new OnnxError(`ONNX model: opset ${opset} is outside the opsets kiln reads (${IMPORT_OPSETS.min} to ${IMPORT_OPSETS.max})`);
   const metadata = new Map(model.metadata.map((e) => [e.key, e.value]));
-  return buildSequential(new ChainReader(model.graph, opset).read(options.task, metadata));
+  const net = new ChainReader(model.graph, opset).read(options.task, metadata);
+  try {
+    return buildSequential(net);
+  } catch (error) {
+    // Sizes or values a kiln model refuses (a layer wider than 2^20 units, ...): still the file's fault.
+    throw new OnnxError(`ONNX graph: not a model kiln can hold: ${(error as Error).message}`);
+  }
 }
 
 type Final = 'softmax' | 'sigmoid' | undefined;
