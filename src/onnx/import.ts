@@ -92,7 +92,7 @@ class ChainReader {
         this.#constants.set(n.outputs[0] ?? '', { ...source, name: n.outputs[0] ?? '' });
         continue;
       }
-      for (const i of n.inputs) if (i !== '') (this.#consumers.get(i) ?? this.#consumers.set(i, []).get(i)!).push(n);
+      for (const i of new Set(n.inputs)) if (i !== '') (this.#consumers.get(i) ?? this.#consumers.set(i, []).get(i)!).push(n);
     }
     if (graph.outputs.length === 0) throw new OnnxError('ONNX graph: no outputs');
     this.#outputName = graph.outputs[0]!.name;
