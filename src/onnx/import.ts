@@ -15,7 +15,7 @@ import type { Preprocessing, Sequential, Task } from '../nn/sequential.ts';
 import { buildSequential, type FloatDense, type FloatNet } from './adapter.ts';
 import { OnnxError } from './errors.ts';
 import { METADATA_KEYS } from './export.ts';
-import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts';
+import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 import { floatValues, intValues, typeName } from './tensor-data.ts';
 
 /** Options of `importOnnx`. */
@@ -72,12 +72,17 @@ class ChainReader {
   readonly #constants = new Map<string, TensorProto>();
   readonly #consumers = new Map<string, NodeProto[]>();
   readonly #outputName: string;
+  readonly #input: ValueInfoProto;
 
   constructor(graph: GraphProto, opset: number) {
     this.#graph = graph;
     this.#opset = opset;
     if (graph.sparseInitializers > 0) throw new OnnxError('ONNX graph: sparse_initializer tensors are not supported (store the weights dense)');
     for (const t of graph.initializers) this.#constants.set(t.name, t);
+    const inputs = graph.inputs.filter((v) => !this.#constants.has(v.name));
+    if (inputs.length !== 1) throw new OnnxError(`ONNX graph: kiln reads graphs with one input, this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ') || 'none'})`);
+    this.#input = inputs[0]!;
+    if (this.#input.elemType !== DataType.FLOAT) throw new OnnxError(`ONNX graph: input '${this.#input.name}' is ${typeName(this.#input.elemType)}, kiln reads float32 inputs`);
     checkAcyclic(graph);
     for (const n of graph.nodes) {
       const standard = n.domain === '' || n.domain === 'ai.onnx';
@@ -107,10 +112,7 @@ class ChainReader {
   }
 
   read(task: Task | undefined, metadata: Map<string, string>): FloatNet {
-    const inputs = this.#graph.inputs.filter((v) => !this.#constants.has(v.name));
-    if (inputs.length !== 1) throw new OnnxError(`ONNX graph: kiln reads graphs with one input, this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ') || 'none'})`);
-    const input = inputs[0]!;
-    if (input.elemType !== DataType.FLOAT) throw new OnnxError(`ONNX graph: input '${input.name}' is ${typeName(input.elemType)}, kiln reads float32 inputs`);
+    const input = this.#input;
     const layers: Dense[] = [];
     let affine: { scale: number[]; shift: number[] } | undefined;
     let final: Final;

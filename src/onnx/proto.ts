@@ -181,7 +181,6 @@ export function encodeModel(m: ModelProto): Uint8Array {
   str(w, 2, m.producerName);
   str(w, 3, m.producerVersion);
   str(w, 6, m.docString);
-  if (m.graph) message(w, 7, m.graph, encodeGraph);
   for (const o of m.opsetImports) {
     message(w, 8, o, (w2, op) => {
       str(w2, 1, op.domain);
@@ -194,13 +193,13 @@ export function encodeModel(m: ModelProto): Uint8Array {
       str(w2, 2, kv.value);
     });
   }
+  // The graph last: a file cut anywhere then lacks its graph or ends inside it, so truncation is
+  // always detected (protobuf itself has no end marker).
+  if (m.graph) message(w, 7, m.graph, encodeGraph);
   return w.finish();
 }
 
 // ---- decoding ----
-
-// Nesting bound: a hostile file of nested messages must end in an OnnxError, not a stack overflow.
-const MAX_DEPTH = 64;
 
 function int64(r: Reader, path: string): number {
   const v = r.int64() as unknown as number | { toNumber(): number };
@@ -221,12 +220,13 @@ function repeated(r: Reader, wire: number, out: number[], read: () => number): v
 }
 
 // Runs a nested message's decoder over its length-delimited bytes.
-function nested<T>(r: Reader, path: string, depth: number, decode: (r: Reader, end: number, path: string, depth: number) => T): T {
-  if (depth > MAX_DEPTH) throw new OnnxError(`${path}: messages nested deeper than ${MAX_DEPTH}`);
+// Nesting is bounded by the schema (model → graph → node → attribute → tensor); subgraphs are
+// skipped unread.
+function nested<T>(r: Reader, path: string, decode: (r: Reader, end: number, path: string) => T): T {
   const length = r.uint32();
   const end = r.pos + length;
   if (end > r.len) throw new OnnxError(`${path}: a field of ${length} bytes runs past the end of the file (byte ${r.pos} of ${r.len}): truncated or corrupt`);
-  const value = decode(r, end, path, depth + 1);
+  const value = decode(r, end, path);
   if (r.pos !== end) throw new OnnxError(`${path}: message ends at byte ${r.pos}, its length says ${end}`);
   return value;
 }
@@ -236,6 +236,8 @@ function fields(r: Reader, end: number, path: string, on: (field: number, wire: 
     const t = r.uint32();
     const field = t >>> 3, wire = t & 7;
     if (field === 0) throw new OnnxError(`${path}: invalid field number 0 at byte ${r.pos}`);
+    // Groups (deprecated, unused by ONNX) would make skipping recursive: refuse them.
+    if (wire === 3 || wire === 4) throw new OnnxError(`${path}: group wire type ${wire} at byte ${r.pos}; ONNX files have none`);
     if (!on(field, wire)) r.skipType(wire);
   }
 }
@@ -264,7 +266,7 @@ function decodeTensor(r: Reader, end: number, path: string): TensorProto {
   return t;
 }
 
-function decodeAttribute(r: Reader, end: number, path: string, depth: number): AttributeProto {
+function decodeAttribute(r: Reader, end: number, path: string): AttributeProto {
   const a: AttributeProto = { name: '', type: 0 };
   fields(r, end, path, (f, wire) => {
     switch (f) {
@@ -272,7 +274,7 @@ function decodeAttribute(r: Reader, end: number, path: string, depth: number): A
       case 2: expectWire(path, 'f', wire, I32); a.f = r.float(); return true;
       case 3: expectWire(path, 'i', wire, VARINT); a.i = int64(r, `${path}.i`); return true;
       case 4: expectWire(path, 's', wire, LEN); a.s = r.bytes(); return true;
-      case 5: expectWire(path, 't', wire, LEN); a.t = nested(r, `${path}.t`, depth, decodeTensor); return true;
+      case 5: expectWire(path, 't', wire, LEN); a.t = nested(r, `${path}.t`, decodeTensor); return true;
       case 6: case 11: a.hasGraph = true; return false;
       case 7: repeated(r, wire, (a.floats ??= []), () => r.float()); return true;
       case 8: repeated(r, wire, (a.ints ??= []), () => int64(r, `${path}.ints`)); return true;
@@ -283,7 +285,7 @@ function decodeAttribute(r: Reader, end: number, path: string, depth: number): A
   return a;
 }
 
-function decodeNode(r: Reader, end: number, path: string, depth: number): NodeProto {
+function decodeNode(r: Reader, end: number, path: string): NodeProto {
   const n: NodeProto = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
   fields(r, end, path, (f, wire) => {
     switch (f) {
@@ -291,7 +293,7 @@ function decodeNode(r: Reader, end: number, path: string, depth: number): NodePr
       case 2: expectWire(path, 'output', wire, LEN); n.outputs.push(r.string()); return true;
       case 3: expectWire(path, 'name', wire, LEN); n.name = r.string(); return true;
       case 4: expectWire(path, 'op_type', wire, LEN); n.opType = r.string(); return true;
-      case 5: expectWire(path, 'attribute', wire, LEN); n.attributes.push(nested(r, `${path}.attribute[${n.attributes.length}]`, depth, decodeAttribute)); return true;
+      case 5: expectWire(path, 'attribute', wire, LEN); n.attributes.push(nested(r, `${path}.attribute[${n.attributes.length}]`, decodeAttribute)); return true;
       case 7: expectWire(path, 'domain', wire, LEN); n.domain = r.string(); return true;
       default: return false;
     }
@@ -299,12 +301,12 @@ function decodeNode(r: Reader, end: number, path: string, depth: number): NodePr
   return n;
 }
 
-function decodeDims(r: Reader, end: number, path: string, depth: number): Dim[] {
+function decodeDims(r: Reader, end: number, path: string): Dim[] {
   const dims: Dim[] = [];
   fields(r, end, path, (f, wire) => {
     if (f !== 1) return false;
     expectWire(path, 'dim', wire, LEN);
-    dims.push(nested(r, `${path}.dim[${dims.length}]`, depth, (r2, end2, p2) => {
+    dims.push(nested(r, `${path}.dim[${dims.length}]`, (r2, end2, p2) => {
       let d: Dim;
       fields(r2, end2, p2, (f2, w2) => {
         if (f2 === 1) { expectWire(p2, 'dim_value', w2, VARINT); d = int64(r2, p2); return true; }
@@ -318,18 +320,18 @@ function decodeDims(r: Reader, end: number, path: string, depth: number): Dim[] 
   return dims;
 }
 
-function decodeValueInfo(r: Reader, end: number, path: string, depth: number): ValueInfoProto {
+function decodeValueInfo(r: Reader, end: number, path: string): ValueInfoProto {
   const v: ValueInfoProto = { name: '', elemType: 0 };
   fields(r, end, path, (f, wire) => {
     if (f === 1) { expectWire(path, 'name', wire, LEN); v.name = r.string(); return true; }
     if (f !== 2) return false;
     expectWire(path, 'type', wire, LEN);
-    nested(r, `${path}.type`, depth, (r2, end2, p2, d2) => fields(r2, end2, p2, (f2, w2) => {
+    nested(r, `${path}.type`, (r2, end2, p2) => fields(r2, end2, p2, (f2, w2) => {
       if (f2 !== 1) return false; // sequence, map, optional: not tensors
       expectWire(p2, 'tensor_type', w2, LEN);
-      nested(r2, `${p2}.tensor_type`, d2, (r3, end3, p3, d3) => fields(r3, end3, p3, (f3, w3) => {
+      nested(r2, `${p2}.tensor_type`, (r3, end3, p3) => fields(r3, end3, p3, (f3, w3) => {
         if (f3 === 1) { expectWire(p3, 'elem_type', w3, VARINT); v.elemType = r3.int32(); return true; }
-        if (f3 === 2) { expectWire(p3, 'shape', w3, LEN); v.shape = nested(r3, `${p3}.shape`, d3, decodeDims); return true; }
+        if (f3 === 2) { expectWire(p3, 'shape', w3, LEN); v.shape = nested(r3, `${p3}.shape`, decodeDims); return true; }
         return false;
       }));
       return true;
@@ -339,16 +341,16 @@ function decodeValueInfo(r: Reader, end: number, path: string, depth: number): V
   return v;
 }
 
-function decodeGraph(r: Reader, end: number, path: string, depth: number): GraphProto {
+function decodeGraph(r: Reader, end: number, path: string): GraphProto {
   const g: GraphProto = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], sparseInitializers: 0 };
   fields(r, end, path, (f, wire) => {
     const list = (name: string) => { expectWire(path, name, wire, LEN); };
     switch (f) {
-      case 1: list('node'); g.nodes.push(nested(r, `${path}.node[${g.nodes.length}]`, depth, decodeNode)); return true;
+      case 1: list('node'); g.nodes.push(nested(r, `${path}.node[${g.nodes.length}]`, decodeNode)); return true;
       case 2: list('name'); g.name = r.string(); return true;
-      case 5: list('initializer'); g.initializers.push(nested(r, `${path}.initializer[${g.initializers.length}]`, depth, decodeTensor)); return true;
-      case 11: list('input'); g.inputs.push(nested(r, `${path}.input[${g.inputs.length}]`, depth, decodeValueInfo)); return true;
-      case 12: list('output'); g.outputs.push(nested(r, `${path}.output[${g.outputs.length}]`, depth, decodeValueInfo)); return true;
+      case 5: list('initializer'); g.initializers.push(nested(r, `${path}.initializer[${g.initializers.length}]`, decodeTensor)); return true;
+      case 11: list('input'); g.inputs.push(nested(r, `${path}.input[${g.inputs.length}]`, decodeValueInfo)); return true;
+      case 12: list('output'); g.outputs.push(nested(r, `${path}.output[${g.outputs.length}]`, decodeValueInfo)); return true;
       case 15: g.sparseInitializers++; return false;
       default: return false;
     }
@@ -369,10 +371,10 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
         case 2: expectWire('model', 'producer_name', wire, LEN); m.producerName = r.string(); return true;
         case 3: expectWire('model', 'producer_version', wire, LEN); m.producerVersion = r.string(); return true;
         case 6: expectWire('model', 'doc_string', wire, LEN); m.docString = r.string(); return true;
-        case 7: expectWire('model', 'graph', wire, LEN); m.graph = nested(r, 'model.graph', 0, decodeGraph); return true;
+        case 7: expectWire('model', 'graph', wire, LEN); m.graph = nested(r, 'model.graph', decodeGraph); return true;
         case 8:
           expectWire('model', 'opset_import', wire, LEN);
-          m.opsetImports.push(nested(r, `model.opset_import[${m.opsetImports.length}]`, 0, (r2, end, p) => {
+          m.opsetImports.push(nested(r, `model.opset_import[${m.opsetImports.length}]`, (r2, end, p) => {
             const o: OpsetId = { domain: '', version: 0 };
             fields(r2, end, p, (f2, w2) => {
               if (f2 === 1) { expectWire(p, 'domain', w2, LEN); o.domain = r2.string(); return true; }
@@ -384,7 +386,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
           return true;
         case 14:
           expectWire('model', 'metadata_props', wire, LEN);
-          m.metadata.push(nested(r, `model.metadata_props[${m.metadata.length}]`, 0, (r2, end, p) => {
+          m.metadata.push(nested(r, `model.metadata_props[${m.metadata.length}]`, (r2, end, p) => {
             const e = { key: '', value: '' };
             fields(r2, end, p, (f2, w2) => {
               if (f2 === 1) { expectWire(p, 'key', w2, LEN); e.key = r2.string(); return true; }
