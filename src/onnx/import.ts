@@ -289,8 +289,13 @@ function denseFrom(where: string, w: Float32Array, dims: number[], transposed: b
   const [units, inputs] = (transposed ? dims : [dims[1], dims[0]]) as [number, number];
   if (units < 1 || inputs < 1) throw new OnnxError(`${where}: weight dims [${dims.join(', ')}] are empty`);
   if (previous !== undefined && inputs !== previous) throw new OnnxError(`${where}: takes ${inputs} features, the previous layer gives ${previous}`);
-  const weight = new Float32Array(units * inputs);
-  for (let n = 0; n < units; n++) for (let k = 0; k < inputs; k++) weight[n * inputs + k] = w[transposed ? n * inputs + k : k * units + n]! * alpha;
+  // floatValues made w a fresh copy: kiln's layout with alpha 1 takes it as it is.
+  let weight = w;
+  if (!transposed) {
+    weight = new Float32Array(units * inputs);
+    for (let k = 0; k < inputs; k++) for (let n = 0; n < units; n++) weight[n * inputs + k] = w[k * units + n]!;
+  }
+  if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i]! *= alpha;
   let b = new Float32Array(units);
   if (bias) {
     const count = bias.values.length;
@@ -299,8 +304,10 @@ function denseFrom(where: string, w: Float32Array, dims: number[], transposed: b
     else throw new OnnxError(`${where}: bias has ${count} values (dims [${bias.dims.join(', ')}]) for ${units} units`);
   }
   for (const [name, values] of [['weight', weight], ['bias', b]] as const) {
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new OnnxError(`${where}: ${name} value ${values[bad]} at index ${bad} is not finite`);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v - v !== 0) throw new OnnxError(`${where}: ${name} value ${v} at index ${i} is not finite`);
+    }
   }
   return { kind: 'dense', inputs, units, activation: 'linear', alpha: 0.01, weight, bias: b };
 }

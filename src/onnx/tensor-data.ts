@@ -20,11 +20,16 @@ export function elementCount(t: TensorProto, where: string): number {
   return n;
 }
 
-function raw(t: TensorProto, n: number, bytesPer: number, where: string): DataView | undefined {
+// raw_data is little-endian, as every platform kiln runs on (WebAssembly is little-endian): a
+// copy into a fresh, aligned buffer is the array itself.
+function raw(t: TensorProto, n: number, bytesPer: number, where: string): ArrayBuffer | undefined {
   if (t.external) throw new OnnxError(`${where}: the data is stored in an external file (external_data); kiln reads self-contained .onnx files only (save with all tensors inside the model)`);
   if (!t.rawData) return undefined;
   if (t.rawData.length !== n * bytesPer) throw new OnnxError(`${where}: raw_data has ${t.rawData.length} bytes, dims [${t.dims.join(', ')}] of ${typeName(t.dataType)} need ${n * bytesPer}`);
-  return new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+  // Not rawData.slice(): in Node the reader hands out Buffers, whose slice() is a view.
+  const copy = new Uint8Array(t.rawData.length);
+  copy.set(t.rawData);
+  return copy.buffer;
 }
 
 function typed(list: number[] | undefined, n: number, field: string, t: TensorProto, where: string): number[] {
@@ -48,19 +53,17 @@ export function floatValues(t: TensorProto, where: string): Float32Array {
   switch (t.dataType) {
     case DataType.FLOAT: {
       const v = raw(t, n, 4, where);
-      if (v) return Float32Array.from({ length: n }, (_, i) => v.getFloat32(4 * i, true));
-      return Float32Array.from(typed(t.floatData, n, 'float_data', t, where));
+      return v ? new Float32Array(v) : Float32Array.from(typed(t.floatData, n, 'float_data', t, where));
     }
     case DataType.FLOAT16: {
       const v = raw(t, n, 2, where);
       // Without raw_data, halves travel as bit patterns in int32_data.
-      const bits = v ? Array.from({ length: n }, (_, i) => v.getUint16(2 * i, true)) : typed(t.int32Data, n, 'int32_data', t, where);
+      const bits = v ? new Uint16Array(v) : typed(t.int32Data, n, 'int32_data', t, where);
       return Float32Array.from(bits, halfToFloat);
     }
     case DataType.DOUBLE: {
       const v = raw(t, n, 8, where);
-      if (v) return Float32Array.from({ length: n }, (_, i) => v.getFloat64(8 * i, true));
-      return Float32Array.from(typed(t.doubleData, n, 'double_data', t, where));
+      return Float32Array.from(v ? new Float64Array(v) : typed(t.doubleData, n, 'double_data', t, where));
     }
     default:
       throw new OnnxError(`${where}: ${typeName(t.dataType)} values where float32, float16 or float64 weights are expected`);
@@ -72,12 +75,11 @@ export function intValues(t: TensorProto, where: string): number[] {
   const n = elementCount(t, where);
   if (t.dataType === DataType.INT64) {
     const v = raw(t, n, 8, where);
-    if (!v) return typed(t.int64Data, n, 'int64_data', t, where);
-    return Array.from({ length: n }, (_, i) => Number(v.getBigInt64(8 * i, true)));
+    return v ? Array.from(new BigInt64Array(v), Number) : typed(t.int64Data, n, 'int64_data', t, where);
   }
   if (t.dataType === DataType.INT32) {
     const v = raw(t, n, 4, where);
-    return v ? Array.from({ length: n }, (_, i) => v.getInt32(4 * i, true)) : typed(t.int32Data, n, 'int32_data', t, where);
+    return v ? Array.from(new Int32Array(v)) : typed(t.int32Data, n, 'int32_data', t, where);
   }
   throw new OnnxError(`${where}: ${typeName(t.dataType)} values where int64 or int32 are expected`);
 }
