@@ -1,9 +1,11 @@
 // The libraries kiln is measured against, loaded the same way for every benchmark: TensorFlow.js
 // on its WebAssembly backend and ONNX Runtime Web on its WebAssembly backend, both with SIMD and
 // one thread, in Node, from the installed packages (no network). ONNX models are built in memory
-// by a small protobuf encoder below, so no onnx package is needed.
+// with kiln's own ONNX encoder (src/onnx), so no onnx package is needed.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { AttributeType, DataType, encodeModel, type AttributeProto } from '../src/onnx/proto.ts';
+import { tensorProto } from '../src/onnx/graph-builder.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -54,10 +56,10 @@ export async function ortSession(model: Uint8Array) {
   return ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 }
 
-// ---- a minimal ONNX (protobuf) encoder: just the fields a small inference graph needs ----
+// ---- small ONNX graphs for the kernel benchmarks, written with kiln's own ONNX encoder ----
 
-export interface OnnxValue { name: string; shape: readonly number[] }
-export interface OnnxInitializer { name: string; dims: readonly number[]; data: Float32Array }
+export interface OnnxValue { name: string; shape: readonly number[]; elemType?: number }
+export interface OnnxInitializer { name: string; dims: readonly number[]; data: Float32Array | Int8Array | Uint8Array }
 export type OnnxAttribute = number | readonly number[];
 export interface OnnxNode { opType: string; inputs: readonly string[]; outputs: readonly string[]; attributes?: Record<string, OnnxAttribute> }
 export interface OnnxGraph {
@@ -69,93 +71,36 @@ export interface OnnxGraph {
   opset?: number;
 }
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
-
-class Writer {
-  private bytes: number[] = [];
-  varint(value: number): this {
-    let v = BigInt(value);
-    if (v < 0n) v += 1n << 64n; // int64 fields: two's complement, ten bytes
-    do {
-      const byte = Number(v & 0x7fn);
-      v >>= 7n;
-      this.bytes.push(v ? byte | 0x80 : byte);
-    } while (v);
-    return this;
-  }
-  tag(field: number, wire: number): this {
-    return this.varint((field << 3) | wire);
-  }
-  int(field: number, value: number): this {
-    return this.tag(field, 0).varint(value);
-  }
-  bytesField(field: number, data: Uint8Array): this {
-    this.tag(field, 2).varint(data.length);
-    for (const b of data) this.bytes.push(b);
-    return this;
-  }
-  string(field: number, s: string): this {
-    return this.bytesField(field, new TextEncoder().encode(s));
-  }
-  message(field: number, build: (w: Writer) => void): this {
-    const inner = new Writer();
-    build(inner);
-    return this.bytesField(field, inner.finish());
-  }
-  float(field: number, value: number): this {
-    this.tag(field, 5);
-    for (const b of new Uint8Array(new Float32Array([value]).buffer)) this.bytes.push(b);
-    return this;
-  }
-  finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
-  }
+// Integers are INT attributes, other numbers FLOAT, arrays INTS.
+function attribute(name: string, value: OnnxAttribute): AttributeProto {
+  if (typeof value !== 'number') return { name, type: AttributeType.INTS, ints: [...value] };
+  return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
 }
 
-// ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1; shape = 2 { dim = 1 { dim_value = 1 } } } } }
-function valueInfo(w: Writer, v: OnnxValue): void {
-  w.string(1, v.name).message(2, (t) => t.message(1, (tt) => {
-    tt.int(1, FLOAT).message(2, (s) => v.shape.forEach((d) => s.message(1, (dim) => dim.int(1, d))));
-  }));
-}
-
-// AttributeProto { name = 1; f = 2; i = 3; ints = 8; type = 20 (FLOAT 1, INT 2, INTS 7) }
-function attribute(w: Writer, name: string, value: OnnxAttribute): void {
-  w.string(1, name);
-  if (typeof value !== 'number') {
-    value.forEach((v) => w.int(8, v));
-    w.int(20, 7);
-  } else if (Number.isInteger(value)) {
-    w.int(3, value).int(20, 2);
-  } else {
-    w.float(2, value).int(20, 1);
-  }
-}
-
-/** Encodes a ModelProto (IR version 8) holding one graph of float tensors. */
+/** A ModelProto (IR version 8) holding one graph; values are float tensors unless they say. */
 export function onnxModel(graph: OnnxGraph): Uint8Array {
-  const w = new Writer();
-  w.int(1, 8); // ir_version
-  w.string(2, 'kiln-bench'); // producer_name
-  w.message(7, (g) => {
-    graph.nodes.forEach((n, i) => g.message(1, (nw) => {
-      n.inputs.forEach((s) => nw.string(1, s));
-      n.outputs.forEach((s) => nw.string(2, s));
-      nw.string(3, `${n.opType}_${i}`).string(4, n.opType);
-      for (const [name, value] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => attribute(a, name, value));
-    }));
-    g.string(2, 'g');
-    for (const t of graph.initializers ?? []) {
-      g.message(5, (tw) => {
-        t.dims.forEach((d) => tw.int(1, d));
-        tw.int(2, FLOAT).string(8, t.name).bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-      });
-    }
-    graph.inputs.forEach((v) => g.message(11, (vw) => valueInfo(vw, v)));
-    graph.outputs.forEach((v) => g.message(12, (vw) => valueInfo(vw, v)));
+  const value = (v: OnnxValue) => ({ name: v.name, elemType: v.elemType ?? DataType.FLOAT, shape: [...v.shape] });
+  return encodeModel({
+    irVersion: 8, producerName: 'kiln-bench', producerVersion: '', docString: '', metadata: [], functions: 0,
+    opsetImports: [{ domain: '', version: graph.opset ?? 13 }],
+    graph: {
+      name: 'g', sparseInitializers: 0,
+      nodes: graph.nodes.map((n, i) => ({ name: `${n.opType}_${i}`, opType: n.opType, domain: '', inputs: [...n.inputs], outputs: [...n.outputs], attributes: Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)) })),
+      initializers: (graph.initializers ?? []).map((t) => tensorProto(t.name, t.dims, t.data)),
+      inputs: graph.inputs.map(value),
+      outputs: graph.outputs.map(value),
+    },
   });
-  w.message(8, (o) => o.string(1, '').int(2, graph.opset ?? 13)); // opset_import
-  return w.finish();
+}
+
+/** C [M,N] i32 = MatMulInteger(A [M,K] u8, B [K,N] i8 constant, a_zero_point). */
+export function matMulIntegerModel(M: number, K: number, N: number, b: Int8Array, aZeroPoint: number): Uint8Array {
+  return onnxModel({
+    nodes: [{ opType: 'MatMulInteger', inputs: ['A', 'B', 'a_zero_point'], outputs: ['C'] }],
+    inputs: [{ name: 'A', shape: [M, K], elemType: DataType.UINT8 }],
+    outputs: [{ name: 'C', shape: [M, N], elemType: DataType.INT32 }],
+    initializers: [{ name: 'B', dims: [K, N], data: b }, { name: 'a_zero_point', dims: [], data: Uint8Array.of(aZeroPoint) }],
+  });
 }
 
 // ---- timing shared by the benchmarks ----

@@ -16,8 +16,7 @@ import { quantize, type QuantizeOptions } from '../src/compress/quant/quantize.t
 import { prepareQat } from '../src/compress/quant/qat.ts';
 import type { QuantizedModel } from '../src/compress/quant/model.ts';
 import { quantizedModelToBytes } from '../src/io/quantized-file.ts';
-import { ortSession, ortVersion, ortWasm, race } from './_peers.ts';
-import { matMulIntegerModel } from './_onnx-int.ts';
+import { matMulIntegerModel, ortSession, ortVersion, ortWasm, race } from './_peers.ts';
 import { fmt } from './_stats.ts';
 
 const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 10);

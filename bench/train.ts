@@ -2,9 +2,9 @@
 // thread, and the cpu backend) in the same process, contestants alternated, medians reported.
 // npm run bench -- train
 import type * as Tf from '@tensorflow/tfjs';
-import { Sequential, dense, fit, adam, mnist, Dataset } from '../src/index.ts';
+import { Sequential, dense, fit, adam, mnist, Dataset, exportOnnx } from '../src/index.ts';
 import { alternate, fmt } from './_stats.ts';
-import { onnxModel, ortSession, ortWasm, tfjsWasm } from './_peers.ts';
+import { ortSession, ortWasm, tfjsWasm } from './_peers.ts';
 
 const tf = await tfjsWasm();
 
@@ -60,20 +60,9 @@ const sample = data.features.slice(0, 784);
 const kilnModel = new Sequential({ inputs: 784, layers: [dense(128, 'relu'), dense(10)], seed: 1 });
 await tf.setBackend('wasm');
 const tfInfer = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
-// The same weights as an ONNX graph (Gemm with transB = PyTorch's Linear, Relu, Gemm, Softmax)
-// for onnxruntime-web with one wasm thread.
-const [w0, b0, w1, b1] = kilnModel.parameters();
-const session = await ortSession(onnxModel({
-  nodes: [
-    { opType: 'Gemm', inputs: ['x', 'w0', 'b0'], outputs: ['h'], attributes: { transB: 1 } },
-    { opType: 'Relu', inputs: ['h'], outputs: ['r'] },
-    { opType: 'Gemm', inputs: ['r', 'w1', 'b1'], outputs: ['z'], attributes: { transB: 1 } },
-    { opType: 'Softmax', inputs: ['z'], outputs: ['p'], attributes: { axis: 1 } },
-  ],
-  inputs: [{ name: 'x', shape: [1, 784] }],
-  outputs: [{ name: 'p', shape: [1, 10] }],
-  initializers: [w0!, b0!, w1!, b1!].map((p, i) => ({ name: ['w0', 'b0', 'w1', 'b1'][i]!, dims: p.shape, data: p.data })),
-}));
+// The same model exported to ONNX (Gemm with transB = PyTorch's Linear, Relu, Gemm, Softmax) for
+// onnxruntime-web with one wasm thread.
+const session = await ortSession(exportOnnx(kilnModel, { inputName: 'x', outputName: 'p' }));
 const ortModule = await ortWasm();
 const ort = async (x: Float32Array) => (await session.run({ x: new ortModule.Tensor('float32', x, [1, 784]) })).p!.data;
 const perCall = (fn: () => unknown) => async () => {

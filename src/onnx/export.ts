@@ -41,6 +41,10 @@ const WHERE = 'exportOnnx';
  * f32 weights. The input takes raw rows (standardisation is inside the graph); the output is what
  * `predict` returns (probabilities, a sigmoid probability, or regression values).
  *
+ * Dynamic int8: ONNX's DynamicQuantizeLinear takes one activation range per call, as kiln's
+ * `dynamicRange: 'batch'` does per chunk of up to 1024 rows; a `'row'` model gives kiln's per-row
+ * results when ONNX Runtime is called one row at a time.
+ *
  * @example
  * const bytes = exportOnnx(model);             // Sequential, SparseModel or QuantizedModel
  * await writeFileAtomic('model.onnx', bytes);

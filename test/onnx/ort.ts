@@ -1,23 +1,11 @@
-// ONNX Runtime Web (wasm backend, one thread) in Node: the independent implementation that
-// exported files are run in and imported files are compared with.
-type Ort = typeof import('onnxruntime-web');
-let ready: Promise<Ort> | undefined;
-
-function ortWasm(): Promise<Ort> {
-  ready ??= (async () => {
-    const ort = await import('onnxruntime-web');
-    ort.env.wasm.numThreads = 1;
-    ort.env.wasm.proxy = false;
-    ort.env.logLevel = 'error';
-    return ort;
-  })();
-  return ready;
-}
+// ONNX Runtime Web (wasm backend, one thread) in Node, loaded as the benchmarks load it: the
+// independent implementation that exported files are run in and imported files compared with.
+import { ortWasm } from '../../bench/_peers.ts';
 
 /** Runs `model` on rows [n, inputs] and returns its first output (f32) and that output's dims. */
-export async function runOrt(model: Uint8Array, rows: Float32Array, inputs: number, options: { optimize?: boolean } = {}): Promise<{ data: Float32Array; dims: readonly number[] }> {
+export async function runOrt(model: Uint8Array, rows: Float32Array, inputs: number): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const ort = await ortWasm();
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: options.optimize === false ? 'disabled' : 'all' });
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   try {
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', rows, [rows.length / inputs, inputs]) };
     const out = await session.run(feeds);

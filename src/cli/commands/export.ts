@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { exportOnnx, writeFileAtomic } from '../../index.ts';
 import { usageError } from '../errors.ts';
-import { architecture, readModel } from '../model.ts';
+import { architecture, isQuantized, readModel } from '../model.ts';
 import { choice, commonOptions, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, out } from '../print.ts';
 
@@ -41,5 +41,8 @@ async function exportCommand(o: ExportOptions): Promise<void> {
   out(`weights     ${loaded.storage}`);
   out(`onnx        opset 13, input '${o.inputName}' [batch, ${loaded.model.inputs}], output '${o.outputName}' [batch, ${loaded.model.outputs}]`);
   out(`file        ${bytesText(loaded.bytes)} → ${bytesText(bytes.length)}`);
+  if (isQuantized(loaded.model) && loaded.model.dynamicRange === 'row') {
+    out(`note        ONNX's DynamicQuantizeLinear has one range per call: run one row per call for kiln's per-row ranges`);
+  }
   out(`saved       ${o.out}`);
 }
