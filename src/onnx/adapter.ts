@@ -8,7 +8,7 @@ import type { Activation } from '../core/activation.ts';
 import { SparseModel } from '../compress/prune/sparse-model.ts';
 import { QuantizedModel, type QuantizedLayer, type QuantScheme } from '../compress/quant/model.ts';
 import { StandardScaler } from '../data/scaler.ts';
-import { dense } from '../nn/layers.ts';
+import { dense, flatten, type LayerConfig } from '../nn/layers/index.ts';
 import { Sequential, type Preprocessing, type Task } from '../nn/sequential.ts';
 
 /** A dense layer with f32 weights: y = act(x·Wᵀ + b), weight [units, inputs] row-major. */
@@ -26,7 +26,10 @@ export interface FloatDense {
 }
 
 interface NetCommon {
+  /** Values per input row. */
   readonly inputs: number;
+  /** The shape of one input row ([inputs] for flat rows, [channels, height, width] for images). */
+  readonly inputShape: readonly number[];
   readonly outputs: number;
   readonly task: Task;
   /** The standardisation as the f32 column affine kiln runs: x·scale + shift. */
@@ -80,9 +83,10 @@ function describeFloat(model: Sequential): FloatNet {
   const config = model.toConfig();
   const params = new Map(model.parameters().map((p) => [p.name, p.data]));
   const layers: FloatDense[] = [];
-  let width = config.inputs;
+  let width = model.inputs;
   config.layers.forEach((l, i) => {
-    if (l.type === 'dropout') return; // inference: the identity
+    // Inference: dropout is the identity, and flatten too, since rows are stored flat.
+    if (l.type !== 'dense') return;
     layers.push({
       kind: 'dense', name: `layers.${i}`, inputs: width, units: l.units, activation: l.activation, alpha: l.alpha ?? 0.01,
       weight: params.get(`layers.${i}.weight`)!, bias: params.get(`layers.${i}.bias`)!,
@@ -91,7 +95,7 @@ function describeFloat(model: Sequential): FloatNet {
   });
   const { mean, std } = model.preprocessing;
   return {
-    kind: 'float', inputs: config.inputs, outputs: model.outputs, task: config.task, layers,
+    kind: 'float', inputs: model.inputs, inputShape: [...model.inputShape], outputs: model.outputs, task: config.task, layers,
     preprocessing: { ...model.preprocessing },
     ...(mean && std ? { standardize: StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine() } : {}),
   };
@@ -99,7 +103,7 @@ function describeFloat(model: Sequential): FloatNet {
 
 function describeQuantized(model: QuantizedModel): NetDescription {
   const common = {
-    inputs: model.inputs, outputs: model.outputs, task: model.task,
+    inputs: model.inputs, inputShape: [model.inputs], outputs: model.outputs, task: model.task,
     preprocessing: {
       ...(model.featureNames ? { featureNames: model.featureNames } : {}),
       ...(model.classNames ? { classNames: model.classNames } : {}),
@@ -132,16 +136,20 @@ function dequantizeGroups(l: QuantizedLayer, groupSize: number): Float32Array {
   return w;
 }
 
-/** A Sequential (seed 0) holding the description's layers and weights. */
+/** A Sequential (seed 0) holding the description's layers and weights; shaped rows get a
+ *  flatten() before the first dense layer. */
 export function buildSequential(net: FloatNet): Sequential {
+  const shaped = net.inputShape.length > 1;
+  const layers: LayerConfig[] = net.layers.map((l) => dense(l.units, l.activation, l.activation === 'leaky_relu' ? { alpha: l.alpha } : {}));
   const model = new Sequential({
-    inputs: net.inputs,
-    layers: net.layers.map((l) => dense(l.units, l.activation, l.activation === 'leaky_relu' ? { alpha: l.alpha } : {})),
+    inputs: shaped ? [...net.inputShape] : net.inputs,
+    layers: shaped ? [flatten(), ...layers] : layers,
     task: net.task,
     preprocessing: net.preprocessing,
   });
   try {
-    model.setParameters(Object.fromEntries(net.layers.flatMap((l, i) => [[`layers.${i}.weight`, l.weight], [`layers.${i}.bias`, l.bias]])));
+    const first = shaped ? 1 : 0;
+    model.setParameters(Object.fromEntries(net.layers.flatMap((l, i) => [[`layers.${i + first}.weight`, l.weight], [`layers.${i + first}.bias`, l.bias]])));
   } catch (error) {
     model.dispose();
     throw error;

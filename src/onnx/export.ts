@@ -59,6 +59,9 @@ export function exportOnnx(model: ExportableModel, options: ExportOnnxOptions = 
   const net = describeModel(model, WHERE);
   const g = new GraphBuilder();
   let x = inputName;
+  // Shaped rows ([channels, height, width]) enter as they are and are flattened first, as kiln
+  // stores them.
+  if (net.inputShape.length > 1) x = g.node('input', 'Flatten', [x], [attrInt('axis', 1)])[0]!;
   if (net.standardize) {
     x = g.node('standardize', 'Mul', [x, g.constant('standardize.scale', [net.inputs], net.standardize.scale)])[0]!;
     x = g.node('standardize', 'Add', [x, g.constant('standardize.shift', [net.inputs], net.standardize.shift)])[0]!;
@@ -70,14 +73,14 @@ export function exportOnnx(model: ExportableModel, options: ExportOnnxOptions = 
   if (x === inputName) x = g.node('output', 'Identity', [x])[0]!;
   g.rename(x, outputName);
 
-  const tensor = (name: string, width: number): ValueInfoProto => ({ name, elemType: DataType.FLOAT, shape: ['batch', width] });
+  const tensor = (name: string, shape: readonly number[]): ValueInfoProto => ({ name, elemType: DataType.FLOAT, shape: ['batch', ...shape] });
   return encodeModel({
     irVersion: IR_VERSION,
     producerName: 'kiln',
     producerVersion: version,
     docString: `kiln ${net.kind === 'int8' ? net.scheme : net.from ?? 'float32'} ${net.task} model: ${net.inputs} → ${net.layers.map((l) => l.units).join(' → ')}`,
     opsetImports: [{ domain: '', version: ONNX_OPSET }],
-    graph: { name: 'kiln', nodes: g.nodes, initializers: g.initializers, inputs: [tensor(inputName, net.inputs)], outputs: [tensor(outputName, net.outputs)], sparseInitializers: 0 },
+    graph: { name: 'kiln', nodes: g.nodes, initializers: g.initializers, inputs: [tensor(inputName, net.inputShape)], outputs: [tensor(outputName, [net.outputs])], sparseInitializers: 0 },
     metadata: metadata(net),
     functions: 0,
   });

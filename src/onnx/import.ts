@@ -211,11 +211,11 @@ class ChainReader {
     }
     if (layers.length === 0) throw new OnnxError('ONNX graph: no dense layer (Gemm or MatMul) between the input and the output');
     const width = layers[0]!.inputs;
-    checkInputShape(input.shape, width, input.name);
-    return this.#net(layers, final, task, affine, width, metadata);
+    return this.#net(layers, final, task, affine, inputShapeOf(input.shape, width, input.name), metadata);
   }
 
-  #net(layers: Dense[], final: Final, task: Task | undefined, affine: { scale: number[]; shift: number[] } | undefined, inputs: number, metadata: Map<string, string>): FloatNet {
+  #net(layers: Dense[], final: Final, task: Task | undefined, affine: { scale: number[]; shift: number[] } | undefined, inputShape: number[], metadata: Map<string, string>): FloatNet {
+    const inputs = layers[0]!.inputs;
     const outputs = layers.at(-1)!.units;
     const inferred: Task = final === 'softmax' ? 'classification' : final === 'sigmoid' ? 'binary' : 'regression';
     if (task !== undefined && final !== undefined && task !== inferred) throw new OnnxError(`ONNX graph: ends with ${final === 'softmax' ? 'Softmax' : 'Sigmoid'}, a ${inferred} model; task '${task}' does not fit it`);
@@ -224,7 +224,7 @@ class ChainReader {
     if (chosen === 'binary' && outputs !== 1) throw new OnnxError(`ONNX graph: task binary needs 1 output, the graph has ${outputs}`);
     const preprocessing = { ...namesFrom(metadata, inputs), ...standardization(affine, inputs, metadata) };
     return {
-      kind: 'float', inputs, outputs, task: chosen, preprocessing,
+      kind: 'float', inputs, inputShape, outputs, task: chosen, preprocessing,
       layers: layers.map((l, i) => ({ ...l, kind: 'dense', name: `layers.${i}` })),
     };
   }
@@ -370,14 +370,16 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function checkInputShape(shape: (number | string | undefined)[] | undefined, width: number, name: string): void {
-  if (!shape) return;
-  if (shape.length < 2) throw new OnnxError(`ONNX graph: input '${name}' has rank ${shape.length}; kiln reads [batch, features] (or [batch, ...] flattened)`);
+// The row shape: the input's dims after the batch when they are all known (images, say, before a
+// Flatten), else flat rows of the first layer's width.
+function inputShapeOf(shape: (number | string | undefined)[] | undefined, width: number, name: string): number[] {
+  if (!shape) return [width];
+  if (shape.length < 2 || shape.length > 4) throw new OnnxError(`ONNX graph: input '${name}' has rank ${shape.length}; kiln reads [batch, features] or [batch, ...row shape] of up to 3 dimensions`);
   const known = shape.slice(1);
-  if (known.every((d) => typeof d === 'number')) {
-    const size = (known as number[]).reduce((p, d) => p * d, 1);
-    if (size !== width) throw new OnnxError(`ONNX graph: input '${name}' has ${size} features per row (shape [${shape.join(', ')}]), the first layer takes ${width}`);
-  }
+  if (!known.every((d) => typeof d === 'number')) return [width];
+  const size = (known as number[]).reduce((p, d) => p * d, 1);
+  if (size !== width) throw new OnnxError(`ONNX graph: input '${name}' has ${size} values per row (shape [${shape.join(', ')}]), the first layer takes ${width}`);
+  return known as number[];
 }
 
 function constantTensor(n: NodeProto, where: string): TensorProto {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout } from '../../src/nn/layers/index.ts';
 import { ACTIVATIONS } from '../../src/core/activation.ts';
 import { quantize } from '../../src/compress/quant/quantize.ts';
 import { pruneWeights } from '../../src/compress/prune/unstructured.ts';

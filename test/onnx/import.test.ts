@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense, dropout } from '../../src/nn/layers.ts';
+import { dense, dropout, flatten } from '../../src/nn/layers/index.ts';
 import { ACTIVATIONS } from '../../src/core/activation.ts';
 import { distill } from '../../src/compress/distill.ts';
 import { pruneWeights } from '../../src/compress/prune/unstructured.ts';
@@ -83,6 +83,19 @@ test('kiln → ONNX → kiln gives identical predictions for every activation an
   }
 });
 
+test('shaped rows ([channels, height, width] then flatten) export as a shaped input and come back shaped', async () => {
+  const m = new Sequential({ inputs: [2, 3, 4], layers: [flatten(), dense(6, 'relu'), dense(3)], seed: 5, preprocessing: { mean: new Array(24).fill(0.5), std: new Array(24).fill(2) } });
+  const bytes = exportOnnx(m);
+  const x = uniform(mulberry32(12), 24 * 10, -3, 3);
+  assertClose((await runOrt(bytes, x, [2, 3, 4])).data, m.predict(x), TOL, 'ONNX Runtime on [n, 2, 3, 4]');
+  const back = importOnnx(bytes);
+  assert.deepEqual(back.inputShape, [2, 3, 4]);
+  assert.deepEqual(back.layers.map((l) => l.type), ['flatten', 'dense', 'dense']);
+  assert.deepEqual(Array.from(back.predict(x)), Array.from(m.predict(x)));
+  m.dispose();
+  back.dispose();
+});
+
 test('an imported model is a kiln model: a distillation teacher, pruned, quantized, saved', async () => {
   const { bytes, ref } = fixture('mlp-gemm');
   const teacher = importOnnx(bytes); // raw logits: the student matches them by mean squared error
@@ -139,7 +152,7 @@ test('unsupported graphs are refused naming the node, its op type and the opset'
     [graph([node('Gemm', ['x', 'w'], ['y'], [{ name: 'transA', type: 2, i: 1 }], 'fc')], w), /transA = 1 is not supported/],
     [graph([node('Gemm', ['x', 'w'], ['h'], [{ name: 'transB', type: 2, i: 1 }], 'fc'), node('Gelu', ['h'], ['y'], [{ name: 'approximate', type: 3, s: new TextEncoder().encode('tanh') }], 'g')], w, 20), /approximate='tanh' GELU is not supported/],
     [graph([node('Gemm', ['x', 'w'], ['y'], [{ name: 'transB', type: 2, i: 1 }])], w, 5), /opset 5 is outside the opsets kiln reads \(7 to 21\)/],
-    [graph([node('Gemm', ['x', 'w'], ['y'], [{ name: 'transB', type: 2, i: 1 }])], w, 13, ['N', 4]), /input 'x' has 4 features per row \(shape \[N, 4\]\), the first layer takes 3/],
+    [graph([node('Gemm', ['x', 'w'], ['y'], [{ name: 'transB', type: 2, i: 1 }])], w, 13, ['N', 4]), /input 'x' has 4 values per row \(shape \[N, 4\]\), the first layer takes 3/],
     [graph([node('Gemm', ['x', 'w'], ['h'], [{ name: 'transB', type: 2, i: 1 }])], w), /value 'h' leads nowhere/],
   ];
   for (const [bytes, message] of cases) assert.throws(() => importOnnx(bytes), (e: Error) => e instanceof OnnxError && message.test(e.message), String(message));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs/minimal.js';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { dense } from '../../src/nn/layers.ts';
+import { dense } from '../../src/nn/layers/index.ts';
 import { exportOnnx } from '../../src/onnx/export.ts';
 import { importOnnx } from '../../src/onnx/import.ts';
 import { OnnxError } from '../../src/onnx/errors.ts';
