@@ -3,12 +3,38 @@
 // exported file with kiln on the test rows, and inference latency of kiln against ONNX Runtime
 // Web (wasm, SIMD, one thread, graph optimisations on) for f32, static int8 (QDQ) and dynamic
 // int8 (MatMulInteger) at batch 1 and 64. Contestants alternate within every repetition; medians
-// of process CPU time per run (both are single-threaded), wall-clock medians beside them.
+// of process CPU time per run (both are single-threaded), wall-clock medians beside them. First,
+// what ONNX support costs in the minified library bundle (built as scripts/bundle.mjs builds it).
 // npm run bench -- onnx
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, modelToBytes, exportOnnx, importOnnx, quantize, quantizedModelToBytes, type QuantizedModel } from '../src/index.ts';
 import { ortSession, ortVersion, ortWasm, race } from './_peers.ts';
 import { fmt } from './_stats.ts';
+
+// The library entry with and without its ONNX exports (the last block of src/index.ts), and
+// protobufjs's minimal runtime alone.
+const root = new URL('../', import.meta.url).pathname;
+async function minified(contents: string, resolveDir: string, library = true): Promise<{ min: number; gzip: number }> {
+  const r = await build({
+    stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' }, bundle: true, minify: true, write: false, format: 'esm', target: 'es2022',
+    platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], inject: library ? [`${root}scripts/buffer-shim.mjs`] : [],
+    alias: { long: `${root}scripts/no-long.cjs` }, logLevel: 'error',
+  });
+  const bytes = r.outputFiles[0]!.contents;
+  return { min: bytes.length, gzip: gzipSync(bytes).length };
+}
+const index = readFileSync(`${root}src/index.ts`, 'utf8');
+const [withOnnx, withoutOnnx, runtime] = await Promise.all([
+  minified(index, `${root}src`),
+  minified(index.split('// Interchange: ONNX in and out.')[0]!, `${root}src`),
+  minified("import protobuf from 'protobufjs/minimal.js'; export const { Reader, Writer } = protobuf;", root, false),
+]);
+const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
+console.log('### Bundle cost\n');
+console.log(`minified library without ONNX: ${kib(withoutOnnx.min)} (${kib(withoutOnnx.gzip)} gzip); ONNX adds ${kib(withOnnx.min - withoutOnnx.min)} (${kib(withOnnx.gzip - withoutOnnx.gzip)} gzip), of which protobufjs's minimal runtime is ${kib(runtime.min)} (${kib(runtime.gzip)} gzip)\n`);
 
 const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 3);
 const load = loadavg()[0]!;
