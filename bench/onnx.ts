@@ -62,13 +62,14 @@ const io = await race([
   { name: 'export int8', run: () => exportOnnx(int8) },
   { name: 'import f32', run: () => importOnnx(floatFile).dispose() },
 ], { reps: 7, minMs: 50 });
+console.log('CPU ms (median).\n');
 console.log('| model | kiln file bytes | ONNX file bytes | ONNX / kiln | export ms |');
 console.log('|---|---:|---:|---:|---:|');
 for (const k of kinds) {
-  const ms = k.name === 'f32' ? io.get('export f32')!.median : k.name.startsWith('int8 per') ? io.get('export int8')!.median : undefined;
+  const ms = k.name === 'f32' ? io.get('export f32')!.cpu : k.name.startsWith('int8 per') ? io.get('export int8')!.cpu : undefined;
   console.log(`| ${k.name} | ${k.kilnFile} | ${files.get(k.name)!.length} | ${fmt(files.get(k.name)!.length / k.kilnFile, 2)}x | ${ms === undefined ? '' : fmt(ms, 2)} |`);
 }
-console.log(`\nimport of the f32 file (decode, map, build the Sequential): ${fmt(io.get('import f32')!.median, 2)} ms\n`);
+console.log(`\nimport of the f32 file (decode, map, build the Sequential): ${fmt(io.get('import f32')!.cpu, 2)} ms\n`);
 
 console.log('### Agreement on the test rows\n');
 // Calls of 1000 rows: a dynamic int8 model's activation range is per call in ONNX
