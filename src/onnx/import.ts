@@ -137,7 +137,8 @@ class ChainReader {
       const where = this.#where(n);
       if (final) throw new OnnxError(`${where}: follows the output ${final}; kiln models end with it`);
       if (n.domain !== '' && n.domain !== 'ai.onnx' && !(n.domain === 'com.microsoft' && n.opType === 'Gelu')) throw new OnnxError(`${where}: operators of domain '${n.domain}' are not supported; kiln reads ${SUPPORTED}`);
-      if (n.inputs[0] !== x) throw new OnnxError(`${where}: takes '${x}' as input ${n.inputs.indexOf(x)}, kiln expects it as the first input`);
+      const commutes = n.opType === 'Mul' || n.opType === 'Add';
+      if (n.inputs[0] !== x && !commutes) throw new OnnxError(`${where}: takes '${x}' as input ${n.inputs.indexOf(x)}, kiln expects it as the first input`);
       const attrs = attributes(n, where);
       let out = n.outputs[0]!;
       switch (n.opType) {
@@ -199,9 +200,10 @@ class ChainReader {
         }
         case 'Mul': case 'Add': case 'Sub': case 'Div': {
           if (layers.length > 0) throw new OnnxError(`${where}: element-wise ${n.opType} after the first layer is not a kiln layer; kiln reads ${SUPPORTED}`);
-          const c = this.#constant(n.inputs[1]);
+          const other = n.inputs[0] === x ? n.inputs[1] : n.inputs[0];
+          const c = this.#constant(other);
           if (!c) throw new OnnxError(`${where}: ${n.opType} by a computed value; kiln reads standardisation by constants only`);
-          affine = compose(affine, n.opType, floatValues(c, `${where} input '${n.inputs[1]}'`), where);
+          affine = compose(affine, n.opType, floatValues(c, `${where} input '${other}'`), where);
           break;
         }
         default:

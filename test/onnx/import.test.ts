@@ -128,11 +128,12 @@ function graph(nodes: NodeProto[], initializers: ReturnType<typeof tensorProto>[
 const node = (opType: string, inputs: string[], outputs: string[], attributes: NodeProto['attributes'] = [], name = opType): NodeProto => ({ name, opType, domain: '', inputs, outputs, attributes });
 const W = Float32Array.of(0.5, -1, 2, 1.5, 0.25, -0.75); // [2, 3] as Gemm transB=1, or [3, 2] as MatMul
 
-test('Gemm with transB 0, alpha and beta; the Gelu op; MatMul without bias; Reshape — all as ONNX Runtime computes them', async () => {
+test('Gemm with transB 0, alpha and beta; the Gelu op; commuted standardisation; MatMul without bias; Reshape — all as ONNX Runtime computes them', async () => {
   const x = uniform(mulberry32(6), 3 * 20, -3, 3);
   const cases: [string, Uint8Array][] = [
     ['Gemm transB=0 alpha beta', graph([node('Gemm', ['x', 'w', 'b'], ['y'], [{ name: 'alpha', type: 1, f: 0.5 }, { name: 'beta', type: 1, f: 2 }])], [tensorProto('w', [3, 2], W), tensorProto('b', [2], Float32Array.of(0.1, -0.2))])],
     ['Gelu op (opset 20)', graph([node('Gemm', ['x', 'w', 'b'], ['h'], [{ name: 'transB', type: 2, i: 1 }]), node('Gelu', ['h'], ['y'])], [tensorProto('w', [2, 3], W), tensorProto('b', [1], Float32Array.of(0.3))], 20)],
+    ['standardisation with the constant first (Mul(s, x), Add(c, ·))', graph([node('Mul', ['s', 'x'], ['m']), node('Add', ['c', 'm'], ['a']), node('Gemm', ['a', 'w', 'b'], ['y'], [{ name: 'transB', type: 2, i: 1 }])], [tensorProto('s', [3], Float32Array.of(0.5, 2, 0.25)), tensorProto('c', [3], Float32Array.of(1, -1, 0.5)), tensorProto('w', [2, 3], W), tensorProto('b', [2], Float32Array.of(0.1, -0.2))])],
     ['Reshape, MatMul without bias', graph([node('Reshape', ['x', 's'], ['r']), node('MatMul', ['r', 'w'], ['y'])], [tensorProto('s', [2], Int32Array.of(-1, 3)), tensorProto('w', [3, 2], W)].map((t) => (t.name === 's' ? { ...t, dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.of(-1n, 3n).buffer) } : t)))],
   ];
   for (const [label, bytes] of cases) {
