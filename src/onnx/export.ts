@@ -92,8 +92,10 @@ function checkName(option: string, name: unknown): string {
 }
 
 function metadata(net: NetDescription): { key: string; value: string }[] {
-  const { mean, std, featureNames, classNames } = net.preprocessing;
-  const pre = { ...(mean ? { mean } : {}), ...(std ? { std } : {}), ...(featureNames ? { featureNames } : {}), ...(classNames ? { classNames } : {}) };
+  const { mean, std, featureNames, classNames, table } = net.preprocessing;
+  // `table` is how raw table rows become the graph's inputs (kiln's tableInputs): the graph, like
+  // predict, takes the encoded rows.
+  const pre = { ...(mean ? { mean } : {}), ...(std ? { std } : {}), ...(featureNames ? { featureNames } : {}), ...(classNames ? { classNames } : {}), ...(table ? { table } : {}) };
   const entries: { key: string; value: string }[] = [{ key: METADATA_KEYS.task, value: net.task }, { key: METADATA_KEYS.preprocessing, value: JSON.stringify(pre) }];
   if (net.kind === 'int8') {
     const q = { scheme: net.scheme, activations: net.activations, ...(net.dynamicRange ? { dynamicRange: net.dynamicRange } : {}), ...(net.calibration ? { calibration: net.calibration } : {}) };

@@ -11,6 +11,7 @@
 import type { Activation } from '../core/activation.ts';
 import { checkKnownKeys } from '../core/errors.ts';
 import { StandardScaler } from '../data/scaler.ts';
+import { TableEncoder } from '../data/table-encoder.ts';
 import type { Preprocessing, Sequential, Task } from '../nn/sequential.ts';
 import { buildSequential, type FloatDense, type FloatNet } from './adapter.ts';
 import { OnnxError } from './errors.ts';
@@ -360,7 +361,14 @@ function namesFrom(metadata: Map<string, string>, inputs: number): Pick<Preproce
   const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined;
   const featureNames = strings(saved?.featureNames);
   const classNames = strings(saved?.classNames);
-  return { ...(featureNames?.length === inputs ? { featureNames } : {}), ...(classNames ? { classNames } : {}) };
+  let table: Preprocessing['table'];
+  try {
+    // A kiln export's table encoder, kept only when it is valid and gives this graph's inputs.
+    if (saved?.table !== undefined && TableEncoder.fromJSON(saved.table).numOutputs === inputs) table = saved.table as Preprocessing['table'];
+  } catch {
+    table = undefined;
+  }
+  return { ...(featureNames?.length === inputs ? { featureNames } : {}), ...(classNames ? { classNames } : {}), ...(table ? { table } : {}) };
 }
 
 function parseJson(text: string | undefined): unknown {
