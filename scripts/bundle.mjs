@@ -27,6 +27,8 @@ const common = {
   // csv-parse uses Node's global Buffer; every bundled reference to it gets the polyfill instead,
   // so CSV parsing behaves the same in browsers, Deno, Bun and Node.
   inject: [path('scripts/buffer-shim.mjs')],
+  // protobufjs (ONNX files) uses long.js only when present; int64 values as numbers suffice.
+  alias: { long: path('scripts/no-long.cjs') },
   target: 'es2022',
   sourcemap: true,
   legalComments: 'none',

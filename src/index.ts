@@ -115,3 +115,11 @@ export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-f
 export { quantizedModelToBytes, quantizedModelFromBytes, saveQuantizedModel, loadQuantizedModel, QUANTIZED_FORMAT } from './compress/quant/file.ts';
 export type { QuantizedFileOptions } from './compress/quant/file.ts';
 export { sparseModelToBytes, sparseModelFromBytes, saveSparseModel, loadSparseModel, SPARSE_MODEL_FORMAT } from './io/sparse-file.ts';
+
+// Interchange: ONNX in and out.
+export { exportOnnx, ONNX_OPSET } from './onnx/export.ts';
+export type { ExportOnnxOptions } from './onnx/export.ts';
+export { importOnnx, IMPORT_OPSETS } from './onnx/import.ts';
+export type { ImportOnnxOptions } from './onnx/import.ts';
+export { OnnxError } from './onnx/errors.ts';
+export type { ExportableModel } from './onnx/adapter.ts';

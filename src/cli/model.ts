@@ -3,7 +3,7 @@
 // quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
 import {
-  decodeSafetensors, evaluate, modelFile, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
+  decodeSafetensors, evaluate, importOnnx, modelFile, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
   SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type QuantizedModel, type Sequential,
 } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
@@ -50,6 +50,16 @@ function quantizationText(m: Record<string, string>): string {
 export async function readModel(path: string | undefined): Promise<LoadedModel> {
   if (path === undefined) throw usageError('--model <file> is required');
   const bytes = new Uint8Array(await readFile(path));
+  if (path.toLowerCase().endsWith('.onnx')) {
+    // An ONNX file imports as a float model (see `kiln import` for its --task).
+    let model: Sequential;
+    try {
+      model = importOnnx(bytes);
+    } catch (error) {
+      throw new CliError(`${path}: ${(error as Error).message}`);
+    }
+    return { model, path, bytes: bytes.length, format: 'onnx', storage: 'float32 (imported from ONNX)', quantized: false };
+  }
   let metadata: Record<string, string>;
   try {
     metadata = decodeSafetensors(bytes).metadata;

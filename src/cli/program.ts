@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.ts';
 import { registerDistill } from './commands/distill.ts';
 import { registerEval } from './commands/eval.ts';
+import { registerExport } from './commands/export.ts';
+import { registerImport } from './commands/import.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerPipeline } from './commands/pipeline.ts';
 import { registerPredict } from './commands/predict.ts';
@@ -30,9 +32,11 @@ Examples:
   kiln predict --model iris.safetensors --data flowers.csv --out-csv predictions.csv
   kiln info --model iris.safetensors
   kiln bench --model iris.safetensors --data iris
+  kiln export --format onnx --model iris.safetensors --out iris.onnx
+  kiln import --model classifier.onnx --task classification --out teacher.safetensors
 
 Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch, registerWorker, registerStudy]) register(program);
+  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch, registerWorker, registerStudy, registerExport, registerImport]) register(program);
   registerPipeline(program, pipelineApi);
   return program;
 }

@@ -58,6 +58,12 @@ export async function workloadParts(kiln, source) {
   add('test-probs', f32(net.predict(test.features)));
   const ev = kiln.evaluate(net, test);
   add('metrics', f64([ev.accuracy, ev.logLoss, ...ev.confusionMatrix.flat()]));
+  // ONNX out and back in: the exported file itself, then the imported model's predictions.
+  const onnx = kiln.exportOnnx(net);
+  add('onnx', onnx);
+  const imported = kiln.importOnnx(onnx);
+  add('onnx-import', f32(imported.predict(test.features)));
+  imported.dispose();
   net.dispose();
 
   // Layers wide enough that the threaded core splits their products across threads: the bytes

@@ -6,7 +6,7 @@ import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, ty
 import { activationCode } from '../../core/activation.ts';
 import { SPARSE_THRESHOLDS, SparseMlp, type SparseSourceLayer, type SparseThresholds } from '../../core/ops/sparse.ts';
 import { StandardScaler } from '../../data/scaler.ts';
-import type { Sequential } from '../../nn/sequential.ts';
+import { Sequential } from '../../nn/sequential.ts';
 import { checkModel } from './rank.ts';
 
 export { SPARSE_THRESHOLDS, type SparseThresholds };
@@ -29,6 +29,8 @@ export class SparseModel implements Predictor {
   readonly featureNames: readonly string[] | undefined;
   readonly classNames: readonly string[] | undefined;
   #mlp: SparseMlp;
+  // What toSequential() rebuilds the dense model from: the architecture, names and weights.
+  readonly #source: { config: ReturnType<Sequential['toConfig']>; preprocessing: Sequential['preprocessing']; parameters: ReturnType<Sequential['parameters']> };
   #affine: InputAffine | undefined;
   readonly #where: string;
 
@@ -48,6 +50,7 @@ export class SparseModel implements Predictor {
       return { kind: 'dense', inputs: d.inputs, units: d.units, act: activationCode(this.#where, d.activation), alpha: d.alpha, weight: d.weight, bias: d.bias };
     });
     this.#mlp = new SparseMlp(layers, thresholds);
+    this.#source = { config: model.toConfig(), preprocessing: { ...model.preprocessing }, parameters: model.parameters() };
     const { mean, std } = model.preprocessing;
     if (mean && std) {
       const { scale, shift } = StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine();
@@ -79,6 +82,17 @@ export class SparseModel implements Predictor {
   /** As Sequential.predict: one row (number[]) or many (number[][] or a flat array of n × inputs). */
   predict(x: Rows): Float32Array {
     return this.#mlp.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.#affine?.tensors, this.#where);
+  }
+
+  /** A dense Sequential with the weights this model runs (pruned weights as zeros), its
+   *  architecture and preprocessing: for export (`exportOnnx`) or further training. The caller
+   *  disposes it.
+   *  @example const dense = fast.toSequential(); dense.predict(row); dense.dispose(); */
+  toSequential(): Sequential {
+    const { config, preprocessing, parameters } = this.#source;
+    const model = new Sequential({ ...config, preprocessing });
+    model.setParameters(Object.fromEntries(parameters.map((p) => [p.name, p.data])));
+    return model;
   }
 
   /** The most probable class of each row (classification and binary models). */
