@@ -12,5 +12,3 @@ export function activationCode(where: string, name: unknown): number {
   if (!ACTIVATIONS.includes(name as Activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(name)}`);
   return CODES[name as Activation];
 }
-
-export { ACT_SIGMOID };
