@@ -41,8 +41,13 @@ const timed: Sampler = {
 };
 const storage = job.url === 'memory' ? new InMemoryStorage() : openStorage(job.url, { onWarning: () => undefined });
 const study = await createStudy({
-  name: job.study, storage, loadIfExists: true, sampler: timed, requeue: true,
-  ...(job.heartbeatMs ? { heartbeatMs: job.heartbeatMs } : {}), ...(job.graceMs ? { graceMs: job.graceMs } : {}),
+  name: job.study,
+  storage,
+  loadIfExists: true,
+  sampler: timed,
+  requeue: true,
+  ...(job.heartbeatMs ? { heartbeatMs: job.heartbeatMs } : {}),
+  ...(job.graceMs ? { graceMs: job.graceMs } : {}),
 });
 const overhead: number[] = [];
 const sampler: number[] = [];

@@ -38,16 +38,42 @@ function encode(fields: Field[]): Uint8Array {
 const text = (s: string) => new TextEncoder().encode(s);
 
 function valueInfo(name: string, elemType: number, shape: readonly number[]): Field[] {
-  return [[1, text(name)], [2, [[1, [[1, elemType], [2, shape.map((d): Field => [1, [[1, d]]])]]]]]];
+  return [
+    [1, text(name)],
+    [
+      2,
+      [
+        [
+          1,
+          [
+            [1, elemType],
+            [2, shape.map((d): Field => [1, [[1, d]]])],
+          ],
+        ],
+      ],
+    ],
+  ];
 }
 
 function tensor(name: string, elemType: number, dims: readonly number[], raw: ArrayBufferView): Field[] {
-  return [...dims.map((d): Field => [1, d]), [2, elemType], [8, text(name)], [9, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)]];
+  return [
+    ...dims.map((d): Field => [1, d]),
+    [2, elemType],
+    [8, text(name)],
+    [9, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)],
+  ];
 }
 
 /** C [M,N] i32 = MatMulInteger(A [M,K] u8, B [K,N] i8 constant, a_zero_point). */
 export function matMulIntegerModel(M: number, K: number, N: number, b: Int8Array, aZeroPoint: number): Uint8Array {
-  const node: Field[] = [[1, text('A')], [1, text('B')], [1, text('a_zero_point')], [2, text('C')], [3, text('mmi')], [4, text('MatMulInteger')]];
+  const node: Field[] = [
+    [1, text('A')],
+    [1, text('B')],
+    [1, text('a_zero_point')],
+    [2, text('C')],
+    [3, text('mmi')],
+    [4, text('MatMulInteger')],
+  ];
   const graph: Field[] = [
     [1, node],
     [2, text('g')],
@@ -56,5 +82,16 @@ export function matMulIntegerModel(M: number, K: number, N: number, b: Int8Array
     [11, valueInfo('A', UINT8, [M, K])],
     [12, valueInfo('C', INT32, [M, N])],
   ];
-  return encode([[1, 8], [2, text('kiln-bench')], [7, graph], [8, [[1, text('')], [2, 13]]]]);
+  return encode([
+    [1, 8],
+    [2, text('kiln-bench')],
+    [7, graph],
+    [
+      8,
+      [
+        [1, text('')],
+        [2, 13],
+      ],
+    ],
+  ]);
 }

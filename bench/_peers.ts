@@ -14,7 +14,8 @@ const require = createRequire(import.meta.url);
  *  ONNX Runtime fixes its count when its wasm loads). kiln's threaded core is limited to it. */
 export function benchThreads(): number {
   const n = Number(process.env.KILN_BENCH_THREADS ?? 1);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`KILN_BENCH_THREADS must be a positive integer, got ${process.env.KILN_BENCH_THREADS}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`KILN_BENCH_THREADS must be a positive integer, got ${process.env.KILN_BENCH_THREADS}`);
   const used = useThreads(n);
   if (used !== n) throw new RangeError(`KILN_BENCH_THREADS=${n}, but ${coreInfo().summary}`);
   return n;
@@ -69,10 +70,22 @@ export async function ortSession(model: Uint8Array) {
 
 // ---- a minimal ONNX (protobuf) encoder: just the fields a small inference graph needs ----
 
-export interface OnnxValue { name: string; shape: readonly number[] }
-export interface OnnxInitializer { name: string; dims: readonly number[]; data: Float32Array }
+export interface OnnxValue {
+  name: string;
+  shape: readonly number[];
+}
+export interface OnnxInitializer {
+  name: string;
+  dims: readonly number[];
+  data: Float32Array;
+}
 export type OnnxAttribute = number | readonly number[];
-export interface OnnxNode { opType: string; inputs: readonly string[]; outputs: readonly string[]; attributes?: Record<string, OnnxAttribute> }
+export interface OnnxNode {
+  opType: string;
+  inputs: readonly string[];
+  outputs: readonly string[];
+  attributes?: Record<string, OnnxAttribute>;
+}
 export interface OnnxGraph {
   nodes: readonly OnnxNode[];
   inputs: readonly OnnxValue[];
@@ -127,9 +140,11 @@ class Writer {
 
 // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1; shape = 2 { dim = 1 { dim_value = 1 } } } } }
 function valueInfo(w: Writer, v: OnnxValue): void {
-  w.string(1, v.name).message(2, (t) => t.message(1, (tt) => {
-    tt.int(1, FLOAT).message(2, (s) => v.shape.forEach((d) => s.message(1, (dim) => dim.int(1, d))));
-  }));
+  w.string(1, v.name).message(2, (t) =>
+    t.message(1, (tt) => {
+      tt.int(1, FLOAT).message(2, (s) => v.shape.forEach((d) => s.message(1, (dim) => dim.int(1, d))));
+    }),
+  );
 }
 
 // AttributeProto { name = 1; f = 2; i = 3; ints = 8; type = 20 (FLOAT 1, INT 2, INTS 7) }
@@ -151,17 +166,21 @@ export function onnxModel(graph: OnnxGraph): Uint8Array {
   w.int(1, 8); // ir_version
   w.string(2, 'kiln-bench'); // producer_name
   w.message(7, (g) => {
-    graph.nodes.forEach((n, i) => g.message(1, (nw) => {
-      n.inputs.forEach((s) => nw.string(1, s));
-      n.outputs.forEach((s) => nw.string(2, s));
-      nw.string(3, `${n.opType}_${i}`).string(4, n.opType);
-      for (const [name, value] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => attribute(a, name, value));
-    }));
+    graph.nodes.forEach((n, i) =>
+      g.message(1, (nw) => {
+        n.inputs.forEach((s) => nw.string(1, s));
+        n.outputs.forEach((s) => nw.string(2, s));
+        nw.string(3, `${n.opType}_${i}`).string(4, n.opType);
+        for (const [name, value] of Object.entries(n.attributes ?? {})) nw.message(5, (a) => attribute(a, name, value));
+      }),
+    );
     g.string(2, 'g');
     for (const t of graph.initializers ?? []) {
       g.message(5, (tw) => {
         t.dims.forEach((d) => tw.int(1, d));
-        tw.int(2, FLOAT).string(8, t.name).bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        tw.int(2, FLOAT)
+          .string(8, t.name)
+          .bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
       });
     }
     graph.inputs.forEach((v) => g.message(11, (vw) => valueInfo(vw, v)));
@@ -231,5 +250,10 @@ export async function race(contestants: readonly Contestant[], { reps = 7, minMs
       wall.get(c.name)!.push((performance.now() - t) / n);
     }
   }
-  return new Map(contestants.map((c) => [c.name, { median: median(wall.get(c.name)!), best: Math.min(...wall.get(c.name)!), cpu: median(cpu.get(c.name)!) }]));
+  return new Map(
+    contestants.map((c) => [
+      c.name,
+      { median: median(wall.get(c.name)!), best: Math.min(...wall.get(c.name)!), cpu: median(cpu.get(c.name)!) },
+    ]),
+  );
 }

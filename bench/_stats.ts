@@ -7,7 +7,10 @@ export const median = (xs: number[]): number => {
 
 /** Runs each contestant once per round, `rounds` times, in alternating order; returns the
  *  median of each one's measurements (whatever unit `run` returns). */
-export async function alternate(contestants: Record<string, () => Promise<number> | number>, rounds: number): Promise<Record<string, number>> {
+export async function alternate(
+  contestants: Record<string, () => Promise<number> | number>,
+  rounds: number,
+): Promise<Record<string, number>> {
   const names = Object.keys(contestants);
   const seen: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
@@ -17,4 +20,5 @@ export async function alternate(contestants: Record<string, () => Promise<number
   return Object.fromEntries(names.map((n) => [n, median(seen[n]!)]));
 }
 
-export const fmt = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(x));
+export const fmt = (x: number, digits = 1): string =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(x);

@@ -25,7 +25,9 @@ let t0 = performance.now();
 const teacher = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
 await fit(teacher, train, { optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
 const teacherAcc = acc(teacher);
-console.log(`teacher 784-256-128-10: ${teacher.parameterCount} parameters, test accuracy ${fmt(teacherAcc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs; ${train.numRows} train / ${test.numRows} test rows)\n`);
+console.log(
+  `teacher 784-256-128-10: ${teacher.parameterCount} parameters, test accuracy ${fmt(teacherAcc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs; ${train.numRows} train / ${test.numRows} test rows)\n`,
+);
 
 console.log('### Distillation (T = 4, α = 0.9, same epochs and optimizer as from scratch)\n');
 console.log('| student | parameters | from scratch | distilled | Δ | teacher |');
@@ -35,18 +37,47 @@ for (const hidden of [[16], [32], [64, 32]]) {
   const scratch = make();
   await fit(scratch, train, { optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
   const student = make();
-  await distill({ teacher, student, data: train, temperature: 4, alpha: 0.9, optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
+  await distill({
+    teacher,
+    student,
+    data: train,
+    temperature: 4,
+    alpha: 0.9,
+    optimizer: optimizer(),
+    epochs: EPOCHS,
+    batchSize: 64,
+    standardize: false,
+  });
   const [a, b] = [acc(scratch), acc(student)];
-  console.log(`| 784-${hidden.join('-')}-10 | ${student.parameterCount} | ${fmt(a * 100, 2)}% | ${fmt(b * 100, 2)}% | ${fmt((b - a) * 100, 2)} | ${fmt(teacherAcc * 100, 2)}% |`);
+  console.log(
+    `| 784-${hidden.join('-')}-10 | ${student.parameterCount} | ${fmt(a * 100, 2)}% | ${fmt(b * 100, 2)}% | ${fmt((b - a) * 100, 2)} | ${fmt(teacherAcc * 100, 2)}% |`,
+  );
   scratch.dispose();
   student.dispose();
 }
 console.log('\n784-32-10 distilled at other temperatures and weights (T and α are plain options, so a search can tune them):\n');
 console.log('| T | α | accuracy |');
 console.log('|---:|---:|---:|');
-for (const [temperature, alpha] of [[1, 0.5], [2, 0.5], [4, 0.5], [8, 0.5], [2, 0.9], [8, 0.9]]) {
+for (const [temperature, alpha] of [
+  [1, 0.5],
+  [2, 0.5],
+  [4, 0.5],
+  [8, 0.5],
+  [2, 0.9],
+  [8, 0.9],
+]) {
   const student = new Sequential({ inputs: 784, layers: [dense(32, 'relu'), dense(10)], seed: 2 });
-  await distill({ teacher, student, data: train, temperature, alpha, optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
+  await distill({
+    teacher,
+    student,
+    data: train,
+    temperature,
+    alpha,
+    optimizer: optimizer(),
+    epochs: EPOCHS,
+    batchSize: 64,
+    standardize: false,
+  });
   console.log(`| ${temperature} | ${alpha} | ${fmt(acc(student) * 100, 2)}% |`);
   student.dispose();
 }
@@ -56,13 +87,24 @@ for (const [temperature, alpha] of [[1, 0.5], [2, 0.5], [4, 0.5], [8, 0.5], [2, 
 const rows: [string, CompressionReport, Latency, Latency][] = [];
 const record = (name: string, m: Sequential, sparsity: number) => {
   const fast = SparseModel.from(m);
-  const [mine, base] = measurePair((x) => fast.predict(x), (x) => teacher.predict(x), test, REPEATS);
+  const [mine, base] = measurePair(
+    (x) => fast.predict(x),
+    (x) => teacher.predict(x),
+    test,
+    REPEATS,
+  );
   fast.dispose();
   rows.push([name, compressionReport(m, test, { sparsity, latency: false }), mine, base]);
 };
 record('dense 784-256-128-10', teacher, 0);
 const fineTune = { optimizer: adam({ lr: 5e-4 }), epochs: 2, batchSize: 64, standardize: false } as const;
-for (const [sparsity, scope] of [[0.5, 'global'], [0.8, 'global'], [0.9, 'global'], [0.9, 'layer'], [0.95, 'global']] as const) {
+for (const [sparsity, scope] of [
+  [0.5, 'global'],
+  [0.8, 'global'],
+  [0.9, 'global'],
+  [0.9, 'layer'],
+  [0.95, 'global'],
+] as const) {
   const m = copy(teacher);
   pruneWeights(m, { sparsity, scope });
   await fit(m, train, fineTune);
@@ -78,17 +120,30 @@ for (const finalSparsity of [0.9, 0.95]) {
 for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
   const m = pruneNeurons(teacher, { sparsity, criterion: 'l1' });
   await fit(m, train, fineTune);
-  record(`structured ${sparsity * 100}% (784-${m.denseLayers().map((o) => o.units).join('-')})`, m, sparsity);
+  record(
+    `structured ${sparsity * 100}% (784-${m
+      .denseLayers()
+      .map((o) => o.units)
+      .join('-')})`,
+    m,
+    sparsity,
+  );
   m.dispose();
 }
-console.log('\n### Pruning (magnitude; one-shot then 2 fine-tuning epochs; Zhu-Gupta: 4 steps of 1 epoch each; structured: L1 of incoming weights, layer-wise, 2 epochs)\n');
+console.log(
+  '\n### Pruning (magnitude; one-shot then 2 fine-tuning epochs; Zhu-Gupta: 4 steps of 1 epoch each; structured: L1 of incoming weights, layer-wise, 2 epochs)\n',
+);
 console.log('| model | accuracy | parameters | non-zeros | file KiB | batch 1 µs | vs dense | batch 64 µs | vs dense |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, r, l, d] of rows) {
-  console.log(`| ${name} | ${fmt(r.accuracy! * 100, 2)}% | ${r.parameters} | ${r.nonZeros} | ${kb(r.fileBytes)} | ${us(l.batch1)} | ${fmt(d.batch1 / l.batch1, 2)}× | ${us(l.batch64)} | ${fmt(d.batch64 / l.batch64, 2)}× |`);
+  console.log(
+    `| ${name} | ${fmt(r.accuracy! * 100, 2)}% | ${r.parameters} | ${r.nonZeros} | ${kb(r.fileBytes)} | ${us(l.batch1)} | ${fmt(d.batch1 / l.batch1, 2)}× | ${us(l.batch64)} | ${fmt(d.batch64 / l.batch64, 2)}× |`,
+  );
 }
 
-console.log(`\n### CSR vs dense on the whole 784-256-128-10 (all layers one way), µs per call; SPARSE_THRESHOLDS = ${JSON.stringify(SPARSE_THRESHOLDS)}\n`);
+console.log(
+  `\n### CSR vs dense on the whole 784-256-128-10 (all layers one way), µs per call; SPARSE_THRESHOLDS = ${JSON.stringify(SPARSE_THRESHOLDS)}\n`,
+);
 console.log('| sparsity | batch 1 CSR | batch 1 dense | CSR speed-up | batch 64 CSR | batch 64 dense | CSR speed-up |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const sparsity of [0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98]) {
@@ -96,8 +151,15 @@ for (const sparsity of [0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98]) {
   pruneWeights(m, { sparsity });
   const csr = SparseModel.from(m, { thresholds: { batch1: 0, batched: 0 } });
   const dense = SparseModel.from(m, { thresholds: { batch1: 1, batched: 1 } });
-  const [c, d] = measurePair((x) => csr.predict(x), (x) => dense.predict(x), test, REPEATS);
-  console.log(`| ${sparsity * 100}% | ${us(c.batch1)} | ${us(d.batch1)} | ${fmt(d.batch1 / c.batch1, 2)}× | ${us(c.batch64)} | ${us(d.batch64)} | ${fmt(d.batch64 / c.batch64, 2)}× |`);
+  const [c, d] = measurePair(
+    (x) => csr.predict(x),
+    (x) => dense.predict(x),
+    test,
+    REPEATS,
+  );
+  console.log(
+    `| ${sparsity * 100}% | ${us(c.batch1)} | ${us(d.batch1)} | ${fmt(d.batch1 / c.batch1, 2)}× | ${us(c.batch64)} | ${us(d.batch64)} | ${fmt(d.batch64 / c.batch64, 2)}× |`,
+  );
   for (const x of [m, csr, dense]) x.dispose();
 }
 t0 = performance.now() - t0;

@@ -18,11 +18,20 @@ const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
 
-const lenet = () => new Sequential({
-  inputs: [1, 28, 28],
-  layers: [conv2d(32, 5, { padding: 'same', activation: 'relu' }), maxPool2d(2), conv2d(64, 5, { padding: 'same', activation: 'relu' }), maxPool2d(2), flatten(), dense(128, 'relu'), dense(10)],
-  seed: 1,
-});
+const lenet = () =>
+  new Sequential({
+    inputs: [1, 28, 28],
+    layers: [
+      conv2d(32, 5, { padding: 'same', activation: 'relu' }),
+      maxPool2d(2),
+      conv2d(64, 5, { padding: 'same', activation: 'relu' }),
+      maxPool2d(2),
+      flatten(),
+      dense(128, 'relu'),
+      dense(10),
+    ],
+    seed: 1,
+  });
 
 function tfLenet(): Tf.Sequential {
   // One input channel: NHWC and NCHW rows hold the same values in the same order.
@@ -69,10 +78,13 @@ function tfTrain(backend: 'cpu' | 'wasm', data: Dataset): () => Promise<number> 
   };
 }
 
-console.log(`LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, one thread, tfjs ${tfjsVersion()}.\n`);
+console.log(
+  `LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, one thread, tfjs ${tfjsVersion()}.\n`,
+);
 
 // ---- training ----
-const kilnRows = rows(4 * BATCH), cpuRows = rows(BATCH);
+const kilnRows = rows(4 * BATCH),
+  cpuRows = rows(BATCH);
 let wasmTraining = 'trains';
 try {
   await tfTrain('wasm', rows(BATCH))();
@@ -80,7 +92,9 @@ try {
   wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
 }
 const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
-console.log(`Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`);
+console.log(
+  `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
+);
 console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
 console.log('|---|---|---|');
 console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
@@ -93,24 +107,26 @@ else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first ste
 const model = lenet();
 await fit(model, rows(256), { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
 const params = model.parameters();
-const session = await ortSession(onnxModel({
-  nodes: [
-    { opType: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c0'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
-    { opType: 'Relu', inputs: ['c0'], outputs: ['r0'] },
-    { opType: 'MaxPool', inputs: ['r0'], outputs: ['p0'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
-    { opType: 'Conv', inputs: ['p0', 'w1', 'b1'], outputs: ['c1'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
-    { opType: 'Relu', inputs: ['c1'], outputs: ['r1'] },
-    { opType: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
-    { opType: 'Flatten', inputs: ['p1'], outputs: ['f'] },
-    { opType: 'Gemm', inputs: ['f', 'w2', 'b2'], outputs: ['h'], attributes: { transB: 1 } },
-    { opType: 'Relu', inputs: ['h'], outputs: ['r2'] },
-    { opType: 'Gemm', inputs: ['r2', 'w3', 'b3'], outputs: ['z'], attributes: { transB: 1 } },
-    { opType: 'Softmax', inputs: ['z'], outputs: ['p'], attributes: { axis: 1 } },
-  ],
-  inputs: [{ name: 'x', shape: [-1, 1, 28, 28] }],
-  outputs: [{ name: 'p', shape: [-1, 10] }],
-  initializers: params.map((p, i) => ({ name: `${i % 2 ? 'b' : 'w'}${i >> 1}`, dims: p.shape, data: p.data })),
-}));
+const session = await ortSession(
+  onnxModel({
+    nodes: [
+      { opType: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c0'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
+      { opType: 'Relu', inputs: ['c0'], outputs: ['r0'] },
+      { opType: 'MaxPool', inputs: ['r0'], outputs: ['p0'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { opType: 'Conv', inputs: ['p0', 'w1', 'b1'], outputs: ['c1'], attributes: { kernel_shape: [5, 5], pads: [2, 2, 2, 2] } },
+      { opType: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+      { opType: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { opType: 'Flatten', inputs: ['p1'], outputs: ['f'] },
+      { opType: 'Gemm', inputs: ['f', 'w2', 'b2'], outputs: ['h'], attributes: { transB: 1 } },
+      { opType: 'Relu', inputs: ['h'], outputs: ['r2'] },
+      { opType: 'Gemm', inputs: ['r2', 'w3', 'b3'], outputs: ['z'], attributes: { transB: 1 } },
+      { opType: 'Softmax', inputs: ['z'], outputs: ['p'], attributes: { axis: 1 } },
+    ],
+    inputs: [{ name: 'x', shape: [-1, 1, 28, 28] }],
+    outputs: [{ name: 'p', shape: [-1, 10] }],
+    initializers: params.map((p, i) => ({ name: `${i % 2 ? 'b' : 'w'}${i >> 1}`, dims: p.shape, data: p.data })),
+  }),
+);
 const ort = await ortWasm();
 await tf.setBackend('wasm');
 const tfModel = tfLenet();
@@ -119,7 +135,9 @@ const x64 = rows(BATCH).features;
 const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
 const kilnOut = model.predict(x64);
 const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
-console.log(`\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`);
+console.log(
+  `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
+);
 console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
 console.log('|---|---|---|---|---|---|');
 for (const batch of [1, BATCH]) {
@@ -133,13 +151,18 @@ for (const batch of [1, BATCH]) {
     for (let i = 0; i < calls; i++) await fn();
     return (calls * batch) / ((performance.now() - t0) / 1000);
   };
-  const r = await alternate({
-    kiln: rate(() => model.predict(x)),
-    ort: rate(async () => (await session.run({ x: ox })).p!.data),
-    tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
-  }, ROUNDS);
+  const r = await alternate(
+    {
+      kiln: rate(() => model.predict(x)),
+      ort: rate(async () => (await session.run({ x: ox })).p!.data),
+      tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
+    },
+    ROUNDS,
+  );
   xt.dispose();
-  console.log(`| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`);
+  console.log(
+    `| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`,
+  );
 }
 model.dispose();
 tfModel.dispose();
@@ -164,12 +187,22 @@ async function jaxTraining(): Promise<void> {
     h = pool(h, 32, 28);
     h = nn.relu(lax.conv(h, p.w2, [1, 1], 'SAME').add(p.b2.reshape([1, 64, 1, 1])));
     h = nn.relu(np.dot(pool(h, 64, 14).reshape([BATCH, 3136]), p.w3).add(p.b3));
-    return nn.logSoftmax(np.dot(h, p.w4).add(p.b4)).mul(y).sum().mul(-1 / BATCH);
+    return nn
+      .logSoftmax(np.dot(h, p.w4).add(p.b4))
+      .mul(y)
+      .sum()
+      .mul(-1 / BATCH);
   };
   const [k1, k2, k3, k4] = random.split(random.key(0), 4);
   let p: Params = {
-    w1: random.normal(k1!, [32, 1, 5, 5]).mul(0.2), b1: np.zeros([32]), w2: random.normal(k2!, [64, 32, 5, 5]).mul(0.035), b2: np.zeros([64]),
-    w3: random.normal(k3!, [3136, 128]).mul(0.025), b3: np.zeros([128]), w4: random.normal(k4!, [128, 10]).mul(0.1), b4: np.zeros([10]),
+    w1: random.normal(k1!, [32, 1, 5, 5]).mul(0.2),
+    b1: np.zeros([32]),
+    w2: random.normal(k2!, [64, 32, 5, 5]).mul(0.035),
+    b2: np.zeros([64]),
+    w3: random.normal(k3!, [3136, 128]).mul(0.025),
+    b3: np.zeros([128]),
+    w4: random.normal(k4!, [128, 10]).mul(0.1),
+    b4: np.zeros([10]),
   };
   const step = jit(valueAndGrad(loss));
   const data = rows(BATCH);
@@ -186,5 +219,7 @@ async function jaxTraining(): Promise<void> {
     times.push((performance.now() - t0) / 1000);
   }
   const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
-  console.log(`@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`);
+  console.log(
+    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`,
+  );
 }

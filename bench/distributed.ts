@@ -31,13 +31,14 @@ const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-distributed-'));
 let serial = 0;
 const studyName = (what: string) => `bench-${what}-${process.pid}-${serial++}`;
 
-const up = (url: string, port: number) => new Promise<boolean>((resolve) => {
-  const u = new URL(url);
-  const s = connect({ host: u.hostname, port: Number(u.port || port) });
-  s.setTimeout(2000, () => (s.destroy(), resolve(false)));
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-});
+const up = (url: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const u = new URL(url);
+    const s = connect({ host: u.hostname, port: Number(u.port || port) });
+    s.setTimeout(2000, () => (s.destroy(), resolve(false)));
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
 
 const storages: { name: string; url: () => string }[] = [{ name: 'JournalFile', url: () => join(dir, `${serial}.jsonl`) }];
 if (await up(POSTGRES, 5432)) storages.push({ name: 'PostgreSQL', url: () => POSTGRES });
@@ -47,7 +48,12 @@ else console.log(`(Redis at ${REDIS} unreachable: left out)`);
 
 if (CHOSEN) storages.splice(0, storages.length, ...storages.filter((s) => CHOSEN.includes(s.name)));
 
-interface Result { trials: number; seconds: number; overhead: number[]; sampler: number[] }
+interface Result {
+  trials: number;
+  seconds: number;
+  overhead: number[];
+  sampler: number[];
+}
 
 function runWorker(job: WorkerJob, onLine?: (line: string) => void): { done: Promise<Result | null>; kill(): void } {
   const proc = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -97,7 +103,10 @@ if (PARTS.includes('scaling')) {
   console.log(`| storage | objective | ${COUNTS.map((n) => `${n} worker${n > 1 ? 's' : ''}`).join(' | ')} |`);
   console.log(`|---|---|${COUNTS.map(() => '---:').join('|')}|`);
   for (const s of storages) {
-    for (const [objective, ms] of [['wait', 50], ['compute', 20]] as const) {
+    for (const [objective, ms] of [
+      ['wait', 50],
+      ['compute', 20],
+    ] as const) {
       const cells: string[] = [];
       let base = 0;
       for (const n of COUNTS) {

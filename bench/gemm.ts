@@ -15,8 +15,14 @@ import { benchThreads, onnxModel, ortSession, ortVersion, ortWasm, race, tfjsVer
 // [M, K, N, B stored transposed]. The last row is a dense layer's inference for one sample:
 // weights stored [N,K] (C = A·Bᵀ; ONNX Gemm with transB).
 const SHAPES: [number, number, number, boolean][] = [
-  [64, 64, 64, false], [128, 128, 128, false], [256, 256, 256, false], [512, 512, 512, false],
-  [1024, 1024, 1024, false], [64, 784, 256, false], [256, 256, 10, false], [1, 784, 128, false],
+  [64, 64, 64, false],
+  [128, 128, 128, false],
+  [256, 256, 256, false],
+  [512, 512, 512, false],
+  [1024, 1024, 1024, false],
+  [64, 784, 256, false],
+  [256, 256, 10, false],
+  [1, 784, 128, false],
   [1, 784, 128, true],
 ];
 const PROBE_ITERS = 200_000;
@@ -54,11 +60,20 @@ for (const [M, K, N, transB] of SHAPES) {
     const ct = Tensor.empty([M, N]);
     const ta = tf.tensor2d(a, [M, K]);
     const tb = tf.tensor2d(b, bShape as [number, number]);
-    const session = await ortSession(onnxModel({
-      nodes: [transB ? { opType: 'Gemm', inputs: ['A', 'B'], outputs: ['C'], attributes: { transB: 1 } } : { opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
-      inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: bShape }],
-      outputs: [{ name: 'C', shape: [M, N] }],
-    }));
+    const session = await ortSession(
+      onnxModel({
+        nodes: [
+          transB
+            ? { opType: 'Gemm', inputs: ['A', 'B'], outputs: ['C'], attributes: { transB: 1 } }
+            : { opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] },
+        ],
+        inputs: [
+          { name: 'A', shape: [M, K] },
+          { name: 'B', shape: bShape },
+        ],
+        outputs: [{ name: 'C', shape: [M, N] }],
+      }),
+    );
     const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, bShape) };
 
     // Everyone must compute the same product before anyone is timed.
@@ -68,18 +83,24 @@ for (const [M, K, N, transB] of SHAPES) {
     const ortC = (await session.run(feeds)).C!.data as Float32Array;
     const diff = Math.max(maxDiff(kilnC, tfC.dataSync()), maxDiff(kilnC, ortC));
     tfC.dispose();
-    if (diff > 1e-3 * Math.sqrt(K)) throw new Error(`gemm bench ${M}x${K}x${N}${transB ? ' (B transposed)' : ''}: results disagree by ${diff}`);
+    if (diff > 1e-3 * Math.sqrt(K))
+      throw new Error(`gemm bench ${M}x${K}x${N}${transB ? ' (B transposed)' : ''}: results disagree by ${diff}`);
 
-    const result = await race([
-      { name: 'kiln', run: () => matmul(at, bt, { out: ct, transB }) },
-      { name: 'tfjs', run: () => tf.matMul(ta, tb, false, transB).dispose() },
-      { name: 'ort', run: () => session.run(feeds) },
-      { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
-    ], { reps: 9, minMs: 30 });
+    const result = await race(
+      [
+        { name: 'kiln', run: () => matmul(at, bt, { out: ct, transB }) },
+        { name: 'tfjs', run: () => tf.matMul(ta, tb, false, transB).dispose() },
+        { name: 'ort', run: () => session.run(feeds) },
+        { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
+      ],
+      { reps: 9, minMs: 30 },
+    );
     const g = (name: string, c: 'cpu' | 'median' = clock) => flops / (result.get(name)![c] * 1e6);
-    const peak = threads * PROBE_FLOPS / (result.get('peak')!.cpu * 1e6);
+    const peak = (threads * PROBE_FLOPS) / (result.get('peak')!.cpu * 1e6);
     const kiln = g('kiln');
-    rows.push(`| ${M}x${K}·${transB ? `(${N}x${K})ᵀ` : `${K}x${N}`} | ${fmt(kiln)} | ${fmt(g('tfjs'))} | ${fmt(g('ort'))} | ${(kiln / g('tfjs')).toFixed(2)} | ${(kiln / g('ort')).toFixed(2)} | ${fmt(peak)} | ${(kiln / peak).toFixed(2)} | ${(result.get('kiln')!.cpu * 1e3).toFixed(1)} | ${fmt(g('kiln', 'median'))} |`);
+    rows.push(
+      `| ${M}x${K}·${transB ? `(${N}x${K})ᵀ` : `${K}x${N}`} | ${fmt(kiln)} | ${fmt(g('tfjs'))} | ${fmt(g('ort'))} | ${(kiln / g('tfjs')).toFixed(2)} | ${(kiln / g('ort')).toFixed(2)} | ${fmt(peak)} | ${(kiln / peak).toFixed(2)} | ${(result.get('kiln')!.cpu * 1e3).toFixed(1)} | ${fmt(g('kiln', 'median'))} |`,
+    );
     ta.dispose();
     tb.dispose();
     await session.release();
@@ -90,15 +111,24 @@ for (const [M, K, N, transB] of SHAPES) {
 
 // The 4x8 register tile alone against the peak probe: the ceiling of the packed path.
 const TILE_ITERS = 1000;
-const tile = await race([
-  { name: 'tile', run: () => kernels().f32_gemm_tile_probe!(TILE_ITERS) },
-  { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
-], { reps: 9, minMs: 30 });
+const tile = await race(
+  [
+    { name: 'tile', run: () => kernels().f32_gemm_tile_probe!(TILE_ITERS) },
+    { name: 'peak', run: () => kernels().f32_peak_probe!(PROBE_ITERS, 1, 0.5) },
+  ],
+  { reps: 9, minMs: 30 },
+);
 const tileGflops = (TILE_ITERS * 256 * 64) / (tile.get('tile')!.cpu * 1e6);
 const tilePeak = PROBE_FLOPS / (tile.get('peak')!.cpu * 1e6);
 
-console.log(`f32 GEMM C[M,N] = A[M,K]·B[K,N], ${threads > 1 ? `${threads} threads (tfjs-wasm 1), GFLOP/s from the median wall-clock time` : 'single thread, GFLOP/s from the median CPU time'} of 9 alternated repetitions; tfjs-backend-wasm ${tfjsVersion()} (SIMD), onnxruntime-web ${await ortVersion()} (wasm); load average ${load.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`);
-console.log(`| shape | kiln | tfjs-wasm | ort-web | kiln/tfjs | kiln/ort | ${threads > 1 ? `${threads} x SIMD128 peak` : 'SIMD128 peak'} | kiln/peak | kiln µs | kiln wall |`);
+console.log(
+  `f32 GEMM C[M,N] = A[M,K]·B[K,N], ${threads > 1 ? `${threads} threads (tfjs-wasm 1), GFLOP/s from the median wall-clock time` : 'single thread, GFLOP/s from the median CPU time'} of 9 alternated repetitions; tfjs-backend-wasm ${tfjsVersion()} (SIMD), onnxruntime-web ${await ortVersion()} (wasm); load average ${load.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`,
+);
+console.log(
+  `| shape | kiln | tfjs-wasm | ort-web | kiln/tfjs | kiln/ort | ${threads > 1 ? `${threads} x SIMD128 peak` : 'SIMD128 peak'} | kiln/peak | kiln µs | kiln wall |`,
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
-console.log(`\nThe 4x8 micro-tile alone (operands in L1, no packing): ${fmt(tileGflops)} GFLOP/s, ${(tileGflops / tilePeak).toFixed(2)} of the SIMD128 peak probe (${fmt(tilePeak)}), one thread.`);
+console.log(
+  `\nThe 4x8 micro-tile alone (operands in L1, no packing): ${fmt(tileGflops)} GFLOP/s, ${(tileGflops / tilePeak).toFixed(2)} of the SIMD128 peak probe (${fmt(tilePeak)}), one thread.`,
+);

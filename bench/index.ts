@@ -1,7 +1,9 @@
 // npm run bench -- <name>...: runs bench/<name>.ts for each name given (all when none).
 import { readdirSync } from 'node:fs';
 
-const available = readdirSync(new URL('.', import.meta.url)).filter((f) => f.endsWith('.ts') && !['index.ts'].includes(f) && !f.startsWith('_')).map((f) => f.slice(0, -3));
+const available = readdirSync(new URL('.', import.meta.url))
+  .filter((f) => f.endsWith('.ts') && !['index.ts'].includes(f) && !f.startsWith('_'))
+  .map((f) => f.slice(0, -3));
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !available.includes(n));
 if (unknown.length) {

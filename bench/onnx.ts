@@ -10,7 +10,20 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { Sequential, dense, fit, adam, mnist, trainTestSplit, modelToBytes, exportOnnx, importOnnx, quantize, quantizedModelToBytes, type QuantizedModel } from '../src/index.ts';
+import {
+  Sequential,
+  dense,
+  fit,
+  adam,
+  mnist,
+  trainTestSplit,
+  modelToBytes,
+  exportOnnx,
+  importOnnx,
+  quantize,
+  quantizedModelToBytes,
+  type QuantizedModel,
+} from '../src/index.ts';
 import { ortSession, ortVersion, ortWasm, race } from './_peers.ts';
 import { fmt } from './_stats.ts';
 
@@ -19,9 +32,18 @@ import { fmt } from './_stats.ts';
 const root = new URL('../', import.meta.url).pathname;
 async function minified(contents: string, resolveDir: string, library = true): Promise<{ min: number; gzip: number }> {
   const r = await build({
-    stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' }, bundle: true, minify: true, write: false, format: 'esm', target: 'es2022',
-    platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], inject: library ? [`${root}scripts/buffer-shim.mjs`] : [],
-    alias: { long: `${root}scripts/no-long.cjs` }, logLevel: 'error',
+    stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    external: ['node:*'],
+    inject: library ? [`${root}scripts/buffer-shim.mjs`] : [],
+    alias: { long: `${root}scripts/no-long.cjs` },
+    logLevel: 'error',
   });
   const bytes = r.outputFiles[0]!.contents;
   return { min: bytes.length, gzip: gzipSync(bytes).length };
@@ -34,7 +56,9 @@ const [withOnnx, withoutOnnx, runtime] = await Promise.all([
 ]);
 const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
 console.log('### Bundle cost\n');
-console.log(`minified library without ONNX: ${kib(withoutOnnx.min)} (${kib(withoutOnnx.gzip)} gzip); ONNX adds ${kib(withOnnx.min - withoutOnnx.min)} (${kib(withOnnx.gzip - withoutOnnx.gzip)} gzip), of which protobufjs's minimal runtime is ${kib(runtime.min)} (${kib(runtime.gzip)} gzip)\n`);
+console.log(
+  `minified library without ONNX: ${kib(withoutOnnx.min)} (${kib(withoutOnnx.gzip)} gzip); ONNX adds ${kib(withOnnx.min - withoutOnnx.min)} (${kib(withOnnx.gzip - withoutOnnx.gzip)} gzip), of which protobufjs's minimal runtime is ${kib(runtime.min)} (${kib(runtime.gzip)} gzip)\n`,
+);
 
 const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 3);
 const load = loadavg()[0]!;
@@ -45,7 +69,9 @@ const calibration = { data: train.subset(Array.from({ length: 1000 }, (_, i) => 
 const int8 = quantize(model, { scheme: 'int8-per-channel', calibration });
 const dynamic = quantize(model, { scheme: 'int8-dynamic' });
 const ort = await ortWasm();
-console.log(`784-256-128-10 MLP (${model.parameterCount} parameters, ${EPOCHS} epochs, standardised inputs); ONNX Runtime Web ${await ortVersion()} (wasm, one thread); ${test.numRows} test rows; load average ${load.toFixed(2)}\n`);
+console.log(
+  `784-256-128-10 MLP (${model.parameterCount} parameters, ${EPOCHS} epochs, standardised inputs); ONNX Runtime Web ${await ortVersion()} (wasm, one thread); ${test.numRows} test rows; load average ${load.toFixed(2)}\n`,
+);
 
 type Kind = { name: string; model: Sequential | QuantizedModel; kilnFile: number };
 const kinds: Kind[] = [
@@ -57,17 +83,22 @@ const files = new Map(kinds.map((k) => [k.name, exportOnnx(k.model)]));
 
 console.log('### Export, import, file size\n');
 const floatFile = files.get('f32')!;
-const io = await race([
-  { name: 'export f32', run: () => exportOnnx(model) },
-  { name: 'export int8', run: () => exportOnnx(int8) },
-  { name: 'import f32', run: () => importOnnx(floatFile).dispose() },
-], { reps: 7, minMs: 50 });
+const io = await race(
+  [
+    { name: 'export f32', run: () => exportOnnx(model) },
+    { name: 'export int8', run: () => exportOnnx(int8) },
+    { name: 'import f32', run: () => importOnnx(floatFile).dispose() },
+  ],
+  { reps: 7, minMs: 50 },
+);
 console.log('CPU ms (median).\n');
 console.log('| model | kiln file bytes | ONNX file bytes | ONNX / kiln | export ms |');
 console.log('|---|---:|---:|---:|---:|');
 for (const k of kinds) {
   const ms = k.name === 'f32' ? io.get('export f32')!.cpu : k.name.startsWith('int8 per') ? io.get('export int8')!.cpu : undefined;
-  console.log(`| ${k.name} | ${k.kilnFile} | ${files.get(k.name)!.length} | ${fmt(files.get(k.name)!.length / k.kilnFile, 2)}x | ${ms === undefined ? '' : fmt(ms, 2)} |`);
+  console.log(
+    `| ${k.name} | ${k.kilnFile} | ${files.get(k.name)!.length} | ${fmt(files.get(k.name)!.length / k.kilnFile, 2)}x | ${ms === undefined ? '' : fmt(ms, 2)} |`,
+  );
 }
 console.log(`\nimport of the f32 file (decode, map, build the Sequential): ${fmt(io.get('import f32')!.cpu, 2)} ms\n`);
 
@@ -81,15 +112,18 @@ console.log('|---|---:|---:|');
 const x = test.features;
 for (const k of kinds) {
   const session = await ortSession(files.get(k.name)!);
-  const out = new Float32Array(test.numRows * 10), mine = new Float32Array(test.numRows * 10);
+  const out = new Float32Array(test.numRows * 10),
+    mine = new Float32Array(test.numRows * 10);
   for (let r = 0; r < test.numRows; r += CALL) {
     const rows = x.subarray(r * 784, Math.min(test.numRows, r + CALL) * 784);
     out.set((await session.run({ input: new ort.Tensor('float32', rows, [rows.length / 784, 784]) })).output!.data as Float32Array, r * 10);
     mine.set(k.model.predict(rows), r * 10);
   }
-  let same = 0, maxDiff = 0;
+  let same = 0,
+    maxDiff = 0;
   for (let r = 0; r < test.numRows; r++) {
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     for (let j = 1; j < 10; j++) {
       if (out[r * 10 + j]! > out[r * 10 + a]!) a = j;
       if (mine[r * 10 + j]! > mine[r * 10 + b]!) b = j;
@@ -110,12 +144,18 @@ for (const k of kinds) {
   for (const batch of [1, 64]) {
     const rows = x.subarray(0, batch * 784);
     const feeds = { input: new ort.Tensor('float32', rows, [batch, 784]) };
-    const t = await race([
-      { name: 'kiln', run: () => k.model.predict(rows) },
-      { name: 'ort', run: () => session.run(feeds) },
-    ], { reps: 9, minMs: 40 });
-    const a = t.get('kiln')!, b = t.get('ort')!;
-    console.log(`| ${k.name} | ${batch} | ${fmt(a.cpu, 3)} (${fmt(a.median, 3)}) | ${fmt(b.cpu, 3)} (${fmt(b.median, 3)}) | ${fmt(b.cpu / a.cpu, 2)}x |`);
+    const t = await race(
+      [
+        { name: 'kiln', run: () => k.model.predict(rows) },
+        { name: 'ort', run: () => session.run(feeds) },
+      ],
+      { reps: 9, minMs: 40 },
+    );
+    const a = t.get('kiln')!,
+      b = t.get('ort')!;
+    console.log(
+      `| ${k.name} | ${batch} | ${fmt(a.cpu, 3)} (${fmt(a.median, 3)}) | ${fmt(b.cpu, 3)} (${fmt(b.median, 3)}) | ${fmt(b.cpu / a.cpu, 2)}x |`,
+    );
   }
   await session.release();
 }

@@ -10,9 +10,12 @@ import { fmt } from './_stats.ts';
 
 const perDigit = Number(process.env.KILN_BENCH_PER_DIGIT ?? 150);
 const seeds = Number(process.env.KILN_BENCH_SEEDS ?? 3);
-const TRIALS = 30, EPOCHS = 10;
+const TRIALS = 30,
+  EPOCHS = 10;
 const { train, validation, test } = trainTestSplit(await mnist({ perDigit }), { testFraction: 0.2, validationFraction: 0.15, seed: 0 });
-console.log(`MNIST, ${perDigit} images per digit (${train.numRows} train, ${validation!.numRows} validation, ${test.numRows} test); ${TRIALS} trials of up to ${EPOCHS} epochs, TPE\n`);
+console.log(
+  `MNIST, ${perDigit} images per digit (${train.numRows} train, ${validation!.numRows} validation, ${test.numRows} test); ${TRIALS} trials of up to ${EPOCHS} epochs, TPE\n`,
+);
 console.log('| pruner | seed | epochs trained | pruned | best validation accuracy | test accuracy | wall s |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const pruner of ['hyperband', 'median'] as const) {
@@ -23,7 +26,9 @@ for (const pruner of ['hyperband', 'median'] as const) {
     const epochs = r.study.trials.reduce((n, t) => n + Object.keys(t.intermediate).length, 0);
     const pruned = r.study.trials.filter((t) => t.state === 'pruned').length;
     const e = evaluate(r.model, test);
-    console.log(`| ${pruner} | ${seed} | ${epochs} | ${pruned} | ${fmt(r.best.values![0]!, 4)} | ${e.task === 'classification' ? fmt(e.accuracy, 4) : '-'} | ${fmt(wall, 1)} |`);
+    console.log(
+      `| ${pruner} | ${seed} | ${epochs} | ${pruned} | ${fmt(r.best.values![0]!, 4)} | ${e.task === 'classification' ? fmt(e.accuracy, 4) : '-'} | ${fmt(wall, 1)} |`,
+    );
     r.model.dispose();
   }
 }

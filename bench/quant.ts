@@ -32,9 +32,16 @@ await fit(model, train, { optimizer: adam({ lr: 1e-3 }), epochs: EPOCHS, batchSi
 const acc = (m: { predictClasses(x: Float32Array): Int32Array }) => accuracy(test.labels, m.predictClasses(test.features));
 const f32Acc = acc(model);
 const f32File = modelToBytes(model).length;
-console.log(`784-256-128-10 MLP: ${model.parameterCount} parameters, f32 test accuracy ${fmt(f32Acc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs, ${train.numRows} train / ${test.numRows} test rows, no standardisation); load average ${load.toFixed(2)}\n`);
+console.log(
+  `784-256-128-10 MLP: ${model.parameterCount} parameters, f32 test accuracy ${fmt(f32Acc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs, ${train.numRows} train / ${test.numRows} test rows, no standardisation); load average ${load.toFixed(2)}\n`,
+);
 
-interface Entry { name: string; q: QuantizedModel; acc: number; ms: number }
+interface Entry {
+  name: string;
+  q: QuantizedModel;
+  acc: number;
+  ms: number;
+}
 const entries: Entry[] = [];
 const add = (name: string, make: () => QuantizedModel) => {
   const t = performance.now();
@@ -44,7 +51,10 @@ const add = (name: string, make: () => QuantizedModel) => {
 const PTQ: [string, QuantizeOptions][] = [
   ['int8 per-tensor, min-max', { scheme: 'int8-per-tensor', calibration }],
   ['int8 per-channel, min-max', { scheme: 'int8-per-channel', calibration }],
-  ['int8 per-channel, percentile 99.99', { scheme: 'int8-per-channel', calibration: { ...calibration, method: 'percentile', percentile: 99.99 } }],
+  [
+    'int8 per-channel, percentile 99.99',
+    { scheme: 'int8-per-channel', calibration: { ...calibration, method: 'percentile', percentile: 99.99 } },
+  ],
   ['int8 per-channel, MSE', { scheme: 'int8-per-channel', calibration: { ...calibration, method: 'mse' } }],
   ['int8 per-channel, entropy', { scheme: 'int8-per-channel', calibration: { ...calibration, method: 'entropy' } }],
   ['int8 per-channel affine, min-max', { scheme: 'int8-per-channel', symmetric: false, calibration }],
@@ -68,7 +78,9 @@ qat.detach();
 student.dispose();
 
 console.log('### Accuracy and size\n');
-console.log(`Δ in points against f32; file = the safetensors file (f32: kiln model file, ${f32File} B); time = quantising (QAT: + ${fmt(qatMs / 1000)} s of training).\n`);
+console.log(
+  `Δ in points against f32; file = the safetensors file (f32: kiln model file, ${f32File} B); time = quantising (QAT: + ${fmt(qatMs / 1000)} s of training).\n`,
+);
 console.log('| model | accuracy | Δ pt | parameter bytes | file bytes | smaller than f32 file | time ms |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 console.log(`| f32 | ${fmt(f32Acc * 100, 2)}% | | ${model.parameterCount * 4} | ${f32File} | 1.00x | |`);
@@ -76,19 +88,30 @@ const fileOf = new Map<string, number>();
 for (const e of entries) {
   const file = quantizedModelToBytes(e.q).length;
   fileOf.set(e.name, file);
-  console.log(`| ${e.name} | ${fmt(e.acc * 100, 2)}% | ${fmt((e.acc - f32Acc) * 100, 2)} | ${e.q.bytes} | ${file} | ${fmt(f32File / file, 2)}x | ${fmt(e.ms, 0)} |`);
+  console.log(
+    `| ${e.name} | ${fmt(e.acc * 100, 2)}% | ${fmt((e.acc - f32Acc) * 100, 2)} | ${e.q.bytes} | ${file} | ${fmt(f32File / file, 2)}x | ${fmt(e.ms, 0)} |`,
+  );
 }
 
 // ---- inference latency: the public predict() of each model on 1 and 64 rows ----
 console.log('\n### Inference, predict() on 1 and 64 rows (µs of CPU time, median of alternated repetitions)\n');
-const latencyOf = ['int8 per-channel, min-max', 'int8 dynamic (range per batch)', 'int8 dynamic (range per row)', 'int4 g32 (weight-only)', 'int4 g128 (weight-only)'];
+const latencyOf = [
+  'int8 per-channel, min-max',
+  'int8 dynamic (range per batch)',
+  'int8 dynamic (range per row)',
+  'int4 g32 (weight-only)',
+  'int4 g128 (weight-only)',
+];
 const lat: Record<string, Record<number, number>> = {};
 for (const batch of [1, 64]) {
   const x = test.features.slice(0, batch * 784);
-  const result = await race([
-    { name: 'f32', run: () => model.predict(x) },
-    ...latencyOf.map((name) => ({ name, run: () => entries.find((e) => e.name === name)!.q.predict(x) })),
-  ], { reps: 11, minMs: 30 });
+  const result = await race(
+    [
+      { name: 'f32', run: () => model.predict(x) },
+      ...latencyOf.map((name) => ({ name, run: () => entries.find((e) => e.name === name)!.q.predict(x) })),
+    ],
+    { reps: 11, minMs: 30 },
+  );
   for (const [name, r] of result) (lat[name] ??= {})[batch] = r.cpu;
 }
 console.log('| model | batch 1 µs | vs f32 | batch 64 µs | vs f32 | rows/s at 64 |');
@@ -96,28 +119,45 @@ console.log('|---|---:|---:|---:|---:|---:|');
 for (const name of ['f32', ...latencyOf]) {
   const l = lat[name]!;
   const r = (b: number) => fmt(lat.f32![b]! / l[b]!, 2);
-  console.log(`| ${name} | ${fmt(l[1]! * 1000, 0)} | ${r(1)}x | ${fmt(l[64]! * 1000, 0)} | ${r(64)}x | ${fmt(64 / l[64]! * 1000, 0)} |`);
+  console.log(`| ${name} | ${fmt(l[1]! * 1000, 0)} | ${r(1)}x | ${fmt(l[64]! * 1000, 0)} | ${r(64)}x | ${fmt((64 / l[64]!) * 1000, 0)} |`);
 }
 
 // ---- small models: where a fixed per-call cost would show (weights as initialised; latency
 // does not depend on their values) ----
-console.log('\n### Small MLPs, predict() µs of CPU time (weights as initialised; int8 static calibrated on 1000 training rows, or 200 uniform rows for 4 inputs)\n');
+console.log(
+  '\n### Small MLPs, predict() µs of CPU time (weights as initialised; int8 static calibrated on 1000 training rows, or 200 uniform rows for 4 inputs)\n',
+);
 console.log('| model | batch | f32 | int8 per-channel | vs f32 | int8 dynamic | vs f32 |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const shape of [[4, 16, 3], [784, 27, 10], [784, 20, 32, 10], [784, 128, 10]]) {
-  const small = new Sequential({ inputs: shape[0]!, layers: shape.slice(1).map((u, i) => dense(u, i < shape.length - 2 ? 'relu' : undefined)), seed: 2 });
-  const rows = shape[0] === 784 ? calibration.data.features : Float32Array.from({ length: 200 * 4 }, (_, i) => ((i * 7919) % 1000) / 500 - 1);
+for (const shape of [
+  [4, 16, 3],
+  [784, 27, 10],
+  [784, 20, 32, 10],
+  [784, 128, 10],
+]) {
+  const small = new Sequential({
+    inputs: shape[0]!,
+    layers: shape.slice(1).map((u, i) => dense(u, i < shape.length - 2 ? 'relu' : undefined)),
+    seed: 2,
+  });
+  const rows =
+    shape[0] === 784 ? calibration.data.features : Float32Array.from({ length: 200 * 4 }, (_, i) => ((i * 7919) % 1000) / 500 - 1);
   const s8 = quantize(small, { scheme: 'int8-per-channel', calibration: { data: rows } });
   const sd = quantize(small, { scheme: 'int8-dynamic' });
   for (const batch of [1, 64]) {
     const x = rows.slice(0, batch * shape[0]!);
-    const r = await race([
-      { name: 'f32', run: () => small.predict(x) },
-      { name: 'int8', run: () => s8.predict(x) },
-      { name: 'dyn', run: () => sd.predict(x) },
-    ], { reps: 11, minMs: 20 });
+    const r = await race(
+      [
+        { name: 'f32', run: () => small.predict(x) },
+        { name: 'int8', run: () => s8.predict(x) },
+        { name: 'dyn', run: () => sd.predict(x) },
+      ],
+      { reps: 11, minMs: 20 },
+    );
     const us = (name: string) => r.get(name)!.cpu * 1000;
-    console.log(`| ${shape.join('-')} | ${batch} | ${fmt(us('f32'), 2)} | ${fmt(us('int8'), 2)} | ${fmt(us('f32') / us('int8'), 2)}x | ${fmt(us('dyn'), 2)} | ${fmt(us('f32') / us('dyn'), 2)}x |`);
+    console.log(
+      `| ${shape.join('-')} | ${batch} | ${fmt(us('f32'), 2)} | ${fmt(us('int8'), 2)} | ${fmt(us('f32') / us('int8'), 2)}x | ${fmt(us('dyn'), 2)} | ${fmt(us('f32') / us('dyn'), 2)}x |`,
+    );
   }
   for (const m of [s8, sd, small]) m.dispose();
 }
@@ -125,7 +165,13 @@ for (const shape of [[4, 16, 3], [784, 27, 10], [784, 20, 32, 10], [784, 128, 10
 // ---- kernels ----
 console.log(`\n### Kernels, single thread (GOP/s = 2·M·N·K / median CPU time per run; onnxruntime-web ${await ortVersion()})\n`);
 const ort = await ortWasm();
-const SHAPES: [number, number, number][] = [[1024, 1024, 1024], [256, 256, 256], [64, 784, 256], [64, 256, 128], [1, 784, 256]];
+const SHAPES: [number, number, number][] = [
+  [1024, 1024, 1024],
+  [256, 256, 256],
+  [64, 784, 256],
+  [64, 256, 128],
+  [1, 784, 256],
+];
 const kernelRows: string[] = [];
 const ratios: { shape: string; f32: number; ort: number }[] = [];
 for (const [M, K, N] of SHAPES) {
@@ -138,34 +184,53 @@ for (const [M, K, N] of SHAPES) {
   const packed = packInt8Weights(Tensor.from(wT, [N, K], 'i8'));
   const session = await ortSession(matMulIntegerModel(M, K, N, wKN, zx));
   const feeds = { A: new ort.Tensor('uint8', a, [M, K]) };
-  const fx = Tensor.from(Float32Array.from(a, (v) => (v - zx) / 128), [M, K]);
-  const fw = Tensor.from(Float32Array.from(wT, (v) => v / 128), [N, K]);
+  const fx = Tensor.from(
+    Float32Array.from(a, (v) => (v - zx) / 128),
+    [M, K],
+  );
+  const fw = Tensor.from(
+    Float32Array.from(wT, (v) => v / 128),
+    [N, K],
+  );
   const fy = Tensor.empty([M, N]);
-  const codes4 = Tensor.from(Int8Array.from(wT, (v) => v >> 4), [N, K], 'i8');
+  const codes4 = Tensor.from(
+    Int8Array.from(wT, (v) => v >> 4),
+    [N, K],
+    'i8',
+  );
   const groups = Math.ceil(K / 128);
   const w4 = packInt4Weights(codes4, { scales: new Float32Array(N * groups).fill(1 / 64), qmin: -8, qmax: 7, groupSize: 128 });
   // The same products before anything is timed.
   const mine = int8Gemm(xq, zx, packed, { output: 'i32' });
   const theirs = (await session.run(feeds)).C!.data as Int32Array;
   const ours = mine.view() as Int32Array;
-  for (let i = 0; i < ours.length; i++) if (ours[i] !== theirs[i]) throw new Error(`quant bench ${M}x${K}x${N}: kiln and onnxruntime disagree at ${i}: ${ours[i]} vs ${theirs[i]}`);
+  for (let i = 0; i < ours.length; i++)
+    if (ours[i] !== theirs[i])
+      throw new Error(`quant bench ${M}x${K}x${N}: kiln and onnxruntime disagree at ${i}: ${ours[i]} vs ${theirs[i]}`);
   mine.dispose();
-  const result = await race([
-    { name: 'i8', run: () => int8Gemm(xq, zx, packed, { output: 'i32' }).dispose() },
-    { name: 'ort', run: () => session.run(feeds) },
-    { name: 'f32', run: () => matmul(fx, fw, { transB: true, out: fy }) },
-    { name: 'i4', run: () => int4Gemm(fx, w4).dispose() },
-  ], { reps: 15, minMs: 30 });
+  const result = await race(
+    [
+      { name: 'i8', run: () => int8Gemm(xq, zx, packed, { output: 'i32' }).dispose() },
+      { name: 'ort', run: () => session.run(feeds) },
+      { name: 'f32', run: () => matmul(fx, fw, { transB: true, out: fy }) },
+      { name: 'i4', run: () => int4Gemm(fx, w4).dispose() },
+    ],
+    { reps: 15, minMs: 30 },
+  );
   const g = (name: string) => (2 * M * N * K) / (result.get(name)!.cpu * 1e6);
   const gw = (name: string) => (2 * M * N * K) / (result.get(name)!.median * 1e6);
   const shape = `${M}x${K}·${K}x${N}`;
   ratios.push({ shape, f32: g('i8') / g('f32'), ort: g('i8') / g('ort') });
-  kernelRows.push(`| ${shape} | ${fmt(g('i8'))} | ${fmt(g('f32'))} | ${fmt(g('ort'))} | ${fmt(g('i8') / g('f32'), 2)} | ${fmt(g('i8') / g('ort'), 2)} | ${fmt(gw('i8'))} / ${fmt(gw('ort'))} | ${fmt(g('i4'))} | ${fmt(g('i4') / g('f32'), 2)} |`);
+  kernelRows.push(
+    `| ${shape} | ${fmt(g('i8'))} | ${fmt(g('f32'))} | ${fmt(g('ort'))} | ${fmt(g('i8') / g('f32'), 2)} | ${fmt(g('i8') / g('ort'), 2)} | ${fmt(gw('i8'))} / ${fmt(gw('ort'))} | ${fmt(g('i4'))} | ${fmt(g('i4') / g('f32'), 2)} |`,
+  );
   await session.release();
   for (const t of [xq, packed.packed, fx, fw, fy, codes4, w4.codes, w4.params]) t.dispose();
   console.error(`  done ${shape}`);
 }
-console.log('| shape | kiln int8 GOP/s | kiln f32 GFLOP/s | ORT MatMulInteger GOP/s | int8/f32 | int8/ORT | wall-clock int8 / ORT | kiln int4 (f32 x) GFLOP/s | int4/f32 |');
+console.log(
+  '| shape | kiln int8 GOP/s | kiln f32 GFLOP/s | ORT MatMulInteger GOP/s | int8/f32 | int8/ORT | wall-clock int8 / ORT | kiln int4 (f32 x) GFLOP/s | int4/f32 |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of kernelRows) console.log(r);
 
@@ -177,10 +242,15 @@ const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
 console.log('\n### Targets\n');
 console.log('| target | measured | |');
 console.log('|---|---:|---|');
-console.log(`| int8 per-channel PTQ drop ≤ 0.5 pt | ${fmt(drop('int8 per-channel, min-max'), 2)} pt | ${check(drop('int8 per-channel, min-max') <= 0.5)} |`);
-console.log(`| int4 g128 weight-only drop ≤ 1.5 pt | ${fmt(drop('int4 g128 (weight-only)'), 2)} pt | ${check(drop('int4 g128 (weight-only)') <= 1.5)} |`);
+console.log(
+  `| int8 per-channel PTQ drop ≤ 0.5 pt | ${fmt(drop('int8 per-channel, min-max'), 2)} pt | ${check(drop('int8 per-channel, min-max') <= 0.5)} |`,
+);
+console.log(
+  `| int4 g128 weight-only drop ≤ 1.5 pt | ${fmt(drop('int4 g128 (weight-only)'), 2)} pt | ${check(drop('int4 g128 (weight-only)') <= 1.5)} |`,
+);
 console.log(`| QAT drop ≤ 0.3 pt | ${fmt(drop('QAT'), 2)} pt | ${check(drop('QAT') <= 0.3)} |`);
-const r8 = f32File / fileOf.get('int8 per-channel, min-max')!, r4 = f32File / fileOf.get('int4 g128 (weight-only)')!;
+const r8 = f32File / fileOf.get('int8 per-channel, min-max')!,
+  r4 = f32File / fileOf.get('int4 g128 (weight-only)')!;
 console.log(`| int8 file ≥ 3.9x smaller | ${fmt(r8, 2)}x | ${check(r8 >= 3.9)} |`);
 console.log(`| int4 file ≥ 7x smaller | ${fmt(r4, 2)}x | ${check(r4 >= 7)} |`);
 console.log(`| int8 GEMM ≥ 2x kiln f32 (${big.shape}) | ${fmt(big.f32, 2)}x | ${check(big.f32 >= 2)} |`);

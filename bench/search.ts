@@ -24,8 +24,18 @@ function branin(t: Trial): number {
 }
 
 const H6_ALPHA = [1.0, 1.2, 3.0, 3.2];
-const H6_A = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]];
-const H6_P = [[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991], [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]].map((r) => r.map((v) => v * 1e-4));
+const H6_A = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const H6_P = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+].map((r) => r.map((v) => v * 1e-4));
 function hartmann6(t: Trial): number {
   const x = Array.from({ length: 6 }, (_, j) => t.suggestFloat(`x${j}`, 0, 1));
   let f = 0;
@@ -62,16 +72,20 @@ for (const problem of PROBLEMS) {
       let best = Infinity;
       await study.optimize(problem.objective, {
         trials: MARKS.at(-1)!,
-        callbacks: [(_, t) => {
-          best = Math.min(best, t.values?.[0] ?? Infinity);
-          const mark = MARKS.indexOf(t.number + 1);
-          if (mark >= 0) bests[mark]!.push(best);
-        }],
+        callbacks: [
+          (_, t) => {
+            best = Math.min(best, t.values?.[0] ?? Infinity);
+            const mark = MARKS.indexOf(t.number + 1);
+            if (mark >= 0) bests[mark]!.push(best);
+          },
+        ],
       });
     }
     const perTrial = (cpuMs() - start) / (SEEDS * MARKS.at(-1)!);
     const m = bests.map(median);
-    console.log(`| ${problem.name} | ${name} | ${m.map((v) => fmt(v, 4)).join(' | ')} | ${fmt(m.at(-1)! - problem.optimum, 4)} | ${fmt(perTrial, 1)} |`);
+    console.log(
+      `| ${problem.name} | ${name} | ${m.map((v) => fmt(v, 4)).join(' | ')} | ${fmt(m.at(-1)! - problem.optimum, 4)} | ${fmt(perTrial, 1)} |`,
+    );
   }
 }
 
@@ -120,7 +134,9 @@ async function realSearch(): Promise<void> {
   const perDigit = Number(process.env.KILN_BENCH_PER_DIGIT ?? 300);
   const epochs = Number(process.env.KILN_BENCH_EPOCHS ?? 9);
   const { train, test, validation } = trainTestSplit(await mnist({ perDigit }), { testFraction: 0.2, validationFraction: 0.15, seed: 0 });
-  console.log(`\n### Real search: MNIST (${perDigit} images per digit: ${train.numRows} train, ${validation!.numRows} validation, ${test.numRows} test), 40 trials, Hyperband over 1 … ${epochs} epochs\n`);
+  console.log(
+    `\n### Real search: MNIST (${perDigit} images per digit: ${train.numRows} train, ${validation!.numRows} validation, ${test.numRows} test), 40 trials, Hyperband over 1 … ${epochs} epochs\n`,
+  );
   console.log('| workers | wall s | trials complete / pruned | best validation accuracy | test accuracy |');
   console.log('|---:|---:|---|---:|---:|');
   for (const workers of [2, 1]) {
@@ -129,7 +145,9 @@ async function realSearch(): Promise<void> {
     const wall = (performance.now() - start) / 1000;
     const e = evaluate(r.model, test);
     const states = r.study.trials.map((t) => t.state);
-    console.log(`| ${workers} | ${fmt(wall, 1)} | ${states.filter((s) => s === 'complete').length} / ${states.filter((s) => s === 'pruned').length} | ${fmt(r.best.values![0]!, 4)} | ${e.task === 'classification' ? fmt(e.accuracy, 4) : '-'} |`);
+    console.log(
+      `| ${workers} | ${fmt(wall, 1)} | ${states.filter((s) => s === 'complete').length} / ${states.filter((s) => s === 'pruned').length} | ${fmt(r.best.values![0]!, 4)} | ${e.task === 'classification' ? fmt(e.accuracy, 4) : '-'} |`,
+    );
     r.model.dispose();
   }
 }

@@ -12,8 +12,17 @@ const table = parseTable(readFileSync(new URL('../examples/data/customers.csv', 
 const NUMERIC = ['tenure_months', 'monthly_fee', 'support_calls'];
 const SEEDS = [1, 2, 3, 4, 5];
 
-async function accuracy(seed: number, options: Partial<TableSplitOptions>): Promise<{ accuracy: number; inputs: number; model: Sequential }> {
-  const { train, validation, test, encoder } = splitTable(table, { label: 'churned', testFraction: 0.2, validationFraction: 0.1, seed, ...options });
+async function accuracy(
+  seed: number,
+  options: Partial<TableSplitOptions>,
+): Promise<{ accuracy: number; inputs: number; model: Sequential }> {
+  const { train, validation, test, encoder } = splitTable(table, {
+    label: 'churned',
+    testFraction: 0.2,
+    validationFraction: 0.1,
+    seed,
+    ...options,
+  });
   const model = new Sequential({ inputs: train.numFeatures, layers: [dense(32, 'relu'), dense(train.numClasses)], seed });
   await fit(model, train, { optimizer: adam(), epochs: 50, batchSize: 32, seed, validation: validation!, earlyStopping: { patience: 5 } });
   model.setPreprocessing({ ...model.preprocessing, table: encoder.toJSON() });
@@ -23,7 +32,8 @@ async function accuracy(seed: number, options: Partial<TableSplitOptions>): Prom
 }
 
 console.log('seed  every column (inputs)   numeric columns only (inputs)');
-const all: number[] = [], numeric: number[] = [];
+const all: number[] = [],
+  numeric: number[] = [];
 let keep: Sequential | undefined;
 for (const seed of SEEDS) {
   const a = await accuracy(seed, {});
@@ -47,5 +57,7 @@ for (let r = 0; r < 21; r++) {
   times.push(performance.now() - t);
 }
 const perRow = (median(times) * 1000) / table.rows.length;
-console.log(`\nencoding ${table.rows.length} raw rows into ${model.inputs} inputs: ${fmt(median(times), 1)} ms (median of 21), ${fmt(perRow, 2)} µs per row`);
+console.log(
+  `\nencoding ${table.rows.length} raw rows into ${model.inputs} inputs: ${fmt(median(times), 1)} ms (median of 21), ${fmt(perRow, 2)} µs per row`,
+);
 model.dispose();

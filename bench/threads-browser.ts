@@ -16,10 +16,19 @@ import { fmt } from './_stats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 const MIME: Record<string, string> = { mjs: 'text/javascript', js: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
-const SERVED = /^\/(dist\/kiln\.mjs|node_modules\/@tensorflow\/tfjs\/dist\/tf\.min\.js|node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/[\w.-]+\.(js|wasm)|node_modules\/onnxruntime-web\/dist\/ort[\w.-]*\.(mjs|wasm))$/;
+const SERVED =
+  /^\/(dist\/kiln\.mjs|node_modules\/@tensorflow\/tfjs\/dist\/tf\.min\.js|node_modules\/@tensorflow\/tfjs-backend-wasm\/dist\/[\w.-]+\.(js|wasm)|node_modules\/onnxruntime-web\/dist\/ort[\w.-]*\.(mjs|wasm))$/;
 const SIZE = 1024;
 const ROWS = 2560;
 
@@ -89,15 +98,30 @@ async function run() {
 window.benchResult = run().catch((e) => ({ error: String(e && e.stack || e) }));
 </script>`;
 
-interface PageResult { core: string; tfThreads: number; tfMultithread: boolean; gemm: Record<string, number>; train: Record<string, number>; error?: string }
+interface PageResult {
+  core: string;
+  tfThreads: number;
+  tfMultithread: boolean;
+  gemm: Record<string, number>;
+  train: Record<string, number>;
+  error?: string;
+}
 
 async function inPage(threads: number): Promise<PageResult> {
-  const model = onnxModel({ nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }], inputs: [{ name: 'A', shape: [SIZE, SIZE] }, { name: 'B', shape: [SIZE, SIZE] }], outputs: [{ name: 'C', shape: [SIZE, SIZE] }] });
+  const model = onnxModel({
+    nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
+    inputs: [
+      { name: 'A', shape: [SIZE, SIZE] },
+      { name: 'B', shape: [SIZE, SIZE] },
+    ],
+    outputs: [{ name: 'C', shape: [SIZE, SIZE] }],
+  });
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...ISOLATION }).end(PAGE(threads));
     else if (path === '/gemm.onnx') res.writeHead(200, { 'content-type': 'application/octet-stream', ...ISOLATION }).end(model);
-    else if (SERVED.test(path) && existsSync(join(root, path))) res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]!, ...ISOLATION }).end(readFileSync(join(root, path)));
+    else if (SERVED.test(path) && existsSync(join(root, path)))
+      res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]!, ...ISOLATION }).end(readFileSync(join(root, path)));
     else res.writeHead(404, ISOLATION).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,13 +147,27 @@ const load0 = loadavg()[0]!;
 const one = await inPage(1);
 const two = await inPage(2);
 const gf = (ms: number) => (2 * SIZE ** 3) / (ms * 1e6);
-console.log(`Cross-origin-isolated Chromium page on 127.0.0.1; kiln: "${one.core}" then "${two.core}"; tfjs-wasm multithread support ${two.tfMultithread}, threads it reports ${one.tfThreads} then ${two.tfThreads}; load average ${load0.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`);
+console.log(
+  `Cross-origin-isolated Chromium page on 127.0.0.1; kiln: "${one.core}" then "${two.core}"; tfjs-wasm multithread support ${two.tfMultithread}, threads it reports ${one.tfThreads} then ${two.tfThreads}; load average ${load0.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`,
+);
 console.log(`| | threads | kiln | tfjs-wasm | ort-web | kiln / tfjs | kiln / ort |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const [t, r] of [[1, one], [2, two]] as const) {
-  console.log(`| ${SIZE}³ GEMM, GFLOP/s | ${t} | ${fmt(gf(r.gemm.kiln!))} | ${fmt(gf(r.gemm.tfjs!))} | ${fmt(gf(r.gemm.ort!))} | ${fmt(r.gemm.tfjs! / r.gemm.kiln!, 2)}x | ${fmt(r.gemm.ort! / r.gemm.kiln!, 2)}x |`);
+for (const [t, r] of [
+  [1, one],
+  [2, two],
+] as const) {
+  console.log(
+    `| ${SIZE}³ GEMM, GFLOP/s | ${t} | ${fmt(gf(r.gemm.kiln!))} | ${fmt(gf(r.gemm.tfjs!))} | ${fmt(gf(r.gemm.ort!))} | ${fmt(r.gemm.tfjs! / r.gemm.kiln!, 2)}x | ${fmt(r.gemm.ort! / r.gemm.kiln!, 2)}x |`,
+  );
 }
-for (const [t, r] of [[1, one], [2, two]] as const) {
-  console.log(`| training batch 256, samples/s | ${t} | ${fmt(ROWS / (r.train.kiln! / 1000), 0)} | ${fmt(ROWS / (r.train.tfjs! / 1000), 0)} | | ${fmt(r.train.tfjs! / r.train.kiln!, 2)}x | |`);
+for (const [t, r] of [
+  [1, one],
+  [2, two],
+] as const) {
+  console.log(
+    `| training batch 256, samples/s | ${t} | ${fmt(ROWS / (r.train.kiln! / 1000), 0)} | ${fmt(ROWS / (r.train.tfjs! / 1000), 0)} | | ${fmt(r.train.tfjs! / r.train.kiln!, 2)}x | |`,
+  );
 }
-console.log(`\n2 threads / 1: kiln GEMM ${fmt(one.gemm.kiln! / two.gemm.kiln!, 2)}x, training ${fmt(one.train.kiln! / two.train.kiln!, 2)}x; tfjs-wasm GEMM ${fmt(one.gemm.tfjs! / two.gemm.tfjs!, 2)}x, training ${fmt(one.train.tfjs! / two.train.tfjs!, 2)}x; ort-web GEMM ${fmt(one.gemm.ort! / two.gemm.ort!, 2)}x`);
+console.log(
+  `\n2 threads / 1: kiln GEMM ${fmt(one.gemm.kiln! / two.gemm.kiln!, 2)}x, training ${fmt(one.train.kiln! / two.train.kiln!, 2)}x; tfjs-wasm GEMM ${fmt(one.gemm.tfjs! / two.gemm.tfjs!, 2)}x, training ${fmt(one.train.tfjs! / two.train.tfjs!, 2)}x; ort-web GEMM ${fmt(one.gemm.ort! / two.gemm.ort!, 2)}x`,
+);

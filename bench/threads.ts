@@ -34,25 +34,52 @@ function data(n: number, seed: number): Float32Array {
 
 console.log(`${info.summary}; ${cpus().length} CPUs, load average ${load0.toFixed(2)} at start\n`);
 console.log('**GEMM** C = A·B, GFLOP/s from the median wall-clock time of alternated repetitions:\n');
-console.log(`| shape | ${counts.map((t) => `kiln ${t}T`).join(' | ')} | ${counts.map((t) => `ort ${t}T`).join(' | ')} | kiln ${counts.at(-1)}T / 1T | kiln / ort at ${counts.at(-1)}T |`);
+console.log(
+  `| shape | ${counts.map((t) => `kiln ${t}T`).join(' | ')} | ${counts.map((t) => `ort ${t}T`).join(' | ')} | kiln ${counts.at(-1)}T / 1T | kiln / ort at ${counts.at(-1)}T |`,
+);
 console.log(`|---|${counts.map(() => '---:|').join('')}${counts.map(() => '---:|').join('')}---:|---:|`);
-for (const [M, K, N] of [[1024, 1024, 1024], [512, 512, 512], [256, 784, 256], [64, 784, 256]] as const) {
+for (const [M, K, N] of [
+  [1024, 1024, 1024],
+  [512, 512, 512],
+  [256, 784, 256],
+  [64, 784, 256],
+] as const) {
   const a = data(M * K, 1);
   const b = data(K * N, 2);
   const at = Tensor.from(a, [M, K]);
   const bt = Tensor.from(b, [K, N]);
   const ct = Tensor.empty([M, N]);
-  const model = onnxModel({ nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }], inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }], outputs: [{ name: 'C', shape: [M, N] }] });
-  const sessions = await Promise.all(counts.map((t) => ort.InferenceSession.create(model, { executionProviders: ['wasm'], intraOpNumThreads: t })));
+  const model = onnxModel({
+    nodes: [{ opType: 'MatMul', inputs: ['A', 'B'], outputs: ['C'] }],
+    inputs: [
+      { name: 'A', shape: [M, K] },
+      { name: 'B', shape: [K, N] },
+    ],
+    outputs: [{ name: 'C', shape: [M, N] }],
+  });
+  const sessions = await Promise.all(
+    counts.map((t) => ort.InferenceSession.create(model, { executionProviders: ['wasm'], intraOpNumThreads: t })),
+  );
   const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
-  const result = await race([
-    ...counts.map((t) => ({ name: `kiln${t}`, run: () => { useThreads(t); matmul(at, bt, { out: ct }); } })),
-    ...counts.map((t, i) => ({ name: `ort${t}`, run: () => sessions[i]!.run(feeds) })),
-  ], { reps: 9, minMs: 60 });
+  const result = await race(
+    [
+      ...counts.map((t) => ({
+        name: `kiln${t}`,
+        run: () => {
+          useThreads(t);
+          matmul(at, bt, { out: ct });
+        },
+      })),
+      ...counts.map((t, i) => ({ name: `ort${t}`, run: () => sessions[i]!.run(feeds) })),
+    ],
+    { reps: 9, minMs: 60 },
+  );
   useThreads(info.threads);
   const g = (name: string) => (2 * M * N * K) / (result.get(name)!.median * 1e6);
   const top = counts.at(-1)!;
-  console.log(`| ${M}x${K}·${K}x${N} | ${counts.map((t) => fmt(g(`kiln${t}`))).join(' | ')} | ${counts.map((t) => fmt(g(`ort${t}`))).join(' | ')} | ${fmt(g(`kiln${top}`) / g('kiln1'), 2)}x | ${fmt(g(`kiln${top}`) / g(`ort${top}`), 2)}x |`);
+  console.log(
+    `| ${M}x${K}·${K}x${N} | ${counts.map((t) => fmt(g(`kiln${t}`))).join(' | ')} | ${counts.map((t) => fmt(g(`ort${t}`))).join(' | ')} | ${fmt(g(`kiln${top}`) / g('kiln1'), 2)}x | ${fmt(g(`kiln${top}`) / g(`ort${top}`), 2)}x |`,
+  );
   for (const s of sessions) await s.release();
   for (const t of [at, bt, ct]) t.dispose();
 }
@@ -89,7 +116,9 @@ const perCall = (threads: number) => () => {
   return ((performance.now() - t0) * 1000) / CALLS;
 };
 const lat = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, perCall(t)])), ROUNDS);
-console.log(`\n**Batch-1 inference**, 784-128-10 MLP, µs per call (median of ${ROUNDS} runs of ${CALLS} calls): ${counts.map((t) => `${t}T ${fmt(lat[`t${t}`]!, 2)}`).join(', ')}`);
+console.log(
+  `\n**Batch-1 inference**, 784-128-10 MLP, µs per call (median of ${ROUNDS} runs of ${CALLS} calls): ${counts.map((t) => `${t}T ${fmt(lat[`t${t}`]!, 2)}`).join(', ')}`,
+);
 model.dispose();
 useThreads(info.threads);
 console.log(`\nload average ${loadavg()[0]!.toFixed(2)} at end`);

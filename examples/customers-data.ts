@@ -43,8 +43,14 @@ export function customersCsv(seed = 12, rows = 2000): string {
       else words.push(pick(NEUTRAL));
     }
     const noise = (u() + u() + u() - 1.5) * 1.5;
-    const score = 1.2 * Number(plan === 0) - 0.04 * tenure + 0.4 * calls - 0.8 * Number(autopay) + 0.5 * Number(region === 'north-east')
-      + (satisfaction === 'unhappy' ? 1.6 : satisfaction === 'happy' ? -1.6 : 0) + noise;
+    const score =
+      1.2 * Number(plan === 0) -
+      0.04 * tenure +
+      0.4 * calls -
+      0.8 * Number(autopay) +
+      0.5 * Number(region === 'north-east') +
+      (satisfaction === 'unhappy' ? 1.6 : satisfaction === 'happy' ? -1.6 : 0) +
+      noise;
     const churned = score > 0 ? 'yes' : 'no';
     const cells = [
       `C${String(100001 + i)}`,

@@ -5,7 +5,9 @@
 // Run: npx tsx examples/darts-mnist.ts
 import { adam, evaluate, gradientSearch, mnist, trainTestSplit } from '../src/index.ts';
 
-export async function dartsMnistExample(options: { perDigit?: number; epochs?: number; retrainEpochs?: number; sizePenalty?: number; log?: (line: string) => void } = {}) {
+export async function dartsMnistExample(
+  options: { perDigit?: number; epochs?: number; retrainEpochs?: number; sizePenalty?: number; log?: (line: string) => void } = {},
+) {
   const log = options.log ?? (() => {});
   const digits = await mnist(options.perDigit ? { perDigit: options.perDigit } : {});
   const { train, test } = trainTestSplit(digits, { testFraction: 0.2, seed: 0 });
@@ -15,8 +17,16 @@ export async function dartsMnistExample(options: { perDigit?: number; epochs?: n
     sizePenalty: options.sizePenalty ?? 0.1,
     seed: 1,
     retrain: { epochs: options.retrainEpochs ?? 10, optimizer: adam({ lr: 1e-3, hypergradient: { beta: 1e-7 } }) },
-    onEpoch: (e) => log(`search epoch ${e.epoch}: supernet val accuracy ${e.valAccuracy!.toFixed(3)}, E[parameters] ${Math.round(e.expectedParameters)}, ` +
-      e.probabilities.map((p, l) => `layer ${l + 1} widths [${p.widths.map((x) => x.toFixed(2)).join(' ')}] ops [${p.operations.map((x) => x.toFixed(2)).join(' ')}]`).join('; ')),
+    onEpoch: (e) =>
+      log(
+        `search epoch ${e.epoch}: supernet val accuracy ${e.valAccuracy!.toFixed(3)}, E[parameters] ${Math.round(e.expectedParameters)}, ` +
+          e.probabilities
+            .map(
+              (p, l) =>
+                `layer ${l + 1} widths [${p.widths.map((x) => x.toFixed(2)).join(' ')}] ops [${p.operations.map((x) => x.toFixed(2)).join(' ')}]`,
+            )
+            .join('; '),
+      ),
   });
   const result = evaluate(model, test);
   const accuracy = result.task === 'classification' ? result.accuracy : NaN;
@@ -27,6 +37,10 @@ export async function dartsMnistExample(options: { perDigit?: number; epochs?: n
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await dartsMnistExample({ log: console.log });
-  console.log(`chosen: ${r.architecture.hidden.map((h) => `dense(${h.units}, '${h.activation}')`).join(', ') || 'no hidden layer'}, ${r.architecture.parameterCount} parameters`);
-  console.log(`test accuracy ${r.accuracy.toFixed(4)}; search ${(r.searchMs / 1000).toFixed(1)} s, retraining ${(r.retrainMs / 1000).toFixed(1)} s; Adam's learning rate ended at ${r.learningRate?.toExponential(2)}`);
+  console.log(
+    `chosen: ${r.architecture.hidden.map((h) => `dense(${h.units}, '${h.activation}')`).join(', ') || 'no hidden layer'}, ${r.architecture.parameterCount} parameters`,
+  );
+  console.log(
+    `test accuracy ${r.accuracy.toFixed(4)}; search ${(r.searchMs / 1000).toFixed(1)} s, retraining ${(r.retrainMs / 1000).toFixed(1)} s; Adam's learning rate ended at ${r.learningRate?.toExponential(2)}`,
+  );
 }

@@ -4,7 +4,9 @@
 // Run: npx tsx examples/lenet-mnist.ts
 import { adam, conv2d, dense, evaluate, fit, flatten, maxPool2d, mnist, Sequential, trainTestSplit } from '../src/index.ts';
 
-export async function lenetMnistExample(options: { perDigit?: number; epochs?: number; filters?: [number, number]; log?: (line: string) => void } = {}) {
+export async function lenetMnistExample(
+  options: { perDigit?: number; epochs?: number; filters?: [number, number]; log?: (line: string) => void } = {},
+) {
   const log = options.log ?? (() => {});
   const digits = await mnist(options.perDigit ? { perDigit: options.perDigit } : {});
   const { train, test } = trainTestSplit(digits, { testFraction: 0.2, seed: 0 });
@@ -40,5 +42,7 @@ export async function lenetMnistExample(options: { perDigit?: number; epochs?: n
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await lenetMnistExample({ log: console.log });
-  console.log(`test accuracy ${r.accuracy.toFixed(4)} on ${r.testRows} digits; ${r.parameters} parameters; trained on ${r.trainRows} digits in ${(r.trainMs / 1000).toFixed(1)} s`);
+  console.log(
+    `test accuracy ${r.accuracy.toFixed(4)} on ${r.testRows} digits; ${r.parameters} parameters; trained on ${r.trainRows} digits in ${(r.trainMs / 1000).toFixed(1)} s`,
+  );
 }

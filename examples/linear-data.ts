@@ -16,11 +16,18 @@ export function linearData(seed = 0, n = 100) {
 
 /** Ordinary least squares for y = a·x + b, solved from the 2×2 normal equations in f64. */
 export function leastSquares(data: Dataset): { slope: number; intercept: number } {
-  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    sxy = 0;
   const n = data.numRows;
   for (let i = 0; i < n; i++) {
-    const x = data.features[i]!, y = data.targets[i]!;
-    sx += x; sy += y; sxx += x * x; sxy += x * y;
+    const x = data.features[i]!,
+      y = data.targets[i]!;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
   }
   const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
   return { slope, intercept: (sy - slope * sx) / n };

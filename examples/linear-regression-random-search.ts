@@ -8,7 +8,8 @@ import { leastSquares, linearData } from './linear-data.ts';
 
 export function randomSearchExample(seed = 0, rounds = 60, perRound = 200) {
   const data = linearData(seed);
-  const xs = data.features, ys = data.targets;
+  const xs = data.features,
+    ys = data.targets;
   const mse = (a: number, b: number) => {
     let s = 0;
     for (let i = 0; i < xs.length; i++) s += (a * xs[i]! + b - ys[i]!) ** 2;

@@ -19,7 +19,12 @@ function evaluate(p: Record<string, unknown>): number {
 }
 
 const path = process.argv[2] ?? 'search-ask-tell.jsonl';
-const study = await createStudy({ name: 'ask-tell', storage: new JournalFileStorage(path), sampler: new GpSampler({ seed: 0 }), loadIfExists: true });
+const study = await createStudy({
+  name: 'ask-tell',
+  storage: new JournalFileStorage(path),
+  sampler: new GpSampler({ seed: 0 }),
+  loadIfExists: true,
+});
 const done = study.trials.filter((t) => t.state === 'complete').length;
 console.log(`${path}: ${study.trials.length} trials stored, ${done} complete`);
 

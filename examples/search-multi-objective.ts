@@ -12,15 +12,23 @@ const study = await createStudy({
   constraints: modelLimits({ maxParams: 800 }),
 });
 
-await study.optimize(async (trial) => {
-  const hidden = Array.from({ length: trial.suggestInt('layers', 1, 2) }, (_, i) => trial.suggestInt(`units_${i}`, 2, 48, { log: true }));
-  const model = new Sequential({ inputs: 4, layers: [...hidden.map((u) => dense(u, 'relu')), dense(3)], seed: 0 });
-  await fit(model, train!, { optimizer: adam({ lr: trial.suggestFloat('lr', 1e-3, 1e-1, { log: true }) }), epochs: 30, batchSize: 16, seed: 0 });
-  trial.setUserAttr('params', model.parameterCount);
-  const scores = evaluate(model, validation!);
-  if (scores.task !== 'classification') throw new Error('iris is a classification task');
-  return [scores.logLoss, model.parameterCount];
-}, { trials: 40 });
+await study.optimize(
+  async (trial) => {
+    const hidden = Array.from({ length: trial.suggestInt('layers', 1, 2) }, (_, i) => trial.suggestInt(`units_${i}`, 2, 48, { log: true }));
+    const model = new Sequential({ inputs: 4, layers: [...hidden.map((u) => dense(u, 'relu')), dense(3)], seed: 0 });
+    await fit(model, train!, {
+      optimizer: adam({ lr: trial.suggestFloat('lr', 1e-3, 1e-1, { log: true }) }),
+      epochs: 30,
+      batchSize: 16,
+      seed: 0,
+    });
+    trial.setUserAttr('params', model.parameterCount);
+    const scores = evaluate(model, validation!);
+    if (scores.task !== 'classification') throw new Error('iris is a classification task');
+    return [scores.logLoss, model.parameterCount];
+  },
+  { trials: 40 },
+);
 
 console.log('Pareto front (validation loss, parameters):');
 for (const t of study.paretoFront.sort((a, b) => a.values![1]! - b.values![1]!)) {

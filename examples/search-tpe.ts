@@ -13,28 +13,35 @@ const study = await createStudy({
   pruner: new MedianPruner({ nStartupTrials: 5, nWarmupSteps: 5 }),
 });
 
-await study.optimize(async (trial) => {
-  const lr = trial.suggestFloat('lr', 1e-4, 1e-1, { log: true });
-  const layers = trial.suggestInt('layers', 1, 3);
-  const activation = trial.suggestCategorical('activation', ['relu', 'tanh', 'gelu']) as Activation;
-  const hidden = Array.from({ length: layers }, (_, i) => trial.suggestInt(`units_${i}`, 4, 64, { log: true }));
-  const drop = trial.suggestFloat('dropout', 0, 0.5, { step: 0.1 });
-  const model = new Sequential({
-    inputs: 4,
-    layers: [...hidden.flatMap((u) => (drop > 0 ? [dense(u, activation), dropout(drop)] : [dense(u, activation)])), dense(3)],
-    seed: 0,
-  });
-  let last = Infinity;
-  await fit(model, train!, {
-    optimizer: adam({ lr }), epochs: 40, batchSize: 16, validation, seed: 0,
-    onEpoch: (e) => {
-      last = e.valLoss!;
-      trial.report(last, e.epoch);
-      if (trial.shouldPrune()) throw new TrialPruned(`pruned at epoch ${e.epoch}`);
-    },
-  });
-  return last;
-}, { trials: 30 });
+await study.optimize(
+  async (trial) => {
+    const lr = trial.suggestFloat('lr', 1e-4, 1e-1, { log: true });
+    const layers = trial.suggestInt('layers', 1, 3);
+    const activation = trial.suggestCategorical('activation', ['relu', 'tanh', 'gelu']) as Activation;
+    const hidden = Array.from({ length: layers }, (_, i) => trial.suggestInt(`units_${i}`, 4, 64, { log: true }));
+    const drop = trial.suggestFloat('dropout', 0, 0.5, { step: 0.1 });
+    const model = new Sequential({
+      inputs: 4,
+      layers: [...hidden.flatMap((u) => (drop > 0 ? [dense(u, activation), dropout(drop)] : [dense(u, activation)])), dense(3)],
+      seed: 0,
+    });
+    let last = Infinity;
+    await fit(model, train!, {
+      optimizer: adam({ lr }),
+      epochs: 40,
+      batchSize: 16,
+      validation,
+      seed: 0,
+      onEpoch: (e) => {
+        last = e.valLoss!;
+        trial.report(last, e.epoch);
+        if (trial.shouldPrune()) throw new TrialPruned(`pruned at epoch ${e.epoch}`);
+      },
+    });
+    return last;
+  },
+  { trials: 30 },
+);
 
 const states = study.trials.reduce<Record<string, number>>((n, t) => ((n[t.state] = (n[t.state] ?? 0) + 1), n), {});
 console.log(`trials: ${JSON.stringify(states)}`);

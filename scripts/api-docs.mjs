@@ -25,7 +25,12 @@ function sectionTitle(statement, file) {
   const ranges = ts.getLeadingCommentRanges(file.text, statement.getFullStart()) ?? [];
   const lines = ranges.map((r) => file.text.slice(r.pos, r.end)).filter((c) => c.startsWith('//'));
   if (lines.length === 0) return undefined;
-  const text = lines.at(-1).replace(/^\/\/\s*/, '').replace(/\s*\([^)]*\)/g, '').replace(/\.$/, '').trim();
+  const text = lines
+    .at(-1)
+    .replace(/^\/\/\s*/, '')
+    .replace(/\s*\([^)]*\)/g, '')
+    .replace(/\.$/, '')
+    .trim();
   return text.startsWith("kiln's public API") ? undefined : text;
 }
 
@@ -56,7 +61,8 @@ function collectExports(program, checker, file, section, out, entry = true) {
   return out;
 }
 
-const FORMAT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope | ts.TypeFormatFlags.WriteArrowStyleSignature;
+const FORMAT =
+  ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope | ts.TypeFormatFlags.WriteArrowStyleSignature;
 
 function isInternal(node) {
   return ts.getJSDocTags(node).some((t) => t.tagName.text === 'internal');
@@ -64,7 +70,8 @@ function isInternal(node) {
 
 function docOf(symbol, checker) {
   const summary = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
-  const examples = symbol.getJsDocTags(checker)
+  const examples = symbol
+    .getJsDocTags(checker)
     .filter((t) => t.name === 'example')
     .map((t) => ts.displayPartsToString(t.text ?? []).trim())
     .filter(Boolean);
@@ -88,15 +95,27 @@ function kindOf(symbol) {
 // Declaration text without the `export` keyword and its own TSDoc, re-indented to column 0.
 function declarationText(node, file) {
   let text = node.getText(file).replace(/^export\s+(declare\s+)?/, '');
-  const indent = Math.min(...text.split('\n').slice(1).filter((l) => l.trim()).map((l) => l.match(/^ */)[0].length));
-  if (Number.isFinite(indent) && indent > 2) text = text.split('\n').map((l, i) => (i === 0 ? l : l.slice(indent - 2))).join('\n');
+  const indent = Math.min(
+    ...text
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim())
+      .map((l) => l.match(/^ */)[0].length),
+  );
+  if (Number.isFinite(indent) && indent > 2)
+    text = text
+      .split('\n')
+      .map((l, i) => (i === 0 ? l : l.slice(indent - 2)))
+      .join('\n');
   return text;
 }
 
 function callSignatures(name, symbol, checker, prefix) {
   const decl = symbol.valueDeclaration ?? symbol.declarations[0];
   const type = checker.getTypeOfSymbolAtLocation(symbol, decl);
-  return type.getCallSignatures().map((sig) => `${prefix}${name}${checker.signatureToString(sig, decl, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)}`);
+  return type
+    .getCallSignatures()
+    .map((sig) => `${prefix}${name}${checker.signatureToString(sig, decl, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)}`);
 }
 
 function signatureOf(name, symbol, kind, checker, file) {
@@ -136,7 +155,9 @@ function memberSignature(member, checker, file) {
   const symbol = checker.getSymbolAtLocation(member.name);
   if (ts.isMethodDeclaration(member)) {
     const sigs = checker.getTypeOfSymbolAtLocation(symbol, member).getCallSignatures();
-    return sigs.map((s) => `${isStatic}${name}${checker.signatureToString(s, member, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)}`).join('\n');
+    return sigs
+      .map((s) => `${isStatic}${name}${checker.signatureToString(s, member, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)}`)
+      .join('\n');
   }
   const type = checker.typeToString(checker.getTypeOfSymbolAtLocation(symbol, member), member, FORMAT);
   if (ts.isGetAccessorDeclaration(member)) {
@@ -156,17 +177,27 @@ function classMembers(symbol, checker) {
   for (const member of decl.members) {
     if (ts.isClassStaticBlockDeclaration(member) || ts.isIndexSignatureDeclaration(member) || ts.isSemicolonClassElement(member)) continue;
     if (ts.isConstructorDeclaration(member)) {
-      if (!member.body || (ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) || isInternal(member)) continue;
+      if (
+        !member.body ||
+        ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected) ||
+        isInternal(member)
+      )
+        continue;
     } else if (!isPublicMember(member)) continue;
     if (ts.isSetAccessorDeclaration(member)) continue;
     // Overloads share one symbol: list its signatures once.
-    const key = ts.isConstructorDeclaration(member) ? 'constructor' : `${ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static ? 'static ' : ''}${member.name.getText(file)}`;
+    const key = ts.isConstructorDeclaration(member)
+      ? 'constructor'
+      : `${ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static ? 'static ' : ''}${member.name.getText(file)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const memberSymbol = ts.isConstructorDeclaration(member) ? undefined : checker.getSymbolAtLocation(member.name);
     const summary = memberSymbol
       ? docOf(memberSymbol, checker)
-      : { summary: ts.displayPartsToString(checker.getSignatureFromDeclaration(member).getDocumentationComment(checker)).trim(), examples: [] };
+      : {
+          summary: ts.displayPartsToString(checker.getSignatureFromDeclaration(member).getDocumentationComment(checker)).trim(),
+          examples: [],
+        };
     members.push({ signature: memberSignature(member, checker, file), ...summary });
   }
   return members;
@@ -174,7 +205,11 @@ function classMembers(symbol, checker) {
 
 const fence = (code) => `\`\`\`ts\n${code}\n\`\`\``;
 const exampleBlock = (text) => (text.includes('```') ? text : fence(text));
-const anchor = (text) => text.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+const anchor = (text) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 
 export function buildApiDocs() {
   const { program, checker } = loadProgram();
@@ -190,7 +225,10 @@ export function buildApiDocs() {
     const doc = docOf(symbol, checker);
     if (!doc.summary) missing.push(`${name} (${source})`);
     const item = {
-      name, kind, source, ...doc,
+      name,
+      kind,
+      source,
+      ...doc,
       original: name === symbol.name ? undefined : symbol.name,
       signature: signatureOf(name, symbol, kind, checker, file),
       members: kind === 'class' ? classMembers(symbol, checker) : [],
@@ -199,8 +237,12 @@ export function buildApiDocs() {
     sections.get(entry.section).push(item);
   }
 
-  const out = ['# kiln API reference', '',
-    'Generated by `npm run docs` (scripts/api-docs.mjs) from the exports of `src/index.ts` and their TSDoc; do not edit by hand.', ''];
+  const out = [
+    '# kiln API reference',
+    '',
+    'Generated by `npm run docs` (scripts/api-docs.mjs) from the exports of `src/index.ts` and their TSDoc; do not edit by hand.',
+    '',
+  ];
   for (const [title, items] of sections) out.push(`- [${title}](#${anchor(title)}) (${items.length})`);
   out.push('');
   for (const [title, items] of sections) {
@@ -221,7 +263,10 @@ export function buildApiDocs() {
       }
     }
   }
-  const markdown = out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
+  const markdown = out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\n*$/, '\n');
   return { markdown, missing, count: entries.length };
 }
 
@@ -231,5 +276,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const { markdown, missing, count } = buildApiDocs();
   writeFileSync(target, markdown);
   for (const m of missing) console.error(`missing summary: ${m}`);
-  console.log(`api-docs: ${count} exports -> ${relative(process.cwd(), target) || target} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `api-docs: ${count} exports -> ${relative(process.cwd(), target) || target} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }

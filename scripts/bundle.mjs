@@ -37,7 +37,9 @@ const common = {
 const esm = await build({ ...common, format: 'esm', outfile: path('dist/kiln.mjs'), metafile: true });
 // What the bundle still imports at run time: only import() inside functions may remain, since
 // only Node (or Deno, Bun) reaches the code that makes them.
-const eager = Object.values(/** @type {import('esbuild').Metafile} */ (esm.metafile).outputs).flatMap((o) => o.imports).filter((i) => i.kind !== 'dynamic-import');
+const eager = Object.values(/** @type {import('esbuild').Metafile} */ (esm.metafile).outputs)
+  .flatMap((o) => o.imports)
+  .filter((i) => i.kind !== 'dynamic-import');
 if (eager.length > 0) {
   throw new Error(`dist/kiln.mjs is not platform neutral: it imports ${eager.map((i) => `${i.path} (${i.kind})`).join(', ')} at load time`);
 }
@@ -51,7 +53,8 @@ if (existsSync(path('src/cli/main.ts'))) {
     name: 'kiln-library-external',
     setup(b) {
       b.onResolve({ filter: /index\.ts$/ }, (args) =>
-        new URL(args.path, `file://${args.resolveDir}/`).pathname === library ? { path: './kiln.mjs', external: true } : undefined);
+        new URL(args.path, `file://${args.resolveDir}/`).pathname === library ? { path: './kiln.mjs', external: true } : undefined,
+      );
     },
   };
   // The command runs from an installed package, so its dependencies (commander, ...) are there to
@@ -71,7 +74,9 @@ if (existsSync(path('src/cli/main.ts'))) {
   });
   // A second copy of the core would have its own memory, and Tensors from one handed to the other.
   const cliInputs = Object.values(/** @type {import('esbuild').Metafile} */ (cli.metafile).outputs).map((o) => o.inputs);
-  if (cliInputs.some((inputs) => Object.entries(inputs).some(([f, i]) => f.endsWith('embedded-wasm.generated.ts') && i.bytesInOutput > 0))) {
+  if (
+    cliInputs.some((inputs) => Object.entries(inputs).some(([f, i]) => f.endsWith('embedded-wasm.generated.ts') && i.bytesInOutput > 0))
+  ) {
     throw new Error('dist/cli.mjs carries its own copy of the core: the command must reach kiln through src/index.ts');
   }
 }
@@ -81,10 +86,9 @@ if (existsSync(path('src/cli/main.ts'))) {
 writeFileSync(path('dist/kiln-worker.mjs'), "import { runTrialWorker } from './kiln.mjs';\nawait runTrialWorker();\n");
 writeFileSync(path('dist/kiln-mlp-objective.mjs'), "export { mlpTrialObjective as objective } from './kiln.mjs';\n");
 
-const [dts] = generateDtsBundle(
-  [{ filePath: path('src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],
-  { preferredConfigPath: path('tsconfig.build.json') },
-);
+const [dts] = generateDtsBundle([{ filePath: path('src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }], {
+  preferredConfigPath: path('tsconfig.build.json'),
+});
 if (dts === undefined) throw new Error('dts-bundle-generator made no declaration file for src/index.ts');
 writeFileSync(path('dist/index.d.ts'), dts);
 writeFileSync(path('dist/index.d.cts'), dts);
@@ -96,4 +100,6 @@ if (!embedded) throw new Error('src/core/embedded-wasm.generated.ts holds no EMB
 writeFileSync(path('dist/kiln.wasm'), Buffer.from(/** @type {string} */ (embedded[1]), 'base64'));
 
 const size = (p) => `${(statSync(path(p)).size / 1024).toFixed(1)} KiB`;
-console.log(`dist: kiln.mjs ${size('dist/kiln.mjs')}, kiln.cjs ${size('dist/kiln.cjs')}, index.d.ts ${size('dist/index.d.ts')}, kiln.wasm ${size('dist/kiln.wasm')}`);
+console.log(
+  `dist: kiln.mjs ${size('dist/kiln.mjs')}, kiln.cjs ${size('dist/kiln.cjs')}, index.d.ts ${size('dist/index.d.ts')}, kiln.wasm ${size('dist/kiln.wasm')}`,
+);

@@ -31,10 +31,25 @@ function portArgument(argv) {
 // and so no Buffer polyfill for csv-parse.
 async function buildDemo() {
   /** @type {import('esbuild').BuildOptions} */
-  const common = { bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], target: 'es2022', sourcemap: true, legalComments: 'none', logLevel: 'warning' };
+  const common = {
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    external: ['node:*'],
+    target: 'es2022',
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
   await Promise.all([
     build({ ...common, entryPoints: [join(demo, 'main.ts')], outfile: join(demo, 'dist/main.js') }),
-    build({ ...common, entryPoints: [join(demo, 'worker.ts')], outfile: join(demo, 'dist/worker.js'), inject: [join(root, 'scripts/buffer-shim.mjs')] }),
+    build({
+      ...common,
+      entryPoints: [join(demo, 'worker.ts')],
+      outfile: join(demo, 'dist/worker.js'),
+      inject: [join(root, 'scripts/buffer-shim.mjs')],
+    }),
   ]);
 }
 
@@ -64,7 +79,9 @@ function serve(port) {
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (/** @type {NodeJS.ErrnoException} */ error) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port N (0 picks a free port)`) : error));
+    server.once('error', (/** @type {NodeJS.ErrnoException} */ error) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; pass --port N (0 picks a free port)`) : error),
+    );
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }

@@ -16,8 +16,34 @@ export type { InitKind } from './core/ops/random.ts';
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
 export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView } from './nn/sequential.ts';
-export { dense, dropout, flatten, layerNorm, conv2d, maxPool2d, avgPool2d, globalAvgPool2d, batchNorm, LAYER_TYPES } from './nn/layers/index.ts';
-export type { LayerConfig, DenseConfig, DropoutConfig, FlattenConfig, LayerNormConfig, Conv2dConfig, Conv2dOptions, MaxPool2dConfig, AvgPool2dConfig, Pool2dOptions, GlobalAvgPool2dConfig, BatchNormConfig, Padding, Size2 } from './nn/layers/index.ts';
+export {
+  dense,
+  dropout,
+  flatten,
+  layerNorm,
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  globalAvgPool2d,
+  batchNorm,
+  LAYER_TYPES,
+} from './nn/layers/index.ts';
+export type {
+  LayerConfig,
+  DenseConfig,
+  DropoutConfig,
+  FlattenConfig,
+  LayerNormConfig,
+  Conv2dConfig,
+  Conv2dOptions,
+  MaxPool2dConfig,
+  AvgPool2dConfig,
+  Pool2dOptions,
+  GlobalAvgPool2dConfig,
+  BatchNormConfig,
+  Padding,
+  Size2,
+} from './nn/layers/index.ts';
 export type { Predictor, Rows } from './nn/predictor.ts';
 export type { LayerHooks } from './core/layer.ts';
 export { linearRegression, logisticRegression, softmaxRegression } from './nn/linear-models.ts';
@@ -58,7 +84,17 @@ export { prepareQat, QatSession } from './compress/quant/qat.ts';
 export type { QatOptions } from './compress/quant/qat.ts';
 export { calibrationRange, CALIBRATION_METHODS } from './compress/quant/calibrate.ts';
 export type { CalibrationMethod } from './compress/quant/calibrate.ts';
-export { calculateQParams, quantizeValue, dequantizeValue, roundHalfEven, QUINT8, QINT8, QINT4, QUINT4, F32_EPS } from './compress/quant/qparams.ts';
+export {
+  calculateQParams,
+  quantizeValue,
+  dequantizeValue,
+  roundHalfEven,
+  QUINT8,
+  QINT8,
+  QINT4,
+  QUINT4,
+  F32_EPS,
+} from './compress/quant/qparams.ts';
 export type { QParams, QRange } from './compress/quant/qparams.ts';
 
 // Model search: studies, samplers, pruners, storage (the names are listed one by one there).
@@ -66,7 +102,14 @@ export * from './search/index.ts';
 
 // Gradient-based model search (DARTS for MLPs).
 export { gradientSearch } from './gradsearch/search.ts';
-export type { GradientSearchOptions, GradientSearchResult, GradientSearchRecord, GradientSearchEpoch, Architecture, ArchOptimizerOptions } from './gradsearch/search.ts';
+export type {
+  GradientSearchOptions,
+  GradientSearchResult,
+  GradientSearchRecord,
+  GradientSearchEpoch,
+  Architecture,
+  ArchOptimizerOptions,
+} from './gradsearch/search.ts';
 export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } from './gradsearch/space.ts';
 
 // Model search over MLPs: one space, one settings resolver, one objective (the names are listed there).
@@ -74,7 +117,20 @@ export * from './model-search/index.ts';
 
 // The one-command pipeline (search → distil → prune → quantize) and its HTML report.
 export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson } from './pipeline/index.ts';
-export type { PipelineOptions, PipelineResult, PipelineEvent, PipelineHooks, StageRow, StageName, RowStage, TrialSummary, CurvePoint, StageCurve, ParetoPoint, SavedPipeline } from './pipeline/index.ts';
+export type {
+  PipelineOptions,
+  PipelineResult,
+  PipelineEvent,
+  PipelineHooks,
+  StageRow,
+  StageName,
+  RowStage,
+  TrialSummary,
+  CurvePoint,
+  StageCurve,
+  ParetoPoint,
+  SavedPipeline,
+} from './pipeline/index.ts';
 export { renderReport } from './report/index.ts';
 export type { RenderReportOptions } from './report/index.ts';
 
@@ -112,7 +168,13 @@ export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safet
 export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
 export { writeFileAtomic } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
-export { quantizedModelToBytes, quantizedModelFromBytes, saveQuantizedModel, loadQuantizedModel, QUANTIZED_FORMAT } from './compress/quant/file.ts';
+export {
+  quantizedModelToBytes,
+  quantizedModelFromBytes,
+  saveQuantizedModel,
+  loadQuantizedModel,
+  QUANTIZED_FORMAT,
+} from './compress/quant/file.ts';
 export type { QuantizedFileOptions } from './compress/quant/file.ts';
 export { sparseModelToBytes, sparseModelFromBytes, saveSparseModel, loadSparseModel, SPARSE_MODEL_FORMAT } from './io/sparse-file.ts';
 

@@ -2,7 +2,8 @@
 // legend. Points arrive one at a time while a run goes on; drawing waits for the next frame, so a
 // burst of points costs one redraw.
 const NS = 'http://www.w3.org/2000/svg';
-const WIDTH = 420, HEIGHT = 250;
+const WIDTH = 420,
+  HEIGHT = 250;
 // The legend sits in the top band, above the plot, so it never covers a curve.
 const PAD = { left: 50, right: 10, top: 28, bottom: 38 };
 
@@ -17,9 +18,18 @@ export interface SeriesStyle {
   label?: string;
 }
 
-interface Series extends SeriesStyle { name: string; xs: number[]; ys: number[] }
+interface Series extends SeriesStyle {
+  name: string;
+  xs: number[];
+  ys: number[];
+}
 
-function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, parent: Element, text?: string): SVGElementTagNameMap[K] {
+function node<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  parent: Element,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -31,9 +41,16 @@ function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string
 function ticks(lo: number, hi: number, count: number, integer: boolean): { values: number[]; decimals: number } {
   const raw = (hi - lo) / count;
   // The power of ten at or below raw, found by stepping (no logarithm on the UI thread).
-  let power = 1, decimals = 0;
-  while (power > raw) { power /= 10; decimals++; }
-  while (power * 10 <= raw) { power *= 10; decimals = Math.max(0, decimals - 1); }
+  let power = 1,
+    decimals = 0;
+  while (power > raw) {
+    power /= 10;
+    decimals++;
+  }
+  while (power * 10 <= raw) {
+    power *= 10;
+    decimals = Math.max(0, decimals - 1);
+  }
   let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   if (integer) step = Math.max(1, Math.round(step));
   const values: number[] = [];
@@ -42,7 +59,8 @@ function ticks(lo: number, hi: number, count: number, integer: boolean): { value
 }
 
 function extent(values: number[], integer: boolean): [number, number] {
-  let lo = Math.min(...values), hi = Math.max(...values);
+  let lo = Math.min(...values),
+    hi = Math.max(...values);
   if (hi - lo < 1e-12) {
     const pad = integer ? 1 : Math.abs(lo) * 0.1 || 1;
     lo -= pad;
@@ -88,21 +106,33 @@ export class Chart {
     const svg = this.#svg;
     svg.replaceChildren();
     const all = [...this.#series.values()];
-    const xs = all.flatMap((s) => s.xs), ys = all.flatMap((s) => s.ys);
-    const left = PAD.left, right = WIDTH - PAD.right, top = PAD.top, bottom = HEIGHT - PAD.bottom;
+    const xs = all.flatMap((s) => s.xs),
+      ys = all.flatMap((s) => s.ys);
+    const left = PAD.left,
+      right = WIDTH - PAD.right,
+      top = PAD.top,
+      bottom = HEIGHT - PAD.bottom;
     node('text', { x: (left + right) / 2, y: HEIGHT - 6, class: 'axis-label', 'text-anchor': 'middle' }, svg, this.#labels.x);
-    node('text', { x: 14, y: (top + bottom) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(top + bottom) / 2})` }, svg, this.#labels.y);
+    node(
+      'text',
+      { x: 14, y: (top + bottom) / 2, class: 'axis-label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(top + bottom) / 2})` },
+      svg,
+      this.#labels.y,
+    );
     node('rect', { x: left, y: top, width: right - left, height: bottom - top, class: 'frame' }, svg);
     if (ys.length === 0) {
       node('text', { x: (left + right) / 2, y: (top + bottom) / 2, class: 'empty', 'text-anchor': 'middle' }, svg, 'waiting for data');
       return;
     }
-    const [x0, x1] = extent(xs, true), [lo, hi] = extent(ys, false);
+    const [x0, x1] = extent(xs, true),
+      [lo, hi] = extent(ys, false);
     // A margin above and below, so no curve runs along the frame.
-    const y0 = lo - 0.05 * (hi - lo), y1 = hi + 0.05 * (hi - lo);
+    const y0 = lo - 0.05 * (hi - lo),
+      y1 = hi + 0.05 * (hi - lo);
     const sx = (x: number) => left + ((x - x0) / (x1 - x0)) * (right - left);
     const sy = (y: number) => bottom - ((y - y0) / (y1 - y0)) * (bottom - top);
-    const xt = ticks(x0, x1, 6, true), yt = ticks(y0, y1, 4, false);
+    const xt = ticks(x0, x1, 6, true),
+      yt = ticks(y0, y1, 4, false);
     for (const v of yt.values) {
       node('line', { x1: left, x2: right, y1: sy(v), y2: sy(v), class: 'grid' }, svg);
       node('text', { x: left - 6, y: sy(v) + 4, class: 'tick', 'text-anchor': 'end' }, svg, v.toFixed(yt.decimals));
@@ -116,9 +146,14 @@ export class Chart {
       const opacity = s.faint ? 0.35 : 1;
       if (s.line ?? true) {
         const d = s.xs.map((x, i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(s.ys[i]!).toFixed(1)}`).join('');
-        node('path', { d, fill: 'none', stroke: s.color, 'stroke-width': s.faint ? 1.2 : 2.2, 'stroke-opacity': opacity, 'stroke-linejoin': 'round' }, svg);
+        node(
+          'path',
+          { d, fill: 'none', stroke: s.color, 'stroke-width': s.faint ? 1.2 : 2.2, 'stroke-opacity': opacity, 'stroke-linejoin': 'round' },
+          svg,
+        );
       }
-      if (s.markers) s.xs.forEach((x, i) => node('circle', { cx: sx(x), cy: sy(s.ys[i]!), r: 3.5, fill: s.color, 'fill-opacity': opacity }, svg));
+      if (s.markers)
+        s.xs.forEach((x, i) => node('circle', { cx: sx(x), cy: sy(s.ys[i]!), r: 3.5, fill: s.color, 'fill-opacity': opacity }, svg));
     }
 
     const legend = new Map<string, string>();

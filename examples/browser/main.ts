@@ -47,7 +47,8 @@ function applyQuery(query: URLSearchParams): void {
 function integer(id: string, min: number, max: number): number {
   const field = input(id);
   const value = Number(field.value);
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${field.dataset.name ?? id} must be a whole number from ${min} to ${max}, got ${field.value || 'nothing'}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${field.dataset.name ?? id} must be a whole number from ${min} to ${max}, got ${field.value || 'nothing'}`);
   return value;
 }
 
@@ -122,7 +123,12 @@ function onMessage(m: FromWorker): void {
       break;
     }
     case 'trial':
-      if (m.value !== undefined) charts.trials.add(m.pruned ? 'pruned' : 'completed', m.number, m.value, { color: m.pruned ? '#94a3b8' : '#2563eb', line: false, markers: true });
+      if (m.value !== undefined)
+        charts.trials.add(m.pruned ? 'pruned' : 'completed', m.number, m.value, {
+          color: m.pruned ? '#94a3b8' : '#2563eb',
+          line: false,
+          markers: true,
+        });
       if (m.best !== undefined) charts.trials.add('best so far', m.number, m.best, { color: '#16a34a' });
       $('#trial-caption').textContent = `Search trials (${m.objective})`;
       break;

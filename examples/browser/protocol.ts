@@ -9,14 +9,19 @@ export interface Budget {
   seed: number;
 }
 
-export type DataChoice =
-  | { kind: 'mnist'; perDigit: number }
-  | { kind: 'csv'; name: string; text: string; label?: string };
+export type DataChoice = { kind: 'mnist'; perDigit: number } | { kind: 'csv'; name: string; text: string; label?: string };
 
 export type ToWorker = { type: 'run'; data: DataChoice; budget: Budget } | { type: 'stop' };
 
-export interface Table { columns: string[]; rows: string[][] }
-export interface OutputFile { name: string; type: string; bytes: Uint8Array }
+export interface Table {
+  columns: string[];
+  rows: string[][];
+}
+export interface OutputFile {
+  name: string;
+  type: string;
+  bytes: Uint8Array;
+}
 
 export type FromWorker =
   | { type: 'status'; text: string }

@@ -1,6 +1,18 @@
 // The demo's worker: its own kiln core (await init()), the data, and runPipeline, whose events
 // become the page's few message kinds (protocol.ts). Training here keeps the page responsive.
-import { init, mnist, parseCsv, renderReport, runPipeline, type Dataset, type PipelineEvent, type PipelineOptions, type PipelineResult, type RowStage, type StageRow } from '../../src/index.ts';
+import {
+  init,
+  mnist,
+  parseCsv,
+  renderReport,
+  runPipeline,
+  type Dataset,
+  type PipelineEvent,
+  type PipelineOptions,
+  type PipelineResult,
+  type RowStage,
+  type StageRow,
+} from '../../src/index.ts';
 import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
 
 interface Port {
@@ -50,13 +62,23 @@ function relay(objective: string): (e: PipelineEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'start':
-        port.postMessage({ type: 'status', text: `${e.rows.train} training, ${e.rows.validation} validation and ${e.rows.test} test rows; ${e.features} features, ${e.classes} classes.` });
+        port.postMessage({
+          type: 'status',
+          text: `${e.rows.train} training, ${e.rows.validation} validation and ${e.rows.test} test rows; ${e.features} features, ${e.classes} classes.`,
+        });
         break;
       case 'stage-start':
         port.postMessage({ type: 'status', text: `${STAGE_TEXT[e.stage]}…` });
         break;
       case 'trial-epoch': {
-        const m = { type: 'epoch', series: `trial ${e.trial}`, trial: true, epoch: e.epoch, loss: e.loss, accuracy: e.valAccuracy } as const;
+        const m = {
+          type: 'epoch',
+          series: `trial ${e.trial}`,
+          trial: true,
+          epoch: e.epoch,
+          loss: e.loss,
+          accuracy: e.valAccuracy,
+        } as const;
         if (!curves.has(e.trial)) curves.set(e.trial, []);
         curves.get(e.trial)!.push(m);
         port.postMessage(m);
@@ -71,7 +93,14 @@ function relay(objective: string): (e: PipelineEvent) => void {
         break;
       }
       case 'epoch':
-        port.postMessage({ type: 'epoch', series: e.stage, trial: false, epoch: e.point.epoch, loss: e.point.loss, accuracy: e.point.valAccuracy });
+        port.postMessage({
+          type: 'epoch',
+          series: e.stage,
+          trial: false,
+          epoch: e.point.epoch,
+          loss: e.point.loss,
+          accuracy: e.point.valAccuracy,
+        });
         break;
       case 'stage-end':
         if (e.stage === 'search' && bestTrial !== null) {
@@ -93,8 +122,15 @@ function stageTable(rows: StageRow[]): Table {
   return {
     columns: ['stage', 'model', 'test accuracy', 'parameters', 'non-zeros', 'file', 'latency (batch 1)', 'speedup', 'time'],
     rows: rows.map((r) => [
-      r.stage, r.model, percent(r.accuracy), r.parameters.toLocaleString('en'), r.nonZeros.toLocaleString('en'), kib(r.bytes),
-      dash(r.latencyUs, (x) => `${x.toFixed(1)} µs`), dash(r.speedup, (x) => `${x.toFixed(2)}×`), `${r.seconds.toFixed(1)} s`,
+      r.stage,
+      r.model,
+      percent(r.accuracy),
+      r.parameters.toLocaleString('en'),
+      r.nonZeros.toLocaleString('en'),
+      kib(r.bytes),
+      dash(r.latencyUs, (x) => `${x.toFixed(1)} µs`),
+      dash(r.speedup, (x) => `${x.toFixed(2)}×`),
+      `${r.seconds.toFixed(1)} s`,
     ]),
   };
 }
@@ -102,7 +138,11 @@ function stageTable(rows: StageRow[]): Table {
 function files(result: PipelineResult): OutputFile[] {
   return [
     { name: `kiln-${result.model.stage}.safetensors`, type: 'application/octet-stream', bytes: result.model.bytes },
-    { name: 'kiln-report.html', type: 'text/html', bytes: new TextEncoder().encode(renderReport(result, { title: 'kiln pipeline report (browser demo)' })) },
+    {
+      name: 'kiln-report.html',
+      type: 'text/html',
+      bytes: new TextEncoder().encode(renderReport(result, { title: 'kiln pipeline report (browser demo)' })),
+    },
   ];
 }
 

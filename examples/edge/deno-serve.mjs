@@ -10,4 +10,7 @@ if (!modelPath) {
 }
 const wasm = await WebAssembly.compile(await Deno.readFile(new URL('../../dist/kiln.wasm', import.meta.url)));
 const worker = createWorker({ wasm, model: await Deno.readFile(modelPath) });
-Deno.serve({ hostname: '127.0.0.1', port: Number(port), onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}/`) }, worker.fetch);
+Deno.serve(
+  { hostname: '127.0.0.1', port: Number(port), onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}/`) },
+  worker.fetch,
+);

@@ -17,10 +17,11 @@ const json = (body, status = 200) => new Response(JSON.stringify(body), { status
 /** A fetch handler over a precompiled core module and a quantized model file. */
 export function createWorker({ wasm, model }) {
   let ready;
-  const loaded = () => (ready ??= (async () => {
-    await init(wasm);
-    return quantizedModelFromBytes(new Uint8Array(model));
-  })());
+  const loaded = () =>
+    (ready ??= (async () => {
+      await init(wasm);
+      return quantizedModelFromBytes(new Uint8Array(model));
+    })());
 
   return {
     async fetch(request) {

@@ -3,8 +3,23 @@
 // the table encoder fitted on the training rows only and class ids lined up with the model's.
 import { readFile } from 'node:fs/promises';
 import {
-  Dataset, inputEncoder, iris, mnist, parseCsv, spam, parseTable, splitTable, tableDataset, tableLabels, tableRows, trainTestSplit,
-  TableEncoder, type ColumnKind, type Sequential, type Table, type TableLabels,
+  Dataset,
+  inputEncoder,
+  iris,
+  mnist,
+  parseCsv,
+  spam,
+  parseTable,
+  splitTable,
+  tableDataset,
+  tableLabels,
+  tableRows,
+  trainTestSplit,
+  TableEncoder,
+  type ColumnKind,
+  type Sequential,
+  type Table,
+  type TableLabels,
 } from '../index.ts';
 import { namedColumns, unusedColumnsNote } from '../data/table-inputs.ts';
 import { classNamesOf, featureNamesOf, isQuantized, type Model } from './model.ts';
@@ -23,7 +38,12 @@ export async function readText(path: string): Promise<string> {
 }
 
 /** Rows of `--data` as a numeric matrix (a built-in name, or a CSV of numbers only). */
-export async function loadData(source: string | undefined, label: string | number | undefined, task: CsvTask, flag = '--data'): Promise<Dataset> {
+export async function loadData(
+  source: string | undefined,
+  label: string | number | undefined,
+  task: CsvTask,
+  flag = '--data',
+): Promise<Dataset> {
   if (source === undefined) throw usageError(`${flag} is required: a CSV file, 'iris', 'mnist' or 'spam'`);
   const builtin = BUILTINS[source];
   if (builtin) {
@@ -82,7 +102,12 @@ export interface TrainingData {
 /** The column kinds the table flags declare. */
 function declaredColumns(o: CommonOptions): Record<string, ColumnKind> {
   const columns: Record<string, ColumnKind> = Object.create(null) as Record<string, ColumnKind>;
-  const flags: [keyof CommonOptions, ColumnKind][] = [['numeric', 'numeric'], ['boolean', 'boolean'], ['categorical', 'categorical'], ['text', 'text']];
+  const flags: [keyof CommonOptions, ColumnKind][] = [
+    ['numeric', 'numeric'],
+    ['boolean', 'boolean'],
+    ['categorical', 'categorical'],
+    ['text', 'text'],
+  ];
   for (const [key, kind] of flags) {
     for (const name of (o[key] as string[] | undefined) ?? []) {
       if (columns[name] !== undefined) throw usageError(`column '${name}' is declared both ${columns[name]} and ${kind}`);
@@ -96,36 +121,70 @@ function declaredColumns(o: CommonOptions): Record<string, ColumnKind> {
 export async function trainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
   if (o.data !== undefined && BUILTINS[o.data]) return builtinTrainingData(o, task, validationFraction);
   if (o.data === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
-  if (o.test === undefined && (o.testSplit <= 0 || o.testSplit >= 1)) throw usageError(`--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`);
+  if (o.test === undefined && (o.testSplit <= 0 || o.testSplit >= 1))
+    throw usageError(
+      `--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`,
+    );
   const table = await readTable(o.data);
-  const split = await inFile(o.data, () => splitTable(table, {
-    ...(o.label === undefined ? {} : { label: o.label }), task, ...(o.classes ? { classes: o.classes } : {}), ...(o.missing ? { missing: o.missing } : {}),
-    columns: declaredColumns(o), ...(o.drop ? { drop: o.drop } : {}), ...(o.features ? { features: o.features } : {}), impute: o.impute ?? 'mean',
-    ...(o.maxCategories === undefined ? {} : { maxCategories: o.maxCategories }), ...(o.maxVocabulary === undefined ? {} : { maxVocabulary: o.maxVocabulary }),
-    ...(o.ngrams === undefined ? {} : { ngrams: o.ngrams as 1 | 2 }),
-    testFraction: o.test === undefined ? o.testSplit : 0, validationFraction, seed: o.seed,
-  }));
+  const split = await inFile(o.data, () =>
+    splitTable(table, {
+      ...(o.label === undefined ? {} : { label: o.label }),
+      task,
+      ...(o.classes ? { classes: o.classes } : {}),
+      ...(o.missing ? { missing: o.missing } : {}),
+      columns: declaredColumns(o),
+      ...(o.drop ? { drop: o.drop } : {}),
+      ...(o.features ? { features: o.features } : {}),
+      impute: o.impute ?? 'mean',
+      ...(o.maxCategories === undefined ? {} : { maxCategories: o.maxCategories }),
+      ...(o.maxVocabulary === undefined ? {} : { maxVocabulary: o.maxVocabulary }),
+      ...(o.ngrams === undefined ? {} : { ngrams: o.ngrams as 1 | 2 }),
+      testFraction: o.test === undefined ? o.testSplit : 0,
+      validationFraction,
+      seed: o.seed,
+    }),
+  );
   const notes = tableNotes(split.encoder, split.label, o.data);
   let test = split.test;
   if (o.test !== undefined) {
-    const rows = await labelledRows(o.test, split.encoder, { name: split.label.name, task: split.label.task, classNames: split.label.classNames });
+    const rows = await labelledRows(o.test, split.encoder, {
+      name: split.label.name,
+      task: split.label.task,
+      classNames: split.label.classNames,
+    });
     if (rows.label.dropped > 0) notes.push(`${o.test}: ${rows.label.dropped} rows without a label left out`);
     test = rows.data;
   }
   checkParts(o, split.train.numRows + (split.validation?.numRows ?? 0) + split.test.numRows, test, split.validation, validationFraction);
-  return { train: split.train, ...(split.validation ? { validation: split.validation } : {}), test, encoder: split.encoder, notes, droppedRows: split.label.dropped };
+  return {
+    train: split.train,
+    ...(split.validation ? { validation: split.validation } : {}),
+    test,
+    encoder: split.encoder,
+    notes,
+    droppedRows: split.label.dropped,
+  };
 }
 
 // Too few rows for the parts asked for would train, then fail to score (or to validate).
 function checkParts(o: CommonOptions, rows: number, test: Dataset, validation: Dataset | undefined, validationFraction: number): void {
-  if (test.numRows === 0) throw new CliError(`${o.test ?? o.data}: no test rows${o.test === undefined ? ` (--test-split ${o.testSplit} of ${rows} labelled rows rounds to 0)` : ''}; give more rows, a larger --test-split or --test <csv>`);
-  if (validationFraction > 0 && (validation?.numRows ?? 0) === 0) throw new CliError(`${o.data}: --validation-split ${validationFraction} of ${rows} labelled rows rounds to 0 validation rows; give more rows or a larger --validation-split`);
+  if (test.numRows === 0)
+    throw new CliError(
+      `${o.test ?? o.data}: no test rows${o.test === undefined ? ` (--test-split ${o.testSplit} of ${rows} labelled rows rounds to 0)` : ''}; give more rows, a larger --test-split or --test <csv>`,
+    );
+  if (validationFraction > 0 && (validation?.numRows ?? 0) === 0)
+    throw new CliError(
+      `${o.data}: --validation-split ${validationFraction} of ${rows} labelled rows rounds to 0 validation rows; give more rows or a larger --validation-split`,
+    );
 }
 
 async function builtinTrainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
   const all = await loadData(o.data, o.label, task);
   if (o.test !== undefined) throw usageError(`--test applies to CSV training data, not to the built-in data set '${o.data}'`);
-  if (o.testSplit <= 0 || o.testSplit >= 1) throw usageError(`--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`);
+  if (o.testSplit <= 0 || o.testSplit >= 1)
+    throw usageError(
+      `--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`,
+    );
   const parts = trainTestSplit(all, { testFraction: o.testSplit, validationFraction, seed: o.seed });
   return { train: parts.train, ...(parts.validation ? { validation: parts.validation } : {}), test: parts.test, notes: [], droppedRows: 0 };
 }
@@ -139,9 +198,13 @@ export function keepEncoder(model: Sequential, data: Pick<TrainingData, 'encoder
 function tableNotes(encoder: TableEncoder, label: TableLabels, source: string): string[] {
   const lines = encoder.report.map((c) => {
     const gaps = c.missing > 0 ? `, ${c.missing} missing` : '';
-    return c.kind === 'ignore' ? `${c.name}: ignored (${c.reason})` : `${c.name}: ${c.kind} (${c.reason}${gaps}) → ${c.inputs} input${c.inputs === 1 ? '' : 's'}`;
+    return c.kind === 'ignore'
+      ? `${c.name}: ignored (${c.reason})`
+      : `${c.name}: ${c.kind} (${c.reason}${gaps}) → ${c.inputs} input${c.inputs === 1 ? '' : 's'}`;
   });
-  lines.push(`${label.name}: label, ${label.task}${label.classNames ? ` (${label.classNames.join(', ')})` : ''}${label.dropped > 0 ? `, missing in ${label.dropped} rows of ${source} (left out)` : ''}`);
+  lines.push(
+    `${label.name}: label, ${label.task}${label.classNames ? ` (${label.classNames.join(', ')})` : ''}${label.dropped > 0 ? `, missing in ${label.dropped} rows of ${source} (left out)` : ''}`,
+  );
   return lines;
 }
 
@@ -152,9 +215,17 @@ export async function trainingDataFor(o: CommonOptions, model: Sequential, valid
   if (source === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
   if (BUILTINS[source]) {
     const parts = await builtinTrainingData(o, model.task === 'regression' ? 'regression' : 'classification', validationFraction);
-    if (parts.train.numFeatures !== model.inputs) throw new CliError(`${source} has ${parts.train.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
+    if (parts.train.numFeatures !== model.inputs)
+      throw new CliError(
+        `${source} has ${parts.train.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`,
+      );
     const names = model.preprocessing.classNames;
-    return { ...parts, train: alignClasses(parts.train, names, source), ...(parts.validation ? { validation: alignClasses(parts.validation, names, source) } : {}), test: alignClasses(parts.test, names, source) };
+    return {
+      ...parts,
+      train: alignClasses(parts.train, names, source),
+      ...(parts.validation ? { validation: alignClasses(parts.validation, names, source) } : {}),
+      test: alignClasses(parts.test, names, source),
+    };
   }
   const encoder = modelEncoder(model);
   const all = await labelledRows(source, encoder, labelOf(o, model));
@@ -163,11 +234,26 @@ export async function trainingDataFor(o: CommonOptions, model: Sequential, valid
   if (o.test !== undefined) {
     const test = await labelledRows(o.test, encoder, labelOf(o, model));
     const parts = validationFraction > 0 ? trainTestSplit(all.data, { testFraction: 0, validationFraction, seed: o.seed }) : undefined;
-    return { train: parts?.train ?? all.data, ...(parts?.validation ? { validation: parts.validation } : {}), test: test.data, notes, droppedRows: all.label.dropped };
+    return {
+      train: parts?.train ?? all.data,
+      ...(parts?.validation ? { validation: parts.validation } : {}),
+      test: test.data,
+      notes,
+      droppedRows: all.label.dropped,
+    };
   }
-  if (o.testSplit <= 0 || o.testSplit >= 1) throw usageError(`--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`);
+  if (o.testSplit <= 0 || o.testSplit >= 1)
+    throw usageError(
+      `--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`,
+    );
   const parts = trainTestSplit(all.data, { testFraction: o.testSplit, validationFraction, seed: o.seed });
-  return { train: parts.train, ...(parts.validation ? { validation: parts.validation } : {}), test: parts.test, notes, droppedRows: all.label.dropped };
+  return {
+    train: parts.train,
+    ...(parts.validation ? { validation: parts.validation } : {}),
+    test: parts.test,
+    notes,
+    droppedRows: all.label.dropped,
+  };
 }
 
 export interface ModelRows {
@@ -191,7 +277,8 @@ export async function modelRows(o: CommonOptions, model: Model, all: boolean, al
   let rows: ModelRows;
   if (BUILTINS[source]) {
     const data = await loadData(source, o.label, model.task === 'regression' ? 'regression' : 'classification');
-    if (data.numFeatures !== model.inputs) throw new CliError(`${source} has ${data.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
+    if (data.numFeatures !== model.inputs)
+      throw new CliError(`${source} has ${data.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
     rows = { data: alignClasses(data, classNamesOf(model), source), labeled: true, source, notes: [] };
   } else {
     rows = await csvRows(source, model, o, allowUnlabeled);
@@ -211,12 +298,25 @@ async function csvRows(path: string, model: Model, o: CommonOptions, allowUnlabe
   const notes = [...named.notes, ...unusedColumnsNote(named.table, encoder, label === undefined ? [] : [label])];
   const gaps = label !== undefined && allowUnlabeled ? missingLabels(named.table, label, encoder) : 0;
   if (gaps > 0) {
-    notes.push(`the label column '${label}' is missing in ${gaps} of ${named.table.rows.length} rows: predicting every row, without scoring`);
+    notes.push(
+      `the label column '${label}' is missing in ${gaps} of ${named.table.rows.length} rows: predicting every row, without scoring`,
+    );
     label = undefined;
   }
   if (label === undefined) {
-    if (!allowUnlabeled) throw new CliError(`${path} has no label column${typeof spec.name === 'string' && !spec.legacy ? ` '${spec.name}'` : ''} to score against (columns: ${named.table.names.join(', ')}); give --label <column>`);
-    const data = await inFile(path, () => new Dataset({ features: encoder.transform(named.table), featureNames: encoder.outputNames, targets: new Float32Array(named.table.rows.length) }));
+    if (!allowUnlabeled)
+      throw new CliError(
+        `${path} has no label column${typeof spec.name === 'string' && !spec.legacy ? ` '${spec.name}'` : ''} to score against (columns: ${named.table.names.join(', ')}); give --label <column>`,
+      );
+    const data = await inFile(
+      path,
+      () =>
+        new Dataset({
+          features: encoder.transform(named.table),
+          featureNames: encoder.outputNames,
+          targets: new Float32Array(named.table.rows.length),
+        }),
+    );
     return { data, labeled: false, source: path, notes };
   }
   const rows = await inFile(path, () => labelledDataset(named.table, encoder, label!, spec));
@@ -240,8 +340,11 @@ function labelOf(o: CommonOptions, model: Model): LabelSpec {
   const classNames = classNamesOf(model);
   const table = isQuantized(model) ? undefined : model.preprocessing.table;
   return {
-    name: o.label ?? table?.label[0], given: o.label !== undefined, legacy: table === undefined,
-    task: model.task === 'regression' ? 'regression' : 'classification', ...(classNames ? { classNames } : {}),
+    name: o.label ?? table?.label[0],
+    given: o.label !== undefined,
+    legacy: table === undefined,
+    task: model.task === 'regression' ? 'regression' : 'classification',
+    ...(classNames ? { classNames } : {}),
   };
 }
 
@@ -257,7 +360,8 @@ function missingLabels(table: Table, name: string, encoder: TableEncoder): numbe
 function labelColumn(table: Table, encoder: TableEncoder, spec: LabelSpec): string | undefined {
   const { name } = spec;
   if (typeof name === 'number') {
-    if (!Number.isInteger(name) || name < 0 || name >= table.names.length) throw new CliError(`--label ${name} is outside the ${table.names.length} columns (0-based)`);
+    if (!Number.isInteger(name) || name < 0 || name >= table.names.length)
+      throw new CliError(`--label ${name} is outside the ${table.names.length} columns (0-based)`);
     return table.names[name];
   }
   if (name !== undefined && (spec.given || table.names.includes(name))) {
@@ -270,20 +374,35 @@ function labelColumn(table: Table, encoder: TableEncoder, spec: LabelSpec): stri
 }
 
 /** Labelled rows of a CSV file read through `encoder`, in the model's class ids. */
-async function labelledRows(path: string, encoder: TableEncoder, spec: LabelSpec): Promise<{ data: Dataset; label: TableLabels; notes: string[] }> {
+async function labelledRows(
+  path: string,
+  encoder: TableEncoder,
+  spec: LabelSpec,
+): Promise<{ data: Dataset; label: TableLabels; notes: string[] }> {
   const table = await readTable(path, encoder.inputColumns);
   return inFile(path, () => {
     const named = namedColumns(table, encoder);
     encoder.columnIndices(named.table);
     const label = labelColumn(named.table, encoder, spec);
-    if (label === undefined) throw new Error(`no label column${typeof spec.name === 'string' ? ` '${spec.name}'` : ''} among the columns (${named.table.names.join(', ')}); give --label <column>`);
-    return { ...labelledDataset(named.table, encoder, label, spec), notes: [...named.notes, ...unusedColumnsNote(named.table, encoder, [label])] };
+    if (label === undefined)
+      throw new Error(
+        `no label column${typeof spec.name === 'string' ? ` '${spec.name}'` : ''} among the columns (${named.table.names.join(', ')}); give --label <column>`,
+      );
+    return {
+      ...labelledDataset(named.table, encoder, label, spec),
+      notes: [...named.notes, ...unusedColumnsNote(named.table, encoder, [label])],
+    };
   });
 }
 
 function labelledDataset(table: Table, encoder: TableEncoder, name: string, spec: LabelSpec): { data: Dataset; label: TableLabels } {
   encoder.columnIndices(table);
-  const label = tableLabels(table, { label: name, task: spec.task, ...(spec.classNames ? { classes: spec.classNames } : {}), missing: encoder.json.missing });
+  const label = tableLabels(table, {
+    label: name,
+    task: spec.task,
+    ...(spec.classNames ? { classes: spec.classNames } : {}),
+    missing: encoder.json.missing,
+  });
   return { data: tableDataset(tableRows(table, label.rows), encoder, label), label };
 }
 
@@ -292,7 +411,11 @@ function labelledDataset(table: Table, encoder: TableEncoder, name: string, spec
 function modelEncoder(model: Model): TableEncoder {
   if (!isQuantized(model) && model.preprocessing.table) return inputEncoder(model.preprocessing);
   const names = featureNamesOf(model);
-  if (!names || names.length !== model.inputs) return TableEncoder.numeric(Array.from({ length: model.inputs }, (_, j) => `column ${j + 1}`), `column ${model.inputs + 1}`);
+  if (!names || names.length !== model.inputs)
+    return TableEncoder.numeric(
+      Array.from({ length: model.inputs }, (_, j) => `column ${j + 1}`),
+      `column ${model.inputs + 1}`,
+    );
   const label = names.includes(`column ${names.length + 1}`) ? 'label' : `column ${names.length + 1}`;
   return TableEncoder.numeric(names, label);
 }

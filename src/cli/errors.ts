@@ -6,7 +6,10 @@ export const EXIT_FAILURE = 1;
 
 /** A problem with what the user asked for, found by the command line itself. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = EXIT_FAILURE) {
+  constructor(
+    message: string,
+    readonly exitCode = EXIT_FAILURE,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -3,8 +3,26 @@
 // second copy of the core would not share its memory.
 import * as kiln from '../index.ts';
 
-export type SearchApi = Pick<typeof kiln, 'searchModel' | 'planModelSearch' | 'createStudy' | 'openStorage' | 'toOptunaJournal' | 'fromOptunaJournal' | 'parseMlpSpace' | 'SEARCH_OBJECTIVES' | 'SAMPLER_NAMES' | 'PRUNER_NAMES' | 'MLP_SPACE_NAMES' | 'MLP_SPACE' | 'gridOfSpace'>;
-export type PipelineApi = Pick<typeof kiln, 'runPipeline' | 'savePipeline' | 'pipelineJson' | 'SEARCH_OBJECTIVES' | 'STAGE_NAMES' | 'parseMlpSpace'>;
+export type SearchApi = Pick<
+  typeof kiln,
+  | 'searchModel'
+  | 'planModelSearch'
+  | 'createStudy'
+  | 'openStorage'
+  | 'toOptunaJournal'
+  | 'fromOptunaJournal'
+  | 'parseMlpSpace'
+  | 'SEARCH_OBJECTIVES'
+  | 'SAMPLER_NAMES'
+  | 'PRUNER_NAMES'
+  | 'MLP_SPACE_NAMES'
+  | 'MLP_SPACE'
+  | 'gridOfSpace'
+>;
+export type PipelineApi = Pick<
+  typeof kiln,
+  'runPipeline' | 'savePipeline' | 'pipelineJson' | 'SEARCH_OBJECTIVES' | 'STAGE_NAMES' | 'parseMlpSpace'
+>;
 
 export const searchApi: SearchApi = kiln;
 export const pipelineApi: PipelineApi = kiln;

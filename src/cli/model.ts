@@ -3,8 +3,22 @@
 // quantized). Anything else gets a clear message.
 import { readFile, stat } from 'node:fs/promises';
 import {
-  decodeSafetensors, evaluate, importOnnx, modelFile, modelFromBytes, modelToBytes, quantizedModelFromBytes, quantizedModelToBytes, QUANTIZED_FORMAT, saveModel, saveQuantizedModel,
-  SPARSE_MODEL_FORMAT, type Dataset, type Evaluation, type QuantizedModel, type Sequential,
+  decodeSafetensors,
+  evaluate,
+  importOnnx,
+  modelFile,
+  modelFromBytes,
+  modelToBytes,
+  quantizedModelFromBytes,
+  quantizedModelToBytes,
+  QUANTIZED_FORMAT,
+  saveModel,
+  saveQuantizedModel,
+  SPARSE_MODEL_FORMAT,
+  type Dataset,
+  type Evaluation,
+  type QuantizedModel,
+  type Sequential,
 } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
 
@@ -32,7 +46,8 @@ interface Reader {
 // file has another one.
 const FLOAT: Reader = {
   read: modelFromBytes,
-  storage: (m) => (m.format === SPARSE_MODEL_FORMAT ? 'float32 (not quantized), sparse: a bitmask and the kept weights' : 'float32 (not quantized)'),
+  storage: (m) =>
+    m.format === SPARSE_MODEL_FORMAT ? 'float32 (not quantized), sparse: a bitmask and the kept weights' : 'float32 (not quantized)',
 };
 const QUANTIZED: Reader = { read: quantizedModelFromBytes, storage: quantizationText };
 
@@ -40,9 +55,12 @@ const QUANTIZED: Reader = { read: quantizedModelFromBytes, storage: quantization
 function quantizationText(m: Record<string, string>): string {
   const weights = m.symmetric === 'true' ? 'symmetric' : 'affine';
   const groups = m.group_size === undefined ? '' : `, groups of ${m.group_size} inputs`;
-  const activations = m.scheme === 'int4' ? 'float32 activations'
-    : m.scheme === 'int8-dynamic' ? `dynamic uint8 activations (per ${m.dynamic_range ?? 'batch'})`
-    : `static uint8 activations${m.calibration === undefined ? '' : ` (${m.calibration} calibration)`}`;
+  const activations =
+    m.scheme === 'int4'
+      ? 'float32 activations'
+      : m.scheme === 'int8-dynamic'
+        ? `dynamic uint8 activations (per ${m.dynamic_range ?? 'batch'})`
+        : `static uint8 activations${m.calibration === undefined ? '' : ` (${m.calibration} calibration)`}`;
   return `${m.scheme}, ${weights} weights${groups}, ${activations}`;
 }
 
@@ -81,15 +99,18 @@ export async function readModel(path: string | undefined): Promise<LoadedModel> 
 /** Reads `--model` for work that trains or rebuilds it, which needs float weights. */
 export async function readFloatModel(path: string | undefined, purpose: string): Promise<LoadedModel<Sequential>> {
   const loaded = await readModel(path);
-  if (isQuantized(loaded.model)) throw new CliError(`${loaded.path} holds a quantized model (${loaded.storage}); ${purpose} needs the float model it was made from`);
+  if (isQuantized(loaded.model))
+    throw new CliError(`${loaded.path} holds a quantized model (${loaded.storage}); ${purpose} needs the float model it was made from`);
   return loaded as LoadedModel<Sequential>;
 }
 
 export const isQuantized = (model: Model): model is QuantizedModel => 'scheme' in model;
 
 /** Names the model was trained with (either kind of model keeps them). */
-export const classNamesOf = (model: Model): readonly string[] | undefined => (isQuantized(model) ? model.classNames : model.preprocessing.classNames);
-export const featureNamesOf = (model: Model): readonly string[] | undefined => (isQuantized(model) ? model.featureNames : model.preprocessing.featureNames);
+export const classNamesOf = (model: Model): readonly string[] | undefined =>
+  isQuantized(model) ? model.classNames : model.preprocessing.classNames;
+export const featureNamesOf = (model: Model): readonly string[] | undefined =>
+  isQuantized(model) ? model.featureNames : model.preprocessing.featureNames;
 
 /** Metrics of either kind of model: evaluate() reads only inputs, outputs, task and predict(),
  *  which a QuantizedModel has with the same meaning. */
@@ -99,7 +120,8 @@ export function evaluateModel(model: Model, data: Dataset): Evaluation {
 
 /** 'sparse' when the library saves the model in its sparse format (a pruned model, whose mask
  *  the file keeps for later training), else 'dense'. */
-export const floatLayout = (model: Sequential): 'sparse' | 'dense' => (modelFile(model).format === SPARSE_MODEL_FORMAT ? 'sparse' : 'dense');
+export const floatLayout = (model: Sequential): 'sparse' | 'dense' =>
+  modelFile(model).format === SPARSE_MODEL_FORMAT ? 'sparse' : 'dense';
 
 /** Bytes of the file `writeModel` would write. */
 export function modelBytes(model: Model): number {
@@ -119,7 +141,10 @@ export async function writeModel(model: Model, path: string): Promise<number> {
 /** "4 → dense(64, relu) → dropout(0.1) → dense(3) · classification" (quantized: "· int8-per-channel"). */
 export function architecture(model: Model): string {
   const dense = (units: number, activation: string) => (activation === 'linear' ? `dense(${units})` : `dense(${units}, ${activation})`);
-  if (isQuantized(model)) return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
-  const layers = model.layers.map((l) => (l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : `${l.type}()`));
+  if (isQuantized(model))
+    return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
+  const layers = model.layers.map((l) =>
+    l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : `${l.type}()`,
+  );
   return `${model.inputs} → ${layers.join(' → ')} · ${model.task}`;
 }

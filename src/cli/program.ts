@@ -25,7 +25,9 @@ export function createProgram(): Command {
       // Commander's own errors (unknown option, bad value) become one line like every other error.
       outputError: (text, write) => write(`kiln: ${text.replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Examples:
   kiln train --data iris --epochs 100 --lr 0.01 --out iris.safetensors
   kiln eval --model iris.safetensors --data iris
@@ -35,8 +37,24 @@ Examples:
   kiln export --format onnx --model iris.safetensors --out iris.onnx
   kiln import --model classifier.onnx --task classification --out teacher.safetensors
 
-Run 'kiln <command> --help' for the flags of a command.`);
-  for (const register of [registerTrain, registerEval, registerPredict, registerInfo, registerBench, registerDistill, registerPrune, registerQuantize, registerSearch, registerWorker, registerStudy, registerExport, registerImport]) register(program);
+Run 'kiln <command> --help' for the flags of a command.`,
+  );
+  for (const register of [
+    registerTrain,
+    registerEval,
+    registerPredict,
+    registerInfo,
+    registerBench,
+    registerDistill,
+    registerPrune,
+    registerQuantize,
+    registerSearch,
+    registerWorker,
+    registerStudy,
+    registerExport,
+    registerImport,
+  ])
+    register(program);
   registerPipeline(program, pipelineApi);
   return program;
 }

@@ -15,10 +15,21 @@ export interface Progress {
 const silent: Progress = { update() {}, stop() {} };
 
 /** A bar on stdout counting to `total`; silent unless the run is interactive. */
-export function progressBar(total: number, label: string, quiet: boolean | undefined, extra = '', initial: Record<string, string> = {}): Progress {
+export function progressBar(
+  total: number,
+  label: string,
+  quiet: boolean | undefined,
+  extra = '',
+  initial: Record<string, string> = {},
+): Progress {
   if (!interactive(quiet)) return silent;
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} {eta_formatted} left${extra}`, stream: process.stdout, clearOnComplete: true, hideCursor: true },
+    {
+      format: `${label} [{bar}] {value}/{total} {eta_formatted} left${extra}`,
+      stream: process.stdout,
+      clearOnComplete: true,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, initial);
@@ -36,7 +47,14 @@ export function epochReporter(epochs: number, label: string, quiet: boolean | un
   if (interactive(quiet)) {
     const bar = progressBar(epochs, label, quiet, '  loss {loss}{val}', { loss: '-', val: '' });
     return {
-      onEpoch: (log) => bar.update(log.epoch, { loss: fmt(log.loss), val: log.valLoss === undefined ? '' : `  val_loss ${fmt(log.valLoss)}${log.valAccuracy === undefined ? '' : `  val_acc ${fmt(log.valAccuracy)}`}` }),
+      onEpoch: (log) =>
+        bar.update(log.epoch, {
+          loss: fmt(log.loss),
+          val:
+            log.valLoss === undefined
+              ? ''
+              : `  val_loss ${fmt(log.valLoss)}${log.valAccuracy === undefined ? '' : `  val_acc ${fmt(log.valAccuracy)}`}`,
+        }),
       stop: () => bar.stop(),
     };
   }
@@ -48,10 +66,14 @@ export function epochReporter(epochs: number, label: string, quiet: boolean | un
     onEpoch(log) {
       if (log.epoch !== 1 && log.epoch % every !== 0) return;
       if (!header) {
-        out(`${'epoch'.padStart(6)}  ${'loss'.padStart(10)}  ${'val_loss'.padStart(10)}  ${'val_acc'.padStart(8)}  ${'lr'.padStart(10)}  ${'ms'.padStart(8)}`);
+        out(
+          `${'epoch'.padStart(6)}  ${'loss'.padStart(10)}  ${'val_loss'.padStart(10)}  ${'val_acc'.padStart(8)}  ${'lr'.padStart(10)}  ${'ms'.padStart(8)}`,
+        );
         header = true;
       }
-      out(`${String(log.epoch).padStart(6)}  ${fmt(log.loss, 6).padStart(10)}  ${fmt(log.valLoss, 6).padStart(10)}  ${fmt(log.valAccuracy).padStart(8)}  ${log.lr.toPrecision(4).padStart(10)}  ${log.ms.toFixed(1).padStart(8)}`);
+      out(
+        `${String(log.epoch).padStart(6)}  ${fmt(log.loss, 6).padStart(10)}  ${fmt(log.valLoss, 6).padStart(10)}  ${fmt(log.valAccuracy).padStart(8)}  ${log.lr.toPrecision(4).padStart(10)}  ${log.ms.toFixed(1).padStart(8)}`,
+      );
     },
     stop() {},
   };

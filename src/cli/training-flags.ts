@@ -25,9 +25,28 @@ export interface TrainingFlags {
 }
 
 /** Option keys of trainingOptions, for commands that take them only in some modes. */
-export const TRAINING_KEYS = ['optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'clipNorm', 'schedule', 'stepSize', 'gamma', 'warmupSteps', 'minLr', 'epochs', 'batchSize', 'validationSplit', 'earlyStopping'] as const;
+export const TRAINING_KEYS = [
+  'optimizer',
+  'lr',
+  'momentum',
+  'nesterov',
+  'weightDecay',
+  'clipNorm',
+  'schedule',
+  'stepSize',
+  'gamma',
+  'warmupSteps',
+  'minLr',
+  'epochs',
+  'batchSize',
+  'validationSplit',
+  'earlyStopping',
+] as const;
 
-export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpochs?: number; epochsText?: string; validationSplit?: number }): Command {
+export function trainingOptions(
+  cmd: Command,
+  defaults: { epochs: number; minEpochs?: number; epochsText?: string; validationSplit?: number },
+): Command {
   return cmd
     .addOption(choice('--optimizer <name>', 'optimizer', Object.keys(OPTIMIZERS)).default('adam'))
     .option('--lr <rate>', 'learning rate (default: 1e-3 for adam and adamw, 0.01 for sgd and gd)', number(0))
@@ -43,7 +62,11 @@ export function trainingOptions(cmd: Command, defaults: { epochs: number; minEpo
     .option('--epochs <n>', defaults.epochsText ?? 'training epochs', integer(defaults.minEpochs ?? 1), defaults.epochs)
     .option('--batch-size <n>', 'rows per update (gd uses all rows)', integer(1), 32)
     .option('--validation-split <fraction>', 'share of rows held out of training for validation', fraction(), defaults.validationSplit ?? 0)
-    .option('--early-stopping <patience>', 'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights', integer(0));
+    .option(
+      '--early-stopping <patience>',
+      'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights',
+      integer(0),
+    );
 }
 
 const OPTIMIZERS = { gd, sgd, adam, adamw } as const;
@@ -54,14 +77,21 @@ const SCHEDULE_FLAGS: Readonly<Record<string, readonly Schedule['type'][]>> = {
   warmupSteps: ['cosine'],
   minLr: ['cosine'],
 };
-const FLAG_NAMES: Readonly<Record<string, string>> = { stepSize: '--step-size', gamma: '--gamma', warmupSteps: '--warmup-steps', minLr: '--min-lr' };
+const FLAG_NAMES: Readonly<Record<string, string>> = {
+  stepSize: '--step-size',
+  gamma: '--gamma',
+  warmupSteps: '--warmup-steps',
+  minLr: '--min-lr',
+};
 
 /** The optimizer the flags describe; flags that do not apply to it are rejected. */
 export function optimizerFrom(cmd: Command, f: TrainingFlags): Optimizer {
   for (const [key, types] of Object.entries(SCHEDULE_FLAGS)) {
-    if (given(cmd, key) && !types.includes(f.schedule)) throw usageError(`${FLAG_NAMES[key]} applies to --schedule ${types.join(' or ')}, not ${f.schedule}`);
+    if (given(cmd, key) && !types.includes(f.schedule))
+      throw usageError(`${FLAG_NAMES[key]} applies to --schedule ${types.join(' or ')}, not ${f.schedule}`);
   }
-  if ((f.momentum !== undefined || f.nesterov) && f.optimizer !== 'sgd') throw usageError(`--momentum and --nesterov apply to --optimizer sgd, not ${f.optimizer}`);
+  if ((f.momentum !== undefined || f.nesterov) && f.optimizer !== 'sgd')
+    throw usageError(`--momentum and --nesterov apply to --optimizer sgd, not ${f.optimizer}`);
   let schedule: Schedule;
   switch (f.schedule) {
     case 'step':
@@ -73,7 +103,11 @@ export function optimizerFrom(cmd: Command, f: TrainingFlags): Optimizer {
       schedule = { type: 'exponential', gamma: f.gamma };
       break;
     case 'cosine':
-      schedule = { type: 'cosine', ...(f.warmupSteps === undefined ? {} : { warmupSteps: f.warmupSteps }), ...(f.minLr === undefined ? {} : { minLr: f.minLr }) };
+      schedule = {
+        type: 'cosine',
+        ...(f.warmupSteps === undefined ? {} : { warmupSteps: f.warmupSteps }),
+        ...(f.minLr === undefined ? {} : { minLr: f.minLr }),
+      };
       break;
     default:
       schedule = { type: 'constant' };
@@ -88,7 +122,12 @@ export function optimizerFrom(cmd: Command, f: TrainingFlags): Optimizer {
 }
 
 /** fit's options from the flags (progress hooks aside). */
-export function fitOptionsFrom(cmd: Command, f: TrainingFlags & { labelSmoothing?: number }, seed: number, validation: Dataset | undefined): FitOptions {
+export function fitOptionsFrom(
+  cmd: Command,
+  f: TrainingFlags & { labelSmoothing?: number },
+  seed: number,
+  validation: Dataset | undefined,
+): FitOptions {
   return {
     optimizer: optimizerFrom(cmd, f),
     epochs: f.epochs,
@@ -112,7 +151,12 @@ export function interruptSignal(): { signal: AbortSignal; done: () => void } {
 }
 
 /** Runs a training loop with epoch progress (see epochReporter) and Ctrl-C handling. */
-export async function withEpochProgress<T>(epochs: number, label: string, quiet: boolean | undefined, run: (hooks: { onEpoch: (log: EpochLog) => void; signal: AbortSignal }) => Promise<T>): Promise<T> {
+export async function withEpochProgress<T>(
+  epochs: number,
+  label: string,
+  quiet: boolean | undefined,
+  run: (hooks: { onEpoch: (log: EpochLog) => void; signal: AbortSignal }) => Promise<T>,
+): Promise<T> {
   const reporter = epochReporter(epochs, label, quiet);
   const interrupt = interruptSignal();
   try {

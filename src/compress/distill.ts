@@ -40,7 +40,22 @@ export interface DistillOptions {
   signal?: AbortSignal;
 }
 
-const KEYS = ['teacher', 'student', 'data', 'temperature', 'alpha', 'optimizer', 'epochs', 'batchSize', 'validation', 'seed', 'standardize', 'earlyStopping', 'onEpoch', 'signal'];
+const KEYS = [
+  'teacher',
+  'student',
+  'data',
+  'temperature',
+  'alpha',
+  'optimizer',
+  'epochs',
+  'batchSize',
+  'validation',
+  'seed',
+  'standardize',
+  'earlyStopping',
+  'onEpoch',
+  'signal',
+];
 
 /**
  * Trains `student` to match `teacher` on `data` and returns the per-epoch history (loss is the

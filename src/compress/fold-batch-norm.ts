@@ -30,8 +30,12 @@ export function foldBatchNorm(model: Sequential): Sequential {
     }
     const { activation = 'linear', alpha, eps = 1e-5 } = next;
     layers.push({ ...config, activation, ...(alpha !== undefined ? { alpha } : {}) } as LayerConfig);
-    const w = Float32Array.from(get(i, 'weight')), b = Float32Array.from(get(i, 'bias'));
-    const gamma = get(i + 1, 'weight'), beta = get(i + 1, 'bias'), mean = get(i + 1, 'running_mean'), variance = get(i + 1, 'running_var');
+    const w = Float32Array.from(get(i, 'weight')),
+      b = Float32Array.from(get(i, 'bias'));
+    const gamma = get(i + 1, 'weight'),
+      beta = get(i + 1, 'bias'),
+      mean = get(i + 1, 'running_mean'),
+      variance = get(i + 1, 'running_var');
     const per = w.length / b.length;
     for (let o = 0; o < b.length; o++) {
       const s = gamma[o]! / Math.sqrt(variance[o]! + eps);

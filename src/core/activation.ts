@@ -6,9 +6,17 @@ export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', '
 /** One of `ACTIVATIONS`. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
-const CODES: Readonly<Record<Activation, number>> = { linear: ACT_LINEAR, relu: ACT_RELU, leaky_relu: ACT_LEAKY_RELU, sigmoid: ACT_SIGMOID, tanh: ACT_TANH, gelu: ACT_GELU };
+const CODES: Readonly<Record<Activation, number>> = {
+  linear: ACT_LINEAR,
+  relu: ACT_RELU,
+  leaky_relu: ACT_LEAKY_RELU,
+  sigmoid: ACT_SIGMOID,
+  tanh: ACT_TANH,
+  gelu: ACT_GELU,
+};
 
 export function activationCode(where: string, name: unknown): number {
-  if (!ACTIVATIONS.includes(name as Activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(name)}`);
+  if (!ACTIVATIONS.includes(name as Activation))
+    throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(name)}`);
   return CODES[name as Activation];
 }

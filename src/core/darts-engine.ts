@@ -107,7 +107,15 @@ export class DartsEngine {
     const slots: Omit<Slot, 'widths' | 'mask'>[] = spec.layers.map((layer) => {
       const units = Math.max(...layer.widths);
       const ops = layer.acts.length + (layer.skip ? 1 : 0);
-      const slot = { spec: layer, units, w: offset, b: offset + units * layer.inputs, widthAt: arch, opAt: arch + layer.widths.length, ops };
+      const slot = {
+        spec: layer,
+        units,
+        w: offset,
+        b: offset + units * layer.inputs,
+        widthAt: arch,
+        opAt: arch + layer.widths.length,
+        ops,
+      };
       offset = slot.b + units;
       this.#groups.push([slot.widthAt, layer.widths.length], [slot.opAt, ops]);
       arch = slot.opAt + ops;
@@ -116,12 +124,19 @@ export class DartsEngine {
     const last = slots.at(-1)?.units ?? spec.inputs;
     this.#out = { w: offset, b: offset + spec.outputs * last, inputs: last };
     offset = this.#out.b + spec.outputs;
-    [this.params, this.grads, this.alpha, this.probs, this.dprobs, this.dalpha, this.#rngState, this.#slots] = unscoped(() => [
-      Tensor.zeros([offset]), Tensor.zeros([offset]),
-      Tensor.zeros([arch]), Tensor.zeros([arch]), Tensor.zeros([arch]), Tensor.zeros([arch]),
-      Tensor.zeros([16], 'u8'),
-      slots.map((s) => ({ ...s, widths: Tensor.from(s.spec.widths, [s.spec.widths.length], 'i32'), mask: Tensor.zeros([s.units]) })),
-    ] as const);
+    [this.params, this.grads, this.alpha, this.probs, this.dprobs, this.dalpha, this.#rngState, this.#slots] = unscoped(
+      () =>
+        [
+          Tensor.zeros([offset]),
+          Tensor.zeros([offset]),
+          Tensor.zeros([arch]),
+          Tensor.zeros([arch]),
+          Tensor.zeros([arch]),
+          Tensor.zeros([arch]),
+          Tensor.zeros([16], 'u8'),
+          slots.map((s) => ({ ...s, widths: Tensor.from(s.spec.widths, [s.spec.widths.length], 'i32'), mask: Tensor.zeros([s.units]) })),
+        ] as const,
+    );
     const [lo, hi] = seedWords('DartsEngine', seed);
     kernels().rng_seed(this.#rngState.ptr, lo, hi);
     this.initialize();
@@ -136,9 +151,17 @@ export class DartsEngine {
     const k = kernels();
     this.params.view().fill(0);
     this.alpha.view().fill(0);
-    for (const s of this.#slots) k.f32_init(this.#rngState.ptr, this.params.ptr + s.w * 4, s.units * s.spec.inputs, INIT_HE_UNIFORM, s.spec.inputs, s.units);
+    for (const s of this.#slots)
+      k.f32_init(this.#rngState.ptr, this.params.ptr + s.w * 4, s.units * s.spec.inputs, INIT_HE_UNIFORM, s.spec.inputs, s.units);
     const o = this.#out;
-    k.f32_init(this.#rngState.ptr, this.params.ptr + o.w * 4, this.spec.outputs * o.inputs, INIT_GLOROT_UNIFORM, o.inputs, this.spec.outputs);
+    k.f32_init(
+      this.#rngState.ptr,
+      this.params.ptr + o.w * 4,
+      this.spec.outputs * o.inputs,
+      INIT_GLOROT_UNIFORM,
+      o.inputs,
+      this.spec.outputs,
+    );
     this.refreshProbabilities();
   }
 
@@ -188,7 +211,22 @@ export class DartsEngine {
   #freeWorkspace(): void {
     const ws = this.#ws;
     if (!ws) return;
-    for (const t of [ws.x, ws.targets, ...ws.z, ...ws.branches, ...ws.y, ...ws.dy, ws.dmix, ws.dz, ws.tmp, ws.dmask, ws.logits, ws.dlogits, ws.classes]) t.dispose();
+    for (const t of [
+      ws.x,
+      ws.targets,
+      ...ws.z,
+      ...ws.branches,
+      ...ws.y,
+      ...ws.dy,
+      ws.dmix,
+      ws.dz,
+      ws.tmp,
+      ws.dmask,
+      ws.logits,
+      ws.dlogits,
+      ws.classes,
+    ])
+      t.dispose();
     this.#ws = undefined;
   }
 
@@ -202,8 +240,12 @@ export class DartsEngine {
     const P = this.params.ptr;
     let input = ws.x.ptr;
     this.#slots.forEach((s, l) => {
-      const N = s.units, K = s.spec.inputs, n = B * N;
-      const z = ws.z[l]!.ptr, br = ws.branches[l]!.ptr, y = ws.y[l]!.ptr;
+      const N = s.units,
+        K = s.spec.inputs,
+        n = B * N;
+      const z = ws.z[l]!.ptr,
+        br = ws.branches[l]!.ptr,
+        y = ws.y[l]!.ptr;
       k.f32_dense_fwd(z, 0, input, P + s.w * 4, P + s.b * 4, B, N, K, 0, 0);
       s.spec.acts.forEach((act, a) => k.f32_act_fwd(br + a * n * 4, z, n, act, LEAKY_SLOPE));
       k.f32_mix_fwd(y, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, s.spec.acts.length, B, N);
@@ -226,18 +268,51 @@ export class DartsEngine {
   // gradients (∂loss/∂π, ∂loss/∂ρ) into `dprobs` when `arch`.
   #backward(ws: Workspace, B: number, weights: boolean, arch: boolean): void {
     const k = kernels();
-    const P = this.params.ptr, G = this.grads.ptr, D = this.dprobs.ptr;
+    const P = this.params.ptr,
+      G = this.grads.ptr,
+      D = this.dprobs.ptr;
     const L = this.#slots.length;
     const o = this.#out;
     const lastY = L > 0 ? ws.y[L - 1]!.ptr : ws.x.ptr;
-    k.f32_dense_bwd(L > 0 ? ws.dy[L - 1]!.ptr : 0, weights ? G + o.w * 4 : 0, weights ? G + o.b * 4 : 0, ws.dlogits.ptr, lastY, P + o.w * 4, 0, 0, B, this.spec.outputs, o.inputs, 0, 0, 0);
+    k.f32_dense_bwd(
+      L > 0 ? ws.dy[L - 1]!.ptr : 0,
+      weights ? G + o.w * 4 : 0,
+      weights ? G + o.b * 4 : 0,
+      ws.dlogits.ptr,
+      lastY,
+      P + o.w * 4,
+      0,
+      0,
+      B,
+      this.spec.outputs,
+      o.inputs,
+      0,
+      0,
+      0,
+    );
     for (let l = L - 1; l >= 0; l--) {
       const s = this.#slots[l]!;
-      const N = s.units, K = s.spec.inputs, n = B * N, A = s.spec.acts.length;
+      const N = s.units,
+        K = s.spec.inputs,
+        n = B * N,
+        A = s.spec.acts.length;
       const input = l > 0 ? ws.y[l - 1]!.ptr : ws.x.ptr;
       const dx = l > 0 ? ws.dy[l - 1]!.ptr : 0;
-      const dy = ws.dy[l]!.ptr, br = ws.branches[l]!.ptr, z = ws.z[l]!.ptr;
-      k.f32_mix_bwd(ws.dmix.ptr, arch ? D + s.opAt * 4 : 0, arch ? ws.dmask.ptr : 0, dy, br, this.probs.ptr + s.opAt * 4, s.mask.ptr, A, B, N);
+      const dy = ws.dy[l]!.ptr,
+        br = ws.branches[l]!.ptr,
+        z = ws.z[l]!.ptr;
+      k.f32_mix_bwd(
+        ws.dmix.ptr,
+        arch ? D + s.opAt * 4 : 0,
+        arch ? ws.dmask.ptr : 0,
+        dy,
+        br,
+        this.probs.ptr + s.opAt * 4,
+        s.mask.ptr,
+        A,
+        B,
+        N,
+      );
       if (arch) {
         k.f32_prefix_mask_bwd(D + s.widthAt * 4, ws.dmask.ptr, s.widths.ptr, s.spec.widths.length, N);
         if (s.spec.skip) this.dprobs.view()[s.opAt + A] = k.f32_dot(dy, input, n);
@@ -274,7 +349,14 @@ export class DartsEngine {
 
   /** Loss and ∂loss/∂α (into `dalpha`) on rows order[start:start+batch], weights held fixed.
    *  `extra`, when given, is added to ∂/∂(probabilities) first: a penalty's gradient. */
-  computeArchGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, extra?: ArrayLike<number>): number {
+  computeArchGradients(
+    x: Tensor<'f32'>,
+    targets: Targets,
+    order: Tensor<'i32'>,
+    start: number,
+    batch: number,
+    extra?: ArrayLike<number>,
+  ): number {
     const ws = this.#workspace(batch, targets);
     this.#gather(ws, x, targets, order, start, batch);
     this.#forward(ws, batch);
@@ -285,7 +367,8 @@ export class DartsEngine {
       for (let i = 0; i < d.length; i++) d[i] = d[i]! + extra[i]!;
     }
     const k = kernels();
-    for (const [at, len] of this.#groups) k.f32_softmax_rows_bwd(this.dalpha.ptr + at * 4, this.dprobs.ptr + at * 4, this.probs.ptr + at * 4, 1, len);
+    for (const [at, len] of this.#groups)
+      k.f32_softmax_rows_bwd(this.dalpha.ptr + at * 4, this.dprobs.ptr + at * 4, this.probs.ptr + at * 4, 1, len);
     return loss;
   }
 
@@ -307,7 +390,12 @@ export class DartsEngine {
 
   /** One Adam step of the architecture logits with `dalpha`, then fresh probabilities. */
   updateArch(u: ArchUpdate): void {
-    this.#archOpt.step(this.alpha, this.dalpha, { kind: 'adam', beta1: u.beta1, beta2: u.beta2, eps: u.eps, weightDecay: u.weightDecay, decoupled: false }, u.lr);
+    this.#archOpt.step(
+      this.alpha,
+      this.dalpha,
+      { kind: 'adam', beta1: u.beta1, beta2: u.beta2, eps: u.eps, weightDecay: u.weightDecay, decoupled: false },
+      u.lr,
+    );
     this.refreshProbabilities();
   }
 
@@ -316,7 +404,8 @@ export class DartsEngine {
     const k = kernels();
     const n = x.shape[0]!;
     const cols = targets.dtype === 'i32' ? 1 : targets.size / n;
-    let total = 0, correct = 0;
+    let total = 0,
+      correct = 0;
     for (let start = 0; start < n; start += chunk) {
       const B = Math.min(chunk, n - start);
       const ws = this.#workspace(B, targets);
@@ -326,7 +415,8 @@ export class DartsEngine {
       total += this.#loss(ws, B, 0) * B;
       if (targets.dtype === 'i32') {
         k.f32_argmax_rows(ws.classes.ptr, ws.logits.ptr, B, this.spec.outputs);
-        const predicted = ws.classes.view(), labels = ws.targets.view();
+        const predicted = ws.classes.view(),
+          labels = ws.targets.view();
         for (let i = 0; i < B; i++) if (predicted[i] === labels[i]) correct++;
       }
     }
@@ -337,6 +427,16 @@ export class DartsEngine {
     this.#freeWorkspace();
     this.#weightOpt.dispose();
     this.#archOpt.dispose();
-    for (const t of [this.params, this.grads, this.alpha, this.probs, this.dprobs, this.dalpha, this.#rngState, ...this.#slots.flatMap((s) => [s.widths, s.mask])]) t.dispose();
+    for (const t of [
+      this.params,
+      this.grads,
+      this.alpha,
+      this.probs,
+      this.dprobs,
+      this.dalpha,
+      this.#rngState,
+      ...this.#slots.flatMap((s) => [s.widths, s.mask]),
+    ])
+      t.dispose();
   }
 }

@@ -5,7 +5,12 @@ export const shapeText = (shape: readonly number[]): string => `[${shape.join(',
 
 /** Thrown when the WebAssembly core itself reports a failed precondition (an `abort`). */
 export class CoreAbortError extends Error {
-  constructor(message: string, readonly file: string, readonly line: number, readonly column: number) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
     super(`kiln core: ${message} (${file}:${line}:${column})`);
     this.name = 'CoreAbortError';
   }
@@ -55,7 +60,8 @@ export function checkFiniteData(where: string, data: ArrayLike<number>, columns 
 /** Rejects option keys the entry point does not know, so typos do not pass silently. */
 export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[]): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`${where}: unknown option '${key}' (known: ${known.join(', ')})`);
   }

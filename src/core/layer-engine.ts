@@ -29,8 +29,23 @@ export interface HypergradientRule {
 }
 
 export type UpdateRule =
-  | { readonly kind: 'sgd'; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number; readonly hypergradient?: HypergradientRule }
-  | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean; readonly hypergradient?: HypergradientRule };
+  | {
+      readonly kind: 'sgd';
+      readonly momentum: number;
+      readonly dampening: number;
+      readonly nesterov: boolean;
+      readonly weightDecay: number;
+      readonly hypergradient?: HypergradientRule;
+    }
+  | {
+      readonly kind: 'adam';
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly eps: number;
+      readonly weightDecay: number;
+      readonly decoupled: boolean;
+      readonly hypergradient?: HypergradientRule;
+    };
 
 /** Knowledge distillation: a teacher's outputs as soft targets, blended with the hard loss. */
 export interface SoftTargets {
@@ -109,14 +124,17 @@ export class LayerEngine {
     layers.forEach((layer, i) => {
       const previous = layers[i - 1];
       if (previous && shapeSize(previous.outputShape) !== shapeSize(layer.inputShape)) {
-        throw new RangeError(`LayerEngine: layer ${i} ${layer.name} takes ${shapeText(layer.inputShape)}, layer ${i - 1} ${previous.name} gives ${shapeText(previous.outputShape)}`);
+        throw new RangeError(
+          `LayerEngine: layer ${i} ${layer.name} takes ${shapeText(layer.inputShape)}, layer ${i - 1} ${previous.name} gives ${shapeText(previous.outputShape)}`,
+        );
       }
     });
     this.layers = layers;
     this.inputs = shapeSize(layers[0]!.inputShape);
     this.outputs = shapeSize(layers.at(-1)!.outputShape);
     const locations: ParamLocation[] = [];
-    let offset = 0, stateOffset = 0;
+    let offset = 0,
+      stateOffset = 0;
     layers.forEach((layer, i) => {
       for (const slot of layer.params) {
         const size = shapeSize(slot.shape);
@@ -127,8 +145,11 @@ export class LayerEngine {
       }
     });
     this.locations = locations;
-    [this.params, this.grads, this.state, this.#rngState] = unscoped(() => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([stateOffset]), Tensor.zeros([16], 'u8')] as const);
-    const views = (arena: Tensor<'f32'>, trainable: boolean) => layers.map((_, i) => locations.filter((l) => l.layer === i && l.trainable === trainable).map((l) => arena.slice(l.offset, l.shape)));
+    [this.params, this.grads, this.state, this.#rngState] = unscoped(
+      () => [Tensor.zeros([offset]), Tensor.zeros([offset]), Tensor.zeros([stateOffset]), Tensor.zeros([16], 'u8')] as const,
+    );
+    const views = (arena: Tensor<'f32'>, trainable: boolean) =>
+      layers.map((_, i) => locations.filter((l) => l.layer === i && l.trainable === trainable).map((l) => arena.slice(l.offset, l.shape)));
     this.#paramViews = unscoped(() => views(this.params, true));
     this.#gradViews = unscoped(() => views(this.grads, true));
     this.#stateViews = unscoped(() => views(this.state, false));
@@ -166,11 +187,13 @@ export class LayerEngine {
     this.params.view().fill(0);
     this.state.view().fill(0);
     this.layers.forEach((layer, i) => {
-      let trainable = 0, fixed = 0;
+      let trainable = 0,
+        fixed = 0;
       for (const slot of layer.params) {
         const view = (slot.trainable ?? true) ? this.#paramViews[i]![trainable++]! : this.#stateViews[i]![fixed++]!;
         if (slot.init === 'ones') view.view().fill(1);
-        else if (slot.init !== 'zeros') k.f32_init(this.#rngState.ptr, view.ptr, view.size, initCode(slot.init.kind), slot.init.fanIn, slot.init.fanOut);
+        else if (slot.init !== 'zeros')
+          k.f32_init(this.#rngState.ptr, view.ptr, view.size, initCode(slot.init.kind), slot.init.fanIn, slot.init.fanOut);
       }
     });
     this.applyMask();
@@ -193,7 +216,8 @@ export class LayerEngine {
 
   /** Installs a pruning mask over the whole arena (applied at once) or removes it. */
   setMask(mask: Uint8Array | undefined): void {
-    if (mask && mask.length !== this.params.size) throw new RangeError(`LayerEngine: a mask has one byte per parameter (${this.params.size}), got ${mask.length}`);
+    if (mask && mask.length !== this.params.size)
+      throw new RangeError(`LayerEngine: a mask has one byte per parameter (${this.params.size}), got ${mask.length}`);
     this.mask?.dispose();
     this.mask = mask ? unscoped(() => Tensor.from(mask, [mask.length], 'u8')) : undefined;
     this.applyMask();
@@ -224,14 +248,26 @@ export class LayerEngine {
     const passes: Pass[] = [];
     this.layers.forEach((layer, index) => {
       const out = shapeSize(layer.outputShape);
-      const y = sized(out), dy = sized(out);
+      const y = sized(out),
+        dy = sized(out);
       const scratch = layer.scratch.map((n) => sized(n));
       const workspace = (layer.workspace ?? []).map((n) => Tensor.empty([n]));
       owned.push(y, dy, ...scratch, ...workspace);
       const previous = passes[index - 1];
       passes.push({
-        index, batch: 0, training: false, x: previous ? previous.y : x, y, dy, dx: previous?.dy,
-        params: this.#paramViews[index]!, grads: this.#gradViews[index]!, state: this.#stateViews[index]!, scratch, workspace, rng: this.#rngState,
+        index,
+        batch: 0,
+        training: false,
+        x: previous ? previous.y : x,
+        y,
+        dy,
+        dx: previous?.dy,
+        params: this.#paramViews[index]!,
+        grads: this.#gradViews[index]!,
+        state: this.#stateViews[index]!,
+        scratch,
+        workspace,
+        rng: this.#rngState,
         hooks: this.#hooks,
       });
     });
@@ -249,7 +285,8 @@ export class LayerEngine {
 
   // Runs the layers on ws.x[0:B]; in training they keep what backward needs and draw dropout masks.
   #forward(ws: Workspace, batch: number, training: boolean): Tensor<'f32'> {
-    const layers = this.layers, passes = ws.passes;
+    const layers = this.layers,
+      passes = ws.passes;
     for (let i = 0; i < layers.length; i++) {
       const p = passes[i]!;
       p.batch = batch;
@@ -296,12 +333,27 @@ export class LayerEngine {
 
   /** Forward, loss and backward on rows `order[start:start+batch]`; fills `grads`; returns the loss.
    *  With `soft`, the loss is α·soft + (1 − α)·hard (see #distillLoss). */
-  computeGradients(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, loss: LossSpec, soft?: SoftTargets): number {
-    const ws = this.#workspace(batch, targets.dtype === 'i32' ? 'i32' : 'f32', targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!);
+  computeGradients(
+    x: Tensor<'f32'>,
+    targets: Targets,
+    order: Tensor<'i32'>,
+    start: number,
+    batch: number,
+    loss: LossSpec,
+    soft?: SoftTargets,
+  ): number {
+    const ws = this.#workspace(
+      batch,
+      targets.dtype === 'i32' ? 'i32' : 'f32',
+      targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!,
+    );
     this.#gather(ws, x, targets, order, start, batch);
     const output = this.#forward(ws, batch, true).ptr;
     const dy = ws.passes[ws.passes.length - 1]!.dy.ptr;
-    const value = soft && soft.alpha > 0 ? this.#distillLoss(ws, batch, loss, output, dy, soft, order.ptr + start * 4) : this.#loss(ws, batch, loss, output, dy);
+    const value =
+      soft && soft.alpha > 0
+        ? this.#distillLoss(ws, batch, loss, output, dy, soft, order.ptr + start * 4)
+        : this.#loss(ws, batch, loss, output, dy);
     this.#backward(ws, batch);
     return value;
   }
@@ -312,7 +364,8 @@ export class LayerEngine {
   #distillLoss(ws: Workspace, batch: number, loss: LossSpec, output: number, dy: number, soft: SoftTargets, rowsPtr: number): number {
     const k = kernels();
     const C = this.outputs;
-    if (!ws.teacher || !ws.softGrad) [ws.teacher, ws.softGrad] = unscoped(() => [Tensor.empty([ws.capacity, C]), Tensor.empty([ws.capacity, C])]);
+    if (!ws.teacher || !ws.softGrad)
+      [ws.teacher, ws.softGrad] = unscoped(() => [Tensor.empty([ws.capacity, C]), Tensor.empty([ws.capacity, C])]);
     let teacher = soft.teacher.ptr;
     if (soft.rows === 'data') {
       k.f32_gather_rows(ws.teacher.ptr, teacher, rowsPtr, batch, C);
@@ -320,7 +373,10 @@ export class LayerEngine {
     }
     const hardToo = soft.alpha < 1;
     const softGrad = hardToo ? ws.softGrad.ptr : dy;
-    const softLoss = loss.kind === 'mse' ? k.f32_mse(softGrad, output, teacher, batch * C) : k.f32_kl_distill(softGrad, output, teacher, batch, C, soft.temperature);
+    const softLoss =
+      loss.kind === 'mse'
+        ? k.f32_mse(softGrad, output, teacher, batch * C)
+        : k.f32_kl_distill(softGrad, output, teacher, batch, C, soft.temperature);
     if (!hardToo) return softLoss;
     const hard = this.#loss(ws, batch, loss, output, dy);
     k.f32_scale(dy, batch * C, 1 - soft.alpha);
@@ -351,7 +407,8 @@ export class LayerEngine {
    *  column) on the way in without touching x. */
   predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
     const n = x.shape[0] ?? 0;
-    if (x.size !== n * this.inputs) throw new RangeError(`LayerEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
+    if (x.size !== n * this.inputs)
+      throw new RangeError(`LayerEngine.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
     const out = Tensor.empty([n, this.outputs]);
     for (let start = 0; start < n; start += chunk) {
       const batch = Math.min(chunk, n - start);

@@ -97,10 +97,14 @@ export class QuantEngine {
   constructor(layers: readonly QuantLayerSpec[], activations: ActivationQuant) {
     if (layers.length === 0) throw new RangeError('QuantEngine: no layers');
     layers.forEach((l, i) => {
-      if (i > 0 && l.inputs !== layers[i - 1]!.units) throw new RangeError(`QuantEngine: layer ${i} takes ${l.inputs} inputs, layer ${i - 1} gives ${layers[i - 1]!.units}`);
-      if (l.codes.length !== l.units * l.inputs) throw new RangeError(`QuantEngine: layer ${i} has ${l.codes.length} codes for [${l.units}, ${l.inputs}]`);
-      if (activations === 'static' && !l.input) throw new RangeError(`QuantEngine: layer ${i} has no input quantisation for static activations`);
-      if ((l.bits === 4) !== (activations === 'none')) throw new RangeError(`QuantEngine: ${l.bits}-bit weights with ${activations} activations`);
+      if (i > 0 && l.inputs !== layers[i - 1]!.units)
+        throw new RangeError(`QuantEngine: layer ${i} takes ${l.inputs} inputs, layer ${i - 1} gives ${layers[i - 1]!.units}`);
+      if (l.codes.length !== l.units * l.inputs)
+        throw new RangeError(`QuantEngine: layer ${i} has ${l.codes.length} codes for [${l.units}, ${l.inputs}]`);
+      if (activations === 'static' && !l.input)
+        throw new RangeError(`QuantEngine: layer ${i} has no input quantisation for static activations`);
+      if ((l.bits === 4) !== (activations === 'none'))
+        throw new RangeError(`QuantEngine: ${l.bits}-bit weights with ${activations} activations`);
     });
     this.layers = layers;
     this.activations = activations;
@@ -112,10 +116,19 @@ export class QuantEngine {
       const { spec } = d;
       const next = activations === 'static' ? layers[i + 1]?.input : undefined;
       return {
-        N: spec.units, K: spec.inputs, act: spec.act, alpha: spec.alpha, relu: spec.act === RELU ? 1 : 0,
-        packed: d.packed.ptr, scales: d.scales.ptr, bias: d.bias.ptr, groupSize: spec.groupSize ?? 0,
-        xs: spec.input?.scale ?? 0, zx: spec.input?.zeroPoint ?? 0,
-        next, fused: next !== undefined && (spec.act === RELU || spec.act === 0),
+        N: spec.units,
+        K: spec.inputs,
+        act: spec.act,
+        alpha: spec.alpha,
+        relu: spec.act === RELU ? 1 : 0,
+        packed: d.packed.ptr,
+        scales: d.scales.ptr,
+        bias: d.bias.ptr,
+        groupSize: spec.groupSize ?? 0,
+        xs: spec.input?.scale ?? 0,
+        zx: spec.input?.zeroPoint ?? 0,
+        next,
+        fused: next !== undefined && (spec.act === RELU || spec.act === 0),
       };
     });
   }
@@ -127,7 +140,8 @@ export class QuantEngine {
    *  RangeError naming it (as checkFiniteData words it), found in the core. */
   predictArray(x: ArrayLike<number>, output: OutputTransform = 'raw', input?: ColumnAffine, where?: string, chunk = 1024): Float32Array {
     if (this.#disposed) throw new Error('QuantEngine: used after dispose()');
-    if (!Number.isInteger(x.length / this.inputs)) throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
+    if (!Number.isInteger(x.length / this.inputs))
+      throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
     const k = kernels();
     return predictInChunks(x, this.inputs, this.outputs, chunk, where, (batch) => {
       const ws = this.#workspace(batch);
@@ -136,7 +150,8 @@ export class QuantEngine {
         run: () => {
           if (input) k.f32_affine_cols(ws.fp[0]!, input.scale.ptr, input.shift.ptr, batch, this.inputs);
           const f = this.#forward(k, ws, batch);
-          const y = ws.fp[f]!, to = ws.fp[1 - f]!;
+          const y = ws.fp[f]!,
+            to = ws.fp[1 - f]!;
           if (output === 'raw') return y;
           transformOutputs(to, y, batch, this.outputs, output);
           return to;
@@ -145,19 +160,23 @@ export class QuantEngine {
     });
   }
 
-
   // Runs every layer on ws.f[0][0:batch]; returns which f32 buffer holds the output.
   #forward(k: CoreKernels, ws: Workspace, batch: number): number {
     const steps = this.#steps;
     const mode = this.activations;
-    const scratch = ws.sp, params = ws.pp;
-    let f = 0, q = 0;
+    const scratch = ws.sp,
+      params = ws.pp;
+    let f = 0,
+      q = 0;
     if (mode === 'static') k.f32_quantize(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
-      const N = s.N, K = s.K;
-      const fIn = ws.fp[f]!, fOut = ws.fp[1 - f]!;
-      const qIn = ws.qp[q]!, qOut = ws.qp[1 - q]!;
+      const N = s.N,
+        K = s.K;
+      const fIn = ws.fp[f]!,
+        fOut = ws.fp[1 - f]!;
+      const qIn = ws.qp[q]!,
+        qOut = ws.qp[1 - q]!;
       if (mode === 'static') {
         const next = s.next;
         if (s.fused) {
@@ -184,7 +203,8 @@ export class QuantEngine {
         k.i8_gemm_f32_rows(fOut, qIn, 0, params, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
       } else {
         k.f32_quantize_dynamic(qIn, params, fIn, batch * K);
-        const scale = f32View(params, 1)[0]!, zp = i32View(params + 4, 1)[0]!;
+        const scale = f32View(params, 1)[0]!,
+          zp = i32View(params + 4, 1)[0]!;
         k.i8_gemm_f32(fOut, qIn, 0, zp, scale, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
       }
       if (s.act > RELU) k.f32_act_fwd(fOut, fOut, batch * N, s.act, s.alpha);
@@ -199,7 +219,10 @@ export class QuantEngine {
     this.#freeWorkspace();
     const capacity = Math.max(batch, ws?.capacity ?? 0);
     const k = kernels();
-    const scratch = Math.max(16, ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes(capacity, l.inputs) : k.i4_gemm_scratch_bytes(capacity, l.inputs))));
+    const scratch = Math.max(
+      16,
+      ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes(capacity, l.inputs) : k.i4_gemm_scratch_bytes(capacity, l.inputs))),
+    );
     const cells = capacity * this.#width;
     const t = unscoped(() => ({
       f: [Tensor.empty([cells]), Tensor.empty([cells])] as [Tensor<'f32'>, Tensor<'f32'>],
@@ -228,7 +251,8 @@ export class QuantEngine {
 
 function upload(spec: QuantLayerSpec): DeviceLayer {
   const k = kernels();
-  const N = spec.units, K = spec.inputs;
+  const N = spec.units,
+    K = spec.inputs;
   const codes = Tensor.from(spec.codes, [N, K], 'i8');
   const zeros = spec.zeroPoints ? Tensor.from(spec.zeroPoints, [spec.zeroPoints.length], 'i32') : undefined;
   try {

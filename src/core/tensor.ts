@@ -5,7 +5,13 @@ import { checkShape, shapeText } from './errors.ts';
 
 /** Element type of a tensor. */
 export type DType = 'f32' | 'i32' | 'i8' | 'u8';
-export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'i8' ? Int8Array : Uint8Array;
+export type TypedArrayOf<D extends DType> = D extends 'f32'
+  ? Float32Array
+  : D extends 'i32'
+    ? Int32Array
+    : D extends 'i8'
+      ? Int8Array
+      : Uint8Array;
 
 export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { f32: 4, i32: 4, i8: 1, u8: 1 };
 const VIEW = { f32: f32View, i32: i32View, i8: i8View, u8: u8View } as const;
@@ -36,7 +42,10 @@ export class Tensor<D extends DType = DType> {
     const dims = checkShape('Tensor', shape);
     if (!(dtype in BYTES_PER_ELEMENT)) throw new TypeError(`Tensor: dtype must be one of f32, i32, i8, u8, got ${String(dtype)}`);
     const bytes = dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dtype];
-    if (bytes > MAX_BLOCK_BYTES) throw new RangeError(`Tensor: shape ${shapeText(dims)} of ${dtype} needs ${bytes} bytes, more than the ${MAX_BLOCK_BYTES} a tensor may hold`);
+    if (bytes > MAX_BLOCK_BYTES)
+      throw new RangeError(
+        `Tensor: shape ${shapeText(dims)} of ${dtype} needs ${bytes} bytes, more than the ${MAX_BLOCK_BYTES} a tensor may hold`,
+      );
     return new Tensor(allocBytes(bytes), dims, dtype, undefined);
   }
 
@@ -47,9 +56,14 @@ export class Tensor<D extends DType = DType> {
   }
 
   /** Copies `data` into a new tensor; `shape` defaults to 1-D. */
-  static from<D extends DType = 'f32'>(data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: D = 'f32' as D): Tensor<D> {
+  static from<D extends DType = 'f32'>(
+    data: ArrayLike<number>,
+    shape: readonly number[] = [data.length],
+    dtype: D = 'f32' as D,
+  ): Tensor<D> {
     const size = checkShape('Tensor.from', shape).reduce((a, b) => a * b, 1);
-    if (data.length !== size) throw new RangeError(`Tensor.from: shape ${shapeText(shape)} holds ${size} elements, data has ${data.length}`);
+    if (data.length !== size)
+      throw new RangeError(`Tensor.from: shape ${shapeText(shape)} holds ${size} elements, data has ${data.length}`);
     const t = Tensor.empty(shape, dtype);
     t.view().set(data);
     return t;
@@ -58,14 +72,16 @@ export class Tensor<D extends DType = DType> {
   /** A tensor that shares `len` elements of this one's memory from element `offset`; freed with it. */
   slice(offset: number, shape: readonly number[]): Tensor<D> {
     const len = checkShape('Tensor.slice', shape).reduce((a, b) => a * b, 1);
-    if (offset < 0 || offset + len > this.size) throw new RangeError(`Tensor.slice: elements [${offset}, ${offset + len}) lie outside a tensor of ${this.size}`);
+    if (offset < 0 || offset + len > this.size)
+      throw new RangeError(`Tensor.slice: elements [${offset}, ${offset + len}) lie outside a tensor of ${this.size}`);
     return new Tensor(this.ptr + offset * BYTES_PER_ELEMENT[this.dtype], shape, this.dtype, this.#owner ?? this);
   }
 
   /** The same memory seen with another shape of the same size. */
   reshape(shape: readonly number[]): Tensor<D> {
     const len = checkShape('Tensor.reshape', shape).reduce((a, b) => a * b, 1);
-    if (len !== this.size) throw new RangeError(`Tensor.reshape: cannot view ${shapeText(this.shape)} (${this.size} elements) as ${shapeText(shape)} (${len})`);
+    if (len !== this.size)
+      throw new RangeError(`Tensor.reshape: cannot view ${shapeText(this.shape)} (${this.size} elements) as ${shapeText(shape)} (${len})`);
     return this.slice(0, shape);
   }
 
@@ -125,7 +141,8 @@ export function scope<T>(fn: (keep: <K extends Tensor>(t: K) => K) => T): T {
 function collectTensors(value: unknown, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
   else if (Array.isArray(value)) value.forEach((v) => collectTensors(v, into));
-  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) Object.values(value).forEach((v) => collectTensors(v, into));
+  else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    Object.values(value).forEach((v) => collectTensors(v, into));
 }
 
 /** Runs `fn` with scope tracking off: tensors it makes belong to their creator (a model's

@@ -42,12 +42,16 @@ interface Core {
 let current: Core | undefined;
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only with SIMD128.
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
 
 function checkRuntime(): void {
   if (typeof WebAssembly !== 'object') throw new UnsupportedRuntimeError('kiln: this runtime has no WebAssembly');
   if (!WebAssembly.validate(SIMD_PROBE)) {
-    throw new UnsupportedRuntimeError('kiln: this WebAssembly engine lacks SIMD128 (fixed-width SIMD), which the kiln core requires; use Node >= 16.4, Deno, Bun, Chrome >= 91, Firefox >= 89 or Safari >= 16.4');
+    throw new UnsupportedRuntimeError(
+      'kiln: this WebAssembly engine lacks SIMD128 (fixed-width SIMD), which the kiln core requires; use Node >= 16.4, Deno, Bun, Chrome >= 91, Firefox >= 89 or Safari >= 16.4',
+    );
   }
 }
 
@@ -78,7 +82,12 @@ function adopt(core: Core): void {
 }
 
 function singleCore(module: WebAssembly.Module, instance: WebAssembly.Instance, summary: string, memory?: WebAssembly.Memory): Core {
-  return { module, memory: memory ?? (instance.exports.memory as WebAssembly.Memory), kernels: exportedKernels(instance), info: { threads: 1, summary } };
+  return {
+    module,
+    memory: memory ?? (instance.exports.memory as WebAssembly.Memory),
+    kernels: exportedKernels(instance),
+    info: { threads: 1, summary },
+  };
 }
 
 // The threaded core's memory: shared, so the workers' instances see the caller's tensors. Its
@@ -95,7 +104,8 @@ function threadsSummary(threads: number, route: string, why: string): string {
 }
 
 function checkOptions(where: string, options: CoreOptions): number | undefined {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   checkKnownKeys(where, options, ['threads']);
   return options.threads === undefined ? undefined : checkInteger(where, 'threads', options.threads, 1, MAX_THREADS);
 }
@@ -106,17 +116,30 @@ function threadedSync(module: WebAssembly.Module, plan: Extract<Plan, { route: s
   const base = exportedKernels(instance);
   const node = nodeModules()!;
   const pool = KernelPool.startNodeSync(node.Worker as never, plan.threads, module, memory, base);
-  return { module, memory, kernels: threadedKernels(base, pool), pool, info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) } };
+  return {
+    module,
+    memory,
+    kernels: threadedKernels(base, pool),
+    pool,
+    info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) },
+  };
 }
 
 async function threadedAsync(module: WebAssembly.Module, plan: Extract<Plan, { route: string }>): Promise<Core> {
   const memory = sharedMemory();
   const { instance } = await instantiate(module, importsWith(memory));
   const base = exportedKernels(instance);
-  const pool = plan.route === 'node'
-    ? KernelPool.startNodeSync(nodeModules()!.Worker as never, plan.threads, module, memory, base)
-    : await KernelPool.startWeb((globalThis as unknown as { Worker: never }).Worker, plan.threads, module, memory, base);
-  return { module, memory, kernels: threadedKernels(base, pool), pool, info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) } };
+  const pool =
+    plan.route === 'node'
+      ? KernelPool.startNodeSync(nodeModules()!.Worker as never, plan.threads, module, memory, base)
+      : await KernelPool.startWeb((globalThis as unknown as { Worker: never }).Worker, plan.threads, module, memory, base);
+  return {
+    module,
+    memory,
+    kernels: threadedKernels(base, pool),
+    pool,
+    info: { threads: plan.threads, summary: threadsSummary(plan.threads, plan.route, plan.why) },
+  };
 }
 
 function importsWith(memory: WebAssembly.Memory): WebAssembly.Imports {
@@ -135,14 +158,19 @@ function toBytesOrModule(source: WasmSource): BufferSource | WebAssembly.Module 
   if (source === undefined) return decodeBase64(EMBEDDED_WASM_BASE64) as BufferSource;
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return asBytes(source);
-  throw new TypeError(`kiln initSync: source must be bytes or a WebAssembly.Module (use await init() for URLs and responses), got ${Object.prototype.toString.call(source)}`);
+  throw new TypeError(
+    `kiln initSync: source must be bytes or a WebAssembly.Module (use await init() for URLs and responses), got ${Object.prototype.toString.call(source)}`,
+  );
 }
 
 // A fetched core: the HTTP status is checked first (a 404 page would otherwise surface as a
 // compile error), and streaming compilation is used only when the server says application/wasm,
 // the one type it accepts; anything else compiles from the bytes.
 async function fromResponse(response: Response): Promise<Response | ArrayBuffer> {
-  if (!response.ok) throw new Error(`kiln init: fetching the core from ${response.url || 'the given Response'} failed with HTTP ${response.status} ${response.statusText}`.trim());
+  if (!response.ok)
+    throw new Error(
+      `kiln init: fetching the core from ${response.url || 'the given Response'} failed with HTTP ${response.status} ${response.statusText}`.trim(),
+    );
   const type = response.headers.get('content-type') ?? '';
   return type.split(';')[0]!.trim() === 'application/wasm' ? response : response.arrayBuffer();
 }
@@ -223,7 +251,9 @@ export async function init(source?: WasmSource | CoreOptions, options: CoreOptio
     return;
   }
   const { module, instance } = await instantiate(input as BufferSource, imports());
-  adopt(singleCore(module, instance, source === undefined && 'summary' in plan ? plan.summary : 'single-thread core: a core source was given'));
+  adopt(
+    singleCore(module, instance, source === undefined && 'summary' in plan ? plan.summary : 'single-thread core: a core source was given'),
+  );
 }
 
 // A plain options object, not a source (sources are bytes, modules, URLs, strings or responses).

@@ -61,7 +61,9 @@ export async function mnist(options: MnistOptions = {}): Promise<Dataset> {
       throw new Error(`mnist: cannot read digit file ${url.href}: ${(error as Error).message}`);
     }
     if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-      throw new RangeError(`mnist: ${url.href} must hold { "data": [...] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data}`);
+      throw new RangeError(
+        `mnist: ${url.href} must hold { "data": [...] } with a multiple of ${PIXELS} values, got ${Array.isArray(data) ? data.length : typeof data}`,
+      );
     }
     const images = Math.min(data.length / PIXELS, perDigit);
     const part = new Float32Array(images * PIXELS);

@@ -10,7 +10,16 @@ export type ColumnKind = 'numeric' | 'boolean' | 'categorical' | 'text' | 'ignor
 export const COLUMN_KINDS: readonly ColumnKind[] = Object.freeze(['numeric', 'boolean', 'categorical', 'text', 'ignore']);
 
 /** Boolean words (compared lowercased): each maps to 1 or 0. */
-export const BOOLEAN_WORDS: ReadonlyMap<string, 0 | 1> = new Map([['true', 1], ['false', 0], ['yes', 1], ['no', 0], ['y', 1], ['n', 0], ['t', 1], ['f', 0]]);
+export const BOOLEAN_WORDS: ReadonlyMap<string, 0 | 1> = new Map([
+  ['true', 1],
+  ['false', 0],
+  ['yes', 1],
+  ['no', 0],
+  ['y', 1],
+  ['n', 0],
+  ['t', 1],
+  ['f', 0],
+]);
 
 /** A column's kind and, for people, why it was chosen. */
 export interface ColumnTyping {
@@ -73,12 +82,15 @@ export function inferColumnKind(table: Table, column: number, isMissing: (cell: 
     throw new CsvError(
       `${rowText(table, i)}, column '${name}': value '${clip(present[k]!)}' is not a number, but ${numeric} of the ${present.length} training values are: ` +
         `fix the cell, add it to the missing markers, or declare the column categorical`,
-      table.lines[i]!, name, clip(present[k]!),
+      table.lines[i]!,
+      name,
+      clip(present[k]!),
     );
   }
   let words = 0;
   for (const c of present) words += wordCount(c);
   if (words >= TEXT_MIN_WORDS * present.length) return { kind: 'text', reason: `${(words / present.length).toFixed(1)} words per value` };
-  if (present.length >= ID_MIN_ROWS && distinct === present.length) return { kind: 'ignore', reason: 'every value distinct, like an identifier' };
+  if (present.length >= ID_MIN_ROWS && distinct === present.length)
+    return { kind: 'ignore', reason: 'every value distinct, like an identifier' };
   return { kind: 'categorical', reason: `${distinct} distinct values` };
 }

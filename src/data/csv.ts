@@ -9,7 +9,12 @@ import { Dataset, type Task } from './dataset.ts';
  *  header line is row 1); `column` is the column's name (or its 1-based number when there is no
  *  header), `value` the offending cell. Whole-file problems have `row` 0 and empty `column`. */
 export class CsvError extends Error {
-  constructor(message: string, readonly row: number, readonly column: string, readonly value: string) {
+  constructor(
+    message: string,
+    readonly row: number,
+    readonly column: string,
+    readonly value: string,
+  ) {
     super(message);
     this.name = 'CsvError';
   }
@@ -71,16 +76,24 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   checkKnownKeys(WHERE, options, OPTION_KEYS);
   if (typeof text !== 'string') throw new TypeError(`${WHERE}: text must be a string, got ${typeof text}`);
   const { header = 'auto', task = 'auto', delimiter = ',' } = options;
-  if (header !== 'auto' && header !== true && header !== false) throw new TypeError(`${WHERE}: header must be 'auto', true or false, got ${String(header)}`);
-  if (task !== 'auto' && task !== 'classification' && task !== 'regression') throw new TypeError(`${WHERE}: task must be 'auto', 'classification' or 'regression', got ${String(task)}`);
-  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
+  if (header !== 'auto' && header !== true && header !== false)
+    throw new TypeError(`${WHERE}: header must be 'auto', true or false, got ${String(header)}`);
+  if (task !== 'auto' && task !== 'classification' && task !== 'regression')
+    throw new TypeError(`${WHERE}: task must be 'auto', 'classification' or 'regression', got ${String(task)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0)
+    throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
 
   const rows = tokenize(text, delimiter);
   if (rows.length === 0) throw new CsvError(`${WHERE}: the file is empty (no rows)`, 0, '', '');
   const width = rows[0]!.cells.length;
   for (const r of rows) {
     if (r.cells.length !== width) {
-      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`, r.line, '', clip(r.cells.join(delimiter)));
+      throw new CsvError(
+        `${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`,
+        r.line,
+        '',
+        clip(r.cells.join(delimiter)),
+      );
     }
   }
 
@@ -91,19 +104,27 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const headerCells = hasHeader ? rows[0]!.cells.map((c) => c.trim()) : undefined;
   headerCells?.forEach((name, j) => {
     const first = headerCells.indexOf(name);
-    if (name !== '' && first < j) throw new CsvError(`${WHERE}: header names column ${first + 1} and column ${j + 1} both '${name}'; column names must be unique`, rows[0]!.line, name, name);
+    if (name !== '' && first < j)
+      throw new CsvError(
+        `${WHERE}: header names column ${first + 1} and column ${j + 1} both '${name}'; column names must be unique`,
+        rows[0]!.line,
+        name,
+        name,
+      );
   });
   const body = hasHeader ? rows.slice(1) : rows;
   if (body.length === 0) throw new CsvError(`${WHERE}: the file has a header but no data rows`, 0, '', '');
   const columnName = (j: number) => headerCells?.[j] || `column ${j + 1}`;
 
   const labelCols = resolveLabels(specs, width, headerCells);
-  if (labelCols.length > 1 && task === 'classification') throw new TypeError(`${WHERE}: classification takes one label column, got ${labelCols.length}`);
+  if (labelCols.length > 1 && task === 'classification')
+    throw new TypeError(`${WHERE}: classification takes one label column, got ${labelCols.length}`);
   const featureCols: number[] = [];
   for (let j = 0; j < width; j++) if (!labelCols.includes(j)) featureCols.push(j);
   if (featureCols.length === 0) throw new CsvError(`${WHERE}: no feature columns: all ${width} columns are labels`, 0, '', '');
 
-  const n = body.length, d = featureCols.length;
+  const n = body.length,
+    d = featureCols.length;
   const features = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const row = body[i]!;
@@ -137,7 +158,13 @@ export async function loadCsv(path: string | URL, options: CsvOptions = {}): Pro
 export function tokenize(text: string, delimiter: string, where = WHERE): Row[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { delimiter, info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
+    records = parse(text, {
+      delimiter,
+      info: true,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }) as unknown as typeof records;
   } catch (error) {
     const e = error as { message?: string; lines?: number };
     const line = typeof e.lines === 'number' ? e.lines : 0;
@@ -169,7 +196,8 @@ function resolveLabels(specs: readonly (string | number)[], width: number, heade
   if (specs.length === 0) throw new TypeError(`${WHERE}: label must name at least one column, got []`);
   const cols = specs.map((s) => {
     if (typeof s === 'number') {
-      if (!Number.isInteger(s) || s < 0 || s >= width) throw new CsvError(`${WHERE}: label column index ${s} is outside [0, ${width}) for ${width} columns`, 0, String(s), '');
+      if (!Number.isInteger(s) || s < 0 || s >= width)
+        throw new CsvError(`${WHERE}: label column index ${s} is outside [0, ${width}) for ${width} columns`, 0, String(s), '');
       return s;
     }
     if (typeof s !== 'string') throw new TypeError(`${WHERE}: label must be a column name or index, got ${typeof s}`);
@@ -187,7 +215,12 @@ function cellNumber(row: Row, j: number, columnName: (j: number) => string): num
   const v = NUMBER.test(cell.trim()) ? Number(cell) : NaN;
   if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) {
     const what = cell.trim() === '' ? 'is empty' : Number.isFinite(v) ? 'overflows f32' : 'is not a finite number';
-    throw new CsvError(`${WHERE}: row ${row.line}, column '${columnName(j)}': value '${clip(cell)}' ${what}`, row.line, columnName(j), clip(cell));
+    throw new CsvError(
+      `${WHERE}: row ${row.line}, column '${columnName(j)}': value '${clip(cell)}' ${what}`,
+      row.line,
+      columnName(j),
+      clip(cell),
+    );
   }
   return v;
 }
@@ -207,7 +240,8 @@ function guessTask(body: Row[], j: number): Task {
 function classIds(body: Row[], j: number, columnName: (j: number) => string): { labels: Int32Array; classNames: string[] } {
   const texts = body.map((r) => r.cells[j]!.trim());
   texts.forEach((t, i) => {
-    if (t === '') throw new CsvError(`${WHERE}: row ${body[i]!.line}, column '${columnName(j)}': label is empty`, body[i]!.line, columnName(j), '');
+    if (t === '')
+      throw new CsvError(`${WHERE}: row ${body[i]!.line}, column '${columnName(j)}': label is empty`, body[i]!.line, columnName(j), '');
   });
   const numeric = texts.every((t) => NUMBER.test(t));
   // Numeric labels are compared by value so that '2', '2.0' and '10' sort and merge as numbers.

@@ -56,25 +56,30 @@ export class Dataset {
   readonly #targets: Float32Array | undefined;
 
   constructor(init: DatasetInit) {
-    if (init === null || typeof init !== 'object') throw new TypeError(`${WHERE}: expected an options object, got ${init === null ? 'null' : typeof init}`);
+    if (init === null || typeof init !== 'object')
+      throw new TypeError(`${WHERE}: expected an options object, got ${init === null ? 'null' : typeof init}`);
     checkKnownKeys(WHERE, init, INIT_KEYS);
     const { features, labels, targets } = init;
     if (!(features instanceof Float32Array)) throw new TypeError(`${WHERE}: features must be a Float32Array, got ${kindOf(features)}`);
     if ((labels === undefined) === (targets === undefined)) {
-      throw new TypeError(`${WHERE}: give exactly one of labels (classification) or targets (regression), got ${labels === undefined ? 'neither' : 'both'}`);
+      throw new TypeError(
+        `${WHERE}: give exactly one of labels (classification) or targets (regression), got ${labels === undefined ? 'neither' : 'both'}`,
+      );
     }
 
     const d = init.numFeatures ?? init.featureNames?.length;
     if (d === undefined) throw new TypeError(`${WHERE}: give numFeatures or featureNames so the row width is known`);
     if (!Number.isInteger(d) || d < 1) throw new RangeError(`${WHERE}: numFeatures must be an integer >= 1, got ${d}`);
-    if (features.length % d !== 0) throw new RangeError(`${WHERE}: features has ${features.length} values, not a multiple of numFeatures=${d}`);
+    if (features.length % d !== 0)
+      throw new RangeError(`${WHERE}: features has ${features.length} values, not a multiple of numFeatures=${d}`);
     const n = features.length / d;
     this.featureNames = names(init.featureNames, d, (j) => `x${j}`, 'featureNames');
     checkFinite(features, d, this.featureNames, 'features');
 
     if (labels !== undefined) {
       if (!(labels instanceof Int32Array)) throw new TypeError(`${WHERE}: labels must be an Int32Array, got ${kindOf(labels)}`);
-      if (init.numTargets !== undefined || init.targetNames !== undefined) throw new TypeError(`${WHERE}: numTargets and targetNames belong to regression; this data set has labels`);
+      if (init.numTargets !== undefined || init.targetNames !== undefined)
+        throw new TypeError(`${WHERE}: numTargets and targetNames belong to regression; this data set has labels`);
       if (labels.length !== n) throw new RangeError(`${WHERE}: labels has ${labels.length} entries, features has ${n} rows`);
       let max = -1;
       for (let i = 0; i < n; i++) if (labels[i]! > max) max = labels[i]!;
@@ -82,7 +87,10 @@ export class Dataset {
       if (classNames.length < 1) throw new RangeError(`${WHERE}: classification needs at least one class, got classNames of length 0`);
       for (let i = 0; i < n; i++) {
         const c = labels[i]!;
-        if (c < 0 || c >= classNames.length) throw new RangeError(`${WHERE}: labels[${i}] (row ${i}) is ${c}, outside [0, ${classNames.length}) for ${classNames.length} classes`);
+        if (c < 0 || c >= classNames.length)
+          throw new RangeError(
+            `${WHERE}: labels[${i}] (row ${i}) is ${c}, outside [0, ${classNames.length}) for ${classNames.length} classes`,
+          );
       }
       this.task = 'classification';
       this.classNames = classNames;
@@ -93,7 +101,8 @@ export class Dataset {
       if (init.classNames !== undefined) throw new TypeError(`${WHERE}: classNames belongs to classification; this data set has targets`);
       const k = init.numTargets ?? init.targetNames?.length ?? 1;
       if (!Number.isInteger(k) || k < 1) throw new RangeError(`${WHERE}: numTargets must be an integer >= 1, got ${k}`);
-      if (targets.length !== n * k) throw new RangeError(`${WHERE}: targets has ${targets.length} values, expected ${n} rows × ${k} targets = ${n * k}`);
+      if (targets.length !== n * k)
+        throw new RangeError(`${WHERE}: targets has ${targets.length} values, expected ${n} rows × ${k} targets = ${n * k}`);
       this.targetNames = names(init.targetNames, k, (j) => (k === 1 ? 'y' : `y${j}`), 'targetNames');
       checkFinite(targets, k, this.targetNames, 'targets');
       this.task = 'regression';
@@ -126,7 +135,8 @@ export class Dataset {
 
   /** A new data set of the given rows, in the given order (copies; repeats allowed). */
   subset(indices: ArrayLike<number>): Dataset {
-    const n = this.numRows, d = this.numFeatures;
+    const n = this.numRows,
+      d = this.numFeatures;
     const m = indices.length;
     const features = new Float32Array(m * d);
     for (let r = 0; r < m; r++) {
@@ -161,7 +171,8 @@ function checkFinite(data: Float32Array, width: number, columns: readonly string
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) {
-      const row = Math.floor(i / width), col = i % width;
+      const row = Math.floor(i / width),
+        col = i % width;
       throw new RangeError(`${WHERE}: ${what} must be finite, got ${v} at row ${row}, column ${col} ('${columns[col]}')`);
     }
   }

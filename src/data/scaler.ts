@@ -79,9 +79,11 @@ export class StandardScaler {
   transform(data: Float32Array): Float32Array;
   transform(data: Dataset | Float32Array): Dataset | Float32Array {
     const { x, d } = features(data, this.numFeatures, 'transform');
-    if (d !== this.numFeatures) throw new RangeError(`${WHERE}.transform: data has ${d} features, the scaler was fitted on ${this.numFeatures}`);
+    if (d !== this.numFeatures)
+      throw new RangeError(`${WHERE}.transform: data has ${d} features, the scaler was fitted on ${this.numFeatures}`);
     const out = new Float32Array(x.length);
-    const scale = this.#scale, shift = this.#shift;
+    const scale = this.#scale,
+      shift = this.#shift;
     for (let i = 0; i < x.length; i += d) {
       for (let j = 0; j < d; j++) out[i + j] = f32(f32(x[i + j]! * scale[j]!) + shift[j]!);
     }
@@ -98,18 +100,23 @@ export class StandardScaler {
   /** Rebuilds a scaler saved with `toJSON`, checking every field. */
   static fromJSON(json: unknown): StandardScaler {
     const where = `${WHERE}.fromJSON`;
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new TypeError(`${where}: expected an object, got ${json === null ? 'null' : typeof json}`);
+    if (json === null || typeof json !== 'object' || Array.isArray(json))
+      throw new TypeError(`${where}: expected an object, got ${json === null ? 'null' : typeof json}`);
     checkKnownKeys(where, json, ['kind', 'mean', 'std']);
     const { kind, mean, std } = json as Record<string, unknown>;
     if (kind !== 'StandardScaler') throw new TypeError(`${where}: kind must be 'StandardScaler', got ${JSON.stringify(kind)}`);
     const m = numbers(where, 'mean', mean);
     const s = numbers(where, 'std', std);
-    if (m.length !== s.length || m.length === 0) throw new RangeError(`${where}: mean and std must have the same non-zero length, got ${m.length} and ${s.length}`);
+    if (m.length !== s.length || m.length === 0)
+      throw new RangeError(`${where}: mean and std must have the same non-zero length, got ${m.length} and ${s.length}`);
     s.forEach((v, j) => {
       if (!(v > 0)) throw new RangeError(`${where}: std[${j}] must be > 0, got ${v}`);
       // x·(1/std) − mean/std in f32: a reciprocal or shift beyond f32 would make every output NaN or ±Inf.
       const scale = f32(1 / v);
-      if (!Number.isFinite(scale) || !Number.isFinite(f32(-m[j]! * scale))) throw new RangeError(`${where}: std[${j}] is ${v} (mean ${m[j]}): 1/std or mean/std overflows f32, so standardisation would give non-finite inputs`);
+      if (!Number.isFinite(scale) || !Number.isFinite(f32(-m[j]! * scale)))
+        throw new RangeError(
+          `${where}: std[${j}] is ${v} (mean ${m[j]}): 1/std or mean/std overflows f32, so standardisation would give non-finite inputs`,
+        );
     });
     return new StandardScaler(m, s);
   }
@@ -117,9 +124,11 @@ export class StandardScaler {
 
 function features(data: Dataset | Float32Array, numFeatures: number | undefined, method: string): { x: Float32Array; d: number } {
   if (data instanceof Dataset) return { x: data.features, d: data.numFeatures };
-  if (!(data instanceof Float32Array)) throw new TypeError(`${WHERE}.${method}: data must be a Dataset or a Float32Array, got ${typeof data}`);
+  if (!(data instanceof Float32Array))
+    throw new TypeError(`${WHERE}.${method}: data must be a Dataset or a Float32Array, got ${typeof data}`);
   const d = numFeatures;
-  if (d === undefined || !Number.isInteger(d) || d < 1) throw new RangeError(`${WHERE}.${method}: numFeatures must be an integer >= 1 for raw features, got ${d}`);
+  if (d === undefined || !Number.isInteger(d) || d < 1)
+    throw new RangeError(`${WHERE}.${method}: numFeatures must be an integer >= 1 for raw features, got ${d}`);
   if (data.length % d !== 0) throw new RangeError(`${WHERE}.${method}: ${data.length} values are not whole rows of ${d} features`);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -131,7 +140,8 @@ function features(data: Dataset | Float32Array, numFeatures: number | undefined,
 function numbers(where: string, name: string, value: unknown): number[] {
   if (!Array.isArray(value)) throw new TypeError(`${where}: ${name} must be an array of numbers, got ${typeof value}`);
   return value.map((v, j) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${where}: ${name}[${j}] must be a finite number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new TypeError(`${where}: ${name}[${j}] must be a finite number, got ${String(v)}`);
     return v;
   });
 }

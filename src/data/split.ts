@@ -55,13 +55,16 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): Split {
   const classification = ds.task === 'classification';
   const stratify = options.stratify ?? classification;
   if (typeof stratify !== 'boolean') throw new TypeError(`${WHERE}: stratify must be a boolean, got ${typeof stratify}`);
-  if (stratify && !classification) throw new TypeError(`${WHERE}: stratify needs class labels; this data set is regression (pass stratify: false or leave it out)`);
+  if (stratify && !classification)
+    throw new TypeError(`${WHERE}: stratify needs class labels; this data set is regression (pass stratify: false or leave it out)`);
 
   const n = ds.numRows;
   const nTest = Math.round(testFraction * n);
   const nVal = Math.round(validationFraction * n);
   if (n - nTest - nVal < 1) {
-    throw new RangeError(`${WHERE}: testFraction=${testFraction} and validationFraction=${validationFraction} take ${nTest} + ${nVal} of ${n} rows, leaving no training rows`);
+    throw new RangeError(
+      `${WHERE}: testFraction=${testFraction} and validationFraction=${validationFraction} take ${nTest} + ${nVal} of ${n} rows, leaving no training rows`,
+    );
   }
 
   const groups = stratify ? ds.numClasses : 1;
@@ -69,15 +72,21 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): Split {
   const sizes = new Array<number>(groups).fill(0);
   for (let i = 0; i < n; i++) sizes[groupOf[i]!]!++;
   const testQuota = apportion(nTest, sizes, sizes);
-  const valQuota = apportion(nVal, sizes, sizes.map((s, c) => s - testQuota[c]!));
+  const valQuota = apportion(
+    nVal,
+    sizes,
+    sizes.map((s, c) => s - testQuota[c]!),
+  );
 
   const order = permutation(n, seed);
-  const train: number[] = [], test: number[] = [], validation: number[] = [];
+  const train: number[] = [],
+    test: number[] = [],
+    validation: number[] = [];
   for (let p = 0; p < n; p++) {
     const i = order[p]!;
     const c = groupOf[i]!;
-    if (testQuota[c]! > 0) testQuota[c]!--, test.push(i);
-    else if (valQuota[c]! > 0) valQuota[c]!--, validation.push(i);
+    if (testQuota[c]! > 0) (testQuota[c]!--, test.push(i));
+    else if (valQuota[c]! > 0) (valQuota[c]!--, validation.push(i));
     else train.push(i);
   }
   const indices = { train: Int32Array.from(train), test: Int32Array.from(test), validation: Int32Array.from(validation) };
@@ -101,13 +110,13 @@ export function apportion(total: number, sizes: readonly number[], caps: readonl
   let left = total - seats.reduce((a, b) => a + b, 0);
   for (const c of order) {
     if (left === 0) break;
-    if (remainder[c]! > 0 && seats[c]! < caps[c]!) seats[c]!++, left--;
+    if (remainder[c]! > 0 && seats[c]! < caps[c]!) (seats[c]!++, left--);
   }
   // Only reached when caps blocked some remainders: hand out the rest round-robin in the same order.
   while (left > 0) {
     let gave = false;
     for (const c of order) {
-      if (left > 0 && seats[c]! < caps[c]!) seats[c]!++, left--, (gave = true);
+      if (left > 0 && seats[c]! < caps[c]!) (seats[c]!++, left--, (gave = true));
     }
     if (!gave) throw new RangeError(`apportion: ${total} seats do not fit capacities [${caps.join(', ')}]`);
   }

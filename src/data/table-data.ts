@@ -55,7 +55,8 @@ export function tableLabels(table: Table, options: TableLabelOptions = {}): Tabl
   const spec = options.label ?? table.names.length - 1;
   let j: number;
   if (typeof spec === 'number') {
-    if (!Number.isInteger(spec) || spec < 0 || spec >= table.names.length) throw new RangeError(`${where}: label column index ${spec} is outside [0, ${table.names.length}) for ${table.names.length} columns`);
+    if (!Number.isInteger(spec) || spec < 0 || spec >= table.names.length)
+      throw new RangeError(`${where}: label column index ${spec} is outside [0, ${table.names.length}) for ${table.names.length} columns`);
     j = spec;
   } else if (typeof spec === 'string') {
     j = table.names.indexOf(spec);
@@ -65,23 +66,31 @@ export function tableLabels(table: Table, options: TableLabelOptions = {}): Tabl
   }
   const name = table.names[j]!;
   const task = options.task ?? 'auto';
-  if (task !== 'auto' && task !== 'classification' && task !== 'regression') throw new TypeError(`${where}: task must be 'auto', 'classification' or 'regression', got ${String(task)}`);
+  if (task !== 'auto' && task !== 'classification' && task !== 'regression')
+    throw new TypeError(`${where}: task must be 'auto', 'classification' or 'regression', got ${String(task)}`);
   const missing = missingSet(where, options.missing);
   const kept: number[] = [];
   table.rows.forEach((row, i) => {
     if (!missing.has(row[j]!.toLowerCase())) kept.push(i);
   });
-  if (kept.length === 0) throw new CsvError(`${where}: the label column '${name}' has no values (all ${table.rows.length} rows missing)`, 0, name, '');
+  if (kept.length === 0)
+    throw new CsvError(`${where}: the label column '${name}' has no values (all ${table.rows.length} rows missing)`, 0, name, '');
   const cells = kept.map((i) => table.rows[i]![j]!);
   const resolved = task === 'auto' ? (options.classes ? 'classification' : guessTask(cells)) : task;
   const base = { name, task: resolved, rows: Int32Array.from(kept), dropped: table.rows.length - kept.length };
   if (resolved === 'regression') {
-    if (options.classes !== undefined) throw new TypeError(`${where}: classes apply to classification; the label '${name}' is read as regression`);
+    if (options.classes !== undefined)
+      throw new TypeError(`${where}: classes apply to classification; the label '${name}' is read as regression`);
     const targets = new Float32Array(kept.length);
     cells.forEach((c, k) => {
       const v = isNumberText(c) ? Number(c) : NaN;
       if (!(Math.abs(v) <= 3.4028234663852886e38)) {
-        throw new CsvError(`${where}: ${rowText(table, kept[k]!)}, label column '${name}': value '${clip(c)}' is not a finite number (regression)`, table.lines[kept[k]!]!, name, clip(c));
+        throw new CsvError(
+          `${where}: ${rowText(table, kept[k]!)}, label column '${name}': value '${clip(c)}' is not a finite number (regression)`,
+          table.lines[kept[k]!]!,
+          name,
+          clip(c),
+        );
       }
       targets[k] = v;
     });
@@ -93,7 +102,12 @@ export function tableLabels(table: Table, options: TableLabelOptions = {}): Tabl
   const labels = Int32Array.from(cells, (c, k) => {
     const v = id.get(key(c));
     if (v === undefined) {
-      throw new CsvError(`${where}: ${rowText(table, kept[k]!)}, label column '${name}': '${clip(c)}' is not one of the classes (${classNames.join(', ')})`, table.lines[kept[k]!]!, name, clip(c));
+      throw new CsvError(
+        `${where}: ${rowText(table, kept[k]!)}, label column '${name}': '${clip(c)}' is not one of the classes (${classNames.join(', ')})`,
+        table.lines[kept[k]!]!,
+        name,
+        clip(c),
+      );
     }
     return v;
   });
@@ -101,7 +115,8 @@ export function tableLabels(table: Table, options: TableLabelOptions = {}): Tabl
 }
 
 /** Options of `splitTable`: the label, the encoder and the split. */
-export interface TableSplitOptions extends TableLabelOptions, Omit<TableEncoderOptions, 'label' | 'missing'>, Omit<SplitOptions, 'stratify'> {}
+export interface TableSplitOptions
+  extends TableLabelOptions, Omit<TableEncoderOptions, 'label' | 'missing'>, Omit<SplitOptions, 'stratify'> {}
 
 /** What `splitTable` returns. */
 export interface TableSplit {
@@ -138,7 +153,11 @@ export function splitTable(table: Table, options: TableSplitOptions = {}): Table
     : new Dataset({ features: new Float32Array(n), numFeatures: 1, targets: label.targets! });
   const parts = trainTestSplit(placeholder, defined({ testFraction, validationFraction, seed }));
   const rowsOf = (indices: Int32Array) => Int32Array.from(indices, (k) => label.rows[k]!);
-  const encoder = TableEncoder.fit(tableRows(table, rowsOf(parts.indices.train)), { ...encoderOptions, label: [label.name], ...defined({ missing }) });
+  const encoder = TableEncoder.fit(tableRows(table, rowsOf(parts.indices.train)), {
+    ...encoderOptions,
+    label: [label.name],
+    ...defined({ missing }),
+  });
   const all = tableDataset(tableRows(table, label.rows), encoder, label);
   return {
     train: all.subset(parts.indices.train),
@@ -150,7 +169,11 @@ export function splitTable(table: Table, options: TableSplitOptions = {}): Table
 }
 
 /** A Dataset of `table` (rows already those of `label.rows`, in order) through `encoder`. */
-export function tableDataset(table: Table, encoder: TableEncoder, label: Pick<TableLabels, 'labels' | 'classNames' | 'targets' | 'name'>): Dataset {
+export function tableDataset(
+  table: Table,
+  encoder: TableEncoder,
+  label: Pick<TableLabels, 'labels' | 'classNames' | 'targets' | 'name'>,
+): Dataset {
   const features = encoder.transform(table);
   const featureNames = encoder.outputNames;
   if (label.labels) return new Dataset({ features, featureNames, labels: label.labels, classNames: label.classNames });
@@ -173,9 +196,11 @@ function sortedClasses(cells: string[]): string[] {
 }
 
 function checkClasses(where: string, classes: readonly string[]): string[] {
-  if (!Array.isArray(classes) || classes.length === 0) throw new TypeError(`${where}: classes must be a non-empty array of class names, got ${kindOf(classes)}`);
+  if (!Array.isArray(classes) || classes.length === 0)
+    throw new TypeError(`${where}: classes must be a non-empty array of class names, got ${kindOf(classes)}`);
   classes.forEach((c, k) => {
-    if (typeof c !== 'string' || c.trim() === '') throw new TypeError(`${where}: classes[${k}] must be a non-empty string, got ${JSON.stringify(c)}`);
+    if (typeof c !== 'string' || c.trim() === '')
+      throw new TypeError(`${where}: classes[${k}] must be a non-empty string, got ${JSON.stringify(c)}`);
   });
   const trimmed = classes.map((c) => c.trim());
   const twice = trimmed.find((c, k) => trimmed.indexOf(c) !== k);

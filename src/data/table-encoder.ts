@@ -75,7 +75,20 @@ export interface ColumnReport {
 }
 
 const WHERE = 'TableEncoder';
-const OPTION_KEYS = ['columns', 'features', 'drop', 'label', 'missing', 'impute', 'missingIndicators', 'maxCategories', 'maxVocabulary', 'minDocumentFrequency', 'ngrams', 'unknownCategory'] as const;
+const OPTION_KEYS = [
+  'columns',
+  'features',
+  'drop',
+  'label',
+  'missing',
+  'impute',
+  'missingIndicators',
+  'maxCategories',
+  'maxVocabulary',
+  'minDocumentFrequency',
+  'ngrams',
+  'unknownCategory',
+] as const;
 const F32_MAX = 3.4028234663852886e38;
 export const OTHER = '<other>';
 
@@ -110,7 +123,13 @@ export class TableEncoder {
     this.report = Object.freeze(report);
     this.outputNames = Object.freeze(json.columns.flatMap(outputNamesOf));
     this.#missing = missingSet(WHERE, json.missing);
-    this.#index = json.columns.map((c) => (c.kind === 'categorical' ? new Map(c.categories.map((v, k) => [v, k])) : c.kind === 'text' ? new Map(c.vocabulary.map((g, k) => [g, k])) : undefined));
+    this.#index = json.columns.map((c) =>
+      c.kind === 'categorical'
+        ? new Map(c.categories.map((v, k) => [v, k]))
+        : c.kind === 'text'
+          ? new Map(c.vocabulary.map((g, k) => [g, k]))
+          : undefined,
+    );
   }
 
   /** Number of model inputs. */
@@ -130,7 +149,9 @@ export class TableEncoder {
     if (table.rows.length === 0) throw new RangeError(`${where}: needs at least one training row, got 0`);
     const o = resolveOptions(where, table, options);
     const isMissing = (cell: string) => o.missing.has(cell.toLowerCase());
-    const columns: ColumnCode[] = [], ignored: { name: string; reason: string }[] = [], report: ColumnReport[] = [];
+    const columns: ColumnCode[] = [],
+      ignored: { name: string; reason: string }[] = [],
+      report: ColumnReport[] = [];
     table.names.forEach((name, j) => {
       if (o.label.includes(name)) return;
       let typing: { kind: ColumnKind; reason: string };
@@ -145,17 +166,31 @@ export class TableEncoder {
         report.push({ name, ...typing, missing: gaps, inputs: 0 });
         return;
       }
-      if (gaps === cells.length) throw new CsvError(`${where}: column '${name}' is ${typing.kind} (${typing.reason}) but every training value is missing; drop it or fill it`, 0, name, '');
+      if (gaps === cells.length)
+        throw new CsvError(
+          `${where}: column '${name}' is ${typing.kind} (${typing.reason}) but every training value is missing; drop it or fill it`,
+          0,
+          name,
+          '',
+        );
       const code = fitColumn(table, j, typing.kind, cells, gaps > 0 && o.indicators, isMissing, o);
       columns.push(code);
       report.push({ name, ...typing, missing: gaps, inputs: outputNamesOf(code).length });
     });
     const json: TableEncoderJSON = {
-      kind: 'TableEncoder', version: 1, sourceColumns: table.names.slice(), label: o.label.slice(), missing: o.markers.slice(),
-      unknownCategory: o.unknownCategory, columns, ignored,
+      kind: 'TableEncoder',
+      version: 1,
+      sourceColumns: table.names.slice(),
+      label: o.label.slice(),
+      missing: o.markers.slice(),
+      unknownCategory: o.unknownCategory,
+      columns,
+      ignored,
     };
     if (columns.flatMap(outputNamesOf).length === 0) {
-      throw new RangeError(`${where}: no model inputs left: ${ignored.map((c) => `'${c.name}' ignored (${c.reason})`).join('; ') || 'the table has only label columns'}`);
+      throw new RangeError(
+        `${where}: no model inputs left: ${ignored.map((c) => `'${c.name}' ignored (${c.reason})`).join('; ') || 'the table has only label columns'}`,
+      );
     }
     return new TableEncoder(json, report);
   }
@@ -166,7 +201,16 @@ export class TableEncoder {
   static numeric(names: readonly string[], label?: string): TableEncoder {
     const columns: ColumnCode[] = names.map((name) => ({ name, kind: 'numeric', fill: null, indicator: false }));
     const labels = label === undefined ? [] : [label];
-    return TableEncoder.fromJSON({ kind: 'TableEncoder', version: 1, sourceColumns: [...names, ...labels], label: labels, missing: [], unknownCategory: 'error', columns, ignored: [] });
+    return TableEncoder.fromJSON({
+      kind: 'TableEncoder',
+      version: 1,
+      sourceColumns: [...names, ...labels],
+      label: labels,
+      missing: [],
+      unknownCategory: 'error',
+      columns,
+      ignored: [],
+    });
   }
 
   /**
@@ -177,12 +221,23 @@ export class TableEncoder {
    */
   transform(table: Table): Float32Array {
     const at = this.columnIndices(table);
-    const width = this.numOutputs, n = table.rows.length;
+    const width = this.numOutputs,
+      n = table.rows.length;
     const out = new Float32Array(n * width);
     for (let i = 0; i < n; i++) {
       let o = i * width;
       this.json.columns.forEach((c, k) => {
-        o = writeColumn(out, o, c, this.#index[k], table.rows[i]![at[k]!]!, this.#missing, this.json.unknownCategory, () => rowText(table, i), () => table.lines[i]!);
+        o = writeColumn(
+          out,
+          o,
+          c,
+          this.#index[k],
+          table.rows[i]![at[k]!]!,
+          this.#missing,
+          this.json.unknownCategory,
+          () => rowText(table, i),
+          () => table.lines[i]!,
+        );
       });
     }
     return out;
@@ -193,7 +248,10 @@ export class TableEncoder {
     const index = new Map(table.names.map((n, j) => [n, j]));
     return this.json.columns.map((c) => {
       const j = index.get(c.name);
-      if (j === undefined) throw new RangeError(`${WHERE}.transform: the input has no column '${c.name}' (the model reads ${listText(this.inputColumns)}; the input has ${listText(table.names)})`);
+      if (j === undefined)
+        throw new RangeError(
+          `${WHERE}.transform: the input has no column '${c.name}' (the model reads ${listText(this.inputColumns)}; the input has ${listText(table.names)})`,
+        );
       return j;
     });
   }
@@ -238,7 +296,8 @@ function resolveOptions(where: string, table: Table, o: TableEncoderOptions): Re
     if (!Array.isArray(arr)) throw new TypeError(`${where}: ${what} must be an array of column names, got ${kindOf(list)}`);
     arr.forEach((n, k) => {
       if (typeof n !== 'string') throw new TypeError(`${where}: ${what}[${k}] must be a column name (string), got ${kindOf(n)}`);
-      if (!known.has(n)) throw new RangeError(`${where}: ${what} names column '${n}', which the table lacks (columns: ${listText(table.names)})`);
+      if (!known.has(n))
+        throw new RangeError(`${where}: ${what} names column '${n}', which the table lacks (columns: ${listText(table.names)})`);
     });
     return arr as string[];
   };
@@ -250,34 +309,60 @@ function resolveOptions(where: string, table: Table, o: TableEncoderOptions): Re
     if (drop.includes(n)) throw new RangeError(`${where}: '${n}' is both among the features and dropped`);
   }
   const columns = o.columns ?? {};
-  if (columns === null || typeof columns !== 'object' || Array.isArray(columns)) throw new TypeError(`${where}: columns must be an object of column name → kind, got ${kindOf(columns)}`);
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns))
+    throw new TypeError(`${where}: columns must be an object of column name → kind, got ${kindOf(columns)}`);
   for (const [n, kind] of Object.entries(columns)) {
-    if (!known.has(n)) throw new RangeError(`${where}: columns names column '${n}', which the table lacks (columns: ${listText(table.names)})`);
-    if (!COLUMN_KINDS.includes(kind)) throw new TypeError(`${where}: columns.${n} must be one of ${COLUMN_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+    if (!known.has(n))
+      throw new RangeError(`${where}: columns names column '${n}', which the table lacks (columns: ${listText(table.names)})`);
+    if (!COLUMN_KINDS.includes(kind))
+      throw new TypeError(`${where}: columns.${n} must be one of ${COLUMN_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
     if (label.includes(n)) throw new RangeError(`${where}: '${n}' is the label; it has no feature kind`);
   }
   const missing = missingSet(where, o.missing);
   const impute = o.impute ?? 'mean';
-  if (impute !== 'mean' && impute !== 'median') throw new TypeError(`${where}: impute must be 'mean' or 'median', got ${JSON.stringify(impute)}`);
+  if (impute !== 'mean' && impute !== 'median')
+    throw new TypeError(`${where}: impute must be 'mean' or 'median', got ${JSON.stringify(impute)}`);
   const indicators = o.missingIndicators ?? true;
   if (typeof indicators !== 'boolean') throw new TypeError(`${where}: missingIndicators must be a boolean, got ${kindOf(indicators)}`);
   const ngrams = o.ngrams ?? 2;
   if (ngrams !== 1 && ngrams !== 2) throw new RangeError(`${where}: ngrams must be 1 or 2, got ${String(ngrams)}`);
   const unknownCategory = o.unknownCategory ?? 'other';
-  if (unknownCategory !== 'other' && unknownCategory !== 'error') throw new TypeError(`${where}: unknownCategory must be 'other' or 'error', got ${JSON.stringify(unknownCategory)}`);
+  if (unknownCategory !== 'other' && unknownCategory !== 'error')
+    throw new TypeError(`${where}: unknownCategory must be 'other' or 'error', got ${JSON.stringify(unknownCategory)}`);
   return {
-    label, drop: new Set(drop), features: features && new Set(features), columns: new Map(Object.entries(columns)),
-    markers: [...missing].filter((m) => m !== ''), missing, impute, indicators, ngrams, unknownCategory,
+    label,
+    drop: new Set(drop),
+    features: features && new Set(features),
+    columns: new Map(Object.entries(columns)),
+    markers: [...missing].filter((m) => m !== ''),
+    missing,
+    impute,
+    indicators,
+    ngrams,
+    unknownCategory,
     maxCategories: checkInteger(where, 'maxCategories', o.maxCategories ?? 30, 1, 1 << 16),
     maxVocabulary: checkInteger(where, 'maxVocabulary', o.maxVocabulary ?? 200, 0, 1 << 20),
     minDf: checkInteger(where, 'minDocumentFrequency', o.minDocumentFrequency ?? 2, 1, Number.MAX_SAFE_INTEGER),
   };
 }
 
-function fitColumn(table: Table, j: number, kind: Exclude<ColumnKind, 'ignore'>, cells: string[], indicator: boolean, isMissing: (c: string) => boolean, o: Resolved): ColumnCode {
+function fitColumn(
+  table: Table,
+  j: number,
+  kind: Exclude<ColumnKind, 'ignore'>,
+  cells: string[],
+  indicator: boolean,
+  isMissing: (c: string) => boolean,
+  o: Resolved,
+): ColumnCode {
   const name = table.names[j]!;
   const bad = (i: number, what: string): never => {
-    throw new CsvError(`${WHERE}.fit: ${rowText(table, i)}, column '${name}': value '${clip(cells[i]!)}' is not ${what}`, table.lines[i]!, name, clip(cells[i]!));
+    throw new CsvError(
+      `${WHERE}.fit: ${rowText(table, i)}, column '${name}': value '${clip(cells[i]!)}' is not ${what}`,
+      table.lines[i]!,
+      name,
+      clip(cells[i]!),
+    );
   };
   switch (kind) {
     case 'numeric': {
@@ -291,7 +376,8 @@ function fitColumn(table: Table, j: number, kind: Exclude<ColumnKind, 'ignore'>,
       return { name, kind, fill: o.impute === 'mean' ? mean(values) : median(values), indicator };
     }
     case 'boolean': {
-      let ones = 0, count = 0;
+      let ones = 0,
+        count = 0;
       cells.forEach((c, i) => {
         if (isMissing(c)) return;
         const v = BOOLEAN_WORDS.get(c.toLowerCase());
@@ -310,15 +396,27 @@ function fitColumn(table: Table, j: number, kind: Exclude<ColumnKind, 'ignore'>,
     case 'text': {
       const df = new Map<string, number>();
       for (const c of cells) if (!isMissing(c)) for (const g of textGrams(c, o.ngrams)) df.set(g, (df.get(g) ?? 0) + 1);
-      const vocabulary = [...df].filter(([, d]) => d >= o.minDf)
+      const vocabulary = [...df]
+        .filter(([, d]) => d >= o.minDf)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        .slice(0, o.maxVocabulary).map(([g]) => g);
+        .slice(0, o.maxVocabulary)
+        .map(([g]) => g);
       return { name, kind, ngrams: o.ngrams, vocabulary };
     }
   }
 }
 
-function writeColumn(out: Float32Array, o: number, c: ColumnCode, index: ReadonlyMap<string, number> | undefined, cell: string, missing: ReadonlySet<string>, unknown: 'other' | 'error', where: () => string, line: () => number): number {
+function writeColumn(
+  out: Float32Array,
+  o: number,
+  c: ColumnCode,
+  index: ReadonlyMap<string, number> | undefined,
+  cell: string,
+  missing: ReadonlySet<string>,
+  unknown: 'other' | 'error',
+  where: () => string,
+  line: () => number,
+): number {
   const gap = missing.has(cell.toLowerCase());
   const bad = (what: string): never => {
     throw new CsvError(`${WHERE}.transform: ${where()}, column '${c.name}': value '${clip(cell)}' ${what}`, line(), c.name, clip(cell));
@@ -398,7 +496,8 @@ function listText(names: readonly string[]): string {
 
 function checkJson(where: string, json: unknown): TableEncoderJSON {
   const obj = (value: unknown, what: string): Record<string, unknown> => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${where}: ${what} must be an object, got ${kindOf(value)}`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new TypeError(`${where}: ${what} must be an object, got ${kindOf(value)}`);
     return value as Record<string, unknown>;
   };
   const strings = (value: unknown, what: string, unique: boolean): string[] => {
@@ -406,7 +505,8 @@ function checkJson(where: string, json: unknown): TableEncoderJSON {
     value.forEach((s, k) => {
       if (typeof s !== 'string') throw new TypeError(`${where}: ${what}[${k}] must be a string, got ${kindOf(s)}`);
     });
-    if (unique && new Set(value).size !== value.length) throw new RangeError(`${where}: ${what} repeats a name: ${listText(value.filter((s, k) => value.indexOf(s) !== k))}`);
+    if (unique && new Set(value).size !== value.length)
+      throw new RangeError(`${where}: ${what} repeats a name: ${listText(value.filter((s, k) => value.indexOf(s) !== k))}`);
     return value.slice();
   };
   const bool = (value: unknown, what: string): boolean => {
@@ -421,7 +521,8 @@ function checkJson(where: string, json: unknown): TableEncoderJSON {
   const source = new Set(sourceColumns);
   const label = strings(j.label, 'label', true);
   const missing = strings(j.missing, 'missing', false);
-  if (j.unknownCategory !== 'other' && j.unknownCategory !== 'error') throw new TypeError(`${where}: unknownCategory must be 'other' or 'error', got ${JSON.stringify(j.unknownCategory)}`);
+  if (j.unknownCategory !== 'other' && j.unknownCategory !== 'error')
+    throw new TypeError(`${where}: unknownCategory must be 'other' or 'error', got ${JSON.stringify(j.unknownCategory)}`);
   if (!Array.isArray(j.columns)) throw new TypeError(`${where}: columns must be an array, got ${kindOf(j.columns)}`);
   const columns = j.columns.map((value, k): ColumnCode => {
     const at = `columns[${k}]`;
@@ -431,7 +532,8 @@ function checkJson(where: string, json: unknown): TableEncoderJSON {
     switch (c.kind) {
       case 'numeric':
         checkKnownKeys(`${where} ${at}`, c, ['name', 'kind', 'fill', 'indicator']);
-        if (c.fill !== null && !(typeof c.fill === 'number' && Math.abs(c.fill) <= F32_MAX)) throw new RangeError(`${where}: ${at}.fill ('${name}') must be a finite f32 number or null, got ${String(c.fill)}`);
+        if (c.fill !== null && !(typeof c.fill === 'number' && Math.abs(c.fill) <= F32_MAX))
+          throw new RangeError(`${where}: ${at}.fill ('${name}') must be a finite f32 number or null, got ${String(c.fill)}`);
         return { name, kind: 'numeric', fill: c.fill, indicator: bool(c.indicator, `${at}.indicator`) };
       case 'boolean':
         checkKnownKeys(`${where} ${at}`, c, ['name', 'kind', 'fill', 'indicator']);
@@ -446,22 +548,27 @@ function checkJson(where: string, json: unknown): TableEncoderJSON {
       }
       case 'text':
         checkKnownKeys(`${where} ${at}`, c, ['name', 'kind', 'ngrams', 'vocabulary']);
-        if (c.ngrams !== 1 && c.ngrams !== 2) throw new RangeError(`${where}: ${at}.ngrams ('${name}') must be 1 or 2, got ${String(c.ngrams)}`);
+        if (c.ngrams !== 1 && c.ngrams !== 2)
+          throw new RangeError(`${where}: ${at}.ngrams ('${name}') must be 1 or 2, got ${String(c.ngrams)}`);
         return { name, kind: 'text', ngrams: c.ngrams, vocabulary: strings(c.vocabulary, `${at}.vocabulary`, true) };
       default:
-        throw new TypeError(`${where}: ${at}.kind ('${name}') must be numeric, boolean, categorical or text, got ${JSON.stringify(c.kind)}`);
+        throw new TypeError(
+          `${where}: ${at}.kind ('${name}') must be numeric, boolean, categorical or text, got ${JSON.stringify(c.kind)}`,
+        );
     }
   });
   const used = columns.map((c) => c.name);
   strings(used, 'column names', true);
-  for (const n of [...used, ...label]) if (!source.has(n)) throw new RangeError(`${where}: column '${n}' is not among sourceColumns (${listText(sourceColumns)})`);
+  for (const n of [...used, ...label])
+    if (!source.has(n)) throw new RangeError(`${where}: column '${n}' is not among sourceColumns (${listText(sourceColumns)})`);
   for (const n of label) if (used.includes(n)) throw new RangeError(`${where}: '${n}' is both the label and a feature column`);
   if (columns.flatMap(outputNamesOf).length === 0) throw new RangeError(`${where}: the encoder makes no model inputs`);
   if (!Array.isArray(j.ignored)) throw new TypeError(`${where}: ignored must be an array, got ${kindOf(j.ignored)}`);
   const ignored = j.ignored.map((value, k) => {
     const c = obj(value, `ignored[${k}]`);
     checkKnownKeys(`${where} ignored[${k}]`, c, ['name', 'reason']);
-    if (typeof c.name !== 'string' || typeof c.reason !== 'string') throw new TypeError(`${where}: ignored[${k}] must have a string name and reason`);
+    if (typeof c.name !== 'string' || typeof c.reason !== 'string')
+      throw new TypeError(`${where}: ignored[${k}] must have a string name and reason`);
     return { name: c.name, reason: c.reason };
   });
   return { kind: 'TableEncoder', version: 1, sourceColumns, label, missing, unknownCategory: j.unknownCategory, columns, ignored };

@@ -24,7 +24,9 @@ export interface TableInputs {
 export function inputEncoder(description: InputDescription): TableEncoder {
   if (description.table !== undefined) return TableEncoder.fromJSON(description.table);
   if (description.featureNames !== undefined && description.featureNames.length > 0) return TableEncoder.numeric(description.featureNames);
-  throw new TypeError('tableInputs: the model keeps no column names (no table encoder, no feature names), so rows cannot be matched to its inputs by name; pass numbers to predict() instead');
+  throw new TypeError(
+    'tableInputs: the model keeps no column names (no table encoder, no feature names), so rows cannot be matched to its inputs by name; pass numbers to predict() instead',
+  );
 }
 
 /**
@@ -55,7 +57,9 @@ export function namedColumns(table: Table, encoder: TableEncoder): { table: Tabl
     const width = table.names.length;
     const names = width === sourceColumns.length ? sourceColumns : width === features.length ? features : undefined;
     if (!names) {
-      throw new RangeError(`tableInputs: the rows have no header and ${width} columns; without a header they can only be matched by position to the ${features.length} training columns (${features.join(', ')})${label.length ? ` or those ${sourceColumns.length} with the label` : ''}`);
+      throw new RangeError(
+        `tableInputs: the rows have no header and ${width} columns; without a header they can only be matched by position to the ${features.length} training columns (${features.join(', ')})${label.length ? ` or those ${sourceColumns.length} with the label` : ''}`,
+      );
     }
     table = { ...table, names, hasHeader: true };
     notes.push(`no header: columns taken by position as in training (${names.join(', ')})`);
@@ -67,5 +71,7 @@ export function namedColumns(table: Table, encoder: TableEncoder): { table: Tabl
  *  leaving out `used` ones (a label read by the caller). */
 export function unusedColumnsNote(table: Table, encoder: TableEncoder, used: readonly string[] = []): string[] {
   const extra = encoder.extraColumns(table).filter((n) => !used.includes(n));
-  return extra.length > 0 ? [`ignored ${extra.length} column${extra.length > 1 ? 's' : ''} the model does not use: ${extra.join(', ')}`] : [];
+  return extra.length > 0
+    ? [`ignored ${extra.length} column${extra.length > 1 ? 's' : ''} the model does not use: ${extra.join(', ')}`]
+    : [];
 }

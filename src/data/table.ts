@@ -54,15 +54,22 @@ export function parseTable(text: string, options: TableOptions = {}): Table {
   checkKnownKeys(WHERE, options, OPTION_KEYS);
   if (typeof text !== 'string') throw new TypeError(`${WHERE}: text must be a string, got ${typeof text}`);
   const { header = 'auto', delimiter = ',', expect } = options;
-  if (header !== 'auto' && header !== true && header !== false) throw new TypeError(`${WHERE}: header must be 'auto', true or false, got ${String(header)}`);
-  if (typeof delimiter !== 'string' || delimiter.length === 0) throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
+  if (header !== 'auto' && header !== true && header !== false)
+    throw new TypeError(`${WHERE}: header must be 'auto', true or false, got ${String(header)}`);
+  if (typeof delimiter !== 'string' || delimiter.length === 0)
+    throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
   const rows = tokenize(text, delimiter, WHERE);
   if (rows.length === 0) throw new CsvError(`${WHERE}: the file is empty (no rows)`, 0, '', '');
   const width = rows[0]!.cells.length;
   for (const r of rows) {
     if (r.cells.length !== width) {
       const cells = r.cells.join(delimiter);
-      throw new CsvError(`${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}: '${clip(cells)}'`, r.line, '', clip(cells));
+      throw new CsvError(
+        `${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}: '${clip(cells)}'`,
+        r.line,
+        '',
+        clip(cells),
+      );
     }
   }
   const hasHeader = header === 'auto' ? detectHeader(rows, expect) : header;
@@ -102,20 +109,29 @@ export function tableFromRecords(records: readonly Readonly<Record<string, unkno
   if (!Array.isArray(records)) throw new TypeError(`${where}: records must be an array of objects, got ${kindOf(records)}`);
   const index = new Map<string, number>();
   records.forEach((record, i) => {
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new TypeError(`${where}: records[${i}] must be an object keyed by column name, got ${kindOf(record)}`);
+    if (record === null || typeof record !== 'object' || Array.isArray(record))
+      throw new TypeError(`${where}: records[${i}] must be an object keyed by column name, got ${kindOf(record)}`);
     for (const key of Object.keys(record)) if (!index.has(key)) index.set(key, index.size);
   });
   const names = [...index.keys()];
   const rows = records.map((record, i) => names.map((name) => cellText(where, record[name], i, name)));
-  return Object.freeze({ names: Object.freeze(names), rows: Object.freeze(rows), lines: Object.freeze(records.map((_, i) => i)), hasHeader: true, fromRecords: true });
+  return Object.freeze({
+    names: Object.freeze(names),
+    rows: Object.freeze(rows),
+    lines: Object.freeze(records.map((_, i) => i)),
+    hasHeader: true,
+    fromRecords: true,
+  });
 }
 
 /** The rows of `table` at `indices`, in that order. */
 export function tableRows(table: Table, indices: ArrayLike<number>): Table {
-  const rows: (readonly string[])[] = [], lines: number[] = [];
+  const rows: (readonly string[])[] = [],
+    lines: number[] = [];
   for (let r = 0; r < indices.length; r++) {
     const i = indices[r]!;
-    if (!Number.isInteger(i) || i < 0 || i >= table.rows.length) throw new RangeError(`tableRows: indices[${r}] is ${i}, outside [0, ${table.rows.length})`);
+    if (!Number.isInteger(i) || i < 0 || i >= table.rows.length)
+      throw new RangeError(`tableRows: indices[${r}] is ${i}, outside [0, ${table.rows.length})`);
     rows.push(table.rows[i]!);
     lines.push(table.lines[i]!);
   }
@@ -138,7 +154,6 @@ export function missingSet(where: string, markers: readonly string[] | undefined
 
 export const isNumberText = (cell: string): boolean => NUMBER.test(cell);
 
-
 function detectHeader(rows: Row[], expect: readonly string[] | undefined): boolean {
   const first = rows[0]!.cells.map((c) => c.trim());
   if (expect && expect.length > 0) {
@@ -146,7 +161,12 @@ function detectHeader(rows: Row[], expect: readonly string[] | undefined): boole
     if (expect.every((name) => held.has(name))) return true;
     if (expect.some((name) => held.has(name))) {
       const absent = expect.filter((name) => !held.has(name));
-      throw new CsvError(`${WHERE}: the header lacks column${absent.length > 1 ? 's' : ''} ${absent.map((a) => `'${a}'`).join(', ')} (expected: ${expect.join(', ')})`, rows[0]!.line, absent[0]!, '');
+      throw new CsvError(
+        `${WHERE}: the header lacks column${absent.length > 1 ? 's' : ''} ${absent.map((a) => `'${a}'`).join(', ')} (expected: ${expect.join(', ')})`,
+        rows[0]!.line,
+        absent[0]!,
+        '',
+      );
     }
     // None of the expected names: a header of other columns, or no header; the general rules decide.
   }
@@ -162,7 +182,13 @@ function headerNames(row: Row): string[] {
   const seen = new Map<string, number>();
   names.forEach((name, j) => {
     const before = seen.get(name);
-    if (before !== undefined) throw new CsvError(`${WHERE}: header names column ${before + 1} and column ${j + 1} both '${name}'; column names must be unique`, row.line, name, name);
+    if (before !== undefined)
+      throw new CsvError(
+        `${WHERE}: header names column ${before + 1} and column ${j + 1} both '${name}'; column names must be unique`,
+        row.line,
+        name,
+        name,
+      );
     seen.set(name, j);
   });
   return names;
@@ -181,5 +207,11 @@ function cellText(where: string, value: unknown, i: number, key: string): string
 }
 
 export function kindOf(x: unknown): string {
-  return x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x === 'object' ? Object.prototype.toString.call(x).slice(8, -1) : typeof x;
+  return x === null
+    ? 'null'
+    : Array.isArray(x)
+      ? 'array'
+      : typeof x === 'object'
+        ? Object.prototype.toString.call(x).slice(8, -1)
+        : typeof x;
 }

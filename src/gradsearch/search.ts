@@ -18,8 +18,18 @@ import { fit, type FitOptions, type History } from '../train/fit.ts';
 import { adam, type Optimizer } from '../train/optimizers.ts';
 import { checkAborted, EpochYield, optimizerStep } from '../train/step.ts';
 import {
-  discretize, expectedParameters, layerProbabilities, operationNames, parameterCount, resolveCandidates, superNetSpec,
-  type GradientCandidates, type HiddenLayer, type LayerProbabilities, type Operation, type ResolvedCandidates,
+  discretize,
+  expectedParameters,
+  layerProbabilities,
+  operationNames,
+  parameterCount,
+  resolveCandidates,
+  superNetSpec,
+  type GradientCandidates,
+  type HiddenLayer,
+  type LayerProbabilities,
+  type Operation,
+  type ResolvedCandidates,
 } from './space.ts';
 
 /** Adam over the architecture logits. Defaults: DARTS's betas and decay, and lr 1e-2 (DARTS uses
@@ -110,7 +120,21 @@ export interface GradientSearchResult {
 }
 
 const WHERE = 'gradientSearch';
-const KEYS = ['candidates', 'epochs', 'warmupEpochs', 'batchSize', 'sizePenalty', 'validation', 'validationFraction', 'seed', 'optimizer', 'arch', 'retrain', 'onEpoch', 'signal'];
+const KEYS = [
+  'candidates',
+  'epochs',
+  'warmupEpochs',
+  'batchSize',
+  'sizePenalty',
+  'validation',
+  'validationFraction',
+  'seed',
+  'optimizer',
+  'arch',
+  'retrain',
+  'onEpoch',
+  'signal',
+];
 
 function archUpdate(o: ArchOptimizerOptions | undefined): ArchUpdate {
   checkKnownKeys(`${WHERE} arch`, o, ['lr', 'beta1', 'beta2', 'weightDecay']);
@@ -136,7 +160,16 @@ function part(data: Dataset, affine: { scale: Tensor<'f32'>; shift: Tensor<'f32'
   const x = Tensor.from(data.features, [n, data.numFeatures]);
   affineColumnsInPlace(x, affine.scale, affine.shift);
   const targets = data.task === 'classification' ? Tensor.from(data.labels, [n], 'i32') : Tensor.from(data.targets, [n, data.numTargets]);
-  return { x, targets, order: Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32'), rows: n };
+  return {
+    x,
+    targets,
+    order: Tensor.from(
+      Int32Array.from({ length: n }, (_, i) => i),
+      [n],
+      'i32',
+    ),
+    rows: n,
+  };
 }
 
 /**
@@ -160,26 +193,43 @@ export async function gradientSearch(data: Dataset, options: GradientSearchOptio
   const seed = checkInteger(WHERE, 'seed', options.seed ?? 0, 0);
   const optimizer = options.optimizer ?? adam();
   const arch = archUpdate(options.arch);
-  if (options.retrain !== undefined && options.retrain !== false && (typeof options.retrain !== 'object' || options.retrain === null)) throw new TypeError(`${WHERE}: retrain must be fit options or false, got ${String(options.retrain)}`);
+  if (options.retrain !== undefined && options.retrain !== false && (typeof options.retrain !== 'object' || options.retrain === null))
+    throw new TypeError(`${WHERE}: retrain must be fit options or false, got ${String(options.retrain)}`);
 
-  let train = data, val = options.validation;
+  let train = data,
+    val = options.validation;
   if (!val) {
     const fraction = checkNumber(WHERE, 'validationFraction', options.validationFraction ?? 0.3, 0, 1);
-    if (fraction <= 0 || fraction >= 1) throw new RangeError(`${WHERE}: validationFraction must lie strictly between 0 and 1, got ${fraction}`);
+    if (fraction <= 0 || fraction >= 1)
+      throw new RangeError(`${WHERE}: validationFraction must lie strictly between 0 and 1, got ${fraction}`);
     ({ train, test: val } = trainTestSplit(data, { testFraction: fraction, seed }));
   } else if (options.validationFraction !== undefined) {
     throw new RangeError(`${WHERE}: give validation or validationFraction, not both`);
   }
-  if (val.numFeatures !== data.numFeatures || val.task !== data.task) throw new RangeError(`${WHERE}: validation must have the data's ${data.numFeatures} features and task '${data.task}', got ${val.numFeatures} and '${val.task}'`);
-  if (train.numRows === 0 || val.numRows === 0) throw new RangeError(`${WHERE}: the training and validation parts need rows, got ${train.numRows} and ${val.numRows}`);
+  if (val.numFeatures !== data.numFeatures || val.task !== data.task)
+    throw new RangeError(
+      `${WHERE}: validation must have the data's ${data.numFeatures} features and task '${data.task}', got ${val.numFeatures} and '${val.task}'`,
+    );
+  if (train.numRows === 0 || val.numRows === 0)
+    throw new RangeError(`${WHERE}: the training and validation parts need rows, got ${train.numRows} and ${val.numRows}`);
 
   const classification = data.task === 'classification';
   const outputs = classification ? Math.max(2, data.numClasses, val.numClasses) : data.numTargets;
   const spec = superNetSpec(data.numFeatures, outputs, classification ? 'softmax_xent' : 'mse', candidates);
-  const largest = parameterCount(data.numFeatures, spec.layers.map(() => ({ units: Math.max(...candidates.widths), activation: 'relu' as const })), outputs);
+  const largest = parameterCount(
+    data.numFeatures,
+    spec.layers.map(() => ({ units: Math.max(...candidates.widths), activation: 'relu' as const })),
+    outputs,
+  );
   const record: GradientSearchRecord = {
-    strategy: 'gradient', candidates, operations: spec.layers.map((l) => operationNames(candidates, l)),
-    epochs: [], architecture: { hidden: [], layers: [], parameterCount: 0 }, searchMs: 0, retrainMs: 0, totalMs: 0,
+    strategy: 'gradient',
+    candidates,
+    operations: spec.layers.map((l) => operationNames(candidates, l)),
+    epochs: [],
+    architecture: { hidden: [], layers: [], parameterCount: 0 },
+    searchMs: 0,
+    retrainMs: 0,
+    totalMs: 0,
   };
 
   const engine = new DartsEngine(spec, seed);
@@ -189,7 +239,18 @@ export async function gradientSearch(data: Dataset, options: GradientSearchOptio
     return { affine, train: part(train, affine), val: part(val!, affine) };
   });
   try {
-    await searchLoop(engine, spec, tensors.train, tensors.val, { epochs, warmup, batchSize, penalty: penalty / largest, optimizer, arch, options, record, candidates, classification });
+    await searchLoop(engine, spec, tensors.train, tensors.val, {
+      epochs,
+      warmup,
+      batchSize,
+      penalty: penalty / largest,
+      optimizer,
+      arch,
+      options,
+      record,
+      candidates,
+      classification,
+    });
   } finally {
     engine.dispose();
     const { affine, train: t, val: v } = tensors;
@@ -204,7 +265,13 @@ export async function gradientSearch(data: Dataset, options: GradientSearchOptio
   if (options.retrain !== false) {
     const retrainStarted = performance.now();
     try {
-      record.retrain = await fit(model, data, { epochs: 10, batchSize, seed, ...(options.retrain ?? {}), ...(options.signal && !options.retrain?.signal ? { signal: options.signal } : {}) });
+      record.retrain = await fit(model, data, {
+        epochs: 10,
+        batchSize,
+        seed,
+        ...(options.retrain ?? {}),
+        ...(options.signal && !options.retrain?.signal ? { signal: options.signal } : {}),
+      });
     } catch (error) {
       model.dispose();
       throw error;

@@ -29,20 +29,29 @@ export interface ResolvedCandidates {
   readonly layers: number;
 }
 
-export const DEFAULT_CANDIDATES: ResolvedCandidates = { widths: [16, 32, 64, 128, 256], activations: ['relu', 'tanh', 'gelu'], skip: true, layers: 2 };
+export const DEFAULT_CANDIDATES: ResolvedCandidates = {
+  widths: [16, 32, 64, 128, 256],
+  activations: ['relu', 'tanh', 'gelu'],
+  skip: true,
+  layers: 2,
+};
 
 export function resolveCandidates(where: string, c: GradientCandidates | undefined): ResolvedCandidates {
   if (c === undefined) return DEFAULT_CANDIDATES;
   checkKnownKeys(`${where} candidates`, c, ['widths', 'activations', 'layers']);
   const widths = c.widths ?? DEFAULT_CANDIDATES.widths;
-  if (!Array.isArray(widths) || widths.length === 0) throw new RangeError(`${where}: candidates.widths must be a non-empty array of integers, got ${JSON.stringify(widths)}`);
+  if (!Array.isArray(widths) || widths.length === 0)
+    throw new RangeError(`${where}: candidates.widths must be a non-empty array of integers, got ${JSON.stringify(widths)}`);
   widths.forEach((w, i) => checkInteger(where, `candidates.widths[${i}]`, w, 1, 1 << 16));
-  if (new Set(widths).size !== widths.length) throw new RangeError(`${where}: candidates.widths must not repeat a width, got ${JSON.stringify(widths)}`);
+  if (new Set(widths).size !== widths.length)
+    throw new RangeError(`${where}: candidates.widths must not repeat a width, got ${JSON.stringify(widths)}`);
   const ops = c.activations ?? [...DEFAULT_CANDIDATES.activations, SKIP];
   if (!Array.isArray(ops)) throw new TypeError(`${where}: candidates.activations must be an array, got ${typeof ops}`);
   const activations = ops.flatMap((o, i) => (o === SKIP ? [] : [ACTIVATIONS[activationCode(`${where} candidates.activations[${i}]`, o)]!]));
-  if (activations.length === 0) throw new RangeError(`${where}: candidates.activations needs at least one activation besides 'skip', got ${JSON.stringify(ops)}`);
-  if (new Set(ops).size !== ops.length) throw new RangeError(`${where}: candidates.activations must not repeat an operation, got ${JSON.stringify(ops)}`);
+  if (activations.length === 0)
+    throw new RangeError(`${where}: candidates.activations needs at least one activation besides 'skip', got ${JSON.stringify(ops)}`);
+  if (new Set(ops).size !== ops.length)
+    throw new RangeError(`${where}: candidates.activations must not repeat an operation, got ${JSON.stringify(ops)}`);
   const layers = checkInteger(where, 'candidates.layers', c.layers ?? DEFAULT_CANDIDATES.layers, 0, 64);
   return { widths: [...widths], activations, skip: ops.includes(SKIP), layers };
 }
@@ -78,7 +87,8 @@ export function layerProbabilities(spec: SuperNetSpec, probs: ArrayLike<number>)
 }
 
 /** Names of a layer's operations in probability order. */
-export const operationNames = (c: ResolvedCandidates, layer: MixedLayerSpec): Operation[] => (layer.skip ? [...c.activations, SKIP] : [...c.activations]);
+export const operationNames = (c: ResolvedCandidates, layer: MixedLayerSpec): Operation[] =>
+  layer.skip ? [...c.activations, SKIP] : [...c.activations];
 
 /** A hidden layer of the discrete network. */
 export interface HiddenLayer {
@@ -99,7 +109,8 @@ export function discretize(spec: SuperNetSpec, c: ResolvedCandidates, probs: rea
 
 /** Weights and biases of an MLP with these hidden layers. */
 export function parameterCount(inputs: number, hidden: readonly HiddenLayer[], outputs: number): number {
-  let width = inputs, total = 0;
+  let width = inputs,
+    total = 0;
   for (const h of hidden) {
     total += (width + 1) * h.units;
     width = h.units;
@@ -126,9 +137,11 @@ export function expectedParameters(spec: SuperNetSpec, probs: ArrayLike<number>)
   const skipOf = (x: (typeof layers)[number]) => (x.l.skip ? probs[x.at + x.l.widths.length + x.l.acts.length]! : 0);
   const meanWidth = (x: (typeof layers)[number]) => x.l.widths.reduce((s, w, i) => s + probs[x.at + i]! * w, 0);
   const inputs: number[] = [];
-  let c = spec.inputs, value = 0;
+  let c = spec.inputs,
+    value = 0;
   for (const x of layers) {
-    const s = skipOf(x), w = meanWidth(x);
+    const s = skipOf(x),
+      w = meanWidth(x);
     inputs.push(c);
     value += (1 - s) * (c + 1) * w;
     c = s * c + (1 - s) * w;
@@ -137,7 +150,9 @@ export function expectedParameters(spec: SuperNetSpec, probs: ArrayLike<number>)
   let dc = spec.outputs;
   for (let k = layers.length - 1; k >= 0; k--) {
     const x = layers[k]!;
-    const s = skipOf(x), w = meanWidth(x), cin = inputs[k]!;
+    const s = skipOf(x),
+      w = meanWidth(x),
+      cin = inputs[k]!;
     const dw = (1 - s) * (cin + 1) + dc * (1 - s);
     x.l.widths.forEach((width, i) => (gradient[x.at + i] = dw * width));
     if (x.l.skip) gradient[x.at + x.l.widths.length + x.l.acts.length] = -(cin + 1) * w + dc * (cin - w);

@@ -13,9 +13,12 @@ let counter = 0;
  */
 export async function writeFileAtomic(target: string | URL, bytes: Uint8Array): Promise<void> {
   if (!(target instanceof URL) && (typeof target !== 'string' || target.length === 0)) {
-    throw new TypeError(`writeFileAtomic: path must be a non-empty string or a file URL, got ${typeof target === 'string' ? "''" : typeof target}`);
+    throw new TypeError(
+      `writeFileAtomic: path must be a non-empty string or a file URL, got ${typeof target === 'string' ? "''" : typeof target}`,
+    );
   }
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`writeFileAtomic: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`writeFileAtomic: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   const fs = await import('node:fs/promises');
   const path = target instanceof URL ? (await import('node:url')).fileURLToPath(target) : target;
   const { dirname, basename, join } = await import('node:path');

@@ -29,13 +29,15 @@ export function modelFromBytes(bytes: Uint8Array): Sequential {
   return modelFromMetadata(where, metadata, (model) => {
     const expected = model.parameters();
     const names = new Set(expected.map((p) => p.name));
-    for (const name of Object.keys(tensors)) if (!names.has(name)) throw new ModelFileError(`${where}: unexpected tensor '${name}' for this architecture`);
+    for (const name of Object.keys(tensors))
+      if (!names.has(name)) throw new ModelFileError(`${where}: unexpected tensor '${name}' for this architecture`);
     const values: Record<string, Float32Array> = {};
     for (const p of expected) {
       const t = tensors[p.name];
       if (!t) throw new ModelFileError(`${where}: tensor '${p.name}' is missing`);
       if (t.dtype !== 'F32') throw new ModelFileError(`${where}: tensor '${p.name}' has dtype ${t.dtype}, expected F32`);
-      if (t.shape.join(',') !== p.shape.join(',')) throw new ModelFileError(`${where}: tensor '${p.name}' has shape [${t.shape}], the architecture needs [${p.shape}]`);
+      if (t.shape.join(',') !== p.shape.join(','))
+        throw new ModelFileError(`${where}: tensor '${p.name}' has shape [${t.shape}], the architecture needs [${p.shape}]`);
       values[p.name] = t.data as Float32Array;
     }
     model.setParameters(values);

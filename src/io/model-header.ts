@@ -12,8 +12,12 @@ export function modelMetadata(model: Sequential, format: string, version: string
 }
 
 export function checkFormat(where: string, metadata: Record<string, string>, format: string, version: string): void {
-  if (metadata.format !== format) throw new ModelFileError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${format}'`);
-  if (metadata.version !== version) throw new ModelFileError(`${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${version})`);
+  if (metadata.format !== format)
+    throw new ModelFileError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${format}'`);
+  if (metadata.version !== version)
+    throw new ModelFileError(
+      `${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${version})`,
+    );
 }
 
 function parseMetadataJson(where: string, metadata: Record<string, string>, key: string, fallback?: string): unknown {
@@ -59,16 +63,26 @@ const PREPROCESSING_KEYS = ['mean', 'std', 'featureNames', 'classNames', 'table'
  * encoder that makes exactly the model's inputs, under the same names.
  */
 export function checkPreprocessing(where: string, value: unknown, model: { inputs: number; outputs: number; task: string }): Preprocessing {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ModelFileError(`${where} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ModelFileError(
+      `${where} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   const p = value as Record<string, unknown>;
   const unknown = Object.keys(p).filter((k) => !(PREPROCESSING_KEYS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new ModelFileError(`${where} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${PREPROCESSING_KEYS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new ModelFileError(
+      `${where} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${PREPROCESSING_KEYS.join(', ')})`,
+    );
   const out: { -readonly [K in keyof Preprocessing]: Preprocessing[K] } = {};
-  if ((p.mean === undefined) !== (p.std === undefined)) throw new ModelFileError(`${where} has ${p.mean === undefined ? 'std without mean' : 'mean without std'}; standardisation needs both`);
+  if ((p.mean === undefined) !== (p.std === undefined))
+    throw new ModelFileError(`${where} has ${p.mean === undefined ? 'std without mean' : 'mean without std'}; standardisation needs both`);
   if (p.mean !== undefined) {
     for (const key of ['mean', 'std'] as const) {
       const list = p[key];
-      if (!Array.isArray(list) || list.length !== model.inputs) throw new ModelFileError(`${where}.${key} must have one value per input (${model.inputs}), got ${Array.isArray(list) ? `${list.length} values` : typeof list}`);
+      if (!Array.isArray(list) || list.length !== model.inputs)
+        throw new ModelFileError(
+          `${where}.${key} must have one value per input (${model.inputs}), got ${Array.isArray(list) ? `${list.length} values` : typeof list}`,
+        );
     }
     try {
       StandardScaler.fromJSON({ kind: 'StandardScaler', mean: p.mean, std: p.std });
@@ -81,14 +95,20 @@ export function checkPreprocessing(where: string, value: unknown, model: { input
   const names = (key: 'featureNames' | 'classNames', count: number, what: string): string[] | undefined => {
     const list = p[key];
     if (list === undefined) return undefined;
-    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new ModelFileError(`${where}.${key} must be an array of strings`);
+    if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+      throw new ModelFileError(`${where}.${key} must be an array of strings`);
     if (list.length !== count) throw new ModelFileError(`${where}.${key} has ${list.length} names, the model has ${count} ${what}`);
     return list.slice();
   };
   const featureNames = names('featureNames', model.inputs, 'inputs');
   if (featureNames) out.featureNames = featureNames;
-  if (p.classNames !== undefined && model.task === 'regression') throw new ModelFileError(`${where}.classNames is given, but a regression model has no classes`);
-  const classNames = names('classNames', model.task === 'binary' ? 2 : model.outputs, model.task === 'binary' ? 'classes (binary)' : 'outputs');
+  if (p.classNames !== undefined && model.task === 'regression')
+    throw new ModelFileError(`${where}.classNames is given, but a regression model has no classes`);
+  const classNames = names(
+    'classNames',
+    model.task === 'binary' ? 2 : model.outputs,
+    model.task === 'binary' ? 'classes (binary)' : 'outputs',
+  );
   if (classNames) out.classNames = classNames;
   if (p.table !== undefined) {
     let encoder: TableEncoder;
@@ -97,9 +117,13 @@ export function checkPreprocessing(where: string, value: unknown, model: { input
     } catch (error) {
       throw new ModelFileError(`${where}.table: ${(error as Error).message}`);
     }
-    if (encoder.numOutputs !== model.inputs) throw new ModelFileError(`${where}.table makes ${encoder.numOutputs} inputs, the model has ${model.inputs}`);
+    if (encoder.numOutputs !== model.inputs)
+      throw new ModelFileError(`${where}.table makes ${encoder.numOutputs} inputs, the model has ${model.inputs}`);
     const at = featureNames?.findIndex((n, j) => n !== encoder.outputNames[j]) ?? -1;
-    if (at >= 0) throw new ModelFileError(`${where}.featureNames[${at}] is '${featureNames![at]}', the table encoder names that input '${encoder.outputNames[at]}'`);
+    if (at >= 0)
+      throw new ModelFileError(
+        `${where}.featureNames[${at}] is '${featureNames![at]}', the table encoder names that input '${encoder.outputNames[at]}'`,
+      );
     out.table = encoder.toJSON();
   }
   return out;

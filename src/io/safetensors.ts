@@ -12,20 +12,54 @@ const DTYPES = ['BOOL', 'U8', 'I8', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', '
 export type SafetensorsDType = (typeof DTYPES)[number];
 
 const BYTES: Readonly<Record<SafetensorsDType, number>> = {
-  BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 /** What each dtype decodes to. F16 and BF16 have no typed array in every runtime: their raw bit
  *  patterns come back as Uint16Array. BOOL comes back as Uint8Array of 0/1. */
 export interface SafetensorsArrays {
-  F32: Float32Array; F64: Float64Array; I32: Int32Array; U32: Uint32Array; I16: Int16Array; U16: Uint16Array;
-  I8: Int8Array; U8: Uint8Array; BOOL: Uint8Array; F16: Uint16Array; BF16: Uint16Array; I64: BigInt64Array; U64: BigUint64Array;
+  F32: Float32Array;
+  F64: Float64Array;
+  I32: Int32Array;
+  U32: Uint32Array;
+  I16: Int16Array;
+  U16: Uint16Array;
+  I8: Int8Array;
+  U8: Uint8Array;
+  BOOL: Uint8Array;
+  F16: Uint16Array;
+  BF16: Uint16Array;
+  I64: BigInt64Array;
+  U64: BigUint64Array;
 }
 
 type ArrayCtor = { new (buffer: ArrayBuffer): ArrayBufferView; readonly BYTES_PER_ELEMENT: number };
 const ARRAY: Readonly<Record<SafetensorsDType, ArrayCtor>> = {
-  BOOL: Uint8Array, U8: Uint8Array, I8: Int8Array, I16: Int16Array, U16: Uint16Array, F16: Uint16Array, BF16: Uint16Array,
-  I32: Int32Array, U32: Uint32Array, F32: Float32Array, F64: Float64Array, I64: BigInt64Array, U64: BigUint64Array,
+  BOOL: Uint8Array,
+  U8: Uint8Array,
+  I8: Int8Array,
+  I16: Int16Array,
+  U16: Uint16Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
+  I32: Int32Array,
+  U32: Uint32Array,
+  F32: Float32Array,
+  F64: Float64Array,
+  I64: BigInt64Array,
+  U64: BigUint64Array,
 };
 
 export type SafetensorsData = SafetensorsArrays[SafetensorsDType];
@@ -47,7 +81,10 @@ export interface DecodedSafetensors {
 /** A model file that cannot be read. `where` names the part that is wrong (`header`,
  *  `tensor 'w'`, `__metadata__`, …) when the reader knows it; the message says where and what. */
 export class ModelFileError extends Error {
-  constructor(message: string, readonly where = '') {
+  constructor(
+    message: string,
+    readonly where = '',
+  ) {
     super(message);
     this.name = 'ModelFileError';
   }
@@ -69,7 +106,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
   const where = 'encodeSafetensors';
-  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) throw new TypeError(`${where}: tensors must be an object of name → tensor, got ${describe(tensors)}`);
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors))
+    throw new TypeError(`${where}: tensors must be an object of name → tensor, got ${describe(tensors)}`);
   checkEndianness();
   const entries = Object.keys(tensors).map((name) => {
     if (name === METADATA_KEY) throw new RangeError(`${where}: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
@@ -131,20 +169,35 @@ export function decodeSafetensors(input: Uint8Array): DecodedSafetensors {
   } catch (error) {
     throw fileError('header', `is not valid JSON (${(error as Error).message})`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw fileError('header', `must be a JSON object, got ${describe(header)}`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw fileError('header', `must be a JSON object, got ${describe(header)}`);
 
   const fields = header as Record<string, unknown>;
   const metadata = readMetadata(fields[METADATA_KEY]);
   const dataLength = bytes.length - 8 - n;
-  const infos = Object.keys(fields).filter((k) => k !== METADATA_KEY).map((name) => readInfo(name, fields[name], dataLength));
+  const infos = Object.keys(fields)
+    .filter((k) => k !== METADATA_KEY)
+    .map((name) => readInfo(name, fields[name], dataLength));
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const info of infos) {
-    if (info.begin < expected) throw fileError(`tensor '${info.name}'`, `data_offsets [${info.begin}, ${info.end}) overlap the previous tensor, which ends at ${expected}`);
-    if (info.begin > expected) throw fileError(`tensor '${info.name}'`, `data_offsets [${info.begin}, ${info.end}) leave a gap of ${info.begin - expected} unused bytes from ${expected}`);
+    if (info.begin < expected)
+      throw fileError(
+        `tensor '${info.name}'`,
+        `data_offsets [${info.begin}, ${info.end}) overlap the previous tensor, which ends at ${expected}`,
+      );
+    if (info.begin > expected)
+      throw fileError(
+        `tensor '${info.name}'`,
+        `data_offsets [${info.begin}, ${info.end}) leave a gap of ${info.begin - expected} unused bytes from ${expected}`,
+      );
     expected = info.end;
   }
-  if (expected !== dataLength) throw fileError('data', `the tensors cover ${expected} bytes, but ${dataLength} follow the header (${dataLength - expected} unused at the end)`);
+  if (expected !== dataLength)
+    throw fileError(
+      'data',
+      `the tensors cover ${expected} bytes, but ${dataLength} follow the header (${dataLength - expected} unused at the end)`,
+    );
 
   const tensors: DecodedSafetensors['tensors'] = {};
   const base = 8 + n;
@@ -166,11 +219,15 @@ interface Info {
 
 function readInfo(name: string, value: unknown, dataLength: number): Info {
   const where = `tensor '${name}'`;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fileError(where, `entry must be an object with dtype, shape and data_offsets, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw fileError(where, `entry must be an object with dtype, shape and data_offsets, got ${describe(value)}`);
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype)) throw fileError(where, `unknown dtype ${JSON.stringify(dtype)} (known: ${DTYPES.join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw fileError(where, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) throw fileError(where, `data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+  if (typeof dtype !== 'string' || !(DTYPES as readonly string[]).includes(dtype))
+    throw fileError(where, `unknown dtype ${JSON.stringify(dtype)} (known: ${DTYPES.join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw fileError(where, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+    throw fileError(where, `data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw fileError(where, `data_offsets [${begin}, ${end}) end before they begin`);
   if (end > dataLength) throw fileError(where, `data_offsets [${begin}, ${end}) run past the ${dataLength} data bytes`);
@@ -181,13 +238,18 @@ function readInfo(name: string, value: unknown, dataLength: number): Info {
     if (elements > dataLength) break;
   }
   const size = elements * BYTES[dtype as SafetensorsDType];
-  if (size !== end - begin) throw fileError(where, `shape [${shape.join(',')}] of ${dtype} needs ${size > dataLength ? `more than ${dataLength}` : size} bytes, but data_offsets [${begin}, ${end}) hold ${end - begin}`);
+  if (size !== end - begin)
+    throw fileError(
+      where,
+      `shape [${shape.join(',')}] of ${dtype} needs ${size > dataLength ? `more than ${dataLength}` : size} bytes, but data_offsets [${begin}, ${end}) hold ${end - begin}`,
+    );
   return { name, dtype: dtype as SafetensorsDType, shape: shape.slice() as number[], begin, end };
 }
 
 function readMetadata(value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fileError(METADATA_KEY, `must be an object of strings, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw fileError(METADATA_KEY, `must be an object of strings, got ${describe(value)}`);
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw fileError(METADATA_KEY, `value of '${key}' must be a string, got ${describe(v)}`);
@@ -199,15 +261,18 @@ function readMetadata(value: unknown): Record<string, string> {
 function checkTensor(where: string, t: SafetensorsTensor | undefined): { dtype: SafetensorsDType; shape: number[]; bytes: Uint8Array } {
   if (t === null || typeof t !== 'object') throw new TypeError(`${where}: must be { dtype, shape, data }, got ${describe(t)}`);
   const { dtype, shape, data } = t;
-  if (!(DTYPES as readonly string[]).includes(dtype)) throw new TypeError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw new RangeError(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!(DTYPES as readonly string[]).includes(dtype))
+    throw new TypeError(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${String(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw new RangeError(`${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   const size = shape.reduce((a, b) => a * b, 1) * BYTES[dtype];
   const ctor = ARRAY[dtype];
   let bytes: Uint8Array;
   if (data instanceof ctor) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   else if (data instanceof Uint8Array) bytes = data;
   else throw new TypeError(`${where}: data for ${dtype} must be a ${ctor.name} or raw bytes (Uint8Array), got ${describe(data)}`);
-  if (bytes.length !== size) throw new RangeError(`${where}: shape [${shape.join(',')}] of ${dtype} needs ${size} bytes, data has ${bytes.length}`);
+  if (bytes.length !== size)
+    throw new RangeError(`${where}: shape [${shape.join(',')}] of ${dtype} needs ${size} bytes, data has ${bytes.length}`);
   if (dtype === 'BOOL') {
     const bad = bytes.findIndex((b) => b > 1);
     if (bad >= 0) throw new RangeError(`${where}: BOOL values must be 0 or 1, got ${bytes[bad]} at index ${bad}`);
@@ -216,7 +281,8 @@ function checkTensor(where: string, t: SafetensorsTensor | undefined): { dtype: 
 }
 
 function checkMetadata(where: string, metadata: unknown): Record<string, string> {
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new TypeError(`${where}: metadata must be an object of strings, got ${describe(metadata)}`);
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+    throw new TypeError(`${where}: metadata must be an object of strings, got ${describe(metadata)}`);
   const keys = Object.keys(metadata).sort((a, b) => compareBytes(utf8.encode(a), utf8.encode(b)));
   const out: Record<string, string> = {};
   for (const key of keys) {

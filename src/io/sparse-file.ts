@@ -37,7 +37,10 @@ export function sparseModelToBytes(model: Sequential): Uint8Array {
     tensors[`layers.${layer}.weight.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
     tensors[`layers.${layer}.bias`] = { dtype: 'F32', shape: [units], data: params.slice(bias, bias + units) };
   }
-  return encodeSafetensors(tensors, { ...modelMetadata(model, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION), masked: mask ? 'true' : 'false' });
+  return encodeSafetensors(tensors, {
+    ...modelMetadata(model, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION),
+    masked: mask ? 'true' : 'false',
+  });
 }
 
 /** Rebuilds a model from `sparseModelToBytes` output, with its pruning mask; every field and
@@ -45,7 +48,8 @@ export function sparseModelToBytes(model: Sequential): Uint8Array {
 export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
   const { tensors, metadata } = decodeSafetensors(bytes);
   checkFormat(WHERE, metadata, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION);
-  if (metadata.masked !== 'true' && metadata.masked !== 'false') throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
+  if (metadata.masked !== 'true' && metadata.masked !== 'false')
+    throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
   return modelFromMetadata(WHERE, metadata, (model) => {
     const params = new Float32Array(model.parameterCount);
     const mask = new Uint8Array(model.parameterCount).fill(1);
@@ -65,11 +69,13 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
           mask[weight + i] = 0;
         }
       }
-      if (n % 8 !== 0 && packed[packed.length - 1]! >> (n % 8) !== 0) throw new ModelFileError(`${WHERE}: tensor '${name}.weight.mask' has bits set past the layer's ${n} weights`);
+      if (n % 8 !== 0 && packed[packed.length - 1]! >> (n % 8) !== 0)
+        throw new ModelFileError(`${WHERE}: tensor '${name}.weight.mask' has bits set past the layer's ${n} weights`);
       tensorOf(tensors, `${name}.weight.values`, 'F32', [at]);
       params.set(tensorOf(tensors, `${name}.bias`, 'F32', [units]) as Float32Array, bias);
     }
-    for (const name of Object.keys(tensors)) if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
+    for (const name of Object.keys(tensors))
+      if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
     model.setParameterVector(params);
     if (metadata.masked === 'true') model.setPruningMask(mask);
   });
@@ -90,6 +96,7 @@ function tensorOf(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name
   const t = tensors[name];
   if (!t) throw new ModelFileError(`${WHERE}: tensor '${name}' is missing`);
   if (t.dtype !== dtype) throw new ModelFileError(`${WHERE}: tensor '${name}' has dtype ${t.dtype}, expected ${dtype}`);
-  if (t.shape.join(',') !== shape.join(',')) throw new ModelFileError(`${WHERE}: tensor '${name}' has shape [${t.shape}], the architecture and mask need [${shape}]`);
+  if (t.shape.join(',') !== shape.join(','))
+    throw new ModelFileError(`${WHERE}: tensor '${name}' has shape [${t.shape}], the architecture and mask need [${shape}]`);
   return t.data;
 }

@@ -54,7 +54,10 @@ export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<
   const m = confusionMatrix(yTrue, yPred, numClasses);
   const k = m.length;
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
-  const precision: number[] = [], recall: number[] = [], f1: number[] = [], support: number[] = [];
+  const precision: number[] = [],
+    recall: number[] = [],
+    f1: number[] = [],
+    support: number[] = [];
   for (let c = 0; c < k; c++) {
     const tp = m[c]![c]!;
     let predicted = 0;
@@ -68,9 +71,16 @@ export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<
   }
   const total = support.reduce((a, b) => a + b, 0);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / k;
-  const weightedMean = (xs: number[]) => ratio(xs.reduce((a, x, c) => a + x * support[c]!, 0), total);
+  const weightedMean = (xs: number[]) =>
+    ratio(
+      xs.reduce((a, x, c) => a + x * support[c]!, 0),
+      total,
+    );
   return {
-    precision, recall, f1, support,
+    precision,
+    recall,
+    f1,
+    support,
     macro: { precision: mean(precision), recall: mean(recall), f1: mean(f1) },
     weighted: { precision: weightedMean(precision), recall: weightedMean(recall), f1: weightedMean(f1) },
   };
@@ -90,7 +100,8 @@ export function logLoss(yTrue: ArrayLike<number>, probs: ArrayLike<number>): num
   const where = 'logLoss';
   const n = yTrue.length;
   if (n === 0) throw new RangeError(`${where}: needs at least one row, got 0`);
-  if (probs.length % n !== 0 || probs.length === 0) throw new RangeError(`${where}: probs has ${probs.length} values, not a whole number of rows for ${n} labels`);
+  if (probs.length % n !== 0 || probs.length === 0)
+    throw new RangeError(`${where}: probs has ${probs.length} values, not a whole number of rows for ${n} labels`);
   const k = probs.length / n;
   checkLabels(where, 'yTrue', yTrue, Math.max(k, 2));
   const eps = 1e-15;
@@ -98,7 +109,8 @@ export function logLoss(yTrue: ArrayLike<number>, probs: ArrayLike<number>): num
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const y = yTrue[i]!;
-    let row = 0, mine = 0;
+    let row = 0,
+      mine = 0;
     if (k === 1) {
       const p1 = clip(checkProb(where, probs[i]!, i, 0));
       row = 1; // clipped p and 1 − p already sum to 1
@@ -131,7 +143,10 @@ function classCount(where: string, numClasses: number | undefined, ...arrays: Ar
   } else if (!Number.isInteger(k) || k < 1) {
     throw new RangeError(`${where}: numClasses must be an integer >= 1, got ${k}`);
   }
-  if (k > MAX_CLASSES) throw new RangeError(`${where}: ${k} classes would make a ${k}×${k} matrix; at most ${MAX_CLASSES} are supported (is a label out of range?)`);
+  if (k > MAX_CLASSES)
+    throw new RangeError(
+      `${where}: ${k} classes would make a ${k}×${k} matrix; at most ${MAX_CLASSES} are supported (is a label out of range?)`,
+    );
   checkLabels(where, 'yTrue', arrays[0]!, k);
   checkLabels(where, 'yPred', arrays[1]!, k);
   return k;

@@ -96,7 +96,8 @@ export function timeCalls(predictors: readonly Predict[], x: Float32Array, repea
   for (let r = 0; r < repeats; r++) {
     for (let j = 0; j < predictors.length; j++) {
       const i = (r + j) % predictors.length;
-      const p = predictors[i]!, n = calls[i]!;
+      const p = predictors[i]!,
+        n = calls[i]!;
       const start = performance.now();
       for (let k = 0; k < n; k++) p(x);
       times[i]![r] = (performance.now() - start) / n;

@@ -53,10 +53,12 @@ export function r2Score(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, numO
     let mean = 0;
     for (let i = 0; i < n; i++) mean += t[i * k + j]!;
     mean /= n;
-    let residual = 0, total = 0;
+    let residual = 0,
+      total = 0;
     for (let i = 0; i < n; i++) {
       const y = t[i * k + j]!;
-      const e = y - p[i * k + j]!, dev = y - mean;
+      const e = y - p[i * k + j]!,
+        dev = y - mean;
       residual += e * e;
       total += dev * dev;
     }
@@ -80,10 +82,14 @@ function perOutput(where: string, yTrue: ArrayLike<number>, yPred: ArrayLike<num
   if (len % k !== 0) throw new RangeError(`${where}: ${len} values are not whole rows of ${k} outputs`);
   const n = len / k;
   if (n < minRows) throw new RangeError(`${where}: needs at least ${minRows} rows, got ${n}`);
-  for (const [name, y] of [['yTrue', yTrue], ['yPred', yPred]] as const) {
+  for (const [name, y] of [
+    ['yTrue', yTrue],
+    ['yPred', yPred],
+  ] as const) {
     for (let i = 0; i < len; i++) {
       const v = y[i]!;
-      if (typeof v !== 'number' || v - v !== 0) throw new RangeError(`${where}: ${name} must be finite, got ${v} at row ${Math.floor(i / k)}, output ${i % k}`);
+      if (typeof v !== 'number' || v - v !== 0)
+        throw new RangeError(`${where}: ${name} must be finite, got ${v} at row ${Math.floor(i / k)}, output ${i % k}`);
     }
   }
   let sum = 0;

@@ -30,11 +30,16 @@ export const DEFAULT_PRUNER: PrunerName = 'hyperband';
 export function samplerOf(sampler: Sampler | SamplerName, space: SpaceSpec, seed: number, trials: number): Sampler {
   if (typeof sampler !== 'string') return sampler;
   switch (sampler) {
-    case 'tpe': return new TpeSampler({ seed, nStartupTrials: Math.max(3, Math.min(10, Math.floor(trials / 3))) });
-    case 'random': return new RandomSampler({ seed });
-    case 'gp': return new GpSampler({ seed });
-    case 'grid': return new GridSampler({ space: gridOfSpace(space), seed });
-    default: throw new TypeError(`searchModel: sampler must be a Sampler or one of ${SAMPLER_NAMES.join(', ')}, got ${JSON.stringify(sampler)}`);
+    case 'tpe':
+      return new TpeSampler({ seed, nStartupTrials: Math.max(3, Math.min(10, Math.floor(trials / 3))) });
+    case 'random':
+      return new RandomSampler({ seed });
+    case 'gp':
+      return new GpSampler({ seed });
+    case 'grid':
+      return new GridSampler({ space: gridOfSpace(space), seed });
+    default:
+      throw new TypeError(`searchModel: sampler must be a Sampler or one of ${SAMPLER_NAMES.join(', ')}, got ${JSON.stringify(sampler)}`);
   }
 }
 
@@ -42,11 +47,16 @@ export function samplerOf(sampler: Sampler | SamplerName, space: SpaceSpec, seed
 export function prunerOf(pruner: Pruner | PrunerName, epochs: number): Pruner {
   if (typeof pruner !== 'string') return pruner;
   switch (pruner) {
-    case 'hyperband': return new HyperbandPruner({ minResource: 1, maxResource: epochs, reductionFactor: 3 });
-    case 'median': return new MedianPruner();
-    case 'successive-halving': return new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 3 });
-    case 'none': return new NopPruner();
-    default: throw new TypeError(`searchModel: pruner must be a Pruner or one of ${PRUNER_NAMES.join(', ')}, got ${JSON.stringify(pruner)}`);
+    case 'hyperband':
+      return new HyperbandPruner({ minResource: 1, maxResource: epochs, reductionFactor: 3 });
+    case 'median':
+      return new MedianPruner();
+    case 'successive-halving':
+      return new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 3 });
+    case 'none':
+      return new NopPruner();
+    default:
+      throw new TypeError(`searchModel: pruner must be a Pruner or one of ${PRUNER_NAMES.join(', ')}, got ${JSON.stringify(pruner)}`);
   }
 }
 
@@ -55,7 +65,8 @@ export function prunerOf(pruner: Pruner | PrunerName, epochs: number): Pruner {
 export function gridOfSpace(space: SpaceSpec): Record<string, ParamValue[]> {
   const grid: Record<string, ParamValue[]> = {};
   for (const [param, spec] of Object.entries(space)) {
-    if (!('categorical' in spec) || spec.if !== undefined || spec.for !== undefined) throw new RangeError(`grid sampler needs a space of plain categorical parameters; '${param}' is not one`);
+    if (!('categorical' in spec) || spec.if !== undefined || spec.for !== undefined)
+      throw new RangeError(`grid sampler needs a space of plain categorical parameters; '${param}' is not one`);
     grid[param] = spec.categorical;
   }
   return grid;

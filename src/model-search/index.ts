@@ -1,6 +1,12 @@
 // The public model-search API, named one by one (src/index.ts re-exports these names).
 export { searchModel, planModelSearch, accuracyBytesFront } from './search-model.ts';
-export type { SearchModelOptions, SearchModelResult, ModelSearchPlan, GradientStrategyOptions, GradientStrategyResult } from './search-model.ts';
+export type {
+  SearchModelOptions,
+  SearchModelResult,
+  ModelSearchPlan,
+  GradientStrategyOptions,
+  GradientStrategyResult,
+} from './search-model.ts';
 export { MLP_SPACE, MLP_SPACE_NAMES, SEARCH_OBJECTIVES, parseMlpSpace } from './space.ts';
 export type { SearchObjective } from './space.ts';
 export { mlpSettings, mlpLayers, DEFAULT_MLP_SETTINGS } from './settings.ts';

@@ -47,15 +47,30 @@ export interface MlpRun {
 /** The rows of a Dataset as plain data, for a worker. */
 export function datasetInit(d: Dataset): DatasetInit {
   const common = { features: d.features, numFeatures: d.numFeatures, featureNames: d.featureNames };
-  return d.task === 'regression' ? { ...common, targets: d.targets, numTargets: d.numTargets, targetNames: d.targetNames } : { ...common, labels: d.labels, classNames: d.classNames };
+  return d.task === 'regression'
+    ? { ...common, targets: d.targets, numTargets: d.numTargets, targetNames: d.targetNames }
+    : { ...common, labels: d.labels, classNames: d.classNames };
 }
 
 /** Builds and trains the model of `settings` on `data`, validating on `validation` each epoch.
  *  On error the model is disposed. */
-export async function trainMlp(settings: MlpSettings, data: Dataset, validation: Dataset, job: Pick<MlpJob, 'task' | 'outputs' | 'seed'>, onEpoch?: (log: EpochLog) => void, signal?: AbortSignal): Promise<{ model: Sequential; history: History }> {
+export async function trainMlp(
+  settings: MlpSettings,
+  data: Dataset,
+  validation: Dataset,
+  job: Pick<MlpJob, 'task' | 'outputs' | 'seed'>,
+  onEpoch?: (log: EpochLog) => void,
+  signal?: AbortSignal,
+): Promise<{ model: Sequential; history: History }> {
   const model = new Sequential({ inputs: data.numFeatures, layers: mlpLayers(settings, job.outputs), task: job.task, seed: job.seed });
   try {
-    const history = await fit(model, data, { ...mlpFitOptions(settings), validation, seed: job.seed, ...(signal ? { signal } : {}), ...(onEpoch ? { onEpoch } : {}) });
+    const history = await fit(model, data, {
+      ...mlpFitOptions(settings),
+      validation,
+      seed: job.seed,
+      ...(signal ? { signal } : {}),
+      ...(onEpoch ? { onEpoch } : {}),
+    });
     return { model, history };
   } catch (error) {
     model.dispose();
@@ -67,21 +82,37 @@ export async function trainMlp(settings: MlpSettings, data: Dataset, validation:
  *  epoch s + 1 as fit counts them. The values are those of the epoch whose weights the model
  *  holds (the last one, or the best with early stopping). The trial records the user attributes
  *  'parameters', 'bytes' and (for classifiers) 'accuracy'. The caller owns the returned model. */
-export async function trainMlpTrial(trial: Trial, data: Dataset, validation: Dataset, job: MlpJob, onEpoch?: (log: EpochLog) => void, signal?: AbortSignal): Promise<MlpRun> {
+export async function trainMlpTrial(
+  trial: Trial,
+  data: Dataset,
+  validation: Dataset,
+  job: MlpJob,
+  onEpoch?: (log: EpochLog) => void,
+  signal?: AbortSignal,
+): Promise<MlpRun> {
   const settings = mlpSettings(sampleSpace(trial, parseSpace(job.space)), job.defaults);
-  const { model, history } = await trainMlp(settings, data, validation, job, (log) => {
-    onEpoch?.(log);
-    if (!job.reported) return;
-    trial.report(job.reported === 'accuracy' ? log.valAccuracy! : log.valLoss!, log.epoch - 1);
-    if (trial.shouldPrune()) throw new TrialPruned(`pruned after epoch ${log.epoch}`);
-  }, signal);
+  const { model, history } = await trainMlp(
+    settings,
+    data,
+    validation,
+    job,
+    (log) => {
+      onEpoch?.(log);
+      if (!job.reported) return;
+      trial.report(job.reported === 'accuracy' ? log.valAccuracy! : log.valLoss!, log.epoch - 1);
+      if (trial.shouldPrune()) throw new TrialPruned(`pruned after epoch ${log.epoch}`);
+    },
+    signal,
+  );
   try {
     const kept = history.epochs[history.bestEpoch - 1] ?? history.epochs.at(-1)!;
     const bytes = modelFile(model).bytes.length;
     trial.setUserAttr('parameters', model.parameterCount);
     trial.setUserAttr('bytes', bytes);
     if (kept.valAccuracy !== undefined) trial.setUserAttr('accuracy', kept.valAccuracy);
-    const values = job.objectives.map((o) => (o === 'accuracy' ? kept.valAccuracy! : o === 'loss' ? kept.valLoss! : o === 'parameters' ? model.parameterCount : bytes));
+    const values = job.objectives.map((o) =>
+      o === 'accuracy' ? kept.valAccuracy! : o === 'loss' ? kept.valLoss! : o === 'parameters' ? model.parameterCount : bytes,
+    );
     return { values, model, history, settings };
   } catch (error) {
     model.dispose();

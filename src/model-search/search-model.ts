@@ -88,7 +88,26 @@ export type GradientStrategyOptions = GradientSearchOptions & { strategy: 'gradi
 /** What `searchModel` returns with `strategy: 'gradient'`. */
 export type GradientStrategyResult = GradientSearchResult & { strategy: 'gradient' };
 
-const KEYS = ['validation', 'task', 'space', 'sampler', 'pruner', 'trials', 'timeBudgetMs', 'workers', 'strategy', 'objectives', 'epochs', 'defaults', 'seed', 'storage', 'studyName', 'signal', 'onTrialEpoch', 'onTrial'];
+const KEYS = [
+  'validation',
+  'task',
+  'space',
+  'sampler',
+  'pruner',
+  'trials',
+  'timeBudgetMs',
+  'workers',
+  'strategy',
+  'objectives',
+  'epochs',
+  'defaults',
+  'seed',
+  'storage',
+  'studyName',
+  'signal',
+  'onTrialEpoch',
+  'onTrial',
+];
 const TASKS: readonly Task[] = ['classification', 'binary', 'regression'];
 const WHERE = 'searchModel';
 
@@ -102,14 +121,21 @@ const WHERE = 'searchModel';
  */
 export async function searchModel(data: Dataset, options: SearchModelOptions): Promise<SearchModelResult>;
 export async function searchModel(data: Dataset, options: GradientStrategyOptions): Promise<GradientStrategyResult>;
-export async function searchModel(data: Dataset, options: SearchModelOptions | GradientStrategyOptions): Promise<SearchModelResult | GradientStrategyResult>;
-export async function searchModel(data: Dataset, options: SearchModelOptions | GradientStrategyOptions): Promise<SearchModelResult | GradientStrategyResult> {
+export async function searchModel(
+  data: Dataset,
+  options: SearchModelOptions | GradientStrategyOptions,
+): Promise<SearchModelResult | GradientStrategyResult>;
+export async function searchModel(
+  data: Dataset,
+  options: SearchModelOptions | GradientStrategyOptions,
+): Promise<SearchModelResult | GradientStrategyResult> {
   if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object with validation rows`);
   if (options.strategy === 'gradient') {
     const { strategy, ...rest } = options;
     return { strategy, ...(await gradientSearch(data, rest)) };
   }
-  if (options.strategy !== undefined && options.strategy !== 'trials') throw new TypeError(`${WHERE}: strategy must be 'trials' or 'gradient', got ${JSON.stringify(options.strategy)}`);
+  if (options.strategy !== undefined && options.strategy !== 'trials')
+    throw new TypeError(`${WHERE}: strategy must be 'trials' or 'gradient', got ${JSON.stringify(options.strategy)}`);
   const plan = planModelSearch(data, options);
   const { validation } = options;
   const { job, objectives, trials, workers } = plan;
@@ -119,7 +145,8 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
   // Keeps the best model trained in this call. Ties go to the lower trial number, so the choice
   // does not depend on which worker ended first.
   const offer = (number: number, values: number[], model: () => Sequential, history: History, settings: MlpSettings): boolean => {
-    if (values.some(Number.isNaN) || (kept && !better(values, kept.values) && !(number < kept.number && !better(kept.values, values)))) return false;
+    if (values.some(Number.isNaN) || (kept && !better(values, kept.values) && !(number < kept.number && !better(kept.values, values))))
+      return false;
     kept?.model.dispose();
     kept = { number, values, model: model(), history, settings };
     return true;
@@ -127,12 +154,20 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
   const callbacks = [(s: Study, t: FrozenTrial) => options.onTrial?.(t, chosenTrial(s.trials, better) ?? null)];
   // A learning rate that diverges is a bad trial, not a reason to stop searching.
   const diverged = (error: unknown) => error instanceof DivergenceError || (error as Error)?.name === 'DivergenceError';
-  const limits = { trials, ...(options.timeBudgetMs !== undefined ? { timeBudgetMs: options.timeBudgetMs } : {}), ...(options.signal ? { signal: options.signal } : {}), catch: diverged, callbacks };
+  const limits = {
+    trials,
+    ...(options.timeBudgetMs !== undefined ? { timeBudgetMs: options.timeBudgetMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    catch: diverged,
+    callbacks,
+  };
 
   try {
     if (workers > 1) {
       await optimizeParallel(study, {
-        ...limits, workers, space: job.space,
+        ...limits,
+        workers,
+        space: job.space,
         module: new URL(import.meta.url.endsWith('.ts') ? './worker-objective.ts' : './kiln-mlp-objective.mjs', import.meta.url),
         context: { ...job, data: datasetInit(data), validation: datasetInit(validation) } satisfies MlpWorkerContext,
         onProgress: (number, log) => options.onTrialEpoch?.(number, log as EpochLog),
@@ -152,7 +187,9 @@ export async function searchModel(data: Dataset, options: SearchModelOptions | G
     const best = chosenTrial(study.trials, better);
     if (!best) {
       const failed = study.trials.find((t) => t.state === 'failed');
-      throw new Error(`${WHERE}: no trial completed (${study.trials.length} ran)${failed?.error ? `; trial ${failed.number} failed: ${failed.error}` : ''}`);
+      throw new Error(
+        `${WHERE}: no trial completed (${study.trials.length} ran)${failed?.error ? `; trial ${failed.number} failed: ${failed.error}` : ''}`,
+      );
     }
     if (kept?.number !== best.number) {
       // The best trial ran before this call (a resumed study): train it again; the same seed
@@ -201,12 +238,18 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
   if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object with validation rows`);
   checkKnownKeys(WHERE, options, KEYS);
   const { validation } = options;
-  if (data?.task !== 'classification' && data?.task !== 'regression') throw new TypeError(`${WHERE}: data must be a Dataset, got ${typeof data}`);
+  if (data?.task !== 'classification' && data?.task !== 'regression')
+    throw new TypeError(`${WHERE}: data must be a Dataset, got ${typeof data}`);
   const task = options.task ?? (data.task === 'regression' ? 'regression' : 'classification');
   if (!TASKS.includes(task)) throw new TypeError(`${WHERE}: task must be one of ${TASKS.join(', ')}, got ${JSON.stringify(task)}`);
-  if ((task === 'regression') !== (data.task === 'regression')) throw new TypeError(`${WHERE}: task '${task}' needs ${task === 'regression' ? 'regression targets' : 'class labels'}; the data has ${data.task === 'regression' ? 'targets' : 'labels'}`);
-  if (validation?.task !== data.task || validation.numRows === 0) throw new TypeError(`${WHERE}: validation must be a non-empty ${data.task} Dataset`);
-  if (validation.numFeatures !== data.numFeatures) throw new RangeError(`${WHERE}: validation has ${validation.numFeatures} features, data ${data.numFeatures}`);
+  if ((task === 'regression') !== (data.task === 'regression'))
+    throw new TypeError(
+      `${WHERE}: task '${task}' needs ${task === 'regression' ? 'regression targets' : 'class labels'}; the data has ${data.task === 'regression' ? 'targets' : 'labels'}`,
+    );
+  if (validation?.task !== data.task || validation.numRows === 0)
+    throw new TypeError(`${WHERE}: validation must be a non-empty ${data.task} Dataset`);
+  if (validation.numFeatures !== data.numFeatures)
+    throw new RangeError(`${WHERE}: validation has ${validation.numFeatures} features, data ${data.numFeatures}`);
   const space = parseMlpSpace(options.space ?? MLP_SPACE, `${WHERE}: space`);
   const trials = checkInteger(WHERE, 'trials', options.trials ?? 20, 1, 1e6);
   if (options.timeBudgetMs !== undefined) checkNumber(WHERE, 'timeBudgetMs', options.timeBudgetMs, 0);
@@ -225,9 +268,12 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
   const job: MlpJob = { task, outputs, seed, defaults, objectives, reported, space };
   return {
     study: {
-      name: options.studyName ?? 'model-search', directions: objectives.map((o) => OBJECTIVE_DIRECTION[o]), seed, loadIfExists: true,
+      name: options.studyName ?? 'model-search',
+      directions: objectives.map((o) => OBJECTIVE_DIRECTION[o]),
+      seed,
+      loadIfExists: true,
       sampler: samplerOf(options.sampler ?? DEFAULT_SAMPLER, space, seed, trials),
-      pruner: prunerOf(reported ? options.pruner ?? DEFAULT_PRUNER : 'none', epochs),
+      pruner: prunerOf(reported ? (options.pruner ?? DEFAULT_PRUNER) : 'none', epochs),
       ...(options.storage ? { storage: options.storage } : {}),
     },
     objective: async (trial) => {
@@ -235,16 +281,26 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
       run.model.dispose();
       return run.values;
     },
-    job, objectives, trials, workers,
+    job,
+    objectives,
+    trials,
+    workers,
   };
 }
 
 function checkObjectives(list: unknown, task: Task): SearchObjective[] {
-  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${WHERE}: objectives must be a non-empty array of ${SEARCH_OBJECTIVES.join(', ')}`);
-  for (const o of list) if (!SEARCH_OBJECTIVES.includes(o)) throw new TypeError(`${WHERE}: unknown objective ${JSON.stringify(o)}; use ${SEARCH_OBJECTIVES.join(', ')}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new TypeError(`${WHERE}: objectives must be a non-empty array of ${SEARCH_OBJECTIVES.join(', ')}`);
+  for (const o of list)
+    if (!SEARCH_OBJECTIVES.includes(o))
+      throw new TypeError(`${WHERE}: unknown objective ${JSON.stringify(o)}; use ${SEARCH_OBJECTIVES.join(', ')}`);
   if (new Set(list).size !== list.length) throw new RangeError(`${WHERE}: objectives name one twice: ${list.join(', ')}`);
-  if (!list.includes('accuracy') && !list.includes('loss')) throw new RangeError(`${WHERE}: objectives need accuracy or loss (size alone would pick the smallest untrained model), got ${list.join(', ')}`);
-  if (task === 'regression' && list.includes('accuracy')) throw new RangeError(`${WHERE}: objective accuracy needs classification; use loss for regression`);
+  if (!list.includes('accuracy') && !list.includes('loss'))
+    throw new RangeError(
+      `${WHERE}: objectives need accuracy or loss (size alone would pick the smallest untrained model), got ${list.join(', ')}`,
+    );
+  if (task === 'regression' && list.includes('accuracy'))
+    throw new RangeError(`${WHERE}: objective accuracy needs classification; use loss for regression`);
   return list.slice();
 }
 
@@ -272,7 +328,11 @@ function chosenTrial(trials: readonly FrozenTrial[], better: Better): FrozenTria
 
 /** Complete trials not dominated on (validation accuracy ↑, file bytes ↓), ordered by bytes. */
 export function accuracyBytesFront(trials: readonly FrozenTrial[]): FrozenTrial[] {
-  const done = trials.filter((t) => t.state === 'complete' && typeof t.userAttrs.accuracy === 'number' && typeof t.userAttrs.bytes === 'number');
+  const done = trials.filter(
+    (t) => t.state === 'complete' && typeof t.userAttrs.accuracy === 'number' && typeof t.userAttrs.bytes === 'number',
+  );
   const ranks = nonDominatedRanks(done.map((t) => [-(t.userAttrs.accuracy as number), t.userAttrs.bytes as number]));
-  return done.filter((_, i) => ranks[i] === 0).sort((a, b) => (a.userAttrs.bytes as number) - (b.userAttrs.bytes as number) || a.number - b.number);
+  return done
+    .filter((_, i) => ranks[i] === 0)
+    .sort((a, b) => (a.userAttrs.bytes as number) - (b.userAttrs.bytes as number) || a.number - b.number);
 }

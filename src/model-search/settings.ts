@@ -36,15 +36,46 @@ export interface MlpSettings {
 }
 
 /** Every key of `MlpSettings`. */
-export const MLP_SETTING_KEYS = ['layers', 'activation', 'dropout', 'optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay', 'clipNorm', 'schedule', 'batchSize', 'epochs', 'labelSmoothing', 'earlyStopping'] as const;
+export const MLP_SETTING_KEYS = [
+  'layers',
+  'activation',
+  'dropout',
+  'optimizer',
+  'lr',
+  'momentum',
+  'nesterov',
+  'weightDecay',
+  'clipNorm',
+  'schedule',
+  'batchSize',
+  'epochs',
+  'labelSmoothing',
+  'earlyStopping',
+] as const;
 
 /** The settings a trial uses for names its search space leaves out. */
-export const DEFAULT_MLP_SETTINGS: Readonly<MlpSettings> = { layers: [64], activation: 'relu', dropout: 0, optimizer: 'adam', batchSize: 64, epochs: 10 };
+export const DEFAULT_MLP_SETTINGS: Readonly<MlpSettings> = {
+  layers: [64],
+  activation: 'relu',
+  dropout: 0,
+  optimizer: 'adam',
+  batchSize: 64,
+  epochs: 10,
+};
 
 // Space name → settings key, for the names that map one to one.
 const PLAIN: Readonly<Record<string, Exclude<keyof MlpSettings, 'layers'>>> = {
-  lr: 'lr', optimizer: 'optimizer', momentum: 'momentum', nesterov: 'nesterov', weight_decay: 'weightDecay', clip_norm: 'clipNorm',
-  batch_size: 'batchSize', epochs: 'epochs', dropout: 'dropout', activation: 'activation', label_smoothing: 'labelSmoothing',
+  lr: 'lr',
+  optimizer: 'optimizer',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  weight_decay: 'weightDecay',
+  clip_norm: 'clipNorm',
+  batch_size: 'batchSize',
+  epochs: 'epochs',
+  dropout: 'dropout',
+  activation: 'activation',
+  label_smoothing: 'labelSmoothing',
 };
 
 /**
@@ -55,7 +86,10 @@ const PLAIN: Readonly<Record<string, Exclude<keyof MlpSettings, 'layers'>>> = {
  * @example
  * mlpSettings({ lr: 0.01, layers: 2, units_0: 64, units_1: 32 }); // layers [64, 32], lr 0.01, the rest default
  */
-export function mlpSettings(params: Readonly<Record<string, ParamValue>>, defaults: Readonly<MlpSettings> = DEFAULT_MLP_SETTINGS): MlpSettings {
+export function mlpSettings(
+  params: Readonly<Record<string, ParamValue>>,
+  defaults: Readonly<MlpSettings> = DEFAULT_MLP_SETTINGS,
+): MlpSettings {
   const settings: MlpSettings = { ...defaults, layers: defaults.layers.slice() };
   const chosen = settings as unknown as Record<string, ParamValue>;
   for (const [name, key] of Object.entries(PLAIN)) if (name in params) chosen[key] = params[name]!;
@@ -71,26 +105,47 @@ export function mlpSettings(params: Readonly<Record<string, ParamValue>>, defaul
 /** The hidden layers (with dropout after each when set) and a linear output layer of `outputs` units.
  *  @example new Sequential({ inputs: 4, layers: mlpLayers(mlpSettings(trial.params), 3) }); */
 export function mlpLayers(settings: Pick<MlpSettings, 'layers' | 'activation' | 'dropout'>, outputs: number): LayerConfig[] {
-  return [...settings.layers.flatMap((u) => (settings.dropout > 0 ? [dense(u, settings.activation), dropout(settings.dropout)] : [dense(u, settings.activation)])), dense(outputs)];
+  return [
+    ...settings.layers.flatMap((u) =>
+      settings.dropout > 0 ? [dense(u, settings.activation), dropout(settings.dropout)] : [dense(u, settings.activation)],
+    ),
+    dense(outputs),
+  ];
 }
 
 /** The optimizer of the settings; options left undefined take the optimizer's defaults. */
 function mlpOptimizer(settings: MlpSettings): Optimizer {
   const { lr, weightDecay, clipNorm, schedule } = settings;
-  const common = { ...(lr !== undefined ? { lr } : {}), ...(weightDecay !== undefined ? { weightDecay } : {}), ...(clipNorm !== undefined ? { clipNorm } : {}), ...(schedule ? { schedule } : {}) };
+  const common = {
+    ...(lr !== undefined ? { lr } : {}),
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
+    ...(clipNorm !== undefined ? { clipNorm } : {}),
+    ...(schedule ? { schedule } : {}),
+  };
   switch (settings.optimizer) {
-    case 'sgd': return sgd({ ...common, ...(settings.momentum !== undefined ? { momentum: settings.momentum } : {}), ...(settings.nesterov ? { nesterov: true } : {}) });
-    case 'gd': return gd(common);
-    case 'adamw': return adamw(common);
-    case 'adam': return adam(common);
-    default: throw new TypeError(`mlpSettings: optimizer must be 'gd', 'sgd', 'adam' or 'adamw', got ${JSON.stringify(settings.optimizer)}`);
+    case 'sgd':
+      return sgd({
+        ...common,
+        ...(settings.momentum !== undefined ? { momentum: settings.momentum } : {}),
+        ...(settings.nesterov ? { nesterov: true } : {}),
+      });
+    case 'gd':
+      return gd(common);
+    case 'adamw':
+      return adamw(common);
+    case 'adam':
+      return adam(common);
+    default:
+      throw new TypeError(`mlpSettings: optimizer must be 'gd', 'sgd', 'adam' or 'adamw', got ${JSON.stringify(settings.optimizer)}`);
   }
 }
 
 /** fit's options for the settings (rows, seed and callbacks aside). */
 export function mlpFitOptions(settings: MlpSettings): FitOptions {
   return {
-    optimizer: mlpOptimizer(settings), epochs: settings.epochs, batchSize: settings.batchSize,
+    optimizer: mlpOptimizer(settings),
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
     ...(settings.labelSmoothing !== undefined ? { labelSmoothing: settings.labelSmoothing } : {}),
     ...(settings.earlyStopping !== undefined ? { earlyStopping: { patience: settings.earlyStopping } } : {}),
   };

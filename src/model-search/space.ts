@@ -8,11 +8,31 @@ export type SearchObjective = 'accuracy' | 'loss' | 'parameters' | 'bytes';
 /** Every `SearchObjective`. */
 export const SEARCH_OBJECTIVES: readonly SearchObjective[] = ['accuracy', 'loss', 'parameters', 'bytes'];
 /** The direction each objective is optimised in. */
-export const OBJECTIVE_DIRECTION: Readonly<Record<SearchObjective, Direction>> = { accuracy: 'maximize', loss: 'minimize', parameters: 'minimize', bytes: 'minimize' };
+export const OBJECTIVE_DIRECTION: Readonly<Record<SearchObjective, Direction>> = {
+  accuracy: 'maximize',
+  loss: 'minimize',
+  parameters: 'minimize',
+  bytes: 'minimize',
+};
 
 /** Names a search space may use, each a setting of the MLP or of its training (the JSON twin of
  *  a `kiln search` flag: `lr` is `--lr`, `batch_size` is `--batch-size`, …). */
-export const MLP_SPACE_NAMES = ['lr', 'optimizer', 'momentum', 'nesterov', 'weight_decay', 'clip_norm', 'batch_size', 'epochs', 'dropout', 'activation', 'layers', 'units', 'units_{i}', 'label_smoothing'] as const;
+export const MLP_SPACE_NAMES = [
+  'lr',
+  'optimizer',
+  'momentum',
+  'nesterov',
+  'weight_decay',
+  'clip_norm',
+  'batch_size',
+  'epochs',
+  'dropout',
+  'activation',
+  'layers',
+  'units',
+  'units_{i}',
+  'label_smoothing',
+] as const;
 
 /** Searched by default: learning rate, depth, widths, activation, dropout and batch size. */
 export const MLP_SPACE: SpaceSpec = {
@@ -34,7 +54,8 @@ export const MLP_SPACE: SpaceSpec = {
 export function parseMlpSpace(json: unknown, where?: string): SpaceSpec {
   const space = parseSpace(json);
   for (const name of Object.keys(space)) {
-    if (!(MLP_SPACE_NAMES as readonly string[]).includes(name)) throw new RangeError(`${where ? `${where}: ` : ''}unknown parameter '${name}'; a search space may set ${MLP_SPACE_NAMES.join(', ')}`);
+    if (!(MLP_SPACE_NAMES as readonly string[]).includes(name))
+      throw new RangeError(`${where ? `${where}: ` : ''}unknown parameter '${name}'; a search space may set ${MLP_SPACE_NAMES.join(', ')}`);
   }
   return space;
 }

@@ -10,7 +10,11 @@ import { trainMlpTrial, type MlpArtifact, type MlpWorkerContext } from './object
 let rows: { context: MlpWorkerContext; data: Dataset; validation: Dataset } | undefined;
 
 /** Trains one MLP trial in a worker and returns its validation values and its model file bytes. */
-export async function objective(trial: Trial, context: MlpWorkerContext, emit: (log: EpochLog) => void): Promise<{ values: number[]; artifact: MlpArtifact }> {
+export async function objective(
+  trial: Trial,
+  context: MlpWorkerContext,
+  emit: (log: EpochLog) => void,
+): Promise<{ values: number[]; artifact: MlpArtifact }> {
   if (rows?.context !== context) rows = { context, data: new Dataset(context.data), validation: new Dataset(context.validation) };
   const run = await trainMlpTrial(trial, rows.data, rows.validation, context, emit);
   try {

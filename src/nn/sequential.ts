@@ -7,7 +7,16 @@ import type { Tensor } from '../core/tensor.ts';
 import { StandardScaler } from '../data/scaler.ts';
 import type { Activation } from '../core/activation.ts';
 import { buildLayers, checkLayer, type LayerConfig } from './layers/index.ts';
-import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, type Preprocessing, type Rows, type Task } from './predictor.ts';
+import {
+  classesOf,
+  flattenRows,
+  InputAffine,
+  OUTPUT_OF_TASK,
+  type Predictor,
+  type Preprocessing,
+  type Rows,
+  type Task,
+} from './predictor.ts';
 
 export type { Task, Preprocessing } from './predictor.ts';
 
@@ -65,16 +74,19 @@ export class Sequential implements Predictor {
     checkKnownKeys('Sequential', options, ['inputs', 'layers', 'task', 'seed', 'preprocessing']);
     this.inputShape = inputShapeOf(options.inputs);
     this.inputs = shapeSize(this.inputShape);
-    if (!Array.isArray(options.layers) || options.layers.length === 0) throw new RangeError('Sequential: layers must be a non-empty array of layers (dense(...), dropout(...), ...)');
+    if (!Array.isArray(options.layers) || options.layers.length === 0)
+      throw new RangeError('Sequential: layers must be a non-empty array of layers (dense(...), dropout(...), ...)');
     this.layers = options.layers.map((l, i) => checkLayer(`Sequential layers[${i}]`, l));
     if (this.layers.at(-1)!.type !== 'dense') throw new RangeError('Sequential: the last layer must be dense');
     this.task = options.task ?? 'classification';
-    if (!(this.task in LOSS_OF_TASK)) throw new TypeError(`Sequential: task must be classification, binary or regression, got ${String(this.task)}`);
+    if (!(this.task in LOSS_OF_TASK))
+      throw new TypeError(`Sequential: task must be classification, binary or regression, got ${String(this.task)}`);
     this.seed = checkInteger('Sequential', 'seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
     const built = buildLayers('Sequential', this.inputShape, this.layers);
     const outputs = shapeSize(built.at(-1)!.outputShape);
     if (this.task === 'binary' && outputs !== 1) throw new RangeError(`Sequential: a binary model has one output unit, got ${outputs}`);
-    if (this.task === 'classification' && outputs < 2) throw new RangeError(`Sequential: a classifier needs at least 2 output units, got ${outputs}`);
+    if (this.task === 'classification' && outputs < 2)
+      throw new RangeError(`Sequential: a classifier needs at least 2 output units, got ${outputs}`);
     this.preprocessing = options.preprocessing ?? {};
     this.engine = new LayerEngine(built, this.seed);
     this.engine.initialize();
@@ -138,7 +150,11 @@ export class Sequential implements Predictor {
   /** Every saved tensor as a named copy, in layer and slot order ("layers.<i>.weight",
    *  "layers.<i>.bias", ...): the trainable parameters and any running statistics. */
   parameters(): { name: string; shape: number[]; data: Float32Array }[] {
-    return this.engine.locations.map((l) => ({ name: `layers.${l.layer}.${l.name}`, shape: [...l.shape], data: this.engine.slotView(l).read() }));
+    return this.engine.locations.map((l) => ({
+      name: `layers.${l.layer}.${l.name}`,
+      shape: [...l.shape],
+      data: this.engine.slotView(l).read(),
+    }));
   }
 
   /** Replaces parameters by name; every shape must match. */
@@ -147,7 +163,8 @@ export class Sequential implements Predictor {
     for (const [name, data] of Object.entries(values)) {
       const l = byName.get(name);
       if (!l) throw new RangeError(`Sequential.setParameters: no parameter named '${name}' (have ${[...byName.keys()].join(', ')})`);
-      if (data.length !== l.size) throw new RangeError(`Sequential.setParameters: '${name}' has shape ${shapeText(l.shape)} (${l.size} values), got ${data.length}`);
+      if (data.length !== l.size)
+        throw new RangeError(`Sequential.setParameters: '${name}' has shape ${shapeText(l.shape)} (${l.size} values), got ${data.length}`);
       (l.trainable ? this.engine.params : this.engine.state).view().set(data, l.offset);
     }
     this.engine.applyMask();
@@ -160,7 +177,8 @@ export class Sequential implements Predictor {
 
   /** Sets all parameters from one flat array in arena order (pruned ones stay zero). */
   setParameterVector(values: ArrayLike<number>): void {
-    if (values.length !== this.parameterCount) throw new RangeError(`Sequential.setParameterVector: the model has ${this.parameterCount} parameters, got ${values.length}`);
+    if (values.length !== this.parameterCount)
+      throw new RangeError(`Sequential.setParameterVector: the model has ${this.parameterCount} parameters, got ${values.length}`);
     this.engine.params.view().set(values);
     this.engine.applyMask();
   }
@@ -171,7 +189,19 @@ export class Sequential implements Predictor {
       if (config.type !== 'dense') return [];
       const [weight, bias] = this.engine.layerParams(layer) as [Tensor<'f32'>, Tensor<'f32'>];
       const [wl, bl] = this.engine.locations.filter((l) => l.layer === layer);
-      return [{ layer, inputs: weight.shape[1]!, units: config.units, activation: config.activation, alpha: config.alpha ?? 0.01, weight, bias, weightOffset: wl!.offset, biasOffset: bl!.offset }];
+      return [
+        {
+          layer,
+          inputs: weight.shape[1]!,
+          units: config.units,
+          activation: config.activation,
+          alpha: config.alpha ?? 0.01,
+          weight,
+          bias,
+          weightOffset: wl!.offset,
+          biasOffset: bl!.offset,
+        },
+      ];
     });
   }
 
@@ -194,7 +224,8 @@ export class Sequential implements Predictor {
   /** Installs hooks into the dense layers' passes (see LayerHooks), or removes them. One set at a
    *  time: installing over another set is an error, so two sessions cannot silently mix. */
   setHooks(hooks: LayerHooks | undefined): void {
-    if (hooks && this.engine.hooks && hooks !== this.engine.hooks) throw new RangeError('Sequential.setHooks: the model already has hooks installed (another QAT session?); detach them first');
+    if (hooks && this.engine.hooks && hooks !== this.engine.hooks)
+      throw new RangeError('Sequential.setHooks: the model already has hooks installed (another QAT session?); detach them first');
     this.engine.hooks = hooks;
   }
 
@@ -206,7 +237,10 @@ export class Sequential implements Predictor {
 
 function inputShapeOf(inputs: unknown): Shape {
   if (typeof inputs === 'number') return [checkInteger('Sequential', 'inputs', inputs, 1, 1 << 24)];
-  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > 3) throw new TypeError(`Sequential: inputs must be a number of features or a row shape of 1 to 3 dimensions, got ${JSON.stringify(inputs)}`);
+  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > 3)
+    throw new TypeError(
+      `Sequential: inputs must be a number of features or a row shape of 1 to 3 dimensions, got ${JSON.stringify(inputs)}`,
+    );
   inputs.forEach((d, i) => checkInteger('Sequential', `inputs[${i}]`, d, 1, 1 << 24));
   if (shapeSize(inputs) > 1 << 24) throw new RangeError(`Sequential: inputs ${shapeText(inputs)} has more than 2^24 values per row`);
   return Object.freeze([...inputs]);

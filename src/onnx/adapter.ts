@@ -75,7 +75,7 @@ export function describeModel(model: ExportableModel, where: string): NetDescrip
     }
   }
   if (model instanceof QuantizedModel) return describeQuantized(model);
-  const kind = model === null ? 'null' : typeof model === 'object' ? (model as object).constructor?.name ?? 'object' : typeof model;
+  const kind = model === null ? 'null' : typeof model === 'object' ? ((model as object).constructor?.name ?? 'object') : typeof model;
   throw new TypeError(`${where}: model must be a Sequential, SparseModel or QuantizedModel, got ${kind}`);
 }
 
@@ -88,14 +88,25 @@ function describeFloat(model: Sequential): FloatNet {
     // Inference: dropout is the identity, and flatten too, since rows are stored flat.
     if (l.type !== 'dense') return;
     layers.push({
-      kind: 'dense', name: `layers.${i}`, inputs: width, units: l.units, activation: l.activation, alpha: l.alpha ?? 0.01,
-      weight: params.get(`layers.${i}.weight`)!, bias: params.get(`layers.${i}.bias`)!,
+      kind: 'dense',
+      name: `layers.${i}`,
+      inputs: width,
+      units: l.units,
+      activation: l.activation,
+      alpha: l.alpha ?? 0.01,
+      weight: params.get(`layers.${i}.weight`)!,
+      bias: params.get(`layers.${i}.bias`)!,
     });
     width = l.units;
   });
   const { mean, std } = model.preprocessing;
   return {
-    kind: 'float', inputs: model.inputs, inputShape: [...model.inputShape], outputs: model.outputs, task: config.task, layers,
+    kind: 'float',
+    inputs: model.inputs,
+    inputShape: [...model.inputShape],
+    outputs: model.outputs,
+    task: config.task,
+    layers,
     preprocessing: { ...model.preprocessing },
     ...(mean && std ? { standardize: StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine() } : {}),
   };
@@ -103,7 +114,10 @@ function describeFloat(model: Sequential): FloatNet {
 
 function describeQuantized(model: QuantizedModel): NetDescription {
   const common = {
-    inputs: model.inputs, inputShape: [model.inputs], outputs: model.outputs, task: model.task,
+    inputs: model.inputs,
+    inputShape: [model.inputs],
+    outputs: model.outputs,
+    task: model.task,
     preprocessing: {
       ...(model.featureNames ? { featureNames: model.featureNames } : {}),
       ...(model.classNames ? { classNames: model.classNames } : {}),
@@ -114,10 +128,27 @@ function describeQuantized(model: QuantizedModel): NetDescription {
     // ONNX has 4-bit types from opset 21 on; at opset 13 the faithful form is the f32 weights
     // kiln's int4 GEMM multiplies by: (code − zero point)·scale per group.
     const groupSize = model.groupSize!;
-    return { kind: 'float', ...common, from: 'int4', layers: model.layers.map((l, i) => ({ kind: 'dense', name: `layers.${i}`, inputs: l.inputs, units: l.units, activation: l.activation, alpha: l.alpha, weight: dequantizeGroups(l, groupSize), bias: l.bias })) };
+    return {
+      kind: 'float',
+      ...common,
+      from: 'int4',
+      layers: model.layers.map((l, i) => ({
+        kind: 'dense',
+        name: `layers.${i}`,
+        inputs: l.inputs,
+        units: l.units,
+        activation: l.activation,
+        alpha: l.alpha,
+        weight: dequantizeGroups(l, groupSize),
+        bias: l.bias,
+      })),
+    };
   }
   return {
-    kind: 'int8', ...common, scheme: model.scheme, layers: model.layers,
+    kind: 'int8',
+    ...common,
+    scheme: model.scheme,
+    layers: model.layers,
     activations: model.scheme === 'int8-dynamic' ? 'dynamic' : 'static',
     ...(model.dynamicRange ? { dynamicRange: model.dynamicRange } : {}),
     ...(model.calibration ? { calibration: model.calibration } : {}),
@@ -140,7 +171,9 @@ function dequantizeGroups(l: QuantizedLayer, groupSize: number): Float32Array {
  *  flatten() before the first dense layer. */
 export function buildSequential(net: FloatNet): Sequential {
   const shaped = net.inputShape.length > 1;
-  const layers: LayerConfig[] = net.layers.map((l) => dense(l.units, l.activation, l.activation === 'leaky_relu' ? { alpha: l.alpha } : {}));
+  const layers: LayerConfig[] = net.layers.map((l) =>
+    dense(l.units, l.activation, l.activation === 'leaky_relu' ? { alpha: l.alpha } : {}),
+  );
   const model = new Sequential({
     inputs: shaped ? [...net.inputShape] : net.inputs,
     layers: shaped ? [flatten(), ...layers] : layers,
@@ -149,7 +182,14 @@ export function buildSequential(net: FloatNet): Sequential {
   });
   try {
     const first = shaped ? 1 : 0;
-    model.setParameters(Object.fromEntries(net.layers.flatMap((l, i) => [[`layers.${i + first}.weight`, l.weight], [`layers.${i + first}.bias`, l.bias]])));
+    model.setParameters(
+      Object.fromEntries(
+        net.layers.flatMap((l, i) => [
+          [`layers.${i + first}.weight`, l.weight],
+          [`layers.${i + first}.bias`, l.bias],
+        ]),
+      ),
+    );
   } catch (error) {
     model.dispose();
     throw error;

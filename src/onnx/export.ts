@@ -73,21 +73,33 @@ export function exportOnnx(model: ExportableModel, options: ExportOnnxOptions = 
   if (x === inputName) x = g.node('output', 'Identity', [x])[0]!;
   g.rename(x, outputName);
 
-  const tensor = (name: string, shape: readonly number[]): ValueInfoProto => ({ name, elemType: DataType.FLOAT, shape: ['batch', ...shape] });
+  const tensor = (name: string, shape: readonly number[]): ValueInfoProto => ({
+    name,
+    elemType: DataType.FLOAT,
+    shape: ['batch', ...shape],
+  });
   return encodeModel({
     irVersion: IR_VERSION,
     producerName: 'kiln',
     producerVersion: version,
-    docString: `kiln ${net.kind === 'int8' ? net.scheme : net.from ?? 'float32'} ${net.task} model: ${net.inputs} → ${net.layers.map((l) => l.units).join(' → ')}`,
+    docString: `kiln ${net.kind === 'int8' ? net.scheme : (net.from ?? 'float32')} ${net.task} model: ${net.inputs} → ${net.layers.map((l) => l.units).join(' → ')}`,
     opsetImports: [{ domain: '', version: ONNX_OPSET }],
-    graph: { name: 'kiln', nodes: g.nodes, initializers: g.initializers, inputs: [tensor(inputName, net.inputShape)], outputs: [tensor(outputName, [net.outputs])], sparseInitializers: 0 },
+    graph: {
+      name: 'kiln',
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs: [tensor(inputName, net.inputShape)],
+      outputs: [tensor(outputName, [net.outputs])],
+      sparseInitializers: 0,
+    },
     metadata: metadata(net),
     functions: 0,
   });
 }
 
 function checkName(option: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${WHERE}: ${option} must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new TypeError(`${WHERE}: ${option} must be a non-empty string, got ${JSON.stringify(name)}`);
   return name;
 }
 
@@ -95,13 +107,30 @@ function metadata(net: NetDescription): { key: string; value: string }[] {
   const { mean, std, featureNames, classNames, table } = net.preprocessing;
   // `table` is how raw table rows become the graph's inputs (kiln's tableInputs): the graph, like
   // predict, takes the encoded rows.
-  const pre = { ...(mean ? { mean } : {}), ...(std ? { std } : {}), ...(featureNames ? { featureNames } : {}), ...(classNames ? { classNames } : {}), ...(table ? { table } : {}) };
-  const entries: { key: string; value: string }[] = [{ key: METADATA_KEYS.task, value: net.task }, { key: METADATA_KEYS.preprocessing, value: JSON.stringify(pre) }];
+  const pre = {
+    ...(mean ? { mean } : {}),
+    ...(std ? { std } : {}),
+    ...(featureNames ? { featureNames } : {}),
+    ...(classNames ? { classNames } : {}),
+    ...(table ? { table } : {}),
+  };
+  const entries: { key: string; value: string }[] = [
+    { key: METADATA_KEYS.task, value: net.task },
+    { key: METADATA_KEYS.preprocessing, value: JSON.stringify(pre) },
+  ];
   if (net.kind === 'int8') {
-    const q = { scheme: net.scheme, activations: net.activations, ...(net.dynamicRange ? { dynamicRange: net.dynamicRange } : {}), ...(net.calibration ? { calibration: net.calibration } : {}) };
+    const q = {
+      scheme: net.scheme,
+      activations: net.activations,
+      ...(net.dynamicRange ? { dynamicRange: net.dynamicRange } : {}),
+      ...(net.calibration ? { calibration: net.calibration } : {}),
+    };
     entries.push({ key: METADATA_KEYS.quantization, value: JSON.stringify(q) });
   } else if (net.from) {
-    entries.push({ key: METADATA_KEYS.quantization, value: JSON.stringify({ scheme: net.from, activations: 'float', weights: 'dequantized to float32' }) });
+    entries.push({
+      key: METADATA_KEYS.quantization,
+      value: JSON.stringify({ scheme: net.from, activations: 'float', weights: 'dequantized to float32' }),
+    });
   }
   return entries;
 }
@@ -115,29 +144,44 @@ function floatLayer(g: GraphBuilder, prefix: string, x: string, l: FloatDense): 
 
 function activation(g: GraphBuilder, prefix: string, x: string, l: { activation: string; alpha: number }): string {
   switch (l.activation) {
-    case 'linear': return x;
-    case 'relu': return g.node(prefix, 'Relu', [x])[0]!;
-    case 'leaky_relu': return g.node(prefix, 'LeakyRelu', [x], [attrFloat('alpha', l.alpha)])[0]!;
-    case 'sigmoid': return g.node(prefix, 'Sigmoid', [x])[0]!;
-    case 'tanh': return g.node(prefix, 'Tanh', [x])[0]!;
+    case 'linear':
+      return x;
+    case 'relu':
+      return g.node(prefix, 'Relu', [x])[0]!;
+    case 'leaky_relu':
+      return g.node(prefix, 'LeakyRelu', [x], [attrFloat('alpha', l.alpha)])[0]!;
+    case 'sigmoid':
+      return g.node(prefix, 'Sigmoid', [x])[0]!;
+    case 'tanh':
+      return g.node(prefix, 'Tanh', [x])[0]!;
     case 'gelu': {
-      const scalar = (name: string, v: number) => (g.initializers.some((t) => t.name === name) ? name : g.constant(name, [], Float32Array.of(v)));
+      const scalar = (name: string, v: number) =>
+        g.initializers.some((t) => t.name === name) ? name : g.constant(name, [], Float32Array.of(v));
       const d = g.node(prefix, 'Div', [x, scalar('gelu.sqrt2', Math.SQRT2)])[0]!;
       const e = g.node(prefix, 'Erf', [d])[0]!;
       const a = g.node(prefix, 'Add', [e, scalar('gelu.one', 1)])[0]!;
       const m = g.node(prefix, 'Mul', [x, a])[0]!;
       return g.node(prefix, 'Mul', [m, scalar('gelu.half', 0.5)])[0]!;
     }
-    default: throw new TypeError(`${WHERE}: ${prefix} has activation '${l.activation}', which has no ONNX form here`);
+    default:
+      throw new TypeError(`${WHERE}: ${prefix} has activation '${l.activation}', which has no ONNX form here`);
   }
 }
 
 // Weight zero points as int8, shaped like the scales (scalar per tensor, [units] per channel).
-function weightParams(g: GraphBuilder, prefix: string, l: Int8Net['layers'][number]): { scale: string; zeroPoint: string; perChannel: boolean } {
+function weightParams(
+  g: GraphBuilder,
+  prefix: string,
+  l: Int8Net['layers'][number],
+): { scale: string; zeroPoint: string; perChannel: boolean } {
   const perChannel = l.scales.length > 1;
   const dims = perChannel ? [l.units] : [];
   const zp = Int8Array.from(l.zeroPoints ?? new Int32Array(l.scales.length));
-  return { scale: g.constant(`${prefix}.weight_scale`, dims, l.scales), zeroPoint: g.constant(`${prefix}.weight_zero_point`, dims, zp), perChannel };
+  return {
+    scale: g.constant(`${prefix}.weight_scale`, dims, l.scales),
+    zeroPoint: g.constant(`${prefix}.weight_zero_point`, dims, zp),
+    perChannel,
+  };
 }
 
 function int8Layer(g: GraphBuilder, prefix: string, x: string, l: Int8Net['layers'][number], net: Int8Net): string {

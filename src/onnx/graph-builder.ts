@@ -6,12 +6,23 @@ export const attrFloat = (name: string, f: number): AttributeProto => ({ name, t
 
 type TypedData = Float32Array | Int8Array | Uint8Array | Int32Array;
 const TYPE_OF = (data: TypedData): number =>
-  data instanceof Float32Array ? DataType.FLOAT : data instanceof Int8Array ? DataType.INT8 : data instanceof Uint8Array ? DataType.UINT8 : DataType.INT32;
+  data instanceof Float32Array
+    ? DataType.FLOAT
+    : data instanceof Int8Array
+      ? DataType.INT8
+      : data instanceof Uint8Array
+        ? DataType.UINT8
+        : DataType.INT32;
 
 /** A tensor's bytes as ONNX raw_data: little-endian, which every typed array is on the
  *  platforms kiln runs on (WebAssembly itself is little-endian). */
 export function tensorProto(name: string, dims: readonly number[], data: TypedData): TensorProto {
-  return { name, dims: [...dims], dataType: TYPE_OF(data), rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  return {
+    name,
+    dims: [...dims],
+    dataType: TYPE_OF(data),
+    rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+  };
 }
 
 export class GraphBuilder {

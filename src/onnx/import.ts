@@ -16,7 +16,16 @@ import type { Preprocessing, Sequential, Task } from '../nn/sequential.ts';
 import { buildSequential, type FloatDense, type FloatNet } from './adapter.ts';
 import { OnnxError } from './errors.ts';
 import { METADATA_KEYS } from './export.ts';
-import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import {
+  AttributeType,
+  DataType,
+  decodeModel,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './proto.ts';
 import { floatValues, intValues, typeName } from './tensor-data.ts';
 
 /** Options of `importOnnx`. */
@@ -30,7 +39,8 @@ export interface ImportOnnxOptions {
 /** Default-domain opsets the importer reads. */
 export const IMPORT_OPSETS = { min: 7, max: 21 } as const;
 
-const SUPPORTED = 'Gemm, MatMul (+ Add), Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Erf-based GELU, Softmax, Identity, Dropout, Flatten, Reshape, Cast, and Mul/Add/Sub/Div by constants before the first layer';
+const SUPPORTED =
+  'Gemm, MatMul (+ Add), Relu, LeakyRelu, Sigmoid, Tanh, Gelu, Erf-based GELU, Softmax, Identity, Dropout, Flatten, Reshape, Cast, and Mul/Add/Sub/Div by constants before the first layer';
 const WHERE = 'importOnnx';
 
 type Dense = { -readonly [K in keyof Omit<FloatDense, 'name'>]: FloatDense[K] };
@@ -49,12 +59,14 @@ type Dense = { -readonly [K in keyof Omit<FloatDense, 'name'>]: FloatDense[K] };
 export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): Sequential {
   if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${String(options)}`);
   checkKnownKeys(WHERE, options, ['task']);
-  if (options.task !== undefined && !['classification', 'binary', 'regression'].includes(options.task)) throw new TypeError(`${WHERE}: task must be classification, binary or regression, got ${String(options.task)}`);
+  if (options.task !== undefined && !['classification', 'binary', 'regression'].includes(options.task))
+    throw new TypeError(`${WHERE}: task must be classification, binary or regression, got ${String(options.task)}`);
   const model = decodeModel(bytes);
   if (!model.graph) throw new OnnxError('ONNX model: no graph');
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
   if (opset === undefined) throw new OnnxError('ONNX model: no opset_import for the default domain');
-  if (opset < IMPORT_OPSETS.min || opset > IMPORT_OPSETS.max) throw new OnnxError(`ONNX model: opset ${opset} is outside the opsets kiln reads (${IMPORT_OPSETS.min} to ${IMPORT_OPSETS.max})`);
+  if (opset < IMPORT_OPSETS.min || opset > IMPORT_OPSETS.max)
+    throw new OnnxError(`ONNX model: opset ${opset} is outside the opsets kiln reads (${IMPORT_OPSETS.min} to ${IMPORT_OPSETS.max})`);
   const metadata = new Map(model.metadata.map((e) => [e.key, e.value]));
   const net = new ChainReader(model.graph, opset).read(options.task, metadata);
   try {
@@ -78,12 +90,17 @@ class ChainReader {
   constructor(graph: GraphProto, opset: number) {
     this.#graph = graph;
     this.#opset = opset;
-    if (graph.sparseInitializers > 0) throw new OnnxError('ONNX graph: sparse_initializer tensors are not supported (store the weights dense)');
+    if (graph.sparseInitializers > 0)
+      throw new OnnxError('ONNX graph: sparse_initializer tensors are not supported (store the weights dense)');
     for (const t of graph.initializers) this.#constants.set(t.name, t);
     const inputs = graph.inputs.filter((v) => !this.#constants.has(v.name));
-    if (inputs.length !== 1) throw new OnnxError(`ONNX graph: kiln reads graphs with one input, this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ') || 'none'})`);
+    if (inputs.length !== 1)
+      throw new OnnxError(
+        `ONNX graph: kiln reads graphs with one input, this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ') || 'none'})`,
+      );
     this.#input = inputs[0]!;
-    if (this.#input.elemType !== DataType.FLOAT) throw new OnnxError(`ONNX graph: input '${this.#input.name}' is ${typeName(this.#input.elemType)}, kiln reads float32 inputs`);
+    if (this.#input.elemType !== DataType.FLOAT)
+      throw new OnnxError(`ONNX graph: input '${this.#input.name}' is ${typeName(this.#input.elemType)}, kiln reads float32 inputs`);
     checkAcyclic(graph);
     for (const n of graph.nodes) {
       const standard = n.domain === '' || n.domain === 'ai.onnx';
@@ -94,7 +111,12 @@ class ChainReader {
       // A Cast or Identity of a constant is a constant (float16 weights cast to float32, as
       // mixed-precision exports write them); nodes come in topological order, as ONNX requires.
       const source = this.#constants.get(n.inputs[0] ?? '');
-      if (standard && source && n.inputs.length === 1 && (n.opType === 'Identity' || (n.opType === 'Cast' && n.attributes.some((a) => a.name === 'to' && a.i === DataType.FLOAT)))) {
+      if (
+        standard &&
+        source &&
+        n.inputs.length === 1 &&
+        (n.opType === 'Identity' || (n.opType === 'Cast' && n.attributes.some((a) => a.name === 'to' && a.i === DataType.FLOAT)))
+      ) {
         this.#constants.set(n.outputs[0] ?? '', { ...source, name: n.outputs[0] ?? '' });
         continue;
       }
@@ -122,7 +144,8 @@ class ChainReader {
     const visited = new Set<NodeProto>();
     while (x !== this.#outputName) {
       const users = this.#consumers.get(x) ?? [];
-      if (users.length === 0) throw new OnnxError(`ONNX graph: value '${x}' leads nowhere: it is neither consumed nor the graph output '${this.#outputName}'`);
+      if (users.length === 0)
+        throw new OnnxError(`ONNX graph: value '${x}' leads nowhere: it is neither consumed nor the graph output '${this.#outputName}'`);
       const gelu = users.length === 2 ? this.#geluPattern(x, users) : undefined;
       if (gelu) {
         this.#activate(layers, sinceDense, 'gelu', 0, users[0]!);
@@ -131,22 +154,38 @@ class ChainReader {
         sinceDense++;
         continue;
       }
-      if (users.length > 1) throw new OnnxError(`ONNX graph: value '${x}' feeds ${users.length} nodes (${users.map((n) => this.#where(n)).join(', ')}); kiln imports chains of layers`);
+      if (users.length > 1)
+        throw new OnnxError(
+          `ONNX graph: value '${x}' feeds ${users.length} nodes (${users.map((n) => this.#where(n)).join(', ')}); kiln imports chains of layers`,
+        );
       const n = users[0]!;
       if (visited.has(n)) throw new OnnxError(`ONNX graph: ${this.#where(n)} is reached twice`);
       visited.add(n);
       const where = this.#where(n);
       if (final) throw new OnnxError(`${where}: follows the output ${final}; kiln models end with it`);
-      if (n.domain !== '' && n.domain !== 'ai.onnx' && !(n.domain === 'com.microsoft' && n.opType === 'Gelu')) throw new OnnxError(`${where}: operators of domain '${n.domain}' are not supported; kiln reads ${SUPPORTED}`);
+      if (n.domain !== '' && n.domain !== 'ai.onnx' && !(n.domain === 'com.microsoft' && n.opType === 'Gelu'))
+        throw new OnnxError(`${where}: operators of domain '${n.domain}' are not supported; kiln reads ${SUPPORTED}`);
       const commutes = n.opType === 'Mul' || n.opType === 'Add';
-      if (n.inputs[0] !== x && !commutes) throw new OnnxError(`${where}: takes '${x}' as input ${n.inputs.indexOf(x)}, kiln expects it as the first input`);
+      if (n.inputs[0] !== x && !commutes)
+        throw new OnnxError(`${where}: takes '${x}' as input ${n.inputs.indexOf(x)}, kiln expects it as the first input`);
       const attrs = attributes(n, where);
       let out = n.outputs[0]!;
       switch (n.opType) {
         case 'Gemm': {
-          if (attrs.int('transA', 0) !== 0) throw new OnnxError(`${where}: transA = 1 is not supported (the input must be [batch, features])`);
+          if (attrs.int('transA', 0) !== 0)
+            throw new OnnxError(`${where}: transA = 1 is not supported (the input must be [batch, features])`);
           const w = this.#weight(n, 1, where);
-          layers.push(denseFrom(where, w.values, w.dims, attrs.int('transB', 0) === 1, attrs.float('alpha', 1), this.#bias(n.inputs[2], where, attrs.float('beta', 1)), layers.at(-1)?.units));
+          layers.push(
+            denseFrom(
+              where,
+              w.values,
+              w.dims,
+              attrs.int('transB', 0) === 1,
+              attrs.float('alpha', 1),
+              this.#bias(n.inputs[2], where, attrs.float('beta', 1)),
+              layers.at(-1)?.units,
+            ),
+          );
           sinceDense = 0;
           break;
         }
@@ -165,12 +204,19 @@ class ChainReader {
           sinceDense = 0;
           break;
         }
-        case 'Relu': this.#activate(layers, sinceDense++, 'relu', 0, n); break;
-        case 'LeakyRelu': this.#activate(layers, sinceDense++, 'leaky_relu', attrs.float('alpha', 0.01), n); break;
-        case 'Tanh': this.#activate(layers, sinceDense++, 'tanh', 0, n); break;
+        case 'Relu':
+          this.#activate(layers, sinceDense++, 'relu', 0, n);
+          break;
+        case 'LeakyRelu':
+          this.#activate(layers, sinceDense++, 'leaky_relu', attrs.float('alpha', 0.01), n);
+          break;
+        case 'Tanh':
+          this.#activate(layers, sinceDense++, 'tanh', 0, n);
+          break;
         case 'Gelu': {
           const approximate = attrs.string('approximate', 'none');
-          if (approximate !== 'none') throw new OnnxError(`${where}: approximate='${approximate}' GELU is not supported; kiln's GELU is the exact (erf) one`);
+          if (approximate !== 'none')
+            throw new OnnxError(`${where}: approximate='${approximate}' GELU is not supported; kiln's GELU is the exact (erf) one`);
           this.#activate(layers, sinceDense++, 'gelu', 0, n);
           break;
         }
@@ -181,26 +227,39 @@ class ChainReader {
           break;
         case 'Softmax': {
           const axis = attrs.int('axis', this.#opset >= 13 ? -1 : 1);
-          if (axis !== -1 && axis !== 1) throw new OnnxError(`${where}: softmax over axis ${axis}; kiln's is over the features (axis 1 or -1)`);
+          if (axis !== -1 && axis !== 1)
+            throw new OnnxError(`${where}: softmax over axis ${axis}; kiln's is over the features (axis 1 or -1)`);
           if (layers.length === 0) throw new OnnxError(`${where}: softmax before any dense layer`);
           final = 'softmax';
           break;
         }
-        case 'Identity': case 'Dropout': case 'Cast':
-          if (n.opType === 'Cast' && attrs.int('to', DataType.FLOAT) !== DataType.FLOAT) throw new OnnxError(`${where}: casts to ${typeName(attrs.int('to', 0))}; kiln computes in float32`);
-          if (n.opType === 'Dropout' && n.outputs.length > 1 && n.outputs[1] !== '' && this.#consumers.has(n.outputs[1]!)) throw new OnnxError(`${where}: its mask output is used; kiln reads dropout in inference mode only`);
+        case 'Identity':
+        case 'Dropout':
+        case 'Cast':
+          if (n.opType === 'Cast' && attrs.int('to', DataType.FLOAT) !== DataType.FLOAT)
+            throw new OnnxError(`${where}: casts to ${typeName(attrs.int('to', 0))}; kiln computes in float32`);
+          if (n.opType === 'Dropout' && n.outputs.length > 1 && n.outputs[1] !== '' && this.#consumers.has(n.outputs[1]!))
+            throw new OnnxError(`${where}: its mask output is used; kiln reads dropout in inference mode only`);
           break;
         case 'Flatten':
-          if (attrs.int('axis', 1) !== 1) throw new OnnxError(`${where}: axis ${attrs.int('axis', 1)}; kiln reads Flatten(axis=1) (rows of features)`);
+          if (attrs.int('axis', 1) !== 1)
+            throw new OnnxError(`${where}: axis ${attrs.int('axis', 1)}; kiln reads Flatten(axis=1) (rows of features)`);
           break;
         case 'Reshape': {
           const shape = this.#constant(n.inputs[1]);
           const dims = shape ? intValues(shape, `${where} shape`) : undefined;
-          if (!dims || dims.length !== 2 || !(dims[0] === -1 || dims[0] === 0)) throw new OnnxError(`${where}: kiln reads Reshape to [-1, features] or [0, features] only, got ${dims ? `[${dims.join(', ')}]` : 'a computed shape'}`);
+          if (!dims || dims.length !== 2 || !(dims[0] === -1 || dims[0] === 0))
+            throw new OnnxError(
+              `${where}: kiln reads Reshape to [-1, features] or [0, features] only, got ${dims ? `[${dims.join(', ')}]` : 'a computed shape'}`,
+            );
           break;
         }
-        case 'Mul': case 'Add': case 'Sub': case 'Div': {
-          if (layers.length > 0) throw new OnnxError(`${where}: element-wise ${n.opType} after the first layer is not a kiln layer; kiln reads ${SUPPORTED}`);
+        case 'Mul':
+        case 'Add':
+        case 'Sub':
+        case 'Div': {
+          if (layers.length > 0)
+            throw new OnnxError(`${where}: element-wise ${n.opType} after the first layer is not a kiln layer; kiln reads ${SUPPORTED}`);
           const other = n.inputs[0] === x ? n.inputs[1] : n.inputs[0];
           const c = this.#constant(other);
           if (!c) throw new OnnxError(`${where}: ${n.opType} by a computed value; kiln reads standardisation by constants only`);
@@ -217,17 +276,33 @@ class ChainReader {
     return this.#net(layers, final, task, affine, inputShapeOf(input.shape, width, input.name), metadata);
   }
 
-  #net(layers: Dense[], final: Final, task: Task | undefined, affine: { scale: number[]; shift: number[] } | undefined, inputShape: number[], metadata: Map<string, string>): FloatNet {
+  #net(
+    layers: Dense[],
+    final: Final,
+    task: Task | undefined,
+    affine: { scale: number[]; shift: number[] } | undefined,
+    inputShape: number[],
+    metadata: Map<string, string>,
+  ): FloatNet {
     const inputs = layers[0]!.inputs;
     const outputs = layers.at(-1)!.units;
     const inferred: Task = final === 'softmax' ? 'classification' : final === 'sigmoid' ? 'binary' : 'regression';
-    if (task !== undefined && final !== undefined && task !== inferred) throw new OnnxError(`ONNX graph: ends with ${final === 'softmax' ? 'Softmax' : 'Sigmoid'}, a ${inferred} model; task '${task}' does not fit it`);
+    if (task !== undefined && final !== undefined && task !== inferred)
+      throw new OnnxError(
+        `ONNX graph: ends with ${final === 'softmax' ? 'Softmax' : 'Sigmoid'}, a ${inferred} model; task '${task}' does not fit it`,
+      );
     const chosen = task ?? inferred;
-    if (chosen === 'classification' && outputs < 2) throw new OnnxError(`ONNX graph: task classification needs at least 2 outputs, the graph has ${outputs}`);
+    if (chosen === 'classification' && outputs < 2)
+      throw new OnnxError(`ONNX graph: task classification needs at least 2 outputs, the graph has ${outputs}`);
     if (chosen === 'binary' && outputs !== 1) throw new OnnxError(`ONNX graph: task binary needs 1 output, the graph has ${outputs}`);
     const preprocessing = { ...namesFrom(metadata, inputs), ...standardization(affine, inputs, metadata) };
     return {
-      kind: 'float', inputs, inputShape, outputs, task: chosen, preprocessing,
+      kind: 'float',
+      inputs,
+      inputShape,
+      outputs,
+      task: chosen,
+      preprocessing,
       layers: layers.map((l, i) => ({ ...l, kind: 'dense', name: `layers.${i}` })),
     };
   }
@@ -243,7 +318,10 @@ class ChainReader {
 
   #weight(n: NodeProto, index: number, where: string): { values: Float32Array; dims: number[] } {
     const t = this.#constant(n.inputs[index]);
-    if (!t) throw new OnnxError(`${where}: input ${index} '${n.inputs[index] ?? ''}' must be a constant weight (an initializer or Constant), not a computed value`);
+    if (!t)
+      throw new OnnxError(
+        `${where}: input ${index} '${n.inputs[index] ?? ''}' must be a constant weight (an initializer or Constant), not a computed value`,
+      );
     if (t.dims.length !== 2) throw new OnnxError(`${where}: weight '${t.name}' has dims [${t.dims.join(', ')}], expected 2-D`);
     return { values: floatValues(t, `${where} weight '${t.name}'`), dims: t.dims };
   }
@@ -259,15 +337,19 @@ class ChainReader {
   // GELU as exporters write it without a Gelu op: x·0.5·(1 + erf(x/√2)), in the orders
   // Div|Mul(1/√2) → Erf → Add(1) → Mul(x, ·) → Mul(0.5), or with x·0.5 formed first.
   #geluPattern(x: string, users: NodeProto[]): { output: string; nodes: NodeProto[] } | undefined {
-    const one = (name: string) => this.#consumers.get(name)?.length === 1 ? this.#consumers.get(name)![0]! : undefined;
+    const one = (name: string) => (this.#consumers.get(name)?.length === 1 ? this.#consumers.get(name)![0]! : undefined);
     const other = (n: NodeProto, name: string) => n.inputs.find((i) => i !== name);
     const scalarIs = (name: string | undefined, v: number) => {
       const t = this.#constant(name);
-      if (!t || t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE && t.dataType !== DataType.FLOAT16) return false;
+      if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE && t.dataType !== DataType.FLOAT16)) return false;
       const values = floatValues(t, 'GELU constant');
       return values.length === 1 && Math.abs(values[0]! - v) <= 1e-3 * Math.abs(v);
     };
-    const scaler = users.find((n) => (n.opType === 'Div' && n.inputs[0] === x && scalarIs(n.inputs[1], Math.SQRT2)) || (n.opType === 'Mul' && scalarIs(other(n, x), Math.SQRT1_2)));
+    const scaler = users.find(
+      (n) =>
+        (n.opType === 'Div' && n.inputs[0] === x && scalarIs(n.inputs[1], Math.SQRT2)) ||
+        (n.opType === 'Mul' && scalarIs(other(n, x), Math.SQRT1_2)),
+    );
     const mul = users.find((n) => n !== scaler && n.opType === 'Mul');
     if (!scaler || !mul) return undefined;
     const erf = one(scaler.outputs[0]!);
@@ -286,12 +368,21 @@ class ChainReader {
   }
 }
 
-function denseFrom(where: string, w: Float32Array, dims: number[], transposed: boolean, alpha: number, bias: { values: Float32Array; dims: number[] } | undefined, previous: number | undefined): Dense {
+function denseFrom(
+  where: string,
+  w: Float32Array,
+  dims: number[],
+  transposed: boolean,
+  alpha: number,
+  bias: { values: Float32Array; dims: number[] } | undefined,
+  previous: number | undefined,
+): Dense {
   // Gemm with transB = 1 holds W as [units, inputs] (kiln's layout); MatMul and transB = 0 as
   // [inputs, units].
   const [units, inputs] = (transposed ? dims : [dims[1], dims[0]]) as [number, number];
   if (units < 1 || inputs < 1) throw new OnnxError(`${where}: weight dims [${dims.join(', ')}] are empty`);
-  if (previous !== undefined && inputs !== previous) throw new OnnxError(`${where}: takes ${inputs} features, the previous layer gives ${previous}`);
+  if (previous !== undefined && inputs !== previous)
+    throw new OnnxError(`${where}: takes ${inputs} features, the previous layer gives ${previous}`);
   // floatValues made w a fresh copy: kiln's layout with alpha 1 takes it as it is.
   let weight = w;
   if (!transposed) {
@@ -306,7 +397,10 @@ function denseFrom(where: string, w: Float32Array, dims: number[], transposed: b
     else if (count === 1) b.fill(bias.values[0]!);
     else throw new OnnxError(`${where}: bias has ${count} values (dims [${bias.dims.join(', ')}]) for ${units} units`);
   }
-  for (const [name, values] of [['weight', weight], ['bias', b]] as const) {
+  for (const [name, values] of [
+    ['weight', weight],
+    ['bias', b],
+  ] as const) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v - v !== 0) throw new OnnxError(`${where}: ${name} value ${v} at index ${i} is not finite`);
@@ -316,16 +410,24 @@ function denseFrom(where: string, w: Float32Array, dims: number[], transposed: b
 }
 
 // x·scale + shift in f64, built up from the element-wise ops before the first layer.
-function compose(a: { scale: number[]; shift: number[] } | undefined, op: string, c: Float32Array, where: string): { scale: number[]; shift: number[] } {
+function compose(
+  a: { scale: number[]; shift: number[] } | undefined,
+  op: string,
+  c: Float32Array,
+  where: string,
+): { scale: number[]; shift: number[] } {
   const width = Math.max(a?.scale.length ?? 1, c.length);
   const at = (v: ArrayLike<number>, j: number) => v[v.length === 1 ? 0 : j]!;
-  if ((a && a.scale.length !== 1 && a.scale.length !== width) || (c.length !== 1 && c.length !== width)) throw new OnnxError(`${where}: constant of ${c.length} values does not match ${a?.scale.length} columns`);
-  const scale: number[] = [], shift: number[] = [];
+  if ((a && a.scale.length !== 1 && a.scale.length !== width) || (c.length !== 1 && c.length !== width))
+    throw new OnnxError(`${where}: constant of ${c.length} values does not match ${a?.scale.length} columns`);
+  const scale: number[] = [],
+    shift: number[] = [];
   for (let j = 0; j < width; j++) {
-    let s = a ? at(a.scale, j) : 1, t = a ? at(a.shift, j) : 0;
+    let s = a ? at(a.scale, j) : 1,
+      t = a ? at(a.shift, j) : 0;
     const v = at(c, j);
-    if (op === 'Mul') (s *= v), (t *= v);
-    else if (op === 'Div') (s /= v), (t /= v);
+    if (op === 'Mul') ((s *= v), (t *= v));
+    else if (op === 'Div') ((s /= v), (t /= v));
     else if (op === 'Add') t += v;
     else t -= v;
     scale.push(s);
@@ -336,19 +438,28 @@ function compose(a: { scale: number[]; shift: number[] } | undefined, op: string
 
 // mean and std whose kiln affine is the graph's: std = 1/scale, mean = −shift/scale; a kiln
 // export's exact mean and std when its metadata has them and they give the same affine.
-function standardization(a: { scale: number[]; shift: number[] } | undefined, inputs: number, metadata: Map<string, string>): Pick<Preprocessing, 'mean' | 'std'> {
+function standardization(
+  a: { scale: number[]; shift: number[] } | undefined,
+  inputs: number,
+  metadata: Map<string, string>,
+): Pick<Preprocessing, 'mean' | 'std'> {
   if (!a) return {};
   const scale = a.scale.length === 1 ? new Array<number>(inputs).fill(a.scale[0]!) : a.scale;
   const shift = a.shift.length === 1 ? new Array<number>(inputs).fill(a.shift[0]!) : a.shift;
-  if (scale.length !== inputs) throw new OnnxError(`ONNX graph: standardisation has ${scale.length} columns, the first layer takes ${inputs}`);
+  if (scale.length !== inputs)
+    throw new OnnxError(`ONNX graph: standardisation has ${scale.length} columns, the first layer takes ${inputs}`);
   scale.forEach((s, j) => {
-    if (!(s > 0) || !Number.isFinite(s)) throw new OnnxError(`ONNX graph: standardisation scale ${s} of column ${j} is not positive; kiln standardises as (x − mean) / std with std > 0`);
+    if (!(s > 0) || !Number.isFinite(s))
+      throw new OnnxError(
+        `ONNX graph: standardisation scale ${s} of column ${j} is not positive; kiln standardises as (x − mean) / std with std > 0`,
+      );
   });
   const saved = parseJson(metadata.get(METADATA_KEYS.preprocessing)) as Preprocessing | undefined;
   if (saved?.mean && saved.std) {
     try {
       const f = StandardScaler.fromJSON({ kind: 'StandardScaler', mean: saved.mean, std: saved.std }).affine();
-      if (f.scale.every((v, j) => v === Math.fround(scale[j]!)) && f.shift.every((v, j) => v === Math.fround(shift[j]!))) return { mean: saved.mean, std: saved.std };
+      if (f.scale.every((v, j) => v === Math.fround(scale[j]!)) && f.shift.every((v, j) => v === Math.fround(shift[j]!)))
+        return { mean: saved.mean, std: saved.std };
     } catch {
       // Metadata that does not describe this graph is ignored: the graph is what runs.
     }
@@ -358,17 +469,22 @@ function standardization(a: { scale: number[]; shift: number[] } | undefined, in
 
 function namesFrom(metadata: Map<string, string>, inputs: number): Pick<Preprocessing, 'featureNames' | 'classNames'> {
   const saved = parseJson(metadata.get(METADATA_KEYS.preprocessing)) as Record<string, unknown> | undefined;
-  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined;
+  const strings = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined);
   const featureNames = strings(saved?.featureNames);
   const classNames = strings(saved?.classNames);
   let table: Preprocessing['table'];
   try {
     // A kiln export's table encoder, kept only when it is valid and gives this graph's inputs.
-    if (saved?.table !== undefined && TableEncoder.fromJSON(saved.table).numOutputs === inputs) table = saved.table as Preprocessing['table'];
+    if (saved?.table !== undefined && TableEncoder.fromJSON(saved.table).numOutputs === inputs)
+      table = saved.table as Preprocessing['table'];
   } catch {
     table = undefined;
   }
-  return { ...(featureNames?.length === inputs ? { featureNames } : {}), ...(classNames ? { classNames } : {}), ...(table ? { table } : {}) };
+  return {
+    ...(featureNames?.length === inputs ? { featureNames } : {}),
+    ...(classNames ? { classNames } : {}),
+    ...(table ? { table } : {}),
+  };
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -384,11 +500,17 @@ function parseJson(text: string | undefined): unknown {
 // Flatten), else flat rows of the first layer's width.
 function inputShapeOf(shape: (number | string | undefined)[] | undefined, width: number, name: string): number[] {
   if (!shape) return [width];
-  if (shape.length < 2 || shape.length > 4) throw new OnnxError(`ONNX graph: input '${name}' has rank ${shape.length}; kiln reads [batch, features] or [batch, ...row shape] of up to 3 dimensions`);
+  if (shape.length < 2 || shape.length > 4)
+    throw new OnnxError(
+      `ONNX graph: input '${name}' has rank ${shape.length}; kiln reads [batch, features] or [batch, ...row shape] of up to 3 dimensions`,
+    );
   const known = shape.slice(1);
   if (!known.every((d) => typeof d === 'number')) return [width];
   const size = (known as number[]).reduce((p, d) => p * d, 1);
-  if (size !== width) throw new OnnxError(`ONNX graph: input '${name}' has ${size} values per row (shape [${shape.join(', ')}]), the first layer takes ${width}`);
+  if (size !== width)
+    throw new OnnxError(
+      `ONNX graph: input '${name}' has ${size} values per row (shape [${shape.join(', ')}]), the first layer takes ${width}`,
+    );
   return known as number[];
 }
 
@@ -415,7 +537,10 @@ function attributes(n: NodeProto, where: string): Attributes {
   const get = (name: string, type: number, field: 'i' | 'f' | 's') => {
     const a = byName.get(name);
     if (!a) return undefined;
-    if ((a.type !== 0 && a.type !== type) || a[field] === undefined) throw new OnnxError(`${where}: attribute '${name}' must be of type ${Object.keys(AttributeType).find((k) => AttributeType[k as keyof typeof AttributeType] === type)}`);
+    if ((a.type !== 0 && a.type !== type) || a[field] === undefined)
+      throw new OnnxError(
+        `${where}: attribute '${name}' must be of type ${Object.keys(AttributeType).find((k) => AttributeType[k as keyof typeof AttributeType] === type)}`,
+      );
     return a[field];
   };
   return {
@@ -436,7 +561,10 @@ function checkAcyclic(graph: GraphProto): void {
   for (const n of graph.nodes) {
     for (const o of n.outputs) {
       if (o === '') continue;
-      if (producer.has(o) || available.has(o)) throw new OnnxError(`ONNX graph: value '${o}' is produced twice (node '${n.name}' and ${producer.has(o) ? `node '${producer.get(o)!.name}'` : 'a graph input or initializer'})`);
+      if (producer.has(o) || available.has(o))
+        throw new OnnxError(
+          `ONNX graph: value '${o}' is produced twice (node '${n.name}' and ${producer.has(o) ? `node '${producer.get(o)!.name}'` : 'a graph input or initializer'})`,
+        );
       producer.set(o, n);
     }
   }
@@ -465,5 +593,7 @@ function checkAcyclic(graph: GraphProto): void {
   const n = graph.nodes.find((m) => waiting.get(m)! > 0)!;
   const missing = n.inputs.filter((i) => !available.has(i) && !(producer.has(i) && waiting.get(producer.get(i)!) === 0));
   const onCycle = missing.some((i) => producer.has(i));
-  throw new OnnxError(`ONNX graph: node '${n.name}' (op ${n.opType}) ${onCycle ? 'lies on a cycle' : 'reads values nothing produces'}: ${missing.map((m) => `'${m}'`).join(', ')}`);
+  throw new OnnxError(
+    `ONNX graph: node '${n.name}' (op ${n.opType}) ${onCycle ? 'lies on a cycle' : 'reads values nothing produces'}: ${missing.map((m) => `'${m}'`).join(', ')}`,
+  );
 }

@@ -93,7 +93,9 @@ export interface ModelProto {
 
 // ---- encoding ----
 
-const LEN = 2, VARINT = 0, I32 = 5;
+const LEN = 2,
+  VARINT = 0,
+  I32 = 5;
 const tag = (w: Writer, field: number, wire: number): Writer => w.uint32((field << 3) | wire);
 
 function message<T>(w: Writer, field: number, value: T, encode: (w: Writer, v: T) => void): void {
@@ -151,19 +153,21 @@ function encodeNode(w: Writer, n: NodeProto): void {
 
 function encodeValueInfo(w: Writer, v: ValueInfoProto): void {
   str(w, 1, v.name);
-  message(w, 2, v, (w2, vi) => message(w2, 1, vi, (w3, t) => {
-    tag(w3, 1, VARINT).int32(t.elemType);
-    if (t.shape) {
-      message(w3, 2, t.shape, (w4, dims) => {
-        for (const d of dims) {
-          message(w4, 1, d, (w5, dim) => {
-            if (typeof dim === 'number') tag(w5, 1, VARINT).int64(dim);
-            else if (typeof dim === 'string') tag(w5, 2, LEN).string(dim);
-          });
-        }
-      });
-    }
-  }));
+  message(w, 2, v, (w2, vi) =>
+    message(w2, 1, vi, (w3, t) => {
+      tag(w3, 1, VARINT).int32(t.elemType);
+      if (t.shape) {
+        message(w3, 2, t.shape, (w4, dims) => {
+          for (const d of dims) {
+            message(w4, 1, d, (w5, dim) => {
+              if (typeof dim === 'number') tag(w5, 1, VARINT).int64(dim);
+              else if (typeof dim === 'string') tag(w5, 2, LEN).string(dim);
+            });
+          }
+        });
+      }
+    }),
+  );
 }
 
 function encodeGraph(w: Writer, g: GraphProto): void {
@@ -225,7 +229,10 @@ function repeated(r: Reader, wire: number, out: number[], read: () => number): v
 function nested<T>(r: Reader, path: string, decode: (r: Reader, end: number, path: string) => T): T {
   const length = r.uint32();
   const end = r.pos + length;
-  if (end > r.len) throw new OnnxError(`${path}: a field of ${length} bytes runs past the end of the file (byte ${r.pos} of ${r.len}): truncated or corrupt`);
+  if (end > r.len)
+    throw new OnnxError(
+      `${path}: a field of ${length} bytes runs past the end of the file (byte ${r.pos} of ${r.len}): truncated or corrupt`,
+    );
   const value = decode(r, end, path);
   if (r.pos !== end) throw new OnnxError(`${path}: message ends at byte ${r.pos}, its length says ${end}`);
   return value;
@@ -234,7 +241,8 @@ function nested<T>(r: Reader, path: string, decode: (r: Reader, end: number, pat
 function fields(r: Reader, end: number, path: string, on: (field: number, wire: number) => boolean): void {
   while (r.pos < end) {
     const t = r.uint32();
-    const field = t >>> 3, wire = t & 7;
+    const field = t >>> 3,
+      wire = t & 7;
     if (field === 0) throw new OnnxError(`${path}: invalid field number 0 at byte ${r.pos}`);
     // Groups (deprecated, unused by ONNX) would make skipping recursive: refuse them.
     if (wire === 3 || wire === 4) throw new OnnxError(`${path}: group wire type ${wire} at byte ${r.pos}; ONNX files have none`);
@@ -250,17 +258,42 @@ function decodeTensor(r: Reader, end: number, path: string): TensorProto {
   const t: TensorProto = { name: '', dims: [], dataType: 0 };
   fields(r, end, path, (f, wire) => {
     switch (f) {
-      case 1: repeated(r, wire, t.dims, () => int64(r, `${path}.dims`)); return true;
-      case 2: expectWire(path, 'data_type', wire, VARINT); t.dataType = r.int32(); return true;
-      case 4: repeated(r, wire, (t.floatData ??= []), () => r.float()); return true;
-      case 5: repeated(r, wire, (t.int32Data ??= []), () => r.int32()); return true;
-      case 7: repeated(r, wire, (t.int64Data ??= []), () => int64(r, `${path}.int64_data`)); return true;
-      case 8: expectWire(path, 'name', wire, LEN); t.name = r.string(); return true;
-      case 9: expectWire(path, 'raw_data', wire, LEN); t.rawData = r.bytes(); return true;
-      case 10: repeated(r, wire, (t.doubleData ??= []), () => r.double()); return true;
-      case 13: t.external = true; return false;
-      case 14: expectWire(path, 'data_location', wire, VARINT); if (r.int32() === 1) t.external = true; return true;
-      default: return false;
+      case 1:
+        repeated(r, wire, t.dims, () => int64(r, `${path}.dims`));
+        return true;
+      case 2:
+        expectWire(path, 'data_type', wire, VARINT);
+        t.dataType = r.int32();
+        return true;
+      case 4:
+        repeated(r, wire, (t.floatData ??= []), () => r.float());
+        return true;
+      case 5:
+        repeated(r, wire, (t.int32Data ??= []), () => r.int32());
+        return true;
+      case 7:
+        repeated(r, wire, (t.int64Data ??= []), () => int64(r, `${path}.int64_data`));
+        return true;
+      case 8:
+        expectWire(path, 'name', wire, LEN);
+        t.name = r.string();
+        return true;
+      case 9:
+        expectWire(path, 'raw_data', wire, LEN);
+        t.rawData = r.bytes();
+        return true;
+      case 10:
+        repeated(r, wire, (t.doubleData ??= []), () => r.double());
+        return true;
+      case 13:
+        t.external = true;
+        return false;
+      case 14:
+        expectWire(path, 'data_location', wire, VARINT);
+        if (r.int32() === 1) t.external = true;
+        return true;
+      default:
+        return false;
     }
   });
   return t;
@@ -270,16 +303,42 @@ function decodeAttribute(r: Reader, end: number, path: string): AttributeProto {
   const a: AttributeProto = { name: '', type: 0 };
   fields(r, end, path, (f, wire) => {
     switch (f) {
-      case 1: expectWire(path, 'name', wire, LEN); a.name = r.string(); return true;
-      case 2: expectWire(path, 'f', wire, I32); a.f = r.float(); return true;
-      case 3: expectWire(path, 'i', wire, VARINT); a.i = int64(r, `${path}.i`); return true;
-      case 4: expectWire(path, 's', wire, LEN); a.s = r.bytes(); return true;
-      case 5: expectWire(path, 't', wire, LEN); a.t = nested(r, `${path}.t`, decodeTensor); return true;
-      case 6: case 11: a.hasGraph = true; return false;
-      case 7: repeated(r, wire, (a.floats ??= []), () => r.float()); return true;
-      case 8: repeated(r, wire, (a.ints ??= []), () => int64(r, `${path}.ints`)); return true;
-      case 20: expectWire(path, 'type', wire, VARINT); a.type = r.int32(); return true;
-      default: return false;
+      case 1:
+        expectWire(path, 'name', wire, LEN);
+        a.name = r.string();
+        return true;
+      case 2:
+        expectWire(path, 'f', wire, I32);
+        a.f = r.float();
+        return true;
+      case 3:
+        expectWire(path, 'i', wire, VARINT);
+        a.i = int64(r, `${path}.i`);
+        return true;
+      case 4:
+        expectWire(path, 's', wire, LEN);
+        a.s = r.bytes();
+        return true;
+      case 5:
+        expectWire(path, 't', wire, LEN);
+        a.t = nested(r, `${path}.t`, decodeTensor);
+        return true;
+      case 6:
+      case 11:
+        a.hasGraph = true;
+        return false;
+      case 7:
+        repeated(r, wire, (a.floats ??= []), () => r.float());
+        return true;
+      case 8:
+        repeated(r, wire, (a.ints ??= []), () => int64(r, `${path}.ints`));
+        return true;
+      case 20:
+        expectWire(path, 'type', wire, VARINT);
+        a.type = r.int32();
+        return true;
+      default:
+        return false;
     }
   });
   return a;
@@ -289,13 +348,32 @@ function decodeNode(r: Reader, end: number, path: string): NodeProto {
   const n: NodeProto = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
   fields(r, end, path, (f, wire) => {
     switch (f) {
-      case 1: expectWire(path, 'input', wire, LEN); n.inputs.push(r.string()); return true;
-      case 2: expectWire(path, 'output', wire, LEN); n.outputs.push(r.string()); return true;
-      case 3: expectWire(path, 'name', wire, LEN); n.name = r.string(); return true;
-      case 4: expectWire(path, 'op_type', wire, LEN); n.opType = r.string(); return true;
-      case 5: expectWire(path, 'attribute', wire, LEN); n.attributes.push(nested(r, `${path}.attribute[${n.attributes.length}]`, decodeAttribute)); return true;
-      case 7: expectWire(path, 'domain', wire, LEN); n.domain = r.string(); return true;
-      default: return false;
+      case 1:
+        expectWire(path, 'input', wire, LEN);
+        n.inputs.push(r.string());
+        return true;
+      case 2:
+        expectWire(path, 'output', wire, LEN);
+        n.outputs.push(r.string());
+        return true;
+      case 3:
+        expectWire(path, 'name', wire, LEN);
+        n.name = r.string();
+        return true;
+      case 4:
+        expectWire(path, 'op_type', wire, LEN);
+        n.opType = r.string();
+        return true;
+      case 5:
+        expectWire(path, 'attribute', wire, LEN);
+        n.attributes.push(nested(r, `${path}.attribute[${n.attributes.length}]`, decodeAttribute));
+        return true;
+      case 7:
+        expectWire(path, 'domain', wire, LEN);
+        n.domain = r.string();
+        return true;
+      default:
+        return false;
     }
   });
   return n;
@@ -306,15 +384,25 @@ function decodeDims(r: Reader, end: number, path: string): Dim[] {
   fields(r, end, path, (f, wire) => {
     if (f !== 1) return false;
     expectWire(path, 'dim', wire, LEN);
-    dims.push(nested(r, `${path}.dim[${dims.length}]`, (r2, end2, p2) => {
-      let d: Dim;
-      fields(r2, end2, p2, (f2, w2) => {
-        if (f2 === 1) { expectWire(p2, 'dim_value', w2, VARINT); d = int64(r2, p2); return true; }
-        if (f2 === 2) { expectWire(p2, 'dim_param', w2, LEN); d = r2.string(); return true; }
-        return false;
-      });
-      return d;
-    }));
+    dims.push(
+      nested(r, `${path}.dim[${dims.length}]`, (r2, end2, p2) => {
+        let d: Dim;
+        fields(r2, end2, p2, (f2, w2) => {
+          if (f2 === 1) {
+            expectWire(p2, 'dim_value', w2, VARINT);
+            d = int64(r2, p2);
+            return true;
+          }
+          if (f2 === 2) {
+            expectWire(p2, 'dim_param', w2, LEN);
+            d = r2.string();
+            return true;
+          }
+          return false;
+        });
+        return d;
+      }),
+    );
     return true;
   });
   return dims;
@@ -323,19 +411,35 @@ function decodeDims(r: Reader, end: number, path: string): Dim[] {
 function decodeValueInfo(r: Reader, end: number, path: string): ValueInfoProto {
   const v: ValueInfoProto = { name: '', elemType: 0 };
   fields(r, end, path, (f, wire) => {
-    if (f === 1) { expectWire(path, 'name', wire, LEN); v.name = r.string(); return true; }
+    if (f === 1) {
+      expectWire(path, 'name', wire, LEN);
+      v.name = r.string();
+      return true;
+    }
     if (f !== 2) return false;
     expectWire(path, 'type', wire, LEN);
-    nested(r, `${path}.type`, (r2, end2, p2) => fields(r2, end2, p2, (f2, w2) => {
-      if (f2 !== 1) return false; // sequence, map, optional: not tensors
-      expectWire(p2, 'tensor_type', w2, LEN);
-      nested(r2, `${p2}.tensor_type`, (r3, end3, p3) => fields(r3, end3, p3, (f3, w3) => {
-        if (f3 === 1) { expectWire(p3, 'elem_type', w3, VARINT); v.elemType = r3.int32(); return true; }
-        if (f3 === 2) { expectWire(p3, 'shape', w3, LEN); v.shape = nested(r3, `${p3}.shape`, decodeDims); return true; }
-        return false;
-      }));
-      return true;
-    }));
+    nested(r, `${path}.type`, (r2, end2, p2) =>
+      fields(r2, end2, p2, (f2, w2) => {
+        if (f2 !== 1) return false; // sequence, map, optional: not tensors
+        expectWire(p2, 'tensor_type', w2, LEN);
+        nested(r2, `${p2}.tensor_type`, (r3, end3, p3) =>
+          fields(r3, end3, p3, (f3, w3) => {
+            if (f3 === 1) {
+              expectWire(p3, 'elem_type', w3, VARINT);
+              v.elemType = r3.int32();
+              return true;
+            }
+            if (f3 === 2) {
+              expectWire(p3, 'shape', w3, LEN);
+              v.shape = nested(r3, `${p3}.shape`, decodeDims);
+              return true;
+            }
+            return false;
+          }),
+        );
+        return true;
+      }),
+    );
     return true;
   });
   return v;
@@ -344,15 +448,35 @@ function decodeValueInfo(r: Reader, end: number, path: string): ValueInfoProto {
 function decodeGraph(r: Reader, end: number, path: string): GraphProto {
   const g: GraphProto = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], sparseInitializers: 0 };
   fields(r, end, path, (f, wire) => {
-    const list = (name: string) => { expectWire(path, name, wire, LEN); };
+    const list = (name: string) => {
+      expectWire(path, name, wire, LEN);
+    };
     switch (f) {
-      case 1: list('node'); g.nodes.push(nested(r, `${path}.node[${g.nodes.length}]`, decodeNode)); return true;
-      case 2: list('name'); g.name = r.string(); return true;
-      case 5: list('initializer'); g.initializers.push(nested(r, `${path}.initializer[${g.initializers.length}]`, decodeTensor)); return true;
-      case 11: list('input'); g.inputs.push(nested(r, `${path}.input[${g.inputs.length}]`, decodeValueInfo)); return true;
-      case 12: list('output'); g.outputs.push(nested(r, `${path}.output[${g.outputs.length}]`, decodeValueInfo)); return true;
-      case 15: g.sparseInitializers++; return false;
-      default: return false;
+      case 1:
+        list('node');
+        g.nodes.push(nested(r, `${path}.node[${g.nodes.length}]`, decodeNode));
+        return true;
+      case 2:
+        list('name');
+        g.name = r.string();
+        return true;
+      case 5:
+        list('initializer');
+        g.initializers.push(nested(r, `${path}.initializer[${g.initializers.length}]`, decodeTensor));
+        return true;
+      case 11:
+        list('input');
+        g.inputs.push(nested(r, `${path}.input[${g.inputs.length}]`, decodeValueInfo));
+        return true;
+      case 12:
+        list('output');
+        g.outputs.push(nested(r, `${path}.output[${g.outputs.length}]`, decodeValueInfo));
+        return true;
+      case 15:
+        g.sparseInitializers++;
+        return false;
+      default:
+        return false;
     }
   });
   return g;
@@ -360,50 +484,99 @@ function decodeGraph(r: Reader, end: number, path: string): GraphProto {
 
 /** Decodes ModelProto bytes; any malformation is an OnnxError naming the field path and byte. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`importOnnx: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`importOnnx: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.length === 0) throw new OnnxError('ONNX model: the file is empty');
   const r = Reader.create(bytes);
-  const m: ModelProto = { irVersion: 0, producerName: '', producerVersion: '', docString: '', opsetImports: [], metadata: [], functions: 0 };
+  const m: ModelProto = {
+    irVersion: 0,
+    producerName: '',
+    producerVersion: '',
+    docString: '',
+    opsetImports: [],
+    metadata: [],
+    functions: 0,
+  };
   try {
     fields(r, bytes.length, 'model', (f, wire) => {
       switch (f) {
-        case 1: expectWire('model', 'ir_version', wire, VARINT); m.irVersion = int64(r, 'model.ir_version'); return true;
-        case 2: expectWire('model', 'producer_name', wire, LEN); m.producerName = r.string(); return true;
-        case 3: expectWire('model', 'producer_version', wire, LEN); m.producerVersion = r.string(); return true;
-        case 6: expectWire('model', 'doc_string', wire, LEN); m.docString = r.string(); return true;
-        case 7: expectWire('model', 'graph', wire, LEN); m.graph = nested(r, 'model.graph', decodeGraph); return true;
+        case 1:
+          expectWire('model', 'ir_version', wire, VARINT);
+          m.irVersion = int64(r, 'model.ir_version');
+          return true;
+        case 2:
+          expectWire('model', 'producer_name', wire, LEN);
+          m.producerName = r.string();
+          return true;
+        case 3:
+          expectWire('model', 'producer_version', wire, LEN);
+          m.producerVersion = r.string();
+          return true;
+        case 6:
+          expectWire('model', 'doc_string', wire, LEN);
+          m.docString = r.string();
+          return true;
+        case 7:
+          expectWire('model', 'graph', wire, LEN);
+          m.graph = nested(r, 'model.graph', decodeGraph);
+          return true;
         case 8:
           expectWire('model', 'opset_import', wire, LEN);
-          m.opsetImports.push(nested(r, `model.opset_import[${m.opsetImports.length}]`, (r2, end, p) => {
-            const o: OpsetId = { domain: '', version: 0 };
-            fields(r2, end, p, (f2, w2) => {
-              if (f2 === 1) { expectWire(p, 'domain', w2, LEN); o.domain = r2.string(); return true; }
-              if (f2 === 2) { expectWire(p, 'version', w2, VARINT); o.version = int64(r2, `${p}.version`); return true; }
-              return false;
-            });
-            return o;
-          }));
+          m.opsetImports.push(
+            nested(r, `model.opset_import[${m.opsetImports.length}]`, (r2, end, p) => {
+              const o: OpsetId = { domain: '', version: 0 };
+              fields(r2, end, p, (f2, w2) => {
+                if (f2 === 1) {
+                  expectWire(p, 'domain', w2, LEN);
+                  o.domain = r2.string();
+                  return true;
+                }
+                if (f2 === 2) {
+                  expectWire(p, 'version', w2, VARINT);
+                  o.version = int64(r2, `${p}.version`);
+                  return true;
+                }
+                return false;
+              });
+              return o;
+            }),
+          );
           return true;
         case 14:
           expectWire('model', 'metadata_props', wire, LEN);
-          m.metadata.push(nested(r, `model.metadata_props[${m.metadata.length}]`, (r2, end, p) => {
-            const e = { key: '', value: '' };
-            fields(r2, end, p, (f2, w2) => {
-              if (f2 === 1) { expectWire(p, 'key', w2, LEN); e.key = r2.string(); return true; }
-              if (f2 === 2) { expectWire(p, 'value', w2, LEN); e.value = r2.string(); return true; }
-              return false;
-            });
-            return e;
-          }));
+          m.metadata.push(
+            nested(r, `model.metadata_props[${m.metadata.length}]`, (r2, end, p) => {
+              const e = { key: '', value: '' };
+              fields(r2, end, p, (f2, w2) => {
+                if (f2 === 1) {
+                  expectWire(p, 'key', w2, LEN);
+                  e.key = r2.string();
+                  return true;
+                }
+                if (f2 === 2) {
+                  expectWire(p, 'value', w2, LEN);
+                  e.value = r2.string();
+                  return true;
+                }
+                return false;
+              });
+              return e;
+            }),
+          );
           return true;
-        case 25: m.functions++; return false;
-        default: return false;
+        case 25:
+          m.functions++;
+          return false;
+        default:
+          return false;
       }
     });
   } catch (error) {
     if (error instanceof OnnxError) throw error;
     // protobufjs's reader throws RangeError("index out of range: …") or Error("invalid wire type …").
-    throw new OnnxError(`ONNX model: not a valid protobuf ModelProto at byte ${r.pos} of ${bytes.length} (${(error as Error).message}): truncated or corrupt`);
+    throw new OnnxError(
+      `ONNX model: not a valid protobuf ModelProto at byte ${r.pos} of ${bytes.length} (${(error as Error).message}): truncated or corrupt`,
+    );
   }
   return m;
 }

@@ -6,7 +6,16 @@ import { DataType, type TensorProto } from './proto.ts';
 /** Largest tensor kiln reads (elements): 2^28 f32 values are 1 GiB. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 28;
 
-const TYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 10: 'float16', 11: 'float64', 16: 'bfloat16' };
+const TYPE_NAMES: Record<number, string> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  6: 'int32',
+  7: 'int64',
+  10: 'float16',
+  11: 'float64',
+  16: 'bfloat16',
+};
 export const typeName = (t: number): string => TYPE_NAMES[t] ?? `data type ${t}`;
 
 /** The element count from dims, checked. */
@@ -15,7 +24,8 @@ export function elementCount(t: TensorProto, where: string): number {
   for (const d of t.dims) {
     if (!Number.isSafeInteger(d) || d < 0) throw new OnnxError(`${where}: dimension ${d} in dims [${t.dims.join(', ')}] is not a size`);
     n *= d;
-    if (n > MAX_TENSOR_ELEMENTS) throw new OnnxError(`${where}: dims [${t.dims.join(', ')}] hold more than ${MAX_TENSOR_ELEMENTS} elements`);
+    if (n > MAX_TENSOR_ELEMENTS)
+      throw new OnnxError(`${where}: dims [${t.dims.join(', ')}] hold more than ${MAX_TENSOR_ELEMENTS} elements`);
   }
   return n;
 }
@@ -23,9 +33,15 @@ export function elementCount(t: TensorProto, where: string): number {
 // raw_data is little-endian, as every platform kiln runs on (WebAssembly is little-endian): a
 // copy into a fresh, aligned buffer is the array itself.
 function raw(t: TensorProto, n: number, bytesPer: number, where: string): ArrayBuffer | undefined {
-  if (t.external) throw new OnnxError(`${where}: the data is stored in an external file (external_data); kiln reads self-contained .onnx files only (save with all tensors inside the model)`);
+  if (t.external)
+    throw new OnnxError(
+      `${where}: the data is stored in an external file (external_data); kiln reads self-contained .onnx files only (save with all tensors inside the model)`,
+    );
   if (!t.rawData) return undefined;
-  if (t.rawData.length !== n * bytesPer) throw new OnnxError(`${where}: raw_data has ${t.rawData.length} bytes, dims [${t.dims.join(', ')}] of ${typeName(t.dataType)} need ${n * bytesPer}`);
+  if (t.rawData.length !== n * bytesPer)
+    throw new OnnxError(
+      `${where}: raw_data has ${t.rawData.length} bytes, dims [${t.dims.join(', ')}] of ${typeName(t.dataType)} need ${n * bytesPer}`,
+    );
   // Not rawData.slice(): in Node the reader hands out Buffers, whose slice() is a view.
   const copy = new Uint8Array(t.rawData.length);
   copy.set(t.rawData);
@@ -41,7 +57,8 @@ function typed(list: number[] | undefined, n: number, field: string, t: TensorPr
 // IEEE half → f32 (exact: every half value is an f32 value).
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  const exp = (h >> 10) & 0x1f,
+    frac = h & 0x3ff;
   if (exp === 0) return sign * frac * 2 ** -24;
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);

@@ -112,25 +112,32 @@ const KEYS = ['seed', 'stages', 'objectives', 'split', 'search', 'baseline', 'di
 
 function group<T extends object>(name: string, value: T | undefined, keys: string[]): Partial<T> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${WHERE}: ${name} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new TypeError(
+      `${WHERE}: ${name} must be an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   checkKnownKeys(`${WHERE} ${name}`, value, keys);
   return value;
 }
 
 function widths(where: string, value: unknown): number[] {
-  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${where} must be a non-empty array of layer widths, got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value) || value.length === 0)
+    throw new TypeError(`${where} must be a non-empty array of layer widths, got ${JSON.stringify(value)}`);
   return value.map((w, i) => checkInteger(where, `[${i}]`, w, 1, 1 << 20));
 }
 
 /** Checks `options` and fills in the defaults. */
 export function resolveOptions(options: PipelineOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${WHERE}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   checkKnownKeys(WHERE, options, KEYS);
   const stages = options.stages ?? STAGE_NAMES.slice();
   if (!Array.isArray(stages)) throw new TypeError(`${WHERE}: stages must be an array of ${STAGE_NAMES.join(', ')}`);
   stages.forEach((s, i) => {
-    if (!STAGE_NAMES.includes(s)) throw new TypeError(`${WHERE}: stages[${i}] must be one of ${STAGE_NAMES.join(', ')}, got ${JSON.stringify(s)}`);
-    if (i > 0 && STAGE_NAMES.indexOf(s) <= STAGE_NAMES.indexOf(stages[i - 1]!)) throw new RangeError(`${WHERE}: stages must be in the order ${STAGE_NAMES.join(', ')} without repeats, got ${stages.join(', ')}`);
+    if (!STAGE_NAMES.includes(s))
+      throw new TypeError(`${WHERE}: stages[${i}] must be one of ${STAGE_NAMES.join(', ')}, got ${JSON.stringify(s)}`);
+    if (i > 0 && STAGE_NAMES.indexOf(s) <= STAGE_NAMES.indexOf(stages[i - 1]!))
+      throw new RangeError(`${WHERE}: stages must be in the order ${STAGE_NAMES.join(', ')} without repeats, got ${stages.join(', ')}`);
   });
   const split = group('split', options.split, ['testFraction', 'validationFraction']);
   const search = group('search', options.search, ['trials', 'timeBudgetMs', 'space', 'epochs', 'sampler', 'pruner', 'workers']);
@@ -141,17 +148,28 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
 
   const testFraction = checkNumber(WHERE, 'split.testFraction', split.testFraction ?? 0.2, Number.MIN_VALUE, 0.9);
   const validationFraction = checkNumber(WHERE, 'split.validationFraction', split.validationFraction ?? 0.1, Number.MIN_VALUE, 0.9);
-  if (testFraction + validationFraction >= 1) throw new RangeError(`${WHERE}: split.testFraction + split.validationFraction must leave training rows, got ${testFraction} + ${validationFraction}`);
+  if (testFraction + validationFraction >= 1)
+    throw new RangeError(
+      `${WHERE}: split.testFraction + split.validationFraction must leave training rows, got ${testFraction} + ${validationFraction}`,
+    );
   const settings: MlpSettings = { ...DEFAULT_MLP_SETTINGS, layers: [128], ...baseline };
   checkInteger(WHERE, 'baseline.epochs', settings.epochs, 1, 1e6);
   widths(`${WHERE}: baseline.layers`, settings.layers);
-  if (!ACTIVATIONS.includes(settings.activation)) throw new TypeError(`${WHERE}: baseline.activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(settings.activation)}`);
+  if (!ACTIVATIONS.includes(settings.activation))
+    throw new TypeError(
+      `${WHERE}: baseline.activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(settings.activation)}`,
+    );
   const method = prune.method ?? 'structured';
-  if (method !== 'structured' && method !== 'unstructured') throw new TypeError(`${WHERE}: prune.method must be 'structured' or 'unstructured', got ${JSON.stringify(method)}`);
+  if (method !== 'structured' && method !== 'unstructured')
+    throw new TypeError(`${WHERE}: prune.method must be 'structured' or 'unstructured', got ${JSON.stringify(method)}`);
   const scheme = quantize.scheme ?? 'int8-per-channel';
-  if (!QUANT_SCHEMES.includes(scheme)) throw new TypeError(`${WHERE}: quantize.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(scheme)}`);
+  if (!QUANT_SCHEMES.includes(scheme))
+    throw new TypeError(`${WHERE}: quantize.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(scheme)}`);
   const calibrationMethod = quantize.method ?? 'percentile';
-  if (!CALIBRATION_METHODS.includes(calibrationMethod)) throw new TypeError(`${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`);
+  if (!CALIBRATION_METHODS.includes(calibrationMethod))
+    throw new TypeError(
+      `${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`,
+    );
 
   return {
     seed: checkInteger(WHERE, 'seed', options.seed ?? 0),

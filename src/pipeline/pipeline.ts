@@ -57,7 +57,11 @@ class Run {
   #predictors: ((x: Float32Array) => unknown)[] = [];
   #lastFile: { bytes: Uint8Array; format: string } = { bytes: new Uint8Array(0), format: '' };
 
-  constructor(data: Dataset, readonly o: ResolvedOptions, readonly hooks: PipelineHooks) {
+  constructor(
+    data: Dataset,
+    readonly o: ResolvedOptions,
+    readonly hooks: PipelineHooks,
+  ) {
     const split = trainTestSplit(data, { testFraction: o.testFraction, validationFraction: o.validationFraction, seed: o.seed });
     this.train = split.train;
     this.validation = split.validation!;
@@ -112,7 +116,13 @@ class Run {
       directions: searched ? searched.objectives.map((x) => OBJECTIVE_DIRECTION[x]) : [],
       trials: searched ? searched.study.trials.map(trialSummary) : [],
       bestTrial: searched ? searched.best.number : null,
-      paretoFront: searched ? searched.accuracyBytesFront.map((t) => ({ trial: t.number, accuracy: t.userAttrs.accuracy as number, bytes: t.userAttrs.bytes as number })) : [],
+      paretoFront: searched
+        ? searched.accuracyBytesFront.map((t) => ({
+            trial: t.number,
+            accuracy: t.userAttrs.accuracy as number,
+            bytes: t.userAttrs.bytes as number,
+          }))
+        : [],
       importances: searched ? importancesOf(searched) : null,
       settings,
       curves: this.curves,
@@ -132,16 +142,29 @@ class Run {
     this.emit({ type: 'stage-start', stage: 'search' });
     const t0 = performance.now();
     const found = await searchModel(this.train, {
-      validation: this.validation, space: o.space, trials: o.trials, objectives: o.objectives, epochs: o.searchEpochs, defaults: o.baseline, seed: o.seed, workers: o.workers,
+      validation: this.validation,
+      space: o.space,
+      trials: o.trials,
+      objectives: o.objectives,
+      epochs: o.searchEpochs,
+      defaults: o.baseline,
+      seed: o.seed,
+      workers: o.workers,
       ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
       ...(o.sampler ? { sampler: o.sampler } : {}),
       ...(o.pruner ? { pruner: o.pruner } : {}),
       ...(this.hooks.signal ? { signal: this.hooks.signal } : {}),
-      onTrialEpoch: (trial, log) => this.emit({ type: 'trial-epoch', trial, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!, valAccuracy: log.valAccuracy! }),
+      onTrialEpoch: (trial, log) =>
+        this.emit({ type: 'trial-epoch', trial, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!, valAccuracy: log.valAccuracy! }),
       onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
     this.own(found.model);
-    this.finish('search', { kind: 'float', model: found.model}, t0, found.history.epochs.map((log, i) => curvePoint(i + 1, log)));
+    this.finish(
+      'search',
+      { kind: 'float', model: found.model },
+      t0,
+      found.history.epochs.map((log, i) => curvePoint(i + 1, log)),
+    );
     return { model: found.model, settings: found.settings, search: found };
   }
 
@@ -153,14 +176,20 @@ class Run {
     const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
     const curve = this.recorder('train');
     await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
-    this.finish('train', { kind: 'float', model}, t0, curve.points);
+    this.finish('train', { kind: 'float', model }, t0, curve.points);
     return { model, settings };
   }
 
   trainingOptions(settings: MlpSettings) {
     // The search's optimizer and batch size; each stage sets its own epochs.
     const { optimizer, batchSize } = mlpFitOptions(settings);
-    return { optimizer, batchSize, validation: this.validation, seed: this.o.seed, ...(this.hooks.signal ? { signal: this.hooks.signal } : {}) };
+    return {
+      optimizer,
+      batchSize,
+      validation: this.validation,
+      seed: this.o.seed,
+      ...(this.hooks.signal ? { signal: this.hooks.signal } : {}),
+    };
   }
 
   async distill(teacher: Sequential, settings: MlpSettings): Promise<Sequential> {
@@ -171,11 +200,27 @@ class Run {
     // A quarter of the teacher's widths: small enough to pay off in bytes and latency, wide
     // enough that the soft targets can still be matched (at least 8 units).
     const widths = o.studentWidths ?? settings.layers.map((w) => Math.max(8, Math.round(w / 4)));
-    const student = this.own(new Sequential({ inputs: teacher.inputs, layers: mlpLayers({ ...settings, layers: widths, dropout: 0 }, this.classes), seed: o.seed }));
+    const student = this.own(
+      new Sequential({
+        inputs: teacher.inputs,
+        layers: mlpLayers({ ...settings, layers: widths, dropout: 0 }, this.classes),
+        seed: o.seed,
+      }),
+    );
     const curve = this.recorder('distill');
     const { validation: _, ...training } = this.trainingOptions(settings);
-    await distill({ teacher, student, data: this.train, validation: this.validation, temperature: o.temperature, alpha: o.alpha, epochs: o.distillEpochs, ...training, onEpoch: curve.onEpoch });
-    this.finish('distill', { kind: 'float', model: student}, t0, curve.points);
+    await distill({
+      teacher,
+      student,
+      data: this.train,
+      validation: this.validation,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      epochs: o.distillEpochs,
+      ...training,
+      onEpoch: curve.onEpoch,
+    });
+    this.finish('distill', { kind: 'float', model: student }, t0, curve.points);
     return student;
   }
 
@@ -189,11 +234,15 @@ class Run {
     const start = structured ? model : this.own(modelFromBytes(modelToBytes(model, 'dense')));
     const curve = this.recorder('prune');
     const { model: pruned } = await pruneIteratively(start, this.train, {
-      finalSparsity: o.sparsity, steps: o.pruneSteps, structured, evaluation: this.validation, latency: false,
+      finalSparsity: o.sparsity,
+      steps: o.pruneSteps,
+      structured,
+      evaluation: this.validation,
+      latency: false,
       fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
     });
     if (pruned !== start) this.own(pruned);
-    this.finish('prune', { kind: 'float', model: pruned}, t0, curve.points);
+    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points);
     return pruned;
   }
 
@@ -205,7 +254,9 @@ class Run {
     const calibrated = o.scheme === 'int8-per-tensor' || o.scheme === 'int8-per-channel';
     // The split shuffled the training rows, so the first ones are a random sample of them.
     const rows = this.train.subset(Int32Array.from({ length: Math.min(o.calibrationRows, this.train.numRows) }, (_, i) => i));
-    const q = this.own(quantize(model, calibrated ? { scheme: o.scheme, calibration: { data: rows, method: o.calibrationMethod } } : { scheme: o.scheme }));
+    const q = this.own(
+      quantize(model, calibrated ? { scheme: o.scheme, calibration: { data: rows, method: o.calibrationMethod } } : { scheme: o.scheme }),
+    );
     this.finish('quantize', { kind: 'quantized', model: q }, t0, []);
   }
 
@@ -219,8 +270,15 @@ class Run {
     const [us, referenceUs] = latenciesUs([run.predict, this.#predictors[0]!], this.test, this.o.latencyRepeats);
     const file = stageFile(m);
     const row: StageRow = {
-      stage, model: describe(m), accuracy: testAccuracy(m, this.test), parameters: m.model.parameterCount, nonZeros: stageNonZeros(m), bytes: file.bytes.length,
-      latencyUs: us!, speedup: this.rows.length === 0 ? 1 : referenceUs! / us!, seconds,
+      stage,
+      model: describe(m),
+      accuracy: testAccuracy(m, this.test),
+      parameters: m.model.parameterCount,
+      nonZeros: stageNonZeros(m),
+      bytes: file.bytes.length,
+      latencyUs: us!,
+      speedup: this.rows.length === 0 ? 1 : referenceUs! / us!,
+      seconds,
     };
     this.rows.push(row);
     if (points.length > 0) this.curves.push({ stage, points });
@@ -245,7 +303,12 @@ class Run {
 }
 
 function curvePoint(epoch: number, log: EpochLog): CurvePoint {
-  return { epoch, loss: log.loss, ...(log.valLoss !== undefined ? { valLoss: log.valLoss } : {}), ...(log.valAccuracy !== undefined ? { valAccuracy: log.valAccuracy } : {}) };
+  return {
+    epoch,
+    loss: log.loss,
+    ...(log.valLoss !== undefined ? { valLoss: log.valLoss } : {}),
+    ...(log.valAccuracy !== undefined ? { valAccuracy: log.valAccuracy } : {}),
+  };
 }
 
 /** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
@@ -260,9 +323,17 @@ function describe(m: StageModel): string {
 function trialSummary(t: FrozenTrial): TrialSummary {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
-    number: t.number, state: t.state, params: t.params, values: t.values,
-    intermediate: Object.entries(t.intermediate).map(([step, v]) => [Number(step), v] as [number, number]).sort((a, b) => a[0] - b[0]),
-    accuracy: num(t.userAttrs.accuracy), parameters: num(t.userAttrs.parameters), bytes: num(t.userAttrs.bytes), durationMs: t.durationMs,
+    number: t.number,
+    state: t.state,
+    params: t.params,
+    values: t.values,
+    intermediate: Object.entries(t.intermediate)
+      .map(([step, v]) => [Number(step), v] as [number, number])
+      .sort((a, b) => a[0] - b[0]),
+    accuracy: num(t.userAttrs.accuracy),
+    parameters: num(t.userAttrs.parameters),
+    bytes: num(t.userAttrs.bytes),
+    durationMs: t.durationMs,
   };
 }
 

@@ -25,7 +25,8 @@ export function pipelineJson(result: PipelineResult): Record<string, unknown> {
  * const paths = await savePipeline(await runPipeline(iris()), 'out');
  */
 export async function savePipeline(result: PipelineResult, dir: string): Promise<SavedPipeline> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`savePipeline: dir must be a non-empty path, got ${typeof dir === 'string' ? "''" : typeof dir}`);
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new TypeError(`savePipeline: dir must be a non-empty path, got ${typeof dir === 'string' ? "''" : typeof dir}`);
   const { mkdir } = await import('node:fs/promises');
   const { join } = await import('node:path');
   await mkdir(dir, { recursive: true });

@@ -65,7 +65,8 @@ export async function spawnWorker(entry: URL, events: WorkerEvents, options: { t
     worker.on('exit', (code) => events.exit(code));
     return { post: (m) => worker.postMessage(m), terminate: async () => void (await worker.terminate()) };
   }
-  if (typeof g.Worker !== 'function') throw new Error('kiln: this runtime has no Worker; parallel trials need node:worker_threads or Web Workers');
+  if (typeof g.Worker !== 'function')
+    throw new Error('kiln: this runtime has no Worker; parallel trials need node:worker_threads or Web Workers');
   const worker = new g.Worker(entry, { type: 'module' });
   worker.onmessage = (e) => events.message(e.data);
   worker.onerror = (e) => {

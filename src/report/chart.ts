@@ -59,7 +59,8 @@ function markerSvg(marker: Marker, x: number, y: number, color: string, title: s
   const tip = title === undefined ? '' : `<title>${escapeHtml(title)}</title>`;
   const r = 3.6;
   if (marker === 'circle') return `<circle cx="${px(x)}" cy="${px(y)}" r="${r}" fill="${color}">${tip}</circle>`;
-  if (marker === 'square') return `<rect x="${px(x - r)}" y="${px(y - r)}" width="${px(2 * r)}" height="${px(2 * r)}" fill="${color}">${tip}</rect>`;
+  if (marker === 'square')
+    return `<rect x="${px(x - r)}" y="${px(y - r)}" width="${px(2 * r)}" height="${px(2 * r)}" fill="${color}">${tip}</rect>`;
   if (marker === 'diamond') {
     const d = r * 1.5;
     return `<path d="M${px(x)} ${px(y - d)}L${px(x + d)} ${px(y)}L${px(x)} ${px(y + d)}L${px(x - d)} ${px(y)}Z" fill="${color}" stroke="#fff" stroke-width="1">${tip}</path>`;
@@ -67,8 +68,12 @@ function markerSvg(marker: Marker, x: number, y: number, color: string, title: s
   return `<path d="M${px(x - r)} ${px(y - r)}L${px(x + r)} ${px(y + r)}M${px(x - r)} ${px(y + r)}L${px(x + r)} ${px(y - r)}" stroke="${color}" stroke-width="2" fill="none">${tip}</path>`;
 }
 
-function legendSvg(items: { name: string; color: string; marker?: Marker; line: boolean; dashed?: boolean }[], width: number): { svg: string; height: number } {
-  let x = MARGIN.left, row = 0;
+function legendSvg(
+  items: { name: string; color: string; marker?: Marker; line: boolean; dashed?: boolean }[],
+  width: number,
+): { svg: string; height: number } {
+  let x = MARGIN.left,
+    row = 0;
   const parts: string[] = [];
   for (const item of items) {
     const w = 26 + textWidth(item.name) + 16;
@@ -77,7 +82,9 @@ function legendSvg(items: { name: string; color: string; marker?: Marker; line: 
       row++;
     }
     const y = MARGIN.top + row * LEGEND_ROW + 8;
-    const swatch = item.line ? `<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${item.color}" stroke-width="2"${item.dashed ? ' stroke-dasharray="5 3"' : ''}/>` : '';
+    const swatch = item.line
+      ? `<line x1="${px(x)}" y1="${px(y)}" x2="${px(x + 20)}" y2="${px(y)}" stroke="${item.color}" stroke-width="2"${item.dashed ? ' stroke-dasharray="5 3"' : ''}/>`
+      : '';
     const mark = item.marker ? markerSvg(item.marker, x + 10, y, item.color, undefined) : '';
     parts.push(`<g class="legend-item">${swatch}${mark}<text x="${px(x + 26)}" y="${px(y + 4)}">${escapeHtml(item.name)}</text></g>`);
     x += w;
@@ -85,27 +92,45 @@ function legendSvg(items: { name: string; color: string; marker?: Marker; line: 
   return { svg: `<g class="legend">${parts.join('')}</g>`, height: items.length === 0 ? 0 : (row + 1) * LEGEND_ROW };
 }
 
-function axes(x: Scale, y: Scale, xLabel: string, yLabel: string, plotTop: number, plotBottom: number, width: number, xInteger: boolean): string {
+function axes(
+  x: Scale,
+  y: Scale,
+  xLabel: string,
+  yLabel: string,
+  plotTop: number,
+  plotBottom: number,
+  width: number,
+  xInteger: boolean,
+): string {
   const out: string[] = ['<g class="grid">'];
   const yTicks = y.ticks(5);
   let xTicks = x.ticks(Math.max(2, Math.floor((width - MARGIN.left - MARGIN.right) / 80)));
   if (xInteger) xTicks = xTicks.filter((t) => Number.isInteger(t));
-  for (const t of yTicks) out.push(`<line x1="${px(MARGIN.left)}" x2="${px(width - MARGIN.right)}" y1="${px(y.map(t))}" y2="${px(y.map(t))}"/>`);
+  for (const t of yTicks)
+    out.push(`<line x1="${px(MARGIN.left)}" x2="${px(width - MARGIN.right)}" y1="${px(y.map(t))}" y2="${px(y.map(t))}"/>`);
   for (const t of xTicks) out.push(`<line x1="${px(x.map(t))}" x2="${px(x.map(t))}" y1="${px(plotTop)}" y2="${px(plotBottom)}"/>`);
   out.push('</g><g class="axis">');
   out.push(`<line x1="${px(MARGIN.left)}" x2="${px(width - MARGIN.right)}" y1="${px(plotBottom)}" y2="${px(plotBottom)}"/>`);
   out.push(`<line x1="${px(MARGIN.left)}" x2="${px(MARGIN.left)}" y1="${px(plotTop)}" y2="${px(plotBottom)}"/>`);
   for (const t of xTicks) {
     const at = px(x.map(t));
-    out.push(`<line x1="${at}" x2="${at}" y1="${px(plotBottom)}" y2="${px(plotBottom + 5)}"/><text x="${at}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`);
+    out.push(
+      `<line x1="${at}" x2="${at}" y1="${px(plotBottom)}" y2="${px(plotBottom + 5)}"/><text x="${at}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`,
+    );
   }
   for (const t of yTicks) {
     const at = px(y.map(t));
-    out.push(`<line x1="${px(MARGIN.left - 5)}" x2="${px(MARGIN.left)}" y1="${at}" y2="${at}"/><text x="${px(MARGIN.left - 8)}" y="${px(y.map(t) + 4)}" text-anchor="end">${escapeHtml(formatNumber(t))}</text>`);
+    out.push(
+      `<line x1="${px(MARGIN.left - 5)}" x2="${px(MARGIN.left)}" y1="${at}" y2="${at}"/><text x="${px(MARGIN.left - 8)}" y="${px(y.map(t) + 4)}" text-anchor="end">${escapeHtml(formatNumber(t))}</text>`,
+    );
   }
-  out.push(`<text class="label" x="${px((MARGIN.left + width - MARGIN.right) / 2)}" y="${px(plotBottom + 38)}" text-anchor="middle">${escapeHtml(xLabel)}</text>`);
+  out.push(
+    `<text class="label" x="${px((MARGIN.left + width - MARGIN.right) / 2)}" y="${px(plotBottom + 38)}" text-anchor="middle">${escapeHtml(xLabel)}</text>`,
+  );
   const mid = (plotTop + plotBottom) / 2;
-  out.push(`<text class="label" x="14" y="${px(mid)}" text-anchor="middle" transform="rotate(-90 14 ${px(mid)})">${escapeHtml(yLabel)}</text>`);
+  out.push(
+    `<text class="label" x="14" y="${px(mid)}" text-anchor="middle" transform="rotate(-90 14 ${px(mid)})">${escapeHtml(yLabel)}</text>`,
+  );
   out.push('</g>');
   return out.join('');
 }
@@ -120,7 +145,8 @@ function scaleFor(values: number[], axis: 'x' | 'y', log: boolean, range: [numbe
     return logScale([lo / 1.25, hi * 1.25], range);
   }
   if (fixed) return linearScale(fixed, range);
-  const lo = Math.min(...values), hi = Math.max(...values);
+  const lo = Math.min(...values),
+    hi = Math.max(...values);
   return linearScale(axis === 'x' && lo !== hi ? [lo, hi] : niceDomain(lo, hi), range);
 }
 
@@ -141,10 +167,18 @@ export function plot(o: PlotOptions): string {
   const usable = (p: ChartPoint) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!o.xLog || p.x > 0) && (!o.yLog || p.y > 0);
   const series = o.series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length]!, points: s.points.filter(usable) }));
   const all = series.flatMap((s) => s.points);
-  const legend = legendSvg(series.filter((s) => s.legend !== false).map((s) => ({
-    name: s.name, color: s.color, line: s.style !== 'points', dashed: s.dashed,
-    ...(s.style === 'points' || s.style === 'line+points' ? { marker: s.marker ?? 'circle' } : {}),
-  })), width);
+  const legend = legendSvg(
+    series
+      .filter((s) => s.legend !== false)
+      .map((s) => ({
+        name: s.name,
+        color: s.color,
+        line: s.style !== 'points',
+        dashed: s.dashed,
+        ...(s.style === 'points' || s.style === 'line+points' ? { marker: s.marker ?? 'circle' } : {}),
+      })),
+    width,
+  );
   const plotTop = MARGIN.top + legend.height + 6;
   const plotBottom = height - MARGIN.bottom;
   const aria = `${o.title}: ${o.yLabel} against ${o.xLabel}`;
@@ -152,8 +186,19 @@ export function plot(o: PlotOptions): string {
     const svg = `${svgOpen(o.id, aria, width, height)}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="empty">no data</text></svg>`;
     return figure(o.id, o.title, svg, o.note);
   }
-  const x = scaleFor(all.map((p) => p.x), 'x', o.xLog ?? false, [MARGIN.left + 8, width - MARGIN.right - 8]);
-  const y = scaleFor(all.map((p) => p.y), 'y', o.yLog ?? false, [plotBottom - 6, plotTop + 4], o.yDomain);
+  const x = scaleFor(
+    all.map((p) => p.x),
+    'x',
+    o.xLog ?? false,
+    [MARGIN.left + 8, width - MARGIN.right - 8],
+  );
+  const y = scaleFor(
+    all.map((p) => p.y),
+    'y',
+    o.yLog ?? false,
+    [plotBottom - 6, plotTop + 4],
+    o.yDomain,
+  );
   const xInteger = !o.xLog && all.every((p) => Number.isInteger(p.x));
   const body: string[] = [];
   // Faint series first, so the ones that matter are drawn over them.
@@ -162,10 +207,17 @@ export function plot(o: PlotOptions): string {
     const parts: string[] = [];
     if (s.style !== 'points' && pts.length > 1) {
       let d = `M${px(pts[0]!.sx)} ${px(pts[0]!.sy)}`;
-      for (let i = 1; i < pts.length; i++) d += s.style === 'step' ? `H${px(pts[i]!.sx)}V${px(pts[i]!.sy)}` : `L${px(pts[i]!.sx)} ${px(pts[i]!.sy)}`;
-      parts.push(`<path class="line" d="${d}" stroke="${s.color}"${s.dashed ? ' stroke-dasharray="5 3"' : ''}><title>${escapeHtml(s.name)}</title></path>`);
+      for (let i = 1; i < pts.length; i++)
+        d += s.style === 'step' ? `H${px(pts[i]!.sx)}V${px(pts[i]!.sy)}` : `L${px(pts[i]!.sx)} ${px(pts[i]!.sy)}`;
+      parts.push(
+        `<path class="line" d="${d}" stroke="${s.color}"${s.dashed ? ' stroke-dasharray="5 3"' : ''}><title>${escapeHtml(s.name)}</title></path>`,
+      );
     }
-    if (s.style === 'points' || s.style === 'line+points') for (const p of pts) parts.push(markerSvg(s.marker ?? 'circle', p.sx, p.sy, s.color, p.title ?? `${s.name}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`));
+    if (s.style === 'points' || s.style === 'line+points')
+      for (const p of pts)
+        parts.push(
+          markerSvg(s.marker ?? 'circle', p.sx, p.sy, s.color, p.title ?? `${s.name}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`),
+        );
     body.push(`<g class="series${s.faint ? ' faint' : ''}" data-series="${escapeHtml(s.name)}">${parts.join('')}</g>`);
   }
   const svg = `${svgOpen(o.id, aria, width, height)}${legend.svg}${axes(x, y, o.xLabel, o.yLabel, plotTop, plotBottom, width, xInteger)}${body.join('')}</svg>`;
@@ -193,14 +245,19 @@ export function barChart(o: { id: string; title: string; xLabel: string; bars: r
   for (const t of ticks) parts.push(`<line x1="${px(x.map(t))}" x2="${px(x.map(t))}" y1="${px(plotTop)}" y2="${px(plotBottom)}"/>`);
   parts.push('</g><g class="axis">');
   parts.push(`<line x1="${px(labelWidth)}" x2="${px(width - MARGIN.right - 40)}" y1="${px(plotBottom)}" y2="${px(plotBottom)}"/>`);
-  for (const t of ticks) parts.push(`<text x="${px(x.map(t))}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`);
-  parts.push(`<text class="label" x="${px((labelWidth + width - MARGIN.right) / 2)}" y="${px(plotBottom + 38)}" text-anchor="middle">${escapeHtml(o.xLabel)}</text></g><g class="series">`);
+  for (const t of ticks)
+    parts.push(`<text x="${px(x.map(t))}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`);
+  parts.push(
+    `<text class="label" x="${px((labelWidth + width - MARGIN.right) / 2)}" y="${px(plotBottom + 38)}" text-anchor="middle">${escapeHtml(o.xLabel)}</text></g><g class="series">`,
+  );
   o.bars.forEach((b, i) => {
     const top = plotTop + i * rowHeight + 4;
     const value = Number.isFinite(b.value) ? Math.max(0, b.value) : 0;
     const w = Math.max(1, x.map(value) - labelWidth);
     parts.push(`<text x="${px(labelWidth - 8)}" y="${px(top + 12)}" text-anchor="end">${escapeHtml(b.label)}</text>`);
-    parts.push(`<rect x="${px(labelWidth)}" y="${px(top)}" width="${px(w)}" height="${rowHeight - 8}" fill="${PALETTE[0]}"><title>${escapeHtml(b.title ?? `${b.label}: ${formatNumber(b.value)}`)}</title></rect>`);
+    parts.push(
+      `<rect x="${px(labelWidth)}" y="${px(top)}" width="${px(w)}" height="${rowHeight - 8}" fill="${PALETTE[0]}"><title>${escapeHtml(b.title ?? `${b.label}: ${formatNumber(b.value)}`)}</title></rect>`,
+    );
     parts.push(`<text x="${px(labelWidth + w + 6)}" y="${px(top + 12)}">${escapeHtml(formatNumber(b.value))}</text>`);
   });
   parts.push('</g>');

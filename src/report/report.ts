@@ -13,7 +13,12 @@ export interface RenderReportOptions {
   title?: string;
 }
 
-const OBJECTIVE_LABEL: Readonly<Record<string, string>> = { accuracy: 'validation accuracy', loss: 'validation loss', parameters: 'parameters', bytes: 'file bytes' };
+const OBJECTIVE_LABEL: Readonly<Record<string, string>> = {
+  accuracy: 'validation accuracy',
+  loss: 'validation loss',
+  parameters: 'parameters',
+  bytes: 'file bytes',
+};
 const STATE_COLOR = { complete: '#0072b2', pruned: '#d55e00', best: '#009e73', failed: '#000000' };
 
 const STYLE = `
@@ -53,24 +58,44 @@ function bytesText(bytes: number): string {
 }
 
 function paramsText(params: Readonly<Record<string, unknown>>): string {
-  return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : String(v)}`).join(' ');
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : String(v)}`)
+    .join(' ');
 }
 
 function tableHtml(header: readonly { text: string; num?: boolean }[], rows: readonly (readonly string[])[], id: string): string {
   const head = header.map((h) => `<th${h.num ? ' class="num"' : ''}>${escapeHtml(h.text)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, j) => `<td${header[j]?.num ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, j) => `<td${header[j]?.num ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('');
   return `<table id="${escapeHtml(id)}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 function stageTable(stages: readonly StageRow[]): string {
   const first = stages[0];
   const header = [
-    { text: 'stage' }, { text: 'model' }, { text: 'test accuracy', num: true }, { text: 'parameters', num: true }, { text: 'non-zeros', num: true },
-    { text: 'file bytes', num: true }, { text: 'smaller', num: true }, { text: 'batch-1 latency (µs)', num: true }, { text: 'speedup', num: true }, { text: 'stage time (s)', num: true },
+    { text: 'stage' },
+    { text: 'model' },
+    { text: 'test accuracy', num: true },
+    { text: 'parameters', num: true },
+    { text: 'non-zeros', num: true },
+    { text: 'file bytes', num: true },
+    { text: 'smaller', num: true },
+    { text: 'batch-1 latency (µs)', num: true },
+    { text: 'speedup', num: true },
+    { text: 'stage time (s)', num: true },
   ];
   const rows = stages.map((r) => [
-    r.stage, r.model, percent(r.accuracy), String(r.parameters), String(r.nonZeros), `${r.bytes} (${bytesText(r.bytes)})`,
-    first ? `${fixed(first.bytes / r.bytes, 2)}×` : '-', fixed(r.latencyUs, 1), `${fixed(r.speedup, 2)}×`, fixed(r.seconds, 1),
+    r.stage,
+    r.model,
+    percent(r.accuracy),
+    String(r.parameters),
+    String(r.nonZeros),
+    `${r.bytes} (${bytesText(r.bytes)})`,
+    first ? `${fixed(first.bytes / r.bytes, 2)}×` : '-',
+    fixed(r.latencyUs, 1),
+    `${fixed(r.speedup, 2)}×`,
+    fixed(r.seconds, 1),
   ]);
   return tableHtml(header, rows, 'stage-table');
 }
@@ -96,7 +121,8 @@ function searchHistory(r: PipelineResult): string {
     best.push({ x: t.number, y: running, title: `best after trial ${t.number}: ${formatNumber(running)}` });
   }
   const last = r.trials.at(-1);
-  if (last && best.length > 0 && best.at(-1)!.x !== last.number) best.push({ x: last.number, y: running, title: `best: ${formatNumber(running)}` });
+  if (last && best.length > 0 && best.at(-1)!.x !== last.number)
+    best.push({ x: last.number, y: running, title: `best: ${formatNumber(running)}` });
   const chosen = r.trials.filter((t) => t.number === r.bestTrial && t.values);
   const failed = r.trials.filter((t) => t.state === 'failed').length;
   const series: ChartSeries[] = [
@@ -106,24 +132,54 @@ function searchHistory(r: PipelineResult): string {
     { name: 'chosen trial', points: chosen.map(point), style: 'points', marker: 'diamond', color: STATE_COLOR.best },
   ];
   return plot({
-    id: 'search-history', title: 'Search history', xLabel: 'trial', yLabel: objective, series,
+    id: 'search-history',
+    title: 'Search history',
+    xLabel: 'trial',
+    yLabel: objective,
+    series,
     note: `${r.trials.length} trials: ${complete.length} complete, ${pruned.length} pruned${failed ? `, ${failed} failed (not drawn)` : ''}. Hover a mark for its parameters.`,
   });
 }
 
 function trialCurves(r: PipelineResult): string {
   const objective = OBJECTIVE_LABEL[r.objectives[0]!] ?? r.objectives[0]!;
-  const colorOf = (t: TrialSummary) => (t.number === r.bestTrial ? STATE_COLOR.best : t.state === 'pruned' ? STATE_COLOR.pruned : STATE_COLOR.complete);
-  const trials: ChartSeries[] = r.trials.filter((t) => t.intermediate.length > 0).map((t) => ({
-    name: `trial ${t.number}`, legend: false, faint: t.number !== r.bestTrial,
-    points: t.intermediate.map(([step, v]) => ({ x: step + 1, y: v, title: `trial ${t.number} (${t.state}), epoch ${step + 1}: ${formatNumber(v)}` })),
-    style: 'line+points', marker: t.state === 'pruned' ? 'cross' : 'circle', color: colorOf(t),
-  }));
+  const colorOf = (t: TrialSummary) =>
+    t.number === r.bestTrial ? STATE_COLOR.best : t.state === 'pruned' ? STATE_COLOR.pruned : STATE_COLOR.complete;
+  const trials: ChartSeries[] = r.trials
+    .filter((t) => t.intermediate.length > 0)
+    .map((t) => ({
+      name: `trial ${t.number}`,
+      legend: false,
+      faint: t.number !== r.bestTrial,
+      points: t.intermediate.map(([step, v]) => ({
+        x: step + 1,
+        y: v,
+        title: `trial ${t.number} (${t.state}), epoch ${step + 1}: ${formatNumber(v)}`,
+      })),
+      style: 'line+points',
+      marker: t.state === 'pruned' ? 'cross' : 'circle',
+      color: colorOf(t),
+    }));
   // Legend entries only: one per kind of trial, not one per trial.
-  const key = (name: string, color: string, marker: 'circle' | 'cross'): ChartSeries => ({ name, points: [], style: 'line+points', marker, color });
-  const series = [key('complete trials', STATE_COLOR.complete, 'circle'), key('pruned trials', STATE_COLOR.pruned, 'cross'), key('chosen trial', STATE_COLOR.best, 'circle'), ...trials];
+  const key = (name: string, color: string, marker: 'circle' | 'cross'): ChartSeries => ({
+    name,
+    points: [],
+    style: 'line+points',
+    marker,
+    color,
+  });
+  const series = [
+    key('complete trials', STATE_COLOR.complete, 'circle'),
+    key('pruned trials', STATE_COLOR.pruned, 'cross'),
+    key('chosen trial', STATE_COLOR.best, 'circle'),
+    ...trials,
+  ];
   return plot({
-    id: 'trial-curves', title: 'Trial learning curves', xLabel: 'epoch', yLabel: objective, series,
+    id: 'trial-curves',
+    title: 'Trial learning curves',
+    xLabel: 'epoch',
+    yLabel: objective,
+    series,
     note: 'What each trial reported after every epoch; the pruner stopped the ones that end early.',
   });
 }
@@ -133,7 +189,13 @@ function importancesChart(r: PipelineResult): string {
     return `<figure class="chart" id="importances"><figcaption>Parameter importances</figcaption><p class="note">Not enough complete trials with varying parameters to rate them.</p></figure>`;
   }
   const bars = Object.entries(r.importances).map(([label, value]) => ({ label, value }));
-  return barChart({ id: 'importances', title: 'Parameter importances', xLabel: 'share of explained variance', bars, note: 'Mean decrease in impurity of a random forest fitted from parameters to the objective (complete trials).' });
+  return barChart({
+    id: 'importances',
+    title: 'Parameter importances',
+    xLabel: 'share of explained variance',
+    bars,
+    note: 'Mean decrease in impurity of a random forest fitted from parameters to the objective (complete trials).',
+  });
 }
 
 function paretoChart(r: PipelineResult): string {
@@ -141,12 +203,44 @@ function paretoChart(r: PipelineResult): string {
   const complete = r.trials.filter((t) => t.state === 'complete' && t.accuracy !== null && t.bytes !== null);
   const trialPoint = (t: TrialSummary): ChartPoint => ({ x: t.bytes!, y: t.accuracy!, title: trialTitle(t, 'validation accuracy') });
   const series: ChartSeries[] = [
-    { name: 'trials (validation)', points: complete.filter((t) => !front.has(t.number)).map(trialPoint), style: 'points', marker: 'circle', color: STATE_COLOR.complete, faint: true },
-    { name: 'Pareto front (validation)', points: complete.filter((t) => front.has(t.number)).sort((a, b) => a.bytes! - b.bytes!).map(trialPoint), style: 'line+points', marker: 'circle', color: STATE_COLOR.best },
-    { name: 'pipeline stages (test)', points: r.stages.map((s) => ({ x: s.bytes, y: s.accuracy, title: `${s.stage}: ${s.model}\ntest accuracy ${percent(s.accuracy)}, ${s.bytes} bytes` })), style: 'line+points', marker: 'diamond', color: STATE_COLOR.pruned, dashed: true },
+    {
+      name: 'trials (validation)',
+      points: complete.filter((t) => !front.has(t.number)).map(trialPoint),
+      style: 'points',
+      marker: 'circle',
+      color: STATE_COLOR.complete,
+      faint: true,
+    },
+    {
+      name: 'Pareto front (validation)',
+      points: complete
+        .filter((t) => front.has(t.number))
+        .sort((a, b) => a.bytes! - b.bytes!)
+        .map(trialPoint),
+      style: 'line+points',
+      marker: 'circle',
+      color: STATE_COLOR.best,
+    },
+    {
+      name: 'pipeline stages (test)',
+      points: r.stages.map((s) => ({
+        x: s.bytes,
+        y: s.accuracy,
+        title: `${s.stage}: ${s.model}\ntest accuracy ${percent(s.accuracy)}, ${s.bytes} bytes`,
+      })),
+      style: 'line+points',
+      marker: 'diamond',
+      color: STATE_COLOR.pruned,
+      dashed: true,
+    },
   ];
   return plot({
-    id: 'pareto', title: 'Accuracy against model size', xLabel: 'file bytes (log scale)', yLabel: 'accuracy', xLog: true, series,
+    id: 'pareto',
+    title: 'Accuracy against model size',
+    xLabel: 'file bytes (log scale)',
+    yLabel: 'accuracy',
+    xLog: true,
+    series,
     note: 'Trials no other trial beats on both validation accuracy and file size form the Pareto front; the diamonds follow the chosen model through the compression stages, measured on the test rows.',
   });
 }
@@ -167,7 +261,12 @@ function parallelChart(r: PipelineResult): string {
     highlight: t.number === r.bestTrial,
   }));
   return parallelCoordinates({
-    id: 'parallel', title: 'Parameters of the complete trials', axes: [...names, objective], lines, width: 1300, height: 300,
+    id: 'parallel',
+    title: 'Parameters of the complete trials',
+    axes: [...names, objective],
+    lines,
+    width: 1300,
+    height: 300,
     note: 'One line per complete trial through its parameter values and its objective; darker lines scored better, the chosen trial is green.',
   });
 }
@@ -175,19 +274,42 @@ function parallelChart(r: PipelineResult): string {
 function stageCurves(r: PipelineResult, key: 'valAccuracy' | 'valLoss', id: string, title: string, label: string): string {
   let offset = 0;
   const series: ChartSeries[] = r.curves.map((c) => {
-    const points = c.points.filter((p) => p[key] !== undefined).map((p) => ({ x: offset + p.epoch, y: p[key]!, title: `${c.stage}, epoch ${p.epoch}: ${label} ${formatNumber(p[key]!)}` }));
+    const points = c.points
+      .filter((p) => p[key] !== undefined)
+      .map((p) => ({ x: offset + p.epoch, y: p[key]!, title: `${c.stage}, epoch ${p.epoch}: ${label} ${formatNumber(p[key]!)}` }));
     offset += c.points.length;
     return { name: c.stage, points, style: 'line+points', marker: 'circle' };
   });
-  return plot({ id, title, xLabel: 'epoch (stages one after another)', yLabel: label, series, note: 'On the validation rows; the prune stage shows its fine-tuning epochs after each pruning step.' });
+  return plot({
+    id,
+    title,
+    xLabel: 'epoch (stages one after another)',
+    yLabel: label,
+    series,
+    note: 'On the validation rows; the prune stage shows its fine-tuning epochs after each pruning step.',
+  });
 }
 
 function trialsTable(r: PipelineResult): string {
-  const header = [{ text: 'trial', num: true }, { text: 'state' }, ...r.objectives.map((o) => ({ text: OBJECTIVE_LABEL[o] ?? o, num: true })), { text: 'epochs', num: true }, { text: 'parameters', num: true }, { text: 'bytes', num: true }, { text: 'seconds', num: true }, { text: 'settings' }];
+  const header = [
+    { text: 'trial', num: true },
+    { text: 'state' },
+    ...r.objectives.map((o) => ({ text: OBJECTIVE_LABEL[o] ?? o, num: true })),
+    { text: 'epochs', num: true },
+    { text: 'parameters', num: true },
+    { text: 'bytes', num: true },
+    { text: 'seconds', num: true },
+    { text: 'settings' },
+  ];
   const rows = r.trials.map((t) => [
-    String(t.number), t.state + (t.number === r.bestTrial ? ' (chosen)' : ''), ...r.objectives.map((_, i) => (t.values?.[i] === undefined ? '-' : formatNumber(t.values[i]!))),
-    String(t.intermediate.length), t.parameters === null ? '-' : String(t.parameters), t.bytes === null ? '-' : String(t.bytes),
-    t.durationMs === null ? '-' : fixed(t.durationMs / 1000, 1), paramsText(t.params),
+    String(t.number),
+    t.state + (t.number === r.bestTrial ? ' (chosen)' : ''),
+    ...r.objectives.map((_, i) => (t.values?.[i] === undefined ? '-' : formatNumber(t.values[i]!))),
+    String(t.intermediate.length),
+    t.parameters === null ? '-' : String(t.parameters),
+    t.bytes === null ? '-' : String(t.bytes),
+    t.durationMs === null ? '-' : fixed(t.durationMs / 1000, 1),
+    paramsText(t.params),
   ]);
   return `<details><summary>All ${r.trials.length} trials</summary>${tableHtml(header, rows, 'trial-table')}</details>`;
 }
@@ -204,14 +326,24 @@ export function renderReport(result: PipelineResult, options: RenderReportOption
   const final = r.stages.at(-1);
   const rows = r.data.rows;
   const summary = `${rows.train + rows.validation + rows.test} rows (${rows.train} train, ${rows.validation} validation, ${rows.test} test), ${r.data.features} features, ${r.data.classes.length} classes; seed ${r.seed}; ${fixed(r.seconds, 1)} s in all.`;
-  const finalText = final ? `Final model: ${final.model}, ${r.model.format}, ${bytesText(r.model.bytes.length)}, test accuracy ${percent(final.accuracy)}, ${fixed(final.speedup, 2)}× the first stage's batch-1 speed.` : '';
-  const sections: string[] = [`<h2>Stages</h2>${stageTable(r.stages)}<p class="note">Every stage is measured on the same ${rows.test} test rows. Latency is the median of one-row predictions, every stage's model timed in turn within the same rounds so that machine load affects all alike.</p>`];
+  const finalText = final
+    ? `Final model: ${final.model}, ${r.model.format}, ${bytesText(r.model.bytes.length)}, test accuracy ${percent(final.accuracy)}, ${fixed(final.speedup, 2)}× the first stage's batch-1 speed.`
+    : '';
+  const sections: string[] = [
+    `<h2>Stages</h2>${stageTable(r.stages)}<p class="note">Every stage is measured on the same ${rows.test} test rows. Latency is the median of one-row predictions, every stage's model timed in turn within the same rounds so that machine load affects all alike.</p>`,
+  ];
   if (r.trials.length > 0) {
-    sections.push(`<h2>Model search</h2><p class="summary">Objective${r.objectives.length > 1 ? 's' : ''}: ${escapeHtml(r.objectives.map((o, i) => `${r.directions[i]} ${OBJECTIVE_LABEL[o] ?? o}`).join(', '))}. Chosen trial ${escapeHtml(r.bestTrial ?? '-')}: <code>${escapeHtml(paramsText(r.trials.find((t) => t.number === r.bestTrial)?.params ?? {}))}</code></p>`);
-    sections.push(`<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}${parallelChart(r)}</div>${trialsTable(r)}`);
+    sections.push(
+      `<h2>Model search</h2><p class="summary">Objective${r.objectives.length > 1 ? 's' : ''}: ${escapeHtml(r.objectives.map((o, i) => `${r.directions[i]} ${OBJECTIVE_LABEL[o] ?? o}`).join(', '))}. Chosen trial ${escapeHtml(r.bestTrial ?? '-')}: <code>${escapeHtml(paramsText(r.trials.find((t) => t.number === r.bestTrial)?.params ?? {}))}</code></p>`,
+    );
+    sections.push(
+      `<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}${parallelChart(r)}</div>${trialsTable(r)}`,
+    );
   }
   if (r.curves.length > 0) {
-    sections.push(`<h2>Training curves</h2><div class="charts">${stageCurves(r, 'valAccuracy', 'curves-accuracy', 'Validation accuracy by epoch', 'validation accuracy')}${stageCurves(r, 'valLoss', 'curves-loss', 'Validation loss by epoch', 'validation loss')}</div>`);
+    sections.push(
+      `<h2>Training curves</h2><div class="charts">${stageCurves(r, 'valAccuracy', 'curves-accuracy', 'Validation accuracy by epoch', 'validation accuracy')}${stageCurves(r, 'valLoss', 'curves-loss', 'Validation loss by epoch', 'validation loss')}</div>`,
+    );
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -42,7 +42,9 @@ export function linearScale(domain: readonly [number, number], range: readonly [
   const [r0, r1] = range;
   const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
   return {
-    domain: [d0, d1], range: [r0, r1], log: false,
+    domain: [d0, d1],
+    range: [r0, r1],
+    log: false,
     map: (v) => r0 + (v - d0) * k,
     ticks: (count = 5) => {
       if (d0 === d1) return [d0];
@@ -59,7 +61,8 @@ export function linearScale(domain: readonly [number, number], range: readonly [
 export function logScale(domain: readonly [number, number], range: readonly [number, number]): Scale {
   const d0 = Math.max(domain[0], Number.MIN_VALUE);
   const d1 = domain[1] > d0 ? domain[1] : d0 * 10;
-  const l0 = log10(d0), l1 = log10(d1);
+  const l0 = log10(d0),
+    l1 = log10(d1);
   const [r0, r1] = range;
   const k = (r1 - r0) / (l1 - l0);
   const within = (mantissas: number[]) => {
@@ -73,7 +76,9 @@ export function logScale(domain: readonly [number, number], range: readonly [num
     return out;
   };
   return {
-    domain: [d0, d1], range: [r0, r1], log: true,
+    domain: [d0, d1],
+    range: [r0, r1],
+    log: true,
     map: (v) => r0 + (log10(v) - l0) * k,
     ticks: () => {
       const decades = l1 - l0;

@@ -59,7 +59,8 @@ function checkBound(where: string, name: string, value: unknown): number {
 
 function checkOptionKeys(where: string, options: object | undefined, known: readonly string[]): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${where}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`${where}: unknown option '${key}' (known: ${known.join(', ')})`);
   }
@@ -104,7 +105,8 @@ export function intDistribution(where: string, low: unknown, high: unknown, opti
   const hi = checkBound(where, 'high', high);
   const log = checkFlag(where, 'log', options?.log);
   const step = checkBound(where, 'step', options?.step ?? 1);
-  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) throw new RangeError(`${where}: low and high must be integers, got low=${lo} high=${hi}`);
+  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi))
+    throw new RangeError(`${where}: low and high must be integers, got low=${lo} high=${hi}`);
   if (!Number.isSafeInteger(step) || step < 1) throw new RangeError(`${where}: step must be an integer >= 1, got ${step}`);
   if (lo > hi) throw new RangeError(`${where}: low must be <= high, got low=${lo} high=${hi}`);
   if (log && lo < 1) throw new RangeError(`${where}: a log range needs low >= 1, got low=${lo}`);
@@ -112,14 +114,18 @@ export function intDistribution(where: string, low: unknown, high: unknown, opti
   return { kind: 'int', low: lo, high: lo + Math.floor((hi - lo) / step) * step, log, step };
 }
 
-const isChoice = (c: unknown): c is Choice => c === null || typeof c === 'string' || typeof c === 'boolean' || (typeof c === 'number' && Number.isFinite(c));
+const isChoice = (c: unknown): c is Choice =>
+  c === null || typeof c === 'string' || typeof c === 'boolean' || (typeof c === 'number' && Number.isFinite(c));
 
 /** A choice among JSON primitives (strings, finite numbers, booleans, null), all distinct. */
 export function categoricalDistribution(where: string, choices: unknown): CategoricalDistribution {
   if (!Array.isArray(choices)) throw new TypeError(`${where}: choices must be an array, got ${choices === null ? 'null' : typeof choices}`);
   if (choices.length === 0) throw new RangeError(`${where}: choices must not be empty`);
   choices.forEach((c, i) => {
-    if (!isChoice(c)) throw new TypeError(`${where}: choices[${i}] must be a string, finite number, boolean or null, got ${typeof c === 'number' ? c : typeof c}`);
+    if (!isChoice(c))
+      throw new TypeError(
+        `${where}: choices[${i}] must be a string, finite number, boolean or null, got ${typeof c === 'number' ? c : typeof c}`,
+      );
     if (choices.indexOf(c) !== i) throw new RangeError(`${where}: choices must be distinct, ${JSON.stringify(c)} appears twice`);
   });
   return { kind: 'categorical', choices: choices.slice() };
@@ -127,7 +133,8 @@ export function categoricalDistribution(where: string, choices: unknown): Catego
 
 /** Checks a distribution read from JSON (a journal, a space file) and returns a clean copy. */
 export function parseDistribution(where: string, raw: unknown): Distribution {
-  if (raw === null || typeof raw !== 'object') throw new TypeError(`${where}: a distribution must be an object, got ${raw === null ? 'null' : typeof raw}`);
+  if (raw === null || typeof raw !== 'object')
+    throw new TypeError(`${where}: a distribution must be an object, got ${raw === null ? 'null' : typeof raw}`);
   const d = raw as Record<string, unknown>;
   switch (d.kind) {
     case 'float':
@@ -158,7 +165,9 @@ export function isSingle(d: Distribution): boolean {
 
 export function describeDistribution(d: Distribution): string {
   if (d.kind === 'categorical') return `categorical ${JSON.stringify(d.choices)}`;
-  const extra = [d.log ? 'log' : '', d.step !== null && !(d.kind === 'int' && d.step === 1) ? `step ${d.step}` : ''].filter(Boolean).join(', ');
+  const extra = [d.log ? 'log' : '', d.step !== null && !(d.kind === 'int' && d.step === 1) ? `step ${d.step}` : '']
+    .filter(Boolean)
+    .join(', ');
   return `${d.kind} [${d.low}, ${d.high}]${extra ? ` (${extra})` : ''}`;
 }
 

@@ -15,7 +15,17 @@ export type StudyEvent =
   | { op: 'attr'; study: string; number: number; key: string; value: unknown; system: boolean }
   // `requeue`: the trial's parameters go back on the queue if this finish is the one that counts
   // (the reaper's, for a trial whose worker stopped beating).
-  | { op: 'finish'; study: string; number: number; at: number; state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null; requeue?: boolean }
+  | {
+      op: 'finish';
+      study: string;
+      number: number;
+      at: number;
+      state: TrialState;
+      values: number[] | null;
+      constraints: number[] | null;
+      error: string | null;
+      requeue?: boolean;
+    }
   | { op: 'enqueue'; study: string; params: Record<string, ParamValue> }
   // A running trial's worker is alive (for storages without a heartbeat table of their own).
   | { op: 'beat'; study: string; number: number; at: number };
@@ -57,19 +67,38 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
   const number = e.number as number;
   switch (e.op) {
     case 'study': {
-      need(Array.isArray(e.directions) && e.directions.length > 0 && e.directions.every((d) => d === 'minimize' || d === 'maximize'), where, `bad directions ${JSON.stringify(e.directions)}`);
+      need(
+        Array.isArray(e.directions) && e.directions.length > 0 && e.directions.every((d) => d === 'minimize' || d === 'maximize'),
+        where,
+        `bad directions ${JSON.stringify(e.directions)}`,
+      );
       need(typeof e.seed === 'number', where, 'study event has no seed');
       return { op: 'study', study, directions: e.directions as Direction[], seed: e.seed as number, at: Number(e.at) };
     }
     case 'trial':
-      need(e.claim === undefined || (typeof e.claim === 'string' && e.claim.length > 0), where, `trial event has bad claim ${JSON.stringify(e.claim)}`);
+      need(
+        e.claim === undefined || (typeof e.claim === 'string' && e.claim.length > 0),
+        where,
+        `trial event has bad claim ${JSON.stringify(e.claim)}`,
+      );
       return {
-        op: 'trial', study, ...(claimed ? { claim: e.claim as string } : { number }), at: Number(e.at),
-        ...(e.fixed ? { fixed: e.fixed as Record<string, ParamValue> } : {}), ...(e.queued === true ? { queued: true } : {}),
+        op: 'trial',
+        study,
+        ...(claimed ? { claim: e.claim as string } : { number }),
+        at: Number(e.at),
+        ...(e.fixed ? { fixed: e.fixed as Record<string, ParamValue> } : {}),
+        ...(e.queued === true ? { queued: true } : {}),
       };
     case 'param':
       need(typeof e.name === 'string', where, 'param event has no name');
-      return { op: 'param', study, number, name: e.name as string, distribution: parseDistribution(where, e.distribution), value: e.value as ParamValue };
+      return {
+        op: 'param',
+        study,
+        number,
+        name: e.name as string,
+        distribution: parseDistribution(where, e.distribution),
+        value: e.value as ParamValue,
+      };
     case 'report':
       need(isInt(e.step), where, `report event has bad step ${JSON.stringify(e.step)}`);
       return { op: 'report', study, number, step: e.step as number, value: decodeNumber(`${where}: report value`, e.value) };
@@ -77,11 +106,21 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
       need(typeof e.key === 'string', where, 'attr event has no key');
       return { op: 'attr', study, number, key: e.key as string, value: e.value, system: e.system === true };
     case 'finish':
-      need(TRIAL_STATES.includes(e.state as TrialState) && e.state !== 'running', where, `finish event has bad state ${JSON.stringify(e.state)}`);
+      need(
+        TRIAL_STATES.includes(e.state as TrialState) && e.state !== 'running',
+        where,
+        `finish event has bad state ${JSON.stringify(e.state)}`,
+      );
       return {
-        op: 'finish', study, number, at: Number(e.at), state: e.state as TrialState,
-        values: numberList(`${where}: values`, e.values), constraints: numberList(`${where}: constraints`, e.constraints),
-        error: typeof e.error === 'string' ? e.error : null, ...(e.requeue === true ? { requeue: true } : {}),
+        op: 'finish',
+        study,
+        number,
+        at: Number(e.at),
+        state: e.state as TrialState,
+        values: numberList(`${where}: values`, e.values),
+        constraints: numberList(`${where}: constraints`, e.constraints),
+        error: typeof e.error === 'string' ? e.error : null,
+        ...(e.requeue === true ? { requeue: true } : {}),
       };
     case 'beat':
       return { op: 'beat', study, number, at: Number(e.at) };
@@ -96,6 +135,7 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
 /** The event as JSON-safe data (non-finite numbers as strings). */
 export function encodeEvent(e: StudyEvent): unknown {
   if (e.op === 'report') return { ...e, value: encodeNumber(e.value) };
-  if (e.op === 'finish') return { ...e, values: e.values?.map(encodeNumber) ?? null, constraints: e.constraints?.map(encodeNumber) ?? null };
+  if (e.op === 'finish')
+    return { ...e, values: e.values?.map(encodeNumber) ?? null, constraints: e.constraints?.map(encodeNumber) ?? null };
   return e;
 }

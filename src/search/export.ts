@@ -41,12 +41,33 @@ export function trialsToCsv(trials: readonly FrozenTrial[], directions: readonly
   const attrs = [...new Set(trials.flatMap((t) => Object.keys(t.userAttrs)))].sort();
   const nConstraints = Math.max(0, ...trials.map((t) => t.constraints?.length ?? 0));
   const valueCols = directions.length === 1 ? ['value'] : directions.map((_, i) => `values_${i}`);
-  const header = ['number', 'state', ...valueCols, 'datetime_start', 'datetime_complete', 'duration_ms',
-    ...names.map((n) => `params_${n}`), ...attrs.map((a) => `user_attrs_${a}`), ...Array.from({ length: nConstraints }, (_, i) => `constraints_${i}`), 'error'];
-  const rows = trials.map((t) => [
-    t.number, t.state, ...directions.map((_, i) => t.values?.[i] ?? null), iso(t.startedAt), iso(t.finishedAt), t.durationMs,
-    ...names.map((n) => (n in t.params ? t.params[n] : null)), ...attrs.map((a) => t.userAttrs[a]),
-    ...Array.from({ length: nConstraints }, (_, i) => t.constraints?.[i] ?? null), t.error,
-  ].map(cell).join(','));
+  const header = [
+    'number',
+    'state',
+    ...valueCols,
+    'datetime_start',
+    'datetime_complete',
+    'duration_ms',
+    ...names.map((n) => `params_${n}`),
+    ...attrs.map((a) => `user_attrs_${a}`),
+    ...Array.from({ length: nConstraints }, (_, i) => `constraints_${i}`),
+    'error',
+  ];
+  const rows = trials.map((t) =>
+    [
+      t.number,
+      t.state,
+      ...directions.map((_, i) => t.values?.[i] ?? null),
+      iso(t.startedAt),
+      iso(t.finishedAt),
+      t.durationMs,
+      ...names.map((n) => (n in t.params ? t.params[n] : null)),
+      ...attrs.map((a) => t.userAttrs[a]),
+      ...Array.from({ length: nConstraints }, (_, i) => t.constraints?.[i] ?? null),
+      t.error,
+    ]
+      .map(cell)
+      .join(','),
+  );
   return [header.map(cell).join(','), ...rows].join('\n') + '\n';
 }

@@ -100,7 +100,11 @@ function bootstrap(draws: Draws, n: number): Int32Array {
  * @example
  * const importances = study.importances(); // { lr: 0.71, units: 0.22, dropout: 0.07 }
  */
-export function parameterImportances(trials: readonly FrozenTrial[], directions: readonly Direction[], options: ImportanceOptions = {}): Record<string, number> {
+export function parameterImportances(
+  trials: readonly FrozenTrial[],
+  directions: readonly Direction[],
+  options: ImportanceOptions = {},
+): Record<string, number> {
   const where = 'importances';
   checkKnownKeys(where, options, ['params', 'objective', 'trees', 'maxDepth', 'seed']);
   const objective = checkInteger(where, 'objective', options.objective ?? 0, 0, directions.length - 1);
@@ -110,14 +114,18 @@ export function parameterImportances(trials: readonly FrozenTrial[], directions:
   const complete = trials.filter((t) => t.state === 'complete');
   const space = intersectionSpace(complete);
   const names = options.params ?? Object.keys(space);
-  if (!Array.isArray(names) || names.length === 0) throw new RangeError(`${where}: no parameter to rate (the complete trials share none with more than one value)`);
+  if (!Array.isArray(names) || names.length === 0)
+    throw new RangeError(`${where}: no parameter to rate (the complete trials share none with more than one value)`);
   const dists: Distribution[] = names.map((n) => {
     const d = space[n] ?? complete.find((t) => n in t.distributions)?.distributions[n];
     if (!d) throw new RangeError(`${where}: no complete trial has parameter '${n}'`);
     return d;
   });
-  const rows = complete.filter((t) => names.every((n, j) => n in t.params && contains(dists[j]!, t.params[n])) && Number.isFinite(t.values![objective]!));
-  if (rows.length < 2) throw new RangeError(`${where}: need at least 2 complete trials with all of ${names.join(', ')}, got ${rows.length}`);
+  const rows = complete.filter(
+    (t) => names.every((n, j) => n in t.params && contains(dists[j]!, t.params[n])) && Number.isFinite(t.values![objective]!),
+  );
+  if (rows.length < 2)
+    throw new RangeError(`${where}: need at least 2 complete trials with all of ${names.join(', ')}, got ${rows.length}`);
   const y = Float64Array.from(rows, (t) => t.values![objective]!);
   const columns: Column[] = [];
   dists.forEach((d, j) => {

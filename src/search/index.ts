@@ -4,7 +4,16 @@ export type { StudyOptions, OptimizeOptions, TellResult, Objective } from './stu
 export { Trial, TrialPruned } from './trial.ts';
 export type { FrozenTrial, TrialState, Direction } from './trial-record.ts';
 export { floatDistribution, intDistribution, categoricalDistribution } from './distributions.ts';
-export type { Distribution, FloatDistribution, IntDistribution, CategoricalDistribution, Choice, ParamValue, FloatOptions, IntOptions } from './distributions.ts';
+export type {
+  Distribution,
+  FloatDistribution,
+  IntDistribution,
+  CategoricalDistribution,
+  Choice,
+  ParamValue,
+  FloatOptions,
+  IntOptions,
+} from './distributions.ts';
 export { parseSpace, sampleSpace } from './space.ts';
 export type { SpaceSpec, ParamSpec, FloatSpec, IntSpec, CategoricalSpec, Condition } from './space.ts';
 export type { Sampler, SamplerContext } from './samplers/sampler.ts';

@@ -41,7 +41,9 @@ export function modelLimits(limits: ModelLimits): (trial: FrozenTrial) => number
       const attr = ATTRS[k];
       const measured = trial.userAttrs[attr];
       if (typeof measured !== 'number' || Number.isNaN(measured)) {
-        throw new TypeError(`${where}: trial ${trial.number} has no numeric user attribute '${attr}' for ${k}; record it with trial.setUserAttr('${attr}', value)`);
+        throw new TypeError(
+          `${where}: trial ${trial.number} has no numeric user attribute '${attr}' for ${k}; record it with trial.setUserAttr('${attr}', value)`,
+        );
       }
       return (measured - limits[k]!) / limits[k]!;
     });

@@ -18,15 +18,39 @@
 //   name must contain "{i}", replaced by the index ("units_0", "units_1", …).
 // - Parameters are suggested in the order written; inactive ones are not suggested at all, so
 //   samplers see them as absent (conditional parameters).
-import { categoricalDistribution, floatDistribution, intDistribution, DISTRIBUTION_KINDS, type Choice, type Distribution, type ParamValue } from './distributions.ts';
+import {
+  categoricalDistribution,
+  floatDistribution,
+  intDistribution,
+  DISTRIBUTION_KINDS,
+  type Choice,
+  type Distribution,
+  type ParamValue,
+} from './distributions.ts';
 import type { Trial } from './trial.ts';
 
 /** A float parameter in a JSON space: `{ float: [low, high] }`. */
-export interface FloatSpec { float: [number, number]; log?: boolean; step?: number; if?: Condition; for?: string }
+export interface FloatSpec {
+  float: [number, number];
+  log?: boolean;
+  step?: number;
+  if?: Condition;
+  for?: string;
+}
 /** An integer parameter in a JSON space: `{ int: [low, high] }`. */
-export interface IntSpec { int: [number, number]; log?: boolean; step?: number; if?: Condition; for?: string }
+export interface IntSpec {
+  int: [number, number];
+  log?: boolean;
+  step?: number;
+  if?: Condition;
+  for?: string;
+}
 /** A categorical parameter in a JSON space: `{ categorical: [...] }`. */
-export interface CategoricalSpec { categorical: Choice[]; if?: Condition; for?: string }
+export interface CategoricalSpec {
+  categorical: Choice[];
+  if?: Condition;
+  for?: string;
+}
 /** One parameter of a JSON search space. */
 export type ParamSpec = FloatSpec | IntSpec | CategoricalSpec;
 /** Suggest a parameter only when earlier parameters hold these values. */
@@ -52,25 +76,32 @@ export function parseSpace(raw: unknown): SpaceSpec {
 
 function parseParams(raw: unknown): ParsedParam[] {
   if (raw !== null && typeof raw === 'object' && parsed.has(raw)) return parsed.get(raw)!;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new TypeError(`space: must be an object of parameter specs, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new TypeError(
+      `space: must be an object of parameter specs, got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`,
+    );
   const entries = Object.entries(raw as Record<string, unknown>);
   if (entries.length === 0) throw new RangeError('space: is empty; name at least one parameter');
   const out: ParsedParam[] = [];
   const seen = new Map<string, Distribution>();
   for (const [name, spec] of entries) {
     const where = `space.${name}`;
-    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError(`${where}: must be an object like { "float": [low, high] }, got ${JSON.stringify(spec)}`);
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+      throw new TypeError(`${where}: must be an object like { "float": [low, high] }, got ${JSON.stringify(spec)}`);
     const s = spec as Record<string, unknown>;
     const kinds = Object.keys(s).filter((k) => !['log', 'step', 'if', 'for'].includes(k));
     if (kinds.length !== 1 || !(DISTRIBUTION_KINDS as readonly string[]).includes(kinds[0]!)) {
       const unknown = kinds.find((k) => !(DISTRIBUTION_KINDS as readonly string[]).includes(k));
-      throw new TypeError(unknown !== undefined
-        ? `${where}: unknown parameter kind '${unknown}' (known: ${DISTRIBUTION_KINDS.join(', ')})`
-        : `${where}: needs exactly one kind key (${DISTRIBUTION_KINDS.join(', ')}), got ${kinds.length ? kinds.join(', ') : 'none'}`);
+      throw new TypeError(
+        unknown !== undefined
+          ? `${where}: unknown parameter kind '${unknown}' (known: ${DISTRIBUTION_KINDS.join(', ')})`
+          : `${where}: needs exactly one kind key (${DISTRIBUTION_KINDS.join(', ')}), got ${kinds.length ? kinds.join(', ') : 'none'}`,
+      );
     }
     const kind = kinds[0]!;
     for (const key of ['log', 'step']) {
-      if (key in s && !OPTION_KEYS[kind]!.includes(key)) throw new TypeError(`${where}: option '${key}' does not apply to ${kind} parameters`);
+      if (key in s && !OPTION_KEYS[kind]!.includes(key))
+        throw new TypeError(`${where}: option '${key}' does not apply to ${kind} parameters`);
     }
     const distribution = makeDistribution(where, kind, s);
     const repeat = parseRepeat(where, name, s.for, seen);
@@ -85,8 +116,12 @@ function parseParams(raw: unknown): ParsedParam[] {
 function makeDistribution(where: string, kind: string, s: Record<string, unknown>): Distribution {
   const range = s[kind];
   if (kind === 'categorical') return categoricalDistribution(`${where}.categorical`, range);
-  if (!Array.isArray(range) || range.length !== 2) throw new TypeError(`${where}.${kind}: must be [low, high], got ${JSON.stringify(range)}`);
-  const options = { ...(s.log !== undefined ? { log: s.log as boolean } : {}), ...(s.step !== undefined ? { step: s.step as number } : {}) };
+  if (!Array.isArray(range) || range.length !== 2)
+    throw new TypeError(`${where}.${kind}: must be [low, high], got ${JSON.stringify(range)}`);
+  const options = {
+    ...(s.log !== undefined ? { log: s.log as boolean } : {}),
+    ...(s.step !== undefined ? { step: s.step as number } : {}),
+  };
   return kind === 'float' ? floatDistribution(where, range[0], range[1], options) : intDistribution(where, range[0], range[1], options);
 }
 
@@ -100,17 +135,20 @@ function parseRepeat(where: string, name: string, raw: unknown, seen: Map<string
   if (!templated) throw new TypeError(`${where}.for: a repeated parameter's name must contain {i}, got '${name}'`);
   const count = seen.get(raw);
   if (!count) throw new RangeError(`${where}.for: '${raw}' is not a parameter defined before this one`);
-  if (count.kind !== 'int' || count.low < 0) throw new TypeError(`${where}.for: '${raw}' must be an int parameter with low >= 0, got ${count.kind}`);
+  if (count.kind !== 'int' || count.low < 0)
+    throw new TypeError(`${where}.for: '${raw}' must be an int parameter with low >= 0, got ${count.kind}`);
   return raw;
 }
 
 function parseCondition(where: string, raw: unknown, seen: Map<string, Distribution>): [string, Choice[]][] {
   if (raw === undefined) return [];
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new TypeError(`${where}.if: must be an object { parameter: value | [values] }, got ${JSON.stringify(raw)}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new TypeError(`${where}.if: must be an object { parameter: value | [values] }, got ${JSON.stringify(raw)}`);
   return Object.entries(raw as Record<string, unknown>).map(([ref, want]) => {
     if (!seen.has(ref)) throw new RangeError(`${where}.if: '${ref}' is not a parameter defined before this one`);
     const values = (Array.isArray(want) ? want : [want]) as Choice[];
-    if (values.length === 0) throw new RangeError(`${where}.if.${ref}: the list of values is empty, so the parameter could never be active`);
+    if (values.length === 0)
+      throw new RangeError(`${where}.if.${ref}: the list of values is empty, so the parameter could never be active`);
     return [ref, values];
   });
 }

@@ -86,18 +86,33 @@ export class StudyState {
         return;
       case 'trial': {
         const number = this.trials.length;
-        if (e.claim === undefined && e.number !== number) throw new RangeError(`study events: trial ${e.number} created after ${this.trials.length} trials; numbers must count up from 0`);
+        if (e.claim === undefined && e.number !== number)
+          throw new RangeError(`study events: trial ${e.number} created after ${this.trials.length} trials; numbers must count up from 0`);
         if (e.claim !== undefined) {
-          if (this.claims.has(e.claim)) throw new RangeError(`study events: claim '${e.claim}' used by trials ${this.claims.get(e.claim)} and ${number}`);
+          if (this.claims.has(e.claim))
+            throw new RangeError(`study events: claim '${e.claim}' used by trials ${this.claims.get(e.claim)} and ${number}`);
           this.claims.set(e.claim, number);
         }
         // A queued trial takes the head of the queue as it is at this point of the log, so two
         // writers asking at once never take the same enqueued parameters.
         const head = e.queued ? this.queue.shift() : undefined;
         this.trials.push({
-          number, state: 'running', params: {}, distributions: {}, values: null, intermediate: {},
-          constraints: null, userAttrs: {}, systemAttrs: {}, startedAt: e.at, finishedAt: null, durationMs: null,
-          error: null, fixed: { ...(head ?? e.fixed ?? {}) }, claim: e.claim ?? null, frozen: null,
+          number,
+          state: 'running',
+          params: {},
+          distributions: {},
+          values: null,
+          intermediate: {},
+          constraints: null,
+          userAttrs: {},
+          systemAttrs: {},
+          startedAt: e.at,
+          finishedAt: null,
+          durationMs: null,
+          error: null,
+          fixed: { ...(head ?? e.fixed ?? {}) },
+          claim: e.claim ?? null,
+          frozen: null,
         });
         return;
       }

@@ -73,15 +73,30 @@ export interface OptimizeOptions {
 /** What `Study.optimize` calls per trial: returns the objective value(s). */
 export type Objective = (trial: Trial) => number | readonly number[] | Promise<number | readonly number[]>;
 
-const STUDY_KEYS = ['name', 'direction', 'directions', 'sampler', 'pruner', 'storage', 'seed', 'loadIfExists', 'constraints', 'heartbeatMs', 'graceMs', 'requeue'];
+const STUDY_KEYS = [
+  'name',
+  'direction',
+  'directions',
+  'sampler',
+  'pruner',
+  'storage',
+  'seed',
+  'loadIfExists',
+  'constraints',
+  'heartbeatMs',
+  'graceMs',
+  'requeue',
+];
 
 function checkDirections(where: string, options: StudyOptions): Direction[] | undefined {
-  if (options.direction !== undefined && options.directions !== undefined) throw new TypeError(`${where}: give direction or directions, not both`);
+  if (options.direction !== undefined && options.directions !== undefined)
+    throw new TypeError(`${where}: give direction or directions, not both`);
   const list = options.directions ?? (options.direction !== undefined ? [options.direction] : undefined);
   if (list === undefined) return undefined;
   if (!Array.isArray(list) || list.length === 0) throw new RangeError(`${where}: directions must be a non-empty array`);
   list.forEach((d, i) => {
-    if (d !== 'minimize' && d !== 'maximize') throw new TypeError(`${where}: directions[${i}] must be 'minimize' or 'maximize', got ${JSON.stringify(d)}`);
+    if (d !== 'minimize' && d !== 'maximize')
+      throw new TypeError(`${where}: directions[${i}] must be 'minimize' or 'maximize', got ${JSON.stringify(d)}`);
   });
   return list.slice();
 }
@@ -105,12 +120,17 @@ export async function createStudy(options: StudyOptions = {}): Promise<Study> {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${where}: name must be a non-empty string`);
   const directions = checkDirections(where, options);
   if (options.seed !== undefined) checkInteger(where, 'seed', options.seed);
-  if (options.constraints !== undefined && typeof options.constraints !== 'function') throw new TypeError(`${where}: constraints must be a function returning an array of numbers`);
-  if (options.sampler !== undefined && typeof options.sampler?.sampleIndependent !== 'function') throw new TypeError(`${where}: sampler must implement sampleIndependent`);
-  if (options.pruner !== undefined && typeof options.pruner?.prune !== 'function') throw new TypeError(`${where}: pruner must implement prune`);
+  if (options.constraints !== undefined && typeof options.constraints !== 'function')
+    throw new TypeError(`${where}: constraints must be a function returning an array of numbers`);
+  if (options.sampler !== undefined && typeof options.sampler?.sampleIndependent !== 'function')
+    throw new TypeError(`${where}: sampler must implement sampleIndependent`);
+  if (options.pruner !== undefined && typeof options.pruner?.prune !== 'function')
+    throw new TypeError(`${where}: pruner must implement prune`);
   const heartbeatMs = options.heartbeatMs === undefined ? 10_000 : checkNumber(where, 'heartbeatMs', options.heartbeatMs, 1);
-  const graceMs = options.graceMs === undefined ? Math.max(60_000, 2 * heartbeatMs) : checkNumber(where, 'graceMs', options.graceMs, 2 * heartbeatMs);
-  if (options.requeue !== undefined && typeof options.requeue !== 'boolean') throw new TypeError(`${where}: requeue must be a boolean, got ${typeof options.requeue}`);
+  const graceMs =
+    options.graceMs === undefined ? Math.max(60_000, 2 * heartbeatMs) : checkNumber(where, 'graceMs', options.graceMs, 2 * heartbeatMs);
+  if (options.requeue !== undefined && typeof options.requeue !== 'boolean')
+    throw new TypeError(`${where}: requeue must be a boolean, got ${typeof options.requeue}`);
   const storage = options.storage ?? new InMemoryStorage();
   const state = new StudyState();
   const shared = isShared(storage);
@@ -123,10 +143,14 @@ export async function createStudy(options: StudyOptions = {}): Promise<Study> {
   } else {
     const events = (await storage.load()).filter((e) => e.study === name);
     existed = events.length > 0;
-    if (existed && events[0]!.op !== 'study') throw new RangeError(`${where}: the stored events of '${name}' do not start with the study itself`);
+    if (existed && events[0]!.op !== 'study')
+      throw new RangeError(`${where}: the stored events of '${name}' do not start with the study itself`);
     for (const e of events) state.apply(e);
   }
-  if (existed && !options.loadIfExists) throw new Error(`${where}: the storage already holds a study named '${name}'; pass loadIfExists: true to resume it, or choose another name`);
+  if (existed && !options.loadIfExists)
+    throw new Error(
+      `${where}: the storage already holds a study named '${name}'; pass loadIfExists: true to resume it, or choose another name`,
+    );
   if (!existed) {
     study._emit({ op: 'study', study: name, directions: directions ?? ['minimize'], seed: options.seed ?? 0, at: Date.now() });
     await study.flush();
@@ -135,14 +159,27 @@ export async function createStudy(options: StudyOptions = {}): Promise<Study> {
   }
   if (existed || shared) {
     if (directions && directions.join() !== state.directions.join()) {
-      throw new RangeError(`${where}: study '${name}' was created with directions [${state.directions.join(', ')}], got [${directions.join(', ')}]`);
+      throw new RangeError(
+        `${where}: study '${name}' was created with directions [${state.directions.join(', ')}], got [${directions.join(', ')}]`,
+      );
     }
-    if (options.seed !== undefined && options.seed !== state.seed) throw new RangeError(`${where}: study '${name}' was created with seed ${state.seed}, got ${options.seed}`);
+    if (options.seed !== undefined && options.seed !== state.seed)
+      throw new RangeError(`${where}: study '${name}' was created with seed ${state.seed}, got ${options.seed}`);
   }
   if (shared) await study.reap();
   else {
     for (const t of state.trials) {
-      if (t.state === 'running') study._emit({ op: 'finish', study: name, number: t.number, at: Date.now(), state: 'failed', values: null, constraints: null, error: INTERRUPTED });
+      if (t.state === 'running')
+        study._emit({
+          op: 'finish',
+          study: name,
+          number: t.number,
+          at: Date.now(),
+          state: 'failed',
+          values: null,
+          constraints: null,
+          error: INTERRUPTED,
+        });
     }
   }
   await study.flush();
@@ -225,7 +262,10 @@ export class Study {
 
   /** The best complete, feasible trial of a single-objective study (lowest number among ties). */
   get bestTrial(): FrozenTrial {
-    if (this.directions.length !== 1) throw new RangeError(`Study '${this.name}': bestTrial is for single-objective studies; this one has ${this.directions.length} objectives, use paretoFront`);
+    if (this.directions.length !== 1)
+      throw new RangeError(
+        `Study '${this.name}': bestTrial is for single-objective studies; this one has ${this.directions.length} objectives, use paretoFront`,
+      );
     const sign = directionSign(this.directions[0]!);
     let best: FrozenTrial | undefined;
     for (const t of this.trials) {
@@ -268,7 +308,8 @@ export class Study {
 
   /** Fixes the parameters of a future trial (asked in order; names it does not cover are sampled). */
   enqueueTrial(params: Record<string, ParamValue>): void {
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`Study '${this.name}'.enqueueTrial: params must be an object`);
+    if (params === null || typeof params !== 'object' || Array.isArray(params))
+      throw new TypeError(`Study '${this.name}'.enqueueTrial: params must be an object`);
     this._emit({ op: 'enqueue', study: this.name, params: JSON.parse(JSON.stringify(params)) });
   }
 
@@ -277,14 +318,25 @@ export class Study {
    * objective then suggests its parameters on the returned trial and hands the result to `tell`.
    */
   ask(fixedParams?: Record<string, ParamValue>): Trial {
-    if (this.#shared) throw new TypeError(`Study '${this.name}'.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study.askAsync()`);
+    if (this.#shared)
+      throw new TypeError(
+        `Study '${this.name}'.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study.askAsync()`,
+      );
     this.#checkWrites();
     const number = this.#state.trials.length;
     const queued = fixedParams === undefined && this.#state.queue.length > 0;
     const fixed = fixedParams ?? this.#state.queue[0];
-    if (fixed !== undefined && (fixed === null || typeof fixed !== 'object')) throw new TypeError(`Study '${this.name}'.ask: fixedParams must be an object`);
+    if (fixed !== undefined && (fixed === null || typeof fixed !== 'object'))
+      throw new TypeError(`Study '${this.name}'.ask: fixedParams must be an object`);
     const snapshot = this.#samplerView();
-    this._emit({ op: 'trial', study: this.name, number, at: Date.now(), ...(fixed ? { fixed: { ...fixed } } : {}), ...(queued ? { queued: true } : {}) });
+    this._emit({
+      op: 'trial',
+      study: this.name,
+      number,
+      at: Date.now(),
+      ...(fixed ? { fixed: { ...fixed } } : {}),
+      ...(queued ? { queued: true } : {}),
+    });
     return this.#start(number, snapshot);
   }
 
@@ -305,13 +357,21 @@ export class Study {
       return this.ask(fixedParams);
     }
     this.#checkWrites();
-    if (fixedParams !== undefined && (fixedParams === null || typeof fixedParams !== 'object')) throw new TypeError(`Study '${this.name}'.askAsync: fixedParams must be an object`);
+    if (fixedParams !== undefined && (fixedParams === null || typeof fixedParams !== 'object'))
+      throw new TypeError(`Study '${this.name}'.askAsync: fixedParams must be an object`);
     const claim = `${shared.writer!.token}/${++this.#asked}`;
-    this._emit({ op: 'trial', study: this.name, claim, at: Date.now(), ...(fixedParams ? { fixed: { ...fixedParams } } : { queued: true }) });
+    this._emit({
+      op: 'trial',
+      study: this.name,
+      claim,
+      at: Date.now(),
+      ...(fixedParams ? { fixed: { ...fixedParams } } : { queued: true }),
+    });
     await this.flush();
     await this.sync();
     const number = this.#state.claims.get(claim);
-    if (number === undefined) throw new Error(`Study '${this.name}'.askAsync: trial claim '${claim}' is not in the storage after it was appended`);
+    if (number === undefined)
+      throw new Error(`Study '${this.name}'.askAsync: trial claim '${claim}' is not in the storage after it was appended`);
     this.#startBeating(number);
     const snapshot = this.#samplerView().filter((t) => t.number !== number);
     // Enough to replay this ask: the log position it sampled from (and the seed of its streams).
@@ -320,13 +380,28 @@ export class Study {
   }
 
   #start(number: number, snapshot: FrozenTrial[]): Trial {
-    const ctx: SamplerContext = { studyName: this.name, directions: this.directions, trials: snapshot, seed: this.seed, ...(this.#shared ? { shared: true } : {}) };
+    const ctx: SamplerContext = {
+      studyName: this.name,
+      directions: this.directions,
+      trials: snapshot,
+      seed: this.seed,
+      ...(this.#shared ? { shared: true } : {}),
+    };
     const record = freeze(this.#state.trials[number]!);
     let relative: Record<string, ParamValue>;
     try {
       relative = this.sampler.sampleRelative?.(ctx, record) ?? {};
     } catch (err) {
-      this._emit({ op: 'finish', study: this.name, number, at: Date.now(), state: 'failed', values: null, constraints: null, error: `sampler: ${(err as Error)?.message ?? String(err)}` });
+      this._emit({
+        op: 'finish',
+        study: this.name,
+        number,
+        at: Date.now(),
+        state: 'failed',
+        values: null,
+        constraints: null,
+        error: `sampler: ${(err as Error)?.message ?? String(err)}`,
+      });
       throw err;
     }
     this.#contexts.set(number, { ctx, relative });
@@ -382,7 +457,8 @@ export class Study {
       await this.sync();
       this.#stopBeating(number);
       this.#told.delete(number);
-      if (t.state === 'running') throw new Error(`Study '${this.name}'.tell(trial ${number}): the finish was appended but the storage does not show it`);
+      if (t.state === 'running')
+        throw new Error(`Study '${this.name}'.tell(trial ${number}): the finish was appended but the storage does not show it`);
     }
     return freeze(t);
   }
@@ -392,7 +468,11 @@ export class Study {
     return this.#lost.has(typeof trial === 'number' ? trial : trial.number);
   }
 
-  #outcome(where: string, t: MutableTrial, result: TellResult): { state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null } {
+  #outcome(
+    where: string,
+    t: MutableTrial,
+    result: TellResult,
+  ): { state: TrialState; values: number[] | null; constraints: number[] | null; error: string | null } {
     let values: number[];
     let constraints: number[] | null = null;
     if (typeof result === 'number') values = [result];
@@ -401,23 +481,34 @@ export class Study {
       const r = result as Record<string, unknown>;
       if (r.state === 'pruned') {
         const step = lastStep(freeze(t));
-        return { state: 'pruned', values: this.directions.length === 1 && step !== null ? [t.intermediate[step]!] : null, constraints: null, error: null };
+        return {
+          state: 'pruned',
+          values: this.directions.length === 1 && step !== null ? [t.intermediate[step]!] : null,
+          constraints: null,
+          error: null,
+        };
       }
-      if (r.state === 'failed') return { state: 'failed', values: null, constraints: null, error: typeof r.error === 'string' ? r.error : 'failed' };
-      if (r.state !== undefined && r.state !== 'complete') throw new TypeError(`${where}: state must be 'complete', 'pruned' or 'failed', got ${JSON.stringify(r.state)}`);
+      if (r.state === 'failed')
+        return { state: 'failed', values: null, constraints: null, error: typeof r.error === 'string' ? r.error : 'failed' };
+      if (r.state !== undefined && r.state !== 'complete')
+        throw new TypeError(`${where}: state must be 'complete', 'pruned' or 'failed', got ${JSON.stringify(r.state)}`);
       if (r.values !== undefined) {
         if (!Array.isArray(r.values)) throw new TypeError(`${where}: values must be an array of numbers, got ${typeof r.values}`);
         values = r.values.slice();
-      }
-      else if (r.value !== undefined) values = [r.value as number];
+      } else if (r.value !== undefined) values = [r.value as number];
       else throw new TypeError(`${where}: a result object needs values, value or state`);
       if (r.constraints !== undefined) constraints = this.#checkConstraints(where, r.constraints);
-    } else throw new TypeError(`${where}: the result must be a number, an array of numbers or an object, got ${result === null ? 'null' : typeof result}`);
+    } else
+      throw new TypeError(
+        `${where}: the result must be a number, an array of numbers or an object, got ${result === null ? 'null' : typeof result}`,
+      );
     values.forEach((v, i) => {
       if (typeof v !== 'number') throw new TypeError(`${where}: value ${i} must be a number, got ${typeof v}`);
     });
-    if (values.length !== this.directions.length) throw new RangeError(`${where}: got ${values.length} value(s) for a study with ${this.directions.length} objective(s)`);
-    if (values.some((v) => Number.isNaN(v))) return { state: 'failed', values: null, constraints: null, error: 'the objective returned NaN' };
+    if (values.length !== this.directions.length)
+      throw new RangeError(`${where}: got ${values.length} value(s) for a study with ${this.directions.length} objective(s)`);
+    if (values.some((v) => Number.isNaN(v)))
+      return { state: 'failed', values: null, constraints: null, error: 'the objective returned NaN' };
     if (constraints === null && this.#constraints) {
       const probe = freeze({ ...t, state: 'complete', values, frozen: null });
       constraints = this.#checkConstraints(`${where}: constraints function`, this.#constraints(probe));
@@ -426,7 +517,8 @@ export class Study {
   }
 
   #checkConstraints(where: string, c: unknown): number[] {
-    if (!Array.isArray(c) || c.some((v) => typeof v !== 'number' || Number.isNaN(v))) throw new TypeError(`${where}: constraints must be an array of numbers (not NaN), got ${JSON.stringify(c)}`);
+    if (!Array.isArray(c) || c.some((v) => typeof v !== 'number' || Number.isNaN(v)))
+      throw new TypeError(`${where}: constraints must be an array of numbers (not NaN), got ${JSON.stringify(c)}`);
     return c.slice();
   }
 
@@ -463,7 +555,10 @@ export class Study {
         }
         if (this.#state.trials[trial.number]!.state !== 'running') throw err;
         const pruned = err instanceof TrialPruned;
-        record = await this.tell(trial, pruned ? { state: 'pruned' } : { state: 'failed', error: err instanceof Error ? err.message : String(err) });
+        record = await this.tell(
+          trial,
+          pruned ? { state: 'pruned' } : { state: 'failed', error: err instanceof Error ? err.message : String(err) },
+        );
         if (!pruned && !(typeof catches === 'function' ? catches(err) : catches)) throw err;
       }
       for (const cb of options.callbacks ?? []) cb(this, record);
@@ -512,7 +607,11 @@ export class Study {
             continue;
           }
           const pruned = err instanceof TrialPruned;
-          outcome = this.#outcome(where, t, pruned ? { state: 'pruned' } : { state: 'failed', error: err instanceof Error ? err.message : String(err) });
+          outcome = this.#outcome(
+            where,
+            t,
+            pruned ? { state: 'pruned' } : { state: 'failed', error: err instanceof Error ? err.message : String(err) },
+          );
           if (!pruned && !(typeof catches === 'function' ? catches(err) : catches)) failure = err;
         }
         this.#contexts.delete(trial.number);
@@ -572,24 +671,38 @@ export class Study {
     if (!shared) return [];
     this.#lastReap = Date.now();
     await this.sync();
-    const others = this.#state.trials.filter((t) => t.state === 'running' && !this.#beating.has(t.number) && !(t.claim !== null && shared.writer!.owns(t.claim)));
+    const others = this.#state.trials.filter(
+      (t) => t.state === 'running' && !this.#beating.has(t.number) && !(t.claim !== null && shared.writer!.owns(t.claim)),
+    );
     if (others.length === 0) return [];
     const storage = this.storage as SharedStudyStorage;
     const { now, beats } = storage.heartbeats ? await storage.heartbeats(this.name) : { now: Date.now(), beats: this.#state.beats };
     const reaped: number[] = [];
     for (const t of others) {
       let error: string | undefined;
-      if (t.claim === null || processIsGone(shared.writer!, t.claim)) error = `${INTERRUPTED}${t.claim === null ? '' : ` (${t.claim.split('/').slice(0, 2).join(' pid ')})`}`;
+      if (t.claim === null || processIsGone(shared.writer!, t.claim))
+        error = `${INTERRUPTED}${t.claim === null ? '' : ` (${t.claim.split('/').slice(0, 2).join(' pid ')})`}`;
       else {
         // A trial with no beat yet (its worker died right after asking) is timed from when this
         // process first saw it, by the same clock.
         const last = beats.get(t.number) ?? this.#unbeaten.get(t.number) ?? now;
         if (!beats.has(t.number)) this.#unbeaten.set(t.number, last);
-        if (now - last > shared.graceMs) error = `stale: no heartbeat for ${((now - last) / 1000).toFixed(1)} s (grace ${shared.graceMs / 1000} s)`;
+        if (now - last > shared.graceMs)
+          error = `stale: no heartbeat for ${((now - last) / 1000).toFixed(1)} s (grace ${shared.graceMs / 1000} s)`;
       }
       if (error === undefined) continue;
       reaped.push(t.number);
-      this._emit({ op: 'finish', study: this.name, number: t.number, at: Date.now(), state: 'failed', values: null, constraints: null, error, ...(shared.requeue ? { requeue: true } : {}) });
+      this._emit({
+        op: 'finish',
+        study: this.name,
+        number: t.number,
+        at: Date.now(),
+        state: 'failed',
+        values: null,
+        constraints: null,
+        error,
+        ...(shared.requeue ? { requeue: true } : {}),
+      });
     }
     if (reaped.length > 0) {
       await this.flush();
@@ -690,7 +803,10 @@ export class Study {
   }
 
   #checkWrites(): void {
-    if (this.#writeError !== undefined) throw new Error(`Study '${this.name}': writing to the storage failed: ${(this.#writeError as Error)?.message ?? String(this.#writeError)}`);
+    if (this.#writeError !== undefined)
+      throw new Error(
+        `Study '${this.name}': writing to the storage failed: ${(this.#writeError as Error)?.message ?? String(this.#writeError)}`,
+      );
   }
 
   #running(number: number, what: string): MutableTrial {
@@ -704,22 +820,37 @@ export class Study {
     const t = this.#running(number, where);
     const had = t.distributions[name];
     if (had) {
-      if (!sameDistribution(had, d)) throw new RangeError(`${where}: trial ${number} already suggested '${name}' from ${describeDistribution(had)}; it cannot be suggested again from ${describeDistribution(d)}`);
+      if (!sameDistribution(had, d))
+        throw new RangeError(
+          `${where}: trial ${number} already suggested '${name}' from ${describeDistribution(had)}; it cannot be suggested again from ${describeDistribution(d)}`,
+        );
       return t.params[name]!;
     }
     const first = this.#state.firstSeen.get(name);
     if (first && (first.kind !== d.kind || (d.kind === 'categorical' && !sameDistribution(first, d)))) {
-      throw new RangeError(`${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its ${first.kind !== d.kind ? 'kind' : 'choices'} across trials, got ${describeDistribution(d)}`);
+      throw new RangeError(
+        `${where}: '${name}' was ${describeDistribution(first)} in earlier trials; a parameter keeps its ${first.kind !== d.kind ? 'kind' : 'choices'} across trials, got ${describeDistribution(d)}`,
+      );
     }
-    const { ctx, relative } = this.#contexts.get(number) ?? { ctx: { studyName: this.name, directions: this.directions, trials: this.#samplerView().filter((x) => x.number !== number), seed: this.seed }, relative: {} };
+    const { ctx, relative } = this.#contexts.get(number) ?? {
+      ctx: {
+        studyName: this.name,
+        directions: this.directions,
+        trials: this.#samplerView().filter((x) => x.number !== number),
+        seed: this.seed,
+      },
+      relative: {},
+    };
     let value: ParamValue;
     if (name in t.fixed) {
       value = t.fixed[name]!;
-      if (!contains(d, value)) throw new RangeError(`${where}: the fixed value ${JSON.stringify(value)} of trial ${number} is outside ${describeDistribution(d)}`);
+      if (!contains(d, value))
+        throw new RangeError(`${where}: the fixed value ${JSON.stringify(value)} of trial ${number} is outside ${describeDistribution(d)}`);
     } else if (name in relative && contains(d, relative[name])) value = relative[name]!;
     else {
       value = this.sampler.sampleIndependent(ctx, freeze(t), name, d);
-      if (!contains(d, value)) throw new RangeError(`${where}: the sampler returned ${JSON.stringify(value)}, outside ${describeDistribution(d)}`);
+      if (!contains(d, value))
+        throw new RangeError(`${where}: the sampler returned ${JSON.stringify(value)}, outside ${describeDistribution(d)}`);
     }
     this._emit({ op: 'param', study: this.name, number, name, distribution: d, value });
     return value;
@@ -727,7 +858,10 @@ export class Study {
 
   #shouldPrune(number: number): boolean {
     const t = this.#running(number, 'shouldPrune');
-    if (this.directions.length !== 1) throw new RangeError(`Study '${this.name}': pruning is for single-objective studies; this one has ${this.directions.length} objectives`);
+    if (this.directions.length !== 1)
+      throw new RangeError(
+        `Study '${this.name}': pruning is for single-objective studies; this one has ${this.directions.length} objectives`,
+      );
     const ctx: PrunerContext = {
       studyName: this.name,
       directions: this.directions,

@@ -1,8 +1,15 @@
 // The live trial an objective receives: define-by-run suggestions, intermediate reports and the
 // pruning question. All state lives in the study; a Trial is a handle on one trial number.
 import {
-  categoricalDistribution, floatDistribution, intDistribution, parseDistribution,
-  type Choice, type Distribution, type FloatOptions, type IntOptions, type ParamValue,
+  categoricalDistribution,
+  floatDistribution,
+  intDistribution,
+  parseDistribution,
+  type Choice,
+  type Distribution,
+  type FloatOptions,
+  type IntOptions,
+  type ParamValue,
 } from './distributions.ts';
 import type { FrozenTrial } from './trial-record.ts';
 
@@ -24,7 +31,8 @@ export interface TrialHost {
 }
 
 function checkName(where: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${where}: the parameter name must be a non-empty string, got ${typeof name === 'string' ? "''" : typeof name}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new TypeError(`${where}: the parameter name must be a non-empty string, got ${typeof name === 'string' ? "''" : typeof name}`);
   return name;
 }
 
@@ -91,7 +99,8 @@ export class Trial {
    *  keeps its first value. */
   report(value: number, step: number): void {
     if (typeof value !== 'number') throw new TypeError(`Trial ${this.number}.report: value must be a number, got ${typeof value}`);
-    if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`Trial ${this.number}.report: step must be an integer >= 0, got ${step}`);
+    if (!Number.isSafeInteger(step) || step < 0)
+      throw new RangeError(`Trial ${this.number}.report: step must be an integer >= 0, got ${step}`);
     this.#host.report(this.number, value, step);
   }
 
@@ -102,7 +111,8 @@ export class Trial {
 
   /** Attaches a JSON-safe value to the trial (shown in exports; read by constraint functions). */
   setUserAttr(key: string, value: unknown): void {
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError(`Trial ${this.number}.setUserAttr: key must be a non-empty string`);
+    if (typeof key !== 'string' || key.length === 0)
+      throw new TypeError(`Trial ${this.number}.setUserAttr: key must be a non-empty string`);
     this.#host.setUserAttr(this.number, key, value);
   }
 }

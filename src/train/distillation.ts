@@ -32,22 +32,28 @@ export interface ResolvedDistillation {
 }
 
 export function checkDistillation(where: string, d: DistillationLoss, student: Sequential): ResolvedDistillation {
-  if (d === null || typeof d !== 'object') throw new TypeError(`${where}: distill must be an object { teacher, temperature, alpha }, got ${String(d)}`);
+  if (d === null || typeof d !== 'object')
+    throw new TypeError(`${where}: distill must be an object { teacher, temperature, alpha }, got ${String(d)}`);
   checkKnownKeys(`${where} distill`, d, ['teacher', 'temperature', 'alpha']);
   const temperature = checkNumber(where, 'temperature', d.temperature ?? 4);
-  if (!(Math.fround(temperature) > 0)) throw new RangeError(`${where}: temperature must be > 0 (and not round to 0 in f32), got ${temperature}`);
+  if (!(Math.fround(temperature) > 0))
+    throw new RangeError(`${where}: temperature must be > 0 (and not round to 0 in f32), got ${temperature}`);
   const alpha = checkNumber(where, 'alpha', d.alpha ?? 0.9, 0, 1);
   const { teacher } = d;
   if (teacher instanceof Sequential) checkTeacherModel(where, teacher, student);
-  else if (typeof teacher !== 'function') throw new TypeError(`${where}: teacher must be a Sequential or a function (x, rows) => outputs, got ${kindOf(teacher)}`);
+  else if (typeof teacher !== 'function')
+    throw new TypeError(`${where}: teacher must be a Sequential or a function (x, rows) => outputs, got ${kindOf(teacher)}`);
   return { teacher, temperature, alpha };
 }
 
 function checkTeacherModel(where: string, teacher: Sequential, student: Sequential): void {
   const arch = (m: Sequential) => `Sequential(${m.inputs}→${m.outputs}, ${m.task})`;
-  if (teacher.task !== student.task) throw new TypeError(`${where}: the teacher ${arch(teacher)} and the student ${arch(student)} must have the same task`);
-  if (teacher.inputs !== student.inputs) throw new RangeError(`${where}: the teacher takes ${teacher.inputs} features, the student ${student.inputs}`);
-  if (teacher.outputs !== student.outputs) throw new RangeError(`${where}: the teacher has ${teacher.outputs} outputs, the student ${student.outputs}`);
+  if (teacher.task !== student.task)
+    throw new TypeError(`${where}: the teacher ${arch(teacher)} and the student ${arch(student)} must have the same task`);
+  if (teacher.inputs !== student.inputs)
+    throw new RangeError(`${where}: the teacher takes ${teacher.inputs} features, the student ${student.inputs}`);
+  if (teacher.outputs !== student.outputs)
+    throw new RangeError(`${where}: the teacher has ${teacher.outputs} outputs, the student ${student.outputs}`);
 }
 
 /** The soft targets of one fit: a kiln teacher's outputs for every row once, or a function
@@ -78,7 +84,8 @@ export class SoftTargetSource {
   async beforeBatch(rows: Int32Array): Promise<void> {
     if (!this.perBatch) return;
     const teacher = this.#teacher as TeacherFunction;
-    const data = this.#data, C = this.#outputs;
+    const data = this.#data,
+      C = this.#outputs;
     const d = data.numFeatures;
     const x = new Float32Array(rows.length * d);
     rows.forEach((r, i) => x.set(data.features.subarray(r * d, (r + 1) * d), i * d));
@@ -87,7 +94,9 @@ export class SoftTargetSource {
       throw new TypeError(`distill: the teacher function must return an array of outputs, got ${kindOf(y)}`);
     }
     if (y.length !== rows.length * C) {
-      throw new RangeError(`distill: the teacher returned ${y.length} values for ${rows.length} rows, expected ${rows.length}×${C} (one per student output)`);
+      throw new RangeError(
+        `distill: the teacher returned ${y.length} values for ${rows.length} rows, expected ${rows.length}×${C} (one per student output)`,
+      );
     }
     checkFiniteData('distill: teacher output', y, C);
     this.soft.teacher.view().set(y);

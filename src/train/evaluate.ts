@@ -18,9 +18,16 @@ export function evaluate(model: Sequential, data: Dataset): Evaluation {
   const out = model.predict(data.features);
   if (model.task === 'regression') {
     const k = data.numTargets;
-    return { task: 'regression', mse: meanSquaredError(data.targets, out, k), rmse: rootMeanSquaredError(data.targets, out, k), mae: meanAbsoluteError(data.targets, out, k), r2: r2Score(data.targets, out, k) };
+    return {
+      task: 'regression',
+      mse: meanSquaredError(data.targets, out, k),
+      rmse: rootMeanSquaredError(data.targets, out, k),
+      mae: meanAbsoluteError(data.targets, out, k),
+      r2: r2Score(data.targets, out, k),
+    };
   }
-  const probs = model.task === 'binary' ? Float32Array.from({ length: out.length * 2 }, (_, i) => (i % 2 ? out[i >> 1]! : 1 - out[i >> 1]!)) : out;
+  const probs =
+    model.task === 'binary' ? Float32Array.from({ length: out.length * 2 }, (_, i) => (i % 2 ? out[i >> 1]! : 1 - out[i >> 1]!)) : out;
   const C = probs.length / data.numRows;
   const predicted = classesOf(probs, C);
   return {

@@ -76,7 +76,21 @@ export interface History {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['optimizer', 'epochs', 'batchSize', 'validation', 'earlyStopping', 'seed', 'shuffle', 'standardize', 'classWeights', 'labelSmoothing', 'distill', 'onEpoch', 'signal'];
+const FIT_KEYS = [
+  'optimizer',
+  'epochs',
+  'batchSize',
+  'validation',
+  'earlyStopping',
+  'seed',
+  'shuffle',
+  'standardize',
+  'classWeights',
+  'labelSmoothing',
+  'distill',
+  'onEpoch',
+  'signal',
+];
 
 /** Trains `model` on `data` in place and returns the per-epoch history. The one training loop:
  *  with `distill` it learns from a teacher as well (knowledge distillation), and `data` may then
@@ -90,7 +104,8 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
   if (!(model instanceof Sequential)) throw new TypeError(`fit: model must be a Sequential, got ${kindOf(model)}`);
   // Errors about the teacher and the transfer set name distillation, as users call it.
   const where = options.distill === undefined ? 'fit' : 'distill';
-  if (options.distill !== undefined && model.task === 'binary') throw new TypeError(`${where}: binary students are not supported; use a 2-class classification student (dense(2)) instead`);
+  if (options.distill !== undefined && model.task === 'binary')
+    throw new TypeError(`${where}: binary students are not supported; use a 2-class classification student (dense(2)) instead`);
   const labelled = data instanceof Dataset;
   if (labelled) checkDataFits(where, model, data);
   const distillation = options.distill === undefined ? undefined : checkDistillation(where, options.distill, model);
@@ -107,7 +122,12 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
     const { mean, std } = StandardScaler.fit(train);
     model.setPreprocessing({ ...model.preprocessing, mean, std });
   }
-  if (labelled) model.setPreprocessing({ ...model.preprocessing, featureNames: train.featureNames, ...(train.task === 'classification' ? { classNames: train.classNames } : {}) });
+  if (labelled)
+    model.setPreprocessing({
+      ...model.preprocessing,
+      featureNames: train.featureNames,
+      ...(train.task === 'classification' ? { classNames: train.classNames } : {}),
+    });
 
   const engine = model.engine;
   engine.reseed(options.seed ?? model.seed);
@@ -119,13 +139,22 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
   return unscoped(() => {
     const device = deviceData(model, train);
     const val = options.validation ? deviceData(model, options.validation) : undefined;
-    const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing, classWeights: classWeightTensor(options.classWeights, train, model) };
-    const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
+    const loss: LossSpec = {
+      kind: LOSS_OF_TASK[model.task],
+      smoothing,
+      classWeights: classWeightTensor(options.classWeights, train, model),
+    };
+    const order = Tensor.from(
+      Int32Array.from({ length: n }, (_, i) => i),
+      [n],
+      'i32',
+    );
     // The best epoch's parameters, then its running statistics (batch norm), restored together.
     const P = engine.parameterCount;
     const best = early ? Tensor.empty([P + engine.state.size]) : undefined;
     const teacher = distillation ? new SoftTargetSource(distillation, train, model.outputs, batchSize) : undefined;
-    let bestScore = Infinity, sinceBest = 0;
+    let bestScore = Infinity,
+      sinceBest = 0;
 
     const run = async (): Promise<History> => {
       const pause = new EpochYield();
@@ -133,7 +162,8 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
         const started = performance.now();
         if (options.shuffle ?? true) engine.shuffle(order);
         const rows = teacher?.perBatch ? order.read() : undefined;
-        let sum = 0, lr = optimizer.lr;
+        let sum = 0,
+          lr = optimizer.lr;
         for (let s = 0; s < stepsPerEpoch; s++) {
           checkAborted(options.signal);
           const start = s * batchSize;
@@ -179,13 +209,22 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
 
 // Features-only data gets placeholder targets, never read: α = 1 skips the hard term.
 function unlabeledTransferSet(where: string, student: Sequential, data: unknown, distillation: ResolvedDistillation | undefined): Dataset {
-  if (!(data instanceof Float32Array)) throw new TypeError(`${where}: data must be a Dataset or a Float32Array of features, got ${kindOf(data)}`);
-  if (!distillation) throw new TypeError(`${where}: features-only data (a Float32Array) needs a teacher: pass distill: { teacher, alpha: 1 }, or a Dataset with labels`);
-  if (distillation.alpha !== 1) throw new RangeError(`${where}: features-only data has no labels for the hard term; set alpha to 1 (got ${distillation.alpha}) or pass a Dataset`);
+  if (!(data instanceof Float32Array))
+    throw new TypeError(`${where}: data must be a Dataset or a Float32Array of features, got ${kindOf(data)}`);
+  if (!distillation)
+    throw new TypeError(
+      `${where}: features-only data (a Float32Array) needs a teacher: pass distill: { teacher, alpha: 1 }, or a Dataset with labels`,
+    );
+  if (distillation.alpha !== 1)
+    throw new RangeError(
+      `${where}: features-only data has no labels for the hard term; set alpha to 1 (got ${distillation.alpha}) or pass a Dataset`,
+    );
   const d = student.inputs;
-  if (data.length === 0 || data.length % d !== 0) throw new RangeError(`${where}: data has ${data.length} values, not a positive multiple of the student's ${d} inputs`);
+  if (data.length === 0 || data.length % d !== 0)
+    throw new RangeError(`${where}: data has ${data.length} values, not a positive multiple of the student's ${d} inputs`);
   const n = data.length / d;
-  if (student.task === 'regression') return new Dataset({ features: data, numFeatures: d, targets: new Float32Array(n * student.outputs), numTargets: student.outputs });
+  if (student.task === 'regression')
+    return new Dataset({ features: data, numFeatures: d, targets: new Float32Array(n * student.outputs), numTargets: student.outputs });
   return new Dataset({ features: data, numFeatures: d, labels: new Int32Array(n) });
 }
 
@@ -201,7 +240,8 @@ export function deviceData(model: Sequential, data: Dataset): DeviceData {
   const affine = model.inputAffine();
   if (affine) affineColumnsInPlace(x, affine.scale, affine.shift);
   if (data.task === 'regression') return { x, targets: Tensor.from(data.targets, [data.numRows, data.numTargets], 'f32') };
-  if (model.task === 'binary') return { x, targets: Tensor.from(Float32Array.from(data.labels), [data.numRows, 1], 'f32'), labels: data.labels };
+  if (model.task === 'binary')
+    return { x, targets: Tensor.from(Float32Array.from(data.labels), [data.numRows, 1], 'f32'), labels: data.labels };
   return { x, targets: Tensor.from(data.labels, [data.numRows], 'i32'), labels: data.labels };
 }
 
@@ -229,7 +269,8 @@ function earlyStoppingOptions(e: FitOptions['earlyStopping'], hasValidation: boo
   const o = e === true ? {} : e;
   checkKnownKeys('fit earlyStopping', o, ['monitor', 'patience', 'minDelta', 'restoreBest']);
   const monitor = o.monitor ?? (hasValidation ? 'val_loss' : 'loss');
-  if (!['val_loss', 'val_accuracy', 'loss'].includes(monitor)) throw new TypeError(`fit earlyStopping: monitor must be val_loss, val_accuracy or loss, got ${String(monitor)}`);
+  if (!['val_loss', 'val_accuracy', 'loss'].includes(monitor))
+    throw new TypeError(`fit earlyStopping: monitor must be val_loss, val_accuracy or loss, got ${String(monitor)}`);
   if (monitor !== 'loss' && !hasValidation) throw new RangeError(`fit earlyStopping: monitor '${monitor}' needs validation data`);
   return {
     monitor,
@@ -242,10 +283,12 @@ function earlyStoppingOptions(e: FitOptions['earlyStopping'], hasValidation: boo
 /** The data must suit the model: same features, a task the model's loss can learn. */
 export function checkDataFits(where: string, model: Sequential, data: Dataset): void {
   const arch = `Sequential(${model.inputs}→${model.outputs}, ${model.task})`;
-  if (data.numFeatures !== model.inputs) throw new RangeError(`${where}: ${arch} takes ${model.inputs} features, the data has ${data.numFeatures}`);
+  if (data.numFeatures !== model.inputs)
+    throw new RangeError(`${where}: ${arch} takes ${model.inputs} features, the data has ${data.numFeatures}`);
   if (model.task === 'regression') {
     if (data.task !== 'regression') throw new TypeError(`${where}: ${arch} is a regression model, the data is classification (labels)`);
-    if (data.numTargets !== model.outputs) throw new RangeError(`${where}: ${arch} has ${model.outputs} outputs, the data has ${data.numTargets} targets`);
+    if (data.numTargets !== model.outputs)
+      throw new RangeError(`${where}: ${arch} has ${model.outputs} outputs, the data has ${data.numTargets} targets`);
     return;
   }
   if (data.task !== 'classification') throw new TypeError(`${where}: ${arch} is a ${model.task} model, the data is regression (targets)`);
@@ -263,9 +306,9 @@ function classWeightTensor(w: FitOptions['classWeights'], data: Dataset, model: 
     for (const y of data.labels) counts[y]!++;
     weights = counts.map((c) => (c > 0 ? data.numRows / (C * c) : 0));
   } else {
-    if (!Array.isArray(w) || w.length !== C) throw new RangeError(`fit: classWeights must have one weight per class (${C}), got ${Array.isArray(w) ? w.length : typeof w}`);
+    if (!Array.isArray(w) || w.length !== C)
+      throw new RangeError(`fit: classWeights must have one weight per class (${C}), got ${Array.isArray(w) ? w.length : typeof w}`);
     weights = w.map((v, i) => checkNumber('fit', `classWeights[${i}]`, v, 0));
   }
   return Tensor.from(weights);
 }
-

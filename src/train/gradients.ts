@@ -14,7 +14,11 @@ export function absGradientProducts(model: Sequential, data: Dataset, batchSize:
   return scope(() => {
     const { x, targets } = deviceData(model, data);
     const n = data.numRows;
-    const order = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'i32');
+    const order = Tensor.from(
+      Int32Array.from({ length: n }, (_, i) => i),
+      [n],
+      'i32',
+    );
     const loss: LossSpec = { kind: LOSS_OF_TASK[model.task], smoothing: 0, classWeights: undefined };
     const acc = Tensor.zeros([engine.parameterCount]);
     for (let start = 0; start < n; start += batchSize) {

@@ -53,7 +53,10 @@ function hypergradient(where: string, o: Common): { hypergradient?: { beta: numb
   if (o.hypergradient === undefined) return {};
   checkKnownKeys(`${where} hypergradient`, o.hypergradient, ['beta']);
   const beta = checkNumber(`${where} hypergradient`, 'beta', o.hypergradient.beta, 0);
-  if ((o.schedule?.type ?? 'constant') !== 'constant') throw new RangeError(`${where}: hypergradient adapts the learning rate itself; the schedule must be constant, got '${o.schedule!.type}'`);
+  if ((o.schedule?.type ?? 'constant') !== 'constant')
+    throw new RangeError(
+      `${where}: hypergradient adapts the learning rate itself; the schedule must be constant, got '${o.schedule!.type}'`,
+    );
   return { hypergradient: { beta } };
 }
 
@@ -65,8 +68,15 @@ export function sgd(options: SgdOptions = {}): Optimizer {
   const momentum = checkNumber('sgd', 'momentum', options.momentum ?? 0, 0);
   const dampening = checkNumber('sgd', 'dampening', options.dampening ?? 0, 0, 1);
   const nesterov = options.nesterov ?? false;
-  if (nesterov && (momentum <= 0 || dampening !== 0)) throw new RangeError(`sgd: nesterov needs momentum > 0 and dampening = 0, got momentum=${momentum}, dampening=${dampening}`);
-  return { name: 'sgd', lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'sgd', momentum, dampening, nesterov, weightDecay: c.weightDecay, ...hypergradient('sgd', options) } };
+  if (nesterov && (momentum <= 0 || dampening !== 0))
+    throw new RangeError(`sgd: nesterov needs momentum > 0 and dampening = 0, got momentum=${momentum}, dampening=${dampening}`);
+  return {
+    name: 'sgd',
+    lr: c.lr,
+    schedule: c.schedule,
+    clipNorm: c.clipNorm,
+    rule: { kind: 'sgd', momentum, dampening, nesterov, weightDecay: c.weightDecay, ...hypergradient('sgd', options) },
+  };
 }
 
 /** Full-batch gradient descent: plain SGD steps over the whole training set (fit uses one batch
@@ -82,7 +92,13 @@ function adamFamily(name: 'adam' | 'adamw', options: AdamOptions, wdDefault: num
   const beta1 = checkNumber(name, 'beta1', options.beta1 ?? 0.9, 0, 0.999999);
   const beta2 = checkNumber(name, 'beta2', options.beta2 ?? 0.999, 0, 0.999999999);
   const eps = checkNumber(name, 'eps', options.eps ?? 1e-8, 0);
-  return { name, lr: c.lr, schedule: c.schedule, clipNorm: c.clipNorm, rule: { kind: 'adam', beta1, beta2, eps, weightDecay: c.weightDecay, decoupled: name === 'adamw', ...hypergradient(name, options) } };
+  return {
+    name,
+    lr: c.lr,
+    schedule: c.schedule,
+    clipNorm: c.clipNorm,
+    rule: { kind: 'adam', beta1, beta2, eps, weightDecay: c.weightDecay, decoupled: name === 'adamw', ...hypergradient(name, options) },
+  };
 }
 
 /** Adam with bias correction; weightDecay is L2 added to the gradient (torch.optim.Adam). */

@@ -7,8 +7,14 @@ import { learningRate } from './schedules.ts';
 
 /** Thrown when the loss becomes NaN or infinite; names where it happened. */
 export class DivergenceError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly loss: number) {
-    super(`fit: loss diverged to ${loss} at epoch ${epoch}, step ${step}; lower the learning rate, clip gradients (clipNorm) or standardise the features`);
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(
+      `fit: loss diverged to ${loss} at epoch ${epoch}, step ${step}; lower the learning rate, clip gradients (clipNorm) or standardise the features`,
+    );
     this.name = 'DivergenceError';
   }
 }
@@ -24,7 +30,14 @@ export interface Steppable {
 
 /** After a batch's gradients: checks the loss, clips, takes the scheduled learning rate and
  *  updates. `epoch` and `step` are 0-based; returns the learning rate the update used. */
-export function optimizerStep(engine: Steppable, optimizer: Optimizer, loss: number, epoch: number, step: number, totalSteps: number): number {
+export function optimizerStep(
+  engine: Steppable,
+  optimizer: Optimizer,
+  loss: number,
+  epoch: number,
+  step: number,
+  totalSteps: number,
+): number {
   if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
   if (optimizer.clipNorm !== Infinity) engine.clipGradients(optimizer.clipNorm);
   const lr = learningRate(optimizer.lr, optimizer.schedule, engine.updates, epoch, totalSteps);

@@ -17,7 +17,15 @@ import { SPARSE_MODEL_FORMAT, sparseModelFromBytes } from '../../src/io/sparse-f
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const RUN_MS = 60_000;
 
 let server: ChildProcess;
@@ -48,7 +56,12 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
   origin = await startServer();
   profile = mkdtempSync(join(tmpdir(), 'kiln-demo-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, acceptDownloads: true });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    acceptDownloads: true,
+  });
 });
 
 after(async () => {
@@ -61,10 +74,14 @@ after(async () => {
 async function open(query: string): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
   const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
   await page.goto(`${origin}/${query}`);
   await page.waitForSelector('body[data-state=idle]');
   return { page, problems };
@@ -87,9 +104,13 @@ async function table(page: Page): Promise<{ columns: string[]; rows: string[][] 
 
 /** The lines of a chart: points per path and whether it is drawn faint (the frame and grid are
  *  rects and lines, not paths). */
-const chartCurves = (page: Page, id: string) => page.$$eval(`#${id} path`, (ps) => ps.map((p) => ({
-  points: (p.getAttribute('d') ?? '').split('L').length, faint: p.getAttribute('stroke-opacity') !== '1',
-})));
+const chartCurves = (page: Page, id: string) =>
+  page.$$eval(`#${id} path`, (ps) =>
+    ps.map((p) => ({
+      points: (p.getAttribute('d') ?? '').split('L').length,
+      faint: p.getAttribute('stroke-opacity') !== '1',
+    })),
+  );
 const legend = (page: Page, id: string) => page.$$eval(`#${id} text.legend`, (ts) => ts.map((t) => t.textContent));
 
 async function download(page: Page, index: number): Promise<{ name: string; bytes: Buffer }> {
@@ -104,10 +125,14 @@ async function download(page: Page, index: number): Promise<{ name: string; byte
 function loadModel(bytes: Uint8Array): { predict(x: Float32Array): Float32Array; dispose(): void } {
   const format = decodeSafetensors(bytes).metadata?.format;
   switch (format) {
-    case MODEL_FORMAT: return modelFromBytes(bytes);
-    case QUANTIZED_FORMAT: return quantizedModelFromBytes(bytes);
-    case SPARSE_MODEL_FORMAT: return sparseModelFromBytes(bytes);
-    default: throw new Error(`the downloaded model has format ${format}`);
+    case MODEL_FORMAT:
+      return modelFromBytes(bytes);
+    case QUANTIZED_FORMAT:
+      return quantizedModelFromBytes(bytes);
+    case SPARSE_MODEL_FORMAT:
+      return sparseModelFromBytes(bytes);
+    default:
+      throw new Error(`the downloaded model has format ${format}`);
   }
 }
 
@@ -120,7 +145,10 @@ test('MNIST with a tiny budget from the URL: charts, stage table, downloads, no 
 
   const { columns, rows } = await table(page);
   assert.deepEqual(columns.slice(0, 3), ['stage', 'model', 'test accuracy']);
-  assert.deepEqual(rows.map((r) => r[0]), ['search', 'distill', 'prune', 'quantize']);
+  assert.deepEqual(
+    rows.map((r) => r[0]),
+    ['search', 'distill', 'prune', 'quantize'],
+  );
   for (const r of rows) {
     assert.equal(r.length, columns.length);
     const accuracy = Number(r[2]!.replace('%', ''));
@@ -134,7 +162,10 @@ test('MNIST with a tiny budget from the URL: charts, stage table, downloads, no 
     const curves = await chartCurves(page, id);
     const stages = curves.filter((c) => !c.faint);
     assert.equal(stages.length, 3, `${id}: search, distill and prune curves (${JSON.stringify(curves)})`);
-    assert.ok(stages.every((c) => c.points >= 2), `${id}: every stage curve has its epochs (${JSON.stringify(stages)})`);
+    assert.ok(
+      stages.every((c) => c.points >= 2),
+      `${id}: every stage curve has its epochs (${JSON.stringify(stages)})`,
+    );
     assert.ok(curves.filter((c) => c.faint).length >= 1, `${id}: trial curves`);
     assert.deepEqual(await legend(page, id), ['search trials', 'search', 'distill', 'prune']);
   }
@@ -159,7 +190,10 @@ test('MNIST with a tiny budget from the URL: charts, stage table, downloads, no 
   assert.equal(report.name, 'kiln-report.html');
   const html = report.bytes.toString('utf8');
   assert.match(html, /^<!doctype html>/i);
-  assert.ok(['search', 'distill', 'prune', 'quantize'].every((s) => html.includes(`<td>${s}</td>`)), 'the report has the stage table');
+  assert.ok(
+    ['search', 'distill', 'prune', 'quantize'].every((s) => html.includes(`<td>${s}</td>`)),
+    'the report has the stage table',
+  );
   assert.doesNotMatch(html, /<script|(src|href)="https?:/i, 'the report is self-contained');
   assert.deepEqual(problems, []);
   await page.close();
@@ -175,7 +209,7 @@ test('a CSV set on the file input trains on its rows', { timeout: 60_000 }, asyn
 
   const { rows } = await table(page);
   assert.ok(rows.length >= 1);
-  assert.match(await page.textContent('#status') ?? '', /^Done in [\d.]+ s\.$/);
+  assert.match((await page.textContent('#status')) ?? '', /^Done in [\d.]+ s\.$/);
   assert.equal((await chartCurves(page, 'loss-chart')).filter((c) => !c.faint).length, 3);
   const model = await download(page, 0);
   const loaded = loadModel(new Uint8Array(model.bytes));

@@ -22,7 +22,24 @@ test('prune and distill a trained Iris model', async (t) => {
 
   const [pruned, shrunk, distilled] = await limited([
     () => kilnJson(['prune', ...SPLIT, '--model', teacher, '--sparsity', '0.5', '--epochs', '0', '--out', masked]),
-    () => kilnJson(['prune', ...SPLIT, '--model', teacher, '--sparsity', '0.5', '--structured', '--steps', '2', '--epochs', '2', '--lr', '0.01', '--out', smaller]),
+    () =>
+      kilnJson([
+        'prune',
+        ...SPLIT,
+        '--model',
+        teacher,
+        '--sparsity',
+        '0.5',
+        '--structured',
+        '--steps',
+        '2',
+        '--epochs',
+        '2',
+        '--lr',
+        '0.01',
+        '--out',
+        smaller,
+      ]),
     () => kilnJson(['distill', ...SPLIT, '--model', teacher, '--layers', '8', '--epochs', '60', '--lr', '0.01', '--out', student]),
   ]);
   const [maskedInfo, maskedEval, smallerInfo, studentEval] = await limited([
@@ -34,7 +51,10 @@ test('prune and distill a trained Iris model', async (t) => {
 
   await t.test('one-shot weight pruning: exact per-layer counts, sparse file', () => {
     // Layer scope: round(0.5 · n) of each layer's n weights.
-    assert.deepEqual(pruned.layers, [{ layer: 0, weights: 128, pruned: 64 }, { layer: 1, weights: 96, pruned: 48 }]);
+    assert.deepEqual(pruned.layers, [
+      { layer: 0, weights: 128, pruned: 64 },
+      { layer: 1, weights: 96, pruned: 48 },
+    ]);
     assert.equal(pruned.sparsity, 112 / 224);
     assert.equal(pruned.parameters, dense(4, 32, 3));
     assert.equal(pruned.storedParameters, dense(4, 32, 3) - 112);

@@ -18,9 +18,43 @@ const linearModel = join(dir, 'linear.safetensors');
 
 test('CSV workflows', async (t) => {
   const [blobs, , linear] = await limited([
-    () => kilnJson(['train', '--data', fixture('blobs.csv'), '--label', 'kind', '--test', fixture('blobs-test.csv'), '--layers', '8', '--epochs', '60', '--lr', '0.02', '--out', blobsModel]),
+    () =>
+      kilnJson([
+        'train',
+        '--data',
+        fixture('blobs.csv'),
+        '--label',
+        'kind',
+        '--test',
+        fixture('blobs-test.csv'),
+        '--layers',
+        '8',
+        '--epochs',
+        '60',
+        '--lr',
+        '0.02',
+        '--out',
+        blobsModel,
+      ]),
     () => kilnJson(['train', '--data', 'iris', '--layers', '4', '--epochs', '5', '--out', irisModel]),
-    () => kilnJson(['train', '--data', fixture('linear.csv'), '--layers', 'none', '--epochs', '300', '--lr', '0.05', '--validation-split', '0.2', '--early-stopping', '10', '--out', linearModel]),
+    () =>
+      kilnJson([
+        'train',
+        '--data',
+        fixture('linear.csv'),
+        '--layers',
+        'none',
+        '--epochs',
+        '300',
+        '--lr',
+        '0.05',
+        '--validation-split',
+        '0.2',
+        '--early-stopping',
+        '10',
+        '--out',
+        linearModel,
+      ]),
   ]);
 
   await t.test('train with --label by name and a --test file that lacks a class', () => {
@@ -40,7 +74,10 @@ test('CSV workflows', async (t) => {
     assert.deepEqual(linear.rows, { train: 24, validation: 8, test: 8 });
     assert.ok(linear.metrics.r2 > 0.99, `R² ${linear.metrics.r2}`);
     assert.equal(typeof linear.stoppedEarly, 'boolean');
-    assert.ok(linear.history.every((e: { valLoss?: number }) => typeof e.valLoss === 'number'), 'validation loss every epoch');
+    assert.ok(
+      linear.history.every((e: { valLoss?: number }) => typeof e.valLoss === 'number'),
+      'validation loss every epoch',
+    );
     assert.ok(linear.bestEpoch >= 1 && linear.bestEpoch <= linear.epochs);
   });
 
@@ -62,22 +99,43 @@ test('CSV workflows', async (t) => {
     assert.equal(lines[0], 'prediction,p_setosa,p_versicolor,p_virginica');
     assert.equal(lines.length, 6);
     const model = await loadModel(irisModel);
-    const rows = readFileSync(fixture('flowers-unlabeled.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const rows = readFileSync(fixture('flowers-unlabeled.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
     const expected = model.predict(rows);
-    assertClose(lines.slice(1).flatMap((l) => l.split(',').slice(1).map(Number)), expected, { atol: 1e-12, rtol: 1e-6 }, 'probabilities');
+    assertClose(
+      lines.slice(1).flatMap((l) => l.split(',').slice(1).map(Number)),
+      expected,
+      { atol: 1e-12, rtol: 1e-6 },
+      'probabilities',
+    );
     const names = ['setosa', 'versicolor', 'virginica'];
-    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), Array.from(model.predictClasses(rows), (c) => names[c]));
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(',')[0]),
+      Array.from(model.predictClasses(rows), (c) => names[c]),
+    );
   });
 
   await t.test('predict with a regression model: one prediction column, values of the loaded model', async () => {
     assert.equal(linearCsv.code, 0, linearCsv.stderr);
     const lines = linearCsv.stdout.trim().split('\n');
     assert.equal(lines[0], 'prediction');
-    const rows = readFileSync(fixture('linear.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 2).map(Number));
+    const rows = readFileSync(fixture('linear.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').slice(0, 2).map(Number));
     const model = await loadModel(linearModel);
     assertClose(lines.slice(1).map(Number), model.predict(rows), { atol: 1e-6, rtol: 1e-6 }, 'predictions');
     // Independent of kiln: the fixture's targets are 2·x0 − x1 + 0.5.
-    assertClose(lines.slice(1).map(Number), rows.map(([a, b]) => 2 * a! - b! + 0.5), { atol: 0.05 }, 'targets');
+    assertClose(
+      lines.slice(1).map(Number),
+      rows.map(([a, b]) => 2 * a! - b! + 0.5),
+      { atol: 0.05 },
+      'targets',
+    );
   });
 
   await t.test('train --model continues from a saved model without changing its architecture', () => {

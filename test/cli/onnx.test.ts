@@ -39,7 +39,10 @@ test('train, quantize, export: ONNX Runtime predicts what kiln predicts', async 
 test('import an ONNX file, evaluate it, and use .onnx directly as a distillation teacher', async () => {
   const imported = await kilnJson(['import', '--model', file('iris.onnx'), '--out', file('back.safetensors')]);
   assert.equal(imported.architecture, '4 → dense(16, relu) → dense(3) · classification');
-  const [a, b] = await Promise.all([kilnJson(['eval', ...SPLIT, '--model', file('iris.safetensors')]), kilnJson(['eval', ...SPLIT, '--model', file('back.safetensors')])]);
+  const [a, b] = await Promise.all([
+    kilnJson(['eval', ...SPLIT, '--model', file('iris.safetensors')]),
+    kilnJson(['eval', ...SPLIT, '--model', file('back.safetensors')]),
+  ]);
   assert.deepEqual(b.metrics, a.metrics);
   const student = await kilnJson(['distill', ...SPLIT, '--model', file('iris.onnx'), '--layers', '4', '--epochs', '5', '--lr', '0.01']);
   assert.equal(student.teacher.architecture, '4 → dense(16, relu) → dense(3) · classification');

@@ -12,8 +12,25 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const outDir = join(dir, 'run');
 
 test('pipeline on Iris: search, distill, prune, quantize', async () => {
-  const run = await kilnJson(['pipeline', '--data', 'iris', '--seed', '2', '--trials', '4', '--epochs', '10', '--distill-epochs', '5', '--out', outDir]);
-  assert.deepEqual(run.stages.map((s: { stage: string }) => s.stage), ['search', 'distill', 'prune', 'quantize']);
+  const run = await kilnJson([
+    'pipeline',
+    '--data',
+    'iris',
+    '--seed',
+    '2',
+    '--trials',
+    '4',
+    '--epochs',
+    '10',
+    '--distill-epochs',
+    '5',
+    '--out',
+    outDir,
+  ]);
+  assert.deepEqual(
+    run.stages.map((s: { stage: string }) => s.stage),
+    ['search', 'distill', 'prune', 'quantize'],
+  );
   const last = run.stages.at(-1);
   assert.deepEqual(run.metrics, { accuracy: last.accuracy });
   assert.equal(run.parameters, last.parameters);
@@ -36,14 +53,35 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
 // Through tsx from the sources: the test bundle carries the library inside itself, so the worker
 // files that dist/cli.mjs finds beside kiln.mjs are not beside it.
 test('pipeline --workers 2: trials on two threads, the same run for the same seed', async () => {
-  const args = ['pipeline', '--data', 'iris', '--seed', '4', '--trials', '4', '--epochs', '6', '--workers', '2', '--distill-epochs', '3', '--prune-steps', '1'];
+  const args = [
+    'pipeline',
+    '--data',
+    'iris',
+    '--seed',
+    '4',
+    '--trials',
+    '4',
+    '--epochs',
+    '6',
+    '--workers',
+    '2',
+    '--distill-epochs',
+    '3',
+    '--prune-steps',
+    '1',
+  ];
   const [a, b] = await limited([() => kilnJson(args, kiln), () => kilnJson(args, kiln)]);
-  assert.deepEqual(a.stages.map((s: { stage: string }) => s.stage), ['search', 'distill', 'prune', 'quantize']);
+  assert.deepEqual(
+    a.stages.map((s: { stage: string }) => s.stage),
+    ['search', 'distill', 'prune', 'quantize'],
+  );
   assert.equal(a.trials.length, 4);
   const timeless = (r: Record<string, any>) => ({
     stages: r.stages.map(({ seconds: _s, latencyUs: _l, speedup: _p, ...rest }: Record<string, unknown>) => rest),
     trials: r.trials.map(({ durationMs: _, ...rest }: Record<string, unknown>) => rest),
-    bestTrial: r.bestTrial, metrics: r.metrics, bytes: r.bytes,
+    bestTrial: r.bestTrial,
+    metrics: r.metrics,
+    bytes: r.bytes,
   });
   assert.deepEqual(timeless(b), timeless(a));
 });

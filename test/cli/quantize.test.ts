@@ -43,12 +43,19 @@ test('quantize a trained Iris model', async (t) => {
     assert.equal(int8Info.quantization.scheme, 'int8-per-channel');
     assert.equal(int8Info.parameters, dense(4, 32, 3));
     assert.equal(int8Info.bytes, statSync(int8).size);
-    assert.deepEqual(int8Info.tensors.map((x: { bits?: number }) => x.bits ?? null), [8, null, 8, null]);
+    assert.deepEqual(
+      int8Info.tensors.map((x: { bits?: number }) => x.bits ?? null),
+      [8, null, 8, null],
+    );
     assert.deepEqual(int8Eval.metrics, quantized.metrics);
     assert.equal(int8Predict.code, 0, int8Predict.stderr);
     const model = quantizedModelFromBytes(new Uint8Array(readFileSync(int8)));
     const expected = model.predict(iris().features);
-    const cells = int8Predict.stdout.trim().split('\n').slice(1).map((l) => l.split(',').slice(2).map(Number));
+    const cells = int8Predict.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').slice(2).map(Number));
     assertClose(cells.flat(), expected, { atol: 1e-12, rtol: 1e-6 }, 'quantized probabilities');
   });
 

@@ -39,7 +39,8 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     () => kilnJson(['eval', '--model', modelPath, '--data', 'iris', '--test-split', '1']),
     () => kilnJson(['predict', '--model', modelPath, '--data', 'iris']),
     () => kilnBundled(['predict', '--model', modelPath, '--data', 'iris']),
-    () => kilnJson(['bench', '--model', modelPath, '--data', 'iris', '--seed', '1', '--repeat', '20', '--rounds', '1', '--train-rows', '64']),
+    () =>
+      kilnJson(['bench', '--model', modelPath, '--data', 'iris', '--seed', '1', '--repeat', '20', '--rounds', '1', '--train-rows', '64']),
   ]);
   const model = await loadModel(modelPath);
   const data = iris();
@@ -58,7 +59,10 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     assert.equal(info.sparsity, 0, 'trained dense weights are not exactly zero');
     assert.deepEqual(info.preprocessing.classNames, ['setosa', 'versicolor', 'virginica']);
     assert.equal(info.preprocessing.standardize, true);
-    assert.deepEqual(info.tensors.map((x: { shape: number[] }) => x.shape), [[8, 4], [8], [3, 8], [3]]);
+    assert.deepEqual(
+      info.tensors.map((x: { shape: number[] }) => x.shape),
+      [[8, 4], [8], [3, 8], [3]],
+    );
   });
 
   await t.test('eval scores the same held-out rows train did', () => {
@@ -90,16 +94,30 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     assert.equal(lines[0], 'label,prediction,p_setosa,p_versicolor,p_virginica');
     assert.equal(lines.length, 151);
     const cells = lines.slice(1).map((l) => l.split(','));
-    assert.deepEqual(cells.map((c) => c[0]), Array.from(data.labels, (y) => data.classNames[y]));
-    assert.deepEqual(cells.map((c) => c[1]), predicted.predictions);
-    assertClose(cells.flatMap((c) => c.slice(2).map(Number)), expected, { atol: 1e-12, rtol: 1e-6 }, 'CSV probabilities');
+    assert.deepEqual(
+      cells.map((c) => c[0]),
+      Array.from(data.labels, (y) => data.classNames[y]),
+    );
+    assert.deepEqual(
+      cells.map((c) => c[1]),
+      predicted.predictions,
+    );
+    assertClose(
+      cells.flatMap((c) => c.slice(2).map(Number)),
+      expected,
+      { atol: 1e-12, rtol: 1e-6 },
+      'CSV probabilities',
+    );
   });
 
   await t.test('bench --json: latencies, throughput, test metrics', () => {
     assert.equal(bench.parameters, PARAMETERS);
     assert.equal(bench.bytes, statSync(modelPath).size);
     assert.deepEqual(bench.metrics, trained.metrics, 'the same seeded test split');
-    assert.deepEqual(bench.latency.map((l: { batch: number }) => l.batch), [1, 64]);
+    assert.deepEqual(
+      bench.latency.map((l: { batch: number }) => l.batch),
+      [1, 64],
+    );
     for (const l of bench.latency) assert.ok(l.medianMs > 0 && l.p90Ms >= l.medianMs && l.rowsPerSecond > 0);
     assert.equal(bench.training.rows, 64);
     assert.ok(bench.training.samplesPerSecond > 0);

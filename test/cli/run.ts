@@ -42,7 +42,9 @@ async function bundleCli(): Promise<string> {
     outfile: path,
     // commander and cli-progress are CommonJS: inside an ESM bundle their require() of Node
     // built-ins needs a real require.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   return path;
@@ -51,7 +53,8 @@ async function bundleCli(): Promise<string> {
 function spawnNode(args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
@@ -70,7 +73,10 @@ export async function kilnJson(args: readonly string[], runner: Runner = kilnBun
 
 /** Runs `jobs` with at most `limit` children at a time (the suite shares two cores); the
  *  results come back in the jobs' order, typed per job. */
-export async function limited<const J extends readonly (() => Promise<unknown>)[]>(jobs: J, limit = 3): Promise<{ -readonly [K in keyof J]: Awaited<ReturnType<J[K]>> }> {
+export async function limited<const J extends readonly (() => Promise<unknown>)[]>(
+  jobs: J,
+  limit = 3,
+): Promise<{ -readonly [K in keyof J]: Awaited<ReturnType<J[K]>> }> {
   const results: unknown[] = new Array(jobs.length);
   let next = 0;
   const worker = async () => {

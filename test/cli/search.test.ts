@@ -17,22 +17,64 @@ const chosen = join(dir, 'chosen.safetensors');
 
 // Weights and biases of an MLP with these widths, from 4 Iris features to 3 classes.
 function parameterCount(widths: number[]): number {
-  let total = 0, inputs = 4;
-  for (const units of [...widths, 3]) total += inputs * units + units, (inputs = units);
+  let total = 0,
+    inputs = 4;
+  for (const units of [...widths, 3]) ((total += inputs * units + units), (inputs = units));
   return total;
 }
 
-interface TrialJson { number: number; state: string; values: number[] | null; params: Record<string, number | string>; parameters: number | null }
+interface TrialJson {
+  number: number;
+  state: string;
+  values: number[] | null;
+  params: Record<string, number | string>;
+  parameters: number | null;
+}
 
 test('trial search, resume, grid with two objectives', async (t) => {
   const [first, grid] = await limited([
-    () => kilnJson(['search', '--data', 'iris', '--seed', '3', '--trials', '6', '--epochs', '15', '--storage', journal, '--export-csv', csv, '--out', best]),
-    () => kilnJson(['search', '--data', 'iris', '--space', join(FIXTURES, 'grid-space.json'), '--sampler', 'grid', '--objectives', 'accuracy,parameters', '--trials', '10', '--epochs', '15']),
+    () =>
+      kilnJson([
+        'search',
+        '--data',
+        'iris',
+        '--seed',
+        '3',
+        '--trials',
+        '6',
+        '--epochs',
+        '15',
+        '--storage',
+        journal,
+        '--export-csv',
+        csv,
+        '--out',
+        best,
+      ]),
+    () =>
+      kilnJson([
+        'search',
+        '--data',
+        'iris',
+        '--space',
+        join(FIXTURES, 'grid-space.json'),
+        '--sampler',
+        'grid',
+        '--objectives',
+        'accuracy,parameters',
+        '--trials',
+        '10',
+        '--epochs',
+        '15',
+      ]),
   ]);
 
   await t.test('six trials; the best is the highest validation accuracy; its model is saved', () => {
     const trials = first.trials as TrialJson[];
-    assert.deepEqual(trials.map((x) => x.number), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      trials.map((x) => x.number),
+      [0, 1, 2, 3, 4, 5],
+    );
     for (const x of trials) assert.ok(['complete', 'pruned', 'failed'].includes(x.state), x.state);
     const complete = trials.filter((x) => x.state === 'complete');
     const top = Math.max(...complete.map((x) => x.values![0]!));
@@ -69,14 +111,42 @@ test('trial search, resume, grid with two objectives', async (t) => {
     assert.deepEqual(grid.directions, ['maximize', 'minimize']);
     // Independent check: a trial is on the front when no other is at least as good in both
     // objectives and better in one.
-    const dominated = (a: TrialJson) => trials.some((b) => b !== a && b.values![0]! >= a.values![0]! && b.values![1]! <= a.values![1]! && (b.values![0]! > a.values![0]! || b.values![1]! < a.values![1]!));
-    assert.deepEqual(grid.paretoFront, trials.filter((x) => !dominated(x)).map((x) => x.number));
+    const dominated = (a: TrialJson) =>
+      trials.some(
+        (b) =>
+          b !== a &&
+          b.values![0]! >= a.values![0]! &&
+          b.values![1]! <= a.values![1]! &&
+          (b.values![0]! > a.values![0]! || b.values![1]! < a.values![1]!),
+      );
+    assert.deepEqual(
+      grid.paretoFront,
+      trials.filter((x) => !dominated(x)).map((x) => x.number),
+    );
     assert.equal(grid.pruner, 'none');
   });
 });
 
 test('gradient strategy: one hidden layer from the candidates, retrained and saved', async () => {
-  const gradient = await kilnJson(['search', '--data', 'iris', '--strategy', 'gradient', '--candidate-widths', '4,8', '--candidate-activations', 'relu,tanh', '--max-layers', '1', '--search-epochs', '3', '--epochs', '10', '--out', chosen]);
+  const gradient = await kilnJson([
+    'search',
+    '--data',
+    'iris',
+    '--strategy',
+    'gradient',
+    '--candidate-widths',
+    '4,8',
+    '--candidate-activations',
+    'relu,tanh',
+    '--max-layers',
+    '1',
+    '--search-epochs',
+    '3',
+    '--epochs',
+    '10',
+    '--out',
+    chosen,
+  ]);
   assert.equal(gradient.strategy, 'gradient');
   assert.equal(gradient.epochs.length, 3);
   assert.equal(gradient.hidden.length, 1);

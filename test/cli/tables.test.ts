@@ -15,7 +15,10 @@ const model = join(dir, 'churn.safetensors');
 const FAST = ['--epochs', '8', '--layers', '16', '--seed', '3'];
 
 // The file, split by hand (the cells hold no commas or quotes).
-const lines = readFileSync(customers, 'utf8').trim().split('\n').map((l) => l.split(','));
+const lines = readFileSync(customers, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => l.split(','));
 const header = lines[0]!;
 const body = lines.slice(1);
 function writeColumns(name: string, columns: string[], extra?: [string, string]): string {
@@ -32,10 +35,19 @@ test('an ordinary table trains out of the box, and predict matches columns by na
   assert.ok(unlabelled > 0);
   assert.equal(trained.droppedRows, unlabelled, 'rows without a label are left out and counted');
   assert.equal(trained.rows.train + trained.rows.test, body.length - unlabelled);
-  assert.deepEqual(trained.columns.map((c: { name: string; kind: string }) => `${c.name}:${c.kind}`), [
-    'customer_id:ignore', 'plan:categorical', 'region:categorical', 'tenure_months:numeric', 'monthly_fee:numeric',
-    'support_calls:numeric', 'autopay:boolean', 'feedback:text',
-  ]);
+  assert.deepEqual(
+    trained.columns.map((c: { name: string; kind: string }) => `${c.name}:${c.kind}`),
+    [
+      'customer_id:ignore',
+      'plan:categorical',
+      'region:categorical',
+      'tenure_months:numeric',
+      'monthly_fee:numeric',
+      'support_calls:numeric',
+      'autopay:boolean',
+      'feedback:text',
+    ],
+  );
   // Counted on the training rows only: fewer than the file holds.
   const gaps = body.filter((r) => r[3] === 'NA').length;
   assert.ok(trained.columns[3].missing > 0.6 * gaps && trained.columns[3].missing < gaps, `${trained.columns[3].missing} of ${gaps}`);
@@ -43,8 +55,14 @@ test('an ordinary table trains out of the box, and predict matches columns by na
 
   const shuffled = [...header].reverse();
   const reordered = writeColumns('reordered.csv', shuffled, ['note', 'x']);
-  const noLabel = writeColumns('no-label.csv', header.filter((c) => c !== 'churned'));
-  const noPlan = writeColumns('no-plan.csv', header.filter((c) => c !== 'plan'));
+  const noLabel = writeColumns(
+    'no-label.csv',
+    header.filter((c) => c !== 'churned'),
+  );
+  const noPlan = writeColumns(
+    'no-plan.csv',
+    header.filter((c) => c !== 'plan'),
+  );
   const [a, b, c, d, evalA, evalB] = await limited([
     () => kilnBundled(['predict', '--model', model, '--data', customers]),
     () => kilnBundled(['predict', '--model', model, '--data', reordered]),
@@ -59,7 +77,16 @@ test('an ordinary table trains out of the box, and predict matches columns by na
   assert.match(a.stderr, new RegExp(`the label column 'churned' is missing in ${unlabelled} of ${body.length} rows: predicting every row`));
   assert.equal(c.code, 0, c.stderr);
   assert.equal(c.stdout.trim().split('\n').length, body.length + 1, 'a prediction for every row');
-  assert.deepEqual(c.stdout.split('\n').slice(1).map((l) => l.split(',')[0]), a.stdout.split('\n').slice(1).map((l) => l.split(',')[0]));
+  assert.deepEqual(
+    c.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]),
+    a.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]),
+  );
   assert.equal(d.code, 1);
   assert.match(d.stderr, /no-plan\.csv: parseTable: the header lacks column 'plan'/);
   assert.deepEqual(evalB.metrics, evalA.metrics);
@@ -70,24 +97,68 @@ test('an ordinary table trains out of the box, and predict matches columns by na
 test('table flags: class order, declared kinds, dropped and chosen columns, missing markers', async () => {
   const out = join(dir, 'flags.safetensors');
   const [declared, chosen, capped] = await limited([
-    () => kilnJson(['train', '--data', customers, '--label', 'churned', '--classes', 'yes,no', '--categorical', 'support_calls', '--drop', 'feedback', '--impute', 'median', ...FAST, '--out', out]),
+    () =>
+      kilnJson([
+        'train',
+        '--data',
+        customers,
+        '--label',
+        'churned',
+        '--classes',
+        'yes,no',
+        '--categorical',
+        'support_calls',
+        '--drop',
+        'feedback',
+        '--impute',
+        'median',
+        ...FAST,
+        '--out',
+        out,
+      ]),
     () => kilnJson(['train', '--data', customers, '--label', 'churned', '--features', 'tenure_months,monthly_fee', ...FAST]),
-    () => kilnJson(['train', '--data', customers, '--label', 'churned', '--max-categories', '3', '--max-vocabulary', '20', '--ngrams', '1', ...FAST]),
+    () =>
+      kilnJson([
+        'train',
+        '--data',
+        customers,
+        '--label',
+        'churned',
+        '--max-categories',
+        '3',
+        '--max-vocabulary',
+        '20',
+        '--ngrams',
+        '1',
+        ...FAST,
+      ]),
   ]);
   // plan: 3 values + <other>; region: the 3 most frequent + <other> + missing; feedback: 20 words.
-  assert.deepEqual(capped.columns.map((c: { name: string; inputs: number }) => `${c.name}:${c.inputs}`).slice(1, 3).concat(capped.columns.at(-1).inputs), ['plan:4', 'region:5', 20]);
-  const kinds = Object.fromEntries(declared.columns.map((c: { name: string; kind: string; reason: string }) => [c.name, `${c.kind} (${c.reason})`]));
+  assert.deepEqual(
+    capped.columns
+      .map((c: { name: string; inputs: number }) => `${c.name}:${c.inputs}`)
+      .slice(1, 3)
+      .concat(capped.columns.at(-1).inputs),
+    ['plan:4', 'region:5', 20],
+  );
+  const kinds = Object.fromEntries(
+    declared.columns.map((c: { name: string; kind: string; reason: string }) => [c.name, `${c.kind} (${c.reason})`]),
+  );
   assert.equal(kinds.support_calls, 'categorical (declared)');
   assert.equal(kinds.feedback, 'ignore (dropped)');
   const described = await kilnJson(['info', '--model', out]);
   assert.deepEqual(described.preprocessing.classNames, ['yes', 'no']);
-  assert.deepEqual(chosen.columns.filter((c: { kind: string }) => c.kind !== 'ignore').map((c: { name: string }) => c.name), ['tenure_months', 'monthly_fee']);
+  assert.deepEqual(
+    chosen.columns.filter((c: { kind: string }) => c.kind !== 'ignore').map((c: { name: string }) => c.name),
+    ['tenure_months', 'monthly_fee'],
+  );
   assert.equal(chosen.config.inputs, 4, 'two numbers, each with a missing indicator');
 });
 
 test('a separate --test file with its columns in another order', async () => {
   const cut = 1600;
-  const trainPath = join(dir, 'train-part.csv'), testPath = join(dir, 'test-part.csv');
+  const trainPath = join(dir, 'train-part.csv'),
+    testPath = join(dir, 'test-part.csv');
   writeFileSync(trainPath, `${[header, ...body.slice(0, cut)].map((r) => r.join(',')).join('\n')}\n`);
   const order = [...header].reverse();
   const at = order.map((c) => header.indexOf(c));
@@ -111,7 +182,13 @@ test('table flags: bad input is one clear error line', async () => {
     [['--missing', ''], /row \d+, column 'tenure_months': value 'NA' is not a number, but \d+ of the \d+ training values are/],
     [['--label', 'nope'], /label column 'nope' not found in header/],
   ];
-  const runs = await limited(bad.map(([flags]) => () => kilnBundled(['train', '--data', customers, '--label', 'churned', ...flags, ...FAST])));
+  const runs = await limited(
+    bad.map(
+      ([flags]) =>
+        () =>
+          kilnBundled(['train', '--data', customers, '--label', 'churned', ...flags, ...FAST]),
+    ),
+  );
   runs.forEach((run, k) => {
     assert.equal(run.code, 1, `${bad[k]![0].join(' ')}: ${run.stderr}`);
     assert.equal(run.stdout, '');

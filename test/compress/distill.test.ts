@@ -25,11 +25,29 @@ const softmax64 = (z: ArrayLike<number>, T: number): number[] => {
   return e.map((v) => v / s);
 };
 
-interface Case { B: number; C: number; d: number; x: Float32Array; w: Float32Array; b: Float32Array; teacher: Float32Array; labels: Int32Array }
+interface Case {
+  B: number;
+  C: number;
+  d: number;
+  x: Float32Array;
+  w: Float32Array;
+  b: Float32Array;
+  teacher: Float32Array;
+  labels: Int32Array;
+}
 
 function randomCase(seed: number, B: number, C: number, d: number): Case {
   const rand = mulberry32(seed);
-  return { B, C, d, x: uniform(rand, B * d, -2, 2), w: uniform(rand, C * d), b: uniform(rand, C), teacher: uniform(rand, B * C, -4, 4), labels: ints(rand, B, C) };
+  return {
+    B,
+    C,
+    d,
+    x: uniform(rand, B * d, -2, 2),
+    w: uniform(rand, C * d),
+    b: uniform(rand, C),
+    teacher: uniform(rand, B * C, -4, 4),
+    labels: ints(rand, B, C),
+  };
 }
 
 // A single linear layer, so logits = x·wᵀ + b and the parameter gradients are dlogitsᵀ·x and Σ_b dlogits.
@@ -40,44 +58,74 @@ function linearModel(c: Case, task: 'classification' | 'regression'): Sequential
 }
 
 function logits64(c: Case): number[][] {
-  return Array.from({ length: c.B }, (_, i) => Array.from({ length: c.C }, (_, j) => {
-    let s = c.b[j]!;
-    for (let k = 0; k < c.d; k++) s += Math.fround(c.x[i * c.d + k]!) * c.w[j * c.d + k]!;
-    return s;
-  }));
+  return Array.from({ length: c.B }, (_, i) =>
+    Array.from({ length: c.C }, (_, j) => {
+      let s = c.b[j]!;
+      for (let k = 0; k < c.d; k++) s += Math.fround(c.x[i * c.d + k]!) * c.w[j * c.d + k]!;
+      return s;
+    }),
+  );
 }
 
 // Engine gradients (weights then bias) for dlogits given in f64.
 function paramGrads64(c: Case, dlogits: number[][]): number[] {
   const dw = new Array<number>(c.C * c.d).fill(0);
   const db = new Array<number>(c.C).fill(0);
-  dlogits.forEach((row, i) => row.forEach((g, j) => {
-    db[j]! += g;
-    for (let k = 0; k < c.d; k++) dw[j * c.d + k]! += g * c.x[i * c.d + k]!;
-  }));
+  dlogits.forEach((row, i) =>
+    row.forEach((g, j) => {
+      db[j]! += g;
+      for (let k = 0; k < c.d; k++) dw[j * c.d + k]! += g * c.x[i * c.d + k]!;
+    }),
+  );
   return [...dw, ...db];
 }
 
-function engineStep(model: Sequential, c: Case, targets: Tensor<'i32'> | Tensor<'f32'>, T: number, alpha: number, kind: LossSpec['kind']): { loss: number; grads: Float32Array } {
+function engineStep(
+  model: Sequential,
+  c: Case,
+  targets: Tensor<'i32'> | Tensor<'f32'>,
+  T: number,
+  alpha: number,
+  kind: LossSpec['kind'],
+): { loss: number; grads: Float32Array } {
   return scope(() => {
     const x = Tensor.from(c.x, [c.B, c.d]);
-    const order = Tensor.from(Int32Array.from({ length: c.B }, (_, i) => i), [c.B], 'i32');
+    const order = Tensor.from(
+      Int32Array.from({ length: c.B }, (_, i) => i),
+      [c.B],
+      'i32',
+    );
     const teacher = Tensor.from(c.teacher, [c.B, c.C]);
-    const loss = model.engine.computeGradients(x, targets, order, 0, c.B, { kind, smoothing: 0, classWeights: undefined }, { teacher, rows: 'batch', temperature: T, alpha });
+    const loss = model.engine.computeGradients(
+      x,
+      targets,
+      order,
+      0,
+      c.B,
+      { kind, smoothing: 0, classWeights: undefined },
+      { teacher, rows: 'batch', temperature: T, alpha },
+    );
     return { loss, grads: model.engine.grads.read() };
   });
 }
 
 test('classification: α·T²·KL + (1 − α)·CE and its gradient match an f64 derivation for several T and α', () => {
-  for (const [seed, B, C] of [[1, 6, 4], [2, 1, 2], [3, 9, 7]] as const) {
+  for (const [seed, B, C] of [
+    [1, 6, 4],
+    [2, 1, 2],
+    [3, 9, 7],
+  ] as const) {
     const c = randomCase(seed, B, C, 5);
     const model = linearModel(c, 'classification');
     const z = logits64(c);
     for (const T of [1, 2.5, 7]) {
       for (const alpha of [0, 0.3, 1]) {
-        let soft = 0, hard = 0;
+        let soft = 0,
+          hard = 0;
         const dlogits = z.map((s, i) => {
-          const ps = softmax64(s, T), pt = softmax64(c.teacher.subarray(i * C, (i + 1) * C), T), p1 = softmax64(s, 1);
+          const ps = softmax64(s, T),
+            pt = softmax64(c.teacher.subarray(i * C, (i + 1) * C), T),
+            p1 = softmax64(s, 1);
           ps.forEach((_, j) => (soft += pt[j]! * (Math.log(pt[j]!) - Math.log(ps[j]!))));
           hard -= Math.log(p1[c.labels[i]!]!);
           return ps.map((_, j) => (alpha * T * (ps[j]! - pt[j]!) + (1 - alpha) * (p1[j]! - (j === c.labels[i] ? 1 : 0))) / B);
@@ -97,12 +145,14 @@ test('the soft gradient is T·(p_s − p_t)/B: its size holds across T and tends
   const c = randomCase(7, 5, 6, 3);
   const model = linearModel(c, 'classification');
   const z = logits64(c);
-  const biasGrad = (T: number) => scope(() => engineStep(model, c, Tensor.from(c.labels, [c.B], 'i32'), T, 1, 'softmax_xent')).grads.subarray(c.C * c.d);
+  const biasGrad = (T: number) =>
+    scope(() => engineStep(model, c, Tensor.from(c.labels, [c.B], 'i32'), T, 1, 'softmax_xent')).grads.subarray(c.C * c.d);
   const norm = (g: ArrayLike<number>) => Math.sqrt(Array.from(g).reduce((a, v) => a + v * v, 0));
   for (const T of [1, 3, 8]) {
     const expected = new Array<number>(c.C).fill(0);
     z.forEach((s, i) => {
-      const ps = softmax64(s, T), pt = softmax64(c.teacher.subarray(i * c.C, (i + 1) * c.C), T);
+      const ps = softmax64(s, T),
+        pt = softmax64(c.teacher.subarray(i * c.C, (i + 1) * c.C), T);
       ps.forEach((_, j) => (expected[j]! += (T * (ps[j]! - pt[j]!)) / c.B));
     });
     assertClose(biasGrad(T), expected, { atol: 1e-7, rtol: 1e-4 }, `T=${T}`);
@@ -112,7 +162,8 @@ test('the soft gradient is T·(p_s − p_t)/B: its size holds across T and tends
   const limit = new Array<number>(c.C).fill(0);
   z.forEach((s, i) => {
     const t = Array.from(c.teacher.subarray(i * c.C, (i + 1) * c.C));
-    const ms = s.reduce((a, v) => a + v, 0) / c.C, mt = t.reduce((a, v) => a + v, 0) / c.C;
+    const ms = s.reduce((a, v) => a + v, 0) / c.C,
+      mt = t.reduce((a, v) => a + v, 0) / c.C;
     s.forEach((v, j) => (limit[j]! += (v - ms - (t[j]! - mt)) / (c.C * c.B)));
   });
   assertClose(biasGrad(1000), limit, { atol: 1e-4, rtol: 1e-2 }, 'T → ∞');
@@ -126,13 +177,17 @@ test('regression: α·MSE(student, teacher) + (1 − α)·MSE(student, targets),
   const z = logits64(c);
   const n = c.B * c.C;
   for (const alpha of [0, 0.4, 1]) {
-    let soft = 0, hard = 0;
-    const dlogits = z.map((s, i) => s.map((v, j) => {
-      const t = c.teacher[i * c.C + j]!, y = targets[i * c.C + j]!;
-      soft += (v - t) ** 2;
-      hard += (v - y) ** 2;
-      return (alpha * 2 * (v - t) + (1 - alpha) * 2 * (v - y)) / n;
-    }));
+    let soft = 0,
+      hard = 0;
+    const dlogits = z.map((s, i) =>
+      s.map((v, j) => {
+        const t = c.teacher[i * c.C + j]!,
+          y = targets[i * c.C + j]!;
+        soft += (v - t) ** 2;
+        hard += (v - y) ** 2;
+        return (alpha * 2 * (v - t) + (1 - alpha) * 2 * (v - y)) / n;
+      }),
+    );
     const got = scope(() => engineStep(model, c, Tensor.from(targets, [c.B, c.C], 'f32'), 2, alpha, 'mse'));
     assertClose([got.loss], [(alpha * soft + (1 - alpha) * hard) / n], { atol: 1e-6, rtol: 1e-5 }, `α=${alpha} loss`);
     assertClose(got.grads, paramGrads64(c, dlogits), { atol: 1e-6, rtol: 1e-4 }, `α=${alpha} grads`);
@@ -144,12 +199,22 @@ test('a cached kiln teacher and the same teacher as a function train the student
   const { train } = trainTestSplit(iris(), { testFraction: 0.2, seed: 3 });
   const teacher = new Sequential({ inputs: 4, layers: [dense(16, 'relu'), dense(3)], seed: 1 });
   await fit(teacher, train, { optimizer: adam({ lr: 0.01 }), epochs: 30, batchSize: 16 });
-  const rawLogits = (x: Float32Array, rows: number) => scope(() => teacher.engine.predict(Tensor.from(x, [rows, 4]), 'raw', teacher.inputAffine()).read());
+  const rawLogits = (x: Float32Array, rows: number) =>
+    scope(() => teacher.engine.predict(Tensor.from(x, [rows, 4]), 'raw', teacher.inputAffine()).read());
   let calls = 0;
   const students = [];
   for (const t of [teacher, async (x: Float32Array, rows: number) => (calls++, rawLogits(x, rows))]) {
     const student = new Sequential({ inputs: 4, layers: [dense(4, 'relu'), dense(3)], seed: 2 });
-    await distill({ teacher: t, student, data: train, temperature: 3, alpha: 0.7, epochs: 5, batchSize: 32, optimizer: adam({ lr: 0.01 }) });
+    await distill({
+      teacher: t,
+      student,
+      data: train,
+      temperature: 3,
+      alpha: 0.7,
+      epochs: 5,
+      batchSize: 32,
+      optimizer: adam({ lr: 0.01 }),
+    });
     students.push(student);
   }
   assert.equal(calls, 5 * Math.ceil(train.numRows / 32), 'one call per batch');
@@ -162,7 +227,17 @@ test('an unlabeled transfer set (features only, α = 1) teaches an iris student'
   const teacher = new Sequential({ inputs: 4, layers: [dense(16, 'relu'), dense(3)], seed: 1 });
   await fit(teacher, train, { optimizer: adam({ lr: 0.01 }), epochs: 60, batchSize: 16 });
   const student = new Sequential({ inputs: 4, layers: [dense(6, 'relu'), dense(3)], seed: 3 });
-  const history = await distill({ teacher, student, data: train.features, temperature: 2, alpha: 1, epochs: 80, batchSize: 16, optimizer: adam({ lr: 0.02 }), validation: held });
+  const history = await distill({
+    teacher,
+    student,
+    data: train.features,
+    temperature: 2,
+    alpha: 1,
+    epochs: 80,
+    batchSize: 16,
+    optimizer: adam({ lr: 0.02 }),
+    validation: held,
+  });
   const acc = accuracy(held.labels, student.predictClasses(held.features));
   const teacherAcc = accuracy(held.labels, teacher.predictClasses(held.features));
   assert.ok(acc >= teacherAcc - 0.05, `student ${acc} vs teacher ${teacherAcc}`);
@@ -197,7 +272,17 @@ test("Hinton's omitted digit: a student that never sees a 3 learns 3s from the t
   const hardOnly = student();
   await fit(hardOnly, no3, { optimizer: adam({ lr: 3e-3 }), epochs: 20, batchSize: 64, standardize: false });
   const distilled = student();
-  await distill({ teacher, student: distilled, data: no3, temperature: 8, alpha: 1, optimizer: adam({ lr: 3e-3 }), epochs: 20, batchSize: 64, standardize: false });
+  await distill({
+    teacher,
+    student: distilled,
+    data: no3,
+    temperature: 8,
+    alpha: 1,
+    optimizer: adam({ lr: 3e-3 }),
+    epochs: 20,
+    batchSize: 64,
+    standardize: false,
+  });
   const [t, h, s] = [teacher, hardOnly, distilled].map((m) => [acc(m, held), acc(m, threes)]);
   console.log(`accuracy (all, 3s): teacher ${t}, hard labels ${h}, distilled ${s}`);
   assert.equal(h![1], 0, 'a student trained on hard labels never predicts a class it has not seen');
@@ -212,10 +297,17 @@ test('onEpoch sees every epoch and an abort signal stops the run', async () => {
   const student = new Sequential({ inputs: 4, layers: [dense(3)], seed: 2 });
   const seen: number[] = [];
   const controller = new AbortController();
-  const run = distill({ teacher, student, data, epochs: 50, onEpoch: (log) => {
-    seen.push(log.epoch);
-    if (log.epoch === 3) controller.abort();
-  }, signal: controller.signal });
+  const run = distill({
+    teacher,
+    student,
+    data,
+    epochs: 50,
+    onEpoch: (log) => {
+      seen.push(log.epoch);
+      if (log.epoch === 3) controller.abort();
+    },
+    signal: controller.signal,
+  });
   await assert.rejects(run, { name: 'AbortError' });
   assert.deepEqual(seen, [1, 2, 3]);
   teacher.dispose();
@@ -228,21 +320,63 @@ test('bad input gives clear errors', async () => {
   const student = () => new Sequential({ inputs: 4, layers: [dense(3)] });
   const base = () => ({ teacher, student: student(), data, epochs: 1 });
   const wide = new Sequential({ inputs: 4, layers: [dense(5)] });
-  await assert.rejects(distill({ ...base(), teacher: wide }), { name: 'RangeError', message: 'distill: the teacher has 5 outputs, the student 3' });
+  await assert.rejects(distill({ ...base(), teacher: wide }), {
+    name: 'RangeError',
+    message: 'distill: the teacher has 5 outputs, the student 3',
+  });
   const narrow = new Sequential({ inputs: 3, layers: [dense(3)] });
-  await assert.rejects(distill({ ...base(), teacher: narrow }), { name: 'RangeError', message: 'distill: the teacher takes 3 features, the student 4' });
+  await assert.rejects(distill({ ...base(), teacher: narrow }), {
+    name: 'RangeError',
+    message: 'distill: the teacher takes 3 features, the student 4',
+  });
   const regressor = new Sequential({ inputs: 4, layers: [dense(3)], task: 'regression' });
-  await assert.rejects(distill({ ...base(), teacher: regressor }), { name: 'TypeError', message: 'distill: the teacher Sequential(4→3, regression) and the student Sequential(4→3, classification) must have the same task' });
-  await assert.rejects(distill({ ...base(), teacher: () => new Float32Array(7) }), { name: 'RangeError', message: /^distill: the teacher returned 7 values for 32 rows, expected 32×3/ });
-  await assert.rejects(distill({ ...base(), teacher: () => 3 as unknown as Float32Array }), { name: 'TypeError', message: /teacher function must return an array of outputs, got number/ });
-  await assert.rejects(distill({ ...base(), teacher: () => new Float32Array(96).fill(NaN) }), { name: 'RangeError', message: /teacher output: data must be finite, got NaN at row 0, column 0/ });
-  await assert.rejects(distill({ ...base(), data: data.features, alpha: 0.5 }), { name: 'RangeError', message: /features-only data has no labels for the hard term; set alpha to 1 \(got 0.5\)/ });
-  await assert.rejects(distill({ ...base(), data: new Float32Array(10), alpha: 1 }), { name: 'RangeError', message: /data has 10 values, not a positive multiple of the student's 4 inputs/ });
-  await assert.rejects(distill({ ...base(), temperature: 0 }), { name: 'RangeError', message: 'distill: temperature must be > 0 (and not round to 0 in f32), got 0' });
-  await assert.rejects(distill({ ...base(), temperature: 1e-50 }), { name: 'RangeError', message: /temperature must be > 0 \(and not round to 0 in f32\), got 1e-50/ });
-  await assert.rejects(distill({ ...base(), alpha: 1.5 }), { name: 'RangeError', message: /alpha must be a finite number in \[0, 1\], got 1.5/ });
-  await assert.rejects(distill({ ...base(), teacher: {} as Sequential }), { name: 'TypeError', message: /teacher must be a Sequential or a function/ });
-  await assert.rejects(distill({ ...base(), student: new Sequential({ inputs: 4, layers: [dense(1)], task: 'binary' }) }), { name: 'TypeError', message: /binary students are not supported/ });
-  await assert.rejects(distill({ ...base(), student: new Sequential({ inputs: 5, layers: [dense(3)] }) }), { name: 'RangeError', message: /distill: Sequential\(5→3, classification\) takes 5 features, the data has 4/ });
+  await assert.rejects(distill({ ...base(), teacher: regressor }), {
+    name: 'TypeError',
+    message: 'distill: the teacher Sequential(4→3, regression) and the student Sequential(4→3, classification) must have the same task',
+  });
+  await assert.rejects(distill({ ...base(), teacher: () => new Float32Array(7) }), {
+    name: 'RangeError',
+    message: /^distill: the teacher returned 7 values for 32 rows, expected 32×3/,
+  });
+  await assert.rejects(distill({ ...base(), teacher: () => 3 as unknown as Float32Array }), {
+    name: 'TypeError',
+    message: /teacher function must return an array of outputs, got number/,
+  });
+  await assert.rejects(distill({ ...base(), teacher: () => new Float32Array(96).fill(NaN) }), {
+    name: 'RangeError',
+    message: /teacher output: data must be finite, got NaN at row 0, column 0/,
+  });
+  await assert.rejects(distill({ ...base(), data: data.features, alpha: 0.5 }), {
+    name: 'RangeError',
+    message: /features-only data has no labels for the hard term; set alpha to 1 \(got 0.5\)/,
+  });
+  await assert.rejects(distill({ ...base(), data: new Float32Array(10), alpha: 1 }), {
+    name: 'RangeError',
+    message: /data has 10 values, not a positive multiple of the student's 4 inputs/,
+  });
+  await assert.rejects(distill({ ...base(), temperature: 0 }), {
+    name: 'RangeError',
+    message: 'distill: temperature must be > 0 (and not round to 0 in f32), got 0',
+  });
+  await assert.rejects(distill({ ...base(), temperature: 1e-50 }), {
+    name: 'RangeError',
+    message: /temperature must be > 0 \(and not round to 0 in f32\), got 1e-50/,
+  });
+  await assert.rejects(distill({ ...base(), alpha: 1.5 }), {
+    name: 'RangeError',
+    message: /alpha must be a finite number in \[0, 1\], got 1.5/,
+  });
+  await assert.rejects(distill({ ...base(), teacher: {} as Sequential }), {
+    name: 'TypeError',
+    message: /teacher must be a Sequential or a function/,
+  });
+  await assert.rejects(distill({ ...base(), student: new Sequential({ inputs: 4, layers: [dense(1)], task: 'binary' }) }), {
+    name: 'TypeError',
+    message: /binary students are not supported/,
+  });
+  await assert.rejects(distill({ ...base(), student: new Sequential({ inputs: 5, layers: [dense(3)] }) }), {
+    name: 'RangeError',
+    message: /distill: Sequential\(5→3, classification\) takes 5 features, the data has 4/,
+  });
   await assert.rejects(distill({ ...base(), temprature: 2 } as never), { name: 'TypeError', message: /unknown option 'temprature'/ });
 });

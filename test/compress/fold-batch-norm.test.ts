@@ -15,14 +15,27 @@ test('folding batch norms into the preceding layers keeps the predictions', asyn
   const rand = mulberry32(12);
   const n = 64;
   const data = new Dataset({ features: uniform(rand, n * 2 * 8 * 8, 0, 2), numFeatures: 128, labels: ints(rand, n, 3) });
-  const model = new Sequential({ inputs: [2, 8, 8], seed: 4, layers: [
-    conv2d(4, 3, { padding: 'same' }), batchNorm({ activation: 'leaky_relu', alpha: 0.2 }), maxPool2d(2),
-    conv2d(4, 3, { activation: 'relu' }), batchNorm(),
-    flatten(), dense(8), batchNorm({ activation: 'tanh', eps: 1e-3 }), dense(3),
-  ] });
+  const model = new Sequential({
+    inputs: [2, 8, 8],
+    seed: 4,
+    layers: [
+      conv2d(4, 3, { padding: 'same' }),
+      batchNorm({ activation: 'leaky_relu', alpha: 0.2 }),
+      maxPool2d(2),
+      conv2d(4, 3, { activation: 'relu' }),
+      batchNorm(),
+      flatten(),
+      dense(8),
+      batchNorm({ activation: 'tanh', eps: 1e-3 }),
+      dense(3),
+    ],
+  });
   await fit(model, data, { optimizer: adam({ lr: 0.02 }), epochs: 3, batchSize: 16 });
   const folded = foldBatchNorm(model);
-  assert.deepEqual(folded.layers.map((l) => l.type), ['conv2d', 'maxPool2d', 'conv2d', 'batchNorm', 'flatten', 'dense', 'dense']);
+  assert.deepEqual(
+    folded.layers.map((l) => l.type),
+    ['conv2d', 'maxPool2d', 'conv2d', 'batchNorm', 'flatten', 'dense', 'dense'],
+  );
   assert.deepEqual(folded.layers[0], { type: 'conv2d', filters: 4, kernelSize: 3, padding: 'same', activation: 'leaky_relu', alpha: 0.2 });
   assert.equal(folded.layers[5]!.type === 'dense' && folded.layers[5]!.activation, 'tanh');
   const want = model.predict(data.features);

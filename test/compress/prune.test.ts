@@ -29,7 +29,12 @@ const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOff
 // 2 → 3 → 2 with distinct magnitudes and tiny biases (which must never be pruned).
 function tinyModel(w1 = [-2, 8, 0.01, 4, -6, 2.5]): Sequential {
   const model = new Sequential({ inputs: 2, layers: [dense(3, 'relu'), dense(2)] });
-  model.setParameters({ 'layers.0.weight': [0.5, -0.1, 0.3, -0.9, 0.05, 0.7], 'layers.0.bias': [1e-4, -1e-4, 0], 'layers.1.weight': w1, 'layers.1.bias': [1e-5, 0] });
+  model.setParameters({
+    'layers.0.weight': [0.5, -0.1, 0.3, -0.9, 0.05, 0.7],
+    'layers.0.bias': [1e-4, -1e-4, 0],
+    'layers.1.weight': w1,
+    'layers.1.bias': [1e-5, 0],
+  });
   return model;
 }
 
@@ -42,11 +47,20 @@ test('exact masks: layer-wise and global magnitude pruning of hand-made weights;
   for (const criterion of ['l1', 'l2'] as const) {
     const layer = tinyModel();
     pruneWeights(layer, { sparsity: 0.5, criterion });
-    assert.deepEqual(weightMasks(layer), [[1, 0, 0, 1, 0, 1], [0, 1, 0, 1, 1, 0]]);
-    assert.deepEqual(Array.from(layer.engine.params.read()), Array.from(Float32Array.of(0.5, 0, 0, -0.9, 0, 0.7, 1e-4, -1e-4, 0, 0, 8, 0, 4, -6, 0, 1e-5, 0)));
+    assert.deepEqual(weightMasks(layer), [
+      [1, 0, 0, 1, 0, 1],
+      [0, 1, 0, 1, 1, 0],
+    ]);
+    assert.deepEqual(
+      Array.from(layer.engine.params.read()),
+      Array.from(Float32Array.of(0.5, 0, 0, -0.9, 0, 0.7, 1e-4, -1e-4, 0, 0, 8, 0, 4, -6, 0, 1e-5, 0)),
+    );
     const global = tinyModel();
     pruneWeights(global, { sparsity: 0.5, scope: 'global', criterion });
-    assert.deepEqual(weightMasks(global), [[0, 0, 0, 1, 0, 0], [1, 1, 0, 1, 1, 1]]);
+    assert.deepEqual(weightMasks(global), [
+      [0, 0, 0, 1, 0, 0],
+      [1, 1, 0, 1, 1, 1],
+    ]);
     assert.deepEqual(Array.from(maskBytes(global).subarray(6, 9)), [1, 1, 1], 'biases are kept');
     for (const m of [layer, global]) m.dispose();
   }
@@ -58,11 +72,17 @@ test('the tie rule: equal scores go to the lower index first, within a layer and
   const model = tinyModel([1, -1, 1, -1, 1, -1]);
   model.setParameters({ 'layers.0.weight': [1, -1, 1, -1, 1, -1] });
   pruneWeights(model, { sparsity: 0.5 });
-  assert.deepEqual(weightMasks(model), [[0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1]]);
+  assert.deepEqual(weightMasks(model), [
+    [0, 0, 0, 1, 1, 1],
+    [0, 0, 0, 1, 1, 1],
+  ]);
   const global = tinyModel([1, -1, 1, -1, 1, -1]);
   global.setParameters({ 'layers.0.weight': [1, -1, 1, -1, 1, -1] });
   pruneWeights(global, { sparsity: 0.75, scope: 'global' });
-  assert.deepEqual(weightMasks(global), [[0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 1, 1]]);
+  assert.deepEqual(weightMasks(global), [
+    [0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 1, 1, 1],
+  ]);
   model.dispose();
   global.dispose();
 });
@@ -74,8 +94,18 @@ function referenceMask(weights: Float32Array[], sparsity: number, scope: 'layer'
     entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
     for (const [, l, i] of entries.slice(0, k)) masks[l]![i] = 0;
   };
-  if (scope === 'layer') weights.forEach((w, l) => prune(Array.from(w, (v, i) => [Math.abs(v), l, i]), pythonRound(sparsity * w.length)));
-  else prune(weights.flatMap((w, l) => Array.from(w, (v, i): [number, number, number] => [Math.abs(v), l, i])), pythonRound(sparsity * weights.reduce((n, w) => n + w.length, 0)));
+  if (scope === 'layer')
+    weights.forEach((w, l) =>
+      prune(
+        Array.from(w, (v, i) => [Math.abs(v), l, i]),
+        pythonRound(sparsity * w.length),
+      ),
+    );
+  else
+    prune(
+      weights.flatMap((w, l) => Array.from(w, (v, i): [number, number, number] => [Math.abs(v), l, i])),
+      pythonRound(sparsity * weights.reduce((n, w) => n + w.length, 0)),
+    );
   return masks;
 }
 
@@ -83,12 +113,19 @@ test('layer-wise and global sparsity are exact to the count and match a referenc
   for (const sparsity of [0, 0.1, 1 / 3, 0.5, 0.9, 0.95, 0.999]) {
     for (const scope of ['layer', 'global'] as const) {
       const model = new Sequential({ inputs: 20, layers: [dense(30, 'relu'), dropout(0.1), dense(17, 'tanh'), dense(10)], seed: 4 });
-      const weights = model.parameters().filter((p) => p.name.endsWith('weight')).map((p) => p.data);
+      const weights = model
+        .parameters()
+        .filter((p) => p.name.endsWith('weight'))
+        .map((p) => p.data);
       const stats = pruneWeights(model, { sparsity, scope });
       assert.deepEqual(weightMasks(model), referenceMask(weights, sparsity, scope), `${scope} ${sparsity}`);
       const total = stats.reduce((n, s) => n + s.weights, 0);
       if (scope === 'layer') stats.forEach((s) => assert.equal(s.pruned, pythonRound(sparsity * s.weights)));
-      else assert.equal(stats.reduce((n, s) => n + s.pruned, 0), pythonRound(sparsity * total));
+      else
+        assert.equal(
+          stats.reduce((n, s) => n + s.pruned, 0),
+          pythonRound(sparsity * total),
+        );
       model.dispose();
     }
   }
@@ -129,13 +166,19 @@ test('removing neurons whose outgoing weights are all zero leaves predictions bi
   model.setParameters({ 'layers.2.weight': w1!.data, 'layers.3.weight': w2!.data });
   const x = uniform(mulberry32(1), 50 * 6, -3, 3);
   const small = removeDeadNeurons(model);
-  assert.deepEqual(small.denseLayers().map((o) => o.units), [5, 189, 3]);
+  assert.deepEqual(
+    small.denseLayers().map((o) => o.units),
+    [5, 189, 3],
+  );
   assert.equal(small.parameterCount, 6 * 5 + 5 + 5 * 189 + 189 + 189 * 3 + 3);
   assert.deepEqual(bits(small.predict(x)), bits(model.predict(x)));
   for (const rows of [1, 7]) assert.deepEqual(bits(small.predict(x.subarray(0, rows * 6))), bits(model.predict(x.subarray(0, rows * 6))));
   // Every dead unit removed: the same function, its sums regrouped.
   const smallest = removeDeadNeurons(model, { exact: false });
-  assert.deepEqual(smallest.denseLayers().map((o) => o.units), [4, 126, 3]);
+  assert.deepEqual(
+    smallest.denseLayers().map((o) => o.units),
+    [4, 126, 3],
+  );
   assertClose(smallest.predict(x), model.predict(x), { atol: 1e-6, rtol: 1e-5 }, 'regrouped sums');
   assert.deepEqual(smallest.predictClasses(x), model.predictClasses(x));
   // Over 256 inputs the next layer sums in blocks: only the trailing run may go.
@@ -169,7 +212,12 @@ test('structured pruning keeps the highest-scoring units, copies their weights a
   assert.ok(file.length < modelToBytes(model).length);
   // The l2 norms of incoming weights, checked in f64.
   const l2 = neuronScores(model, { criterion: 'l2' });
-  assertClose(l2[0]!, Array.from({ length: 8 }, (_, u) => Math.hypot(...p[0]!.data.subarray(u * 5, u * 5 + 5))), { rtol: 1e-6 }, 'l2');
+  assertClose(
+    l2[0]!,
+    Array.from({ length: 8 }, (_, u) => Math.hypot(...p[0]!.data.subarray(u * 5, u * 5 + 5))),
+    { rtol: 1e-6 },
+    'l2',
+  );
   for (const m of [model, small, reference]) m.dispose();
 });
 
@@ -183,8 +231,9 @@ test('APoZ and mean activation find a dead ReLU unit; global neuron pruning keep
   assert.equal(apoz[2], 0, 'always zero: APoZ 1');
   assert.equal(mean[2], 0);
   const x = data.features;
-  let zeros = 0, abs = 0;
-  for (let r = 0; r < 40; r++) (x[r * 3]! > 0 ? (abs += x[r * 3]!) : zeros++);
+  let zeros = 0,
+    abs = 0;
+  for (let r = 0; r < 40; r++) x[r * 3]! > 0 ? (abs += x[r * 3]!) : zeros++;
   assertClose([apoz[0]!, mean[0]!], [1 - zeros / 40, abs / 40], { rtol: 1e-6 }, 'unit 0');
   const small = pruneNeurons(model, { sparsity: 0.25, criterion: 'apoz', data });
   assert.deepEqual(small.parameters()[0]!.data, Float32Array.of(1, 0, 0, 0, 1, 0, 1, 1, 1));
@@ -200,10 +249,17 @@ test('Taylor importance: Σ over batches of |w·∂L/∂w| against f64 gradients
   const model = new Sequential({ inputs: d, layers: [dense(C)], seed: 1 });
   const [w, b] = model.parameters();
   const expected = new Float64Array(C * d);
-  for (const [start, end] of [[0, 4], [4, 8], [8, 10]] as const) {
+  for (const [start, end] of [
+    [0, 4],
+    [4, 8],
+    [8, 10],
+  ] as const) {
     const g = new Float64Array(C * d);
     for (let r = start; r < end; r++) {
-      const z = Array.from({ length: C }, (_, j) => b!.data[j]! + [0, 1, 2].reduce((s, k) => s + w!.data[j * d + k]! * data.features[r * d + k]!, 0));
+      const z = Array.from(
+        { length: C },
+        (_, j) => b!.data[j]! + [0, 1, 2].reduce((s, k) => s + w!.data[j * d + k]! * data.features[r * d + k]!, 0),
+      );
       const m = Math.max(...z);
       const e = z.map((v) => Math.exp(v - m));
       const s = e.reduce((a, v) => a + v, 0);
@@ -220,9 +276,17 @@ test('Taylor importance: Σ over batches of |w·∂L/∂w| against f64 gradients
 
 test('polynomial sparsity follows Zhu & Gupta', () => {
   const s = { finalSparsity: 0.9, steps: 4 };
-  assertClose([0, 1, 2, 3, 4, 9].map((t) => polynomialSparsity(t, s)), [0, 0.9 * (1 - 0.75 ** 3), 0.9 * (1 - 0.5 ** 3), 0.9 * (1 - 0.25 ** 3), 0.9, 0.9], { atol: 1e-15 });
+  assertClose(
+    [0, 1, 2, 3, 4, 9].map((t) => polynomialSparsity(t, s)),
+    [0, 0.9 * (1 - 0.75 ** 3), 0.9 * (1 - 0.5 ** 3), 0.9 * (1 - 0.25 ** 3), 0.9, 0.9],
+    { atol: 1e-15 },
+  );
   const late = { initialSparsity: 0.2, finalSparsity: 0.9, beginStep: 10, steps: 2, frequency: 5 };
-  assertClose([0, 10, 15, 20, 100].map((t) => polynomialSparsity(t, late)), [0.2, 0.2, 0.9 - 0.7 * 0.125, 0.9, 0.9], { atol: 1e-15 });
+  assertClose(
+    [0, 10, 15, 20, 100].map((t) => polynomialSparsity(t, late)),
+    [0.2, 0.2, 0.9 - 0.7 * 0.125, 0.9, 0.9],
+    { atol: 1e-15 },
+  );
   assert.throws(() => polynomialSparsity(1, { finalSparsity: 0.9, steps: 0 }), /polynomialSparsity: steps must be an integer in \[1/);
 });
 
@@ -232,15 +296,30 @@ test('iterative pruning: reports per step, masks or smaller models, accuracy hel
   await fit(model, train, { optimizer: adam({ lr: 0.01 }), epochs: 60, batchSize: 16 });
   const seen: number[] = [];
   const { model: same, reports } = await pruneIteratively(model, train, {
-    finalSparsity: 0.8, steps: 3, evaluation: held, latency: false, fineTune: { optimizer: adam({ lr: 0.005 }), epochs: 10, batchSize: 16 }, onStep: (r) => void seen.push(r.step),
+    finalSparsity: 0.8,
+    steps: 3,
+    evaluation: held,
+    latency: false,
+    fineTune: { optimizer: adam({ lr: 0.005 }), epochs: 10, batchSize: 16 },
+    onStep: (r) => void seen.push(r.step),
   });
   assert.equal(same, model);
   assert.deepEqual(seen, [1, 2, 3]);
-  assertClose(reports.map((r) => r.sparsity), [0, 0.8 * (1 - (2 / 3) ** 3), 0.8 * (1 - (1 / 3) ** 3), 0.8], { atol: 1e-15 }, 'schedule');
+  assertClose(
+    reports.map((r) => r.sparsity),
+    [0, 0.8 * (1 - (2 / 3) ** 3), 0.8 * (1 - (1 / 3) ** 3), 0.8],
+    { atol: 1e-15 },
+    'schedule',
+  );
   const weights = layerSparsity(model);
   weights.forEach((l) => assert.equal(l.pruned, Math.round(0.8 * l.weights)));
   const last = reports.at(-1)!;
-  assert.equal(last.nonZeros, model.parameterCount - weights.reduce((n, l) => n + l.pruned, 0) - Array.from(model.engine.params.read()).filter((v, i) => v === 0 && maskBytes(model)[i] === 1).length);
+  assert.equal(
+    last.nonZeros,
+    model.parameterCount -
+      weights.reduce((n, l) => n + l.pruned, 0) -
+      Array.from(model.engine.params.read()).filter((v, i) => v === 0 && maskBytes(model)[i] === 1).length,
+  );
   assert.equal(last.fileBytes, last.sparseFileBytes);
   const sparseFile = sparseModelToBytes(model);
   const header = Number(new DataView(sparseFile.buffer, sparseFile.byteOffset).getBigUint64(0, true));
@@ -248,13 +327,26 @@ test('iterative pruning: reports per step, masks or smaller models, accuracy hel
   const biases = 32 + 16 + 3;
   const bitmaps = weights.reduce((n, l) => n + Math.ceil(l.weights / 8), 0);
   assert.equal(last.sparseFileBytes, sparseFile.length);
-  assert.equal(sparseFile.length, 8 + header + 4 * (kept + biases) + bitmaps, 'sparse file: header, kept weights and biases, one bit per weight');
+  assert.equal(
+    sparseFile.length,
+    8 + header + 4 * (kept + biases) + bitmaps,
+    'sparse file: header, kept weights and biases, one bit per weight',
+  );
   assert.ok(last.sparseFileBytes < last.denseFileBytes, `${last.sparseFileBytes} vs ${last.denseFileBytes}`);
   assert.ok(last.accuracy! >= 0.9, `accuracy ${last.accuracy}`);
 
-  const { model: small, reports: sr } = await pruneIteratively(model, train, { finalSparsity: 0.5, steps: 2, structured: true, evaluation: held, fineTune: { optimizer: adam({ lr: 0.005 }), epochs: 10 } });
+  const { model: small, reports: sr } = await pruneIteratively(model, train, {
+    finalSparsity: 0.5,
+    steps: 2,
+    structured: true,
+    evaluation: held,
+    fineTune: { optimizer: adam({ lr: 0.005 }), epochs: 10 },
+  });
   assert.notEqual(small, model);
-  assert.deepEqual(small.denseLayers().map((o) => o.units), [16, 8, 3]);
+  assert.deepEqual(
+    small.denseLayers().map((o) => o.units),
+    [16, 8, 3],
+  );
   assert.ok(sr[2]!.parameters < sr[0]!.parameters);
   assert.ok(sr[2]!.latencyMs.batch1 > 0 && sr[2]!.denseLatencyMs.batch64 > 0);
   assert.ok(sr[2]!.accuracy! >= 0.85, `structured accuracy ${sr[2]!.accuracy}`);
@@ -263,7 +355,12 @@ test('iterative pruning: reports per step, masks or smaller models, accuracy hel
 });
 
 test('SparseModel predicts the same bits as the model on every path and batch size', () => {
-  const model = new Sequential({ inputs: 300, layers: [dense(40, 'relu'), dropout(0.3), dense(24, 'gelu'), dense(5)], seed: 6, preprocessing: { mean: new Array(300).fill(0.1), std: new Array(300).fill(2) } });
+  const model = new Sequential({
+    inputs: 300,
+    layers: [dense(40, 'relu'), dropout(0.3), dense(24, 'gelu'), dense(5)],
+    seed: 6,
+    preprocessing: { mean: new Array(300).fill(0.1), std: new Array(300).fill(2) },
+  });
   const x = uniform(mulberry32(3), 70 * 300, -1, 1);
   for (const sparsity of [0, 0.6, 0.95]) {
     pruneWeights(model, { sparsity });
@@ -279,7 +376,9 @@ test('SparseModel predicts the same bits as the model on every path and batch si
       fast.dispose();
     }
   }
-  const report = compressionReport(model, new Dataset({ features: x, numFeatures: 300, labels: ints(mulberry32(1), 70, 5) }), { repeats: 3 });
+  const report = compressionReport(model, new Dataset({ features: x, numFeatures: 300, labels: ints(mulberry32(1), 70, 5) }), {
+    repeats: 3,
+  });
   assert.equal(report.parameters, model.parameterCount);
   assert.ok(report.latencyMs.batch1 > 0 && report.latencyMs.batch64 > 0);
   model.dispose();
@@ -287,20 +386,50 @@ test('SparseModel predicts the same bits as the model on every path and batch si
 
 test('bad input gives clear errors', () => {
   const model = tinyModel();
-  assert.throws(() => pruneWeights(model, { sparsity: 1 }), { name: 'RangeError', message: 'pruneWeights: sparsity must be in [0, 1) (1 would remove everything), got 1' });
-  assert.throws(() => pruneWeights(model, { sparsity: -0.1 }), { name: 'RangeError', message: 'pruneWeights: sparsity must be a finite number in [0, 1], got -0.1' });
+  assert.throws(() => pruneWeights(model, { sparsity: 1 }), {
+    name: 'RangeError',
+    message: 'pruneWeights: sparsity must be in [0, 1) (1 would remove everything), got 1',
+  });
+  assert.throws(() => pruneWeights(model, { sparsity: -0.1 }), {
+    name: 'RangeError',
+    message: 'pruneWeights: sparsity must be a finite number in [0, 1], got -0.1',
+  });
   assert.throws(() => pruneWeights(model, { sparsity: NaN }), /pruneWeights: sparsity must be a finite number in \[0, 1\], got NaN/);
-  assert.throws(() => pruneWeights(model, { sparsity: '0.5' as unknown as number }), { name: 'TypeError', message: 'pruneWeights: sparsity must be a number, got string' });
-  assert.throws(() => pruneWeights(model, { sparsity: 0.5, scope: 'all' as 'layer' }), { name: 'TypeError', message: "pruneWeights: scope must be 'layer' or 'global', got all" });
-  assert.throws(() => pruneWeights(model, { sparsity: 0.5, criterion: 'taylor' }), { name: 'TypeError', message: "weightScores: criterion 'taylor' is measured on data; pass data: a Dataset" });
-  assert.throws(() => pruneWeights(model, { sparsity: 0.5, criterion: 'apoz' as 'l1' }), { name: 'TypeError', message: 'weightScores: criterion must be one of l1, l2, taylor, got apoz' });
-  assert.throws(() => pruneWeights({} as Sequential, { sparsity: 0.5 }), { name: 'TypeError', message: 'pruneWeights: model must be a Sequential, got Object' });
+  assert.throws(() => pruneWeights(model, { sparsity: '0.5' as unknown as number }), {
+    name: 'TypeError',
+    message: 'pruneWeights: sparsity must be a number, got string',
+  });
+  assert.throws(() => pruneWeights(model, { sparsity: 0.5, scope: 'all' as 'layer' }), {
+    name: 'TypeError',
+    message: "pruneWeights: scope must be 'layer' or 'global', got all",
+  });
+  assert.throws(() => pruneWeights(model, { sparsity: 0.5, criterion: 'taylor' }), {
+    name: 'TypeError',
+    message: "weightScores: criterion 'taylor' is measured on data; pass data: a Dataset",
+  });
+  assert.throws(() => pruneWeights(model, { sparsity: 0.5, criterion: 'apoz' as 'l1' }), {
+    name: 'TypeError',
+    message: 'weightScores: criterion must be one of l1, l2, taylor, got apoz',
+  });
+  assert.throws(() => pruneWeights({} as Sequential, { sparsity: 0.5 }), {
+    name: 'TypeError',
+    message: 'pruneWeights: model must be a Sequential, got Object',
+  });
   assert.throws(() => pruneNeurons(model, { sparsity: 1.5 }), /pruneNeurons: sparsity must be a finite number in \[0, 1\], got 1.5/);
-  assert.throws(() => pruneNeurons(model, { sparsity: 0.5, criterion: 'activation', data: iris() }), { name: 'RangeError', message: 'neuronScores: Sequential(2→2, classification) takes 2 features, the data has 4' });
+  assert.throws(() => pruneNeurons(model, { sparsity: 0.5, criterion: 'activation', data: iris() }), {
+    name: 'RangeError',
+    message: 'neuronScores: Sequential(2→2, classification) takes 2 features, the data has 4',
+  });
   assert.throws(() => keepUnits(model, [[]]), /keepUnits: hidden layer 0 must keep at least one unit/);
-  assert.throws(() => keepUnits(model, [[2, 1]]), /keepUnits: units of hidden layer 0 must be ascending integers in \[0, 2\], got 1 at position 1/);
+  assert.throws(
+    () => keepUnits(model, [[2, 1]]),
+    /keepUnits: units of hidden layer 0 must be ascending integers in \[0, 2\], got 1 at position 1/,
+  );
   assert.throws(() => keepUnits(model, []), /keepUnits: expected one list of units per hidden dense layer \(1\), got 0/);
-  assert.throws(() => SparseModel.from(model, { thresholds: { batch1: 2 } }), /thresholds.batch1 must be a finite number in \[0, 1\], got 2/);
+  assert.throws(
+    () => SparseModel.from(model, { thresholds: { batch1: 2 } }),
+    /thresholds.batch1 must be a finite number in \[0, 1\], got 2/,
+  );
   model.dispose();
 });
 

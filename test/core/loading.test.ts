@@ -42,11 +42,14 @@ const asyncSources: Array<[string, () => WasmSource]> = [
   ['nothing (embedded copy)', () => undefined],
   ['Uint8Array', () => bytes.slice()],
   ['ArrayBuffer', () => bytes.slice().buffer],
-  ['Uint8Array at an offset in a larger buffer', () => {
-    const big = new Uint8Array(bytes.length + 16);
-    big.set(bytes, 8);
-    return big.subarray(8, 8 + bytes.length);
-  }],
+  [
+    'Uint8Array at an offset in a larger buffer',
+    () => {
+      const big = new Uint8Array(bytes.length + 16);
+      big.set(bytes, 8);
+      return big.subarray(8, 8 + bytes.length);
+    },
+  ],
   ['WebAssembly.Module', () => new WebAssembly.Module(bytes)],
   ['Response (application/wasm)', () => new Response(bytes, { headers: { 'content-type': 'application/wasm' } })],
   ['Promise<Response>', () => Promise.resolve(new Response(bytes, { headers: { 'content-type': 'application/wasm' } }))],
@@ -109,7 +112,11 @@ for (const [label, source] of [
 
 test('initSync() refuses sources that need fetching, naming init() instead', () => {
   for (const source of [`${base}/kiln.wasm`, new URL('/kiln.wasm', base), new Response(bytes)]) {
-    assert.throws(() => initSync(source), (e: unknown) => e instanceof TypeError && /initSync: source must be bytes or a WebAssembly\.Module \(use await init\(\)/.test(e.message));
+    assert.throws(
+      () => initSync(source),
+      (e: unknown) =>
+        e instanceof TypeError && /initSync: source must be bytes or a WebAssembly\.Module \(use await init\(\)/.test(e.message),
+    );
   }
 });
 
@@ -120,11 +127,14 @@ test('an engine without SIMD128 gets UnsupportedRuntimeError naming the missing 
   const realValidate = WebAssembly.validate;
   const probes: Uint8Array<ArrayBuffer>[] = [];
   WebAssembly.validate = (b: BufferSource) => {
-    probes.push(ArrayBuffer.isView(b) ? new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) : new Uint8Array(b.slice(0)));
+    probes.push(
+      ArrayBuffer.isView(b) ? new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) : new Uint8Array(b.slice(0)),
+    );
     return false;
   };
   try {
-    const isSimdRefusal = (e: unknown) => e instanceof UnsupportedRuntimeError && /lacks SIMD128/.test(e.message) && /Node >= 16\.4/.test(e.message);
+    const isSimdRefusal = (e: unknown) =>
+      e instanceof UnsupportedRuntimeError && /lacks SIMD128/.test(e.message) && /Node >= 16\.4/.test(e.message);
     await assert.rejects(init(bytes), isSimdRefusal);
     assert.throws(() => initSync(bytes), isSimdRefusal);
   } finally {

@@ -21,7 +21,14 @@ test('scope frees what it made, keeps what it returns, and frees on throw', () =
   assert.equal(inner!.disposed, true);
   assert.equal(kept.disposed, false);
   kept.dispose();
-  assert.throws(() => scope(() => { inner = Tensor.zeros([3]); throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      scope(() => {
+        inner = Tensor.zeros([3]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(inner!.disposed, true);
 });
 

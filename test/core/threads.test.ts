@@ -15,7 +15,12 @@ import { mulberry32, uniform } from '../helpers/rand.ts';
 const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
 
 // [M, K, N]: many rows (row pieces), few rows and wide (column panels), tails in every dimension.
-const GEMM_SHAPES: [number, number, number][] = [[256, 300, 200], [5, 1000, 300], [301, 77, 129], [130, 513, 33]];
+const GEMM_SHAPES: [number, number, number][] = [
+  [256, 300, 200],
+  [5, 1000, 300],
+  [301, 77, 129],
+  [130, 513, 33],
+];
 
 // Every result the split kernels produce on a workload above the split threshold, as bytes.
 async function workload(): Promise<Uint8Array[]> {
@@ -34,7 +39,10 @@ async function workload(): Promise<Uint8Array[]> {
       out.push(bits(c.read()));
     }
     // Dense layers: batch rows per thread, and (3 rows) column panels then bias and activation.
-    for (const [B, K, N] of [[200, 100, 150], [3, 700, 600]] as const) {
+    for (const [B, K, N] of [
+      [200, 100, 150],
+      [3, 700, 600],
+    ] as const) {
       const x = Tensor.from(uniform(rand, B * K), [B, K]);
       const w = Tensor.from(uniform(rand, N * K), [N, K]);
       const bias = Tensor.from(uniform(rand, N), [N]);
@@ -51,7 +59,11 @@ async function workload(): Promise<Uint8Array[]> {
   // Training: 784-256-10 ReLU at batch 128, where every layer's products split.
   const n = 512;
   const r = mulberry32(5);
-  const data = new Dataset({ features: uniform(r, n * 64), numFeatures: 64, labels: Int32Array.from({ length: n }, () => Math.floor(r() * 10)) });
+  const data = new Dataset({
+    features: uniform(r, n * 64),
+    numFeatures: 64,
+    labels: Int32Array.from({ length: n }, () => Math.floor(r() * 10)),
+  });
   const model = new Sequential({ inputs: 64, layers: [dense(256, 'relu'), dense(128, 'tanh'), dense(10)], seed: 3 });
   await fit(model, data, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 128 });
   out.push(modelToBytes(model), bits(model.predict(data.features)));
@@ -59,7 +71,7 @@ async function workload(): Promise<Uint8Array[]> {
   return out;
 }
 
-test('the threaded core gives the single-thread core\'s bytes with 1, 2, 4 and 8 threads', async () => {
+test("the threaded core gives the single-thread core's bytes with 1, 2, 4 and 8 threads", async () => {
   initSync({ threads: 1 });
   assert.equal(coreInfo().threads, 1);
   assert.match(coreInfo().summary, /^single-thread core: 1 thread asked$/);
@@ -86,14 +98,20 @@ test('pieces cover every element of C exactly once, on tile boundaries', () => {
     const seen = new Uint8Array(M * N);
     for (const [i0, i1, j0, j1] of ps) {
       assert.ok(i0 < i1 && j0 < j1, `empty piece ${[i0, i1, j0, j1]}`);
-      assert.ok((i0 % 4 === 0 && j0 === 0 && j1 === N) || (j0 % 8 === 0 && i0 === 0 && i1 === M), `piece ${[i0, i1, j0, j1]} is whole rows from a multiple of 4 or whole columns from a multiple of 8`);
+      assert.ok(
+        (i0 % 4 === 0 && j0 === 0 && j1 === N) || (j0 % 8 === 0 && i0 === 0 && i1 === M),
+        `piece ${[i0, i1, j0, j1]} is whole rows from a multiple of 4 or whole columns from a multiple of 8`,
+      );
       for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) seen[i * N + j]!++;
     }
-    assert.ok(seen.every((v) => v === 1), `${M}x${N} on ${T} threads: every element once`);
+    assert.ok(
+      seen.every((v) => v === 1),
+      `${M}x${N} on ${T} threads: every element once`,
+    );
   }
 });
 
-test('f32_gemm_part computes a block of C: its _ref twin\'s bits and the whole product\'s, the rest untouched', () => {
+test("f32_gemm_part computes a block of C: its _ref twin's bits and the whole product's, the rest untouched", () => {
   const k = kernels();
   const rand = mulberry32(23);
   const forms = ['nn', 'nt', 'tn'] as const;
@@ -125,7 +143,10 @@ test('f32_gemm_part computes a block of C: its _ref twin\'s bits and the whole p
         for (let j = 0; j < N; j++) {
           const inside = i >= i0 && i < i1 && j >= j0 && j < j1;
           const want = inside ? w[i * N + j]! : c0[i * N + j]!;
-          if (!Object.is(p[i * N + j], want)) assert.fail(`${label}: element (${i},${j}) is ${p[i * N + j]}, expected ${want}${inside ? ' (the whole product\'s)' : ' (untouched)'}`);
+          if (!Object.is(p[i * N + j], want))
+            assert.fail(
+              `${label}: element (${i},${j}) is ${p[i * N + j]}, expected ${want}${inside ? " (the whole product's)" : ' (untouched)'}`,
+            );
         }
       }
     });

@@ -14,7 +14,10 @@ const RELAXED_LAST = 0x113;
 
 class Reader {
   pos = 0;
-  constructor(readonly bytes: Uint8Array, readonly end = bytes.length) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly end = bytes.length,
+  ) {}
   byte(): number {
     if (this.pos >= this.end) throw new RangeError(`read past the end at byte ${this.pos}`);
     return this.bytes[this.pos++]!;
@@ -43,7 +46,11 @@ class Reader {
   }
 }
 
-interface Section { id: number; start: number; end: number }
+interface Section {
+  id: number;
+  start: number;
+  end: number;
+}
 
 function sections(bytes: Uint8Array): Section[] {
   const r = new Reader(bytes);
@@ -68,10 +75,14 @@ function imports(bytes: Uint8Array, s: Section): string[] {
     names.push(`${r.name()}.${r.name()}`);
     const kind = r.byte();
     if (kind === 0x00 || kind === 0x04) r.u32();
-    else if (kind === 0x01) { r.byte(); limits(r); }
-    else if (kind === 0x02) limits(r);
-    else if (kind === 0x03) { r.byte(); r.byte(); }
-    else throw new Error(`unknown import kind ${kind}`);
+    else if (kind === 0x01) {
+      r.byte();
+      limits(r);
+    } else if (kind === 0x02) limits(r);
+    else if (kind === 0x03) {
+      r.byte();
+      r.byte();
+    } else throw new Error(`unknown import kind ${kind}`);
   }
   return names;
 }
@@ -98,13 +109,18 @@ function simdImmediates(r: Reader, op: number): void {
   if (op <= 0x0b || op === 0x5c || op === 0x5d) memarg(r);
   else if (op === 0x0c || op === 0x0d) r.skip(16);
   else if (op >= 0x15 && op <= 0x22) r.skip(1);
-  else if (op >= 0x54 && op <= 0x5b) { memarg(r); r.skip(1); }
+  else if (op >= 0x54 && op <= 0x5b) {
+    memarg(r);
+    r.skip(1);
+  }
 }
 
 function miscImmediates(r: Reader, op: number): void {
   if (op <= 0x07) return;
-  if (op === 0x08 || op === 0x0a || op === 0x0c || op === 0x0e) { r.u32(); r.u32(); }
-  else if (op <= 0x11) r.u32();
+  if (op === 0x08 || op === 0x0a || op === 0x0c || op === 0x0e) {
+    r.u32();
+    r.u32();
+  } else if (op <= 0x11) r.u32();
   else throw new Error(`unknown 0xFC sub-opcode ${op}`);
 }
 
@@ -117,7 +133,10 @@ function simdOpcodes(bytes: Uint8Array, s: Section): Map<number, number> {
     const size = r.u32();
     const body = new Reader(bytes, r.pos + size);
     body.pos = r.pos;
-    for (let groups = body.u32(); groups > 0; groups--) { body.u32(); body.byte(); }
+    for (let groups = body.u32(); groups > 0; groups--) {
+      body.u32();
+      body.byte();
+    }
     while (body.pos < body.end) instruction(body, counts);
     r.skip(size);
   }
@@ -135,15 +154,28 @@ function instruction(r: Reader, simd: Map<number, number>): void {
   } else if (op === 0xfc) miscImmediates(r, r.u32());
   else if (op === 0x02 || op === 0x03 || op === 0x04) blockType(r);
   else if (op === 0x0c || op === 0x0d || op === 0x10 || op === 0x12 || (op >= 0x20 && op <= 0x26) || op === 0xd2) r.u32();
-  else if (op === 0x11 || op === 0x13) { r.u32(); r.u32(); }
-  else if (op === 0x0e) { for (let n = r.u32() + 1; n > 0; n--) r.u32(); }
-  else if (op === 0x1c) { for (let n = r.u32(); n > 0; n--) r.byte(); }
-  else if (op >= 0x28 && op <= 0x3e) memarg(r);
+  else if (op === 0x11 || op === 0x13) {
+    r.u32();
+    r.u32();
+  } else if (op === 0x0e) {
+    for (let n = r.u32() + 1; n > 0; n--) r.u32();
+  } else if (op === 0x1c) {
+    for (let n = r.u32(); n > 0; n--) r.byte();
+  } else if (op >= 0x28 && op <= 0x3e) memarg(r);
   else if (op === 0x3f || op === 0x40 || op === 0xd0) r.byte();
   else if (op === 0x41 || op === 0x42) r.skipLeb();
   else if (op === 0x43) r.skip(4);
   else if (op === 0x44) r.skip(8);
-  else if (!(op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x1a || op === 0x1b || (op >= 0x45 && op <= 0xc4) || op === 0xd1)) {
+  else if (!(
+    op <= 0x01 ||
+    op === 0x05 ||
+    op === 0x0b ||
+    op === 0x0f ||
+    op === 0x1a ||
+    op === 0x1b ||
+    (op >= 0x45 && op <= 0xc4) ||
+    op === 0xd1
+  )) {
     throw new Error(`unknown opcode 0x${op.toString(16)} at byte ${at}`);
   }
 }
@@ -157,14 +189,19 @@ const total = [...simd.values()].reduce((a, b) => a + b, 0);
 
 test('the release core is at most 72 KiB', (t) => {
   t.diagnostic(`build/kiln.wasm: ${bytes.length} bytes (${(bytes.length / 1024).toFixed(1)} KiB), ${total} SIMD instructions`);
-  console.log(`build/kiln.wasm is ${bytes.length} bytes (${(bytes.length / 1024).toFixed(1)} KiB of ${MAX_BYTES / 1024}), ${total} SIMD instructions`);
+  console.log(
+    `build/kiln.wasm is ${bytes.length} bytes (${(bytes.length / 1024).toFixed(1)} KiB of ${MAX_BYTES / 1024}), ${total} SIMD instructions`,
+  );
   assert.ok(bytes.length <= MAX_BYTES, `build/kiln.wasm is ${bytes.length} bytes, more than ${MAX_BYTES}`);
 });
 
 test('the core imports nothing but env.abort', () => {
   const imp = section(2);
   assert.deepEqual(imp ? imports(bytes, imp) : [], ['env.abort']);
-  assert.deepEqual(WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map((i) => `${i.module}.${i.name}`), ['env.abort']);
+  assert.deepEqual(
+    WebAssembly.Module.imports(new WebAssembly.Module(bytes)).map((i) => `${i.module}.${i.name}`),
+    ['env.abort'],
+  );
 });
 
 test('the core uses SIMD128: f32x4.mul and v128.load are in its code', () => {
@@ -191,9 +228,41 @@ test('the decoder finds a relaxed SIMD op behind v128.const immediates', () => {
   // for the two-byte LEB sub-opcode 0x105 to be read.
   const constZero = [0xfd, 0x0c, ...new Array(16).fill(0)];
   const body = [0x00, ...constZero, ...constZero, ...constZero, 0xfd, 0x85, 0x02, 0x0b];
-  const synthetic = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00,
-    0x0a, body.length + 2, 0x01, body.length, ...body]);
-  const found = simdOpcodes(synthetic, sections(synthetic).find((s) => s.id === 10)!);
-  assert.deepEqual([...found.entries()], [[0x0c, 3], [0x105, 1]]);
+  const synthetic = new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x05,
+    0x01,
+    0x60,
+    0x00,
+    0x01,
+    0x7b,
+    0x03,
+    0x02,
+    0x01,
+    0x00,
+    0x0a,
+    body.length + 2,
+    0x01,
+    body.length,
+    ...body,
+  ]);
+  const found = simdOpcodes(
+    synthetic,
+    sections(synthetic).find((s) => s.id === 10)!,
+  );
+  assert.deepEqual(
+    [...found.entries()],
+    [
+      [0x0c, 3],
+      [0x105, 1],
+    ],
+  );
 });

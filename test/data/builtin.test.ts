@@ -20,7 +20,8 @@ test('iris: 150 rows, 4 features, 50 per class, first and last rows of the UCI f
 
 // The digit files, read independently of the loader: 784 values per image, in [0, 1].
 const digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
-const digitFile = async (d: number): Promise<number[]> => (JSON.parse(await readFile(join(digitsDir, `${d}.json`), 'utf8')) as { data: number[] }).data;
+const digitFile = async (d: number): Promise<number[]> =>
+  (JSON.parse(await readFile(join(digitsDir, `${d}.json`), 'utf8')) as { data: number[] }).data;
 
 test('mnist: all 10,000 digits, grouped by digit, values from the package files', async () => {
   const ds = await mnist();
@@ -33,14 +34,19 @@ test('mnist: all 10,000 digits, grouped by digit, values from the package files'
     const count = raw.length / 784;
     for (let r = start; r < start + count; r++) assert.equal(ds.labels[r], d);
     // First and last image of each digit, value for value.
-    assert.deepEqual([...ds.features.subarray(start * 784, start * 784 + 784)], raw.slice(0, 784).map(Math.fround), `digit ${d} first image`);
+    assert.deepEqual(
+      [...ds.features.subarray(start * 784, start * 784 + 784)],
+      raw.slice(0, 784).map(Math.fround),
+      `digit ${d} first image`,
+    );
     const last = (start + count - 1) * 784;
     assert.deepEqual([...ds.features.subarray(last, last + 784)], raw.slice(raw.length - 784).map(Math.fround), `digit ${d} last image`);
     start += count;
   }
   assert.equal(start, 10000);
-  let lo = Infinity, hi = -Infinity;
-  for (const v of ds.features) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of ds.features) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
   assert.equal(lo, 0);
   assert.equal(hi, 1);
 });
@@ -48,7 +54,10 @@ test('mnist: all 10,000 digits, grouped by digit, values from the package files'
 test('mnist: perDigit keeps the first images of each digit; source may be a folder', async () => {
   const ds = await mnist({ perDigit: 3, source: digitsDir });
   assert.equal(ds.numRows, 30);
-  assert.deepEqual([...ds.labels], Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)));
+  assert.deepEqual(
+    [...ds.labels],
+    Array.from({ length: 30 }, (_, i) => Math.floor(i / 3)),
+  );
   const seven = await digitFile(7);
   assert.deepEqual([...ds.features.subarray(21 * 784, 22 * 784)], seven.slice(0, 784).map(Math.fround));
 });

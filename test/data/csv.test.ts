@@ -36,7 +36,10 @@ test('loadCsv: other delimiter, label by name, regression forced and guessed', a
 });
 
 test('bad cell: CsvError with spreadsheet row, column name and value', async () => {
-  await assert.rejects(loadCsv(fixture('bad-cell.csv')), csvError(3, 'b', 'oops', /row 3, column 'b': value 'oops' is not a finite number/));
+  await assert.rejects(
+    loadCsv(fixture('bad-cell.csv')),
+    csvError(3, 'b', 'oops', /row 3, column 'b': value 'oops' is not a finite number/),
+  );
 });
 
 test('header auto-detection', () => {
@@ -51,7 +54,10 @@ test('header auto-detection', () => {
   assert.deepEqual(forced.featureNames, ['10', '20']);
   assert.equal(forced.numRows, 2);
   // header: false keeps a text first row as data, which then fails as a bad cell.
-  assert.throws(() => parseCsv('f1,f2,y\n1,2,0\n', { header: false }), csvError(1, 'column 1', 'f1', /row 1, column 'column 1': value 'f1'/));
+  assert.throws(
+    () => parseCsv('f1,f2,y\n1,2,0\n', { header: false }),
+    csvError(1, 'column 1', 'f1', /row 1, column 'column 1': value 'f1'/),
+  );
   // String label column alone does not make a header: the feature columns decide.
   const strings = parseCsv('1,2,cat\n3,4,dog\n');
   assert.equal(strings.numRows, 2);
@@ -111,19 +117,35 @@ test('structural errors', () => {
   assert.throws(() => parseCsv('a,b,y\n1,2,0\n', { label: 'z' }), csvError(1, 'z', '', /label column 'z' not found in header \[a, b, y\]/));
   assert.throws(() => parseCsv('1,2,0\n', { label: 'y', header: false }), /given by name, but the file has no header/);
   assert.throws(() => parseCsv('1,2,0\n', { label: 3 }), /label column index 3 is outside \[0, 3\)/);
-  assert.throws(() => parseCsv('a,b\n"1,2\n'), (e: unknown) => e instanceof CsvError && /malformed CSV/.test(e.message));
+  assert.throws(
+    () => parseCsv('a,b\n"1,2\n'),
+    (e: unknown) => e instanceof CsvError && /malformed CSV/.test(e.message),
+  );
   assert.throws(() => parseCsv('a,y\n,1\n'), csvError(2, 'a', '', /value '' is empty/));
   assert.throws(() => parseCsv('a,y\nNaN,1\n'), csvError(2, 'a', 'NaN', /is not a finite number/));
   assert.throws(() => parseCsv('a,y\n1e39,1\n'), csvError(2, 'a', '1e39', /overflows f32/));
   assert.throws(() => parseCsv('a,y\n1,\n2,b\n'), csvError(2, 'y', '', /label is empty/));
   assert.throws(() => parseCsv('a,y\n1,x\n', { task: 'regression' }), csvError(2, 'y', 'x', /row 2, column 'y': value 'x'/));
-  assert.throws(() => parseCsv('a,b,c\n1,2,3\n', { label: ['b', 'c'], task: 'classification' }), /classification takes one label column, got 2/);
+  assert.throws(
+    () => parseCsv('a,b,c\n1,2,3\n', { label: ['b', 'c'], task: 'classification' }),
+    /classification takes one label column, got 2/,
+  );
   assert.throws(() => parseCsv('a,y\n1,2\n', { labels: 'y' } as never), /unknown option 'labels'/);
   assert.throws(() => parseCsv('a,y\n1,2\n', { task: 'cluster' as never }), /task must be 'auto', 'classification' or 'regression'/);
 });
 
 test('duplicate header names and huge bad cells get short, precise errors', () => {
-  assert.throws(() => parseCsv('a,b,a,y\n1,2,3,0\n'), csvError(1, 'a', 'a', /header names column 1 and column 3 both 'a'; column names must be unique/));
+  assert.throws(
+    () => parseCsv('a,b,a,y\n1,2,3,0\n'),
+    csvError(1, 'a', 'a', /header names column 1 and column 3 both 'a'; column names must be unique/),
+  );
   const huge = 'z'.repeat(10_000_000);
-  assert.throws(() => parseCsv(`a,y\n1,0\n${huge},1\n`), (e: unknown) => e instanceof CsvError && e.message.length < 300 && e.value.length < 100 && /\(10000000 characters\)' is not a finite number/.test(e.message));
+  assert.throws(
+    () => parseCsv(`a,y\n1,0\n${huge},1\n`),
+    (e: unknown) =>
+      e instanceof CsvError &&
+      e.message.length < 300 &&
+      e.value.length < 100 &&
+      /\(10000000 characters\)' is not a finite number/.test(e.message),
+  );
 });

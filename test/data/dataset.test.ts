@@ -12,7 +12,10 @@ test('classification data set: shapes, names, numClasses', () => {
   assert.equal(ds.numClasses, 3);
   assert.deepEqual(ds.featureNames, ['x0', 'x1']);
   assert.equal(ds.numTargets, 0);
-  assert.throws(() => ds.targets, (e: unknown) => e instanceof TypeError && /targets exist only for regression/.test(e.message));
+  assert.throws(
+    () => ds.targets,
+    (e: unknown) => e instanceof TypeError && /targets exist only for regression/.test(e.message),
+  );
 });
 
 test('class names default to the ids up to the largest label', () => {
@@ -52,19 +55,34 @@ test('subset copies rows in the given order, repeats allowed, empty allowed', ()
 test('validation: each rule has its message', () => {
   const labels = new Int32Array([0, 1, 0]);
   const cases: [() => unknown, RegExp][] = [
-    [() => new Dataset({ features: [1, 2] as unknown as Float32Array, numFeatures: 1, labels }), /features must be a Float32Array, got Array/],
+    [
+      () => new Dataset({ features: [1, 2] as unknown as Float32Array, numFeatures: 1, labels }),
+      /features must be a Float32Array, got Array/,
+    ],
     [() => new Dataset({ features, numFeatures: 2 }), /exactly one of labels .* got neither/],
     [() => new Dataset({ features, numFeatures: 2, labels, targets: new Float32Array(3) }), /got both/],
     [() => new Dataset({ features, labels }), /give numFeatures or featureNames/],
     [() => new Dataset({ features, numFeatures: 4, labels }), /6 values, not a multiple of numFeatures=4/],
     [() => new Dataset({ features, numFeatures: 0, labels }), /numFeatures must be an integer >= 1, got 0/],
     [() => new Dataset({ features, numFeatures: 2, labels: new Int32Array(2) }), /labels has 2 entries, features has 3 rows/],
-    [() => new Dataset({ features, numFeatures: 2, labels: new Int32Array([0, 2, 0]), classNames: ['a', 'b'] }), /labels\[1\] \(row 1\) is 2, outside \[0, 2\)/],
+    [
+      () => new Dataset({ features, numFeatures: 2, labels: new Int32Array([0, 2, 0]), classNames: ['a', 'b'] }),
+      /labels\[1\] \(row 1\) is 2, outside \[0, 2\)/,
+    ],
     [() => new Dataset({ features, numFeatures: 2, labels: new Int32Array([0, -1, 0]) }), /labels\[1\] \(row 1\) is -1/],
-    [() => new Dataset({ features, numFeatures: 2, labels: Float32Array.from([0, 1, 0]) as unknown as Int32Array }), /labels must be an Int32Array, got Float32Array/],
+    [
+      () => new Dataset({ features, numFeatures: 2, labels: Float32Array.from([0, 1, 0]) as unknown as Int32Array }),
+      /labels must be an Int32Array, got Float32Array/,
+    ],
     [() => new Dataset({ features, numFeatures: 2, labels, featureNames: ['a'] }), /featureNames has 1 names, expected 2/],
-    [() => new Dataset({ features, numFeatures: 2, targets: new Float32Array(4) }), /targets has 4 values, expected 3 rows × 1 targets = 3/],
-    [() => new Dataset({ features, numFeatures: 2, targets: new Float32Array(3), classNames: ['a'] }), /classNames belongs to classification/],
+    [
+      () => new Dataset({ features, numFeatures: 2, targets: new Float32Array(4) }),
+      /targets has 4 values, expected 3 rows × 1 targets = 3/,
+    ],
+    [
+      () => new Dataset({ features, numFeatures: 2, targets: new Float32Array(3), classNames: ['a'] }),
+      /classNames belongs to classification/,
+    ],
     [() => new Dataset({ features, numFeatures: 2, labels, numTargets: 1 }), /numTargets and targetNames belong to regression/],
     [() => new Dataset({ features, numFeatures: 2, labels, extra: 1 } as never), /unknown option 'extra'/],
   ];
@@ -73,8 +91,17 @@ test('validation: each rule has its message', () => {
 
 test('non-finite values are rejected naming row and column', () => {
   const bad = new Float32Array([1, 2, 3, NaN, 5, 6]);
-  assert.throws(() => new Dataset({ features: bad, featureNames: ['u', 'v'], labels: new Int32Array(3) }), /features must be finite, got NaN at row 1, column 1 \('v'\)/);
+  assert.throws(
+    () => new Dataset({ features: bad, featureNames: ['u', 'v'], labels: new Int32Array(3) }),
+    /features must be finite, got NaN at row 1, column 1 \('v'\)/,
+  );
   const inf = new Float32Array([1, 2, 3, 4, -Infinity, 6]);
-  assert.throws(() => new Dataset({ features: inf, numFeatures: 2, labels: new Int32Array(3) }), /got -Infinity at row 2, column 0 \('x0'\)/);
-  assert.throws(() => new Dataset({ features, numFeatures: 2, targets: new Float32Array([0, Infinity, 0]) }), /targets must be finite, got Infinity at row 1, column 0 \('y'\)/);
+  assert.throws(
+    () => new Dataset({ features: inf, numFeatures: 2, labels: new Int32Array(3) }),
+    /got -Infinity at row 2, column 0 \('x0'\)/,
+  );
+  assert.throws(
+    () => new Dataset({ features, numFeatures: 2, targets: new Float32Array([0, Infinity, 0]) }),
+    /targets must be finite, got Infinity at row 1, column 0 \('y'\)/,
+  );
 });

@@ -25,7 +25,12 @@ function reference(x: Float32Array, d: number): { mean: number[]; std: number[] 
 
 test('fit matches the f64 mean and population std; transform gives mean 0, std 1', () => {
   const rand = mulberry32(99);
-  for (const [n, d] of [[1, 1], [3, 2], [17, 5], [200, 3]] as const) {
+  for (const [n, d] of [
+    [1, 1],
+    [3, 2],
+    [17, 5],
+    [200, 3],
+  ] as const) {
     const x = uniform(rand, n * d, -50, 80);
     const scaler = StandardScaler.fit(x, d);
     const ref = reference(x, d);
@@ -94,7 +99,10 @@ test('errors', () => {
   assert.throws(() => StandardScaler.fromJSON({ kind: 'MinMax', mean: [0], std: [1] }), /kind must be 'StandardScaler', got "MinMax"/);
   assert.throws(() => StandardScaler.fromJSON({ kind: 'StandardScaler', mean: [0, 1], std: [1] }), /same non-zero length, got 2 and 1/);
   assert.throws(() => StandardScaler.fromJSON({ kind: 'StandardScaler', mean: [0], std: [0] }), /std\[0\] must be > 0, got 0/);
-  assert.throws(() => StandardScaler.fromJSON({ kind: 'StandardScaler', mean: ['a'], std: [1] }), /mean\[0\] must be a finite number, got a/);
+  assert.throws(
+    () => StandardScaler.fromJSON({ kind: 'StandardScaler', mean: ['a'], std: [1] }),
+    /mean\[0\] must be a finite number, got a/,
+  );
   assert.throws(() => StandardScaler.fromJSON({ kind: 'StandardScaler', mean: [0], std: [1], x: 1 }), /unknown option 'x'/);
   assert.throws(() => StandardScaler.fromJSON(null), /expected an object, got null/);
 });

@@ -8,7 +8,12 @@ import { ints, mulberry32 } from '../helpers/rand.ts';
 function classification(labels: ArrayLike<number>, k: number): Dataset {
   const n = labels.length;
   // Feature = row number, so every part can be traced back to its source rows.
-  return new Dataset({ features: Float32Array.from({ length: n }, (_, i) => i), numFeatures: 1, labels: Int32Array.from(labels), classNames: Array.from({ length: k }, (_, c) => `c${c}`) });
+  return new Dataset({
+    features: Float32Array.from({ length: n }, (_, i) => i),
+    numFeatures: 1,
+    labels: Int32Array.from(labels),
+    classNames: Array.from({ length: k }, (_, c) => `c${c}`),
+  });
 }
 
 const counts = (labels: Int32Array, k: number) => {
@@ -24,7 +29,7 @@ function hamilton(total: number, sizes: number[]): number[] {
   const rem = sizes.map((s, c) => ({ c, r: (BigInt(total) * BigInt(s)) % BigInt(n) }));
   rem.sort((a, b) => (a.r === b.r ? a.c - b.c : a.r > b.r ? -1 : 1));
   let left = total - seats.reduce((a, b) => a + b, 0);
-  for (const { c } of rem) if (left > 0) seats[c]!++, left--;
+  for (const { c } of rem) if (left > 0) (seats[c]!++, left--);
   return seats;
 }
 
@@ -36,7 +41,10 @@ test('iris 80/20: exactly 10 test rows per class, parts disjoint and complete', 
   assert.equal(train.numRows, 120);
   assert.deepEqual(counts(held.labels, 3), [10, 10, 10]);
   const all = [...indices.train, ...indices.test].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 150 }, (_, i) => i));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 150 }, (_, i) => i),
+  );
   // Parts are the source rows they claim to be.
   for (let r = 0; r < held.numRows; r++) {
     const i = indices.test[r]!;
@@ -64,21 +72,36 @@ test('stratified counts follow the largest-remainder rule on seeded random label
       const labels = ints(rand, n, k);
       const ds = classification(labels, k);
       const sizes = counts(labels, k);
-      for (const [tf, vf] of [[0.2, 0], [0.25, 0.15], [0.1, 0.1], [0.5, 0.3], [0, 0.2]] as const) {
-        const nTest = Math.round(tf * n), nVal = Math.round(vf * n);
+      for (const [tf, vf] of [
+        [0.2, 0],
+        [0.25, 0.15],
+        [0.1, 0.1],
+        [0.5, 0.3],
+        [0, 0.2],
+      ] as const) {
+        const nTest = Math.round(tf * n),
+          nVal = Math.round(vf * n);
         if (n - nTest - nVal < 1) continue;
         const split = trainTestSplit(ds, { testFraction: tf, validationFraction: vf, seed: n * 31 + k });
         const testCounts = counts(split.test.labels, k);
         assert.equal(split.test.numRows, nTest, `n=${n} k=${k} tf=${tf}`);
         assert.deepEqual(testCounts, hamilton(nTest, sizes), `test counts n=${n} k=${k} tf=${tf}`);
         const valCounts = split.validation ? counts(split.validation.labels, k) : new Array(k).fill(0);
-        assert.equal(valCounts.reduce((a: number, b: number) => a + b, 0), nVal);
+        assert.equal(
+          valCounts.reduce((a: number, b: number) => a + b, 0),
+          nVal,
+        );
         valCounts.forEach((v: number, c: number) => assert.ok(v + testCounts[c]! <= sizes[c]!, `class ${c} over-allocated`));
         // Without capacity limits, validation also follows Hamilton exactly.
         const uncapped = hamilton(nVal, sizes);
-        if (uncapped.every((v, c) => v + testCounts[c]! <= sizes[c]!)) assert.deepEqual(valCounts, uncapped, `validation counts n=${n} k=${k}`);
+        if (uncapped.every((v, c) => v + testCounts[c]! <= sizes[c]!))
+          assert.deepEqual(valCounts, uncapped, `validation counts n=${n} k=${k}`);
         const rows = [...split.indices.train, ...split.indices.test, ...split.indices.validation].sort((a, b) => a - b);
-        assert.deepEqual(rows, Array.from({ length: n }, (_, i) => i), 'every row exactly once');
+        assert.deepEqual(
+          rows,
+          Array.from({ length: n }, (_, i) => i),
+          'every row exactly once',
+        );
       }
     }
   }
@@ -95,7 +118,11 @@ test('apportion respects capacities and totals', () => {
 
 test('regression: plain shuffle, validation part, stratify refused', () => {
   const n = 10;
-  const ds = new Dataset({ features: Float32Array.from({ length: n }, (_, i) => i), numFeatures: 1, targets: Float32Array.from({ length: n }, (_, i) => i * 2) });
+  const ds = new Dataset({
+    features: Float32Array.from({ length: n }, (_, i) => i),
+    numFeatures: 1,
+    targets: Float32Array.from({ length: n }, (_, i) => i * 2),
+  });
   const split = trainTestSplit(ds, { testFraction: 0.3, validationFraction: 0.2, seed: 3 });
   assert.equal(split.test.numRows, 3);
   assert.equal(split.validation!.numRows, 2);
@@ -112,7 +139,10 @@ test('unstratified classification is allowed and counts only the total', () => {
 
 test('option errors', () => {
   const ds = iris();
-  assert.throws(() => trainTestSplit(ds, { testFraction: 0.6, validationFraction: 0.4 }), /take 90 \+ 60 of 150 rows, leaving no training rows/);
+  assert.throws(
+    () => trainTestSplit(ds, { testFraction: 0.6, validationFraction: 0.4 }),
+    /take 90 \+ 60 of 150 rows, leaving no training rows/,
+  );
   assert.throws(() => trainTestSplit(ds, { testFraction: -0.1 }), /testFraction must be a finite number in \[0, 1\], got -0.1/);
   assert.throws(() => trainTestSplit(ds, { seed: 1.5 }), /trainTestSplit: seed must be an integer/);
   assert.throws(() => trainTestSplit(ds, { seed: -1n }), /a bigint seed must be in \[0, 2\^64 − 1\], got -1/);

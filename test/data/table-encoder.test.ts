@@ -15,9 +15,21 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/tables/${nam
 const people = () => parseTable(fixture('people.csv'));
 
 const NAMES = [
-  'city=Oslo', 'city=Paris', 'city=Rome', 'city=<other>', 'city:missing',
-  'age', 'age:missing', 'member', 'member:missing',
-  'notes~great', 'notes~and', 'notes~fast', 'notes~late', 'notes~service', 'notes~slow',
+  'city=Oslo',
+  'city=Paris',
+  'city=Rome',
+  'city=<other>',
+  'city:missing',
+  'age',
+  'age:missing',
+  'member',
+  'member:missing',
+  'notes~great',
+  'notes~and',
+  'notes~fast',
+  'notes~late',
+  'notes~service',
+  'notes~slow',
 ];
 //            Oslo Paris Rome other miss | age   miss | member miss | great and fast late service slow
 const ROWS = [
@@ -31,15 +43,28 @@ const ROWS = [
 
 test('fit infers kinds and encodes every row as worked out by hand', () => {
   const encoder = TableEncoder.fit(people(), { label: 'y' });
-  assert.deepEqual(encoder.report.map((c) => [c.name, c.kind, c.missing, c.inputs]), [
-    ['id', 'ignore', 0, 0], ['city', 'categorical', 1, 5], ['age', 'numeric', 2, 2], ['member', 'boolean', 1, 2], ['notes', 'text', 1, 6],
-  ]);
+  assert.deepEqual(
+    encoder.report.map((c) => [c.name, c.kind, c.missing, c.inputs]),
+    [
+      ['id', 'ignore', 0, 0],
+      ['city', 'categorical', 1, 5],
+      ['age', 'numeric', 2, 2],
+      ['member', 'boolean', 1, 2],
+      ['notes', 'text', 1, 6],
+    ],
+  );
   assert.deepEqual(encoder.outputNames, NAMES);
   assert.deepEqual(Array.from(encoder.transform(people())), ROWS.flat());
 });
 
 test('median imputation, no indicators, words only', () => {
-  const encoder = TableEncoder.fit(people(), { label: 'y', impute: 'median', missingIndicators: false, ngrams: 1, minDocumentFrequency: 3 });
+  const encoder = TableEncoder.fit(people(), {
+    label: 'y',
+    impute: 'median',
+    missingIndicators: false,
+    ngrams: 1,
+    minDocumentFrequency: 3,
+  });
   assert.deepEqual(encoder.outputNames, ['city=Oslo', 'city=Paris', 'city=Rome', 'city=<other>', 'age', 'member', 'notes~great']);
   const x = encoder.transform(people());
   assert.equal(x[1 * 7 + 4], 35, 'the median of 26, 30, 40, 50');
@@ -51,8 +76,21 @@ test('declared kinds, dropped and chosen columns', () => {
   const a = TableEncoder.fit(t, { label: 'y', columns: { id: 'categorical', notes: 'ignore' }, drop: ['member'], maxCategories: 2 });
   // id: six values seen once each: the two first by code unit; city: the two most frequent; the
   // rest share <other>.
-  assert.deepEqual(a.outputNames, ['id=1', 'id=2', 'id=<other>', 'city=Oslo', 'city=Paris', 'city=<other>', 'city:missing', 'age', 'age:missing']);
-  assert.deepEqual(a.json.ignored, [{ name: 'member', reason: 'dropped' }, { name: 'notes', reason: 'declared' }]);
+  assert.deepEqual(a.outputNames, [
+    'id=1',
+    'id=2',
+    'id=<other>',
+    'city=Oslo',
+    'city=Paris',
+    'city=<other>',
+    'city:missing',
+    'age',
+    'age:missing',
+  ]);
+  assert.deepEqual(a.json.ignored, [
+    { name: 'member', reason: 'dropped' },
+    { name: 'notes', reason: 'declared' },
+  ]);
   const b = TableEncoder.fit(t, { label: 'y', features: ['age'] });
   assert.deepEqual(b.outputNames, ['age', 'age:missing']);
 });
@@ -60,10 +98,17 @@ test('declared kinds, dropped and chosen columns', () => {
 test('categories match by name and by numeric value; unseen ones go to <other> or throw', () => {
   const encoder = TableEncoder.fit(parseTable('code,y\n2,a\n3,b\n2,a\n'), { label: 'y', columns: { code: 'categorical' } });
   assert.deepEqual(encoder.outputNames, ['code=2', 'code=3', 'code=<other>']);
-  assert.deepEqual(Array.from(encoder.transform(tableFromRecords([{ code: '2.0' }, { code: 7 }, { code: '03' }]))), [1, 0, 0, 0, 0, 1, 0, 1, 0]);
+  assert.deepEqual(
+    Array.from(encoder.transform(tableFromRecords([{ code: '2.0' }, { code: 7 }, { code: '03' }]))),
+    [1, 0, 0, 0, 0, 1, 0, 1, 0],
+  );
   const strict = TableEncoder.fit(people(), { label: 'y', unknownCategory: 'error' });
-  assert.throws(() => strict.transform(tableFromRecords([{ city: 'Lima', age: 1, member: 'no', notes: '' }])),
-    (e: unknown) => e instanceof CsvError && /records\[0\], column 'city': value 'Lima' is a category not seen in training \(known: 'Oslo', 'Paris', 'Rome'\)/.test(e.message));
+  assert.throws(
+    () => strict.transform(tableFromRecords([{ city: 'Lima', age: 1, member: 'no', notes: '' }])),
+    (e: unknown) =>
+      e instanceof CsvError &&
+      /records\[0\], column 'city': value 'Lima' is a category not seen in training \(known: 'Oslo', 'Paris', 'Rome'\)/.test(e.message),
+  );
 });
 
 test('transform matches columns by name: any order, extra columns skipped, a missing one named', () => {
@@ -100,8 +145,13 @@ test('splitTable fits the encoder on the training part only', () => {
   const fill = (encoder.json.columns[1] as { fill: number }).fill;
   assert.ok(z.length > 0 && z.length < 30);
   assert.equal(fill, z.reduce((s, v) => s + v, 0) / z.length);
-  let all = 0, count = 0;
-  for (let i = 0; i < 40; i++) if (i % 5 !== 0) { all += i + 0.5; count++; }
+  let all = 0,
+    count = 0;
+  for (let i = 0; i < 40; i++)
+    if (i % 5 !== 0) {
+      all += i + 0.5;
+      count++;
+    }
   assert.notEqual(fill, all / count, 'not the mean over every row');
   for (let i = 0; i < train.numRows; i++) if (train.features[i * d + 2] === 1) assert.equal(train.features[i * d + 1], Math.fround(fill));
 });
@@ -114,18 +164,90 @@ test('toJSON / fromJSON round trip, and fromJSON rejects bad input naming the fi
   assert.deepEqual(back.transform(people()), encoder.transform(people()));
   const bad: [string, (j: any) => void, RegExp][] = [
     ['null', () => null, /the table encoder must be an object, got null/],
-    ['kind', (j) => { j.kind = 'Other'; }, /kind must be 'TableEncoder'/],
-    ['version', (j) => { j.version = 2; }, /version 2 is not supported/],
-    ['unknown key', (j) => { j.extra = 1; }, /unknown option 'extra'/],
-    ['column kind', (j) => { j.columns[0].kind = 'image'; }, /columns\[0\]\.kind \('city'\) must be numeric, boolean, categorical or text, got "image"/],
-    ['fill NaN', (j) => { j.columns[1].fill = 'x'; }, /columns\[1\]\.fill \('age'\) must be a finite f32 number or null/],
-    ['duplicate category', (j) => { j.columns[0].categories = ['a', 'a']; }, /categories repeats a name: 'a'/],
-    ['empty categories', (j) => { j.columns[0].categories = []; }, /categories \('city'\) must not be empty/],
-    ['ngrams', (j) => { j.columns[3].ngrams = 3; }, /ngrams \('notes'\) must be 1 or 2, got 3/],
-    ['unknown column', (j) => { j.columns[1].name = 'weight'; }, /column 'weight' is not among sourceColumns/],
-    ['label as feature', (j) => { j.label = ['age']; }, /'age' is both the label and a feature column/],
-    ['no inputs', (j) => { j.columns = []; }, /makes no model inputs/],
-    ['boolean fill', (j) => { j.columns[2].fill = 0.5; }, /columns\[2\]\.fill \('member'\) must be 0 or 1, got 0.5/],
+    [
+      'kind',
+      (j) => {
+        j.kind = 'Other';
+      },
+      /kind must be 'TableEncoder'/,
+    ],
+    [
+      'version',
+      (j) => {
+        j.version = 2;
+      },
+      /version 2 is not supported/,
+    ],
+    [
+      'unknown key',
+      (j) => {
+        j.extra = 1;
+      },
+      /unknown option 'extra'/,
+    ],
+    [
+      'column kind',
+      (j) => {
+        j.columns[0].kind = 'image';
+      },
+      /columns\[0\]\.kind \('city'\) must be numeric, boolean, categorical or text, got "image"/,
+    ],
+    [
+      'fill NaN',
+      (j) => {
+        j.columns[1].fill = 'x';
+      },
+      /columns\[1\]\.fill \('age'\) must be a finite f32 number or null/,
+    ],
+    [
+      'duplicate category',
+      (j) => {
+        j.columns[0].categories = ['a', 'a'];
+      },
+      /categories repeats a name: 'a'/,
+    ],
+    [
+      'empty categories',
+      (j) => {
+        j.columns[0].categories = [];
+      },
+      /categories \('city'\) must not be empty/,
+    ],
+    [
+      'ngrams',
+      (j) => {
+        j.columns[3].ngrams = 3;
+      },
+      /ngrams \('notes'\) must be 1 or 2, got 3/,
+    ],
+    [
+      'unknown column',
+      (j) => {
+        j.columns[1].name = 'weight';
+      },
+      /column 'weight' is not among sourceColumns/,
+    ],
+    [
+      'label as feature',
+      (j) => {
+        j.label = ['age'];
+      },
+      /'age' is both the label and a feature column/,
+    ],
+    [
+      'no inputs',
+      (j) => {
+        j.columns = [];
+      },
+      /makes no model inputs/,
+    ],
+    [
+      'boolean fill',
+      (j) => {
+        j.columns[2].fill = 0.5;
+      },
+      /columns\[2\]\.fill \('member'\) must be 0 or 1, got 0.5/,
+    ],
   ];
   for (const [name, edit, message] of bad) {
     const j = structuredClone(json);
@@ -137,13 +259,28 @@ test('toJSON / fromJSON round trip, and fromJSON rejects bad input naming the fi
 test('fit rejects bad options and impossible columns, naming them', () => {
   const t = people();
   assert.throws(() => TableEncoder.fit(t, { columns: { weight: 'numeric' } }), /columns names column 'weight', which the table lacks/);
-  assert.throws(() => TableEncoder.fit(t, { columns: { age: 'number' as never } }), /columns\.age must be one of numeric, boolean, categorical, text, ignore, got "number"/);
+  assert.throws(
+    () => TableEncoder.fit(t, { columns: { age: 'number' as never } }),
+    /columns\.age must be one of numeric, boolean, categorical, text, ignore, got "number"/,
+  );
   assert.throws(() => TableEncoder.fit(t, { label: 'y', features: ['y'] }), /'y' is the label; it cannot also be a feature/);
   assert.throws(() => TableEncoder.fit(t, { drop: ['age'], features: ['age'] }), /'age' is both among the features and dropped/);
-  assert.throws(() => TableEncoder.fit(t, { label: 'y', columns: { city: 'numeric' } }), (e: unknown) => e instanceof CsvError && /row 2, column 'city': value 'Paris' is not a finite number/.test(e.message));
-  assert.throws(() => TableEncoder.fit(t, { label: 'y', columns: { city: 'boolean' } }), /row 2, column 'city': value 'Paris' is not a boolean/);
-  assert.throws(() => TableEncoder.fit(parseTable('a,b,y\n1,NA,x\n2,,y\n'), { label: 'y', columns: { b: 'numeric' } }), /column 'b' is numeric \(declared\) but every training value is missing/);
-  assert.throws(() => TableEncoder.fit(parseTable('id,y\n1,x\n2,y\n'), { label: 'y' }), /no model inputs left: 'id' ignored \(named like an identifier\)/);
+  assert.throws(
+    () => TableEncoder.fit(t, { label: 'y', columns: { city: 'numeric' } }),
+    (e: unknown) => e instanceof CsvError && /row 2, column 'city': value 'Paris' is not a finite number/.test(e.message),
+  );
+  assert.throws(
+    () => TableEncoder.fit(t, { label: 'y', columns: { city: 'boolean' } }),
+    /row 2, column 'city': value 'Paris' is not a boolean/,
+  );
+  assert.throws(
+    () => TableEncoder.fit(parseTable('a,b,y\n1,NA,x\n2,,y\n'), { label: 'y', columns: { b: 'numeric' } }),
+    /column 'b' is numeric \(declared\) but every training value is missing/,
+  );
+  assert.throws(
+    () => TableEncoder.fit(parseTable('id,y\n1,x\n2,y\n'), { label: 'y' }),
+    /no model inputs left: 'id' ignored \(named like an identifier\)/,
+  );
   assert.throws(() => TableEncoder.fit(t, { impute: 'mode' as never }), /impute must be 'mean' or 'median'/);
   assert.throws(() => TableEncoder.fit(t, { colums: {} } as never), /unknown option 'colums'/);
   assert.throws(() => TableEncoder.fit(tableRows(t, []), {}), /needs at least one training row, got 0/);
@@ -152,11 +289,20 @@ test('fit rejects bad options and impossible columns, naming them', () => {
 test('cells that cannot be read at transform time name row, column and value', () => {
   const encoder = TableEncoder.fit(people(), { label: 'y' });
   const row = { city: 'Oslo', age: 'old', member: 'yes', notes: '' };
-  assert.throws(() => encoder.transform(tableFromRecords([row])), (e: unknown) => e instanceof CsvError && e.row === 0 && e.column === 'age' && e.value === 'old');
-  assert.throws(() => encoder.transform(tableFromRecords([{ ...row, age: 1, member: 'maybe' }])), /column 'member': value 'maybe' is not a boolean/);
+  assert.throws(
+    () => encoder.transform(tableFromRecords([row])),
+    (e: unknown) => e instanceof CsvError && e.row === 0 && e.column === 'age' && e.value === 'old',
+  );
+  assert.throws(
+    () => encoder.transform(tableFromRecords([{ ...row, age: 1, member: 'maybe' }])),
+    /column 'member': value 'maybe' is not a boolean/,
+  );
   assert.throws(() => encoder.transform(tableFromRecords([{ ...row, age: '1e39' }])), /value '1e39' overflows f32/);
   const numeric = TableEncoder.numeric(['a', 'b']);
-  assert.throws(() => numeric.transform(parseTable('a,b\n1,\n')), /row 2, column 'b': value '' is missing, and the model has no imputation for this column/);
+  assert.throws(
+    () => numeric.transform(parseTable('a,b\n1,\n')),
+    /row 2, column 'b': value '' is missing, and the model has no imputation for this column/,
+  );
 });
 
 test('column names that are also Object.prototype keys are plain names', () => {

@@ -16,7 +16,10 @@ function runExample(): string {
   assert.ok(existsSync(deno), `${deno} is missing: npm ci installs the deno package`);
   assert.ok(existsSync(join(root, 'dist/kiln.mjs')), 'dist/kiln.mjs is missing: run npm run build');
   const run = spawnSync(deno, ['run', '--no-lock', '--no-prompt', '--allow-read=dist,examples/deno', 'examples/deno/train.ts'], {
-    cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' },
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1' },
   });
   assert.equal(run.status, 0, `deno run exited ${run.status ?? run.signal}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   return run.stdout;
@@ -32,7 +35,10 @@ test('deno run examples/deno/train.ts trains, quantises and prints what Node com
   const out = runExample();
   const data = parseCsv(readFileSync(join(root, 'examples/deno/iris.csv'), 'utf8'));
   const { train, test: held } = trainTestSplit(data, { testFraction: 0.2, seed: 7 });
-  assert.match(out, new RegExp(`^data: ${train.numRows} train and ${held.numRows} test rows, 4 features, classes setosa, versicolor, virginica$`, 'm'));
+  assert.match(
+    out,
+    new RegExp(`^data: ${train.numRows} train and ${held.numRows} test rows, 4 features, classes setosa, versicolor, virginica$`, 'm'),
+  );
 
   const model = new Sequential({ inputs: 4, layers: [dense(16, 'relu'), dense(3)], seed: 1 });
   const history = await fit(model, train, { optimizer: adam({ lr: 0.02 }), epochs: 60, batchSize: 16 });
@@ -43,8 +49,17 @@ test('deno run examples/deno/train.ts trains, quantises and prints what Node com
   assert.equal(f32[3], accuracyOf(model.predictClasses(held.features)).toFixed(3));
   assert.ok(Number(f32[3]) >= 0.9, `float32 test accuracy ${f32[3]} on Iris`);
 
-  for (const q of [quantize(model, { scheme: 'int8-per-channel', calibration: { data: train } }), quantize(model, { scheme: 'int4', groupSize: 32 })]) {
-    const line = field(out, new RegExp(`^${q.scheme}: test accuracy ([\\d.]+), agrees with float32 on (\\d+)/${held.numRows} rows, parameters (\\d+) bytes \\(float32 (\\d+) bytes, ([\\d.]+)x smaller\\)$`, 'm'));
+  for (const q of [
+    quantize(model, { scheme: 'int8-per-channel', calibration: { data: train } }),
+    quantize(model, { scheme: 'int4', groupSize: 32 }),
+  ]) {
+    const line = field(
+      out,
+      new RegExp(
+        `^${q.scheme}: test accuracy ([\\d.]+), agrees with float32 on (\\d+)/${held.numRows} rows, parameters (\\d+) bytes \\(float32 (\\d+) bytes, ([\\d.]+)x smaller\\)$`,
+        'm',
+      ),
+    );
     const info = q.info();
     assert.equal(line[1], accuracyOf(q.predictClasses(held.features)).toFixed(3), `${q.scheme} accuracy`);
     assert.ok(Number(line[1]) >= 0.9, `${q.scheme} test accuracy ${line[1]}`);

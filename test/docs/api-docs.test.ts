@@ -25,11 +25,16 @@ test('api reference', async (t) => {
       const b = generated.split('\n');
       const line = a.findIndex((l, i) => l !== b[i]);
       const at = line === -1 ? a.length : line;
-      assert.fail(`docs/api.md differs from the generated reference at line ${at + 1}:\n  committed: ${a[at] ?? '<end>'}\n  generated: ${b[at] ?? '<end>'}\nRun \`npm run docs\`.`);
+      assert.fail(
+        `docs/api.md differs from the generated reference at line ${at + 1}:\n  committed: ${a[at] ?? '<end>'}\n  generated: ${b[at] ?? '<end>'}\nRun \`npm run docs\`.`,
+      );
     });
 
     await t.test('every export has a TSDoc summary', () => {
-      const missing = run.stderr.split('\n').filter((l) => l.startsWith('missing summary: ')).map((l) => l.slice('missing summary: '.length));
+      const missing = run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('missing summary: '))
+        .map((l) => l.slice('missing summary: '.length));
       assert.deepEqual(missing, [], `exports without a TSDoc summary:\n  ${missing.join('\n  ')}`);
     });
 

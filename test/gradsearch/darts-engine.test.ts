@@ -21,11 +21,20 @@ function softmax(v: ArrayLike<number>): number[] {
 }
 
 /** The super-network's loss in f64, from the definition in darts-engine.ts's header. */
-function refLoss(spec: SuperNetSpec, params: ArrayLike<number>, alpha: ArrayLike<number>, x: ArrayLike<number>, targets: ArrayLike<number>, B: number): number {
+function refLoss(
+  spec: SuperNetSpec,
+  params: ArrayLike<number>,
+  alpha: ArrayLike<number>,
+  x: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  B: number,
+): number {
   let input = Array.from(x);
-  let offset = 0, arch = 0;
+  let offset = 0,
+    arch = 0;
   for (const layer of spec.layers) {
-    const N = Math.max(...layer.widths), K = layer.inputs;
+    const N = Math.max(...layer.widths),
+      K = layer.inputs;
     const rho = softmax(Array.from({ length: layer.widths.length }, (_, i) => alpha[arch + i]!));
     arch += layer.widths.length;
     const ops = layer.acts.length + (layer.skip ? 1 : 0);
@@ -65,7 +74,9 @@ const CASES: { name: string; spec: SuperNetSpec; B: number }[] = [
     name: 'two mixed layers, identity in the second, classification',
     B: 7,
     spec: {
-      inputs: 5, outputs: 3, loss: 'softmax_xent',
+      inputs: 5,
+      outputs: 3,
+      loss: 'softmax_xent',
       layers: [
         { inputs: 5, widths: [3, 6, 8], acts: [code('relu'), code('tanh'), code('gelu')], skip: false },
         { inputs: 8, widths: [2, 8, 5], acts: [code('sigmoid'), code('linear'), code('leaky_relu')], skip: true },
@@ -81,7 +92,9 @@ const CASES: { name: string; spec: SuperNetSpec; B: number }[] = [
     name: 'identity beside a single activation, widths out of order, batch of one',
     B: 1,
     spec: {
-      inputs: 4, outputs: 2, loss: 'softmax_xent',
+      inputs: 4,
+      outputs: 2,
+      loss: 'softmax_xent',
       layers: [
         { inputs: 4, widths: [4, 1], acts: [code('gelu')], skip: true },
         { inputs: 4, widths: [4, 3, 1], acts: [code('tanh'), code('relu')], skip: true },
@@ -105,7 +118,11 @@ for (const { name, spec, B } of CASES) {
       const { archLoss, weightLoss, dalpha, grads } = scope(() => {
         const tx = Tensor.from(x, [B, spec.inputs]);
         const tt = spec.loss === 'softmax_xent' ? Tensor.from(targets, [B], 'i32') : Tensor.from(targets, [B, spec.outputs]);
-        const order = Tensor.from(Int32Array.from({ length: B }, (_, i) => i), [B], 'i32');
+        const order = Tensor.from(
+          Int32Array.from({ length: B }, (_, i) => i),
+          [B],
+          'i32',
+        );
         const archLoss = engine.computeArchGradients(tx, tt, order, 0, B);
         const weightLoss = engine.computeWeightGradients(tx, tt, order, 0, B);
         return { archLoss, weightLoss, dalpha: engine.dalpha.read(), grads: engine.grads.read() };
@@ -127,12 +144,14 @@ test('an extra probability gradient (a penalty) enters through the softmax backw
   const engine = new DartsEngine(spec, 3);
   try {
     const rand = mulberry32(9);
-    const x = uniform(rand, 4 * 5), labels = ints(rand, 4, 3);
-    const run = (extra?: Float32Array) => scope(() => {
-      const order = Tensor.from([0, 1, 2, 3], [4], 'i32');
-      engine.computeArchGradients(Tensor.from(x, [4, 5]), Tensor.from(labels, [4], 'i32'), order, 0, 4, extra);
-      return engine.dalpha.read();
-    });
+    const x = uniform(rand, 4 * 5),
+      labels = ints(rand, 4, 3);
+    const run = (extra?: Float32Array) =>
+      scope(() => {
+        const order = Tensor.from([0, 1, 2, 3], [4], 'i32');
+        engine.computeArchGradients(Tensor.from(x, [4, 5]), Tensor.from(labels, [4], 'i32'), order, 0, 4, extra);
+        return engine.dalpha.read();
+      });
     const base = run();
     const extra = uniform(rand, engine.alpha.size);
     const probs = engine.probs.read();
@@ -157,7 +176,8 @@ test('updateArch takes one Adam step on α (bias-corrected, L2 decay) and refres
     const dalpha = uniform(rand, engine.alpha.size);
     engine.alpha.view().set(alpha);
     engine.dalpha.view().set(dalpha);
-    const lr = 0.01, wd = 1e-3;
+    const lr = 0.01,
+      wd = 1e-3;
     engine.updateArch({ lr, beta1: 0.5, beta2: 0.999, eps: 1e-8, weightDecay: wd });
     // First Adam step: m̂ = d, v̂ = d², so the move is lr·d/(|d| + ε) with d = g + wd·α.
     const expected = Array.from(alpha, (a, i) => {
@@ -166,7 +186,8 @@ test('updateArch takes one Adam step on α (bias-corrected, L2 decay) and refres
     });
     assertClose(engine.alpha.read(), expected, { atol: 1e-6, rtol: 1e-5 }, 'α');
     const probs = engine.probs.read();
-    for (const [at, len] of engine.groups()) assertClose(probs.slice(at, at + len), softmax(expected.slice(at, at + len)), { atol: 1e-6, rtol: 1e-5 }, `group at ${at}`);
+    for (const [at, len] of engine.groups())
+      assertClose(probs.slice(at, at + len), softmax(expected.slice(at, at + len)), { atol: 1e-6, rtol: 1e-5 }, `group at ${at}`);
   } finally {
     engine.dispose();
   }
@@ -178,9 +199,11 @@ test('evaluate: mean loss and correct argmax count over chunks equal the f64 net
   try {
     const rand = mulberry32(12);
     const n = 23;
-    const x = uniform(rand, n * 5, -2, 2), labels = ints(rand, n, 3);
+    const x = uniform(rand, n * 5, -2, 2),
+      labels = ints(rand, n, 3);
     const result = scope(() => engine.evaluate(Tensor.from(x, [n, 5]), Tensor.from(labels, [n], 'i32'), 8));
-    const params = engine.params.read(), alpha = engine.alpha.read();
+    const params = engine.params.read(),
+      alpha = engine.alpha.read();
     assertClose([result.loss], [refLoss(spec, params, alpha, x, labels, n)], { rtol: 1e-5 });
     let correct = 0;
     for (let i = 0; i < n; i++) {

@@ -10,14 +10,24 @@ import { mulberry32, uniform } from '../helpers/rand.ts';
 
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 const SIZES = [0, 1, 3, 4, 5, 8, 17, 33, 1001];
-const SHAPES: [number, number, number][] = [[1, 0, 4], [1, 1, 1], [2, 3, 5], [3, 4, 8], [4, 7, 13], [1, 9, 33], [5, 16, 64]];
+const SHAPES: [number, number, number][] = [
+  [1, 0, 4],
+  [1, 1, 1],
+  [2, 3, 5],
+  [3, 4, 8],
+  [4, 7, 13],
+  [1, 9, 33],
+  [5, 16, 64],
+];
 
 test('f32_dot: the documented f64 lane order exactly, _ref to f64 rounding', () => {
   const rand = mulberry32(1);
   for (const n of SIZES) {
-    const x = uniform(rand, n, -10, 10), y = uniform(rand, n, -10, 10);
+    const x = uniform(rand, n, -10, 10),
+      y = uniform(rand, n, -10, 10);
     const [fast, ref] = scope(() => {
-      const tx = Tensor.from(x), ty = Tensor.from(y);
+      const tx = Tensor.from(x),
+        ty = Tensor.from(y);
       return [kernels().f32_dot!(tx.ptr, ty.ptr, n), kernels().f32_dot_ref!(tx.ptr, ty.ptr, n)];
     });
     const lanes = [0, 0, 0, 0];
@@ -30,7 +40,14 @@ test('f32_dot: the documented f64 lane order exactly, _ref to f64 rounding', () 
   }
 });
 
-interface Mix { A: number; B: number; N: number; br: Float32Array; w: Float32Array; mask: Float32Array | undefined }
+interface Mix {
+  A: number;
+  B: number;
+  N: number;
+  br: Float32Array;
+  w: Float32Array;
+  mask: Float32Array | undefined;
+}
 
 function mixture(rand: () => number, A: number, B: number, N: number, withMask = true): Mix {
   return { A, B, N, br: uniform(rand, A * B * N), w: uniform(rand, A, 0, 1), mask: withMask ? uniform(rand, N, 0, 1) : undefined };
@@ -51,13 +68,29 @@ function mixBwd(kernel: string, m: Mix, dy: Float32Array): { dmix: Float32Array;
     const dw = Tensor.from(new Float32Array(m.A).fill(NaN));
     const dmask = Tensor.from(new Float32Array(m.N).fill(NaN));
     const mask = m.mask ? Tensor.from(m.mask) : undefined;
-    kernelByName(kernel)(dmix.ptr, dw.ptr, dmask.ptr, Tensor.from(dy).ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, mask?.ptr ?? 0, m.A, m.B, m.N);
+    kernelByName(kernel)(
+      dmix.ptr,
+      dw.ptr,
+      dmask.ptr,
+      Tensor.from(dy).ptr,
+      Tensor.from(m.br).ptr,
+      Tensor.from(m.w).ptr,
+      mask?.ptr ?? 0,
+      m.A,
+      m.B,
+      m.N,
+    );
     return { dmix: dmix.read(), dw: dw.read(), dmask: dmask.read() };
   });
 }
 
 // y[b,j] = m[j]·Σ_a w[a]·br[a,b,j] in f64.
-function mixF64(m: { A: number; B: number; N: number }, br: ArrayLike<number>, w: ArrayLike<number>, mask: ArrayLike<number> | undefined): Float64Array {
+function mixF64(
+  m: { A: number; B: number; N: number },
+  br: ArrayLike<number>,
+  w: ArrayLike<number>,
+  mask: ArrayLike<number> | undefined,
+): Float64Array {
   const y = new Float64Array(m.B * m.N);
   for (let b = 0; b < m.B; b++) {
     for (let j = 0; j < m.N; j++) {
@@ -95,7 +128,8 @@ test('f32_mix_bwd: dmix and dmask bit for bit with _ref, dw to f64 rounding; all
       assert.deepEqual(bits(fast.dmask), bits(ref.dmask), `${label}: dmask`);
       assertClose(fast.dw, ref.dw, { rtol: 2 ** -23, atol: 1e-30 }, `${label}: dw`);
       // L = Σ dy·y; central differences in f64 (L is linear in each argument, so h = 1 is exact).
-      const L = (br: ArrayLike<number>, w: ArrayLike<number>, mask: ArrayLike<number> | undefined) => mixF64(m, br, w, mask).reduce((s, v, i) => s + v * dy[i]!, 0);
+      const L = (br: ArrayLike<number>, w: ArrayLike<number>, mask: ArrayLike<number> | undefined) =>
+        mixF64(m, br, w, mask).reduce((s, v, i) => s + v * dy[i]!, 0);
       const fd = (x: Float32Array, f: (p: Float64Array) => number) => {
         const p = Float64Array.from(x);
         return p.map((v, i) => {
@@ -108,8 +142,19 @@ test('f32_mix_bwd: dmix and dmask bit for bit with _ref, dw to f64 rounding; all
         });
       };
       const tol = { atol: 1e-5 * (B * N + 1), rtol: 1e-5 };
-      assertClose(fast.dw, fd(m.w, (w) => L(m.br, w, m.mask)), tol, `${label}: dw vs FD`);
-      if (m.mask) assertClose(fast.dmask, fd(m.mask, (mask) => L(m.br, m.w, mask)), tol, `${label}: dmask vs FD`);
+      assertClose(
+        fast.dw,
+        fd(m.w, (w) => L(m.br, w, m.mask)),
+        tol,
+        `${label}: dw vs FD`,
+      );
+      if (m.mask)
+        assertClose(
+          fast.dmask,
+          fd(m.mask, (mask) => L(m.br, m.w, mask)),
+          tol,
+          `${label}: dmask vs FD`,
+        );
       // The gradient of each branch element is w[a]·dmix.
       if (A * B * N > 600) continue;
       const dbr = fd(m.br, (br) => L(br, m.w, m.mask));
@@ -124,7 +169,18 @@ test('f32_mix_bwd: zero dw and dmask pointers skip those outputs, dmix is unchan
   const dy = uniform(mulberry32(5), 15);
   const out = scope(() => {
     const dmix = Tensor.zeros([15]);
-    kernels().f32_mix_bwd!(dmix.ptr, 0, 0, Tensor.from(dy).ptr, Tensor.from(m.br).ptr, Tensor.from(m.w).ptr, Tensor.from(m.mask!).ptr, 2, 3, 5);
+    kernels().f32_mix_bwd!(
+      dmix.ptr,
+      0,
+      0,
+      Tensor.from(dy).ptr,
+      Tensor.from(m.br).ptr,
+      Tensor.from(m.w).ptr,
+      Tensor.from(m.mask!).ptr,
+      2,
+      3,
+      5,
+    );
     return dmix.read();
   });
   assert.deepEqual(bits(out), bits(mixBwd('f32_mix_bwd_ref', m, dy).dmix));
@@ -148,7 +204,15 @@ function prefixMaskBwd(kernel: string, dmask: Float32Array, widths: Int32Array):
 
 test('f32_prefix_mask and its backward: twins, the probability that unit j exists, the transpose', () => {
   const rand = mulberry32(6);
-  const cases: [number[], number][] = [[[1], 1], [[4, 8], 8], [[16, 32, 64, 128, 256], 256], [[3, 5, 7], 7], [[9, 2, 13], 13], [[1, 4, 17], 17], [[0, 5], 5]];
+  const cases: [number[], number][] = [
+    [[1], 1],
+    [[4, 8], 8],
+    [[16, 32, 64, 128, 256], 256],
+    [[3, 5, 7], 7],
+    [[9, 2, 13], 13],
+    [[1, 4, 17], 17],
+    [[0, 5], 5],
+  ];
   for (const [ws, N] of cases) {
     const widths = Int32Array.from(ws);
     const p = uniform(rand, ws.length, 0, 1);
@@ -177,7 +241,14 @@ function softmaxBwd(kernel: string, dy: Float32Array, y: Float32Array, rows: num
 
 test('f32_softmax_rows_bwd: twins, in place, and finite differences of an f64 softmax', () => {
   const rand = mulberry32(7);
-  for (const [rows, cols] of [[1, 1], [1, 2], [1, 5], [3, 4], [2, 9], [4, 17]] as [number, number][]) {
+  for (const [rows, cols] of [
+    [1, 1],
+    [1, 2],
+    [1, 5],
+    [3, 4],
+    [2, 9],
+    [4, 17],
+  ] as [number, number][]) {
     const x = uniform(rand, rows * cols, -3, 3);
     const y = new Float32Array(rows * cols);
     const yF64 = new Float64Array(rows * cols);

@@ -16,23 +16,28 @@ import { mulberry32, uniform } from '../helpers/rand.ts';
 function quadratic(rand: () => number, n: number) {
   const M = uniform(rand, n * n, -0.5, 0.5);
   const A = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = i === j ? 1 : 0;
-    for (let k = 0; k < n; k++) s += M[k * n + i]! * M[k * n + j]!;
-    A[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = i === j ? 1 : 0;
+      for (let k = 0; k < n; k++) s += M[k * n + i]! * M[k * n + j]!;
+      A[i * n + j] = s;
+    }
   const b = uniform(rand, n);
-  const grad = (t: ArrayLike<number>) => Float64Array.from({ length: n }, (_, i) => {
-    let s = -b[i]!;
-    for (let j = 0; j < n; j++) s += A[i * n + j]! * t[j]!;
-    return s;
-  });
+  const grad = (t: ArrayLike<number>) =>
+    Float64Array.from({ length: n }, (_, i) => {
+      let s = -b[i]!;
+      for (let j = 0; j < n; j++) s += A[i * n + j]! * t[j]!;
+      return s;
+    });
   return { grad };
 }
 
 const dot = (x: ArrayLike<number>, y: ArrayLike<number>) => Array.from(x).reduce((s, v, i) => s + v * y[i]!, 0);
 
-interface HdRef { lr: number; step(theta: Float64Array, g: Float64Array): void }
+interface HdRef {
+  lr: number;
+  step(theta: Float64Array, g: Float64Array): void;
+}
 
 // SGD-HD / SGDN-HD: α_t = α_{t−1} − β·h_t with h_t = g_t·u_{t−1}, u the step direction
 // (−g, or PyTorch's momentum / Nesterov direction), then θ_t = θ_{t−1} + α_t·u_t.
@@ -58,7 +63,10 @@ function sgdHd(lr: number, beta: number, momentum: number, nesterov: boolean, wd
 // is θ_t = θ_{t−1}(1 − α_t·λ) + α_t·u_t, so ∂θ_t/∂α_t = u_t − λθ_{t−1} takes u's place.
 function adamHd(lr: number, beta: number, wd: number, decoupled: boolean): HdRef {
   const [b1, b2, eps] = [0.9, 0.999, 1e-8];
-  let m: Float64Array | undefined, v: Float64Array | undefined, u: Float64Array | undefined, t = 0;
+  let m: Float64Array | undefined,
+    v: Float64Array | undefined,
+    u: Float64Array | undefined,
+    t = 0;
   return {
     lr,
     step(theta, g0) {
@@ -76,12 +84,37 @@ function adamHd(lr: number, beta: number, wd: number, decoupled: boolean): HdRef
 
 const CASES: { name: string; rule: UpdateRule; ref: () => HdRef; lr: number }[] = [
   { name: 'SGD-HD', lr: 0.05, rule: sgd({ lr: 0.05, hypergradient: { beta: 0.01 } }).rule, ref: () => sgdHd(0.05, 0.01, 0, false, 0) },
-  { name: 'SGD-HD with L2 decay', lr: 0.05, rule: sgd({ lr: 0.05, weightDecay: 0.1, hypergradient: { beta: 0.01 } }).rule, ref: () => sgdHd(0.05, 0.01, 0, false, 0.1) },
-  { name: 'SGD-HD with momentum', lr: 0.02, rule: sgd({ lr: 0.02, momentum: 0.9, hypergradient: { beta: 0.001 } }).rule, ref: () => sgdHd(0.02, 0.001, 0.9, false, 0) },
-  { name: 'SGDN-HD (Nesterov)', lr: 0.02, rule: sgd({ lr: 0.02, momentum: 0.9, nesterov: true, hypergradient: { beta: 0.001 } }).rule, ref: () => sgdHd(0.02, 0.001, 0.9, true, 0) },
+  {
+    name: 'SGD-HD with L2 decay',
+    lr: 0.05,
+    rule: sgd({ lr: 0.05, weightDecay: 0.1, hypergradient: { beta: 0.01 } }).rule,
+    ref: () => sgdHd(0.05, 0.01, 0, false, 0.1),
+  },
+  {
+    name: 'SGD-HD with momentum',
+    lr: 0.02,
+    rule: sgd({ lr: 0.02, momentum: 0.9, hypergradient: { beta: 0.001 } }).rule,
+    ref: () => sgdHd(0.02, 0.001, 0.9, false, 0),
+  },
+  {
+    name: 'SGDN-HD (Nesterov)',
+    lr: 0.02,
+    rule: sgd({ lr: 0.02, momentum: 0.9, nesterov: true, hypergradient: { beta: 0.001 } }).rule,
+    ref: () => sgdHd(0.02, 0.001, 0.9, true, 0),
+  },
   { name: 'Adam-HD', lr: 0.01, rule: adam({ lr: 0.01, hypergradient: { beta: 1e-4 } }).rule, ref: () => adamHd(0.01, 1e-4, 0, false) },
-  { name: 'Adam-HD with L2 decay', lr: 0.01, rule: adam({ lr: 0.01, weightDecay: 0.05, hypergradient: { beta: 1e-4 } }).rule, ref: () => adamHd(0.01, 1e-4, 0.05, false) },
-  { name: 'AdamW-HD (decoupled decay)', lr: 0.01, rule: adamw({ lr: 0.01, weightDecay: 0.5, hypergradient: { beta: 1e-4 } }).rule, ref: () => adamHd(0.01, 1e-4, 0.5, true) },
+  {
+    name: 'Adam-HD with L2 decay',
+    lr: 0.01,
+    rule: adam({ lr: 0.01, weightDecay: 0.05, hypergradient: { beta: 1e-4 } }).rule,
+    ref: () => adamHd(0.01, 1e-4, 0.05, false),
+  },
+  {
+    name: 'AdamW-HD (decoupled decay)',
+    lr: 0.01,
+    rule: adamw({ lr: 0.01, weightDecay: 0.5, hypergradient: { beta: 1e-4 } }).rule,
+    ref: () => adamHd(0.01, 1e-4, 0.5, true),
+  },
 ];
 
 for (const { name, rule, ref, lr } of CASES) {
@@ -128,19 +161,37 @@ test('gradient descent with hypergradient on a quadratic of curvature L = 2: the
   for (const lr0 of [0.05, 0.9]) {
     const model = linearRegression(7, 1, 3);
     const rates: number[] = [];
-    await fit(model, data, { optimizer: gd({ lr: lr0, hypergradient: { beta: 0.03 } }), epochs: 25, standardize: false, onEpoch: () => void rates.push(model.engine.hypergradientLr!) });
+    await fit(model, data, {
+      optimizer: gd({ lr: lr0, hypergradient: { beta: 0.03 } }),
+      epochs: 25,
+      standardize: false,
+      onEpoch: () => void rates.push(model.engine.hypergradientLr!),
+    });
     const gaps = [lr0, ...rates].map((r) => Math.abs(r - 0.5));
-    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! <= gaps[i - 1]! + 1e-12, `from ${lr0}: |α − 1/L| grew at step ${i}: ${gaps[i - 1]} -> ${gaps[i]}`);
-    assert.ok(rates.every((r) => (r - 0.5) * (lr0 - 0.5) > 0), `from ${lr0}: α stays on its side of 1/L`);
+    for (let i = 1; i < gaps.length; i++)
+      assert.ok(gaps[i]! <= gaps[i - 1]! + 1e-12, `from ${lr0}: |α − 1/L| grew at step ${i}: ${gaps[i - 1]} -> ${gaps[i]}`);
+    assert.ok(
+      rates.every((r) => (r - 0.5) * (lr0 - 0.5) > 0),
+      `from ${lr0}: α stays on its side of 1/L`,
+    );
     assert.ok(gaps.at(-1)! < 0.75 * gaps[0]!, `from ${lr0}: α ended at ${rates.at(-1)}, not much nearer 1/L = 0.5`);
     model.dispose();
   }
 });
 
 test('hypergradient option: validation names the optimizer, the constraint and the value', () => {
-  assert.throws(() => sgd({ hypergradient: { beta: -1 } }), { name: 'RangeError', message: 'sgd hypergradient: beta must be a finite number in [0, Infinity], got -1' });
-  assert.throws(() => adam({ hypergradient: { beta: 1e-7, rate: 1 } as never }), { name: 'TypeError', message: "adam hypergradient: unknown option 'rate' (known: beta)" });
-  assert.throws(() => adam({ hypergradient: { beta: 1e-7 }, schedule: { type: 'cosine' } }), { name: 'RangeError', message: "adam: hypergradient adapts the learning rate itself; the schedule must be constant, got 'cosine'" });
+  assert.throws(() => sgd({ hypergradient: { beta: -1 } }), {
+    name: 'RangeError',
+    message: 'sgd hypergradient: beta must be a finite number in [0, Infinity], got -1',
+  });
+  assert.throws(() => adam({ hypergradient: { beta: 1e-7, rate: 1 } as never }), {
+    name: 'TypeError',
+    message: "adam hypergradient: unknown option 'rate' (known: beta)",
+  });
+  assert.throws(() => adam({ hypergradient: { beta: 1e-7 }, schedule: { type: 'cosine' } }), {
+    name: 'RangeError',
+    message: "adam: hypergradient adapts the learning rate itself; the schedule must be constant, got 'cosine'",
+  });
   assert.deepEqual(gd({ lr: 0.1, hypergradient: { beta: 0.01 } }).rule.hypergradient, { beta: 0.01 });
   assert.equal(adam().rule.hypergradient, undefined);
 });

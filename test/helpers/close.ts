@@ -7,7 +7,12 @@ export interface Tolerance {
   rtol?: number;
 }
 
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 0, rtol = 0 }: Tolerance = {}, label = ''): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { atol = 0, rtol = 0 }: Tolerance = {},
+  label = '',
+): void {
   const where = label ? `${label}: ` : '';
   assert.equal(actual.length, expected.length, `${where}length ${actual.length}, expected ${expected.length}`);
   const bad: number[] = [];
@@ -21,12 +26,17 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     else if (!Number.isFinite(e) || !Number.isFinite(a)) ok = a === e;
     else {
       const diff = Math.abs(a - e);
-      if (diff > maxDiff) (maxDiff = diff), (maxAt = i);
+      if (diff > maxDiff) ((maxDiff = diff), (maxAt = i));
       ok = diff <= atol + rtol * Math.abs(e);
     }
     if (!ok) bad.push(i);
   }
   if (bad.length === 0) return;
-  const pairs = bad.slice(0, 5).map((i) => `  [${i}] actual ${actual[i]} expected ${expected[i]}`).join('\n');
-  assert.fail(`${where}${bad.length} of ${expected.length} values differ beyond atol=${atol} rtol=${rtol}; first bad index ${bad[0]}\n${pairs}\n  max |diff| ${maxDiff} at index ${maxAt}`);
+  const pairs = bad
+    .slice(0, 5)
+    .map((i) => `  [${i}] actual ${actual[i]} expected ${expected[i]}`)
+    .join('\n');
+  assert.fail(
+    `${where}${bad.length} of ${expected.length} values differ beyond atol=${atol} rtol=${rtol}; first bad index ${bad[0]}\n${pairs}\n  max |diff| ${maxDiff} at index ${maxAt}`,
+  );
 }

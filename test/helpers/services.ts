@@ -3,7 +3,8 @@
 // one line saying what it skipped, unless KILN_REQUIRE_SERVICES=1 (CI), where that is a failure.
 import { connect } from 'node:net';
 
-export const POSTGRES_URL = process.env.KILN_TEST_POSTGRES ?? process.env.KILN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.KILN_TEST_POSTGRES ?? process.env.KILN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.KILN_TEST_REDIS ?? process.env.KILN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 function reachable(url: string, port: number): Promise<string | undefined> {
@@ -27,7 +28,8 @@ export async function service(kind: 'PostgreSQL' | 'Redis', what: string): Promi
   const problem = await reachable(url, kind === 'PostgreSQL' ? 5432 : 6379);
   if (problem === undefined) return url;
   const variable = kind === 'PostgreSQL' ? 'KILN_TEST_POSTGRES' : 'KILN_TEST_REDIS';
-  if (process.env.KILN_REQUIRE_SERVICES === '1') throw new Error(`${kind} at ${url} is unreachable (${problem}) and KILN_REQUIRE_SERVICES=1: ${what} must run`);
+  if (process.env.KILN_REQUIRE_SERVICES === '1')
+    throw new Error(`${kind} at ${url} is unreachable (${problem}) and KILN_REQUIRE_SERVICES=1: ${what} must run`);
   console.log(`# skipped ${what}: ${kind} at ${url} is unreachable (${problem}); set ${variable} to a server to run them`);
   return undefined;
 }

@@ -33,7 +33,10 @@ test('concurrent writers each leave a whole file', () =>
     await Promise.all(payloads.map((p) => writeFileAtomic(path, p)));
     const got = await readFile(path);
     assert.equal(got.length, 4096);
-    assert.ok(got.every((b) => b === got[0]), 'one writer wins whole');
+    assert.ok(
+      got.every((b) => b === got[0]),
+      'one writer wins whole',
+    );
     assert.deepEqual(await readdir(dir), ['m.bin']);
   }));
 

@@ -57,22 +57,81 @@ test('bad model files give a ModelFileError naming what is wrong', async () => {
   const good = modelToBytes(model);
   const cases: [string, Uint8Array, RegExp][] = [
     ['truncated', good.slice(0, good.length - 10), /.+/],
-    ['header length beyond the file', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(0, 1e6, true); return b; })(), /.+/],
-    ['not kiln', rewrite(good, (_, m) => { m.format = 'other'; }), /format is "other"/],
-    ['future version', rewrite(good, (_, m) => { m.version = '9'; }), /version "9" is not supported/],
-    ['bad JSON', rewrite(good, (_, m) => { m.model = '{'; }), /model is not valid JSON/],
-    ['unknown layer', rewrite(good, (_, m) => { m.model = m.model!.replace('"dropout"', '"conv"'); }), /layer type must be one of dense, dropout, .*, got conv$/],
-    ['missing tensor', rewrite(good, (t) => { delete t['layers.2.bias']; }), /tensor 'layers.2.bias' is missing/],
-    ['extra tensor', rewrite(good, (t) => { t.extra = { dtype: 'F32', shape: [1], data: new Float32Array(1) }; }), /unexpected tensor 'extra'/],
-    ['shape mismatch', rewrite(good, (t) => { t['layers.0.weight'] = { dtype: 'F32', shape: [4, 8], data: new Float32Array(32) }; }), /shape \[4,8\], the architecture needs \[8,4\]/],
-    ['dtype mismatch', rewrite(good, (t) => { t['layers.0.bias'] = { dtype: 'I32', shape: [8], data: new Int32Array(8) }; }), /dtype I32, expected F32/],
+    [
+      'header length beyond the file',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(0, 1e6, true);
+        return b;
+      })(),
+      /.+/,
+    ],
+    [
+      'not kiln',
+      rewrite(good, (_, m) => {
+        m.format = 'other';
+      }),
+      /format is "other"/,
+    ],
+    [
+      'future version',
+      rewrite(good, (_, m) => {
+        m.version = '9';
+      }),
+      /version "9" is not supported/,
+    ],
+    [
+      'bad JSON',
+      rewrite(good, (_, m) => {
+        m.model = '{';
+      }),
+      /model is not valid JSON/,
+    ],
+    [
+      'unknown layer',
+      rewrite(good, (_, m) => {
+        m.model = m.model!.replace('"dropout"', '"conv"');
+      }),
+      /layer type must be one of dense, dropout, .*, got conv$/,
+    ],
+    [
+      'missing tensor',
+      rewrite(good, (t) => {
+        delete t['layers.2.bias'];
+      }),
+      /tensor 'layers.2.bias' is missing/,
+    ],
+    [
+      'extra tensor',
+      rewrite(good, (t) => {
+        t.extra = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
+      }),
+      /unexpected tensor 'extra'/,
+    ],
+    [
+      'shape mismatch',
+      rewrite(good, (t) => {
+        t['layers.0.weight'] = { dtype: 'F32', shape: [4, 8], data: new Float32Array(32) };
+      }),
+      /shape \[4,8\], the architecture needs \[8,4\]/,
+    ],
+    [
+      'dtype mismatch',
+      rewrite(good, (t) => {
+        t['layers.0.bias'] = { dtype: 'I32', shape: [8], data: new Int32Array(8) };
+      }),
+      /dtype I32, expected F32/,
+    ],
   ];
   for (const [name, bytes, message] of cases) {
-    assert.throws(() => modelFromBytes(bytes), (e: unknown) => {
-      assert.ok(e instanceof ModelFileError, `${name}: ${e}`);
-      assert.match((e as Error).message, message, name);
-      return true;
-    });
+    assert.throws(
+      () => modelFromBytes(bytes),
+      (e: unknown) => {
+        assert.ok(e instanceof ModelFileError, `${name}: ${e}`);
+        assert.match((e as Error).message, message, name);
+        return true;
+      },
+    );
   }
   model.dispose();
 });

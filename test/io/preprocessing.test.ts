@@ -38,7 +38,10 @@ test('a table model round-trips through its file and predicts the same on raw ro
   const headerless = tableInputs(loaded.preprocessing, parseTable(fixture('people-no-header.csv')));
   assert.match(headerless.notes[0]!, /^no header: columns taken by position as in training \(id, city, age, member, notes, y\)$/);
   assert.deepEqual(loaded.predict(headerless.features).subarray(0, 2), expected.subarray(0, 2));
-  assert.throws(() => tableInputs(loaded.preprocessing, parseTable('1,2,3\n')), /the rows have no header and 3 columns; .* to the 5 training columns \(id, city, age, member, notes\) or those 6 with the label/);
+  assert.throws(
+    () => tableInputs(loaded.preprocessing, parseTable('1,2,3\n')),
+    /the rows have no header and 3 columns; .* to the 5 training columns \(id, city, age, member, notes\) or those 6 with the label/,
+  );
   assert.throws(() => tableInputs(loaded.preprocessing, [{ city: 'Oslo' }]), /the input has no column 'age'/);
   model.dispose();
   loaded.dispose();
@@ -58,26 +61,107 @@ test('preprocessing that would change or break predictions is refused on load, n
   const cases: [string, (p: any) => unknown, RegExp][] = [
     ['null', () => null, /preprocessing must be an object, got null/],
     ['array', () => [], /preprocessing must be an object, got an array/],
-    ['unknown key', (p) => { p.scale = 1; }, /preprocessing has unknown key 'scale'/],
-    ['mean without std', (p) => { delete p.std; }, /preprocessing has mean without std; standardisation needs both/],
-    ['std without mean', (p) => { delete p.mean; }, /preprocessing has std without mean/],
-    ['tiny std', (p) => { p.std[3] = 1e-40; }, /std\[3\] is 1e-40 .*overflows f32/],
-    ['zero std', (p) => { p.std[0] = 0; }, /std\[0\] must be > 0, got 0/],
-    ['NaN mean', (p) => { p.mean[1] = 'NaN'; }, /mean\[1\] must be a finite number, got NaN/],
-    ['short mean', (p) => { p.mean.pop(); }, new RegExp(`mean must have one value per input \\(${n}\\), got ${n - 1} values`)],
-    ['short featureNames', (p) => { p.featureNames.pop(); }, new RegExp(`featureNames has ${n - 1} names, the model has ${n} inputs`)],
-    ['long classNames', (p) => { p.classNames.push('c'); }, /classNames has 3 names, the model has 2 outputs/],
-    ['numbers as names', (p) => { p.classNames = [1, 2]; }, /classNames must be an array of strings/],
-    ['table of other width', (p) => { p.table.columns.pop(); }, /table makes \d+ inputs, the model has \d+/],
-    ['bad table', (p) => { p.table.kind = 'x'; }, /preprocessing\.table: .*kind must be 'TableEncoder'/],
-    ['names not the table\'s', (p) => { p.featureNames[0] = 'other'; }, /featureNames\[0\] is 'other', the table encoder names that input '.+'/],
+    [
+      'unknown key',
+      (p) => {
+        p.scale = 1;
+      },
+      /preprocessing has unknown key 'scale'/,
+    ],
+    [
+      'mean without std',
+      (p) => {
+        delete p.std;
+      },
+      /preprocessing has mean without std; standardisation needs both/,
+    ],
+    [
+      'std without mean',
+      (p) => {
+        delete p.mean;
+      },
+      /preprocessing has std without mean/,
+    ],
+    [
+      'tiny std',
+      (p) => {
+        p.std[3] = 1e-40;
+      },
+      /std\[3\] is 1e-40 .*overflows f32/,
+    ],
+    [
+      'zero std',
+      (p) => {
+        p.std[0] = 0;
+      },
+      /std\[0\] must be > 0, got 0/,
+    ],
+    [
+      'NaN mean',
+      (p) => {
+        p.mean[1] = 'NaN';
+      },
+      /mean\[1\] must be a finite number, got NaN/,
+    ],
+    [
+      'short mean',
+      (p) => {
+        p.mean.pop();
+      },
+      new RegExp(`mean must have one value per input \\(${n}\\), got ${n - 1} values`),
+    ],
+    [
+      'short featureNames',
+      (p) => {
+        p.featureNames.pop();
+      },
+      new RegExp(`featureNames has ${n - 1} names, the model has ${n} inputs`),
+    ],
+    [
+      'long classNames',
+      (p) => {
+        p.classNames.push('c');
+      },
+      /classNames has 3 names, the model has 2 outputs/,
+    ],
+    [
+      'numbers as names',
+      (p) => {
+        p.classNames = [1, 2];
+      },
+      /classNames must be an array of strings/,
+    ],
+    [
+      'table of other width',
+      (p) => {
+        p.table.columns.pop();
+      },
+      /table makes \d+ inputs, the model has \d+/,
+    ],
+    [
+      'bad table',
+      (p) => {
+        p.table.kind = 'x';
+      },
+      /preprocessing\.table: .*kind must be 'TableEncoder'/,
+    ],
+    [
+      "names not the table's",
+      (p) => {
+        p.featureNames[0] = 'other';
+      },
+      /featureNames\[0\] is 'other', the table encoder names that input '.+'/,
+    ],
   ];
   for (const [name, edit, message] of cases) {
-    assert.throws(() => modelFromBytes(withPreprocessing(good, edit)), (e: unknown) => {
-      assert.ok(e instanceof ModelFileError, `${name}: ${e}`);
-      assert.match((e as Error).message, message, name);
-      return true;
-    });
+    assert.throws(
+      () => modelFromBytes(withPreprocessing(good, edit)),
+      (e: unknown) => {
+        assert.ok(e instanceof ModelFileError, `${name}: ${e}`);
+        assert.match((e as Error).message, message, name);
+        return true;
+      },
+    );
   }
   // The same checks guard a sparse file (a pruned model) and a regression model's classes.
   const regression = new Sequential({ inputs: 2, layers: [dense(1)], task: 'regression', preprocessing: { classNames: ['a'] } });

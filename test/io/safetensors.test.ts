@@ -16,7 +16,8 @@ test('byte-exact against a file written by hand from the spec', () => {
   // Tensors: "b" F32 [2] = [1, −2.5] and "a" U8 [3] = [1, 2, 3]; metadata { format: "pt" }.
   // The reference writer puts wider dtypes first (F32 before U8), metadata first in the header,
   // and pads the JSON with spaces to a multiple of 8.
-  const json = '{"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
+  const json =
+    '{"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}}';
   const padded = json + ' '.repeat((8 - (json.length % 8)) % 8);
   assert.equal(padded.length % 8, 0);
   // 1.0f = 0x3F800000, −2.5f = 0xC0200000, little-endian.
@@ -34,7 +35,9 @@ test('byte-exact against a file written by hand from the spec', () => {
 
 test('byte-exact against the reference implementation test vectors', () => {
   // safetensors' Rust tests: "attn.0" F32 [1,2,3] = 0..5; an empty file; an empty file with metadata.
-  const attn = container('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', [...bytesOf(new Float32Array([0, 1, 2, 3, 4, 5]))]);
+  const attn = container('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', [
+    ...bytesOf(new Float32Array([0, 1, 2, 3, 4, 5])),
+  ]);
   assert.equal(attn[0], 64);
   assert.deepEqual(encodeSafetensors({ 'attn.0': { dtype: 'F32', shape: [1, 2, 3], data: new Float32Array([0, 1, 2, 3, 4, 5]) } }), attn);
   assert.deepEqual(encodeSafetensors({}), Uint8Array.from([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]));
@@ -47,7 +50,7 @@ test('order: dtype alignment descending, then name by UTF-8 bytes; every tensor 
     z8: { dtype: 'U8', shape: [3], data: new Uint8Array(3) },
     b16: { dtype: 'F16', shape: [1], data: new Uint16Array(1) },
     a64: { dtype: 'F64', shape: [1], data: new Float64Array(1) },
-    'é': { dtype: 'F32', shape: [1], data: new Float32Array(1) },
+    é: { dtype: 'F32', shape: [1], data: new Float32Array(1) },
     z: { dtype: 'F32', shape: [1], data: new Float32Array(1) },
     i64: { dtype: 'I64', shape: [2], data: new BigInt64Array(2) },
     flag: { dtype: 'BOOL', shape: [1], data: new Uint8Array([1]) },
@@ -55,7 +58,7 @@ test('order: dtype alignment descending, then name by UTF-8 bytes; every tensor 
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { data_offsets: [number, number] }>;
   assert.deepEqual(Object.keys(header), ['i64', 'a64', 'z', 'é', 'b16', 'z8', 'flag']);
-  const sizes: Record<string, number> = { i64: 8, a64: 8, z: 4, 'é': 4, b16: 2, z8: 1, flag: 1 };
+  const sizes: Record<string, number> = { i64: 8, a64: 8, z: 4, é: 4, b16: 2, z8: 1, flag: 1 };
   for (const [name, info] of Object.entries(header)) assert.equal((8 + n + info.data_offsets[0]) % sizes[name]!, 0, `${name} aligned`);
 });
 
@@ -88,7 +91,7 @@ test('round trip is bit-exact for every dtype, NaN payloads and −0 included', 
   };
   // A name taken from a file may be '__proto__': it must stay an ordinary entry.
   Object.defineProperty(tensors, '__proto__', { value: { dtype: 'U8', shape: [1], data: new Uint8Array([9]) }, enumerable: true });
-  const metadata = { format: 'kiln', 'ünï': 'cødé ✓', quote: '"\\\n' };
+  const metadata = { format: 'kiln', ünï: 'cødé ✓', quote: '"\\\n' };
   const bytes = encodeSafetensors(tensors, metadata);
   const back = decodeSafetensors(bytes);
   assert.deepEqual(back.metadata, metadata);
@@ -131,7 +134,8 @@ function fileError(where: string, message: RegExp) {
   };
 }
 
-const f32Entry = (name: string, begin: number, end: number, shape = '[2]') => `"${name}":{"dtype":"F32","shape":${shape},"data_offsets":[${begin},${end}]}`;
+const f32Entry = (name: string, begin: number, end: number, shape = '[2]') =>
+  `"${name}":{"dtype":"F32","shape":${shape},"data_offsets":[${begin},${end}]}`;
 
 test('decode: file shorter than 8 bytes', () => {
   assert.throws(() => decodeSafetensors(new Uint8Array(5)), fileError('file', /5 bytes is too short for the 8-byte header length/));
@@ -158,45 +162,90 @@ test('decode: header not a JSON object', () => {
 });
 
 test('decode: entry not an object, bad shape, bad offsets', () => {
-  assert.throws(() => decodeSafetensors(container('{"w":[1]}')), fileError("tensor 'w'", /entry must be an object with dtype, shape and data_offsets, got an array/));
-  assert.throws(() => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}')), fileError("tensor 'w'", /shape must be an array of non-negative integers, got \[-1\]/));
-  assert.throws(() => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,0]}}')), fileError("tensor 'w'", /shape must be an array/));
-  assert.throws(() => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}')), fileError("tensor 'w'", /data_offsets must be \[begin, end\]/));
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('w', 8, 0)}}`, new Array(8).fill(0))), fileError("tensor 'w'", /data_offsets \[8, 0\) end before they begin/));
+  assert.throws(
+    () => decodeSafetensors(container('{"w":[1]}')),
+    fileError("tensor 'w'", /entry must be an object with dtype, shape and data_offsets, got an array/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}')),
+    fileError("tensor 'w'", /shape must be an array of non-negative integers, got \[-1\]/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,0]}}')),
+    fileError("tensor 'w'", /shape must be an array/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}')),
+    fileError("tensor 'w'", /data_offsets must be \[begin, end\]/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('w', 8, 0)}}`, new Array(8).fill(0))),
+    fileError("tensor 'w'", /data_offsets \[8, 0\) end before they begin/),
+  );
 });
 
 test('decode: unknown dtype', () => {
-  assert.throws(() => decodeSafetensors(container('{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}', new Array(16).fill(0))), fileError("tensor 'w'", /unknown dtype "F128" \(known: BOOL, U8/));
+  assert.throws(
+    () => decodeSafetensors(container('{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}', new Array(16).fill(0))),
+    fileError("tensor 'w'", /unknown dtype "F128" \(known: BOOL, U8/),
+  );
 });
 
 test('decode: shape and offsets disagree on the size', () => {
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('w', 0, 12, '[2]')}}`, new Array(12).fill(0))), fileError("tensor 'w'", /shape \[2\] of F32 needs 8 bytes, but data_offsets \[0, 12\) hold 12/));
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('w', 0, 12, '[2]')}}`, new Array(12).fill(0))),
+    fileError("tensor 'w'", /shape \[2\] of F32 needs 8 bytes, but data_offsets \[0, 12\) hold 12/),
+  );
   // A shape whose product overflows is reported, not wrapped around.
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('w', 0, 8, '[4294967296,4294967296,4294967296]')}}`, new Array(8).fill(0))), fileError("tensor 'w'", /needs more than 8 bytes/));
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('w', 0, 8, '[4294967296,4294967296,4294967296]')}}`, new Array(8).fill(0))),
+    fileError("tensor 'w'", /needs more than 8 bytes/),
+  );
 });
 
 test('decode: offsets out of range', () => {
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('w', 0, 8)}}`, [0, 0, 0, 0])), fileError("tensor 'w'", /data_offsets \[0, 8\) run past the 4 data bytes/));
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('w', 0, 8)}}`, [0, 0, 0, 0])),
+    fileError("tensor 'w'", /data_offsets \[0, 8\) run past the 4 data bytes/),
+  );
 });
 
 test('decode: overlapping offsets', () => {
   const header = `{${f32Entry('a', 0, 8)},${f32Entry('b', 4, 12)}}`;
-  assert.throws(() => decodeSafetensors(container(header, new Array(12).fill(0))), fileError("tensor 'b'", /data_offsets \[4, 12\) overlap the previous tensor, which ends at 8/));
+  assert.throws(
+    () => decodeSafetensors(container(header, new Array(12).fill(0))),
+    fileError("tensor 'b'", /data_offsets \[4, 12\) overlap the previous tensor, which ends at 8/),
+  );
 });
 
 test('decode: gap between tensors', () => {
   const header = `{${f32Entry('a', 0, 8)},${f32Entry('b', 12, 20)}}`;
-  assert.throws(() => decodeSafetensors(container(header, new Array(20).fill(0))), fileError("tensor 'b'", /leave a gap of 4 unused bytes from 8/));
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('a', 4, 12)}}`, new Array(12).fill(0))), fileError("tensor 'a'", /gap of 4 unused bytes from 0/));
+  assert.throws(
+    () => decodeSafetensors(container(header, new Array(20).fill(0))),
+    fileError("tensor 'b'", /leave a gap of 4 unused bytes from 8/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('a', 4, 12)}}`, new Array(12).fill(0))),
+    fileError("tensor 'a'", /gap of 4 unused bytes from 0/),
+  );
 });
 
 test('decode: unused bytes after the last tensor', () => {
-  assert.throws(() => decodeSafetensors(container(`{${f32Entry('a', 0, 8)}}`, new Array(10).fill(0))), fileError('data', /the tensors cover 8 bytes, but 10 follow the header \(2 unused at the end\)/));
+  assert.throws(
+    () => decodeSafetensors(container(`{${f32Entry('a', 0, 8)}}`, new Array(10).fill(0))),
+    fileError('data', /the tensors cover 8 bytes, but 10 follow the header \(2 unused at the end\)/),
+  );
 });
 
 test('decode: metadata must map strings to strings', () => {
-  assert.throws(() => decodeSafetensors(container('{"__metadata__":{"epochs":3}}')), fileError('__metadata__', /value of 'epochs' must be a string, got number 3/));
-  assert.throws(() => decodeSafetensors(container('{"__metadata__":["a"]}')), fileError('__metadata__', /must be an object of strings, got an array/));
+  assert.throws(
+    () => decodeSafetensors(container('{"__metadata__":{"epochs":3}}')),
+    fileError('__metadata__', /value of 'epochs' must be a string, got number 3/),
+  );
+  assert.throws(
+    () => decodeSafetensors(container('{"__metadata__":["a"]}')),
+    fileError('__metadata__', /must be an object of strings, got an array/),
+  );
 });
 
 test('decode: not bytes', () => {
@@ -205,11 +254,26 @@ test('decode: not bytes', () => {
 
 test('encode: invalid input is refused with where and what', () => {
   const ok = new Float32Array(2);
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F8' as never, shape: [2], data: ok } }), /tensor 'w': dtype must be one of BOOL, U8/);
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F64', shape: [2], data: ok } }), /tensor 'w': data for F64 must be a Float64Array or raw bytes \(Uint8Array\), got Float32Array/);
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F32', shape: [3], data: ok } }), /tensor 'w': shape \[3\] of F32 needs 12 bytes, data has 8/);
-  assert.throws(() => encodeSafetensors({ w: { dtype: 'F32', shape: [2.5], data: ok } }), /shape must be an array of non-negative integers/);
-  assert.throws(() => encodeSafetensors({ b: { dtype: 'BOOL', shape: [2], data: new Uint8Array([1, 2]) } }), /BOOL values must be 0 or 1, got 2 at index 1/);
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F8' as never, shape: [2], data: ok } }),
+    /tensor 'w': dtype must be one of BOOL, U8/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F64', shape: [2], data: ok } }),
+    /tensor 'w': data for F64 must be a Float64Array or raw bytes \(Uint8Array\), got Float32Array/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F32', shape: [3], data: ok } }),
+    /tensor 'w': shape \[3\] of F32 needs 12 bytes, data has 8/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ w: { dtype: 'F32', shape: [2.5], data: ok } }),
+    /shape must be an array of non-negative integers/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ b: { dtype: 'BOOL', shape: [2], data: new Uint8Array([1, 2]) } }),
+    /BOOL values must be 0 or 1, got 2 at index 1/,
+  );
   assert.throws(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [2], data: ok } }), /'__metadata__' is reserved/);
   assert.throws(() => encodeSafetensors({}, { epochs: 3 as never }), /metadata\['epochs'\] must be a string, got number 3/);
   assert.throws(() => encodeSafetensors(null as never), /tensors must be an object of name → tensor, got null/);

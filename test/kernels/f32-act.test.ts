@@ -35,9 +35,18 @@ const ACT: Record<Activation, { f: (x: number, a: number) => number; df: (x: num
   linear: { f: (x) => x, df: () => 1 },
   relu: { f: (x) => Math.max(x, 0), df: (x) => (x > 0 ? 1 : 0) },
   leaky_relu: { f: (x, a) => (x > 0 ? x : a * x), df: (x, a) => (x > 0 ? 1 : a) },
-  sigmoid: { f: (x) => 1 / (1 + Math.exp(-x)), df: (x) => { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s); } },
+  sigmoid: {
+    f: (x) => 1 / (1 + Math.exp(-x)),
+    df: (x) => {
+      const s = 1 / (1 + Math.exp(-x));
+      return s * (1 - s);
+    },
+  },
   tanh: { f: (x) => Math.tanh(x), df: (x) => 1 - Math.tanh(x) ** 2 },
-  gelu: { f: (x) => 0.5 * x * erfcRef(-x / Math.SQRT2), df: (x) => 0.5 * erfcRef(-x / Math.SQRT2) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI) },
+  gelu: {
+    f: (x) => 0.5 * x * erfcRef(-x / Math.SQRT2),
+    df: (x) => 0.5 * erfcRef(-x / Math.SQRT2) + (x * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI),
+  },
 };
 
 function act(kernel: string, x: Float32Array, code: number, alpha: number): Float32Array {
@@ -65,7 +74,11 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 test('f64_erf and f64_erfc match tabulated values and an independent series', () => {
   const k = kernels();
   // Tabulated to 16 digits (Abramowitz & Stegun 7.1; DLMF 7.2).
-  const table: [number, number][] = [[0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527]];
+  const table: [number, number][] = [
+    [0.5, 0.5204998778130465],
+    [1, 0.8427007929497149],
+    [2, 0.9953222650189527],
+  ];
   for (const [x, v] of table) {
     assertClose([k.f64_erf!(x)], [v], { rtol: 4e-16 }, `erf(${x})`);
     assertClose([erfRef(x)], [v], { rtol: 1e-13 }, `series erf(${x})`);
@@ -73,8 +86,18 @@ test('f64_erf and f64_erfc match tabulated values and an independent series', ()
   }
   assertClose([k.f64_erfc!(5), k.f64_erfc!(10)], [1.5374597944280349e-12, 2.088487583762545e-45], { rtol: 1e-15 }, 'erfc tail');
   const xs = Array.from({ length: 2001 }, (_, i) => -12 + i * 0.012);
-  assertClose(xs.map((x) => k.f64_erfc!(x)), xs.map(erfcRef), { rtol: 1e-11, atol: 1e-300 }, 'erfc grid');
-  assertClose(xs.map((x) => k.f64_erf!(x)), xs.map(erfRef), { rtol: 1e-12, atol: 1e-15 }, 'erf grid');
+  assertClose(
+    xs.map((x) => k.f64_erfc!(x)),
+    xs.map(erfcRef),
+    { rtol: 1e-11, atol: 1e-300 },
+    'erfc grid',
+  );
+  assertClose(
+    xs.map((x) => k.f64_erf!(x)),
+    xs.map(erfRef),
+    { rtol: 1e-12, atol: 1e-15 },
+    'erf grid',
+  );
   assert.equal(k.f64_erf!(Infinity), 1);
   assert.equal(k.f64_erf!(-Infinity), -1);
   assert.equal(k.f64_erfc!(-Infinity), 2);
@@ -181,13 +204,17 @@ test('softmax and log-softmax rows: SIMD equals _ref and matches f64 on tails an
       for (const T of [1, 0.5, 3]) {
         const x = uniform(rand, rows * cols, -10, 10);
         const invT = Math.fround(1 / T);
-        for (const [kernel, log] of [['f32_softmax_rows', false], ['f32_log_softmax_rows', true]] as const) {
-          const run = (name: string) => scope(() => {
-            const xt = Tensor.from(x);
-            const yt = Tensor.empty([x.length]);
-            kernelByName(name)(yt.ptr, xt.ptr, rows, cols, invT);
-            return yt.read();
-          });
+        for (const [kernel, log] of [
+          ['f32_softmax_rows', false],
+          ['f32_log_softmax_rows', true],
+        ] as const) {
+          const run = (name: string) =>
+            scope(() => {
+              const xt = Tensor.from(x);
+              const yt = Tensor.empty([x.length]);
+              kernelByName(name)(yt.ptr, xt.ptr, rows, cols, invT);
+              return yt.read();
+            });
           const y = run(kernel);
           assert.deepEqual(bits(y), bits(run(`${kernel}_ref`)), `${kernel} ${rows}x${cols}`);
           assertClose(y, softmaxRef(x, rows, cols, invT, log), { rtol: 2 * F32_ULP, atol: 1e-30 }, `${kernel} ${rows}x${cols} T=${T}`);
@@ -221,11 +248,22 @@ test('activation and softmax wrappers: out tensors, in-place use and errors', ()
     assert.deepEqual(Array.from(dy.read()), [0.5, 1, 1, 0.5]);
     const s = softmax(x, { out: x });
     assert.equal(s, x);
-    assertClose(x.read(), [1 / (1 + Math.exp(1.5)), 1 / (1 + Math.exp(-1.5)), 1 / (1 + Math.exp(-5)), 1 / (1 + Math.exp(5))], { rtol: 2 * F32_ULP });
+    assertClose(x.read(), [1 / (1 + Math.exp(1.5)), 1 / (1 + Math.exp(-1.5)), 1 / (1 + Math.exp(-5)), 1 / (1 + Math.exp(5))], {
+      rtol: 2 * F32_ULP,
+    });
 
-    assert.throws(() => activationForward(x, 'swish' as Activation), /activationForward: activation must be one of linear, relu, leaky_relu, sigmoid, tanh, gelu, got swish/);
-    assert.throws(() => activationForward(Tensor.from([1], [1], 'i32') as never, 'relu'), /activationForward: x must be an f32 tensor, got i32/);
-    assert.throws(() => activationForward(x, 'relu', { out: Tensor.empty([4]) }), /activationForward: out has shape \[4\], expected \[2,2\]/);
+    assert.throws(
+      () => activationForward(x, 'swish' as Activation),
+      /activationForward: activation must be one of linear, relu, leaky_relu, sigmoid, tanh, gelu, got swish/,
+    );
+    assert.throws(
+      () => activationForward(Tensor.from([1], [1], 'i32') as never, 'relu'),
+      /activationForward: x must be an f32 tensor, got i32/,
+    );
+    assert.throws(
+      () => activationForward(x, 'relu', { out: Tensor.empty([4]) }),
+      /activationForward: out has shape \[4\], expected \[2,2\]/,
+    );
     assert.throws(() => activationForward(x, 'relu', { slope: 1 } as never), /activationForward: unknown option 'slope'/);
     assert.throws(() => activationForward(x, 'leaky_relu', { alpha: NaN }), /activationForward: alpha must be a finite number/);
     assert.throws(() => activationBackward(Tensor.empty([3]), x, 'relu'), /activationBackward: dy \[3\] has 3 elements, x \[2,2\] has 4/);

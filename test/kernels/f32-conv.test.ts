@@ -16,22 +16,122 @@ import { mulberry32, uniform } from '../helpers/rand.ts';
 
 interface Case {
   label: string;
-  B: number; C: number; H: number; W: number; O: number;
-  KH: number; KW: number; sh: number; sw: number; dilh: number; dilw: number; groups: number;
+  B: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  dilh: number;
+  dilw: number;
+  groups: number;
   padding: 'same' | 'valid' | [number, number];
 }
 
 const CASES: Case[] = [
   { label: '3x3 same', B: 2, C: 3, H: 7, W: 6, O: 4, KH: 3, KW: 3, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 1, padding: 'same' },
-  { label: '1x1 pointwise (no im2col)', B: 3, C: 5, H: 4, W: 4, O: 6, KH: 1, KW: 1, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 1, padding: 'valid' },
+  {
+    label: '1x1 pointwise (no im2col)',
+    B: 3,
+    C: 5,
+    H: 4,
+    W: 4,
+    O: 6,
+    KH: 1,
+    KW: 1,
+    sh: 1,
+    sw: 1,
+    dilh: 1,
+    dilw: 1,
+    groups: 1,
+    padding: 'valid',
+  },
   { label: '1x1 stride 2', B: 2, C: 3, H: 5, W: 6, O: 2, KH: 1, KW: 1, sh: 2, sw: 2, dilh: 1, dilw: 1, groups: 1, padding: 'valid' },
-  { label: '3x2 stride 2, padding [1, 2] that does not divide', B: 2, C: 2, H: 9, W: 7, O: 3, KH: 3, KW: 2, sh: 2, sw: 3, dilh: 1, dilw: 1, groups: 1, padding: [1, 2] },
-  { label: 'even kernel same (asymmetric padding), stride 2', B: 2, C: 2, H: 6, W: 5, O: 3, KH: 4, KW: 2, sh: 2, sw: 2, dilh: 1, dilw: 1, groups: 1, padding: 'same' },
+  {
+    label: '3x2 stride 2, padding [1, 2] that does not divide',
+    B: 2,
+    C: 2,
+    H: 9,
+    W: 7,
+    O: 3,
+    KH: 3,
+    KW: 2,
+    sh: 2,
+    sw: 3,
+    dilh: 1,
+    dilw: 1,
+    groups: 1,
+    padding: [1, 2],
+  },
+  {
+    label: 'even kernel same (asymmetric padding), stride 2',
+    B: 2,
+    C: 2,
+    H: 6,
+    W: 5,
+    O: 3,
+    KH: 4,
+    KW: 2,
+    sh: 2,
+    sw: 2,
+    dilh: 1,
+    dilw: 1,
+    groups: 1,
+    padding: 'same',
+  },
   { label: 'dilation 2 valid', B: 2, C: 2, H: 8, W: 9, O: 3, KH: 3, KW: 3, sh: 1, sw: 1, dilh: 2, dilw: 3, groups: 1, padding: 'valid' },
   { label: 'groups 2', B: 2, C: 4, H: 5, W: 5, O: 6, KH: 3, KW: 3, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 2, padding: 'same' },
-  { label: 'depthwise 5x5 on a 3x3 image (smaller than the kernel, padded)', B: 2, C: 3, H: 3, W: 3, O: 3, KH: 5, KW: 5, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 3, padding: 'same' },
-  { label: 'batch 1, 5x5 same on 28x28', B: 1, C: 1, H: 28, W: 28, O: 8, KH: 5, KW: 5, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 1, padding: 'same' },
-  { label: '16 channels 5x5 (400 > one GEMM K block)', B: 2, C: 16, H: 6, W: 6, O: 5, KH: 5, KW: 5, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 1, padding: 'same' },
+  {
+    label: 'depthwise 5x5 on a 3x3 image (smaller than the kernel, padded)',
+    B: 2,
+    C: 3,
+    H: 3,
+    W: 3,
+    O: 3,
+    KH: 5,
+    KW: 5,
+    sh: 1,
+    sw: 1,
+    dilh: 1,
+    dilw: 1,
+    groups: 3,
+    padding: 'same',
+  },
+  {
+    label: 'batch 1, 5x5 same on 28x28',
+    B: 1,
+    C: 1,
+    H: 28,
+    W: 28,
+    O: 8,
+    KH: 5,
+    KW: 5,
+    sh: 1,
+    sw: 1,
+    dilh: 1,
+    dilw: 1,
+    groups: 1,
+    padding: 'same',
+  },
+  {
+    label: '16 channels 5x5 (400 > one GEMM K block)',
+    B: 2,
+    C: 16,
+    H: 6,
+    W: 6,
+    O: 5,
+    KH: 5,
+    KW: 5,
+    sh: 1,
+    sw: 1,
+    dilh: 1,
+    dilw: 1,
+    groups: 1,
+    padding: 'same',
+  },
 ];
 
 function geometry(c: Case) {
@@ -55,14 +155,67 @@ function data(c: Case, seed: number) {
 function forward(kernel: string, c: Case, d: ReturnType<typeof data>, code: number): { y: Float32Array; pre: Float32Array } {
   const { OH, OW, ph, pw, Kc } = geometry(c);
   const n = c.B * c.O * OH * OW;
-  const [y, pre] = call(kernel, [new Float32Array(n), new Float32Array(n), d.x, d.w, d.bias, new Float32Array(Kc * OH * OW), c.B, c.C, c.H, c.W, c.O, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw, c.groups, code, 0.1]);
+  const [y, pre] = call(kernel, [
+    new Float32Array(n),
+    new Float32Array(n),
+    d.x,
+    d.w,
+    d.bias,
+    new Float32Array(Kc * OH * OW),
+    c.B,
+    c.C,
+    c.H,
+    c.W,
+    c.O,
+    OH,
+    OW,
+    c.KH,
+    c.KW,
+    c.sh,
+    c.sw,
+    ph,
+    pw,
+    c.dilh,
+    c.dilw,
+    c.groups,
+    code,
+    0.1,
+  ]);
   return { y: y!, pre: pre! };
 }
 
 function backward(kernel: string, c: Case, d: ReturnType<typeof data>, code: number) {
   const { OH, OW, ph, pw, Kc } = geometry(c);
   const { y, pre } = forward('f32_conv2d_fwd_ref', c, d, code);
-  const [dx, dw, db, dpre] = call(kernel, [new Float32Array(d.x.length).fill(NaN), new Float32Array(d.w.length).fill(NaN), new Float32Array(c.O).fill(NaN), d.dy.slice(), d.x, d.w, pre, y, new Float32Array(Kc * OH * OW), c.B, c.C, c.H, c.W, c.O, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw, c.groups, code, 0.1]);
+  const [dx, dw, db, dpre] = call(kernel, [
+    new Float32Array(d.x.length).fill(NaN),
+    new Float32Array(d.w.length).fill(NaN),
+    new Float32Array(c.O).fill(NaN),
+    d.dy.slice(),
+    d.x,
+    d.w,
+    pre,
+    y,
+    new Float32Array(Kc * OH * OW),
+    c.B,
+    c.C,
+    c.H,
+    c.W,
+    c.O,
+    OH,
+    OW,
+    c.KH,
+    c.KW,
+    c.sh,
+    c.sw,
+    ph,
+    pw,
+    c.dilh,
+    c.dilw,
+    c.groups,
+    code,
+    0.1,
+  ]);
   return { dx: dx!, dw: dw!, db: db!, dpre: dpre! };
 }
 
@@ -71,7 +224,8 @@ test('f32_im2col and f32_col2im match their _ref twins bit for bit', () => {
     const { OH, OW, ph, pw, Kc } = geometry(c);
     const rand = mulberry32(100 + i);
     const C = c.C / c.groups;
-    const x = uniform(rand, C * c.H * c.W), col = uniform(rand, Kc * OH * OW);
+    const x = uniform(rand, C * c.H * c.W),
+      col = uniform(rand, Kc * OH * OW);
     const geo = [C, c.H, c.W, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw];
     const im = (k: string) => call(k, [new Float32Array(Kc * OH * OW).fill(NaN), x, ...geo])[0]!;
     const back = (k: string) => call(k, [new Float32Array(x.length).fill(NaN), col, ...geo])[0]!;
@@ -86,12 +240,22 @@ test('f32_conv2d_fwd matches its _ref twin bit for bit and a direct f64 convolut
     const { OH, OW, ph, pw } = geometry(c);
     const z = conv2dRef(d.x, d.w, d.bias, c.B, c.C, c.H, c.W, c.O, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw, c.groups);
     const tol = { atol: 2e-6 * geometry(c).Kc, rtol: 1e-5 };
-    for (const [code, name] of [[ACT_LINEAR, 'linear'], [ACT_RELU, 'relu'], [ACT_TANH, 'tanh']] as const) {
-      const fast = forward('f32_conv2d_fwd', c, d, code), ref = forward('f32_conv2d_fwd_ref', c, d, code);
+    for (const [code, name] of [
+      [ACT_LINEAR, 'linear'],
+      [ACT_RELU, 'relu'],
+      [ACT_TANH, 'tanh'],
+    ] as const) {
+      const fast = forward('f32_conv2d_fwd', c, d, code),
+        ref = forward('f32_conv2d_fwd_ref', c, d, code);
       assert.deepEqual(bits(fast.y), bits(ref.y), `${c.label} ${name}: y`);
       assert.deepEqual(bits(fast.pre), bits(ref.pre), `${c.label} ${name}: pre`);
       assertClose(fast.pre, z, tol, `${c.label}: pre vs f64`);
-      assertClose(fast.y, Array.from(z, (v) => actF64(name, v, 0.1)), tol, `${c.label} ${name}: y vs f64`);
+      assertClose(
+        fast.y,
+        Array.from(z, (v) => actF64(name, v, 0.1)),
+        tol,
+        `${c.label} ${name}: y vs f64`,
+      );
     }
   }
 });
@@ -99,8 +263,11 @@ test('f32_conv2d_fwd matches its _ref twin bit for bit and a direct f64 convolut
 // The exact adjoint of the direct convolution, in f64: dw, db and dx for an output gradient dy.
 function conv2dAdjoint(c: Case, d: ReturnType<typeof data>) {
   const { OH, OW, ph, pw } = geometry(c);
-  const Cg = c.C / c.groups, Og = c.O / c.groups;
-  const dx = new Float64Array(d.x.length), dw = new Float64Array(d.w.length), db = new Float64Array(c.O);
+  const Cg = c.C / c.groups,
+    Og = c.O / c.groups;
+  const dx = new Float64Array(d.x.length),
+    dw = new Float64Array(d.w.length),
+    db = new Float64Array(c.O);
   for (let b = 0; b < c.B; b++) {
     for (let o = 0; o < c.O; o++) {
       const g = Math.floor(o / Og);
@@ -111,9 +278,11 @@ function conv2dAdjoint(c: Case, d: ReturnType<typeof data>) {
           for (let ci = 0; ci < Cg; ci++) {
             for (let kh = 0; kh < c.KH; kh++) {
               for (let kw = 0; kw < c.KW; kw++) {
-                const ih = oh * c.sh - ph + kh * c.dilh, iw = ow * c.sw - pw + kw * c.dilw;
+                const ih = oh * c.sh - ph + kh * c.dilh,
+                  iw = ow * c.sw - pw + kw * c.dilw;
                 if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
-                const xi = ((b * c.C + g * Cg + ci) * c.H + ih) * c.W + iw, wi = ((o * Cg + ci) * c.KH + kh) * c.KW + kw;
+                const xi = ((b * c.C + g * Cg + ci) * c.H + ih) * c.W + iw,
+                  wi = ((o * Cg + ci) * c.KH + kh) * c.KW + kw;
                 dw[wi]! += gy * d.x[xi]!;
                 dx[xi]! += gy * d.w[wi]!;
               }
@@ -130,8 +299,10 @@ test('f32_conv2d_bwd matches its _ref twin bit for bit and the f64 adjoint of th
   for (const [i, c] of CASES.entries()) {
     const d = data(c, 300 + i);
     for (const code of [ACT_LINEAR, ACT_RELU, ACT_TANH]) {
-      const fast = backward('f32_conv2d_bwd', c, d, code), ref = backward('f32_conv2d_bwd_ref', c, d, code);
-      for (const key of ['dx', 'dw', 'db', 'dpre'] as const) assert.deepEqual(bits(fast[key]), bits(ref[key]), `${c.label} act ${code}: ${key}`);
+      const fast = backward('f32_conv2d_bwd', c, d, code),
+        ref = backward('f32_conv2d_bwd_ref', c, d, code);
+      for (const key of ['dx', 'dw', 'db', 'dpre'] as const)
+        assert.deepEqual(bits(fast[key]), bits(ref[key]), `${c.label} act ${code}: ${key}`);
     }
     const fast = backward('f32_conv2d_bwd', c, d, ACT_LINEAR);
     const want = conv2dAdjoint(c, d);
@@ -151,8 +322,37 @@ test('f32_conv2d_bwd skips dx and dw when their pointers are 0, with the same db
   const full = backward('f32_conv2d_bwd', c, d, ACT_RELU);
   const [db] = scope(() => {
     const t = (a: Float32Array) => Tensor.from(a);
-    const dbt = t(new Float32Array(c.O)), dy = t(d.dy.slice());
-    kernelByName('f32_conv2d_bwd')(0, 0, dbt.ptr, dy.ptr, t(d.x).ptr, t(d.w).ptr, t(pre).ptr, t(y).ptr, t(new Float32Array(Kc * OH * OW)).ptr, c.B, c.C, c.H, c.W, c.O, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw, c.groups, ACT_RELU, 0.1);
+    const dbt = t(new Float32Array(c.O)),
+      dy = t(d.dy.slice());
+    kernelByName('f32_conv2d_bwd')(
+      0,
+      0,
+      dbt.ptr,
+      dy.ptr,
+      t(d.x).ptr,
+      t(d.w).ptr,
+      t(pre).ptr,
+      t(y).ptr,
+      t(new Float32Array(Kc * OH * OW)).ptr,
+      c.B,
+      c.C,
+      c.H,
+      c.W,
+      c.O,
+      OH,
+      OW,
+      c.KH,
+      c.KW,
+      c.sh,
+      c.sw,
+      ph,
+      pw,
+      c.dilh,
+      c.dilw,
+      c.groups,
+      ACT_RELU,
+      0.1,
+    );
     return [dbt.read()];
   });
   assert.deepEqual(bits(db!), bits(full.db));

@@ -14,7 +14,14 @@ import { mulberry32, uniform } from '../helpers/rand.ts';
 const ALPHA = 0.1;
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 
-interface Layer { B: number; N: number; K: number; x: Float32Array; w: Float32Array; bias: Float32Array | undefined }
+interface Layer {
+  B: number;
+  N: number;
+  K: number;
+  x: Float32Array;
+  w: Float32Array;
+  bias: Float32Array | undefined;
+}
 
 function layer(rand: () => number, B: number, N: number, K: number, withBias = true): Layer {
   return { B, N, K, x: uniform(rand, B * K), w: uniform(rand, N * K), bias: withBias ? uniform(rand, N) : undefined };
@@ -32,7 +39,12 @@ function fwd(kernel: string, l: Layer, code: number, keepPre = true): { y: Float
   });
 }
 
-interface Grads { dpre: Float32Array; dw: Float32Array; db: Float32Array; dx: Float32Array }
+interface Grads {
+  dpre: Float32Array;
+  dw: Float32Array;
+  db: Float32Array;
+  dx: Float32Array;
+}
 
 function bwd(kernel: string, l: Layer, code: number, dy: Float32Array, start?: { dw: Float32Array; db: Float32Array }): Grads {
   const { y, pre } = fwd('f32_dense_fwd_ref', l, code);
@@ -42,13 +54,33 @@ function bwd(kernel: string, l: Layer, code: number, dy: Float32Array, start?: {
     const dw = start ? t(start.dw) : t(new Float32Array(l.N * l.K).fill(NaN));
     const db = start ? t(start.db) : t(new Float32Array(l.N).fill(NaN));
     const dx = t(new Float32Array(l.B * l.K).fill(NaN));
-    kernelByName(kernel)(dx.ptr, dw.ptr, db.ptr, dyt.ptr, t(l.x).ptr, t(l.w).ptr, t(pre!).ptr, t(y).ptr, l.B, l.N, l.K, code, ALPHA, start ? 1 : 0);
+    kernelByName(kernel)(
+      dx.ptr,
+      dw.ptr,
+      db.ptr,
+      dyt.ptr,
+      t(l.x).ptr,
+      t(l.w).ptr,
+      t(pre!).ptr,
+      t(y).ptr,
+      l.B,
+      l.N,
+      l.K,
+      code,
+      ALPHA,
+      start ? 1 : 0,
+    );
     return { dpre: dyt.read(), dw: dw.read(), db: db.read(), dx: dx.read() };
   });
 }
 
 // pre = x·wᵀ + bias in f64.
-function preF64(l: Layer, w: ArrayLike<number> = l.w, bias: ArrayLike<number> | undefined = l.bias, x: ArrayLike<number> = l.x): Float64Array {
+function preF64(
+  l: Layer,
+  w: ArrayLike<number> = l.w,
+  bias: ArrayLike<number> | undefined = l.bias,
+  x: ArrayLike<number> = l.x,
+): Float64Array {
   const out = new Float64Array(l.B * l.N);
   for (let b = 0; b < l.B; b++) {
     for (let n = 0; n < l.N; n++) {
@@ -60,7 +92,16 @@ function preF64(l: Layer, w: ArrayLike<number> = l.w, bias: ArrayLike<number> | 
   return out;
 }
 
-const SHAPES: [number, number, number][] = [[0, 3, 4], [1, 1, 1], [1, 10, 784], [3, 5, 7], [4, 8, 1], [5, 13, 33], [17, 9, 300], [64, 10, 65]];
+const SHAPES: [number, number, number][] = [
+  [0, 3, 4],
+  [1, 1, 1],
+  [1, 10, 784],
+  [3, 5, 7],
+  [4, 8, 1],
+  [5, 13, 33],
+  [17, 9, 300],
+  [64, 10, 65],
+];
 
 test('f32_dense_fwd matches its _ref twin bit for bit and an f64 layer, for every activation', () => {
   const rand = mulberry32(21);
@@ -75,7 +116,12 @@ test('f32_dense_fwd matches its _ref twin bit for bit and an f64 layer, for ever
         assert.deepEqual(bits(fast.pre!), bits(ref.pre!), `${label}: pre`);
         const pre = preF64(l);
         assertClose(fast.pre!, pre, { atol: 1e-6 * (K + 1), rtol: 1e-5 }, `${label}: pre vs f64`);
-        assertClose(fast.y, pre.map((p) => actF64(name, p, ALPHA)), { atol: 1e-6 * (K + 1), rtol: 1e-5 }, `${label}: y vs f64`);
+        assertClose(
+          fast.y,
+          pre.map((p) => actF64(name, p, ALPHA)),
+          { atol: 1e-6 * (K + 1), rtol: 1e-5 },
+          `${label}: y vs f64`,
+        );
         assert.deepEqual(bits(fwd('f32_dense_fwd', l, code, false).y), bits(fast.y), `${label}: inference (pre = 0) gives the same y`);
       }
     }
@@ -92,7 +138,8 @@ test('f32_dense_bwd matches its _ref twin bit for bit, also accumulating', () =>
       for (const start of [undefined, { dw: uniform(rand, N * K), db: uniform(rand, N) }]) {
         const fast = bwd('f32_dense_bwd', l, code, dy, start);
         const ref = bwd('f32_dense_bwd_ref', l, code, dy, start);
-        for (const key of ['dpre', 'dw', 'db', 'dx'] as const) assert.deepEqual(bits(fast[key]), bits(ref[key]), `${label} acc=${!!start}: ${key}`);
+        for (const key of ['dpre', 'dw', 'db', 'dx'] as const)
+          assert.deepEqual(bits(fast[key]), bits(ref[key]), `${label} acc=${!!start}: ${key}`);
       }
     }
   }
@@ -103,7 +150,10 @@ test('f32_dense_bwd matches its _ref twin bit for bit, also accumulating', () =>
 test('f32_dense_bwd agrees with central finite differences of an f64 layer, for every activation', () => {
   const rand = mulberry32(23);
   for (const [code, name] of ACTIVATIONS.entries()) {
-    for (const [B, N, K] of [[3, 5, 7], [6, 9, 4]] as const) {
+    for (const [B, N, K] of [
+      [3, 5, 7],
+      [6, 9, 4],
+    ] as const) {
       const l = layer(rand, B, N, K);
       const g = uniform(rand, B * N);
       const grads = bwd('f32_dense_bwd', l, code, g);
@@ -114,9 +164,24 @@ test('f32_dense_bwd agrees with central finite differences of an f64 layer, for 
       const x64 = Float64Array.from(l.x);
       const tol = { atol: 2e-5, rtol: 1e-4 };
       const label = `${name} B=${B} N=${N} K=${K}`;
-      assertClose(grads.dw, numericGradient(w64, (p) => loss(p, b64, x64), 1e-6), tol, `${label}: dw`);
-      assertClose(grads.db, numericGradient(b64, (p) => loss(w64, p, x64), 1e-6), tol, `${label}: db`);
-      assertClose(grads.dx, numericGradient(x64, (p) => loss(w64, b64, p), 1e-6), tol, `${label}: dx`);
+      assertClose(
+        grads.dw,
+        numericGradient(w64, (p) => loss(p, b64, x64), 1e-6),
+        tol,
+        `${label}: dw`,
+      );
+      assertClose(
+        grads.db,
+        numericGradient(b64, (p) => loss(w64, p, x64), 1e-6),
+        tol,
+        `${label}: db`,
+      );
+      assertClose(
+        grads.dx,
+        numericGradient(x64, (p) => loss(w64, b64, p), 1e-6),
+        tol,
+        `${label}: dx`,
+      );
     }
   }
 });
@@ -159,7 +224,12 @@ test('denseForward and denseBackward: the kernels behind a checked API', () => {
     assert.deepEqual(bits(dy.read()), bits(want.dpre), 'dy holds dpre');
     const twice = denseBackward(Tensor.from(want.dpre, [4, 3]), x, w, { dw: grads.dw, db: grads.db, dx: null, accumulate: true });
     assert.equal(twice.dx, undefined);
-    assertClose(twice.dw.read(), want.dw.map((v) => 2 * v), { rtol: 1e-6 }, 'accumulated dw');
+    assertClose(
+      twice.dw.read(),
+      want.dw.map((v) => 2 * v),
+      { rtol: 1e-6 },
+      'accumulated dw',
+    );
     assert.equal(denseBackward(dy, x, w, { db: null, dx: null }).db, undefined);
   });
 });
@@ -180,7 +250,10 @@ test('denseForward and denseBackward reject bad shapes, options and overlapping 
     assert.throws(() => denseForward(x, w, { bias: w } as never), /bias has shape \[3,5\]/);
     assert.throws(() => denseForward(x, w, { act: 'relu' } as never), /denseForward: unknown option 'act'/);
     const dy = Tensor.zeros([4, 3]);
-    assert.throws(() => denseBackward(dy, x, w, { activation: 'relu' }), /denseBackward: activation 'relu' needs the forward's pre-activations/);
+    assert.throws(
+      () => denseBackward(dy, x, w, { activation: 'relu' }),
+      /denseBackward: activation 'relu' needs the forward's pre-activations/,
+    );
     assert.throws(() => denseBackward(Tensor.zeros([3, 4]), x, w), /denseBackward: dy has shape \[3,4\], expected \[4,3\]/);
     assert.throws(() => denseBackward(dy, x, w, { accumulate: true }), /denseBackward: accumulate needs the dw and db tensors/);
     assert.throws(() => denseBackward(dy, x, w, { dx: x }), /denseBackward: dx \[4,5\] shares memory with x/);

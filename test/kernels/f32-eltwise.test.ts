@@ -34,9 +34,29 @@ test('fill, copy, scale, axpy and mul: SIMD = _ref = f32 emulation on every size
     const a = f(0.37);
     both('f32_fill', [x], new Float32Array(n).fill(-2.5), `fill n=${n}`, n, -2.5);
     both('f32_copy', [new Float32Array(n), x], x, `copy n=${n}`, n);
-    both('f32_scale', [x], x.map((v) => f(v * a)), `scale n=${n}`, n, a);
-    both('f32_axpy', [y, x], y.map((v, i) => f(v + f(a * x[i]!))), `axpy n=${n}`, n, a);
-    both('f32_mul', [new Float32Array(n), x, y], x.map((v, i) => f(v * y[i]!)), `mul n=${n}`, n);
+    both(
+      'f32_scale',
+      [x],
+      x.map((v) => f(v * a)),
+      `scale n=${n}`,
+      n,
+      a,
+    );
+    both(
+      'f32_axpy',
+      [y, x],
+      y.map((v, i) => f(v + f(a * x[i]!))),
+      `axpy n=${n}`,
+      n,
+      a,
+    );
+    both(
+      'f32_mul',
+      [new Float32Array(n), x, y],
+      x.map((v, i) => f(v * y[i]!)),
+      `mul n=${n}`,
+      n,
+    );
   }
 });
 
@@ -46,7 +66,14 @@ test('add row vector: SIMD = _ref = f32 emulation on tails', () => {
     for (const rows of [0, 1, 3]) {
       const x = uniform(rand, rows * cols);
       const v = uniform(rand, cols);
-      both('f32_add_rowvec', [x, v], x.map((e, i) => f(e + v[i % cols]!)), `${rows}x${cols}`, rows, cols);
+      both(
+        'f32_add_rowvec',
+        [x, v],
+        x.map((e, i) => f(e + v[i % cols]!)),
+        `${rows}x${cols}`,
+        rows,
+        cols,
+      );
     }
   }
 });
@@ -79,7 +106,10 @@ test('element-wise wrappers: results, out tensors and errors', () => {
     fill(x, -Infinity);
     assert.ok(x.read().every((v) => v === -Infinity));
 
-    assert.throws(() => addRowVectorInPlace(x, Tensor.from([1, 2])), /addRowVectorInPlace: v \[2\] has 2 elements, x \[2,3\] has 3 columns/);
+    assert.throws(
+      () => addRowVectorInPlace(x, Tensor.from([1, 2])),
+      /addRowVectorInPlace: v \[2\] has 2 elements, x \[2,3\] has 3 columns/,
+    );
     assert.throws(() => copyInto(x, Tensor.empty([5])), /copyInto: src \[5\] has 5 elements, dst \[2,3\] has 6/);
     assert.throws(() => scaleInPlace(x, Infinity), /scaleInPlace: a must be a finite number/);
     assert.throws(() => addScaledInPlace(x, y, 1e39), /addScaledInPlace: a must fit in f32/);

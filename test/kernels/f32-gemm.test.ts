@@ -22,7 +22,15 @@ function strides(form: Form, M: number, N: number, K: number) {
   };
 }
 
-function gemmF64(form: Form, M: number, N: number, K: number, a: Float32Array, b: Float32Array, c0: Float32Array | undefined): Float64Array {
+function gemmF64(
+  form: Form,
+  M: number,
+  N: number,
+  K: number,
+  a: Float32Array,
+  b: Float32Array,
+  c0: Float32Array | undefined,
+): Float64Array {
   const s = strides(form, M, N, K);
   const out = new Float64Array(M * N);
   for (let i = 0; i < M; i++) {
@@ -68,9 +76,29 @@ const tol = (K: number) => ({ atol: 4e-7 * (K + 1), rtol: 1e-5 });
 // Degenerate sizes, 4k+1 tails in every dimension, M == 1 and N == 1 (the vector paths), narrow
 // N (computed as Cᵀ), K spanning several K blocks (256) and N several N blocks (64).
 const SHAPES: [number, number, number][] = [
-  [0, 5, 3], [5, 0, 3], [4, 8, 0], [1, 1, 1], [1, 7, 1], [7, 1, 1], [3, 3, 3], [4, 8, 4], [5, 9, 5],
-  [1, 1, 300], [1, 37, 300], [1, 128, 784], [2, 33, 17], [3, 64, 1], [17, 13, 33], [9, 65, 257],
-  [33, 130, 70], [64, 10, 256], [13, 72, 513], [6, 200, 129], [9, 1, 300], [70, 1, 7], [40, 3, 20],
+  [0, 5, 3],
+  [5, 0, 3],
+  [4, 8, 0],
+  [1, 1, 1],
+  [1, 7, 1],
+  [7, 1, 1],
+  [3, 3, 3],
+  [4, 8, 4],
+  [5, 9, 5],
+  [1, 1, 300],
+  [1, 37, 300],
+  [1, 128, 784],
+  [2, 33, 17],
+  [3, 64, 1],
+  [17, 13, 33],
+  [9, 65, 257],
+  [33, 130, 70],
+  [64, 10, 256],
+  [13, 72, 513],
+  [6, 200, 129],
+  [9, 1, 300],
+  [70, 1, 7],
+  [40, 3, 20],
   [200, 10, 33],
 ];
 
@@ -194,7 +222,10 @@ test('matmul rejects bad shapes, kinds, options and overlapping memory', () => {
     const b = Tensor.zeros([4, 5]);
     assert.throws(() => matmul(a, b), /matmul: inner dimensions differ: a \[2,3\] has 3 columns, b \[4,5\] has 4 rows/);
     assert.throws(() => matmul(a, b, { transA: true, transB: true }), /matmul: transA and transB together are not supported/);
-    assert.throws(() => matmul(a, b, { transB: true }), /matmul: inner dimensions differ: a \[2,3\] has 3 columns, bᵀ of b \[4,5\] has 5 rows/);
+    assert.throws(
+      () => matmul(a, b, { transB: true }),
+      /matmul: inner dimensions differ: a \[2,3\] has 3 columns, bᵀ of b \[4,5\] has 5 rows/,
+    );
     assert.throws(() => matmul(Tensor.zeros([6]), b), /matmul: a must be a 2-D matrix, got shape \[6\]/);
     assert.throws(() => matmul(a, Tensor.zeros([3, 2], 'i32') as never), /matmul: b must be an f32 tensor, got i32/);
     assert.throws(() => matmul(a, Tensor.zeros([3, 2]), { accumulate: true }), /matmul: accumulate needs an out tensor/);

@@ -33,7 +33,9 @@ function mseRef(p: Arr, t: Arr): number {
 // (1 − ε)·nll_loss(logp, y, weight) + (ε/C)·Σ_i Σ_c w_c·(−logp_ic) / Σ_i w_{y_i}
 function xentRef(z: Arr, y: Arr, B: number, C: number, eps: number, w?: Arr): number {
   const wt = (c: number) => (w ? w[c]! : 1);
-  let nll = 0, smooth = 0, W = 0;
+  let nll = 0,
+    smooth = 0,
+    W = 0;
   for (let i = 0; i < B; i++) {
     const lp = logSoftmaxRow(z, i * C, C);
     W += wt(y[i]!);
@@ -69,15 +71,27 @@ const numericGrad = (x: Arr, loss: (x: Float64Array) => number) => numericGradie
 
 function runMse(kernel: string, p: Float32Array, t: Float32Array, withGrad = true): [number, Float32Array] {
   return scope(() => {
-    const pt = Tensor.from(p), tt = Tensor.from(t), g = Tensor.zeros([p.length]);
+    const pt = Tensor.from(p),
+      tt = Tensor.from(t),
+      g = Tensor.zeros([p.length]);
     const loss = kernelByName(kernel)(withGrad ? g.ptr : 0, pt.ptr, tt.ptr, p.length);
     return [loss, g.read()];
   });
 }
 
-function runXent(kernel: string, z: Float32Array, y: Int32Array, B: number, C: number, eps: number, w?: Float32Array): [number, Float32Array] {
+function runXent(
+  kernel: string,
+  z: Float32Array,
+  y: Int32Array,
+  B: number,
+  C: number,
+  eps: number,
+  w?: Float32Array,
+): [number, Float32Array] {
   return scope(() => {
-    const zt = Tensor.from(z), yt = Tensor.from(y, [B], 'i32'), g = Tensor.zeros([B * C]);
+    const zt = Tensor.from(z),
+      yt = Tensor.from(y, [B], 'i32'),
+      g = Tensor.zeros([B * C]);
     const wt = w ? Tensor.from(w) : undefined;
     const loss = kernelByName(kernel)(g.ptr, zt.ptr, yt.ptr, B, C, eps, wt?.ptr ?? 0);
     return [loss, g.read()];
@@ -86,7 +100,9 @@ function runXent(kernel: string, z: Float32Array, y: Int32Array, B: number, C: n
 
 function runBce(kernel: string, x: Float32Array, t: Float32Array, pw: number): [number, Float32Array] {
   return scope(() => {
-    const xt = Tensor.from(x), tt = Tensor.from(t), g = Tensor.zeros([x.length]);
+    const xt = Tensor.from(x),
+      tt = Tensor.from(t),
+      g = Tensor.zeros([x.length]);
     const loss = kernelByName(kernel)(g.ptr, xt.ptr, tt.ptr, x.length, pw);
     return [loss, g.read()];
   });
@@ -94,7 +110,9 @@ function runBce(kernel: string, x: Float32Array, t: Float32Array, pw: number): [
 
 function runKl(kernel: string, s: Float32Array, t: Float32Array, B: number, C: number, T: number): [number, Float32Array] {
   return scope(() => {
-    const st = Tensor.from(s), tt = Tensor.from(t), g = Tensor.zeros([B * C]);
+    const st = Tensor.from(s),
+      tt = Tensor.from(t),
+      g = Tensor.zeros([B * C]);
     const loss = kernelByName(kernel)(g.ptr, st.ptr, tt.ptr, B, C, T);
     return [loss, g.read()];
   });
@@ -110,13 +128,19 @@ test('mse: hand values, SIMD vs _ref, f64 reference and finite differences on ta
   assert.deepEqual(Array.from(grad), [2 / 3, 4 / 3, 2].map(Math.fround));
   const rand = mulberry32(21);
   for (const n of [1, 3, 4, 5, 8, 17, 257]) {
-    const p = uniform(rand, n, -3, 3), t = uniform(rand, n, -3, 3);
+    const p = uniform(rand, n, -3, 3),
+      t = uniform(rand, n, -3, 3);
     const [l, g] = runMse('f32_mse', p, t);
     const [lr, gr] = runMse('f32_mse_ref', p, t);
     assert.deepEqual(bits(g), bits(gr), `grad n=${n}`);
     assertClose([l], [lr], TIGHT, `loss vs ref n=${n}`);
     assertClose([l], [mseRef(p, t)], TIGHT, `loss n=${n}`);
-    assertClose(g, numericGrad(p, (q) => mseRef(q, t)), { atol: 1e-7, rtol: 1e-6 }, `fd n=${n}`);
+    assertClose(
+      g,
+      numericGrad(p, (q) => mseRef(q, t)),
+      { atol: 1e-7, rtol: 1e-6 },
+      `fd n=${n}`,
+    );
     assert.equal(runMse('f32_mse', p, t, false)[0], l, 'no grad pointer');
   }
   assert.ok(Number.isNaN(runMse('f32_mse', new Float32Array(0), new Float32Array(0))[0]), 'empty mean is NaN');
@@ -131,7 +155,8 @@ test('cross-entropy: a 2x3 case derived by hand with label smoothing 0.1 and cla
   const w = Float32Array.from([1, 2, 3]);
   const eps = Math.fround(0.1);
   const { LN2, LN10 } = Math;
-  const ln5 = LN10 - LN2, ln3 = Math.log(3);
+  const ln5 = LN10 - LN2,
+    ln3 = Math.log(3);
   // −log p: row 0 = (3 ln2, 2 ln2, 3 ln2 − ln5), row 1 = ln3 each. W = w2 + w0 = 4.
   const nll = (3 * (3 * LN2 - ln5) + 1 * ln3) / 4;
   const smooth = (1 * 3 * LN2 + 2 * 2 * LN2 + 3 * (3 * LN2 - ln5) + (1 + 2 + 3) * ln3) / 4;
@@ -141,7 +166,9 @@ test('cross-entropy: a 2x3 case derived by hand with label smoothing 0.1 and cla
   // dz_ij = ((1 − ε)·w_y·(p − δ) + (ε/3)·(S·p − w_j)) / W, with S = 6.
   const p = [1 / 8, 2 / 8, 5 / 8, 1 / 3, 1 / 3, 1 / 3];
   const g = p.map((pj, k) => {
-    const i = Math.floor(k / 3), j = k % 3, wy = w[y[i]!]!;
+    const i = Math.floor(k / 3),
+      j = k % 3,
+      wy = w[y[i]!]!;
     return ((1 - eps) * wy * (pj - (j === y[i] ? 1 : 0)) + (eps / 3) * (6 * pj - w[j]!)) / 4;
   });
   assertClose(grad, g, { rtol: 4 * F32_ULP, atol: 1e-8 }, 'grad');
@@ -151,7 +178,14 @@ test('cross-entropy: a 2x3 case derived by hand with label smoothing 0.1 and cla
 
 test('cross-entropy: fused kernel vs _ref vs f64 vs finite differences, weights and smoothing', () => {
   const rand = mulberry32(22);
-  for (const [B, C] of [[1, 1], [1, 2], [3, 3], [4, 5], [5, 10], [17, 4]] as const) {
+  for (const [B, C] of [
+    [1, 1],
+    [1, 2],
+    [3, 3],
+    [4, 5],
+    [5, 10],
+    [17, 4],
+  ] as const) {
     for (const eps of [0, 0.1, 1]) {
       for (const weighted of [false, true]) {
         const z = uniform(rand, B * C, -4, 4);
@@ -164,7 +198,12 @@ test('cross-entropy: fused kernel vs _ref vs f64 vs finite differences, weights 
         assertClose([loss], [lr], TIGHT, `${label} loss vs ref`);
         assertClose(grad, gr, { rtol: 4 * F32_ULP, atol: 1e-9 }, `${label} grad vs ref`);
         assertClose([loss], [xentRef(z, y, B, C, e, w)], { rtol: 4 * F32_ULP, atol: 1e-12 }, `${label} loss vs f64`);
-        assertClose(grad, numericGrad(z, (q) => xentRef(q, y, B, C, e, w)), { atol: 2e-7, rtol: 1e-5 }, `${label} fd`);
+        assertClose(
+          grad,
+          numericGrad(z, (q) => xentRef(q, y, B, C, e, w)),
+          { atol: 2e-7, rtol: 1e-5 },
+          `${label} fd`,
+        );
       }
     }
   }
@@ -204,7 +243,12 @@ test('bce with logits: hand values, ref, f64, finite differences, pos_weight and
       assertClose([loss], [lr], TIGHT, `${label} vs ref`);
       assertClose(grad, gr, { rtol: 4 * F32_ULP, atol: 1e-9 }, `${label} grad vs ref`);
       assertClose([loss], [bceRef(x, t, pw)], TIGHT, `${label} vs f64`);
-      assertClose(grad, numericGrad(x, (q) => bceRef(q, t, pw)), { atol: 1e-7, rtol: 1e-5 }, `${label} fd`);
+      assertClose(
+        grad,
+        numericGrad(x, (q) => bceRef(q, t, pw)),
+        { atol: 1e-7, rtol: 1e-5 },
+        `${label} fd`,
+      );
     }
   }
   const x = Float32Array.from([80, -80, 1e4, -1e4, 88.8, -88.8]);
@@ -236,16 +280,28 @@ test('distillation KL: closed form for two classes at several temperatures', () 
 
 test('distillation KL: fused vs _ref vs f64 vs finite differences; huge logits stay finite', () => {
   const rand = mulberry32(24);
-  for (const [B, C] of [[1, 1], [1, 3], [3, 4], [4, 5], [6, 10]] as const) {
+  for (const [B, C] of [
+    [1, 1],
+    [1, 3],
+    [3, 4],
+    [4, 5],
+    [6, 10],
+  ] as const) {
     for (const T of [0.5, 1, 2, 4]) {
-      const s = uniform(rand, B * C, -5, 5), t = uniform(rand, B * C, -5, 5);
+      const s = uniform(rand, B * C, -5, 5),
+        t = uniform(rand, B * C, -5, 5);
       const label = `${B}x${C} T=${T}`;
       const [loss, grad] = runKl('f32_kl_distill', s, t, B, C, T);
       const [lr, gr] = runKl('f32_kl_distill_ref', s, t, B, C, T);
       assertClose([loss], [lr], { rtol: 4 * F32_ULP, atol: 1e-10 }, `${label} vs ref`);
       assertClose(grad, gr, { rtol: 4 * F32_ULP, atol: 1e-10 }, `${label} grad vs ref`);
       assertClose([loss], [klRef(s, t, B, C, T)], { rtol: 4 * F32_ULP, atol: 1e-10 }, `${label} vs f64`);
-      assertClose(grad, numericGrad(s, (q) => klRef(q, t, B, C, T)), { atol: 2e-7, rtol: 1e-5 }, `${label} fd`);
+      assertClose(
+        grad,
+        numericGrad(s, (q) => klRef(q, t, B, C, T)),
+        { atol: 2e-7, rtol: 1e-5 },
+        `${label} fd`,
+      );
     }
   }
   const s = Float32Array.from([80, -80, 0, 1e4, -1e4, 0]);
@@ -275,14 +331,29 @@ test('loss wrappers: grad as a tensor, true or absent; in-place gradients; valid
     assert.deepEqual(Array.from(logits.read()), Array.from(fresh.grad!.read()));
 
     const x = Tensor.from([1, 2, 3, 4], [2, 2]);
-    assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 2], [2], 'i32')), /softmaxCrossEntropy: labels must be integers in \[0, 1\], got 2 at index 1/);
+    assert.throws(
+      () => softmaxCrossEntropy(x, Tensor.from([0, 2], [2], 'i32')),
+      /softmaxCrossEntropy: labels must be integers in \[0, 1\], got 2 at index 1/,
+    );
     assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'f32') as never), /labels must be an i32 tensor, got f32/);
     assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0], [1], 'i32')), /labels \[1\] have 1 entries, logits \[2,2\] have 2 rows/);
     assert.throws(() => softmaxCrossEntropy(Tensor.empty([4]), labels), /logits must be 2-D \[batch, classes\], got shape \[4\]/);
-    assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { smoothing: 1.5 }), /smoothing must be a finite number in \[0, 1\], got 1.5/);
-    assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { classWeights: Tensor.from([1, -1]) }), /classWeights must be finite and >= 0, got -1 at class 1/);
-    assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { classWeights: Tensor.from([1]) }), /classWeights \[1\] has 1 entries, expected 2/);
-    assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { grad: Tensor.empty([4]) }), /out has shape \[4\], expected \[2,2\]/);
+    assert.throws(
+      () => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { smoothing: 1.5 }),
+      /smoothing must be a finite number in \[0, 1\], got 1.5/,
+    );
+    assert.throws(
+      () => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { classWeights: Tensor.from([1, -1]) }),
+      /classWeights must be finite and >= 0, got -1 at class 1/,
+    );
+    assert.throws(
+      () => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { classWeights: Tensor.from([1]) }),
+      /classWeights \[1\] has 1 entries, expected 2/,
+    );
+    assert.throws(
+      () => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { grad: Tensor.empty([4]) }),
+      /out has shape \[4\], expected \[2,2\]/,
+    );
     assert.throws(() => softmaxCrossEntropy(x, Tensor.from([0, 1], [2], 'i32'), { weights: 1 } as never), /unknown option 'weights'/);
 
     const m = meanSquaredError(x, Tensor.from([1, 2, 3, 5]), { grad: true });
@@ -291,10 +362,16 @@ test('loss wrappers: grad as a tensor, true or absent; in-place gradients; valid
     assert.throws(() => meanSquaredError(x, Tensor.empty([3])), /meanSquaredError: target \[3\] has 3 elements, pred \[2,2\] has 4/);
 
     assert.throws(() => bceWithLogits(x, Tensor.from([0, 1, 1.5, 0])), /bceWithLogits: targets must lie in \[0, 1\], got 1.5 at index 2/);
-    assert.throws(() => bceWithLogits(x, Tensor.from([0, 1, 1, 0]), { posWeight: -1 }), /posWeight must be a finite number in \[0, Infinity\], got -1/);
+    assert.throws(
+      () => bceWithLogits(x, Tensor.from([0, 1, 1, 0]), { posWeight: -1 }),
+      /posWeight must be a finite number in \[0, Infinity\], got -1/,
+    );
     assertClose([bceWithLogits(x, Tensor.from([0, 1, 1, 0])).loss], [bceRef([1, 2, 3, 4], [0, 1, 1, 0], 1)], TIGHT);
 
-    assert.throws(() => distillationKL(x, Tensor.empty([2, 3])), /distillationKL: teacher has shape \[2,3\], expected the student's \[2,2\]/);
+    assert.throws(
+      () => distillationKL(x, Tensor.empty([2, 3])),
+      /distillationKL: teacher has shape \[2,3\], expected the student's \[2,2\]/,
+    );
     assert.throws(() => distillationKL(x, x, { temperature: 0 }), /temperature must be a finite number/);
     const kd = distillationKL(x, Tensor.from([0, 0, 1, 1], [2, 2]), { temperature: 2, grad: true });
     assertClose([kd.loss], [klRef([1, 2, 3, 4], [0, 0, 1, 1], 2, 2, 2)], { rtol: 4 * F32_ULP });

@@ -8,7 +8,17 @@ import { assertClose } from '../helpers/close.ts';
 import { bits, call } from '../helpers/kernel-call.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
-interface Case { label: string; N: number; H: number; W: number; KH: number; KW: number; sh: number; sw: number; padding: 'same' | 'valid' | [number, number] }
+interface Case {
+  label: string;
+  N: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  padding: 'same' | 'valid' | [number, number];
+}
 
 const CASES: Case[] = [
   { label: '2x2 stride 2', N: 3, H: 6, W: 6, KH: 2, KW: 2, sh: 2, sw: 2, padding: 'valid' },
@@ -34,10 +44,12 @@ function adjoint(kind: 'max' | 'avg', c: Case, x: Float32Array, dy: Float32Array
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
         const at: number[] = [];
-        for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
-          const ih = oh * sh - ph + kh, iw = ow * sw - pw + kw;
-          if (ih >= 0 && ih < H && iw >= 0 && iw < W) at.push((n * H + ih) * W + iw);
-        }
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const ih = oh * sh - ph + kh,
+              iw = ow * sw - pw + kw;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) at.push((n * H + ih) * W + iw);
+          }
         const g = dy[(n * OH + oh) * OW + ow]!;
         if (kind === 'avg') for (const i of at) dx[i]! += g / at.length;
         else dx[at.reduce((best, i) => (x[i]! > x[best]! ? i : best), at[0]!)]! += g;
@@ -58,7 +70,11 @@ for (const kind of ['max', 'avg'] as const) {
       const y = fwd(`f32_${kind}pool2d_fwd`);
       assert.deepEqual(bits(y), bits(fwd(`f32_${kind}pool2d_fwd_ref`)), `${c.label}: y`);
       assertClose(y, pool2dRef(kind, x, ...g), { atol: 1e-6, rtol: 1e-6 }, `${c.label}: y vs f64`);
-      const bwd = (k: string) => call(k, kind === 'max' ? [new Float32Array(x.length).fill(NaN), dy, x, ...g] : [new Float32Array(x.length).fill(NaN), dy, ...g])[0]!;
+      const bwd = (k: string) =>
+        call(
+          k,
+          kind === 'max' ? [new Float32Array(x.length).fill(NaN), dy, x, ...g] : [new Float32Array(x.length).fill(NaN), dy, ...g],
+        )[0]!;
       const dx = bwd(`f32_${kind}pool2d_bwd`);
       assert.deepEqual(bits(dx), bits(bwd(`f32_${kind}pool2d_bwd_ref`)), `${c.label}: dx`);
       assertClose(dx, adjoint(kind, c, x, dy), { atol: 1e-6, rtol: 1e-6 }, `${c.label}: dx vs f64`);
@@ -69,7 +85,8 @@ for (const kind of ['max', 'avg'] as const) {
 test('max pooling: ties go to the first position in the window, -Infinity is a value, NaN never wins', () => {
   const g = [1, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0] as const;
   const y = (x: number[]) => call('f32_maxpool2d_fwd', [new Float32Array(1), Float32Array.from(x), ...g])[0]![0];
-  const dx = (x: number[]) => Array.from(call('f32_maxpool2d_bwd', [new Float32Array(4), Float32Array.from([3]), Float32Array.from(x), ...g])[0]!);
+  const dx = (x: number[]) =>
+    Array.from(call('f32_maxpool2d_bwd', [new Float32Array(4), Float32Array.from([3]), Float32Array.from(x), ...g])[0]!);
   assert.equal(y([1, 5, 5, 2]), 5);
   assert.deepEqual(dx([1, 5, 5, 2]), [0, 3, 0, 0]);
   assert.equal(y([NaN, 2, -1, NaN]), 2);

@@ -33,9 +33,17 @@ test('sum and sumsq: the documented lane order exactly, _ref and f64 to an ulp',
   for (const n of SIZES) {
     const x = uniform(rand, n, -100, 100);
     const s = scalar('f32_sum', x);
-    assert.equal(s, laneSum(x, (v) => v), `sum order n=${n}`);
+    assert.equal(
+      s,
+      laneSum(x, (v) => v),
+      `sum order n=${n}`,
+    );
     const s2 = scalar('f32_sumsq', x);
-    assert.equal(s2, laneSum(x, (v) => v * v), `sumsq order n=${n}`);
+    assert.equal(
+      s2,
+      laneSum(x, (v) => v * v),
+      `sumsq order n=${n}`,
+    );
     const exact = x.reduce((a, v) => a + v, 0);
     const exact2 = x.reduce((a, v) => a + v * v, 0);
     assertClose([s, scalar('f32_sum_ref', x)], [exact, exact], { rtol: F32_ULP, atol: 1e-9 * n }, `sum n=${n}`);
@@ -72,11 +80,36 @@ function argmax(kernel: string, x: Float32Array, rows: number, cols: number): nu
 
 test('argmax rows: first index on ties, first NaN wins, SIMD equals _ref on tails', () => {
   const x = Float32Array.from([
-    1, 3, 3, 2, 0, 3, //  tie: first 3
-    -1, -1, -1, -1, -1, -1, // all equal: 0
-    0, NaN, 5, NaN, 9, 1, // NaN counts as largest: first NaN
-    -0, 0, -0, 0, -0, 0, // zeros compare equal: 0
-    -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -5,
+    1,
+    3,
+    3,
+    2,
+    0,
+    3, //  tie: first 3
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1, // all equal: 0
+    0,
+    NaN,
+    5,
+    NaN,
+    9,
+    1, // NaN counts as largest: first NaN
+    -0,
+    0,
+    -0,
+    0,
+    -0,
+    0, // zeros compare equal: 0
+    -Infinity,
+    -Infinity,
+    -Infinity,
+    -Infinity,
+    -Infinity,
+    -5,
   ]);
   const expected = [1, 0, 1, 0, 5];
   assert.deepEqual(argmax('f32_argmax_rows', x, 5, 6), expected);
@@ -103,12 +136,13 @@ test('sum of columns and of rows: SIMD equals _ref bit for bit, f64 close, accum
     for (const rows of [0, 1, 2, 5, 33]) {
       const x = uniform(rand, rows * cols, -2, 2);
       const start = uniform(rand, cols, -1, 1);
-      const run = (kernel: string, acc: number) => scope(() => {
-        const xt = Tensor.from(x);
-        const out = Tensor.from(start);
-        kernelByName(kernel)(out.ptr, xt.ptr, rows, cols, acc);
-        return out.read();
-      });
+      const run = (kernel: string, acc: number) =>
+        scope(() => {
+          const xt = Tensor.from(x);
+          const out = Tensor.from(start);
+          kernelByName(kernel)(out.ptr, xt.ptr, rows, cols, acc);
+          return out.read();
+        });
       for (const acc of [0, 1]) {
         const got = run('f32_sum_cols', acc);
         assert.deepEqual(Array.from(got), Array.from(run('f32_sum_cols_ref', acc)), `${rows}x${cols} acc=${acc}`);
@@ -119,14 +153,19 @@ test('sum of columns and of rows: SIMD equals _ref bit for bit, f64 close, accum
         });
         assertClose(got, exact, { atol: 4e-7 * (rows + 1), rtol: 0 }, `${rows}x${cols} acc=${acc} f64`);
       }
-      const rowsRun = (kernel: string) => scope(() => {
-        const xt = Tensor.from(x);
-        const out = Tensor.empty([rows]);
-        kernelByName(kernel)(out.ptr, xt.ptr, rows, cols);
-        return out.read();
-      });
+      const rowsRun = (kernel: string) =>
+        scope(() => {
+          const xt = Tensor.from(x);
+          const out = Tensor.empty([rows]);
+          kernelByName(kernel)(out.ptr, xt.ptr, rows, cols);
+          return out.read();
+        });
       const rowSums = rowsRun('f32_sum_rows');
-      for (let r = 0; r < rows; r++) assert.equal(rowSums[r], laneSum(x.subarray(r * cols, (r + 1) * cols), (v) => v));
+      for (let r = 0; r < rows; r++)
+        assert.equal(
+          rowSums[r],
+          laneSum(x.subarray(r * cols, (r + 1) * cols), (v) => v),
+        );
       assertClose(rowSums, rowsRun('f32_sum_rows_ref'), { rtol: F32_ULP, atol: 1e-7 }, `rows ${rows}x${cols}`);
     }
   }

@@ -72,7 +72,19 @@ const ksCritical = (n: number) => 1.63 / Math.sqrt(n);
 function normalCdf(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.5 * z);
-  const erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
@@ -80,7 +92,9 @@ function moments(xs: ArrayLike<number>): { mean: number; variance: number; skew:
   let mean = 0;
   for (let i = 0; i < xs.length; i++) mean += xs[i]!;
   mean /= xs.length;
-  let m2 = 0, m3 = 0, m4 = 0;
+  let m2 = 0,
+    m3 = 0,
+    m4 = 0;
   for (let i = 0; i < xs.length; i++) {
     const d = xs[i]! - mean;
     m2 += d * d;
@@ -139,7 +153,9 @@ test('the first 1000 outputs from several seeds match the TS reference', () => {
 });
 
 test('streams are independent and reproducible', () => {
-  const a = new Rng(7), b = new Rng(7), c = new Rng(8);
+  const a = new Rng(7),
+    b = new Rng(7),
+    c = new Rng(8);
   const fromA = [a.nextU32(), a.nextU32(), a.nextU32()];
   const interleaved = [b.nextU32(), (c.nextU32(), b.nextU32()), b.nextU32()];
   assert.deepEqual(interleaved, fromA);
@@ -186,7 +202,7 @@ test('f32 normal: polar method moments, KS, odd lengths and a TS reference', () 
   const n = 200_000;
   const xs = scope(() => withRng(9, (rng) => rng.normal(Tensor.empty([n]), 1.5, 2).read()));
   const { mean, variance, skew, kurtosis } = moments(xs);
-  assert.ok(Math.abs(mean - 1.5) < 4 * 2 / Math.sqrt(n), `mean ${mean}`);
+  assert.ok(Math.abs(mean - 1.5) < (4 * 2) / Math.sqrt(n), `mean ${mean}`);
   assert.ok(Math.abs(variance - 4) < 0.05, `variance ${variance}`);
   assert.ok(Math.abs(skew) < 0.03, `skew ${skew}`);
   assert.ok(Math.abs(kurtosis - 3) < 0.06, `kurtosis ${kurtosis}`);
@@ -198,15 +214,20 @@ test('f32 normal: polar method moments, KS, odd lengths and a TS reference', () 
   const u53 = () => ((ref() >>> 5) * 2 ** 26 + (ref() >>> 6)) / 2 ** 53;
   const want: number[] = [];
   while (want.length < 1001) {
-    const a = 2 * u53() - 1, b = 2 * u53() - 1, s = a * a + b * b;
+    const a = 2 * u53() - 1,
+      b = 2 * u53() - 1,
+      s = a * a + b * b;
     if (s >= 1 || s === 0) continue;
     const f = Math.sqrt((-2 * Math.log(s)) / s);
     want.push(Math.fround(a * f), Math.fround(b * f));
   }
-  scope(() => withRng(10, (rng) => {
-    const got = rng.normal(Tensor.empty([1001])).read();
-    for (let i = 0; i < 1001; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6 * Math.abs(want[i]!) + 1e-7, `value ${i}: ${got[i]} vs ${want[i]}`);
-  }));
+  scope(() =>
+    withRng(10, (rng) => {
+      const got = rng.normal(Tensor.empty([1001])).read();
+      for (let i = 0; i < 1001; i++)
+        assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6 * Math.abs(want[i]!) + 1e-7, `value ${i}: ${got[i]} vs ${want[i]}`);
+    }),
+  );
   // An odd length drops the pair's second value; the first n values do not depend on n.
   const five = scope(() => withRng(11, (rng) => rng.normal(Tensor.empty([5])).read()));
   const six = scope(() => withRng(11, (rng) => rng.normal(Tensor.empty([6])).read()));
@@ -229,27 +250,37 @@ test('permutation: exact Fisher–Yates with Lemire bounds, degenerate sizes, an
   }
   scope(() => withRng(17, (rng) => assert.deepEqual(rng.permutation(1000).read(), want)));
 
-  scope(() => withRng(18, (rng) => {
-    for (const n of [0, 1, 2, 3, 17, 4097]) {
-      const p = rng.permutation(n).read();
-      assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), `n ${n}`);
-    }
-    // All 24 orders of 4 elements equally often: chi-square, 23 degrees of freedom, 0.1% level 49.7.
-    const trials = 24_000;
-    const counts = new Map<string, number>();
-    const out = Tensor.empty([4], 'i32');
-    for (let t = 0; t < trials; t++) {
-      const key = rng.permutation(4, out).read().join('');
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    assert.equal(counts.size, 24);
-    assert.ok(chiSquare([...counts.values()], trials / 24) < 49.7, `chi-square ${chiSquare([...counts.values()], trials / 24)}`);
-    // Each value equally often at each position of 10: 81 degrees of freedom, 0.1% level 124.8.
-    const cells = new Float64Array(100);
-    const out10 = Tensor.empty([10], 'i32');
-    for (let t = 0; t < 20_000; t++) rng.permutation(10, out10).read().forEach((v, pos) => cells[pos * 10 + v]!++);
-    assert.ok(chiSquare(cells, 2000) < 124.8, `chi-square ${chiSquare(cells, 2000)}`);
-  }));
+  scope(() =>
+    withRng(18, (rng) => {
+      for (const n of [0, 1, 2, 3, 17, 4097]) {
+        const p = rng.permutation(n).read();
+        assert.deepEqual(
+          [...p].sort((a, b) => a - b),
+          Array.from({ length: n }, (_, i) => i),
+          `n ${n}`,
+        );
+      }
+      // All 24 orders of 4 elements equally often: chi-square, 23 degrees of freedom, 0.1% level 49.7.
+      const trials = 24_000;
+      const counts = new Map<string, number>();
+      const out = Tensor.empty([4], 'i32');
+      for (let t = 0; t < trials; t++) {
+        const key = rng.permutation(4, out).read().join('');
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      assert.equal(counts.size, 24);
+      assert.ok(chiSquare([...counts.values()], trials / 24) < 49.7, `chi-square ${chiSquare([...counts.values()], trials / 24)}`);
+      // Each value equally often at each position of 10: 81 degrees of freedom, 0.1% level 124.8.
+      const cells = new Float64Array(100);
+      const out10 = Tensor.empty([10], 'i32');
+      for (let t = 0; t < 20_000; t++)
+        rng
+          .permutation(10, out10)
+          .read()
+          .forEach((v, pos) => cells[pos * 10 + v]!++);
+      assert.ok(chiSquare(cells, 2000) < 124.8, `chi-square ${chiSquare(cells, 2000)}`);
+    }),
+  );
 });
 
 test('init: Glorot and He bounds and standard deviations', () => {
@@ -261,22 +292,27 @@ test('init: Glorot and He bounds and standard deviations', () => {
     { kind: 'he_uniform', limit: Math.sqrt(6 / fanIn) },
     { kind: 'he_normal', std: Math.sqrt(2 / fanIn) },
   ] as const;
-  scope(() => withRng(21, (rng) => {
-    for (const c of cases) {
-      const w = rng.init(Tensor.empty([fanOut, fanIn]), c.kind, fanIn, fanOut).read();
-      const { mean, variance } = moments(w);
-      const std = 'limit' in c ? c.limit / Math.sqrt(3) : c.std;
-      assert.ok(Math.abs(mean) < 4 * std / Math.sqrt(n), `${c.kind} mean ${mean}`);
-      assert.ok(Math.abs(Math.sqrt(variance) / std - 1) < 0.01, `${c.kind} std ${Math.sqrt(variance)} vs ${std}`);
-      if ('limit' in c) {
-        const limit = Math.fround(c.limit);
-        assert.ok(w.every((x) => x >= -limit && x < limit), `${c.kind} outside ±${limit}`);
-        assert.ok(ksDistance(w, (x) => (x + limit) / (2 * limit)) < ksCritical(n), c.kind);
-      } else {
-        assert.ok(ksDistance(w, (x) => normalCdf(x / c.std)) < ksCritical(n), c.kind);
+  scope(() =>
+    withRng(21, (rng) => {
+      for (const c of cases) {
+        const w = rng.init(Tensor.empty([fanOut, fanIn]), c.kind, fanIn, fanOut).read();
+        const { mean, variance } = moments(w);
+        const std = 'limit' in c ? c.limit / Math.sqrt(3) : c.std;
+        assert.ok(Math.abs(mean) < (4 * std) / Math.sqrt(n), `${c.kind} mean ${mean}`);
+        assert.ok(Math.abs(Math.sqrt(variance) / std - 1) < 0.01, `${c.kind} std ${Math.sqrt(variance)} vs ${std}`);
+        if ('limit' in c) {
+          const limit = Math.fround(c.limit);
+          assert.ok(
+            w.every((x) => x >= -limit && x < limit),
+            `${c.kind} outside ±${limit}`,
+          );
+          assert.ok(ksDistance(w, (x) => (x + limit) / (2 * limit)) < ksCritical(n), c.kind);
+        } else {
+          assert.ok(ksDistance(w, (x) => normalCdf(x / c.std)) < ksCritical(n), c.kind);
+        }
       }
-    }
-  }));
+    }),
+  );
   // The uniform kinds are the uniform stream on ±limit; the normal kinds the normal stream.
   scope(() => {
     const a = withRng(22, (rng) => rng.init(Tensor.empty([33]), 'he_uniform', 6, 1).read());
@@ -290,38 +326,43 @@ test('init: Glorot and He bounds and standard deviations', () => {
 
 test('dropout: keep rate, exact scaling and masking, p = 0 and p = 1, y aliasing x', () => {
   const rand = mulberry32(31);
-  scope(() => withRng(32, (rng) => {
-    const n = 50_001;
-    const x = Tensor.from(uniform(rand, n));
-    for (const p of [0.1, 0.5, 0.8]) {
-      const y = Tensor.empty([n]), mask = Tensor.empty([n]);
-      const ref = xoshiroRef([...rng.getState()]);
-      rng.dropout(y, mask, x, p);
-      const scale = Math.fround(1 / Math.fround(1 - Math.fround(p)));
-      const [xs, ys, ms] = [x.read(), y.read(), mask.read()];
-      let kept = 0;
-      for (let i = 0; i < n; i++) {
-        const keep = ref() >= Math.fround(p) * 2 ** 32;
-        if (ms[i] !== (keep ? scale : 0) || ys[i] !== Math.fround(xs[i]! * ms[i]!)) assert.fail(`p ${p}: element ${i} mask ${ms[i]} y ${ys[i]}`);
-        kept += keep ? 1 : 0;
+  scope(() =>
+    withRng(32, (rng) => {
+      const n = 50_001;
+      const x = Tensor.from(uniform(rand, n));
+      for (const p of [0.1, 0.5, 0.8]) {
+        const y = Tensor.empty([n]),
+          mask = Tensor.empty([n]);
+        const ref = xoshiroRef([...rng.getState()]);
+        rng.dropout(y, mask, x, p);
+        const scale = Math.fround(1 / Math.fround(1 - Math.fround(p)));
+        const [xs, ys, ms] = [x.read(), y.read(), mask.read()];
+        let kept = 0;
+        for (let i = 0; i < n; i++) {
+          const keep = ref() >= Math.fround(p) * 2 ** 32;
+          if (ms[i] !== (keep ? scale : 0) || ys[i] !== Math.fround(xs[i]! * ms[i]!))
+            assert.fail(`p ${p}: element ${i} mask ${ms[i]} y ${ys[i]}`);
+          kept += keep ? 1 : 0;
+        }
+        assert.ok(Math.abs(kept / n - (1 - p)) < 4 * Math.sqrt((p * (1 - p)) / n), `p ${p}: kept ${kept / n}`);
       }
-      assert.ok(Math.abs(kept / n - (1 - p)) < 4 * Math.sqrt(p * (1 - p) / n), `p ${p}: kept ${kept / n}`);
-    }
-    const before = rng.getState();
-    const y = Tensor.empty([n]), mask = Tensor.empty([n]);
-    rng.dropout(y, mask, x, 0);
-    assert.deepEqual(y.read(), x.read());
-    assert.ok(mask.read().every((m) => m === 1));
-    assert.deepEqual(rng.getState(), before, 'p = 0 draws nothing');
-    rng.dropout(y, mask, x, 1);
-    assert.ok(mask.read().every((m) => m === 0) && y.read().every((v) => v === 0));
-    const inPlace = Tensor.from(x.read());
-    const copy = rng.getState();
-    rng.dropout(inPlace, mask, inPlace, 0.3);
-    rng.setState(copy);
-    rng.dropout(y, mask, x, 0.3);
-    assert.deepEqual(inPlace.read(), y.read());
-  }));
+      const before = rng.getState();
+      const y = Tensor.empty([n]),
+        mask = Tensor.empty([n]);
+      rng.dropout(y, mask, x, 0);
+      assert.deepEqual(y.read(), x.read());
+      assert.ok(mask.read().every((m) => m === 1));
+      assert.deepEqual(rng.getState(), before, 'p = 0 draws nothing');
+      rng.dropout(y, mask, x, 1);
+      assert.ok(mask.read().every((m) => m === 0) && y.read().every((v) => v === 0));
+      const inPlace = Tensor.from(x.read());
+      const copy = rng.getState();
+      rng.dropout(inPlace, mask, inPlace, 0.3);
+      rng.setState(copy);
+      rng.dropout(y, mask, x, 0.3);
+      assert.deepEqual(inPlace.read(), y.read());
+    }),
+  );
 });
 
 test('dropout backward: v128 equals the scalar twin bit for bit and equals dy·mask', () => {
@@ -331,12 +372,17 @@ test('dropout backward: v128 equals the scalar twin bit for bit and equals dy·m
     for (const n of [0, 1, 3, 4, 5, 17, 1025]) {
       const dy = Tensor.from(uniform(rand, n));
       const mask = Tensor.from(Array.from({ length: n }, () => (rand() < 0.3 ? 0 : 1 / 0.7)));
-      const dx = Tensor.empty([n]), dxRef = Tensor.empty([n]);
+      const dx = Tensor.empty([n]),
+        dxRef = Tensor.empty([n]);
       k.f32_dropout_bwd!(dx.ptr, dy.ptr, mask.ptr, n);
       k.f32_dropout_bwd_ref!(dxRef.ptr, dy.ptr, mask.ptr, n);
       assert.deepEqual(dx.read(), dxRef.read(), `n ${n}`);
       const [d, m] = [dy.read(), mask.read()];
-      assert.deepEqual(dx.read(), Float32Array.from(d, (v, i) => v * m[i]!), `n ${n}`);
+      assert.deepEqual(
+        dx.read(),
+        Float32Array.from(d, (v, i) => v * m[i]!),
+        `n ${n}`,
+      );
       dropoutBackward(dy, dy, mask);
       assert.deepEqual(dy.read(), dxRef.read(), `n ${n} in place`);
     }
@@ -349,23 +395,28 @@ test('validation errors name the call, the constraint and the value', () => {
   assert.throws(() => new Rng(2 ** 53), RangeError);
   assert.throws(() => new Rng(1n << 64n), /bigint seed must be in \[0, 2\^64 − 1\]/);
   assert.throws(() => new Rng('1' as never), TypeError);
-  scope(() => withRng(1, (rng) => {
-    const t = Tensor.empty([4]);
-    assert.throws(() => rng.setState([0, 0, 0, 0]), /all-zero state/);
-    assert.throws(() => rng.setState([1, 2, 3]), /expected 4 state words, got 3/);
-    assert.throws(() => rng.setState([1, 2, 3, 2 ** 32]), RangeError);
-    assert.throws(() => rng.uniform(t, 1, 1), /Rng.uniform: lo must be below hi .* got lo=1 hi=1/);
-    assert.throws(() => rng.uniform(t, 0, 1e39), /hi must fit in f32/);
-    assert.throws(() => rng.uniform(Tensor.empty([4], 'i32') as never), /out must be an f32 tensor, got i32/);
-    assert.throws(() => rng.normal(t, 0, -1), /std must be >= 0, got -1/);
-    assert.throws(() => rng.normal(t, NaN), /mean must be a finite number/);
-    assert.throws(() => rng.init(t, 'lecun' as never, 2, 2), /kind must be one of glorot_uniform, glorot_normal, he_uniform, he_normal, got lecun/);
-    assert.throws(() => rng.init(t, 'he_normal', 0, 2), /fanIn must be an integer in \[1, /);
-    assert.throws(() => rng.permutation(3, Tensor.empty([4], 'i32')), /out \[4\] has 4 elements, expected n = 3/);
-    assert.throws(() => rng.dropout(t, t, Tensor.empty([5]), 0.5), /Rng.dropout: y \[4\] has 4 elements, x \[5\] has 5/);
-    assert.throws(() => rng.dropout(t, t, t, 1.5), /p must be a finite number in \[0, 1\], got 1.5/);
-    assert.throws(() => dropoutBackward(t, t, Tensor.empty([3])), /dropoutBackward: mask \[3\] has 3 elements/);
-  }));
+  scope(() =>
+    withRng(1, (rng) => {
+      const t = Tensor.empty([4]);
+      assert.throws(() => rng.setState([0, 0, 0, 0]), /all-zero state/);
+      assert.throws(() => rng.setState([1, 2, 3]), /expected 4 state words, got 3/);
+      assert.throws(() => rng.setState([1, 2, 3, 2 ** 32]), RangeError);
+      assert.throws(() => rng.uniform(t, 1, 1), /Rng.uniform: lo must be below hi .* got lo=1 hi=1/);
+      assert.throws(() => rng.uniform(t, 0, 1e39), /hi must fit in f32/);
+      assert.throws(() => rng.uniform(Tensor.empty([4], 'i32') as never), /out must be an f32 tensor, got i32/);
+      assert.throws(() => rng.normal(t, 0, -1), /std must be >= 0, got -1/);
+      assert.throws(() => rng.normal(t, NaN), /mean must be a finite number/);
+      assert.throws(
+        () => rng.init(t, 'lecun' as never, 2, 2),
+        /kind must be one of glorot_uniform, glorot_normal, he_uniform, he_normal, got lecun/,
+      );
+      assert.throws(() => rng.init(t, 'he_normal', 0, 2), /fanIn must be an integer in \[1, /);
+      assert.throws(() => rng.permutation(3, Tensor.empty([4], 'i32')), /out \[4\] has 4 elements, expected n = 3/);
+      assert.throws(() => rng.dropout(t, t, Tensor.empty([5]), 0.5), /Rng.dropout: y \[4\] has 4 elements, x \[5\] has 5/);
+      assert.throws(() => rng.dropout(t, t, t, 1.5), /p must be a finite number in \[0, 1\], got 1.5/);
+      assert.throws(() => dropoutBackward(t, t, Tensor.empty([3])), /dropoutBackward: mask \[3\] has 3 elements/);
+    }),
+  );
   const rng = new Rng(3);
   rng.dispose();
   rng.dispose();

@@ -18,10 +18,22 @@ test('accuracy', () => {
 });
 
 test('confusion matrix: rows true, columns predicted', () => {
-  assert.deepEqual(confusionMatrix(yTrue, yPred), [[1, 0, 0], [1, 0, 0], [0, 1, 2]]);
-  assert.deepEqual(confusionMatrix([0], [0], 3), [[1, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  assert.deepEqual(confusionMatrix(yTrue, yPred), [
+    [1, 0, 0],
+    [1, 0, 0],
+    [0, 1, 2],
+  ]);
+  assert.deepEqual(confusionMatrix([0], [0], 3), [
+    [1, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
   // scikit-learn's docs example.
-  assert.deepEqual(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2]), [[2, 0, 0], [0, 0, 1], [1, 0, 2]]);
+  assert.deepEqual(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2]), [
+    [2, 0, 0],
+    [0, 0, 1],
+    [1, 0, 2],
+  ]);
 });
 
 test('precision, recall, F1 per class, macro and weighted', () => {

@@ -13,7 +13,12 @@ import { batchOf, countNonZeros, modelFile, nonZeros, quantile, timeCalls } from
 function model(): Sequential {
   const m = new Sequential({ inputs: 3, layers: [dense(2, 'relu'), dense(2)], seed: 1 });
   // 3·2 + 2 + 2·2 + 2 = 14 parameters; 5 of them zero.
-  m.setParameters({ 'layers.0.weight': [1, 0, 2, 0, 3, 4], 'layers.0.bias': [0, 5], 'layers.1.weight': [6, 7, 0, 8], 'layers.1.bias': [9, 0] });
+  m.setParameters({
+    'layers.0.weight': [1, 0, 2, 0, 3, 4],
+    'layers.0.bias': [0, 5],
+    'layers.1.weight': [6, 7, 0, 8],
+    'layers.1.bias': [9, 0],
+  });
   return m;
 }
 
@@ -28,13 +33,14 @@ test('nonZeros counts the non-zero weights and biases; countNonZeros works on an
   }
 });
 
-test('modelFile: the writer\'s bytes without feature names, and the format the header names', async () => {
+test("modelFile: the writer's bytes without feature names, and the format the header names", async () => {
   const m = model();
   try {
     assert.deepEqual(modelFile(m).bytes, modelToBytes(m), 'no feature names: the same bytes as modelToBytes');
     assert.equal(modelFile(m).format, 'kiln.sequential');
     m.setPreprocessing({ ...m.preprocessing, featureNames: ['sepal', 'petal', 'stem'] });
-    const named = modelToBytes(m), file = modelFile(m);
+    const named = modelToBytes(m),
+      file = modelFile(m);
     assert.ok(file.bytes.length < named.length, 'the names are left out');
     assert.equal(JSON.stringify(decodeSafetensors(file.bytes).metadata).includes('sepal'), false);
     assert.deepEqual(m.preprocessing.featureNames, ['sepal', 'petal', 'stem'], 'the model keeps its names');
@@ -51,8 +57,14 @@ test('timeCalls: doubling warm-up sets the calls per sample; medians per call; p
   const clock = mock.method(performance, 'now', () => now);
   try {
     const order: string[] = [];
-    const a = () => { now += 0.25; order.push('a'); };
-    const b = () => { now += 0.5; order.push('b'); };
+    const a = () => {
+      now += 0.25;
+      order.push('a');
+    };
+    const b = () => {
+      now += 0.5;
+      order.push('b');
+    };
     const [ta, tb] = timeCalls([a, b], new Float32Array(1), 5);
     // a: 1, 2, 4 calls (0.25, 0.5, 1 ms) → 4 per sample; b: 1, 2 calls (0.5, 1 ms) → 2.
     assert.deepEqual(ta, { medianMs: 0.25, p90Ms: 0.25, callsPerSample: 4 });

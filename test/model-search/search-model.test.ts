@@ -14,12 +14,25 @@ const accuracy = (m: Sequential, d: Dataset) => {
   return e.task === 'classification' ? e.accuracy : NaN;
 };
 
-const SPACE = { lr: { float: [3e-3, 3e-2], log: true }, 'units': { int: [4, 32], log: true }, activation: { categorical: ['relu', 'tanh'] } } satisfies SpaceSpec;
+const SPACE = {
+  lr: { float: [3e-3, 3e-2], log: true },
+  units: { int: [4, 32], log: true },
+  activation: { categorical: ['relu', 'tanh'] },
+} satisfies SpaceSpec;
 
-test('searchModel: two workers search iris and return the best trial\'s trained model', async () => {
+test("searchModel: two workers search iris and return the best trial's trained model", async () => {
   const { train, test: held, validation } = trainTestSplit(iris(), { testFraction: 0.2, validationFraction: 0.2, seed: 0 });
   const epochs: number[] = [];
-  const run = () => searchModel(train, { validation: validation!, space: SPACE, trials: 6, epochs: 12, workers: 2, seed: 2, onTrialEpoch: (n) => epochs.push(n) });
+  const run = () =>
+    searchModel(train, {
+      validation: validation!,
+      space: SPACE,
+      trials: 6,
+      epochs: 12,
+      workers: 2,
+      seed: 2,
+      onTrialEpoch: (n) => epochs.push(n),
+    });
   const result = await run();
   assert.equal(result.strategy, 'trials');
   assert.equal(result.study.trials.length, 6);
@@ -30,14 +43,23 @@ test('searchModel: two workers search iris and return the best trial\'s trained 
   assert.equal(accuracy(result.model, validation!), best.values![0]);
   assert.ok(accuracy(result.model, held) > 0.6);
   const again = await run();
-  assert.deepEqual(again.study.trials.map((t) => [t.state, t.params, t.values]), result.study.trials.map((t) => [t.state, t.params, t.values]));
+  assert.deepEqual(
+    again.study.trials.map((t) => [t.state, t.params, t.values]),
+    result.study.trials.map((t) => [t.state, t.params, t.values]),
+  );
   result.model.dispose();
   again.model.dispose();
 });
 
 test('searchModel: strategy gradient dispatches to gradientSearch; bad strategy and workers are refused', async () => {
   const { train } = trainTestSplit(iris(), { testFraction: 0.2, seed: 0 });
-  const result = await searchModel(train, { strategy: 'gradient', candidates: { widths: [8, 16], activations: ['relu'], layers: 1 }, epochs: 2, retrain: { epochs: 2 }, seed: 1 });
+  const result = await searchModel(train, {
+    strategy: 'gradient',
+    candidates: { widths: [8, 16], activations: ['relu'], layers: 1 },
+    epochs: 2,
+    retrain: { epochs: 2 },
+    seed: 1,
+  });
   assert.equal(result.strategy, 'gradient');
   assert.equal(result.record.strategy, 'gradient');
   result.model.dispose();
@@ -48,13 +70,43 @@ test('searchModel: strategy gradient dispatches to gradientSearch; bad strategy 
 test('mlpSettings: space names map onto settings; what the space leaves out keeps its default', async () => {
   const { mlpSettings, DEFAULT_MLP_SETTINGS } = await import('../../src/model-search/settings.ts');
   assert.deepEqual(mlpSettings({}), { ...DEFAULT_MLP_SETTINGS });
-  const s = mlpSettings({ lr: 0.02, optimizer: 'sgd', momentum: 0.5, nesterov: true, weight_decay: 1e-4, clip_norm: 2, batch_size: 16, epochs: 7, dropout: 0.1, activation: 'tanh', label_smoothing: 0.05, layers: 3, units_0: 40, units_1: 20 });
+  const s = mlpSettings({
+    lr: 0.02,
+    optimizer: 'sgd',
+    momentum: 0.5,
+    nesterov: true,
+    weight_decay: 1e-4,
+    clip_norm: 2,
+    batch_size: 16,
+    epochs: 7,
+    dropout: 0.1,
+    activation: 'tanh',
+    label_smoothing: 0.05,
+    layers: 3,
+    units_0: 40,
+    units_1: 20,
+  });
   assert.deepEqual(s, {
-    ...DEFAULT_MLP_SETTINGS, lr: 0.02, optimizer: 'sgd', momentum: 0.5, nesterov: true, weightDecay: 1e-4, clipNorm: 2, batchSize: 16, epochs: 7, dropout: 0.1, activation: 'tanh', labelSmoothing: 0.05,
+    ...DEFAULT_MLP_SETTINGS,
+    lr: 0.02,
+    optimizer: 'sgd',
+    momentum: 0.5,
+    nesterov: true,
+    weightDecay: 1e-4,
+    clipNorm: 2,
+    batchSize: 16,
+    epochs: 7,
+    dropout: 0.1,
+    activation: 'tanh',
+    labelSmoothing: 0.05,
     // units_2 is not in the sample: the default layer's width fills in.
     layers: [40, 20, 64],
   });
-  assert.deepEqual(mlpSettings({ units: 12 }, { ...DEFAULT_MLP_SETTINGS, layers: [8, 8, 8] }).layers, [12, 12, 12], 'units alone sets every default layer');
+  assert.deepEqual(
+    mlpSettings({ units: 12 }, { ...DEFAULT_MLP_SETTINGS, layers: [8, 8, 8] }).layers,
+    [12, 12, 12],
+    'units alone sets every default layer',
+  );
   assert.deepEqual(mlpSettings({ layers: 2, units: 5 }).layers, [5, 5]);
   assert.deepEqual(mlpSettings({ units: 9 }, { ...DEFAULT_MLP_SETTINGS, layers: [] }).layers, [9], 'a linear default gains one layer');
 });
@@ -62,8 +114,14 @@ test('mlpSettings: space names map onto settings; what the space leaves out keep
 test('parseMlpSpace names the unknown parameter; the default space uses only MLP settings', async () => {
   const { parseMlpSpace, MLP_SPACE } = await import('../../src/model-search/space.ts');
   assert.equal(parseMlpSpace(MLP_SPACE), MLP_SPACE);
-  assert.throws(() => parseMlpSpace({ learning_rate: { float: [0.1, 1] } }), /^RangeError: unknown parameter 'learning_rate'; a search space may set lr, optimizer/);
-  await assert.rejects(searchModel(iris(), { validation: iris(), space: { rate: { float: [0.1, 1] } } }), /searchModel: space: unknown parameter 'rate'/);
+  assert.throws(
+    () => parseMlpSpace({ learning_rate: { float: [0.1, 1] } }),
+    /^RangeError: unknown parameter 'learning_rate'; a search space may set lr, optimizer/,
+  );
+  await assert.rejects(
+    searchModel(iris(), { validation: iris(), space: { rate: { float: [0.1, 1] } } }),
+    /searchModel: space: unknown parameter 'rate'/,
+  );
 });
 
 test('searchModel: regression with the loss objective; pruning steps are 0-based epochs; records what modelLimits reads', async () => {
@@ -71,7 +129,8 @@ test('searchModel: regression with the loss objective; pruning steps are 0-based
   const { modelLimits } = await import('../../src/search/limits.ts');
   // y = 2·x0 − x1 on a seeded grid: a model that learns it has a small validation MSE.
   const n = 120;
-  const features = new Float32Array(n * 2), targets = new Float32Array(n);
+  const features = new Float32Array(n * 2),
+    targets = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     features[2 * i] = (i % 11) / 10;
     features[2 * i + 1] = ((i * 7) % 13) / 12;
@@ -80,13 +139,25 @@ test('searchModel: regression with the loss objective; pruning steps are 0-based
   const all = new Dataset({ features, numFeatures: 2, targets });
   const train = all.subset(Int32Array.from({ length: 90 }, (_, i) => i));
   const validation = all.subset(Int32Array.from({ length: 30 }, (_, i) => 90 + i));
-  const result = await searchModel(train, { validation, space: { lr: { float: [3e-3, 3e-2], log: true }, units: { int: [4, 16] } }, trials: 5, epochs: 9, seed: 1 });
+  const result = await searchModel(train, {
+    validation,
+    space: { lr: { float: [3e-3, 3e-2], log: true }, units: { int: [4, 16] } },
+    trials: 5,
+    epochs: 9,
+    seed: 1,
+  });
   assert.deepEqual(result.objectives, ['loss']);
   assert.deepEqual(result.study.directions, ['minimize']);
   assert.equal(result.model.task, 'regression');
   for (const t of result.study.trials) {
-    const steps = Object.keys(t.intermediate).map(Number).sort((a, b) => a - b);
-    assert.deepEqual(steps, steps.map((_, i) => i), `trial ${t.number} reports steps 0, 1, …`);
+    const steps = Object.keys(t.intermediate)
+      .map(Number)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      steps,
+      steps.map((_, i) => i),
+      `trial ${t.number} reports steps 0, 1, …`,
+    );
     if (t.state === 'complete') {
       assert.equal(steps.length, 9);
       assert.equal(t.values![0], t.intermediate[8], 'its value is the validation loss reported at the last step');
@@ -102,7 +173,7 @@ test('searchModel: regression with the loss objective; pruning steps are 0-based
   await assert.rejects(searchModel(train, { validation, task: 'binary' }), /task 'binary' needs class labels/);
 });
 
-test('searchModel: a resumed study counts earlier trials and returns the best one\'s model, trained again to the same values', async () => {
+test("searchModel: a resumed study counts earlier trials and returns the best one's model, trained again to the same values", async () => {
   const { InMemoryStorage } = await import('../../src/search/storage/storage.ts');
   const { train, validation } = trainTestSplit(iris(), { testFraction: 0.2, validationFraction: 0.2, seed: 4 });
   const storage = new InMemoryStorage();

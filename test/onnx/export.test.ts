@@ -27,8 +27,17 @@ const preprocessing = { mean: [1, -2, 0.5, 3, 0, 10], std: [0.5, 2, 1, 3, 0.25, 
 
 function model(task: 'classification' | 'binary' | 'regression', hidden: Parameters<typeof dense>[1][], seed = 7): Sequential {
   const outputs = task === 'binary' ? 1 : 4;
-  const layers = hidden.flatMap((act, i) => [dense(12 + 4 * i, act, act === 'leaky_relu' ? { alpha: 0.1 } : {}), ...(i === 0 ? [dropout(0.2)] : [])]);
-  return new Sequential({ inputs: 6, layers: [...layers, dense(outputs)], task, seed, preprocessing: { ...preprocessing, ...(task === 'classification' ? { classNames: ['w', 'x', 'y', 'z'] } : {}) } });
+  const layers = hidden.flatMap((act, i) => [
+    dense(12 + 4 * i, act, act === 'leaky_relu' ? { alpha: 0.1 } : {}),
+    ...(i === 0 ? [dropout(0.2)] : []),
+  ]);
+  return new Sequential({
+    inputs: 6,
+    layers: [...layers, dense(outputs)],
+    task,
+    seed,
+    preprocessing: { ...preprocessing, ...(task === 'classification' ? { classNames: ['w', 'x', 'y', 'z'] } : {}) },
+  });
 }
 
 const rows = (n: number, seed = 1) => uniform(mulberry32(seed), 6 * n, -8, 12);
@@ -41,7 +50,12 @@ test('float models of every activation and task run in ONNX Runtime as in kiln',
       const bytes = exportOnnx(m);
       const expected = m.predict(x);
       assertClose((await runOrt(bytes, x, 6)).data, expected, scaled(expected), `${task} ${act} batch 64`);
-      assertClose((await runOrt(bytes, x.subarray(0, 6), 6)).data, expected.subarray(0, m.outputs), scaled(expected), `${task} ${act} batch 1`);
+      assertClose(
+        (await runOrt(bytes, x.subarray(0, 6), 6)).data,
+        expected.subarray(0, m.outputs),
+        scaled(expected),
+        `${task} ${act} batch 1`,
+      );
       m.dispose();
     }
   }
@@ -67,7 +81,10 @@ function lastLayerStep(q: ReturnType<typeof quantize>): number {
   let worst = 0;
   for (let n = 0; n < l.units; n++) {
     let s = 0;
-    for (let k = 0; k < l.inputs; k++) s += Math.abs((l.codes[n * l.inputs + k]! - (l.zeroPoints?.[l.scales.length > 1 ? n : 0] ?? 0)) * l.scales[l.scales.length > 1 ? n : 0]!);
+    for (let k = 0; k < l.inputs; k++)
+      s += Math.abs(
+        (l.codes[n * l.inputs + k]! - (l.zeroPoints?.[l.scales.length > 1 ? n : 0] ?? 0)) * l.scales[l.scales.length > 1 ? n : 0]!,
+      );
     worst = Math.max(worst, s);
   }
   return inputScale * worst;
@@ -90,10 +107,18 @@ test('static int8 models export as QDQ and agree with kiln: classes ≥ 99.9 %, 
       const ort = (await runOrt(bytes, x, 6)).data;
       const kiln = q.predict(x);
       const label = `${scheme} ${symmetric ? 'symmetric' : 'affine'} ${task}`;
-      if (task === 'classification') assert.ok(classAgreement(ort, kiln, 4) >= 0.999, `${label}: class agreement ${classAgreement(ort, kiln, 4)}`);
-      else assert.ok(maxAbsDiff(ort, kiln) <= lastLayerStep(q), `${label}: max |diff| ${maxAbsDiff(ort, kiln)} > one step ${lastLayerStep(q)}`);
+      if (task === 'classification')
+        assert.ok(classAgreement(ort, kiln, 4) >= 0.999, `${label}: class agreement ${classAgreement(ort, kiln, 4)}`);
+      else
+        assert.ok(
+          maxAbsDiff(ort, kiln) <= lastLayerStep(q),
+          `${label}: max |diff| ${maxAbsDiff(ort, kiln)} > one step ${lastLayerStep(q)}`,
+        );
       const nodes = decodeModel(bytes).graph!.nodes;
-      assert.ok(nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear'), `${label}: QDQ nodes`);
+      assert.ok(
+        nodes.some((n) => n.opType === 'QuantizeLinear') && nodes.some((n) => n.opType === 'DequantizeLinear'),
+        `${label}: QDQ nodes`,
+      );
       const weights = decodeModel(bytes).graph!.initializers.find((t) => t.name === 'layers.0.weight_quantized')!;
       assert.equal(weights.dataType, 3, 'int8 weight codes');
       assert.deepEqual(weights.dims, [12, 6]);
@@ -117,7 +142,8 @@ test('dynamic int8 exports as DynamicQuantizeLinear + MatMulInteger: kiln bits a
     for (let r = 0; r < 40; r++) {
       const row = x.subarray(6 * r, 6 * r + 6);
       // Raw outputs carry kiln's exact bits; softmax implementations differ in the last bit.
-      if (task === 'regression') assert.deepEqual(Array.from((await runOrt(bytes, row, 6)).data), Array.from(q.predict(row)), `${task} row ${r}`);
+      if (task === 'regression')
+        assert.deepEqual(Array.from((await runOrt(bytes, row, 6)).data), Array.from(q.predict(row)), `${task} row ${r}`);
       else assertClose((await runOrt(bytes, row, 6)).data, q.predict(row), FLOAT_TOL, `${task} row ${r}`);
     }
     const ort = (await runOrt(bytes, x, 6)).data;
@@ -150,7 +176,10 @@ test('the file names its producer, opset, symbolic batch, names and preprocessin
   const meta = Object.fromEntries(decoded.metadata.map((e) => [e.key, e.value]));
   assert.equal(meta['kiln.task'], 'classification');
   assert.deepEqual(JSON.parse(meta['kiln.preprocessing']!), { ...preprocessing, classNames: ['w', 'x', 'y', 'z'] });
-  assert.deepEqual(decoded.graph!.nodes.map((n) => n.opType), ['Mul', 'Add', 'Gemm', 'Relu', 'Gemm', 'Softmax']);
+  assert.deepEqual(
+    decoded.graph!.nodes.map((n) => n.opType),
+    ['Mul', 'Add', 'Gemm', 'Relu', 'Gemm', 'Softmax'],
+  );
   m.dispose();
 });
 

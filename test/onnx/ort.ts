@@ -4,7 +4,11 @@ import { ortWasm } from '../../bench/_peers.ts';
 
 /** Runs `model` on rows [n, inputs] (or [n, ...row shape]) and returns its first output (f32)
  *  and that output's dims. */
-export async function runOrt(model: Uint8Array, rows: Float32Array, row: number | readonly number[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+export async function runOrt(
+  model: Uint8Array,
+  rows: Float32Array,
+  row: number | readonly number[],
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const shape = typeof row === 'number' ? [row] : row;
   const inputs = shape.reduce((p, d) => p * d, 1);
   const ort = await ortWasm();

@@ -23,7 +23,13 @@ before(async () => {
   data = await mnist({ perDigit: 40 });
 });
 
-const OPTIONS: PipelineOptions = { seed: 3, search: { trials: 8, epochs: 6 }, distill: { epochs: 12 }, prune: { steps: 3, fineTuneEpochs: 2 }, latencyRepeats: 8 };
+const OPTIONS: PipelineOptions = {
+  seed: 3,
+  search: { trials: 8, epochs: 6 },
+  distill: { epochs: 12 },
+  prune: { steps: 3, fineTuneEpochs: 2 },
+  latencyRepeats: 8,
+};
 
 async function run(options: PipelineOptions = OPTIONS): Promise<{ result: PipelineResult; events: PipelineEvent[] }> {
   const events: PipelineEvent[] = [];
@@ -43,7 +49,10 @@ function checkEventOrder(events: readonly PipelineEvent[], result: PipelineResul
   assert.equal(latency.type, 'latency', 'the joint latency measurement comes last');
   assert.deepEqual((latency as Extract<PipelineEvent, { type: 'latency' }>).stages, result.stages);
   const start = events[0] as Extract<PipelineEvent, { type: 'start' }>;
-  assert.deepEqual(start.stages, result.stages.map((r) => r.stage));
+  assert.deepEqual(
+    start.stages,
+    result.stages.map((r) => r.stage),
+  );
   assert.deepEqual(start.rows, result.data.rows);
   let stage: string | null = null;
   let ended = 0;
@@ -78,7 +87,9 @@ function checkEventOrder(events: readonly PipelineEvent[], result: PipelineResul
   assert.equal(lastTrial + 1, result.trials.length);
   // The epoch events of each stage are its curve.
   for (const c of result.curves.filter((c) => c.stage !== 'search')) {
-    const streamed = events.filter((e): e is Extract<PipelineEvent, { type: 'epoch' }> => e.type === 'epoch' && e.stage === c.stage).map((e) => e.point);
+    const streamed = events
+      .filter((e): e is Extract<PipelineEvent, { type: 'epoch' }> => e.type === 'epoch' && e.stage === c.stage)
+      .map((e) => e.point);
     assert.deepEqual(streamed, c.points, `${c.stage} curve`);
   }
 }
@@ -89,7 +100,10 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
   const [search, distilled, pruned, quantized] = rows as [StageRow, StageRow, StageRow, StageRow];
 
   await t.test('one row per stage, each measured sanely', () => {
-    assert.deepEqual(rows.map((r) => r.stage), ['search', 'distill', 'prune', 'quantize']);
+    assert.deepEqual(
+      rows.map((r) => r.stage),
+      ['search', 'distill', 'prune', 'quantize'],
+    );
     for (const r of rows) {
       // Ten classes: chance is 0.1; the sample is small, so the bound is loose.
       assert.ok(r.accuracy >= 0.45 && r.accuracy <= 1, `${r.stage} accuracy ${r.accuracy}`);
@@ -102,8 +116,14 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
     assert.ok(distilled.parameters < search.parameters, 'the student is smaller than the teacher');
     assert.ok(pruned.parameters < distilled.parameters, 'structured pruning removes neurons');
     assert.equal(quantized.parameters, pruned.parameters, 'quantisation keeps every parameter');
-    assert.ok(distilled.bytes < search.bytes && pruned.bytes < distilled.bytes && quantized.bytes < pruned.bytes, `bytes shrink: ${rows.map((r) => r.bytes).join(' > ')}`);
-    assert.ok(quantized.bytes < pruned.bytes / 2, `int8 codes take about a quarter of the f32 bytes: ${quantized.bytes} vs ${pruned.bytes}`);
+    assert.ok(
+      distilled.bytes < search.bytes && pruned.bytes < distilled.bytes && quantized.bytes < pruned.bytes,
+      `bytes shrink: ${rows.map((r) => r.bytes).join(' > ')}`,
+    );
+    assert.ok(
+      quantized.bytes < pruned.bytes / 2,
+      `int8 codes take about a quarter of the f32 bytes: ${quantized.bytes} vs ${pruned.bytes}`,
+    );
     assert.match(quantized.model, /int8-per-channel$/);
   });
 
@@ -114,7 +134,10 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
     const student = teacher.map((w) => Math.max(8, Math.round(w / 4)));
     assert.deepEqual(hidden(distilled), student);
     // Structured, layer scope: round(0.5 · units) of every hidden layer removed.
-    assert.deepEqual(hidden(pruned), student.map((u) => u - Math.round(0.5 * u)));
+    assert.deepEqual(
+      hidden(pruned),
+      student.map((u) => u - Math.round(0.5 * u)),
+    );
   });
 
   await t.test('events arrive in order and carry the final rows', () => checkEventOrder(events, result));
@@ -128,7 +151,11 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
     for (const x of result.trials) {
       assert.ok(x.state === 'complete' || x.state === 'pruned', `trial ${x.number} ${x.state}`);
       assert.ok(x.intermediate.length >= 1 && x.intermediate.length <= 6);
-      assert.deepEqual(x.intermediate.map(([s]) => s), x.intermediate.map((_, i) => i), 'steps 0, 1, 2, …');
+      assert.deepEqual(
+        x.intermediate.map(([s]) => s),
+        x.intermediate.map((_, i) => i),
+        'steps 0, 1, 2, …',
+      );
       if (x.state === 'complete') {
         assert.equal(x.intermediate.length, 6, 'a complete trial ran every epoch');
         assert.equal(x.values![0], x.intermediate.at(-1)![1], 'its value is its last validation accuracy');
@@ -147,9 +174,16 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
 
   await t.test('Pareto front: exactly the complete trials no other beats on accuracy and bytes', () => {
     const complete = result.trials.filter((x) => x.state === 'complete');
-    const dominated = (a: typeof complete[0]) => complete.some((b) => b.accuracy! >= a.accuracy! && b.bytes! <= a.bytes! && (b.accuracy! > a.accuracy! || b.bytes! < a.bytes!));
-    const expected = complete.filter((a) => !dominated(a)).sort((a, b) => a.bytes! - b.bytes! || a.number - b.number).map((a) => a.number);
-    assert.deepEqual(result.paretoFront.map((p) => p.trial), expected);
+    const dominated = (a: (typeof complete)[0]) =>
+      complete.some((b) => b.accuracy! >= a.accuracy! && b.bytes! <= a.bytes! && (b.accuracy! > a.accuracy! || b.bytes! < a.bytes!));
+    const expected = complete
+      .filter((a) => !dominated(a))
+      .sort((a, b) => a.bytes! - b.bytes! || a.number - b.number)
+      .map((a) => a.number);
+    assert.deepEqual(
+      result.paretoFront.map((p) => p.trial),
+      expected,
+    );
     for (const p of result.paretoFront) {
       const x = result.trials[p.trial]!;
       assert.equal(p.accuracy, x.accuracy);
@@ -158,12 +192,19 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
   });
 
   await t.test('curves: the chosen trial, then each training stage', () => {
-    assert.deepEqual(result.curves.map((c) => c.stage), ['search', 'distill', 'prune']);
+    assert.deepEqual(
+      result.curves.map((c) => c.stage),
+      ['search', 'distill', 'prune'],
+    );
     const [searchCurve, distillCurve, pruneCurve] = result.curves;
-    assert.deepEqual(searchCurve!.points.map((p) => p.valAccuracy), result.trials[result.bestTrial!]!.intermediate.map(([, v]) => v));
+    assert.deepEqual(
+      searchCurve!.points.map((p) => p.valAccuracy),
+      result.trials[result.bestTrial!]!.intermediate.map(([, v]) => v),
+    );
     assert.equal(distillCurve!.points.length, 12);
     assert.equal(pruneCurve!.points.length, 3 * 2, 'three pruning steps of two fine-tuning epochs');
-    for (const c of result.curves) for (const p of c.points) assert.ok(Number.isFinite(p.loss) && p.valAccuracy! >= 0 && p.valAccuracy! <= 1);
+    for (const c of result.curves)
+      for (const p of c.points) assert.ok(Number.isFinite(p.loss) && p.valAccuracy! >= 0 && p.valAccuracy! <= 1);
   });
 
   await t.test('the final model file predicts what the quantize row measured', () => {
@@ -195,11 +236,20 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
 });
 
 test('the same seed gives the same stages, trials and model bytes', async () => {
-  const options: PipelineOptions = { ...OPTIONS, seed: 11, search: { trials: 5, epochs: 4 }, distill: { epochs: 5 }, prune: { steps: 2, fineTuneEpochs: 1 } };
+  const options: PipelineOptions = {
+    ...OPTIONS,
+    seed: 11,
+    search: { trials: 5, epochs: 4 },
+    distill: { epochs: 5 },
+    prune: { steps: 2, fineTuneEpochs: 1 },
+  };
   const [a, b] = [await run(options), await run(options)].map((r) => r.result);
   const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
   assert.deepEqual(table(a!), table(b!));
-  assert.deepEqual(a!.trials.map(({ durationMs: _, ...rest }) => rest), b!.trials.map(({ durationMs: _, ...rest }) => rest));
+  assert.deepEqual(
+    a!.trials.map(({ durationMs: _, ...rest }) => rest),
+    b!.trials.map(({ durationMs: _, ...rest }) => rest),
+  );
   assert.deepEqual(a!.curves, b!.curves);
   assert.deepEqual(a!.model.bytes, b!.model.bytes);
   assert.deepEqual(a!.importances, b!.importances);
@@ -209,8 +259,17 @@ test('the same seed gives the same stages, trials and model bytes', async () => 
 
 test('without search a baseline is trained; unstructured pruning leaves a sparse model', async () => {
   const sparsity = 0.8;
-  const { result, events } = await run({ seed: 1, stages: ['prune'], baseline: { layers: [32], epochs: 4 }, prune: { method: 'unstructured', sparsity, steps: 2, fineTuneEpochs: 1 }, latencyRepeats: 5 });
-  assert.deepEqual(result.stages.map((r) => r.stage), ['train', 'prune']);
+  const { result, events } = await run({
+    seed: 1,
+    stages: ['prune'],
+    baseline: { layers: [32], epochs: 4 },
+    prune: { method: 'unstructured', sparsity, steps: 2, fineTuneEpochs: 1 },
+    latencyRepeats: 5,
+  });
+  assert.deepEqual(
+    result.stages.map((r) => r.stage),
+    ['train', 'prune'],
+  );
   assert.deepEqual(result.trials, []);
   assert.equal(result.bestTrial, null);
   assert.deepEqual(result.paretoFront, []);
@@ -238,28 +297,47 @@ test('a signal stops the run', async () => {
   const reason = new Error('stop now');
   const seen: string[] = [];
   await assert.rejects(
-    runPipeline(data, { ...OPTIONS, search: { ...OPTIONS.search, trials: 50 } }, { signal: controller.signal, onEvent: (e) => {
-      seen.push(e.type);
-      if (e.type === 'trial' && e.trial.number === 1) controller.abort(reason);
-    } }),
+    runPipeline(
+      data,
+      { ...OPTIONS, search: { ...OPTIONS.search, trials: 50 } },
+      {
+        signal: controller.signal,
+        onEvent: (e) => {
+          seen.push(e.type);
+          if (e.type === 'trial' && e.trial.number === 1) controller.abort(reason);
+        },
+      },
+    ),
     (error) => error === reason,
   );
   assert.ok(!seen.includes('stage-end'), 'no stage finished');
 });
 
 test('two workers: the search runs on threads, streams its events and repeats for a seed', async () => {
-  const options: PipelineOptions = { seed: 5, search: { trials: 4, epochs: 6, workers: 2 }, distill: { epochs: 3 }, prune: { steps: 1, fineTuneEpochs: 1 }, latencyRepeats: 4 };
+  const options: PipelineOptions = {
+    seed: 5,
+    search: { trials: 4, epochs: 6, workers: 2 },
+    distill: { epochs: 3 },
+    prune: { steps: 1, fineTuneEpochs: 1 },
+    latencyRepeats: 4,
+  };
   const go = async () => {
     const events: PipelineEvent[] = [];
     const result = await runPipeline(iris(), options, { onEvent: (e) => events.push(e) });
     return { result, events };
   };
   const { result: a, events } = await go();
-  assert.deepEqual(a.stages.map((r) => r.stage), ['search', 'distill', 'prune', 'quantize']);
+  assert.deepEqual(
+    a.stages.map((r) => r.stage),
+    ['search', 'distill', 'prune', 'quantize'],
+  );
   assert.equal(a.trials.length, 4);
   // A batch's trials run at once, so their epochs interleave and they end in any order; each
   // trial's epochs still count up from 1 and all come before its 'trial' event.
-  const inSearch = events.slice(events.findIndex((e) => e.type === 'stage-start'), events.findIndex((e) => e.type === 'stage-end'));
+  const inSearch = events.slice(
+    events.findIndex((e) => e.type === 'stage-start'),
+    events.findIndex((e) => e.type === 'stage-end'),
+  );
   const epochsOf = new Map<number, number>();
   const ended: number[] = [];
   for (const e of inSearch) {
@@ -272,19 +350,30 @@ test('two workers: the search runs on threads, streams its events and repeats fo
       ended.push(e.trial.number);
     }
   }
-  assert.deepEqual(ended.slice().sort((x, y) => x - y), [0, 1, 2, 3]);
+  assert.deepEqual(
+    ended.slice().sort((x, y) => x - y),
+    [0, 1, 2, 3],
+  );
   const chosen = a.trials[a.bestTrial!]!;
   assert.equal(chosen.values![0], Math.max(...a.trials.filter((x) => x.state === 'complete').map((x) => x.values![0]!)));
   assert.equal(chosen.parameters, a.stages[0]!.parameters, 'the model a worker trained is the search stage model');
   const { result: b } = await go();
   const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
   assert.deepEqual(table(b), table(a));
-  assert.deepEqual(b.trials.map(({ durationMs: _, ...rest }) => rest), a.trials.map(({ durationMs: _, ...rest }) => rest));
+  assert.deepEqual(
+    b.trials.map(({ durationMs: _, ...rest }) => rest),
+    a.trials.map(({ durationMs: _, ...rest }) => rest),
+  );
   assert.deepEqual(b.model.bytes, a.model.bytes);
 });
 
 test('errors name the option and the constraint', async () => {
-  const bad = (options: unknown, message: RegExp, kind: typeof Error = TypeError) => assert.rejects(runPipeline(iris(), options as PipelineOptions), (e: Error) => e instanceof kind && message.test(e.message), String(message));
+  const bad = (options: unknown, message: RegExp, kind: typeof Error = TypeError) =>
+    assert.rejects(
+      runPipeline(iris(), options as PipelineOptions),
+      (e: Error) => e instanceof kind && message.test(e.message),
+      String(message),
+    );
   await bad({ trails: 3 }, /runPipeline: unknown option 'trails'/);
   await bad({ stages: ['prune', 'distill'] }, /stages must be in the order search, distill, prune, quantize/, RangeError);
   await bad({ stages: ['compile'] }, /stages\[0\] must be one of search, distill, prune, quantize, got "compile"/);
@@ -299,5 +388,8 @@ test('errors name the option and the constraint', async () => {
   await bad({ objectives: ['speed'], search: { trials: 1 } }, /unknown objective "speed"/);
   const regression = new Dataset({ features: new Float32Array([1, 2, 3]), numFeatures: 1, targets: new Float32Array([1, 2, 3]) });
   await assert.rejects(runPipeline(regression), /runPipeline: the pipeline builds classifiers; this data set is regression/);
-  await assert.rejects(runPipeline(iris(), {}, { onEvent: () => {}, onProgress: () => {} } as never), /runPipeline hooks: unknown option 'onProgress'/);
+  await assert.rejects(
+    runPipeline(iris(), {}, { onEvent: () => {}, onProgress: () => {} } as never),
+    /runPipeline hooks: unknown option 'onProgress'/,
+  );
 });

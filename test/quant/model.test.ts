@@ -90,8 +90,9 @@ function staticReference(layers: readonly QuantizedLayer[], x: Float32Array): Fl
 function dynamicRowReference(layers: readonly QuantizedLayer[], x: Float32Array): Float32Array {
   let a = x;
   for (const l of layers) {
-    let lo = Infinity, hi = -Infinity;
-    for (const v of a) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of a) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
     const p = calculateQParams(lo, hi, QUINT8, false);
     const q = Array.from(a, (v) => quant(v, p.scale, p.zeroPoint, 0, 255));
     const next = new Float32Array(l.units);
@@ -110,8 +111,9 @@ function dynamicChunkReference(layers: readonly QuantizedLayer[], x: Float32Arra
   let a = x;
   let width = layers[0]!.inputs;
   for (const l of layers) {
-    let lo = Infinity, hi = -Infinity;
-    for (const v of a) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of a) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
     const p = calculateQParams(lo, hi, QUINT8, false);
     const q = Array.from(a, (v) => quant(v, p.scale, p.zeroPoint, 0, 255));
     const n = a.length / width;
@@ -140,7 +142,8 @@ function int4Reference(layers: readonly QuantizedLayer[], G: number, x: Float32A
       for (let g = 0; g < groups; g++) {
         const at = n * groups + g;
         let p = 0;
-        for (let k = g * G; k < Math.min(l.inputs, (g + 1) * G); k++) p = f(p + f(a[k]! * (l.codes[n * l.inputs + k]! - (l.zeroPoints ? l.zeroPoints[at]! : 0))));
+        for (let k = g * G; k < Math.min(l.inputs, (g + 1) * G); k++)
+          p = f(p + f(a[k]! * (l.codes[n * l.inputs + k]! - (l.zeroPoints ? l.zeroPoints[at]! : 0))));
         acc = f(acc + f(p * l.scales[at]!));
       }
       next[n] = relu(f(acc + l.bias[n]!), l);
@@ -152,7 +155,14 @@ function int4Reference(layers: readonly QuantizedLayer[], G: number, x: Float32A
 
 // The same layers with raw outputs and no standardisation, so outputs compare bit for bit.
 function rawTwin(q: QuantizedModel): QuantizedModel {
-  return new QuantizedModel({ scheme: q.scheme, symmetric: q.symmetric, groupSize: q.groupSize, dynamicRange: q.dynamicRange, task: 'regression', layers: q.layers });
+  return new QuantizedModel({
+    scheme: q.scheme,
+    symmetric: q.symmetric,
+    groupSize: q.groupSize,
+    dynamicRange: q.dynamicRange,
+    task: 'regression',
+    layers: q.layers,
+  });
 }
 
 test('every engine path equals the integer pipeline written out in TS, bit for bit', () => {
@@ -169,7 +179,11 @@ test('every engine path equals the integer pipeline written out in TS, bit for b
     const got = q.predict(x);
     for (let r = 0; r < 5; r++) {
       const want = reference(q.layers, x.subarray(r * 784, (r + 1) * 784));
-      assert.deepEqual(bits(got.subarray(r * 10, r * 10 + 10)), bits(want), `${options.scheme} ${JSON.stringify(options.symmetric)} row ${r}`);
+      assert.deepEqual(
+        bits(got.subarray(r * 10, r * 10 + 10)),
+        bits(want),
+        `${options.scheme} ${JSON.stringify(options.symmetric)} row ${r}`,
+      );
     }
     q.dispose();
   }
@@ -190,10 +204,11 @@ test('rows past the first chunk of 1024, and every input form, give the same bit
   const q = quantize(model, { scheme: 'int8-per-channel', calibration });
   const n = 1030;
   const x = new Float32Array(n * 784);
-  for (let r = 0; r < n; r++) x.set(holdout.features.subarray((r % 400) * 784, (r % 400 + 1) * 784), r * 784);
+  for (let r = 0; r < n; r++) x.set(holdout.features.subarray((r % 400) * 784, ((r % 400) + 1) * 784), r * 784);
   const all = q.predict(x);
   assert.equal(all.length, n * 10);
-  for (const r of [0, 399, 1023, 1024, 1029]) assert.deepEqual(bits(all.subarray(r * 10, (r + 1) * 10)), bits(q.predict(x.subarray(r * 784, (r + 1) * 784))), `row ${r}`);
+  for (const r of [0, 399, 1023, 1024, 1029])
+    assert.deepEqual(bits(all.subarray(r * 10, (r + 1) * 10)), bits(q.predict(x.subarray(r * 784, (r + 1) * 784))), `row ${r}`);
   const three = x.subarray(0, 3 * 784);
   const want = bits(q.predict(three));
   assert.deepEqual(bits(q.predict(Array.from(three))), want, 'number[]');
@@ -202,7 +217,10 @@ test('rows past the first chunk of 1024, and every input form, give the same bit
   assert.equal(q.predict(new Float32Array(0)).length, 0);
   const where = /QuantizedModel\(784→10\)\.predict: data must be finite, /;
   x[1027 * 784 + 5] = NaN;
-  assert.throws(() => q.predict(x), (e: Error) => e instanceof RangeError && where.test(e.message) && /got NaN at row 1027, column 5$/.test(e.message));
+  assert.throws(
+    () => q.predict(x),
+    (e: Error) => e instanceof RangeError && where.test(e.message) && /got NaN at row 1027, column 5$/.test(e.message),
+  );
   const wide = Float64Array.from(three);
   wide[2] = 1e39; // finite in f64, Infinity in f32
   assert.throws(() => q.predict(wide), /got Infinity at row 0, column 2$/);
@@ -214,24 +232,39 @@ test('rows past the first chunk of 1024, and every input form, give the same bit
 });
 
 test('one row at a time gives the batched outputs exactly (static, per-row dynamic, int4); per-chunk dynamic ranges span the chunk', () => {
-  for (const options of [{ scheme: 'int8-per-channel', calibration }, { scheme: 'int8-dynamic', dynamicRange: 'row' }, { scheme: 'int4', groupSize: 64 }] as QuantizeOptions[]) {
+  for (const options of [
+    { scheme: 'int8-per-channel', calibration },
+    { scheme: 'int8-dynamic', dynamicRange: 'row' },
+    { scheme: 'int4', groupSize: 64 },
+  ] as QuantizeOptions[]) {
     const q = quantize(model, options);
     const all = q.predict(rows(9));
-    for (let r = 0; r < 9; r++) assert.deepEqual(bits(q.predict(rows(9).subarray(r * 784, (r + 1) * 784))), bits(all.subarray(r * 10, (r + 1) * 10)), `${options.scheme} row ${r}`);
+    for (let r = 0; r < 9; r++)
+      assert.deepEqual(
+        bits(q.predict(rows(9).subarray(r * 784, (r + 1) * 784))),
+        bits(all.subarray(r * 10, (r + 1) * 10)),
+        `${options.scheme} row ${r}`,
+      );
     q.dispose();
   }
   const q = quantize(model, { scheme: 'int8-dynamic' });
   const one = q.predict(rows(1));
   const together = q.predict(rows(9)).subarray(0, 10);
-  assert.ok(one.every((v, i) => Math.abs(v - together[i]!) < 0.05), 'per-chunk ranges: close, not necessarily equal');
+  assert.ok(
+    one.every((v, i) => Math.abs(v - together[i]!) < 0.05),
+    'per-chunk ranges: close, not necessarily equal',
+  );
   assert.deepEqual(q.info().dynamicRange, 'batch');
   q.dispose();
 });
 
 test('file round trip is bit-exact for every scheme; the bytes are stable', () => {
   for (const options of [
-    { scheme: 'int8-per-tensor', calibration }, { scheme: 'int8-per-channel', symmetric: false, calibration },
-    { scheme: 'int8-dynamic', dynamicRange: 'row' }, { scheme: 'int4', groupSize: 128 }, { scheme: 'int4', groupSize: 32, symmetric: false },
+    { scheme: 'int8-per-tensor', calibration },
+    { scheme: 'int8-per-channel', symmetric: false, calibration },
+    { scheme: 'int8-dynamic', dynamicRange: 'row' },
+    { scheme: 'int4', groupSize: 128 },
+    { scheme: 'int4', groupSize: 32, symmetric: false },
   ] as QuantizeOptions[]) {
     const q = quantize(model, options);
     const bytes = quantizedModelToBytes(q);
@@ -252,7 +285,10 @@ test('file round trip is bit-exact for every scheme; the bytes are stable', () =
 });
 
 // Rewrites one tensor or metadata field of a valid file.
-function tamper(bytes: Uint8Array, edit: (t: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>, m: Record<string, string>) => void): Uint8Array {
+function tamper(
+  bytes: Uint8Array,
+  edit: (t: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>, m: Record<string, string>) => void,
+): Uint8Array {
   const { tensors, metadata } = decodeSafetensors(bytes);
   const t = tensors as unknown as Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>;
   edit(t, metadata);
@@ -262,7 +298,8 @@ function tamper(bytes: Uint8Array, edit: (t: Record<string, { dtype: string; sha
 test('a damaged file is a ModelFileError naming the field', () => {
   const q8 = quantize(model, { scheme: 'int8-per-channel', symmetric: false, calibration });
   const q4 = quantize(model, { scheme: 'int4', groupSize: 32 });
-  const b8 = quantizedModelToBytes(q8), b4 = quantizedModelToBytes(q4);
+  const b8 = quantizedModelToBytes(q8),
+    b4 = quantizedModelToBytes(q4);
   const cases: [Uint8Array, RegExp][] = [
     [tamper(b8, (_, m) => (m.format = 'kiln.sequential')), /format is "kiln.sequential", expected 'kiln.quantized'/],
     [tamper(b8, (_, m) => (m.version = '9')), /format version "9" is not supported/],
@@ -270,22 +307,58 @@ test('a damaged file is a ModelFileError naming the field', () => {
     [tamper(b8, (_, m) => (m.symmetric = 'yes')), /symmetric must be 'true' or 'false'/],
     [tamper(b8, (_, m) => (m.layers = '{')), /__metadata__.layers is not valid JSON/],
     [tamper(b8, (t) => delete t['layers.1.bias']), /tensor 'layers.1.bias' is missing/],
-    [tamper(b8, (t) => (t['layers.0.weight_scale'] = { dtype: 'F64', shape: [64], data: new Float64Array(64) })), /'layers.0.weight_scale' has dtype F64, expected F32/],
-    [tamper(b8, (t) => (t['layers.0.weight_scale']!.data as Float32Array).fill(0, 3, 4)), /layer 0: scales\[3\] must be a positive finite f32, got 0/],
-    [tamper(b8, (t) => (t['layers.2.weight_scale']!.data as Float32Array).fill(NaN, 0, 1)), /layer 2: scales\[0\] must be a positive finite f32, got NaN/],
-    [tamper(b8, (t) => (t['layers.1.input_zero_point']!.data as Int32Array).fill(300)), /layer 1: input zero point must be an integer in \[0, 255\], got 300/],
-    [tamper(b8, (t) => (t['layers.1.bias']!.data as Float32Array).fill(Infinity, 2, 3)), /layer 1 bias: data must be finite, got Infinity at index 2/],
+    [
+      tamper(b8, (t) => (t['layers.0.weight_scale'] = { dtype: 'F64', shape: [64], data: new Float64Array(64) })),
+      /'layers.0.weight_scale' has dtype F64, expected F32/,
+    ],
+    [
+      tamper(b8, (t) => (t['layers.0.weight_scale']!.data as Float32Array).fill(0, 3, 4)),
+      /layer 0: scales\[3\] must be a positive finite f32, got 0/,
+    ],
+    [
+      tamper(b8, (t) => (t['layers.2.weight_scale']!.data as Float32Array).fill(NaN, 0, 1)),
+      /layer 2: scales\[0\] must be a positive finite f32, got NaN/,
+    ],
+    [
+      tamper(b8, (t) => (t['layers.1.input_zero_point']!.data as Int32Array).fill(300)),
+      /layer 1: input zero point must be an integer in \[0, 255\], got 300/,
+    ],
+    [
+      tamper(b8, (t) => (t['layers.1.bias']!.data as Float32Array).fill(Infinity, 2, 3)),
+      /layer 1 bias: data must be finite, got Infinity at index 2/,
+    ],
     [tamper(b8, (t) => (t.extra = { dtype: 'U8', shape: [1], data: new Uint8Array(1) })), /unexpected tensor 'extra'/],
-    [tamper(b8, (t) => (t['layers.0.weight'] = { dtype: 'I8', shape: [784, 64], data: new Int8Array(784 * 64) })), /'layers.0.weight' has shape \[784,64\], expected \[64,784\]/],
+    [
+      tamper(b8, (t) => (t['layers.0.weight'] = { dtype: 'I8', shape: [784, 64], data: new Int8Array(784 * 64) })),
+      /'layers.0.weight' has shape \[784,64\], expected \[64,784\]/,
+    ],
     [tamper(b4, (_, m) => (m.group_size = '48')), /group_size must be one of 32, 64, 128, got 48/],
     [tamper(b8, (t) => delete t['standardize.shift']), /tensor 'standardize.shift' is missing/],
     [tamper(b8, (_, m) => (m.class_names = '[1, 2]')), /class_names must be a JSON array of strings/],
     [tamper(b4, (_, m) => delete m.group_size), /group_size must be an integer for int4/],
-    [tamper(b4, (t) => (t['layers.1.weight'] = { dtype: 'I8', shape: [32, 32], data: new Int8Array(1024) })), /'layers.1.weight' has dtype I8, expected U8/],
-    [tamper(b8, (_, m) => (m.layers = JSON.stringify([{ inputs: 784, units: 64, activation: 'swish', alpha: 0.01 }, { inputs: 64, units: 32, activation: 'relu', alpha: 0.01 }, { inputs: 32, units: 10, activation: 'linear', alpha: 0.01 }]))), /activation must be one of/],
+    [
+      tamper(b4, (t) => (t['layers.1.weight'] = { dtype: 'I8', shape: [32, 32], data: new Int8Array(1024) })),
+      /'layers.1.weight' has dtype I8, expected U8/,
+    ],
+    [
+      tamper(
+        b8,
+        (_, m) =>
+          (m.layers = JSON.stringify([
+            { inputs: 784, units: 64, activation: 'swish', alpha: 0.01 },
+            { inputs: 64, units: 32, activation: 'relu', alpha: 0.01 },
+            { inputs: 32, units: 10, activation: 'linear', alpha: 0.01 },
+          ])),
+      ),
+      /activation must be one of/,
+    ],
   ];
   for (const [bytes, message] of cases) {
-    assert.throws(() => quantizedModelFromBytes(bytes), (e: unknown) => e instanceof ModelFileError && message.test((e as Error).message), String(message));
+    assert.throws(
+      () => quantizedModelFromBytes(bytes),
+      (e: unknown) => e instanceof ModelFileError && message.test((e as Error).message),
+      String(message),
+    );
   }
   // The padding nibble of an odd row must be 0.
   const odd = new Sequential({ inputs: 5, layers: [dense(3)], seed: 1 });
@@ -299,7 +372,10 @@ test('a damaged file is a ModelFileError naming the field', () => {
 
 test('bad options and data: clear errors; an all-zero layer gets scale eps and predicts its bias', () => {
   const where = /quantize/;
-  assert.throws(() => quantize(model, { scheme: 'int3' as 'int4' }), /scheme must be one of int8-per-tensor, int8-per-channel, int8-dynamic, int4, got int3/);
+  assert.throws(
+    () => quantize(model, { scheme: 'int3' as 'int4' }),
+    /scheme must be one of int8-per-tensor, int8-per-channel, int8-dynamic, int4, got int3/,
+  );
   assert.throws(() => quantize(model, { scheme: 'int4', groupSize: 48 }), /groupSize must be one of 32, 64, 128, got 48/);
   assert.throws(() => quantize(model, { scheme: 'int8-per-channel', groupSize: 32, calibration }), /groupSize applies to the int4 scheme/);
   assert.throws(() => quantize(model, { scheme: 'int8-per-tensor' }), /needs calibration: \{ data \}/);
@@ -308,18 +384,37 @@ test('bad options and data: clear errors; an all-zero layer gets scale eps and p
   assert.throws(() => quantize(model, { scheme: 'int4', bits: 3 } as unknown as QuantizeOptions), /unknown option 'bits'/);
   const bad = holdout.features.slice(0, 784 * 3);
   bad[784 + 100] = NaN;
-  assert.throws(() => quantize(model, { scheme: 'int8-per-channel', calibration: { data: bad } }), /calibration: data must be finite, got NaN at row 1, column 100/);
+  assert.throws(
+    () => quantize(model, { scheme: 'int8-per-channel', calibration: { data: bad } }),
+    /calibration: data must be finite, got NaN at row 1, column 100/,
+  );
   bad[784 + 100] = Infinity;
   assert.throws(() => quantize(model, { scheme: 'int8-per-channel', calibration: { data: bad } }), /got Infinity at row 1, column 100/);
   assert.throws(() => quantize(model, { scheme: 'int8-per-channel', calibration: { data: new Float32Array(0) } }), /data has no rows/);
-  assert.throws(() => quantize(model, { scheme: 'int8-per-channel', calibration: { data: [[1, 2]] } }), /row 0 has 2 features, expected 784/);
+  assert.throws(
+    () => quantize(model, { scheme: 'int8-per-channel', calibration: { data: [[1, 2]] } }),
+    /row 0 has 2 features, expected 784/,
+  );
   assert.throws(() => quantize({} as Sequential, { scheme: 'int4' }), where);
 
   const zero = new Sequential({ inputs: 4, layers: [dense(3, 'relu'), dense(2)], task: 'regression', seed: 1 });
-  zero.setParameters({ 'layers.0.weight': new Float32Array(12), 'layers.0.bias': new Float32Array(3), 'layers.1.weight': new Float32Array(6), 'layers.1.bias': [0.5, -0.25] });
-  for (const options of [{ scheme: 'int8-per-channel', calibration: { data: [[0, 0, 0, 0]] } }, { scheme: 'int8-per-tensor', calibration: { data: [[1, 2, 3, 4]] } }, { scheme: 'int8-dynamic' }, { scheme: 'int4', groupSize: 32 }] as QuantizeOptions[]) {
+  zero.setParameters({
+    'layers.0.weight': new Float32Array(12),
+    'layers.0.bias': new Float32Array(3),
+    'layers.1.weight': new Float32Array(6),
+    'layers.1.bias': [0.5, -0.25],
+  });
+  for (const options of [
+    { scheme: 'int8-per-channel', calibration: { data: [[0, 0, 0, 0]] } },
+    { scheme: 'int8-per-tensor', calibration: { data: [[1, 2, 3, 4]] } },
+    { scheme: 'int8-dynamic' },
+    { scheme: 'int4', groupSize: 32 },
+  ] as QuantizeOptions[]) {
     const q = quantize(zero, options);
-    assert.ok(q.layers.every((l) => l.scales.every((s) => s === 2 ** -23)), `${options.scheme}: eps scales`);
+    assert.ok(
+      q.layers.every((l) => l.scales.every((s) => s === 2 ** -23)),
+      `${options.scheme}: eps scales`,
+    );
     assert.deepEqual(Array.from(q.predict([1, 2, 3, 4])), [0.5, -0.25], options.scheme);
     q.dispose();
   }
@@ -339,7 +434,8 @@ test('quantisation-aware training: fit on fake-quantised weights and inputs, the
   assert.ok(ranges[1]!.min >= 0 && ranges[1]!.max > 0, 'ReLU outputs feed layer 1');
   const q = qat.convert();
   assert.equal(q.calibration, 'qat');
-  const fake = student.predict(holdout.features), real = q.predict(holdout.features);
+  const fake = student.predict(holdout.features),
+    real = q.predict(holdout.features);
   let worst = 0;
   for (let i = 0; i < fake.length; i++) worst = Math.max(worst, Math.abs(fake[i]! - real[i]!));
   assert.ok(worst < 1e-4, `fake-quantised f32 and int8 probabilities differ by ${worst}`);
@@ -357,13 +453,31 @@ test('QuantizedModelSpec validation names the field', () => {
   const spec: QuantizedModelSpec = { scheme: q.scheme, symmetric: true, task: 'classification', layers: q.layers };
   const layer0 = q.layers[0]!;
   const withLayer0 = (l: Partial<QuantizedLayer>) => ({ ...spec, layers: [{ ...layer0, ...l }, ...q.layers.slice(1)] });
-  assert.throws(() => new QuantizedModel(withLayer0({ codes: new Int8Array(10) })), /layer 0: codes must be an Int8Array of 64×784, got Int8Array\(10\)/);
-  assert.throws(() => new QuantizedModel(withLayer0({ scales: new Float32Array(1) })), /layer 0: scales must be a Float32Array \[64\], got Float32Array\(1\)/);
+  assert.throws(
+    () => new QuantizedModel(withLayer0({ codes: new Int8Array(10) })),
+    /layer 0: codes must be an Int8Array of 64×784, got Int8Array\(10\)/,
+  );
+  assert.throws(
+    () => new QuantizedModel(withLayer0({ scales: new Float32Array(1) })),
+    /layer 0: scales must be a Float32Array \[64\], got Float32Array\(1\)/,
+  );
   assert.throws(() => new QuantizedModel(withLayer0({ zeroPoints: new Int32Array(64) })), /symmetric weights have no zero points/);
   assert.throws(() => new QuantizedModel(withLayer0({ input: undefined })), /static activations need the input's \{ scale, zeroPoint \}/);
-  assert.throws(() => new QuantizedModel({ ...spec, layers: [layer0, q.layers[2]!] }), /layer 1: takes 32 inputs, the previous layer gives 64/);
-  assert.throws(() => new QuantizedModel({ ...spec, standardize: { scale: new Float32Array(3), shift: new Float32Array(3) } }), /standardize needs scale and shift as Float32Array of 784/);
-  assert.throws(() => new QuantizedModel({ ...spec, classNames: Array.from({ length: 11 }, String) }), /classNames must be 1 to 10 strings, got 11 entries/);
-  assert.throws(() => new QuantizedModel({ ...spec, scheme: 'int4', groupSize: 32 }), /layer 0: code -?\d+ at \[0, 0\] lies outside \[-8, 7\]/);
+  assert.throws(
+    () => new QuantizedModel({ ...spec, layers: [layer0, q.layers[2]!] }),
+    /layer 1: takes 32 inputs, the previous layer gives 64/,
+  );
+  assert.throws(
+    () => new QuantizedModel({ ...spec, standardize: { scale: new Float32Array(3), shift: new Float32Array(3) } }),
+    /standardize needs scale and shift as Float32Array of 784/,
+  );
+  assert.throws(
+    () => new QuantizedModel({ ...spec, classNames: Array.from({ length: 11 }, String) }),
+    /classNames must be 1 to 10 strings, got 11 entries/,
+  );
+  assert.throws(
+    () => new QuantizedModel({ ...spec, scheme: 'int4', groupSize: 32 }),
+    /layer 0: code -?\d+ at \[0, 0\] lies outside \[-8, 7\]/,
+  );
   q.dispose();
 });

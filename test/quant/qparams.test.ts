@@ -3,7 +3,18 @@
 // known. Every expected value here comes from the formula, not from the code under test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calculateQParams, dequantizeValue, quantizeValue, roundHalfEven, weightRange, F32_EPS, QINT4, QINT8, QUINT4, QUINT8 } from '../../src/compress/quant/qparams.ts';
+import {
+  calculateQParams,
+  dequantizeValue,
+  quantizeValue,
+  roundHalfEven,
+  weightRange,
+  F32_EPS,
+  QINT4,
+  QINT8,
+  QUINT4,
+  QUINT8,
+} from '../../src/compress/quant/qparams.ts';
 import { calibrationRange } from '../../src/compress/quant/calibrate.ts';
 import { entropyThreshold } from '../../src/core/ops/quant.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
@@ -55,8 +66,14 @@ test('an all-zero range gets scale eps = 2^-23, never 0 or NaN; a non-finite or 
 
 test('quantise: ties round to even, both ends saturate, the zero point is added after rounding', () => {
   const unit = { scale: 1, zeroPoint: 0 };
-  assert.deepEqual([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5].map((x) => quantizeValue(x, unit, QINT8)), [0, 2, 2, 4, 0, -2, -2]);
-  assert.deepEqual([0.5, 1.5, 2.5].map((x) => quantizeValue(x, { scale: 1, zeroPoint: 1 }, QUINT8)), [1, 3, 3]);
+  assert.deepEqual(
+    [0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5].map((x) => quantizeValue(x, unit, QINT8)),
+    [0, 2, 2, 4, 0, -2, -2],
+  );
+  assert.deepEqual(
+    [0.5, 1.5, 2.5].map((x) => quantizeValue(x, { scale: 1, zeroPoint: 1 }, QUINT8)),
+    [1, 3, 3],
+  );
   assert.equal(quantizeValue(1e6, unit, QINT8), 127);
   assert.equal(quantizeValue(-1e6, unit, QINT8), -128);
   assert.equal(quantizeValue(300, unit, QUINT8), 255);
@@ -69,14 +86,19 @@ test('quantise: ties round to even, both ends saturate, the zero point is added 
 
 test('dequantise(quantise(x)) is within scale/2 of x inside the range', () => {
   const rand = mulberry32(3);
-  for (const [lo, hi, range, sym] of [[-1, 3, QUINT8, false], [-2, 2, QINT8, true], [-0.7, 0.3, QINT4, true], [-0.7, 0.3, QUINT4, false]] as const) {
+  for (const [lo, hi, range, sym] of [
+    [-1, 3, QUINT8, false],
+    [-2, 2, QINT8, true],
+    [-0.7, 0.3, QINT4, true],
+    [-0.7, 0.3, QUINT4, false],
+  ] as const) {
     const p = calculateQParams(lo, hi, range, sym);
     const xs = uniform(rand, 2000, lo, hi);
     for (const x of xs) {
       const back = dequantizeValue(quantizeValue(x, p, range), p);
       // Symmetric grids end at ±qmax·scale, a half step short of −qmin·scale: allow that edge.
       const inside = x >= (range.qmin - p.zeroPoint) * p.scale && x <= (range.qmax - p.zeroPoint) * p.scale;
-      if (inside) assert.ok(Math.abs(back - x) <= p.scale / 2 * (1 + 1e-6), `x=${x} back=${back} scale=${p.scale}`);
+      if (inside) assert.ok(Math.abs(back - x) <= (p.scale / 2) * (1 + 1e-6), `x=${x} back=${back} scale=${p.scale}`);
     }
   }
 });
@@ -138,22 +160,25 @@ function entropyRef(hist: number[], levels: number): number {
     const sum = s.reduce((a, b) => a + b, 0);
     return s.map((v) => v / sum);
   };
-  let best = hist.length, bestKl = Infinity;
+  let best = hist.length,
+    bestKl = Infinity;
   for (let i = levels; i <= hist.length; i++) {
     const p = hist.slice(0, i);
     p[i - 1]! += hist.slice(i).reduce((a, b) => a + b, 0);
     const merged = Math.floor(i / levels);
     const q = new Array<number>(i).fill(0);
     for (let l = 0; l < levels; l++) {
-      const start = l * merged, end = l === levels - 1 ? i : start + merged;
+      const start = l * merged,
+        end = l === levels - 1 ? i : start + merged;
       const sum = hist.slice(start, end).reduce((a, b) => a + b, 0);
       const nz = p.slice(start, end).filter((v) => v !== 0).length;
       for (let b = start; b < end; b++) q[b] = nz > 0 && p[b] !== 0 ? sum / nz : 0;
     }
-    const ps = smooth(p), qs = smooth(q);
+    const ps = smooth(p),
+      qs = smooth(q);
     if (!ps || !qs) continue;
     const kl = ps.reduce((acc, v, b) => acc + v * Math.log(v / qs[b]!), 0);
-    if (kl < bestKl) (bestKl = kl), (best = i);
+    if (kl < bestKl) ((bestKl = kl), (best = i));
   }
   return best;
 }

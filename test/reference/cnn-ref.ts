@@ -8,7 +8,20 @@ import { act, type RefAct } from './mlp-ref.ts';
 export type RefPadding = 'same' | 'valid' | readonly [number, number];
 
 export type RefOp =
-  | { kind: 'conv'; O: number; KH: number; KW: number; sh: number; sw: number; padding: RefPadding; dilh: number; dilw: number; groups: number; act: RefAct; alpha: number }
+  | {
+      kind: 'conv';
+      O: number;
+      KH: number;
+      KW: number;
+      sh: number;
+      sw: number;
+      padding: RefPadding;
+      dilh: number;
+      dilw: number;
+      groups: number;
+      act: RefAct;
+      alpha: number;
+    }
   | { kind: 'maxpool' | 'avgpool'; KH: number; KW: number; sh: number; sw: number; padding: RefPadding }
   | { kind: 'globalavg' }
   | { kind: 'bn'; eps: number; act: RefAct; alpha: number }
@@ -37,8 +50,29 @@ function axes(op: { KH: number; KW: number; sh: number; sw: number; padding: Ref
 }
 
 /** Direct convolution of x [B, C, H, W]: y [B, O, OH, OW] (before the activation). */
-export function conv2dRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | undefined, B: number, C: number, H: number, W: number, O: number, OH: number, OW: number, KH: number, KW: number, sh: number, sw: number, ph: number, pw: number, dilh: number, dilw: number, groups: number): Float64Array {
-  const Cg = C / groups, Og = O / groups;
+export function conv2dRef(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  B: number,
+  C: number,
+  H: number,
+  W: number,
+  O: number,
+  OH: number,
+  OW: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
+  dilh: number,
+  dilw: number,
+  groups: number,
+): Float64Array {
+  const Cg = C / groups,
+    Og = O / groups;
   const y = new Float64Array(B * O * OH * OW);
   for (let b = 0; b < B; b++) {
     for (let o = 0; o < O; o++) {
@@ -49,7 +83,8 @@ export function conv2dRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: Arra
           for (let c = 0; c < Cg; c++) {
             for (let kh = 0; kh < KH; kh++) {
               for (let kw = 0; kw < KW; kw++) {
-                const ih = oh * sh - ph + kh * dilh, iw = ow * sw - pw + kw * dilw;
+                const ih = oh * sh - ph + kh * dilh,
+                  iw = ow * sw - pw + kw * dilw;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                 s += x[((b * C + g * Cg + c) * H + ih) * W + iw]! * w[((o * Cg + c) * KH + kh) * KW + kw]!;
               }
@@ -64,7 +99,21 @@ export function conv2dRef(x: ArrayLike<number>, w: ArrayLike<number>, bias: Arra
 }
 
 /** Max or average pooling of planes x [N, H, W]; windows skip positions outside the plane. */
-export function pool2dRef(kind: 'max' | 'avg', x: ArrayLike<number>, N: number, H: number, W: number, OH: number, OW: number, KH: number, KW: number, sh: number, sw: number, ph: number, pw: number): Float64Array {
+export function pool2dRef(
+  kind: 'max' | 'avg',
+  x: ArrayLike<number>,
+  N: number,
+  H: number,
+  W: number,
+  OH: number,
+  OW: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
+): Float64Array {
   const y = new Float64Array(N * OH * OW);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -72,7 +121,8 @@ export function pool2dRef(kind: 'max' | 'avg', x: ArrayLike<number>, N: number, 
         const values: number[] = [];
         for (let kh = 0; kh < KH; kh++) {
           for (let kw = 0; kw < KW; kw++) {
-            const ih = oh * sh - ph + kh, iw = ow * sw - pw + kw;
+            const ih = oh * sh - ph + kh,
+              iw = ow * sw - pw + kw;
             if (ih >= 0 && ih < H && iw >= 0 && iw < W) values.push(x[(n * H + ih) * W + iw]!);
           }
         }
@@ -84,8 +134,18 @@ export function pool2dRef(kind: 'max' | 'avg', x: ArrayLike<number>, N: number, 
 }
 
 /** Batch normalisation of x [B, C, S] with the batch's mean and biased variance. */
-export function batchNormRef(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, B: number, C: number, S: number, eps: number): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
-  const y = new Float64Array(B * C * S), mean = new Float64Array(C), variance = new Float64Array(C);
+export function batchNormRef(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  B: number,
+  C: number,
+  S: number,
+  eps: number,
+): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
+  const y = new Float64Array(B * C * S),
+    mean = new Float64Array(C),
+    variance = new Float64Array(C);
   const n = B * S;
   for (let c = 0; c < C; c++) {
     let m = 0;
@@ -96,7 +156,8 @@ export function batchNormRef(x: ArrayLike<number>, gamma: ArrayLike<number>, bet
     v /= n;
     mean[c] = m;
     variance[c] = v;
-    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) y[(b * C + c) * S + s] = ((x[(b * C + c) * S + s]! - m) / Math.sqrt(v + eps)) * gamma[c]! + beta[c]!;
+    for (let b = 0; b < B; b++)
+      for (let s = 0; s < S; s++) y[(b * C + c) * S + s] = ((x[(b * C + c) * S + s]! - m) / Math.sqrt(v + eps)) * gamma[c]! + beta[c]!;
   }
   return { y, mean, variance };
 }
@@ -116,7 +177,8 @@ export function cnnForward(ops: readonly RefOp[], params: ArrayLike<number>, x: 
       case 'conv': {
         const [C, H, W] = s as [number, number, number];
         const { OH, OW, ph, pw } = axes(op, H, W, op.dilh, op.dilw);
-        const w = take(op.O * (C / op.groups) * op.KH * op.KW), b = take(op.O);
+        const w = take(op.O * (C / op.groups) * op.KH * op.KW),
+          b = take(op.O);
         const z = conv2dRef(v, w, b, B, C, H, W, op.O, OH, OW, op.KH, op.KW, op.sh, op.sw, ph, pw, op.dilh, op.dilw, op.groups);
         v = Array.from(z, (e) => act(op.act, e, op.alpha));
         s = [op.O, OH, OW];
@@ -137,8 +199,10 @@ export function cnnForward(ops: readonly RefOp[], params: ArrayLike<number>, x: 
         break;
       }
       case 'bn': {
-        const C = s[0]!, S = s.reduce((a, b) => a * b, 1) / C;
-        const gamma = take(C), beta = take(C);
+        const C = s[0]!,
+          S = s.reduce((a, b) => a * b, 1) / C;
+        const gamma = take(C),
+          beta = take(C);
         v = Array.from(batchNormRef(v, gamma, beta, B, C, S, op.eps).y, (e) => act(op.act, e, op.alpha));
         break;
       }
@@ -147,7 +211,8 @@ export function cnnForward(ops: readonly RefOp[], params: ArrayLike<number>, x: 
         break;
       case 'dense': {
         const K = s[0]!;
-        const w = take(op.units * K), b = take(op.units);
+        const w = take(op.units * K),
+          b = take(op.units);
         const out = new Array<number>(B * op.units);
         for (let r = 0; r < B; r++) {
           for (let n = 0; n < op.units; n++) {

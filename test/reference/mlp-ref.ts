@@ -1,14 +1,20 @@
 // An independent f64 MLP (dense layers, activations, the three losses) for gradient checks of
 // whole networks: plain loops, written from the textbook formulas, sharing no code with kiln.
 export type RefAct = 'linear' | 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'gelu';
-export interface RefLayer { units: number; inputs: number; act: RefAct; alpha: number }
+export interface RefLayer {
+  units: number;
+  inputs: number;
+  act: RefAct;
+  alpha: number;
+}
 
 // erf after Abramowitz-Stegun 7.1.26 is too coarse for gradient checks; use a series/continued
 // fraction pair accurate to ~1e-15.
 export function erf(x: number): number {
   const t = Math.abs(x);
   if (t < 2.5) {
-    let sum = t, term = t;
+    let sum = t,
+      term = t;
     for (let n = 1; n < 80; n++) {
       term *= (-t * t) / n;
       sum += term / (2 * n + 1);
@@ -24,12 +30,18 @@ export function erf(x: number): number {
 
 export function act(a: RefAct, x: number, alpha: number): number {
   switch (a) {
-    case 'linear': return x;
-    case 'relu': return x > 0 ? x : 0;
-    case 'leaky_relu': return x > 0 ? x : alpha * x;
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'tanh': return Math.tanh(x);
-    case 'gelu': return 0.5 * x * (1 + erf(x / Math.SQRT2));
+    case 'linear':
+      return x;
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'leaky_relu':
+      return x > 0 ? x : alpha * x;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'tanh':
+      return Math.tanh(x);
+    case 'gelu':
+      return 0.5 * x * (1 + erf(x / Math.SQRT2));
   }
 }
 

@@ -55,7 +55,10 @@ export class AdamRef {
   m: Float64Array;
   v: Float64Array;
   t = 0;
-  constructor(readonly config: AdamConfig, n: number) {
+  constructor(
+    readonly config: AdamConfig,
+    n: number,
+  ) {
     this.m = new Float64Array(n);
     this.v = new Float64Array(n);
   }

@@ -16,7 +16,15 @@ import { parallelCoordinates } from '../../src/report/parallel.ts';
 import { formatNumber, linearScale, logScale, niceDomain, niceStep } from '../../src/report/scale.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const CHARTS = ['search-history', 'trial-curves', 'pareto', 'importances', 'parallel', 'curves-accuracy', 'curves-loss'];
 
 test('round steps, domains and ticks', () => {
@@ -38,7 +46,13 @@ test('round steps, domains and ticks', () => {
 
 test('log scale: decades evenly spaced, ticks at 1, 2 and 5', () => {
   const s = logScale([100, 100_000], [0, 300]);
-  for (const [v, at] of [[100, 0], [1000, 100], [10_000, 200], [100_000, 300]] as const) assert.ok(Math.abs(s.map(v) - at) < 1e-9, `${v} → ${s.map(v)}, expected ${at}`);
+  for (const [v, at] of [
+    [100, 0],
+    [1000, 100],
+    [10_000, 200],
+    [100_000, 300],
+  ] as const)
+    assert.ok(Math.abs(s.map(v) - at) < 1e-9, `${v} → ${s.map(v)}, expected ${at}`);
   assert.deepEqual(s.ticks(), [100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000]);
   assert.deepEqual(logScale([10, 1e7], [0, 1]).ticks(), [10, 100, 1000, 10_000, 100_000, 1e6, 1e7], 'six decades: powers of ten only');
   assert.deepEqual(logScale([900, 1500], [0, 1]).ticks(), [900, 1000], 'less than a decade: every mantissa inside');
@@ -59,10 +73,31 @@ test('escaping covers element text and both quote styles', () => {
 });
 
 test('plot: marks where the scales put them, tooltips, legend, empty data', () => {
-  const svg = plot({ id: 'c', title: 'T', xLabel: 'x', yLabel: 'y', width: 400, height: 300, series: [
-    { name: 'pts', style: 'points', points: [{ x: 1, y: 1, title: 'first' }, { x: 2, y: 3 }, { x: 3, y: 2 }, { x: NaN, y: 1 }] },
-  ] });
-  const circles = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({ cx: Number(m[1]), cy: Number(m[2]), title: m[3] }));
+  const svg = plot({
+    id: 'c',
+    title: 'T',
+    xLabel: 'x',
+    yLabel: 'y',
+    width: 400,
+    height: 300,
+    series: [
+      {
+        name: 'pts',
+        style: 'points',
+        points: [
+          { x: 1, y: 1, title: 'first' },
+          { x: 2, y: 3 },
+          { x: 3, y: 2 },
+          { x: NaN, y: 1 },
+        ],
+      },
+    ],
+  });
+  const circles = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({
+    cx: Number(m[1]),
+    cy: Number(m[2]),
+    title: m[3],
+  }));
   assert.equal(circles.length, 3, 'the NaN point is left out');
   assert.ok(circles[0]!.cx < circles[1]!.cx && circles[1]!.cx < circles[2]!.cx, 'x grows to the right');
   assert.ok(circles[1]!.cy < circles[2]!.cy && circles[2]!.cy < circles[0]!.cy, 'y grows upwards');
@@ -70,22 +105,43 @@ test('plot: marks where the scales put them, tooltips, legend, empty data', () =
   assert.equal(circles[1]!.title, 'pts: 2, 3');
   assert.match(svg, /<g class="legend">.*>pts<\/text>/);
   assert.match(plot({ id: 'e', title: 'E', xLabel: 'x', yLabel: 'y', series: [] }), />no data</);
-  const bars = barChart({ id: 'b', title: 'B', xLabel: 'v', bars: [{ label: 'lr', value: 0.75 }, { label: 'units', value: 0.25 }] });
+  const bars = barChart({
+    id: 'b',
+    title: 'B',
+    xLabel: 'v',
+    bars: [
+      { label: 'lr', value: 0.75 },
+      { label: 'units', value: 0.25 },
+    ],
+  });
   const widths = [...bars.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
   assert.equal(widths.length, 2);
   assert.ok(Math.abs(widths[0]! / widths[1]! - 3) < 0.02, `bars in proportion: ${widths}`);
 });
 
 test('parallel coordinates: a polyline per line through every axis, the best on top', () => {
-  const svg = parallelCoordinates({ id: 'p', title: 'P', axes: ['lr', 'act', 'acc'], width: 500, height: 300, lines: [
-    { values: [0.001, 'relu', 0.9], quality: 1, title: 'best', highlight: true },
-    { values: [0.1, 'tanh', 0.5], quality: 0, title: 'worst' },
-    { values: [0.01, 'gelu', 0.7], quality: 0.5, title: 'middle' },
-  ] });
+  const svg = parallelCoordinates({
+    id: 'p',
+    title: 'P',
+    axes: ['lr', 'act', 'acc'],
+    width: 500,
+    height: 300,
+    lines: [
+      { values: [0.001, 'relu', 0.9], quality: 1, title: 'best', highlight: true },
+      { values: [0.1, 'tanh', 0.5], quality: 0, title: 'worst' },
+      { values: [0.01, 'gelu', 0.7], quality: 0.5, title: 'middle' },
+    ],
+  });
   const paths = [...svg.matchAll(/<path class="line" d="([^"]+)" stroke="([^"]+)"[^>]*><title>([^<]+)<\/title>/g)].map((m) => ({
-    points: [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])]), color: m[2], title: m[3],
+    points: [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])]),
+    color: m[2],
+    title: m[3],
   }));
-  assert.deepEqual(paths.map((p) => p.title), ['worst', 'middle', 'best'], 'drawn worst first, the highlighted one last');
+  assert.deepEqual(
+    paths.map((p) => p.title),
+    ['worst', 'middle', 'best'],
+    'drawn worst first, the highlighted one last',
+  );
   for (const p of paths) assert.equal(p.points.length, 3);
   const y = (title: string, axis: number) => paths.find((p) => p.title === title)!.points[axis]![1]!;
   // lr spans a factor of 100: log axis, so 0.01 sits halfway between 0.001 and 0.1.
@@ -101,19 +157,52 @@ test('parallel coordinates: a polyline per line through every axis, the best on 
 function hostileResult(): PipelineResult {
   const evil = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`;
   const trial = (number: number, state: 'complete' | 'pruned', values: number[]) => ({
-    number, state, params: { activation: evil, lr: 0.01 * (number + 1) }, values, intermediate: values.map((v, i) => [i, v] as [number, number]),
-    accuracy: state === 'complete' ? values.at(-1)! : null, parameters: state === 'complete' ? 100 * (number + 1) : null, bytes: state === 'complete' ? 400 * (number + 1) : null, durationMs: 10,
+    number,
+    state,
+    params: { activation: evil, lr: 0.01 * (number + 1) },
+    values,
+    intermediate: values.map((v, i) => [i, v] as [number, number]),
+    accuracy: state === 'complete' ? values.at(-1)! : null,
+    parameters: state === 'complete' ? 100 * (number + 1) : null,
+    bytes: state === 'complete' ? 400 * (number + 1) : null,
+    durationMs: 10,
   });
-  const row = (stage: 'search' | 'quantize', accuracy: number, bytes: number) => ({ stage, model: evil, accuracy, parameters: 10, nonZeros: 10, bytes, latencyUs: 3, speedup: 1, seconds: 0.1 });
+  const row = (stage: 'search' | 'quantize', accuracy: number, bytes: number) => ({
+    stage,
+    model: evil,
+    accuracy,
+    parameters: 10,
+    nonZeros: 10,
+    bytes,
+    latencyUs: 3,
+    speedup: 1,
+    seconds: 0.1,
+  });
   return {
-    seed: 0, data: { features: 4, classes: [evil, 'b'], rows: { train: 10, validation: 5, test: 5 } },
+    seed: 0,
+    data: { features: 4, classes: [evil, 'b'], rows: { train: 10, validation: 5, test: 5 } },
     stages: [row('search', 0.9, 4000), row('quantize', 0.85, 1000)],
-    objectives: ['accuracy'], directions: ['maximize'],
+    objectives: ['accuracy'],
+    directions: ['maximize'],
     trials: [trial(0, 'complete', [0.5, 0.8]), trial(1, 'pruned', [0.3]), trial(2, 'complete', [0.6, 0.9])],
-    bestTrial: 2, paretoFront: [{ trial: 0, accuracy: 0.8, bytes: 400 }, { trial: 2, accuracy: 0.9, bytes: 1200 }],
-    importances: { [evil]: 0.7, lr: 0.3 }, settings: { ...DEFAULT_MLP_SETTINGS },
-    curves: [{ stage: 'search', points: [{ epoch: 1, loss: 1, valLoss: 0.9, valAccuracy: 0.5 }, { epoch: 2, loss: 0.5, valLoss: 0.6, valAccuracy: 0.9 }] }],
-    model: { stage: 'quantize', format: 'kiln.quantized', bytes: new Uint8Array(1000) }, seconds: 1,
+    bestTrial: 2,
+    paretoFront: [
+      { trial: 0, accuracy: 0.8, bytes: 400 },
+      { trial: 2, accuracy: 0.9, bytes: 1200 },
+    ],
+    importances: { [evil]: 0.7, lr: 0.3 },
+    settings: { ...DEFAULT_MLP_SETTINGS },
+    curves: [
+      {
+        stage: 'search',
+        points: [
+          { epoch: 1, loss: 1, valLoss: 0.9, valAccuracy: 0.5 },
+          { epoch: 2, loss: 0.5, valLoss: 0.6, valAccuracy: 0.9 },
+        ],
+      },
+    ],
+    model: { stage: 'quantize', format: 'kiln.quantized', bytes: new Uint8Array(1000) },
+    seconds: 1,
   };
 }
 
@@ -157,14 +246,18 @@ async function inChromium(html: string): Promise<{ check: PageCheck; errors: str
     const check = await page.evaluate(() => {
       const charts: Record<string, { marks: number; drawn: number }> = {};
       for (const svg of Array.from(document.querySelectorAll('svg[data-chart]'))) {
-        const marks = Array.from(svg.querySelectorAll('.series path, .series circle, .series rect')).filter((el) => el.tagName !== 'path' || (el.getAttribute('d') ?? '').length > 1);
+        const marks = Array.from(svg.querySelectorAll('.series path, .series circle, .series rect')).filter(
+          (el) => el.tagName !== 'path' || (el.getAttribute('d') ?? '').length > 1,
+        );
         const drawn = marks.filter((el) => {
           const box = (el as SVGGraphicsElement).getBBox();
           return box.width > 0 || box.height > 0;
         });
         charts[svg.getAttribute('data-chart')!] = { marks: marks.length, drawn: drawn.length };
       }
-      const stageRows = Array.from(document.querySelectorAll('#stage-table tbody tr')).map((tr) => Array.from(tr.children).map((td) => td.textContent ?? ''));
+      const stageRows = Array.from(document.querySelectorAll('#stage-table tbody tr')).map((tr) =>
+        Array.from(tr.children).map((td) => td.textContent ?? ''),
+      );
       return { charts, stageRows, trialRows: document.querySelectorAll('#trial-table tbody tr').length };
     });
     return { check, errors, requests };
@@ -174,7 +267,13 @@ async function inChromium(html: string): Promise<{ check: PageCheck; errors: str
 }
 
 test('the report of a real run draws every chart in Chromium, offline and without errors', async () => {
-  const result = await runPipeline(iris(), { seed: 2, search: { trials: 12, epochs: 30 }, distill: { epochs: 30 }, prune: { fineTuneEpochs: 5 }, latencyRepeats: 5 });
+  const result = await runPipeline(iris(), {
+    seed: 2,
+    search: { trials: 12, epochs: 30 },
+    distill: { epochs: 30 },
+    prune: { fineTuneEpochs: 5 },
+    latencyRepeats: 5,
+  });
   const html = renderReport(result);
   const { check, errors, requests } = await inChromium(html);
   assert.deepEqual(errors, []);
@@ -189,7 +288,10 @@ test('the report of a real run draws every chart in Chromium, offline and withou
   const complete = result.trials.filter((t) => t.state === 'complete').length;
   const pruned = result.trials.filter((t) => t.state === 'pruned').length;
   assert.ok(check.charts['search-history']!.marks >= complete + pruned, 'a mark per trial with a value');
-  assert.deepEqual(check.stageRows.map((r) => r[0]), ['search', 'distill', 'prune', 'quantize']);
+  assert.deepEqual(
+    check.stageRows.map((r) => r[0]),
+    ['search', 'distill', 'prune', 'quantize'],
+  );
   check.stageRows.forEach((cells, i) => {
     const row = result.stages[i]!;
     assert.equal(cells[1], row.model);

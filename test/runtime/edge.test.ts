@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { Sequential, dense, fit, adam, iris, quantize, quantizedModelToBytes } from '../../src/index.ts';
 
 const DENO = new URL('../../node_modules/.bin/deno', import.meta.url).pathname;
-const rows = [[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]];
+const rows = [
+  [5.1, 3.5, 1.4, 0.2],
+  [7.0, 3.2, 4.7, 1.4],
+  [6.3, 3.3, 6.0, 2.5],
+];
 let server: ChildProcess;
 let base = '';
 let expected: Float32Array;
@@ -27,7 +31,20 @@ before(async () => {
   q.dispose();
   net.dispose();
   const root = new URL('../../', import.meta.url).pathname;
-  server = spawn(DENO, ['run', `--allow-read=${root},${dir}`, '--allow-net=127.0.0.1', '--config', 'examples/edge/deno.json', 'examples/edge/deno-serve.mjs', file, '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(
+    DENO,
+    [
+      'run',
+      `--allow-read=${root},${dir}`,
+      '--allow-net=127.0.0.1',
+      '--config',
+      'examples/edge/deno.json',
+      'examples/edge/deno-serve.mjs',
+      file,
+      '0',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   server.stderr!.on('data', (d) => (stderr += d));
   base = await new Promise<string>((resolve, reject) => {

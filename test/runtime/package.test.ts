@@ -39,7 +39,10 @@ test('require("kiln") resolves to the CommonJS bundle and works', () => {
 });
 
 test('kiln/kiln.wasm is the same core as the one embedded in the bundle', () => {
-  const out = node(['--input-type=module', '-e', `
+  const out = node([
+    '--input-type=module',
+    '-e',
+    `
     import * as k from 'kiln';
     import { readFileSync } from 'node:fs';
     const bytes = readFileSync(new URL(import.meta.resolve('kiln/kiln.wasm')));
@@ -47,7 +50,8 @@ test('kiln/kiln.wasm is the same core as the one embedded in the bundle', () => 
     k.initSync();
     const embedded = names(k.compiledModule());
     await k.init(bytes);
-    console.log(JSON.stringify({ same: embedded === names(k.compiledModule()), size: bytes.length }));`]);
+    console.log(JSON.stringify({ same: embedded === names(k.compiledModule()), size: bytes.length }));`,
+  ]);
   const { same, size } = JSON.parse(out) as { same: boolean; size: number };
   assert.ok(same, 'dist/kiln.wasm exports differ from the embedded core');
   assert.deepEqual(readFileSync(join(root, 'dist/kiln.wasm')).length, size);
@@ -67,10 +71,22 @@ export async function demo(): Promise<number[]> {
 `;
   writeFileSync(join(consumer, 'esm.mts'), body(`import { init, Tensor, scope } from 'kiln';`));
   writeFileSync(join(consumer, 'cjs.cts'), body(`import { init, Tensor, scope } from 'kiln';`));
-  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true, skipLibCheck: false },
-    files: ['esm.mts', 'cjs.cts'],
-  }));
+  writeFileSync(
+    join(consumer, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2022', 'dom'],
+        types: [],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+      },
+      files: ['esm.mts', 'cjs.cts'],
+    }),
+  );
   try {
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', consumer], { cwd: consumer, encoding: 'utf8' });
   } catch (error) {

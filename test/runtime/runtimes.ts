@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 /** SHA-256 of all the workload's bytes, and a short digest of each named part. */
-export interface Report { sha256: string; length: number; parts: Record<string, string>; csv: string; conv: string; ms: number; core: string }
+export interface Report {
+  sha256: string;
+  length: number;
+  parts: Record<string, string>;
+  csv: string;
+  conv: string;
+  ms: number;
+  core: string;
+}
 /** The runtimes, and the threaded core where it needs more than the defaults: Node with 1 and 4
  *  threads (KILN_THREADS), and a cross-origin-isolated Chromium page, which loads the threaded
  *  core (the plain page loads the single-thread core by URL). */
@@ -20,7 +28,16 @@ export type RuntimeName = 'node' | 'node-1-thread' | 'node-4-threads' | 'deno' |
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const driver = 'test/runtime/cli-driver.mjs';
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 // The npm packages' launchers first; the platform packages' binaries if a launcher was not linked.
 const BINARIES: Record<'deno' | 'bun', string[]> = {
@@ -30,7 +47,8 @@ const BINARIES: Record<'deno' | 'bun', string[]> = {
 
 function binary(name: 'deno' | 'bun'): string {
   const found = BINARIES[name].map((p) => join(root, p)).find((p) => existsSync(p));
-  if (!found) throw new Error(`${name} is not installed (looked for ${BINARIES[name].join(', ')}): run npm ci, which installs the ${name} package`);
+  if (!found)
+    throw new Error(`${name} is not installed (looked for ${BINARIES[name].join(', ')}): run npm ci, which installs the ${name} package`);
   return found;
 }
 
@@ -42,7 +60,10 @@ function runChild(command: string, args: string[], timeoutMs: number, env: Recor
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${command}: ${e.message}`)); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${command}: ${e.message}`));
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = stdout.trim().split('\n').at(-1) ?? '';
@@ -72,13 +93,22 @@ async function runChromium(timeoutMs: number, isolated: boolean): Promise<Report
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (path === '/dist/kiln.wasm') wasmFetched = true;
-    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers }).end(page(isolated ? '' : "new URL('/dist/kiln.wasm', location.href)"));
-    else if (SERVED.test(path)) res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]!, ...headers }).end(readFileSync(join(root, path)));
+    if (path === '/')
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers })
+        .end(page(isolated ? '' : "new URL('/dist/kiln.wasm', location.href)"));
+    else if (SERVED.test(path))
+      res.writeHead(200, { 'content-type': MIME[path.split('.').at(-1)!]!, ...headers }).end(readFileSync(join(root, path)));
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const profile = mkdtempSync(join(tmpdir(), 'kiln-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: timeoutMs,
+  });
   const logs: string[] = [];
   try {
     const page = context.pages()[0] ?? (await context.newPage());
@@ -87,7 +117,8 @@ async function runChromium(timeoutMs: number, isolated: boolean): Promise<Report
     page.setDefaultTimeout(timeoutMs);
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => 'kilnReport' in window);
-    const result = (await page.evaluate(() => (window as unknown as { kilnReport: Promise<unknown> }).kilnReport)) as Report | { error: string };
+    const result = (await page.evaluate(() => (window as unknown as { kilnReport: Promise<unknown> }).kilnReport)) as
+      Report | { error: string };
     if ('error' in result) throw new Error(`Chromium workload failed: ${result.error}`);
     if (!isolated && !wasmFetched) throw new Error('Chromium never fetched /dist/kiln.wasm: init(url) did not load the core by URL');
     return result;
@@ -103,12 +134,19 @@ async function runChromium(timeoutMs: number, isolated: boolean): Promise<Report
 /** Runs the workload in `name` and returns its report, or rejects saying why. */
 export async function runIn(name: RuntimeName, timeoutMs: number): Promise<Report> {
   switch (name) {
-    case 'node': return runChild(process.execPath, [driver], timeoutMs);
-    case 'node-1-thread': return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '1' });
-    case 'node-4-threads': return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '4' });
-    case 'deno': return runChild(binary('deno'), ['run', '--no-lock', '--no-prompt', driver], timeoutMs);
-    case 'bun': return runChild(binary('bun'), [driver], timeoutMs);
-    case 'chromium': return runChromium(timeoutMs, false);
-    case 'chromium-isolated': return runChromium(timeoutMs, true);
+    case 'node':
+      return runChild(process.execPath, [driver], timeoutMs);
+    case 'node-1-thread':
+      return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '1' });
+    case 'node-4-threads':
+      return runChild(process.execPath, [driver], timeoutMs, { KILN_THREADS: '4' });
+    case 'deno':
+      return runChild(binary('deno'), ['run', '--no-lock', '--no-prompt', driver], timeoutMs);
+    case 'bun':
+      return runChild(binary('bun'), [driver], timeoutMs);
+    case 'chromium':
+      return runChromium(timeoutMs, false);
+    case 'chromium-isolated':
+      return runChromium(timeoutMs, true);
   }
 }

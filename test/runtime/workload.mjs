@@ -40,10 +40,20 @@ export async function workloadParts(kiln, source) {
   // dense forward -> softmax cross-entropy -> backward -> Adam update (with dropout on).
   const data = syntheticClasses(kiln, 240, 20240601);
   add('data', f32(data.features));
-  const model = new kiln.Sequential({ inputs: 8, layers: [kiln.dense(16, 'gelu'), kiln.dropout(0.1), kiln.dense(16, 'tanh'), kiln.dense(3)], seed: 7 });
+  const model = new kiln.Sequential({
+    inputs: 8,
+    layers: [kiln.dense(16, 'gelu'), kiln.dropout(0.1), kiln.dense(16, 'tanh'), kiln.dense(3)],
+    seed: 7,
+  });
   add('init', kiln.modelToBytes(model));
   add('forward', f32(model.predict(data.features)));
-  const steps = await kiln.fit(model, data, { optimizer: kiln.adam({ lr: 0.01 }), epochs: 1, batchSize: 60, shuffle: false, standardize: false });
+  const steps = await kiln.fit(model, data, {
+    optimizer: kiln.adam({ lr: 0.01 }),
+    epochs: 1,
+    batchSize: 60,
+    shuffle: false,
+    standardize: false,
+  });
   add('adam-steps', f64(historyValues(steps)));
   add('after-steps', kiln.modelToBytes(model));
   model.dispose();
@@ -71,7 +81,11 @@ export async function workloadParts(kiln, source) {
   const wide = kiln.Tensor.empty([512, 64]);
   const wideRng = new kiln.Rng(99);
   wideRng.normal(wide, 0, 1);
-  const wideData = new kiln.Dataset({ features: wide.read(), numFeatures: 64, labels: Int32Array.from({ length: 512 }, (_, i) => (i * 7) % 10) });
+  const wideData = new kiln.Dataset({
+    features: wide.read(),
+    numFeatures: 64,
+    labels: Int32Array.from({ length: 512 }, (_, i) => (i * 7) % 10),
+  });
   wide.dispose();
   wideRng.dispose();
   const wideNet = new kiln.Sequential({ inputs: 64, layers: [kiln.dense(256, 'relu'), kiln.dense(10)], seed: 5 });
@@ -86,15 +100,24 @@ export async function workloadParts(kiln, source) {
  *  the table encoder, digested on their own so a CSV difference between runtimes shows apart
  *  from the numeric workload's. */
 export function csvBytes(kiln) {
-  const rows = Array.from({ length: 20 }, (_, i) => `${i * 0.37 - 3},${(i * 7919) % 101 / 7},${i % 3}`);
+  const rows = Array.from({ length: 20 }, (_, i) => `${i * 0.37 - 3},${((i * 7919) % 101) / 7},${i % 3}`);
   const parsed = kiln.parseCsv(`f0,f1,label\n${rows.join('\n')}\n`);
   const words = ['Été', 'ÉTÉ', 'naïve', 'ΣΊΣΥΦΟΣ', 'straße', 'İstanbul', 'café', 'déjà vu'];
-  const mixed = Array.from({ length: 24 }, (_, i) =>
-    `${i % 5 === 0 ? 'NA' : i * 1.7},${['red', 'blue', 'green'][i % 3]},${i % 4 === 0 ? '' : i % 2 ? 'yes' : 'no'},"${words[i % 8]} ${words[(i * 3) % 8]} and ${words[(i * 5) % 8]}",${i % 2}`);
+  const mixed = Array.from(
+    { length: 24 },
+    (_, i) =>
+      `${i % 5 === 0 ? 'NA' : i * 1.7},${['red', 'blue', 'green'][i % 3]},${i % 4 === 0 ? '' : i % 2 ? 'yes' : 'no'},"${words[i % 8]} ${words[(i * 3) % 8]} and ${words[(i * 5) % 8]}",${i % 2}`,
+  );
   const table = kiln.parseTable(`x,colour,flag,notes,y\n${mixed.join('\n')}\n`);
   const { train, encoder } = kiln.splitTable(table, { label: 'y', testFraction: 0.25, seed: 5 });
   const records = kiln.tableInputs({ table: encoder.toJSON() }, [{ notes: 'ÉTÉ café', colour: 'purple', x: null, flag: 'YES' }]).features;
-  return new Uint8Array([...f32(parsed.features), ...i32(parsed.labels), ...f32(train.features), ...new TextEncoder().encode(JSON.stringify(encoder.toJSON())), ...f32(records)]);
+  return new Uint8Array([
+    ...f32(parsed.features),
+    ...i32(parsed.labels),
+    ...f32(train.features),
+    ...new TextEncoder().encode(JSON.stringify(encoder.toJSON())),
+    ...f32(records),
+  ]);
 }
 
 /** A small CNN trained in every runtime, digested on its own so the workload's digest above stays
@@ -102,20 +125,33 @@ export function csvBytes(kiln) {
  *  poolings, two epochs of shuffled Adam steps, then the model file and its predictions.
  *  @param {typeof import('../../dist/index.d.ts')} kiln */
 export async function convBytes(kiln) {
-  const n = 48, shape = [2, 9, 8];
+  const n = 48,
+    shape = [2, 9, 8];
   const rng = new kiln.Rng(20261203);
   const x = kiln.Tensor.empty([n, 144]);
   rng.normal(x, 0, 1);
   const features = x.read();
   x.dispose();
   rng.dispose();
-  const labels = Int32Array.from({ length: n }, (_, i) => (features[i * 144] + features[i * 144 + 77] > 0 ? 1 : 0) + (features[i * 144 + 100] > 0.5 ? 1 : 0));
+  const labels = Int32Array.from(
+    { length: n },
+    (_, i) => (features[i * 144] + features[i * 144 + 77] > 0 ? 1 : 0) + (features[i * 144 + 100] > 0.5 ? 1 : 0),
+  );
   const data = new kiln.Dataset({ features, numFeatures: 144, labels });
-  const model = new kiln.Sequential({ inputs: shape, seed: 5, layers: [
-    kiln.conv2d(6, 3, { padding: 'same', activation: 'relu' }), kiln.batchNorm({ activation: 'relu' }), kiln.maxPool2d(2),
-    kiln.conv2d(6, [2, 3], { stride: [1, 2], padding: 1, groups: 3, activation: 'tanh' }), kiln.avgPool2d(2, { stride: 1, padding: 'same' }),
-    kiln.conv2d(4, 1), kiln.globalAvgPool2d(), kiln.dense(3),
-  ] });
+  const model = new kiln.Sequential({
+    inputs: shape,
+    seed: 5,
+    layers: [
+      kiln.conv2d(6, 3, { padding: 'same', activation: 'relu' }),
+      kiln.batchNorm({ activation: 'relu' }),
+      kiln.maxPool2d(2),
+      kiln.conv2d(6, [2, 3], { stride: [1, 2], padding: 1, groups: 3, activation: 'tanh' }),
+      kiln.avgPool2d(2, { stride: 1, padding: 'same' }),
+      kiln.conv2d(4, 1),
+      kiln.globalAvgPool2d(),
+      kiln.dense(3),
+    ],
+  });
   const history = await kiln.fit(model, data, { optimizer: kiln.adam({ lr: 0.01 }), epochs: 2, batchSize: 16, standardize: false });
   const bytes = [f64(historyValues(history)), kiln.modelToBytes(model), f32(model.predict(features))];
   model.dispose();

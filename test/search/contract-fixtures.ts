@@ -30,7 +30,13 @@ export function mixedObjective(trial: Trial): number {
   const layers = trial.suggestInt('layers', 1, 64, { log: true });
   const drop = trial.suggestFloat('drop', 0, 0.5, { step: 0.05 });
   const momentum = kind === 'b' ? trial.suggestFloat('momentum', 0.5, 0.99) : 0.9;
-  return (Math.log10(lr) + 2.5) ** 2 + Math.abs(units - 64) / 64 + Math.abs(Math.log2(layers) - 3) / 3 + (drop - 0.2) ** 2 + (kind === 'b' ? (momentum - 0.9) ** 2 : 0.5);
+  return (
+    (Math.log10(lr) + 2.5) ** 2 +
+    Math.abs(units - 64) / 64 +
+    Math.abs(Math.log2(layers) - 3) / 3 +
+    (drop - 0.2) ** 2 +
+    (kind === 'b' ? (momentum - 0.9) ** 2 : 0.5)
+  );
 }
 
 export function gridObjective(trial: Trial): number {

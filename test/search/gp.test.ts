@@ -16,11 +16,12 @@ const rand = mulberry32(5);
 function spd(n: number): Float64Array {
   const b = Float64Array.from({ length: n * n }, () => rand() - 0.5);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = i === j ? n : 0;
-    for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
-    a[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = i === j ? n : 0;
+      for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+      a[i * n + j] = s;
+    }
   return a;
 }
 
@@ -35,7 +36,12 @@ test('Cholesky reconstructs A = LLᵀ and L⁻¹L = I; a non-SPD matrix is refus
     const inv = invertLower(l, n);
     const eye = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) eye[i * n + j]! += inv[i * n + k]! * l[k * n + j]!;
-    assertClose(eye, Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)), { atol: 1e-12 }, `L⁻¹L n=${n}`);
+    assertClose(
+      eye,
+      Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)),
+      { atol: 1e-12 },
+      `L⁻¹L n=${n}`,
+    );
   }
   assert.equal(cholesky(Float64Array.of(1, 2, 2, 1), 2), false);
 });
@@ -47,7 +53,11 @@ function data(n: number, dims: number, categorical: number[] = []): GpData {
 }
 
 test('the log-posterior gradient matches central differences (with and without noise, with a category)', () => {
-  for (const [deterministic, cats] of [[false, []], [true, []], [false, [2]]] as const) {
+  for (const [deterministic, cats] of [
+    [false, []],
+    [true, []],
+    [false, [2]],
+  ] as const) {
     const d = data(12, 3, [...cats]);
     const f = negLogPosterior(d, deterministic);
     const theta = Float64Array.of(0.3, -0.5, 1.1, 0.2, -3);
@@ -93,7 +103,11 @@ test('posterior mean and variance match a naive solve; their gradients match cen
   const pts = Array.from({ length: d.n }, (_, i) => [d.x[2 * i]!, d.x[2 * i + 1]!]);
   const K = pts.map((a, i) => pts.map((b, j) => kern(a, b) + (i === j ? params.noise : 0)));
   const alpha = solve(K, Array.from(d.y));
-  const queries = [[0.1, 0.9], [0.5, 0.5], [pts[0]![0]!, pts[0]![1]!]];
+  const queries = [
+    [0.1, 0.9],
+    [0.5, 0.5],
+    [pts[0]![0]!, pts[0]![1]!],
+  ];
   const expMean = queries.map((q) => pts.reduce((s, p, i) => s + kern(q, p) * alpha[i]!, 0));
   const expVar = queries.map((q) => {
     const ks = pts.map((p) => kern(q, p));
@@ -105,7 +119,12 @@ test('posterior mean and variance match a naive solve; their gradients match cen
   assertClose(got.variance, expVar, { atol: 1e-10, rtol: 1e-8 }, 'variance');
   const x = Float64Array.of(0.31, 0.62);
   const g = post.predictWithGradient(x);
-  assertClose([g.mean, g.variance], [post.predict(x, 1).mean[0]!, post.predict(x, 1).variance[0]!], { rtol: 1e-12, atol: 1e-12 }, 'point prediction');
+  assertClose(
+    [g.mean, g.variance],
+    [post.predict(x, 1).mean[0]!, post.predict(x, 1).variance[0]!],
+    { rtol: 1e-12, atol: 1e-12 },
+    'point prediction',
+  );
   const eps = 1e-6;
   const fd = (k: number, f: (x: Float64Array) => number) => {
     const up = x.slice();
@@ -114,15 +133,35 @@ test('posterior mean and variance match a naive solve; their gradients match cen
     dn[k]! -= eps;
     return (f(up) - f(dn)) / (2 * eps);
   };
-  assertClose(g.dMean, [0, 1].map((k) => fd(k, (p) => post.predict(p, 1).mean[0]!)), { rtol: 1e-6, atol: 1e-8 }, 'dMean');
-  assertClose(g.dVariance, [0, 1].map((k) => fd(k, (p) => post.predict(p, 1).variance[0]!)), { rtol: 1e-6, atol: 1e-8 }, 'dVariance');
+  assertClose(
+    g.dMean,
+    [0, 1].map((k) => fd(k, (p) => post.predict(p, 1).mean[0]!)),
+    { rtol: 1e-6, atol: 1e-8 },
+    'dMean',
+  );
+  assertClose(
+    g.dVariance,
+    [0, 1].map((k) => fd(k, (p) => post.predict(p, 1).variance[0]!)),
+    { rtol: 1e-6, atol: 1e-8 },
+    'dVariance',
+  );
   // log EI from the posterior's mean and standard deviation, by the textbook formula.
   const f0 = Math.max(...d.y);
   const s = Math.sqrt(g.variance);
   const z = (g.mean - f0) / s;
   const [value, grad] = acquisitionWithGradient(post, x, f0);
-  assertClose([value, acquisition(post, x, 1, f0)[0]!], [Math.log(s * (pdfRef(z) + z * cdfRef(z))), Math.log(s * (pdfRef(z) + z * cdfRef(z)))], { rtol: 1e-9 }, 'log EI');
-  assertClose(grad, [0, 1].map((k) => fd(k, (p) => acquisitionWithGradient(post, p, f0)[0])), { rtol: 1e-5, atol: 1e-7 }, 'd log EI');
+  assertClose(
+    [value, acquisition(post, x, 1, f0)[0]!],
+    [Math.log(s * (pdfRef(z) + z * cdfRef(z))), Math.log(s * (pdfRef(z) + z * cdfRef(z)))],
+    { rtol: 1e-9 },
+    'log EI',
+  );
+  assertClose(
+    grad,
+    [0, 1].map((k) => fd(k, (p) => acquisitionWithGradient(post, p, f0)[0])),
+    { rtol: 1e-5, atol: 1e-7 },
+    'd log EI',
+  );
 });
 
 test('fitted hyperparameters lower the objective from the start and keep the matrix factorable', () => {
@@ -154,11 +193,14 @@ test('L-BFGS solves Rosenbrock and a box-bounded quadratic', () => {
 
 test('GP sampler: near the Branin optimum in 40 trials; categorical-only spaces fall back to random', async () => {
   const study = await createStudy({ sampler: new GpSampler({ seed: 2, deterministicObjective: true, nPreliminarySamples: 512 }) });
-  await study.optimize((t) => {
-    const x = t.suggestFloat('x', -5, 10);
-    const y = t.suggestFloat('y', 0, 15);
-    return (y - (5.1 / (4 * Math.PI ** 2)) * x * x + (5 / Math.PI) * x - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x) + 10;
-  }, { trials: 40 });
+  await study.optimize(
+    (t) => {
+      const x = t.suggestFloat('x', -5, 10);
+      const y = t.suggestFloat('y', 0, 15);
+      return (y - (5.1 / (4 * Math.PI ** 2)) * x * x + (5 / Math.PI) * x - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x) + 10;
+    },
+    { trials: 40 },
+  );
   assert.ok(study.bestValue < 0.397887 + 0.05, `best ${study.bestValue}`);
   const cats = await createStudy({ sampler: new GpSampler({ seed: 1, nStartupTrials: 2 }) });
   await cats.optimize((t) => (t.suggestCategorical('c', ['a', 'b', 'c']) === 'b' ? 0 : 1), { trials: 8 });
@@ -167,14 +209,17 @@ test('GP sampler: near the Branin optimum in 40 trials; categorical-only spaces 
 });
 
 test('GP batches spread out: pending joint samples count as observed at the worst value', async () => {
-  const objective = (t: { suggestFloat: (n: string, a: number, b: number) => number }) => (t.suggestFloat('x', 0, 1) - 0.3) ** 2 + (t.suggestFloat('y', 0, 1) - 0.6) ** 2;
+  const objective = (t: { suggestFloat: (n: string, a: number, b: number) => number }) =>
+    (t.suggestFloat('x', 0, 1) - 0.3) ** 2 + (t.suggestFloat('y', 0, 1) - 0.6) ** 2;
   const spread = async (constantLiar: boolean) => {
     const study = await createStudy({ sampler: new GpSampler({ seed: 4, nStartupTrials: 6, nPreliminarySamples: 256, constantLiar }) });
     await study.optimize(objective, { trials: 8 });
     const batch = study.askBatch(4);
     const points = batch.map((t) => [t.suggestFloat('x', 0, 1), t.suggestFloat('y', 0, 1)]);
     let closest = Infinity;
-    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) closest = Math.min(closest, Math.hypot(points[i]![0]! - points[j]![0]!, points[i]![1]! - points[j]![1]!));
+    for (let i = 0; i < 4; i++)
+      for (let j = i + 1; j < 4; j++)
+        closest = Math.min(closest, Math.hypot(points[i]![0]! - points[j]![0]!, points[i]![1]! - points[j]![1]!));
     return closest;
   };
   const [withLiar, without] = [await spread(true), await spread(false)];

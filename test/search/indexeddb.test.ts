@@ -24,7 +24,14 @@ function fakeFactory() {
   const factory = {
     open(name: string, version: number) {
       opened.push(`${name}@${version}`);
-      const req = { result: undefined as unknown, error: null, onsuccess: null as Handler, onerror: null as Handler, onupgradeneeded: null as Handler, onblocked: null as Handler };
+      const req = {
+        result: undefined as unknown,
+        error: null,
+        onsuccess: null as Handler,
+        onerror: null as Handler,
+        onupgradeneeded: null as Handler,
+        onblocked: null as Handler,
+      };
       later(() => {
         const fresh = !databases.has(name);
         const stores = databases.get(name) ?? new Map<string, unknown[]>();
@@ -40,10 +47,12 @@ function fakeFactory() {
             const rows = stores.get(store)!;
             const tx = { error: null, oncomplete: null as Handler, onerror: null as Handler, onabort: null as Handler };
             const pending: unknown[] = [];
-            later(() => later(() => {
-              rows.push(...pending);
-              tx.oncomplete?.call(tx);
-            }));
+            later(() =>
+              later(() => {
+                rows.push(...pending);
+                tx.oncomplete?.call(tx);
+              }),
+            );
             return Object.assign(tx, {
               objectStore: () => ({
                 getAll: () => request(() => rows.map((r) => structuredClone(r))),
@@ -66,19 +75,26 @@ test('IndexedDbStorage stores events in order under auto-incremented keys and re
   const { factory, databases, opened } = fakeFactory();
   const storage = new IndexedDbStorage({ factory, database: 'kiln-test' });
   const study = await createStudy({ name: 's', storage, sampler: new RandomSampler({ seed: 1 }) });
-  await study.optimize((t) => {
-    t.report(NaN, 0);
-    return t.suggestFloat('x', 0, 1);
-  }, { trials: 3 });
+  await study.optimize(
+    (t) => {
+      t.report(NaN, 0);
+      return t.suggestFloat('x', 0, 1);
+    },
+    { trials: 3 },
+  );
   assert.deepEqual(opened, ['kiln-test@1']);
   assert.equal(databases.get('kiln-test')!.get('events')!.length, 1 + 3 * 4);
   await storage.close();
   const again = await createStudy({ name: 's', storage: new IndexedDbStorage({ factory, database: 'kiln-test' }), loadIfExists: true });
-  assert.deepEqual(again.trials.map((t) => [t.params.x, t.values, t.intermediate[0]]), study.trials.map((t) => [t.params.x, t.values, NaN]));
+  assert.deepEqual(
+    again.trials.map((t) => [t.params.x, t.values, t.intermediate[0]]),
+    study.trials.map((t) => [t.params.x, t.values, NaN]),
+  );
 });
 
 test('IndexedDbStorage without indexedDB says so; unknown options are rejected', async () => {
   const storage = new IndexedDbStorage({ factory: undefined });
-  if (!('indexedDB' in globalThis)) await assert.rejects(Promise.resolve(storage.load()), /this runtime has no indexedDB; use JournalFileStorage or InMemoryStorage/);
+  if (!('indexedDB' in globalThis))
+    await assert.rejects(Promise.resolve(storage.load()), /this runtime has no indexedDB; use JournalFileStorage or InMemoryStorage/);
   assert.throws(() => new IndexedDbStorage({ name: 'x' } as never), /unknown option 'name' \(known: database, store, factory\)/);
 });

@@ -15,12 +15,20 @@ export function slowObjective(trial: Trial): number {
 }
 
 export const openStudy = async (path: string) =>
-  createStudy({ name: 'resumable', storage: new JournalFileStorage(path, { onWarning: () => undefined }), sampler: new TpeSampler({ seed: 4, nStartupTrials: 3 }), seed: 4, loadIfExists: true });
+  createStudy({
+    name: 'resumable',
+    storage: new JournalFileStorage(path, { onWarning: () => undefined }),
+    sampler: new TpeSampler({ seed: 4, nStartupTrials: 3 }),
+    seed: 4,
+    loadIfExists: true,
+  });
 
 if (process.argv[1]?.endsWith('journal-child.ts')) {
   const [path, total] = [process.argv[2]!, Number(process.argv[3])];
   const study = await openStudy(path);
   const remaining = total - study.trials.filter((t) => t.state === 'complete').length;
   await study.optimize(slowObjective, { trials: remaining, callbacks: [(_, t) => process.stdout.write(`complete ${t.number}\n`)] });
-  process.stdout.write(JSON.stringify(study.trials.map((t) => ({ number: t.number, state: t.state, params: t.params, values: t.values }))) + '\n');
+  process.stdout.write(
+    JSON.stringify(study.trials.map((t) => ({ number: t.number, state: t.state, params: t.params, values: t.values }))) + '\n',
+  );
 }

@@ -38,51 +38,65 @@ function runAndKill(path: string, after: number): Promise<number[]> {
         if (done.length === after) proc.kill('SIGKILL');
       }
     });
-    proc.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(done) : reject(new Error(`child ended without being killed: ${stderr}`))));
+    proc.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' ? resolve(done) : reject(new Error(`child ended without being killed: ${stderr}`)),
+    );
   });
 }
 
-test('a study killed with SIGKILL resumes: finished trials kept once, the running one failed, sampling reproducible', { timeout: 60_000 }, async () => {
-  const path = join(dir, 'killed.jsonl');
-  const reported = await runAndKill(path, 6);
-  assert.deepEqual(reported, [0, 1, 2, 3, 4, 5]);
-  const copy = join(dir, 'killed-copy.jsonl');
-  copyFileSync(path, copy);
+test(
+  'a study killed with SIGKILL resumes: finished trials kept once, the running one failed, sampling reproducible',
+  { timeout: 60_000 },
+  async () => {
+    const path = join(dir, 'killed.jsonl');
+    const reported = await runAndKill(path, 6);
+    assert.deepEqual(reported, [0, 1, 2, 3, 4, 5]);
+    const copy = join(dir, 'killed-copy.jsonl');
+    copyFileSync(path, copy);
 
-  const study = await openStudy(path);
-  const before = study.trials;
-  const numbers = before.map((t) => t.number);
-  assert.deepEqual(numbers, numbers.map((_, i) => i), 'trial numbers count up from 0 without gaps or repeats');
-  for (const n of reported) assert.equal(before[n]!.state, 'complete', `trial ${n} reported complete stays complete`);
-  for (const t of before.slice(reported.length)) {
-    // Trials the kill cut short: at most the one running (the kill may land between trials, or
-    // after its finish line was written but before the parent heard of it).
-    assert.ok(t.state === 'failed' || t.state === 'complete', `trial ${t.number}: ${t.state}`);
-    if (t.state === 'failed') assert.match(t.error ?? '', /^interrupted/);
-  }
-  assert.ok(before.length <= reported.length + 2);
+    const study = await openStudy(path);
+    const before = study.trials;
+    const numbers = before.map((t) => t.number);
+    assert.deepEqual(
+      numbers,
+      numbers.map((_, i) => i),
+      'trial numbers count up from 0 without gaps or repeats',
+    );
+    for (const n of reported) assert.equal(before[n]!.state, 'complete', `trial ${n} reported complete stays complete`);
+    for (const t of before.slice(reported.length)) {
+      // Trials the kill cut short: at most the one running (the kill may land between trials, or
+      // after its finish line was written but before the parent heard of it).
+      assert.ok(t.state === 'failed' || t.state === 'complete', `trial ${t.number}: ${t.state}`);
+      if (t.state === 'failed') assert.match(t.error ?? '', /^interrupted/);
+    }
+    assert.ok(before.length <= reported.length + 2);
 
-  // Resume to 12 complete trials here and, from the copy, in a fresh process: same trials.
-  const target = 12;
-  await study.optimize(slowObjective, { trials: target - before.filter((t) => t.state === 'complete').length });
-  const fresh = spawnSync(process.execPath, ['--import', 'tsx', child, copy, String(target)], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(fresh.status, 0, fresh.stderr);
-  const freshTrials = JSON.parse(fresh.stdout.trim().split('\n').at(-1)!);
-  assert.deepEqual(freshTrials, summary(study.trials));
-  for (const t of before.filter((x) => x.state === 'complete')) assert.deepEqual(summary([study.trials[t.number]!])[0], summary([t])[0], `trial ${t.number} unchanged`);
+    // Resume to 12 complete trials here and, from the copy, in a fresh process: same trials.
+    const target = 12;
+    await study.optimize(slowObjective, { trials: target - before.filter((t) => t.state === 'complete').length });
+    const fresh = spawnSync(process.execPath, ['--import', 'tsx', child, copy, String(target)], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(fresh.status, 0, fresh.stderr);
+    const freshTrials = JSON.parse(fresh.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual(freshTrials, summary(study.trials));
+    for (const t of before.filter((x) => x.state === 'complete'))
+      assert.deepEqual(summary([study.trials[t.number]!])[0], summary([t])[0], `trial ${t.number} unchanged`);
 
-  // A third opening sees the same, with nothing running.
-  const reopened = await openStudy(path);
-  assert.deepEqual(summary(reopened.trials), summary(study.trials));
-});
+    // A third opening sees the same, with nothing running.
+    const reopened = await openStudy(path);
+    assert.deepEqual(summary(reopened.trials), summary(study.trials));
+  },
+);
 
 async function smallJournal(name: string): Promise<string> {
   const path = join(dir, name);
   const study = await createStudy({ name: 'small', storage: new JournalFileStorage(path), sampler: new RandomSampler({ seed: 1 }) });
-  await study.optimize((t) => {
-    t.report(0.5, 0);
-    return t.suggestFloat('x', 0, 1);
-  }, { trials: 3 });
+  await study.optimize(
+    (t) => {
+      t.report(0.5, 0);
+      return t.suggestFloat('x', 0, 1);
+    },
+    { trials: 3 },
+  );
   return path;
 }
 
@@ -97,7 +111,11 @@ test('a partial last line is dropped with a warning and cut off, so later append
   assert.equal(study.trials.length, 3);
   await study.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 1 });
   storage.close();
-  const again = await createStudy({ name: 'small', storage: new JournalFileStorage(path, { onWarning: (m) => warnings.push(m) }), loadIfExists: true });
+  const again = await createStudy({
+    name: 'small',
+    storage: new JournalFileStorage(path, { onWarning: (m) => warnings.push(m) }),
+    loadIfExists: true,
+  });
   assert.equal(again.trials.length, 4);
   assert.equal(warnings.length, 1, 'no second warning');
   assert.ok(readFileSync(path, 'utf8').endsWith('\n'));
@@ -129,7 +147,10 @@ test('several studies share one journal; names are kept apart and reopening need
   await a.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 2 });
   await b.optimize((t) => t.suggestFloat('y', 0, 1), { trials: 3 });
   await assert.rejects(createStudy({ name: 'a', storage }), /already holds a study named 'a'; pass loadIfExists: true/);
-  await assert.rejects(createStudy({ name: 'b', storage, loadIfExists: true, direction: 'minimize' }), /created with directions \[maximize\], got \[minimize\]/);
+  await assert.rejects(
+    createStudy({ name: 'b', storage, loadIfExists: true, direction: 'minimize' }),
+    /created with directions \[maximize\], got \[minimize\]/,
+  );
   const b2 = await createStudy({ name: 'b', storage: new JournalFileStorage(path), loadIfExists: true });
   assert.deepEqual(b2.directions, ['maximize']);
   assert.deepEqual(summary(b2.trials), summary(b.trials));
@@ -139,11 +160,14 @@ test('several studies share one journal; names are kept apart and reopening need
 test('NaN intermediate values and infinite constraints survive the journal', async () => {
   const path = join(dir, 'nonfinite.jsonl');
   const study = await createStudy({ name: 'nf', storage: new JournalFileStorage(path), constraints: () => [Infinity, -1] });
-  await study.optimize((t) => {
-    t.report(NaN, 0);
-    t.report(-Infinity, 1);
-    return t.suggestFloat('x', 0, 1);
-  }, { trials: 1 });
+  await study.optimize(
+    (t) => {
+      t.report(NaN, 0);
+      t.report(-Infinity, 1);
+      return t.suggestFloat('x', 0, 1);
+    },
+    { trials: 1 },
+  );
   const back = (await createStudy({ name: 'nf', storage: new JournalFileStorage(path), loadIfExists: true })).trials[0]!;
   assert.deepEqual(back.intermediate, { 0: NaN, 1: -Infinity });
   assert.deepEqual(back.constraints, [Infinity, -1]);

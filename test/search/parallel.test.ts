@@ -15,18 +15,25 @@ const branin = (x: number, y: number) => {
 };
 
 async function run(seed: number, workers: number) {
-  const study = await createStudy({ sampler: new TpeSampler({ seed, constantLiar: true, nStartupTrials: 4 }), pruner: new MedianPruner({ nStartupTrials: 2 }) });
+  const study = await createStudy({
+    sampler: new TpeSampler({ seed, constantLiar: true, nStartupTrials: 4 }),
+    pruner: new MedianPruner({ nStartupTrials: 2 }),
+  });
   const seen: number[] = [];
   await optimizeParallel(study, { module: BRANIN, workers, trials: 14, context: { steps: 4 }, callbacks: [(_, t) => seen.push(t.number)] });
   return { study, seen };
 }
 
-const summary = (s: Awaited<ReturnType<typeof run>>['study']) => s.trials.map((t) => ({ n: t.number, state: t.state, params: t.params, values: t.values, intermediate: t.intermediate }));
+const summary = (s: Awaited<ReturnType<typeof run>>['study']) =>
+  s.trials.map((t) => ({ n: t.number, state: t.state, params: t.params, values: t.values, intermediate: t.intermediate }));
 
 test('optimizeParallel: two workers finish a study; values and reports match the objective', async () => {
   const { study, seen } = await run(7, 2);
   assert.equal(study.trials.length, 14);
-  assert.deepEqual(seen.slice().sort((a, b) => a - b), Array.from({ length: 14 }, (_, i) => i));
+  assert.deepEqual(
+    seen.slice().sort((a, b) => a - b),
+    Array.from({ length: 14 }, (_, i) => i),
+  );
   let pruned = 0;
   for (const t of study.trials) {
     const v = branin(t.params.x as number, t.params.y as number);
@@ -67,5 +74,8 @@ test('optimizeParallel: an objective error stops the study unless caught; option
   assert.equal(study.trials.length, 4);
   await assert.rejects(optimizeParallel(study, { module: './x.mjs', trials: 1 }), /module must be a URL/);
   await assert.rejects(optimizeParallel(study, { module: BRANIN, workers: 0, trials: 1 }), RangeError);
-  await assert.rejects(optimizeParallel(study, { module: new URL('./fixtures/missing.mjs', import.meta.url), trials: 1 }), /worker 0 could not start/);
+  await assert.rejects(
+    optimizeParallel(study, { module: new URL('./fixtures/missing.mjs', import.meta.url), trials: 1 }),
+    /worker 0 could not start/,
+  );
 });

@@ -44,7 +44,10 @@ test('MedianPruner: warm-up, interval and the median of complete trials at the s
     // Step 1: best 7 < 8.5, kept. Step 2 is not a judging point (step 1 was judged). Step 3 is:
     // best so far 6 against the median of [5, 6] = 5.5: pruned at step 3.
     assert.equal(await runCurve(s, curve(9, 7, 8.6, 6, 1, 1)), 3, `${direction}: fourth trial`);
-    assert.deepEqual(s.trials.map((t) => t.state), ['complete', 'complete', 'pruned', 'pruned']);
+    assert.deepEqual(
+      s.trials.map((t) => t.state),
+      ['complete', 'complete', 'pruned', 'pruned'],
+    );
     // A pruned trial keeps its last intermediate value as its value, as Optuna records it.
     assert.deepEqual(s.trials[3]!.values, [6 * sign]);
   }

@@ -23,7 +23,11 @@ for (const name of Object.keys(SAMPLERS)) {
     const b = await runContract(name, SEED);
     assert.deepEqual(b, a);
     const c = await runContract(name, SEED + 1);
-    if (!(name === 'grid')) assert.notDeepEqual(c.map((t) => t.params), a.map((t) => t.params));
+    if (!(name === 'grid'))
+      assert.notDeepEqual(
+        c.map((t) => t.params),
+        a.map((t) => t.params),
+      );
   });
 
   test(`${name}: suggestions lie inside their distributions, with the right types`, async () => {
@@ -66,13 +70,26 @@ for (const name of Object.keys(SAMPLERS)) {
 
 test('grid: visits every point once in the documented order, then optimize stops', async () => {
   const study = await createStudy({ sampler: SAMPLERS.grid!.make(0) });
-  await study.optimize((t) => t.suggestInt('units', 16, 128) + (t.suggestCategorical('kind', GRID.kind) === 'a' ? 0 : 1) + t.suggestFloat('lr', 0.001, 0.01, { log: true }), { trials: 100 });
+  await study.optimize(
+    (t) =>
+      t.suggestInt('units', 16, 128) +
+      (t.suggestCategorical('kind', GRID.kind) === 'a' ? 0 : 1) +
+      t.suggestFloat('lr', 0.001, 0.01, { log: true }),
+    { trials: 100 },
+  );
   const expected = GRID.kind.flatMap((kind) => GRID.units.flatMap((units) => GRID.lr.map((lr) => ({ kind, units, lr }))));
-  assert.deepEqual(study.trials.map((t) => t.params), expected);
+  assert.deepEqual(
+    study.trials.map((t) => t.params),
+    expected,
+  );
 });
 
 test('every sampler samples the same trials in a fresh process', async () => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./contract-child.ts', import.meta.url)), String(SEED)], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./contract-child.ts', import.meta.url)), String(SEED)],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   assert.equal(child.status, 0, child.stderr);
   const fresh = JSON.parse(child.stdout) as Record<string, unknown>;
   for (const name of Object.keys(SAMPLERS)) assert.deepEqual(fresh[name], await run(name), name);

@@ -4,7 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kernels } from '../../src/core/wasm.ts';
 import { exp64, log64 } from '../../src/core/scalar-math.ts';
-import { argsort, erfcArray, expArray, logArray, logEi, logGaussMass, logSumExpRows, matern52, ndtriArray, MixtureScores } from '../../src/core/ops/search-math.ts';
+import {
+  argsort,
+  erfcArray,
+  expArray,
+  logArray,
+  logEi,
+  logGaussMass,
+  logSumExpRows,
+  matern52,
+  ndtriArray,
+  MixtureScores,
+} from '../../src/core/ops/search-math.ts';
 import { assertClose } from '../helpers/close.ts';
 import { mulberry32 } from '../helpers/rand.ts';
 import { cdfRef, erfcRef, logCdfRef, millsRef, pdfRef } from './normal-ref.ts';
@@ -18,7 +29,11 @@ test('exp, log and erfc arrays equal the scalar exports bit for bit, at every si
     const pos = spread(n, 1e-300, 50);
     assert.deepEqual(Array.from(expArray(x)), Array.from(x, exp64), `exp n=${n}`);
     assert.deepEqual(Array.from(logArray(pos)), Array.from(pos, log64), `log n=${n}`);
-    assert.deepEqual(Array.from(erfcArray(x)), Array.from(x, (v) => kernels().f64_erfc!(v)), `erfc n=${n}`);
+    assert.deepEqual(
+      Array.from(erfcArray(x)),
+      Array.from(x, (v) => kernels().f64_erfc!(v)),
+      `erfc n=${n}`,
+    );
   }
   const inPlace = Float64Array.of(0, 1, -1);
   expArray(inPlace, inPlace);
@@ -31,7 +46,12 @@ test('erfc matches the series and continued-fraction reference into the far tail
 });
 
 test('ndtri inverts the normal CDF (AS 241) in the centre and both tails', () => {
-  assertClose(ndtriArray(Float64Array.of(0.5, 0.975, 0.025, 1e-10, 1 - 1e-10)), [0, 1.959963984540054, -1.959963984540054, -6.361340902404056, 6.361340889697422], { atol: 1e-14, rtol: 2e-9 }, 'known quantiles');
+  assertClose(
+    ndtriArray(Float64Array.of(0.5, 0.975, 0.025, 1e-10, 1 - 1e-10)),
+    [0, 1.959963984540054, -1.959963984540054, -6.361340902404056, 6.361340889697422],
+    { atol: 1e-14, rtol: 2e-9 },
+    'known quantiles',
+  );
   const p = Float64Array.from([1e-300, 1e-100, 1e-20, 1e-5, 0.01, 0.2, 0.425, 0.5, 0.6, 0.93, 0.999]);
   const z = ndtriArray(p);
   assertClose(Array.from(z, cdfRef), p, { rtol: 1e-12 }, 'Φ(Φ⁻¹(p))');
@@ -78,12 +98,27 @@ test('matern52 and its r² derivative follow the closed form', () => {
   const dk = new Float64Array(r2.length);
   const k = matern52(r2, 2.5, new Float64Array(r2.length), dk);
   const s5 = Math.sqrt(5);
-  assertClose(k, Array.from(r2, (s) => 2.5 * (1 + s5 * Math.sqrt(s) + (5 / 3) * s) * Math.exp(-s5 * Math.sqrt(s))), { rtol: 1e-14 }, 'k');
-  assertClose(dk, Array.from(r2, (s) => -2.5 * (5 / 6) * (1 + s5 * Math.sqrt(s)) * Math.exp(-s5 * Math.sqrt(s))), { rtol: 1e-14 }, 'dk');
+  assertClose(
+    k,
+    Array.from(r2, (s) => 2.5 * (1 + s5 * Math.sqrt(s) + (5 / 3) * s) * Math.exp(-s5 * Math.sqrt(s))),
+    { rtol: 1e-14 },
+    'k',
+  );
+  assertClose(
+    dk,
+    Array.from(r2, (s) => -2.5 * (5 / 6) * (1 + s5 * Math.sqrt(s)) * Math.exp(-s5 * Math.sqrt(s))),
+    { rtol: 1e-14 },
+    'dk',
+  );
 });
 
 test('logSumExpRows matches an f64 reference, shifting huge rows and keeping −∞ rows', () => {
-  for (const [rows, cols] of [[0, 3], [1, 1], [3, 5], [7, 1000]] as const) {
+  for (const [rows, cols] of [
+    [0, 3],
+    [1, 1],
+    [3, 5],
+    [7, 1000],
+  ] as const) {
     const m = spread(rows * cols, -50, 50);
     if (rows === 3) m.set([1000, 999, -Infinity, 998, 1000], 5);
     const expected = Array.from({ length: rows }, (_, r) => {

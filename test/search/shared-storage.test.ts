@@ -47,12 +47,16 @@ function spawnChild(config: ChildConfig): Child {
       const l = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       lines.push(l);
-      for (const w of waiters.splice(0)) (w.pattern.test(l) ? w.resolve(l) : waiters.push(w));
+      for (const w of waiters.splice(0)) w.pattern.test(l) ? w.resolve(l) : waiters.push(w);
     }
   });
-  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return {
-    proc, lines, exited,
+    proc,
+    lines,
+    exited,
     line: (pattern) => {
       const seen = lines.find((l) => pattern.test(l));
       return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ pattern, resolve }));
@@ -97,7 +101,9 @@ const backends: Backend[] = [journal];
 const pgUrl = await service('PostgreSQL', 'the PostgreSQL storage tests');
 if (pgUrl) {
   backends.push({
-    kind: 'PostgreSQL', url: () => pgUrl, port: Number(new URL(pgUrl).port || 5432),
+    kind: 'PostgreSQL',
+    url: () => pgUrl,
+    port: Number(new URL(pgUrl).port || 5432),
     open: (url, extra = {}) => new PostgresStorage(url, extra),
     drop: async (name) => {
       const s = new PostgresStorage(pgUrl);
@@ -109,7 +115,9 @@ if (pgUrl) {
 const redisUrl = await service('Redis', 'the Redis storage tests');
 if (redisUrl) {
   backends.push({
-    kind: 'Redis', url: () => redisUrl, port: Number(new URL(redisUrl).port || 6379),
+    kind: 'Redis',
+    url: () => redisUrl,
+    port: Number(new URL(redisUrl).port || 6379),
     open: (url, extra = {}) => new RedisStorage(url, extra),
     drop: async (name) => {
       const s = new RedisStorage(redisUrl);
@@ -121,114 +129,174 @@ if (redisUrl) {
 
 for (const backend of backends) {
   describe(backend.kind, () => {
-    test('4 processes hammering one study: unique dense numbers, enqueued trials claimed once, every event once', { timeout: 120_000 }, async () => {
-      const url = backend.url();
-      const name = uniqueName('hammer');
-      try {
-        const storage = backend.open(url);
-        const setup = await createStudy({ name, storage });
-        for (let i = 0; i < 8; i++) setup.enqueueTrial({ x: i / 100 });
-        await setup.flush();
-        const children = Array.from({ length: 4 }, () => spawnChild({ url, study: name, trials: 12, sleepMs: 0 }));
-        const ends = await Promise.all(children.map(async (c) => {
-          const exit = await c.exited;
-          assert.equal(exit.code, 0, exit.stderr);
-          return JSON.parse((await c.line(/^end /)).slice(4)) as { mine: number[]; ignoredTells: number };
-        }));
-        const claimed = ends.flatMap((e) => e.mine).sort((a, b) => a - b);
-        assert.deepEqual(claimed, Array.from({ length: 48 }, (_, i) => i), 'each number claimed by exactly one process');
-        const study = await createStudy({ name, storage: backend.open(url), loadIfExists: true });
-        assert.equal(study.trials.length, 48);
-        assert.ok(study.trials.every((t) => t.state === 'complete' && t.values![0] === t.params.x));
-        assert.deepEqual(study.trials.slice(0, 8).map((t) => t.params.x), Array.from({ length: 8 }, (_, i) => i / 100), 'the first 8 trials took the 8 queued points, each once');
-        assert.equal(study.ignoredTells, 0);
-        await checkLog(storage, name, 48);
-        await storage.close();
-        await (study.storage as SharedStudyStorage).close();
-      } finally {
-        await backend.drop(name);
-      }
-    });
-
-    test('a worker killed mid-trial fails at once (its process is gone); a stalled one after the grace period; both re-enqueued and finished by another; the zombie tell ignored', { timeout: 60_000 }, async () => {
-      const url = backend.url();
-      const name = uniqueName('kill');
-      try {
-        const storage = backend.open(url);
-        await (await createStudy({ name, storage })).flush();
-        const killed = spawnChild({ url, study: name, trials: 1, sleepMs: 60_000, heartbeatMs: 100, graceMs: 800, requeue: true });
-        const stalled = spawnChild({ url, study: name, trials: 1, sleepMs: 2_500, heartbeatMs: 100, graceMs: 800, requeue: true });
-        const [k, s] = (await Promise.all([killed, stalled].map(async (c) => Number((await c.line(/^start /)).slice(6))))) as [number, number];
-        killed.proc.kill('SIGKILL');
-        stalled.proc.kill('SIGSTOP');
-        await killed.exited;
-        const study = await createStudy({ name, storage, loadIfExists: true, requeue: true, heartbeatMs: 100, graceMs: 800, sampler: new RandomSampler({ seed: 9 }) });
-        const dead = study.trials[k]!;
-        assert.equal(dead.state, 'failed');
-        assert.match(dead.error!, /^interrupted: .* \(.* pid \d+\)$/);
-        assert.equal(study.trials[s]!.state, 'running', 'not reaped before its grace period');
-        await until('the reaper', async () => (await study.reap()).includes(s));
-        const reaped = study.trials[s]!;
-        assert.equal(reaped.state, 'failed');
-        assert.match(reaped.error!, /^stale: no heartbeat for \d+\.\d s \(grace 0\.8 s\)$/);
-        await study.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 2 });
-        assert.deepEqual(study.trials.slice(-2).map((t) => [t.state, t.params.x]), [['complete', dead.params.x], ['complete', reaped.params.x]], 're-enqueued with their parameters, in reaping order');
-        stalled.proc.kill('SIGCONT');
-        const exit = await stalled.exited;
-        assert.equal(exit.code, 0, exit.stderr);
-        // (The stalled worker may also have been reaping the killed one's trial when it stopped: a
-        // second reaper's finish is ignored and counted too.)
-        assert.ok(JSON.parse((await stalled.line(/^end /)).slice(4)).ignoredTells >= 1, 'the zombie sees its tell ignored');
-        await study.sync();
-        const finishes = (await storage.readSince(name, 0)).events.filter((e) => e.op === 'finish' && e.number === s) as { state: string }[];
-        assert.deepEqual(finishes.map((e) => e.state), ['failed', 'complete'], "the reaper's finish, then the zombie's tell");
-        assert.ok(study.ignoredTells >= 1);
-        assert.equal(study.trials[s]!.state, 'failed', 'the first terminal event wins');
-        await study.close();
-        await storage.close();
-      } finally {
-        await backend.drop(name);
-      }
-    });
-
-    if (backend.port !== undefined) {
-      test('the database going away mid-study: calls wait and retry with backoff, nothing is lost or doubled', { timeout: 60_000 }, async () => {
-        const proxy = await tcpProxy(backend.port!);
-        const url = backend.url().replace(`:${backend.port}`, `:${proxy.port}`);
-        const name = uniqueName('outage');
-        const retries: string[] = [];
-        const storage = backend.open(url, { retryMs: 20_000, onRetry: (m: string) => retries.push(m) });
+    test(
+      '4 processes hammering one study: unique dense numbers, enqueued trials claimed once, every event once',
+      { timeout: 120_000 },
+      async () => {
+        const url = backend.url();
+        const name = uniqueName('hammer');
         try {
-          const study = await createStudy({ name, storage, sampler: new RandomSampler({ seed: 3 }) });
-          let outage: Promise<void> | undefined;
-          await study.optimize(async (t) => {
-            const x = t.suggestFloat('x', 0, 1);
-            if (t.number === 5) outage = proxy.outage(1_500);
-            await sleep(10);
-            return x;
-          }, { trials: 20 });
-          await outage;
-          assert.ok(retries.length > 0, 'the outage was noticed and retried');
-          assert.match(retries[0]!, new RegExp(`${backend.kind === 'Redis' ? 'RedisStorage' : 'PostgresStorage'}\\.\\w+: .*:${proxy.port}.*; retrying for up to 20 s`));
-          const fresh = backend.open(backend.url());
-          const back = await createStudy({ name, storage: fresh, loadIfExists: true });
-          assert.deepEqual(back.trials.map((t) => [t.number, t.state]), study.trials.map((t) => [t.number, 'complete']));
-          assert.equal(back.trials.length, 20);
-          await checkLog(fresh, name, 20);
-          await fresh.close();
-        } finally {
+          const storage = backend.open(url);
+          const setup = await createStudy({ name, storage });
+          for (let i = 0; i < 8; i++) setup.enqueueTrial({ x: i / 100 });
+          await setup.flush();
+          const children = Array.from({ length: 4 }, () => spawnChild({ url, study: name, trials: 12, sleepMs: 0 }));
+          const ends = await Promise.all(
+            children.map(async (c) => {
+              const exit = await c.exited;
+              assert.equal(exit.code, 0, exit.stderr);
+              return JSON.parse((await c.line(/^end /)).slice(4)) as { mine: number[]; ignoredTells: number };
+            }),
+          );
+          const claimed = ends.flatMap((e) => e.mine).sort((a, b) => a - b);
+          assert.deepEqual(
+            claimed,
+            Array.from({ length: 48 }, (_, i) => i),
+            'each number claimed by exactly one process',
+          );
+          const study = await createStudy({ name, storage: backend.open(url), loadIfExists: true });
+          assert.equal(study.trials.length, 48);
+          assert.ok(study.trials.every((t) => t.state === 'complete' && t.values![0] === t.params.x));
+          assert.deepEqual(
+            study.trials.slice(0, 8).map((t) => t.params.x),
+            Array.from({ length: 8 }, (_, i) => i / 100),
+            'the first 8 trials took the 8 queued points, each once',
+          );
+          assert.equal(study.ignoredTells, 0);
+          await checkLog(storage, name, 48);
           await storage.close();
-          proxy.close();
+          await (study.storage as SharedStudyStorage).close();
+        } finally {
           await backend.drop(name);
         }
-      });
+      },
+    );
+
+    test(
+      'a worker killed mid-trial fails at once (its process is gone); a stalled one after the grace period; both re-enqueued and finished by another; the zombie tell ignored',
+      { timeout: 60_000 },
+      async () => {
+        const url = backend.url();
+        const name = uniqueName('kill');
+        try {
+          const storage = backend.open(url);
+          await (await createStudy({ name, storage })).flush();
+          const killed = spawnChild({ url, study: name, trials: 1, sleepMs: 60_000, heartbeatMs: 100, graceMs: 800, requeue: true });
+          const stalled = spawnChild({ url, study: name, trials: 1, sleepMs: 2_500, heartbeatMs: 100, graceMs: 800, requeue: true });
+          const [k, s] = (await Promise.all([killed, stalled].map(async (c) => Number((await c.line(/^start /)).slice(6))))) as [
+            number,
+            number,
+          ];
+          killed.proc.kill('SIGKILL');
+          stalled.proc.kill('SIGSTOP');
+          await killed.exited;
+          const study = await createStudy({
+            name,
+            storage,
+            loadIfExists: true,
+            requeue: true,
+            heartbeatMs: 100,
+            graceMs: 800,
+            sampler: new RandomSampler({ seed: 9 }),
+          });
+          const dead = study.trials[k]!;
+          assert.equal(dead.state, 'failed');
+          assert.match(dead.error!, /^interrupted: .* \(.* pid \d+\)$/);
+          assert.equal(study.trials[s]!.state, 'running', 'not reaped before its grace period');
+          await until('the reaper', async () => (await study.reap()).includes(s));
+          const reaped = study.trials[s]!;
+          assert.equal(reaped.state, 'failed');
+          assert.match(reaped.error!, /^stale: no heartbeat for \d+\.\d s \(grace 0\.8 s\)$/);
+          await study.optimize((t) => t.suggestFloat('x', 0, 1), { trials: 2 });
+          assert.deepEqual(
+            study.trials.slice(-2).map((t) => [t.state, t.params.x]),
+            [
+              ['complete', dead.params.x],
+              ['complete', reaped.params.x],
+            ],
+            're-enqueued with their parameters, in reaping order',
+          );
+          stalled.proc.kill('SIGCONT');
+          const exit = await stalled.exited;
+          assert.equal(exit.code, 0, exit.stderr);
+          // (The stalled worker may also have been reaping the killed one's trial when it stopped: a
+          // second reaper's finish is ignored and counted too.)
+          assert.ok(JSON.parse((await stalled.line(/^end /)).slice(4)).ignoredTells >= 1, 'the zombie sees its tell ignored');
+          await study.sync();
+          const finishes = (await storage.readSince(name, 0)).events.filter((e) => e.op === 'finish' && e.number === s) as {
+            state: string;
+          }[];
+          assert.deepEqual(
+            finishes.map((e) => e.state),
+            ['failed', 'complete'],
+            "the reaper's finish, then the zombie's tell",
+          );
+          assert.ok(study.ignoredTells >= 1);
+          assert.equal(study.trials[s]!.state, 'failed', 'the first terminal event wins');
+          await study.close();
+          await storage.close();
+        } finally {
+          await backend.drop(name);
+        }
+      },
+    );
+
+    if (backend.port !== undefined) {
+      test(
+        'the database going away mid-study: calls wait and retry with backoff, nothing is lost or doubled',
+        { timeout: 60_000 },
+        async () => {
+          const proxy = await tcpProxy(backend.port!);
+          const url = backend.url().replace(`:${backend.port}`, `:${proxy.port}`);
+          const name = uniqueName('outage');
+          const retries: string[] = [];
+          const storage = backend.open(url, { retryMs: 20_000, onRetry: (m: string) => retries.push(m) });
+          try {
+            const study = await createStudy({ name, storage, sampler: new RandomSampler({ seed: 3 }) });
+            let outage: Promise<void> | undefined;
+            await study.optimize(
+              async (t) => {
+                const x = t.suggestFloat('x', 0, 1);
+                if (t.number === 5) outage = proxy.outage(1_500);
+                await sleep(10);
+                return x;
+              },
+              { trials: 20 },
+            );
+            await outage;
+            assert.ok(retries.length > 0, 'the outage was noticed and retried');
+            assert.match(
+              retries[0]!,
+              new RegExp(
+                `${backend.kind === 'Redis' ? 'RedisStorage' : 'PostgresStorage'}\\.\\w+: .*:${proxy.port}.*; retrying for up to 20 s`,
+              ),
+            );
+            const fresh = backend.open(backend.url());
+            const back = await createStudy({ name, storage: fresh, loadIfExists: true });
+            assert.deepEqual(
+              back.trials.map((t) => [t.number, t.state]),
+              study.trials.map((t) => [t.number, 'complete']),
+            );
+            assert.equal(back.trials.length, 20);
+            await checkLog(fresh, name, 20);
+            await fresh.close();
+          } finally {
+            await storage.close();
+            proxy.close();
+            await backend.drop(name);
+          }
+        },
+      );
 
       test('an unreachable server is a clear error after the retry budget', async () => {
         const url = backend.url().replace(`:${backend.port}`, ':1');
         const storage = backend.open(url, { retryMs: 300, onRetry: () => undefined });
         await assert.rejects(createStudy({ name: 'nowhere', storage }), (err: unknown) => {
           assert.ok(err instanceof StorageUnavailableError, String(err));
-          assert.match(err.message, /Storage\.readSince: (postgres|redis):\/\/.*:1\/?.* unreachable for \d+\.\d s \(\d+ attempts\): .*ECONNREFUSED/);
+          assert.match(
+            err.message,
+            /Storage\.readSince: (postgres|redis):\/\/.*:1\/?.* unreachable for \d+\.\d s \(\d+ attempts\): .*ECONNREFUSED/,
+          );
           return true;
         });
         await storage.close();
@@ -257,7 +325,12 @@ test('journal file: a lock held by a live process is waited for, then a clear er
   const storage = new JournalFileStorage(path, { lockTimeoutMs: 200 });
   await assert.rejects(storage.append([{ op: 'study', study: 's', directions: ['minimize'], seed: 0, at: 0 }]), (err: unknown) => {
     assert.ok(err instanceof JournalLockError);
-    assert.match(err.message, new RegExp(`locked\\.jsonl is locked by pid ${process.ppid} on .* since .*\\(waited 200 ms\\); if that process is gone, delete .*locked\\.jsonl\\.lock`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `locked\\.jsonl is locked by pid ${process.ppid} on .* since .*\\(waited 200 ms\\); if that process is gone, delete .*locked\\.jsonl\\.lock`,
+      ),
+    );
     return true;
   });
   // A lock left by a process that is gone is taken over.
@@ -270,7 +343,10 @@ test('journal file: a lock held by a live process is waited for, then a clear er
 
 test('ask() on a shared storage says to use askAsync', async () => {
   const study: Study = await createStudy({ name: 'sync-ask', storage: new JournalFileStorage(join(dir, 'ask.jsonl')) });
-  assert.throws(() => study.ask(), /Study 'sync-ask'\.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study\.askAsync\(\)/);
+  assert.throws(
+    () => study.ask(),
+    /Study 'sync-ask'\.ask: the study is in a shared storage, where a trial's number comes from the storage; use await study\.askAsync\(\)/,
+  );
 });
 
 // A TCP proxy to a local server whose `outage` drops every connection and refuses new ones for
@@ -278,18 +354,19 @@ test('ask() on a shared storage says to use askAsync', async () => {
 async function tcpProxy(target: number): Promise<{ port: number; outage(ms: number): Promise<void>; close(): void }> {
   const sockets = new Set<Socket>();
   let server: Server;
-  const listen = (port: number) => new Promise<number>((resolve) => {
-    server = createServer((client) => {
-      const upstream = connect({ host: '127.0.0.1', port: target });
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
+  const listen = (port: number) =>
+    new Promise<number>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect({ host: '127.0.0.1', port: target });
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => undefined);
+          s.on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
     });
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-  });
   const port = await listen(0);
   return {
     port,

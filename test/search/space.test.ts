@@ -7,7 +7,8 @@ import { parseSpace, sampleSpace, type SpaceSpec } from '../../src/search/space.
 import { RandomSampler } from '../../src/search/samplers/random.ts';
 import { TpeSampler } from '../../src/search/samplers/tpe.ts';
 
-const SPACE = parseSpace(JSON.parse(`{
+const SPACE = parseSpace(
+  JSON.parse(`{
   "lr":        { "float": [1e-4, 1e-1], "log": true },
   "dropout":   { "float": [0, 0.5], "step": 0.05 },
   "optimizer": { "categorical": ["adam", "sgd"] },
@@ -16,21 +17,31 @@ const SPACE = parseSpace(JSON.parse(`{
   "layers":    { "int": [1, 3] },
   "units_{i}": { "int": [16, 256], "log": true, "for": "layers" },
   "act_{i}":   { "categorical": ["relu", "gelu"], "for": "layers", "if": { "optimizer": "adam" } }
-}`));
+}`),
+);
 
 test('a JSON space suggests the same distributions as code, and only the active parameters', async () => {
   const study = await createStudy({ sampler: new RandomSampler({ seed: 2 }) });
-  await study.optimize((t) => {
-    const p = sampleSpace(t, SPACE);
-    return (p.lr as number) + (p.layers as number);
-  }, { trials: 40 });
+  await study.optimize(
+    (t) => {
+      const p = sampleSpace(t, SPACE);
+      return (p.lr as number) + (p.layers as number);
+    },
+    { trials: 40 },
+  );
   for (const t of study.trials) {
     const p = t.params;
     const layers = p.layers as number;
     const expected = ['lr', 'dropout', 'optimizer', 'layers', ...Array.from({ length: layers }, (_, i) => `units_${i}`)];
     if (p.optimizer === 'sgd') expected.push('momentum');
     if (p.optimizer === 'adam') expected.push(...Array.from({ length: layers }, (_, i) => `act_${i}`));
-    assert.deepEqual(Object.keys(p).filter((k) => k !== 'nesterov').sort(), expected.sort(), JSON.stringify(p));
+    assert.deepEqual(
+      Object.keys(p)
+        .filter((k) => k !== 'nesterov')
+        .sort(),
+      expected.sort(),
+      JSON.stringify(p),
+    );
     assert.equal('nesterov' in p, false, 'momentum is continuous: it never equals 0.9 exactly');
     assert.deepEqual(t.distributions.lr, { kind: 'float', low: 1e-4, high: 0.1, log: true, step: null });
     assert.deepEqual(t.distributions.units_0, { kind: 'int', low: 16, high: 256, log: true, step: 1 });
@@ -80,7 +91,10 @@ test('space errors name the parameter and the problem', () => {
     [{ o: { categorical: ['a'] }, m: { float: [0, 1], if: { o: [] } } }, /space\.m\.if\.o: the list of values is empty/],
     [{ 'u_{i}': { int: [1, 2] } }, /space\.u_\{i\}: a name with \{i\} needs "for"/],
     [{ n: { int: [1, 2] }, u: { int: [1, 2], for: 'n' } }, /space\.u\.for: a repeated parameter's name must contain \{i\}, got 'u'/],
-    [{ n: { float: [1, 2] }, 'u_{i}': { int: [1, 2], for: 'n' } }, /space\.u_\{i\}\.for: 'n' must be an int parameter with low >= 0, got float/],
+    [
+      { n: { float: [1, 2] }, 'u_{i}': { int: [1, 2], for: 'n' } },
+      /space\.u_\{i\}\.for: 'n' must be an int parameter with low >= 0, got float/,
+    ],
     [{ 'u_{i}': { int: [1, 2], for: 'n' } }, /space\.u_\{i\}\.for: 'n' is not a parameter defined before this one/],
   ];
   for (const [space, message] of bad) assert.throws(() => parseSpace(space), message, JSON.stringify(space));

@@ -42,49 +42,76 @@ test('ask/tell: values, explicit outcomes, NaN as failure, and trials that canno
 
 test('optimize: trial and time budgets, pruned trials, failures that stop or are caught', async () => {
   const study = await createStudy({ sampler: random() });
-  await study.optimize((t) => {
-    const v = t.suggestFloat('x', -1, 1);
-    t.report(v, 0);
-    if (v > 0.5) throw new TrialPruned();
-    return v * v;
-  }, { trials: 12 });
+  await study.optimize(
+    (t) => {
+      const v = t.suggestFloat('x', -1, 1);
+      t.report(v, 0);
+      if (v > 0.5) throw new TrialPruned();
+      return v * v;
+    },
+    { trials: 12 },
+  );
   assert.equal(study.trials.length, 12);
-  assert.ok(study.trials.every((t) => t.state === (t.params.x as number > 0.5 ? 'pruned' : 'complete')));
+  assert.ok(study.trials.every((t) => t.state === ((t.params.x as number) > 0.5 ? 'pruned' : 'complete')));
 
   // The clock is mocked: each trial takes exactly 10 ms, so a 60 ms budget holds exactly six
   // (no trial starts once 60 ms have passed).
   mock.timers.enable({ apis: ['Date'] });
   try {
     const timed = await createStudy({ sampler: random() });
-    await timed.optimize((t) => {
-      mock.timers.tick(10);
-      return t.suggestFloat('x', 0, 1);
-    }, { timeBudgetMs: 60 });
+    await timed.optimize(
+      (t) => {
+        mock.timers.tick(10);
+        return t.suggestFloat('x', 0, 1);
+      },
+      { timeBudgetMs: 60 },
+    );
     assert.equal(timed.trials.length, 6);
     const longer = await createStudy({ sampler: random() });
-    await longer.optimize((t) => {
-      mock.timers.tick(25);
-      return t.suggestFloat('x', 0, 1);
-    }, { timeBudgetMs: 60, trials: 100 });
+    await longer.optimize(
+      (t) => {
+        mock.timers.tick(25);
+        return t.suggestFloat('x', 0, 1);
+      },
+      { timeBudgetMs: 60, trials: 100 },
+    );
     assert.equal(longer.trials.length, 3, 'trials start at 0, 25 and 50 ms; none at 75');
   } finally {
     mock.timers.reset();
   }
 
   const failing = await createStudy({ sampler: random() });
-  await assert.rejects(failing.optimize((t) => {
-    if (t.suggestFloat('x', 0, 1) >= 0) throw new Error('diverged');
-    return 0;
-  }, { trials: 5 }), /diverged/);
-  assert.deepEqual(failing.trials.map((t) => [t.state, t.error]), [['failed', 'diverged']]);
+  await assert.rejects(
+    failing.optimize(
+      (t) => {
+        if (t.suggestFloat('x', 0, 1) >= 0) throw new Error('diverged');
+        return 0;
+      },
+      { trials: 5 },
+    ),
+    /diverged/,
+  );
+  assert.deepEqual(
+    failing.trials.map((t) => [t.state, t.error]),
+    [['failed', 'diverged']],
+  );
   let calls = 0;
-  await failing.optimize(() => {
-    calls++;
-    throw new RangeError('bad');
-  }, { trials: 3, catch: (err) => err instanceof RangeError, callbacks: [() => calls++] });
+  await failing.optimize(
+    () => {
+      calls++;
+      throw new RangeError('bad');
+    },
+    { trials: 3, catch: (err) => err instanceof RangeError, callbacks: [() => calls++] },
+  );
   assert.equal(calls, 6);
-  await assert.rejects(failing.optimize(() => 1), /give trials, timeBudgetMs or signal/);
-  await assert.rejects(failing.optimize(() => 1, { trails: 3 } as never), /unknown option 'trails'/);
+  await assert.rejects(
+    failing.optimize(() => 1),
+    /give trials, timeBudgetMs or signal/,
+  );
+  await assert.rejects(
+    failing.optimize(() => 1, { trails: 3 } as never),
+    /unknown option 'trails'/,
+  );
   const controller = new AbortController();
   controller.abort();
   await failing.optimize(() => 1, { signal: controller.signal });
@@ -93,7 +120,12 @@ test('optimize: trial and time budgets, pruned trials, failures that stop or are
 
 test('best trial: by direction, lowest number among ties, feasible only; not for several objectives', async () => {
   const study = await createStudy({ direction: 'maximize', constraints: (t) => [(t.params.x as number) - 5] });
-  for (const [x, v] of [[1, 3], [9, 10], [2, 7], [3, 7]]) {
+  for (const [x, v] of [
+    [1, 3],
+    [9, 10],
+    [2, 7],
+    [3, 7],
+  ]) {
     const t = study.ask({ x: x! });
     t.suggestInt('x', 0, 10);
     await study.tell(t, v!);
@@ -114,15 +146,36 @@ test('Pareto front on hand-made points, minimise × maximise, with duplicates an
   const study = await createStudy({ directions: ['minimize', 'maximize'], constraints: (t) => [t.values![0]! === 0 ? 1 : 0] });
   // Points (f1 ↓, f2 ↑): A(1, 1) B(2, 3) C(2, 3) D(3, 2) E(4, 5) F(0, 9, infeasible) G(5, 4).
   // D is dominated by B; G by E; F would dominate all but is infeasible. Front: A, B, C, E.
-  const pts = [[1, 1], [2, 3], [2, 3], [3, 2], [4, 5], [0, 9], [5, 4]];
+  const pts = [
+    [1, 1],
+    [2, 3],
+    [2, 3],
+    [3, 2],
+    [4, 5],
+    [0, 9],
+    [5, 4],
+  ];
   for (const p of pts) await study.tell(study.ask(), p);
-  assert.deepEqual(study.paretoFront.map((t) => t.number), [0, 1, 2, 4]);
+  assert.deepEqual(
+    study.paretoFront.map((t) => t.number),
+    [0, 1, 2, 4],
+  );
   // Ranks when minimising both (f2 negated): fronts {A, B, C, E, F}… computed by hand.
   const minimised = pts.map(([a, b]) => [a!, -b!]);
   assert.deepEqual(Array.from(nonDominatedRanks(minimised)), [1, 1, 1, 2, 1, 0, 2]);
   assert.ok(dominates([1, 1], [1, 2]) && !dominates([1, 2], [2, 1]) && !dominates([1, 1], [1, 1]));
   // Crowding on a line: ends infinite, inner points (neighbour gap / range) summed over objectives.
-  assert.deepEqual(Array.from(crowdingDistance([[0, 4], [1, 3], [3, 1], [4, 0]])), [Infinity, 1.5, 1.5, Infinity]);
+  assert.deepEqual(
+    Array.from(
+      crowdingDistance([
+        [0, 4],
+        [1, 3],
+        [3, 1],
+        [4, 0],
+      ]),
+    ),
+    [Infinity, 1.5, 1.5, Infinity],
+  );
   assert.deepEqual(Array.from(nonDominatedRanks([])), []);
 });
 
@@ -153,7 +206,10 @@ test('enqueued trials come first; fixed values outside the distribution are an e
   study.enqueueTrial({ x: 0.25, kind: 'b' });
   study.enqueueTrial({ x: 2 });
   const first = study.ask();
-  assert.deepEqual([first.suggestFloat('x', 0, 1), first.suggestCategorical('kind', ['a', 'b']), typeof first.suggestInt('n', 1, 3)], [0.25, 'b', 'number']);
+  assert.deepEqual(
+    [first.suggestFloat('x', 0, 1), first.suggestCategorical('kind', ['a', 'b']), typeof first.suggestInt('n', 1, 3)],
+    [0.25, 'b', 'number'],
+  );
   await study.tell(first, 1);
   const second = study.ask();
   assert.throws(() => second.suggestFloat('x', 0, 1), /suggestFloat\('x'\): the fixed value 2 of trial 1 is outside float \[0, 1\]/);
@@ -161,12 +217,15 @@ test('enqueued trials come first; fixed values outside the distribution are an e
 
 test('importances credit the parameter the objective depends on', async () => {
   const study = await createStudy({ sampler: random(3) });
-  await study.optimize((t) => {
-    const x = t.suggestFloat('x', -3, 3);
-    const y = t.suggestFloat('y', -3, 3);
-    const c = t.suggestCategorical('c', ['p', 'q']);
-    return 10 * x * x + 3 * y + (c === 'p' ? 0.01 : 0);
-  }, { trials: 80 });
+  await study.optimize(
+    (t) => {
+      const x = t.suggestFloat('x', -3, 3);
+      const y = t.suggestFloat('y', -3, 3);
+      const c = t.suggestCategorical('c', ['p', 'q']);
+      return 10 * x * x + 3 * y + (c === 'p' ? 0.01 : 0);
+    },
+    { trials: 80 },
+  );
   const imp = study.importances({ seed: 1 });
   assert.deepEqual(Object.keys(imp), ['x', 'y', 'c']);
   assert.ok(imp.x! > 0.8, JSON.stringify(imp));
@@ -194,12 +253,18 @@ test('bad input: ranges, log bounds, kinds, distributions that change under a na
   assert.throws(() => t.suggestFloat('', 0, 1), /the parameter name must be a non-empty string/);
   assert.throws(() => t.suggest('d', { kind: 'normal' } as never), /unknown distribution kind 'normal' \(known: float, int, categorical\)/);
   t.suggestFloat('x', 0, 1);
-  assert.throws(() => t.suggestFloat('x', 0, 2), /trial 0 already suggested 'x' from float \[0, 1\]; it cannot be suggested again from float \[0, 2\]/);
+  assert.throws(
+    () => t.suggestFloat('x', 0, 2),
+    /trial 0 already suggested 'x' from float \[0, 1\]; it cannot be suggested again from float \[0, 2\]/,
+  );
   assert.throws(() => t.suggestInt('x', 0, 1), /cannot be suggested again from int \[0, 1\]/);
   t.suggestCategorical('c', ['a', 'b']);
   await study.tell(t, 1);
   const u = study.ask();
-  assert.throws(() => u.suggestCategorical('x', ['a']), /'x' was float \[0, 1\] in earlier trials; a parameter keeps its kind across trials/);
+  assert.throws(
+    () => u.suggestCategorical('x', ['a']),
+    /'x' was float \[0, 1\] in earlier trials; a parameter keeps its kind across trials/,
+  );
   assert.equal(typeof u.suggestFloat('x', 0, 5), 'number', 'a float range may change between trials');
   assert.throws(() => u.suggestCategorical('c', ['a', 'b', 'z']), /a parameter keeps its choices across trials/);
   assert.throws(() => u.report(1, -1), /step must be an integer >= 0, got -1/);
@@ -216,7 +281,13 @@ test('distribution grids: high snaps to the last step, decimal steps stay exact 
   assert.equal(intDistribution('i', 1, 9, { step: 3 }).high, 7);
   const d = floatDistribution('f', 0, 1, { step: 0.1 });
   assert.ok(contains(d, 0.30000000000000004) && contains(d, 0.7) && !contains(d, 0.75) && !contains(d, 1.1));
-  assert.deepEqual(parseDistribution('p', { kind: 'int', low: 1, high: 4, log: false, step: 1 }), { kind: 'int', low: 1, high: 4, log: false, step: 1 });
+  assert.deepEqual(parseDistribution('p', { kind: 'int', low: 1, high: 4, log: false, step: 1 }), {
+    kind: 'int',
+    low: 1,
+    high: 4,
+    log: false,
+    step: 1,
+  });
 });
 
 test('a storage that fails to write surfaces the error on tell and stops later asks', async () => {
@@ -238,16 +309,32 @@ test('a storage that fails to write surfaces the error on tell and stops later a
 test('model limits become relative constraint values read from user attributes', async () => {
   const { modelLimits } = await import('../../src/search/limits.ts');
   const study = await createStudy({ constraints: modelLimits({ maxParams: 1000, maxLatencyMs: 2 }), sampler: random() });
-  for (const [params, latency, loss] of [[500, 1, 0.5], [4000, 1, 0.1], [900, 3, 0.2], [1000, 2, 0.4]]) {
+  for (const [params, latency, loss] of [
+    [500, 1, 0.5],
+    [4000, 1, 0.1],
+    [900, 3, 0.2],
+    [1000, 2, 0.4],
+  ]) {
     const t = study.ask();
     t.setUserAttr('parameters', params);
     t.setUserAttr('latencyMs', latency);
     await study.tell(t, loss!);
   }
-  assert.deepEqual(study.trials.map((t) => t.constraints), [[-0.5, -0.5], [3, -0.5], [-0.1, 0.5], [0, 0]]);
+  assert.deepEqual(
+    study.trials.map((t) => t.constraints),
+    [
+      [-0.5, -0.5],
+      [3, -0.5],
+      [-0.1, 0.5],
+      [0, 0],
+    ],
+  );
   assert.equal(study.bestTrial.number, 3, 'trials 1 and 2 break a limit; 3 sits exactly on both');
   const bare = study.ask();
-  await assert.rejects(study.tell(bare, 1), /trial 4 has no numeric user attribute 'parameters' for maxParams; record it with trial.setUserAttr\('parameters', value\)/);
+  await assert.rejects(
+    study.tell(bare, 1),
+    /trial 4 has no numeric user attribute 'parameters' for maxParams; record it with trial.setUserAttr\('parameters', value\)/,
+  );
   assert.throws(() => modelLimits({}), /give at least one of maxParams, maxBytes, maxLatencyMs/);
   assert.throws(() => modelLimits({ maxParams: 0 }), /maxParams must be a finite number in/);
 });

@@ -32,7 +32,12 @@ test('γ and the observation weights are Optuna’s', () => {
   const w = defaultWeights(30);
   assert.equal(w.length, 30);
   // numpy.linspace(1/30, 1, 5) then 25 ones.
-  assertClose(w.slice(0, 5), [1 / 30, 1 / 30 + 0.2416666666666667, 1 / 30 + 0.4833333333333333, 1 / 30 + 0.725, 1], { rtol: 1e-15 }, 'ramp');
+  assertClose(
+    w.slice(0, 5),
+    [1 / 30, 1 / 30 + 0.2416666666666667, 1 / 30 + 0.4833333333333333, 1 / 30 + 0.725, 1],
+    { rtol: 1e-15 },
+    'ramp',
+  );
   assert.ok(w.slice(5).every((v) => v === 1));
   assert.deepEqual(defaultWeights(26), [1 / 26, ...new Array(25).fill(1)]);
 });
@@ -45,7 +50,12 @@ test('continuous Parzen: bandwidths by the neighbour rule, endpoints, magic clip
   const d = floatDistribution('t', 0, 1);
   const p = new Parzen([Float64Array.of(0.2, 0.9)], [d], [1, 1], OPTIONS);
   const xs = [0, 0.05, 0.2, 0.5, 0.77, 0.9, 1];
-  assertClose(p.logPdf([Float64Array.from(xs)]), xs.map((x) => Math.log(mixtureDensity(x, 0, 1, [0.2, 0.9, 0.5], [0.3, 0.4, 1], [1 / 3, 1 / 3, 1 / 3]))), { rtol: 1e-12 }, 'log density');
+  assertClose(
+    p.logPdf([Float64Array.from(xs)]),
+    xs.map((x) => Math.log(mixtureDensity(x, 0, 1, [0.2, 0.9, 0.5], [0.3, 0.4, 1], [1 / 3, 1 / 3, 1 / 3]))),
+    { rtol: 1e-12 },
+    'log density',
+  );
   // Log range: the same rule on log(x); densities are per unit of log(x).
   const lg = floatDistribution('t', 1e-3, 1, { log: true });
   const pl = new Parzen([Float64Array.of(0.01)], [lg], [1], OPTIONS);
@@ -55,7 +65,12 @@ test('continuous Parzen: bandwidths by the neighbour rule, endpoints, magic clip
   const centre = 0.5 * (lo + hi);
   const sigma = Math.max(centre - y, (hi - lo) / 3);
   const at = [1e-3, 0.005, 0.3];
-  assertClose(pl.logPdf([Float64Array.from(at)]), at.map((x) => Math.log(mixtureDensity(Math.log(x), lo, hi, [y, centre], [sigma, hi - lo], [0.5, 0.5]))), { rtol: 1e-12 }, 'log-range density');
+  assertClose(
+    pl.logPdf([Float64Array.from(at)]),
+    at.map((x) => Math.log(mixtureDensity(Math.log(x), lo, hi, [y, centre], [sigma, hi - lo], [0.5, 0.5]))),
+    { rtol: 1e-12 },
+    'log-range density',
+  );
 });
 
 test('discrete Parzen: integer and log-integer masses sum to 1 and match the binned mixture', () => {
@@ -64,9 +79,15 @@ test('discrete Parzen: integer and log-integer masses sum to 1 and match the bin
   const d = intDistribution('t', 1, 5);
   const p = new Parzen([Float64Array.of(2)], [d], [1], OPTIONS);
   const vals = [1, 2, 3, 4, 5];
-  const mass = (v: number, mu: number, s: number) => (cdfRef((v + 0.5 - mu) / s) - cdfRef((v - 0.5 - mu) / s)) / (cdfRef((5.5 - mu) / s) - cdfRef((0.5 - mu) / s));
+  const mass = (v: number, mu: number, s: number) =>
+    (cdfRef((v + 0.5 - mu) / s) - cdfRef((v - 0.5 - mu) / s)) / (cdfRef((5.5 - mu) / s) - cdfRef((0.5 - mu) / s));
   const got = p.logPdf([Float64Array.from(vals)]);
-  assertClose(got, vals.map((v) => Math.log(0.5 * mass(v, 2, 5 / 3) + 0.5 * mass(v, 3, 5))), { rtol: 1e-12 }, 'int masses');
+  assertClose(
+    got,
+    vals.map((v) => Math.log(0.5 * mass(v, 2, 5 / 3) + 0.5 * mass(v, 3, 5))),
+    { rtol: 1e-12 },
+    'int masses',
+  );
   assertClose([got.reduce((s, v) => s + Math.exp(v), 0)], [1], { rtol: 1e-12 }, 'int total');
   const lg = intDistribution('t', 1, 100, { log: true });
   const pl = new Parzen([Float64Array.of(10, 60)], [lg], [1, 1], OPTIONS);
@@ -90,9 +111,14 @@ test('multivariate bandwidth 0.2·n^(−1/(d+4))·range and joint densities as p
   const p = new Parzen([Float64Array.of(0.5, 1.5), Float64Array.of(0, 0.5)], [dx, dy], [1, 1], { ...OPTIONS, multivariate: true });
   // n = 2, d = 2: σ = 0.2·2^(−1/6)·2 for both axes (range 2), above the clip floor 2/4.
   const s = Math.max(0.2 * 2 ** (-1 / 6) * 2, 0.5);
-  const pts = [[0.5, 0], [1, 0.9], [2, -1]];
+  const pts = [
+    [0.5, 0],
+    [1, 0.9],
+    [2, -1],
+  ];
   const expected = pts.map(([x, y]) => {
-    const comp = (mx: number, my: number, sx: number, sy: number) => mixtureDensity(x!, 0, 2, [mx], [sx], [1]) * mixtureDensity(y!, -1, 1, [my], [sy], [1]);
+    const comp = (mx: number, my: number, sx: number, sy: number) =>
+      mixtureDensity(x!, 0, 2, [mx], [sx], [1]) * mixtureDensity(y!, -1, 1, [my], [sy], [1]);
     return Math.log((comp(0.5, 0, s, s) + comp(1.5, 0.5, s, s) + comp(1, 0, 2, 2)) / 3);
   });
   assertClose(p.logPdf([Float64Array.from(pts, (q) => q[0]!), Float64Array.from(pts, (q) => q[1]!)]), expected, { rtol: 1e-12 }, 'joint');
@@ -106,7 +132,10 @@ test('Parzen samples stay on the grid and in range, and follow the mixture', () 
   draws.dispose();
   const counts = new Map<number, number>();
   for (const v of xs!) counts.set(v, (counts.get(v) ?? 0) + 1);
-  assert.deepEqual([...counts.keys()].sort((a, b) => a - b), [1, 3, 5, 7, 9]);
+  assert.deepEqual(
+    [...counts.keys()].sort((a, b) => a - b),
+    [1, 3, 5, 7, 9],
+  );
   const probs = p.logPdf([Float64Array.of(1, 3, 5, 7, 9)]);
   for (const [i, v] of [1, 3, 5, 7, 9].entries()) {
     const freq = counts.get(v)! / 20000;
@@ -115,8 +144,20 @@ test('Parzen samples stay on the grid and in range, and follow the mixture', () 
 });
 
 const record = (number: number, state: FrozenTrial['state'], values: number[] | null, extra: Partial<FrozenTrial> = {}): FrozenTrial => ({
-  number, state, values, params: {}, distributions: {}, intermediate: {}, constraints: null, userAttrs: {}, systemAttrs: {},
-  startedAt: 0, finishedAt: null, durationMs: null, error: null, ...extra,
+  number,
+  state,
+  values,
+  params: {},
+  distributions: {},
+  intermediate: {},
+  constraints: null,
+  userAttrs: {},
+  systemAttrs: {},
+  startedAt: 0,
+  finishedAt: null,
+  durationMs: null,
+  error: null,
+  ...extra,
 });
 
 test('split: complete by value, then pruned by progress, then infeasible by violation; running as liars', () => {
@@ -142,11 +183,20 @@ test('split: complete by value, then pruned by progress, then infeasible by viol
   assert.deepEqual(numbers(6), [[0, 1, 2, 3, 4, 5], [7], 7]);
   assert.deepEqual(numbers(2, true), [[0, 2], [1, 3, 4, 5, 6, 7], 8]);
   const max = splitTrials(trials, ['maximize'], () => 2, false);
-  assert.deepEqual(max.below.map((t) => t.number), [0, 2]);
+  assert.deepEqual(
+    max.below.map((t) => t.number),
+    [0, 2],
+  );
   // Two objectives: rank 0 is {a, b, c} (a and c on the ends: infinite crowding), then d.
   const mo = [record(0, 'complete', [1, 5]), record(1, 'complete', [2, 2]), record(2, 'complete', [5, 1]), record(3, 'complete', [3, 3])];
-  assert.deepEqual(splitTrials(mo, ['minimize', 'minimize'], () => 2, false).below.map((t) => t.number), [0, 2]);
-  assert.deepEqual(splitTrials(mo, ['minimize', 'minimize'], () => 3, false).below.map((t) => t.number), [0, 1, 2]);
+  assert.deepEqual(
+    splitTrials(mo, ['minimize', 'minimize'], () => 2, false).below.map((t) => t.number),
+    [0, 2],
+  );
+  assert.deepEqual(
+    splitTrials(mo, ['minimize', 'minimize'], () => 3, false).below.map((t) => t.number),
+    [0, 1, 2],
+  );
 });
 
 test('TPE finds the region random search misses on a narrow 2-D valley (fixed seeds)', async () => {

@@ -31,7 +31,8 @@ test('mnist: 784-128-10, Adam, 20 epochs reaches >= 0.93 on a seeded 20% test sp
 
 function linearData(n: number, seed: number) {
   const rand = mulberry32(seed);
-  const w = [1.5, -2, 0.5], bias = 0.75;
+  const w = [1.5, -2, 0.5],
+    bias = 0.75;
   const features = uniform(rand, n * 3, -1, 1);
   const targets = new Float32Array(n);
   for (let i = 0; i < n; i++) targets[i] = bias + w.reduce((s, wj, j) => s + wj * features[i * 3 + j]!, 0);
@@ -66,8 +67,12 @@ test('early stopping stops, and restores the best epoch', async () => {
   const model = new Sequential({ inputs: 4, layers: [dense(32, 'relu'), dense(3)], seed: 3 });
   const seen: number[] = [];
   const history = await fit(model, train, {
-    optimizer: adamw({ lr: 0.05 }), epochs: 300, batchSize: 8, validation,
-    earlyStopping: { monitor: 'val_loss', patience: 5 }, onEpoch: (e) => void seen.push(e.valLoss!),
+    optimizer: adamw({ lr: 0.05 }),
+    epochs: 300,
+    batchSize: 8,
+    validation,
+    earlyStopping: { monitor: 'val_loss', patience: 5 },
+    onEpoch: (e) => void seen.push(e.valLoss!),
   });
   assert.equal(history.stoppedEarly, true);
   assert.ok(history.epochs.length < 300);
@@ -81,7 +86,13 @@ test('an AbortSignal cancels fit between steps', async () => {
   const controller = new AbortController();
   const model = new Sequential({ inputs: 4, layers: [dense(3)], seed: 1 });
   await assert.rejects(
-    fit(model, iris(), { epochs: 50, onEpoch: (e) => { if (e.epoch === 2) controller.abort(); }, signal: controller.signal }),
+    fit(model, iris(), {
+      epochs: 50,
+      onEpoch: (e) => {
+        if (e.epoch === 2) controller.abort();
+      },
+      signal: controller.signal,
+    }),
     { name: 'AbortError' },
   );
   model.dispose();
@@ -112,7 +123,14 @@ test('bad fit input gives clear errors', async () => {
 
 test('predict rejects NaN and infinite inputs, naming row and column', () => {
   const model = new Sequential({ inputs: 3, layers: [dense(2)], seed: 1 });
-  assert.throws(() => model.predict([[1, 2, 3], [4, NaN, 6]]), /Sequential\(3→2\)\.predict: data must be finite, got NaN at row 1, column 1/);
+  assert.throws(
+    () =>
+      model.predict([
+        [1, 2, 3],
+        [4, NaN, 6],
+      ]),
+    /Sequential\(3→2\)\.predict: data must be finite, got NaN at row 1, column 1/,
+  );
   assert.throws(() => model.predict(Float64Array.from([1, 2, 1e39])), /got Infinity at row 0, column 2/);
   assert.throws(() => model.predict([[1, 2]]), /row 0 has 2 features, expected 3/);
   model.dispose();

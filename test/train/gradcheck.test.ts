@@ -10,7 +10,9 @@ import { assertClose } from '../helpers/close.ts';
 import { mulberry32, uniform, ints } from '../helpers/rand.ts';
 import { bceLogits, forward, mse, numericGradient, softmaxXent, type RefLayer } from '../reference/mlp-ref.ts';
 
-const B = 5, D = 4, H = 6;
+const B = 5,
+  D = 4,
+  H = 6;
 
 function check(activation: Activation, task: Task, seed: number): void {
   const C = task === 'classification' ? 3 : task === 'binary' ? 1 : 2;
@@ -22,7 +24,11 @@ function check(activation: Activation, task: Task, seed: number): void {
   const engineGrads = scope(() => {
     const xt = Tensor.from(x, [B, D]);
     const yt = task === 'classification' ? Tensor.from(labels, [B], 'i32') : Tensor.from(targets, [B, C], 'f32');
-    const order = Tensor.from(Int32Array.from({ length: B }, (_, i) => i), [B], 'i32');
+    const order = Tensor.from(
+      Int32Array.from({ length: B }, (_, i) => i),
+      [B],
+      'i32',
+    );
     model.engine.computeGradients(xt, yt, order, 0, B, { kind: LOSS_OF_TASK[task], smoothing: 0, classWeights: undefined });
     return model.engine.grads.read();
   });

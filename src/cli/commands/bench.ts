@@ -1,7 +1,21 @@
 // kiln bench: how fast a given model runs on this machine: batch-1 and batch-64 inference
 // latency, and training throughput (one epoch of batch-64 updates on a copy of the model).
 import type { Command } from 'commander';
-import { batchOf, Dataset, fit, modelFromBytes, modelToBytes, quantile, Rng, scope, Tensor, timeCalls, trainTestSplit, type Sequential, type Timing } from '../../index.ts';
+import {
+  batchOf,
+  Dataset,
+  fit,
+  modelFromBytes,
+  modelToBytes,
+  quantile,
+  Rng,
+  scope,
+  Tensor,
+  timeCalls,
+  trainTestSplit,
+  type Sequential,
+  type Timing,
+} from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { architecture, evaluateModel, isQuantized, readModel, type Model } from '../model.ts';
 import { commonOptions, integer, type CommonOptions } from '../options.ts';
@@ -17,21 +31,31 @@ interface BenchOptions extends CommonOptions {
 const TRAIN_BATCH = 64;
 
 export function registerBench(program: Command): void {
-  const cmd = program.command('bench').description("measure a model's inference latency (batch 1 and 64) and training throughput on this machine");
+  const cmd = program
+    .command('bench')
+    .description("measure a model's inference latency (batch 1 and 64) and training throughput on this machine");
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
     data: "rows to run on (default: seeded random rows of the model's shape); with labels, the test-split metrics are reported too",
   })
-    .option('--repeat <n>', 'timed samples per batch size (each sample times enough calls to last 1 ms, after a warm-up)', integer(1, 1e7), 200)
+    .option(
+      '--repeat <n>',
+      'timed samples per batch size (each sample times enough calls to last 1 ms, after a warm-up)',
+      integer(1, 1e7),
+      200,
+    )
     .option('--train-rows <n>', 'rows per timed training epoch', integer(TRAIN_BATCH, 1e7), 2048)
     .option('--rounds <n>', 'timed training epochs (the median is reported)', integer(1, 1000), 3);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Latencies are medians per call of wall-clock samples in this process (single thread), timed as
 the pipeline and compressionReport time them (timeCalls). Training runs on a
 copy of the model; the file is never changed. Quantized models are timed for inference only.
 
 Examples:
   kiln bench --model iris.safetensors
-  kiln bench --model mnist.safetensors --data mnist --repeat 500 --json`);
+  kiln bench --model mnist.safetensors --data mnist --repeat 500 --json`,
+  );
   cmd.action((o: BenchOptions) => bench(o));
 }
 
@@ -47,7 +71,10 @@ async function bench(o: BenchOptions): Promise<void> {
   const { model } = loaded;
   const given = o.data !== undefined || o.test !== undefined ? await modelRows(o, model, true, true) : undefined;
   const labelled = given?.labeled ? given.data : undefined;
-  const parts = labelled && o.test === undefined && o.testSplit > 0 && o.testSplit < 1 ? trainTestSplit(labelled, { testFraction: o.testSplit, seed: o.seed }) : undefined;
+  const parts =
+    labelled && o.test === undefined && o.testSplit > 0 && o.testSplit < 1
+      ? trainTestSplit(labelled, { testFraction: o.testSplit, seed: o.seed })
+      : undefined;
   const metrics = labelled ? evaluateModel(model, parts?.test ?? labelled) : undefined;
   // Rows without labels can be predicted but not trained on: training then uses random rows.
   const random = given && labelled ? undefined : randomRows(model, o.trainRows, o.seed);
@@ -66,8 +93,14 @@ async function bench(o: BenchOptions): Promise<void> {
 
   if (o.json) {
     emitJson({
-      command: 'bench', architecture: architecture(model), parameters: model.parameterCount, bytes: loaded.bytes,
-      data: given?.source ?? 'random', metrics: metrics ? metricsJson(metrics) : null, latency, training,
+      command: 'bench',
+      architecture: architecture(model),
+      parameters: model.parameterCount,
+      bytes: loaded.bytes,
+      data: given?.source ?? 'random',
+      metrics: metrics ? metricsJson(metrics) : null,
+      latency,
+      training,
     });
     return;
   }
@@ -75,10 +108,28 @@ async function bench(o: BenchOptions): Promise<void> {
   out(`data        ${given?.source ?? `random rows (seed ${o.seed})`}`);
   if (metrics) out(`metrics     ${metricsLine(metrics)}`);
   out();
-  for (const line of table(['measure', 'median', 'p90', 'rows/s'], [
-    ...latency.map((l) => [`predict, batch ${l.batch}`, `${fmt(l.medianMs * 1000, 1)} µs`, `${fmt(l.p90Ms * 1000, 1)} µs`, fmt(l.rowsPerSecond, 0)]),
-    ...(training ? [[`train, batch ${TRAIN_BATCH} (${training.rows} rows)`, `${fmt(training.medianMs, 1)} ms`, '-', fmt(training.samplesPerSecond, 0)]] : []),
-  ])) out(line);
+  for (const line of table(
+    ['measure', 'median', 'p90', 'rows/s'],
+    [
+      ...latency.map((l) => [
+        `predict, batch ${l.batch}`,
+        `${fmt(l.medianMs * 1000, 1)} µs`,
+        `${fmt(l.p90Ms * 1000, 1)} µs`,
+        fmt(l.rowsPerSecond, 0),
+      ]),
+      ...(training
+        ? [
+            [
+              `train, batch ${TRAIN_BATCH} (${training.rows} rows)`,
+              `${fmt(training.medianMs, 1)} ms`,
+              '-',
+              fmt(training.samplesPerSecond, 0),
+            ],
+          ]
+        : []),
+    ],
+  ))
+    out(line);
 }
 
 function timePredict(model: Model, rows: Dataset, batch: number, repeat: number): Latency {
@@ -114,9 +165,14 @@ function randomRows(model: Model, n: number, seed: number): Dataset {
   try {
     const features = scope(() => rng.normal(Tensor.zeros([n * model.inputs])).read());
     const u = rng.uniform64(n * model.outputs);
-    if (model.task === 'regression') return new Dataset({ features, numFeatures: model.inputs, targets: Float32Array.from(u), numTargets: model.outputs });
+    if (model.task === 'regression')
+      return new Dataset({ features, numFeatures: model.inputs, targets: Float32Array.from(u), numTargets: model.outputs });
     const classes = model.task === 'binary' ? 2 : model.outputs;
-    return new Dataset({ features, numFeatures: model.inputs, labels: Int32Array.from({ length: n }, (_, i) => Math.floor(u[i]! * classes)) });
+    return new Dataset({
+      features,
+      numFeatures: model.inputs,
+      labels: Int32Array.from({ length: n }, (_, i) => Math.floor(u[i]! * classes)),
+    });
   } finally {
     rng.dispose();
   }

@@ -26,13 +26,16 @@ export function registerDistill(program: Command): void {
     .option('--temperature <T>', 'softmax temperature of the soft targets', number(Number.MIN_VALUE), 4)
     .option('--alpha <a>', 'weight of the soft (teacher) loss; the labels get 1 - alpha', number(0, 1), 0.9);
   trainingOptions(cmd, { epochs: 30 });
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 The student has the teacher's inputs, outputs and task; --layers, --activation and --dropout set
 its hidden layers. Early stopping is not available here.
 
 Examples:
   kiln distill --model big.safetensors --data iris --layers 8 --epochs 100 --lr 0.01 --out small.safetensors
-  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json`);
+  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json`,
+  );
   cmd.action((o: DistillOptions) => distillCommand(cmd, o));
 }
 
@@ -43,11 +46,21 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
   const teacher = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, teacher, o.validationSplit);
   const student = new Sequential({ inputs: teacher.inputs, layers: mlpLayers(o, teacher.outputs), task: teacher.task, seed: o.seed });
-  const history = await withEpochProgress(o.epochs, 'distilling', o.json, (hooks) => distill({
-    teacher, student, data: train, temperature: o.temperature, alpha: o.alpha, optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed,
-    ...(validation ? { validation } : {}),
-    ...hooks,
-  }));
+  const history = await withEpochProgress(o.epochs, 'distilling', o.json, (hooks) =>
+    distill({
+      teacher,
+      student,
+      data: train,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      optimizer,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      ...(validation ? { validation } : {}),
+      ...hooks,
+    }),
+  );
   keepEncoder(student, { encoder: teacher.preprocessing.table && TableEncoder.fromJSON(teacher.preprocessing.table) });
   const teacherMetrics = evaluate(teacher, test);
   const metrics = evaluate(student, test);
@@ -55,9 +68,24 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
 
   if (o.json) {
     emitJson({
-      command: 'distill', architecture: architecture(student), config: student.toConfig(), parameters: student.parameterCount, bytes, out: o.out ?? null,
-      metrics: metricsJson(metrics), epochs: history.epochs.length, history: history.epochs, temperature: o.temperature, alpha: o.alpha,
-      teacher: { path: loaded.path, architecture: architecture(teacher), parameters: teacher.parameterCount, bytes: loaded.bytes, metrics: metricsJson(teacherMetrics) },
+      command: 'distill',
+      architecture: architecture(student),
+      config: student.toConfig(),
+      parameters: student.parameterCount,
+      bytes,
+      out: o.out ?? null,
+      metrics: metricsJson(metrics),
+      epochs: history.epochs.length,
+      history: history.epochs,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      teacher: {
+        path: loaded.path,
+        architecture: architecture(teacher),
+        parameters: teacher.parameterCount,
+        bytes: loaded.bytes,
+        metrics: metricsJson(teacherMetrics),
+      },
       rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
     });
     return;

@@ -5,16 +5,25 @@ import { architecture, evaluateModel, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
 import { classificationText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
 
-export const SCORED_ROWS = "share of --data rows to score: the seeded test part 'kiln train' held out with the same --seed and --test-split (1: every row)";
+export const SCORED_ROWS =
+  "share of --data rows to score: the seeded test part 'kiln train' held out with the same --seed and --test-split (1: every row)";
 
 export function registerEval(program: Command): void {
-  const cmd = program.command('eval').description("a model's metrics on labelled data (confusion matrix and per-class scores in text mode)");
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], { testSplit: SCORED_ROWS, test: 'score every row of this CSV file instead of a part of --data' });
-  cmd.addHelpText('after', `
+  const cmd = program
+    .command('eval')
+    .description("a model's metrics on labelled data (confusion matrix and per-class scores in text mode)");
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
+    testSplit: SCORED_ROWS,
+    test: 'score every row of this CSV file instead of a part of --data',
+  });
+  cmd.addHelpText(
+    'after',
+    `
 Examples:
   kiln eval --model iris.safetensors --data iris                 # the 20% test part train held out
   kiln eval --model iris.safetensors --data iris --test-split 1  # every row
-  kiln eval --model houses.safetensors --test holdout.csv --label price --json`);
+  kiln eval --model houses.safetensors --test holdout.csv --label price --json`,
+  );
   cmd.action((o: CommonOptions) => evalCommand(o));
 }
 
@@ -25,7 +34,16 @@ async function evalCommand(o: CommonOptions): Promise<void> {
   if (!o.json) for (const line of rows.notes) note(line);
   const evaluation = evaluateModel(model, rows.data);
   if (o.json) {
-    emitJson({ command: 'eval', task: model.task, architecture: architecture(model), parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows, metrics: metricsJson(evaluation) });
+    emitJson({
+      command: 'eval',
+      task: model.task,
+      architecture: architecture(model),
+      parameters: model.parameterCount,
+      bytes: loaded.bytes,
+      data: rows.source,
+      rows: rows.data.numRows,
+      metrics: metricsJson(evaluation),
+    });
     return;
   }
   out(`model       ${loaded.path}: ${architecture(model)}`);

@@ -14,9 +14,16 @@ interface ImportOptions extends CommonOptions {
 
 export function registerImport(program: Command): void {
   const cmd = program.command('import').description('read an ONNX model of a dense network into a kiln model file');
-  commonOptions(cmd, ['model', 'out'], { model: 'the ONNX file to import', out: 'kiln model file to write (atomically)' })
-    .addOption(choice('--task <task>', 'for a graph that ends in raw scores: classification adds softmax, binary a sigmoid (default: read from the graph)', ['classification', 'binary', 'regression']));
-  cmd.addHelpText('after', `
+  commonOptions(cmd, ['model', 'out'], { model: 'the ONNX file to import', out: 'kiln model file to write (atomically)' }).addOption(
+    choice(
+      '--task <task>',
+      'for a graph that ends in raw scores: classification adds softmax, binary a sigmoid (default: read from the graph)',
+      ['classification', 'binary', 'regression'],
+    ),
+  );
+  cmd.addHelpText(
+    'after',
+    `
 Reads Gemm, MatMul (+ Add), Relu, LeakyRelu, Sigmoid, Tanh, GELU (the Gelu op or its Erf form),
 Softmax, Identity, Dropout, Flatten and Reshape, and Mul/Add/Sub/Div standardisation before the
 first layer; anything else is refused naming the node. Commands that take --model also read .onnx
@@ -24,7 +31,8 @@ files directly.
 
 Examples:
   kiln import --model classifier.onnx --task classification --out teacher.safetensors
-  kiln distill --model teacher.safetensors --data train.csv --layers 16 --out student.safetensors`);
+  kiln distill --model teacher.safetensors --data train.csv --layers 16 --out student.safetensors`,
+  );
   cmd.action((o: ImportOptions) => importCommand(o));
 }
 
@@ -39,7 +47,16 @@ async function importCommand(o: ImportOptions): Promise<void> {
   }
   const written = o.out === undefined ? undefined : await writeModel(model, o.out);
   if (o.json) {
-    emitJson({ command: 'import', model: o.model, architecture: architecture(model), config: model.toConfig(), parameters: model.parameterCount, bytes: bytes.length, out: o.out ?? null, outBytes: written ?? null });
+    emitJson({
+      command: 'import',
+      model: o.model,
+      architecture: architecture(model),
+      config: model.toConfig(),
+      parameters: model.parameterCount,
+      bytes: bytes.length,
+      out: o.out ?? null,
+      outBytes: written ?? null,
+    });
     return;
   }
   out(`onnx        ${o.model}: ${bytesText(bytes.length)}`);

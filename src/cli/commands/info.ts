@@ -15,11 +15,14 @@ export function registerInfo(program: Command): void {
     testSplit: SCORED_ROWS,
     test: 'optional: also score the model on every row of this CSV file',
   });
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Examples:
   kiln info --model iris.safetensors
   kiln info --model pruned.safetensors --json | jq .sparsity
-  kiln info --model iris.safetensors --data iris`);
+  kiln info --model iris.safetensors --data iris`,
+  );
   cmd.action((o: CommonOptions) => info(o));
 }
 
@@ -44,17 +47,32 @@ async function info(o: CommonOptions): Promise<void> {
   const sparsity = weightCount === 0 ? 0 : zeroWeights / weightCount;
   const scored = o.data !== undefined || o.test !== undefined ? await modelRows(o, model, false, false) : undefined;
   const evaluation = scored ? evaluateModel(model, scored.data) : undefined;
-  const featureNames = featureNamesOf(model), classNames = classNamesOf(model);
-  const standardize = isQuantized(model) ? model.standardize !== undefined : model.preprocessing.mean !== undefined && model.preprocessing.std !== undefined;
+  const featureNames = featureNamesOf(model),
+    classNames = classNamesOf(model);
+  const standardize = isQuantized(model)
+    ? model.standardize !== undefined
+    : model.preprocessing.mean !== undefined && model.preprocessing.std !== undefined;
   const quantization = isQuantized(model) ? model.info() : null;
   const encoder = isQuantized(model) || !model.preprocessing.table ? undefined : model.preprocessing.table;
   if (o.json) {
     emitJson({
-      command: 'info', path: loaded.path, format: loaded.format, storage: loaded.storage, bytes: loaded.bytes,
-      task: model.task, architecture: architecture(model), ...(isQuantized(model) ? {} : { config: model.toConfig() }), parameters: model.parameterCount,
-      sparsity, zeroWeights, weights: weightCount, tensors, quantization,
+      command: 'info',
+      path: loaded.path,
+      format: loaded.format,
+      storage: loaded.storage,
+      bytes: loaded.bytes,
+      task: model.task,
+      architecture: architecture(model),
+      ...(isQuantized(model) ? {} : { config: model.toConfig() }),
+      parameters: model.parameterCount,
+      sparsity,
+      zeroWeights,
+      weights: weightCount,
+      tensors,
+      quantization,
       preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null, table: encoder ?? null },
-      metrics: evaluation ? metricsJson(evaluation) : null, ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
+      metrics: evaluation ? metricsJson(evaluation) : null,
+      ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
       core: coreInfo(),
     });
     return;
@@ -63,11 +81,16 @@ async function info(o: CommonOptions): Promise<void> {
   out(`format         ${loaded.format}, weights ${loaded.storage}`);
   out(`model          ${architecture(model)}`);
   out(`parameters     ${model.parameterCount}`);
-  if (quantization) out(`quantized      ${bytesText(quantization.bytes)} of parameters, ${fmt(quantization.compression, 2)}x smaller than float32 (${bytesText(quantization.float32Bytes)})`);
+  if (quantization)
+    out(
+      `quantized      ${bytesText(quantization.bytes)} of parameters, ${fmt(quantization.compression, 2)}x smaller than float32 (${bytesText(quantization.float32Bytes)})`,
+    );
   out(`sparsity       ${fmt(sparsity * 100, 2)}% of weights are exactly zero (${zeroWeights} of ${weightCount})`);
   out(`preprocessing  ${standardize ? 'standardize (mean / std per feature)' : 'none'}`);
   if (encoder) {
-    out(`columns        ${list(encoder.columns.map((c) => `${c.name} (${c.kind})`))}${encoder.label.length ? `; label ${encoder.label.join(', ')}` : ''}`);
+    out(
+      `columns        ${list(encoder.columns.map((c) => `${c.name} (${c.kind})`))}${encoder.label.length ? `; label ${encoder.label.join(', ')}` : ''}`,
+    );
     if (encoder.ignored.length > 0) out(`ignored        ${list(encoder.ignored.map((c) => `${c.name} (${c.reason})`))}`);
   }
   if (featureNames) out(`features       ${list(featureNames)}`);
@@ -76,7 +99,13 @@ async function info(o: CommonOptions): Promise<void> {
   out(`core           ${coreInfo().summary}`);
   out();
   const header = quantization ? ['tensor', 'shape', 'values', 'zeros', 'bits', 'scales'] : ['tensor', 'shape', 'values', 'zeros'];
-  const rows = tensors.map((t) => [t.name, `[${t.shape.join(', ')}]`, String(t.values), String(t.zeros), ...(quantization ? [t.bits === undefined ? '-' : String(t.bits), t.scales === undefined ? '-' : String(t.scales)] : [])]);
+  const rows = tensors.map((t) => [
+    t.name,
+    `[${t.shape.join(', ')}]`,
+    String(t.values),
+    String(t.zeros),
+    ...(quantization ? [t.bits === undefined ? '-' : String(t.bits), t.scales === undefined ? '-' : String(t.scales)] : []),
+  ]);
   for (const line of table(header, rows)) out(line);
 }
 
@@ -94,7 +123,8 @@ function quantizedTensors(model: QuantizedModel): TensorInfo[] {
     let zeros = 0;
     for (let r = 0; r < l.units; r++) {
       for (let c = 0; c < l.inputs; c++) {
-        const zp = l.zeroPoints === undefined ? 0 : l.scales.length === 1 ? l.zeroPoints[0]! : l.zeroPoints[r * perRow + Math.floor(c / group)]!;
+        const zp =
+          l.zeroPoints === undefined ? 0 : l.scales.length === 1 ? l.zeroPoints[0]! : l.zeroPoints[r * perRow + Math.floor(c / group)]!;
         if (l.codes[r * l.inputs + c] === zp) zeros++;
       }
     }
@@ -111,4 +141,5 @@ function zerosOf(data: ArrayLike<number>): number {
   return zeros;
 }
 
-const list = (names: readonly string[]): string => (names.length <= 12 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, … (${names.length} in all)`);
+const list = (names: readonly string[]): string =>
+  names.length <= 12 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, … (${names.length} in all)`;

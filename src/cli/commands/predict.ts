@@ -11,13 +11,17 @@ interface PredictOptions extends CommonOptions {
 }
 
 export function registerPredict(program: Command): void {
-  const cmd = program.command('predict').description('predictions of a model for every row of a CSV file (with or without its label column) as CSV');
+  const cmd = program
+    .command('predict')
+    .description('predictions of a model for every row of a CSV file (with or without its label column) as CSV');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model'], {
     data: "rows to predict: a CSV file (columns matched by name to the model's; with a header, any order), 'iris', 'mnist' or 'spam'",
     testSplit: 'predict only the seeded test part of labelled --data (default: every row)',
     test: 'rows to predict from this CSV file (instead of --data)',
   }).option('--out-csv <file>', 'write the predictions CSV to this file (atomically) instead of stdout');
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Columns are matched by name: any order works, a missing column is an error, extra columns are
 ignored with a note. A file without a header must have the training file's columns in its order.
 
@@ -27,7 +31,8 @@ classifiers p_<class>, the probability of each class.
 Examples:
   kiln predict --model iris.safetensors --data flowers.csv > predictions.csv
   kiln predict --model iris.safetensors --data iris --out-csv iris-predictions.csv
-  kiln predict --model houses.safetensors --data new-houses.csv --json`);
+  kiln predict --model houses.safetensors --data new-houses.csv --json`,
+  );
   cmd.action((o: PredictOptions) => predict(cmd, o));
 }
 
@@ -41,9 +46,17 @@ async function predict(cmd: Command, o: PredictOptions): Promise<void> {
   if (o.outCsv !== undefined) await writeFileAtomic(o.outCsv, new TextEncoder().encode(csv));
   if (o.json) {
     emitJson({
-      command: 'predict', task: model.task, parameters: model.parameterCount, bytes: loaded.bytes, data: rows.source, rows: rows.data.numRows,
+      command: 'predict',
+      task: model.task,
+      parameters: model.parameterCount,
+      bytes: loaded.bytes,
+      data: rows.source,
+      rows: rows.data.numRows,
       metrics: rows.labeled ? metricsJson(evaluateModel(model, rows.data)) : null,
-      predictions, ...(probabilities ? { probabilities } : {}), outCsv: o.outCsv ?? null, notes: rows.notes,
+      predictions,
+      ...(probabilities ? { probabilities } : {}),
+      outCsv: o.outCsv ?? null,
+      notes: rows.notes,
     });
   } else if (o.outCsv === undefined) {
     process.stdout.write(csv);
@@ -59,7 +72,11 @@ interface PredictionTable {
   probabilities?: number[][];
 }
 
-function predictionTable(model: Model, features: Float32Array, labelled: { labels: Int32Array; classNames: readonly string[] } | undefined): PredictionTable {
+function predictionTable(
+  model: Model,
+  features: Float32Array,
+  labelled: { labels: Int32Array; classNames: readonly string[] } | undefined,
+): PredictionTable {
   const n = features.length / model.inputs;
   const output = model.predict(features);
   const k = model.outputs;

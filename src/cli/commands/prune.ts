@@ -1,7 +1,19 @@
 // kiln prune: zero the least important weights (or remove whole hidden neurons), fine-tune, and
 // compare the model before and after on the held-out rows.
 import type { Command } from 'commander';
-import { evaluate, fit, layerSparsity, NEURON_CRITERIA, pruneIteratively, pruneNeurons, pruneWeights, WEIGHT_CRITERIA, type NeuronCriterion, type Sequential, type WeightCriterion } from '../../index.ts';
+import {
+  evaluate,
+  fit,
+  layerSparsity,
+  NEURON_CRITERIA,
+  pruneIteratively,
+  pruneNeurons,
+  pruneWeights,
+  WEIGHT_CRITERIA,
+  type NeuronCriterion,
+  type Sequential,
+  type WeightCriterion,
+} from '../../index.ts';
 import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, floatLayout, modelBytes, readFloatModel, writeModel } from '../model.ts';
@@ -19,40 +31,68 @@ interface PruneOptions extends CommonOptions, TrainingFlags {
 }
 
 export function registerPrune(program: Command): void {
-  const cmd = program.command('prune').description('prune a model (weights to zero, or whole hidden neurons), fine-tune it and compare before and after');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], { data: 'data to fine-tune and score on (split as train splits it)', model: 'model file to prune' })
+  const cmd = program
+    .command('prune')
+    .description('prune a model (weights to zero, or whole hidden neurons), fine-tune it and compare before and after');
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], {
+    data: 'data to fine-tune and score on (split as train splits it)',
+    model: 'model file to prune',
+  })
     .option('--sparsity <fraction>', 'fraction of weights (or of hidden neurons with --structured) to remove', fraction())
     .option('--structured', 'remove whole hidden neurons: a smaller dense model instead of a masked one')
-    .addOption(choice('--criterion <name>', `importance: ${WEIGHT_CRITERIA.join(', ')} for weights; also activation, apoz for neurons`, NEURON_CRITERIA).default('l1'))
-    .addOption(choice('--scope <scope>', "'layer': each layer loses the same fraction; 'global': ranked across layers", ['layer', 'global']).default('layer'))
+    .addOption(
+      choice(
+        '--criterion <name>',
+        `importance: ${WEIGHT_CRITERIA.join(', ')} for weights; also activation, apoz for neurons`,
+        NEURON_CRITERIA,
+      ).default('l1'),
+    )
+    .addOption(
+      choice('--scope <scope>', "'layer': each layer loses the same fraction; 'global': ranked across layers", ['layer', 'global']).default(
+        'layer',
+      ),
+    )
     .option('--steps <n>', 'prune gradually in this many steps (cubic schedule), fine-tuning after each', integer(1, 1000), 1);
   trainingOptions(cmd, { epochs: 2, minEpochs: 0, epochsText: 'fine-tuning epochs after each step (0: one-shot pruning, no fine-tuning)' });
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 A pruned (masked) model is saved in the sparse format, which keeps the mask so later training
 leaves pruned weights at zero; --structured saves an ordinary, smaller model.
 
 Examples:
   kiln prune --model iris.safetensors --data iris --sparsity 0.8 --out iris-pruned.safetensors
   kiln prune --model mnist.safetensors --data mnist --sparsity 0.9 --scope global --steps 4 --epochs 1
-  kiln prune --model mnist.safetensors --data mnist --structured --sparsity 0.5 --criterion apoz --json`);
+  kiln prune --model mnist.safetensors --data mnist --structured --sparsity 0.5 --criterion apoz --json`,
+  );
   cmd.action((o: PruneOptions) => prune(cmd, o));
 }
 
 async function prune(cmd: Command, o: PruneOptions): Promise<void> {
   if (o.sparsity === undefined) throw usageError('--sparsity <fraction> is required');
   const allowed: readonly NeuronCriterion[] = o.structured ? NEURON_CRITERIA : WEIGHT_CRITERIA;
-  if (!allowed.includes(o.criterion)) throw usageError(`--criterion ${o.criterion} ranks neurons; with weights use ${WEIGHT_CRITERIA.join(', ')} (or add --structured)`);
+  if (!allowed.includes(o.criterion))
+    throw usageError(`--criterion ${o.criterion} ranks neurons; with weights use ${WEIGHT_CRITERIA.join(', ')} (or add --structured)`);
   if (o.steps > 1 && o.epochs === 0) throw usageError('--steps > 1 fine-tunes between steps: give --epochs >= 1');
   const optimizer = optimizerFrom(cmd, o);
   const loaded = await readFloatModel(o.model, 'pruning');
   const original = loaded.model;
   const { train, validation, test } = await trainingDataFor(o, original, o.validationSplit);
-  const before = { architecture: architecture(original), parameters: original.parameterCount, bytes: loaded.bytes, metrics: evaluate(original, test) };
+  const before = {
+    architecture: architecture(original),
+    parameters: original.parameterCount,
+    bytes: loaded.bytes,
+    metrics: evaluate(original, test),
+  };
   const stored = (m: Sequential) => m.parameterCount - layerSparsity(m).reduce((a, l) => a + l.pruned, 0);
   const storedBefore = stored(original);
 
   const fineTune = {
-    optimizer, epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, standardize: false,
+    optimizer,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    standardize: false,
     ...(validation ? { validation } : {}),
     ...(o.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(o) }),
   };
@@ -61,13 +101,22 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
   let model: Sequential;
   try {
     if (o.steps === 1) {
-      model = o.structured ? pruneNeurons(original, { criterion: o.criterion, scope: o.scope, sparsity: o.sparsity, data: train }) : (pruneWeights(original, { criterion: o.criterion as WeightCriterion, scope: o.scope, sparsity: o.sparsity, data: train }), original);
+      model = o.structured
+        ? pruneNeurons(original, { criterion: o.criterion, scope: o.scope, sparsity: o.sparsity, data: train })
+        : (pruneWeights(original, { criterion: o.criterion as WeightCriterion, scope: o.scope, sparsity: o.sparsity, data: train }),
+          original);
       if (o.epochs > 0) await fit(model, train, { ...fineTune, signal: interrupt.signal });
     } else {
       // Importance is measured on the training part: the test rows only score the result.
       const result = await pruneIteratively(original, train, {
-        criterion: o.criterion, scope: o.scope, finalSparsity: o.sparsity, steps: o.steps, structured: o.structured ?? false,
-        fineTune: { ...fineTune, signal: interrupt.signal }, evaluation: train, latency: false,
+        criterion: o.criterion,
+        scope: o.scope,
+        finalSparsity: o.sparsity,
+        steps: o.steps,
+        structured: o.structured ?? false,
+        fineTune: { ...fineTune, signal: interrupt.signal },
+        evaluation: train,
+        latency: false,
         onStep: (r) => bar.update(r.step),
       });
       model = result.model;
@@ -84,17 +133,32 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
 
   if (o.json) {
     emitJson({
-      command: 'prune', architecture: architecture(model), parameters: model.parameterCount, storedParameters: stored(model), bytes,
-      format: floatLayout(model), out: o.out ?? null, metrics: metricsJson(metrics),
-      sparsity: weights === 0 ? 0 : prunedWeights / weights, layers,
-      before: { architecture: before.architecture, parameters: before.parameters, storedParameters: storedBefore, bytes: before.bytes, metrics: metricsJson(before.metrics) },
+      command: 'prune',
+      architecture: architecture(model),
+      parameters: model.parameterCount,
+      storedParameters: stored(model),
+      bytes,
+      format: floatLayout(model),
+      out: o.out ?? null,
+      metrics: metricsJson(metrics),
+      sparsity: weights === 0 ? 0 : prunedWeights / weights,
+      layers,
+      before: {
+        architecture: before.architecture,
+        parameters: before.parameters,
+        storedParameters: storedBefore,
+        bytes: before.bytes,
+        metrics: metricsJson(before.metrics),
+      },
       rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
     });
     return;
   }
   const what = o.structured ? 'hidden neurons' : 'weights';
   out(`model       ${loaded.path}: ${before.architecture}`);
-  out(`pruned      ${fmt(o.sparsity * 100, 1)}% of ${what} (${o.scope}, ${o.criterion}), ${o.steps} step${o.steps > 1 ? 's' : ''}, ${o.epochs} fine-tuning epoch${o.epochs === 1 ? '' : 's'} per step`);
+  out(
+    `pruned      ${fmt(o.sparsity * 100, 1)}% of ${what} (${o.scope}, ${o.criterion}), ${o.steps} step${o.steps > 1 ? 's' : ''}, ${o.epochs} fine-tuning epoch${o.epochs === 1 ? '' : 's'} per step`,
+  );
   if (o.structured) out(`now         ${architecture(model)}`);
   out(`parameters  ${storedBefore} → ${stored(model)} stored (${before.parameters} → ${model.parameterCount} in the architecture)`);
   out(`bytes       ${bytesText(before.bytes)} → ${bytesText(bytes)}`);

@@ -46,77 +46,141 @@ async function replay(storage: SharedStudyStorage, name: string): Promise<{ stat
 function summary(name: string, state: StudyState) {
   const count = (s: string) => state.trials.filter((t) => t.state === s).length;
   const sign = state.directions[0] === 'maximize' ? -1 : 1;
-  const best = state.directions.length === 1
-    ? state.trials.filter((t) => t.state === 'complete').sort((a, b) => (a.values![0]! - b.values![0]!) * sign || a.number - b.number)[0]
-    : undefined;
+  const best =
+    state.directions.length === 1
+      ? state.trials.filter((t) => t.state === 'complete').sort((a, b) => (a.values![0]! - b.values![0]!) * sign || a.number - b.number)[0]
+      : undefined;
   return {
-    study: name, directions: state.directions, trials: state.trials.length, complete: count('complete'), pruned: count('pruned'), failed: count('failed'),
-    running: count('running'), queued: state.queue.length, ignoredTells: state.ignoredFinishes, best: best ? { number: best.number, value: best.values![0]!, params: best.params } : null,
+    study: name,
+    directions: state.directions,
+    trials: state.trials.length,
+    complete: count('complete'),
+    pruned: count('pruned'),
+    failed: count('failed'),
+    running: count('running'),
+    queued: state.queue.length,
+    ignoredTells: state.ignoredFinishes,
+    best: best ? { number: best.number, value: best.values![0]!, params: best.params } : null,
   };
 }
 
 export function registerStudy(program: Command): void {
   const api = searchApi;
   const study = program.command('study').description('list, show, export and import the studies a storage keeps');
-  const storageFlag = (cmd: Command) => cmd.option('--storage <url>', STORAGE_HELP, process.env.KILN_STORAGE || undefined).option('--json', 'print JSON');
-  study.addHelpText('after', `
+  const storageFlag = (cmd: Command) =>
+    cmd.option('--storage <url>', STORAGE_HELP, process.env.KILN_STORAGE || undefined).option('--json', 'print JSON');
+  study.addHelpText(
+    'after',
+    `
 Examples:
   kiln study list --storage postgres://kiln@db.example/kiln
   kiln study show mnist --storage runs/search.jsonl
   kiln study export mnist --storage redis://cache:6379 --out mnist.optuna.log   (optuna-dashboard mnist.optuna.log)
-  kiln study import optuna.log --study mlp --as mlp-warm --storage runs/search.jsonl`);
+  kiln study import optuna.log --study mlp --as mlp-warm --storage runs/search.jsonl`,
+  );
 
-  storageFlag(study.command('list').description('the studies in the storage, with trial counts and best values')).action((o: StudyFlags) => withStorage(api, o, async (storage) => {
-    const rows = [];
-    for (const name of await storage.studies()) rows.push(summary(name, (await replay(storage, name)).state));
-    if (o.json) return emitJson({ command: 'study list', studies: rows });
-    if (rows.length === 0) return out('no studies');
-    for (const line of table(['study', 'trials', 'complete', 'pruned', 'failed', 'running', 'queued', 'best'], rows.map((r) => [r.study, String(r.trials), String(r.complete), String(r.pruned), String(r.failed), String(r.running), String(r.queued), r.best ? `${fmt(r.best.value)} (trial ${r.best.number})` : '-']))) out(line);
-  }));
+  storageFlag(study.command('list').description('the studies in the storage, with trial counts and best values')).action((o: StudyFlags) =>
+    withStorage(api, o, async (storage) => {
+      const rows = [];
+      for (const name of await storage.studies()) rows.push(summary(name, (await replay(storage, name)).state));
+      if (o.json) return emitJson({ command: 'study list', studies: rows });
+      if (rows.length === 0) return out('no studies');
+      for (const line of table(
+        ['study', 'trials', 'complete', 'pruned', 'failed', 'running', 'queued', 'best'],
+        rows.map((r) => [
+          r.study,
+          String(r.trials),
+          String(r.complete),
+          String(r.pruned),
+          String(r.failed),
+          String(r.running),
+          String(r.queued),
+          r.best ? `${fmt(r.best.value)} (trial ${r.best.number})` : '-',
+        ]),
+      ))
+        out(line);
+    }),
+  );
 
-  storageFlag(study.command('show').argument('<name>', 'the study').description('one study: counts, best trial and every trial')).action((name: string, o: StudyFlags) => withStorage(api, o, async (storage) => {
-    const { state } = await replay(storage, name);
-    const s = summary(name, state);
-    const trials = state.trials.map((t) => ({ number: t.number, state: t.state, values: t.values, params: t.params, error: t.error, durationMs: t.durationMs }));
-    if (o.json) return emitJson({ command: 'study show', ...s, trialList: trials });
-    out(`study       ${name}: ${state.directions.join(', ')}, seed ${state.seed}`);
-    out(`trials      ${s.trials} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed, ${s.running} running), ${s.queued} queued${s.ignoredTells ? `, ${s.ignoredTells} late tells ignored` : ''}`);
-    if (s.best) out(`best        trial ${s.best.number}: ${fmt(s.best.value)}  ${JSON.stringify(s.best.params)}`);
-    out();
-    for (const line of table(['trial', 'state', 'values', 'params'], trials.map((t) => [String(t.number), t.state, t.values ? t.values.map((v) => fmt(v)).join(', ') : (t.error ?? '-'), JSON.stringify(t.params)]))) out(line);
-  }));
+  storageFlag(study.command('show').argument('<name>', 'the study').description('one study: counts, best trial and every trial')).action(
+    (name: string, o: StudyFlags) =>
+      withStorage(api, o, async (storage) => {
+        const { state } = await replay(storage, name);
+        const s = summary(name, state);
+        const trials = state.trials.map((t) => ({
+          number: t.number,
+          state: t.state,
+          values: t.values,
+          params: t.params,
+          error: t.error,
+          durationMs: t.durationMs,
+        }));
+        if (o.json) return emitJson({ command: 'study show', ...s, trialList: trials });
+        out(`study       ${name}: ${state.directions.join(', ')}, seed ${state.seed}`);
+        out(
+          `trials      ${s.trials} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed, ${s.running} running), ${s.queued} queued${s.ignoredTells ? `, ${s.ignoredTells} late tells ignored` : ''}`,
+        );
+        if (s.best) out(`best        trial ${s.best.number}: ${fmt(s.best.value)}  ${JSON.stringify(s.best.params)}`);
+        out();
+        for (const line of table(
+          ['trial', 'state', 'values', 'params'],
+          trials.map((t) => [
+            String(t.number),
+            t.state,
+            t.values ? t.values.map((v) => fmt(v)).join(', ') : (t.error ?? '-'),
+            JSON.stringify(t.params),
+          ]),
+        ))
+          out(line);
+      }),
+  );
 
-  storageFlag(study.command('export').argument('<name>', 'the study').description("write a study as an Optuna journal file (optuna-dashboard and Optuna open it)"))
+  storageFlag(
+    study
+      .command('export')
+      .argument('<name>', 'the study')
+      .description('write a study as an Optuna journal file (optuna-dashboard and Optuna open it)'),
+  )
     .requiredOption('--out <file>', 'the Optuna journal file to write (atomically)')
-    .action((name: string, o: StudyFlags & { out: string }) => withStorage(api, o, async (storage) => {
-      const { events, state } = await replay(storage, name);
-      const text = api.toOptunaJournal(name, events);
-      await writeFileAtomic(o.out, new TextEncoder().encode(text));
-      if (o.json) return emitJson({ command: 'study export', study: name, trials: state.trials.length, out: o.out });
-      out(`exported    ${name}: ${state.trials.length} trials to ${o.out} (Optuna journal format)`);
-    }));
+    .action((name: string, o: StudyFlags & { out: string }) =>
+      withStorage(api, o, async (storage) => {
+        const { events, state } = await replay(storage, name);
+        const text = api.toOptunaJournal(name, events);
+        await writeFileAtomic(o.out, new TextEncoder().encode(text));
+        if (o.json) return emitJson({ command: 'study export', study: name, trials: state.trials.length, out: o.out });
+        out(`exported    ${name}: ${state.trials.length} trials to ${o.out} (Optuna journal format)`);
+      }),
+    );
 
-  storageFlag(study.command('import').argument('<file>', 'an Optuna journal file').description('read a study from an Optuna journal file into the storage'))
+  storageFlag(
+    study
+      .command('import')
+      .argument('<file>', 'an Optuna journal file')
+      .description('read a study from an Optuna journal file into the storage'),
+  )
     .option('--study <name>', 'the study to read from the file (default: its only one)')
     .option('--as <name>', 'the name it gets in the storage (default: its own)')
-    .action((file: string, o: StudyFlags & { study?: string; as?: string }) => withStorage(api, o, async (storage) => {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
-      }
-      let events: StudyEvent[];
-      try {
-        events = api.fromOptunaJournal(text, { ...(o.study ? { study: o.study } : {}), ...(o.as ? { as: o.as } : {}) });
-      } catch (error) {
-        throw new CliError(`${file}: ${(error as Error).message}`);
-      }
-      const name = events[0]!.study;
-      if ((await storage.readSince(name, 0)).events.length > 0) throw new CliError(`the storage already holds a study named '${name}'; give --as another name`);
-      await storage.append(events);
-      const trials = events.filter((e) => e.op === 'trial').length;
-      if (o.json) return emitJson({ command: 'study import', study: name, trials, from: file });
-      out(`imported    ${name}: ${trials} trials from ${file}`);
-    }));
+    .action((file: string, o: StudyFlags & { study?: string; as?: string }) =>
+      withStorage(api, o, async (storage) => {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (error) {
+          throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+        }
+        let events: StudyEvent[];
+        try {
+          events = api.fromOptunaJournal(text, { ...(o.study ? { study: o.study } : {}), ...(o.as ? { as: o.as } : {}) });
+        } catch (error) {
+          throw new CliError(`${file}: ${(error as Error).message}`);
+        }
+        const name = events[0]!.study;
+        if ((await storage.readSince(name, 0)).events.length > 0)
+          throw new CliError(`the storage already holds a study named '${name}'; give --as another name`);
+        await storage.append(events);
+        const trials = events.filter((e) => e.op === 'trial').length;
+        if (o.json) return emitJson({ command: 'study import', study: name, trials, from: file });
+        out(`imported    ${name}: ${trials} trials from ${file}`);
+      }),
+    );
 }

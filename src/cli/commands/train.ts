@@ -1,7 +1,15 @@
 // kiln train: build a model from flags (or continue a saved one), fit, score on the test part, save.
 import type { Command } from 'commander';
 import { evaluate, fit } from '../../index.ts';
-import { architectureOptions, ARCHITECTURE_KEYS, buildModel, csvTaskOf, taskOption, type ArchitectureFlags, type TaskFlag } from '../architecture-flags.ts';
+import {
+  architectureOptions,
+  ARCHITECTURE_KEYS,
+  buildModel,
+  csvTaskOf,
+  taskOption,
+  type ArchitectureFlags,
+  type TaskFlag,
+} from '../architecture-flags.ts';
 import { keepEncoder, trainingData, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
@@ -31,18 +39,25 @@ export function defaultEpochs(rows: number, batchSize: number, fullBatch: boolea
 
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model on data, score it on held-out rows and save it');
-  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out', 'table', 'classes'], { model: 'continue training this model file instead of a new one' });
-  taskOption(architectureOptions(cmd, [64]))
-    .option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
-  trainingOptions(cmd, { epochs: MIN_EPOCHS, epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)` });
-  cmd.addHelpText('after', `
+  commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out', 'table', 'classes'], {
+    model: 'continue training this model file instead of a new one',
+  });
+  taskOption(architectureOptions(cmd, [64])).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  trainingOptions(cmd, {
+    epochs: MIN_EPOCHS,
+    epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)`,
+  });
+  cmd.addHelpText(
+    'after',
+    `
 Examples:
   kiln train --data iris --layers 16 --epochs 100 --lr 0.01 --out iris.safetensors
   kiln train --data customers.csv --label churned --classes no,yes --drop customer_id --text notes --out churn.safetensors
   kiln train --data houses.csv --label price --task regression --layers 64,32 --dropout 0.1 \\
              --optimizer adamw --schedule cosine --warmup-steps 50 --validation-split 0.1 --early-stopping 5
   kiln train --data mnist --layers 128 --epochs 5 --batch-size 64 --json > run.json
-  kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors`);
+  kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors`,
+  );
   cmd.action((o: TrainOptions) => train(cmd, o));
 }
 
@@ -54,7 +69,8 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
     const clash = givenFlag(cmd, ARCHITECTURE_FLAGS);
     if (clash) throw usageError(`${clash} describes a new model; it cannot change the architecture of --model ${o.model}`);
     const reading = givenFlag(cmd, TABLE_KEYS);
-    if (reading) throw usageError(`${reading} describes how to read columns for a new model; --model ${o.model} reads them as it was trained to`);
+    if (reading)
+      throw usageError(`${reading} describes how to read columns for a new model; --model ${o.model} reads them as it was trained to`);
   }
   const data = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   const { train: trainSet, validation, test } = data;
@@ -63,7 +79,9 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
   const epochs = options.epochs!;
 
-  const history = await withEpochProgress(epochs, 'training', o.json, (hooks) => fit(model, trainSet, { ...options, ...(validation ? { validation } : {}), ...hooks }));
+  const history = await withEpochProgress(epochs, 'training', o.json, (hooks) =>
+    fit(model, trainSet, { ...options, ...(validation ? { validation } : {}), ...hooks }),
+  );
   if (!base) keepEncoder(model, data);
   const evaluation = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
@@ -96,8 +114,14 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   }
   out(`model       ${architecture(model)}`);
   out(`parameters  ${model.parameterCount}`);
-  out(`rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test${data.droppedRows > 0 ? ` (${data.droppedRows} without a label left out)` : ''}`);
-  out(`trained     ${history.epochs.length} epochs${history.stoppedEarly ? ' (stopped early)' : ''}, weights of epoch ${history.bestEpoch}, ${seconds.toFixed(1)} s`);
+  out(
+    `rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test${data.droppedRows > 0 ? ` (${data.droppedRows} without a label left out)` : ''}`,
+  );
+  out(
+    `trained     ${history.epochs.length} epochs${history.stoppedEarly ? ' (stopped early)' : ''}, weights of epoch ${history.bestEpoch}, ${seconds.toFixed(1)} s`,
+  );
   out(`test        ${metricsLine(evaluation)}`);
-  out(o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`);
+  out(
+    o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`,
+  );
 }

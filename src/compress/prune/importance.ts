@@ -31,11 +31,19 @@ export interface ImportanceOptions<C> {
 }
 
 /** Checks the options and the data a criterion needs; returns the criterion. */
-export function checkCriterion<C extends string>(where: string, criteria: readonly C[], options: ImportanceOptions<C>, fallback: C, model: Sequential): C {
+export function checkCriterion<C extends string>(
+  where: string,
+  criteria: readonly C[],
+  options: ImportanceOptions<C>,
+  fallback: C,
+  model: Sequential,
+): C {
   const criterion = options.criterion ?? fallback;
-  if (!criteria.includes(criterion)) throw new TypeError(`${where}: criterion must be one of ${criteria.join(', ')}, got ${String(criterion)}`);
+  if (!criteria.includes(criterion))
+    throw new TypeError(`${where}: criterion must be one of ${criteria.join(', ')}, got ${String(criterion)}`);
   if (NEEDS_DATA.includes(criterion)) {
-    if (!(options.data instanceof Dataset)) throw new TypeError(`${where}: criterion '${criterion}' is measured on data; pass data: a Dataset`);
+    if (!(options.data instanceof Dataset))
+      throw new TypeError(`${where}: criterion '${criterion}' is measured on data; pass data: a Dataset`);
     checkDataFits(where, model, options.data);
   }
   if (options.batchSize !== undefined) checkInteger(where, 'batchSize', options.batchSize, 1, 1 << 24);
@@ -64,14 +72,18 @@ export function neuronScores(model: Sequential, options: ImportanceOptions<Neuro
   checkKnownKeys('neuronScores', options, ['criterion', 'data', 'batchSize']);
   const criterion = checkCriterion('neuronScores', NEURON_CRITERIA, options, 'l1', model);
   const hidden = model.denseLayers().slice(0, -1);
-  if (criterion === 'activation' || criterion === 'apoz') return activationScores(model, options.data!, options.batchSize ?? 256, criterion);
+  if (criterion === 'activation' || criterion === 'apoz')
+    return activationScores(model, options.data!, options.batchSize ?? 256, criterion);
   const source = criterion === 'taylor' ? absGradientProducts(model, options.data!, options.batchSize ?? 64) : model.parameterVector();
-  return hidden.map(({ weightOffset: weight, biasOffset: bias, units, inputs }) => Float32Array.from({ length: units }, (_, u) => {
-    let s = 0;
-    for (let i = weight + u * inputs; i < weight + (u + 1) * inputs; i++) s += criterion === 'l2' ? source[i]! * source[i]! : Math.abs(source[i]!);
-    if (criterion === 'taylor') s += source[bias + u]!;
-    return criterion === 'l2' ? Math.sqrt(s) : s;
-  }));
+  return hidden.map(({ weightOffset: weight, biasOffset: bias, units, inputs }) =>
+    Float32Array.from({ length: units }, (_, u) => {
+      let s = 0;
+      for (let i = weight + u * inputs; i < weight + (u + 1) * inputs; i++)
+        s += criterion === 'l2' ? source[i]! * source[i]! : Math.abs(source[i]!);
+      if (criterion === 'taylor') s += source[bias + u]!;
+      return criterion === 'l2' ? Math.sqrt(s) : s;
+    }),
+  );
 }
 
 // Mean |activation| or 1 − APoZ of every hidden dense unit over the data, at inference (no dropout).
@@ -85,7 +97,8 @@ function activationScores(model: Sequential, data: Dataset, chunk: number, crite
       if (s) accumulateActivationStats(s.abs, s.zeros, y);
     });
     return [...stats.values()].map(({ abs, zeros }) => {
-      const a = abs.read(), z = zeros.read();
+      const a = abs.read(),
+        z = zeros.read();
       return Float32Array.from(a, (v, u) => (criterion === 'activation' ? v / n : 1 - z[u]! / n));
     });
   });

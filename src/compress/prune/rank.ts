@@ -28,7 +28,10 @@ export function checkSparsity(where: string, value: unknown): number {
 }
 
 export function checkModel(where: string, model: unknown): Sequential {
-  if (!(model instanceof Sequential)) throw new TypeError(`${where}: model must be a Sequential, got ${model === null ? 'null' : typeof model === 'object' ? (model as object).constructor?.name ?? 'object' : typeof model}`);
+  if (!(model instanceof Sequential))
+    throw new TypeError(
+      `${where}: model must be a Sequential, got ${model === null ? 'null' : typeof model === 'object' ? ((model as object).constructor?.name ?? 'object') : typeof model}`,
+    );
   return model;
 }
 

@@ -59,11 +59,17 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   const denseFileBytes = modelToBytes(model, 'dense').length;
   const sparseFileBytes = sparseModelToBytes(model).length;
   const none: Latency = { batch1: NaN, batch64: NaN };
-  let latencyMs = none, denseLatencyMs = none;
+  let latencyMs = none,
+    denseLatencyMs = none;
   if (options.latency ?? true) {
     const fast = SparseModel.from(model);
     try {
-      [latencyMs, denseLatencyMs] = measurePair((x) => fast.predict(x), (x) => model.predict(x), data, repeats);
+      [latencyMs, denseLatencyMs] = measurePair(
+        (x) => fast.predict(x),
+        (x) => model.predict(x),
+        data,
+        repeats,
+      );
     } finally {
       fast.dispose();
     }
@@ -89,5 +95,8 @@ type Predict = (x: Float32Array) => unknown;
 export function measurePair(a: Predict, b: Predict, data: Dataset, repeats: number): [Latency, Latency] {
   const [a1, b1] = timeCalls([a, b], batchOf(data, 1), repeats);
   const [a64, b64] = timeCalls([a, b], batchOf(data, 64), repeats);
-  return [{ batch1: a1!.medianMs, batch64: a64!.medianMs }, { batch1: b1!.medianMs, batch64: b64!.medianMs }];
+  return [
+    { batch1: a1!.medianMs, batch64: a64!.medianMs },
+    { batch1: b1!.medianMs, batch64: b64!.medianMs },
+  ];
 }

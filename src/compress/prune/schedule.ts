@@ -77,7 +77,18 @@ export interface IterativePruneResult {
   reports: CompressionReport[];
 }
 
-const KEYS = ['finalSparsity', 'initialSparsity', 'steps', 'structured', 'criterion', 'scope', 'fineTune', 'evaluation', 'latency', 'onStep'];
+const KEYS = [
+  'finalSparsity',
+  'initialSparsity',
+  'steps',
+  'structured',
+  'criterion',
+  'scope',
+  'fineTune',
+  'evaluation',
+  'latency',
+  'onStep',
+];
 
 /**
  * Prunes along the polynomial schedule (t = 1 … n, Δt = 1), fine-tuning with `fit` after each
@@ -98,7 +109,8 @@ export async function pruneIteratively(model: Sequential, data: Dataset, options
   const structured = options.structured ?? false;
   const evaluation = options.evaluation ?? data;
   const schedule = { initialSparsity, finalSparsity, steps };
-  const report = (m: Sequential, step: number, sparsity: number) => compressionReport(m, evaluation, { step, sparsity, latency: options.latency });
+  const report = (m: Sequential, step: number, sparsity: number) =>
+    compressionReport(m, evaluation, { step, sparsity, latency: options.latency });
   const reports = [report(model, 0, 0)];
   const original = hiddenUnits(model);
   let current = model;
@@ -108,9 +120,15 @@ export async function pruneIteratively(model: Sequential, data: Dataset, options
       if (structured) {
         const scores = neuronScores(current, { criterion: options.criterion as NeuronCriterion | undefined, data: evaluation });
         const units = hiddenUnits(current);
-        const removals = scope === 'layer'
-          ? original.map((u, l) => units[l]! - (u - prunedCount(sparsity, u)))
-          : units.reduce((a, b) => a + b, 0) - (original.reduce((a, b) => a + b, 0) - prunedCount(sparsity, original.reduce((a, b) => a + b, 0)));
+        const removals =
+          scope === 'layer'
+            ? original.map((u, l) => units[l]! - (u - prunedCount(sparsity, u)))
+            : units.reduce((a, b) => a + b, 0) -
+              (original.reduce((a, b) => a + b, 0) -
+                prunedCount(
+                  sparsity,
+                  original.reduce((a, b) => a + b, 0),
+                ));
         const next = removeLowest(current, scores, removals);
         if (current !== model) current.dispose();
         current = next;

@@ -30,7 +30,11 @@ export class SparseModel implements Predictor {
   readonly classNames: readonly string[] | undefined;
   #mlp: SparseMlp;
   // What toSequential() rebuilds the dense model from: the architecture, names and weights.
-  readonly #source: { config: ReturnType<Sequential['toConfig']>; preprocessing: Sequential['preprocessing']; parameters: ReturnType<Sequential['parameters']> };
+  readonly #source: {
+    config: ReturnType<Sequential['toConfig']>;
+    preprocessing: Sequential['preprocessing'];
+    parameters: ReturnType<Sequential['parameters']>;
+  };
   #affine: InputAffine | undefined;
   readonly #where: string;
 
@@ -47,7 +51,15 @@ export class SparseModel implements Predictor {
       const d = dense.get(i);
       if (!d) return { kind: config.type as 'dropout' | 'flatten', size };
       size = d.units;
-      return { kind: 'dense', inputs: d.inputs, units: d.units, act: activationCode(this.#where, d.activation), alpha: d.alpha, weight: d.weight, bias: d.bias };
+      return {
+        kind: 'dense',
+        inputs: d.inputs,
+        units: d.units,
+        act: activationCode(this.#where, d.activation),
+        alpha: d.alpha,
+        weight: d.weight,
+        bias: d.bias,
+      };
     });
     this.#mlp = new SparseMlp(layers, thresholds);
     this.#source = { config: model.toConfig(), preprocessing: { ...model.preprocessing }, parameters: model.parameters() };

@@ -19,7 +19,10 @@ export interface PruneNeuronsOptions extends ImportanceOptions<NeuronCriterion> 
 
 /** Units of each hidden dense layer, in order. */
 export function hiddenUnits(model: Sequential): number[] {
-  return model.denseLayers().slice(0, -1).map((o) => o.units);
+  return model
+    .denseLayers()
+    .slice(0, -1)
+    .map((o) => o.units);
 }
 
 /**
@@ -38,8 +41,18 @@ export function pruneNeurons(model: Sequential, options: PruneNeuronsOptions): S
   const sparsity = checkSparsity(where, options?.sparsity);
   const scope = checkScope(where, options.scope ?? 'layer');
   const units = hiddenUnits(model);
-  const removals = scope === 'layer' ? units.map((u) => prunedCount(sparsity, u)) : prunedCount(sparsity, units.reduce((a, b) => a + b, 0));
-  return removeLowest(model, neuronScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize }), removals);
+  const removals =
+    scope === 'layer'
+      ? units.map((u) => prunedCount(sparsity, u))
+      : prunedCount(
+          sparsity,
+          units.reduce((a, b) => a + b, 0),
+        );
+  return removeLowest(
+    model,
+    neuronScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize }),
+    removals,
+  );
 }
 
 /** @internal Removes `removals` units per hidden layer (or that many in all), lowest scores first. */
@@ -62,7 +75,10 @@ export function removeLowest(model: Sequential, scores: Float32Array[], removals
       count++;
     }
   }
-  return keepUnits(model, removed.map((r) => Array.from({ length: r.length }, (_, u) => u).filter((u) => r[u] === 0)));
+  return keepUnits(
+    model,
+    removed.map((r) => Array.from({ length: r.length }, (_, u) => u).filter((u) => r[u] === 0)),
+  );
 }
 
 /**
@@ -78,19 +94,25 @@ export function keepUnits(model: Sequential, keep: readonly (readonly number[])[
   checkModel(where, model);
   const offsets = denseSlots(model);
   const hidden = offsets.length - 1;
-  if (!Array.isArray(keep) || keep.length !== hidden) throw new RangeError(`${where}: expected one list of units per hidden dense layer (${hidden}), got ${Array.isArray(keep) ? keep.length : typeof keep}`);
+  if (!Array.isArray(keep) || keep.length !== hidden)
+    throw new RangeError(
+      `${where}: expected one list of units per hidden dense layer (${hidden}), got ${Array.isArray(keep) ? keep.length : typeof keep}`,
+    );
   keep.forEach((units, l) => {
     const n = offsets[l]!.units;
     if (!Array.isArray(units) || units.length === 0) throw new RangeError(`${where}: hidden layer ${l} must keep at least one unit`);
     units.forEach((u, i) => {
-      if (!Number.isInteger(u) || u < 0 || u >= n || (i > 0 && u <= units[i - 1]!)) throw new RangeError(`${where}: units of hidden layer ${l} must be ascending integers in [0, ${n - 1}], got ${u} at position ${i}`);
+      if (!Number.isInteger(u) || u < 0 || u >= n || (i > 0 && u <= units[i - 1]!))
+        throw new RangeError(`${where}: units of hidden layer ${l} must be ascending integers in [0, ${n - 1}], got ${u} at position ${i}`);
     });
   });
   // Rows kept per dense layer (all of the output layer's) and columns kept (the previous keep).
   const rows: (readonly number[])[] = offsets.map((o, l) => (l < hidden ? keep[l]! : Array.from({ length: o.units }, (_, u) => u)));
   const cols: (readonly number[])[] = offsets.map((o, l) => (l === 0 ? Array.from({ length: o.inputs }, (_, k) => k) : rows[l - 1]!));
   let d = 0;
-  const layers = model.layers.map((layer) => (layer.type === 'dense' ? ({ ...layer, units: rows[d++]!.length } as DenseConfig) : { ...layer }));
+  const layers = model.layers.map((layer) =>
+    layer.type === 'dense' ? ({ ...layer, units: rows[d++]!.length } as DenseConfig) : { ...layer },
+  );
   const smaller = new Sequential({ inputs: model.inputs, layers, task: model.task, seed: model.seed, preprocessing: model.preprocessing });
   const params = model.parameterVector();
   const oldMask = model.pruningMask;
@@ -158,7 +180,7 @@ function exactlyRemovable(dead: boolean[]): boolean[] {
   const last = dead.lastIndexOf(false);
   for (let u = last + 1; u < dead.length; u++) out[u] = true;
   if (dead.length > BLOCK) return out;
-  for (let u = 0; u < last; ) {
+  for (let u = 0; u < last;) {
     if (!dead[u]) {
       u++;
       continue;

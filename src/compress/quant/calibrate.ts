@@ -41,8 +41,10 @@ const ENTROPY_LEVELS = 128;
 export function calibrationRange(values: Float32Array, options: CalibrationRangeOptions = {}, where = 'calibrationRange'): Range {
   checkKnownKeys(where, options, ['method', 'percentile']);
   const method = options.method ?? 'minmax';
-  if (!CALIBRATION_METHODS.includes(method)) throw new TypeError(`${where}: method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${String(method)}`);
-  if (options.percentile !== undefined && method !== 'percentile') throw new TypeError(`${where}: percentile applies to method 'percentile', not '${method}'`);
+  if (!CALIBRATION_METHODS.includes(method))
+    throw new TypeError(`${where}: method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${String(method)}`);
+  if (options.percentile !== undefined && method !== 'percentile')
+    throw new TypeError(`${where}: percentile applies to method 'percentile', not '${method}'`);
   if (values.length === 0) throw new RangeError(`${where}: no calibration values`);
   const { min, max } = extremes(values, where);
   switch (method) {
@@ -61,7 +63,8 @@ export function calibrationRange(values: Float32Array, options: CalibrationRange
 }
 
 function extremes(values: Float32Array, where: string): Range {
-  let min = Infinity, max = -Infinity;
+  let min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v - v !== 0) throw new RangeError(`${where}: calibration data must be finite, got ${v} at index ${i}`);
@@ -101,10 +104,12 @@ function histogram(values: Float32Array, lo: number, hi: number, bins: number, a
 function mseRange(values: Float32Array, min: number, max: number): Range {
   const counts = histogram(values, min, max, HIST_BINS, false);
   const width = (max - min) / HIST_BINS;
-  let best = { min, max }, bestErr = Infinity;
+  let best = { min, max },
+    bestErr = Infinity;
   for (let step = 100; step >= 1; step--) {
     const r = step / 100;
-    const lo = Math.fround(min * r), hi = Math.fround(max * r);
+    const lo = Math.fround(min * r),
+      hi = Math.fround(max * r);
     const p = calculateQParams(lo, hi, QUINT8, false);
     let err = 0;
     for (let b = 0; b < HIST_BINS; b++) {

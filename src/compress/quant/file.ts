@@ -15,7 +15,13 @@
 // (inputs, units, activation, alpha), class_names, and feature_names only when asked for: for a
 // 784-pixel model those names alone would outweigh the rest of the header several times over.
 // Reading checks every field and rebuilds exactly the model that was written.
-import { decodeSafetensors, encodeSafetensors, ModelFileError, type SafetensorsTensor, type DecodedSafetensors } from '../../io/safetensors.ts';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  ModelFileError,
+  type SafetensorsTensor,
+  type DecodedSafetensors,
+} from '../../io/safetensors.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from './model.ts';
 import type { Activation } from '../../core/activation.ts';
@@ -45,7 +51,8 @@ export interface QuantizedFileOptions {
 /** Serialises a quantised model to safetensors bytes.
  *  @example const bytes = quantizedModelToBytes(q); // bytes.length ≈ q.bytes + header */
 export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedFileOptions = {}): Uint8Array {
-  if (!(model instanceof QuantizedModel)) throw new TypeError(`quantizedModelToBytes: model must be a QuantizedModel, got ${model === null ? 'null' : typeof model}`);
+  if (!(model instanceof QuantizedModel))
+    throw new TypeError(`quantizedModelToBytes: model must be a QuantizedModel, got ${model === null ? 'null' : typeof model}`);
   checkKnownKeys('quantizedModelToBytes', options, ['featureNames']);
   const int4 = model.scheme === 'int4';
   const tensors: Record<string, SafetensorsTensor> = {};
@@ -56,7 +63,10 @@ export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedF
       ? { dtype: 'U8', shape: [l.units, Math.ceil(l.inputs / 2)], data: packNibbles(l.codes, l.units, l.inputs) }
       : { dtype: 'I8', shape: [l.units, l.inputs], data: l.codes };
     tensors[`${p}weight_scale`] = { dtype: 'F32', shape: scaleShape, data: l.scales };
-    if (l.zeroPoints) tensors[`${p}weight_zero_point`] = int4 ? { dtype: 'U8', shape: scaleShape, data: Uint8Array.from(l.zeroPoints) } : { dtype: 'I8', shape: scaleShape, data: Int8Array.from(l.zeroPoints) };
+    if (l.zeroPoints)
+      tensors[`${p}weight_zero_point`] = int4
+        ? { dtype: 'U8', shape: scaleShape, data: Uint8Array.from(l.zeroPoints) }
+        : { dtype: 'I8', shape: scaleShape, data: Int8Array.from(l.zeroPoints) };
     tensors[`${p}bias`] = { dtype: 'F32', shape: [l.units], data: l.bias };
     if (l.input) {
       tensors[`${p}input_scale`] = { dtype: 'F32', shape: [1], data: Float32Array.of(l.input.scale) };
@@ -87,18 +97,24 @@ export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedF
  *  problem is a ModelFileError naming it. */
 export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
   const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== QUANTIZED_FORMAT) throw fail(`__metadata__.format is ${JSON.stringify(metadata.format)}, expected '${QUANTIZED_FORMAT}'`);
-  if (metadata.version !== QUANTIZED_FORMAT_VERSION) throw fail(`format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${QUANTIZED_FORMAT_VERSION})`);
+  if (metadata.format !== QUANTIZED_FORMAT)
+    throw fail(`__metadata__.format is ${JSON.stringify(metadata.format)}, expected '${QUANTIZED_FORMAT}'`);
+  if (metadata.version !== QUANTIZED_FORMAT_VERSION)
+    throw fail(`format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${QUANTIZED_FORMAT_VERSION})`);
   const scheme = metadata.scheme as QuantScheme;
-  if (!QUANT_SCHEMES.includes(scheme)) throw fail(`__metadata__.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(metadata.scheme)}`);
-  if (metadata.symmetric !== 'true' && metadata.symmetric !== 'false') throw fail(`__metadata__.symmetric must be 'true' or 'false', got ${JSON.stringify(metadata.symmetric)}`);
+  if (!QUANT_SCHEMES.includes(scheme))
+    throw fail(`__metadata__.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(metadata.scheme)}`);
+  if (metadata.symmetric !== 'true' && metadata.symmetric !== 'false')
+    throw fail(`__metadata__.symmetric must be 'true' or 'false', got ${JSON.stringify(metadata.symmetric)}`);
   const symmetric = metadata.symmetric === 'true';
   const int4 = scheme === 'int4';
   let groupSize: number | undefined;
   if (int4) {
     groupSize = Number(metadata.group_size);
-    if (metadata.group_size === undefined || !Number.isInteger(groupSize) || String(groupSize) !== metadata.group_size) throw fail(`__metadata__.group_size must be an integer for int4, got ${JSON.stringify(metadata.group_size)}`);
-    if (!(INT4_GROUP_SIZES as readonly number[]).includes(groupSize)) throw fail(`__metadata__.group_size must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${metadata.group_size}`);
+    if (metadata.group_size === undefined || !Number.isInteger(groupSize) || String(groupSize) !== metadata.group_size)
+      throw fail(`__metadata__.group_size must be an integer for int4, got ${JSON.stringify(metadata.group_size)}`);
+    if (!(INT4_GROUP_SIZES as readonly number[]).includes(groupSize))
+      throw fail(`__metadata__.group_size must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${metadata.group_size}`);
   } else if (metadata.group_size !== undefined) {
     throw fail(`__metadata__.group_size applies to int4, not ${scheme}`);
   }
@@ -106,7 +122,8 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
   const layersMeta = parseJson('layers', metadata.layers);
   if (!Array.isArray(layersMeta) || layersMeta.length === 0) throw fail('__metadata__.layers must be a non-empty JSON array');
   const classNames = metadata.class_names === undefined ? undefined : names('class_names', parseJson('class_names', metadata.class_names));
-  const featureNames = metadata.feature_names === undefined ? undefined : names('feature_names', parseJson('feature_names', metadata.feature_names));
+  const featureNames =
+    metadata.feature_names === undefined ? undefined : names('feature_names', parseJson('feature_names', metadata.feature_names));
 
   const used = new Set<string>();
   const take = (name: string, dtype: string, shape: number[]): DecodedSafetensors['tensors'][string]['data'] => {
@@ -124,26 +141,49 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
     const groups = int4 ? Math.ceil(m.inputs / groupSize!) : 0;
     const scaleShape = int4 ? [m.units, groups] : [scheme === 'int8-per-tensor' ? 1 : m.units];
     const codes = int4
-      ? unpackNibbles(`${p}weight`, take(`${p}weight`, 'U8', [m.units, Math.ceil(m.inputs / 2)]) as Uint8Array, m.units, m.inputs, symmetric)
+      ? unpackNibbles(
+          `${p}weight`,
+          take(`${p}weight`, 'U8', [m.units, Math.ceil(m.inputs / 2)]) as Uint8Array,
+          m.units,
+          m.inputs,
+          symmetric,
+        )
       : (take(`${p}weight`, 'I8', [m.units, m.inputs]) as Int8Array);
     const scales = take(`${p}weight_scale`, 'F32', scaleShape) as Float32Array;
-    const zeroPoints = symmetric ? undefined : Int32Array.from(take(`${p}weight_zero_point`, int4 ? 'U8' : 'I8', scaleShape) as ArrayLike<number>);
+    const zeroPoints = symmetric
+      ? undefined
+      : Int32Array.from(take(`${p}weight_zero_point`, int4 ? 'U8' : 'I8', scaleShape) as ArrayLike<number>);
     const bias = take(`${p}bias`, 'F32', [m.units]) as Float32Array;
     const input = staticInput
-      ? { scale: (take(`${p}input_scale`, 'F32', [1]) as Float32Array)[0]!, zeroPoint: (take(`${p}input_zero_point`, 'I32', [1]) as Int32Array)[0]! }
+      ? {
+          scale: (take(`${p}input_scale`, 'F32', [1]) as Float32Array)[0]!,
+          zeroPoint: (take(`${p}input_zero_point`, 'I32', [1]) as Int32Array)[0]!,
+        }
       : undefined;
     return { ...m, codes, scales, ...(zeroPoints ? { zeroPoints } : {}), bias, ...(input ? { input } : {}) };
   });
   const inputs = layers[0]!.inputs;
-  const standardize = tensors['standardize.scale'] || tensors['standardize.shift']
-    ? { scale: take('standardize.scale', 'F32', [inputs]) as Float32Array, shift: take('standardize.shift', 'F32', [inputs]) as Float32Array }
-    : undefined;
-  for (const name of Object.keys(tensors)) if (!used.has(name)) throw fail(`unexpected tensor '${name}' for a ${scheme} model of ${layers.length} layers`);
+  const standardize =
+    tensors['standardize.scale'] || tensors['standardize.shift']
+      ? {
+          scale: take('standardize.scale', 'F32', [inputs]) as Float32Array,
+          shift: take('standardize.shift', 'F32', [inputs]) as Float32Array,
+        }
+      : undefined;
+  for (const name of Object.keys(tensors))
+    if (!used.has(name)) throw fail(`unexpected tensor '${name}' for a ${scheme} model of ${layers.length} layers`);
   try {
     return new QuantizedModel({
-      scheme, symmetric, ...(groupSize !== undefined ? { groupSize } : {}), ...(dynamicRange !== undefined ? { dynamicRange } : {}),
-      task: metadata.task as Task, layers, ...(metadata.calibration !== undefined ? { calibration: metadata.calibration } : {}),
-      ...(standardize ? { standardize } : {}), ...(classNames ? { classNames } : {}), ...(featureNames ? { featureNames } : {}),
+      scheme,
+      symmetric,
+      ...(groupSize !== undefined ? { groupSize } : {}),
+      ...(dynamicRange !== undefined ? { dynamicRange } : {}),
+      task: metadata.task as Task,
+      layers,
+      ...(metadata.calibration !== undefined ? { calibration: metadata.calibration } : {}),
+      ...(standardize ? { standardize } : {}),
+      ...(classNames ? { classNames } : {}),
+      ...(featureNames ? { featureNames } : {}),
     });
   } catch (error) {
     throw fail((error as Error).message);
@@ -173,7 +213,8 @@ function parseJson(key: string, text: string | undefined): unknown {
 }
 
 function names(key: string, value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw fail(`__metadata__.${key} must be a JSON array of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw fail(`__metadata__.${key} must be a JSON array of strings`);
   return value;
 }
 
@@ -182,11 +223,16 @@ function layerMeta(j: number, raw: unknown): LayerMeta {
   const { inputs, units, activation, alpha, ...rest } = raw as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length) throw fail(`__metadata__.layers[${j}] has unknown field '${extra[0]}'`);
-  for (const [name, v] of [['inputs', inputs], ['units', units]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1 << 24) throw fail(`__metadata__.layers[${j}].${name} must be an integer >= 1, got ${JSON.stringify(v)}`);
+  for (const [name, v] of [
+    ['inputs', inputs],
+    ['units', units],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1 << 24)
+      throw fail(`__metadata__.layers[${j}].${name} must be an integer >= 1, got ${JSON.stringify(v)}`);
   }
   if (typeof alpha !== 'number') throw fail(`__metadata__.layers[${j}].alpha must be a number, got ${JSON.stringify(alpha)}`);
-  if (typeof activation !== 'string') throw fail(`__metadata__.layers[${j}].activation must be a string, got ${JSON.stringify(activation)}`);
+  if (typeof activation !== 'string')
+    throw fail(`__metadata__.layers[${j}].activation must be a string, got ${JSON.stringify(activation)}`);
   return { inputs: inputs as number, units: units as number, activation: activation as Activation, alpha };
 }
 
@@ -206,7 +252,7 @@ function unpackNibbles(name: string, bytes: Uint8Array, rows: number, cols: numb
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const nib = (bytes[r * stride + (c >> 1)]! >> ((c & 1) * 4)) & 15;
-      out[r * cols + c] = signed ? ((nib ^ 8) - 8) : nib;
+      out[r * cols + c] = signed ? (nib ^ 8) - 8 : nib;
     }
     if (cols % 2 === 1 && bytes[r * stride + stride - 1]! >> 4 !== 0) throw fail(`tensor '${name}' row ${r}: the padding nibble must be 0`);
   }

@@ -83,7 +83,6 @@ export interface QuantizedModelInfo {
   layers: QuantizedLayerInfo[];
 }
 
-
 export const bitsOf = (scheme: QuantScheme): 8 | 4 => (scheme === 'int4' ? 4 : 8);
 function activationsOf(spec: QuantizedModelSpec): ActivationQuant {
   if (spec.scheme === 'int4') return 'none';
@@ -122,26 +121,44 @@ export class QuantizedModel implements Predictor {
     this.scheme = spec.scheme;
     this.symmetric = spec.symmetric;
     this.groupSize = spec.scheme === 'int4' ? spec.groupSize : undefined;
-    this.dynamicRange = spec.scheme === 'int8-dynamic' ? spec.dynamicRange ?? 'batch' : undefined;
+    this.dynamicRange = spec.scheme === 'int8-dynamic' ? (spec.dynamicRange ?? 'batch') : undefined;
     this.task = spec.task;
-    this.standardize = spec.standardize ? Object.freeze({ scale: spec.standardize.scale.slice(), shift: spec.standardize.shift.slice() }) : undefined;
+    this.standardize = spec.standardize
+      ? Object.freeze({ scale: spec.standardize.scale.slice(), shift: spec.standardize.shift.slice() })
+      : undefined;
     this.classNames = spec.classNames ? Object.freeze(spec.classNames.slice()) : undefined;
     this.featureNames = spec.featureNames ? Object.freeze(spec.featureNames.slice()) : undefined;
     this.calibration = spec.calibration;
     // Copies: the engine uploads these arrays once, and a caller's later edits must not make the
     // model describe (or save) weights other than those it runs.
-    this.layers = Object.freeze(spec.layers.map((l) => Object.freeze({
-      ...l, codes: l.codes.slice(), scales: l.scales.slice(), bias: l.bias.slice(),
-      ...(l.zeroPoints ? { zeroPoints: l.zeroPoints.slice() } : {}),
-      ...(l.input ? { input: Object.freeze({ scale: l.input.scale, zeroPoint: l.input.zeroPoint }) } : {}),
-    })));
+    this.layers = Object.freeze(
+      spec.layers.map((l) =>
+        Object.freeze({
+          ...l,
+          codes: l.codes.slice(),
+          scales: l.scales.slice(),
+          bias: l.bias.slice(),
+          ...(l.zeroPoints ? { zeroPoints: l.zeroPoints.slice() } : {}),
+          ...(l.input ? { input: Object.freeze({ scale: l.input.scale, zeroPoint: l.input.zeroPoint }) } : {}),
+        }),
+      ),
+    );
     this.inputs = spec.layers[0]!.inputs;
     this.outputs = spec.layers.at(-1)!.units;
     this.#where = `QuantizedModel(${this.inputs}→${this.outputs}).predict`;
     const bits = bitsOf(spec.scheme);
     const layers: QuantLayerSpec[] = this.layers.map((l) => ({
-      inputs: l.inputs, units: l.units, act: activationCode('QuantizedModel', l.activation), alpha: l.alpha, bits,
-      codes: l.codes, scales: l.scales, zeroPoints: l.zeroPoints, groupSize: this.groupSize, bias: l.bias, input: l.input,
+      inputs: l.inputs,
+      units: l.units,
+      act: activationCode('QuantizedModel', l.activation),
+      alpha: l.alpha,
+      bits,
+      codes: l.codes,
+      scales: l.scales,
+      zeroPoints: l.zeroPoints,
+      groupSize: this.groupSize,
+      bias: l.bias,
+      input: l.input,
     }));
     this.#engine = new QuantEngine(layers, activationsOf(spec));
     const st = this.standardize;
@@ -178,7 +195,10 @@ export class QuantizedModel implements Predictor {
       float32Bytes,
       compression: float32Bytes / this.bytes,
       layers: this.layers.map((l) => ({
-        inputs: l.inputs, units: l.units, activation: l.activation, bits,
+        inputs: l.inputs,
+        units: l.units,
+        activation: l.activation,
+        bits,
         granularity: bits === 4 ? 'group' : l.scales.length === 1 ? 'tensor' : 'channel',
         scales: l.scales.length,
         ...(l.input ? { input: { ...l.input } } : {}),
@@ -190,7 +210,12 @@ export class QuantizedModel implements Predictor {
    *  probabilities, a sigmoid probability or regression outputs, row-major. */
   predict(x: Rows): Float32Array {
     // Finiteness is checked in the core, on the rows the engine copies in anyway.
-    return this.#engine.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.#affine?.tensors, this.#where);
+    return this.#engine.predictArray(
+      flattenRows(this.#where, x, this.inputs),
+      OUTPUT_OF_TASK[this.task],
+      this.#affine?.tensors,
+      this.#where,
+    );
   }
 
   /** The most probable class of each sample (classification and binary models). */
@@ -211,16 +236,20 @@ const isPositiveF32 = (v: number) => Number.isFinite(v) && v > 0 && Math.fround(
 function checkSpec(spec: QuantizedModelSpec): void {
   const where = 'QuantizedModel';
   if (spec === null || typeof spec !== 'object') throw new TypeError(`${where}: spec must be an object, got ${String(spec)}`);
-  if (!QUANT_SCHEMES.includes(spec.scheme)) throw new TypeError(`${where}: scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${String(spec.scheme)}`);
+  if (!QUANT_SCHEMES.includes(spec.scheme))
+    throw new TypeError(`${where}: scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${String(spec.scheme)}`);
   if (typeof spec.symmetric !== 'boolean') throw new TypeError(`${where}: symmetric must be a boolean, got ${typeof spec.symmetric}`);
-  if (!['classification', 'binary', 'regression'].includes(spec.task)) throw new TypeError(`${where}: task must be classification, binary or regression, got ${String(spec.task)}`);
+  if (!['classification', 'binary', 'regression'].includes(spec.task))
+    throw new TypeError(`${where}: task must be classification, binary or regression, got ${String(spec.task)}`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new RangeError(`${where}: layers must be a non-empty array`);
   const bits = bitsOf(spec.scheme);
   const G = spec.groupSize;
-  if (bits === 4 && !(INT4_GROUP_SIZES as readonly number[]).includes(G as number)) throw new RangeError(`${where}: int4 groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${String(G)}`);
+  if (bits === 4 && !(INT4_GROUP_SIZES as readonly number[]).includes(G as number))
+    throw new RangeError(`${where}: int4 groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${String(G)}`);
   if (bits === 8 && G !== undefined) throw new RangeError(`${where}: groupSize applies to int4, not ${spec.scheme}`);
   const dr = spec.dynamicRange;
-  if (dr !== undefined && (spec.scheme !== 'int8-dynamic' || (dr !== 'batch' && dr !== 'row'))) throw new RangeError(`${where}: dynamicRange is 'batch' or 'row' and applies to int8-dynamic, got ${String(dr)} with ${spec.scheme}`);
+  if (dr !== undefined && (spec.scheme !== 'int8-dynamic' || (dr !== 'batch' && dr !== 'row')))
+    throw new RangeError(`${where}: dynamicRange is 'batch' or 'row' and applies to int8-dynamic, got ${String(dr)} with ${spec.scheme}`);
   const wr = weightRange(bits, spec.symmetric);
   spec.layers.forEach((l, i) => checkLayer(`${where} layer ${i}`, l, spec, wr, i > 0 ? spec.layers[i - 1]!.units : undefined));
   const last = spec.layers.at(-1)!;
@@ -228,8 +257,15 @@ function checkSpec(spec: QuantizedModelSpec): void {
   const inputs = spec.layers[0]!.inputs;
   const st = spec.standardize;
   if (st !== undefined) {
-    if (!(st.scale instanceof Float32Array) || !(st.shift instanceof Float32Array) || st.scale.length !== inputs || st.shift.length !== inputs) {
-      throw new RangeError(`${where}: standardize needs scale and shift as Float32Array of ${inputs}, got ${describe(st.scale)} and ${describe(st.shift)}`);
+    if (
+      !(st.scale instanceof Float32Array) ||
+      !(st.shift instanceof Float32Array) ||
+      st.scale.length !== inputs ||
+      st.shift.length !== inputs
+    ) {
+      throw new RangeError(
+        `${where}: standardize needs scale and shift as Float32Array of ${inputs}, got ${describe(st.scale)} and ${describe(st.shift)}`,
+      );
     }
     checkFiniteData(`${where} standardize.scale`, st.scale);
     checkFiniteData(`${where} standardize.shift`, st.shift);
@@ -238,34 +274,49 @@ function checkSpec(spec: QuantizedModelSpec): void {
   checkNames(`${where}: classNames`, spec.classNames, 1, spec.task === 'regression' ? 0 : spec.task === 'binary' ? 2 : last.units);
 }
 
-function checkLayer(where: string, l: QuantizedLayer, spec: QuantizedModelSpec, wr: { qmin: number; qmax: number }, prevUnits: number | undefined): void {
+function checkLayer(
+  where: string,
+  l: QuantizedLayer,
+  spec: QuantizedModelSpec,
+  wr: { qmin: number; qmax: number },
+  prevUnits: number | undefined,
+): void {
   if (l === null || typeof l !== 'object') throw new TypeError(`${where}: must be an object`);
   const { inputs, units } = l;
-  if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(units) || units < 1) throw new RangeError(`${where}: inputs and units must be integers >= 1, got ${inputs} and ${units}`);
-  if (prevUnits !== undefined && inputs !== prevUnits) throw new RangeError(`${where}: takes ${inputs} inputs, the previous layer gives ${prevUnits}`);
+  if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(units) || units < 1)
+    throw new RangeError(`${where}: inputs and units must be integers >= 1, got ${inputs} and ${units}`);
+  if (prevUnits !== undefined && inputs !== prevUnits)
+    throw new RangeError(`${where}: takes ${inputs} inputs, the previous layer gives ${prevUnits}`);
   if (inputs > 32768) throw new RangeError(`${where}: at most 32768 inputs (int32 accumulators), got ${inputs}`);
-  if (!ACTIVATIONS.includes(l.activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
+  if (!ACTIVATIONS.includes(l.activation))
+    throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
   if (!Number.isFinite(l.alpha)) throw new RangeError(`${where}: alpha must be finite, got ${l.alpha}`);
-  if (!(l.codes instanceof Int8Array) || l.codes.length !== units * inputs) throw new RangeError(`${where}: codes must be an Int8Array of ${units}×${inputs}, got ${describe(l.codes)}`);
+  if (!(l.codes instanceof Int8Array) || l.codes.length !== units * inputs)
+    throw new RangeError(`${where}: codes must be an Int8Array of ${units}×${inputs}, got ${describe(l.codes)}`);
   for (let i = 0; i < l.codes.length; i++) {
     const c = l.codes[i]!;
-    if (c < wr.qmin || c > wr.qmax) throw new RangeError(`${where}: code ${c} at [${Math.floor(i / inputs)}, ${i % inputs}] lies outside [${wr.qmin}, ${wr.qmax}]`);
+    if (c < wr.qmin || c > wr.qmax)
+      throw new RangeError(`${where}: code ${c} at [${Math.floor(i / inputs)}, ${i % inputs}] lies outside [${wr.qmin}, ${wr.qmax}]`);
   }
   const scaleCount = spec.scheme === 'int4' ? units * Math.ceil(inputs / spec.groupSize!) : spec.scheme === 'int8-per-tensor' ? 1 : units;
   const scaleShape = spec.scheme === 'int4' ? shapeText([units, Math.ceil(inputs / spec.groupSize!)]) : shapeText([scaleCount]);
-  if (!(l.scales instanceof Float32Array) || l.scales.length !== scaleCount) throw new RangeError(`${where}: scales must be a Float32Array ${scaleShape}, got ${describe(l.scales)}`);
+  if (!(l.scales instanceof Float32Array) || l.scales.length !== scaleCount)
+    throw new RangeError(`${where}: scales must be a Float32Array ${scaleShape}, got ${describe(l.scales)}`);
   l.scales.forEach((s, i) => {
     if (!isPositiveF32(s)) throw new RangeError(`${where}: scales[${i}] must be a positive finite f32, got ${s}`);
   });
   if (spec.symmetric) {
     if (l.zeroPoints !== undefined) throw new RangeError(`${where}: symmetric weights have no zero points`);
   } else {
-    if (!(l.zeroPoints instanceof Int32Array) || l.zeroPoints.length !== scaleCount) throw new RangeError(`${where}: zeroPoints must be an Int32Array ${scaleShape} for affine weights, got ${describe(l.zeroPoints)}`);
+    if (!(l.zeroPoints instanceof Int32Array) || l.zeroPoints.length !== scaleCount)
+      throw new RangeError(`${where}: zeroPoints must be an Int32Array ${scaleShape} for affine weights, got ${describe(l.zeroPoints)}`);
     l.zeroPoints.forEach((z, i) => {
-      if (!Number.isInteger(z) || z < wr.qmin || z > wr.qmax) throw new RangeError(`${where}: zeroPoints[${i}] must be an integer in [${wr.qmin}, ${wr.qmax}], got ${z}`);
+      if (!Number.isInteger(z) || z < wr.qmin || z > wr.qmax)
+        throw new RangeError(`${where}: zeroPoints[${i}] must be an integer in [${wr.qmin}, ${wr.qmax}], got ${z}`);
     });
   }
-  if (!(l.bias instanceof Float32Array) || l.bias.length !== units) throw new RangeError(`${where}: bias must be a Float32Array of ${units}, got ${describe(l.bias)}`);
+  if (!(l.bias instanceof Float32Array) || l.bias.length !== units)
+    throw new RangeError(`${where}: bias must be a Float32Array of ${units}, got ${describe(l.bias)}`);
   checkFiniteData(`${where} bias`, l.bias);
   const staticInput = spec.scheme === 'int8-per-tensor' || spec.scheme === 'int8-per-channel';
   if (!staticInput) {
@@ -275,7 +326,8 @@ function checkLayer(where: string, l: QuantizedLayer, spec: QuantizedModelSpec, 
   const p = l.input;
   if (!p || typeof p !== 'object') throw new RangeError(`${where}: static activations need the input's { scale, zeroPoint }`);
   if (!isPositiveF32(p.scale)) throw new RangeError(`${where}: input scale must be a positive finite f32, got ${p.scale}`);
-  if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < QUINT8.qmin || p.zeroPoint > QUINT8.qmax) throw new RangeError(`${where}: input zero point must be an integer in [0, 255], got ${p.zeroPoint}`);
+  if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < QUINT8.qmin || p.zeroPoint > QUINT8.qmax)
+    throw new RangeError(`${where}: input zero point must be an integer in [0, 255], got ${p.zeroPoint}`);
 }
 
 function checkNames(where: string, names: readonly string[] | undefined, least: number, most: number): void {

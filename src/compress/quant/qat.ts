@@ -49,10 +49,12 @@ const WHERE = 'prepareQat';
  * qat.detach();
  */
 export function prepareQat(model: Sequential, options: QatOptions = {}): QatSession {
-  if (!(model instanceof Sequential)) throw new TypeError(`${WHERE}: model must be a Sequential, got ${model === null ? 'null' : typeof model}`);
+  if (!(model instanceof Sequential))
+    throw new TypeError(`${WHERE}: model must be a Sequential, got ${model === null ? 'null' : typeof model}`);
   checkKnownKeys(WHERE, options, ['scheme', 'symmetric', 'momentum']);
   const scheme = options.scheme ?? 'int8-per-channel';
-  if (scheme !== 'int8-per-channel' && scheme !== 'int8-per-tensor') throw new TypeError(`${WHERE}: scheme must be int8-per-channel or int8-per-tensor, got ${String(scheme)}`);
+  if (scheme !== 'int8-per-channel' && scheme !== 'int8-per-tensor')
+    throw new TypeError(`${WHERE}: scheme must be int8-per-channel or int8-per-tensor, got ${String(scheme)}`);
   const symmetric = options.symmetric ?? true;
   if (typeof symmetric !== 'boolean') throw new TypeError(`${WHERE}: symmetric must be a boolean, got ${typeof symmetric}`);
   const momentum = checkNumber(WHERE, 'momentum', options.momentum ?? 0.01, 0, 1);
@@ -148,10 +150,13 @@ export class QatSession {
   convert(): QuantizedModel {
     const ranges = this.#observers;
     const missing = ranges.findIndex((o) => !o);
-    if (missing >= 0) throw new RangeError(`QatSession.convert: dense layer ${missing} has no activation range yet; train with fit() first`);
+    if (missing >= 0)
+      throw new RangeError(`QatSession.convert: dense layer ${missing} has no activation range yet; train with fit() first`);
     const weights = quantizeWeights(this.model, this.scheme, this.symmetric, undefined);
     return new QuantizedModel({
-      scheme: this.scheme, symmetric: this.symmetric, ...describeSource(this.model),
+      scheme: this.scheme,
+      symmetric: this.symmetric,
+      ...describeSource(this.model),
       layers: weights.map((w, i) => ({ ...w, input: calculateQParams(ranges[i]!.min, ranges[i]!.max, QUINT8, false) })),
       calibration: 'qat',
     });

@@ -58,28 +58,44 @@ const WHERE = 'quantize';
  * accuracy(test.labels, q8.predictClasses(test.features));
  */
 export function quantize(model: Sequential, options: QuantizeOptions): QuantizedModel {
-  if (!(model instanceof Sequential)) throw new TypeError(`${WHERE}: model must be a Sequential, got ${model === null ? 'null' : typeof model}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${WHERE}: options must be an object with a scheme (${QUANT_SCHEMES.join(', ')})`);
+  if (!(model instanceof Sequential))
+    throw new TypeError(`${WHERE}: model must be a Sequential, got ${model === null ? 'null' : typeof model}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${WHERE}: options must be an object with a scheme (${QUANT_SCHEMES.join(', ')})`);
   checkKnownKeys(WHERE, options, KEYS);
   const scheme = options.scheme;
-  if (!QUANT_SCHEMES.includes(scheme)) throw new TypeError(`${WHERE}: scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${String(scheme)}`);
+  if (!QUANT_SCHEMES.includes(scheme))
+    throw new TypeError(`${WHERE}: scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${String(scheme)}`);
   const symmetric = options.symmetric ?? true;
   if (typeof symmetric !== 'boolean') throw new TypeError(`${WHERE}: symmetric must be a boolean, got ${typeof symmetric}`);
-  const groupSize = scheme === 'int4' ? options.groupSize ?? 128 : undefined;
-  if (scheme !== 'int4' && options.groupSize !== undefined) throw new TypeError(`${WHERE}: groupSize applies to the int4 scheme, not ${scheme}`);
-  if (groupSize !== undefined && !(INT4_GROUP_SIZES as readonly number[]).includes(groupSize)) throw new RangeError(`${WHERE}: groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${groupSize}`);
+  const groupSize = scheme === 'int4' ? (options.groupSize ?? 128) : undefined;
+  if (scheme !== 'int4' && options.groupSize !== undefined)
+    throw new TypeError(`${WHERE}: groupSize applies to the int4 scheme, not ${scheme}`);
+  if (groupSize !== undefined && !(INT4_GROUP_SIZES as readonly number[]).includes(groupSize))
+    throw new RangeError(`${WHERE}: groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${groupSize}`);
   const dynamicRange = options.dynamicRange;
-  if (dynamicRange !== undefined && scheme !== 'int8-dynamic') throw new TypeError(`${WHERE}: dynamicRange applies to the int8-dynamic scheme, not ${scheme}`);
-  if (dynamicRange !== undefined && dynamicRange !== 'batch' && dynamicRange !== 'row') throw new TypeError(`${WHERE}: dynamicRange must be 'batch' or 'row', got ${String(dynamicRange)}`);
+  if (dynamicRange !== undefined && scheme !== 'int8-dynamic')
+    throw new TypeError(`${WHERE}: dynamicRange applies to the int8-dynamic scheme, not ${scheme}`);
+  if (dynamicRange !== undefined && dynamicRange !== 'batch' && dynamicRange !== 'row')
+    throw new TypeError(`${WHERE}: dynamicRange must be 'batch' or 'row', got ${String(dynamicRange)}`);
   const isStatic = scheme === 'int8-per-tensor' || scheme === 'int8-per-channel';
-  if (!isStatic && options.calibration !== undefined) throw new TypeError(`${WHERE}: calibration sets static activation ranges; ${scheme} has none (drop the calibration option)`);
-  if (isStatic && options.calibration === undefined) throw new TypeError(`${WHERE}: ${scheme} quantises activations with calibrated ranges and needs calibration: { data } (representative input rows)`);
+  if (!isStatic && options.calibration !== undefined)
+    throw new TypeError(`${WHERE}: calibration sets static activation ranges; ${scheme} has none (drop the calibration option)`);
+  if (isStatic && options.calibration === undefined)
+    throw new TypeError(
+      `${WHERE}: ${scheme} quantises activations with calibrated ranges and needs calibration: { data } (representative input rows)`,
+    );
 
   const inputs = isStatic ? calibrate(model, options.calibration!) : undefined;
   const weights = quantizeWeights(model, scheme, symmetric, groupSize);
   const layers = weights.map((w, i) => ({ ...w, ...(inputs ? { input: inputs[i]! } : {}) }));
   return new QuantizedModel({
-    scheme, symmetric, groupSize, ...(dynamicRange ? { dynamicRange } : {}), ...describeSource(model), layers,
+    scheme,
+    symmetric,
+    groupSize,
+    ...(dynamicRange ? { dynamicRange } : {}),
+    ...describeSource(model),
+    layers,
     ...(isStatic ? { calibration: options.calibration!.method ?? 'minmax' } : {}),
   });
 }
@@ -105,7 +121,8 @@ export function quantizeWeights(model: Sequential, scheme: QuantScheme, symmetri
   const params = model.parameters();
   const denses = model.layers.filter((l): l is DenseConfig => l.type === 'dense');
   return denses.map((layer, i) => {
-    const w = params[2 * i]!, b = params[2 * i + 1]!;
+    const w = params[2 * i]!,
+      b = params[2 * i + 1]!;
     const [units, inputs] = w.shape as [number, number];
     activationCode(WHERE, layer.activation);
     return scope(() => {
@@ -115,15 +132,22 @@ export function quantizeWeights(model: Sequential, scheme: QuantScheme, symmetri
       const mm = minMaxGroups(view, G);
       const qp: QParams[] = [];
       for (let g = 0; g < mm.length / 2; g++) {
-        if (!Number.isFinite(mm[2 * g]!) || !Number.isFinite(mm[2 * g + 1]!)) throw new RangeError(`${WHERE}: layer ${i} weights must be finite (a NaN or infinity in ${w.name})`);
+        if (!Number.isFinite(mm[2 * g]!) || !Number.isFinite(mm[2 * g + 1]!))
+          throw new RangeError(`${WHERE}: layer ${i} weights must be finite (a NaN or infinity in ${w.name})`);
         qp.push(calculateQParams(mm[2 * g]!, mm[2 * g + 1]!, range, symmetric));
       }
       const scales = Float32Array.from(qp, (p) => p.scale);
       const zeroPoints = symmetric ? undefined : Int32Array.from(qp, (p) => p.zeroPoint);
       const codes = quantizeGroups(view, { scales, zeroPoints, qmin: range.qmin, qmax: range.qmax, groupSize: G ?? units * inputs }).read();
       return {
-        inputs, units, activation: layer.activation, alpha: layer.alpha ?? 0.01,
-        codes, scales, ...(zeroPoints ? { zeroPoints } : {}), bias: b.data.slice(),
+        inputs,
+        units,
+        activation: layer.activation,
+        alpha: layer.alpha ?? 0.01,
+        codes,
+        scales,
+        ...(zeroPoints ? { zeroPoints } : {}),
+        bias: b.data.slice(),
       };
     });
   });
@@ -135,11 +159,16 @@ function calibrate(model: Sequential, cal: CalibrationOptions): QParams[] {
   if (cal === null || typeof cal !== 'object') throw new TypeError(`${where}: must be { data, method, percentile }`);
   checkKnownKeys(where, cal, CAL_KEYS);
   const method = cal.method ?? 'minmax';
-  if (!CALIBRATION_METHODS.includes(method)) throw new TypeError(`${where}: method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${String(method)}`);
+  if (!CALIBRATION_METHODS.includes(method))
+    throw new TypeError(`${where}: method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${String(method)}`);
   const rows = calibrationRows(where, cal.data, model.inputs);
   const captured = captureDenseInputs(model, rows);
   return captured.map((values, i) => {
-    const r = calibrationRange(values, { method, ...(cal.percentile !== undefined ? { percentile: cal.percentile } : {}) }, `${where} (layer ${i} input)`);
+    const r = calibrationRange(
+      values,
+      { method, ...(cal.percentile !== undefined ? { percentile: cal.percentile } : {}) },
+      `${where} (layer ${i} input)`,
+    );
     return calculateQParams(r.min, r.max, QUINT8, false);
   });
 }

@@ -47,7 +47,12 @@ export function activationForward(x: Tensor<'f32'>, activation: Activation, opti
  * @example
  * const dpre = activationBackward(dh, pre, 'tanh', { y: h });
  */
-export function activationBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, activation: Activation, options: ActivationBackwardOptions = {}): Tensor<'f32'> {
+export function activationBackward(
+  dy: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  activation: Activation,
+  options: ActivationBackwardOptions = {},
+): Tensor<'f32'> {
   const where = 'activationBackward';
   checkKnownKeys(where, options, BWD_KEYS);
   const code = activationCode(where, activation);
@@ -87,7 +92,8 @@ function softmaxLike(where: string, kernel: KernelName, x: Tensor<'f32'>, option
 export function inverseTemperature(where: string, temperature: unknown): number {
   checkF32Number(where, 'temperature', temperature, Number.MIN_VALUE);
   const invT = Math.fround(1 / (temperature as number));
-  if (!(invT > 0 && Number.isFinite(invT))) throw new RangeError(`${where}: temperature must have 1/temperature finite in f32, got ${temperature}`);
+  if (!(invT > 0 && Number.isFinite(invT)))
+    throw new RangeError(`${where}: temperature must have 1/temperature finite in f32, got ${temperature}`);
   return invT;
 }
 

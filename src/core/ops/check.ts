@@ -14,7 +14,9 @@ export function checkSameSize(where: string, names: readonly string[], tensors: 
   const size = tensors[0]!.size;
   tensors.forEach((t, i) => {
     if (t.size !== size) {
-      throw new RangeError(`${where}: ${names[i]} ${shapeText(t.shape)} has ${t.size} elements, ${names[0]} ${shapeText(tensors[0]!.shape)} has ${size}`);
+      throw new RangeError(
+        `${where}: ${names[i]} ${shapeText(t.shape)} has ${t.size} elements, ${names[0]} ${shapeText(tensors[0]!.shape)} has ${size}`,
+      );
     }
   });
 }
@@ -40,7 +42,8 @@ export function outTensor<D extends 'f32' | 'i32'>(where: string, out: unknown, 
 /** @internal A finite number that stays finite when the kernel boundary rounds it to f32. */
 export function checkF32Number(where: string, name: string, value: unknown, min = -Infinity, max = Infinity): number {
   checkNumber(where, name, value, min, max);
-  if (!Number.isFinite(Math.fround(value as number))) throw new RangeError(`${where}: ${name} must fit in f32 (|x| < 3.4e38), got ${value}`);
+  if (!Number.isFinite(Math.fround(value as number)))
+    throw new RangeError(`${where}: ${name} must fit in f32 (|x| < 3.4e38), got ${value}`);
   return value as number;
 }
 
@@ -49,5 +52,8 @@ export function checkF32Number(where: string, name: string, value: unknown, min 
  *  a JS loop over a 784-value row costs more than the row's whole first layer. */
 export function assertFiniteRows(where: string, ptr: number, len: number, cols: number, firstRow = 0): void {
   const bad = kernels().f32_find_nonfinite(ptr, len);
-  if (bad >= 0) throw new RangeError(`${where}: data must be finite, got ${f32View(ptr, len)[bad]} at row ${firstRow + Math.floor(bad / cols)}, column ${bad % cols}`);
+  if (bad >= 0)
+    throw new RangeError(
+      `${where}: data must be finite, got ${f32View(ptr, len)[bad]} at row ${firstRow + Math.floor(bad / cols)}, column ${bad % cols}`,
+    );
 }

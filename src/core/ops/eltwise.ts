@@ -87,6 +87,9 @@ export function addRowVectorInPlace(x: Tensor<'f32'>, v: Tensor<'f32'>): void {
   checkF32('addRowVectorInPlace', 'x', x);
   checkF32('addRowVectorInPlace', 'v', v);
   const [rows, cols] = rowsAndCols('addRowVectorInPlace', 'x', x);
-  if (v.size !== cols) throw new RangeError(`addRowVectorInPlace: v ${shapeText(v.shape)} has ${v.size} elements, x ${shapeText(x.shape)} has ${cols} columns`);
+  if (v.size !== cols)
+    throw new RangeError(
+      `addRowVectorInPlace: v ${shapeText(v.shape)} has ${v.size} elements, x ${shapeText(x.shape)} has ${cols} columns`,
+    );
   kernels().f32_add_rowvec(x.ptr, v.ptr, rows, cols);
 }

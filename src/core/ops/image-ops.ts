@@ -36,13 +36,91 @@ export function convColumnSize(g: ConvGeometry): number {
 }
 
 /** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given. */
-export function conv2dForwardRows(y: Tensor<'f32'>, pre: Tensor<'f32'> | undefined, x: Tensor<'f32'>, w: Tensor<'f32'>, b: Tensor<'f32'>, col: Tensor<'f32'> | undefined, B: number, g: ConvGeometry, act: number, alpha: number): void {
-  kernels().f32_conv2d_fwd(y.ptr, pre ? pre.ptr : 0, x.ptr, w.ptr, b.ptr, col ? col.ptr : 0, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, act, alpha);
+export function conv2dForwardRows(
+  y: Tensor<'f32'>,
+  pre: Tensor<'f32'> | undefined,
+  x: Tensor<'f32'>,
+  w: Tensor<'f32'>,
+  b: Tensor<'f32'>,
+  col: Tensor<'f32'> | undefined,
+  B: number,
+  g: ConvGeometry,
+  act: number,
+  alpha: number,
+): void {
+  kernels().f32_conv2d_fwd(
+    y.ptr,
+    pre ? pre.ptr : 0,
+    x.ptr,
+    w.ptr,
+    b.ptr,
+    col ? col.ptr : 0,
+    B,
+    g.C,
+    g.H,
+    g.W,
+    g.O,
+    g.OH,
+    g.OW,
+    g.KH,
+    g.KW,
+    g.sh,
+    g.sw,
+    g.ph,
+    g.pw,
+    g.dilh,
+    g.dilw,
+    g.groups,
+    act,
+    alpha,
+  );
 }
 
 /** Overwrites dy with dy ⊙ act′(pre), then writes dw, db and, when given, dx. */
-export function conv2dBackwardRows(dx: Tensor<'f32'> | undefined, dw: Tensor<'f32'>, db: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f32'>, pre: Tensor<'f32'>, y: Tensor<'f32'>, col: Tensor<'f32'> | undefined, B: number, g: ConvGeometry, act: number, alpha: number): void {
-  kernels().f32_conv2d_bwd(dx ? dx.ptr : 0, dw.ptr, db.ptr, dy.ptr, x.ptr, w.ptr, pre.ptr, y.ptr, col ? col.ptr : 0, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, act, alpha);
+export function conv2dBackwardRows(
+  dx: Tensor<'f32'> | undefined,
+  dw: Tensor<'f32'>,
+  db: Tensor<'f32'>,
+  dy: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  w: Tensor<'f32'>,
+  pre: Tensor<'f32'>,
+  y: Tensor<'f32'>,
+  col: Tensor<'f32'> | undefined,
+  B: number,
+  g: ConvGeometry,
+  act: number,
+  alpha: number,
+): void {
+  kernels().f32_conv2d_bwd(
+    dx ? dx.ptr : 0,
+    dw.ptr,
+    db.ptr,
+    dy.ptr,
+    x.ptr,
+    w.ptr,
+    pre.ptr,
+    y.ptr,
+    col ? col.ptr : 0,
+    B,
+    g.C,
+    g.H,
+    g.W,
+    g.O,
+    g.OH,
+    g.OW,
+    g.KH,
+    g.KW,
+    g.sh,
+    g.sw,
+    g.ph,
+    g.pw,
+    g.dilh,
+    g.dilw,
+    g.groups,
+    act,
+    alpha,
+  );
 }
 
 export type PoolKind = 'max' | 'avg';
@@ -55,7 +133,14 @@ export function pool2dForwardRows(kind: PoolKind, y: Tensor<'f32'>, x: Tensor<'f
 }
 
 /** dx[B,C,H,W] from dy (max pooling re-finds each window's largest input in x). */
-export function pool2dBackwardRows(kind: PoolKind, dx: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, B: number, g: WindowGeometry): void {
+export function pool2dBackwardRows(
+  kind: PoolKind,
+  dx: Tensor<'f32'>,
+  dy: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  B: number,
+  g: WindowGeometry,
+): void {
   const k = kernels();
   if (kind === 'max') k.f32_maxpool2d_bwd(dx.ptr, dy.ptr, x.ptr, B * g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw);
   else k.f32_avgpool2d_bwd(dx.ptr, dy.ptr, B * g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw);
@@ -63,17 +148,68 @@ export function pool2dBackwardRows(kind: PoolKind, dx: Tensor<'f32'>, dy: Tensor
 
 /** Batch normalisation of x[B,C,S] with the batch's statistics (kept in mean and invstd [C]),
  *  moving the running statistics by `momentum`. */
-export function batchNormTrainRows(y: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, beta: Tensor<'f32'>, mean: Tensor<'f32'>, invstd: Tensor<'f32'>, runMean: Tensor<'f32'>, runVar: Tensor<'f32'>, B: number, C: number, S: number, eps: number, momentum: number): void {
-  kernels().f32_batchnorm_train_fwd(y.ptr, x.ptr, gamma.ptr, beta.ptr, mean.ptr, invstd.ptr, runMean.ptr, runVar.ptr, B, C, S, eps, momentum);
+export function batchNormTrainRows(
+  y: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  gamma: Tensor<'f32'>,
+  beta: Tensor<'f32'>,
+  mean: Tensor<'f32'>,
+  invstd: Tensor<'f32'>,
+  runMean: Tensor<'f32'>,
+  runVar: Tensor<'f32'>,
+  B: number,
+  C: number,
+  S: number,
+  eps: number,
+  momentum: number,
+): void {
+  kernels().f32_batchnorm_train_fwd(
+    y.ptr,
+    x.ptr,
+    gamma.ptr,
+    beta.ptr,
+    mean.ptr,
+    invstd.ptr,
+    runMean.ptr,
+    runVar.ptr,
+    B,
+    C,
+    S,
+    eps,
+    momentum,
+  );
 }
 
 /** Batch normalisation of x[B,C,S] with the running statistics (inference). */
-export function batchNormEvalRows(y: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, beta: Tensor<'f32'>, runMean: Tensor<'f32'>, runVar: Tensor<'f32'>, B: number, C: number, S: number, eps: number): void {
+export function batchNormEvalRows(
+  y: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  gamma: Tensor<'f32'>,
+  beta: Tensor<'f32'>,
+  runMean: Tensor<'f32'>,
+  runVar: Tensor<'f32'>,
+  B: number,
+  C: number,
+  S: number,
+  eps: number,
+): void {
   kernels().f32_batchnorm_eval_fwd(y.ptr, x.ptr, gamma.ptr, beta.ptr, runMean.ptr, runVar.ptr, B, C, S, eps);
 }
 
 /** dγ, dβ and, when given, dx of a training forward whose statistics are in mean and invstd. */
-export function batchNormBackwardRows(dx: Tensor<'f32'> | undefined, dgamma: Tensor<'f32'>, dbeta: Tensor<'f32'>, dy: Tensor<'f32'>, x: Tensor<'f32'>, gamma: Tensor<'f32'>, mean: Tensor<'f32'>, invstd: Tensor<'f32'>, B: number, C: number, S: number): void {
+export function batchNormBackwardRows(
+  dx: Tensor<'f32'> | undefined,
+  dgamma: Tensor<'f32'>,
+  dbeta: Tensor<'f32'>,
+  dy: Tensor<'f32'>,
+  x: Tensor<'f32'>,
+  gamma: Tensor<'f32'>,
+  mean: Tensor<'f32'>,
+  invstd: Tensor<'f32'>,
+  B: number,
+  C: number,
+  S: number,
+): void {
   kernels().f32_batchnorm_bwd(dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr, dy.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, B, C, S);
 }
 

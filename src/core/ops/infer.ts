@@ -28,14 +28,23 @@ export interface ChunkRunner {
  * straight into the engine's input buffer, checked finite when `where` names the caller (a
  * RangeError naming it, the row and the column), run, and its results copied out.
  */
-export function predictInChunks(x: ArrayLike<number>, inputs: number, outputs: number, chunk: number, where: string | undefined, engine: (batch: number) => ChunkRunner): Float32Array {
+export function predictInChunks(
+  x: ArrayLike<number>,
+  inputs: number,
+  outputs: number,
+  chunk: number,
+  where: string | undefined,
+  engine: (batch: number) => ChunkRunner,
+): Float32Array {
   const n = x.length / inputs;
   const result = new Float32Array(n * outputs);
   for (let start = 0; start < n; start += chunk) {
     const batch = Math.min(chunk, n - start);
     const runner = engine(batch);
     const at = runner.input(batch);
-    f32View(at, batch * inputs).set(start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs));
+    f32View(at, batch * inputs).set(
+      start === 0 && batch === n ? x : Array.prototype.slice.call(x, start * inputs, (start + batch) * inputs),
+    );
     if (where !== undefined) assertFiniteRows(where, at, batch * inputs, inputs, start);
     result.set(f32View(runner.run(batch), batch * outputs), start * outputs);
   }

@@ -35,7 +35,8 @@ export function matmul(a: Tensor<'f32'>, b: Tensor<'f32'>, options: MatmulOption
   const transA = checkFlag(where, 'transA', options.transA);
   const transB = checkFlag(where, 'transB', options.transB);
   const accumulate = checkFlag(where, 'accumulate', options.accumulate);
-  if (transA && transB) throw new RangeError(`${where}: transA and transB together are not supported; use (b·a)ᵀ = aᵀ·bᵀ with a transposed result instead`);
+  if (transA && transB)
+    throw new RangeError(`${where}: transA and transB together are not supported; use (b·a)ᵀ = aᵀ·bᵀ with a transposed result instead`);
   const [ra, ca] = matrix(where, 'a', a);
   const [rb, cb] = matrix(where, 'b', b);
   const [M, Ka] = transA ? [ca, ra] : [ra, ca];
@@ -133,7 +134,8 @@ export function denseBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f3
   const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
   const accumulate = checkFlag(where, 'accumulate', options.accumulate);
   shaped(where, 'dy', dy, [B, N]);
-  if (code !== 0 && options.pre === undefined) throw new RangeError(`${where}: activation '${activation}' needs the forward's pre-activations (options.pre)`);
+  if (code !== 0 && options.pre === undefined)
+    throw new RangeError(`${where}: activation '${activation}' needs the forward's pre-activations (options.pre)`);
   const pre = optionalShaped(where, 'pre', options.pre, [B, N]);
   const y = optionalShaped(where, 'y', options.y, [B, N]);
   if (accumulate && (options.dw === undefined || options.db === undefined)) {
@@ -147,9 +149,24 @@ export function denseBackward(dy: Tensor<'f32'>, x: Tensor<'f32'>, w: Tensor<'f3
   checkNoOverlap(where, { dw: givenDw }, { db: givenDb, dx: givenDx });
   checkNoOverlap(where, { db: givenDb }, { dx: givenDx });
   const dw = givenDw ?? Tensor.empty([N, K], 'f32');
-  const db = options.db === null ? undefined : givenDb ?? Tensor.empty([N], 'f32');
-  const dx = options.dx === null ? undefined : givenDx ?? Tensor.empty([B, K], 'f32');
-  kernels().f32_dense_bwd(dx?.ptr ?? 0, dw.ptr, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, pre?.ptr ?? 0, y?.ptr ?? 0, B, N, K, code, alpha, accumulate ? 1 : 0);
+  const db = options.db === null ? undefined : (givenDb ?? Tensor.empty([N], 'f32'));
+  const dx = options.dx === null ? undefined : (givenDx ?? Tensor.empty([B, K], 'f32'));
+  kernels().f32_dense_bwd(
+    dx?.ptr ?? 0,
+    dw.ptr,
+    db?.ptr ?? 0,
+    dy.ptr,
+    x.ptr,
+    w.ptr,
+    pre?.ptr ?? 0,
+    y?.ptr ?? 0,
+    B,
+    N,
+    K,
+    code,
+    alpha,
+    accumulate ? 1 : 0,
+  );
   return { dw, db, dx };
 }
 
@@ -168,7 +185,10 @@ function matrix(where: string, name: string, t: unknown): [number, number] {
 function denseShapes(where: string, x: Tensor<'f32'>, w: Tensor<'f32'>): { B: number; N: number; K: number } {
   const [B, K] = matrix(where, 'x', x);
   const [N, Kw] = matrix(where, 'w', w);
-  if (K !== Kw) throw new RangeError(`${where}: x ${shapeText(x.shape)} has ${K} features, w ${shapeText(w.shape)} expects ${Kw} (w is [units, inputs])`);
+  if (K !== Kw)
+    throw new RangeError(
+      `${where}: x ${shapeText(x.shape)} has ${K} features, w ${shapeText(w.shape)} expects ${Kw} (w is [units, inputs])`,
+    );
   return { B, N, K };
 }
 
@@ -192,7 +212,9 @@ function checkNoOverlap(where: string, written: Record<string, Tensor | undefine
     for (const [rn, rt] of Object.entries(read)) {
       if (!rt || rt.size === 0) continue;
       if (wt.ptr < rt.ptr + rt.size * 4 && rt.ptr < wt.ptr + wt.size * 4) {
-        throw new RangeError(`${where}: ${wn} ${shapeText(wt.shape)} shares memory with ${rn} ${shapeText(rt.shape)}; the kernel reads ${rn} while writing ${wn}`);
+        throw new RangeError(
+          `${where}: ${wn} ${shapeText(wt.shape)} shares memory with ${rn} ${shapeText(rt.shape)}; the kernel reads ${rn} while writing ${wn}`,
+        );
       }
     }
   }

@@ -79,9 +79,13 @@ export function softmaxCrossEntropy(logits: Tensor<'f32'>, labels: Tensor<'i32'>
   checkF32(where, 'logits', logits);
   const [B, C] = checkMatrix(where, 'logits', logits);
   if (C < 1) throw new RangeError(`${where}: logits need at least 1 class, got shape ${shapeText(logits.shape)}`);
-  if (!(labels instanceof Tensor)) throw new TypeError(`${where}: labels must be an i32 Tensor, got ${labels === null ? 'null' : typeof labels}`);
+  if (!(labels instanceof Tensor))
+    throw new TypeError(`${where}: labels must be an i32 Tensor, got ${labels === null ? 'null' : typeof labels}`);
   if (labels.dtype !== 'i32') throw new TypeError(`${where}: labels must be an i32 tensor, got ${labels.dtype}`);
-  if (labels.size !== B) throw new RangeError(`${where}: labels ${shapeText(labels.shape)} have ${labels.size} entries, logits ${shapeText(logits.shape)} have ${B} rows`);
+  if (labels.size !== B)
+    throw new RangeError(
+      `${where}: labels ${shapeText(labels.shape)} have ${labels.size} entries, logits ${shapeText(logits.shape)} have ${B} rows`,
+    );
   const ys = labels.view();
   for (let i = 0; i < B; i++) {
     if (ys[i]! < 0 || ys[i]! >= C) throw new RangeError(`${where}: labels must be integers in [0, ${C - 1}], got ${ys[i]} at index ${i}`);
@@ -90,10 +94,12 @@ export function softmaxCrossEntropy(logits: Tensor<'f32'>, labels: Tensor<'i32'>
   const weights = options.classWeights;
   if (weights !== undefined) {
     checkF32(where, 'classWeights', weights);
-    if (weights.size !== C) throw new RangeError(`${where}: classWeights ${shapeText(weights.shape)} has ${weights.size} entries, expected ${C} (one per class)`);
+    if (weights.size !== C)
+      throw new RangeError(`${where}: classWeights ${shapeText(weights.shape)} has ${weights.size} entries, expected ${C} (one per class)`);
     const w = weights.view();
     for (let c = 0; c < C; c++) {
-      if (!(w[c]! >= 0 && Number.isFinite(w[c]!))) throw new RangeError(`${where}: classWeights must be finite and >= 0, got ${w[c]} at class ${c}`);
+      if (!(w[c]! >= 0 && Number.isFinite(w[c]!)))
+        throw new RangeError(`${where}: classWeights must be finite and >= 0, got ${w[c]} at class ${c}`);
     }
   }
   const grad = gradTensor(where, options.grad, logits);

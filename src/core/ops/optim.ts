@@ -104,8 +104,10 @@ export function adamStep(param: Tensor<'f32'>, grad: Tensor<'f32'>, m: Tensor<'f
 export function maskInPlace(x: Tensor<'f32'>, mask: Tensor<'u8'>): void {
   const where = 'maskInPlace';
   checkF32(where, 'x', x);
-  if (!(mask instanceof Tensor) || mask.dtype !== 'u8') throw new TypeError(`${where}: mask must be a u8 tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
-  if (mask.size !== x.size) throw new RangeError(`${where}: mask ${shapeText(mask.shape)} has ${mask.size} elements, x ${shapeText(x.shape)} has ${x.size}`);
+  if (!(mask instanceof Tensor) || mask.dtype !== 'u8')
+    throw new TypeError(`${where}: mask must be a u8 tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
+  if (mask.size !== x.size)
+    throw new RangeError(`${where}: mask ${shapeText(mask.shape)} has ${mask.size} elements, x ${shapeText(x.shape)} has ${x.size}`);
   kernels().f32_mask_u8(x.ptr, mask.ptr, x.size);
 }
 

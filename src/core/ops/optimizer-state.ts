@@ -30,11 +30,35 @@ export class OptimizerState {
     if (rule.kind === 'sgd') {
       const first = !this.#m;
       if (rule.momentum !== 0) this.#m ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_sgd_step(params.ptr, grads.ptr, this.#m ? this.#m.ptr : 0, n, lr, rule.momentum, rule.dampening, rule.weightDecay, rule.nesterov ? 1 : 0, first ? 1 : 0);
+      k.f32_sgd_step(
+        params.ptr,
+        grads.ptr,
+        this.#m ? this.#m.ptr : 0,
+        n,
+        lr,
+        rule.momentum,
+        rule.dampening,
+        rule.weightDecay,
+        rule.nesterov ? 1 : 0,
+        first ? 1 : 0,
+      );
     } else {
       this.#m ??= unscoped(() => Tensor.zeros([n]));
       this.#v ??= unscoped(() => Tensor.zeros([n]));
-      k.f32_adam_step(params.ptr, grads.ptr, this.#m.ptr, this.#v.ptr, n, lr, rule.beta1, rule.beta2, rule.eps, rule.weightDecay, this.steps, rule.decoupled ? 1 : 0);
+      k.f32_adam_step(
+        params.ptr,
+        grads.ptr,
+        this.#m.ptr,
+        this.#v.ptr,
+        n,
+        lr,
+        rule.beta1,
+        rule.beta2,
+        rule.eps,
+        rule.weightDecay,
+        this.steps,
+        rule.decoupled ? 1 : 0,
+      );
     }
     constrain?.();
     this.#hd?.after(params);

@@ -26,7 +26,8 @@ function checkRange(where: string, qmin: unknown, qmax: unknown): void {
   checkInteger(where, 'qmin', qmin, -128, 255);
   checkInteger(where, 'qmax', qmax, -128, 255);
   if ((qmin as number) > (qmax as number)) throw new RangeError(`${where}: qmin must be <= qmax, got [${qmin}, ${qmax}]`);
-  if ((qmin as number) < 0 && (qmax as number) > 127) throw new RangeError(`${where}: a signed code range must lie in [-128, 127], got [${qmin}, ${qmax}]`);
+  if ((qmin as number) < 0 && (qmax as number) > 127)
+    throw new RangeError(`${where}: a signed code range must lie in [-128, 127], got [${qmin}, ${qmax}]`);
 }
 
 function checkScale(where: string, name: string, scale: unknown): number {
@@ -40,7 +41,8 @@ function checkZeroPoint(where: string, name: string, zp: unknown, qmin: number, 
 }
 
 function checkQuantization(where: string, p: Quantization): void {
-  if (p === null || typeof p !== 'object') throw new TypeError(`${where}: quantization must be { scale, zeroPoint, qmin, qmax }, got ${String(p)}`);
+  if (p === null || typeof p !== 'object')
+    throw new TypeError(`${where}: quantization must be { scale, zeroPoint, qmin, qmax }, got ${String(p)}`);
   checkRange(where, p.qmin, p.qmax);
   checkScale(where, 'scale', p.scale);
   checkZeroPoint(where, 'zeroPoint', p.zeroPoint, p.qmin, p.qmax);
@@ -105,14 +107,21 @@ function groupLayout(where: string, rows: number, cols: number, groupSize: unkno
 }
 
 function checkGroupParams(where: string, p: GroupQuantization, rows: number, cols: number): { G: number; groups: number } {
-  if (p === null || typeof p !== 'object') throw new TypeError(`${where}: quantization must be { scales, zeroPoints, qmin, qmax, groupSize }, got ${String(p)}`);
+  if (p === null || typeof p !== 'object')
+    throw new TypeError(`${where}: quantization must be { scales, zeroPoints, qmin, qmax, groupSize }, got ${String(p)}`);
   checkRange(where, p.qmin, p.qmax);
   const layout = groupLayout(where, rows, cols, p.groupSize);
   const count = rows * layout.groups;
-  if (!(p.scales instanceof Float32Array) || p.scales.length !== count) throw new RangeError(`${where}: scales must be a Float32Array of ${count} (${rows} rows × ${layout.groups} groups), got ${p.scales instanceof Float32Array ? p.scales.length : typeof p.scales}`);
+  if (!(p.scales instanceof Float32Array) || p.scales.length !== count)
+    throw new RangeError(
+      `${where}: scales must be a Float32Array of ${count} (${rows} rows × ${layout.groups} groups), got ${p.scales instanceof Float32Array ? p.scales.length : typeof p.scales}`,
+    );
   p.scales.forEach((s, i) => checkScale(where, `scales[${i}]`, s));
   if (p.zeroPoints !== undefined) {
-    if (!(p.zeroPoints instanceof Int32Array) || p.zeroPoints.length !== count) throw new RangeError(`${where}: zeroPoints must be an Int32Array of ${count}, got ${p.zeroPoints instanceof Int32Array ? p.zeroPoints.length : typeof p.zeroPoints}`);
+    if (!(p.zeroPoints instanceof Int32Array) || p.zeroPoints.length !== count)
+      throw new RangeError(
+        `${where}: zeroPoints must be an Int32Array of ${count}, got ${p.zeroPoints instanceof Int32Array ? p.zeroPoints.length : typeof p.zeroPoints}`,
+      );
     p.zeroPoints.forEach((z, i) => checkZeroPoint(where, `zeroPoints[${i}]`, z, p.qmin, p.qmax));
   }
   return layout;
@@ -146,7 +155,9 @@ export function quantizeGroups(x: Tensor<'f32'>, p: GroupQuantization): Tensor<'
       k.f32_quantize_rows(q.ptr, x.ptr, rows * (cols / G), G, sp, zp, p.qmin, p.qmax);
       return;
     }
-    forEachGroup(rows, cols, G, (o, len, g) => k.f32_quantize(q.ptr + o, x.ptr + o * 4, len, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0, p.qmin, p.qmax));
+    forEachGroup(rows, cols, G, (o, len, g) =>
+      k.f32_quantize(q.ptr + o, x.ptr + o * 4, len, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0, p.qmin, p.qmax),
+    );
   });
   return q;
 }
@@ -165,7 +176,9 @@ export function dequantizeGroups(q: ByteTensor, p: GroupQuantization): Tensor<'f
       k.q8_dequantize_rows(y.ptr, q.ptr, rows * (cols / G), G, signed, sp, zp);
       return;
     }
-    forEachGroup(rows, cols, G, (o, len, g) => k.q8_dequantize(y.ptr + o * 4, q.ptr + o, len, signed, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0));
+    forEachGroup(rows, cols, G, (o, len, g) =>
+      k.q8_dequantize(y.ptr + o * 4, q.ptr + o, len, signed, p.scales[g]!, p.zeroPoints ? p.zeroPoints[g]! : 0),
+    );
   });
   return y;
 }
@@ -217,7 +230,8 @@ function fakeTargets(where: string, x: Tensor<'f32'>, options: FakeQuantizeOptio
   checkKnownKeys(where, options, ['out', 'mask']);
   const y = outTensor(where, options.out, x.shape, 'f32');
   const m = options.mask;
-  if (m !== undefined && (!(m instanceof Tensor) || m.dtype !== 'u8' || m.size !== x.size)) throw new TypeError(`${where}: mask must be a u8 tensor of ${x.size} elements`);
+  if (m !== undefined && (!(m instanceof Tensor) || m.dtype !== 'u8' || m.size !== x.size))
+    throw new TypeError(`${where}: mask must be a u8 tensor of ${x.size} elements`);
   return { y, mask: m ? m.ptr : 0 };
 }
 
@@ -242,7 +256,8 @@ export function fakeQuantizeRows(x: Tensor<'f32'>, p: GroupQuantization, options
   const where = 'fakeQuantizeRows';
   checkF32(where, 'x', x);
   const [rows, cols] = matrix(where, 'x', x);
-  if (p?.groupSize !== undefined && p.groupSize !== cols) throw new RangeError(`${where}: one group per row only (groupSize ${cols}), got ${p.groupSize}`);
+  if (p?.groupSize !== undefined && p.groupSize !== cols)
+    throw new RangeError(`${where}: one group per row only (groupSize ${cols}), got ${p.groupSize}`);
   checkGroupParams(where, p, rows, cols);
   const { y, mask } = fakeTargets(where, x, options);
   withParams(p, (sp, zp) => kernels().f32_fake_quant_rows(y.ptr, mask, x.ptr, rows, cols, sp, zp, p.qmin, p.qmax));
@@ -286,7 +301,8 @@ export function packInt8Weights(w: Tensor<'i8'>, zeroPoints?: Int32Array): Packe
   if (!(w instanceof Tensor) || w.dtype !== 'i8') throw new TypeError(`${where}: w must be an i8 tensor`);
   const [N, K] = matrix(where, 'w', w);
   if (K > INT8_GEMM_MAX_K) throw new RangeError(`${where}: K must be <= ${INT8_GEMM_MAX_K} (i32 accumulators), got ${K}`);
-  if (zeroPoints !== undefined && (!(zeroPoints instanceof Int32Array) || zeroPoints.length !== N)) throw new RangeError(`${where}: zeroPoints must be an Int32Array of ${N}`);
+  if (zeroPoints !== undefined && (!(zeroPoints instanceof Int32Array) || zeroPoints.length !== N))
+    throw new RangeError(`${where}: zeroPoints must be an Int32Array of ${N}`);
   zeroPoints?.forEach((z, i) => checkZeroPoint(where, `zeroPoints[${i}]`, z, -128, 127));
   const k = kernels();
   const packed = Tensor.empty([k.i8_gemm_packed_bytes(N, K)], 'u8');
@@ -302,7 +318,15 @@ export function packInt8Weights(w: Tensor<'i8'>, zeroPoints?: Int32Array): Packe
 export type Int8GemmOutput =
   | { output: 'i32' }
   | { output: 'f32'; xScale: number; weightScales: Tensor<'f32'>; bias?: Tensor<'f32'>; relu?: boolean }
-  | { output: 'u8'; xScale: number; weightScales: Tensor<'f32'>; bias?: Tensor<'f32'>; relu?: boolean; outScale: number; outZeroPoint: number };
+  | {
+      output: 'u8';
+      xScale: number;
+      weightScales: Tensor<'f32'>;
+      bias?: Tensor<'f32'>;
+      relu?: boolean;
+      outScale: number;
+      outZeroPoint: number;
+    };
 
 /**
  * y = x·wᵀ over codes: acc[m,n] = Σ_k (x[m,k] − xZeroPoint)·(w[n,k] − zw[n]) in i32, returned as
@@ -312,7 +336,12 @@ export type Int8GemmOutput =
  * @example
  * const acc = int8Gemm(xq, 128, packInt8Weights(wq), { output: 'i32' });
  */
-export function int8Gemm(x: ByteTensor, xZeroPoint: number, w: PackedInt8Weights, epilogue: Int8GemmOutput): Tensor<'i32'> | Tensor<'f32'> | Tensor<'u8'> {
+export function int8Gemm(
+  x: ByteTensor,
+  xZeroPoint: number,
+  w: PackedInt8Weights,
+  epilogue: Int8GemmOutput,
+): Tensor<'i32'> | Tensor<'f32'> | Tensor<'u8'> {
   const where = 'int8Gemm';
   checkBytes(where, 'x', x);
   const [M, K] = matrix(where, 'x', x);
@@ -339,7 +368,8 @@ export function int8Gemm(x: ByteTensor, xZeroPoint: number, w: PackedInt8Weights
       k.i8_gemm_f32(y.ptr, x.ptr, signed, xZeroPoint, xs, w.packed.ptr, scratch.ptr, M, N, K, ws.ptr, bias ? bias.ptr : 0, relu);
       return y;
     }
-    if (epilogue.output !== 'u8') throw new TypeError(`${where}: output must be 'i32', 'f32' or 'u8', got ${String((epilogue as { output: unknown }).output)}`);
+    if (epilogue.output !== 'u8')
+      throw new TypeError(`${where}: output must be 'i32', 'f32' or 'u8', got ${String((epilogue as { output: unknown }).output)}`);
     const ys = checkScale(where, 'outScale', epilogue.outScale);
     const zy = checkZeroPoint(where, 'outZeroPoint', epilogue.outZeroPoint, 0, 255);
     const q = Tensor.empty([M, N], 'u8');
@@ -371,13 +401,16 @@ export function packInt4Weights(q: Tensor<'i8'>, p: GroupQuantization): PackedIn
   if (!(q instanceof Tensor) || q.dtype !== 'i8') throw new TypeError(`${where}: q must be an i8 tensor of int4 codes`);
   const [N, K] = matrix(where, 'q', q);
   const symmetric = p?.qmin === -8 && p.qmax === 7;
-  if (!symmetric && !(p?.qmin === 0 && p.qmax === 15)) throw new RangeError(`${where}: int4 codes range over [-8, 7] or [0, 15], got [${p?.qmin}, ${p?.qmax}]`);
+  if (!symmetric && !(p?.qmin === 0 && p.qmax === 15))
+    throw new RangeError(`${where}: int4 codes range over [-8, 7] or [0, 15], got [${p?.qmin}, ${p?.qmax}]`);
   const G = p.groupSize ?? K;
-  if (!(INT4_GROUP_SIZES as readonly number[]).includes(G)) throw new RangeError(`${where}: groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${G}`);
+  if (!(INT4_GROUP_SIZES as readonly number[]).includes(G))
+    throw new RangeError(`${where}: groupSize must be one of ${INT4_GROUP_SIZES.join(', ')}, got ${G}`);
   checkGroupParams(where, p, N, K);
   const codes = q.view();
   for (let i = 0; i < codes.length; i++) {
-    if (codes[i]! < p.qmin || codes[i]! > p.qmax) throw new RangeError(`${where}: code ${codes[i]} at index ${i} lies outside [${p.qmin}, ${p.qmax}]`);
+    if (codes[i]! < p.qmin || codes[i]! > p.qmax)
+      throw new RangeError(`${where}: code ${codes[i]} at index ${i} lies outside [${p.qmin}, ${p.qmax}]`);
   }
   const k = kernels();
   const offset = symmetric ? 8 : 0;

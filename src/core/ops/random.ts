@@ -12,7 +12,12 @@ export const INIT_KINDS = ['glorot_uniform', 'glorot_normal', 'he_uniform', 'he_
 /** One of `INIT_KINDS`. */
 export type InitKind = (typeof INIT_KINDS)[number];
 
-const INIT_CODES: Readonly<Record<InitKind, number>> = { glorot_uniform: INIT_GLOROT_UNIFORM, glorot_normal: INIT_GLOROT_NORMAL, he_uniform: INIT_HE_UNIFORM, he_normal: INIT_HE_NORMAL };
+const INIT_CODES: Readonly<Record<InitKind, number>> = {
+  glorot_uniform: INIT_GLOROT_UNIFORM,
+  glorot_normal: INIT_GLOROT_NORMAL,
+  he_uniform: INIT_HE_UNIFORM,
+  he_normal: INIT_HE_NORMAL,
+};
 
 /** The code `f32_init` takes for an initialiser (assembly/codes.ts). */
 export function initCode(kind: InitKind): number {
@@ -86,7 +91,8 @@ export class Rng {
   /** Restores words from `getState()`, so the stream continues exactly where it was. */
   setState(words: ArrayLike<number>): void {
     const ptr = this.#ptr('setState');
-    if (words === null || typeof words !== 'object' || typeof words.length !== 'number') throw new TypeError('Rng.setState: words must be an array of 4 integers');
+    if (words === null || typeof words !== 'object' || typeof words.length !== 'number')
+      throw new TypeError('Rng.setState: words must be an array of 4 integers');
     if (words.length !== 4) throw new RangeError(`Rng.setState: expected 4 state words, got ${words.length}`);
     for (let i = 0; i < 4; i++) checkInteger('Rng.setState', `words[${i}]`, words[i], 0, TWO_32 - 1);
     if (Array.from(words).every((w) => w === 0)) throw new RangeError('Rng.setState: an all-zero state would only ever produce zeros');
@@ -118,7 +124,8 @@ export class Rng {
   permutation(n: number, out?: Tensor<'i32'>): Tensor<'i32'> {
     checkInteger('Rng.permutation', 'n', n, 0, 2 ** 31 - 1);
     if (out !== undefined) {
-      if (!(out instanceof Tensor) || out.dtype !== 'i32') throw new TypeError(`Rng.permutation: out must be an i32 tensor, got ${out instanceof Tensor ? out.dtype : typeof out}`);
+      if (!(out instanceof Tensor) || out.dtype !== 'i32')
+        throw new TypeError(`Rng.permutation: out must be an i32 tensor, got ${out instanceof Tensor ? out.dtype : typeof out}`);
       if (out.size !== n) throw new RangeError(`Rng.permutation: out ${shapeText(out.shape)} has ${out.size} elements, expected n = ${n}`);
     }
     const state = this.#ptr('permutation');

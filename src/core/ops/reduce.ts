@@ -44,7 +44,14 @@ export interface RowReduceOptions<D extends 'f32' | 'i32'> {
 }
 
 // One value per row of the last axis, written by `kernel(out, x, rows, cols)`.
-function perRow<D extends 'f32' | 'i32'>(where: string, kernel: KernelName, dtype: D, x: Tensor<'f32'>, options: RowReduceOptions<D>, minCols = 0): Tensor<D> {
+function perRow<D extends 'f32' | 'i32'>(
+  where: string,
+  kernel: KernelName,
+  dtype: D,
+  x: Tensor<'f32'>,
+  options: RowReduceOptions<D>,
+  minCols = 0,
+): Tensor<D> {
   checkKnownKeys(where, options, ['out']);
   checkF32(where, 'x', x);
   const [rows, cols] = rowsAndCols(where, 'x', x);

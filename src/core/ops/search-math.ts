@@ -9,7 +9,8 @@ const f64At = (ptr: number, len: number): Float64Array => new Float64Array(u8Vie
 
 function checkLengths(where: string, arrays: readonly Float64Array[], len: number): void {
   arrays.forEach((a, i) => {
-    if (!(a instanceof Float64Array)) throw new TypeError(`${where}: argument ${i} must be a Float64Array, got ${Object.prototype.toString.call(a)}`);
+    if (!(a instanceof Float64Array))
+      throw new TypeError(`${where}: argument ${i} must be a Float64Array, got ${Object.prototype.toString.call(a)}`);
     if (a.length !== len) throw new RangeError(`${where}: argument ${i} has ${a.length} elements, expected ${len}`);
   });
 }
@@ -63,7 +64,8 @@ export function logGaussMass(a: Float64Array, b: Float64Array, out = new Float64
 
 /** out[r] = log Σ_c exp(m[r·cols + c]) over a row-major [rows, cols] matrix. */
 export function logSumExpRows(m: Float64Array, rows: number, cols: number, out = new Float64Array(rows)): Float64Array {
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new RangeError(`logSumExpRows: rows and cols must be integers >= 0, got ${rows}, ${cols}`);
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0)
+    throw new RangeError(`logSumExpRows: rows and cols must be integers >= 0, got ${rows}, ${cols}`);
   checkLengths('logSumExpRows', [m], rows * cols);
   checkLengths('logSumExpRows', [out], rows);
   withBlock([m], [out], ([mp, op]) => kernels().f64_logsumexp_rows(op!, mp!, rows, cols));
@@ -98,7 +100,8 @@ export class MixtureScores {
 
   constructor(n: number, logWeights: Float64Array) {
     const K = logWeights.length;
-    if (!Number.isInteger(n) || n < 0 || K === 0) throw new RangeError(`MixtureScores: need n >= 0 points and at least one kernel, got n=${n}, K=${K}`);
+    if (!Number.isInteger(n) || n < 0 || K === 0)
+      throw new RangeError(`MixtureScores: need n >= 0 points and at least one kernel, got n=${n}, K=${K}`);
     this.n = n;
     this.components = K;
     this.#ptr = allocBytes(Math.max(8, n * K * 8));
@@ -123,7 +126,9 @@ export class MixtureScores {
     const m = this.#live('addCells');
     checkLengths('MixtureScores.addCells', [lo, hi], this.n);
     checkLengths('MixtureScores.addCells', [mu, inv, c], this.components);
-    withBlock([lo, hi, mu, inv, c], [], ([lp, hp, mp, ip, cp]) => kernels().f64_mix_add_cells(m, lp!, hp!, this.n, mp!, ip!, cp!, this.components));
+    withBlock([lo, hi, mu, inv, c], [], ([lp, hp, mp, ip, cp]) =>
+      kernels().f64_mix_add_cells(m, lp!, hp!, this.n, mp!, ip!, cp!, this.components),
+    );
   }
 
   /** m[i, k] += table[k·choices + x[i]] for whole-number x[i] in [0, choices). */
@@ -131,7 +136,9 @@ export class MixtureScores {
     const m = this.#live('addTable');
     checkLengths('MixtureScores.addTable', [x], this.n);
     checkLengths('MixtureScores.addTable', [table], this.components * choices);
-    for (const v of x) if (!(Number.isInteger(v) && v >= 0 && v < choices)) throw new RangeError(`MixtureScores.addTable: index ${v} outside [0, ${choices})`);
+    for (const v of x)
+      if (!(Number.isInteger(v) && v >= 0 && v < choices))
+        throw new RangeError(`MixtureScores.addTable: index ${v} outside [0, ${choices})`);
     withBlock([x, table], [], ([xp, tp]) => kernels().f64_mix_add_table(m, xp!, this.n, tp!, choices, this.components));
   }
 

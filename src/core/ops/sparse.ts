@@ -77,7 +77,14 @@ export class CsrMatrix {
       }
     }
     groupPtr[groups * nb * 4] = colIndex.length;
-    return new CsrMatrix(rows, cols, nnz, Tensor.from(groupPtr, [groupPtr.length], 'i32'), Tensor.from(colIndex, [colIndex.length], 'i32'), Tensor.from(values, [values.length]));
+    return new CsrMatrix(
+      rows,
+      cols,
+      nnz,
+      Tensor.from(groupPtr, [groupPtr.length], 'i32'),
+      Tensor.from(colIndex, [colIndex.length], 'i32'),
+      Tensor.from(values, [values.length]),
+    );
   }
 
   /** Fraction of entries that are zero. */
@@ -116,8 +123,11 @@ export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDens
   checkKnownKeys(where, options, ['bias', 'activation', 'alpha', 'out']);
   checkF32(where, 'x', x);
   if (!(w instanceof CsrMatrix)) throw new TypeError(`${where}: w must be a CsrMatrix`);
-  if (x.shape.length !== 2 || x.shape[1] !== w.cols) throw new RangeError(`${where}: x has shape ${shapeText(x.shape)}, expected [batch, ${w.cols}] for w [${w.rows},${w.cols}]`);
-  const B = x.shape[0]!, N = w.rows, K = w.cols;
+  if (x.shape.length !== 2 || x.shape[1] !== w.cols)
+    throw new RangeError(`${where}: x has shape ${shapeText(x.shape)}, expected [batch, ${w.cols}] for w [${w.rows},${w.cols}]`);
+  const B = x.shape[0]!,
+    N = w.rows,
+    K = w.cols;
   const code = activationCode(where, options.activation ?? 'linear');
   const alpha = checkF32Number(where, 'alpha', options.alpha ?? DEFAULT_LEAKY_SLOPE);
   if (options.bias !== undefined) {
@@ -128,7 +138,20 @@ export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDens
   if (y === x) throw new RangeError(`${where}: out must not be x (the kernel reads x while writing y)`);
   const xt = B > 1 ? Tensor.empty([K * ((B + 3) & ~3)]) : undefined;
   try {
-    kernels().f32_csr_dense_fwd(y.ptr, x.ptr, w.groupPtr.ptr, w.colIndex.ptr, w.values.ptr, options.bias?.ptr ?? 0, B, N, K, code, alpha, xt?.ptr ?? 0);
+    kernels().f32_csr_dense_fwd(
+      y.ptr,
+      x.ptr,
+      w.groupPtr.ptr,
+      w.colIndex.ptr,
+      w.values.ptr,
+      options.bias?.ptr ?? 0,
+      B,
+      N,
+      K,
+      code,
+      alpha,
+      xt?.ptr ?? 0,
+    );
   } finally {
     xt?.dispose();
   }
@@ -160,7 +183,10 @@ export function accumulateActivationStats(absSum: Tensor<'f32'>, zeros: Tensor<'
   [absSum, zeros, x].forEach((t, i) => checkF32(where, ['absSum', 'zeros', 'x'][i]!, t));
   if (x.shape.length !== 2) throw new RangeError(`${where}: x must be 2-D [batch, units], got shape ${shapeText(x.shape)}`);
   const N = x.shape[1]!;
-  if (absSum.size !== N || zeros.size !== N) throw new RangeError(`${where}: absSum ${shapeText(absSum.shape)} and zeros ${shapeText(zeros.shape)} need ${N} entries, one per column of x ${shapeText(x.shape)}`);
+  if (absSum.size !== N || zeros.size !== N)
+    throw new RangeError(
+      `${where}: absSum ${shapeText(absSum.shape)} and zeros ${shapeText(zeros.shape)} need ${N} entries, one per column of x ${shapeText(x.shape)}`,
+    );
   kernels().f32_col_act_stats(absSum.ptr, zeros.ptr, x.ptr, x.shape[0]!, N);
 }
 
@@ -180,11 +206,18 @@ export interface SparseThresholds {
  *  weight 64 times, and there CSR wins as soon as it skips enough multiplications. */
 export const SPARSE_THRESHOLDS: SparseThresholds = Object.freeze({ batch1: 0.85, batched: 0.6 });
 
-
 /** A layer as SparseMlp takes it: a dense layer's weights, or a layer that passes values on at
  *  inference (dropout, flatten). */
 export type SparseSourceLayer =
-  | { readonly kind: 'dense'; readonly inputs: number; readonly units: number; readonly act: number; readonly alpha: number; readonly weight: Tensor<'f32'>; readonly bias: Tensor<'f32'> }
+  | {
+      readonly kind: 'dense';
+      readonly inputs: number;
+      readonly units: number;
+      readonly act: number;
+      readonly alpha: number;
+      readonly weight: Tensor<'f32'>;
+      readonly bias: Tensor<'f32'>;
+    }
   | { readonly kind: 'dropout' | 'flatten'; readonly size: number };
 
 interface MlpLayer {
@@ -212,21 +245,32 @@ export class SparseMlp {
     checkNumber('SparseMlp', 'thresholds.batch1', thresholds.batch1, 0, 1);
     checkNumber('SparseMlp', 'thresholds.batched', thresholds.batched, 0, 1);
     this.thresholds = thresholds;
-    const first = layers[0]!, last = layers.at(-1)!;
+    const first = layers[0]!,
+      last = layers.at(-1)!;
     this.inputs = first.kind === 'dense' ? first.inputs : first.size;
     this.outputs = last.kind === 'dense' ? last.units : last.size;
     const low = Math.min(thresholds.batch1, thresholds.batched);
     const high = Math.max(thresholds.batch1, thresholds.batched);
-    this.#layers = unscoped(() => layers.map((spec) => {
-      if (spec.kind !== 'dense') return { kind: spec.kind, inputs: spec.size, units: spec.size, act: 0, alpha: 0, sparsity: 0 };
-      const { weight, bias } = spec;
-      const csr = CsrMatrix.fromDense(weight);
-      const layer: MlpLayer = { kind: 'dense', inputs: spec.inputs, units: spec.units, act: spec.act, alpha: spec.alpha, sparsity: csr.sparsity, bias: Tensor.from(bias.view(), [spec.units]) };
-      if (csr.sparsity >= low) layer.csr = csr;
-      else csr.dispose();
-      if (layer.sparsity < high) layer.dense = Tensor.from(weight.view(), [spec.units, spec.inputs]);
-      return layer;
-    }));
+    this.#layers = unscoped(() =>
+      layers.map((spec) => {
+        if (spec.kind !== 'dense') return { kind: spec.kind, inputs: spec.size, units: spec.size, act: 0, alpha: 0, sparsity: 0 };
+        const { weight, bias } = spec;
+        const csr = CsrMatrix.fromDense(weight);
+        const layer: MlpLayer = {
+          kind: 'dense',
+          inputs: spec.inputs,
+          units: spec.units,
+          act: spec.act,
+          alpha: spec.alpha,
+          sparsity: csr.sparsity,
+          bias: Tensor.from(bias.view(), [spec.units]),
+        };
+        if (csr.sparsity >= low) layer.csr = csr;
+        else csr.dispose();
+        if (layer.sparsity < high) layer.dense = Tensor.from(weight.view(), [spec.units, spec.inputs]);
+        return layer;
+      }),
+    );
   }
 
   /** Which path each layer takes for a batch of `rows`. */
@@ -249,7 +293,11 @@ export class SparseMlp {
     for (const t of this.#buffers) t.dispose();
     const cap = Math.max(rows, this.#capacity);
     const widest = Math.max(this.inputs, ...this.#layers.map((l) => l.inputs));
-    this.#buffers = unscoped(() => [Tensor.empty([cap, this.inputs]), ...this.#layers.map((l) => Tensor.empty([cap, l.units])), Tensor.empty([widest * ((cap + 3) & ~3)])]);
+    this.#buffers = unscoped(() => [
+      Tensor.empty([cap, this.inputs]),
+      ...this.#layers.map((l) => Tensor.empty([cap, l.units])),
+      Tensor.empty([widest * ((cap + 3) & ~3)]),
+    ]);
     this.#capacity = cap;
     return this.#buffers;
   }
@@ -276,7 +324,8 @@ export class SparseMlp {
   /** Outputs [n, outputs] for x [n, inputs], in chunks of `chunk` rows. */
   predict(x: Tensor<'f32'>, output: OutputTransform = 'raw', input?: ColumnAffine, chunk = 1024): Tensor<'f32'> {
     const n = x.shape[0] ?? 0;
-    if (x.size !== n * this.inputs) throw new RangeError(`SparseMlp.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
+    if (x.size !== n * this.inputs)
+      throw new RangeError(`SparseMlp.predict: input ${shapeText(x.shape)} does not have ${this.inputs} features`);
     const out = Tensor.empty([n, this.outputs]);
     for (let start = 0; start < n; start += chunk) {
       const rows = Math.min(chunk, n - start);

@@ -84,17 +84,23 @@ export function planThreads(asked: number | undefined, sync: boolean): Plan {
   const fromEnv = envThreads();
   if (asked === undefined && fromEnv !== undefined && fromEnv !== '') {
     const n = Number(fromEnv);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`kiln: KILN_THREADS must be an integer from 1 to ${MAX_THREADS}, got '${fromEnv}'`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
+      throw new RangeError(`kiln: KILN_THREADS must be an integer from 1 to ${MAX_THREADS}, got '${fromEnv}'`);
     asked = n;
   }
   const single = (why: string): Plan => ({ threads: 1, summary: `single-thread core: ${why}` });
   if (asked === 1) return single('1 thread asked');
   if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') {
-    return single(g.crossOriginIsolated === false
-      ? 'the page is not cross-origin isolated, so it has no SharedArrayBuffer (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
-      : 'this runtime has no SharedArrayBuffer and Atomics');
+    return single(
+      g.crossOriginIsolated === false
+        ? 'the page is not cross-origin isolated, so it has no SharedArrayBuffer (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
+        : 'this runtime has no SharedArrayBuffer and Atomics',
+    );
   }
-  if (g.crossOriginIsolated === false) return single('the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)');
+  if (g.crossOriginIsolated === false)
+    return single(
+      'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+    );
   let route: Route;
   let cores: number;
   let main: boolean;
@@ -112,7 +118,7 @@ export function planThreads(asked: number | undefined, sync: boolean): Plan {
     main = !inWebWorker();
   }
   if (asked === undefined) {
-    if (!main) return single('a core made inside a worker thread stays single-threaded (the main thread\'s core owns the kernel threads)');
+    if (!main) return single("a core made inside a worker thread stays single-threaded (the main thread's core owns the kernel threads)");
     if (cores < 2) return single('one core available');
     const threads = Math.min(cores, MAX_DEFAULT_THREADS);
     return { threads, route, why: `${cores} cores available` };

@@ -5,17 +5,39 @@
 // (Node, Deno, Bun, workers) and spins on Atomics.load where it does not (a browser's main
 // thread); either wait is short, since the caller works its own share first.
 import type { CoreKernels } from '../kernels.generated.ts';
-import { CALLS, FAILED, MAX_ARGS, MAX_CALLS, PENDING, POOL_KERNELS, READY, SEQ, STOP, argsBase, layout, slotBase, type PoolKernel } from './protocol.ts';
+import {
+  CALLS,
+  FAILED,
+  MAX_ARGS,
+  MAX_CALLS,
+  PENDING,
+  POOL_KERNELS,
+  READY,
+  SEQ,
+  STOP,
+  argsBase,
+  layout,
+  slotBase,
+  type PoolKernel,
+} from './protocol.ts';
 import { NODE_WORKER_SOURCE, WEB_WORKER_SOURCE, type WorkerStart } from './worker-source.ts';
 
 /** One kernel call of a round. */
-export interface PoolCall { kernel: PoolKernel; args: readonly number[] }
+export interface PoolCall {
+  kernel: PoolKernel;
+  args: readonly number[];
+}
 
-interface Terminable { terminate(): unknown }
+interface Terminable {
+  terminate(): unknown;
+}
 
 const READY_TIMEOUT_MS = 20_000;
 
-type NodeWorkerClass = new (code: string, options: { eval: true; workerData: unknown }) => Terminable & { unref(): void; on(event: 'error', listener: (e: Error) => void): void };
+type NodeWorkerClass = new (
+  code: string,
+  options: { eval: true; workerData: unknown },
+) => Terminable & { unref(): void; on(event: 'error', listener: (e: Error) => void): void };
 type WebWorkerClass = new (url: string, options?: { type: 'module' }) => Terminable & { postMessage(m: unknown): void; onerror: unknown };
 
 export class KernelPool {
@@ -44,7 +66,13 @@ export class KernelPool {
 
   /** Starts `threads - 1` workers with node:worker_threads (Node, Deno, Bun) and blocks until
    *  all are ready: they start without this thread's event loop. */
-  static startNodeSync(Worker: NodeWorkerClass, threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, local: CoreKernels): KernelPool {
+  static startNodeSync(
+    Worker: NodeWorkerClass,
+    threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    local: CoreKernels,
+  ): KernelPool {
     const pool = KernelPool.#make(threads, local);
     for (let slot = 0; slot < threads - 1; slot++) {
       const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: pool.#start(slot, module, memory) });
@@ -63,7 +91,13 @@ export class KernelPool {
   }
 
   /** Starts `threads - 1` Web Workers and resolves once all are ready. */
-  static async startWeb(Worker: WebWorkerClass, threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, local: CoreKernels): Promise<KernelPool> {
+  static async startWeb(
+    Worker: WebWorkerClass,
+    threads: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    local: CoreKernels,
+  ): Promise<KernelPool> {
     const pool = KernelPool.#make(threads, local);
     const url = URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
     try {
@@ -121,7 +155,8 @@ export class KernelPool {
       const slot = t - 1;
       const base = slotBase(slot);
       calls.forEach((call, c) => {
-        if (call.args.length > MAX_ARGS) throw new RangeError(`KernelPool.run: ${call.kernel} with ${call.args.length} arguments, at most ${MAX_ARGS}`);
+        if (call.args.length > MAX_ARGS)
+          throw new RangeError(`KernelPool.run: ${call.kernel} with ${call.args.length} arguments, at most ${MAX_ARGS}`);
         this.#ctl[base + 2 + c] = POOL_KERNELS.indexOf(call.kernel);
         this.#args.set(call.args, argsBase(slot, c));
       });
@@ -140,7 +175,8 @@ export class KernelPool {
     this.#waitIdle();
     const failed = Atomics.exchange(this.#ctl, FAILED, 0);
     if (error !== undefined) throw error;
-    if (failed !== 0) throw new Error(`kiln: a kernel failed on worker thread ${failed} (${rounds[failed]!.map((c) => c.kernel).join(', ')})`);
+    if (failed !== 0)
+      throw new Error(`kiln: a kernel failed on worker thread ${failed} (${rounds[failed]!.map((c) => c.kernel).join(', ')})`);
   }
 
   #waitIdle(): void {

@@ -22,7 +22,11 @@ export const CALLS = 1;
 /** Written to a slot's sequence number to make its worker leave its loop. */
 export const STOP = -1;
 
-export interface Layout { ctlInts: number; argsOffset: number; argsLength: number }
+export interface Layout {
+  ctlInts: number;
+  argsOffset: number;
+  argsLength: number;
+}
 
 /** Sizes for `workers` worker slots; arguments (f64) start 8-byte aligned after the ints. */
 export function layout(workers: number): Layout {

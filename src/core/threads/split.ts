@@ -43,8 +43,17 @@ function ranges(n: number, threads: number): [number, number][] {
 
 type Kernel = (...args: number[]) => number;
 
-const gemmPart = (form: number, c: number, a: number, b: number, M: number, N: number, K: number, acc: number, [i0, i1, j0, j1]: readonly number[]): PoolCall =>
-  ({ kernel: 'f32_gemm_part', args: [form, c, a, b, M, N, K, acc, i0!, i1!, j0!, j1!] });
+const gemmPart = (
+  form: number,
+  c: number,
+  a: number,
+  b: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: number,
+  [i0, i1, j0, j1]: readonly number[],
+): PoolCall => ({ kernel: 'f32_gemm_part', args: [form, c, a, b, M, N, K, acc, i0!, i1!, j0!, j1!] });
 
 /** `base` with f32_gemm_nn/nt/tn, f32_dense_fwd and f32_dense_bwd run across `pool`. */
 export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKernels {
@@ -52,11 +61,13 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   const big = (M: number, N: number, K: number) => pool.active > 1 && M * N * K >= MIN_MACS;
   const each = <X>(xs: X[], f: (x: X) => PoolCall[]) => pool.run(xs.map(f));
 
-  const gemm = (name: string, form: number): Kernel => (c, a, b, M, N, K, acc) => {
-    if (!big(M!, N!, K!)) return base[name]!(c!, a!, b!, M!, N!, K!, acc!);
-    each(pieces(M!, N!, pool.active), (p) => [gemmPart(form, c!, a!, b!, M!, N!, K!, acc!, p)]);
-    return 0;
-  };
+  const gemm =
+    (name: string, form: number): Kernel =>
+    (c, a, b, M, N, K, acc) => {
+      if (!big(M!, N!, K!)) return base[name]!(c!, a!, b!, M!, N!, K!, acc!);
+      each(pieces(M!, N!, pool.active), (p) => [gemmPart(form, c!, a!, b!, M!, N!, K!, acc!, p)]);
+      return 0;
+    };
 
   // y = act(x·wᵀ + bias) [B,N]: batch rows per thread through the dense kernel itself; with too
   // few rows, column panels of the product, then the bias and activation on this thread.
@@ -64,10 +75,12 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     if (!big(B!, N!, K!)) return base.f32_dense_fwd!(y!, pre!, x!, w!, bias!, B!, N!, K!, act!, alpha!);
     const parts = pieces(B!, N!, pool.active);
     if (parts[0]![3] === N) {
-      each(parts, ([i0, i1]) => [{
-        kernel: 'f32_dense_fwd',
-        args: [y! + i0 * N! * 4, pre ? pre + i0 * N! * 4 : 0, x! + i0 * K! * 4, w!, bias!, i1 - i0, N!, K!, act!, alpha!],
-      }]);
+      each(parts, ([i0, i1]) => [
+        {
+          kernel: 'f32_dense_fwd',
+          args: [y! + i0 * N! * 4, pre ? pre + i0 * N! * 4 : 0, x! + i0 * K! * 4, w!, bias!, i1 - i0, N!, K!, act!, alpha!],
+        },
+      ]);
     } else {
       const z = pre || y!;
       each(parts, (p) => [gemmPart(NT, z, x!, w!, B!, N!, K!, 0, p)]);
@@ -83,7 +96,9 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     if (!big(B!, N!, K!)) return base.f32_dense_bwd!(dx!, dw!, db!, dy!, x!, w!, pre!, y!, B!, N!, K!, act!, alpha!, acc!);
     const T = pool.active;
     if (act !== ACT_LINEAR) {
-      each(ranges(B! * N!, T), ([s, e]) => [{ kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] }]);
+      each(ranges(B! * N!, T), ([s, e]) => [
+        { kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] },
+      ]);
     }
     const rounds: PoolCall[][] = Array.from({ length: T }, () => []);
     if (dw) pieces(N!, K!, T).forEach((p, t) => rounds[t]!.push(gemmPart(TN, dw, dy!, x!, N!, K!, B!, acc!, p)));

@@ -6,7 +6,13 @@
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { shapeSize, type Layer, type Pass, type Shape } from '../../core/layer.ts';
-import { activationBackward, activationForward, batchNormBackwardRows, batchNormEvalRows, batchNormTrainRows } from '../../core/ops/image-ops.ts';
+import {
+  activationBackward,
+  activationForward,
+  batchNormBackwardRows,
+  batchNormEvalRows,
+  batchNormTrainRows,
+} from '../../core/ops/image-ops.ts';
 import type { LayerKind } from './kind.ts';
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
 
@@ -38,7 +44,8 @@ export const BATCH_NORM: LayerKind<BatchNormConfig> = {
       const eps = checkNumber(where, 'eps', l.eps, 0, 1);
       if (eps <= 0) throw new RangeError(`${where}: eps must be > 0, got ${eps}`);
     }
-    if (l.activation !== undefined && !ACTIVATIONS.includes(l.activation as Activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
+    if (l.activation !== undefined && !ACTIVATIONS.includes(l.activation as Activation))
+      throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
     if (l.alpha !== undefined) checkNumber(where, 'alpha', l.alpha);
     return l as unknown as BatchNormConfig;
   },
@@ -61,7 +68,10 @@ class BatchNormLayer implements Layer {
   readonly #act: number;
   readonly #alpha: number;
 
-  constructor(config: BatchNormConfig, readonly inputShape: Shape) {
+  constructor(
+    config: BatchNormConfig,
+    readonly inputShape: Shape,
+  ) {
     const activation = config.activation ?? 'linear';
     this.name = `batchNorm(${activation})`;
     this.outputShape = inputShape;
@@ -87,13 +97,41 @@ class BatchNormLayer implements Layer {
     const [runMean, runVar] = p.state as [typeof p.x, typeof p.x];
     const activated = this.#act !== ACT_LINEAR;
     const z = activated && p.training ? p.scratch[0]! : p.y;
-    if (p.training) batchNormTrainRows(z, p.x, gamma, beta, p.workspace[0]!, p.workspace[1]!, runMean, runVar, p.batch, this.#channels, this.#spatial, this.#eps, this.#momentum);
+    if (p.training)
+      batchNormTrainRows(
+        z,
+        p.x,
+        gamma,
+        beta,
+        p.workspace[0]!,
+        p.workspace[1]!,
+        runMean,
+        runVar,
+        p.batch,
+        this.#channels,
+        this.#spatial,
+        this.#eps,
+        this.#momentum,
+      );
     else batchNormEvalRows(z, p.x, gamma, beta, runMean, runVar, p.batch, this.#channels, this.#spatial, this.#eps);
     if (activated) activationForward(p.y, z, p.batch * this.#channels * this.#spatial, this.#act, this.#alpha);
   }
 
   backward(p: Pass): void {
-    if (this.#act !== ACT_LINEAR) activationBackward(p.dy, p.scratch[0]!, p.y, p.batch * this.#channels * this.#spatial, this.#act, this.#alpha);
-    batchNormBackwardRows(p.dx, p.grads[0]!, p.grads[1]!, p.dy, p.x, p.params[0]!, p.workspace[0]!, p.workspace[1]!, p.batch, this.#channels, this.#spatial);
+    if (this.#act !== ACT_LINEAR)
+      activationBackward(p.dy, p.scratch[0]!, p.y, p.batch * this.#channels * this.#spatial, this.#act, this.#alpha);
+    batchNormBackwardRows(
+      p.dx,
+      p.grads[0]!,
+      p.grads[1]!,
+      p.dy,
+      p.x,
+      p.params[0]!,
+      p.workspace[0]!,
+      p.workspace[1]!,
+      p.batch,
+      this.#channels,
+      this.#spatial,
+    );
   }
 }

@@ -50,9 +50,11 @@ export const CONV2D: LayerKind<Conv2dConfig> = {
     if (l.dilation !== undefined) checkSize2(where, 'dilation', l.dilation, 1);
     if (l.padding !== undefined) checkPadding(where, l.padding);
     if (l.groups !== undefined) checkInteger(where, 'groups', l.groups, 1, 1 << 16);
-    if (!ACTIVATIONS.includes(l.activation as Activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
+    if (!ACTIVATIONS.includes(l.activation as Activation))
+      throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
     if (l.alpha !== undefined) checkNumber(where, 'alpha', l.alpha);
-    if (l.init !== undefined && !INIT_KINDS.includes(l.init as InitKind)) throw new TypeError(`${where}: init must be one of ${INIT_KINDS.join(', ')}, got ${String(l.init)}`);
+    if (l.init !== undefined && !INIT_KINDS.includes(l.init as InitKind))
+      throw new TypeError(`${where}: init must be one of ${INIT_KINDS.join(', ')}, got ${String(l.init)}`);
     return l as unknown as Conv2dConfig;
   },
   build(config, inputShape, where) {
@@ -86,7 +88,8 @@ class Conv2dLayer implements Layer {
     this.#g = g;
     this.inputShape = [g.C, g.H, g.W];
     this.outputShape = [g.O, g.OH, g.OW];
-    const fanIn = (g.C / g.groups) * g.KH * g.KW, fanOut = (g.O / g.groups) * g.KH * g.KW;
+    const fanIn = (g.C / g.groups) * g.KH * g.KW,
+      fanOut = (g.O / g.groups) * g.KH * g.KW;
     this.params = [
       { name: 'weight', shape: [g.O, g.C / g.groups, g.KH, g.KW], init: { kind: config.init ?? defaultInit(activation), fanIn, fanOut } },
       { name: 'bias', shape: [g.O], init: 'zeros' },
@@ -99,10 +102,35 @@ class Conv2dLayer implements Layer {
   }
 
   forward(p: Pass): void {
-    conv2dForwardRows(p.y, p.training ? p.scratch[0] : undefined, p.x, p.params[0]!, p.params[1]!, p.workspace[0], p.batch, this.#g, this.#act, this.#alpha);
+    conv2dForwardRows(
+      p.y,
+      p.training ? p.scratch[0] : undefined,
+      p.x,
+      p.params[0]!,
+      p.params[1]!,
+      p.workspace[0],
+      p.batch,
+      this.#g,
+      this.#act,
+      this.#alpha,
+    );
   }
 
   backward(p: Pass): void {
-    conv2dBackwardRows(p.dx, p.grads[0]!, p.grads[1]!, p.dy, p.x, p.params[0]!, p.scratch[0]!, p.y, p.workspace[0], p.batch, this.#g, this.#act, this.#alpha);
+    conv2dBackwardRows(
+      p.dx,
+      p.grads[0]!,
+      p.grads[1]!,
+      p.dy,
+      p.x,
+      p.params[0]!,
+      p.scratch[0]!,
+      p.y,
+      p.workspace[0],
+      p.batch,
+      this.#g,
+      this.#act,
+      this.#alpha,
+    );
   }
 }

@@ -35,13 +35,16 @@ export const DENSE: LayerKind<DenseConfig> = {
   check(where, l) {
     checkKnownKeys(where, l, ['type', 'units', 'activation', 'alpha', 'init']);
     checkInteger(where, 'units', l.units, 1, 1 << 20);
-    if (!ACTIVATIONS.includes(l.activation as Activation)) throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
+    if (!ACTIVATIONS.includes(l.activation as Activation))
+      throw new TypeError(`${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(l.activation)}`);
     if (l.alpha !== undefined) checkNumber(where, 'alpha', l.alpha);
-    if (l.init !== undefined && !INIT_KINDS.includes(l.init as InitKind)) throw new TypeError(`${where}: init must be one of ${INIT_KINDS.join(', ')}, got ${String(l.init)}`);
+    if (l.init !== undefined && !INIT_KINDS.includes(l.init as InitKind))
+      throw new TypeError(`${where}: init must be one of ${INIT_KINDS.join(', ')}, got ${String(l.init)}`);
     return l as unknown as DenseConfig;
   },
   build(config, inputShape, where) {
-    if (inputShape.length !== 1) throw new RangeError(`${where}: dense takes flat rows, got rows of shape ${shapeText(inputShape)}; put flatten() before it`);
+    if (inputShape.length !== 1)
+      throw new RangeError(`${where}: dense takes flat rows, got rows of shape ${shapeText(inputShape)}; put flatten() before it`);
     return new DenseLayer(config, inputShape[0]!);
   },
 };

@@ -36,7 +36,10 @@ class DropoutLayer implements Layer {
   readonly scratch: readonly number[];
   readonly #size: number;
 
-  constructor(readonly rate: number, readonly inputShape: Shape) {
+  constructor(
+    readonly rate: number,
+    readonly inputShape: Shape,
+  ) {
     this.name = `dropout(${rate})`;
     this.#size = shapeSize(inputShape);
     this.scratch = [this.#size];

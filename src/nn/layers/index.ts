@@ -23,7 +23,16 @@ export { batchNorm, type BatchNormConfig } from './batch-norm.ts';
 export type { Padding, Size2 } from './window.ts';
 
 /** A layer of a `Sequential`. */
-export type LayerConfig = DenseConfig | DropoutConfig | FlattenConfig | LayerNormConfig | Conv2dConfig | MaxPool2dConfig | AvgPool2dConfig | GlobalAvgPool2dConfig | BatchNormConfig;
+export type LayerConfig =
+  | DenseConfig
+  | DropoutConfig
+  | FlattenConfig
+  | LayerNormConfig
+  | Conv2dConfig
+  | MaxPool2dConfig
+  | AvgPool2dConfig
+  | GlobalAvgPool2dConfig
+  | BatchNormConfig;
 
 const KINDS: Readonly<Record<LayerConfig['type'], LayerKind<LayerConfig>>> = {
   dense: DENSE as LayerKind<LayerConfig>,

@@ -26,7 +26,8 @@ export const LAYER_NORM: LayerKind<LayerNormConfig> = {
   type: 'layerNorm',
   check(where, l) {
     checkKnownKeys(where, l, ['type', 'eps']);
-    if (l.eps !== undefined && !(checkNumber(where, 'eps', l.eps) > 0)) throw new RangeError(`${where}: eps must be > 0, got ${String(l.eps)}`);
+    if (l.eps !== undefined && !(checkNumber(where, 'eps', l.eps) > 0))
+      throw new RangeError(`${where}: eps must be > 0, got ${String(l.eps)}`);
     return l as unknown as LayerNormConfig;
   },
   build: (config, inputShape) => new LayerNormLayer(config.eps ?? 1e-5, inputShape),
@@ -39,7 +40,10 @@ class LayerNormLayer implements Layer {
   readonly scratch: readonly number[];
   readonly #size: number;
 
-  constructor(readonly eps: number, readonly inputShape: Shape) {
+  constructor(
+    readonly eps: number,
+    readonly inputShape: Shape,
+  ) {
     this.name = `layerNorm(eps ${eps})`;
     this.#size = shapeSize(inputShape);
     this.params = [
@@ -55,7 +59,17 @@ class LayerNormLayer implements Layer {
 
   forward(p: Pass): void {
     const keep = p.training;
-    layerNormForwardRows(p.y, keep ? p.scratch[0] : undefined, keep ? p.scratch[1] : undefined, p.x, p.params[0]!, p.params[1]!, p.batch, this.#size, this.eps);
+    layerNormForwardRows(
+      p.y,
+      keep ? p.scratch[0] : undefined,
+      keep ? p.scratch[1] : undefined,
+      p.x,
+      p.params[0]!,
+      p.params[1]!,
+      p.batch,
+      this.#size,
+      this.eps,
+    );
   }
 
   backward(p: Pass): void {

@@ -58,7 +58,9 @@ function poolKind<C extends MaxPool2dConfig | AvgPool2dConfig>(type: C['type'], 
       const g = windowGeometry(where, image, config.poolSize, config.stride ?? config.poolSize, config.padding ?? 'valid');
       // A window must cover at least one position of the image; half the pool size guarantees it.
       if (typeof config.padding !== 'string' && config.padding !== undefined && (2 * g.ph > g.KH || 2 * g.pw > g.KW)) {
-        throw new RangeError(`${where}: padding ${windowText(config.padding, undefined, undefined)} is more than half the pool size ${g.KH}x${g.KW}`);
+        throw new RangeError(
+          `${where}: padding ${windowText(config.padding, undefined, undefined)} is more than half the pool size ${g.KH}x${g.KW}`,
+        );
       }
       return new Pool2dLayer(kind, `${type}(${windowText(config.poolSize, config.stride, config.padding)})`, g, [g.C, g.OH, g.OW]);
     },
@@ -74,7 +76,12 @@ export class Pool2dLayer implements Layer {
   readonly scratch = [];
   readonly inputShape: Shape;
 
-  constructor(readonly kind: PoolKind, readonly name: string, readonly geometry: WindowGeometry, readonly outputShape: Shape) {
+  constructor(
+    readonly kind: PoolKind,
+    readonly name: string,
+    readonly geometry: WindowGeometry,
+    readonly outputShape: Shape,
+  ) {
     this.inputShape = [geometry.C, geometry.H, geometry.W];
   }
 

@@ -20,25 +20,36 @@ export function checkSize2(where: string, name: string, value: unknown, min: num
     const v = checkInteger(where, name, value, min, MAX_SIZE);
     return [v, v];
   }
-  if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`${where}: ${name} must be a number or [height, width], got ${JSON.stringify(value)}`);
+  if (!Array.isArray(value) || value.length !== 2)
+    throw new TypeError(`${where}: ${name} must be a number or [height, width], got ${JSON.stringify(value)}`);
   return [checkInteger(where, `${name}[0]`, value[0], min, MAX_SIZE), checkInteger(where, `${name}[1]`, value[1], min, MAX_SIZE)];
 }
 
 /** Checks a Padding option. */
 export function checkPadding(where: string, value: unknown): void {
   if (value === 'same' || value === 'valid') return;
-  if (typeof value === 'string') throw new TypeError(`${where}: padding must be 'same', 'valid', a number or [height, width], got '${value}'`);
+  if (typeof value === 'string')
+    throw new TypeError(`${where}: padding must be 'same', 'valid', a number or [height, width], got '${value}'`);
   checkSize2(where, 'padding', value, 0);
 }
 
 /** The [C, H, W] an image layer reads, or a RangeError naming the layer. */
 export function imageShape(where: string, inputShape: Shape, layer: string): [number, number, number] {
-  if (inputShape.length !== 3) throw new RangeError(`${where}: ${layer} takes rows of shape [channels, height, width], got ${shapeText(inputShape)}`);
+  if (inputShape.length !== 3)
+    throw new RangeError(`${where}: ${layer} takes rows of shape [channels, height, width], got ${shapeText(inputShape)}`);
   return [inputShape[0]!, inputShape[1]!, inputShape[2]!];
 }
 
 /** Output size, top/left padding along one axis. */
-function axis(where: string, axisName: string, size: number, kernel: number, stride: number, dilation: number, padding: 'valid' | 'same' | number): [number, number] {
+function axis(
+  where: string,
+  axisName: string,
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: 'valid' | 'same' | number,
+): [number, number] {
   const span = (kernel - 1) * dilation + 1;
   if (padding === 'same') {
     const out = Math.ceil(size / stride);
@@ -47,12 +58,22 @@ function axis(where: string, axisName: string, size: number, kernel: number, str
   }
   const pad = padding === 'valid' ? 0 : padding;
   const out = Math.floor((size + 2 * pad - span) / stride) + 1;
-  if (out < 1) throw new RangeError(`${where}: the ${axisName} ${size}${pad ? ` padded by ${pad} on each side` : ''} is smaller than the kernel's span ${span}`);
+  if (out < 1)
+    throw new RangeError(
+      `${where}: the ${axisName} ${size}${pad ? ` padded by ${pad} on each side` : ''} is smaller than the kernel's span ${span}`,
+    );
   return [out, pad];
 }
 
 /** The window geometry on an input [C, H, W]. */
-export function windowGeometry(where: string, [C, H, W]: readonly [number, number, number], kernel: Size2, stride: Size2, padding: Padding, dilation: Size2 = 1): WindowGeometry {
+export function windowGeometry(
+  where: string,
+  [C, H, W]: readonly [number, number, number],
+  kernel: Size2,
+  stride: Size2,
+  padding: Padding,
+  dilation: Size2 = 1,
+): WindowGeometry {
   const [KH, KW] = checkSize2(where, 'kernel size', kernel, 1);
   const [sh, sw] = checkSize2(where, 'stride', stride, 1);
   const [dilh, dilw] = checkSize2(where, 'dilation', dilation, 1);
@@ -67,6 +88,7 @@ export function windowText(kernel: Size2, stride: Size2 | undefined, padding: Pa
   const two = (s: Size2) => (typeof s === 'number' ? `${s}x${s}` : `${s[0]}x${s[1]}`);
   const parts = [two(kernel)];
   if (stride !== undefined) parts.push(`stride ${typeof stride === 'number' ? stride : stride.join('x')}`);
-  if (padding !== undefined) parts.push(typeof padding === 'string' ? padding : `padding ${typeof padding === 'number' ? padding : padding.join('x')}`);
+  if (padding !== undefined)
+    parts.push(typeof padding === 'string' ? padding : `padding ${typeof padding === 'number' ? padding : padding.join('x')}`);
   return parts.join(', ');
 }

@@ -43,11 +43,26 @@ export interface OptimizeParallelOptions {
   workerEntry?: URL;
 }
 
-const KEYS = ['module', 'workers', 'trials', 'timeBudgetMs', 'space', 'context', 'catch', 'reproducible', 'signal', 'callbacks', 'onArtifact', 'onProgress', 'workerEntry'];
+const KEYS = [
+  'module',
+  'workers',
+  'trials',
+  'timeBudgetMs',
+  'space',
+  'context',
+  'catch',
+  'reproducible',
+  'signal',
+  'callbacks',
+  'onArtifact',
+  'onProgress',
+  'workerEntry',
+];
 
 const defaultEntry = (): URL => new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './kiln-worker.mjs', import.meta.url);
 
-type Outcome = { kind: 'done'; result: unknown; artifact?: unknown } | { kind: 'failed'; error: ErrorInfo; crashed: boolean } | { kind: 'pruned' };
+type Outcome =
+  { kind: 'done'; result: unknown; artifact?: unknown } | { kind: 'failed'; error: ErrorInfo; crashed: boolean } | { kind: 'pruned' };
 
 interface Slot {
   index: number;
@@ -77,17 +92,29 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object with a module`);
   checkKnownKeys(where, options, KEYS);
   const moduleUrl = options.module instanceof URL ? options.module.href : options.module;
-  if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]+:/i.test(moduleUrl)) throw new TypeError(`${where}: module must be a URL (e.g. new URL('./objective.mjs', import.meta.url)), got ${JSON.stringify(options.module)}`);
+  if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]+:/i.test(moduleUrl))
+    throw new TypeError(
+      `${where}: module must be a URL (e.g. new URL('./objective.mjs', import.meta.url)), got ${JSON.stringify(options.module)}`,
+    );
   const workers = checkInteger(where, 'workers', options.workers ?? 2, 1, 1024);
   const limit = options.trials === undefined ? Infinity : checkInteger(where, 'trials', options.trials, 0);
   const timeBudgetMs = options.timeBudgetMs === undefined ? Infinity : checkNumber(where, 'timeBudgetMs', options.timeBudgetMs, 0);
-  if (limit === Infinity && timeBudgetMs === Infinity && !options.signal) throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
-  if (!sharedMemoryAvailable()) throw new Error(`${where}: workers answer suggestions and pruning through SharedArrayBuffer, which this context lacks (browsers need cross-origin isolation)`);
+  if (limit === Infinity && timeBudgetMs === Infinity && !options.signal)
+    throw new TypeError(`${where}: give trials, timeBudgetMs or signal, or the loop would never end`);
+  if (!sharedMemoryAvailable())
+    throw new Error(
+      `${where}: workers answer suggestions and pruning through SharedArrayBuffer, which this context lacks (browsers need cross-origin isolation)`,
+    );
   const reproducible = options.reproducible ?? true;
   const entry = options.workerEntry ?? defaultEntry();
   const typescript = entry.pathname.endsWith('.ts') || new URL(moduleUrl).pathname.endsWith('.ts');
   const wasm = compiledModule();
-  const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({ index, shared: new SharedArrayBuffer(SHARED_BYTES), crashed: false, generation: 0 }));
+  const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({
+    index,
+    shared: new SharedArrayBuffer(SHARED_BYTES),
+    crashed: false,
+    generation: 0,
+  }));
 
   const answer = (slot: Slot, a: Answer) => writeAnswer(slot.shared, a);
   const attempt = (f: () => unknown): Answer => {
@@ -98,10 +125,13 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
     }
   };
   const decide = (slot: Slot, report: { value: number; step: number }) =>
-    answer(slot, attempt(() => {
-      slot.trial!.report(report.value, report.step);
-      return study.directions.length === 1 ? { prune: slot.trial!.shouldPrune() } : { prune: false };
-    }));
+    answer(
+      slot,
+      attempt(() => {
+        slot.trial!.report(report.value, report.step);
+        return study.directions.length === 1 ? { prune: slot.trial!.shouldPrune() } : { prune: false };
+      }),
+    );
   // Every running trial waits on a report (or has finished): handle them all, in (step, trial) order.
   const barrier = () => {
     if (!reproducible) return;
@@ -122,15 +152,20 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   };
 
   const onMessage = (slot: Slot, m: FromWorker) => {
-    if (m.kind === 'suggest') answer(slot, attempt(() => slot.trial!.suggest(m.name, m.distribution)));
+    if (m.kind === 'suggest')
+      answer(
+        slot,
+        attempt(() => slot.trial!.suggest(m.name, m.distribution)),
+      );
     else if (m.kind === 'report') {
       if (reproducible) {
         slot.waiting = { value: m.value, step: m.step };
         barrier();
       } else decide(slot, m);
     } else if (m.kind === 'attr') slot.trial?.setUserAttr(m.key, m.value);
-    else if (m.kind === 'progress') { if (slot.trial) options.onProgress?.(slot.trial.number, m.data); }
-    else if (m.kind === 'done' || m.kind === 'pruned') settle(slot, m);
+    else if (m.kind === 'progress') {
+      if (slot.trial) options.onProgress?.(slot.trial.number, m.data);
+    } else if (m.kind === 'done' || m.kind === 'pruned') settle(slot, m);
     else if (m.kind === 'failed') settle(slot, { ...m, crashed: false });
   };
   const crash = (slot: Slot, error: Error | string) => {
@@ -140,7 +175,11 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
     slot.handle = undefined;
     slot.ready = undefined;
     void handle?.terminate();
-    settle(slot, { kind: 'failed', crashed: true, error: { name: 'WorkerCrash', message: `worker ${slot.index} crashed: ${typeof error === 'string' ? error : error.message}` } });
+    settle(slot, {
+      kind: 'failed',
+      crashed: true,
+      error: { name: 'WorkerCrash', message: `worker ${slot.index} crashed: ${typeof error === 'string' ? error : error.message}` },
+    });
   };
   const startWorker = (slot: Slot): Promise<void> => {
     slot.crashed = false;
@@ -149,22 +188,27 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
       let ready = false;
       const fail = (error: Error | string) => {
         if (generation !== slot.generation) return;
-        if (!ready) reject(new Error(`${where}: worker ${slot.index} could not start: ${typeof error === 'string' ? error : error.message}`));
+        if (!ready)
+          reject(new Error(`${where}: worker ${slot.index} could not start: ${typeof error === 'string' ? error : error.message}`));
         else crash(slot, error);
       };
-      spawnWorker(entry, {
-        message: (data) => {
-          const m = data as FromWorker;
-          if (generation !== slot.generation) return;
-          if (m.kind === 'ready') {
-            ready = true;
-            resolve();
-          } else if (m.kind === 'fatal') fail(`${m.error.name}: ${m.error.message}`);
-          else onMessage(slot, m);
+      spawnWorker(
+        entry,
+        {
+          message: (data) => {
+            const m = data as FromWorker;
+            if (generation !== slot.generation) return;
+            if (m.kind === 'ready') {
+              ready = true;
+              resolve();
+            } else if (m.kind === 'fatal') fail(`${m.error.name}: ${m.error.message}`);
+            else onMessage(slot, m);
+          },
+          error: (error) => fail(error),
+          exit: (code) => fail(`exited with code ${code}`),
         },
-        error: (error) => fail(error),
-        exit: (code) => fail(`exited with code ${code}`),
-      }, { typescript }).then((handle) => {
+        { typescript },
+      ).then((handle) => {
         slot.handle = handle;
         handle.post({ kind: 'init', wasm, objective: moduleUrl, shared: slot.shared, context: options.context });
       }, reject);
@@ -199,38 +243,44 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   try {
     while (asked < limit) {
       if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
-      if (study.sampler.isExhausted?.({ studyName: study.name, directions: study.directions, trials: study.trials, seed: study.seed })) break;
+      if (study.sampler.isExhausted?.({ studyName: study.name, directions: study.directions, trials: study.trials, seed: study.seed }))
+        break;
       const batch = await study.askBatchAsync(Math.min(workers, limit - asked), options.space);
       asked += batch.length;
       let stop: Error | undefined;
-      await Promise.all(batch.map(async (t, i) => {
-        const { outcome } = await runOn(slots[i]!, t);
-        let result: TellResult;
-        if (outcome.kind === 'pruned') result = { state: 'pruned' };
-        else if (outcome.kind === 'failed') {
-          result = { state: 'failed', error: outcome.error.message };
-          const error = Object.assign(new Error(outcome.error.message), { name: outcome.error.name });
-          if (!outcome.crashed && !(typeof catches === 'function' ? catches(error) : catches)) stop ??= error;
-        } else result = outcome.result as TellResult;
-        let record: FrozenTrial;
-        try {
-          record = await study.tell(t, result);
-        } catch (error) {
-          record = await study.tell(t, { state: 'failed', error: error instanceof Error ? error.message : String(error) });
-          stop ??= error as Error;
-        }
-        if (outcome.kind === 'done' && outcome.artifact !== undefined && record.state === 'complete') options.onArtifact?.(record, outcome.artifact);
-        for (const cb of options.callbacks ?? []) cb(study, record);
-      }));
+      await Promise.all(
+        batch.map(async (t, i) => {
+          const { outcome } = await runOn(slots[i]!, t);
+          let result: TellResult;
+          if (outcome.kind === 'pruned') result = { state: 'pruned' };
+          else if (outcome.kind === 'failed') {
+            result = { state: 'failed', error: outcome.error.message };
+            const error = Object.assign(new Error(outcome.error.message), { name: outcome.error.name });
+            if (!outcome.crashed && !(typeof catches === 'function' ? catches(error) : catches)) stop ??= error;
+          } else result = outcome.result as TellResult;
+          let record: FrozenTrial;
+          try {
+            record = await study.tell(t, result);
+          } catch (error) {
+            record = await study.tell(t, { state: 'failed', error: error instanceof Error ? error.message : String(error) });
+            stop ??= error as Error;
+          }
+          if (outcome.kind === 'done' && outcome.artifact !== undefined && record.state === 'complete')
+            options.onArtifact?.(record, outcome.artifact);
+          for (const cb of options.callbacks ?? []) cb(study, record);
+        }),
+      );
       if (stop) throw stop;
     }
   } finally {
     options.signal?.removeEventListener('abort', abort);
-    await Promise.all(slots.map((s) => {
-      const h = s.handle;
-      s.handle = undefined;
-      s.crashed = true;
-      return h?.terminate();
-    }));
+    await Promise.all(
+      slots.map((s) => {
+        const h = s.handle;
+        s.handle = undefined;
+        s.crashed = true;
+        return h?.terminate();
+      }),
+    );
   }
 }

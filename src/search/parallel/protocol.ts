@@ -32,7 +32,10 @@ export const SHARED_BYTES = 1 << 16;
 
 export function writeAnswer(shared: SharedArrayBuffer, answer: Answer): void {
   let bytes = new TextEncoder().encode(JSON.stringify(answer));
-  if (bytes.length > shared.byteLength - HEADER_BYTES) bytes = new TextEncoder().encode(JSON.stringify({ error: `answer of ${bytes.length} bytes exceeds the ${shared.byteLength - HEADER_BYTES}-byte channel` }));
+  if (bytes.length > shared.byteLength - HEADER_BYTES)
+    bytes = new TextEncoder().encode(
+      JSON.stringify({ error: `answer of ${bytes.length} bytes exceeds the ${shared.byteLength - HEADER_BYTES}-byte channel` }),
+    );
   const ctrl = new Int32Array(shared, 0, 2);
   new Uint8Array(shared, HEADER_BYTES, bytes.length).set(bytes);
   Atomics.store(ctrl, 1, bytes.length);

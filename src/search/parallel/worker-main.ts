@@ -11,7 +11,12 @@ import { ask, errorInfo, type FromWorker, type ToWorker } from './protocol.ts';
 import type { WorkerObjective } from './worker-objective.ts';
 
 type Post = (m: FromWorker) => void;
-interface Setup { wasm: WebAssembly.Module; objective: WorkerObjective; shared: SharedArrayBuffer; context: unknown }
+interface Setup {
+  wasm: WebAssembly.Module;
+  objective: WorkerObjective;
+  shared: SharedArrayBuffer;
+  context: unknown;
+}
 
 /** Runs this worker's side of the trial protocol. The built package's `kiln-worker.mjs` is one
  *  line calling it through `kiln.mjs`, so a worker's objective module and its runner share one
@@ -32,7 +37,8 @@ async function start(m: Extract<ToWorker, { kind: 'init' }>, post: Post, ready: 
   try {
     await init(m.wasm);
     const mod = (await import(m.objective)) as { objective?: unknown };
-    if (typeof mod.objective !== 'function') throw new TypeError(`optimizeParallel: module ${m.objective} must export a function named objective`);
+    if (typeof mod.objective !== 'function')
+      throw new TypeError(`optimizeParallel: module ${m.objective} must export a function named objective`);
     ready({ wasm: m.wasm, objective: mod.objective as WorkerObjective, shared: m.shared, context: m.context });
     post({ kind: 'ready' });
   } catch (error) {
@@ -70,8 +76,19 @@ async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: 
       post({ kind: 'attr', key, value: userAttrs[key] });
     },
     record: (number): FrozenTrial => ({
-      number, state: 'running', params: { ...params }, distributions: { ...distributions }, values: null, intermediate: { ...intermediate },
-      constraints: null, userAttrs: { ...userAttrs }, systemAttrs: {}, startedAt, finishedAt: null, durationMs: null, error: null,
+      number,
+      state: 'running',
+      params: { ...params },
+      distributions: { ...distributions },
+      values: null,
+      intermediate: { ...intermediate },
+      constraints: null,
+      userAttrs: { ...userAttrs },
+      systemAttrs: {},
+      startedAt,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
     }),
   };
   try {
@@ -83,6 +100,10 @@ async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: 
   } catch (error) {
     await init(wasm);
     // Plain modules that do not import kiln may throw any error named TrialPruned.
-    post(error instanceof TrialPruned || (error as Error)?.name === 'TrialPruned' ? { kind: 'pruned' } : { kind: 'failed', error: errorInfo(error) });
+    post(
+      error instanceof TrialPruned || (error as Error)?.name === 'TrialPruned'
+        ? { kind: 'pruned' }
+        : { kind: 'failed', error: errorInfo(error) },
+    );
   }
 }

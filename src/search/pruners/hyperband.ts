@@ -43,11 +43,16 @@ export class HyperbandPruner implements Pruner {
     const where = 'HyperbandPruner';
     checkKnownKeys(where, options, ['minResource', 'maxResource', 'reductionFactor', 'bootstrapCount']);
     this.minResource = optionalInteger(where, 'minResource', options.minResource, 1, 1);
-    this.maxResource = options.maxResource === undefined || options.maxResource === 'auto' ? null : optionalInteger(where, 'maxResource', options.maxResource, 1, 1);
+    this.maxResource =
+      options.maxResource === undefined || options.maxResource === 'auto'
+        ? null
+        : optionalInteger(where, 'maxResource', options.maxResource, 1, 1);
     this.reductionFactor = optionalInteger(where, 'reductionFactor', options.reductionFactor, 3, 2);
     this.bootstrapCount = optionalInteger(where, 'bootstrapCount', options.bootstrapCount, 0, 0);
-    if (this.bootstrapCount > 0 && this.maxResource === null) throw new RangeError(`${where}: bootstrapCount > 0 needs an explicit maxResource, got 'auto'`);
-    if (this.maxResource !== null && this.maxResource < this.minResource) throw new RangeError(`${where}: maxResource must be >= minResource, got ${this.maxResource} < ${this.minResource}`);
+    if (this.bootstrapCount > 0 && this.maxResource === null)
+      throw new RangeError(`${where}: bootstrapCount > 0 needs an explicit maxResource, got 'auto'`);
+    if (this.maxResource !== null && this.maxResource < this.minResource)
+      throw new RangeError(`${where}: maxResource must be >= minResource, got ${this.maxResource} < ${this.minResource}`);
     if (this.maxResource !== null) this.#init(this.maxResource);
   }
 
@@ -65,7 +70,14 @@ export class HyperbandPruner implements Pruner {
       const budget = Math.ceil((n * intPow(this.reductionFactor, s)) / (s + 1));
       this.#budgets.push(budget);
       this.#total += budget;
-      this.#pruners.push(new SuccessiveHalvingPruner({ minResource: this.minResource, reductionFactor: this.reductionFactor, minEarlyStoppingRate: b, bootstrapCount: this.bootstrapCount }));
+      this.#pruners.push(
+        new SuccessiveHalvingPruner({
+          minResource: this.minResource,
+          reductionFactor: this.reductionFactor,
+          minEarlyStoppingRate: b,
+          bootstrapCount: this.bootstrapCount,
+        }),
+      );
     }
   }
 
@@ -82,7 +94,10 @@ export class HyperbandPruner implements Pruner {
 
   prune(ctx: PrunerContext, trial: FrozenTrial): boolean {
     if (this.#pruners.length === 0) {
-      const steps = ctx.trials.filter((t) => t.state === 'complete').map(lastStep).filter((s): s is number => s !== null);
+      const steps = ctx.trials
+        .filter((t) => t.state === 'complete')
+        .map(lastStep)
+        .filter((s): s is number => s !== null);
       if (steps.length === 0) return false;
       this.#init(Math.max(this.minResource, Math.max(...steps) + 1));
     }

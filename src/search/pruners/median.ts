@@ -98,7 +98,8 @@ export type MedianPrunerOptions = Omit<PercentilePrunerOptions, 'percentile'>;
  */
 export class MedianPruner extends PercentilePruner {
   constructor(options: MedianPrunerOptions = {}) {
-    if (options !== null && typeof options === 'object' && 'percentile' in options) throw new TypeError("MedianPruner: unknown option 'percentile' (use PercentilePruner)");
+    if (options !== null && typeof options === 'object' && 'percentile' in options)
+      throw new TypeError("MedianPruner: unknown option 'percentile' (use PercentilePruner)");
     super({ ...options, percentile: 50 }, 'MedianPruner');
   }
 }

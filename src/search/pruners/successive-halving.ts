@@ -63,11 +63,15 @@ export class SuccessiveHalvingPruner implements Pruner {
   constructor(options: SuccessiveHalvingPrunerOptions = {}) {
     const where = 'SuccessiveHalvingPruner';
     checkKnownKeys(where, options, ['minResource', 'reductionFactor', 'minEarlyStoppingRate', 'bootstrapCount']);
-    this.minResource = options.minResource === undefined || options.minResource === 'auto' ? null : optionalInteger(where, 'minResource', options.minResource, 1, 1);
+    this.minResource =
+      options.minResource === undefined || options.minResource === 'auto'
+        ? null
+        : optionalInteger(where, 'minResource', options.minResource, 1, 1);
     this.reductionFactor = optionalInteger(where, 'reductionFactor', options.reductionFactor, 4, 2);
     this.minEarlyStoppingRate = optionalInteger(where, 'minEarlyStoppingRate', options.minEarlyStoppingRate, 0, 0);
     this.bootstrapCount = optionalInteger(where, 'bootstrapCount', options.bootstrapCount, 0, 0);
-    if (this.bootstrapCount > 0 && this.minResource === null) throw new RangeError(`${where}: bootstrapCount > 0 needs an explicit minResource, got 'auto'`);
+    if (this.bootstrapCount > 0 && this.minResource === null)
+      throw new RangeError(`${where}: bootstrapCount > 0 needs an explicit minResource, got 'auto'`);
   }
 
   prune(ctx: PrunerContext, trial: FrozenTrial): boolean {

@@ -39,7 +39,8 @@ export class GridSampler implements Sampler {
     if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object with a space`);
     checkSamplerOptions(where, options, ['space', 'shuffle', 'seed']);
     const space = options.space;
-    if (space === null || typeof space !== 'object' || Array.isArray(space)) throw new TypeError(`${where}: space must be an object of value lists, got ${Array.isArray(space) ? 'an array' : typeof space}`);
+    if (space === null || typeof space !== 'object' || Array.isArray(space))
+      throw new TypeError(`${where}: space must be an object of value lists, got ${Array.isArray(space) ? 'an array' : typeof space}`);
     this.names = Object.keys(space);
     if (this.names.length === 0) throw new RangeError(`${where}: space must name at least one parameter`);
     this.values = this.names.map((name) => {
@@ -103,8 +104,13 @@ export class GridSampler implements Sampler {
 
   sampleIndependent(_ctx: SamplerContext, _trial: FrozenTrial, name: string, d: Distribution): ParamValue {
     const i = this.names.indexOf(name);
-    if (i < 0) throw new RangeError(`GridSampler: the objective suggested '${name}', which is not in the grid (grid parameters: ${this.names.join(', ')})`);
-    throw new RangeError(`GridSampler: the grid values of '${name}' (${JSON.stringify(this.values[i])}) are not all inside its distribution ${describeDistribution(d)}`);
+    if (i < 0)
+      throw new RangeError(
+        `GridSampler: the objective suggested '${name}', which is not in the grid (grid parameters: ${this.names.join(', ')})`,
+      );
+    throw new RangeError(
+      `GridSampler: the grid values of '${name}' (${JSON.stringify(this.values[i])}) are not all inside its distribution ${describeDistribution(d)}`,
+    );
   }
 
   isExhausted(ctx: SamplerContext): boolean {

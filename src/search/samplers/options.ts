@@ -8,8 +8,14 @@ export function checkSamplerOptions<T extends { seed?: Seed }>(where: string, op
   return options;
 }
 
-export const optionalInteger = (where: string, name: string, v: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number =>
-  v === undefined ? fallback : checkInteger(where, name, v, min, max);
+export const optionalInteger = (
+  where: string,
+  name: string,
+  v: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number => (v === undefined ? fallback : checkInteger(where, name, v, min, max));
 
 export const optionalNumber = (where: string, name: string, v: unknown, fallback: number, min: number, max = Infinity): number =>
   v === undefined ? fallback : checkNumber(where, name, v, min, max);

@@ -154,7 +154,10 @@ export class Parzen {
     }
     this.logWeights = logArray(w);
     this.#kernels = dists.map((d, j) =>
-      d.kind === 'categorical' ? categoricalKernels(observations[j]!, d.choices.length, o.priorWeight) : numericKernels(observations[j]!, d, dists.length, o));
+      d.kind === 'categorical'
+        ? categoricalKernels(observations[j]!, d.choices.length, o.priorWeight)
+        : numericKernels(observations[j]!, d, dists.length, o),
+    );
   }
 
   /** `n` draws: one array of internal values per parameter. */
@@ -167,7 +170,9 @@ export class Parzen {
       while (k < last && this.#cumulative[k]! <= u) k++;
       active[i] = k;
     }
-    return this.#kernels.map((kern) => (kern.kind === 'categorical' ? sampleCategorical(kern, active, draws) : sampleNumeric(kern, active, draws)));
+    return this.#kernels.map((kern) =>
+      kern.kind === 'categorical' ? sampleCategorical(kern, active, draws) : sampleNumeric(kern, active, draws),
+    );
   }
 
   /** log density (mass for grids and categoricals) of each point; `x` as `sample` returns. */

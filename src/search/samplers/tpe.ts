@@ -70,7 +70,10 @@ function orderComplete(trials: FrozenTrial[], directions: readonly Direction[]):
     const d = crowdingDistance(members.map((i) => points[i]!));
     members.forEach((i, j) => (crowd[i] = d[j]!));
   }
-  return trials.map((_, i) => i).sort((i, j) => ranks[i]! - ranks[j]! || crowd[j]! - crowd[i]! || trials[i]!.number - trials[j]!.number).map((i) => trials[i]!);
+  return trials
+    .map((_, i) => i)
+    .sort((i, j) => ranks[i]! - ranks[j]! || crowd[j]! - crowd[i]! || trials[i]!.number - trials[j]!.number)
+    .map((i) => trials[i]!);
 }
 
 // Pruned trials rank by how far they got, then by their last value (Optuna's order).
@@ -94,14 +97,28 @@ function orderPruned(trials: FrozenTrial[], directions: readonly Direction[]): F
  * trials in value order (rank order for several objectives), then the pruned ones (furthest step
  * first, then best last value), then the infeasible ones (least total violation first).
  */
-export function splitTrials(trials: readonly FrozenTrial[], directions: readonly Direction[], gamma: (n: number) => number, constantLiar: boolean): Split {
+export function splitTrials(
+  trials: readonly FrozenTrial[],
+  directions: readonly Direction[],
+  gamma: (n: number) => number,
+  constantLiar: boolean,
+): Split {
   const used = trials.filter((t) => t.state === 'complete' || t.state === 'pruned' || (constantLiar && t.state === 'running'));
   const n = used.length;
   const nBelow = gamma(n);
   if (!Number.isInteger(nBelow) || nBelow < 0) throw new RangeError(`TpeSampler: gamma(${n}) must return an integer >= 0, got ${nBelow}`);
   const complete = used.filter((t) => t.state === 'complete' && isFeasible(t));
-  const infeasible = used.filter((t) => t.state === 'complete' && !isFeasible(t)).sort((a, b) => violation(a) - violation(b) || a.number - b.number);
-  const ordered = [...orderComplete(complete, directions), ...orderPruned(used.filter((t) => t.state === 'pruned'), directions), ...infeasible];
+  const infeasible = used
+    .filter((t) => t.state === 'complete' && !isFeasible(t))
+    .sort((a, b) => violation(a) - violation(b) || a.number - b.number);
+  const ordered = [
+    ...orderComplete(complete, directions),
+    ...orderPruned(
+      used.filter((t) => t.state === 'pruned'),
+      directions,
+    ),
+    ...infeasible,
+  ];
   return {
     below: ordered.slice(0, nBelow).sort(byNumber),
     above: [...ordered.slice(nBelow), ...used.filter((t) => t.state === 'running')].sort(byNumber),
@@ -134,17 +151,30 @@ export class TpeSampler implements Sampler {
 
   constructor(options: TpeSamplerOptions = {}) {
     const where = 'TpeSampler';
-    checkSamplerOptions(where, options, ['seed', 'nStartupTrials', 'nEiCandidates', 'gamma', 'weights', 'priorWeight', 'considerMagicClip', 'considerEndpoints', 'multivariate', 'constantLiar']);
+    checkSamplerOptions(where, options, [
+      'seed',
+      'nStartupTrials',
+      'nEiCandidates',
+      'gamma',
+      'weights',
+      'priorWeight',
+      'considerMagicClip',
+      'considerEndpoints',
+      'multivariate',
+      'constantLiar',
+    ]);
     this.seed = options.seed;
     this.nStartupTrials = optionalInteger(where, 'nStartupTrials', options.nStartupTrials, 10, 0);
     this.nEiCandidates = optionalInteger(where, 'nEiCandidates', options.nEiCandidates, 24, 1);
     for (const key of ['gamma', 'weights'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'function') throw new TypeError(`${where}: ${key} must be a function of the trial count`);
+      if (options[key] !== undefined && typeof options[key] !== 'function')
+        throw new TypeError(`${where}: ${key} must be a function of the trial count`);
     }
     this.gamma = options.gamma ?? defaultGamma;
     this.weights = options.weights ?? defaultWeights;
     this.multivariate = optionalBoolean(where, 'multivariate', options.multivariate, false);
-    this.constantLiar = options.constantLiar === undefined ? undefined : optionalBoolean(where, 'constantLiar', options.constantLiar, false);
+    this.constantLiar =
+      options.constantLiar === undefined ? undefined : optionalBoolean(where, 'constantLiar', options.constantLiar, false);
     this.#parzen = {
       priorWeight: optionalNumber(where, 'priorWeight', options.priorWeight, 1, 0),
       considerMagicClip: optionalBoolean(where, 'considerMagicClip', options.considerMagicClip, true),
@@ -187,7 +217,13 @@ export class TpeSampler implements Sampler {
   }
 
   // Draws candidates from l(x) and returns the one with the largest log l(x) − log g(x).
-  #choose(ctx: SamplerContext, trial: FrozenTrial, purpose: string, names: readonly string[], dists: readonly Distribution[]): Record<string, ParamValue> {
+  #choose(
+    ctx: SamplerContext,
+    trial: FrozenTrial,
+    purpose: string,
+    names: readonly string[],
+    dists: readonly Distribution[],
+  ): Record<string, ParamValue> {
     const { below, above } = this.#split(ctx);
     const l = this.#estimator(below, names, dists);
     const g = this.#estimator(above, names, dists);
@@ -206,11 +242,18 @@ export class TpeSampler implements Sampler {
     const space = intersectionSpace(ctx.trials, true);
     const names = Object.keys(space);
     if (names.length === 0 || this.#split(ctx).n < this.nStartupTrials) return {};
-    return this.#choose(ctx, trial, 'tpe:relative', names, names.map((n) => space[n]!));
+    return this.#choose(
+      ctx,
+      trial,
+      'tpe:relative',
+      names,
+      names.map((n) => space[n]!),
+    );
   }
 
   sampleIndependent(ctx: SamplerContext, trial: FrozenTrial, name: string, d: Distribution): ParamValue {
-    if (this.#split(ctx).n < this.nStartupTrials) return withDraws(this.seed ?? ctx.seed, trial.number, `random:${name}`, (draws) => sampleUniform(d, draws));
+    if (this.#split(ctx).n < this.nStartupTrials)
+      return withDraws(this.seed ?? ctx.seed, trial.number, `random:${name}`, (draws) => sampleUniform(d, draws));
     return this.#choose(ctx, trial, `tpe:${name}`, [name], [d])[name]!;
   }
 }

@@ -34,7 +34,8 @@ export class IndexedDbStorage implements StudyStorage {
 
   constructor(options: IndexedDbStorageOptions = {}) {
     for (const key of Object.keys(options)) {
-      if (!['database', 'store', 'factory'].includes(key)) throw new TypeError(`IndexedDbStorage: unknown option '${key}' (known: database, store, factory)`);
+      if (!['database', 'store', 'factory'].includes(key))
+        throw new TypeError(`IndexedDbStorage: unknown option '${key}' (known: database, store, factory)`);
     }
     this.database = options.database ?? 'kiln-search';
     this.store = options.store ?? 'events';
@@ -43,7 +44,8 @@ export class IndexedDbStorage implements StudyStorage {
 
   #open(): Promise<IDBDatabase> {
     const factory = this.#factory;
-    if (!factory) return Promise.reject(new Error('IndexedDbStorage: this runtime has no indexedDB; use JournalFileStorage or InMemoryStorage'));
+    if (!factory)
+      return Promise.reject(new Error('IndexedDbStorage: this runtime has no indexedDB; use JournalFileStorage or InMemoryStorage'));
     this.#db ??= new Promise((resolve, reject) => {
       const req = factory.open(this.database, 1);
       req.onupgradeneeded = () => {

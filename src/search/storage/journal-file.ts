@@ -12,7 +12,11 @@ type Fs = typeof import('node:fs');
 
 /** A journal file that cannot be read back: names the file and the line. */
 export class JournalError extends Error {
-  constructor(message: string, readonly path: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly line: number,
+  ) {
     super(message);
     this.name = 'JournalError';
   }
@@ -20,7 +24,11 @@ export class JournalError extends Error {
 
 /** Another process held a journal's lock for longer than the wait allowed: names the holder. */
 export class JournalLockError extends Error {
-  constructor(message: string, readonly path: string, readonly holder: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly holder: string,
+  ) {
     super(message);
     this.name = 'JournalLockError';
   }
@@ -67,10 +75,14 @@ export class JournalFileStorage implements SharedStudyStorage {
   #tailChecked = false;
 
   constructor(path: string, options: JournalFileOptions = {}) {
-    if (typeof path !== 'string' || path.length === 0) throw new TypeError(`JournalFileStorage: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
-    for (const key of Object.keys(options)) if (key !== 'onWarning' && key !== 'lockTimeoutMs') throw new TypeError(`JournalFileStorage: unknown option '${key}' (known: onWarning, lockTimeoutMs)`);
+    if (typeof path !== 'string' || path.length === 0)
+      throw new TypeError(`JournalFileStorage: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
+    for (const key of Object.keys(options))
+      if (key !== 'onWarning' && key !== 'lockTimeoutMs')
+        throw new TypeError(`JournalFileStorage: unknown option '${key}' (known: onWarning, lockTimeoutMs)`);
     const timeout = options.lockTimeoutMs ?? 10_000;
-    if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`JournalFileStorage: lockTimeoutMs must be a number >= 0, got ${String(timeout)}`);
+    if (typeof timeout !== 'number' || !(timeout >= 0))
+      throw new RangeError(`JournalFileStorage: lockTimeoutMs must be a number >= 0, got ${String(timeout)}`);
     this.path = path;
     this.lockPath = `${path}.lock`;
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
@@ -160,7 +172,11 @@ export class JournalFileStorage implements SharedStudyStorage {
     try {
       raw = JSON.parse(line);
     } catch (err) {
-      throw new JournalError(`JournalFileStorage: ${where} is not valid JSON (${(err as Error).message}); the journal is corrupted`, this.path, number);
+      throw new JournalError(
+        `JournalFileStorage: ${where} is not valid JSON (${(err as Error).message}); the journal is corrupted`,
+        this.path,
+        number,
+      );
     }
     try {
       return parseEvent(where, raw);
@@ -192,7 +208,9 @@ export class JournalFileStorage implements SharedStudyStorage {
     }
     const end = size - tail.length + tail.lastIndexOf(0x0a) + 1;
     if (end === size) return;
-    this.#warn(`JournalFileStorage: ${this.path} ends with a partial line (${size - end} bytes, from a process that was killed while writing); ignoring it`);
+    this.#warn(
+      `JournalFileStorage: ${this.path} ends with a partial line (${size - end} bytes, from a process that was killed while writing); ignoring it`,
+    );
     fs.truncateSync(this.path, end);
   }
 
@@ -235,7 +253,9 @@ export class JournalFileStorage implements SharedStudyStorage {
       }
       const holder = this.#holder();
       if (holder ? this.#holderIsGone(holder) : this.#unnamedAndOld()) {
-        this.#warn(`JournalFileStorage: ${this.lockPath} was left by ${holder ? `pid ${holder.pid}, which is gone` : 'a process killed while taking it'}; taking it over`);
+        this.#warn(
+          `JournalFileStorage: ${this.lockPath} was left by ${holder ? `pid ${holder.pid}, which is gone` : 'a process killed while taking it'}; taking it over`,
+        );
         // Renamed first so that of several processes taking over, one removes it.
         const aside = `${this.lockPath}.stale-${process.pid}`;
         try {
@@ -247,8 +267,14 @@ export class JournalFileStorage implements SharedStudyStorage {
         continue;
       }
       if (Date.now() - start >= this.#lockTimeoutMs) {
-        const who = holder ? `pid ${holder.pid} on ${holder.host} since ${new Date(holder.at).toISOString()}` : 'a process that did not say who it is';
-        throw new JournalLockError(`JournalFileStorage: ${this.path} is locked by ${who} (waited ${this.#lockTimeoutMs} ms); if that process is gone, delete ${this.lockPath}`, this.path, who);
+        const who = holder
+          ? `pid ${holder.pid} on ${holder.host} since ${new Date(holder.at).toISOString()}`
+          : 'a process that did not say who it is';
+        throw new JournalLockError(
+          `JournalFileStorage: ${this.path} is locked by ${who} (waited ${this.#lockTimeoutMs} ms); if that process is gone, delete ${this.lockPath}`,
+          this.path,
+          who,
+        );
       }
       await sleep(wait);
       wait = Math.min(50, wait * 2);

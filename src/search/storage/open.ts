@@ -21,11 +21,26 @@ const pick = <T extends object>(options: object, keys: readonly (keyof T)[]): T 
  * const study = await createStudy({ name: 'mlp', storage, loadIfExists: true });
  */
 export function openStorage(url: string, options: OpenStorageOptions = {}): SharedStudyStorage {
-  if (typeof url !== 'string' || url.trim() === '') throw new TypeError(`openStorage: the storage must be a URL (postgres://…, redis://…) or a journal file path, got ${typeof url === 'string' ? "''" : typeof url}`);
+  if (typeof url !== 'string' || url.trim() === '')
+    throw new TypeError(
+      `openStorage: the storage must be a URL (postgres://…, redis://…) or a journal file path, got ${typeof url === 'string' ? "''" : typeof url}`,
+    );
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'postgres' || scheme === 'postgresql') return new PostgresStorage(url, pick<PostgresStorageOptions>(options, ['table', 'poolSize', 'synchronousCommit', 'retryMs', 'onRetry']));
-  if (scheme === 'redis' || scheme === 'rediss') return new RedisStorage(url, pick<RedisStorageOptions>(options, ['prefix', 'retryMs', 'onRetry']));
-  if (scheme === 'file') return new JournalFileStorage(decodeURIComponent(new URL(url).pathname), pick<JournalFileOptions>(options, ['onWarning', 'lockTimeoutMs']));
-  if (scheme !== undefined) throw new TypeError(`openStorage: unknown storage scheme '${scheme}://' in '${url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')}' (known: postgres://, postgresql://, redis://, rediss://, file://, or a journal file path)`);
+  if (scheme === 'postgres' || scheme === 'postgresql')
+    return new PostgresStorage(
+      url,
+      pick<PostgresStorageOptions>(options, ['table', 'poolSize', 'synchronousCommit', 'retryMs', 'onRetry']),
+    );
+  if (scheme === 'redis' || scheme === 'rediss')
+    return new RedisStorage(url, pick<RedisStorageOptions>(options, ['prefix', 'retryMs', 'onRetry']));
+  if (scheme === 'file')
+    return new JournalFileStorage(
+      decodeURIComponent(new URL(url).pathname),
+      pick<JournalFileOptions>(options, ['onWarning', 'lockTimeoutMs']),
+    );
+  if (scheme !== undefined)
+    throw new TypeError(
+      `openStorage: unknown storage scheme '${scheme}://' in '${url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')}' (known: postgres://, postgresql://, redis://, rediss://, file://, or a journal file path)`,
+    );
   return new JournalFileStorage(url, pick<JournalFileOptions>(options, ['onWarning', 'lockTimeoutMs']));
 }

@@ -23,26 +23,50 @@ export interface PostgresStorageOptions extends RetryOptions {
 
 const SCHEMA_VERSION = 1;
 const WHERE = 'PostgresStorage';
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '40001',
+  '40P01',
+]);
 
 function transient(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (e?.code && (TRANSIENT_CODES.has(e.code) || e.code.startsWith('08'))) return true;
-  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|terminating connection/i.test(e?.message ?? '');
+  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|terminating connection/i.test(
+    e?.message ?? '',
+  );
 }
 
 /** Checks a postgres:// URL, naming what is wrong. */
 export function checkPostgresUrl(url: unknown): string {
-  if (typeof url !== 'string' || url.length === 0) throw new TypeError(`${WHERE}: the connection string must be a non-empty string (postgres://user@host:5432/database), got ${typeof url === 'string' ? "''" : typeof url}`);
+  if (typeof url !== 'string' || url.length === 0)
+    throw new TypeError(
+      `${WHERE}: the connection string must be a non-empty string (postgres://user@host:5432/database), got ${typeof url === 'string' ? "''" : typeof url}`,
+    );
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new TypeError(`${WHERE}: '${redactUrl(url)}' is not a URL; expected postgres://user@host:5432/database`);
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new TypeError(`${WHERE}: '${redactUrl(url)}' is not a PostgreSQL URL (scheme ${u.protocol}); expected postgres://user@host:5432/database`);
-  if (u.hostname === '' && !u.searchParams.has('host')) throw new TypeError(`${WHERE}: '${redactUrl(url)}' names no host; expected postgres://user@host:5432/database`);
-  if (u.port !== '' && !(Number(u.port) > 0 && Number(u.port) < 65536)) throw new RangeError(`${WHERE}: '${redactUrl(url)}' has port ${u.port}, outside 1 … 65535`);
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    throw new TypeError(
+      `${WHERE}: '${redactUrl(url)}' is not a PostgreSQL URL (scheme ${u.protocol}); expected postgres://user@host:5432/database`,
+    );
+  if (u.hostname === '' && !u.searchParams.has('host'))
+    throw new TypeError(`${WHERE}: '${redactUrl(url)}' names no host; expected postgres://user@host:5432/database`);
+  if (u.port !== '' && !(Number(u.port) > 0 && Number(u.port) < 65536))
+    throw new RangeError(`${WHERE}: '${redactUrl(url)}' has port ${u.port}, outside 1 … 65535`);
   return url;
 }
 
@@ -70,22 +94,35 @@ export class PostgresStorage implements SharedStudyStorage {
   constructor(url: string, options: PostgresStorageOptions = {}) {
     this.url = checkPostgresUrl(url);
     for (const key of Object.keys(options)) {
-      if (!['table', 'poolSize', 'synchronousCommit', 'retryMs', 'onRetry'].includes(key)) throw new TypeError(`${WHERE}: unknown option '${key}' (known: table, poolSize, synchronousCommit, retryMs, onRetry)`);
+      if (!['table', 'poolSize', 'synchronousCommit', 'retryMs', 'onRetry'].includes(key))
+        throw new TypeError(`${WHERE}: unknown option '${key}' (known: table, poolSize, synchronousCommit, retryMs, onRetry)`);
     }
     const table = options.table ?? 'kiln';
-    if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]{0,40}$/.test(table)) throw new TypeError(`${WHERE}: table must be a lower-case SQL name of at most 41 characters ([a-z_][a-z0-9_]*), got ${JSON.stringify(table)}`);
+    if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]{0,40}$/.test(table))
+      throw new TypeError(
+        `${WHERE}: table must be a lower-case SQL name of at most 41 characters ([a-z_][a-z0-9_]*), got ${JSON.stringify(table)}`,
+      );
     this.table = table;
     const size = options.poolSize ?? 4;
-    if (!Number.isSafeInteger(size) || size < 1 || size > 100) throw new RangeError(`${WHERE}: poolSize must be an integer in 1 … 100, got ${String(size)}`);
+    if (!Number.isSafeInteger(size) || size < 1 || size > 100)
+      throw new RangeError(`${WHERE}: poolSize must be an integer in 1 … 100, got ${String(size)}`);
     this.#poolSize = size;
-    if (options.synchronousCommit !== undefined && typeof options.synchronousCommit !== 'boolean') throw new TypeError(`${WHERE}: synchronousCommit must be a boolean, got ${typeof options.synchronousCommit}`);
+    if (options.synchronousCommit !== undefined && typeof options.synchronousCommit !== 'boolean')
+      throw new TypeError(`${WHERE}: synchronousCommit must be a boolean, got ${typeof options.synchronousCommit}`);
     this.#synchronous = options.synchronousCommit ?? true;
     this.#retry = checkRetryOptions(WHERE, options);
   }
 
   #run<T>(what: string, op: (pool: Pg.Pool) => Promise<T>, before?: (pool: Pg.Pool) => Promise<{ done: T } | undefined>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`${WHERE}: ${what} after close()`));
-    return withRetry(`${WHERE}.${what}`, this.url, this.#retry, transient, async () => op(await this.#connect()), before && (async () => before(await this.#connect())));
+    return withRetry(
+      `${WHERE}.${what}`,
+      this.url,
+      this.#retry,
+      transient,
+      async () => op(await this.#connect()),
+      before && (async () => before(await this.#connect())),
+    );
   }
 
   // The pool and the schema, once; a failed attempt is forgotten so the next call tries again.
@@ -93,7 +130,9 @@ export class PostgresStorage implements SharedStudyStorage {
     this.#pool ??= (async () => {
       const pg = await importOptional<typeof Pg>('pg', WHERE);
       const pool = new pg.Pool({
-        connectionString: this.url, max: this.#poolSize, connectionTimeoutMillis: 10_000,
+        connectionString: this.url,
+        max: this.#poolSize,
+        connectionTimeoutMillis: 10_000,
         ...(this.#synchronous ? {} : { options: '-c synchronous_commit=off' }),
       });
       // An idle connection dropping (server restart) is reported here; the next query reconnects.
@@ -122,14 +161,25 @@ export class PostgresStorage implements SharedStudyStorage {
       await client.query(`CREATE TABLE IF NOT EXISTS ${t}_meta (key text PRIMARY KEY, value text NOT NULL)`);
       const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${t}_meta WHERE key = 'schema'`);
       const version = rows[0] ? Number(rows[0].value) : 0;
-      if (version > SCHEMA_VERSION) throw new Error(`${WHERE}: tables ${t}_* in ${redactUrl(this.url)} have schema version ${version}; this kiln reads version ${SCHEMA_VERSION}: upgrade kiln`);
+      if (version > SCHEMA_VERSION)
+        throw new Error(
+          `${WHERE}: tables ${t}_* in ${redactUrl(this.url)} have schema version ${version}; this kiln reads version ${SCHEMA_VERSION}: upgrade kiln`,
+        );
       if (version === 0) {
-        await client.query(`CREATE TABLE ${t}_studies (study text PRIMARY KEY, next_seq bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
-        await client.query(`CREATE TABLE ${t}_events (study text NOT NULL, seq bigint NOT NULL, batch text, event jsonb NOT NULL, PRIMARY KEY (study, seq))`);
-        await client.query(`CREATE TABLE ${t}_heartbeats (study text NOT NULL, number integer NOT NULL, beat timestamptz NOT NULL, PRIMARY KEY (study, number))`);
+        await client.query(
+          `CREATE TABLE ${t}_studies (study text PRIMARY KEY, next_seq bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+        );
+        await client.query(
+          `CREATE TABLE ${t}_events (study text NOT NULL, seq bigint NOT NULL, batch text, event jsonb NOT NULL, PRIMARY KEY (study, seq))`,
+        );
+        await client.query(
+          `CREATE TABLE ${t}_heartbeats (study text NOT NULL, number integer NOT NULL, beat timestamptz NOT NULL, PRIMARY KEY (study, number))`,
+        );
         await client.query(`CREATE FUNCTION ${t}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN PERFORM pg_notify('${t}_events', s.study) FROM (SELECT DISTINCT study FROM new_rows) s; RETURN NULL; END $$`);
-        await client.query(`CREATE TRIGGER ${t}_events_notify AFTER INSERT ON ${t}_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t}_notify()`);
+        await client.query(
+          `CREATE TRIGGER ${t}_events_notify AFTER INSERT ON ${t}_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t}_notify()`,
+        );
         await client.query(`INSERT INTO ${t}_meta (key, value) VALUES ('schema', $1)`, [String(SCHEMA_VERSION)]);
       }
       await client.query('COMMIT');
@@ -147,15 +197,21 @@ export class PostgresStorage implements SharedStudyStorage {
 
   /** Every event, study by study, each in append order. */
   async load(): Promise<StudyEvent[]> {
-    const { rows } = await this.#run('load', (pool) => pool.query<{ study: string; seq: string; event: unknown }>(`SELECT study, seq, event FROM ${this.table}_events ORDER BY study, seq`));
+    const { rows } = await this.#run('load', (pool) =>
+      pool.query<{ study: string; seq: string; event: unknown }>(`SELECT study, seq, event FROM ${this.table}_events ORDER BY study, seq`),
+    );
     return rows.map((r) => this.#parse(r.study, Number(r.seq), r.event));
   }
 
   async readSince(study: string, cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
     // Named statements: parsed and planned once per connection.
-    const { rows } = await this.#run('readSince', (pool) => pool.query<{ seq: string; event: unknown }>({
-      name: `${this.table}_read`, text: `SELECT seq, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`, values: [study, cursor],
-    }));
+    const { rows } = await this.#run('readSince', (pool) =>
+      pool.query<{ seq: string; event: unknown }>({
+        name: `${this.table}_read`,
+        text: `SELECT seq, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`,
+        values: [study, cursor],
+      }),
+    );
     const events = rows.map((r) => this.#parse(study, Number(r.seq), r.event));
     return { events, cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor };
   }
@@ -175,25 +231,33 @@ export class PostgresStorage implements SharedStudyStorage {
     const t = this.table;
     const batch = batchId();
     const json = JSON.stringify(events.map(encodeEvent));
-    await this.#run('append', (pool) => pool.query({
-      name: `${t}_append`,
-      text: `WITH s AS (
+    await this.#run(
+      'append',
+      (pool) =>
+        pool
+          .query({
+            name: `${t}_append`,
+            text: `WITH s AS (
          INSERT INTO ${t}_studies AS s (study, next_seq) VALUES ($1, $2)
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
          RETURNING next_seq)
        INSERT INTO ${t}_events (study, seq, batch, event)
        SELECT $1, s.next_seq - $2 + e.ord, $3, e.value FROM s, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(value, ord)`,
-      values: [study, events.length, batch, json],
-    }).then(() => undefined), async (pool) => {
-      // The previous attempt may have committed before its reply was lost.
-      const { rowCount } = await pool.query(`SELECT 1 FROM ${t}_events WHERE study = $1 AND batch = $2 LIMIT 1`, [study, batch]);
-      return rowCount ? { done: undefined } : undefined;
-    });
+            values: [study, events.length, batch, json],
+          })
+          .then(() => undefined),
+      async (pool) => {
+        // The previous attempt may have committed before its reply was lost.
+        const { rowCount } = await pool.query(`SELECT 1 FROM ${t}_events WHERE study = $1 AND batch = $2 LIMIT 1`, [study, batch]);
+        return rowCount ? { done: undefined } : undefined;
+      },
+    );
   }
 
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {
     if (numbers.length === 0) return;
-    if (!numbers.every((n) => Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`${WHERE}.heartbeat: trial numbers must be integers >= 0, got ${numbers.join(', ')}`);
+    if (!numbers.every((n) => Number.isSafeInteger(n) && n >= 0))
+      throw new RangeError(`${WHERE}.heartbeat: trial numbers must be integers >= 0, got ${numbers.join(', ')}`);
     // A beat need not survive a database crash (the next one follows), so it does not wait for
     // the WAL flush: one round trip, no fsync. Simple-query protocol for the SET LOCAL, hence
     // the literals (escaped name, checked integers).
@@ -210,16 +274,22 @@ export class PostgresStorage implements SharedStudyStorage {
   }
 
   async heartbeats(study: string): Promise<Heartbeats> {
-    const { rows } = await this.#run('heartbeats', (pool) => pool.query<{ now: string; number: number | null; ms: string | null }>(
-      `SELECT extract(epoch FROM c.now) * 1000 AS now, h.number, extract(epoch FROM h.beat) * 1000 AS ms
-       FROM (SELECT clock_timestamp() AS now) c LEFT JOIN ${this.table}_heartbeats h ON h.study = $1`, [study]));
+    const { rows } = await this.#run('heartbeats', (pool) =>
+      pool.query<{ now: string; number: number | null; ms: string | null }>(
+        `SELECT extract(epoch FROM c.now) * 1000 AS now, h.number, extract(epoch FROM h.beat) * 1000 AS ms
+       FROM (SELECT clock_timestamp() AS now) c LEFT JOIN ${this.table}_heartbeats h ON h.study = $1`,
+        [study],
+      ),
+    );
     const beats = new Map<number, number>();
     for (const r of rows) if (r.number !== null) beats.set(r.number, Number(r.ms));
     return { now: Number(rows[0]!.now), beats };
   }
 
   async studies(): Promise<string[]> {
-    const { rows } = await this.#run('studies', (pool) => pool.query<{ study: string }>(`SELECT study FROM ${this.table}_studies ORDER BY study`));
+    const { rows } = await this.#run('studies', (pool) =>
+      pool.query<{ study: string }>(`SELECT study FROM ${this.table}_studies ORDER BY study`),
+    );
     return rows.map((r) => r.study);
   }
 
@@ -249,7 +319,9 @@ export class PostgresStorage implements SharedStudyStorage {
         // No listener (database away): the timeout still ends the wait.
       }
       // Events that landed before LISTEN took effect would send no notification.
-      const { rows } = await this.#run('waitForEvents', (pool) => pool.query<{ n: string | null }>(`SELECT next_seq AS n FROM ${this.table}_studies WHERE study = $1`, [study]));
+      const { rows } = await this.#run('waitForEvents', (pool) =>
+        pool.query<{ n: string | null }>(`SELECT next_seq AS n FROM ${this.table}_studies WHERE study = $1`, [study]),
+      );
       if (Number(rows[0]?.n ?? 0) > cursor) return;
       await woken;
     } finally {

@@ -42,23 +42,32 @@ type Scripted = RedisClient & {
 function transient(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(e?.code ?? '')) return true;
-  return e?.name === 'MaxRetriesPerRequestError' || /Connection is closed|LOADING|BUSY|TRYAGAIN|READONLY|Stream isn't writeable/i.test(e?.message ?? '');
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|LOADING|BUSY|TRYAGAIN|READONLY|Stream isn't writeable/i.test(e?.message ?? '')
+  );
 }
 
 /** Checks a redis:// URL, naming what is wrong. */
 export function checkRedisUrl(url: unknown): string {
-  if (typeof url !== 'string' || url.length === 0) throw new TypeError(`${WHERE}: the URL must be a non-empty string (redis://host:6379/0), got ${typeof url === 'string' ? "''" : typeof url}`);
+  if (typeof url !== 'string' || url.length === 0)
+    throw new TypeError(
+      `${WHERE}: the URL must be a non-empty string (redis://host:6379/0), got ${typeof url === 'string' ? "''" : typeof url}`,
+    );
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new TypeError(`${WHERE}: '${redactUrl(url)}' is not a URL; expected redis://host:6379/0`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError(`${WHERE}: '${redactUrl(url)}' is not a Redis URL (scheme ${u.protocol}); expected redis://host:6379/0`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new TypeError(`${WHERE}: '${redactUrl(url)}' is not a Redis URL (scheme ${u.protocol}); expected redis://host:6379/0`);
   if (u.hostname === '') throw new TypeError(`${WHERE}: '${redactUrl(url)}' names no host; expected redis://host:6379/0`);
-  if (u.port !== '' && !(Number(u.port) > 0 && Number(u.port) < 65536)) throw new RangeError(`${WHERE}: '${redactUrl(url)}' has port ${u.port}, outside 1 … 65535`);
+  if (u.port !== '' && !(Number(u.port) > 0 && Number(u.port) < 65536))
+    throw new RangeError(`${WHERE}: '${redactUrl(url)}' has port ${u.port}, outside 1 … 65535`);
   const db = u.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new TypeError(`${WHERE}: '${redactUrl(url)}' names database '${db}'; Redis databases are numbers (redis://host:6379/0)`);
+  if (db !== '' && !/^\d+$/.test(db))
+    throw new TypeError(`${WHERE}: '${redactUrl(url)}' names database '${db}'; Redis databases are numbers (redis://host:6379/0)`);
   return url;
 }
 
@@ -80,10 +89,12 @@ export class RedisStorage implements SharedStudyStorage {
   constructor(url: string, options: RedisStorageOptions = {}) {
     this.url = checkRedisUrl(url);
     for (const key of Object.keys(options)) {
-      if (!['prefix', 'retryMs', 'onRetry'].includes(key)) throw new TypeError(`${WHERE}: unknown option '${key}' (known: prefix, retryMs, onRetry)`);
+      if (!['prefix', 'retryMs', 'onRetry'].includes(key))
+        throw new TypeError(`${WHERE}: unknown option '${key}' (known: prefix, retryMs, onRetry)`);
     }
     const prefix = options.prefix ?? 'kiln';
-    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new TypeError(`${WHERE}: prefix must be 1 to 64 letters, digits, '_', '.' or '-', got ${JSON.stringify(prefix)}`);
+    if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(prefix))
+      throw new TypeError(`${WHERE}: prefix must be 1 to 64 letters, digits, '_', '.' or '-', got ${JSON.stringify(prefix)}`);
     this.prefix = prefix;
     this.#retry = checkRetryOptions(WHERE, options);
   }
@@ -126,7 +137,14 @@ export class RedisStorage implements SharedStudyStorage {
 
   #run<T>(what: string, op: (client: Scripted) => Promise<T>, before?: (client: Scripted) => Promise<{ done: T } | undefined>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`${WHERE}: ${what} after close()`));
-    return withRetry(`${WHERE}.${what}`, this.url, this.#retry, transient, async () => op(await this.#connect()), before && (async () => before(await this.#connect())));
+    return withRetry(
+      `${WHERE}.${what}`,
+      this.url,
+      this.#retry,
+      transient,
+      async () => op(await this.#connect()),
+      before && (async () => before(await this.#connect())),
+    );
   }
 
   #parse(study: string, index: number, text: string): StudyEvent {
@@ -160,7 +178,9 @@ export class RedisStorage implements SharedStudyStorage {
       const lines = events.slice(i, j).map((e) => JSON.stringify(encodeEvent(e)));
       const batch = this.#key(study, `batch:${batchId()}`);
       // The script refuses a batch id it has seen, so a retry after a lost reply is a no-op.
-      await this.#run('append', (c) => c.kilnAppend(this.#key(study, 'log'), `${this.prefix}:studies`, batch, study, BATCH_TTL_S, ...lines));
+      await this.#run('append', (c) =>
+        c.kilnAppend(this.#key(study, 'log'), `${this.prefix}:studies`, batch, study, BATCH_TTL_S, ...lines),
+      );
       i = j;
     }
   }

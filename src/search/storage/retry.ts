@@ -6,7 +6,11 @@
 
 /** A shared storage that could not be reached for longer than its retry budget. */
 export class StorageUnavailableError extends Error {
-  constructor(message: string, readonly url: string, override readonly cause: unknown) {
+  constructor(
+    message: string,
+    readonly url: string,
+    override readonly cause: unknown,
+  ) {
     super(message);
     this.name = 'StorageUnavailableError';
   }
@@ -35,13 +39,16 @@ export function redactUrl(url: string): string {
 
 export function checkRetryOptions(where: string, options: RetryOptions): Required<RetryOptions> {
   const retryMs = options.retryMs ?? 60_000;
-  if (typeof retryMs !== 'number' || !(retryMs >= 0)) throw new RangeError(`${where}: retryMs must be a number >= 0, got ${String(retryMs)}`);
+  if (typeof retryMs !== 'number' || !(retryMs >= 0))
+    throw new RangeError(`${where}: retryMs must be a number >= 0, got ${String(retryMs)}`);
   if (options.onRetry !== undefined && typeof options.onRetry !== 'function') throw new TypeError(`${where}: onRetry must be a function`);
   let warned = false;
-  const onRetry = options.onRetry ?? ((message: string, attempt: number) => {
-    if (attempt === 1 && !warned) console.warn(message);
-    warned = attempt === 1 ? true : warned;
-  });
+  const onRetry =
+    options.onRetry ??
+    ((message: string, attempt: number) => {
+      if (attempt === 1 && !warned) console.warn(message);
+      warned = attempt === 1 ? true : warned;
+    });
   return { retryMs, onRetry };
 }
 
@@ -50,8 +57,12 @@ export function checkRetryOptions(where: string, options: RetryOptions): Require
  * `before` runs ahead of every retry (an append checks whether its batch already landed).
  */
 export async function withRetry<T>(
-  where: string, url: string, options: Required<RetryOptions>, isTransient: (error: unknown) => boolean,
-  op: () => Promise<T>, before?: () => Promise<{ done: T } | undefined>,
+  where: string,
+  url: string,
+  options: Required<RetryOptions>,
+  isTransient: (error: unknown) => boolean,
+  op: () => Promise<T>,
+  before?: () => Promise<{ done: T } | undefined>,
 ): Promise<T> {
   const start = Date.now();
   let delay = 50;
@@ -67,9 +78,17 @@ export async function withRetry<T>(
       const elapsed = Date.now() - start;
       const cause = (error as Error)?.message || String(error);
       if (elapsed + delay > options.retryMs) {
-        throw new StorageUnavailableError(`${where}: ${redactUrl(url)} unreachable for ${(elapsed / 1000).toFixed(1)} s (${attempt + 1} attempts): ${cause}`, redactUrl(url), error);
+        throw new StorageUnavailableError(
+          `${where}: ${redactUrl(url)} unreachable for ${(elapsed / 1000).toFixed(1)} s (${attempt + 1} attempts): ${cause}`,
+          redactUrl(url),
+          error,
+        );
       }
-      options.onRetry(`${where}: ${redactUrl(url)}: ${cause}; retrying for up to ${Math.round(options.retryMs / 1000)} s`, attempt + 1, error);
+      options.onRetry(
+        `${where}: ${redactUrl(url)}: ${cause}; retrying for up to ${Math.round(options.retryMs / 1000)} s`,
+        attempt + 1,
+        error,
+      );
       await sleep(delay);
       delay = Math.min(2_000, delay * 2);
     }
@@ -90,7 +109,8 @@ export async function importOptional<T>(name: string, who: string): Promise<T> {
     return (mod.default ?? mod) as T;
   } catch (error) {
     const code = (error as { code?: string })?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(`${who} needs the npm package '${name}' (an optional dependency of kiln): npm install ${name}`);
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new Error(`${who} needs the npm package '${name}' (an optional dependency of kiln): npm install ${name}`);
     throw error;
   }
 }

@@ -242,7 +242,8 @@ export class Posterior {
     this.params = params;
     let f = factorise(data, pairDiffs(data), params.inverseSquaredLengthscales, params.scale, params.noise);
     // Fitted parameters always factorise; the jitter ladder only guards hand-made ones.
-    for (let jitter = 1e-8; !f && jitter < 1; jitter *= 10) f = factorise(data, pairDiffs(data), params.inverseSquaredLengthscales, params.scale, params.noise + jitter);
+    for (let jitter = 1e-8; !f && jitter < 1; jitter *= 10)
+      f = factorise(data, pairDiffs(data), params.inverseSquaredLengthscales, params.scale, params.noise + jitter);
     if (!f) throw new RangeError('GpSampler: the kernel matrix is not positive definite even with jitter');
     this.#f = f;
   }

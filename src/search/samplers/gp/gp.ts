@@ -8,7 +8,15 @@
 import type { Seed } from '../../../core/ops/random.ts';
 import { exp64, log64 } from '../../../core/scalar-math.ts';
 import { logArray, logEi } from '../../../core/ops/search-math.ts';
-import { contains, numericScale, snap, toInternal, type Distribution, type NumericDistribution, type ParamValue } from '../../distributions.ts';
+import {
+  contains,
+  numericScale,
+  snap,
+  toInternal,
+  type Distribution,
+  type NumericDistribution,
+  type ParamValue,
+} from '../../distributions.ts';
 import { withDraws, type Draws } from '../../random.ts';
 import { intersectionSpace } from '../../search-space.ts';
 import { directionSign, isFeasible, type FrozenTrial } from '../../trial-record.ts';
@@ -74,7 +82,15 @@ export class GpSampler implements Sampler {
 
   constructor(options: GpSamplerOptions = {}) {
     const where = 'GpSampler';
-    checkSamplerOptions(where, options, ['seed', 'nStartupTrials', 'deterministicObjective', 'maxObservations', 'nPreliminarySamples', 'nLocalSearch', 'constantLiar']);
+    checkSamplerOptions(where, options, [
+      'seed',
+      'nStartupTrials',
+      'deterministicObjective',
+      'maxObservations',
+      'nPreliminarySamples',
+      'nLocalSearch',
+      'constantLiar',
+    ]);
     this.seed = options.seed;
     this.nStartupTrials = optionalInteger(where, 'nStartupTrials', options.nStartupTrials, 10, 0);
     this.deterministicObjective = optionalBoolean(where, 'deterministicObjective', options.deterministicObjective, false);
@@ -107,7 +123,7 @@ export class GpSampler implements Sampler {
       const posterior = new Posterior(data, params);
       let f0 = -Infinity;
       let bestRow = 0;
-      for (let i = 0; i < chosen.length; i++) if (data.y[i]! > f0) (f0 = data.y[i]!), (bestRow = i);
+      for (let i = 0; i < chosen.length; i++) if (data.y[i]! > f0) ((f0 = data.y[i]!), (bestRow = i));
       const x = this.#maximise(posterior, dims, f0, data.x.slice(bestRow * dims.length, (bestRow + 1) * dims.length), draws);
       const out: Record<string, ParamValue> = {};
       dims.forEach((d, k) => {
@@ -153,7 +169,10 @@ export class GpSampler implements Sampler {
   #observations(trials: FrozenTrial[], losses: number[]): number[] {
     const all = trials.map((_, i) => i);
     if (trials.length <= this.maxObservations) return all;
-    const best = all.slice().sort((a, b) => losses[a]! - losses[b]! || a - b).slice(0, Math.floor(this.maxObservations / 2));
+    const best = all
+      .slice()
+      .sort((a, b) => losses[a]! - losses[b]! || a - b)
+      .slice(0, Math.floor(this.maxObservations / 2));
     const keep = new Set(best);
     for (let i = trials.length - 1; keep.size < this.maxObservations; i--) keep.add(i);
     return [...keep].sort((a, b) => a - b);
@@ -163,10 +182,12 @@ export class GpSampler implements Sampler {
     const D = dims.length;
     const n = rows.length;
     const x = new Float64Array(n * D);
-    rows.forEach((t, i) => dims.forEach((d, k) => {
-      const v = t.params[d.name]!;
-      x[i * D + k] = d.dist.kind === 'categorical' ? toInternal(d.dist, v) : unitOf(d.dist, v as number);
-    }));
+    rows.forEach((t, i) =>
+      dims.forEach((d, k) => {
+        const v = t.params[d.name]!;
+        x[i * D + k] = d.dist.kind === 'categorical' ? toInternal(d.dist, v) : unitOf(d.dist, v as number);
+      }),
+    );
     let mean = 0;
     for (const l of loss) mean += l;
     mean /= n;
@@ -216,7 +237,10 @@ export class GpSampler implements Sampler {
         for (let k = 0; k < D; k++) grad[k] = dims[k]!.categorical ? 0 : -g[k]!;
         return -v;
       };
-      const bounds = { lower: lower.map((v) => (Number.isNaN(v) ? -Infinity : v)), upper: upper.map((v) => (Number.isNaN(v) ? Infinity : v)) };
+      const bounds = {
+        lower: lower.map((v) => (Number.isNaN(v) ? -Infinity : v)),
+        upper: upper.map((v) => (Number.isNaN(v) ? Infinity : v)),
+      };
       const x = lbfgs(objective, start, { maxIterations: 50, gradTol: 1e-6, fTol: 1e-10, ...bounds }).x;
       this.#snap(dims, x);
       // Categories: try every choice of each categorical dimension in turn.
@@ -234,7 +258,7 @@ export class GpSampler implements Sampler {
         x[k] = arg;
       });
       const score = acquisition(posterior, x, 1, f0)[0]!;
-      if (score > bestScore) (bestScore = score), (best = x);
+      if (score > bestScore) ((bestScore = score), (best = x));
     }
     return best;
   }
