@@ -22,3 +22,4 @@ export * from "./kernels/f32-layer-norm";
 export * from "./kernels/f32-conv";
 export * from "./kernels/f32-pool";
 export * from "./kernels/f32-norm";
+export * from "./kernels/f32-augment";

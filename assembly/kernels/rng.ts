@@ -232,3 +232,58 @@ export function f32_dropout_bwd_ref(dx: usize, dy: usize, mask: usize, n: i32): 
     store<f32>(dx + at, load<f32>(dy + at) * load<f32>(mask + at));
   }
 }
+
+// out[n] i32 = uniform integers in [lo, hi] (inclusive; the host guarantees lo <= hi and
+// hi − lo < 2^32 − 1), by Lemire's bounded draw: augmentation shifts, flips, cutout centres.
+export function i32_rand_int(state: usize, out: usize, n: i32, lo: i32, hi: i32): void {
+  const range = <u32>(hi - lo) + 1;
+  enter(state);
+  for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), lo + <i32>bounded(range));
+  leave(state);
+}
+
+// Gamma(a, 1) for a > 0 by Marsaglia & Tsang's squeeze method in f64 (a < 1 through
+// Gamma(a + 1)·U^(1/a)); normals by the polar method, uniforms from nextF64.
+// see: Marsaglia & Tsang, "A simple method for generating gamma variables", ACM TOMS 2000
+function gammaF64(a: f64): f64 {
+  let boost: f64 = 1;
+  if (a < 1) {
+    let u = nextF64();
+    while (u == 0) u = nextF64();
+    boost = Math.pow(u, 1.0 / a);
+    a += 1;
+  }
+  const d = a - 1.0 / 3.0;
+  const c = 1.0 / Math.sqrt(9.0 * d);
+  while (true) {
+    let x: f64, v: f64;
+    do {
+      let p: f64, q: f64, s: f64;
+      do {
+        p = 2.0 * nextF64() - 1.0;
+        q = 2.0 * nextF64() - 1.0;
+        s = p * p + q * q;
+      } while (s >= 1.0 || s == 0.0);
+      x = p * Math.sqrt(-2.0 * Math.log(s) / s);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = nextF64();
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v * boost;
+    if (u > 0 && Math.log(u) < 0.5 * x * x + d * (1.0 - v + Math.log(v))) return d * v * boost;
+  }
+  return 0;
+}
+
+// out[n] f32 = Beta(a, b) draws, X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) (a, b > 0, host-checked):
+// the mixup weights λ ~ Beta(α, α).
+export function f32_rand_beta(state: usize, out: usize, n: i32, a: f32, b: f32): void {
+  enter(state);
+  for (let i = 0; i < n; i++) {
+    const x = gammaF64(<f64>a);
+    const y = gammaF64(<f64>b);
+    const t = x + y;
+    store<f32>(out + (<usize>i << 2), t > 0 ? <f32>(x / t) : <f32>(nextF64() < 0.5 ? 0 : 1));
+  }
+  leave(state);
+}

@@ -1,6 +1,7 @@
 // Flag definitions shared by every command, and the parsers that turn flag text into values.
 // A flag means the same thing wherever it appears; commands pick the ones that apply to them.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Augment } from '../index.ts';
 
 /** Parsed values of the common flags (undefined when not given and without a default). */
 export interface CommonOptions {
@@ -179,4 +180,30 @@ export function names(value: string): string[] {
 /** Missing markers: comma-separated; '' is only the empty cell. */
 export function markers(value: string): string[] {
   return value.trim() === '' ? [] : value.split(',').map((s) => s.trim());
+}
+
+/** `--augment shift=2,flip,cutout=8,mixup=0.2,shape=1x28x28`: fit's augment option (see Augment). */
+export function augmentSpec(value: string): Augment {
+  const spec: Record<string, unknown> = {};
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [key, text] = part.split('=', 2) as [string, string | undefined];
+    const bad = (why: string) => new InvalidArgumentError(`${part}: ${why} (e.g. shift=2,flip,cutout=8,mixup=0.2,shape=1x28x28)`);
+    if (key === 'flip') {
+      if (text !== undefined) throw bad('flip takes no value');
+      spec.flip = true;
+    } else if (key === 'shape') {
+      const dims = (text ?? '').split('x').map(Number);
+      if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) throw bad('shape is CxHxW, three positive integers');
+      spec.shape = dims;
+    } else if (key === 'shift' || key === 'cutout' || key === 'mixup') {
+      const v = Number(text);
+      if (text === undefined || text === '' || !Number.isFinite(v) || v < 0) throw bad(`${key} needs a number >= 0`);
+      if (key !== 'mixup' && !Number.isInteger(v)) throw bad(`${key} is a whole number of pixels`);
+      spec[key] = v;
+    } else throw bad('unknown augmentation; known: shift, flip, cutout, mixup, shape');
+  }
+  return spec as Augment;
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { adam, adamw, gd, sgd, type Dataset, type EpochLog, type FitOptions, type Optimizer, type Schedule } from '../index.ts';
 import { CliError, usageError } from './errors.ts';
-import { choice, fraction, given, integer, number } from './options.ts';
+import { augmentSpec, choice, fraction, given, integer, number } from './options.ts';
 import { epochReporter } from './progress.ts';
 
 export interface TrainingFlags {
@@ -22,6 +22,7 @@ export interface TrainingFlags {
   batchSize: number;
   validationSplit: number;
   earlyStopping?: number;
+  augment?: ReturnType<typeof augmentSpec>;
 }
 
 /** Option keys of trainingOptions, for commands that take them only in some modes. */
@@ -67,6 +68,15 @@ export function trainingOptions(
       'stop after this many epochs without improvement (val_loss with a validation split, else loss), keeping the best weights',
       integer(0),
     );
+}
+
+/** `--augment <spec>`, for the commands whose training takes fit's augment option. */
+export function augmentOption(cmd: Command): Command {
+  return cmd.option(
+    '--augment <spec>',
+    'augment each training batch: shift=<pixels>, flip, cutout=<size>, mixup=<alpha>, shape=CxHxW for flat rows (e.g. shift=2,shape=1x28x28)',
+    augmentSpec,
+  );
 }
 
 const OPTIMIZERS = { gd, sgd, adam, adamw } as const;
@@ -136,6 +146,7 @@ export function fitOptionsFrom(
     ...(validation ? { validation } : {}),
     ...(f.earlyStopping === undefined ? {} : { earlyStopping: earlyStoppingFrom(f) }),
     ...(f.labelSmoothing === undefined ? {} : { labelSmoothing: f.labelSmoothing }),
+    ...(f.augment === undefined ? {} : { augment: f.augment }),
   };
 }
 

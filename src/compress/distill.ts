@@ -5,17 +5,19 @@
 import { checkKnownKeys } from '../core/errors.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { fit, type EarlyStopping, type EpochLog, type History } from '../train/fit.ts';
-import { kindOf, type TeacherFunction } from '../train/distillation.ts';
+import { kindOf, type Teacher } from '../train/distillation.ts';
+import type { Augment } from '../train/augment.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Optimizer } from '../train/optimizers.ts';
 
-export type { TeacherFunction } from '../train/distillation.ts';
+export type { Teacher, TeacherFunction } from '../train/distillation.ts';
 
 /** Options of `distill`: the teacher, temperature, loss weighting and training settings. */
 export interface DistillOptions {
-  /** A kiln model (its outputs are computed once per call and reused every epoch) or a function
-   *  returning logits for a batch of raw rows (called for every batch). */
-  teacher: Sequential | TeacherFunction;
+  /** A kiln model, an ensemble (an array of kiln models: the mean of their probabilities) or a
+   *  function returning logits for a batch of raw rows. Without augmentation their outputs are
+   *  computed once per row; with it, on every augmented batch (see `fit`'s distill option). */
+  teacher: Teacher;
   /** Trained in place; a classification or regression model with the teacher's outputs. */
   student: Sequential;
   /** The transfer set: a Dataset, or raw features only (Float32Array, rows × inputs) with alpha 1. */
@@ -36,6 +38,8 @@ export interface DistillOptions {
   /** Standardise the student's inputs with statistics of `data` (default: when it has none yet). */
   standardize?: boolean;
   earlyStopping?: EarlyStopping | boolean;
+  /** Augment each batch; the teacher sees the same augmented rows (see `Augment`). */
+  augment?: Augment;
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -53,6 +57,7 @@ const KEYS = [
   'seed',
   'standardize',
   'earlyStopping',
+  'augment',
   'onEpoch',
   'signal',
 ];

@@ -12,6 +12,7 @@ import { predictInChunks, transformOutputs, type OutputTransform } from './ops/i
 import { shapeText } from './errors.ts';
 import { OptimizerState } from './ops/optimizer-state.ts';
 
+import { AugmentBuffers, augmentBatch, augments, type AugmentPlan } from './ops/augment.ts';
 import { initCode, seedWords, INIT_KINDS, type InitKind } from './ops/random.ts';
 export { INIT_KINDS, type InitKind };
 
@@ -59,6 +60,17 @@ export interface SoftTargets {
   readonly alpha: number;
 }
 
+/** Augmentation of training batches (ops/augment.ts), applied to raw rows; `input` then
+ *  standardises the augmented batch (the data set is then kept raw); `smoothing` is the label
+ *  smoothing of the distributions mixup makes from class labels. */
+export interface BatchAugment {
+  readonly plan: AugmentPlan;
+  readonly input: ColumnAffine | undefined;
+  readonly smoothing: number;
+}
+
+export type { AugmentPlan };
+
 /** Targets of a batch or data set: class ids (i32 [n]) or values (f32 [n, k]). */
 export type Targets = Tensor<'i32'> | Tensor<'f32'>;
 
@@ -94,6 +106,11 @@ interface Workspace {
   /** Distillation only: gathered teacher rows and the soft gradient, [capacity, outputs]. */
   teacher?: Tensor<'f32'>;
   softGrad?: Tensor<'f32'>;
+  /** Augmentation only: scratch, and what the loaded batch needs before its forward pass. */
+  aug?: AugmentBuffers;
+  /** The loaded batch's targets are distributions in aug.targets (mixup of class labels). */
+  probs: boolean;
+  input: ColumnAffine | undefined;
 }
 
 export class LayerEngine {
@@ -271,7 +288,7 @@ export class LayerEngine {
         hooks: this.#hooks,
       });
     });
-    const fresh: Workspace = { capacity, x, targets, passes, owned };
+    const fresh: Workspace = { capacity, x, targets, passes, owned, probs: false, input: undefined };
     this.#ws = fresh;
     return fresh;
   }
@@ -279,7 +296,7 @@ export class LayerEngine {
   #freeWorkspace(): void {
     const ws = this.#ws;
     if (!ws) return;
-    for (const t of [...ws.owned, ws.teacher, ws.softGrad]) t?.dispose();
+    for (const t of [...ws.owned, ws.teacher, ws.softGrad, ws.aug]) t?.dispose();
     this.#ws = undefined;
   }
 
@@ -309,6 +326,7 @@ export class LayerEngine {
     const C = this.outputs;
     switch (loss.kind) {
       case 'softmax_xent':
+        if (ws.probs) return k.f32_softmax_xent_soft(grad, output, ws.aug!.targets.ptr, batch, C);
         return k.f32_softmax_xent(grad, output, ws.targets.ptr, batch, C, loss.smoothing, loss.classWeights ? loss.classWeights.ptr : 0);
       case 'mse':
         return k.f32_mse(grad, output, ws.targets.ptr, batch * C);
@@ -342,17 +360,52 @@ export class LayerEngine {
     loss: LossSpec,
     soft?: SoftTargets,
   ): number {
-    const ws = this.#workspace(
-      batch,
-      targets.dtype === 'i32' ? 'i32' : 'f32',
-      targets.dtype === 'i32' ? 1 : targets.size / targets.shape[0]!,
-    );
+    this.loadBatch(x, targets, order, start, batch);
+    return this.batchGradients(batch, loss, soft, order, start);
+  }
+
+  /** Copies rows `order[start:start+batch]` into the batch buffers and, with `augment`, augments
+   *  them (draws from the engine's stream). Returns the loaded rows [batch, inputs] as the model
+   *  will see them before standardisation: the view a teacher must see too (valid until the
+   *  next call into the engine). `batchGradients` then trains on them. */
+  loadBatch(x: Tensor<'f32'>, targets: Targets, order: Tensor<'i32'>, start: number, batch: number, augment?: BatchAugment): Tensor<'f32'> {
+    const classes = targets.dtype === 'i32';
+    const cols = classes ? 1 : targets.size / targets.shape[0]!;
+    const ws = this.#workspace(batch, classes ? 'i32' : 'f32', cols);
     this.#gather(ws, x, targets, order, start, batch);
+    ws.probs = false;
+    ws.input = augment?.input;
+    if (augment && augments(augment.plan)) {
+      const mixLabels = classes && augment.plan.mixup > 0;
+      const targetCols = mixLabels ? this.outputs : cols;
+      if (!ws.aug || ws.aug.capacity < ws.capacity || ws.aug.targets.size !== ws.capacity * targetCols) {
+        ws.aug?.dispose();
+        ws.aug = new AugmentBuffers(ws.capacity, this.inputs, targetCols);
+      }
+      let targetsPtr = ws.targets.ptr;
+      if (mixLabels) {
+        kernels().f32_one_hot(ws.aug.targets.ptr, ws.targets.ptr, batch, this.outputs, augment.smoothing);
+        targetsPtr = ws.aug.targets.ptr;
+        ws.probs = true;
+      }
+      augmentBatch(augment.plan, ws.aug, this.#rngState.ptr, ws.x, batch, this.inputs, classes && !mixLabels ? 0 : targetsPtr, targetCols);
+    }
+    return ws.x.slice(0, [batch, this.inputs]);
+  }
+
+  /** Forward, loss and backward on the batch `loadBatch` loaded (standardised first when it was
+   *  given an input affine); fills `grads`; returns the loss. With `soft`, the loss is
+   *  α·soft + (1 − α)·hard (see #distillLoss); `order[start:]` holds the batch's data-set row
+   *  numbers, needed when the soft targets are per data-set row. */
+  batchGradients(batch: number, loss: LossSpec, soft?: SoftTargets, order?: Tensor<'i32'>, start = 0): number {
+    const ws = this.#ws;
+    if (!ws || ws.capacity < batch) throw new RangeError(`LayerEngine.batchGradients: no batch of ${batch} rows is loaded`);
+    if (ws.input) kernels().f32_affine_cols(ws.x.ptr, ws.input.scale.ptr, ws.input.shift.ptr, batch, this.inputs);
     const output = this.#forward(ws, batch, true).ptr;
     const dy = ws.passes[ws.passes.length - 1]!.dy.ptr;
     const value =
       soft && soft.alpha > 0
-        ? this.#distillLoss(ws, batch, loss, output, dy, soft, order.ptr + start * 4)
+        ? this.#distillLoss(ws, batch, loss, output, dy, soft, order ? order.ptr + start * 4 : 0)
         : this.#loss(ws, batch, loss, output, dy);
     this.#backward(ws, batch);
     return value;
@@ -368,6 +421,7 @@ export class LayerEngine {
       [ws.teacher, ws.softGrad] = unscoped(() => [Tensor.empty([ws.capacity, C]), Tensor.empty([ws.capacity, C])]);
     let teacher = soft.teacher.ptr;
     if (soft.rows === 'data') {
+      if (rowsPtr === 0) throw new RangeError('LayerEngine: soft targets per data-set row need the batch order');
       k.f32_gather_rows(ws.teacher.ptr, teacher, rowsPtr, batch, C);
       teacher = ws.teacher.ptr;
     }

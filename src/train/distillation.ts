@@ -3,7 +3,8 @@
 // for regression), gathered with each batch's rows.
 // see: Hinton, Vinyals, Dean, "Distilling the Knowledge in a Neural Network", arXiv:1503.02531
 import { checkFiniteData, checkKnownKeys, checkNumber } from '../core/errors.ts';
-import { Tensor } from '../core/tensor.ts';
+import { Tensor, scope } from '../core/tensor.ts';
+import { combineOutputs } from '../core/ops/ensemble.ts';
 import type { SoftTargets } from '../core/layer-engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Sequential } from '../nn/sequential.ts';
@@ -13,20 +14,30 @@ import { Sequential } from '../nn/sequential.ts';
  *  serve as well: softmax(z/T) ignores a constant per row), values for regression. */
 export type TeacherFunction = (x: Float32Array, rows: number) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
-/** The distillation loss of `fit`: learn from a teacher's outputs as well as (or instead of) labels. */
+/** Who teaches: a kiln model, an ensemble of kiln models (the average of their probabilities;
+ *  of their values for regression), or a function called in batches. */
+export type Teacher = Sequential | readonly Sequential[] | TeacherFunction;
+
+/** The distillation loss of `fit`: learn from a teacher's outputs as well as (or instead of) labels.
+ *  With `augment` the teacher sees exactly the batch the student sees (a consistent teacher,
+ *  Beyer et al. 2022), computed per batch; without, its outputs are computed once per row. */
 export interface DistillationLoss {
-  /** A kiln model (its outputs are computed once per fit and gathered with each batch) or a
-   *  function returning outputs for a batch of raw rows (called for every batch). */
-  teacher: Sequential | TeacherFunction;
+  /** A kiln model, an array of kiln models (an ensemble: the mean of their probabilities), or a
+   *  function returning outputs for a batch of raw rows. Without augmentation a function's
+   *  outputs are cached by row, so it is asked about each row once per fit. */
+  teacher: Teacher;
   /** Softmax temperature T > 0 of the soft term (classification). Default 4. */
   temperature?: number;
   /** Weight α in [0, 1] of the soft term; the hard loss on the labels gets 1 − α. Default 0.9. */
   alpha?: number;
 }
 
+/** Defaults chosen by measurement on the digits (`npm run bench -- distill`, README). */
+export const DISTILL_DEFAULTS = { temperature: 4, alpha: 0.9 } as const;
+
 /** The checked loss: teacher, T and α. */
 export interface ResolvedDistillation {
-  readonly teacher: Sequential | TeacherFunction;
+  readonly teacher: Sequential | readonly Sequential[] | TeacherFunction;
   readonly temperature: number;
   readonly alpha: number;
 }
@@ -35,71 +46,111 @@ export function checkDistillation(where: string, d: DistillationLoss, student: S
   if (d === null || typeof d !== 'object')
     throw new TypeError(`${where}: distill must be an object { teacher, temperature, alpha }, got ${String(d)}`);
   checkKnownKeys(`${where} distill`, d, ['teacher', 'temperature', 'alpha']);
-  const temperature = checkNumber(where, 'temperature', d.temperature ?? 4);
+  const temperature = checkNumber(where, 'temperature', d.temperature ?? DISTILL_DEFAULTS.temperature);
   if (!(Math.fround(temperature) > 0))
     throw new RangeError(`${where}: temperature must be > 0 (and not round to 0 in f32), got ${temperature}`);
-  const alpha = checkNumber(where, 'alpha', d.alpha ?? 0.9, 0, 1);
+  const alpha = checkNumber(where, 'alpha', d.alpha ?? DISTILL_DEFAULTS.alpha, 0, 1);
   const { teacher } = d;
-  if (teacher instanceof Sequential) checkTeacherModel(where, teacher, student);
-  else if (typeof teacher !== 'function')
-    throw new TypeError(`${where}: teacher must be a Sequential or a function (x, rows) => outputs, got ${kindOf(teacher)}`);
+  if (teacher instanceof Sequential) checkTeacherModel(where, 'teacher', teacher, student);
+  else if (Array.isArray(teacher)) {
+    if (teacher.length === 0) throw new RangeError(`${where}: an ensemble teacher needs at least one model, got an empty array`);
+    teacher.forEach((m: unknown, i) => {
+      if (!(m instanceof Sequential)) throw new TypeError(`${where}: teacher[${i}] must be a Sequential, got ${kindOf(m)}`);
+      checkTeacherModel(where, `teacher[${i}]`, m, student);
+    });
+  } else if (typeof teacher !== 'function')
+    throw new TypeError(
+      `${where}: teacher must be a Sequential, an array of them (an ensemble) or a function (x, rows) => outputs, got ${kindOf(teacher)}`,
+    );
   return { teacher, temperature, alpha };
 }
 
-function checkTeacherModel(where: string, teacher: Sequential, student: Sequential): void {
+function checkTeacherModel(where: string, name: string, teacher: Sequential, student: Sequential): void {
   const arch = (m: Sequential) => `Sequential(${m.inputs}→${m.outputs}, ${m.task})`;
   if (teacher.task !== student.task)
-    throw new TypeError(`${where}: the teacher ${arch(teacher)} and the student ${arch(student)} must have the same task`);
+    throw new TypeError(`${where}: the ${name} ${arch(teacher)} and the student ${arch(student)} must have the same task`);
   if (teacher.inputs !== student.inputs)
-    throw new RangeError(`${where}: the teacher takes ${teacher.inputs} features, the student ${student.inputs}`);
+    throw new RangeError(`${where}: the ${name} takes ${teacher.inputs} features, the student ${student.inputs}`);
   if (teacher.outputs !== student.outputs)
-    throw new RangeError(`${where}: the teacher has ${teacher.outputs} outputs, the student ${student.outputs}`);
+    throw new RangeError(`${where}: the ${name} has ${teacher.outputs} outputs, the student ${student.outputs}`);
 }
 
-/** The soft targets of one fit: a kiln teacher's outputs for every row once, or a function
- *  teacher's outputs for each batch as it comes. */
+/** The soft targets of one fit. Without augmentation, every row's teacher outputs once ('data'
+ *  rows gathered with each batch; a function teacher is asked about rows as they first come).
+ *  With augmentation, the teacher's outputs on each augmented batch ('batch' rows). */
 export class SoftTargetSource {
   readonly soft: SoftTargets;
-  readonly #teacher: Sequential | TeacherFunction;
+  readonly #teacher: ResolvedDistillation['teacher'];
   readonly #data: Dataset;
   readonly #outputs: number;
+  readonly #regression: boolean;
+  /** Function teacher without augmentation: which rows' outputs are cached. */
+  readonly #seen: Uint8Array | undefined;
 
-  /** Call inside an unscoped block: the tensor lives until `dispose()`. */
-  constructor(d: ResolvedDistillation, data: Dataset, outputs: number, batchCapacity: number) {
+  /** Call inside an unscoped block: the tensors live until `dispose()`. */
+  constructor(d: ResolvedDistillation, data: Dataset, student: Sequential, batchCapacity: number, augmented: boolean) {
     this.#teacher = d.teacher;
     this.#data = data;
-    this.#outputs = outputs;
-    const cached = d.teacher instanceof Sequential;
-    // A kiln teacher has no randomness at inference: its raw outputs for the whole set, once.
-    const teacherOut = cached ? teacherOutputs(d.teacher as Sequential, data) : Tensor.empty([batchCapacity, outputs]);
-    this.soft = { teacher: teacherOut, rows: cached ? 'data' : 'batch', temperature: d.temperature, alpha: d.alpha };
+    this.#outputs = student.outputs;
+    this.#regression = student.task === 'regression';
+    const C = student.outputs;
+    let teacherOut: Tensor<'f32'>;
+    if (augmented) teacherOut = Tensor.empty([batchCapacity, C]);
+    else if (typeof d.teacher === 'function') {
+      teacherOut = Tensor.zeros([data.numRows, C]);
+      this.#seen = new Uint8Array(data.numRows);
+    } else {
+      // Kiln teachers have no randomness at inference: their outputs for the whole set, once.
+      const x = Tensor.from(data.features, [data.numRows, data.numFeatures]);
+      try {
+        teacherOut = Tensor.empty([data.numRows, C]);
+        this.#modelOutputs(x, teacherOut);
+      } finally {
+        x.dispose();
+      }
+    }
+    this.soft = { teacher: teacherOut, rows: augmented ? 'batch' : 'data', temperature: d.temperature, alpha: d.alpha };
   }
 
-  /** True when the teacher is called per batch (then `beforeBatch` needs the batch's rows). */
-  get perBatch(): boolean {
-    return this.soft.rows === 'batch';
-  }
-
-  /** Fetches a function teacher's outputs for `rows` (data indices) into the batch buffer. */
-  async beforeBatch(rows: Int32Array): Promise<void> {
-    if (!this.perBatch) return;
-    const teacher = this.#teacher as TeacherFunction;
-    const data = this.#data,
+  /** Before each batch: `x` the rows the student will see (raw, [batch, inputs]), `rows` their
+   *  data-set row numbers. Fills the soft targets the batch needs. */
+  async beforeBatch(x: Tensor<'f32'>, rows: Int32Array): Promise<void> {
+    const teacher = this.#teacher;
+    if (this.soft.rows === 'batch') {
+      if (typeof teacher === 'function') {
+        const y = await callTeacher(teacher, x.read(), rows.length, this.#outputs);
+        this.soft.teacher.view().set(y);
+      } else scope(() => this.#modelOutputs(x, this.soft.teacher));
+      return;
+    }
+    const seen = this.#seen;
+    if (!seen || typeof teacher !== 'function') return;
+    const fresh = rows.filter((r) => !seen[r]);
+    if (fresh.length === 0) return;
+    const d = this.#data.numFeatures,
       C = this.#outputs;
-    const d = data.numFeatures;
-    const x = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => x.set(data.features.subarray(r * d, (r + 1) * d), i * d));
-    const y = await teacher(x, rows.length);
-    if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`distill: the teacher function must return an array of outputs, got ${kindOf(y)}`);
-    }
-    if (y.length !== rows.length * C) {
-      throw new RangeError(
-        `distill: the teacher returned ${y.length} values for ${rows.length} rows, expected ${rows.length}×${C} (one per student output)`,
-      );
-    }
-    checkFiniteData('distill: teacher output', y, C);
-    this.soft.teacher.view().set(y);
+    const features = this.#data.features;
+    const xs = new Float32Array(fresh.length * d);
+    fresh.forEach((r, i) => xs.set(features.subarray(r * d, (r + 1) * d), i * d));
+    const y = await callTeacher(teacher, xs, fresh.length, C);
+    const cache = this.soft.teacher.view();
+    fresh.forEach((r, i) => {
+      cache.set(y.subarray(i * C, (i + 1) * C), r * C);
+      seen[r] = 1;
+    });
+  }
+
+  // Raw outputs of a kiln teacher (or the ensemble's mean) for raw rows x [n, inputs], into out.
+  #modelOutputs(x: Tensor<'f32'>, out: Tensor<'f32'>): void {
+    const teacher = this.#teacher as Sequential | readonly Sequential[];
+    const models = Array.isArray(teacher) ? teacher : [teacher as Sequential];
+    scope(() =>
+      combineOutputs(
+        out,
+        models.map((m) => m.engine.predict(x, 'raw', m.inputAffine())),
+        this.#regression,
+      ),
+    );
   }
 
   dispose(): void {
@@ -107,14 +158,18 @@ export class SoftTargetSource {
   }
 }
 
-// Raw outputs (logits) of a kiln teacher, through its own standardisation.
-function teacherOutputs(teacher: Sequential, data: Dataset): Tensor<'f32'> {
-  const x = Tensor.from(data.features, [data.numRows, data.numFeatures]);
-  try {
-    return teacher.engine.predict(x, 'raw', teacher.inputAffine());
-  } finally {
-    x.dispose();
+async function callTeacher(teacher: TeacherFunction, x: Float32Array, rows: number, C: number): Promise<Float32Array> {
+  const y = await teacher(x, rows);
+  if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<number>).length !== 'number') {
+    throw new TypeError(`distill: the teacher function must return an array of outputs, got ${kindOf(y)}`);
   }
+  if (y.length !== rows * C) {
+    throw new RangeError(
+      `distill: the teacher returned ${y.length} values for ${rows} rows, expected ${rows}×${C} (one per student output)`,
+    );
+  }
+  checkFiniteData('distill: teacher output', y, C);
+  return y instanceof Float32Array ? y : Float32Array.from(y);
 }
 
 export function kindOf(v: unknown): string {

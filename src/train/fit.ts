@@ -13,6 +13,8 @@ import { StandardScaler } from '../data/scaler.ts';
 import { classesOf } from '../nn/predictor.ts';
 import { checkAborted, EpochYield, optimizerStep } from './step.ts';
 import { checkDistillation, kindOf, SoftTargetSource, type DistillationLoss, type ResolvedDistillation } from './distillation.ts';
+import { augmentPlan, type Augment } from './augment.ts';
+import type { BatchAugment } from '../core/layer-engine.ts';
 
 export { DivergenceError, abortReason } from './step.ts';
 
@@ -64,6 +66,9 @@ export interface FitOptions {
   labelSmoothing?: number;
   /** Learn from a teacher's outputs too: knowledge distillation (see `DistillationLoss`). */
   distill?: DistillationLoss;
+  /** Augment each training batch (mixup; shifts, flips, cutout of images): see `Augment`. A
+   *  teacher then sees exactly the augmented batch. */
+  augment?: Augment;
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -88,6 +93,7 @@ const FIT_KEYS = [
   'classWeights',
   'labelSmoothing',
   'distill',
+  'augment',
   'onEpoch',
   'signal',
 ];
@@ -117,6 +123,9 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
   const batchSize = optimizer.name === 'gd' ? n : Math.min(n, checkInteger('fit', 'batchSize', options.batchSize ?? 32, 1, 1 << 24));
   const smoothing = checkNumber('fit', 'labelSmoothing', options.labelSmoothing ?? 0, 0, 0.999999);
   const early = earlyStoppingOptions(options.earlyStopping, options.validation !== undefined);
+  const plan = augmentPlan(where, options.augment, model);
+  if (plan && plan.mixup > 0 && options.classWeights !== undefined)
+    throw new RangeError(`${where}: classWeights do not combine with augment.mixup (mixed rows have no single class); drop one`);
   if (options.validation) checkDataFits(`${where} validation`, model, options.validation);
   if (options.standardize ?? !model.preprocessing.mean) {
     const { mean, std } = StandardScaler.fit(train);
@@ -137,7 +146,9 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
   const history: History = { epochs: [], bestEpoch: 0, stoppedEarly: false };
 
   return unscoped(() => {
-    const device = deviceData(model, train);
+    // Augmented rows stay raw on the device and are standardised per batch, after augmenting.
+    const device = deviceData(model, train, !plan);
+    const augment: BatchAugment | undefined = plan ? { plan, input: model.inputAffine(), smoothing } : undefined;
     const val = options.validation ? deviceData(model, options.validation) : undefined;
     const loss: LossSpec = {
       kind: LOSS_OF_TASK[model.task],
@@ -152,7 +163,7 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
     // The best epoch's parameters, then its running statistics (batch norm), restored together.
     const P = engine.parameterCount;
     const best = early ? Tensor.empty([P + engine.state.size]) : undefined;
-    const teacher = distillation ? new SoftTargetSource(distillation, train, model.outputs, batchSize) : undefined;
+    const teacher = distillation ? new SoftTargetSource(distillation, train, model, batchSize, plan !== undefined) : undefined;
     let bestScore = Infinity,
       sinceBest = 0;
 
@@ -161,15 +172,16 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
       for (let epoch = 0; epoch < epochs; epoch++) {
         const started = performance.now();
         if (options.shuffle ?? true) engine.shuffle(order);
-        const rows = teacher?.perBatch ? order.read() : undefined;
+        const rows = teacher ? order.read() : undefined;
         let sum = 0,
           lr = optimizer.lr;
         for (let s = 0; s < stepsPerEpoch; s++) {
           checkAborted(options.signal);
           const start = s * batchSize;
           const batch = Math.min(batchSize, n - start);
-          if (rows) await teacher!.beforeBatch(rows.subarray(start, start + batch));
-          const value = engine.computeGradients(device.x, device.targets, order, start, batch, loss, teacher?.soft);
+          const view = engine.loadBatch(device.x, device.targets, order, start, batch, augment);
+          if (rows) await teacher!.beforeBatch(view, rows.subarray(start, start + batch));
+          const value = engine.batchGradients(batch, loss, teacher?.soft, order, start);
           lr = optimizerStep(engine, optimizer, value, epoch, s, totalSteps);
           sum += value * batch;
         }
@@ -234,10 +246,10 @@ export interface DeviceData {
   labels?: Int32Array;
 }
 
-/** Copies a data set into the core, standardised as the model expects. */
-export function deviceData(model: Sequential, data: Dataset): DeviceData {
+/** Copies a data set into the core, standardised as the model expects (raw when `standardize` is false). */
+export function deviceData(model: Sequential, data: Dataset, standardize = true): DeviceData {
   const x = Tensor.from(data.features, [data.numRows, data.numFeatures]);
-  const affine = model.inputAffine();
+  const affine = standardize ? model.inputAffine() : undefined;
   if (affine) affineColumnsInPlace(x, affine.scale, affine.shift);
   if (data.task === 'regression') return { x, targets: Tensor.from(data.targets, [data.numRows, data.numTargets], 'f32') };
   if (model.task === 'binary')

@@ -4,7 +4,8 @@
 // and the errors for bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, scope } from '../../src/core/tensor.ts';
+import { Tensor, scope, unscoped } from '../../src/core/tensor.ts';
+import { SoftTargetSource, checkDistillation } from '../../src/train/distillation.ts';
 import type { LossSpec } from '../../src/core/layer-engine.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { dense } from '../../src/nn/layers/index.ts';
@@ -201,9 +202,10 @@ test('a cached kiln teacher and the same teacher as a function train the student
   await fit(teacher, train, { optimizer: adam({ lr: 0.01 }), epochs: 30, batchSize: 16 });
   const rawLogits = (x: Float32Array, rows: number) =>
     scope(() => teacher.engine.predict(Tensor.from(x, [rows, 4]), 'raw', teacher.inputAffine()).read());
-  let calls = 0;
+  let calls = 0,
+    asked = 0;
   const students = [];
-  for (const t of [teacher, async (x: Float32Array, rows: number) => (calls++, rawLogits(x, rows))]) {
+  for (const t of [teacher, async (x: Float32Array, rows: number) => (calls++, (asked += rows), rawLogits(x, rows))]) {
     const student = new Sequential({ inputs: 4, layers: [dense(4, 'relu'), dense(3)], seed: 2 });
     await distill({
       teacher: t,
@@ -217,9 +219,41 @@ test('a cached kiln teacher and the same teacher as a function train the student
     });
     students.push(student);
   }
-  assert.equal(calls, 5 * Math.ceil(train.numRows / 32), 'one call per batch');
+  // Without augmentation a function's outputs are cached by row: each row is asked about once,
+  // in the first epoch's batches.
+  assert.equal(calls, Math.ceil(train.numRows / 32), 'one call per batch of the first epoch');
+  assert.equal(asked, train.numRows, 'each row once');
   assert.deepEqual(students[1]!.engine.params.read(), students[0]!.engine.params.read());
   for (const m of [teacher, ...students]) m.dispose();
+});
+
+test("an ensemble teacher: softmax of its soft targets is the mean of the models' probabilities", async () => {
+  const { train } = trainTestSplit(iris(), { testFraction: 0.2, seed: 3 });
+  const models = [1, 2, 3].map((seed) => new Sequential({ inputs: 4, layers: [dense(8, 'relu'), dense(3)], seed }));
+  for (const [i, m] of models.entries()) await fit(m, train, { optimizer: adam({ lr: 0.01 }), epochs: 5 + 10 * i, batchSize: 16 });
+  const student = new Sequential({ inputs: 4, layers: [dense(4, 'relu'), dense(3)], seed: 4 });
+  const source = unscoped(
+    () => new SoftTargetSource(checkDistillation('distill', { teacher: models }, student), train, student, 16, false),
+  );
+  const logits = source.soft.teacher.read();
+  const probs = models.map((m) => m.predict(train.features));
+  const expected = new Float64Array(train.numRows * 3).map((_, i) => probs.reduce((s, p) => s + p[i]!, 0) / 3);
+  const got = new Float64Array(logits.length);
+  for (let r = 0; r < train.numRows; r++) {
+    const row = Array.from(logits.subarray(r * 3, r * 3 + 3));
+    const z = row.reduce((s, v) => s + Math.exp(v), 0);
+    row.forEach((v, j) => (got[r * 3 + j] = Math.exp(v) / z));
+  }
+  assertClose(got, expected, { atol: 1e-6, rtol: 1e-5 });
+  source.dispose();
+  // And it trains a student through fit and distill alike.
+  await distill({ teacher: models, student, data: train, epochs: 3, batchSize: 16 });
+  await assert.rejects(distill({ teacher: [], student, data: train }), /an ensemble teacher needs at least one model/);
+  await assert.rejects(
+    distill({ teacher: [models[0]!, {} as Sequential], student, data: train }),
+    /teacher\[1\] must be a Sequential, got Object/,
+  );
+  for (const m of [...models, student]) m.dispose();
 });
 
 test('an unlabeled transfer set (features only, α = 1) teaches an iris student', async () => {
@@ -368,7 +402,7 @@ test('bad input gives clear errors', async () => {
   });
   await assert.rejects(distill({ ...base(), teacher: {} as Sequential }), {
     name: 'TypeError',
-    message: /teacher must be a Sequential or a function/,
+    message: /teacher must be a Sequential, an array of them \(an ensemble\) or a function/,
   });
   await assert.rejects(distill({ ...base(), student: new Sequential({ inputs: 4, layers: [dense(1)], task: 'binary' }) }), {
     name: 'TypeError',

@@ -8,7 +8,7 @@ import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
-import { optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
+import { augmentOption, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface DistillOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   temperature: number;
@@ -26,6 +26,7 @@ export function registerDistill(program: Command): void {
     .option('--temperature <T>', 'softmax temperature of the soft targets', number(Number.MIN_VALUE), 4)
     .option('--alpha <a>', 'weight of the soft (teacher) loss; the labels get 1 - alpha', number(0, 1), 0.9);
   trainingOptions(cmd, { epochs: 30 });
+  augmentOption(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -34,7 +35,10 @@ its hidden layers. Early stopping is not available here.
 
 Examples:
   kiln distill --model big.safetensors --data iris --layers 8 --epochs 100 --lr 0.01 --out small.safetensors
-  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json`,
+  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json
+  kiln distill --model mnist-512.safetensors --data mnist --layers 32 --augment shift=2,shape=1x28x28 --epochs 60
+
+With --augment the teacher is run on every augmented batch, so it sees exactly what the student sees.`,
   );
   cmd.action((o: DistillOptions) => distillCommand(cmd, o));
 }
@@ -57,6 +61,7 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
       epochs: o.epochs,
       batchSize: o.batchSize,
       seed: o.seed,
+      ...(o.augment ? { augment: o.augment } : {}),
       ...(validation ? { validation } : {}),
       ...hooks,
     }),

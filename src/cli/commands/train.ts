@@ -15,7 +15,7 @@ import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, givenFlag, number, TABLE_KEYS, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
-import { fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
+import { augmentOption, fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   task: TaskFlag;
@@ -47,6 +47,7 @@ export function registerTrain(program: Command): void {
     epochs: MIN_EPOCHS,
     epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)`,
   });
+  augmentOption(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -56,6 +57,7 @@ Examples:
   kiln train --data houses.csv --label price --task regression --layers 64,32 --dropout 0.1 \\
              --optimizer adamw --schedule cosine --warmup-steps 50 --validation-split 0.1 --early-stopping 5
   kiln train --data mnist --layers 128 --epochs 5 --batch-size 64 --json > run.json
+  kiln train --data mnist --layers 32 --epochs 40 --augment shift=2,shape=1x28x28
   kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors`,
   );
   cmd.action((o: TrainOptions) => train(cmd, o));
