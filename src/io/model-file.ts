@@ -6,9 +6,12 @@ import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts
 import { SPARSE_MODEL_FORMAT, sparseModelFromBytes, sparseModelToBytes } from './sparse-file.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { checkIntegrity, withChecksum } from './integrity.ts';
 
 export const MODEL_FORMAT = 'kiln.sequential';
-export const MODEL_FORMAT_VERSION = '1';
+/** Version 2 adds the checksum (`crc32`); version 1 files are still read. */
+export const MODEL_FORMAT_VERSION = '2';
+const READ_VERSIONS = ['1', MODEL_FORMAT_VERSION];
 
 /** Serialises a model (architecture, weights, preprocessing) to safetensors bytes. By default
  *  ('auto') a pruned model (one with a mask) is written in the sparse format, so its mask
@@ -17,15 +20,16 @@ export function modelToBytes(model: Sequential, layout: 'auto' | 'dense' = 'auto
   if (model.pruningMask && layout === 'auto') return sparseModelToBytes(model);
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
   for (const p of model.parameters()) tensors[p.name] = { dtype: 'F32', shape: p.shape, data: p.data };
-  return encodeSafetensors(tensors, modelMetadata(model, MODEL_FORMAT, MODEL_FORMAT_VERSION));
+  return encodeSafetensors(tensors, withChecksum(tensors, modelMetadata(model, MODEL_FORMAT, MODEL_FORMAT_VERSION)));
 }
 
 /** Rebuilds a model from `modelToBytes` output (dense or sparse); every field and tensor is checked. */
 export function modelFromBytes(bytes: Uint8Array): Sequential {
-  const { tensors, metadata } = decodeSafetensors(bytes);
+  const decoded = decodeSafetensors(bytes);
+  const { tensors, metadata } = decoded;
   if (metadata.format === SPARSE_MODEL_FORMAT) return sparseModelFromBytes(bytes);
   const where = 'model file';
-  checkFormat(where, metadata, MODEL_FORMAT, MODEL_FORMAT_VERSION);
+  checkFormat(where, metadata, MODEL_FORMAT, READ_VERSIONS);
   return modelFromMetadata(where, metadata, (model) => {
     const expected = model.parameters();
     const names = new Set(expected.map((p) => p.name));
@@ -41,6 +45,8 @@ export function modelFromBytes(bytes: Uint8Array): Sequential {
       values[p.name] = t.data as Float32Array;
     }
     model.setParameters(values);
+    // Last, so that a hand-edited file meets the precise checks above first.
+    checkIntegrity(where, decoded, metadata.version !== '1');
   });
 }
 

@@ -11,12 +11,13 @@ export function modelMetadata(model: Sequential, format: string, version: string
   return { format, version, model: JSON.stringify(model.toConfig()), preprocessing: JSON.stringify(model.preprocessing) };
 }
 
-export function checkFormat(where: string, metadata: Record<string, string>, format: string, version: string): void {
+/** Checks format and version: `versions` lists the versions this kiln reads, the last being the one it writes. */
+export function checkFormat(where: string, metadata: Record<string, string>, format: string, versions: readonly string[]): void {
   if (metadata.format !== format)
     throw new ModelFileError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${format}'`);
-  if (metadata.version !== version)
+  if (!versions.includes(metadata.version ?? ''))
     throw new ModelFileError(
-      `${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${version})`,
+      `${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version${versions.length > 1 ? 's' : ''} ${versions.join(', ')})`,
     );
 }
 

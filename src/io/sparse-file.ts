@@ -10,10 +10,13 @@ import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { checkIntegrity, withChecksum } from './integrity.ts';
 
 /** The `format` metadata value of a sparse model file. */
 export const SPARSE_MODEL_FORMAT = 'kiln.sequential.sparse';
-const SPARSE_MODEL_FORMAT_VERSION = '1';
+// Version 2 adds the checksum (`crc32`); version 1 files are still read.
+const SPARSE_MODEL_FORMAT_VERSION = '2';
+const READ_VERSIONS = ['1', SPARSE_MODEL_FORMAT_VERSION];
 const WHERE = 'sparse model file';
 
 /** Serialises a model with its weights as bitmask + kept values.
@@ -37,17 +40,18 @@ export function sparseModelToBytes(model: Sequential): Uint8Array {
     tensors[`layers.${layer}.weight.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
     tensors[`layers.${layer}.bias`] = { dtype: 'F32', shape: [units], data: params.slice(bias, bias + units) };
   }
-  return encodeSafetensors(tensors, {
-    ...modelMetadata(model, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION),
-    masked: mask ? 'true' : 'false',
-  });
+  return encodeSafetensors(
+    tensors,
+    withChecksum(tensors, { ...modelMetadata(model, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION), masked: mask ? 'true' : 'false' }),
+  );
 }
 
 /** Rebuilds a model from `sparseModelToBytes` output, with its pruning mask; every field and
  *  tensor is checked. */
 export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  checkFormat(WHERE, metadata, SPARSE_MODEL_FORMAT, SPARSE_MODEL_FORMAT_VERSION);
+  const decoded = decodeSafetensors(bytes);
+  const { tensors, metadata } = decoded;
+  checkFormat(WHERE, metadata, SPARSE_MODEL_FORMAT, READ_VERSIONS);
   if (metadata.masked !== 'true' && metadata.masked !== 'false')
     throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
   return modelFromMetadata(WHERE, metadata, (model) => {
@@ -78,6 +82,7 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
       if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
     model.setParameterVector(params);
     if (metadata.masked === 'true') model.setPruningMask(mask);
+    checkIntegrity(WHERE, decoded, metadata.version !== '1');
   });
 }
 

@@ -23,6 +23,8 @@ import {
   type DecodedSafetensors,
 } from '../../io/safetensors.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { checkIntegrity, withChecksum } from '../../io/integrity.ts';
+import { checkFormat } from '../../io/model-header.ts';
 import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from './model.ts';
 import type { Activation } from '../../core/activation.ts';
 import { checkKnownKeys } from '../../core/errors.ts';
@@ -31,7 +33,9 @@ import type { Task } from '../../nn/sequential.ts';
 
 /** The `format` metadata value of a quantized model file. */
 export const QUANTIZED_FORMAT = 'kiln.quantized';
-const QUANTIZED_FORMAT_VERSION = '1';
+// Version 2 adds the checksum (`crc32`); version 1 files are still read.
+const QUANTIZED_FORMAT_VERSION = '2';
+const READ_VERSIONS = ['1', QUANTIZED_FORMAT_VERSION];
 
 const WHERE = 'quantized model file';
 
@@ -78,29 +82,30 @@ export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedF
     tensors['standardize.shift'] = { dtype: 'F32', shape: [model.inputs], data: model.standardize.shift };
   }
   const layers: LayerMeta[] = model.layers.map((l) => ({ inputs: l.inputs, units: l.units, activation: l.activation, alpha: l.alpha }));
-  return encodeSafetensors(tensors, {
-    format: QUANTIZED_FORMAT,
-    version: QUANTIZED_FORMAT_VERSION,
-    scheme: model.scheme,
-    symmetric: String(model.symmetric),
-    ...(model.groupSize !== undefined ? { group_size: String(model.groupSize) } : {}),
-    ...(model.dynamicRange !== undefined ? { dynamic_range: model.dynamicRange } : {}),
-    ...(model.calibration !== undefined ? { calibration: model.calibration } : {}),
-    task: model.task,
-    layers: JSON.stringify(layers),
-    ...(model.classNames ? { class_names: JSON.stringify(model.classNames) } : {}),
-    ...(options.featureNames && model.featureNames ? { feature_names: JSON.stringify(model.featureNames) } : {}),
-  });
+  return encodeSafetensors(
+    tensors,
+    withChecksum(tensors, {
+      format: QUANTIZED_FORMAT,
+      version: QUANTIZED_FORMAT_VERSION,
+      scheme: model.scheme,
+      symmetric: String(model.symmetric),
+      ...(model.groupSize !== undefined ? { group_size: String(model.groupSize) } : {}),
+      ...(model.dynamicRange !== undefined ? { dynamic_range: model.dynamicRange } : {}),
+      ...(model.calibration !== undefined ? { calibration: model.calibration } : {}),
+      task: model.task,
+      layers: JSON.stringify(layers),
+      ...(model.classNames ? { class_names: JSON.stringify(model.classNames) } : {}),
+      ...(options.featureNames && model.featureNames ? { feature_names: JSON.stringify(model.featureNames) } : {}),
+    }),
+  );
 }
 
 /** Rebuilds a quantised model from quantizedModelToBytes output; every field is checked and a
  *  problem is a ModelFileError naming it. */
 export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
-  const { tensors, metadata } = decodeSafetensors(bytes);
-  if (metadata.format !== QUANTIZED_FORMAT)
-    throw fail(`__metadata__.format is ${JSON.stringify(metadata.format)}, expected '${QUANTIZED_FORMAT}'`);
-  if (metadata.version !== QUANTIZED_FORMAT_VERSION)
-    throw fail(`format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version ${QUANTIZED_FORMAT_VERSION})`);
+  const decoded = decodeSafetensors(bytes);
+  const { tensors, metadata } = decoded;
+  checkFormat(WHERE, metadata, QUANTIZED_FORMAT, READ_VERSIONS);
   const scheme = metadata.scheme as QuantScheme;
   if (!QUANT_SCHEMES.includes(scheme))
     throw fail(`__metadata__.scheme must be one of ${QUANT_SCHEMES.join(', ')}, got ${JSON.stringify(metadata.scheme)}`);
@@ -172,8 +177,9 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
       : undefined;
   for (const name of Object.keys(tensors))
     if (!used.has(name)) throw fail(`unexpected tensor '${name}' for a ${scheme} model of ${layers.length} layers`);
+  let model: QuantizedModel;
   try {
-    return new QuantizedModel({
+    model = new QuantizedModel({
       scheme,
       symmetric,
       ...(groupSize !== undefined ? { groupSize } : {}),
@@ -188,6 +194,14 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
   } catch (error) {
     throw fail((error as Error).message);
   }
+  // Last, so that a hand-edited file meets the precise checks above first.
+  try {
+    checkIntegrity(WHERE, decoded, metadata.version !== '1');
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }
 
 /** Writes the quantised model file atomically (Node, Deno, Bun). */
