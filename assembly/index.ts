@@ -1,5 +1,5 @@
 // The one list of WASM exports. Kernels live in ./kernels; nothing here but re-exports.
-export { mem_alloc, mem_free, mem_size } from "./kernels/memory";
+export { mem_alloc, mem_free, mem_max_block, mem_size } from "./kernels/memory";
 export * from "./kernels/math";
 export * from "./kernels/rng";
 export * from "./kernels/f32-gemm";

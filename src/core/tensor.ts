@@ -1,6 +1,6 @@
 // Tensor: a shape, a dtype and a block of WASM memory. Values never live in JS; reading gives a
 // fresh view or a copy. Every tensor belongs to the innermost open scope, which frees it on exit.
-import { allocBytes, freeBytes, f32View, i32View, i8View, u8View, MAX_BLOCK_BYTES } from './wasm.ts';
+import { allocBytes, freeBytes, f32View, i32View, i8View, u8View } from './wasm.ts';
 import { checkShape, shapeText } from './errors.ts';
 
 /** Element type of a tensor. */
@@ -16,8 +16,9 @@ export type TypedArrayOf<D extends DType> = D extends 'f32'
 export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { f32: 4, i32: 4, i8: 1, u8: 1 };
 const VIEW = { f32: f32View, i32: i32View, i8: i8View, u8: u8View } as const;
 
-// Open scopes, innermost last; `null` marks a stretch where tensors are long-lived (see unscoped).
-const scopes: (Tensor[] | null)[] = [];
+// Open scopes, innermost last, each with the tensors made in it (an unscoped stretch's tensors
+// outlive it and are freed only when it throws).
+const scopes: Tensor[][] = [];
 
 /** An n-dimensional array of `f32`, `i32`, `i8` or `u8` values held in the core's WebAssembly memory. */
 export class Tensor<D extends DType = DType> {
@@ -42,11 +43,7 @@ export class Tensor<D extends DType = DType> {
     const dims = checkShape('Tensor', shape);
     if (!(dtype in BYTES_PER_ELEMENT)) throw new TypeError(`Tensor: dtype must be one of f32, i32, i8, u8, got ${String(dtype)}`);
     const bytes = dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dtype];
-    if (bytes > MAX_BLOCK_BYTES)
-      throw new RangeError(
-        `Tensor: shape ${shapeText(dims)} of ${dtype} needs ${bytes} bytes, more than the ${MAX_BLOCK_BYTES} a tensor may hold`,
-      );
-    return new Tensor(allocBytes(bytes), dims, dtype, undefined);
+    return new Tensor(allocBytes(bytes, `Tensor: shape ${shapeText(dims)} of ${dtype}`), dims, dtype, undefined);
   }
 
   static zeros<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): Tensor<D> {
@@ -146,11 +143,16 @@ function collectTensors(value: unknown, into: Set<Tensor>): void {
 }
 
 /** Runs `fn` with scope tracking off: tensors it makes belong to their creator (a model's
- *  parameters, say), not to whatever scope the caller happens to have open. */
+ *  parameters, say), not to whatever scope the caller happens to have open. When `fn` throws,
+ *  the tensors it made are freed, so a constructor that fails part-way leaks nothing. */
 export function unscoped<T>(fn: () => T): T {
-  scopes.push(null);
+  const made: Tensor[] = [];
+  scopes.push(made);
   try {
     return fn();
+  } catch (error) {
+    for (const t of made) t.dispose();
+    throw error;
   } finally {
     scopes.pop();
   }

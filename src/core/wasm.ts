@@ -78,6 +78,9 @@ function exportedKernels(instance: WebAssembly.Instance): CoreKernels {
 
 function adopt(core: Core): void {
   current?.pool?.terminate();
+  // A new core has a new memory: blocks of the old one are gone with it.
+  live.clear();
+  liveTotal = 0;
   current = core;
 }
 
@@ -305,19 +308,54 @@ export function kernelByName(name: string): (...args: number[]) => number {
   return k as (...args: number[]) => number;
 }
 
+/** Size of the core's linear memory in bytes (it grows, never shrinks). */
 export function memoryBytes(): number {
   return core().memory.buffer.byteLength;
 }
 
-/** Largest single block we hand out: wasm32 memory tops out at 4 GiB, and an absurd request
- *  should be a clear RangeError, not a trap deep in the allocator. */
-export const MAX_BLOCK_BYTES = 2 ** 31;
+/** The largest single block the core's allocator serves: 1 GiB minus 64 bytes. The core
+ *  defines it (mem_max_block) and refuses larger requests; the host checks first, so a request
+ *  above it is a RangeError stating the limit, never a trap in the allocator. */
+export const MAX_BLOCK_BYTES = 2 ** 30 - 64;
 
-export function allocBytes(bytes: number): number {
-  return kernels().mem_alloc(bytes);
+// Bytes of each live block, by address: what leak tests and soaks measure (memory.buffer never
+// shrinks, so its size alone cannot show a leak that later allocations reuse).
+const live = new Map<number, number>();
+let liveTotal = 0;
+
+/** Bytes held by blocks allocated and not yet freed. */
+export function liveBytes(): number {
+  return liveTotal;
+}
+
+/** A block of `bytes`; `what` names the request in errors. Addresses are unsigned: above 2 GiB a
+ *  wasm32 address comes back from the core as a negative i32 and is read with `>>> 0`. */
+export function allocBytes(bytes: number, what = 'allocation'): number {
+  if (!(bytes >= 0 && bytes <= MAX_BLOCK_BYTES))
+    throw new RangeError(`kiln: ${what} needs ${bytes} bytes, more than the ${MAX_BLOCK_BYTES}-byte (1 GiB) limit of one block`);
+  let ptr: number;
+  try {
+    ptr = kernels().mem_alloc(bytes) >>> 0;
+  } catch (error) {
+    // The allocator traps (unreachable) when memory cannot grow any further.
+    if (error instanceof WebAssembly.RuntimeError)
+      throw new RangeError(
+        `kiln: out of WebAssembly memory: ${what} needs ${bytes} bytes, ${memoryBytes()} bytes are in use of the 4 GiB a wasm32 memory can hold (free models and tensors with dispose())`,
+      );
+    throw error;
+  }
+  if (ptr === 0) throw new RangeError(`kiln: ${what} needs ${bytes} bytes, more than the ${MAX_BLOCK_BYTES}-byte limit of one block`);
+  live.set(ptr, bytes);
+  liveTotal += bytes;
+  return ptr;
 }
 
 export function freeBytes(ptr: number): void {
+  const bytes = live.get(ptr);
+  if (bytes !== undefined) {
+    live.delete(ptr);
+    liveTotal -= bytes;
+  }
   kernels().mem_free(ptr);
 }
 
