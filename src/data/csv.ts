@@ -85,17 +85,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
 
   const rows = tokenize(text, delimiter);
   if (rows.length === 0) throw new CsvError(`${WHERE}: the file is empty (no rows)`, 0, '', '');
-  const width = rows[0]!.cells.length;
-  for (const r of rows) {
-    if (r.cells.length !== width) {
-      throw new CsvError(
-        `${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}`,
-        r.line,
-        '',
-        clip(r.cells.join(delimiter)),
-      );
-    }
-  }
+  const width = checkWidths(rows, delimiter, WHERE);
 
   const labelSpec = options.label ?? width - 1;
   const specs = Array.isArray(labelSpec) ? labelSpec : [labelSpec as string | number];
@@ -143,15 +133,115 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   return new Dataset({ features, featureNames, labels, classNames });
 }
 
+/** Text encodings a CSV file may be declared in (`encoding`, `--encoding`). */
+export const CSV_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'latin1'] as const;
+export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
+
 /**
- * Reads a CSV file (Node, Deno, Bun) and parses it with `parseCsv`.
+ * The text of a data file's bytes. Gzip (magic bytes 1f 8b) is decompressed first. Then a byte
+ * order mark decides (UTF-8, UTF-16 LE or BE) and wins over `encoding`; without one, `encoding`
+ * decides (default UTF-8), except that UTF-16 text without a mark is recognised by its zero
+ * bytes. Bytes that are not valid in the encoding are a CsvError naming the byte offset and the
+ * way out (`--encoding latin1`), never U+FFFD in a class name.
+ *
+ * @example
+ * const text = await decodeCsvBytes(readFileSync('data.csv.gz'));
+ */
+export async function decodeCsvBytes(input: Uint8Array, encoding?: CsvEncoding, where = WHERE): Promise<string> {
+  if (encoding !== undefined && !(CSV_ENCODINGS as readonly string[]).includes(encoding))
+    throw new TypeError(`${where}: encoding must be one of ${CSV_ENCODINGS.join(', ')}, got ${JSON.stringify(encoding)}`);
+  let bytes = input;
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes, where);
+  let chosen: CsvEncoding = encoding ?? 'utf-8';
+  let skip = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) [chosen, skip] = ['utf-8', 3];
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) [chosen, skip] = ['utf-16le', 2];
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) [chosen, skip] = ['utf-16be', 2];
+  else if (encoding === undefined) chosen = sniffUtf16(bytes) ?? 'utf-8';
+  const body = bytes.subarray(skip);
+  if (chosen === 'latin1') return latin1(body);
+  if (chosen !== 'utf-8' && body.length % 2 !== 0)
+    throw new CsvError(`${where}: the file is ${chosen} but has an odd number of bytes (${body.length}); it is cut short`, 0, '', '');
+  try {
+    return new TextDecoder(chosen, { fatal: true }).decode(body);
+  } catch {
+    const at = chosen === 'utf-8' ? firstBadUtf8(body) : -1;
+    const hint = chosen === 'utf-8' ? "; if the file is Latin-1 (ISO-8859-1), declare it with encoding 'latin1' (--encoding latin1)" : '';
+    throw new CsvError(
+      `${where}: the file is not valid ${chosen}${at >= 0 ? ` (byte ${at + skip}, on row ${rowOf(body, at)}, is 0x${body[at]!.toString(16).padStart(2, '0')})` : ''}${hint}`,
+      0,
+      '',
+      '',
+    );
+  }
+}
+
+// Latin-1 maps each byte to the code point of the same number (TextDecoder's 'latin1' label is
+// windows-1252, which differs in 0x80–0x9f).
+function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return out;
+}
+
+// UTF-16 text of mostly ASCII has a zero in every other byte; UTF-8 text never holds a zero.
+function sniffUtf16(bytes: Uint8Array): CsvEncoding | undefined {
+  const n = Math.min(bytes.length, 512) & ~1;
+  if (n < 4) return undefined;
+  let even = 0,
+    odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (bytes[i] === 0) even++;
+    if (bytes[i + 1] === 0) odd++;
+  }
+  if (odd > n / 4 && even === 0) return 'utf-16le';
+  if (even > n / 4 && odd === 0) return 'utf-16be';
+  return undefined;
+}
+
+const rowOf = (bytes: Uint8Array, at: number): number => {
+  let row = 1;
+  for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) row++;
+  return row;
+};
+
+// The first byte that starts no valid UTF-8 sequence (lead byte and continuation bytes only;
+// -1 when the fault is subtler, e.g. an overlong form).
+function firstBadUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+async function gunzip(bytes: Uint8Array, where: string): Promise<Uint8Array> {
+  try {
+    if (typeof DecompressionStream === 'function') {
+      const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+      return new Uint8Array(await new Response(stream).arrayBuffer());
+    }
+    const { gunzipSync } = await import('node:zlib');
+    return new Uint8Array(gunzipSync(bytes));
+  } catch (error) {
+    throw new CsvError(`${where}: the file starts like gzip (1f 8b) but does not decompress: ${(error as Error).message}`, 0, '', '');
+  }
+}
+
+/**
+ * Reads a CSV file (Node, Deno, Bun), plain or gzip, in the encoding `decodeCsvBytes` finds or
+ * `encoding` declares, and parses it with `parseCsv`.
  *
  * @example
  * const ds = await loadCsv('data/wine.csv', { label: 'quality', task: 'regression' });
  */
-export async function loadCsv(path: string | URL, options: CsvOptions = {}): Promise<Dataset> {
+export async function loadCsv(path: string | URL, options: CsvOptions & { encoding?: CsvEncoding } = {}): Promise<Dataset> {
   const { readFile } = await import('node:fs/promises');
-  return parseCsv(await readFile(path, 'utf8'), options);
+  const { encoding, ...rest } = options;
+  return parseCsv(await decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'loadCsv'), rest);
 }
 
 /** Records of CSV text (csv-parse: quotes, CRLF, BOM), blank lines skipped; `where` names the caller in errors. */
@@ -180,6 +270,40 @@ export function tokenize(text: string, delimiter: string, where = WHERE): Row[] 
     rows.push({ cells: record, line: info.lines - spans });
   }
   return rows;
+}
+
+/**
+ * Checks that every row has as many cells as the first and returns that count. A mismatch
+ * names the row, both counts and the row's text; a trailing comma (an extra empty last cell, on
+ * one row or on every row including the header) is called that, with the column it follows.
+ */
+export function checkWidths(rows: Row[], delimiter: string, where: string): number {
+  const first = rows[0]!;
+  const width = first.cells.length;
+  const lastEmpty = (r: Row) => r.cells.length > 1 && r.cells.at(-1)!.trim() === '';
+  for (const r of rows) {
+    if (r.cells.length === width) continue;
+    const text = clip(r.cells.join(delimiter));
+    let why = '';
+    if (r.cells.length === width + 1 && lastEmpty(r))
+      why = `; its last cell is empty: a trailing '${delimiter}' after column ${width} ('${clip(first.cells[width - 1]!.trim(), 40)}')?`;
+    else if (r.cells.length === width - 1 && lastEmpty(first))
+      why = `; row ${first.line} ends with an empty cell: a trailing '${delimiter}' after its column ${width - 1}?`;
+    throw new CsvError(
+      `${where}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${first.line}${why}: '${text}'`,
+      r.line,
+      '',
+      text,
+    );
+  }
+  if (rows.every(lastEmpty))
+    throw new CsvError(
+      `${where}: column ${width} is empty in every row, header included: each line ends with a trailing '${delimiter}'; remove them`,
+      first.line,
+      `column ${width}`,
+      '',
+    );
+  return width;
 }
 
 const isNumber = (cell: string) => NUMBER.test(cell.trim());

@@ -2,7 +2,7 @@
 // column is typed or encoded. Cells stay text (trimmed) so that typing, missing markers and
 // encoders decide everything in one place (column-types.ts, table-encoder.ts).
 import { checkKnownKeys } from '../core/errors.ts';
-import { clip, CsvError, NUMBER, sniffHeader, tokenize, type Row } from './csv.ts';
+import { checkWidths, clip, CsvError, decodeCsvBytes, NUMBER, sniffHeader, tokenize, type CsvEncoding, type Row } from './csv.ts';
 
 export { clip };
 
@@ -60,18 +60,7 @@ export function parseTable(text: string, options: TableOptions = {}): Table {
     throw new TypeError(`${WHERE}: delimiter must be a non-empty string, got ${String(delimiter)}`);
   const rows = tokenize(text, delimiter, WHERE);
   if (rows.length === 0) throw new CsvError(`${WHERE}: the file is empty (no rows)`, 0, '', '');
-  const width = rows[0]!.cells.length;
-  for (const r of rows) {
-    if (r.cells.length !== width) {
-      const cells = r.cells.join(delimiter);
-      throw new CsvError(
-        `${WHERE}: row ${r.line} has ${r.cells.length} cells, expected ${width} like row ${rows[0]!.line}: '${clip(cells)}'`,
-        r.line,
-        '',
-        clip(cells),
-      );
-    }
-  }
+  const width = checkWidths(rows, delimiter, WHERE);
   const hasHeader = header === 'auto' ? detectHeader(rows, expect) : header;
   const names = hasHeader ? headerNames(rows[0]!) : Array.from({ length: width }, (_, j) => `column ${j + 1}`);
   const body = hasHeader ? rows.slice(1) : rows;
@@ -89,9 +78,10 @@ export function parseTable(text: string, options: TableOptions = {}): Table {
  * @example
  * const table = await loadTable('customers.csv');
  */
-export async function loadTable(path: string | URL, options: TableOptions = {}): Promise<Table> {
+export async function loadTable(path: string | URL, options: TableOptions & { encoding?: CsvEncoding } = {}): Promise<Table> {
   const { readFile } = await import('node:fs/promises');
-  return parseTable(await readFile(path, 'utf8'), options);
+  const { encoding, ...rest } = options;
+  return parseTable(await decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'loadTable'), rest);
 }
 
 /**
