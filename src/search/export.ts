@@ -61,7 +61,7 @@ export function trialsToCsv(trials: readonly FrozenTrial[], directions: readonly
       iso(t.startedAt),
       iso(t.finishedAt),
       t.durationMs,
-      ...names.map((n) => (n in t.params ? t.params[n] : null)),
+      ...names.map((n) => (Object.hasOwn(t.params, n) ? t.params[n] : null)),
       ...attrs.map((a) => t.userAttrs[a]),
       ...Array.from({ length: nConstraints }, (_, i) => t.constraints?.[i] ?? null),
       t.error,

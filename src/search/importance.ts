@@ -117,12 +117,12 @@ export function parameterImportances(
   if (!Array.isArray(names) || names.length === 0)
     throw new RangeError(`${where}: no parameter to rate (the complete trials share none with more than one value)`);
   const dists: Distribution[] = names.map((n) => {
-    const d = space[n] ?? complete.find((t) => n in t.distributions)?.distributions[n];
+    const d = space[n] ?? complete.find((t) => Object.hasOwn(t.distributions, n))?.distributions[n];
     if (!d) throw new RangeError(`${where}: no complete trial has parameter '${n}'`);
     return d;
   });
   const rows = complete.filter(
-    (t) => names.every((n, j) => n in t.params && contains(dists[j]!, t.params[n])) && Number.isFinite(t.values![objective]!),
+    (t) => names.every((n, j) => Object.hasOwn(t.params, n) && contains(dists[j]!, t.params[n])) && Number.isFinite(t.values![objective]!),
   );
   if (rows.length < 2)
     throw new RangeError(`${where}: need at least 2 complete trials with all of ${names.join(', ')}, got ${rows.length}`);

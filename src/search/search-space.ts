@@ -15,7 +15,7 @@ export function intersectionSpace(trials: readonly FrozenTrial[], includePruned 
       continue;
     }
     for (const [name, d] of space) {
-      const other = t.distributions[name];
+      const other = Object.hasOwn(t.distributions, name) ? t.distributions[name] : undefined;
       if (!other || !sameDistribution(d, other)) space.delete(name);
     }
   }

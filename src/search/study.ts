@@ -797,7 +797,7 @@ export class Study {
   #samplerView(): FrozenTrial[] {
     return this.#state.trials.map((t) => {
       const pending = t.state === 'running' ? this.#contexts.get(t.number)?.relative : undefined;
-      if (!pending || Object.keys(pending).every((name) => name in t.params)) return freeze(t);
+      if (!pending || Object.keys(pending).every((name) => Object.hasOwn(t.params, name))) return freeze(t);
       return Object.freeze({ ...freeze(t), params: Object.freeze({ ...pending, ...t.params }) });
     });
   }
@@ -818,7 +818,8 @@ export class Study {
 
   #suggest(number: number, name: string, d: Distribution, where: string): ParamValue {
     const t = this.#running(number, where);
-    const had = t.distributions[name];
+    // Own keys only: a parameter may be called 'constructor' or 'toString'.
+    const had = Object.hasOwn(t.distributions, name) ? t.distributions[name] : undefined;
     if (had) {
       if (!sameDistribution(had, d))
         throw new RangeError(
@@ -842,11 +843,11 @@ export class Study {
       relative: {},
     };
     let value: ParamValue;
-    if (name in t.fixed) {
+    if (Object.hasOwn(t.fixed, name)) {
       value = t.fixed[name]!;
       if (!contains(d, value))
         throw new RangeError(`${where}: the fixed value ${JSON.stringify(value)} of trial ${number} is outside ${describeDistribution(d)}`);
-    } else if (name in relative && contains(d, relative[name])) value = relative[name]!;
+    } else if (Object.hasOwn(relative, name) && contains(d, relative[name])) value = relative[name]!;
     else {
       value = this.sampler.sampleIndependent(ctx, freeze(t), name, d);
       if (!contains(d, value))

@@ -56,7 +56,7 @@ async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: 
   let decision: { prune: boolean } | { error: string } = { prune: false };
   const host: TrialHost = {
     suggest(_, name, d) {
-      if (name in params && sameDistribution(distributions[name]!, d)) return params[name]!;
+      if (Object.hasOwn(params, name) && sameDistribution(distributions[name]!, d)) return params[name]!;
       const value = ask(shared, post, { kind: 'suggest', name, distribution: d }) as ParamValue;
       params[name] = value;
       distributions[name] = d;

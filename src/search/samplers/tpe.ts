@@ -196,7 +196,7 @@ export class TpeSampler implements Sampler {
     const usable: FrozenTrial[] = [];
     for (const t of trials) {
       let ok = true;
-      for (let j = 0; j < names.length && ok; j++) ok = names[j]! in t.params && contains(dists[j]!, t.params[names[j]!]);
+      for (let j = 0; j < names.length && ok; j++) ok = Object.hasOwn(t.params, names[j]!) && contains(dists[j]!, t.params[names[j]!]);
       if (ok) usable.push(t);
     }
     return names.map((name, j) => {

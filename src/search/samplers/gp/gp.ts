@@ -108,7 +108,7 @@ export class GpSampler implements Sampler {
     const space = intersectionSpace(ctx.trials);
     const dims: Dim[] = Object.entries(space).map(([name, dist]) => ({ name, dist, categorical: dist.kind === 'categorical' }));
     if (dims.length === 0 || dims.every((d) => d.categorical)) return {};
-    const holds = (t: FrozenTrial): boolean => dims.every((d) => d.name in t.params && contains(d.dist, t.params[d.name]));
+    const holds = (t: FrozenTrial): boolean => dims.every((d) => Object.hasOwn(t.params, d.name) && contains(d.dist, t.params[d.name]));
     const complete = ctx.trials.filter((t) => t.state === 'complete' && holds(t));
     if (complete.length < Math.max(2, this.nStartupTrials)) return {};
     return withDraws(this.seed ?? ctx.seed, trial.number, 'gp', (draws) => {
