@@ -539,7 +539,14 @@ export class Study {
     const catches = options.catch ?? false;
     if (this.#shared) return this.#optimizeShared(objective, options, limit, timeBudgetMs);
     const start = Date.now();
+    let yielded = start;
     for (let run = 0; run < limit; run++) {
+      // Trials that never wait would keep timers and signal handlers (Ctrl-C) from ever running:
+      // with a signal, let them in between trials, at most every 20 ms (a timer costs ~1 ms).
+      if (options.signal && Date.now() - yielded > 20) {
+        await new Promise((r) => setTimeout(r, 0));
+        yielded = Date.now();
+      }
       if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
       if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
       const trial = await this.askAsync();
@@ -588,7 +595,12 @@ export class Study {
       for (const cb of options.callbacks ?? []) cb(this, freeze(t));
     };
     try {
+      let yielded = start;
       for (let run = 0; run < limit; run++) {
+        if (options.signal && Date.now() - yielded > 20) {
+          await new Promise((r) => setTimeout(r, 0));
+          yielded = Date.now();
+        }
         if (Date.now() - start >= timeBudgetMs || options.signal?.aborted) break;
         if (Date.now() - this.#lastReap >= this.#shared!.heartbeatMs) await this.reap();
         if (this.sampler.isExhausted?.({ studyName: this.name, directions: this.directions, trials: this.trials, seed: this.seed })) break;
