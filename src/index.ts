@@ -167,7 +167,7 @@ export type { ModelFile, Timing, Predict } from './metrics/measure.ts';
 // Files.
 export { encodeSafetensors, decodeSafetensors, ModelFileError } from './io/safetensors.ts';
 export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './io/safetensors.ts';
-export { writeFileAtomic } from './io/atomic-write.ts';
+export { writeFileAtomic, FileAccessError } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
 export {
   quantizedModelToBytes,

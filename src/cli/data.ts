@@ -1,7 +1,7 @@
 // Where a command's rows come from: a built-in data set, or a CSV file read as a table (typed
 // columns, missing values, columns by name), split by the library's seeded stratified split, with
 // the table encoder fitted on the training rows only and class ids lined up with the model's.
-import { readFile } from 'node:fs/promises';
+import { readFileBytes } from '../io/atomic-write.ts';
 import {
   Dataset,
   inputEncoder,
@@ -35,7 +35,7 @@ const TABLES: Readonly<Record<string, () => Promise<Table>>> = { spam };
 
 /** The text of a data file (its path named in any error). */
 export async function readText(path: string, encoding?: CsvEncoding): Promise<string> {
-  return decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'reading the file');
+  return decodeCsvBytes(await readFileBytes(path), encoding, 'reading the file');
 }
 
 /** Rows of `--data` as a numeric matrix (a built-in name, or a CSV of numbers only). */

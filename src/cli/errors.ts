@@ -1,6 +1,8 @@
 // How failures reach the user: one line on stderr, `kiln: error: <message>`, and an exit code
 // (2 for command-line usage, 1 for everything else); the stack trace only with --debug.
 
+import { FILE_REASONS, FileAccessError } from '../io/atomic-write.ts';
+
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 
@@ -18,18 +20,13 @@ export class CliError extends Error {
 /** A flag missing, or flags that do not go together: exit code 2 like commander's own errors. */
 export const usageError = (message: string): CliError => new CliError(message, EXIT_USAGE);
 
-const FILE_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EISDIR: 'is a directory, not a file',
-  EACCES: 'permission denied',
-  ENOTDIR: 'a part of the path is not a directory',
-};
-
 /** The message of any thrown value as one line: file-system errors name the path plainly. */
 function oneLine(error: unknown): string {
   const e = error as { code?: unknown; path?: unknown; message?: unknown };
   let message: string;
-  if (typeof e?.code === 'string' && typeof e.path === 'string' && FILE_ERRORS[e.code]) message = `${e.path}: ${FILE_ERRORS[e.code]}`;
+  if (error instanceof FileAccessError) message = `${error.path}: ${error.reason}`;
+  else if (typeof e?.code === 'string' && typeof e.path === 'string' && FILE_REASONS[e.code])
+    message = `${e.path}: ${FILE_REASONS[e.code]}`;
   else if (error instanceof Error) message = error.message;
   else message = String(error);
   return message.replace(/\s*\n\s*/g, ' ').trim();

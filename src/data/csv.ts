@@ -1,6 +1,7 @@
 // CSV text to a Dataset. Tokenising is csv-parse's (quotes, CRLF, BOM); everything after it,
 // header detection, the label column, numbers and classes, is decided here so the rules are in
 // one place and documented on `parseCsv`.
+import { readFileBytes } from '../io/atomic-write.ts';
 import { parse } from 'csv-parse/sync';
 import { checkKnownKeys } from '../core/errors.ts';
 import { Dataset, type Task } from './dataset.ts';
@@ -239,9 +240,8 @@ async function gunzip(bytes: Uint8Array, where: string): Promise<Uint8Array> {
  * const ds = await loadCsv('data/wine.csv', { label: 'quality', task: 'regression' });
  */
 export async function loadCsv(path: string | URL, options: CsvOptions & { encoding?: CsvEncoding } = {}): Promise<Dataset> {
-  const { readFile } = await import('node:fs/promises');
   const { encoding, ...rest } = options;
-  return parseCsv(await decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'loadCsv'), rest);
+  return parseCsv(await decodeCsvBytes(await readFileBytes(path), encoding, 'loadCsv'), rest);
 }
 
 /** Records of CSV text (csv-parse: quotes, CRLF, BOM), blank lines skipped; `where` names the caller in errors. */

@@ -1,6 +1,7 @@
 // A table of raw cells with named columns: what a CSV file or a list of records holds before any
 // column is typed or encoded. Cells stay text (trimmed) so that typing, missing markers and
 // encoders decide everything in one place (column-types.ts, table-encoder.ts).
+import { readFileBytes } from '../io/atomic-write.ts';
 import { checkKnownKeys } from '../core/errors.ts';
 import { checkWidths, clip, CsvError, decodeCsvBytes, NUMBER, sniffHeader, tokenize, type CsvEncoding, type Row } from './csv.ts';
 
@@ -79,9 +80,8 @@ export function parseTable(text: string, options: TableOptions = {}): Table {
  * const table = await loadTable('customers.csv');
  */
 export async function loadTable(path: string | URL, options: TableOptions & { encoding?: CsvEncoding } = {}): Promise<Table> {
-  const { readFile } = await import('node:fs/promises');
   const { encoding, ...rest } = options;
-  return parseTable(await decodeCsvBytes(new Uint8Array(await readFile(path)), encoding, 'loadTable'), rest);
+  return parseTable(await decodeCsvBytes(await readFileBytes(path), encoding, 'loadTable'), rest);
 }
 
 /**

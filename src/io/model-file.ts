@@ -5,7 +5,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts';
 import { SPARSE_MODEL_FORMAT, sparseModelFromBytes, sparseModelToBytes } from './sparse-file.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { readFileBytes, writeFileAtomic } from './atomic-write.ts';
 import { checkIntegrity, withChecksum } from './integrity.ts';
 
 export const MODEL_FORMAT = 'kiln.sequential';
@@ -57,6 +57,5 @@ export async function saveModel(model: Sequential, path: string | URL): Promise<
 
 /** Reads a model file written by `saveModel` (Node, Deno, Bun). */
 export async function loadModel(path: string | URL): Promise<Sequential> {
-  const { readFile } = await import('node:fs/promises');
-  return modelFromBytes(new Uint8Array(await readFile(path)));
+  return modelFromBytes(await readFileBytes(path));
 }

@@ -9,7 +9,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
 import { decodeSafetensors, encodeSafetensors, ModelFileError } from './safetensors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { readFileBytes, writeFileAtomic } from './atomic-write.ts';
 import { checkIntegrity, withChecksum } from './integrity.ts';
 
 /** The `format` metadata value of a sparse model file. */
@@ -93,8 +93,7 @@ export async function saveSparseModel(model: Sequential, path: string | URL): Pr
 
 /** Reads a sparse model file written by `saveSparseModel` (Node, Deno, Bun). */
 export async function loadSparseModel(path: string | URL): Promise<Sequential> {
-  const { readFile } = await import('node:fs/promises');
-  return sparseModelFromBytes(new Uint8Array(await readFile(path)));
+  return sparseModelFromBytes(await readFileBytes(path));
 }
 
 function tensorOf(tensors: ReturnType<typeof decodeSafetensors>['tensors'], name: string, dtype: 'U8' | 'F32', shape: number[]) {

@@ -22,7 +22,7 @@ import {
   type SafetensorsTensor,
   type DecodedSafetensors,
 } from '../../io/safetensors.ts';
-import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { readFileBytes, writeFileAtomic } from '../../io/atomic-write.ts';
 import { checkIntegrity, withChecksum } from '../../io/integrity.ts';
 import { checkFormat } from '../../io/model-header.ts';
 import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from './model.ts';
@@ -211,8 +211,7 @@ export async function saveQuantizedModel(model: QuantizedModel, path: string | U
 
 /** Reads a quantized model file written by `saveQuantizedModel` (Node, Deno, Bun). */
 export async function loadQuantizedModel(path: string | URL): Promise<QuantizedModel> {
-  const { readFile } = await import('node:fs/promises');
-  return quantizedModelFromBytes(new Uint8Array(await readFile(path)));
+  return quantizedModelFromBytes(await readFileBytes(path));
 }
 
 const fail = (what: string) => new ModelFileError(`${WHERE}: ${what}`);
