@@ -250,6 +250,8 @@ export class LayerEngine {
   }
 
   #workspace(batch: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {
+    // Before any allocation: a disposed engine must not grow a workspace it will never free.
+    if (this.#disposed) throw new Error('LayerEngine: the model was disposed (dispose() was called); it cannot run');
     const ws = this.#ws;
     const targetsFit = ws && ws.targets.dtype === targetKind && ws.targets.size >= batch * targetCols;
     if (ws && ws.capacity >= batch && targetsFit) return ws;
@@ -537,9 +539,16 @@ export class LayerEngine {
     return n > 0 ? total / n : NaN;
   }
 
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    // Hooks that own memory (a QAT session) free it with the model, detached or not.
+    this.#hooks?.dispose?.();
+    this.#hooks = undefined;
     this.#freeWorkspace();
     this.resetOptimizer();
     for (const t of [this.params, this.grads, this.state, this.mask, this.#rngState]) t?.dispose();

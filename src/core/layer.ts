@@ -37,6 +37,8 @@ export interface LayerHooks {
   input(layer: number, x: Tensor<'f32'>, training: boolean): void;
   /** The gradient with respect to that input, just after the layer's backward pass. */
   inputGrad(layer: number, dx: Tensor<'f32'>): void;
+  /** Called when the model is disposed with the hooks still installed: free what they hold. */
+  dispose?(): void;
 }
 
 /** Everything one layer's pass works on. The engine makes one per layer when it sizes its

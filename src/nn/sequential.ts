@@ -139,6 +139,8 @@ export class Sequential implements Predictor {
   /** Predictions for one sample (number[]) or many (number[][] or a flat Float32Array of
    *  n × inputs): class probabilities, a sigmoid probability, or regression outputs, row-major. */
   predict(x: Rows): Float32Array {
+    if (this.engine.disposed)
+      throw new Error(`${this.#where}: this model was disposed (dispose() was called); load or build it again to predict`);
     return this.engine.predictArray(flattenRows(this.#where, x, this.inputs), OUTPUT_OF_TASK[this.task], this.inputAffine(), this.#where);
   }
 

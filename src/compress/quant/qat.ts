@@ -92,6 +92,8 @@ export class QatSession {
         const mask = this.#masks[this.#dense.indexOf(layer)];
         if (mask) maskInPlace(dx, mask.slice(0, [dx.size]));
       },
+      // The model was disposed while attached: free this session's buffers with it.
+      dispose: () => this.detach(),
     };
     model.setHooks(hooks);
   }
