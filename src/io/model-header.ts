@@ -17,7 +17,7 @@ export function checkFormat(where: string, metadata: Record<string, string>, for
     throw new ModelFileError(`${where}: __metadata__.format is ${JSON.stringify(metadata.format)}, expected '${format}'`);
   if (!versions.includes(metadata.version ?? ''))
     throw new ModelFileError(
-      `${where}: format version ${JSON.stringify(metadata.version)} is not supported (this kiln reads version${versions.length > 1 ? 's' : ''} ${versions.join(', ')})`,
+      `${where}: format version ${metadata.version === undefined ? '(__metadata__.version is missing)' : JSON.stringify(metadata.version)} is not supported (this kiln reads version${versions.length > 1 ? 's' : ''} ${versions.join(', ')})`,
     );
 }
 
