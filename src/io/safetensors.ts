@@ -232,10 +232,11 @@ function readInfo(name: string, value: unknown, dataLength: number): Info {
   if (end < begin) throw fileError(where, `data_offsets [${begin}, ${end}) end before they begin`);
   if (end > dataLength) throw fileError(where, `data_offsets [${begin}, ${end}) run past the ${dataLength} data bytes`);
   // Every product below stays under dataLength·elementBytes < 2^53 or stops early: no overflow.
-  let elements = 1;
+  // A zero anywhere makes the product 0, even after the running product passed dataLength.
+  let elements = (shape as number[]).includes(0) ? 0 : 1;
   for (const d of shape as number[]) {
-    elements *= d;
     if (elements > dataLength) break;
+    elements *= d;
   }
   const size = elements * BYTES[dtype as SafetensorsDType];
   if (size !== end - begin)
