@@ -138,7 +138,7 @@ export type { RenderReportOptions } from './report/index.ts';
 // Data.
 export { Dataset } from './data/dataset.ts';
 export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
-export { parseCsv, loadCsv, CsvError } from './data/csv.ts';
+export { parseCsv, loadCsv, decodeCsvBytes, CsvError, CSV_ENCODINGS, type CsvEncoding } from './data/csv.ts';
 export type { CsvOptions } from './data/csv.ts';
 export { iris, mnist } from './data/builtin.ts';
 export { spam } from './data/spam.ts';

@@ -136,6 +136,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
 
 /** Text encodings a CSV file may be declared in (`encoding`, `--encoding`). */
 export const CSV_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'latin1'] as const;
+/** A text encoding of CSV_ENCODINGS. */
 export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 
 /**

@@ -23,7 +23,7 @@ async function setup(limits = {}) {
   return { kiln, handler, LIMITS };
 }
 
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+const post = (body: string, headers: Record<string, string> = {}) =>
   new Request('http://edge.test/predict', { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
 
 // [name, body, status, message pattern]: each a distinct malformed request.
