@@ -1,6 +1,6 @@
 // A study is stored as the list of things that happened to it. Replaying the events rebuilds
 // every trial, so any store that can append and read back in order can hold studies.
-import { parseDistribution, type Distribution, type ParamValue } from './distributions.ts';
+import { contains, describeDistribution, parseDistribution, type Distribution, type ParamValue } from './distributions.ts';
 import { TRIAL_STATES, type Direction, type TrialState } from './trial-record.ts';
 
 /** One entry of a study's event log; storages keep these and replay them to rebuild a study. */
@@ -89,16 +89,17 @@ export function parseEvent(where: string, raw: unknown): StudyEvent {
         ...(e.fixed ? { fixed: e.fixed as Record<string, ParamValue> } : {}),
         ...(e.queued === true ? { queued: true } : {}),
       };
-    case 'param':
+    case 'param': {
       need(typeof e.name === 'string', where, 'param event has no name');
-      return {
-        op: 'param',
-        study,
-        number,
-        name: e.name as string,
-        distribution: parseDistribution(where, e.distribution),
-        value: e.value as ParamValue,
-      };
+      const distribution = parseDistribution(where, e.distribution);
+      // A value its own distribution cannot produce would reach samplers as if it had been sampled.
+      need(
+        contains(distribution, e.value),
+        where,
+        `param '${e.name as string}' has value ${JSON.stringify(e.value)}, outside ${describeDistribution(distribution)}`,
+      );
+      return { op: 'param', study, number, name: e.name as string, distribution, value: e.value as ParamValue };
+    }
     case 'report':
       need(isInt(e.step), where, `report event has bad step ${JSON.stringify(e.step)}`);
       return { op: 'report', study, number, step: e.step as number, value: decodeNumber(`${where}: report value`, e.value) };

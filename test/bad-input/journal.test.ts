@@ -42,5 +42,23 @@ test('damaged journal files: each a JournalError naming file, line and the bad c
         names: [path, `line ${at + 1}`, ...names],
       });
     }
-  await runCorpus(cases, 28);
+  // Lines that parse but say what cannot be: a trial no earlier line created, a value outside its
+  // own distribution.
+  const finish = lines.findIndex((l) => l.includes('"op":"finish"'));
+  const param = lines.findIndex((l) => l.includes('"op":"param"') && l.includes('"name":"n"'));
+  const SEMANTIC: [string, number, (line: string) => string, (string | RegExp)[]][] = [
+    ['a finish of trial 99', finish, (l) => l.replace(/"number":\d+/, '"number":99'), ["'finish' refers to trial 99", 'create']],
+    ['a param outside its range', param, (l) => l.replace(/"value":\d+/, '"value":9'), ["param 'n' has value 9", 'int [1, 4]']],
+  ];
+  for (const [what, at, mutate, names] of SEMANTIC) {
+    const path = join(dir, `bad-${what.replace(/ /g, '-')}.jsonl`);
+    writeFileSync(path, lines.map((l, i) => (i === at ? mutate(l) : l)).join('\n') + '\n');
+    cases.push({
+      name: what,
+      run: () => createStudy({ name: 's', storage: new JournalFileStorage(path), loadIfExists: true }),
+      type: JournalError,
+      names: [path, `line ${at + 1}`, ...names],
+    });
+  }
+  await runCorpus(cases, 30);
 });

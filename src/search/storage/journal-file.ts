@@ -72,6 +72,9 @@ export class JournalFileStorage implements SharedStudyStorage {
   #line = 0;
   #all: StudyEvent[] = [];
   #byStudy = new Map<string, StudyEvent[]>();
+  // Trials created so far per study, so that a line naming a trial no earlier line created is
+  // refused here, where file and line are known, rather than later in the replay.
+  #trialCount = new Map<string, number>();
   #tailChecked = false;
 
   constructor(path: string, options: JournalFileOptions = {}) {
@@ -158,12 +161,25 @@ export class JournalFileStorage implements SharedStudyStorage {
       this.#line++;
       if (line.trim() === '') continue;
       const event = this.#parse(line, this.#line);
+      this.#checkTrialReference(event, this.#line);
       this.#all.push(event);
       let list = this.#byStudy.get(event.study);
       if (!list) this.#byStudy.set(event.study, (list = []));
       list.push(event);
     }
     this.#offset += end;
+  }
+
+  #checkTrialReference(event: StudyEvent, line: number): void {
+    const created = this.#trialCount.get(event.study) ?? 0;
+    if (event.op === 'trial') this.#trialCount.set(event.study, created + 1);
+    else if ('number' in event && event.number >= created)
+      throw new JournalError(
+        `JournalFileStorage: ${this.path} line ${line}: '${event.op}' refers to trial ${event.number} of study '${event.study}', ` +
+          `but the lines before it create ${created} trial${created === 1 ? '' : 's'}; the journal is corrupted`,
+        this.path,
+        line,
+      );
   }
 
   #parse(line: string, number: number): StudyEvent {
