@@ -1,7 +1,8 @@
 // Distillation against training alone on the mnist digits: students 784-32-10 and 784-16-10,
 // each trained alone and distilled with the same augmentation (random shifts of up to 2 pixels,
 // the teacher run on every augmented batch), epochs, optimizer and seeds, so any gain is the
-// teacher's; a single teacher (784-256-128-10, as bench -- compress) and an ensemble of three.
+// teacher's; a single teacher (784-256-128-10, as bench -- compress, trained on the same shifted
+// views unless KILN_BENCH_TEACHER_AUGMENT=0) and an ensemble of three.
 // Temperature and α are chosen first on a validation split (784-16-10, seed 1), never on test.
 // npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 20; KILN_BENCH_SEEDS, default 3)
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, type Augment, type Dataset } from '../src/index.ts';
@@ -9,6 +10,8 @@ import { fmt } from './_stats.ts';
 
 const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 20);
 const TEACHER_EPOCHS = Number(process.env.KILN_BENCH_TEACHER_EPOCHS ?? 12);
+// Teachers trained on the same shifted views they will label (KILN_BENCH_TEACHER_AUGMENT=0: on the digits as they are).
+const TEACHER_AUGMENT = process.env.KILN_BENCH_TEACHER_AUGMENT !== '0';
 const SEEDS = Array.from({ length: Number(process.env.KILN_BENCH_SEEDS ?? 3) }, (_, i) => i + 1);
 const augment: Augment = { shift: 2, shape: [1, 28, 28] };
 const { train: full, test } = trainTestSplit(await mnist(), { testFraction: 0.2, seed: 0 });
@@ -26,7 +29,13 @@ const teachers: Sequential[] = [];
 let t0 = performance.now();
 for (const seed of [1, 2, 3]) {
   const t = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed });
-  await fit(t, full, { optimizer: optimizer(), epochs: TEACHER_EPOCHS, batchSize: 64, standardize: false });
+  await fit(t, full, {
+    optimizer: optimizer(),
+    epochs: TEACHER_EPOCHS,
+    batchSize: 64,
+    standardize: false,
+    ...(TEACHER_AUGMENT ? { augment } : {}),
+  });
   teachers.push(t);
 }
 const ensembleAcc = (() => {
@@ -44,7 +53,7 @@ const ensembleAcc = (() => {
   return correct / test.numRows;
 })();
 console.log(
-  `teachers 784-256-128-10 (seeds 1-3, ${TEACHER_EPOCHS} epochs, no augmentation): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
+  `teachers 784-256-128-10 (seeds 1-3, ${TEACHER_EPOCHS} epochs, ${TEACHER_AUGMENT ? 'shifts ≤ 2 px' : 'no augmentation'}): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
 );
 
 const student = (hidden: number, seed: number) => new Sequential({ inputs: 784, layers: [dense(hidden, 'relu'), dense(10)], seed });
