@@ -2,11 +2,18 @@
 // Hyperband pruning picks an MLP on validation rows, the chosen model is distilled into a
 // narrower student, pruned neuron by neuron and quantised to int8 per channel, and every stage
 // is measured on the same held-out test rows. Writes out/model.safetensors, out/report.html and
-// out/pipeline.json. About two to three minutes on two cores.
+// out/pipeline.json. With the accuracy budget (1 point by default; `npm run demo -- --max-drop 0.5`)
+// the compression stages are a study over student widths, pruning and int8, and the smallest model
+// within the budget is kept.
 import { mnist } from '../src/index.ts';
 import { runPipeline } from '../src/pipeline/pipeline.ts';
 import { savePipeline } from '../src/pipeline/save.ts';
 
+// npm run demo -- --max-drop 0.5: the accuracy budget in points (default 1).
+const at = process.argv.indexOf('--max-drop');
+const maxDropPoints = at >= 0 ? Number(process.argv[at + 1]) : 1;
+if (!(maxDropPoints >= 0 && maxDropPoints <= 100))
+  throw new RangeError(`demo: --max-drop takes points in [0, 100], got ${process.argv[at + 1]}`);
 const started = performance.now();
 const seconds = () => ((performance.now() - started) / 1000).toFixed(1).padStart(6);
 const data = await mnist();
@@ -15,6 +22,7 @@ const result = await runPipeline(
   data,
   {
     seed: 0,
+    maxDrop: maxDropPoints / 100,
     search: { trials: 50, timeBudgetMs: 110_000, epochs: 10 },
     distill: { epochs: 30 },
     prune: { method: 'structured', sparsity: 0.3, steps: 4, fineTuneEpochs: 6 },
@@ -52,4 +60,19 @@ const first = result.stages[0]!,
 console.log(
   `\n${result.trials.length} trials (${result.trials.filter((t) => t.state === 'pruned').length} pruned); final model ${(first.bytes / last.bytes).toFixed(1)}× smaller than the searched one`,
 );
+const study = result.compression;
+if (study) {
+  console.log(
+    `\nbudget: ${maxDropPoints} points below the searched model's validation accuracy ${study.reference.toFixed(4)} (line ${study.line.toFixed(4)})`,
+  );
+  console.log('| candidate | validation accuracy | bytes | batch-1 latency (µs) | front | kept |\n|---|---:|---:|---:|:-:|:-:|');
+  study.candidates.forEach((c, i) =>
+    console.log(
+      `| ${c.name}${c.distilled ? ' (distilled)' : ''} | ${c.accuracy.toFixed(4)} | ${c.bytes} | ${c.latencyUs.toFixed(1)} | ${study.front.includes(i) ? '•' : ''} | ${i === study.chosen ? '✓' : ''} |`,
+    ),
+  );
+  console.log(
+    `test accuracy drop ${((first.accuracy - last.accuracy) * 100).toFixed(2)} points, ${(first.bytes / last.bytes).toFixed(1)}× smaller`,
+  );
+}
 console.log(`wrote ${paths.model}, ${paths.report}, ${paths.json}; total ${seconds().trim()} s`);

@@ -10,6 +10,7 @@ import type { PrunerName, SamplerName } from '../model-search/components.ts';
 import { DEFAULT_MLP_SETTINGS, MLP_SETTING_KEYS, type MlpSettings } from '../model-search/settings.ts';
 import { MLP_SPACE, type SearchObjective } from '../model-search/space.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
+import type { Augment } from '../train/augment.ts';
 
 /** Options of `runPipeline`: seed, stages and the settings of each stage. */
 export interface PipelineOptions {
@@ -54,6 +55,8 @@ export interface PipelineOptions {
     temperature?: number;
     /** Default 0.9. */
     alpha?: number;
+    /** Augment the distillation batches (the teacher sees the same rows): see `Augment`. */
+    augment?: Augment;
   };
   prune?: {
     /** 'structured' (default) removes whole hidden neurons, so the model, its file and its
@@ -77,6 +80,14 @@ export interface PipelineOptions {
   };
   /** Timed rounds per latency median (default 60). */
   latencyRepeats?: number;
+  /** The accuracy budget: with it, distil, prune and quantize become a study over candidate
+   *  student widths (½, ¼ and ⅛ of the searched model's, or distill.widths), pruned or not and
+   *  quantised or not, each measured on the validation rows (accuracy, bytes, batch-1 latency);
+   *  the pipeline keeps the smallest (see optimizeFor) whose validation accuracy is at most
+   *  `maxDrop` (a fraction: 0.01 = 1 point) below the searched model's. */
+  maxDrop?: number;
+  /** What the budget minimises: 'bytes' (default) or 'latency'. */
+  optimizeFor?: 'bytes' | 'latency';
 }
 
 export interface ResolvedOptions {
@@ -105,10 +116,26 @@ export interface ResolvedOptions {
   calibrationRows: number;
   calibrationMethod: CalibrationMethod;
   latencyRepeats: number;
+  maxDrop: number | undefined;
+  optimizeFor: 'bytes' | 'latency';
+  augment: Augment | undefined;
 }
 
 const WHERE = 'runPipeline';
-const KEYS = ['seed', 'stages', 'objectives', 'split', 'search', 'baseline', 'distill', 'prune', 'quantize', 'latencyRepeats'];
+const KEYS = [
+  'seed',
+  'stages',
+  'objectives',
+  'split',
+  'search',
+  'baseline',
+  'distill',
+  'prune',
+  'quantize',
+  'latencyRepeats',
+  'maxDrop',
+  'optimizeFor',
+];
 
 function group<T extends object>(name: string, value: T | undefined, keys: string[]): Partial<T> {
   if (value === undefined) return {};
@@ -142,7 +169,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   const split = group('split', options.split, ['testFraction', 'validationFraction']);
   const search = group('search', options.search, ['trials', 'timeBudgetMs', 'space', 'epochs', 'sampler', 'pruner', 'workers']);
   const baseline = group('baseline', options.baseline, [...MLP_SETTING_KEYS]);
-  const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha']);
+  const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha', 'augment']);
   const prune = group('prune', options.prune, ['method', 'sparsity', 'steps', 'fineTuneEpochs']);
   const quantize = group('quantize', options.quantize, ['scheme', 'calibrationRows', 'method']);
 
@@ -171,7 +198,16 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
       `${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`,
     );
 
+  const optimizeFor = options.optimizeFor ?? 'bytes';
+  if (optimizeFor !== 'bytes' && optimizeFor !== 'latency')
+    throw new TypeError(`${WHERE}: optimizeFor must be 'bytes' or 'latency', got ${JSON.stringify(optimizeFor)}`);
+  if (options.optimizeFor !== undefined && options.maxDrop === undefined)
+    throw new RangeError(`${WHERE}: optimizeFor applies to the accuracy budget; give maxDrop too`);
+
   return {
+    maxDrop: options.maxDrop === undefined ? undefined : checkNumber(WHERE, 'maxDrop', options.maxDrop, 0, 1),
+    optimizeFor,
+    augment: distill.augment,
     seed: checkInteger(WHERE, 'seed', options.seed ?? 0),
     stages,
     trials: checkInteger(WHERE, 'search.trials', search.trials ?? 20, 1, 1e6),

@@ -17,6 +17,8 @@ import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './op
 import { searchModel, type SearchModelResult } from '../model-search/search-model.ts';
 import { mlpFitOptions, mlpLayers, type MlpSettings } from '../model-search/settings.ts';
 import { OBJECTIVE_DIRECTION } from '../model-search/space.ts';
+import { paretoFront, selectWithinBudget, type CompressionCandidate, type CompressionStudy } from './budget.ts';
+import type { QuantizedModel } from '../compress/quant/model.ts';
 import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
 
 const WHERE = 'runPipeline';
@@ -102,9 +104,13 @@ class Run {
     const first = o.stages.includes('search') ? await this.search() : await this.baseline();
     let current = first.model;
     const settings = first.settings;
-    if (o.stages.includes('distill')) current = await this.distill(current, settings);
-    if (o.stages.includes('prune')) current = await this.prune(current, settings);
-    if (o.stages.includes('quantize')) this.quantize(current);
+    let compression: CompressionStudy | null = null;
+    if (o.maxDrop !== undefined && o.stages.some((s) => s !== 'search')) compression = await this.study(current, settings, o.maxDrop);
+    else {
+      if (o.stages.includes('distill')) current = await this.distill(current, settings);
+      if (o.stages.includes('prune')) current = await this.prune(current, settings);
+      if (o.stages.includes('quantize')) this.quantize(current);
+    }
     this.remeasureLatency();
     const searched = first.search;
     const seconds = (performance.now() - this.started) / 1000;
@@ -126,6 +132,7 @@ class Run {
       importances: searched ? importancesOf(searched) : null,
       settings,
       curves: this.curves,
+      compression,
       model: { stage: this.rows.at(-1)!.stage, format: this.#lastFile.format, bytes: this.#lastFile.bytes },
       seconds,
     };
@@ -200,6 +207,14 @@ class Run {
     // A quarter of the teacher's widths: small enough to pay off in bytes and latency, wide
     // enough that the soft targets can still be matched (at least 8 units).
     const widths = o.studentWidths ?? settings.layers.map((w) => Math.max(8, Math.round(w / 4)));
+    const { student, points } = await this.distilled(teacher, settings, widths, true);
+    this.finish('distill', { kind: 'float', model: student }, t0, points);
+    return student;
+  }
+
+  /** A student of `widths` distilled from `teacher` (epoch events when `live`). */
+  async distilled(teacher: Sequential, settings: MlpSettings, widths: number[], live: boolean) {
+    const o = this.o;
     const student = this.own(
       new Sequential({
         inputs: teacher.inputs,
@@ -217,18 +232,25 @@ class Run {
       temperature: o.temperature,
       alpha: o.alpha,
       epochs: o.distillEpochs,
+      ...(o.augment ? { augment: o.augment } : {}),
       ...training,
-      onEpoch: curve.onEpoch,
+      ...(live ? { onEpoch: curve.onEpoch } : {}),
     });
-    this.finish('distill', { kind: 'float', model: student }, t0, curve.points);
-    return student;
+    return { student, points: curve.points };
   }
 
   async prune(model: Sequential, settings: MlpSettings): Promise<Sequential> {
-    const o = this.o;
     this.checkAborted();
     this.emit({ type: 'stage-start', stage: 'prune' });
     const t0 = performance.now();
+    const { pruned, points } = await this.pruned(model, settings, true);
+    this.finish('prune', { kind: 'float', model: pruned }, t0, points);
+    return pruned;
+  }
+
+  /** `model` pruned as the options say (a copy when unstructured; epoch events when `live`). */
+  async pruned(model: Sequential, settings: MlpSettings, live: boolean) {
+    const o = this.o;
     const structured = o.pruneMethod === 'structured';
     // Unstructured pruning works in place: prune a copy, so the previous stage stays measurable.
     const start = structured ? model : this.own(modelFromBytes(modelToBytes(model, 'dense')));
@@ -239,25 +261,142 @@ class Run {
       structured,
       evaluation: this.validation,
       latency: false,
-      fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
+      fineTune: {
+        ...this.trainingOptions(settings),
+        epochs: o.fineTuneEpochs,
+        standardize: false,
+        ...(live ? { onEpoch: curve.onEpoch } : {}),
+      },
     });
     if (pruned !== start) this.own(pruned);
-    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points);
-    return pruned;
+    return { pruned, points: curve.points };
   }
 
   quantize(model: Sequential): void {
-    const o = this.o;
     this.checkAborted();
     this.emit({ type: 'stage-start', stage: 'quantize' });
     const t0 = performance.now();
+    this.finish('quantize', { kind: 'quantized', model: this.quantized(model) }, t0, []);
+  }
+
+  quantized(model: Sequential): QuantizedModel {
+    const o = this.o;
     const calibrated = o.scheme === 'int8-per-tensor' || o.scheme === 'int8-per-channel';
     // The split shuffled the training rows, so the first ones are a random sample of them.
     const rows = this.train.subset(Int32Array.from({ length: Math.min(o.calibrationRows, this.train.numRows) }, (_, i) => i));
     const q = this.own(
       quantize(model, calibrated ? { scheme: o.scheme, calibration: { data: rows, method: o.calibrationMethod } } : { scheme: o.scheme }),
     );
-    this.finish('quantize', { kind: 'quantized', model: q }, t0, []);
+    return q;
+  }
+
+  /**
+   * The accuracy budget: distil, prune and quantize as a study. Candidates are the searched
+   * model and students of ½, ¼ and ⅛ its widths (or distill.widths), each as it is, pruned and
+   * quantised as the stages say; each is measured on the validation rows (accuracy, file bytes,
+   * batch-1 latency). The chosen one is the smallest (or fastest) within maxDrop of the searched
+   * model's validation accuracy; its stages then get their rows, measured on the test rows.
+   */
+  async study(teacher: Sequential, settings: MlpSettings, maxDrop: number): Promise<CompressionStudy> {
+    const o = this.o;
+    const stages = new Set(o.stages);
+    const rounds = Math.min(o.latencyRepeats, 30);
+    interface Path {
+      candidate: CompressionCandidate;
+      steps: { stage: RowStage; model: StageModel; points: CurvePoint[]; seconds: number }[];
+    }
+    const paths: Path[] = [];
+    const measure = (m: StageModel, c: Omit<CompressionCandidate, 'accuracy' | 'bytes' | 'latencyUs' | 'name'>, steps: Path['steps']) => {
+      const run = predictor(m);
+      try {
+        const candidate: CompressionCandidate = {
+          ...c,
+          name: `${describe(m)}${c.pruning === 'none' ? '' : `, ${c.pruning} ${Math.round(c.sparsity * 100)}%`}`,
+          accuracy: testAccuracy(m, this.validation),
+          bytes: stageFile(m).bytes.length,
+          latencyUs: latenciesUs([run.predict], this.validation, rounds)[0]!,
+        };
+        paths.push({ candidate, steps });
+      } finally {
+        run.dispose();
+      }
+    };
+    const variants = async (
+      model: Sequential,
+      base: Omit<CompressionCandidate, 'accuracy' | 'bytes' | 'latencyUs' | 'name'>,
+      steps: Path['steps'],
+    ) => {
+      measure({ kind: 'float', model }, base, steps);
+      if (stages.has('quantize')) {
+        const t0 = performance.now();
+        const q = this.quantized(model);
+        measure({ kind: 'quantized', model: q }, { ...base, format: o.scheme }, [
+          ...steps,
+          { stage: 'quantize', model: { kind: 'quantized', model: q }, points: [], seconds: (performance.now() - t0) / 1000 },
+        ]);
+      }
+      if (stages.has('prune')) {
+        this.checkAborted();
+        const t0 = performance.now();
+        const { pruned, points } = await this.pruned(model, settings, false);
+        const pruneStep = {
+          stage: 'prune' as const,
+          model: { kind: 'float' as const, model: pruned },
+          points,
+          seconds: (performance.now() - t0) / 1000,
+        };
+        const prunedBase = { ...base, pruning: o.pruneMethod, sparsity: o.sparsity };
+        measure({ kind: 'float', model: pruned }, prunedBase, [...steps, pruneStep]);
+        if (stages.has('quantize')) {
+          const t1 = performance.now();
+          const q = this.quantized(pruned);
+          measure({ kind: 'quantized', model: q }, { ...prunedBase, format: o.scheme }, [
+            ...steps,
+            pruneStep,
+            { stage: 'quantize', model: { kind: 'quantized', model: q }, points: [], seconds: (performance.now() - t1) / 1000 },
+          ]);
+        }
+      }
+    };
+    const reference = testAccuracy({ kind: 'float', model: teacher }, this.validation);
+    const base = { distilled: false, pruning: 'none' as const, sparsity: 0, format: 'f32' };
+    await variants(teacher, { ...base, widths: settings.layers.slice() }, []);
+    if (stages.has('distill')) {
+      const options = o.studentWidths
+        ? [o.studentWidths]
+        : [2, 4, 8].map((f) => settings.layers.map((w) => Math.max(8, Math.round(w / f))));
+      const seen = new Set<string>();
+      for (const widths of options) {
+        if (seen.has(widths.join('-'))) continue;
+        seen.add(widths.join('-'));
+        this.checkAborted();
+        const t0 = performance.now();
+        const { student, points } = await this.distilled(teacher, settings, widths, false);
+        const step = {
+          stage: 'distill' as const,
+          model: { kind: 'float' as const, model: student },
+          points,
+          seconds: (performance.now() - t0) / 1000,
+        };
+        await variants(student, { ...base, distilled: true, widths }, [step]);
+      }
+    }
+    const candidates = paths.map((p) => p.candidate);
+    const chosen = selectWithinBudget(candidates, reference, maxDrop, o.optimizeFor);
+    // The searched model itself (index 0) has no drop, so something is always within budget.
+    for (const step of paths[chosen]!.steps) {
+      this.emit({ type: 'stage-start', stage: step.stage });
+      this.finish(step.stage, step.model, performance.now() - step.seconds * 1000, step.points);
+    }
+    return {
+      maxDrop,
+      optimizeFor: o.optimizeFor,
+      reference,
+      line: reference - maxDrop,
+      candidates,
+      front: paretoFront(candidates),
+      chosen,
+    };
   }
 
   /** Measures a finished stage on the test rows, adds its row and curve, and reports it. */

@@ -4,6 +4,7 @@ import type { ParamValue } from '../search/distributions.ts';
 import type { Direction, TrialState } from '../search/trial-record.ts';
 import type { MlpSettings } from '../model-search/settings.ts';
 import type { SearchObjective } from '../model-search/space.ts';
+import type { CompressionStudy } from './budget.ts';
 
 /** Stages that can be switched on and off, in the order they run. */
 export type StageName = 'search' | 'distill' | 'prune' | 'quantize';
@@ -87,13 +88,17 @@ export interface PipelineResult {
   /** Settings of the first stage's model (searched or given). */
   settings: MlpSettings;
   curves: StageCurve[];
+  /** With an accuracy budget (maxDrop): the compression study's candidates, front and choice. */
+  compression?: CompressionStudy | null;
   /** The last stage's model file. */
   model: { stage: RowStage; format: string; bytes: Uint8Array };
   seconds: number;
 }
 
 /** Streamed in this order: start; per stage stage-start, its progress, stage-end; latency (the
- *  final latencies of all stages, timed together); end. */
+ *  final latencies of all stages, timed together); end. With an accuracy budget (maxDrop) start
+ *  names the stages that may run and only the kept candidate's stages start and end, after the
+ *  study. */
 export type PipelineEvent =
   | { type: 'start'; stages: RowStage[]; rows: { train: number; validation: number; test: number }; features: number; classes: number }
   | { type: 'stage-start'; stage: RowStage }

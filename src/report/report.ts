@@ -6,6 +6,7 @@ import { barChart, plot, type ChartPoint, type ChartSeries } from './chart.ts';
 import { escapeHtml } from './escape.ts';
 import { parallelCoordinates, type AxisValue } from './parallel.ts';
 import { formatNumber } from './scale.ts';
+import { compressionSection } from './compression.ts';
 
 /** Options of `renderReport`. */
 export interface RenderReportOptions {
@@ -340,6 +341,7 @@ export function renderReport(result: PipelineResult, options: RenderReportOption
       `<div class="charts">${searchHistory(r)}${trialCurves(r)}${paretoChart(r)}${importancesChart(r)}${parallelChart(r)}</div>${trialsTable(r)}`,
     );
   }
+  if (r.compression) sections.push(compressionSection(r));
   if (r.curves.length > 0) {
     sections.push(
       `<h2>Training curves</h2><div class="charts">${stageCurves(r, 'valAccuracy', 'curves-accuracy', 'Validation accuracy by epoch', 'validation accuracy')}${stageCurves(r, 'valLoss', 'curves-loss', 'Validation loss by epoch', 'validation loss')}</div>`,

@@ -14,6 +14,8 @@ import { accuracy } from '../../src/metrics/classification.ts';
 import { quantizedModelFromBytes } from '../../src/compress/quant/file.ts';
 import { modelFromBytes } from '../../src/io/model-file.ts';
 import { runPipeline } from '../../src/pipeline/pipeline.ts';
+import { paretoFront, selectWithinBudget } from '../../src/pipeline/budget.ts';
+import { renderReport } from '../../src/report/index.ts';
 import { savePipeline } from '../../src/pipeline/save.ts';
 import type { PipelineEvent, PipelineResult, StageRow } from '../../src/pipeline/types.ts';
 import type { PipelineOptions } from '../../src/pipeline/options.ts';
@@ -290,6 +292,55 @@ test('without search a baseline is trained; unstructured pruning leaves a sparse
   }
   assert.equal(trained.nonZeros, trained.parameters, 'pruning a copy left the trained model whole');
   checkEventOrder(events, result);
+});
+
+test('maxDrop: compression is a study; the kept candidate is the smallest within budget and its stages are the rows', async () => {
+  const { result, events } = await run({
+    seed: 2,
+    stages: ['distill', 'prune', 'quantize'],
+    baseline: { layers: [32], epochs: 4 },
+    distill: { epochs: 3 },
+    prune: { steps: 1, fineTuneEpochs: 1 },
+    latencyRepeats: 4,
+    maxDrop: 0.03,
+  });
+  const s = result.compression!;
+  assert.ok(s, 'a study result');
+  // The trained model, its int8 copy, its pruned copy and that one's int8 copy; the same four for
+  // students of 16 and 8 units (½ of 32, then ¼ and ⅛ both 8, at least 8, tried once).
+  assert.equal(s.candidates.length, 3 * 4);
+  assert.deepEqual(s.front, paretoFront(s.candidates));
+  assert.equal(s.chosen, selectWithinBudget(s.candidates, s.reference, 0.03));
+  const kept = s.candidates[s.chosen]!;
+  assert.ok(kept.accuracy >= s.reference - 0.03 - 1e-9);
+  for (const c of s.candidates) if (c.accuracy >= s.line - 1e-9) assert.ok(c.bytes >= kept.bytes, `${c.name} is smaller and within budget`);
+  assert.equal(s.candidates[0]!.name, '784-32-10 f32');
+  assert.deepEqual(
+    s.candidates.filter((c) => c.distilled && c.pruning === 'none' && c.format === 'f32').map((c) => c.widths),
+    [[16], [8]],
+    'widths ½, ¼ (8) and ⅛ (8, the same) of 32',
+  );
+  // The rows follow the kept candidate's path and end with its file.
+  const expected = [
+    'train',
+    ...(kept.distilled ? ['distill'] : []),
+    ...(kept.pruning !== 'none' ? ['prune'] : []),
+    ...(kept.format !== 'f32' ? ['quantize'] : []),
+  ];
+  assert.deepEqual(
+    result.stages.map((r) => r.stage),
+    expected,
+  );
+  assert.equal(result.stages.at(-1)!.bytes, kept.bytes);
+  assert.match(renderReport(result), /Compression within the accuracy budget.*budget line/s);
+  // The start event names the stages that may run; the kept path's stages end in order.
+  assert.deepEqual((events[0] as Extract<PipelineEvent, { type: 'start' }>).stages, ['train', 'distill', 'prune', 'quantize']);
+  assert.deepEqual(
+    events.flatMap((e) => (e.type === 'stage-end' ? [e.stage] : [])),
+    expected,
+  );
+  await assert.rejects(runPipeline(data, { optimizeFor: 'latency' }), /optimizeFor applies to the accuracy budget; give maxDrop too/);
+  await assert.rejects(runPipeline(data, { maxDrop: 2 }), /maxDrop/);
 });
 
 test('a signal stops the run', async () => {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { SearchObjective } from '../../model-search/space.ts';
 import type { StageName } from '../../pipeline/types.ts';
-import { QUANT_SCHEMES, type QuantScheme } from '../../index.ts';
+import { QUANT_SCHEMES, type Augment, type QuantScheme } from '../../index.ts';
 import type { PipelineApi } from '../library.ts';
 import { loadData } from '../data.ts';
 import { usageError } from '../errors.ts';
@@ -12,7 +12,7 @@ import { readSpaceFile } from '../search-space.ts';
 import { choice, commonOptions, fraction, integer, number, widths, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, fmt, out, table } from '../print.ts';
 import { progressBar } from '../progress.ts';
-import { interruptSignal } from '../training-flags.ts';
+import { augmentOption, interruptSignal } from '../training-flags.ts';
 
 interface PipelineFlags extends CommonOptions {
   trials: number;
@@ -29,6 +29,9 @@ interface PipelineFlags extends CommonOptions {
   sparsity: number;
   pruneSteps: number;
   scheme: QuantScheme;
+  maxDrop?: number;
+  optimizeFor?: 'bytes' | 'latency';
+  augment?: Augment;
 }
 
 export function registerPipeline(program: Command, api: PipelineApi): void {
@@ -71,7 +74,16 @@ export function registerPipeline(program: Command, api: PipelineApi): void {
     )
     .option('--sparsity <fraction>', 'share of hidden neurons (structured) or weights (unstructured) to remove', fraction(), 0.5)
     .option('--prune-steps <n>', 'pruning steps, each followed by fine-tuning', integer(1, 1000), 4)
-    .addOption(choice('--scheme <name>', 'quantisation scheme', QUANT_SCHEMES).default('int8-per-channel'));
+    .addOption(choice('--scheme <name>', 'quantisation scheme', QUANT_SCHEMES).default('int8-per-channel'))
+    .option(
+      '--max-drop <points>',
+      'accuracy budget in percentage points: distil, prune and quantise become a study over student widths, pruning and number formats, and the smallest model whose validation accuracy is within this of the searched model is kept',
+      number(0, 100),
+    )
+    .addOption(
+      choice('--optimize-for <measure>', 'with --max-drop: keep the smallest (bytes) or the fastest (latency)', ['bytes', 'latency']),
+    );
+  augmentOption(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -81,7 +93,9 @@ Examples:
   kiln pipeline --data iris --trials 20 --epochs 40 --out iris-run
   kiln pipeline --data mnist --trials 30 --time-budget 120 --out out
   kiln pipeline --data mnist --trials 30 --workers 2 --out run/
-  kiln pipeline --data flowers.csv --label species --stages search,quantize --json`,
+  kiln pipeline --data flowers.csv --label species --stages search,quantize --json
+  kiln pipeline --data mnist --max-drop 1 --out out          # the smallest model within 1 point
+  kiln pipeline --data mnist --max-drop 0.5 --optimize-for latency --augment shift=2,shape=1x28x28`,
   );
   cmd.action((o: PipelineFlags) => pipeline(o, api));
 }
@@ -136,7 +150,13 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
           workers: o.workers,
           ...(space ? { space } : {}),
         },
-        distill: { epochs: o.distillEpochs, ...(o.studentWidths ? { widths: o.studentWidths } : {}) },
+        distill: {
+          epochs: o.distillEpochs,
+          ...(o.studentWidths ? { widths: o.studentWidths } : {}),
+          ...(o.augment ? { augment: o.augment } : {}),
+        },
+        ...(o.maxDrop === undefined ? {} : { maxDrop: o.maxDrop / 100 }),
+        ...(o.optimizeFor === undefined ? {} : { optimizeFor: o.optimizeFor }),
         prune: { method: o.pruneMethod, sparsity: o.sparsity, steps: o.pruneSteps },
         quantize: { scheme: o.scheme },
       },
@@ -192,6 +212,13 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
   ))
     out(line);
   out();
+  const study = result.compression;
+  if (study) {
+    const c = study.candidates[study.chosen]!;
+    out(
+      `budget      ${fmt(study.maxDrop * 100, 2)} points below validation accuracy ${fmt(study.reference)}: ${study.candidates.length} candidates, ${study.front.length} on the front; kept ${c.name} (validation ${fmt(c.accuracy)}, ${c.bytes} bytes, ${c.latencyUs.toFixed(1)} µs)`,
+    );
+  }
   out(`final       ${result.model.format}, ${bytesText(result.model.bytes.length)}; ${result.seconds.toFixed(1)} s`);
   out(
     paths === null
