@@ -46,7 +46,7 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
   assert.equal(info.bytes, run.bytes);
   // The pipeline holds out its own test rows (test and validation split together), so eval's
   // default split is a different set of rows; the model must still be a working classifier.
-  assert.equal(scored.rows, 30);
+  assert.equal(scored.rows.test, 30);
   assert.equal(typeof scored.metrics.accuracy, 'number');
 });
 

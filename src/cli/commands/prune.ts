@@ -18,7 +18,7 @@ import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, floatLayout, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, fraction, integer, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
+import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import { progressBar } from '../progress.ts';
 import { earlyStoppingFrom, interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
 
@@ -140,7 +140,7 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
       bytes,
       format: floatLayout(model),
       out: o.out ?? null,
-      metrics: metricsJson(metrics),
+      metrics: metricsJson(metrics, model),
       sparsity: weights === 0 ? 0 : prunedWeights / weights,
       layers,
       before: {
@@ -148,9 +148,9 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
         parameters: before.parameters,
         storedParameters: storedBefore,
         bytes: before.bytes,
-        metrics: metricsJson(before.metrics),
+        metrics: metricsJson(before.metrics, original),
       },
-      rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      rows: rowsJson(train, validation, test),
     });
     return;
   }
