@@ -78,6 +78,9 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const { train: trainSet, validation, test } = data;
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
   if (base) for (const line of data.notes) note(line);
+  // A documented choice, said out loud: model files keep weights and preprocessing, not Adam's
+  // moments or the update count, so continuing training starts a new optimizer.
+  if (base) note(`the ${o.optimizer} optimizer starts afresh: ${o.model} holds weights, not optimizer state`);
   if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
   const epochs = options.epochs!;
 
