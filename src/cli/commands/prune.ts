@@ -30,6 +30,15 @@ interface PruneOptions extends CommonOptions, TrainingFlags {
   steps: number;
 }
 
+// Chosen by measurement (README, Defaults): 90 % of the weights of a 784-128-10 MLP on the MNIST
+// digits (test accuracy 0.9455 before), one-shot L1 pruning then fine-tuning:
+//   fine-tuning epochs   0       2       5       10
+//   --scope layer      0.588   0.918   0.928   0.9305
+//   --scope global     0.9265  0.9435  0.946   0.9485
+// Global ranking loses far less (a 784-64-32-10 model: 0.816 layer vs 0.932 global after 2
+// epochs), and 5 epochs recover the unpruned accuracy; 10 add a quarter point for twice the time.
+export const PRUNE_DEFAULTS = { scope: 'global', epochs: 5 } as const;
+
 export function registerPrune(program: Command): void {
   const cmd = program
     .command('prune')
@@ -48,12 +57,16 @@ export function registerPrune(program: Command): void {
       ).default('l1'),
     )
     .addOption(
-      choice('--scope <scope>', "'layer': each layer loses the same fraction; 'global': ranked across layers", ['layer', 'global']).default(
-        'layer',
+      choice('--scope <scope>', "'global': ranked across layers; 'layer': each layer loses the same fraction", ['layer', 'global']).default(
+        PRUNE_DEFAULTS.scope,
       ),
     )
     .option('--steps <n>', 'prune gradually in this many steps (cubic schedule), fine-tuning after each', integer(1, 1000), 1);
-  trainingOptions(cmd, { epochs: 2, minEpochs: 0, epochsText: 'fine-tuning epochs after each step (0: one-shot pruning, no fine-tuning)' });
+  trainingOptions(cmd, {
+    epochs: PRUNE_DEFAULTS.epochs,
+    minEpochs: 0,
+    epochsText: 'fine-tuning epochs after each step (0: one-shot pruning, no fine-tuning)',
+  });
   cmd.addHelpText(
     'after',
     `
@@ -142,6 +155,14 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
       out: o.out ?? null,
       metrics: metricsJson(metrics, model),
       sparsity: weights === 0 ? 0 : prunedWeights / weights,
+      settings: {
+        sparsity: o.sparsity,
+        structured: o.structured ?? false,
+        criterion: o.criterion,
+        scope: o.scope,
+        steps: o.steps,
+        epochs: o.epochs,
+      },
       layers,
       before: {
         architecture: before.architecture,
