@@ -148,15 +148,24 @@ export type E = Evaluation['task'];
     );
     // No @types/node: the declarations must stand on the standard library alone, as in a browser
     // project (and checking them, not skipping them, is the point).
-    const common = ['--strict', '--noEmit', '--skipLibCheck', 'false', '--target', 'es2022', '--lib', 'es2022,dom', '--types', ''];
-    ok(
-      run(process.execPath, [tsc, ...common, '--module', 'node16', '--moduleResolution', 'node16', 'typed.mts', 'typed.cts'], dir),
-      'tsc node16',
-    );
-    ok(
-      run(process.execPath, [tsc, ...common, '--module', 'esnext', '--moduleResolution', 'bundler', 'typed.mts', 'bundled.ts'], dir),
-      'tsc bundler',
-    );
+    const config = (module: string, resolution: string, files: string[]) =>
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          types: [],
+          module,
+          moduleResolution: resolution,
+        },
+        files,
+      });
+    writeFileSync(join(dir, 'tsconfig.node16.json'), config('node16', 'node16', ['typed.mts', 'typed.cts']));
+    writeFileSync(join(dir, 'tsconfig.bundler.json'), config('esnext', 'bundler', ['typed.mts', 'bundled.ts']));
+    ok(run(process.execPath, [tsc, '-p', 'tsconfig.node16.json'], dir), 'tsc node16');
+    ok(run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], dir), 'tsc bundler');
   });
 
   await t.test('esbuild bundles a browser app with no warnings and no Node built-ins', async () => {
