@@ -32,7 +32,8 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
     ['search', 'distill', 'prune', 'quantize'],
   );
   const last = run.stages.at(-1);
-  assert.deepEqual(run.metrics, { accuracy: last.accuracy });
+  assert.deepEqual(run.metrics, { task: 'classification', accuracy: last.accuracy, classNames: ['setosa', 'versicolor', 'virginica'] });
+  assert.deepEqual(run.rows, { total: 150, ...run.data.rows });
   assert.equal(run.parameters, last.parameters);
   const model = join(outDir, 'model.safetensors');
   assert.equal(run.bytes, statSync(model).size);
