@@ -1,6 +1,8 @@
 // Builds the package in dist/ from src/ (run after build:wasm, which embeds the core in src/):
 //   kiln.mjs    ESM for browsers, Deno, Bun, Node and workers (the core embedded as base64)
 //   kiln.cjs    CommonJS for require()
+//   kiln.browser.mjs  ESM for browser bundles: Node built-ins replaced by clear errors
+//   kiln.url.mjs      the same without the embedded core, for init(url) (export 'kiln-ml/url')
 //   index.d.ts  one self-contained declaration file (and index.d.cts, the same text, for require)
 //   kiln.wasm   the core alone, for loading by URL or precompiling in a worker
 //   cli.mjs     the `kiln` command (Node), built from src/cli/main.ts once that exists; it imports
@@ -44,8 +46,63 @@ if (eager.length > 0) {
   throw new Error(`dist/kiln.mjs is not platform neutral: it imports ${eager.map((i) => `${i.path} (${i.kind})`).join(', ')} at load time`);
 }
 // CommonJS has no import.meta: code that uses it feature-tests import.meta.resolve and falls back
-// to require.resolve, so esbuild's empty-object substitute is what it expects.
-await build({ ...common, format: 'cjs', outfile: path('dist/kiln.cjs'), logOverride: { 'empty-import-meta': 'silent' } });
+// to require.resolve, so esbuild's empty-object substitute is what it expects; import.meta.url
+// (where trial workers find their entry files) becomes this file's own URL.
+await build({
+  ...common,
+  format: 'cjs',
+  outfile: path('dist/kiln.cjs'),
+  define: { 'import.meta.url': '__kilnFileUrl' },
+  banner: { js: "var __kilnFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logOverride: { 'empty-import-meta': 'silent' },
+});
+
+// The browser build: each Node built-in, reached only through import() inside the functions that
+// need it, becomes a module that rejects with a clear UnsupportedRuntimeError, so that bundlers
+// for the web see no node:* import (esbuild would fail on them, Vite warn).
+const nodeOnly = path('src/platform/node-only.ts');
+/** @type {import('esbuild').Plugin} */
+const browserBuiltins = {
+  name: 'kiln-browser-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'kiln-node-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-node-only' }, (args) => ({
+      contents: `import { nodeOnly } from ${JSON.stringify(nodeOnly)};\nnodeOnly(${JSON.stringify(args.path)});\nexport {};\n`,
+      loader: 'ts',
+      resolveDir: path('src/platform'),
+    }));
+  },
+};
+/** The url build carries no core: apps load dist/kiln.wasm with init(url), so a bundler that
+ *  ships the file as an asset does not ship a second, embedded copy.
+ *  @type {import('esbuild').Plugin} */
+const noEmbeddedCore = {
+  name: 'kiln-no-embedded-core',
+  setup(b) {
+    b.onLoad({ filter: /embedded-wasm\.generated\.ts$/ }, () => ({
+      contents: "export const EMBEDDED_WASM_BASE64 = '';\nexport const EMBEDDED_THREADS_WASM_BASE64 = '';\n",
+      loader: 'ts',
+    }));
+  },
+};
+// Whitespace and syntax minified (names kept, so errors and stacks still read): apps bundle these
+// files again anyway, and the installed package stays small (test/package: under 5 MB).
+const browser = {
+  ...common,
+  platform: /** @type {const} */ ('browser'),
+  external: [],
+  format: /** @type {const} */ ('esm'),
+  minifyWhitespace: true,
+  minifySyntax: true,
+};
+for (const [outfile, plugins] of /** @type {const} */ ([
+  ['dist/kiln.browser.mjs', [browserBuiltins]],
+  ['dist/kiln.url.mjs', [browserBuiltins, noEmbeddedCore]],
+])) {
+  const result = await build({ ...browser, outfile: path(outfile), plugins: [...plugins], metafile: true });
+  const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
+  if (imports.length > 0) throw new Error(`${outfile} must import nothing, it imports ${imports.map((i) => i.path).join(', ')}`);
+}
 
 if (existsSync(path('src/cli/main.ts'))) {
   const library = path('src/index.ts');
@@ -95,7 +152,9 @@ writeFileSync(path('dist/index.d.cts'), dts);
 
 // From the embedded copy, not build/kiln.wasm: the file and the bundle must hold the same core
 // even if build/ was rebuilt after embedding.
-const embedded = readFileSync(path('src/core/embedded-wasm.generated.ts'), 'utf8').match(/EMBEDDED_WASM_BASE64 = '([A-Za-z0-9+/=]+)'/);
+const embedded = readFileSync(path('src/core/embedded-wasm.generated.ts'), 'utf8').match(
+  /EMBEDDED_WASM_BASE64: string = '([A-Za-z0-9+/=]+)'/,
+);
 if (!embedded) throw new Error('src/core/embedded-wasm.generated.ts holds no EMBEDDED_WASM_BASE64: run npm run build:wasm');
 writeFileSync(path('dist/kiln.wasm'), Buffer.from(/** @type {string} */ (embedded[1]), 'base64'));
 

@@ -1,6 +1,7 @@
 // Printing: text for people, one JSON object for programs. Formatting only; every number shown
 // was computed by the library.
-import type { Evaluation } from '../index.ts';
+import type { Dataset, Evaluation } from '../index.ts';
+import { packageVersion } from './version.ts';
 
 export const out = (text = ''): void => {
   process.stdout.write(`${text}\n`);
@@ -11,9 +12,26 @@ export const note = (text: string): void => {
   process.stderr.write(`kiln: note: ${text}\n`);
 };
 
-/** The single JSON object a `--json` run prints. */
-export function emitJson(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+/** The version of the `--json` output's shape (README: "The --json contract"). It goes up when a
+ *  field is removed, renamed or changes type; new fields do not change it. */
+export const JSON_SCHEMA = 1;
+
+/** The single JSON object a `--json` run prints: the schema version, the package version and
+ *  the command first, then the command's fields. */
+export function emitJson(value: { command: string } & Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ schema: JSON_SCHEMA, kiln: packageVersion(), ...value })}\n`);
+}
+
+/** Row counts, the same object in every command: rows read (`total`), and of those the rows
+ *  trained on, held out for validation, and scored or predicted (`test`; eval, predict and info
+ *  put all their rows there). */
+export function rowsJson(
+  train: Dataset | undefined,
+  validation: Dataset | undefined,
+  test: Dataset | undefined,
+): { total: number; train: number; validation: number; test: number } {
+  const [a, b, c] = [train?.numRows ?? 0, validation?.numRows ?? 0, test?.numRows ?? 0];
+  return { total: a + b + c, train: a, validation: b, test: c };
 }
 
 /** A number for people: fixed decimals, or exponent notation when tiny. */
@@ -42,15 +60,27 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
-/** Metrics without the bulky parts, for JSON. */
-export function metricsJson(e: Evaluation): Record<string, unknown> {
-  if (e.task === 'regression') return { mse: e.mse, rmse: e.rmse, mae: e.mae, r2: e.r2 };
+/** Metrics for JSON. Every per-class array (confusion matrix rows and columns, `report`'s
+ *  arrays) follows `classNames`; `perClass` repeats them as one object per class. */
+export function metricsJson(e: Evaluation, model: { readonly classNames?: readonly string[] | undefined }): Record<string, unknown> {
+  if (e.task === 'regression') return { task: e.task, mse: e.mse, rmse: e.rmse, mae: e.mae, r2: e.r2 };
+  const classes = e.confusionMatrix.length;
+  const classNames = model.classNames?.length === classes ? [...model.classNames] : Array.from({ length: classes }, (_, c) => String(c));
   return {
+    task: e.task,
     accuracy: e.accuracy,
     logLoss: e.logLoss,
     macroF1: e.report.macro.f1,
     weightedF1: e.report.weighted.f1,
+    classNames,
     confusionMatrix: e.confusionMatrix,
+    perClass: classNames.map((name, c) => ({
+      class: name,
+      precision: e.report.precision[c]!,
+      recall: e.report.recall[c]!,
+      f1: e.report.f1[c]!,
+      support: e.report.support[c]!,
+    })),
     report: e.report,
   };
 }

@@ -15,10 +15,12 @@ import { registerStudy } from './commands/study.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 import { pipelineApi } from './library.ts';
+import { packageVersion } from './version.ts';
 
 export function createProgram(): Command {
   const program = new Command('kiln')
     .description('Train, evaluate, inspect and benchmark small models on one SIMD WebAssembly core.')
+    .version(packageVersion(), '-V, --version', 'print the version of kiln-ml')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

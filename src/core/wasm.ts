@@ -157,8 +157,18 @@ function asBytes(view: ArrayBuffer | ArrayBufferView): BufferSource {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength) as BufferSource;
 }
 
+// The `kiln-ml/url` build embeds no core (its bundler ships dist/kiln.wasm as a file instead):
+// there the core must be given to init() before first use.
+function embedded(base64: string): BufferSource {
+  if (base64 === '')
+    throw new UnsupportedRuntimeError(
+      "kiln: this build (kiln-ml/url) embeds no core: call await init(url) with the URL of kiln-ml's kiln.wasm before using kiln, or import 'kiln-ml' for the embedded core",
+    );
+  return decodeBase64(base64) as BufferSource;
+}
+
 function toBytesOrModule(source: WasmSource): BufferSource | WebAssembly.Module {
-  if (source === undefined) return decodeBase64(EMBEDDED_WASM_BASE64) as BufferSource;
+  if (source === undefined) return embedded(EMBEDDED_WASM_BASE64);
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return asBytes(source);
   throw new TypeError(
@@ -192,10 +202,10 @@ export function initSync(source?: WasmSource | CoreOptions, options: CoreOptions
   const given = source === undefined ? undefined : toBytesOrModule(source);
   const module = given instanceof WebAssembly.Module ? given : undefined;
   const plan = planThreads(asked, true);
-  if (source === undefined && plan.threads > 1 && 'route' in plan) {
+  if (source === undefined && plan.threads > 1 && 'route' in plan && EMBEDDED_THREADS_WASM_BASE64 !== '') {
     let reason: string;
     try {
-      adopt(threadedSync(new WebAssembly.Module(decodeBase64(EMBEDDED_THREADS_WASM_BASE64) as BufferSource), plan));
+      adopt(threadedSync(new WebAssembly.Module(embedded(EMBEDDED_THREADS_WASM_BASE64)), plan));
       return;
     } catch (error) {
       reason = `the threaded core failed to start (${error instanceof Error ? error.message : String(error)})`;
@@ -230,10 +240,10 @@ export async function init(source?: WasmSource | CoreOptions, options: CoreOptio
   if (isOptions(source)) [source, options] = [undefined, source];
   const asked = checkOptions('kiln init', options);
   const plan = planThreads(asked, false);
-  if (source === undefined && plan.threads > 1 && 'route' in plan) {
+  if (source === undefined && plan.threads > 1 && 'route' in plan && EMBEDDED_THREADS_WASM_BASE64 !== '') {
     let reason: string;
     try {
-      adopt(await threadedAsync(await WebAssembly.compile(decodeBase64(EMBEDDED_THREADS_WASM_BASE64) as BufferSource), plan));
+      adopt(await threadedAsync(await WebAssembly.compile(embedded(EMBEDDED_THREADS_WASM_BASE64)), plan));
       return;
     } catch (error) {
       reason = `the threaded core failed to start (${error instanceof Error ? error.message : String(error)})`;

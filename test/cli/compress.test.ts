@@ -21,7 +21,7 @@ test('prune and distill a trained Iris model', async (t) => {
   assert.equal(trained.parameters, dense(4, 32, 3));
 
   const [pruned, shrunk, distilled] = await limited([
-    () => kilnJson(['prune', ...SPLIT, '--model', teacher, '--sparsity', '0.5', '--epochs', '0', '--out', masked]),
+    () => kilnJson(['prune', ...SPLIT, '--model', teacher, '--sparsity', '0.5', '--scope', 'layer', '--epochs', '0', '--out', masked]),
     () =>
       kilnJson([
         'prune',

@@ -61,7 +61,7 @@ test('CSV workflows', async (t) => {
     assert.equal(blobs.task, 'classification');
     assert.equal(blobs.parameters, 2 * 8 + 8 + 8 * 3 + 3);
     assert.equal(blobs.bytes, statSync(blobsModel).size);
-    assert.deepEqual(blobs.rows, { train: 60, validation: 0, test: 10 }, 'all of blobs.csv trains; blobs-test.csv tests');
+    assert.deepEqual(blobs.rows, { total: 70, train: 60, validation: 0, test: 10 }, 'all of blobs.csv trains; blobs-test.csv tests');
     assert.ok(blobs.metrics.accuracy >= 0.9, `accuracy ${blobs.metrics.accuracy}`);
     // blobs-test.csv holds beta and gamma only: they must keep the training ids 1 and 2.
     assert.deepEqual(blobs.metrics.confusionMatrix[0], [0, 0, 0]);
@@ -71,7 +71,7 @@ test('CSV workflows', async (t) => {
   await t.test('regression from a CSV, with validation split and early stopping', () => {
     assert.equal(linear.task, 'regression');
     assert.equal(linear.parameters, 3, 'two weights and a bias');
-    assert.deepEqual(linear.rows, { train: 24, validation: 8, test: 8 });
+    assert.deepEqual(linear.rows, { total: 40, train: 24, validation: 8, test: 8 });
     assert.ok(linear.metrics.r2 > 0.99, `R² ${linear.metrics.r2}`);
     assert.equal(typeof linear.stoppedEarly, 'boolean');
     assert.ok(
@@ -89,7 +89,7 @@ test('CSV workflows', async (t) => {
   ]);
 
   await t.test('eval on the separate test file matches what train reported', () => {
-    assert.equal(evaluated.rows, 10);
+    assert.deepEqual(evaluated.rows, { total: 10, train: 0, validation: 0, test: 10 });
     assert.deepEqual(evaluated.metrics, blobs.metrics);
   });
 

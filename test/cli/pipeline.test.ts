@@ -32,7 +32,8 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
     ['search', 'distill', 'prune', 'quantize'],
   );
   const last = run.stages.at(-1);
-  assert.deepEqual(run.metrics, { accuracy: last.accuracy });
+  assert.deepEqual(run.metrics, { task: 'classification', accuracy: last.accuracy, classNames: ['setosa', 'versicolor', 'virginica'] });
+  assert.deepEqual(run.rows, { total: 150, ...run.data.rows });
   assert.equal(run.parameters, last.parameters);
   const model = join(outDir, 'model.safetensors');
   assert.equal(run.bytes, statSync(model).size);
@@ -46,7 +47,7 @@ test('pipeline on Iris: search, distill, prune, quantize', async () => {
   assert.equal(info.bytes, run.bytes);
   // The pipeline holds out its own test rows (test and validation split together), so eval's
   // default split is a different set of rows; the model must still be a working classifier.
-  assert.equal(scored.rows, 30);
+  assert.equal(scored.rows.test, 30);
   assert.equal(typeof scored.metrics.accuracy, 'number');
 });
 

@@ -25,7 +25,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
     assert.ok(trained.metrics.accuracy >= 0.9, `test accuracy ${trained.metrics.accuracy}`);
     assert.equal(trained.parameters, PARAMETERS);
     assert.equal(trained.bytes, statSync(modelPath).size);
-    assert.deepEqual(trained.rows, { train: 120, validation: 0, test: 30 }, 'the default 0.2 test split of 150 rows');
+    assert.deepEqual(trained.rows, { total: 150, train: 120, validation: 0, test: 30 }, 'the default 0.2 test split of 150 rows');
     assert.equal(trained.epochs, 60);
     assert.equal(trained.history.length, 60);
     assert.equal(trained.out, modelPath);
@@ -66,14 +66,14 @@ test('train → info → eval → predict → bench round trip', async (t) => {
   });
 
   await t.test('eval scores the same held-out rows train did', () => {
-    assert.equal(evaluated.rows, 30);
+    assert.deepEqual(evaluated.rows, { total: 30, train: 0, validation: 0, test: 30 });
     assert.deepEqual(evaluated.metrics, trained.metrics);
     assert.equal(evaluated.parameters, PARAMETERS);
     assert.equal(evaluated.bytes, statSync(modelPath).size);
   });
 
   await t.test('eval --test-split 1 scores every row; accuracy matches the in-process model', () => {
-    assert.equal(everyRow.rows, 150);
+    assert.equal(everyRow.rows.test, 150);
     const classes = model.predictClasses(data.features);
     let hits = 0;
     for (let i = 0; i < data.numRows; i++) if (classes[i] === data.labels[i]) hits++;
@@ -81,7 +81,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
   });
 
   await t.test('predict --json: every row, probabilities of the loaded model', () => {
-    assert.equal(predicted.rows, 150);
+    assert.equal(predicted.rows.test, 150);
     assert.equal(predicted.predictions.length, 150);
     assertClose(predicted.probabilities.flat(), expected, { atol: 1e-12, rtol: 1e-6 }, 'probabilities');
     assert.equal(predicted.metrics.accuracy, everyRow.metrics.accuracy);
@@ -119,7 +119,7 @@ test('train → info → eval → predict → bench round trip', async (t) => {
       [1, 64],
     );
     for (const l of bench.latency) assert.ok(l.medianMs > 0 && l.p90Ms >= l.medianMs && l.rowsPerSecond > 0);
-    assert.equal(bench.training.rows, 64);
+    assert.equal(bench.training.rowsPerRound, 64);
     assert.ok(bench.training.samplesPerSecond > 0);
   });
 

@@ -83,7 +83,7 @@ test('trial search, resume, grid with two objectives', async (t) => {
     const widths = Array.from({ length: first.best.params.layers }, (_, i) => first.best.params[`units_${i}`]);
     assert.equal(first.parameters, parameterCount(widths));
     assert.equal(first.bytes, statSync(best).size);
-    assert.deepEqual(first.rows, { train: 90, validation: 30, test: 30 });
+    assert.deepEqual(first.rows, { total: 150, train: 90, validation: 30, test: 30 });
     assert.equal(typeof first.metrics.accuracy, 'number');
     assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 1 + 6, 'header and one row per trial');
   });
@@ -155,5 +155,5 @@ test('gradient strategy: one hidden layer from the candidates, retrained and sav
   assert.ok(['relu', 'tanh'].includes(activation), activation);
   assert.equal(gradient.parameters, parameterCount([units]));
   assert.equal(gradient.bytes, statSync(chosen).size);
-  assert.deepEqual(gradient.rows, { train: 90, validation: 30, test: 30 });
+  assert.deepEqual(gradient.rows, { total: 150, train: 90, validation: 30, test: 30 });
 });

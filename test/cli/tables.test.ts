@@ -90,7 +90,7 @@ test('an ordinary table trains out of the box, and predict matches columns by na
   assert.equal(d.code, 1);
   assert.match(d.stderr, /no-plan\.csv: parseTable: the header lacks column 'plan'/);
   assert.deepEqual(evalB.metrics, evalA.metrics);
-  assert.equal(evalA.rows, trained.rows.test, 'eval scores the test part train held out');
+  assert.equal(evalA.rows.test, trained.rows.test, 'eval scores the test part train held out');
   assert.equal(evalA.metrics.accuracy, trained.metrics.accuracy);
 });
 
@@ -169,7 +169,7 @@ test('a separate --test file with its columns in another order', async () => {
   assert.equal(trained.rows.test, labelled);
   assert.equal(trained.droppedRows, body.slice(0, cut).filter((r) => r.at(-1) === '').length);
   const scored = await kilnJson(['eval', '--model', out, '--test', testPath]);
-  assert.equal(scored.rows, labelled);
+  assert.equal(scored.rows.test, labelled);
   assert.deepEqual(scored.metrics, trained.metrics);
 });
 

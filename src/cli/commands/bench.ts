@@ -98,7 +98,7 @@ async function bench(o: BenchOptions): Promise<void> {
       parameters: model.parameterCount,
       bytes: loaded.bytes,
       data: given?.source ?? 'random',
-      metrics: metrics ? metricsJson(metrics) : null,
+      metrics: metrics ? metricsJson(metrics, model) : null,
       latency,
       training,
     });
@@ -120,7 +120,7 @@ async function bench(o: BenchOptions): Promise<void> {
       ...(training
         ? [
             [
-              `train, batch ${TRAIN_BATCH} (${training.rows} rows)`,
+              `train, batch ${TRAIN_BATCH} (${training.rowsPerRound} rows)`,
               `${fmt(training.medianMs, 1)} ms`,
               '-',
               fmt(training.samplesPerSecond, 0),
@@ -148,7 +148,7 @@ async function timeTraining(model: Sequential, rows: Dataset, rounds: number, se
       if (r >= 0) times[r] = performance.now() - t0;
     }
     const medianMs = quantile(times, 0.5);
-    return { batchSize: TRAIN_BATCH, rows: rows.numRows, rounds, medianMs, samplesPerSecond: (rows.numRows * 1000) / medianMs };
+    return { batchSize: TRAIN_BATCH, rowsPerRound: rows.numRows, rounds, medianMs, samplesPerSecond: (rows.numRows * 1000) / medianMs };
   } finally {
     copy.dispose();
   }

@@ -7,7 +7,7 @@ import { keepEncoder, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, number, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, metricsJson, metricsLine, out } from '../print.ts';
+import { bytesText, emitJson, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import { augmentOption, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface DistillOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
@@ -79,7 +79,7 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
       parameters: student.parameterCount,
       bytes,
       out: o.out ?? null,
-      metrics: metricsJson(metrics),
+      metrics: metricsJson(metrics, student),
       epochs: history.epochs.length,
       history: history.epochs,
       temperature: o.temperature,
@@ -89,9 +89,9 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
         architecture: architecture(teacher),
         parameters: teacher.parameterCount,
         bytes: loaded.bytes,
-        metrics: metricsJson(teacherMetrics),
+        metrics: metricsJson(teacherMetrics, teacher),
       },
-      rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      rows: rowsJson(train, validation, test),
     });
     return;
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { modelRows } from '../data.ts';
 import { architecture, evaluateModel, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
-import { classificationText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
+import { classificationText, emitJson, metricsJson, metricsLine, note, out, rowsJson } from '../print.ts';
 
 export const SCORED_ROWS =
   "share of --data rows to score: the seeded test part 'kiln train' held out with the same --seed and --test-split (1: every row)";
@@ -41,8 +41,8 @@ async function evalCommand(o: CommonOptions): Promise<void> {
       parameters: model.parameterCount,
       bytes: loaded.bytes,
       data: rows.source,
-      rows: rows.data.numRows,
-      metrics: metricsJson(evaluation),
+      rows: rowsJson(undefined, undefined, rows.data),
+      metrics: metricsJson(evaluation, model),
     });
     return;
   }

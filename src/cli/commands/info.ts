@@ -6,7 +6,7 @@ import { modelRows } from '../data.ts';
 import { SCORED_ROWS } from './eval.ts';
 import { architecture, classNamesOf, evaluateModel, featureNamesOf, isQuantized, readModel } from '../model.ts';
 import { commonOptions, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
+import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, table, rowsJson } from '../print.ts';
 
 export function registerInfo(program: Command): void {
   const cmd = program.command('info').description('architecture, parameter count, sparsity, storage and preprocessing of a model file');
@@ -71,8 +71,8 @@ async function info(o: CommonOptions): Promise<void> {
       tensors,
       quantization,
       preprocessing: { standardize, featureNames: featureNames ?? null, classNames: classNames ?? null, table: encoder ?? null },
-      metrics: evaluation ? metricsJson(evaluation) : null,
-      ...(scored ? { data: scored.source, rows: scored.data.numRows } : {}),
+      metrics: evaluation ? metricsJson(evaluation, model) : null,
+      ...(scored ? { data: scored.source, rows: rowsJson(undefined, undefined, scored.data) } : {}),
       core: coreInfo(),
     });
     return;

@@ -177,9 +177,11 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
   if (o.json) {
     // The final stage's figures where every command puts them: metrics, parameters, bytes.
     const last = result.stages.at(-1)!;
+    const rows = result.data.rows;
     emitJson({
       command: 'pipeline',
-      metrics: { accuracy: last.accuracy },
+      metrics: { task: 'classification', accuracy: last.accuracy, classNames: result.data.classes },
+      rows: { total: rows.train + rows.validation + rows.test, ...rows },
       parameters: last.parameters,
       bytes: result.model.bytes.length,
       ...pipelineJson(result),

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../index.ts';
 import { modelRows } from '../data.ts';
 import { classNamesOf, evaluateModel, readModel, type Model } from '../model.ts';
 import { commonOptions, given, type CommonOptions } from '../options.ts';
-import { emitJson, metricsJson, note, out } from '../print.ts';
+import { emitJson, metricsJson, note, out, rowsJson } from '../print.ts';
 
 interface PredictOptions extends CommonOptions {
   outCsv?: string;
@@ -51,8 +51,8 @@ async function predict(cmd: Command, o: PredictOptions): Promise<void> {
       parameters: model.parameterCount,
       bytes: loaded.bytes,
       data: rows.source,
-      rows: rows.data.numRows,
-      metrics: rows.labeled ? metricsJson(evaluateModel(model, rows.data)) : null,
+      rows: rowsJson(undefined, undefined, rows.data),
+      metrics: rows.labeled ? metricsJson(evaluateModel(model, rows.data), model) : null,
       predictions,
       ...(probabilities ? { probabilities } : {}),
       outCsv: o.outCsv ?? null,

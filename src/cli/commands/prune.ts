@@ -18,7 +18,7 @@ import { trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, floatLayout, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, fraction, integer, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
+import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import { progressBar } from '../progress.ts';
 import { earlyStoppingFrom, interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
 
@@ -29,6 +29,15 @@ interface PruneOptions extends CommonOptions, TrainingFlags {
   scope: 'layer' | 'global';
   steps: number;
 }
+
+// Chosen by measurement (README, Defaults): 90 % of the weights of a 784-128-10 MLP on the MNIST
+// digits (test accuracy 0.9455 before), one-shot L1 pruning then fine-tuning:
+//   fine-tuning epochs   0       2       5       10
+//   --scope layer      0.588   0.918   0.928   0.9305
+//   --scope global     0.9265  0.9435  0.946   0.9485
+// Global ranking loses far less (a 784-64-32-10 model: 0.816 layer vs 0.932 global after 2
+// epochs), and 5 epochs recover the unpruned accuracy; 10 add a quarter point for twice the time.
+export const PRUNE_DEFAULTS = { scope: 'global', epochs: 5 } as const;
 
 export function registerPrune(program: Command): void {
   const cmd = program
@@ -48,12 +57,16 @@ export function registerPrune(program: Command): void {
       ).default('l1'),
     )
     .addOption(
-      choice('--scope <scope>', "'layer': each layer loses the same fraction; 'global': ranked across layers", ['layer', 'global']).default(
-        'layer',
+      choice('--scope <scope>', "'global': ranked across layers; 'layer': each layer loses the same fraction", ['layer', 'global']).default(
+        PRUNE_DEFAULTS.scope,
       ),
     )
     .option('--steps <n>', 'prune gradually in this many steps (cubic schedule), fine-tuning after each', integer(1, 1000), 1);
-  trainingOptions(cmd, { epochs: 2, minEpochs: 0, epochsText: 'fine-tuning epochs after each step (0: one-shot pruning, no fine-tuning)' });
+  trainingOptions(cmd, {
+    epochs: PRUNE_DEFAULTS.epochs,
+    minEpochs: 0,
+    epochsText: 'fine-tuning epochs after each step (0: one-shot pruning, no fine-tuning)',
+  });
   cmd.addHelpText(
     'after',
     `
@@ -140,17 +153,25 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
       bytes,
       format: floatLayout(model),
       out: o.out ?? null,
-      metrics: metricsJson(metrics),
+      metrics: metricsJson(metrics, model),
       sparsity: weights === 0 ? 0 : prunedWeights / weights,
+      settings: {
+        sparsity: o.sparsity,
+        structured: o.structured ?? false,
+        criterion: o.criterion,
+        scope: o.scope,
+        steps: o.steps,
+        epochs: o.epochs,
+      },
       layers,
       before: {
         architecture: before.architecture,
         parameters: before.parameters,
         storedParameters: storedBefore,
         bytes: before.bytes,
-        metrics: metricsJson(before.metrics),
+        metrics: metricsJson(before.metrics, original),
       },
-      rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      rows: rowsJson(train, validation, test),
     });
     return;
   }

@@ -15,7 +15,7 @@ import { trainingDataFor } from '../data.ts';
 import { CliError, usageError } from '../errors.ts';
 import { architecture, evaluateModel, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { choice, commonOptions, givenFlag, integer, number, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
+import { bytesText, emitJson, fmt, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import {
   earlyStoppingFrom,
   optimizerFrom,
@@ -163,11 +163,11 @@ async function quantizeCommand(cmd: Command, o: QuantizeOptions): Promise<void> 
       parameters: quantized.parameterCount,
       bytes,
       out: o.out ?? null,
-      metrics: metricsJson(metrics),
+      metrics: metricsJson(metrics, quantized),
       quantization: summary,
       qatEpochs: epochs,
-      float: { path: loaded.path, parameters: float.parameterCount, bytes: loaded.bytes, metrics: metricsJson(floatMetrics) },
-      rows: { train: train.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      float: { path: loaded.path, parameters: float.parameterCount, bytes: loaded.bytes, metrics: metricsJson(floatMetrics, float) },
+      rows: rowsJson(train, validation, test),
     });
     return;
   }

@@ -9,7 +9,7 @@ import { keepEncoder, trainingData } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
 import { givenFlag, integer, number, widths, type CommonOptions } from '../options.ts';
-import { emitJson, fmt, metricsJson, metricsLine, out } from '../print.ts';
+import { emitJson, fmt, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import { interactive, progressBar } from '../progress.ts';
 import { fitOptionsFrom, interruptSignal, type TrainingFlags } from '../training-flags.ts';
 
@@ -125,10 +125,10 @@ export async function gradientStrategy(cmd: Command, o: GradientRun, trialOnly: 
       parameters: model.parameterCount,
       bytes,
       out: o.out ?? null,
-      metrics: metricsJson(metrics),
+      metrics: metricsJson(metrics, model),
       searchMs: record.searchMs,
       retrainMs: record.retrainMs,
-      rows: { train: train.numRows, validation: validation.numRows, test: test.numRows },
+      rows: rowsJson(train, validation, test),
       seconds,
     });
     return;

@@ -19,7 +19,7 @@ import { keepEncoder, trainingData } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, writeModel } from '../model.ts';
 import { choice, commonOptions, given, givenFlag, integer, number, type CommonOptions } from '../options.ts';
-import { emitJson, fmt, metricsJson, metricsLine, out, table } from '../print.ts';
+import { emitJson, fmt, metricsJson, metricsLine, out, table, rowsJson } from '../print.ts';
 import { progressBar } from '../progress.ts';
 import { searchApi, type SearchApi } from '../library.ts';
 import { readSpaceFile } from '../search-space.ts';
@@ -306,8 +306,8 @@ async function search(cmd: Command, o: SearchOptions, api: SearchApi): Promise<v
         parameters: model.parameterCount,
         bytes,
         out: o.out ?? null,
-        metrics: metricsJson(metrics),
-        rows: { train: train.numRows, validation: validation.numRows, test: test.numRows },
+        metrics: metricsJson(metrics, model),
+        rows: rowsJson(train, validation, test),
         seconds,
       });
       return;

@@ -14,7 +14,7 @@ import { keepEncoder, trainingData, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, givenFlag, number, TABLE_KEYS, type CommonOptions } from '../options.ts';
-import { bytesText, emitJson, metricsJson, metricsLine, note, out } from '../print.ts';
+import { bytesText, emitJson, metricsJson, metricsLine, note, out, rowsJson } from '../print.ts';
 import { augmentOption, fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
@@ -78,6 +78,9 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const { train: trainSet, validation, test } = data;
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
   if (base) for (const line of data.notes) note(line);
+  // A documented choice, said out loud: model files keep weights and preprocessing, not Adam's
+  // moments or the update count, so continuing training starts a new optimizer.
+  if (base) note(`the ${o.optimizer} optimizer starts afresh: ${o.model} holds weights, not optimizer state`);
   if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
   const epochs = options.epochs!;
 
@@ -98,10 +101,10 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
       parameters: model.parameterCount,
       bytes,
       out: o.out ?? null,
-      rows: { train: trainSet.numRows, validation: validation?.numRows ?? 0, test: test.numRows },
+      rows: rowsJson(trainSet, validation, test),
       droppedRows: data.droppedRows,
       columns: data.encoder?.report ?? null,
-      metrics: metricsJson(evaluation),
+      metrics: metricsJson(evaluation, model),
       epochs: history.epochs.length,
       bestEpoch: history.bestEpoch,
       stoppedEarly: history.stoppedEarly,
