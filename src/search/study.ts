@@ -217,6 +217,8 @@ export class Study {
   #pending: StudyEvent[] = [];
   #asked = 0;
   #beating = new Set<number>();
+  // Trials this process asked for a client that beats them itself (`release`).
+  #released = new Set<number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #told = new Map<number, string>();
   #lost = new Set<number>();
@@ -666,7 +668,7 @@ export class Study {
   // process (the reaper) ended the trial, and this process's work on it no longer counts.
   #noteFinish(e: Extract<StudyEvent, { op: 'finish' }>): void {
     const t = this.#state.trials[e.number];
-    if (!t || t.state !== 'running' || !this.#beating.has(e.number)) return;
+    if (!t || t.state !== 'running' || !(this.#beating.has(e.number) || this.#released.has(e.number))) return;
     if (this.#told.get(e.number) === JSON.stringify([e.state, e.values])) return;
     this.#lost.add(e.number);
     this.#stopBeating(e.number);
@@ -684,7 +686,10 @@ export class Study {
     this.#lastReap = Date.now();
     await this.sync();
     const others = this.#state.trials.filter(
-      (t) => t.state === 'running' && !this.#beating.has(t.number) && !(t.claim !== null && shared.writer!.owns(t.claim)),
+      (t) =>
+        t.state === 'running' &&
+        !this.#beating.has(t.number) &&
+        (this.#released.has(t.number) || !(t.claim !== null && shared.writer!.owns(t.claim))),
     );
     if (others.length === 0) return [];
     const storage = this.storage as SharedStudyStorage;
@@ -738,15 +743,33 @@ export class Study {
 
   /** Stops heartbeats and waits for pending writes; the storage stays open (close it yourself). */
   async close(): Promise<void> {
-    for (const n of [...this.#beating]) this.#stopBeating(n);
+    for (const n of [...this.#beating, ...this.#released]) this.#stopBeating(n);
     await this.flush();
   }
 
+  /**
+   * Hands a running trial's heartbeats to whoever runs it elsewhere (`kiln serve` asks trials for
+   * HTTP clients, which beat their own): this process stops beating it, and its reaper fails the
+   * trial like another process's once its beats stop. Shared storages only.
+   */
+  release(trial: Trial | number): void {
+    const number = typeof trial === 'number' ? trial : trial.number;
+    if (!this.#shared) throw new TypeError(`Study '${this.name}'.release: only trials in a shared storage beat`);
+    this.#running(number, 'release');
+    this.#beating.delete(number);
+    this.#released.add(number);
+    this.#startTimer();
+  }
+
   #startBeating(number: number): void {
-    const shared = this.#shared!;
     // The first beat comes with the next tick: until then the reaper times the trial from when
     // it first saw it, which saves every trial a write.
     this.#beating.add(number);
+    this.#startTimer();
+  }
+
+  #startTimer(): void {
+    const shared = this.#shared!;
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.#tick(), shared.heartbeatMs);
       // Heartbeats must not keep a finished process alive.
@@ -756,7 +779,8 @@ export class Study {
 
   #stopBeating(number: number): void {
     this.#beating.delete(number);
-    if (this.#beating.size === 0 && this.#timer !== undefined) {
+    this.#released.delete(number);
+    if (this.#beating.size === 0 && this.#released.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

@@ -17,6 +17,8 @@ import { JournalFileStorage, JournalLockError } from '../../src/search/storage/j
 import { PostgresStorage } from '../../src/search/storage/postgres.ts';
 import { RedisStorage } from '../../src/search/storage/redis.ts';
 import { StorageUnavailableError } from '../../src/search/storage/retry.ts';
+import { HttpStorage } from '../../src/search/storage/http.ts';
+import { serveStudies } from '../../src/search/storage/http-server.ts';
 import type { SharedStudyStorage } from '../../src/search/storage/storage.ts';
 import { RandomSampler } from '../../src/search/samplers/random.ts';
 import { service, uniqueName } from '../helpers/services.ts';
@@ -112,6 +114,21 @@ if (pgUrl) {
     },
   });
 }
+// kiln serve in front of a journal file: every contract above holds through HTTP too (the
+// journal has no heartbeat table, so the server's beat events and clock are used).
+const TOKEN = 'test-token-0123456789abcdef';
+const served = await serveStudies(new JournalFileStorage(join(dir, 'served.jsonl'), { onWarning: () => undefined }), {
+  token: TOKEN,
+  port: 0,
+});
+after(() => served.close());
+backends.push({
+  kind: 'HTTP (kiln serve)',
+  url: () => `http://:${TOKEN}@127.0.0.1:${served.port}`,
+  port: served.port,
+  open: (url, extra = {}) => new HttpStorage(url, extra),
+  drop: async () => undefined,
+});
 const redisUrl = await service('Redis', 'the Redis storage tests');
 if (redisUrl) {
   backends.push({
@@ -268,7 +285,7 @@ for (const backend of backends) {
             assert.match(
               retries[0]!,
               new RegExp(
-                `${backend.kind === 'Redis' ? 'RedisStorage' : 'PostgresStorage'}\\.\\w+: .*:${proxy.port}.*; retrying for up to 20 s`,
+                `${{ Redis: 'RedisStorage', PostgreSQL: 'PostgresStorage' }[backend.kind] ?? 'HttpStorage'}\\.\\w+: .*:${proxy.port}.*; retrying for up to 20 s`,
               ),
             );
             const fresh = backend.open(backend.url());
@@ -295,7 +312,7 @@ for (const backend of backends) {
           assert.ok(err instanceof StorageUnavailableError, String(err));
           assert.match(
             err.message,
-            /Storage\.readSince: (postgres|redis):\/\/.*:1\/?.* unreachable for \d+\.\d s \(\d+ attempts\): .*ECONNREFUSED/,
+            /Storage\.readSince: (postgres|redis|http):\/\/.*:1\/?.* unreachable for \d+\.\d s \(\d+ attempts\): .*(ECONNREFUSED|fetch failed)/,
           );
           return true;
         });
