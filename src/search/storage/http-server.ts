@@ -91,7 +91,7 @@ function trialNumbers(where: string, v: unknown): number[] {
  * `GET /v1/studies`, `GET /v1/studies/:name` (counts, best, trials),
  * `GET /v1/studies/:name/events?since=N[&waitMs=M]` (long poll), `GET /v1/studies/:name/stream?since=N`
  * (server-sent events; EventSource may pass `?token=`), `POST /v1/studies/:name/events`
- * `{ batch, events }`, `POST /v1/studies/:name/heartbeat` `{ numbers }`, `GET /v1/studies/:name/heartbeats`,
+ * `{ batch, events, since? }` (with `since`, the reply carries the log from there), `POST /v1/studies/:name/heartbeat` `{ numbers }`, `GET /v1/studies/:name/heartbeats`,
  * `POST /v1/studies/:name/ask` `{ space?, fixed? }` → `{ number, params }`,
  * `POST /v1/studies/:name/tell` `{ number, value | values | state, constraints?, error? }`.
  *
@@ -197,17 +197,24 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
     res.end(text);
   };
 
-  const appendOnce = (study: string, batch: string, events: StudyEvent[]): Promise<void> => {
-    // A client retrying after a lost reply sends the same batch id: answered, not written twice.
+  // A client retrying after a lost reply sends the same batch id: answered, not written twice.
+  // With `since`, the reply also carries the log from there (one round trip for ask and tell).
+  const appendOnce = async (study: string, batch: string, events: StudyEvent[], since: number | undefined) => {
     const key = `${study}\n${batch}`;
-    let done = batches.get(key);
-    if (!done) {
-      done = Promise.resolve(storage.append(events));
-      batches.set(key, done);
-      done.catch(() => batches.delete(key));
-      if (batches.size > SEEN_BATCHES) batches.delete(batches.keys().next().value!);
+    const seen = batches.get(key);
+    if (seen) {
+      await seen;
+      return since === undefined ? undefined : storage.readSince(study, since);
     }
-    return done;
+    const read =
+      since !== undefined && storage.appendAndRead
+        ? storage.appendAndRead(study, events, since)
+        : Promise.resolve(storage.append(events)).then(() => (since === undefined ? undefined : storage.readSince(study, since)));
+    const done = read.then(() => undefined);
+    batches.set(key, done);
+    done.catch(() => batches.delete(key));
+    if (batches.size > SEEN_BATCHES) batches.delete(batches.keys().next().value!);
+    return read;
   };
 
   const waitFor = async (study: string, cursor: number, waitMs: number): Promise<void> => {
@@ -291,7 +298,9 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
     }
     if (action === 'events') {
       allow('GET', 'POST');
-      const body = object(`POST ${url.pathname}`, await readJson(req), ['batch', 'events']);
+      const body = object(`POST ${url.pathname}`, await readJson(req), ['batch', 'events', 'since']);
+      if (body.since !== undefined && !(Number.isSafeInteger(body.since) && (body.since as number) >= 0))
+        throw bad(`'since' must be a log position (an integer >= 0), got ${JSON.stringify(body.since)}`);
       if (typeof body.batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(body.batch))
         throw bad(
           `'batch' must be an id of 8 to 64 letters, digits, '_' or '-' (the same on every retry), got ${JSON.stringify(body.batch)}`,
@@ -308,8 +317,8 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
         if (e.study !== study) throw bad(`events[${i}] belongs to study '${e.study}', not '${study}' of the path`);
         events.push(e);
       });
-      await appendOnce(study, body.batch, events);
-      return send(res, 200, { appended: events.length });
+      const read = await appendOnce(study, body.batch, events, body.since as number | undefined);
+      return send(res, 200, read ? { appended: events.length, events: read.events.map(encodeEvent), cursor: read.cursor } : { appended: events.length });
     }
     if (action === 'stream') {
       allow('GET');

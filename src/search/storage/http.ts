@@ -168,6 +168,16 @@ export class HttpStorage implements SharedStudyStorage {
     }
   }
 
+  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    const r = await this.#request<{ events: unknown[]; cursor: number }>('append', 'POST', `${this.#study(study)}/events`, {
+      batch: batchId(),
+      events: events.map(encodeEvent),
+      since: cursor,
+    });
+    return { events: this.#parse(study, cursor, r.events), cursor: r.cursor };
+  }
+
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {
     if (numbers.length === 0) return;
     await this.#request('heartbeat', 'POST', `${this.#study(study)}/heartbeat`, { numbers });
