@@ -40,7 +40,10 @@ const timed: Sampler = {
     }
   },
 };
-const storage = job.url === 'memory' ? new InMemoryStorage() : openStorage(job.url, { onWarning: () => undefined, ...(job.token ? { token: job.token } : {}) });
+const storage =
+  job.url === 'memory'
+    ? new InMemoryStorage()
+    : openStorage(job.url, { onWarning: () => undefined, ...(job.token ? { token: job.token } : {}) });
 const study = await createStudy({
   name: job.study,
   storage,
@@ -63,8 +66,10 @@ const sampler: number[] = [];
 const cpu: number[] = [];
 const finished = () => study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned').length;
 const start = performance.now();
+// Every tell reads the log back up to its finish (other workers' finishes included), so the
+// budget check needs no read of its own.
+await study.sync();
 for (;;) {
-  await study.sync();
   if (finished() >= job.budget) break;
   const t0 = performance.now();
   const s0 = samplerMs;

@@ -62,7 +62,12 @@ if (!CHOSEN || CHOSEN.includes('HTTP')) {
 if (CHOSEN) storages.splice(0, storages.length, ...storages.filter((s) => CHOSEN.includes(s.name)));
 // One bundle of the worker: it starts several times faster than through tsx.
 const bundle = process.env.KILN_BENCH_TSX ? undefined : await bundleForNode(WORKER);
-console.log(`load average at start: ${loadavg().map((l) => fmt(l, 2)).slice(0, 2).join(', ')} (1, 5 min) on ${cpus().length} cores\n`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => fmt(l, 2))
+    .slice(0, 2)
+    .join(', ')} (1, 5 min) on ${cpus().length} cores\n`,
+);
 
 interface Result {
   trials: number;
@@ -125,13 +130,19 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 
 if (PARTS.includes('overhead')) {
   console.log('### Overhead per trial (1 worker, TPE, 1,000 trials of a free objective; ms)\n');
-  console.log('storage+sync = ask+tell − sampler; CPU = this process\'s CPU time in ask+tell, sampler included (the rest is waiting for the storage and for a core)\n');
-  console.log('| storage | ask+tell @100 | sampler @100 | storage+sync @100 | CPU @100 | ask+tell @1000 | sampler @1000 | storage+sync @1000 | CPU @1000 |');
+  console.log(
+    "storage+sync = ask+tell − sampler; CPU = this process's CPU time in ask+tell, sampler included (the rest is waiting for the storage and for a core)\n",
+  );
+  console.log(
+    '| storage | ask+tell @100 | sampler @100 | storage+sync @100 | CPU @100 | ask+tell @1000 | sampler @1000 | storage+sync @1000 | CPU @1000 |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of [{ name: 'InMemory', url: () => 'memory', token: undefined }, ...storages]) {
     const url = s.url();
     const study = studyName('overhead');
-    const [r] = (await runTogether([{ url, study, budget: TRIALS, objective: 'none', ms: 0, ...(s.token ? { token: s.token } : {}) }])) as [Result];
+    const [r] = (await runTogether([{ url, study, budget: TRIALS, objective: 'none', ms: 0, ...(s.token ? { token: s.token } : {}) }])) as [
+      Result,
+    ];
     await drop(url, study);
     const at = (n: number) => {
       const [from, to] = [Math.max(0, n - 10), Math.min(r.overhead.length, n + 10)];
@@ -159,7 +170,9 @@ if (PARTS.includes('scaling')) {
         const study = studyName('scale');
         // The first worker creates the study; all count from when they start trials, so process
         // start-up is left out.
-        const results = await runTogether(Array.from({ length: n }, () => ({ url, study, budget: 100, objective, ms, ...(s.token ? { token: s.token } : {}) })));
+        const results = await runTogether(
+          Array.from({ length: n }, () => ({ url, study, budget: 100, objective, ms, ...(s.token ? { token: s.token } : {}) })),
+        );
         await drop(url, study);
         const done = results.reduce((a, r) => a + (r?.trials ?? 0), 0);
         const rate = done / Math.max(...results.map((r) => r?.seconds ?? Infinity));
@@ -178,7 +191,16 @@ if (PARTS.includes('chaos')) {
   for (const s of storages) {
     const url = s.url();
     const study = studyName('chaos');
-    const job: WorkerJob = { url, study, budget: 300, objective: 'wait', ms: 20, heartbeatMs: 200, graceMs: 1000, ...(s.token ? { token: s.token } : {}) };
+    const job: WorkerJob = {
+      url,
+      study,
+      budget: 300,
+      objective: 'wait',
+      ms: 20,
+      heartbeatMs: 200,
+      graceMs: 1000,
+      ...(s.token ? { token: s.token } : {}),
+    };
     const reported = new Set<number>();
     const onLine = (line: string) => line.startsWith('done ') && reported.add(Number(line.slice(5)));
     const start = Date.now();
@@ -224,5 +246,10 @@ if (PARTS.includes('chaos')) {
   }
 }
 await server?.close();
-console.log(`\nload average at end: ${loadavg().map((l) => fmt(l, 2)).slice(0, 2).join(', ')} (1, 5 min)`);
+console.log(
+  `\nload average at end: ${loadavg()
+    .map((l) => fmt(l, 2))
+    .slice(0, 2)
+    .join(', ')} (1, 5 min)`,
+);
 rmSync(dir, { recursive: true, force: true });

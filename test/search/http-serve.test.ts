@@ -80,7 +80,13 @@ test('bad requests are 400s (or 404, 405, 413, 415) saying what to fix', async (
   const cases: [string, string, unknown, number, RegExp, Record<string, string>?][] = [
     ['POST', '/v1/studies/web/events', '{"batch":', 400, /the body is not valid JSON/],
     ['POST', '/v1/studies/web/events', [], 400, /the body must be a JSON object, got an array/],
-    ['POST', '/v1/studies/web/events', { batch: 'abcdefgh', events: [], extra: 1 }, 400, /unknown field 'extra' \(known: batch, events, since\)/],
+    [
+      'POST',
+      '/v1/studies/web/events',
+      { batch: 'abcdefgh', events: [], extra: 1 },
+      400,
+      /unknown field 'extra' \(known: batch, events, since\)/,
+    ],
     ['POST', '/v1/studies/web/events', { batch: 'x', events: [{}] }, 400, /'batch' must be an id of 8 to 64 letters/],
     ['POST', '/v1/studies/web/events', { batch: 'abcdefgh', events: [] }, 400, /'events' must be a non-empty array/],
     [

@@ -318,7 +318,11 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
         events.push(e);
       });
       const read = await appendOnce(study, body.batch, events, body.since as number | undefined);
-      return send(res, 200, read ? { appended: events.length, events: read.events.map(encodeEvent), cursor: read.cursor } : { appended: events.length });
+      return send(
+        res,
+        200,
+        read ? { appended: events.length, events: read.events.map(encodeEvent), cursor: read.cursor } : { appended: events.length },
+      );
     }
     if (action === 'stream') {
       allow('GET');

@@ -262,7 +262,8 @@ export class PostgresStorage implements SharedStudyStorage {
    */
   async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
-    if (!Number.isSafeInteger(cursor) || cursor < 0) throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
+    if (!Number.isSafeInteger(cursor) || cursor < 0)
+      throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
     const t = this.table;
     const batch = batchId();
     const json = JSON.stringify(events.map(encodeEvent));
@@ -295,7 +296,10 @@ export class PostgresStorage implements SharedStudyStorage {
       },
     );
     if (rows === undefined) return this.readSince(study, cursor);
-    return { events: rows.map((r) => this.#parse(study, Number(r.seq), r.event)), cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor };
+    return {
+      events: rows.map((r) => this.#parse(study, Number(r.seq), r.event)),
+      cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor,
+    };
   }
 
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {

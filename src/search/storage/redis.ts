@@ -42,7 +42,15 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), redis.call('H
 
 type Scripted = RedisClient & {
   kilnAppend(log: string, studies: string, batch: string, study: string, ttl: number, ...events: string[]): Promise<number>;
-  kilnAppendRead(log: string, studies: string, batch: string, study: string, ttl: number, cursor: number, ...events: string[]): Promise<string[] | null>;
+  kilnAppendRead(
+    log: string,
+    studies: string,
+    batch: string,
+    study: string,
+    ttl: number,
+    cursor: number,
+    ...events: string[]
+  ): Promise<string[] | null>;
   kilnBeat(beats: string, ...numbers: number[]): Promise<number>;
   kilnBeats(beats: string): Promise<[number, string[]]>;
 };
