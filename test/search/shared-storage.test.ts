@@ -206,7 +206,9 @@ describe('shared storages', { concurrency: 2 }, () => {
             const storage = backend.open(url);
             await (await createStudy({ name, storage })).flush();
             const killed = spawnChild({ url, study: name, trials: 1, sleepMs: 60_000, heartbeatMs: 100, graceMs: 2_000, requeue: true });
-            const stalled = spawnChild({ url, study: name, trials: 1, sleepMs: 2_500, heartbeatMs: 100, graceMs: 2_000, requeue: true });
+            // Its first beat is due a second after its ask, so SIGSTOP (sent on 'start') does not
+            // catch it holding a journal file's lock, which would stop every writer.
+            const stalled = spawnChild({ url, study: name, trials: 1, sleepMs: 2_500, heartbeatMs: 1_000, graceMs: 2_000, requeue: true });
             const [k, s] = (await Promise.all([killed, stalled].map(async (c) => Number((await c.line(/^start /)).slice(6))))) as [
               number,
               number,
