@@ -16,6 +16,7 @@ export interface WorkerJob {
   ms: number;
   heartbeatMs?: number;
   graceMs?: number;
+  token?: string;
 }
 
 const job = JSON.parse(process.argv[2]!) as WorkerJob;
@@ -39,7 +40,10 @@ const timed: Sampler = {
     }
   },
 };
-const storage = job.url === 'memory' ? new InMemoryStorage() : openStorage(job.url, { onWarning: () => undefined });
+const storage =
+  job.url === 'memory'
+    ? new InMemoryStorage()
+    : openStorage(job.url, { onWarning: () => undefined, ...(job.token ? { token: job.token } : {}) });
 const study = await createStudy({
   name: job.study,
   storage,
@@ -49,15 +53,27 @@ const study = await createStudy({
   ...(job.heartbeatMs ? { heartbeatMs: job.heartbeatMs } : {}),
   ...(job.graceMs ? { graceMs: job.graceMs } : {}),
 });
+// Ready: wait for the go (a line on stdin) so that every worker of a run starts its clock
+// together; process start-up, which differs by seconds on a loaded machine, stays out.
+process.stdout.write('ready\n');
+await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+process.stdin.pause();
+process.stdin.unref?.();
 const overhead: number[] = [];
 const sampler: number[] = [];
+// CPU time of this process in ask+tell (user + system): what the trial costs apart from waiting
+// for the storage and for a core on a loaded machine.
+const cpu: number[] = [];
 const finished = () => study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned').length;
 const start = performance.now();
+// Every tell reads the log back up to its finish (other workers' finishes included), so the
+// budget check needs no read of its own.
+await study.sync();
 for (;;) {
-  await study.sync();
   if (finished() >= job.budget) break;
   const t0 = performance.now();
   const s0 = samplerMs;
+  const c0 = process.cpuUsage();
   const trial = await study.askAsync();
   const x = trial.suggestFloat('x', -5, 5);
   const y = trial.suggestFloat('y', -5, 5);
@@ -65,12 +81,16 @@ for (;;) {
   if (job.objective === 'wait') await new Promise((r) => setTimeout(r, job.ms));
   else if (job.objective === 'compute') for (const until = performance.now() + job.ms; performance.now() < until;);
   const t2 = performance.now();
+  const c1 = process.cpuUsage(c0);
+  const c2 = process.cpuUsage();
   const record = await study.tell(trial, x * x + y * y);
   overhead.push(t1 - t0 + performance.now() - t2);
+  const c3 = process.cpuUsage(c2);
+  cpu.push((c1.user + c1.system + c3.user + c3.system) / 1000);
   sampler.push(samplerMs - s0);
   if (record.state === 'complete') process.stdout.write(`done ${trial.number}\n`);
 }
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(`${JSON.stringify({ trials: overhead.length, seconds, overhead, sampler })}\n`);
+process.stdout.write(`${JSON.stringify({ trials: overhead.length, seconds, overhead, sampler, cpu })}\n`);
 await study.close();
 if ('close' in storage) await (storage as { close(): unknown }).close();

@@ -9,6 +9,8 @@ export type SearchApi = Pick<
   | 'planModelSearch'
   | 'createStudy'
   | 'openStorage'
+  | 'serveStudies'
+  | 'summarizeStudy'
   | 'toOptunaJournal'
   | 'fromOptunaJournal'
   | 'parseMlpSpace'

@@ -12,6 +12,7 @@ import { registerPrune } from './commands/prune.ts';
 import { registerQuantize } from './commands/quantize.ts';
 import { registerSearch, registerWorker } from './commands/search.ts';
 import { registerStudy } from './commands/study.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerTrain } from './commands/train.ts';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './errors.ts';
 import { pipelineApi } from './library.ts';
@@ -53,6 +54,7 @@ Run 'kiln <command> --help' for the flags of a command.`,
     registerSearch,
     registerWorker,
     registerStudy,
+    registerServe,
     registerExport,
     registerImport,
   ])

@@ -1,5 +1,8 @@
 // Studies out to CSV (one row per trial, Optuna's trials_dataframe columns) and JSON.
 import type { Direction, FrozenTrial } from './trial-record.ts';
+import type { ParamValue } from './distributions.ts';
+import type { StudyEvent } from './events.ts';
+import { StudyState } from './study-state.ts';
 
 /** A trial as plain data: the frozen record itself. */
 export type TrialJson = FrozenTrial;
@@ -70,4 +73,62 @@ export function trialsToCsv(trials: readonly FrozenTrial[], directions: readonly
       .join(','),
   );
   return [header.map(cell).join(','), ...rows].join('\n') + '\n';
+}
+
+/** What `summarizeStudy` returns: counts, the best trial (one objective) and every trial. */
+export interface StudySummary {
+  study: string;
+  directions: Direction[];
+  seed: number;
+  trials: number;
+  complete: number;
+  pruned: number;
+  failed: number;
+  running: number;
+  queued: number;
+  ignoredTells: number;
+  best: { number: number; value: number; params: Record<string, ParamValue> } | null;
+  trialList: {
+    number: number;
+    state: string;
+    values: number[] | null;
+    params: Record<string, ParamValue>;
+    error: string | null;
+    durationMs: number | null;
+  }[];
+}
+
+/** A study replayed from its events, as `kiln study show` and `kiln serve` report it; undefined
+ *  when the events hold no study. */
+export function summarizeStudy(name: string, events: readonly StudyEvent[]): StudySummary | undefined {
+  const state = new StudyState();
+  for (const e of events) state.apply(e);
+  if (!state.created) return undefined;
+  const count = (s: string) => state.trials.filter((t) => t.state === s).length;
+  const sign = state.directions[0] === 'maximize' ? -1 : 1;
+  const best =
+    state.directions.length === 1
+      ? state.trials.filter((t) => t.state === 'complete').sort((a, b) => (a.values![0]! - b.values![0]!) * sign || a.number - b.number)[0]
+      : undefined;
+  return {
+    study: name,
+    directions: state.directions.slice(),
+    seed: state.seed,
+    trials: state.trials.length,
+    complete: count('complete'),
+    pruned: count('pruned'),
+    failed: count('failed'),
+    running: count('running'),
+    queued: state.queue.length,
+    ignoredTells: state.ignoredFinishes,
+    best: best ? { number: best.number, value: best.values![0]!, params: { ...best.params } } : null,
+    trialList: state.trials.map((t) => ({
+      number: t.number,
+      state: t.state,
+      values: t.values,
+      params: { ...t.params },
+      error: t.error,
+      durationMs: t.durationMs,
+    })),
+  };
 }

@@ -206,6 +206,8 @@ export class Study {
   #constraints: ((trial: FrozenTrial) => number[]) | undefined;
   #contexts = new Map<number, { ctx: SamplerContext; relative: Record<string, ParamValue> }>();
   #tail: Promise<void> | null = null;
+  // The append #pump has on its way (shared storages), which a combined append and read waits for.
+  #appending: Promise<void> | null = null;
   #writeError: unknown = undefined;
   #host: TrialHost;
   // Shared storages: the log position read so far, the events waiting to be appended, this
@@ -217,6 +219,8 @@ export class Study {
   #pending: StudyEvent[] = [];
   #asked = 0;
   #beating = new Set<number>();
+  // Trials this process asked for a client that beats them itself (`release`).
+  #released = new Set<number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #told = new Map<number, string>();
   #lost = new Set<number>();
@@ -367,8 +371,7 @@ export class Study {
       at: Date.now(),
       ...(fixedParams ? { fixed: { ...fixedParams } } : { queued: true }),
     });
-    await this.flush();
-    await this.sync();
+    await this.#flushAndSync();
     const number = this.#state.claims.get(claim);
     if (number === undefined)
       throw new Error(`Study '${this.name}'.askAsync: trial claim '${claim}' is not in the storage after it was appended`);
@@ -452,9 +455,9 @@ export class Study {
     this.#contexts.delete(number);
     if (this.#shared) this.#told.set(number, JSON.stringify([outcome.state, outcome.values]));
     this._emit({ op: 'finish', study: this.name, number, at: Date.now(), ...outcome });
-    await this.flush();
+    if (this.#shared) await this.#flushAndSync();
+    else await this.flush();
     if (this.#shared) {
-      await this.sync();
       this.#stopBeating(number);
       this.#told.delete(number);
       if (t.state === 'running')
@@ -584,10 +587,7 @@ export class Study {
       if (told === undefined) return;
       const number = told;
       told = undefined;
-      if (readBack) {
-        await this.flush();
-        await this.sync();
-      }
+      if (readBack) await this.#flushAndSync();
       this.#stopBeating(number);
       this.#told.delete(number);
       const t = this.#state.trials[number]!;
@@ -654,7 +654,10 @@ export class Study {
 
   async #syncOnce(): Promise<void> {
     const storage = this.storage as SharedStudyStorage;
-    const { events, cursor } = await storage.readSince(this.name, this.#cursor);
+    this.#applyRead(await storage.readSince(this.name, this.#cursor));
+  }
+
+  #applyRead({ events, cursor }: { events: StudyEvent[]; cursor: number }): void {
     for (const e of events) {
       if (e.op === 'finish') this.#noteFinish(e);
       this.#state.apply(e);
@@ -662,11 +665,38 @@ export class Study {
     this.#cursor = cursor;
   }
 
+  // flush() then sync() in one round trip where the storage appends and reads at once: what is
+  // pending goes out with the read (after any append already on its way, so order is kept).
+  async #flushAndSync(): Promise<void> {
+    const storage = this.storage as SharedStudyStorage;
+    if (!storage.appendAndRead) {
+      await this.flush();
+      return this.sync();
+    }
+    while (this.#appending) await this.#appending;
+    this.#checkWrites();
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return this.sync();
+    const next = this.#syncing.then(async () => this.#applyRead(await storage.appendAndRead!(this.name, batch, this.#cursor)));
+    this.#syncing = next.catch(() => undefined);
+    const appending = next.then(
+      () => undefined,
+      (err) => {
+        this.#writeError ??= err;
+        this.#pending.length = 0;
+      },
+    );
+    this.#appending = appending;
+    await appending;
+    if (this.#appending === appending) this.#appending = null;
+    this.#checkWrites();
+  }
+
   // A finish for one of this process's running trials that is not the outcome it told: another
   // process (the reaper) ended the trial, and this process's work on it no longer counts.
   #noteFinish(e: Extract<StudyEvent, { op: 'finish' }>): void {
     const t = this.#state.trials[e.number];
-    if (!t || t.state !== 'running' || !this.#beating.has(e.number)) return;
+    if (!t || t.state !== 'running' || !(this.#beating.has(e.number) || this.#released.has(e.number))) return;
     if (this.#told.get(e.number) === JSON.stringify([e.state, e.values])) return;
     this.#lost.add(e.number);
     this.#stopBeating(e.number);
@@ -684,7 +714,10 @@ export class Study {
     this.#lastReap = Date.now();
     await this.sync();
     const others = this.#state.trials.filter(
-      (t) => t.state === 'running' && !this.#beating.has(t.number) && !(t.claim !== null && shared.writer!.owns(t.claim)),
+      (t) =>
+        t.state === 'running' &&
+        !this.#beating.has(t.number) &&
+        (this.#released.has(t.number) || !(t.claim !== null && shared.writer!.owns(t.claim))),
     );
     if (others.length === 0) return [];
     const storage = this.storage as SharedStudyStorage;
@@ -716,10 +749,7 @@ export class Study {
         ...(shared.requeue ? { requeue: true } : {}),
       });
     }
-    if (reaped.length > 0) {
-      await this.flush();
-      await this.sync();
-    }
+    if (reaped.length > 0) await this.#flushAndSync();
     return reaped;
   }
 
@@ -738,15 +768,33 @@ export class Study {
 
   /** Stops heartbeats and waits for pending writes; the storage stays open (close it yourself). */
   async close(): Promise<void> {
-    for (const n of [...this.#beating]) this.#stopBeating(n);
+    for (const n of [...this.#beating, ...this.#released]) this.#stopBeating(n);
     await this.flush();
   }
 
+  /**
+   * Hands a running trial's heartbeats to whoever runs it elsewhere (`kiln serve` asks trials for
+   * HTTP clients, which beat their own): this process stops beating it, and its reaper fails the
+   * trial like another process's once its beats stop. Shared storages only.
+   */
+  release(trial: Trial | number): void {
+    const number = typeof trial === 'number' ? trial : trial.number;
+    if (!this.#shared) throw new TypeError(`Study '${this.name}'.release: only trials in a shared storage beat`);
+    this.#running(number, 'release');
+    this.#beating.delete(number);
+    this.#released.add(number);
+    this.#startTimer();
+  }
+
   #startBeating(number: number): void {
-    const shared = this.#shared!;
     // The first beat comes with the next tick: until then the reaper times the trial from when
     // it first saw it, which saves every trial a write.
     this.#beating.add(number);
+    this.#startTimer();
+  }
+
+  #startTimer(): void {
+    const shared = this.#shared!;
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.#tick(), shared.heartbeatMs);
       // Heartbeats must not keep a finished process alive.
@@ -756,7 +804,8 @@ export class Study {
 
   #stopBeating(number: number): void {
     this.#beating.delete(number);
-    if (this.#beating.size === 0 && this.#timer !== undefined) {
+    this.#released.delete(number);
+    if (this.#beating.size === 0 && this.#released.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
@@ -787,6 +836,7 @@ export class Study {
   /** Resolves when every event emitted so far is stored; rejects if a write failed. */
   async flush(): Promise<void> {
     if (this.#tail) await this.#tail;
+    while (this.#appending) await this.#appending;
     this.#checkWrites();
   }
 
@@ -913,14 +963,21 @@ export class Study {
     // One macrotask's wait: an objective that suggests, reports and returns at once costs a
     // single append with its finish.
     await new Promise((r) => setTimeout(r, 0));
-    while (this.#pending.length > 0) {
+    for (;;) {
+      // One append at a time (a combined append and read may be on its way), so order is kept.
+      while (this.#appending) await this.#appending;
+      if (this.#pending.length === 0) break;
       const batch = this.#pending.splice(0);
-      try {
-        await this.storage.append(batch);
-      } catch (err) {
-        this.#writeError ??= err;
-        this.#pending.length = 0;
-      }
+      const appending = Promise.resolve(this.storage.append(batch)).then(
+        () => undefined,
+        (err) => {
+          this.#writeError ??= err;
+          this.#pending.length = 0;
+        },
+      );
+      this.#appending = appending;
+      await appending;
+      if (this.#appending === appending) this.#appending = null;
     }
     this.#tail = null;
   }

@@ -2,9 +2,8 @@
 // through tsx from the sources, or from one esbuild bundle of src/cli/main.ts built the way
 // dist/cli.mjs is, which starts several times faster (most cases use it to keep the suite quick).
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from '../helpers/bundle.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
@@ -24,31 +23,7 @@ let bundle: Promise<string> | undefined;
 
 /** `node <bundle> ...args`: the same command line bundled once per test process (removed at
  *  exit), which starts several times faster than through tsx. */
-export const kilnBundled: Runner = async (args) => spawnNode([await (bundle ??= bundleCli()), ...args]);
-
-// Written inside the repository (node_modules/.cache), so the bundle finds the packages it
-// locates at run time, as dist/cli.mjs does.
-async function bundleCli(): Promise<string> {
-  const folder = `${ROOT}node_modules/.cache/kiln-cli-test/`;
-  mkdirSync(folder, { recursive: true });
-  const path = `${folder}cli-${process.pid}.mjs`;
-  process.once('exit', () => rmSync(path, { force: true }));
-  await build({
-    entryPoints: [`${ROOT}src/cli/main.ts`],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node18',
-    outfile: path,
-    // commander and cli-progress are CommonJS: inside an ESM bundle their require() of Node
-    // built-ins needs a real require.
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __kilnCreateRequire } from 'node:module';\nconst require = __kilnCreateRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
-  return path;
-}
+export const kilnBundled: Runner = async (args) => spawnNode([await (bundle ??= bundleForNode(`${ROOT}src/cli/main.ts`)), ...args]);
 
 function spawnNode(args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {

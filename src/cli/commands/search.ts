@@ -25,6 +25,7 @@ import { searchApi, type SearchApi } from '../library.ts';
 import { readSpaceFile } from '../search-space.ts';
 import { GRADIENT_KEYS, gradientOptions, gradientStrategy, type GradientFlags } from './search-gradient.ts';
 import { interruptSignal, optimizerFrom, trainingOptions, type TrainingFlags } from '../training-flags.ts';
+import { openStorageFlag } from './study.ts';
 
 interface SearchOptions extends CommonOptions, TrainingFlags, ArchitectureFlags, GradientFlags {
   strategy: 'trials' | 'gradient';
@@ -66,7 +67,7 @@ interface WorkerOptions extends SearchOptions {
 }
 
 const STORAGE_HELP =
-  'where the study lives: a journal file (JSON lines; processes on one host may share it), postgres://user@host/db or redis://host:6379 (default: $KILN_STORAGE); run again to resume it';
+  'where the study lives: a journal file (JSON lines; processes on one host may share it), postgres://user@host/db, redis://host:6379 or http://host:8080 (kiln serve; token from $KILN_SERVE_TOKEN) (default: $KILN_STORAGE); run again to resume it';
 
 // The flags a search trial is defined by, shared by `kiln search` and `kiln worker`.
 function trialFlags(cmd: Command, api: SearchApi, trialsText: string): Command {
@@ -221,13 +222,7 @@ async function searchSetup(cmd: Command, o: SearchOptions, api: SearchApi) {
       throw usageError(`--sampler grid: ${(error as Error).message}`);
     }
   }
-  let storage: ReturnType<SearchApi['openStorage']> | undefined;
-  try {
-    storage =
-      o.storage === undefined ? undefined : api.openStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
-  } catch (error) {
-    throw usageError(`--storage: ${(error as Error).message}`);
-  }
+  const storage = openStorageFlag(api, o.storage, '');
   const options = {
     validation,
     objectives,

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../index.ts';
 import type { SharedStudyStorage } from '../../search/storage/storage.ts';
 import type { StudyEvent } from '../../search/events.ts';
-import { StudyState } from '../../search/study-state.ts';
+import type { StudySummary } from '../../search/export.ts';
 import { usageError, CliError } from '../errors.ts';
 import { emitJson, fmt, out, table } from '../print.ts';
 import { searchApi, type SearchApi } from '../library.ts';
@@ -15,15 +15,31 @@ interface StudyFlags {
   json?: boolean;
 }
 
-const STORAGE_HELP = 'a journal file, postgres://user@host/db or redis://host:6379 (default: $KILN_STORAGE)';
+const STORAGE_HELP = 'a journal file, postgres://user@host/db, redis://host:6379 or http://host:8080 (kiln serve) (default: $KILN_STORAGE)';
 
-function open(api: SearchApi, o: StudyFlags): SharedStudyStorage {
-  if (o.storage === undefined) throw usageError('--storage (or KILN_STORAGE) is required');
+/** What the command line passes to openStorage: warnings to stderr, and for http:// storages the
+ *  token from $KILN_SERVE_TOKEN unless the URL carries one. */
+export function storageOptions(): { onWarning: (m: string) => void; token?: string } {
+  const token = process.env.KILN_SERVE_TOKEN;
+  return { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`), ...(token ? { token } : {}) };
+}
+
+/** Opens --storage, a usage error naming the flag when it is wrong. */
+export function openStorageFlag(api: SearchApi, url: string | undefined, required: string): SharedStudyStorage | undefined {
+  if (url === undefined) {
+    if (required) throw usageError(required);
+    return undefined;
+  }
   try {
-    return api.openStorage(o.storage, { onWarning: (m) => process.stderr.write(`kiln: warning: ${m}\n`) });
+    const withToken = /^https?:\/\/[^/]*:[^@/]*@/i.test(url) ? { onWarning: storageOptions().onWarning } : storageOptions();
+    return api.openStorage(url, withToken);
   } catch (error) {
     throw usageError(`--storage: ${(error as Error).message}`);
   }
+}
+
+function open(api: SearchApi, o: StudyFlags): SharedStudyStorage {
+  return openStorageFlag(api, o.storage, '--storage (or KILN_STORAGE) is required')!;
 }
 
 async function withStorage<T>(api: SearchApi, o: StudyFlags, run: (storage: SharedStudyStorage) => Promise<T>): Promise<T> {
@@ -35,33 +51,11 @@ async function withStorage<T>(api: SearchApi, o: StudyFlags, run: (storage: Shar
   }
 }
 
-async function replay(storage: SharedStudyStorage, name: string): Promise<{ state: StudyState; events: StudyEvent[] }> {
+async function replay(api: SearchApi, storage: SharedStudyStorage, name: string): Promise<{ summary: StudySummary; events: StudyEvent[] }> {
   const { events } = await storage.readSince(name, 0);
-  const state = new StudyState();
-  for (const e of events) state.apply(e);
-  if (!state.created) throw new CliError(`study '${name}' is not in the storage (kiln study list shows what is)`);
-  return { state, events };
-}
-
-function summary(name: string, state: StudyState) {
-  const count = (s: string) => state.trials.filter((t) => t.state === s).length;
-  const sign = state.directions[0] === 'maximize' ? -1 : 1;
-  const best =
-    state.directions.length === 1
-      ? state.trials.filter((t) => t.state === 'complete').sort((a, b) => (a.values![0]! - b.values![0]!) * sign || a.number - b.number)[0]
-      : undefined;
-  return {
-    study: name,
-    directions: state.directions,
-    trials: state.trials.length,
-    complete: count('complete'),
-    pruned: count('pruned'),
-    failed: count('failed'),
-    running: count('running'),
-    queued: state.queue.length,
-    ignoredTells: state.ignoredFinishes,
-    best: best ? { number: best.number, value: best.values![0]!, params: best.params } : null,
-  };
+  const summary = api.summarizeStudy(name, events);
+  if (!summary) throw new CliError(`study '${name}' is not in the storage (kiln study list shows what is)`);
+  return { summary, events };
 }
 
 export function registerStudy(program: Command): void {
@@ -82,7 +76,10 @@ Examples:
   storageFlag(study.command('list').description('the studies in the storage, with trial counts and best values')).action((o: StudyFlags) =>
     withStorage(api, o, async (storage) => {
       const rows = [];
-      for (const name of await storage.studies()) rows.push(summary(name, (await replay(storage, name)).state));
+      for (const name of await storage.studies()) {
+        const { trialList: _, seed: __, ...row } = (await replay(api, storage, name)).summary;
+        rows.push(row);
+      }
       if (o.json) return emitJson({ command: 'study list', studies: rows });
       if (rows.length === 0) return out('no studies');
       for (const line of table(
@@ -105,18 +102,9 @@ Examples:
   storageFlag(study.command('show').argument('<name>', 'the study').description('one study: counts, best trial and every trial')).action(
     (name: string, o: StudyFlags) =>
       withStorage(api, o, async (storage) => {
-        const { state } = await replay(storage, name);
-        const s = summary(name, state);
-        const trials = state.trials.map((t) => ({
-          number: t.number,
-          state: t.state,
-          values: t.values,
-          params: t.params,
-          error: t.error,
-          durationMs: t.durationMs,
-        }));
+        const { trialList: trials, seed, ...s } = (await replay(api, storage, name)).summary;
         if (o.json) return emitJson({ command: 'study show', ...s, trialList: trials });
-        out(`study       ${name}: ${state.directions.join(', ')}, seed ${state.seed}`);
+        out(`study       ${name}: ${s.directions.join(', ')}, seed ${seed}`);
         out(
           `trials      ${s.trials} (${s.complete} complete, ${s.pruned} pruned, ${s.failed} failed, ${s.running} running), ${s.queued} queued${s.ignoredTells ? `, ${s.ignoredTells} late tells ignored` : ''}`,
         );
@@ -144,11 +132,11 @@ Examples:
     .requiredOption('--out <file>', 'the Optuna journal file to write (atomically)')
     .action((name: string, o: StudyFlags & { out: string }) =>
       withStorage(api, o, async (storage) => {
-        const { events, state } = await replay(storage, name);
+        const { events, summary } = await replay(api, storage, name);
         const text = api.toOptunaJournal(name, events);
         await writeFileAtomic(o.out, new TextEncoder().encode(text));
-        if (o.json) return emitJson({ command: 'study export', study: name, trials: state.trials.length, out: o.out });
-        out(`exported    ${name}: ${state.trials.length} trials to ${o.out} (Optuna journal format)`);
+        if (o.json) return emitJson({ command: 'study export', study: name, trials: summary.trials, out: o.out });
+        out(`exported    ${name}: ${summary.trials} trials to ${o.out} (Optuna journal format)`);
       }),
     );
 

@@ -254,6 +254,54 @@ export class PostgresStorage implements SharedStudyStorage {
     );
   }
 
+  /**
+   * Appends and reads back in one round trip: the insert and the read go as one simple-query
+   * message, which PostgreSQL runs as one transaction. The insert waits for the study's row lock,
+   * which every earlier appender held until it committed, and under read committed the read takes
+   * a fresh snapshot: it sees every event up to these, and none is missing in between.
+   */
+  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    if (!Number.isSafeInteger(cursor) || cursor < 0)
+      throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
+    const t = this.table;
+    const batch = batchId();
+    const json = JSON.stringify(events.map(encodeEvent));
+    const n = events.length;
+    const rows = await this.#run(
+      'append',
+      async (pool) => {
+        const client = await pool.connect();
+        try {
+          const name = client.escapeLiteral(study);
+          const results = (await client.query(`WITH s AS (
+         INSERT INTO ${t}_studies AS s (study, next_seq) VALUES (${name}, ${n})
+         ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
+         RETURNING next_seq)
+       INSERT INTO ${t}_events (study, seq, batch, event)
+       SELECT ${name}, s.next_seq - ${n} + e.ord, '${batch}', e.value FROM s, jsonb_array_elements(${client.escapeLiteral(json)}::jsonb) WITH ORDINALITY AS e(value, ord);
+       SELECT seq, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq`)) as unknown as Pg.QueryResult<{
+            seq: string;
+            event: unknown;
+          }>[];
+          return results[1]!.rows;
+        } finally {
+          client.release();
+        }
+      },
+      async (pool) => {
+        // The previous attempt may have committed before its reply was lost: then read.
+        const { rowCount } = await pool.query(`SELECT 1 FROM ${t}_events WHERE study = $1 AND batch = $2 LIMIT 1`, [study, batch]);
+        return rowCount ? { done: undefined } : undefined;
+      },
+    );
+    if (rows === undefined) return this.readSince(study, cursor);
+    return {
+      events: rows.map((r) => this.#parse(study, Number(r.seq), r.event)),
+      cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor,
+    };
+  }
+
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {
     if (numbers.length === 0) return;
     if (!numbers.every((n) => Number.isSafeInteger(n) && n >= 0))

@@ -23,6 +23,13 @@ const APPEND = `
 if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then return -1 end
 redis.call('SADD', KEYS[2], ARGV[1])
 return redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))`;
+// The same, then the log from a cursor, in one round trip. ARGV: study, batch ttl, cursor, events….
+// A batch seen before (a retry after a lost reply) returns false: the caller reads instead.
+const APPEND_READ = `
+if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then return false end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+return redis.call('LRANGE', KEYS[1], ARGV[3], -1)`;
 // KEYS: beats hash. ARGV: trial numbers. Stamped with Redis's clock, in ms.
 const BEAT = `
 local t = redis.call('TIME')
@@ -35,6 +42,15 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), redis.call('H
 
 type Scripted = RedisClient & {
   kilnAppend(log: string, studies: string, batch: string, study: string, ttl: number, ...events: string[]): Promise<number>;
+  kilnAppendRead(
+    log: string,
+    studies: string,
+    batch: string,
+    study: string,
+    ttl: number,
+    cursor: number,
+    ...events: string[]
+  ): Promise<string[] | null>;
   kilnBeat(beats: string, ...numbers: number[]): Promise<number>;
   kilnBeats(beats: string): Promise<[number, string[]]>;
 };
@@ -119,6 +135,7 @@ export class RedisStorage implements SharedStudyStorage {
       let lastError: unknown;
       client.on('error', (error) => (lastError = error));
       client.defineCommand('kilnAppend', { numberOfKeys: 3, lua: APPEND });
+      client.defineCommand('kilnAppendRead', { numberOfKeys: 3, lua: APPEND_READ });
       client.defineCommand('kilnBeat', { numberOfKeys: 1, lua: BEAT });
       client.defineCommand('kilnBeats', { numberOfKeys: 1, lua: BEATS });
       try {
@@ -183,6 +200,18 @@ export class RedisStorage implements SharedStudyStorage {
       );
       i = j;
     }
+  }
+
+  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
+    const batch = this.#key(study, `batch:${batchId()}`);
+    // Appended and read in one script: atomic, so the read ends with these events.
+    const items = await this.#run('append', (c) =>
+      c.kilnAppendRead(this.#key(study, 'log'), `${this.prefix}:studies`, batch, study, BATCH_TTL_S, cursor, ...lines),
+    );
+    if (items === null) return this.readSince(study, cursor);
+    return { events: items.map((text, i) => this.#parse(study, cursor + i, text)), cursor: cursor + items.length };
   }
 
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {

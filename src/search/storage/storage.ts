@@ -52,6 +52,10 @@ export interface SharedStudyStorage extends StudyStorage {
   /** The events of `study` after position `cursor` (0: from the start), and the position after
    *  them. Appends by any process that completed before the call are included. */
   readSince(study: string, cursor: number): Promise<{ events: StudyEvent[]; cursor: number }>;
+  /** Appends events of `study` and returns what `readSince(study, cursor)` returns right after:
+   *  every event after `cursor` up to and including these. Storages that can do both in one
+   *  round trip have it; studies fall back to `append` then `readSince`. */
+  appendAndRead?(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }>;
   /** Marks trials as alive now, by the storage's clock. Without it, beats are `beat` events. */
   heartbeat?(study: string, numbers: readonly number[]): Promise<void>;
   /** The storage's clock and the last beat of each trial that has one. */
