@@ -18,6 +18,8 @@ import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
+// KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes).
+const INT8_ONLY = process.env.KILN_BENCH_CONV === 'int8';
 const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
@@ -87,26 +89,27 @@ console.log(
 );
 
 // ---- training ----
-const kilnRows = rows(4 * BATCH),
-  cpuRows = rows(BATCH);
-let wasmTraining = 'trains';
-try {
-  await tfTrain('wasm', rows(BATCH))();
-} catch (error) {
-  wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+if (!INT8_ONLY) {
+  const kilnRows = rows(4 * BATCH),
+    cpuRows = rows(BATCH);
+  let wasmTraining = 'trains';
+  try {
+    await tfTrain('wasm', rows(BATCH))();
+  } catch (error) {
+    wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+  }
+  const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
+  console.log(
+    `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
+  );
+  console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
+  console.log('|---|---|---|');
+  console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
+  console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
+
+  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining(train.kiln!);
+  else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
-const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
-console.log(
-  `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
-);
-console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
-console.log('|---|---|---|');
-console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
-console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
-
-if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
-else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
-
 // ---- inference ----
 const model = lenet();
 await fit(model, rows(256), { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
@@ -136,37 +139,39 @@ await tf.setBackend('wasm');
 const tfModel = tfLenet();
 
 const x64 = rows(BATCH).features;
-const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
-const kilnOut = model.predict(x64);
-const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
-console.log(
-  `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
-);
-console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
-console.log('|---|---|---|---|---|---|');
-for (const batch of [1, BATCH]) {
-  const x = x64.slice(0, batch * 784);
-  const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
-  const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
-  const calls = batch === 1 ? 100 : 5;
-  const rate = (fn: () => unknown) => async () => {
-    await fn();
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) await fn();
-    return (calls * batch) / ((performance.now() - t0) / 1000);
-  };
-  const r = await alternate(
-    {
-      kiln: rate(() => model.predict(x)),
-      ort: rate(async () => (await session.run({ x: ox })).p!.data),
-      tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
-    },
-    ROUNDS,
-  );
-  xt.dispose();
+if (!INT8_ONLY) {
+  const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
+  const kilnOut = model.predict(x64);
+  const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
   console.log(
-    `| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`,
+    `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
   );
+  console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
+  console.log('|---|---|---|---|---|---|');
+  for (const batch of [1, BATCH]) {
+    const x = x64.slice(0, batch * 784);
+    const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
+    const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
+    const calls = batch === 1 ? 100 : 5;
+    const rate = (fn: () => unknown) => async () => {
+      await fn();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await fn();
+      return (calls * batch) / ((performance.now() - t0) / 1000);
+    };
+    const r = await alternate(
+      {
+        kiln: rate(() => model.predict(x)),
+        ort: rate(async () => (await session.run({ x: ox })).p!.data),
+        tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
+      },
+      ROUNDS,
+    );
+    xt.dispose();
+    console.log(
+      `| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`,
+    );
+  }
 }
 tfModel.dispose();
 await int8Inference();
@@ -300,7 +305,7 @@ async function int8Inference(): Promise<void> {
 
 // @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
 // under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
-async function jaxTraining(): Promise<void> {
+async function jaxTraining(kilnRate: number): Promise<void> {
   let jax: typeof import('@jax-js/jax');
   try {
     jax = await import('@jax-js/jax');
@@ -351,6 +356,6 @@ async function jaxTraining(): Promise<void> {
   }
   const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
   console.log(
-    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`,
+    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(kilnRate / (BATCH / steady), 1)}x`,
   );
 }
