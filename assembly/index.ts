@@ -15,6 +15,7 @@ export * from "./kernels/f32-cols";
 export * from "./kernels/f64-search";
 export * from "./kernels/f32-sparse";
 export * from "./kernels/i8-gemm";
+export * from "./kernels/i8-conv";
 export * from "./kernels/quant";
 export * from "./kernels/i4-gemm";
 export * from "./kernels/f32-mixed";

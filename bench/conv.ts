@@ -6,14 +6,20 @@
 //   KILN_BENCH_JAX=1 (its first step compiles for minutes, so it is off by default).
 //   inference (batch 1 and 64, samples/s): TensorFlow.js wasm and ONNX Runtime Web (wasm), the
 //   latter with kiln's weights, its outputs checked against kiln's.
+//   int8 inference (batch 1 and 64): kiln's static int8 model against kiln f32 and ONNX Runtime
+//   Web's QLinearConv graph of the same codes (see int8Inference below).
 // npm run bench -- conv
 import type * as Tf from '@tensorflow/tfjs';
-import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, Sequential, type Dataset } from '../src/index.ts';
+import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, quantize, Sequential, type Dataset } from '../src/index.ts';
+import { GraphBuilder } from '../src/onnx/graph-builder.ts';
+import { AttributeType, DataType, encodeModel } from '../src/onnx/proto.ts';
 import { alternate, fmt } from './_stats.ts';
 import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
+// KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes).
+const INT8_ONLY = process.env.KILN_BENCH_CONV === 'int8';
 const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
@@ -83,26 +89,27 @@ console.log(
 );
 
 // ---- training ----
-const kilnRows = rows(4 * BATCH),
-  cpuRows = rows(BATCH);
-let wasmTraining = 'trains';
-try {
-  await tfTrain('wasm', rows(BATCH))();
-} catch (error) {
-  wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+if (!INT8_ONLY) {
+  const kilnRows = rows(4 * BATCH),
+    cpuRows = rows(BATCH);
+  let wasmTraining = 'trains';
+  try {
+    await tfTrain('wasm', rows(BATCH))();
+  } catch (error) {
+    wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
+  }
+  const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
+  console.log(
+    `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
+  );
+  console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
+  console.log('|---|---|---|');
+  console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
+  console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
+
+  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining(train.kiln!);
+  else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
-const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
-console.log(
-  `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
-);
-console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
-console.log('|---|---|---|');
-console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
-console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
-
-if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
-else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
-
 // ---- inference ----
 const model = lenet();
 await fit(model, rows(256), { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
@@ -132,44 +139,173 @@ await tf.setBackend('wasm');
 const tfModel = tfLenet();
 
 const x64 = rows(BATCH).features;
-const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
-const kilnOut = model.predict(x64);
-const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
-console.log(
-  `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
-);
-console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
-console.log('|---|---|---|---|---|---|');
-for (const batch of [1, BATCH]) {
-  const x = x64.slice(0, batch * 784);
-  const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
-  const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
-  const calls = batch === 1 ? 100 : 5;
-  const rate = (fn: () => unknown) => async () => {
-    await fn();
-    const t0 = performance.now();
-    for (let i = 0; i < calls; i++) await fn();
-    return (calls * batch) / ((performance.now() - t0) / 1000);
-  };
-  const r = await alternate(
-    {
-      kiln: rate(() => model.predict(x)),
-      ort: rate(async () => (await session.run({ x: ox })).p!.data),
-      tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
-    },
-    ROUNDS,
-  );
-  xt.dispose();
+if (!INT8_ONLY) {
+  const ortOut = (await session.run({ x: new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]) })).p!.data as Float32Array;
+  const kilnOut = model.predict(x64);
+  const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
   console.log(
-    `| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`,
+    `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
   );
+  console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
+  console.log('|---|---|---|---|---|---|');
+  for (const batch of [1, BATCH]) {
+    const x = x64.slice(0, batch * 784);
+    const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
+    const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
+    const calls = batch === 1 ? 100 : 5;
+    const rate = (fn: () => unknown) => async () => {
+      await fn();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await fn();
+      return (calls * batch) / ((performance.now() - t0) / 1000);
+    };
+    const r = await alternate(
+      {
+        kiln: rate(() => model.predict(x)),
+        ort: rate(async () => (await session.run({ x: ox })).p!.data),
+        tfjs: rate(() => tf.tidy(() => (tfModel.predict(xt) as Tf.Tensor).dataSync())),
+      },
+      ROUNDS,
+    );
+    xt.dispose();
+    console.log(
+      `| ${batch} | ${fmt(r.kiln!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.tfjs!, 0)} | ${fmt(r.kiln! / r.ort!, 2)}x | ${fmt(r.kiln! / r.tfjs!, 2)}x |`,
+    );
+  }
 }
-model.dispose();
 tfModel.dispose();
+await int8Inference();
+model.dispose();
+
+// int8 inference: kiln's static int8 model (per-channel weights, u8 activations calibrated on 256
+// digits) against kiln f32 and ONNX Runtime Web running the same codes and parameters as a
+// QLinearConv graph: QuantizeLinear → QLinearConv → MaxPool (u8) → QLinearConv → MaxPool →
+// Flatten → MatMulInteger → ×scales + bias → Relu → QuantizeLinear → MatMulInteger → ×scales +
+// bias → Softmax. Every activation zero point after a ReLU is 0, so the ReLUs of the convolutions
+// are the clamp of their requantisation, in both engines.
+async function int8Inference(): Promise<void> {
+  const q = quantize(model, { scheme: 'int8-per-channel', calibration: { data: rows(256) } });
+  const L = q.layers;
+  const g = new GraphBuilder();
+  const scalar = (name: string, v: number) => g.constant(name, [], Float32Array.of(v));
+  const zp = (name: string, v: number) => g.constant(name, [], Uint8Array.of(v));
+  let x = g.node('in', 'QuantizeLinear', ['x', scalar('xs0', L[0]!.input!.scale), zp('zx0', L[0]!.input!.zeroPoint)])[0]!;
+  for (const i of [0, 1]) {
+    const l = L[i]!,
+      next = L[i + 1]!.input!,
+      c = l.conv!;
+    const [O, Cg, KH, KW] = [l.units, c.inputShape[0] / c.groups, c.kernel[0], c.kernel[1]];
+    const bias = Int32Array.from(l.bias, (b, o) => Math.round(b / Math.fround(l.input!.scale * l.scales[o]!)));
+    x = g.node(
+      `conv${i}`,
+      'QLinearConv',
+      [
+        x,
+        scalar(`xs${i}`, l.input!.scale),
+        zp(`zx${i}`, l.input!.zeroPoint),
+        g.constant(`w${i}`, [O, Cg, KH, KW], l.codes),
+        g.constant(`ws${i}`, [O], l.scales),
+        g.constant(`wz${i}`, [O], new Int8Array(O)),
+        scalar(`ys${i}`, next.scale),
+        zp(`zy${i}`, next.zeroPoint),
+        g.constant(`b${i}`, [O], bias),
+      ],
+      [
+        { name: 'kernel_shape', type: AttributeType.INTS, ints: [KH, KW] },
+        { name: 'pads', type: AttributeType.INTS, ints: [c.padding[0], c.padding[1], c.padding[0], c.padding[1]] },
+      ],
+    )[0]!;
+    x = g.node(
+      `pool${i}`,
+      'MaxPool',
+      [x],
+      [
+        { name: 'kernel_shape', type: AttributeType.INTS, ints: [2, 2] },
+        { name: 'strides', type: AttributeType.INTS, ints: [2, 2] },
+      ],
+    )[0]!;
+  }
+  x = g.node('flatten', 'Flatten', [x])[0]!;
+  for (const i of [2, 3]) {
+    const l = L[i]!;
+    // MatMulInteger takes B as [inputs, units]: the codes transposed.
+    const wt = new Int8Array(l.codes.length);
+    for (let n = 0; n < l.units; n++) for (let kk = 0; kk < l.inputs; kk++) wt[kk * l.units + n] = l.codes[n * l.inputs + kk]!;
+    if (i === 3) x = g.node('q3', 'QuantizeLinear', [x, scalar('xs3', l.input!.scale), zp('zx3', l.input!.zeroPoint)])[0]!;
+    x = g.node(`dense${i}`, 'MatMulInteger', [x, g.constant(`w${i}`, [l.inputs, l.units], wt), zp(`zxm${i}`, l.input!.zeroPoint)])[0]!;
+    x = g.node(`dense${i}`, 'Cast', [x], [{ name: 'to', type: AttributeType.INT, i: DataType.FLOAT }])[0]!;
+    const s = Float32Array.from(l.scales, (w) => Math.fround(l.input!.scale * w));
+    x = g.node(`dense${i}`, 'Mul', [x, g.constant(`s${i}`, [l.units], s)])[0]!;
+    x = g.node(`dense${i}`, 'Add', [x, g.constant(`bd${i}`, [l.units], l.bias)])[0]!;
+    if (i === 2) x = g.node(`dense${i}`, 'Relu', [x])[0]!;
+  }
+  x = g.node('out', 'Softmax', [x], [{ name: 'axis', type: AttributeType.INT, i: 1 }])[0]!;
+  g.rename(x, 'p');
+  const f = (name: string, shape: (number | string)[]) => ({ name, elemType: DataType.FLOAT, shape });
+  const bytes = encodeModel({
+    irVersion: 7,
+    producerName: 'kiln-bench',
+    producerVersion: '0',
+    docString: '',
+    opsetImports: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g',
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs: [f('x', ['batch', 1, 28, 28])],
+      outputs: [f('p', ['batch', 10])],
+      sparseInitializers: 0,
+    },
+    metadata: [],
+    functions: 0,
+  });
+  const ortQ = await ortSession(bytes);
+  const ox64 = new ort.Tensor('float32', x64, [BATCH, 1, 28, 28]);
+  const ortP = (await ortQ.run({ x: ox64 })).p!.data as Float32Array;
+  const kiP = q.predict(x64);
+  const f32P = model.predict(x64);
+  const agree = (a: Float32Array, b: Float32Array) => {
+    let same = 0;
+    for (let r = 0; r < BATCH; r++) {
+      const am = (v: Float32Array) => v.subarray(r * 10, r * 10 + 10).reduce((m, e, j, arr) => (e > arr[m]! ? j : m), 0);
+      if (am(a) === am(b)) same++;
+    }
+    return same;
+  };
+  const diff = kiP.reduce((m, v, i) => Math.max(m, Math.abs(v - ortP[i]!)), 0);
+  console.log(
+    `\nint8 inference, samples/s (median of ${ROUNDS}). kiln int8 and ONNX Runtime's QLinearConv graph agree on ${agree(kiP, ortP)}/${BATCH} classes (probabilities within ${diff.toExponential(1)}); kiln int8 and f32 on ${agree(kiP, f32P)}/${BATCH}:\n`,
+  );
+  console.log('| batch | kiln int8 | kiln f32 | ort-web int8 | int8 / f32 | kiln int8 / ort-web int8 |');
+  console.log('|---|---|---|---|---|---|');
+  for (const batch of [1, BATCH]) {
+    const xb = x64.slice(0, batch * 784);
+    const ox = new ort.Tensor('float32', xb, [batch, 1, 28, 28]);
+    const calls = batch === 1 ? 100 : 5;
+    const rate = (fn: () => unknown) => async () => {
+      await fn();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await fn();
+      return (calls * batch) / ((performance.now() - t0) / 1000);
+    };
+    const r = await alternate(
+      {
+        int8: rate(() => q.predict(xb)),
+        f32: rate(() => model.predict(xb)),
+        ort: rate(async () => (await ortQ.run({ x: ox })).p!.data),
+      },
+      ROUNDS,
+    );
+    console.log(
+      `| ${batch} | ${fmt(r.int8!, 0)} | ${fmt(r.f32!, 0)} | ${fmt(r.ort!, 0)} | ${fmt(r.int8! / r.f32!, 2)}x | ${fmt(r.int8! / r.ort!, 2)}x |`,
+    );
+  }
+  q.dispose();
+}
 
 // @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
 // under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
-async function jaxTraining(): Promise<void> {
+async function jaxTraining(kilnRate: number): Promise<void> {
   let jax: typeof import('@jax-js/jax');
   try {
     jax = await import('@jax-js/jax');
@@ -220,6 +356,6 @@ async function jaxTraining(): Promise<void> {
   }
   const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
   console.log(
-    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`,
+    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(kilnRate / (BATCH / steady), 1)}x`,
   );
 }

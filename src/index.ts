@@ -69,6 +69,8 @@ export type { DistillOptions, TeacherFunction } from './compress/distill.ts';
 export { pruneWeights, layerSparsity } from './compress/prune/unstructured.ts';
 export type { PruneWeightsOptions, LayerSparsity } from './compress/prune/unstructured.ts';
 export { pruneNeurons, keepUnits, removeDeadNeurons } from './compress/prune/structured.ts';
+export { pruneChannels, keepChannels, channelScores, CHANNEL_CRITERIA } from './compress/prune/channels.ts';
+export type { PruneChannelsOptions, ChannelCriterion } from './compress/prune/channels.ts';
 export type { PruneNeuronsOptions } from './compress/prune/structured.ts';
 export { weightScores, neuronScores, WEIGHT_CRITERIA, NEURON_CRITERIA } from './compress/prune/importance.ts';
 export type { WeightCriterion, NeuronCriterion, ImportanceOptions } from './compress/prune/importance.ts';

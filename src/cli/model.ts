@@ -142,7 +142,16 @@ export async function writeModel(model: Model, path: string): Promise<number> {
 export function architecture(model: Model): string {
   const dense = (units: number, activation: string) => (activation === 'linear' ? `dense(${units})` : `dense(${units}, ${activation})`);
   if (isQuantized(model))
-    return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
+    return `${model.inputShape.join('x')} → ${model.layers
+      .map((l) =>
+        l.conv
+          ? [
+              `conv2d(${l.units}, ${l.conv.kernel.join('x')}${l.activation === 'linear' ? '' : `, ${l.activation}`})`,
+              ...(l.pools ?? []).map((p) => `${p.kind}Pool2d(${p.kernel.join('x')})`),
+            ].join(' → ')
+          : dense(l.units, l.activation),
+      )
+      .join(' → ')} · ${model.task} · ${model.scheme}`;
   const layers = model.layers.map((l) =>
     l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : `${l.type}()`,
   );

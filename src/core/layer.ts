@@ -26,7 +26,7 @@ export interface ParamSlot {
   readonly trainable?: boolean;
 }
 
-/** Hooks into every hookable layer's passes (dense layers), for quantisation-aware training:
+/** Hooks into every hookable layer's passes (dense and conv2d layers), for quantisation-aware training:
  *  substitute weights (fake-quantised), rewrite a layer's input in place (fake-quantise
  *  activations) and its gradient (the straight-through estimator's mask). */
 export interface LayerHooks {

@@ -10,6 +10,13 @@
 //            other rows of its chunk, and one outlying row cannot coarsen the others' grid
 //   weight-only (int4) f32 activations, int4 weights dequantised inside the GEMM
 // The last layer always produces f32 (then softmax or sigmoid as the task asks).
+// Image models (int8 schemes): convolutions and the pooling after them run on u8 codes in NHWC
+// order (assembly/kernels/i8-conv.ts): a static convolution requantises straight into the next
+// layer's input codes; a dynamic one writes f32 and quantises it with the chunk's (or each
+// row's) range, and pooling works on those codes (max pooling commutes with quantisation). The
+// first dense layer after the image reads the codes as they are: its weight columns are permuted
+// from the model's [C, H, W] order to the engine's [H, W, C] once, at upload. Image models run in
+// chunks of 64 rows, so the f32 and u8 buffers hold 64 images of the largest activation.
 import { kernels, i32View, f32View } from './wasm.ts';
 import type { CoreKernels } from './kernels.generated.ts';
 import { Tensor, unscoped } from './tensor.ts';
@@ -20,8 +27,33 @@ const RELU = 1;
 
 export type ActivationQuant = 'static' | 'dynamic' | 'dynamic-rows' | 'none';
 
-/** One dense layer, quantised: y = act(x·Wᵀ + bias) with W [units, inputs] from codes. */
+/** A convolution's geometry: input [C, H, W], output [O, OH, OW], window, top/left padding. */
+export interface QuantConvSpec {
+  readonly inputShape: readonly [number, number, number];
+  readonly outputShape: readonly [number, number, number];
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/** A pooling window over [C, H, W] → [C, OH, OW] (a global average pool is the whole image). */
+export interface QuantPoolSpec {
+  readonly kind: 'max' | 'avg';
+  readonly inputShape: readonly [number, number, number];
+  readonly outputShape: readonly [number, number, number];
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+}
+
+/** One dense layer, quantised: y = act(x·Wᵀ + bias) with W [units, inputs] from codes; or, with
+ *  `conv`, a convolution whose codes are [units = O, inputs = (C/groups)·KH·KW] in PyTorch's
+ *  [O, C/groups, KH, KW] order. `pools` follow the layer, in order. */
 export interface QuantLayerSpec {
+  readonly conv?: QuantConvSpec;
+  readonly pools?: readonly QuantPoolSpec[];
   readonly inputs: number;
   readonly units: number;
   /** Activation code (see activation.ts) and leaky slope. */
@@ -69,8 +101,24 @@ interface Step {
   fused: boolean;
 }
 
+// A convolution or pooling step of an image model, its geometry as plain numbers.
+interface ImageStep {
+  conv: boolean;
+  /** conv: the layer's step; pooling: undefined. */
+  step: Step | undefined;
+  maxPool: boolean;
+  geo: number[];
+  /** conv: its packing's byte sizes. */
+  col: number;
+  ap: number;
+  tmp: number;
+  cells: number;
+}
+
 interface Workspace {
   capacity: number;
+  col: Tensor<'u8'> | undefined;
+  tmp: Tensor<'u8'> | undefined;
   f: [Tensor<'f32'>, Tensor<'f32'>];
   q: [Tensor<'u8'>, Tensor<'u8'>];
   scratch: Tensor<'u8'>;
@@ -91,14 +139,21 @@ export class QuantEngine {
   #steps: Step[];
   #ws: Workspace | undefined;
   #width: number;
+  #image: boolean;
+  #imageSteps: ImageStep[];
   #disposed = false;
 
   /** The specs must be valid (src/compress/quant checks them); this only checks that the layers chain. */
   constructor(layers: readonly QuantLayerSpec[], activations: ActivationQuant) {
     if (layers.length === 0) throw new RangeError('QuantEngine: no layers');
+    const shapes = chainShapes(layers);
+    if (layers.some((l) => l.conv) && (activations === 'none' || layers.at(-1)!.conv))
+      throw new RangeError('QuantEngine: an image model runs int8 activations and ends in a dense layer');
     layers.forEach((l, i) => {
-      if (i > 0 && l.inputs !== layers[i - 1]!.units)
-        throw new RangeError(`QuantEngine: layer ${i} takes ${l.inputs} inputs, layer ${i - 1} gives ${layers[i - 1]!.units}`);
+      if (l.pools?.length && !l.conv) throw new RangeError(`QuantEngine: layer ${i} is dense; pooling follows convolutions only`);
+      if (l.conv && i > 0 && !layers[i - 1]!.conv) throw new RangeError(`QuantEngine: layer ${i} is a convolution after a dense layer`);
+    });
+    layers.forEach((l, i) => {
       if (l.codes.length !== l.units * l.inputs)
         throw new RangeError(`QuantEngine: layer ${i} has ${l.codes.length} codes for [${l.units}, ${l.inputs}]`);
       if (activations === 'static' && !l.input)
@@ -108,10 +163,15 @@ export class QuantEngine {
     });
     this.layers = layers;
     this.activations = activations;
-    this.inputs = layers[0]!.inputs;
+    this.inputs = size(shapes[0]!);
     this.outputs = layers.at(-1)!.units;
-    this.#width = Math.max(this.inputs, ...layers.map((l) => l.units));
-    this.#device = unscoped(() => layers.map((spec) => upload(spec)));
+    // Buffers hold every activation: inputs and outputs of layers, and convolutions' outputs before their pooling.
+    this.#width = Math.max(...shapes.map(size), ...layers.map((l) => (l.conv ? size(l.conv.outputShape) : 0)));
+    this.#image = layers.some((l) => l.conv);
+    // The dense layer right after an image reads NHWC codes: its columns follow [H, W, C].
+    this.#device = unscoped(() =>
+      layers.map((spec, i) => upload(spec, i > 0 && layers[i - 1]!.conv && !spec.conv ? shapes[2 * i] : undefined)),
+    );
     this.#steps = this.#device.map((d, i) => {
       const { spec } = d;
       const next = activations === 'static' ? layers[i + 1]?.input : undefined;
@@ -131,6 +191,7 @@ export class QuantEngine {
         fused: next !== undefined && (spec.act === RELU || spec.act === 0),
       };
     });
+    this.#imageSteps = imageSteps(layers, this.#steps);
   }
 
   /** Runs the rows of x (n × inputs values, row-major, any array of numbers) in chunks of `chunk`
@@ -143,6 +204,7 @@ export class QuantEngine {
     if (!Number.isInteger(x.length / this.inputs))
       throw new RangeError(`QuantEngine.predictArray: ${x.length} values are not rows of ${this.inputs} features`);
     const k = kernels();
+    if (this.#image) chunk = Math.min(chunk, IMAGE_CHUNK);
     return predictInChunks(x, this.inputs, this.outputs, chunk, where, (batch) => {
       const ws = this.#workspace(batch);
       return {
@@ -167,9 +229,15 @@ export class QuantEngine {
     const scratch = ws.sp,
       params = ws.pp;
     let f = 0,
-      q = 0;
-    if (mode === 'static') k.f32_quantize(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
-    for (let i = 0; i < steps.length; i++) {
+      q = 0,
+      start = 0;
+    // Dynamic: the codes and parameters an image part leaves for the first dense layer.
+    let pre: { xs: number; zx: number; rows: boolean } | undefined;
+    if (this.#image) {
+      ({ q, pre } = this.#forwardImage(k, ws, batch));
+      start = this.#imageSteps.filter((s) => s.conv).length;
+    } else if (mode === 'static') k.f32_quantize(ws.qp[0], ws.fp[0], batch * this.inputs, steps[0]!.xs, steps[0]!.zx, 0, 255);
+    for (let i = start; i < steps.length; i++) {
       const s = steps[i]!;
       const N = s.N,
         K = s.K;
@@ -193,7 +261,11 @@ export class QuantEngine {
         f = 1 - f;
         continue;
       }
-      if (mode === 'none') {
+      if (pre) {
+        if (pre.rows) k.i8_gemm_f32_rows(fOut, qIn, 0, params, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        else k.i8_gemm_f32(fOut, qIn, 0, pre.zx, pre.xs, s.packed, scratch, batch, N, K, s.scales, s.bias, s.relu);
+        pre = undefined;
+      } else if (mode === 'none') {
         k.i4_gemm_f32(fOut, fIn, s.packed, s.scales, scratch, batch, N, K, s.groupSize, s.bias, s.relu);
       } else if (mode === 'dynamic-rows' || batch === 1) {
         // One row: the chunk's range is the row's range, and the per-row GEMM reads its scale and
@@ -213,6 +285,152 @@ export class QuantEngine {
     return f;
   }
 
+  // The convolutions and pooling in front of the first dense layer, on u8 codes; the f32 input
+  // is in ws.f[0]. Returns the u8 buffer holding the last codes and, for dynamic activations,
+  // their parameters (per row in ws.params).
+  #forwardImage(k: CoreKernels, ws: Workspace, batch: number): { q: number; pre: { xs: number; zx: number; rows: boolean } | undefined } {
+    const mode = this.activations;
+    const rows = mode === 'dynamic-rows';
+    const params = ws.pp;
+    let q = 0,
+      xs = 0,
+      zx = 0,
+      nchw = 1;
+    const quantize = (from: number, to: number, cells: number) => {
+      if (rows) return k.f32_quantize_dynamic_rows(to, params, from, batch, cells);
+      k.f32_quantize_dynamic(to, params, from, batch * cells);
+      xs = f32View(params, 1)[0]!;
+      zx = i32View(params + 4, 1)[0]!;
+    };
+    if (mode === 'static') {
+      xs = this.#steps[0]!.xs;
+      zx = this.#steps[0]!.zx;
+      k.f32_quantize(ws.qp[0], ws.fp[0], batch * this.inputs, xs, zx, 0, 255);
+    } else quantize(ws.fp[0], ws.qp[0], this.inputs);
+    for (const st of this.#imageSteps) {
+      const qIn = ws.qp[q]!,
+        qOut = ws.qp[1 - q]!;
+      if (!st.conv) {
+        const run = st.maxPool ? k.u8_maxpool2d_nhwc : k.u8_avgpool2d_nhwc;
+        const [C, H, W, OH, OW, KH, KW, sh, sw, ph, pw] = st.geo as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        run(qOut, qIn, batch, C, H, W, OH, OW, KH, KW, sh, sw, ph, pw);
+        q = 1 - q;
+        continue;
+      }
+      const s = st.step!;
+      const [C, H, W, O, OH, OW, KH, KW, sh, sw, ph, pw, dilh, dilw, groups] = st.geo as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      const col = ws.col!.ptr,
+        tmp = ws.tmp?.ptr ?? 0,
+        xq = rows ? params : 0;
+      if (mode === 'static') {
+        // The next layer's input parameters: every image model ends in a dense layer.
+        const next = s.next!;
+        k.u8_conv2d(
+          qOut,
+          qIn,
+          xq,
+          s.packed,
+          ws.sp,
+          col,
+          tmp,
+          batch,
+          C,
+          H,
+          W,
+          O,
+          OH,
+          OW,
+          KH,
+          KW,
+          sh,
+          sw,
+          ph,
+          pw,
+          dilh,
+          dilw,
+          groups,
+          nchw,
+          zx,
+          xs,
+          s.scales,
+          s.bias,
+          s.relu,
+          next.scale,
+          next.zeroPoint,
+        );
+        xs = next.scale;
+        zx = next.zeroPoint;
+      } else {
+        const fOut = ws.fp[1]!;
+        k.u8_conv2d(
+          fOut,
+          qIn,
+          xq,
+          s.packed,
+          ws.sp,
+          col,
+          tmp,
+          batch,
+          C,
+          H,
+          W,
+          O,
+          OH,
+          OW,
+          KH,
+          KW,
+          sh,
+          sw,
+          ph,
+          pw,
+          dilh,
+          dilw,
+          groups,
+          nchw,
+          zx,
+          xs,
+          s.scales,
+          s.bias,
+          s.relu,
+          0,
+          0,
+        );
+        quantize(fOut, qOut, st.cells);
+      }
+      nchw = 0;
+      q = 1 - q;
+    }
+    return { q, pre: mode === 'static' ? undefined : { xs, zx, rows } };
+  }
+
   #workspace(batch: number): Workspace {
     const ws = this.#ws;
     if (ws && ws.capacity >= batch) return ws;
@@ -221,14 +439,21 @@ export class QuantEngine {
     const k = kernels();
     const scratch = Math.max(
       16,
-      ...this.layers.map((l) => (l.bits === 8 ? k.i8_gemm_scratch_bytes(capacity, l.inputs) : k.i4_gemm_scratch_bytes(capacity, l.inputs))),
+      ...this.layers.map((l) =>
+        l.conv ? 0 : l.bits === 8 ? k.i8_gemm_scratch_bytes(capacity, l.inputs) : k.i4_gemm_scratch_bytes(capacity, l.inputs),
+      ),
+      ...this.#imageSteps.map((s) => s.ap),
     );
+    const col = Math.max(0, ...this.#imageSteps.map((s) => s.col));
+    const tmp = Math.max(0, ...this.#imageSteps.map((s) => s.tmp));
     const cells = capacity * this.#width;
     const t = unscoped(() => ({
       f: [Tensor.empty([cells]), Tensor.empty([cells])] as [Tensor<'f32'>, Tensor<'f32'>],
       q: [Tensor.empty([cells], 'u8'), Tensor.empty([cells], 'u8')] as [Tensor<'u8'>, Tensor<'u8'>],
       scratch: Tensor.empty([scratch], 'u8'),
       params: Tensor.empty([2 * capacity]),
+      col: col > 0 ? Tensor.empty([col], 'u8') : undefined,
+      tmp: tmp > 0 ? Tensor.empty([tmp], 'u8') : undefined,
     }));
     this.#ws = { capacity, ...t, fp: [t.f[0].ptr, t.f[1].ptr], qp: [t.q[0].ptr, t.q[1].ptr], sp: t.scratch.ptr, pp: t.params.ptr };
     return this.#ws;
@@ -237,7 +462,7 @@ export class QuantEngine {
   #freeWorkspace(): void {
     const ws = this.#ws;
     if (!ws) return;
-    for (const t of [...ws.f, ...ws.q, ws.scratch, ws.params]) t.dispose();
+    for (const t of [...ws.f, ...ws.q, ws.scratch, ws.params, ws.col, ws.tmp]) t?.dispose();
     this.#ws = undefined;
   }
 
@@ -249,11 +474,98 @@ export class QuantEngine {
   }
 }
 
-function upload(spec: QuantLayerSpec): DeviceLayer {
+const IMAGE_CHUNK = 64;
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+// The row shapes in and out of every layer and pool, in order: [input, layer 0 out, pools…,
+// layer 1 in = previous out, …]; at 2·i the input of layer i. Throws when the layers do not chain.
+function chainShapes(layers: readonly QuantLayerSpec[]): (readonly number[])[] {
+  let shape: readonly number[] = layers[0]!.conv?.inputShape ?? [layers[0]!.inputs];
+  const out: (readonly number[])[] = [];
+  layers.forEach((l, i) => {
+    const fail = (what: string, got: readonly number[]) => {
+      throw new RangeError(`QuantEngine: layer ${i} ${what} [${got}], the previous layer gives [${shape}]`);
+    };
+    if (l.conv) {
+      if (l.conv.inputShape.join() !== shape.join()) fail('takes', l.conv.inputShape);
+    } else if (l.inputs !== size(shape)) fail(`takes ${l.inputs} inputs, not`, shape);
+    out.push(l.conv ? l.conv.inputShape : shape);
+    shape = l.conv ? l.conv.outputShape : [l.units];
+    for (const p of l.pools ?? []) {
+      if (p.inputShape.join() !== shape.join()) fail('pools', p.inputShape);
+      shape = p.outputShape;
+    }
+    out.push(shape);
+  });
+  return out;
+}
+
+function imageSteps(layers: readonly QuantLayerSpec[], steps: readonly Step[]): ImageStep[] {
+  const k = kernels();
+  const out: ImageStep[] = [];
+  for (let i = 0; i < layers.length && layers[i]!.conv; i++) {
+    const c = layers[i]!.conv!;
+    const [C, H, W] = c.inputShape,
+      [O, OH, OW] = c.outputShape,
+      [KH, KW] = c.kernel;
+    const P = OH * OW,
+      Kc = (C / c.groups) * KH * KW;
+    out.push({
+      conv: true,
+      step: steps[i],
+      maxPool: false,
+      geo: [C, H, W, O, OH, OW, KH, KW, ...c.stride, ...c.padding, ...c.dilation, c.groups],
+      col: k.u8_conv2d_col_bytes(OH, OW, KH, KW, C / c.groups),
+      ap: k.i8_gemm_scratch_bytes(P, Kc),
+      tmp: c.groups > 1 ? P * (O / c.groups) * 4 : 0,
+      cells: O * P,
+    });
+    for (const p of layers[i]!.pools ?? []) {
+      const [PC, PH, PW] = p.inputShape,
+        [, POH, POW] = p.outputShape;
+      out.push({
+        conv: false,
+        step: undefined,
+        maxPool: p.kind === 'max',
+        geo: [PC, PH, PW, POH, POW, ...p.kernel, ...p.stride, ...p.padding],
+        col: 0,
+        ap: 0,
+        tmp: 0,
+        cells: PC * POH * POW,
+      });
+    }
+  }
+  return out;
+}
+
+// Codes [O, Cg, KH, KW] → [O, KH, KW, Cg], the order u8_im2row writes a window in.
+function convOrder(codes: Int8Array, c: QuantConvSpec): Int8Array {
+  const O = c.outputShape[0],
+    Cg = c.inputShape[0] / c.groups,
+    [KH, KW] = c.kernel,
+    T = KH * KW;
+  const out = new Int8Array(codes.length);
+  for (let o = 0; o < O; o++)
+    for (let ci = 0; ci < Cg; ci++) for (let t = 0; t < T; t++) out[(o * T + t) * Cg + ci] = codes[(o * Cg + ci) * T + t]!;
+  return out;
+}
+
+// Columns of a dense layer's codes from [C, H, W] order to [H, W, C].
+function hwcOrder(codes: Int8Array, units: number, [C, H, W]: readonly number[]): Int8Array {
+  const S = H! * W!,
+    K = C! * S;
+  const out = new Int8Array(codes.length);
+  for (let n = 0; n < units; n++)
+    for (let c = 0; c < C!; c++) for (let s = 0; s < S; s++) out[n * K + s * C! + c] = codes[n * K + c * S + s]!;
+  return out;
+}
+
+function upload(spec: QuantLayerSpec, imageIn: readonly number[] | undefined): DeviceLayer {
   const k = kernels();
   const N = spec.units,
     K = spec.inputs;
-  const codes = Tensor.from(spec.codes, [N, K], 'i8');
+  if (spec.conv) return uploadConv(spec, spec.conv);
+  const codes = Tensor.from(imageIn && imageIn[0]! > 1 ? hwcOrder(spec.codes, N, imageIn) : spec.codes, [N, K], 'i8');
   const zeros = spec.zeroPoints ? Tensor.from(spec.zeroPoints, [spec.zeroPoints.length], 'i32') : undefined;
   try {
     const bias = Tensor.from(spec.bias);
@@ -274,6 +586,26 @@ function upload(spec: QuantLayerSpec): DeviceLayer {
     k.i4_gemm_pack_params(params.ptr, scales.ptr, zeros?.ptr ?? 0, symmetric ? 8 : 0, N, K, G);
     scales.dispose();
     return { spec, packed, scales: params, bias };
+  } finally {
+    codes.dispose();
+    zeros?.dispose();
+  }
+}
+
+function uploadConv(spec: QuantLayerSpec, c: QuantConvSpec): DeviceLayer {
+  const k = kernels();
+  const N = spec.units,
+    K = spec.inputs,
+    G = c.groups,
+    Ng = N / G;
+  const perRow = (v: ArrayLike<number>) => (v.length === 1 ? Array.from({ length: N }, () => v[0]!) : Array.from(v));
+  const codes = Tensor.from(convOrder(spec.codes, c), [N, K], 'i8');
+  const zeros = spec.zeroPoints ? Tensor.from(perRow(spec.zeroPoints), [N], 'i32') : undefined;
+  try {
+    const panel = k.i8_gemm_packed_bytes(Ng, K);
+    const packed = Tensor.empty([panel * G], 'u8');
+    for (let g = 0; g < G; g++) k.i8_gemm_pack_w(packed.ptr + g * panel, codes.ptr + g * Ng * K, zeros ? zeros.ptr + 4 * g * Ng : 0, Ng, K);
+    return { spec, packed, scales: Tensor.from(perRow(spec.scales)), bias: Tensor.from(spec.bias) };
   } finally {
     codes.dispose();
     zeros?.dispose();

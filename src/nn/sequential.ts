@@ -223,7 +223,7 @@ export class Sequential implements Predictor {
     return this.engine.hooks;
   }
 
-  /** Installs hooks into the dense layers' passes (see LayerHooks), or removes them. One set at a
+  /** Installs hooks into the dense and conv2d layers' passes (see LayerHooks), or removes them. One set at a
    *  time: installing over another set is an error, so two sessions cannot silently mix. */
   setHooks(hooks: LayerHooks | undefined): void {
     if (hooks && this.engine.hooks && hooks !== this.engine.hooks)

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   CALIBRATION_METHODS,
   fit,
+  foldBatchNorm,
   prepareQat,
   quantize,
   QUANT_SCHEMES,
@@ -102,7 +103,8 @@ function checkFlags(cmd: Command, o: QuantizeOptions): void {
 async function quantizeCommand(cmd: Command, o: QuantizeOptions): Promise<void> {
   checkFlags(cmd, o);
   const loaded = await readFloatModel(o.model, 'quantization');
-  const float = loaded.model;
+  // Batch norms fold into the layer before them, as quantize() does, so QAT trains what runs.
+  const float = o.qat && loaded.model.layers.some((l) => l.type === 'batchNorm') ? foldBatchNorm(loaded.model) : loaded.model;
   const table = float.preprocessing.table;
   if (table && table.columns.some((c) => c.kind !== 'numeric' || c.indicator)) {
     throw new CliError(

@@ -12,7 +12,9 @@
 //   layers.j.input_zero_point   I32 [1]  } parameters
 //   standardize.scale, .shift   F32 [inputs]: the per-column input affine, when the model has one
 // Metadata: scheme, symmetric, group_size, dynamic_range, task, calibration, the layers as JSON
-// (inputs, units, activation, alpha), class_names, and feature_names only when asked for: for a
+// (inputs, units, activation, alpha; a convolution's geometry as `conv` and the pooling after it
+// as `pools`, whose weight is [filters, (C/groups)·KH·KW] codes in [O, C/groups, KH, KW] order),
+// input_shape for image rows ([C, H, W]), class_names, and feature_names only when asked for: for a
 // 784-pixel model those names alone would outweigh the rest of the header several times over.
 // Reading checks every field and rebuilds exactly the model that was written.
 import {
@@ -27,6 +29,7 @@ import { checkIntegrity, withChecksum } from '../../io/integrity.ts';
 import { checkFormat } from '../../io/model-header.ts';
 import { QuantizedModel, QUANT_SCHEMES, type QuantScheme, type QuantizedLayer } from './model.ts';
 import type { Activation } from '../../core/activation.ts';
+import type { QuantConvSpec, QuantPoolSpec } from '../../core/quant-engine.ts';
 import { checkKnownKeys } from '../../core/errors.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
 import type { Task } from '../../nn/sequential.ts';
@@ -44,6 +47,8 @@ interface LayerMeta {
   units: number;
   activation: Activation;
   alpha: number;
+  conv?: QuantConvSpec;
+  pools?: readonly QuantPoolSpec[];
 }
 
 /** Options of `quantizedModelToBytes` and `saveQuantizedModel`. */
@@ -81,7 +86,14 @@ export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedF
     tensors['standardize.scale'] = { dtype: 'F32', shape: [model.inputs], data: model.standardize.scale };
     tensors['standardize.shift'] = { dtype: 'F32', shape: [model.inputs], data: model.standardize.shift };
   }
-  const layers: LayerMeta[] = model.layers.map((l) => ({ inputs: l.inputs, units: l.units, activation: l.activation, alpha: l.alpha }));
+  const layers: LayerMeta[] = model.layers.map((l) => ({
+    inputs: l.inputs,
+    units: l.units,
+    activation: l.activation,
+    alpha: l.alpha,
+    ...(l.conv ? { conv: l.conv } : {}),
+    ...(l.pools ? { pools: l.pools } : {}),
+  }));
   return encodeSafetensors(
     tensors,
     withChecksum(tensors, {
@@ -94,6 +106,7 @@ export function quantizedModelToBytes(model: QuantizedModel, options: QuantizedF
       ...(model.calibration !== undefined ? { calibration: model.calibration } : {}),
       task: model.task,
       layers: JSON.stringify(layers),
+      ...(model.inputShape.length > 1 ? { input_shape: JSON.stringify(model.inputShape) } : {}),
       ...(model.classNames ? { class_names: JSON.stringify(model.classNames) } : {}),
       ...(options.featureNames && model.featureNames ? { feature_names: JSON.stringify(model.featureNames) } : {}),
     }),
@@ -167,7 +180,10 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
       : undefined;
     return { ...m, codes, scales, ...(zeroPoints ? { zeroPoints } : {}), bias, ...(input ? { input } : {}) };
   });
-  const inputs = layers[0]!.inputs;
+  const inputShape = metadata.input_shape === undefined ? undefined : parseJson('input_shape', metadata.input_shape);
+  if (inputShape !== undefined && (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d >= 1 && d <= 1 << 16)))
+    throw fail(`__metadata__.input_shape must be a JSON array of integers >= 1, got ${metadata.input_shape}`);
+  const inputs = inputShape ? (inputShape as number[]).reduce((a, b) => a * b, 1) : layers[0]!.inputs;
   const standardize =
     tensors['standardize.scale'] || tensors['standardize.shift']
       ? {
@@ -185,6 +201,7 @@ export function quantizedModelFromBytes(bytes: Uint8Array): QuantizedModel {
       ...(groupSize !== undefined ? { groupSize } : {}),
       ...(dynamicRange !== undefined ? { dynamicRange } : {}),
       task: metadata.task as Task,
+      ...(inputShape ? { inputShape: inputShape as number[] } : {}),
       layers,
       ...(metadata.calibration !== undefined ? { calibration: metadata.calibration } : {}),
       ...(standardize ? { standardize } : {}),
@@ -233,7 +250,7 @@ function names(key: string, value: unknown): string[] {
 
 function layerMeta(j: number, raw: unknown): LayerMeta {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fail(`__metadata__.layers[${j}] must be an object`);
-  const { inputs, units, activation, alpha, ...rest } = raw as Record<string, unknown>;
+  const { inputs, units, activation, alpha, conv, pools, ...rest } = raw as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length) throw fail(`__metadata__.layers[${j}] has unknown field '${extra[0]}'`);
   for (const [name, v] of [
@@ -246,7 +263,18 @@ function layerMeta(j: number, raw: unknown): LayerMeta {
   if (typeof alpha !== 'number') throw fail(`__metadata__.layers[${j}].alpha must be a number, got ${JSON.stringify(alpha)}`);
   if (typeof activation !== 'string')
     throw fail(`__metadata__.layers[${j}].activation must be a string, got ${JSON.stringify(activation)}`);
-  return { inputs: inputs as number, units: units as number, activation: activation as Activation, alpha };
+  // The geometry is checked in full by the QuantizedModel the file becomes.
+  if (conv !== undefined && (conv === null || typeof conv !== 'object' || Array.isArray(conv)))
+    throw fail(`__metadata__.layers[${j}].conv must be an object`);
+  if (pools !== undefined && !Array.isArray(pools)) throw fail(`__metadata__.layers[${j}].pools must be an array`);
+  return {
+    inputs: inputs as number,
+    units: units as number,
+    activation: activation as Activation,
+    alpha,
+    ...(conv ? { conv: conv as QuantConvSpec } : {}),
+    ...(pools ? { pools: pools as QuantPoolSpec[] } : {}),
+  };
 }
 
 // Codes [rows, cols] -> [rows, ceil(cols/2)] bytes, low nibble first, the padding nibble 0.

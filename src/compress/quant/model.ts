@@ -3,7 +3,7 @@
 // and the model file all produce; the description is validated here, whatever its source.
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkFiniteData, shapeText } from '../../core/errors.ts';
-import { QuantEngine, type ActivationQuant, type QuantLayerSpec } from '../../core/quant-engine.ts';
+import { QuantEngine, type ActivationQuant, type QuantConvSpec, type QuantLayerSpec, type QuantPoolSpec } from '../../core/quant-engine.ts';
 import { INT4_GROUP_SIZES } from '../../core/ops/quant.ts';
 import { classesOf, flattenRows, InputAffine, OUTPUT_OF_TASK, type Predictor, type Rows, type Task } from '../../nn/predictor.ts';
 import { QUINT8, weightRange } from './qparams.ts';
@@ -16,8 +16,12 @@ export const QUANT_SCHEMES = ['int8-per-tensor', 'int8-per-channel', 'int8-dynam
  *  columns, f32 activations. */
 export type QuantScheme = (typeof QUANT_SCHEMES)[number];
 
-/** One dense layer of a quantised model. Arrays are row-major. */
+/** One dense or convolution layer of a quantised model. Arrays are row-major. A convolution
+ *  (`conv` given) has units = filters and inputs = (C/groups)·KH·KW, its codes in PyTorch's
+ *  [O, C/groups, KH, KW] order; `pools` are the pooling layers after it. */
 export interface QuantizedLayer {
+  readonly conv?: QuantConvSpec;
+  readonly pools?: readonly QuantPoolSpec[];
   readonly inputs: number;
   readonly units: number;
   readonly activation: Activation;
@@ -45,6 +49,8 @@ export interface QuantizedModelSpec {
    *  per row ('row': a row's prediction does not depend on the rows it is batched with). */
   readonly dynamicRange?: 'batch' | 'row';
   readonly task: Task;
+  /** The shape of one input row when it is not flat ([channels, height, width] for images). */
+  readonly inputShape?: readonly number[];
   /** Raw inputs become x·scale + shift per column before the first layer: the source model's
    *  standardisation, as the f32 affine it runs (StandardScaler.affine()). */
   readonly standardize?: { readonly scale: Float32Array; readonly shift: Float32Array };
@@ -56,6 +62,7 @@ export interface QuantizedModelSpec {
 }
 
 export interface QuantizedLayerInfo {
+  type: 'dense' | 'conv2d';
   inputs: number;
   units: number;
   activation: Activation;
@@ -110,6 +117,8 @@ export class QuantizedModel implements Predictor {
   readonly layers: readonly QuantizedLayer[];
   readonly calibration: string | undefined;
   readonly inputs: number;
+  /** The shape of one input row ([inputs] for flat rows). */
+  readonly inputShape: readonly number[];
   readonly outputs: number;
   #engine: QuantEngine;
   #affine: InputAffine | undefined;
@@ -143,7 +152,8 @@ export class QuantizedModel implements Predictor {
         }),
       ),
     );
-    this.inputs = spec.layers[0]!.inputs;
+    this.inputShape = Object.freeze((spec.inputShape ?? [spec.layers[0]!.inputs]).slice());
+    this.inputs = this.inputShape.reduce((a, b) => a * b, 1);
     this.outputs = spec.layers.at(-1)!.units;
     this.#where = `QuantizedModel(${this.inputs}→${this.outputs}).predict`;
     const bits = bitsOf(spec.scheme);
@@ -159,6 +169,8 @@ export class QuantizedModel implements Predictor {
       groupSize: this.groupSize,
       bias: l.bias,
       input: l.input,
+      ...(l.conv ? { conv: l.conv } : {}),
+      ...(l.pools ? { pools: l.pools } : {}),
     }));
     this.#engine = new QuantEngine(layers, activationsOf(spec));
     const st = this.standardize;
@@ -195,6 +207,7 @@ export class QuantizedModel implements Predictor {
       float32Bytes,
       compression: float32Bytes / this.bytes,
       layers: this.layers.map((l) => ({
+        type: l.conv ? ('conv2d' as const) : ('dense' as const),
         inputs: l.inputs,
         units: l.units,
         activation: l.activation,
@@ -252,9 +265,10 @@ function checkSpec(spec: QuantizedModelSpec): void {
     throw new RangeError(`${where}: dynamicRange is 'batch' or 'row' and applies to int8-dynamic, got ${String(dr)} with ${spec.scheme}`);
   const wr = weightRange(bits, spec.symmetric);
   spec.layers.forEach((l, i) => checkLayer(`${where} layer ${i}`, l, spec, wr, i > 0 ? spec.layers[i - 1]!.units : undefined));
+  checkImage(where, spec);
   const last = spec.layers.at(-1)!;
   if (spec.task === 'binary' && last.units !== 1) throw new RangeError(`${where}: a binary model has one output, got ${last.units}`);
-  const inputs = spec.layers[0]!.inputs;
+  const inputs = spec.inputShape ? spec.inputShape.reduce((a, b) => a * b, 1) : spec.layers[0]!.inputs;
   const st = spec.standardize;
   if (st !== undefined) {
     if (
@@ -285,7 +299,9 @@ function checkLayer(
   const { inputs, units } = l;
   if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(units) || units < 1)
     throw new RangeError(`${where}: inputs and units must be integers >= 1, got ${inputs} and ${units}`);
-  if (prevUnits !== undefined && inputs !== prevUnits)
+  // Layers around images chain by shape (checkImage).
+  const image = l.conv !== undefined || (l.pools?.length ?? 0) > 0 || spec.inputShape !== undefined;
+  if (!image && prevUnits !== undefined && inputs !== prevUnits)
     throw new RangeError(`${where}: takes ${inputs} inputs, the previous layer gives ${prevUnits}`);
   if (inputs > 32768) throw new RangeError(`${where}: at most 32768 inputs (int32 accumulators), got ${inputs}`);
   if (!ACTIVATIONS.includes(l.activation))
@@ -328,6 +344,90 @@ function checkLayer(
   if (!isPositiveF32(p.scale)) throw new RangeError(`${where}: input scale must be a positive finite f32, got ${p.scale}`);
   if (!Number.isInteger(p.zeroPoint) || p.zeroPoint < QUINT8.qmin || p.zeroPoint > QUINT8.qmax)
     throw new RangeError(`${where}: input zero point must be an integer in [0, 255], got ${p.zeroPoint}`);
+}
+
+const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1 << 16;
+const isPair = (v: unknown, min: number) =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x >= min && x <= 1 << 16);
+
+// Convolutions and pooling: geometry fields, windows that stay within reach of the image, and
+// shapes that chain from the input to the first dense layer, which the last one must be.
+function checkImage(where: string, spec: QuantizedModelSpec): void {
+  const layers = spec.layers;
+  const anyConv = layers.some((l) => l.conv !== undefined);
+  if (!anyConv) {
+    if (layers.some((l) => l.pools !== undefined)) throw new RangeError(`${where}: pooling follows convolutions only`);
+    if (spec.inputShape !== undefined && spec.inputShape.reduce((a, b) => a * b, 1) !== layers[0]!.inputs)
+      throw new RangeError(`${where}: inputShape [${spec.inputShape}] does not hold the first layer's ${layers[0]!.inputs} inputs`);
+    if (spec.inputShape !== undefined)
+      layers.forEach(
+        (l, i) =>
+          i > 0 &&
+          l.inputs !== layers[i - 1]!.units &&
+          fail(i, `takes ${l.inputs} inputs, the previous layer gives ${layers[i - 1]!.units}`),
+      );
+    return;
+  }
+  function fail(i: number, what: string): never {
+    throw new RangeError(`${where} layer ${i}: ${what}`);
+  }
+  if (bitsOf(spec.scheme) !== 8) throw new RangeError(`${where}: convolutions are int8 (${spec.scheme} given)`);
+  if (layers.at(-1)!.conv) fail(layers.length - 1, 'an int8 image model ends in a dense layer');
+  const first = layers[0]!.conv;
+  if (!first) fail(0, 'an image model starts with a convolution');
+  let shape: readonly number[] = spec.inputShape ?? first.inputShape;
+  const window = (
+    i: number,
+    name: string,
+    s: readonly number[],
+    o: readonly number[],
+    g: QuantPoolSpec | QuantConvSpec,
+    dil: readonly number[],
+  ) => {
+    if (!Array.isArray(s) || s.length !== 3 || !s.every(isCount))
+      fail(i, `${name} inputShape must be [C, H, W] of integers >= 1, got ${JSON.stringify(s)}`);
+    if (!Array.isArray(o) || o.length !== 3 || !o.every(isCount))
+      fail(i, `${name} outputShape must be [C, H, W] of integers >= 1, got ${JSON.stringify(o)}`);
+    if (!isPair(g.kernel, 1) || !isPair(g.stride, 1) || !isPair(g.padding, 0) || !isPair(dil, 1))
+      fail(i, `${name} kernel, stride, dilation (integers >= 1) and padding (>= 0) must be [height, width] pairs`);
+    if (s.join() !== shape.join()) fail(i, `${name} takes [${s}], the layer before gives [${shape}]`);
+    // Every window starts inside the padded image and covers at least one position of it.
+    for (const a of [0, 1]) {
+      const span = (g.kernel[a]! - 1) * dil[a]! + 1,
+        n = s[a + 1]!,
+        last = (o[a + 1]! - 1) * g.stride[a]! - g.padding[a]!;
+      if (g.padding[a]! >= span || last + span - 1 < 0 || last > n - 1 + g.padding[a]! || last >= n)
+        fail(i, `${name} output [${o}] does not fit input [${s}] with its window`);
+    }
+    shape = o;
+  };
+  layers.forEach((l, i) => {
+    const c = l.conv;
+    if (c) {
+      if (i > 0 && !layers[i - 1]!.conv) fail(i, 'a convolution follows convolutions only');
+      if (c === null || typeof c !== 'object') fail(i, 'conv must be an object');
+      if (!isCount(c.groups) || c.inputShape[0]! % c.groups !== 0 || c.outputShape[0]! % c.groups !== 0)
+        fail(i, `groups must divide the input channels and the filters, got ${String(c.groups)}`);
+      window(i, 'conv', c.inputShape, c.outputShape, c, c.dilation);
+      if (c.outputShape[0] !== l.units) fail(i, `conv gives ${c.outputShape[0]} channels, the layer has ${l.units} units`);
+      if (l.inputs !== (c.inputShape[0]! / c.groups) * c.kernel[0]! * c.kernel[1]!)
+        fail(
+          i,
+          `a convolution's inputs are (C/groups)·KH·KW = ${(c.inputShape[0]! / c.groups) * c.kernel[0]! * c.kernel[1]!}, got ${l.inputs}`,
+        );
+    } else {
+      if (l.pools !== undefined) fail(i, 'pooling follows convolutions only');
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (l.inputs !== n) fail(i, `takes ${l.inputs} inputs, the layer before gives [${shape}] = ${n}`);
+      shape = [l.units];
+    }
+    for (const p of l.pools ?? []) {
+      if (p === null || typeof p !== 'object' || (p.kind !== 'max' && p.kind !== 'avg')) fail(i, `pools: kind must be 'max' or 'avg'`);
+      if (p.inputShape[0] !== p.outputShape[0]) fail(i, 'pooling keeps the channels');
+      window(i, `${p.kind} pool`, p.inputShape, p.outputShape, p, [1, 1]);
+      if (2 * p.padding[0]! > p.kernel[0]! || 2 * p.padding[1]! > p.kernel[1]!) fail(i, 'pooling padding is at most half the window');
+    }
+  });
 }
 
 function checkNames(where: string, names: readonly string[] | undefined, least: number, most: number): void {

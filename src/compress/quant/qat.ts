@@ -1,4 +1,4 @@
-// Quantisation-aware training: while `fit` trains, every dense layer runs on fake-quantised
+// Quantisation-aware training: while `fit` trains, every dense and conv2d layer runs on fake-quantised
 // weights (int8, per output channel or per tensor, from the current weights' exact range) and
 // fake-quantised inputs (quint8 affine, range tracked by an exponential moving average of each
 // batch's min and max, PyTorch's MovingAverageMinMaxObserver with averaging constant 0.01:
@@ -20,6 +20,7 @@ import { Sequential } from '../../nn/sequential.ts';
 import { QuantizedModel } from './model.ts';
 import { calculateQParams, QINT8, QUINT8, type QParams } from './qparams.ts';
 import { describeSource, quantizeWeights } from './quantize.ts';
+import { quantSourceLayers } from './layers.ts';
 
 /** Options of `prepareQat`: target scheme, weight symmetry and range momentum. */
 export interface QatOptions {
@@ -80,7 +81,7 @@ export class QatSession {
     this.scheme = scheme;
     this.symmetric = symmetric;
     this.momentum = momentum;
-    const offsets = model.denseLayers();
+    const offsets = quantSourceLayers(model, WHERE);
     this.#dense = offsets.map((o) => o.layer);
     this.#observers = offsets.map(() => undefined);
     this.#masks = offsets.map(() => undefined);
@@ -106,7 +107,9 @@ export class QatSession {
   #fakeWeights(j: number, forward: boolean): Tensor<'f32'> {
     const out = this.#weights[j]!;
     if (!forward) return out;
-    const w = this.model.denseLayers()[j]!.weight;
+    // Fetched per pass: a view made earlier would not survive a change of the model's arena.
+    const [units] = this.#weights[j]!.shape;
+    const w = this.model.engine.layerParams(this.#dense[j]!)[0]!.reshape([units!, this.#weights[j]!.size / units!]);
     if (this.scheme === 'int8-per-tensor') {
       const [lo, hi] = minMaxGroups(w.reshape([1, w.size]));
       const p = calculateQParams(lo!, hi!, QINT8, this.symmetric);

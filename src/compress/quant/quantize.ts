@@ -12,7 +12,8 @@ import { minMaxGroups, quantizeGroups, INT4_GROUP_SIZES } from '../../core/ops/q
 import { Tensor, scope } from '../../core/tensor.ts';
 import { Dataset } from '../../data/dataset.ts';
 import { Sequential } from '../../nn/sequential.ts';
-import type { DenseConfig } from '../../nn/layers/index.ts';
+import { foldBatchNorm } from '../fold-batch-norm.ts';
+import { quantSourceLayers } from './layers.ts';
 import { CALIBRATION_METHODS, calibrationRange, type CalibrationMethod } from './calibrate.ts';
 import { QUANT_SCHEMES, QuantizedModel, bitsOf, type QuantScheme, type QuantizedLayer, type QuantizedModelSpec } from './model.ts';
 import { StandardScaler } from '../../data/scaler.ts';
@@ -86,54 +87,62 @@ export function quantize(model: Sequential, options: QuantizeOptions): Quantized
       `${WHERE}: ${scheme} quantises activations with calibrated ranges and needs calibration: { data } (representative input rows)`,
     );
 
-  const inputs = isStatic ? calibrate(model, options.calibration!) : undefined;
-  const weights = quantizeWeights(model, scheme, symmetric, groupSize);
-  const layers = weights.map((w, i) => ({ ...w, ...(inputs ? { input: inputs[i]! } : {}) }));
-  return new QuantizedModel({
-    scheme,
-    symmetric,
-    groupSize,
-    ...(dynamicRange ? { dynamicRange } : {}),
-    ...describeSource(model),
-    layers,
-    ...(isStatic ? { calibration: options.calibration!.method ?? 'minmax' } : {}),
-  });
+  // Batch norms fold into the convolution or dense layer before them; the copy is quantised.
+  const source = model.layers.some((l) => l.type === 'batchNorm') ? foldBatchNorm(model) : model;
+  try {
+    const inputs = isStatic ? calibrate(source, options.calibration!) : undefined;
+    const weights = quantizeWeights(source, scheme, symmetric, groupSize);
+    const layers = weights.map((w, i) => ({ ...w, ...(inputs ? { input: inputs[i]! } : {}) }));
+    return new QuantizedModel({
+      scheme,
+      symmetric,
+      groupSize,
+      ...(dynamicRange ? { dynamicRange } : {}),
+      ...describeSource(source),
+      layers,
+      ...(isStatic ? { calibration: options.calibration!.method ?? 'minmax' } : {}),
+    });
+  } finally {
+    if (source !== model) source.dispose();
+  }
 }
 
 type WeightPart = Omit<QuantizedLayer, 'input'>;
 
-/** What a quantised model keeps of its source: task, names and the standardisation as the
- *  exact f32 per-column affine the source runs. */
-export function describeSource(model: Sequential): Pick<QuantizedModelSpec, 'task' | 'standardize' | 'classNames' | 'featureNames'> {
+/** What a quantised model keeps of its source: task, input shape, names and the standardisation
+ *  as the exact f32 per-column affine the source runs. */
+export function describeSource(
+  model: Sequential,
+): Pick<QuantizedModelSpec, 'task' | 'standardize' | 'classNames' | 'featureNames' | 'inputShape'> {
   const { mean, std, classNames, featureNames } = model.preprocessing;
   return {
     task: model.task,
+    ...(model.inputShape.length > 1 ? { inputShape: model.inputShape.slice() } : {}),
     ...(mean && std ? { standardize: StandardScaler.fromJSON({ kind: 'StandardScaler', mean, std }).affine() } : {}),
     ...(classNames ? { classNames: classNames.slice() } : {}),
     ...(featureNames ? { featureNames: featureNames.slice() } : {}),
   };
 }
 
-/** Codes, scales and zero points of every dense layer of `model` (dropout layers vanish). */
+/** Codes, scales and zero points of every dense and conv2d layer of `model` (see layers.ts). */
 export function quantizeWeights(model: Sequential, scheme: QuantScheme, symmetric: boolean, groupSize: number | undefined): WeightPart[] {
   const bits = bitsOf(scheme);
   const range = weightRange(bits, symmetric);
-  const params = model.parameters();
-  const denses = model.layers.filter((l): l is DenseConfig => l.type === 'dense');
-  return denses.map((layer, i) => {
-    const w = params[2 * i]!,
-      b = params[2 * i + 1]!;
-    const [units, inputs] = w.shape as [number, number];
+  const sources = quantSourceLayers(model, WHERE);
+  if (bits === 4 && sources.some((s) => s.conv))
+    throw new TypeError(`${WHERE}: int4 applies to dense models; quantise convolutions to int8`);
+  return sources.map((layer, i) => {
+    const { units, inputs } = layer;
     activationCode(WHERE, layer.activation);
     return scope(() => {
-      const wt = Tensor.from(w.data, [units, inputs]);
+      const wt = Tensor.from(layer.weight.read(), [units, inputs]);
       const G = bits === 4 ? groupSize! : scheme === 'int8-per-tensor' ? undefined : inputs;
       const view = G === undefined ? wt.reshape([1, units * inputs]) : wt;
       const mm = minMaxGroups(view, G);
       const qp: QParams[] = [];
       for (let g = 0; g < mm.length / 2; g++) {
         if (!Number.isFinite(mm[2 * g]!) || !Number.isFinite(mm[2 * g + 1]!))
-          throw new RangeError(`${WHERE}: layer ${i} weights must be finite (a NaN or infinity in ${w.name})`);
+          throw new RangeError(`${WHERE}: layer ${i} weights must be finite (a NaN or infinity in layers.${layer.layer}.weight)`);
         qp.push(calculateQParams(mm[2 * g]!, mm[2 * g + 1]!, range, symmetric));
       }
       const scales = Float32Array.from(qp, (p) => p.scale);
@@ -143,11 +152,13 @@ export function quantizeWeights(model: Sequential, scheme: QuantScheme, symmetri
         inputs,
         units,
         activation: layer.activation,
-        alpha: layer.alpha ?? 0.01,
+        alpha: layer.alpha,
         codes,
         scales,
         ...(zeroPoints ? { zeroPoints } : {}),
-        bias: b.data.slice(),
+        bias: layer.bias.read(),
+        ...(layer.conv ? { conv: layer.conv } : {}),
+        ...(layer.pools.length ? { pools: layer.pools } : {}),
       };
     });
   });
@@ -195,9 +206,9 @@ function calibrationRows(where: string, data: CalibrationOptions['data'], inputs
   return flat;
 }
 
-/** Runs the f32 model on rows and returns, per dense layer, every value its input took. */
+/** Runs the f32 model on rows and returns, per dense and conv2d layer, every value its input took. */
 export function captureDenseInputs(model: Sequential, rows: Float32Array): Float32Array[] {
-  const dense = model.denseLayers().map((o) => o.layer);
+  const dense = model.layers.flatMap((l, i) => (l.type === 'dense' || l.type === 'conv2d' ? [i] : []));
   const parts: Float32Array[][] = dense.map(() => []);
   const previous = model.hooks;
   const capture: LayerHooks = {

@@ -101,12 +101,15 @@ class Conv2dLayer implements Layer {
     this.#alpha = config.alpha ?? 0.01;
   }
 
+  // Hooks (quantisation-aware training, calibration) see the input as [batch, C·H·W] and may
+  // substitute the filters, as for dense layers.
   forward(p: Pass): void {
+    p.hooks?.input(p.index, p.x.slice(0, [p.batch, this.inputShape.reduce((a, b) => a * b, 1)]), p.training);
     conv2dForwardRows(
       p.y,
       p.training ? p.scratch[0] : undefined,
       p.x,
-      p.params[0]!,
+      p.hooks?.weights(p.index, true) ?? p.params[0]!,
       p.params[1]!,
       p.workspace[0],
       p.batch,
@@ -123,7 +126,7 @@ class Conv2dLayer implements Layer {
       p.grads[1]!,
       p.dy,
       p.x,
-      p.params[0]!,
+      p.hooks?.weights(p.index, false) ?? p.params[0]!,
       p.scratch[0]!,
       p.y,
       p.workspace[0],
@@ -132,5 +135,6 @@ class Conv2dLayer implements Layer {
       this.#act,
       this.#alpha,
     );
+    if (p.hooks && p.dx) p.hooks.inputGrad(p.index, p.dx.slice(0, [p.batch, this.inputShape.reduce((a, b) => a * b, 1)]));
   }
 }
