@@ -143,7 +143,7 @@ class Run {
     const t0 = performance.now();
     const found = await searchModel(this.train, {
       validation: this.validation,
-      space: o.space,
+      ...(o.space ? { space: o.space } : {}),
       trials: o.trials,
       objectives: o.objectives,
       epochs: o.searchEpochs,
