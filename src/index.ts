@@ -15,7 +15,7 @@ export type { InitKind } from './core/ops/random.ts';
 
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
-export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView } from './nn/sequential.ts';
+export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView, LayerSummary } from './nn/sequential.ts';
 export {
   dense,
   dropout,
