@@ -1,19 +1,29 @@
 // Convolutional networks: training throughput and inference of a LeNet-like network (conv 5x5x32
 // same → max-pool 2 → conv 5x5x64 same → max-pool 2 → dense 128 → 10, ReLU) on 28x28 digits,
 // one thread, kiln against its peers in the same process, contestants alternated, medians.
-//   training (Adam, batch 64, samples/s): TensorFlow.js cpu; TensorFlow.js wasm is tried and
-//   reported (it has no Conv2DBackpropFilter kernel); @jax-js/jax on its wasm device when
-//   KILN_BENCH_JAX=1 (its first step compiles for minutes, so it is off by default).
+//   training (Adam, batch 64, samples/s): PyTorch on its CPU backend with one thread (Debian's
+//   python3-torch, run as a subprocess by bench/_torch-lenet.py when torch imports; reported as
+//   absent otherwise); TensorFlow.js cpu (KILN_BENCH_TFJS_CPU=0 leaves it out: one batch takes
+//   minutes); TensorFlow.js wasm is tried and reported (it has no Conv2DBackpropFilter kernel);
+//   @jax-js/jax on its wasm device when KILN_BENCH_JAX=1 (its first step compiles for minutes).
+//   convolution forward GFLOP/s as a fraction of the GEMM's on the same FLOPs (M = filters,
+//   N = batch·OH·OW, K = C·KH·KW), both convolutions of the network at batch 64.
 //   inference (batch 1 and 64, samples/s): TensorFlow.js wasm and ONNX Runtime Web (wasm), the
 //   latter with kiln's weights, its outputs checked against kiln's.
 // npm run bench -- conv
 import type * as Tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Tensor, scope } from '../src/core/tensor.ts';
+import { kernelByName } from '../src/core/wasm.ts';
+import { conv2dChunk, convColumnSize } from '../src/core/ops/image-ops.ts';
 import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, Sequential, type Dataset } from '../src/index.ts';
 import { alternate, fmt } from './_stats.ts';
 import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
+let torchAbsent = 'not installed';
 const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
@@ -91,14 +101,27 @@ try {
 } catch (error) {
   wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
 }
-const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
+const withTfCpu = process.env.KILN_BENCH_TFJS_CPU !== '0';
+const train = await alternate({ kiln: kilnTrain(kilnRows), ...(withTfCpu ? { 'tfjs-cpu': tfTrain('cpu', cpuRows) } : {}) }, ROUNDS);
+const torch = torchTraining();
 console.log(
-  `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
+  `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch, PyTorch the median of 4 steps):\n`,
 );
-console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
-console.log('|---|---|---|');
-console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
-console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
+console.log('| kiln | pytorch-cpu | tfjs-cpu | kiln / pytorch | kiln / tfjs-cpu |');
+console.log('|---|---|---|---|---|');
+const tfCpu = train['tfjs-cpu'];
+console.log(
+  `| ${fmt(train.kiln!, 1)} | ${torch ? fmt(torch.samplesPerSecond, 1) : 'absent'} | ${tfCpu ? fmt(tfCpu, 2) : 'left out'} | ${torch ? `${fmt(train.kiln! / torch.samplesPerSecond, 2)}x` : '-'} | ${tfCpu ? `${fmt(train.kiln! / tfCpu, 1)}x` : '-'} |`,
+);
+console.log(
+  torch
+    ? `\nPyTorch ${torch.version} (CPU backend, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) ran as a subprocess.`
+    : `\nPyTorch: ${torchAbsent} (apt-get install python3-torch to include it).`,
+);
+if (!withTfCpu) console.log('TensorFlow.js cpu: left out (KILN_BENCH_TFJS_CPU=0).');
+console.log(`TensorFlow.js wasm ${wasmTraining}`);
+
+convVsGemm();
 
 if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
 else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
@@ -166,6 +189,71 @@ for (const batch of [1, BATCH]) {
 }
 model.dispose();
 tfModel.dispose();
+
+// PyTorch through Debian's python3-torch, if some python3 on the machine imports torch.
+
+function torchTraining(): { version: string; threads: number; samplesPerSecond: number } | undefined {
+  const script = fileURLToPath(new URL('./_torch-lenet.py', import.meta.url));
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      const out = execFileSync(python, [script, '4'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out.trim().split('\n').at(-1)!) as { version: string; threads: number; samplesPerSecond: number };
+    } catch (error) {
+      torchAbsent = `not importable (${python}: ${String((error as { stderr?: string }).stderr ?? error)
+        .trim()
+        .split('\n')
+        .at(-1)})`;
+    }
+  }
+  return undefined;
+}
+
+// Both convolutions of the network at batch 64: the forward kernel (im2col + GEMM, bias, ReLU)
+// against the bare GEMM of the same M, N and K, alternated, medians of wall time.
+function convVsGemm(): void {
+  console.log(`\nConvolution forward against the GEMM of the same FLOPs, batch ${BATCH}, GFLOP/s (median of ${ROUNDS * 3}):\n`);
+  console.log('| layer | chunk | conv forward | GEMM | conv / GEMM |');
+  console.log('|---|---|---|---|---|');
+  for (const [C, H, O] of [
+    [1, 28, 32],
+    [32, 14, 64],
+  ] as const) {
+    const g = { C, H, W: H, OH: H, OW: H, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2, dilh: 1, dilw: 1, O, groups: 1 };
+    const P = H * H,
+      Kc = C * 25,
+      flops = 2 * O * Kc * BATCH * P;
+    scope(() => {
+      const t = (n: number) => Tensor.from(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 997) / 997 - 0.5));
+      const x = t(BATCH * C * P),
+        w = t(O * Kc),
+        b = t(O),
+        y = t(BATCH * O * P),
+        ws = t(Math.max(1, convColumnSize(g)));
+      const a = t(O * Kc),
+        cols = t(Kc * BATCH * P),
+        c = t(O * BATCH * P);
+      const conv = kernelByName('f32_conv2d_fwd'),
+        gemm = kernelByName('f32_gemm_nn');
+      const time = (fn: () => void) => {
+        const t0 = performance.now();
+        fn();
+        return (performance.now() - t0) / 1000;
+      };
+      const convS: number[] = [],
+        gemmS: number[] = [];
+      for (let r = 0; r < ROUNDS * 3; r++) {
+        convS.push(
+          time(() => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0)),
+        );
+        gemmS.push(time(() => gemm(c.ptr, a.ptr, cols.ptr, O, BATCH * P, Kc, 0)));
+      }
+      const med = (xs: number[]) => xs.sort((p, q) => p - q)[xs.length >> 1]!;
+      const cg = flops / med(convS) / 1e9,
+        gg = flops / med(gemmS) / 1e9;
+      console.log(`| conv ${C}→${O} 5x5 on ${H}x${H} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(gg, 1)} | ${fmt(cg / gg, 2)} |`);
+    });
+  }
+}
 
 // @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
 // under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
