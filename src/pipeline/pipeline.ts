@@ -319,7 +319,7 @@ function describe(m: StageModel): string {
   if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
   // '784-128-10'; a CNN's input shape and filters: '1x28x28-conv16-conv32-128-10'.
   const inputs = m.model.inputShape.length > 1 ? m.model.inputShape.join('x') : m.model.inputs;
-  const widths = m.model.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : l.type === 'conv2d' ? [`conv${l.filters}`] : []));
+  const widths = m.model.layers.flatMap((l) => (l.type === 'dense' ? [String(l.units)] : l.type === 'conv2d' ? [`conv${l.filters}`] : []));
   const shape = [inputs, ...widths].join('-');
   if (!m.model.pruningMask) return `${shape} f32`;
   const zero = 1 - stageNonZeros(m) / m.model.parameterCount;

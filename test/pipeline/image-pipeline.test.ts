@@ -24,5 +24,4 @@ test('runPipeline on [1, 28, 28] digits: a CNN searched, distilled into an MLP, 
   assert.ok(prune!.nonZeros < distill!.nonZeros);
   assert.ok(quant!.bytes < prune!.bytes);
   assert.ok('conv_blocks' in result.trials[0]!.params);
-  result.dispose?.();
 });
