@@ -145,8 +145,9 @@ export function architecture(model: Model): string {
   if (isQuantized(model))
     return `${model.inputs} → ${model.layers.map((l) => dense(l.units, l.activation)).join(' → ')} · ${model.task} · ${model.scheme}`;
   const inputs = model.inputShape.length > 1 ? `[${model.inputShape.join(', ')}]` : String(model.inputs);
-  return `${inputs} → ${model
-    .summary()
-    .map((l) => l.name)
-    .join(' → ')} · ${model.task}`;
+  const built = model.summary();
+  const layers = model.layers.map((l, i) =>
+    l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : built[i]!.name,
+  );
+  return `${inputs} → ${layers.join(' → ')} · ${model.task}`;
 }
