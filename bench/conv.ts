@@ -1,15 +1,24 @@
 // Convolutional networks: training throughput and inference of a LeNet-like network (conv 5x5x32
 // same → max-pool 2 → conv 5x5x64 same → max-pool 2 → dense 128 → 10, ReLU) on 28x28 digits,
 // one thread, kiln against its peers in the same process, contestants alternated, medians.
-//   training (Adam, batch 64, samples/s): TensorFlow.js cpu; TensorFlow.js wasm is tried and
-//   reported (it has no Conv2DBackpropFilter kernel); @jax-js/jax on its wasm device when
-//   KILN_BENCH_JAX=1 (its first step compiles for minutes, so it is off by default).
+//   training (Adam, batch 64, samples/s): PyTorch on its CPU backend with one thread (Debian's
+//   python3-torch, run as a subprocess by bench/_torch-lenet.py when torch imports; reported as
+//   absent otherwise); TensorFlow.js cpu (KILN_BENCH_TFJS_CPU=0 leaves it out: one batch takes
+//   minutes); TensorFlow.js wasm is tried and reported (it has no Conv2DBackpropFilter kernel);
+//   @jax-js/jax on its wasm device when KILN_BENCH_JAX=1 (its first step compiles for minutes).
+//   convolution forward GFLOP/s as a fraction of the GEMM's on the same FLOPs (M = filters,
+//   N = batch·OH·OW, K = C·KH·KW), both convolutions of the network at batch 64.
 //   inference (batch 1 and 64, samples/s): TensorFlow.js wasm and ONNX Runtime Web (wasm), the
 //   latter with kiln's weights, its outputs checked against kiln's.
 //   int8 inference (batch 1 and 64): kiln's static int8 model against kiln f32 and ONNX Runtime
 //   Web's QLinearConv graph of the same codes (see int8Inference below).
 // npm run bench -- conv
 import type * as Tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Tensor, scope } from '../src/core/tensor.ts';
+import { kernelByName } from '../src/core/wasm.ts';
+import { conv2dChunk, convColumnSize } from '../src/core/ops/image-ops.ts';
 import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, quantize, Sequential, type Dataset } from '../src/index.ts';
 import { GraphBuilder } from '../src/onnx/graph-builder.ts';
 import { AttributeType, DataType, encodeModel } from '../src/onnx/proto.ts';
@@ -18,6 +27,7 @@ import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
+let torchAbsent = 'not installed';
 // KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes).
 const INT8_ONLY = process.env.KILN_BENCH_CONV === 'int8';
 const tf = await tfjsWasm();
@@ -98,18 +108,32 @@ if (!INT8_ONLY) {
   } catch (error) {
     wasmTraining = `cannot train it: ${((error as Error).message ?? String(error)).split('\n')[0]}`;
   }
-  const train = await alternate({ kiln: kilnTrain(kilnRows), 'tfjs-cpu': tfTrain('cpu', cpuRows) }, ROUNDS);
+  const withTfCpu = process.env.KILN_BENCH_TFJS_CPU !== '0';
+  const train = await alternate({ kiln: kilnTrain(kilnRows), ...(withTfCpu ? { 'tfjs-cpu': tfTrain('cpu', cpuRows) } : {}) }, ROUNDS);
+  const torch = torchTraining();
   console.log(
-    `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch):\n`,
+    `Training with Adam at batch ${BATCH}, samples/s (median of ${ROUNDS}; kiln one epoch of ${kilnRows.numRows} rows, tfjs-cpu one batch, PyTorch the median of 4 steps):\n`,
   );
-  console.log('| kiln | tfjs-cpu | kiln / tfjs-cpu |');
-  console.log('|---|---|---|');
-  console.log(`| ${fmt(train.kiln!, 1)} | ${fmt(train['tfjs-cpu']!, 2)} | ${fmt(train.kiln! / train['tfjs-cpu']!, 1)}x |`);
-  console.log(`\nTensorFlow.js wasm ${wasmTraining}`);
+  console.log('| kiln | pytorch-cpu | tfjs-cpu | kiln / pytorch | kiln / tfjs-cpu |');
+  console.log('|---|---|---|---|---|');
+  const tfCpu = train['tfjs-cpu'];
+  console.log(
+    `| ${fmt(train.kiln!, 1)} | ${torch ? fmt(torch.samplesPerSecond, 1) : 'absent'} | ${tfCpu ? fmt(tfCpu, 2) : 'left out'} | ${torch ? `${fmt(train.kiln! / torch.samplesPerSecond, 2)}x` : '-'} | ${tfCpu ? `${fmt(train.kiln! / tfCpu, 1)}x` : '-'} |`,
+  );
+  console.log(
+    torch
+      ? `\nPyTorch ${torch.version} (CPU backend, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) ran as a subprocess.`
+      : `\nPyTorch: ${torchAbsent} (apt-get install python3-torch to include it).`,
+  );
+  if (!withTfCpu) console.log('TensorFlow.js cpu: left out (KILN_BENCH_TFJS_CPU=0).');
+  console.log(`TensorFlow.js wasm ${wasmTraining}`);
 
-  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining(train.kiln!);
+  convVsGemm();
+
+  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
   else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
+
 // ---- inference ----
 const model = lenet();
 await fit(model, rows(256), { optimizer: adam(), epochs: 1, batchSize: BATCH, standardize: false });
@@ -173,9 +197,131 @@ if (!INT8_ONLY) {
     );
   }
 }
-tfModel.dispose();
 await int8Inference();
 model.dispose();
+tfModel.dispose();
+
+// PyTorch through Debian's python3-torch, if some python3 on the machine imports torch.
+
+function torchTraining(): { version: string; threads: number; samplesPerSecond: number } | undefined {
+  const script = fileURLToPath(new URL('./_torch-lenet.py', import.meta.url));
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      const out = execFileSync(python, [script, '4'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out.trim().split('\n').at(-1)!) as { version: string; threads: number; samplesPerSecond: number };
+    } catch (error) {
+      torchAbsent = `not importable (${python}: ${String((error as { stderr?: string }).stderr ?? error)
+        .trim()
+        .split('\n')
+        .at(-1)})`;
+    }
+  }
+  return undefined;
+}
+
+// Both convolutions of the network at batch 64: the forward kernel (im2col + GEMM, bias, ReLU)
+// against the bare GEMM of the same M, N and K, alternated, medians of wall time.
+function convVsGemm(): void {
+  console.log(`\nConvolution forward against the GEMM of the same FLOPs, batch ${BATCH}, GFLOP/s (median of ${ROUNDS * 3}):\n`);
+  console.log('| layer | chunk | conv forward | GEMM | conv / GEMM |');
+  console.log('|---|---|---|---|---|');
+  for (const [C, H, O] of [
+    [1, 28, 32],
+    [32, 14, 64],
+  ] as const) {
+    const g = { C, H, W: H, OH: H, OW: H, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2, dilh: 1, dilw: 1, O, groups: 1 };
+    const P = H * H,
+      Kc = C * 25,
+      flops = 2 * O * Kc * BATCH * P;
+    scope(() => {
+      const t = (n: number) => Tensor.from(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 997) / 997 - 0.5));
+      const x = t(BATCH * C * P),
+        w = t(O * Kc),
+        b = t(O),
+        y = t(BATCH * O * P),
+        ws = t(Math.max(1, convColumnSize(g)));
+      const a = t(O * Kc),
+        cols = t(Kc * BATCH * P),
+        c = t(O * BATCH * P);
+      const conv = kernelByName('f32_conv2d_fwd'),
+        gemm = kernelByName('f32_gemm_nn');
+      const time = (fn: () => void) => {
+        const t0 = performance.now();
+        fn();
+        return (performance.now() - t0) / 1000;
+      };
+      const convS: number[] = [],
+        gemmS: number[] = [];
+      for (let r = 0; r < ROUNDS * 3; r++) {
+        convS.push(
+          time(() => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0)),
+        );
+        gemmS.push(time(() => gemm(c.ptr, a.ptr, cols.ptr, O, BATCH * P, Kc, 0)));
+      }
+      const med = (xs: number[]) => xs.sort((p, q) => p - q)[xs.length >> 1]!;
+      const cg = flops / med(convS) / 1e9,
+        gg = flops / med(gemmS) / 1e9;
+      console.log(`| conv ${C}→${O} 5x5 on ${H}x${H} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(gg, 1)} | ${fmt(cg / gg, 2)} |`);
+    });
+  }
+}
+
+// @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
+// under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
+async function jaxTraining(): Promise<void> {
+  let jax: typeof import('@jax-js/jax');
+  try {
+    jax = await import('@jax-js/jax');
+  } catch {
+    console.log('@jax-js/jax is not installed (npm install -D @jax-js/jax): skipped');
+    return;
+  }
+  const { init, numpy: np, lax, nn, valueAndGrad, jit, random } = jax;
+  await init('wasm');
+  type A = InstanceType<typeof np.Array>;
+  type Params = { w1: A; b1: A; w2: A; b2: A; w3: A; b3: A; w4: A; b4: A };
+  const pool = (x: A, C: number, H: number) => np.max(x.reshape([BATCH, C, H / 2, 2, H / 2, 2]), [3, 5]);
+  const loss = (p: Params, x: A, y: A): A => {
+    let h = nn.relu(lax.conv(x, p.w1, [1, 1], 'SAME').add(p.b1.reshape([1, 32, 1, 1])));
+    h = pool(h, 32, 28);
+    h = nn.relu(lax.conv(h, p.w2, [1, 1], 'SAME').add(p.b2.reshape([1, 64, 1, 1])));
+    h = nn.relu(np.dot(pool(h, 64, 14).reshape([BATCH, 3136]), p.w3).add(p.b3));
+    return nn
+      .logSoftmax(np.dot(h, p.w4).add(p.b4))
+      .mul(y)
+      .sum()
+      .mul(-1 / BATCH);
+  };
+  const [k1, k2, k3, k4] = random.split(random.key(0), 4);
+  let p: Params = {
+    w1: random.normal(k1!, [32, 1, 5, 5]).mul(0.2),
+    b1: np.zeros([32]),
+    w2: random.normal(k2!, [64, 32, 5, 5]).mul(0.035),
+    b2: np.zeros([64]),
+    w3: random.normal(k3!, [3136, 128]).mul(0.025),
+    b3: np.zeros([128]),
+    w4: random.normal(k4!, [128, 10]).mul(0.1),
+    b4: np.zeros([10]),
+  };
+  const step = jit(valueAndGrad(loss));
+  const data = rows(BATCH);
+  const x = np.array(data.features).reshape([BATCH, 1, 28, 28]);
+  const y = nn.oneHot(np.array(data.labels, { dtype: np.int32 }), 10);
+  const times: number[] = [];
+  for (let i = 0; i < 1 + ROUNDS; i++) {
+    const t0 = performance.now();
+    const refs = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.ref])) as Params;
+    const [value, grads] = step(refs, x.ref, y.ref) as unknown as [A, Params];
+    await value.data();
+    p = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.sub(grads[k as keyof Params].mul(0.01))])) as Params;
+    await p.b4.ref.data();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
+  console.log(
+    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`,
+  );
+}
 
 // int8 inference: kiln's static int8 model (per-channel weights, u8 activations calibrated on 256
 // digits) against kiln f32 and ONNX Runtime Web running the same codes and parameters as a

@@ -15,7 +15,7 @@ export type { InitKind } from './core/ops/random.ts';
 
 // Models and training.
 export { Sequential } from './nn/sequential.ts';
-export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView } from './nn/sequential.ts';
+export type { SequentialOptions, Preprocessing, Task as ModelTask, DenseView, LayerSummary } from './nn/sequential.ts';
 export {
   dense,
   dropout,
@@ -147,6 +147,7 @@ export type { DatasetInit, Task as DataTask } from './data/dataset.ts';
 export { parseCsv, loadCsv, decodeCsvBytes, CsvError, CSV_ENCODINGS, type CsvEncoding } from './data/csv.ts';
 export type { CsvOptions } from './data/csv.ts';
 export { iris, mnist } from './data/builtin.ts';
+export { imageFolder, type ImageFolderOptions, type ImageFile } from './data/image-folder.ts';
 export { spam } from './data/spam.ts';
 export type { MnistOptions } from './data/builtin.ts';
 export { trainTestSplit } from './data/split.ts';

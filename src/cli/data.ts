@@ -2,8 +2,10 @@
 // columns, missing values, columns by name), split by the library's seeded stratified split, with
 // the table encoder fitted on the training rows only and class ids lined up with the model's.
 import { readFileBytes } from '../io/atomic-write.ts';
+import { stat } from 'node:fs/promises';
 import {
   Dataset,
+  imageFolder,
   inputEncoder,
   iris,
   mnist,
@@ -38,19 +40,44 @@ export async function readText(path: string, encoding?: CsvEncoding): Promise<st
   return decodeCsvBytes(await readFileBytes(path), encoding, 'reading the file');
 }
 
-/** Rows of `--data` as a numeric matrix (a built-in name, or a CSV of numbers only). */
+/** Whether `source` names a whole data set (a built-in name or a folder of images) rather than a CSV file. */
+async function isWhole(source: string): Promise<boolean> {
+  if (BUILTINS[source]) return true;
+  try {
+    return (await stat(source)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A folder's images resized to `shape` ([c, h, w], a model's inputs) or to --image-size and --channels. */
+function folderData(source: string, o: Pick<CommonOptions, 'imageSize' | 'channels'> | undefined, shape?: readonly number[]) {
+  const image = shape?.length === 3 ? shape : undefined;
+  return inFile(source, () =>
+    imageFolder(source, {
+      size: image ? [image[1]!, image[2]!] : (o?.imageSize ?? [28, 28]),
+      channels: (image ? image[0] : (o?.channels ?? 1)) as 1 | 3,
+    }),
+  );
+}
+
+/** The input shape of a model ([c, h, w] for a CNN). */
+const shapeOf = (model: Model | Sequential): readonly number[] | undefined => (model as { inputShape?: readonly number[] }).inputShape;
+
+/** Rows of `--data` as a numeric matrix (a built-in name, a folder of images, or a CSV of numbers only). */
 export async function loadData(
   source: string | undefined,
   label: string | number | undefined,
   task: CsvTask,
   flag = '--data',
   encoding?: CsvEncoding,
+  images?: { options?: Pick<CommonOptions, 'imageSize' | 'channels'>; shape?: readonly number[] },
 ): Promise<Dataset> {
-  if (source === undefined) throw usageError(`${flag} is required: a CSV file, 'iris', 'mnist' or 'spam'`);
-  const builtin = BUILTINS[source];
-  if (builtin) {
-    if (label !== undefined) throw usageError(`--label applies to CSV files, not to the built-in data set '${source}'`);
-    const ds = await builtin();
+  if (source === undefined) throw usageError(`${flag} is required: a CSV file, a folder of images, 'iris', 'mnist' or 'spam'`);
+  if (await isWhole(source)) {
+    if (label !== undefined) throw usageError(`--label applies to CSV files, not to the data set '${source}'`);
+    const builtin = BUILTINS[source];
+    const ds = builtin ? await builtin() : await folderData(source, images?.options, images?.shape);
     if (task === 'regression') throw new CliError(`'${source}' is a classification data set; it cannot be used with --task regression`);
     return ds;
   }
@@ -121,7 +148,7 @@ function declaredColumns(o: CommonOptions): Record<string, ColumnKind> {
 
 /** Train, validation and test parts for a new model: --test file or a --test-split of --data. */
 export async function trainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
-  if (o.data !== undefined && BUILTINS[o.data]) return builtinTrainingData(o, task, validationFraction);
+  if (o.data !== undefined && (await isWhole(o.data))) return builtinTrainingData(o, task, validationFraction);
   if (o.data === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
   if (o.test === undefined && (o.testSplit <= 0 || o.testSplit >= 1))
     throw usageError(
@@ -185,8 +212,13 @@ function checkParts(o: CommonOptions, rows: number, test: Dataset, validation: D
     );
 }
 
-async function builtinTrainingData(o: CommonOptions, task: CsvTask, validationFraction: number): Promise<TrainingData> {
-  const all = await loadData(o.data, o.label, task, '--data', o.encoding);
+async function builtinTrainingData(
+  o: CommonOptions,
+  task: CsvTask,
+  validationFraction: number,
+  shape?: readonly number[],
+): Promise<TrainingData> {
+  const all = await loadData(o.data, o.label, task, '--data', o.encoding, { options: o, ...(shape ? { shape } : {}) });
   if (o.test !== undefined) throw usageError(`--test applies to CSV training data, not to the built-in data set '${o.data}'`);
   if (o.testSplit <= 0 || o.testSplit >= 1)
     throw usageError(
@@ -220,8 +252,13 @@ function tableNotes(encoder: TableEncoder, label: TableLabels, source: string): 
 export async function trainingDataFor(o: CommonOptions, model: Sequential, validationFraction: number): Promise<TrainingData> {
   const source = o.data;
   if (source === undefined) throw usageError("--data is required: a CSV file, 'iris', 'mnist' or 'spam'");
-  if (BUILTINS[source]) {
-    const parts = await builtinTrainingData(o, model.task === 'regression' ? 'regression' : 'classification', validationFraction);
+  if (await isWhole(source)) {
+    const parts = await builtinTrainingData(
+      o,
+      model.task === 'regression' ? 'regression' : 'classification',
+      validationFraction,
+      shapeOf(model),
+    );
     if (parts.train.numFeatures !== model.inputs)
       throw new CliError(
         `${source} has ${parts.train.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`,
@@ -282,8 +319,11 @@ export async function modelRows(o: CommonOptions, model: Model, all: boolean, al
   const source = o.test ?? o.data;
   if (source === undefined) throw usageError("--data (a CSV file, 'iris', 'mnist' or 'spam') or --test <csv> is required");
   let rows: ModelRows;
-  if (BUILTINS[source]) {
-    const data = await loadData(source, o.label, model.task === 'regression' ? 'regression' : 'classification');
+  if (await isWhole(source)) {
+    const data = await loadData(source, o.label, model.task === 'regression' ? 'regression' : 'classification', '--data', o.encoding, {
+      options: o,
+      ...(shapeOf(model) ? { shape: shapeOf(model)! } : {}),
+    });
     if (data.numFeatures !== model.inputs)
       throw new CliError(`${source} has ${data.numFeatures} feature columns, the model takes ${model.inputs} (${describeInputs(model)})`);
     rows = { data: alignClasses(data, classNamesOf(model), source), labeled: true, source, notes: [] };

@@ -19,6 +19,7 @@ export type SearchApi = Pick<
   | 'PRUNER_NAMES'
   | 'MLP_SPACE_NAMES'
   | 'MLP_SPACE'
+  | 'defaultSpace'
   | 'gridOfSpace'
 >;
 export type PipelineApi = Pick<

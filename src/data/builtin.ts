@@ -29,9 +29,12 @@ export interface MnistOptions {
   source?: string | URL;
   /** Keep only the first `perDigit` images of each digit (default: all). */
   perDigit?: number;
+  /** Rows shaped [1, 28, 28] (one grey channel) for convolutional networks instead of 784 flat
+   *  features (default false). The values are the same either way. */
+  image?: boolean;
 }
 
-const MNIST_KEYS = ['source', 'perDigit'] as const;
+const MNIST_KEYS = ['source', 'perDigit', 'image'] as const;
 const PIXELS = 784;
 
 /**
@@ -45,10 +48,13 @@ const PIXELS = 784;
  *
  * @example
  * const ds = await mnist({ perDigit: 100 }); // 1000 rows, 784 features
+ * const images = await mnist({ image: true }); // images.shape: [1, 28, 28]
  */
 export async function mnist(options: MnistOptions = {}): Promise<Dataset> {
   checkKnownKeys('mnist', options, MNIST_KEYS);
   const perDigit = options.perDigit === undefined ? Infinity : checkInteger('mnist', 'perDigit', options.perDigit, 1);
+  if (options.image !== undefined && typeof options.image !== 'boolean')
+    throw new TypeError(`mnist: image must be a boolean, got ${typeof options.image}`);
   const base = await digitsBase(options.source);
   const read = await reader(base);
   const parts: Float32Array[] = [];
@@ -82,7 +88,8 @@ export async function mnist(options: MnistOptions = {}): Promise<Dataset> {
     row += counts[digit]!;
   });
   const featureNames = Array.from({ length: PIXELS }, (_, p) => `px${Math.floor(p / 28)}_${p % 28}`);
-  return new Dataset({ features, featureNames, labels, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+  const shape = options.image ? { shape: [1, 28, 28] } : {};
+  return new Dataset({ features, featureNames, ...shape, labels, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
 }
 
 async function digitsBase(source: string | URL | undefined): Promise<URL> {

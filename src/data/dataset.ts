@@ -11,8 +11,11 @@ export type Task = 'classification' | 'regression';
 export interface DatasetInit {
   /** Row-major [numRows, numFeatures]. */
   features: Float32Array;
-  /** d; may be left out when `featureNames` is given. */
+  /** d; may be left out when `featureNames` or `shape` is given. */
   numFeatures?: number;
+  /** The shape of one row, e.g. [channels, height, width] for images (row-major, so a row holds
+   *  channel 0's height×width pixels first); its product is d. Default [d]. */
+  shape?: readonly number[];
   /** One name per feature column; defaults to `x0, x1, …`. */
   featureNames?: readonly string[];
   /** Class id per row, each an integer in [0, classNames.length). */
@@ -27,7 +30,17 @@ export interface DatasetInit {
   targetNames?: readonly string[];
 }
 
-const INIT_KEYS = ['features', 'numFeatures', 'featureNames', 'labels', 'classNames', 'targets', 'numTargets', 'targetNames'] as const;
+const INIT_KEYS = [
+  'features',
+  'numFeatures',
+  'shape',
+  'featureNames',
+  'labels',
+  'classNames',
+  'targets',
+  'numTargets',
+  'targetNames',
+] as const;
 const WHERE = 'Dataset';
 
 /**
@@ -45,6 +58,8 @@ export class Dataset {
   readonly features: Float32Array;
   readonly numRows: number;
   readonly numFeatures: number;
+  /** The shape of one row: [numFeatures] for a table, [channels, height, width] for images. */
+  readonly shape: readonly number[];
   readonly featureNames: readonly string[];
   /** Empty for regression. */
   readonly classNames: readonly string[];
@@ -67,9 +82,15 @@ export class Dataset {
       );
     }
 
-    const d = init.numFeatures ?? init.featureNames?.length;
-    if (d === undefined) throw new TypeError(`${WHERE}: give numFeatures or featureNames so the row width is known`);
+    const shape = init.shape === undefined ? undefined : checkShape(init.shape);
+    const d = init.numFeatures ?? init.featureNames?.length ?? shape?.reduce((a, b) => a * b, 1);
+    if (d === undefined) throw new TypeError(`${WHERE}: give numFeatures, featureNames or shape so the row width is known`);
     if (!Number.isInteger(d) || d < 1) throw new RangeError(`${WHERE}: numFeatures must be an integer >= 1, got ${d}`);
+    if (shape && shape.reduce((a, b) => a * b, 1) !== d)
+      throw new RangeError(
+        `${WHERE}: shape [${shape.join(', ')}] holds ${shape.reduce((a, b) => a * b, 1)} values per row, numFeatures is ${d}`,
+      );
+    this.shape = Object.freeze(shape ?? [d]);
     if (features.length % d !== 0)
       throw new RangeError(`${WHERE}: features has ${features.length} values, not a multiple of numFeatures=${d}`);
     const n = features.length / d;
@@ -144,7 +165,7 @@ export class Dataset {
       if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`${WHERE}.subset: indices[${r}] is ${i}, outside [0, ${n})`);
       features.set(this.features.subarray(i * d, i * d + d), r * d);
     }
-    const common = { features, numFeatures: d, featureNames: this.featureNames };
+    const common = { features, numFeatures: d, shape: this.shape, featureNames: this.featureNames };
     if (this.task === 'classification') {
       const labels = new Int32Array(m);
       for (let r = 0; r < m; r++) labels[r] = this.#labels![indices[r]!]!;
@@ -155,6 +176,16 @@ export class Dataset {
     for (let r = 0; r < m; r++) targets.set(this.#targets!.subarray(indices[r]! * k, indices[r]! * k + k), r * k);
     return new Dataset({ ...common, targets, numTargets: k, targetNames: this.targetNames });
   }
+}
+
+function checkShape(shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.length === 0)
+    throw new TypeError(`${WHERE}: shape must be a non-empty array of positive integers, got ${kindOf(shape)}`);
+  shape.forEach((n, i) => {
+    if (!Number.isInteger(n) || (n as number) < 1)
+      throw new RangeError(`${WHERE}: shape[${i}] must be a positive integer, got ${String(n)}`);
+  });
+  return shape.slice() as number[];
 }
 
 function names(given: readonly string[] | undefined, count: number, fallback: (j: number) => string, what: string): readonly string[] {

@@ -89,8 +89,14 @@ export class StandardScaler {
     }
     if (data instanceof Float32Array) return out;
     return data.task === 'classification'
-      ? new Dataset({ features: out, featureNames: data.featureNames, labels: data.labels, classNames: data.classNames })
-      : new Dataset({ features: out, featureNames: data.featureNames, targets: data.targets, targetNames: data.targetNames });
+      ? new Dataset({ features: out, shape: data.shape, featureNames: data.featureNames, labels: data.labels, classNames: data.classNames })
+      : new Dataset({
+          features: out,
+          shape: data.shape,
+          featureNames: data.featureNames,
+          targets: data.targets,
+          targetNames: data.targetNames,
+        });
   }
 
   toJSON(): StandardScalerJSON {

@@ -7,7 +7,7 @@ export type {
   GradientStrategyOptions,
   GradientStrategyResult,
 } from './search-model.ts';
-export { MLP_SPACE, MLP_SPACE_NAMES, SEARCH_OBJECTIVES, parseMlpSpace } from './space.ts';
+export { CONV_SPACE, MLP_SPACE, MLP_SPACE_NAMES, SEARCH_OBJECTIVES, defaultSpace, parseMlpSpace } from './space.ts';
 export type { SearchObjective } from './space.ts';
 export { mlpSettings, mlpLayers, DEFAULT_MLP_SETTINGS } from './settings.ts';
 export type { MlpSettings } from './settings.ts';

@@ -46,7 +46,7 @@ export interface MlpRun {
 
 /** The rows of a Dataset as plain data, for a worker. */
 export function datasetInit(d: Dataset): DatasetInit {
-  const common = { features: d.features, numFeatures: d.numFeatures, featureNames: d.featureNames };
+  const common = { features: d.features, numFeatures: d.numFeatures, shape: d.shape, featureNames: d.featureNames };
   return d.task === 'regression'
     ? { ...common, targets: d.targets, numTargets: d.numTargets, targetNames: d.targetNames }
     : { ...common, labels: d.labels, classNames: d.classNames };
@@ -62,7 +62,8 @@ export async function trainMlp(
   onEpoch?: (log: EpochLog) => void,
   signal?: AbortSignal,
 ): Promise<{ model: Sequential; history: History }> {
-  const model = new Sequential({ inputs: data.numFeatures, layers: mlpLayers(settings, job.outputs), task: job.task, seed: job.seed });
+  const inputs = settings.convBlocks?.length ? data.shape : data.numFeatures;
+  const model = new Sequential({ inputs, layers: mlpLayers(settings, job.outputs, data.shape), task: job.task, seed: job.seed });
   try {
     const history = await fit(model, data, {
       ...mlpFitOptions(settings),

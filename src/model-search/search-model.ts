@@ -20,7 +20,7 @@ import { abortReason, DivergenceError, type EpochLog, type History } from '../tr
 import { DEFAULT_PRUNER, DEFAULT_SAMPLER, prunerOf, samplerOf, type PrunerName, type SamplerName } from './components.ts';
 import { datasetInit, trainMlp, trainMlpTrial, type MlpArtifact, type MlpJob, type MlpWorkerContext } from './objective.ts';
 import { DEFAULT_MLP_SETTINGS, MLP_SETTING_KEYS, mlpSettings, type MlpSettings } from './settings.ts';
-import { MLP_SPACE, OBJECTIVE_DIRECTION, parseMlpSpace, SEARCH_OBJECTIVES, type SearchObjective } from './space.ts';
+import { defaultSpace, OBJECTIVE_DIRECTION, parseMlpSpace, SEARCH_OBJECTIVES, type SearchObjective } from './space.ts';
 
 /** Options of `searchModel`: validation rows, space, objectives, sampler, pruner and budget. */
 export interface SearchModelOptions {
@@ -28,7 +28,8 @@ export interface SearchModelOptions {
   validation: Dataset;
   /** What the models learn; default 'regression' for data with targets, else 'classification'. */
   task?: Task;
-  /** Default MLP_SPACE; names from MLP_SPACE_NAMES. */
+  /** Default CONV_SPACE for image rows (a Dataset of shape [c, h, w]), else MLP_SPACE; names
+   *  from MLP_SPACE_NAMES. */
   space?: SpaceSpec;
   /** A Sampler or a name: 'tpe' (default; random for the first max(3, min(10, ⌊trials/3⌋))
    *  trials), 'random', 'gp', or 'grid' (every combination of a categorical space). */
@@ -250,7 +251,9 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
     throw new TypeError(`${WHERE}: validation must be a non-empty ${data.task} Dataset`);
   if (validation.numFeatures !== data.numFeatures)
     throw new RangeError(`${WHERE}: validation has ${validation.numFeatures} features, data ${data.numFeatures}`);
-  const space = parseMlpSpace(options.space ?? MLP_SPACE, `${WHERE}: space`);
+  if (validation.shape.join() !== data.shape.join())
+    throw new RangeError(`${WHERE}: validation rows are [${validation.shape.join(', ')}], data rows [${data.shape.join(', ')}]`);
+  const space = parseMlpSpace(options.space ?? defaultSpace(data.shape), `${WHERE}: space`);
   const trials = checkInteger(WHERE, 'trials', options.trials ?? 20, 1, 1e6);
   if (options.timeBudgetMs !== undefined) checkNumber(WHERE, 'timeBudgetMs', options.timeBudgetMs, 0);
   const workers = checkInteger(WHERE, 'workers', options.workers ?? 1, 1, 1024);

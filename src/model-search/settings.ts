@@ -1,17 +1,27 @@
 // The one settings resolver of the model search: a trial's sampled parameters, over the defaults,
-// become an MLP's layers and its training options. searchModel, runPipeline and `kiln search`
+// become an MLP's layers (after convolution blocks for image rows) and its training options. searchModel, runPipeline and `kiln search`
 // all build and train their models from these settings.
 import type { Activation } from '../core/activation.ts';
 import type { ParamValue } from '../search/distributions.ts';
-import { dense, dropout, type LayerConfig } from '../nn/layers/index.ts';
+import { avgPool2d, batchNorm, conv2d, dense, dropout, flatten, maxPool2d, type LayerConfig } from '../nn/layers/index.ts';
 import type { FitOptions } from '../train/fit.ts';
 import { adam, adamw, gd, sgd, type Optimizer } from '../train/optimizers.ts';
 import type { Schedule } from '../train/schedules.ts';
 
 /** One trial's MLP and training settings, resolved from its parameters. */
 export interface MlpSettings {
-  /** Hidden widths; [] is a linear model. */
+  /** Hidden widths; [] is a linear model. After convolution blocks, the dense head. */
   layers: number[];
+  /** Filters of each convolution block (image rows only); undefined or []: none. A block is a
+   *  'same' convolution, batch norm when `batchNorm`, the activation, then 2×2 pooling while the
+   *  image is at least 2 high and wide; the blocks are flattened into the dense layers. */
+  convBlocks?: number[];
+  /** Kernel size of every block's convolution (default 3). */
+  kernelSize?: number;
+  /** Pooling after each block (default 'max'). */
+  pooling?: 'max' | 'avg';
+  /** Batch normalisation in each block (default false). */
+  batchNorm?: boolean;
   activation: Activation;
   /** Dropout after each hidden layer (0: none). */
   dropout: number;
@@ -38,6 +48,10 @@ export interface MlpSettings {
 /** Every key of `MlpSettings`. */
 export const MLP_SETTING_KEYS = [
   'layers',
+  'convBlocks',
+  'kernelSize',
+  'pooling',
+  'batchNorm',
   'activation',
   'dropout',
   'optimizer',
@@ -76,6 +90,9 @@ const PLAIN: Readonly<Record<string, Exclude<keyof MlpSettings, 'layers'>>> = {
   dropout: 'dropout',
   activation: 'activation',
   label_smoothing: 'labelSmoothing',
+  kernel_size: 'kernelSize',
+  pooling: 'pooling',
+  batch_norm: 'batchNorm',
 };
 
 /**
@@ -90,7 +107,11 @@ export function mlpSettings(
   params: Readonly<Record<string, ParamValue>>,
   defaults: Readonly<MlpSettings> = DEFAULT_MLP_SETTINGS,
 ): MlpSettings {
-  const settings: MlpSettings = { ...defaults, layers: defaults.layers.slice() };
+  const settings: MlpSettings = {
+    ...defaults,
+    layers: defaults.layers.slice(),
+    ...(defaults.convBlocks ? { convBlocks: defaults.convBlocks.slice() } : {}),
+  };
   const chosen = settings as unknown as Record<string, ParamValue>;
   for (const [name, key] of Object.entries(PLAIN)) if (name in params) chosen[key] = params[name]!;
   if ('layers' in params) {
@@ -99,13 +120,48 @@ export function mlpSettings(
   } else if ('units' in params) {
     settings.layers = (settings.layers.length ? settings.layers : [0]).map(() => params.units as number);
   }
+  if ('conv_blocks' in params) {
+    const fallback = (params.filters as number | undefined) ?? defaults.convBlocks?.[0] ?? 16;
+    settings.convBlocks = Array.from(
+      { length: params.conv_blocks as number },
+      (_, i) => (params[`filters_${i}`] as number | undefined) ?? fallback,
+    );
+  } else if ('filters' in params) {
+    settings.convBlocks = (settings.convBlocks?.length ? settings.convBlocks : [0]).map(() => params.filters as number);
+  }
   return settings;
 }
 
-/** The hidden layers (with dropout after each when set) and a linear output layer of `outputs` units.
+/** The convolution blocks (for rows of shape [c, h, w]), the hidden layers (with dropout after
+ *  each when set) and a linear output layer of `outputs` units.
  *  @example new Sequential({ inputs: 4, layers: mlpLayers(mlpSettings(trial.params), 3) }); */
-export function mlpLayers(settings: Pick<MlpSettings, 'layers' | 'activation' | 'dropout'>, outputs: number): LayerConfig[] {
+export function mlpLayers(
+  settings: Pick<MlpSettings, 'layers' | 'activation' | 'dropout' | 'convBlocks' | 'kernelSize' | 'pooling' | 'batchNorm'>,
+  outputs: number,
+  inputShape?: readonly number[],
+): LayerConfig[] {
+  const conv: LayerConfig[] = [];
+  if (settings.convBlocks?.length) {
+    if (inputShape?.length !== 3)
+      throw new RangeError(
+        `mlpLayers: convolution blocks need rows of shape [channels, height, width], got ${inputShape ? `[${inputShape.join(', ')}]` : 'flat rows'}`,
+      );
+    let [, h, w] = inputShape as [number, number, number];
+    const k = settings.kernelSize ?? 3;
+    const act = settings.activation;
+    for (const filters of settings.convBlocks) {
+      if (settings.batchNorm) conv.push(conv2d(filters, k, { padding: 'same' }), batchNorm({ activation: act }));
+      else conv.push(conv2d(filters, k, { padding: 'same', activation: act }));
+      if (h >= 2 && w >= 2) {
+        conv.push(settings.pooling === 'avg' ? avgPool2d(2) : maxPool2d(2));
+        h = Math.floor(h / 2);
+        w = Math.floor(w / 2);
+      }
+    }
+    conv.push(flatten());
+  }
   return [
+    ...conv,
     ...settings.layers.flatMap((u) =>
       settings.dropout > 0 ? [dense(u, settings.activation), dropout(settings.dropout)] : [dense(u, settings.activation)],
     ),

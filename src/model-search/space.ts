@@ -32,6 +32,12 @@ export const MLP_SPACE_NAMES = [
   'units',
   'units_{i}',
   'label_smoothing',
+  'conv_blocks',
+  'filters',
+  'filters_{i}',
+  'kernel_size',
+  'pooling',
+  'batch_norm',
 ] as const;
 
 /** Searched by default: learning rate, depth, widths, activation, dropout and batch size. */
@@ -43,6 +49,25 @@ export const MLP_SPACE: SpaceSpec = {
   dropout: { float: [0, 0.3], step: 0.05 },
   batch_size: { categorical: [32, 64, 128] },
 };
+
+/** Searched by default on image rows ([channels, height, width]): 1 to 3 convolution blocks of
+ *  8 to 64 filters each, kernel size, pooling, batch norm, the dense head's width, dropout and
+ *  learning rate. */
+export const CONV_SPACE: SpaceSpec = {
+  lr: { float: [3e-4, 1e-2], log: true },
+  conv_blocks: { int: [1, 3] },
+  'filters_{i}': { int: [8, 64], log: true, for: 'conv_blocks' },
+  kernel_size: { categorical: [3, 5] },
+  pooling: { categorical: ['max', 'avg'] },
+  batch_norm: { categorical: [false, true] },
+  units: { int: [32, 256], log: true },
+  dropout: { float: [0, 0.3], step: 0.05 },
+};
+
+/** The default space for rows of `shape`: CONV_SPACE for images ([c, h, w]), else MLP_SPACE. */
+export function defaultSpace(shape: readonly number[]): SpaceSpec {
+  return shape.length === 3 ? CONV_SPACE : MLP_SPACE;
+}
 
 /**
  * Parses a JSON search space (see `parseSpace`) and checks that every name is an MLP setting.

@@ -20,6 +20,14 @@ import {
 
 export type { Task, Preprocessing } from './predictor.ts';
 
+/** One layer as `Sequential.summary` describes it. */
+export interface LayerSummary {
+  name: string;
+  inputShape: number[];
+  outputShape: number[];
+  parameters: number;
+}
+
 /** Options of `new Sequential`: input shape, layers, task and seed. */
 export interface SequentialOptions {
   /** Values per input row, or the row shape ([channels, height, width] for images). */
@@ -103,6 +111,18 @@ export class Sequential implements Predictor {
 
   get featureNames(): readonly string[] | undefined {
     return this.preprocessing.featureNames;
+  }
+
+  /** Each layer's name, the shapes of one row going in and coming out, and its parameter count
+   *  (running statistics included), in order.
+   *  @example model.summary()[0]; // { name: 'conv2d(32, 5x5 same, relu)', inputShape: [1, 28, 28], outputShape: [32, 28, 28], parameters: 832 } */
+  summary(): LayerSummary[] {
+    return this.engine.layers.map((l) => ({
+      name: l.name,
+      inputShape: [...l.inputShape],
+      outputShape: [...l.outputShape],
+      parameters: l.params.reduce((n, p) => n + shapeSize(p.shape), 0),
+    }));
   }
 
   get classNames(): readonly string[] | undefined {

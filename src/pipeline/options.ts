@@ -8,7 +8,7 @@ import type { SpaceSpec } from '../search/space.ts';
 import { ACTIVATIONS } from '../core/activation.ts';
 import type { PrunerName, SamplerName } from '../model-search/components.ts';
 import { DEFAULT_MLP_SETTINGS, MLP_SETTING_KEYS, type MlpSettings } from '../model-search/settings.ts';
-import { MLP_SPACE, type SearchObjective } from '../model-search/space.ts';
+import type { SearchObjective } from '../model-search/space.ts';
 import { STAGE_NAMES, type StageName } from './types.ts';
 import type { Augment } from '../train/augment.ts';
 
@@ -29,7 +29,7 @@ export interface PipelineOptions {
     trials?: number;
     /** Milliseconds after which no trial starts (running trials finish). */
     timeBudgetMs?: number;
-    /** Default MLP_SPACE. */
+    /** Default: CONV_SPACE for image rows ([c, h, w]), else MLP_SPACE (searchModel's default). */
     space?: SpaceSpec;
     /** Epochs of a trial that is not pruned (default 10). */
     epochs?: number;
@@ -98,7 +98,8 @@ export interface ResolvedOptions {
   objectives: SearchObjective[];
   testFraction: number;
   validationFraction: number;
-  space: SpaceSpec;
+  /** Undefined: searchModel's default for the data's rows. */
+  space: SpaceSpec | undefined;
   searchEpochs: number;
   sampler: Sampler | SamplerName | undefined;
   pruner: Pruner | PrunerName | undefined;
@@ -216,7 +217,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     objectives: options.objectives ?? ['accuracy'],
     testFraction,
     validationFraction,
-    space: search.space ?? MLP_SPACE,
+    space: search.space,
     searchEpochs: checkInteger(WHERE, 'search.epochs', search.epochs ?? 10, 1, 1e6),
     sampler: search.sampler,
     pruner: search.pruner,

@@ -150,7 +150,7 @@ class Run {
     const t0 = performance.now();
     const found = await searchModel(this.train, {
       validation: this.validation,
-      space: o.space,
+      ...(o.space ? { space: o.space } : {}),
       trials: o.trials,
       objectives: o.objectives,
       epochs: o.searchEpochs,
@@ -205,8 +205,11 @@ class Run {
     this.emit({ type: 'stage-start', stage: 'distill' });
     const t0 = performance.now();
     // A quarter of the teacher's widths: small enough to pay off in bytes and latency, wide
-    // enough that the soft targets can still be matched (at least 8 units).
-    const widths = o.studentWidths ?? settings.layers.map((w) => Math.max(8, Math.round(w / 4)));
+    // enough that the soft targets can still be matched (at least 8 units). A CNN teacher
+    // (image rows) teaches an MLP of its head's widths (at least 64) over the flat pixels, which
+    // the prune and quantize stages take as they take any MLP.
+    const cnn = (settings.convBlocks?.length ?? 0) > 0;
+    const widths = o.studentWidths ?? settings.layers.map((w) => (cnn ? Math.max(64, w) : Math.max(8, Math.round(w / 4))));
     const { student, points } = await this.distilled(teacher, settings, widths, true);
     this.finish('distill', { kind: 'float', model: student }, t0, points);
     return student;
@@ -218,7 +221,7 @@ class Run {
     const student = this.own(
       new Sequential({
         inputs: teacher.inputs,
-        layers: mlpLayers({ ...settings, layers: widths, dropout: 0 }, this.classes),
+        layers: mlpLayers({ ...settings, convBlocks: [], layers: widths, dropout: 0 }, this.classes),
         seed: o.seed,
       }),
     );
@@ -453,7 +456,10 @@ function curvePoint(epoch: number, log: EpochLog): CurvePoint {
 /** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
 function describe(m: StageModel): string {
   if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
-  const shape = [m.model.inputs, ...m.model.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []))].join('-');
+  // '784-128-10'; a CNN's input shape and filters: '1x28x28-conv16-conv32-128-10'.
+  const inputs = m.model.inputShape.length > 1 ? m.model.inputShape.join('x') : m.model.inputs;
+  const widths = m.model.layers.flatMap((l) => (l.type === 'dense' ? [String(l.units)] : l.type === 'conv2d' ? [`conv${l.filters}`] : []));
+  const shape = [inputs, ...widths].join('-');
   if (!m.model.pruningMask) return `${shape} f32`;
   const zero = 1 - stageNonZeros(m) / m.model.parameterCount;
   return `${shape} f32, ${Math.round(zero * 100)}% zero`;

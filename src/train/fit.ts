@@ -329,6 +329,11 @@ export function checkDataFits(where: string, model: Sequential, data: Dataset): 
   const arch = `Sequential(${model.inputs}→${model.outputs}, ${model.task})`;
   if (data.numFeatures !== model.inputs)
     throw new RangeError(`${where}: ${arch} takes ${model.inputs} features, the data has ${data.numFeatures}`);
+  // Rows of one shape read as another (a [3, 8, 8] image as [1, 24, 8]) would train silently wrong.
+  if (data.shape.length > 1 && model.inputShape.length > 1 && data.shape.join() !== model.inputShape.join())
+    throw new RangeError(
+      `${where}: ${arch} takes rows of shape [${model.inputShape.join(', ')}], the data's rows are [${data.shape.join(', ')}]`,
+    );
   if (model.task === 'regression') {
     if (data.task !== 'regression') throw new TypeError(`${where}: ${arch} is a regression model, the data is classification (labels)`);
     if (data.numTargets !== model.outputs)

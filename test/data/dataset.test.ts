@@ -61,7 +61,7 @@ test('validation: each rule has its message', () => {
     ],
     [() => new Dataset({ features, numFeatures: 2 }), /exactly one of labels .* got neither/],
     [() => new Dataset({ features, numFeatures: 2, labels, targets: new Float32Array(3) }), /got both/],
-    [() => new Dataset({ features, labels }), /give numFeatures or featureNames/],
+    [() => new Dataset({ features, labels }), /give numFeatures, featureNames or shape/],
     [() => new Dataset({ features, numFeatures: 4, labels }), /6 values, not a multiple of numFeatures=4/],
     [() => new Dataset({ features, numFeatures: 0, labels }), /numFeatures must be an integer >= 1, got 0/],
     [() => new Dataset({ features, numFeatures: 2, labels: new Int32Array(2) }), /labels has 2 entries, features has 3 rows/],

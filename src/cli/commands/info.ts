@@ -63,7 +63,7 @@ async function info(o: CommonOptions): Promise<void> {
       bytes: loaded.bytes,
       task: model.task,
       architecture: architecture(model),
-      ...(isQuantized(model) ? {} : { config: model.toConfig() }),
+      ...(isQuantized(model) ? {} : { config: model.toConfig(), layers: model.summary() }),
       parameters: model.parameterCount,
       sparsity,
       zeroWeights,
@@ -98,6 +98,11 @@ async function info(o: CommonOptions): Promise<void> {
   if (evaluation && scored) out(`metrics        ${metricsLine(evaluation)} (${scored.data.numRows} rows of ${scored.source})`);
   out(`core           ${coreInfo().summary}`);
   out();
+  if (!isQuantized(model)) {
+    const layers = model.summary().map((l, i) => [String(i), l.name, `[${l.outputShape.join(', ')}]`, String(l.parameters)]);
+    for (const line of table(['layer', 'kind', 'output shape', 'parameters'], layers)) out(line);
+    out();
+  }
   const header = quantization ? ['tensor', 'shape', 'values', 'zeros', 'bits', 'scales'] : ['tensor', 'shape', 'values', 'zeros'];
   const rows = tensors.map((t) => [
     t.name,

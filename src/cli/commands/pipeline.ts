@@ -128,7 +128,7 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
     throw usageError('--validation-split must be above 0: trials are compared on validation rows, never on the test rows');
   if (o.stages.length === 0) throw usageError('--stages names no stage');
   const space = o.space === undefined ? undefined : await readSpaceFile(o.space, parseMlpSpace);
-  const data = await loadData(o.data, o.label, 'classification', '--data', o.encoding);
+  const data = await loadData(o.data, o.label, 'classification', '--data', o.encoding, { options: o });
   const bar = o.stages.includes('search') ? progressBar(o.trials, 'searching', o.json, '  best {best}', { best: '-' }) : undefined;
   const interrupt = interruptSignal();
   // Counted, not numbered: with workers, the trials of a batch end in any order.

@@ -76,7 +76,7 @@ function trialFlags(cmd: Command, api: SearchApi, trialsText: string): Command {
     .option('--time-budget <seconds>', 'stop starting trials after this long (running trials finish)', number(0))
     .option(
       '--space <file>',
-      `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size); names: ${api.MLP_SPACE_NAMES.join(', ')}`,
+      `JSON search space (default: lr, layers, units_{i}, activation, dropout, batch_size; on images: lr, conv_blocks, filters_{i}, kernel_size, pooling, batch_norm, units, dropout); names: ${api.MLP_SPACE_NAMES.join(', ')}`,
     )
     .addOption(
       choice('--sampler <name>', 'how trials are proposed (grid: every combination of a categorical space)', api.SAMPLER_NAMES).default(
@@ -217,7 +217,7 @@ async function searchSetup(cmd: Command, o: SearchOptions, api: SearchApi) {
     throw usageError(`--pruner ${o.pruner} needs a single objective; ${objectives.length} were given`);
   if (o.sampler === 'grid') {
     try {
-      api.gridOfSpace(space ?? api.MLP_SPACE);
+      api.gridOfSpace(space ?? api.defaultSpace(train.shape));
     } catch (error) {
       throw usageError(`--sampler grid: ${(error as Error).message}`);
     }

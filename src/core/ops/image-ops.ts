@@ -28,11 +28,33 @@ export interface ConvGeometry extends WindowGeometry {
   readonly groups: number;
 }
 
-/** Floats of one sample's column buffer (one group), or 0 when the convolution reads its input
- *  as it lies (1×1, stride 1, no padding). */
+/** A convolution reads its input as it lies (no im2col, no workspace): 1×1, stride 1, no padding. */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.OH === g.H && g.OW === g.W;
+}
+
+/** Floats the batched im2col may use: the column buffer and the GEMM's output of a chunk of samples
+ *  stay within this (4 MiB) unless one sample alone needs more. */
+export const CONV_WORKSPACE_FLOATS = 1 << 20;
+/** A chunk takes samples until its GEMM has this many columns (the GEMM's column block): a wider
+ *  per-sample GEMM already runs at the GEMM's speed, a narrower one pays packing per sample. */
+export const CONV_CHUNK_COLUMNS = 256;
+
+/** Samples per chunk of the batched im2col: a function of the geometry alone, so that the weight
+ *  gradient's summation order (chunk by chunk) is the same for every batch and runtime. */
+export function conv2dChunk(g: ConvGeometry): number {
+  const P = g.OH * g.OW;
+  const perSample = P * ((g.C / g.groups) * g.KH * g.KW + g.O / g.groups);
+  return Math.max(1, Math.min(Math.ceil(CONV_CHUNK_COLUMNS / P), Math.floor(CONV_WORKSPACE_FLOATS / perSample)));
+}
+
+/** Floats of a convolution's workspace: chunk·OH·OW·(Kc + O/groups) with Kc = (C/groups)·KH·KW
+ *  (the columns of a chunk of samples and their GEMM output; one sample needs no output buffer),
+ *  or 0 for a pointwise convolution. */
 export function convColumnSize(g: ConvGeometry): number {
-  const pointwise = g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0 && g.OH === g.H && g.OW === g.W;
-  return pointwise ? 0 : (g.C / g.groups) * g.KH * g.KW * g.OH * g.OW;
+  if (isPointwise(g)) return 0;
+  const chunk = conv2dChunk(g);
+  return chunk * g.OH * g.OW * ((g.C / g.groups) * g.KH * g.KW + (chunk > 1 ? g.O / g.groups : 0));
 }
 
 /** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given. */
@@ -71,6 +93,7 @@ export function conv2dForwardRows(
     g.dilh,
     g.dilw,
     g.groups,
+    conv2dChunk(g),
     act,
     alpha,
   );
@@ -118,6 +141,7 @@ export function conv2dBackwardRows(
     g.dilh,
     g.dilw,
     g.groups,
+    conv2dChunk(g),
     act,
     alpha,
   );

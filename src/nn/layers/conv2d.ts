@@ -1,7 +1,7 @@
 // A 2-D convolution over rows [channels, height, width] (NCHW batches): filters [O, C/groups,
 // KH, KW] as PyTorch's Conv2d lays them out, a bias per filter and an activation. The core runs it
-// as im2col + the packed GEMM one sample at a time (see assembly/kernels/f32-conv.ts), so its
-// column buffer holds (C/groups)·KH·KW·OH·OW floats whatever the batch.
+// as im2col of a chunk of the batch + one packed GEMM per chunk (see assembly/kernels/f32-conv.ts);
+// its workspace stays within 4 MiB whatever the batch (convColumnSize in image-ops.ts).
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkInteger, checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../../core/ops/random.ts';
@@ -75,7 +75,7 @@ class Conv2dLayer implements Layer {
   readonly params;
   /** The pre-activations, kept from forward to backward. */
   readonly scratch: readonly number[];
-  /** One sample's column buffer (none for a pointwise convolution). */
+  /** The column buffer of a chunk of samples and its GEMM output (none for a pointwise convolution). */
   readonly workspace: readonly number[];
   readonly #g: ConvGeometry;
   readonly #act: number;
