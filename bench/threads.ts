@@ -1,8 +1,9 @@
 // Threads: the threaded core with 1, 2, ... threads against itself and against ONNX Runtime Web
 // (wasm, numThreads 1 and 2) in one process, contestants alternated. Wall-clock medians: CPU time
 // adds up over threads. The machine is shared, so the ratios of one run are what carry over.
-// TensorFlow.js wasm is absent: its threaded build does not start in Node (the backend reports
-// no multithread support), and kiln's own single-thread figures against it are in `gemm`/`train`.
+// TensorFlow.js wasm's threaded build does not start in Node (the backend reports no multithread
+// support), so the last part runs kiln, TensorFlow.js wasm and ONNX Runtime Web with 1 and 2
+// threads each in a cross-origin-isolated Chromium page (bench/_threads-browser.ts).
 // npm run bench -- threads   (KILN_BENCH_ROUNDS sets the rounds, default 5)
 import { cpus, loadavg } from 'node:os';
 import { coreInfo, useThreads } from '../src/core/wasm.ts';
@@ -12,6 +13,7 @@ import { Sequential, conv2d, dense, fit, flatten, maxPool2d, adam, mnist } from 
 import { int8Gemm, packInt8Weights } from '../src/core/ops/quant.ts';
 import { alternate, fmt } from './_stats.ts';
 import { onnxModel, race } from './_peers.ts';
+import { browserThreads } from './_threads-browser.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 5);
 const info = coreInfo();
@@ -175,3 +177,6 @@ console.log(
 model.dispose();
 useThreads(info.threads);
 console.log(`\nload average ${loadavg()[0]!.toFixed(2)} at end`);
+
+console.log('\n**In a browser**, with TensorFlow.js wasm and ONNX Runtime Web at equal thread counts:\n');
+await browserThreads();
