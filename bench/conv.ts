@@ -130,7 +130,7 @@ if (!INT8_ONLY) {
 
   convVsGemm();
 
-  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining();
+  if (process.env.KILN_BENCH_JAX === '1') await jaxTraining(train.kiln!);
   else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
 
@@ -264,63 +264,6 @@ function convVsGemm(): void {
       console.log(`| conv ${C}→${O} 5x5 on ${H}x${H} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(gg, 1)} | ${fmt(cg / gg, 2)} |`);
     });
   }
-}
-
-// @jax-js/jax (optional dev dependency): the same network and loss, gradients by valueAndGrad
-// under jit on the wasm device, plain SGD (the update is negligible next to the convolutions).
-async function jaxTraining(): Promise<void> {
-  let jax: typeof import('@jax-js/jax');
-  try {
-    jax = await import('@jax-js/jax');
-  } catch {
-    console.log('@jax-js/jax is not installed (npm install -D @jax-js/jax): skipped');
-    return;
-  }
-  const { init, numpy: np, lax, nn, valueAndGrad, jit, random } = jax;
-  await init('wasm');
-  type A = InstanceType<typeof np.Array>;
-  type Params = { w1: A; b1: A; w2: A; b2: A; w3: A; b3: A; w4: A; b4: A };
-  const pool = (x: A, C: number, H: number) => np.max(x.reshape([BATCH, C, H / 2, 2, H / 2, 2]), [3, 5]);
-  const loss = (p: Params, x: A, y: A): A => {
-    let h = nn.relu(lax.conv(x, p.w1, [1, 1], 'SAME').add(p.b1.reshape([1, 32, 1, 1])));
-    h = pool(h, 32, 28);
-    h = nn.relu(lax.conv(h, p.w2, [1, 1], 'SAME').add(p.b2.reshape([1, 64, 1, 1])));
-    h = nn.relu(np.dot(pool(h, 64, 14).reshape([BATCH, 3136]), p.w3).add(p.b3));
-    return nn
-      .logSoftmax(np.dot(h, p.w4).add(p.b4))
-      .mul(y)
-      .sum()
-      .mul(-1 / BATCH);
-  };
-  const [k1, k2, k3, k4] = random.split(random.key(0), 4);
-  let p: Params = {
-    w1: random.normal(k1!, [32, 1, 5, 5]).mul(0.2),
-    b1: np.zeros([32]),
-    w2: random.normal(k2!, [64, 32, 5, 5]).mul(0.035),
-    b2: np.zeros([64]),
-    w3: random.normal(k3!, [3136, 128]).mul(0.025),
-    b3: np.zeros([128]),
-    w4: random.normal(k4!, [128, 10]).mul(0.1),
-    b4: np.zeros([10]),
-  };
-  const step = jit(valueAndGrad(loss));
-  const data = rows(BATCH);
-  const x = np.array(data.features).reshape([BATCH, 1, 28, 28]);
-  const y = nn.oneHot(np.array(data.labels, { dtype: np.int32 }), 10);
-  const times: number[] = [];
-  for (let i = 0; i < 1 + ROUNDS; i++) {
-    const t0 = performance.now();
-    const refs = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.ref])) as Params;
-    const [value, grads] = step(refs, x.ref, y.ref) as unknown as [A, Params];
-    await value.data();
-    p = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.sub(grads[k as keyof Params].mul(0.01))])) as Params;
-    await p.b4.ref.data();
-    times.push((performance.now() - t0) / 1000);
-  }
-  const steady = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]!;
-  console.log(
-    `@jax-js/jax (wasm): first step (compiling) ${fmt(times[0]!, 1)} s; then ${fmt(BATCH / steady, 2)} samples/s (median of ${ROUNDS} steps); kiln / jax-js ${fmt(train.kiln! / (BATCH / steady), 1)}x`,
-  );
 }
 
 // int8 inference: kiln's static int8 model (per-channel weights, u8 activations calibrated on 256

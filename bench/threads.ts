@@ -1,16 +1,19 @@
 // Threads: the threaded core with 1, 2, ... threads against itself and against ONNX Runtime Web
 // (wasm, numThreads 1 and 2) in one process, contestants alternated. Wall-clock medians: CPU time
 // adds up over threads. The machine is shared, so the ratios of one run are what carry over.
-// TensorFlow.js wasm is absent: its threaded build does not start in Node (the backend reports
-// no multithread support), and kiln's own single-thread figures against it are in `gemm`/`train`.
+// TensorFlow.js wasm's threaded build does not start in Node (the backend reports no multithread
+// support), so the last part runs kiln, TensorFlow.js wasm and ONNX Runtime Web with 1 and 2
+// threads each in a cross-origin-isolated Chromium page (bench/_threads-browser.ts).
 // npm run bench -- threads   (KILN_BENCH_ROUNDS sets the rounds, default 5)
 import { cpus, loadavg } from 'node:os';
 import { coreInfo, useThreads } from '../src/core/wasm.ts';
 import { Tensor } from '../src/core/tensor.ts';
 import { matmul } from '../src/core/ops/linalg.ts';
-import { Sequential, dense, fit, adam, mnist } from '../src/index.ts';
+import { Sequential, conv2d, dense, fit, flatten, maxPool2d, adam, mnist } from '../src/index.ts';
+import { int8Gemm, packInt8Weights } from '../src/core/ops/quant.ts';
 import { alternate, fmt } from './_stats.ts';
 import { onnxModel, race } from './_peers.ts';
+import { browserThreads } from './_threads-browser.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 5);
 const info = coreInfo();
@@ -104,6 +107,58 @@ for (const batch of [64, 256]) {
   console.log(`| ${batch} | ${counts.map((t) => fmt(r[`t${t}`]!, 0)).join(' | ')} | ${fmt(r[`t${counts.at(-1)}`]! / r.t1!, 2)}x |`);
 }
 
+// int8: y = x·wᵀ over codes with the f32 epilogue (a quantized dense layer at batch 256), and
+// one epoch of a small CNN (conv 8@3x3 same, ReLU, max pool, conv 16@3x3, ReLU, max pool, dense)
+// at batch 64 on 1x28x28 images: products split by rows, convolutions by samples.
+{
+  const [M, K, N] = [256, 784, 256];
+  const r = (n: number, lo: number, span: number) => Int8Array.from({ length: n }, (_, i) => lo + ((i * 7919) % span));
+  const x = Tensor.from(Uint8Array.from(r(M * K, 0, 120)), [M, K], 'u8');
+  const w = packInt8Weights(Tensor.from(r(N * K, -100, 200), [N, K], 'i8'));
+  const weightScales = Tensor.from(new Float32Array(N).fill(1e-3), [N]);
+  const reps = 20;
+  const gemm8 = (threads: number) => () => {
+    useThreads(threads);
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) int8Gemm(x, 3, w, { output: 'f32', xScale: 0.01, weightScales }).dispose();
+    return (2 * M * N * K * reps) / ((performance.now() - t0) * 1e6);
+  };
+  const g8 = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, gemm8(t)])), ROUNDS);
+  const images = all.subset(Int32Array.from({ length: 1280 }, (_, i) => (i * 7919) % all.numRows));
+  const cnnEpoch = (threads: number) => async () => {
+    useThreads(threads);
+    const model = new Sequential({
+      inputs: [1, 28, 28],
+      layers: [
+        conv2d(8, 3, { padding: 'same', activation: 'relu' }),
+        maxPool2d(2),
+        conv2d(16, 3, { activation: 'relu' }),
+        maxPool2d(2),
+        flatten(),
+        dense(10),
+      ],
+      seed: 1,
+    });
+    const t0 = performance.now();
+    await fit(model, images, { optimizer: adam(), epochs: 1, batchSize: 64, standardize: false });
+    const s = (performance.now() - t0) / 1000;
+    model.dispose();
+    return images.numRows / s;
+  };
+  const cnn = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, cnnEpoch(t)])), ROUNDS);
+  const top = counts.at(-1)!;
+  console.log(`\n**int8 and convolutions** (median of ${ROUNDS}):\n`);
+  console.log(`| | ${counts.map((t) => `kiln ${t}T`).join(' | ')} | ${top}T / 1T |`);
+  console.log(`|---|${counts.map(() => '---:|').join('')}---:|`);
+  console.log(
+    `| int8 GEMM ${M}x${K}·(${N}x${K})ᵀ, f32 out, GOP/s | ${counts.map((t) => fmt(g8[`t${t}`]!)).join(' | ')} | ${fmt(g8[`t${top}`]! / g8.t1!, 2)}x |`,
+  );
+  console.log(
+    `| CNN training, batch 64, samples/s | ${counts.map((t) => fmt(cnn[`t${t}`]!, 0)).join(' | ')} | ${fmt(cnn[`t${top}`]! / cnn.t1!, 2)}x |`,
+  );
+  for (const t of [x, w.packed, weightScales]) t.dispose();
+}
+
 // Batch-1 inference stays on the calling thread (below the split threshold): no slower.
 const model = new Sequential({ inputs: 784, layers: [dense(128, 'relu'), dense(10)], seed: 1 });
 const sample = rows.features.slice(0, 784);
@@ -122,3 +177,6 @@ console.log(
 model.dispose();
 useThreads(info.threads);
 console.log(`\nload average ${loadavg()[0]!.toFixed(2)} at end`);
+
+console.log('\n**In a browser**, with TensorFlow.js wasm and ONNX Runtime Web at equal thread counts:\n');
+await browserThreads();

@@ -31,9 +31,26 @@ const NR = 8;
 // Weight panels per column block: 64 outputs × K pairs stay in L2 while every row block passes.
 const NCP = 8;
 
-const TILE: usize = memory.data(MR * NR * 4, 16);
-// Per panel: the 8 weight scales ws[n] then the 8 biases, zero past N (no read beyond ws or bias).
-const PANEL: usize = memory.data(2 * NR * 4, 16);
+// The ragged-tile buffer, then per panel the 8 weight scales ws[n] and the 8 biases, zero past N
+// (no read beyond ws or bias). These are the instance's own globals: an instance of the threaded
+// core (one per thread, all over one shared memory) is pointed at a block of its own by
+// i8_gemm_use_tile, so threads never write each other's tiles.
+const TILE_BYTES: usize = MR * NR * 4;
+const PANEL_BYTES: usize = 2 * NR * 4;
+let TILE: usize = memory.data(<i32>TILE_BYTES, 16);
+let PANEL: usize = memory.data(<i32>PANEL_BYTES, 16);
+
+// Bytes of the block one thread's int8 products need (16-byte aligned).
+export function i8_gemm_tile_bytes(): usize {
+  return TILE_BYTES + PANEL_BYTES;
+}
+
+// From now on this instance uses the block at p (i8_gemm_tile_bytes() bytes, 16-byte aligned)
+// instead of its static one.
+export function i8_gemm_use_tile(p: usize): void {
+  TILE = p;
+  PANEL = p + TILE_BYTES;
+}
 
 const MODE_I32 = 0;
 const MODE_F32 = 1;

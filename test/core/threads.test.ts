@@ -1,6 +1,6 @@
 // The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
-// core, for the split kernels (GEMM in three forms, dense forward and backward) and for a whole
-// training run; the split itself (pieces cover C exactly once); the kernel that computes a block
+// core, for the split kernels (GEMM in three forms, dense forward and backward, int8 GEMM with
+// each epilogue, convolution forward and backward) and for whole training runs (MLP and CNN); the split itself (pieces cover C exactly once); the kernel that computes a block
 // of C against its scalar twin; and the loading options. Thread counts above the machine's cores
 // are oversubscribed on purpose: correctness must not depend on the timing of threads.
 import { test } from 'node:test';
@@ -9,7 +9,8 @@ import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.t
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.ts';
 import { MIN_MACS, pieces } from '../../src/core/threads/split.ts';
-import { Dataset, Sequential, adam, dense, fit, modelToBytes } from '../../src/index.ts';
+import { int8Gemm, packInt8Weights } from '../../src/core/ops/quant.ts';
+import { Dataset, Sequential, adam, conv2d, dense, fit, flatten, maxPool2d, modelToBytes } from '../../src/index.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
 const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
@@ -56,6 +57,34 @@ async function workload(): Promise<Uint8Array[]> {
       out.push(bits(g.dw.read()), bits(g.db!.read()), bits(g.dx!.read()), bits(dy.read()));
     }
   });
+  // int8 products, every epilogue, in bands of rows: a band per thread, a 1-row last band (13
+  // rows on 4 threads), and too few rows to split (column panels are not taken: stays whole).
+  for (const [M, K, N] of [
+    [200, 300, 100],
+    [13, 2000, 300],
+    [3, 3000, 500],
+  ] as const) {
+    scope(() => {
+      const codes = (n: number, lo: number, hi: number) => Int8Array.from({ length: n }, () => lo + Math.floor(rand() * (hi - lo + 1)));
+      const xu = Tensor.from(
+        Uint8Array.from(codes(M * K, 0, 127), (v) => v * 2),
+        [M, K],
+        'u8',
+      );
+      const xi = Tensor.from(codes(M * K, -128, 127), [M, K], 'i8');
+      const zw = Int32Array.from({ length: N }, (_, i) => (i % 7) - 3);
+      const w = packInt8Weights(Tensor.from(codes(N * K, -128, 127), [N, K], 'i8'), zw);
+      const weightScales = Tensor.from(
+        Float32Array.from({ length: N }, () => 1e-4 * (1 + rand())),
+        [N],
+      );
+      const bias = Tensor.from(uniform(rand, N), [N]);
+      const raw = (t: Tensor<'i32'> | Tensor<'f32'> | Tensor<'u8'>) => new Uint8Array((t.read() as Uint8Array).buffer.slice(0));
+      out.push(raw(int8Gemm(xu, 117, w, { output: 'i32' })), raw(int8Gemm(xi, -5, w, { output: 'i32' })));
+      out.push(raw(int8Gemm(xu, 117, w, { output: 'f32', xScale: 0.02, weightScales, bias, relu: true })));
+      out.push(raw(int8Gemm(xu, 3, w, { output: 'u8', xScale: 0.02, weightScales, bias, outScale: 0.05, outZeroPoint: 9 })));
+    });
+  }
   // Training: 784-256-10 ReLU at batch 128, where every layer's products split.
   const n = 512;
   const r = mulberry32(5);
@@ -68,6 +97,27 @@ async function workload(): Promise<Uint8Array[]> {
   await fit(model, data, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 128 });
   out.push(modelToBytes(model), bits(model.predict(data.features)));
   model.dispose();
+  // A CNN at batch 32 on 12x12 images: both convolutions split by samples forward, and backward
+  // into dw (calling thread) and dx by samples; the first one has no dx (stays whole).
+  const images = new Dataset({
+    features: uniform(r, 96 * 144),
+    numFeatures: 144,
+    labels: Int32Array.from({ length: 96 }, () => Math.floor(r() * 10)),
+  });
+  const cnn = new Sequential({
+    inputs: [1, 12, 12],
+    layers: [
+      conv2d(16, 3, { padding: 'same', activation: 'relu' }),
+      conv2d(16, 3, { activation: 'tanh' }),
+      maxPool2d(2),
+      flatten(),
+      dense(10),
+    ],
+    seed: 4,
+  });
+  await fit(cnn, images, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 32 });
+  out.push(modelToBytes(cnn), bits(cnn.predict(images.features)));
+  cnn.dispose();
   return out;
 }
 

@@ -129,9 +129,11 @@ export class KernelPool {
   }
 
   #start(slot: number, module: WebAssembly.Module, memory: WebAssembly.Memory): WorkerStart {
-    // Each worker packs GEMM operands into a scratch block of its own, held for the pool's life.
+    // Each worker packs GEMM operands into a scratch block of its own and keeps the int8 tiles in
+    // another, held for the pool's life: the core's static ones belong to the calling thread.
     const scratch = this.#local.mem_alloc(this.#local.f32_gemm_scratch_bytes());
-    return { module, memory, control: this.#ctl.buffer as SharedArrayBuffer, slot, layout: layout(this.threads - 1), scratch };
+    const tile = this.#local.mem_alloc(this.#local.i8_gemm_tile_bytes());
+    return { module, memory, control: this.#ctl.buffer as SharedArrayBuffer, slot, layout: layout(this.threads - 1), scratch, tile };
   }
 
   #checkStarted(): void {

@@ -4,7 +4,18 @@
 // numbers each). PENDING counts the workers still busy with the current round.
 
 /** The kernels a worker may be asked to run: what the split kernels hand out. */
-export const POOL_KERNELS = ['f32_gemm_part', 'f32_dense_fwd', 'f32_act_bwd', 'f32_sum_cols'] as const;
+export const POOL_KERNELS = [
+  'f32_gemm_part',
+  'f32_dense_fwd',
+  'f32_act_bwd',
+  'f32_sum_cols',
+  'f32_conv2d_fwd',
+  'f32_conv2d_bwd',
+  'i8_gemm_i32',
+  'i8_gemm_f32',
+  'i8_gemm_f32_rows',
+  'i8_gemm_u8',
+] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
 export const PENDING = 0;
@@ -14,7 +25,8 @@ export const FAILED = 2;
 export const HEADER_INTS = 4;
 
 export const MAX_CALLS = 4;
-export const MAX_ARGS = 16;
+// f32_conv2d_bwd takes the most: 28.
+export const MAX_ARGS = 28;
 /** Per slot: the sequence number, the call count, then one kernel index per call. */
 export const SLOT_INTS = 2 + MAX_CALLS;
 export const SEQ = 0;

@@ -2,11 +2,13 @@
 // threads, every other kernel is the core's own export. Outputs are split by whole rows (or
 // column panels) of C, never along the summation: each element is computed by one thread, by the
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
-// Below MIN_MACS multiply-adds a call stays on the calling thread: waking workers costs more
+// int8 products split by bands of rows, convolutions by samples (their dw, a sum over samples,
+// stays whole on the calling thread while the others take dx). Below MIN_MACS multiply-adds a call stays on the calling thread: waking workers costs more
 // than it saves there (batch-1 inference never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
 import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
+import type { PoolKernel } from './protocol.ts';
 
 /** Smallest product (M·N·K multiply-adds) worth splitting: about 40 µs on one thread. */
 export const MIN_MACS = 1 << 20;
@@ -43,6 +45,14 @@ function ranges(n: number, threads: number): [number, number][] {
 
 type Kernel = (...args: number[]) => number;
 
+// [start, end) sample ranges of a batch of B, one per thread (fewer when B is small).
+function samples(B: number, threads: number): [number, number][] {
+  const step = Math.ceil(B / threads);
+  const out: [number, number][] = [];
+  for (let s = 0; s < B; s += step) out.push([s, Math.min(B, s + step)]);
+  return out;
+}
+
 const gemmPart = (
   form: number,
   c: number,
@@ -55,11 +65,11 @@ const gemmPart = (
   [i0, i1, j0, j1]: readonly number[],
 ): PoolCall => ({ kernel: 'f32_gemm_part', args: [form, c, a, b, M, N, K, acc, i0!, i1!, j0!, j1!] });
 
-/** `base` with f32_gemm_nn/nt/tn, f32_dense_fwd and f32_dense_bwd run across `pool`. */
+/** `base` with the f32 GEMMs, dense and conv forward and backward, and the int8 GEMMs run across `pool`. */
 export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKernels {
   const base = kernels as unknown as Readonly<Record<string, Kernel>>;
   const big = (M: number, N: number, K: number) => pool.active > 1 && M * N * K >= MIN_MACS;
-  const each = <X>(xs: X[], f: (x: X) => PoolCall[]) => pool.run(xs.map(f));
+  const each = <X>(xs: X[], f: (x: X, t: number) => PoolCall[]) => pool.run(xs.map(f));
 
   const gemm =
     (name: string, form: number): Kernel =>
@@ -108,8 +118,109 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
+  // int8 products y = x·wᵀ: bands of rows of x (integer sums are exact, the epilogue is per
+  // element, so any split gives the same bytes). Each band packs x into its own slice of the
+  // caller's scratch: bands start on 4-row blocks, and the scratch holds a block per 4 rows.
+  // Positions: the scratch, M (N and K follow), and the bytes one output element takes; the
+  // output is argument 0, x (one byte per element) argument 1, and per-row x parameters (8
+  // bytes a row), when `rowParams`, argument 3.
+  const int8 =
+    (name: PoolKernel, ap: number, M: number, outBytes: number, rowParams = false): Kernel =>
+    (...args) => {
+      const m = args[M]!,
+        n = args[M + 1]!,
+        kk = args[M + 2]!;
+      const parts = pool.active > 1 && m * n * kk >= MIN_MACS ? pieces(m, n, pool.active) : [];
+      if (parts.length < 2 || parts[0]![3] !== n) return base[name]!(...args);
+      each(parts, ([i0, i1]) => {
+        const a = args.slice();
+        a[0] = args[0]! + i0 * n * outBytes;
+        a[1] = args[1]! + i0 * kk;
+        if (rowParams) a[3] = args[3]! + i0 * 8;
+        a[ap] = args[ap]! + base.i8_gemm_scratch_bytes!(i0, kk);
+        a[M] = i1 - i0;
+        return [{ kernel: name, args: a }];
+      });
+      return 0;
+    };
+
+  // Convolutions: samples per thread, each thread with a column buffer of its own (a pool
+  // buffer, held for the pool's life, beside the caller's). A sample's output is computed by the
+  // same kernel in the same order whatever the split. Backward: dy ⊙ act′ by element ranges,
+  // then one round in which the calling thread takes dw and db over the whole batch (dw sums
+  // over samples, so it stays in one thread's order) while the others take dx by samples.
+  const cols: { ptr: number; floats: number }[] = [];
+  const colFor = (t: number, floats: number, own: number): number => {
+    if (t === 0 || floats === 0) return own;
+    const have = cols[t];
+    if (have && have.floats >= floats) return have.ptr;
+    if (have) base.mem_free!(have.ptr);
+    return (cols[t] = { ptr: base.mem_alloc!(floats * 4), floats }).ptr;
+  };
+  const convMacs = (B: number, C: number, O: number, OH: number, OW: number, KH: number, KW: number, groups: number) =>
+    B * O * OH * OW * (C / groups) * KH * KW;
+  // The workspace of one call (see convColumnSize): the columns of a chunk of samples and, for
+  // chunks of more than one, their GEMM output.
+  const colFloats = (col: number, C: number, O: number, OH: number, OW: number, KH: number, KW: number, groups: number, chunk: number) =>
+    col === 0 ? 0 : chunk * OH * OW * ((C / groups) * KH * KW + (chunk > 1 ? O / groups : 0));
+
+  const convFwd: Kernel = (...args) => {
+    const [y, pre, x, , , col, B, C, H, W, O, OH, OW, KH, KW, , , , , , , groups, chunk] = args as number[];
+    const T = Math.min(pool.active, B!);
+    if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.f32_conv2d_fwd!(...args);
+    const xs = C! * H! * W! * 4,
+      ys = O! * OH! * OW! * 4;
+    const floats = colFloats(col!, C!, O!, OH!, OW!, KH!, KW!, groups!, chunk!);
+    each(samples(B!, T), ([s, e], t) => {
+      const a = args.slice();
+      a[0] = y! + s * ys;
+      a[1] = pre ? pre + s * ys : 0;
+      a[2] = x! + s * xs;
+      a[5] = colFor(t, floats, col!);
+      a[6] = e - s;
+      return [{ kernel: 'f32_conv2d_fwd', args: a }];
+    });
+    return 0;
+  };
+
+  const convBwd: Kernel = (...args) => {
+    const [dx, dw, db, dy, x, , pre, y, col, B, C, H, W, O, OH, OW, KH, KW, , , , , , , groups, chunk, act, alpha] = args as number[];
+    const T = Math.min(pool.active, B! + 1);
+    if (T < 2 || !dx || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.f32_conv2d_bwd!(...args);
+    const n = B! * O! * OH! * OW!;
+    if (act !== ACT_LINEAR) {
+      each(ranges(n, pool.active), ([s, e]) => [
+        { kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] },
+      ]);
+    }
+    const xs = C! * H! * W! * 4,
+      ys = O! * OH! * OW! * 4;
+    const floats = colFloats(col!, C!, O!, OH!, OW!, KH!, KW!, groups!, chunk!);
+    const linear = (a: number[]) => ((a[6] = 0), (a[7] = 0), (a[26] = ACT_LINEAR), a);
+    const rounds: PoolCall[][] = [[{ kernel: 'f32_conv2d_bwd', args: linear([0, dw!, db!, ...args.slice(3)]) }]];
+    samples(B!, T - 1).forEach(([s, e], i) => {
+      const a = linear(args.slice());
+      a[0] = dx + s * xs;
+      a[1] = 0;
+      a[2] = 0;
+      a[3] = dy! + s * ys;
+      a[4] = x! + s * xs;
+      a[8] = colFor(i + 1, floats, col!);
+      a[9] = e - s;
+      rounds.push([{ kernel: 'f32_conv2d_bwd', args: a }]);
+    });
+    pool.run(rounds);
+    return 0;
+  };
+
   return Object.freeze({
     ...kernels,
+    i8_gemm_i32: int8('i8_gemm_i32', 5, 6, 4),
+    i8_gemm_f32: int8('i8_gemm_f32', 6, 7, 4),
+    i8_gemm_f32_rows: int8('i8_gemm_f32_rows', 5, 6, 4, true),
+    i8_gemm_u8: int8('i8_gemm_u8', 6, 7, 1),
+    f32_conv2d_fwd: convFwd,
+    f32_conv2d_bwd: convBwd,
     f32_gemm_nn: gemm('f32_gemm_nn', NN),
     f32_gemm_nt: gemm('f32_gemm_nt', NT),
     f32_gemm_tn: gemm('f32_gemm_tn', TN),

@@ -16,6 +16,8 @@ export interface WorkerStart {
   slot: number;
   layout: Layout;
   scratch: number;
+  /** The worker's int8 tile block (i8_gemm_tile_bytes). */
+  tile: number;
 }
 
 const constants = { CALLS, FAILED, MAX_ARGS, MAX_CALLS, PENDING, READY, SEQ, STOP, KERNELS: POOL_KERNELS };
@@ -32,6 +34,7 @@ function start(d) {
   const abort = (msg, file, line, col) => { throw new Error('kiln core abort at ' + line + ':' + col); };
   const exports = new WebAssembly.Instance(d.module, { env: { memory: d.memory, abort } }).exports;
   exports.f32_gemm_use_scratch(d.scratch);
+  exports.i8_gemm_use_tile(d.tile);
   const fns = K.KERNELS.map((name) => exports[name]);
   const base = slotBase(d.slot);
   Atomics.add(ctl, K.READY, 1);

@@ -2,8 +2,13 @@
 // (wasm, numThreads) with 1 and then 2 threads each, in a cross-origin-isolated page of headless
 // Chromium served on 127.0.0.1: the only place all three run threaded. One page per thread
 // count (the peers fix their thread count when their wasm loads); in each, the contestants
-// alternate and the medians of wall-clock time are reported.
-// npm run bench -- threads-browser   (needs dist/: npm run build)
+// alternate and the medians of wall-clock time are reported. Each library gets its own fastest
+// form of the product: kiln's dense layer computes x·wᵀ, TensorFlow.js and ONNX Runtime A·B
+// (tfjs-wasm's matMul with transposeB ran 2-10x slower here). The product's values are read out
+// outside tf.tidy: a typed array returned from tidy is walked element by element looking for
+// tensors, which cost tfjs-wasm seconds per call and made an earlier version of this page
+// report it at 0.2 GFLOP/s.
+// Part of `npm run bench -- threads` (needs dist/: npm run build; skipped without Chromium).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,7 +70,11 @@ async function run() {
   const out = { core: kiln.coreInfo().summary, tfThreads: tf.wasm.getThreadsCount(), tfMultithread, gemm: {}, train: {} };
   const contestants = {
     kiln: () => model.predict(a),
-    tfjs: () => tf.tidy(() => tf.matMul(ta, ta, false, true).dataSync()),
+    tfjs: () => {
+      const c = tf.matMul(ta, ta);
+      c.dataSync();
+      c.dispose();
+    },
     ort: () => session.run(feeds),
   };
   const seen = { kiln: [], tfjs: [], ort: [] };
@@ -142,32 +151,36 @@ async function inPage(threads: number): Promise<PageResult> {
   }
 }
 
-if (!existsSync(join(root, 'dist/kiln.mjs'))) throw new Error('dist/kiln.mjs is missing: run npm run build');
-const load0 = loadavg()[0]!;
-const one = await inPage(1);
-const two = await inPage(2);
-const gf = (ms: number) => (2 * SIZE ** 3) / (ms * 1e6);
-console.log(
-  `Cross-origin-isolated Chromium page on 127.0.0.1; kiln: "${one.core}" then "${two.core}"; tfjs-wasm multithread support ${two.tfMultithread}, threads it reports ${one.tfThreads} then ${two.tfThreads}; load average ${load0.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`,
-);
-console.log(`| | threads | kiln | tfjs-wasm | ort-web | kiln / tfjs | kiln / ort |`);
-console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const [t, r] of [
-  [1, one],
-  [2, two],
-] as const) {
+/** Runs the page with 1 and then 2 threads and prints the table; says why when it cannot run. */
+export async function browserThreads(): Promise<void> {
+  if (!existsSync(join(root, 'dist/kiln.mjs'))) return console.log('(browser part skipped: dist/kiln.mjs is missing, run npm run build)');
+  if (!existsSync(CHROMIUM)) return console.log(`(browser part skipped: no Chromium at ${CHROMIUM})`);
+  const load0 = loadavg()[0]!;
+  const one = await inPage(1);
+  const two = await inPage(2);
+  const gf = (ms: number) => (2 * SIZE ** 3) / (ms * 1e6);
   console.log(
-    `| ${SIZE}³ GEMM, GFLOP/s | ${t} | ${fmt(gf(r.gemm.kiln!))} | ${fmt(gf(r.gemm.tfjs!))} | ${fmt(gf(r.gemm.ort!))} | ${fmt(r.gemm.tfjs! / r.gemm.kiln!, 2)}x | ${fmt(r.gemm.ort! / r.gemm.kiln!, 2)}x |`,
+    `Cross-origin-isolated Chromium page on 127.0.0.1; kiln: "${one.core}" then "${two.core}"; tfjs-wasm multithread support ${two.tfMultithread}, threads it reports ${one.tfThreads} then ${two.tfThreads}; load average ${load0.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end\n`,
+  );
+  console.log(`| | threads | kiln | tfjs-wasm | ort-web | kiln / tfjs | kiln / ort |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [t, r] of [
+    [1, one],
+    [2, two],
+  ] as const) {
+    console.log(
+      `| ${SIZE}³ GEMM, GFLOP/s | ${t} | ${fmt(gf(r.gemm.kiln!))} | ${fmt(gf(r.gemm.tfjs!))} | ${fmt(gf(r.gemm.ort!))} | ${fmt(r.gemm.tfjs! / r.gemm.kiln!, 2)}x | ${fmt(r.gemm.ort! / r.gemm.kiln!, 2)}x |`,
+    );
+  }
+  for (const [t, r] of [
+    [1, one],
+    [2, two],
+  ] as const) {
+    console.log(
+      `| training batch 256, samples/s | ${t} | ${fmt(ROWS / (r.train.kiln! / 1000), 0)} | ${fmt(ROWS / (r.train.tfjs! / 1000), 0)} | | ${fmt(r.train.tfjs! / r.train.kiln!, 2)}x | |`,
+    );
+  }
+  console.log(
+    `\n2 threads / 1: kiln GEMM ${fmt(one.gemm.kiln! / two.gemm.kiln!, 2)}x, training ${fmt(one.train.kiln! / two.train.kiln!, 2)}x; tfjs-wasm GEMM ${fmt(one.gemm.tfjs! / two.gemm.tfjs!, 2)}x, training ${fmt(one.train.tfjs! / two.train.tfjs!, 2)}x; ort-web GEMM ${fmt(one.gemm.ort! / two.gemm.ort!, 2)}x`,
   );
 }
-for (const [t, r] of [
-  [1, one],
-  [2, two],
-] as const) {
-  console.log(
-    `| training batch 256, samples/s | ${t} | ${fmt(ROWS / (r.train.kiln! / 1000), 0)} | ${fmt(ROWS / (r.train.tfjs! / 1000), 0)} | | ${fmt(r.train.tfjs! / r.train.kiln!, 2)}x | |`,
-  );
-}
-console.log(
-  `\n2 threads / 1: kiln GEMM ${fmt(one.gemm.kiln! / two.gemm.kiln!, 2)}x, training ${fmt(one.train.kiln! / two.train.kiln!, 2)}x; tfjs-wasm GEMM ${fmt(one.gemm.tfjs! / two.gemm.tfjs!, 2)}x, training ${fmt(one.train.tfjs! / two.train.tfjs!, 2)}x; ort-web GEMM ${fmt(one.gemm.ort! / two.gemm.ort!, 2)}x`,
-);
