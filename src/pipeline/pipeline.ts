@@ -12,12 +12,33 @@ import { modelFromBytes, modelToBytes } from '../io/model-file.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { FrozenTrial } from '../search/trial-record.ts';
 import { abortReason, fit, type EpochLog } from '../train/fit.ts';
-import { latenciesUs, predictor, stageFile, stageNonZeros, testAccuracy, type StageModel } from './measure.ts';
+import {
+  finalEvaluation,
+  latenciesUs,
+  predictor,
+  settingsRecord,
+  stageFile,
+  stageNonZeros,
+  testAccuracy,
+  type StageModel,
+} from './measure.ts';
 import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './options.ts';
 import { searchModel, type SearchModelResult } from '../model-search/search-model.ts';
 import { mlpFitOptions, mlpLayers, type MlpSettings } from '../model-search/settings.ts';
 import { OBJECTIVE_DIRECTION } from '../model-search/space.ts';
-import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
+import { DEFAULT_PRUNER, DEFAULT_SAMPLER } from '../model-search/components.ts';
+import type {
+  CurvePoint,
+  FinalEvaluation,
+  PipelineEvent,
+  PipelineHooks,
+  PipelineResult,
+  RowStage,
+  StageCurve,
+  StageRow,
+  StageSettings,
+  TrialSummary,
+} from './types.ts';
 
 const WHERE = 'runPipeline';
 
@@ -53,9 +74,12 @@ class Run {
   readonly classes: number;
   readonly rows: StageRow[] = [];
   readonly curves: StageCurve[] = [];
+  readonly stageSettings: StageSettings[] = [];
+  #evaluation: FinalEvaluation | undefined;
   #owned: { dispose(): void }[] = [];
   #predictors: ((x: Float32Array) => unknown)[] = [];
   #lastFile: { bytes: Uint8Array; format: string } = { bytes: new Uint8Array(0), format: '' };
+  #lastModel: StageModel | undefined;
 
   constructor(
     data: Dataset,
@@ -106,6 +130,7 @@ class Run {
     if (o.stages.includes('prune')) current = await this.prune(current, settings);
     if (o.stages.includes('quantize')) this.quantize(current);
     this.remeasureLatency();
+    this.#evaluation = finalEvaluation(this.#lastModel!, this.rows.at(-1)!.stage, this.test);
     const searched = first.search;
     const seconds = (performance.now() - this.started) / 1000;
     const result: PipelineResult = {
@@ -126,6 +151,8 @@ class Run {
       importances: searched ? importancesOf(searched) : null,
       settings,
       curves: this.curves,
+      stageSettings: this.stageSettings,
+      evaluation: this.#evaluation,
       model: { stage: this.rows.at(-1)!.stage, format: this.#lastFile.format, bytes: this.#lastFile.bytes },
       seconds,
     };
@@ -159,11 +186,22 @@ class Run {
       onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
     this.own(found.model);
+    const searchSettings = {
+      trials: o.trials,
+      ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
+      sampler: componentName(o.sampler ?? DEFAULT_SAMPLER),
+      pruner: componentName(o.pruner ?? DEFAULT_PRUNER),
+      objectives: o.objectives.join(', '),
+      trialEpochs: o.searchEpochs,
+      workers: o.workers,
+      ...found.settings,
+    };
     this.finish(
       'search',
       { kind: 'float', model: found.model },
       t0,
       found.history.epochs.map((log, i) => curvePoint(i + 1, log)),
+      searchSettings,
     );
     return { model: found.model, settings: found.settings, search: found };
   }
@@ -176,7 +214,7 @@ class Run {
     const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
     const curve = this.recorder('train');
     await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
-    this.finish('train', { kind: 'float', model }, t0, curve.points);
+    this.finish('train', { kind: 'float', model }, t0, curve.points, settings);
     return { model, settings };
   }
 
@@ -220,7 +258,18 @@ class Run {
       ...training,
       onEpoch: curve.onEpoch,
     });
-    this.finish('distill', { kind: 'float', model: student }, t0, curve.points);
+    const { optimizer, lr, weightDecay, batchSize, activation } = settings;
+    this.finish('distill', { kind: 'float', model: student }, t0, curve.points, {
+      layers: widths,
+      activation,
+      epochs: o.distillEpochs,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      optimizer,
+      lr,
+      weightDecay,
+      batchSize,
+    });
     return student;
   }
 
@@ -242,7 +291,15 @@ class Run {
       fineTune: { ...this.trainingOptions(settings), epochs: o.fineTuneEpochs, standardize: false, onEpoch: curve.onEpoch },
     });
     if (pruned !== start) this.own(pruned);
-    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points);
+    this.finish('prune', { kind: 'float', model: pruned }, t0, curve.points, {
+      method: o.pruneMethod,
+      sparsity: o.sparsity,
+      steps: o.pruneSteps,
+      fineTuneEpochs: o.fineTuneEpochs,
+      optimizer: settings.optimizer,
+      lr: settings.lr,
+      batchSize: settings.batchSize,
+    });
     return pruned;
   }
 
@@ -257,11 +314,14 @@ class Run {
     const q = this.own(
       quantize(model, calibrated ? { scheme: o.scheme, calibration: { data: rows, method: o.calibrationMethod } } : { scheme: o.scheme }),
     );
-    this.finish('quantize', { kind: 'quantized', model: q }, t0, []);
+    this.finish('quantize', { kind: 'quantized', model: q }, t0, [], {
+      scheme: o.scheme,
+      ...(calibrated ? { calibrationRows: rows.numRows, calibration: o.calibrationMethod } : {}),
+    });
   }
 
   /** Measures a finished stage on the test rows, adds its row and curve, and reports it. */
-  finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[]): void {
+  finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[], settings: object): void {
     const seconds = (performance.now() - t0) / 1000;
     const run = this.own(predictor(m));
     this.#predictors.push(run.predict);
@@ -283,6 +343,8 @@ class Run {
     this.rows.push(row);
     if (points.length > 0) this.curves.push({ stage, points });
     this.#lastFile = file;
+    this.#lastModel = m;
+    this.stageSettings.push({ stage, settings: settingsRecord(settings) });
     this.emit({ type: 'stage-end', stage, row: { ...row } });
   }
 
@@ -333,6 +395,7 @@ function trialSummary(t: FrozenTrial): TrialSummary {
     accuracy: num(t.userAttrs.accuracy),
     parameters: num(t.userAttrs.parameters),
     bytes: num(t.userAttrs.bytes),
+    startedAt: t.startedAt,
     durationMs: t.durationMs,
   };
 }
@@ -344,4 +407,9 @@ function importancesOf(found: SearchModelResult): Record<string, number> | null 
   } catch {
     return null;
   }
+}
+
+/** A sampler or pruner as the settings list names it: its name, or its class for an object. */
+function componentName(c: string | object): string {
+  return typeof c === 'string' ? c : (c.constructor?.name ?? 'custom');
 }

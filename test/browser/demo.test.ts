@@ -14,18 +14,9 @@ import { decodeSafetensors, iris, mnist } from '../../src/index.ts';
 import { MODEL_FORMAT, modelFromBytes } from '../../src/io/model-file.ts';
 import { QUANTIZED_FORMAT, quantizedModelFromBytes } from '../../src/compress/quant/file.ts';
 import { SPARSE_MODEL_FORMAT, sparseModelFromBytes } from '../../src/io/sparse-file.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const RUN_MS = 60_000;
 
 let server: ChildProcess;
@@ -59,7 +50,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
     acceptDownloads: true,
   });
 });
