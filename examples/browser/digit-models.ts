@@ -87,7 +87,9 @@ export async function trainDigitModels(
       int8 = quantize(pruned, { scheme: 'int8-per-channel', calibration: { data: calibration } });
       owned.push(int8);
     } catch (error) {
-      const kinds = [...new Set(pruned.layers.map((l) => l.type).filter((t) => t !== 'dense' && t !== 'flatten'))].join(', ');
+      // The layers with weights (parameters are named layers.<i>.<slot>) other than dense ones.
+      const weighted = new Set(pruned.parameters().map((p) => Number(p.name.split('.')[1])));
+      const kinds = [...new Set(pruned.layers.filter((l, i) => weighted.has(i) && l.type !== 'dense').map((l) => l.type))].join(', ');
       unavailable = `int8 is not available for this model in this build of kiln (its layers include ${kinds}; quantize said: ${(error as Error).message})`;
     }
     const score = (m: Predictor) => accuracy(test.labels, m.predictClasses(test.features));
