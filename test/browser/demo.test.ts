@@ -182,7 +182,7 @@ test('MNIST with a tiny budget from the URL: charts, stage table, downloads, no 
   const html = report.bytes.toString('utf8');
   assert.match(html, /^<!doctype html>/i);
   assert.ok(
-    ['search', 'distill', 'prune', 'quantize'].every((s) => html.includes(`<td>${s}</td>`)),
+    ['search', 'distill', 'prune', 'quantize'].every((s) => html.includes(`<td data-label="stage">${s}</td>`)),
     'the report has the stage table',
   );
   assert.doesNotMatch(html, /<script|(src|href)="https?:/i, 'the report is self-contained');
