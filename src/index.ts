@@ -136,6 +136,9 @@ export type {
   CurvePoint,
   StageCurve,
   ParetoPoint,
+  StageSettings,
+  SettingValue,
+  FinalEvaluation,
   SavedPipeline,
 } from './pipeline/index.ts';
 export { renderReport } from './report/index.ts';

@@ -2,6 +2,7 @@
 // and offers the results. Everything numeric happens in worker.ts; this file never loads kiln.
 //   ?trials=3&epochs=2&perDigit=50&seed=1&label=species&run=1   (run=1 starts at once)
 import { Chart } from './chart.ts';
+import { setUpPad } from './pad.ts';
 import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
 
 const $ = <T extends Element = HTMLElement>(selector: string) => document.querySelector(selector) as T;
@@ -189,5 +190,7 @@ window.addEventListener('drop', (e) => {
 
 const query = new URLSearchParams(location.search);
 applyQuery(query);
+// The digit pad trains on the MNIST digits with the form's images per digit, epochs and seed.
+setUpPad(() => ({ perDigit: integer('per-digit', 5, 1000), epochs: integer('epochs', 1, 200), seed: integer('seed', 0, 2 ** 31 - 1) }));
 setState('idle', 'Ready.');
 if (query.get('run') === '1') start();

@@ -11,7 +11,29 @@ export interface Budget {
 
 export type DataChoice = { kind: 'mnist'; perDigit: number } | { kind: 'csv'; name: string; text: string; label?: string };
 
-export type ToWorker = { type: 'run'; data: DataChoice; budget: Budget } | { type: 'stop' };
+/** What the digit pad's network trains on: MNIST digits per class, epochs and seed. */
+export interface DigitBudget {
+  perDigit: number;
+  epochs: number;
+  seed: number;
+}
+
+export type ToWorker =
+  | { type: 'run'; data: DataChoice; budget: Budget }
+  | { type: 'stop' }
+  /** Train the digit pad's CNN and derive its pruned and int8 models. */
+  | { type: 'train-digits'; budget: DigitBudget }
+  /** A 28×28 MNIST-style image (784 values in [0, 1]) to classify with every stage's model. */
+  | { type: 'predict'; pixels: Float32Array };
+
+/** One stage of the digit pad's model: what it is and its test accuracy, or why it is missing. */
+export interface DigitStage {
+  name: string;
+  model: string;
+  accuracy?: number;
+  /** Set when the stage has no model (e.g. int8 for a layer kind without integer kernels). */
+  unavailable?: string;
+}
 
 export interface Table {
   columns: string[];
@@ -30,4 +52,10 @@ export type FromWorker =
   /** A finished search trial; `best` is the best value so far (whatever the direction). */
   | { type: 'trial'; number: number; value: number | undefined; pruned: boolean; best: number | undefined; objective: string }
   | { type: 'done'; table: Table; files: OutputFile[]; seconds: number }
-  | { type: 'error'; message: string; stopped: boolean };
+  | { type: 'error'; message: string; stopped: boolean }
+  | { type: 'digit-status'; text: string }
+  | { type: 'digit-model'; stages: DigitStage[]; seconds: number }
+  /** Class probabilities of each stage, in the order of the digit-model message (null where the
+   *  stage is unavailable). */
+  | { type: 'prediction'; probabilities: (number[] | null)[] }
+  | { type: 'digit-error'; message: string };

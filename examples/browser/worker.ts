@@ -13,21 +13,60 @@ import {
   type RowStage,
   type StageRow,
 } from '../../src/index.ts';
-import type { Budget, DataChoice, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
+import { trainDigitModels, type DigitModels } from './digit-models.ts';
+import type { Budget, DataChoice, DigitBudget, FromWorker, OutputFile, Table, ToWorker } from './protocol.ts';
 
 interface Port {
   postMessage(message: FromWorker): void;
   addEventListener(type: 'message', listener: (e: MessageEvent<ToWorker>) => void): void;
 }
 const port = self as unknown as Port;
-// One core per worker, loaded on the first run (the page starts a fresh worker for each run).
+// One core per worker, loaded on the first run (the page starts a fresh worker for each run, and
+// one for the digit pad's models).
 let ready: Promise<void> | undefined;
 let controller: AbortController | undefined;
+let digits: DigitModels | undefined;
 
 port.addEventListener('message', ({ data: m }) => {
-  if (m.type === 'stop') controller?.abort();
-  else void run(m.data, m.budget);
+  switch (m.type) {
+    case 'stop':
+      controller?.abort();
+      break;
+    case 'run':
+      void run(m.data, m.budget);
+      break;
+    case 'train-digits':
+      void trainDigits(m.budget);
+      break;
+    case 'predict':
+      predictDigit(m.pixels);
+      break;
+  }
 });
+
+const digitSource = () => new URL('/digits/', location.origin);
+
+async function trainDigits(budget: DigitBudget): Promise<void> {
+  controller = new AbortController();
+  try {
+    await (ready ??= init());
+    const started = performance.now();
+    digits?.dispose();
+    digits = await trainDigitModels(budget, digitSource(), (text) => port.postMessage({ type: 'digit-status', text }), controller.signal);
+    port.postMessage({ type: 'digit-model', stages: digits.stages, seconds: (performance.now() - started) / 1000 });
+  } catch (error) {
+    port.postMessage({ type: 'digit-error', message: errorText(error) });
+  }
+}
+
+/** Every stage's class probabilities for one drawn digit. */
+function predictDigit(pixels: Float32Array): void {
+  if (!digits) return;
+  port.postMessage({ type: 'prediction', probabilities: digits.predictors.map((p) => (p ? Array.from(p.predict(pixels)) : null)) });
+}
+
+const errorText = (error: unknown): string =>
+  error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 
 const STAGE_TEXT: Record<RowStage, string> = {
   search: 'Searching architectures and training settings',
@@ -38,7 +77,7 @@ const STAGE_TEXT: Record<RowStage, string> = {
 };
 
 async function load(choice: DataChoice): Promise<Dataset> {
-  if (choice.kind === 'mnist') return mnist({ source: new URL('/digits/', location.origin), perDigit: choice.perDigit });
+  if (choice.kind === 'mnist') return mnist({ source: digitSource(), perDigit: choice.perDigit });
   return parseCsv(choice.text, choice.label === undefined ? {} : { label: choice.label });
 }
 
@@ -156,7 +195,6 @@ async function run(data: DataChoice, budget: Budget): Promise<void> {
     const result = await runPipeline(dataset, options(budget), { onEvent: relay('validation accuracy'), signal });
     port.postMessage({ type: 'done', table: stageTable(result.stages), files: files(result), seconds: result.seconds });
   } catch (error) {
-    const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-    port.postMessage({ type: 'error', message, stopped: signal.aborted });
+    port.postMessage({ type: 'error', message: errorText(error), stopped: signal.aborted });
   }
 }

@@ -12,6 +12,9 @@ export type {
   CurvePoint,
   StageCurve,
   ParetoPoint,
+  StageSettings,
+  SettingValue,
+  FinalEvaluation,
 } from './types.ts';
 export { STAGE_NAMES } from './types.ts';
 export { savePipeline, pipelineJson } from './save.ts';

@@ -12,14 +12,35 @@ import { modelFromBytes, modelToBytes } from '../io/model-file.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { FrozenTrial } from '../search/trial-record.ts';
 import { abortReason, fit, type EpochLog } from '../train/fit.ts';
-import { latenciesUs, predictor, stageFile, stageNonZeros, testAccuracy, type StageModel } from './measure.ts';
+import {
+  finalEvaluation,
+  latenciesUs,
+  predictor,
+  settingsRecord,
+  stageFile,
+  stageNonZeros,
+  testAccuracy,
+  type StageModel,
+} from './measure.ts';
 import { resolveOptions, type PipelineOptions, type ResolvedOptions } from './options.ts';
 import { searchModel, type SearchModelResult } from '../model-search/search-model.ts';
 import { mlpFitOptions, mlpLayers, type MlpSettings } from '../model-search/settings.ts';
 import { OBJECTIVE_DIRECTION } from '../model-search/space.ts';
 import { paretoFront, selectWithinBudget, type CompressionCandidate, type CompressionStudy } from './budget.ts';
 import type { QuantizedModel } from '../compress/quant/model.ts';
-import type { CurvePoint, PipelineEvent, PipelineHooks, PipelineResult, RowStage, StageCurve, StageRow, TrialSummary } from './types.ts';
+import { DEFAULT_PRUNER, DEFAULT_SAMPLER } from '../model-search/components.ts';
+import type {
+  CurvePoint,
+  FinalEvaluation,
+  PipelineEvent,
+  PipelineHooks,
+  PipelineResult,
+  RowStage,
+  StageCurve,
+  StageRow,
+  StageSettings,
+  TrialSummary,
+} from './types.ts';
 
 const WHERE = 'runPipeline';
 
@@ -55,9 +76,12 @@ class Run {
   readonly classes: number;
   readonly rows: StageRow[] = [];
   readonly curves: StageCurve[] = [];
+  readonly stageSettings: StageSettings[] = [];
+  #evaluation: FinalEvaluation | undefined;
   #owned: { dispose(): void }[] = [];
   #predictors: ((x: Float32Array) => unknown)[] = [];
   #lastFile: { bytes: Uint8Array; format: string } = { bytes: new Uint8Array(0), format: '' };
+  #lastModel: StageModel | undefined;
 
   constructor(
     data: Dataset,
@@ -112,6 +136,7 @@ class Run {
       if (o.stages.includes('quantize')) this.quantize(current);
     }
     this.remeasureLatency();
+    this.#evaluation = finalEvaluation(this.#lastModel!, this.rows.at(-1)!.stage, this.test);
     const searched = first.search;
     const seconds = (performance.now() - this.started) / 1000;
     const result: PipelineResult = {
@@ -133,6 +158,8 @@ class Run {
       settings,
       curves: this.curves,
       compression,
+      stageSettings: this.stageSettings,
+      evaluation: this.#evaluation,
       model: { stage: this.rows.at(-1)!.stage, format: this.#lastFile.format, bytes: this.#lastFile.bytes },
       seconds,
     };
@@ -166,11 +193,22 @@ class Run {
       onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
     this.own(found.model);
+    const searchSettings = {
+      trials: o.trials,
+      ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
+      sampler: componentName(o.sampler ?? DEFAULT_SAMPLER),
+      pruner: componentName(o.pruner ?? DEFAULT_PRUNER),
+      objectives: o.objectives.join(', '),
+      trialEpochs: o.searchEpochs,
+      workers: o.workers,
+      ...found.settings,
+    };
     this.finish(
       'search',
       { kind: 'float', model: found.model },
       t0,
       found.history.epochs.map((log, i) => curvePoint(i + 1, log)),
+      searchSettings,
     );
     return { model: found.model, settings: found.settings, search: found };
   }
@@ -183,7 +221,7 @@ class Run {
     const model = this.own(new Sequential({ inputs: this.train.numFeatures, layers: mlpLayers(settings, this.classes), seed: o.seed }));
     const curve = this.recorder('train');
     await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
-    this.finish('train', { kind: 'float', model }, t0, curve.points);
+    this.finish('train', { kind: 'float', model }, t0, curve.points, settings);
     return { model, settings };
   }
 
@@ -211,7 +249,7 @@ class Run {
     const cnn = (settings.convBlocks?.length ?? 0) > 0;
     const widths = o.studentWidths ?? settings.layers.map((w) => (cnn ? Math.max(64, w) : Math.max(8, Math.round(w / 4))));
     const { student, points } = await this.distilled(teacher, settings, widths, true);
-    this.finish('distill', { kind: 'float', model: student }, t0, points);
+    this.finish('distill', { kind: 'float', model: student }, t0, points, this.distillSettings(widths, settings));
     return student;
   }
 
@@ -247,7 +285,7 @@ class Run {
     this.emit({ type: 'stage-start', stage: 'prune' });
     const t0 = performance.now();
     const { pruned, points } = await this.pruned(model, settings, true);
-    this.finish('prune', { kind: 'float', model: pruned }, t0, points);
+    this.finish('prune', { kind: 'float', model: pruned }, t0, points, this.pruneSettings(settings));
     return pruned;
   }
 
@@ -279,7 +317,46 @@ class Run {
     this.checkAborted();
     this.emit({ type: 'stage-start', stage: 'quantize' });
     const t0 = performance.now();
-    this.finish('quantize', { kind: 'quantized', model: this.quantized(model) }, t0, []);
+    this.finish('quantize', { kind: 'quantized', model: this.quantized(model) }, t0, [], this.quantizeSettings());
+  }
+
+  /** What the report shows of each compression stage's settings. */
+  distillSettings(widths: number[], settings: MlpSettings): object {
+    const o = this.o;
+    const { optimizer, lr, weightDecay, batchSize, activation } = settings;
+    return {
+      layers: widths,
+      activation,
+      epochs: o.distillEpochs,
+      temperature: o.temperature,
+      alpha: o.alpha,
+      optimizer,
+      lr,
+      weightDecay,
+      batchSize,
+    };
+  }
+
+  pruneSettings(settings: MlpSettings): object {
+    const o = this.o;
+    return {
+      method: o.pruneMethod,
+      sparsity: o.sparsity,
+      steps: o.pruneSteps,
+      fineTuneEpochs: o.fineTuneEpochs,
+      optimizer: settings.optimizer,
+      lr: settings.lr,
+      batchSize: settings.batchSize,
+    };
+  }
+
+  quantizeSettings(): object {
+    const o = this.o;
+    const calibrated = o.scheme === 'int8-per-tensor' || o.scheme === 'int8-per-channel';
+    return {
+      scheme: o.scheme,
+      ...(calibrated ? { calibrationRows: Math.min(o.calibrationRows, this.train.numRows), calibration: o.calibrationMethod } : {}),
+    };
   }
 
   quantized(model: Sequential): QuantizedModel {
@@ -306,7 +383,7 @@ class Run {
     const rounds = Math.min(o.latencyRepeats, 30);
     interface Path {
       candidate: CompressionCandidate;
-      steps: { stage: RowStage; model: StageModel; points: CurvePoint[]; seconds: number }[];
+      steps: { stage: RowStage; model: StageModel; points: CurvePoint[]; seconds: number; settings: object }[];
     }
     const paths: Path[] = [];
     const measure = (m: StageModel, c: Omit<CompressionCandidate, 'accuracy' | 'bytes' | 'latencyUs' | 'name'>, steps: Path['steps']) => {
@@ -335,7 +412,13 @@ class Run {
         const q = this.quantized(model);
         measure({ kind: 'quantized', model: q }, { ...base, format: o.scheme }, [
           ...steps,
-          { stage: 'quantize', model: { kind: 'quantized', model: q }, points: [], seconds: (performance.now() - t0) / 1000 },
+          {
+            stage: 'quantize',
+            model: { kind: 'quantized', model: q },
+            points: [],
+            seconds: (performance.now() - t0) / 1000,
+            settings: this.quantizeSettings(),
+          },
         ]);
       }
       if (stages.has('prune')) {
@@ -347,6 +430,7 @@ class Run {
           model: { kind: 'float' as const, model: pruned },
           points,
           seconds: (performance.now() - t0) / 1000,
+          settings: this.pruneSettings(settings),
         };
         const prunedBase = { ...base, pruning: o.pruneMethod, sparsity: o.sparsity };
         measure({ kind: 'float', model: pruned }, prunedBase, [...steps, pruneStep]);
@@ -356,7 +440,13 @@ class Run {
           measure({ kind: 'quantized', model: q }, { ...prunedBase, format: o.scheme }, [
             ...steps,
             pruneStep,
-            { stage: 'quantize', model: { kind: 'quantized', model: q }, points: [], seconds: (performance.now() - t1) / 1000 },
+            {
+              stage: 'quantize',
+              model: { kind: 'quantized', model: q },
+              points: [],
+              seconds: (performance.now() - t1) / 1000,
+              settings: this.quantizeSettings(),
+            },
           ]);
         }
       }
@@ -380,6 +470,7 @@ class Run {
           model: { kind: 'float' as const, model: student },
           points,
           seconds: (performance.now() - t0) / 1000,
+          settings: this.distillSettings(widths, settings),
         };
         await variants(student, { ...base, distilled: true, widths }, [step]);
       }
@@ -389,7 +480,7 @@ class Run {
     // The searched model itself (index 0) has no drop, so something is always within budget.
     for (const step of paths[chosen]!.steps) {
       this.emit({ type: 'stage-start', stage: step.stage });
-      this.finish(step.stage, step.model, performance.now() - step.seconds * 1000, step.points);
+      this.finish(step.stage, step.model, performance.now() - step.seconds * 1000, step.points, step.settings);
     }
     return {
       maxDrop,
@@ -403,7 +494,7 @@ class Run {
   }
 
   /** Measures a finished stage on the test rows, adds its row and curve, and reports it. */
-  finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[]): void {
+  finish(stage: RowStage, m: StageModel, t0: number, points: CurvePoint[], settings: object): void {
     const seconds = (performance.now() - t0) / 1000;
     const run = this.own(predictor(m));
     this.#predictors.push(run.predict);
@@ -425,6 +516,8 @@ class Run {
     this.rows.push(row);
     if (points.length > 0) this.curves.push({ stage, points });
     this.#lastFile = file;
+    this.#lastModel = m;
+    this.stageSettings.push({ stage, settings: settingsRecord(settings) });
     this.emit({ type: 'stage-end', stage, row: { ...row } });
   }
 
@@ -478,6 +571,7 @@ function trialSummary(t: FrozenTrial): TrialSummary {
     accuracy: num(t.userAttrs.accuracy),
     parameters: num(t.userAttrs.parameters),
     bytes: num(t.userAttrs.bytes),
+    startedAt: t.startedAt,
     durationMs: t.durationMs,
   };
 }
@@ -489,4 +583,9 @@ function importancesOf(found: SearchModelResult): Record<string, number> | null 
   } catch {
     return null;
   }
+}
+
+/** A sampler or pruner as the settings list names it: its name, or its class for an object. */
+function componentName(c: string | object): string {
+  return typeof c === 'string' ? c : (c.constructor?.name ?? 'custom');
 }

@@ -46,6 +46,8 @@ export interface TrialSummary {
   accuracy: number | null;
   parameters: number | null;
   bytes: number | null;
+  /** Milliseconds since the epoch when the trial started (the report's timeline). */
+  startedAt?: number;
   durationMs: number | null;
 }
 
@@ -71,6 +73,27 @@ export interface ParetoPoint {
   bytes: number;
 }
 
+/** A setting of a stage as the report lists it. */
+export type SettingValue = string | number | boolean | readonly number[];
+
+/** The settings one stage ran with (architecture, optimizer, schedule, scheme, …). */
+export interface StageSettings {
+  stage: RowStage;
+  settings: Readonly<Record<string, SettingValue>>;
+}
+
+/** The final model on the test rows: confusion matrix (rows true, columns predicted) and
+ *  per-class precision, recall, F1 and support, from src/metrics. */
+export interface FinalEvaluation {
+  stage: RowStage;
+  classNames: readonly string[];
+  confusion: number[][];
+  precision: number[];
+  recall: number[];
+  f1: number[];
+  support: number[];
+}
+
 /** What `runPipeline` returns: the stage table, curves, trials and the final model. */
 export interface PipelineResult {
   seed: number;
@@ -90,6 +113,10 @@ export interface PipelineResult {
   curves: StageCurve[];
   /** With an accuracy budget (maxDrop): the compression study's candidates, front and choice. */
   compression?: CompressionStudy | null;
+  /** Each stage's settings, in the order the stages ran (absent in results from older runs). */
+  stageSettings?: StageSettings[];
+  /** The last stage's model on the test rows (absent in results from older runs). */
+  evaluation?: FinalEvaluation;
   /** The last stage's model file. */
   model: { stage: RowStage; format: string; bytes: Uint8Array };
   seconds: number;

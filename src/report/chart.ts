@@ -4,6 +4,7 @@
 // images fetched: the page draws offline.
 import { escapeHtml } from './escape.ts';
 import { formatNumber, linearScale, logScale, niceDomain, type Scale } from './scale.ts';
+import { robustDomain } from './stats.ts';
 
 export interface ChartPoint {
   x: number;
@@ -39,6 +40,11 @@ export interface PlotOptions {
   yLog?: boolean;
   /** Fixed y interval (otherwise rounded around the data). */
   yDomain?: [number, number];
+  /** The y interval leaves out far outliers (see robustDomain): they are drawn on the axis edge,
+   *  hollow, and the note says how many. */
+  robustY?: boolean;
+  /** Names for the x values 0, 1, 2, … (a categorical parameter): ticks at whole numbers. */
+  xCategories?: readonly string[];
   width?: number;
   height?: number;
   /** A sentence under the chart. */
@@ -55,9 +61,11 @@ export const px = (v: number): string => String(Math.round(v * 10) / 10);
 // Width of a label in the 12 px sans-serif the page uses, near enough to lay out the legend.
 const textWidth = (s: string): number => s.length * 6.8;
 
-function markerSvg(marker: Marker, x: number, y: number, color: string, title: string | undefined): string {
+function markerSvg(marker: Marker, x: number, y: number, color: string, title: string | undefined, hollow = false): string {
   const tip = title === undefined ? '' : `<title>${escapeHtml(title)}</title>`;
   const r = 3.6;
+  if (hollow)
+    return `<circle class="outside" cx="${px(x)}" cy="${px(y)}" r="${r}" fill="#fff" stroke="${color}" stroke-width="1.5">${tip}</circle>`;
   if (marker === 'circle') return `<circle cx="${px(x)}" cy="${px(y)}" r="${r}" fill="${color}">${tip}</circle>`;
   if (marker === 'square')
     return `<rect x="${px(x - r)}" y="${px(y - r)}" width="${px(2 * r)}" height="${px(2 * r)}" fill="${color}">${tip}</rect>`;
@@ -101,6 +109,7 @@ function axes(
   plotBottom: number,
   width: number,
   xInteger: boolean,
+  xLabelOf: (v: number) => string = formatNumber,
 ): string {
   const out: string[] = ['<g class="grid">'];
   const yTicks = y.ticks(5);
@@ -115,7 +124,7 @@ function axes(
   for (const t of xTicks) {
     const at = px(x.map(t));
     out.push(
-      `<line x1="${at}" x2="${at}" y1="${px(plotBottom)}" y2="${px(plotBottom + 5)}"/><text x="${at}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`,
+      `<line x1="${at}" x2="${at}" y1="${px(plotBottom)}" y2="${px(plotBottom + 5)}"/><text x="${at}" y="${px(plotBottom + 18)}" text-anchor="middle">${escapeHtml(xLabelOf(t))}</text>`,
     );
   }
   for (const t of yTicks) {
@@ -182,28 +191,40 @@ export function plot(o: PlotOptions): string {
   const plotTop = MARGIN.top + legend.height + 6;
   const plotBottom = height - MARGIN.bottom;
   const aria = `${o.title}: ${o.yLabel} against ${o.xLabel}`;
+  let note = o.note;
+  let yDomain = o.yDomain;
+  if (o.robustY && !yDomain && !o.yLog && all.length > 0) {
+    const robust = robustDomain(all.map((p) => p.y));
+    yDomain = robust.domain;
+    if (robust.outside > 0)
+      note = `${note ? `${note} ` : ''}${robust.outside} far outlying value${robust.outside > 1 ? 's' : ''} (hollow) ${robust.outside > 1 ? 'are' : 'is'} drawn at the edge so that ${robust.outside > 1 ? 'they do' : 'it does'} not squeeze the rest flat.`;
+  }
   if (all.length === 0) {
     const svg = `${svgOpen(o.id, aria, width, height)}<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="empty">no data</text></svg>`;
-    return figure(o.id, o.title, svg, o.note);
+    return figure(o.id, o.title, svg, note);
   }
-  const x = scaleFor(
-    all.map((p) => p.x),
-    'x',
-    o.xLog ?? false,
-    [MARGIN.left + 8, width - MARGIN.right - 8],
-  );
+  const categories = o.xCategories;
+  const x = scaleFor(categories ? [...all.map((p) => p.x), -0.5, categories.length - 0.5] : all.map((p) => p.x), 'x', o.xLog ?? false, [
+    MARGIN.left + 8,
+    width - MARGIN.right - 8,
+  ]);
   const y = scaleFor(
     all.map((p) => p.y),
     'y',
     o.yLog ?? false,
     [plotBottom - 6, plotTop + 4],
-    o.yDomain,
+    yDomain,
   );
+  const [y0, y1] = y.domain;
+  // Values outside a fixed or robust y interval sit on its edge.
+  const yAt = (v: number) => y.map(Math.min(Math.max(v, Math.min(y0, y1)), Math.max(y0, y1)));
+  const outside = (v: number) => v < Math.min(y0, y1) || v > Math.max(y0, y1);
   const xInteger = !o.xLog && all.every((p) => Number.isInteger(p.x));
+  const xLabelOf = categories ? (v: number) => categories[v] ?? '' : formatNumber;
   const body: string[] = [];
   // Faint series first, so the ones that matter are drawn over them.
   for (const s of [...series.filter((s) => s.faint), ...series.filter((s) => !s.faint)]) {
-    const pts = s.points.map((p) => ({ ...p, sx: x.map(p.x), sy: y.map(p.y) }));
+    const pts = s.points.map((p) => ({ ...p, sx: x.map(p.x), sy: yAt(p.y), out: outside(p.y) }));
     const parts: string[] = [];
     if (s.style !== 'points' && pts.length > 1) {
       let d = `M${px(pts[0]!.sx)} ${px(pts[0]!.sy)}`;
@@ -216,12 +237,19 @@ export function plot(o: PlotOptions): string {
     if (s.style === 'points' || s.style === 'line+points')
       for (const p of pts)
         parts.push(
-          markerSvg(s.marker ?? 'circle', p.sx, p.sy, s.color, p.title ?? `${s.name}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`),
+          markerSvg(
+            s.marker ?? 'circle',
+            p.sx,
+            p.sy,
+            s.color,
+            `${p.out ? 'off the axis: ' : ''}${p.title ?? `${s.name}: ${formatNumber(p.x)}, ${formatNumber(p.y)}`}`,
+            p.out,
+          ),
         );
     body.push(`<g class="series${s.faint ? ' faint' : ''}" data-series="${escapeHtml(s.name)}">${parts.join('')}</g>`);
   }
-  const svg = `${svgOpen(o.id, aria, width, height)}${legend.svg}${axes(x, y, o.xLabel, o.yLabel, plotTop, plotBottom, width, xInteger)}${body.join('')}</svg>`;
-  return figure(o.id, o.title, svg, o.note);
+  const svg = `${svgOpen(o.id, aria, width, height)}${legend.svg}${axes(x, y, o.xLabel, o.yLabel, plotTop, plotBottom, width, xInteger || categories !== undefined, xLabelOf)}${body.join('')}</svg>`;
+  return figure(o.id, o.title, svg, note);
 }
 
 export interface Bar {

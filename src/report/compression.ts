@@ -5,13 +5,14 @@ import type { CompressionCandidate } from '../pipeline/budget.ts';
 import type { PipelineResult } from '../pipeline/types.ts';
 import { plot, type ChartPoint, type ChartSeries } from './chart.ts';
 import { escapeHtml } from './escape.ts';
+import { tableHtml } from './format.ts';
 
 const percent = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
-/** The section's HTML, or '' when the run had no accuracy budget. */
-export function compressionSection(r: PipelineResult): string {
+/** The section's HTML, or null when the run had no accuracy budget. */
+export function compressionSection(r: PipelineResult): string | null {
   const s = r.compression;
-  if (!s) return '';
+  if (!s) return null;
   const front = new Set(s.front);
   const chosen = s.candidates[s.chosen]!;
   const title = (c: CompressionCandidate) =>
@@ -58,12 +59,26 @@ export function compressionSection(r: PipelineResult): string {
       series,
     });
   };
-  const rows = s.candidates
-    .map(
-      (c, i) =>
-        `<tr${i === s.chosen ? ' class="best"' : ''}><td>${escapeHtml(c.name)}</td><td>${c.distilled ? 'yes' : 'no'}</td><td class="num">${percent(c.accuracy)}</td><td class="num">${c.bytes}</td><td class="num">${c.latencyUs.toFixed(1)}</td><td>${front.has(i) ? 'yes' : ''}</td><td>${c.accuracy >= s.line - 1e-9 ? 'yes' : 'no'}</td></tr>`,
-    )
-    .join('');
+  const rows = s.candidates.map((c, i) => [
+    c.name,
+    c.distilled ? 'yes' : 'no',
+    percent(c.accuracy),
+    String(c.bytes),
+    c.latencyUs.toFixed(1),
+    front.has(i) ? 'yes' : '',
+    c.accuracy >= s.line - 1e-9 ? 'yes' : 'no',
+    i === s.chosen ? 'kept' : '',
+  ]);
+  const columns = [
+    { text: 'candidate' },
+    { text: 'distilled' },
+    { text: 'validation accuracy', num: true },
+    { text: 'bytes', num: true },
+    { text: 'latency (µs)', num: true },
+    { text: 'front' },
+    { text: 'within budget' },
+    { text: 'choice' },
+  ];
   const why = `Kept: ${chosen.name} — the ${s.optimizeFor === 'bytes' ? 'smallest file' : 'lowest batch-1 latency'} among the candidates whose validation accuracy is at least ${percent(s.line)} (the searched model's ${percent(s.reference)} minus ${(s.maxDrop * 100).toFixed(2)} points).`;
-  return `<h2>Compression within the accuracy budget</h2><p class="summary">${escapeHtml(why)}</p><div class="charts">${chart('bytes', 'compression-bytes', 'file bytes')}${chart('latencyUs', 'compression-latency', 'batch-1 latency (µs)')}</div><table id="compression-candidates"><thead><tr><th>candidate</th><th>distilled</th><th class="num">validation accuracy</th><th class="num">bytes</th><th class="num">latency (µs)</th><th>front</th><th>within budget</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<section id="compression"><h2>Compression within the accuracy budget</h2><p class="summary">${escapeHtml(why)}</p><div class="charts">${chart('bytes', 'compression-bytes', 'file bytes')}${chart('latencyUs', 'compression-latency', 'batch-1 latency (µs)')}</div>${tableHtml(columns, rows, 'compression-candidates')}</section>`;
 }

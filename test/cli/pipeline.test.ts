@@ -79,7 +79,7 @@ test('pipeline --workers 2: trials on two threads, the same run for the same see
   assert.equal(a.trials.length, 4);
   const timeless = (r: Record<string, any>) => ({
     stages: r.stages.map(({ seconds: _s, latencyUs: _l, speedup: _p, ...rest }: Record<string, unknown>) => rest),
-    trials: r.trials.map(({ durationMs: _, ...rest }: Record<string, unknown>) => rest),
+    trials: r.trials.map(({ durationMs: _, startedAt: __, ...rest }: Record<string, unknown>) => rest),
     bestTrial: r.bestTrial,
     metrics: r.metrics,
     bytes: r.bytes,

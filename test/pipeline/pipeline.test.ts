@@ -129,6 +129,37 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
     assert.match(quantized.model, /int8-per-channel$/);
   });
 
+  await t.test("the final model's confusion matrix and scores, and every stage's settings", () => {
+    const e = result.evaluation!;
+    assert.equal(e.stage, 'quantize');
+    assert.deepEqual(e.classNames, result.data.classes);
+    const total = e.confusion.flat().reduce((a, b) => a + b, 0);
+    assert.equal(total, result.data.rows.test, 'one count per test row');
+    const hits = e.confusion.reduce((a, row, c) => a + row[c]!, 0);
+    assert.equal(hits / total, quantized.accuracy, 'the diagonal is the stage table accuracy');
+    e.confusion.forEach((row, c) => {
+      const actual = row.reduce((a, b) => a + b, 0);
+      const predicted = e.confusion.reduce((a, r) => a + r[c]!, 0);
+      assert.equal(e.support[c], actual);
+      assert.equal(e.recall[c], actual === 0 ? 0 : row[c]! / actual);
+      assert.equal(e.precision[c], predicted === 0 ? 0 : row[c]! / predicted);
+    });
+    assert.deepEqual(
+      result.stageSettings!.map((s) => s.stage),
+      rows.map((r) => r.stage),
+    );
+    const [searched, distill, prune, quantize] = result.stageSettings!.map((s) => s.settings);
+    assert.equal(searched!.trials, result.trials.length);
+    assert.deepEqual(searched!.layers, result.settings.layers);
+    assert.equal(distill!.temperature, 4);
+    assert.equal(prune!.method, 'structured');
+    assert.equal(quantize!.scheme, 'int8-per-channel');
+    assert.ok(
+      result.trials.every((t) => typeof t.startedAt === 'number'),
+      'trials carry their start time',
+    );
+  });
+
   await t.test('the student and the pruned model have the widths asked for', () => {
     const hidden = (r: StageRow) => r.model.split(' ')[0]!.split('-').slice(1, -1).map(Number);
     const teacher = hidden(search);
@@ -249,8 +280,8 @@ test('the same seed gives the same stages, trials and model bytes', async () => 
   const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
   assert.deepEqual(table(a!), table(b!));
   assert.deepEqual(
-    a!.trials.map(({ durationMs: _, ...rest }) => rest),
-    b!.trials.map(({ durationMs: _, ...rest }) => rest),
+    a!.trials.map(({ durationMs: _, startedAt: __, ...rest }) => rest),
+    b!.trials.map(({ durationMs: _, startedAt: __, ...rest }) => rest),
   );
   assert.deepEqual(a!.curves, b!.curves);
   assert.deepEqual(a!.model.bytes, b!.model.bytes);
@@ -412,8 +443,8 @@ test('two workers: the search runs on threads, streams its events and repeats fo
   const table = (r: PipelineResult) => r.stages.map(({ seconds: _, ...rest }) => timeless(rest as StageRow));
   assert.deepEqual(table(b), table(a));
   assert.deepEqual(
-    b.trials.map(({ durationMs: _, ...rest }) => rest),
-    a.trials.map(({ durationMs: _, ...rest }) => rest),
+    b.trials.map(({ durationMs: _, startedAt: __, ...rest }) => rest),
+    a.trials.map(({ durationMs: _, startedAt: __, ...rest }) => rest),
   );
   assert.deepEqual(b.model.bytes, a.model.bytes);
 });

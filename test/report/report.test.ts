@@ -3,8 +3,6 @@
 // drew marks, the stage table is there, nothing was logged as an error and nothing was fetched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { iris } from '../../src/data/builtin.ts';
 import { runPipeline } from '../../src/pipeline/pipeline.ts';
 import type { PipelineResult } from '../../src/pipeline/types.ts';
@@ -14,18 +12,21 @@ import { barChart, plot } from '../../src/report/chart.ts';
 import { escapeHtml } from '../../src/report/escape.ts';
 import { parallelCoordinates } from '../../src/report/parallel.ts';
 import { formatNumber, linearScale, logScale, niceDomain, niceStep } from '../../src/report/scale.ts';
+import { launch, openReport } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+const CHARTS = [
+  'search-history',
+  'trial-curves',
+  'pareto',
+  'importances',
+  'parallel',
+  'curves-accuracy',
+  'curves-loss',
+  'confusion',
+  'contour',
+  'edf',
+  'timeline',
 ];
-const CHARTS = ['search-history', 'trial-curves', 'pareto', 'importances', 'parallel', 'curves-accuracy', 'curves-loss'];
 
 test('round steps, domains and ticks', () => {
   assert.equal(niceStep(10, 5), 2);
@@ -159,12 +160,13 @@ function hostileResult(): PipelineResult {
   const trial = (number: number, state: 'complete' | 'pruned', values: number[]) => ({
     number,
     state,
-    params: { activation: evil, lr: 0.01 * (number + 1) },
+    params: { activation: number === 3 ? 'relu' : evil, lr: 0.01 * (number + 1) },
     values,
     intermediate: values.map((v, i) => [i, v] as [number, number]),
     accuracy: state === 'complete' ? values.at(-1)! : null,
     parameters: state === 'complete' ? 100 * (number + 1) : null,
     bytes: state === 'complete' ? 400 * (number + 1) : null,
+    startedAt: 1_700_000_000_000 + 15 * number,
     durationMs: 10,
   });
   const row = (stage: 'search' | 'quantize', accuracy: number, bytes: number) => ({
@@ -184,7 +186,7 @@ function hostileResult(): PipelineResult {
     stages: [row('search', 0.9, 4000), row('quantize', 0.85, 1000)],
     objectives: ['accuracy'],
     directions: ['maximize'],
-    trials: [trial(0, 'complete', [0.5, 0.8]), trial(1, 'pruned', [0.3]), trial(2, 'complete', [0.6, 0.9])],
+    trials: [trial(0, 'complete', [0.5, 0.8]), trial(1, 'pruned', [0.3]), trial(2, 'complete', [0.6, 0.9]), trial(3, 'complete', [0.7])],
     bestTrial: 2,
     paretoFront: [
       { trial: 0, accuracy: 0.8, bytes: 400 },
@@ -201,6 +203,22 @@ function hostileResult(): PipelineResult {
         ],
       },
     ],
+    stageSettings: [
+      { stage: 'search', settings: { [evil]: evil, layers: [16, 8] } },
+      { stage: 'quantize', settings: { scheme: 'int8-per-channel' } },
+    ],
+    evaluation: {
+      stage: 'quantize',
+      classNames: [evil, 'b'],
+      confusion: [
+        [2, 1],
+        [0, 2],
+      ],
+      precision: [1, 2 / 3],
+      recall: [2 / 3, 1],
+      f1: [0.8, 0.8],
+      support: [3, 2],
+    },
     model: { stage: 'quantize', format: 'kiln.quantized', bytes: new Uint8Array(1000) },
     seconds: 1,
   };
@@ -224,25 +242,9 @@ interface PageCheck {
 }
 
 async function inChromium(html: string): Promise<{ check: PageCheck; errors: string[]; requests: string[] }> {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
-  const errors: string[] = [];
-  const requests: string[] = [];
+  const browser = await launch();
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    const address = 'http://report.test/report.html';
-    // Every request goes through here: the page itself is served, anything else is recorded and refused.
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url === address) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
-      requests.push(url);
-      return route.abort();
-    });
-    await page.goto(address, { waitUntil: 'load' });
+    const { page, errors, requests } = await openReport(browser, html);
     const check = await page.evaluate(() => {
       const charts: Record<string, { marks: number; drawn: number }> = {};
       for (const svg of Array.from(document.querySelectorAll('svg[data-chart]'))) {
