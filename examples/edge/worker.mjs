@@ -14,10 +14,10 @@
 // without the engine's words.
 //
 // On Cloudflare (wrangler bundles .wasm imports as WebAssembly.Module and .bin as ArrayBuffer):
-//   import wasm from 'kiln/kiln.wasm';
+//   import wasm from 'kiln-ml/kiln.wasm';
 //   import model from './iris.int8.safetensors.bin';
 //   export default createWorker({ wasm, model });
-import { init, quantizedModelFromBytes } from 'kiln';
+import { init, quantizedModelFromBytes } from 'kiln-ml';
 
 /** Default limits: 1 MiB of body and 1,000 rows per request. */
 export const LIMITS = Object.freeze({ maxBodyBytes: 1 << 20, maxRows: 1000 });

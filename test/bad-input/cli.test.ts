@@ -66,7 +66,8 @@ const cases: [string, string[], number, RegExp][] = [
     /trailing\.csv: parseTable: row \d+ has 4 cells, expected 3 like row 1; its last cell is empty: a trailing ',' after column 3 \('label'\)/,
   ],
   ['duplicate header', ['train', '--data', dupes], FAILURE, /dupes\.csv: .*'a'/],
-  ['data is a directory', ['train', '--data', folder], FAILURE, /folder\.csv: is a directory, not a file/],
+  // A folder is read as images, one sub-folder per class: without any, the error says so.
+  ['data is a directory without images', ['train', '--data', folder], FAILURE, /folder\.csv: imageFolder: found 0 class folder\(s\) with images/],
   [
     '--out is a directory',
     ['train', '--data', 'iris', '--epochs', '1', '--out', dir],

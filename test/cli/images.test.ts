@@ -23,7 +23,7 @@ test('kiln search, info, eval and predict on a folder of PNG and JPEG images', a
   for (const [i, l] of info.layers.entries()) if (i > 0) assert.deepEqual(l.inputShape, info.layers[i - 1].outputShape);
   // The model's own shape wins over --image-size.
   const scored = await kilnJson(['eval', '--model', model, '--data', FOLDER, '--test-split', '1', '--image-size', '5']);
-  assert.equal(scored.rows, 8);
+  assert.equal(scored.rows.total, 8);
   const run = await kilnBundled(['predict', '--model', model, '--data', FOLDER, '--test-split', '1']);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim().split('\n').length, 9);

@@ -51,7 +51,7 @@ test('import an ONNX file, evaluate it, and use .onnx directly as a distillation
 test('errors name the file and what is wrong', async () => {
   const notOnnx = await kilnBundled(['import', '--model', file('iris.safetensors')]);
   assert.equal(notOnnx.code, 1);
-  assert.match(notOnnx.stderr, /^kiln: error: .*iris\.safetensors: model: invalid field number 0 at byte 3\n$/);
+  assert.match(notOnnx.stderr, /^kiln: error: .*iris\.safetensors: model: invalid field number 0 at byte \d+\n$/);
   const noOut = await kilnBundled(['export', '--model', file('iris.safetensors')]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /--out <file> is required/);
