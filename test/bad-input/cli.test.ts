@@ -67,7 +67,12 @@ const cases: [string, string[], number, RegExp][] = [
   ],
   ['duplicate header', ['train', '--data', dupes], FAILURE, /dupes\.csv: .*'a'/],
   // A folder is read as images, one sub-folder per class: without any, the error says so.
-  ['data is a directory without images', ['train', '--data', folder], FAILURE, /folder\.csv: imageFolder: found 0 class folder\(s\) with images/],
+  [
+    'data is a directory without images',
+    ['train', '--data', folder],
+    FAILURE,
+    /folder\.csv: imageFolder: found 0 class folder\(s\) with images/,
+  ],
   [
     '--out is a directory',
     ['train', '--data', 'iris', '--epochs', '1', '--out', dir],
