@@ -421,7 +421,9 @@ class Run {
           },
         ]);
       }
-      if (stages.has('prune')) {
+      // Neuron pruning takes dense stacks: a CNN (the searched model on image rows) is a
+      // candidate as it is and in int8, and its MLP students are pruned.
+      if (stages.has('prune') && !model.layers.some((l) => l.type === 'conv2d')) {
         this.checkAborted();
         const t0 = performance.now();
         const { pruned, points } = await this.pruned(model, settings, false);
@@ -548,9 +550,10 @@ function curvePoint(epoch: number, log: EpochLog): CurvePoint {
 
 /** "784-32-10 f32", "784-32-10 f32, 90% of weights zero", "784-32-10 int8-per-channel". */
 function describe(m: StageModel): string {
-  if (m.kind === 'quantized') return `${[m.model.inputs, ...m.model.layers.map((l) => l.units)].join('-')} ${m.model.scheme}`;
   // '784-128-10'; a CNN's input shape and filters: '1x28x28-conv16-conv32-128-10'.
   const inputs = m.model.inputShape.length > 1 ? m.model.inputShape.join('x') : m.model.inputs;
+  if (m.kind === 'quantized')
+    return `${[inputs, ...m.model.layers.map((l) => (l.conv ? `conv${l.units}` : String(l.units)))].join('-')} ${m.model.scheme}`;
   const widths = m.model.layers.flatMap((l) => (l.type === 'dense' ? [String(l.units)] : l.type === 'conv2d' ? [`conv${l.filters}`] : []));
   const shape = [inputs, ...widths].join('-');
   if (!m.model.pruningMask) return `${shape} f32`;

@@ -25,3 +25,28 @@ test('runPipeline on [1, 28, 28] digits: a CNN searched, distilled into an MLP, 
   assert.ok(quant!.bytes < prune!.bytes);
   assert.ok('conv_blocks' in result.trials[0]!.params);
 });
+
+test('runPipeline on [1, 28, 28] digits with an accuracy budget: the CNN is a candidate as it is and in int8', async () => {
+  const data = await mnist({ perDigit: 12, image: true });
+  const result = await runPipeline(data, {
+    seed: 1,
+    maxDrop: 0.05,
+    search: { trials: 1, epochs: 1 },
+    distill: { epochs: 1, widths: [16] },
+    prune: { steps: 1, fineTuneEpochs: 1 },
+    latencyRepeats: 2,
+  });
+  const names = result.compression!.candidates.map((c) => c.name);
+  assert.ok(
+    names.some((n) => /^1x28x28-conv\d+-.* f32$/.test(n)),
+    names.join('; '),
+  );
+  assert.ok(
+    names.some((n) => /^1x28x28-conv\d+-.*int8/.test(n)),
+    names.join('; '),
+  );
+  assert.ok(
+    names.some((n) => /^784-\d+-10 f32, structured/.test(n)),
+    names.join('; '),
+  );
+});
