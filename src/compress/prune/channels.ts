@@ -32,7 +32,7 @@ export interface PruneChannelsOptions {
 const WHERE = 'pruneChannels';
 
 /** The conv2d layers whose filters can go: groups 1 and a layer after them that reads their channels. */
-function prunable(model: Sequential): number[] {
+export function prunableConvs(model: Sequential): number[] {
   const layers = model.layers;
   return layers.flatMap((l, i) =>
     l.type === 'conv2d' && (l.groups ?? 1) === 1 && layers.slice(i + 1).some((n) => n.type === 'conv2d' || n.type === 'dense') ? [i] : [],
@@ -48,7 +48,7 @@ export function channelScores(model: Sequential, options: Omit<PruneChannelsOpti
   const criterion = options.criterion ?? 'l1';
   if (!CHANNEL_CRITERIA.includes(criterion))
     throw new TypeError(`${WHERE}: criterion must be one of ${CHANNEL_CRITERIA.join(', ')}, got ${String(criterion)}`);
-  const convs = prunable(model);
+  const convs = prunableConvs(model);
   const params = new Map(model.parameters().map((p) => [p.name, p.data]));
   const out = new Map<number, Float64Array>();
   if (criterion !== 'activation') {
@@ -105,10 +105,17 @@ export function pruneChannels(model: Sequential, options: PruneChannelsOptions):
   if (!(model instanceof Sequential)) throw new TypeError(`${WHERE}: model must be a Sequential`);
   checkKnownKeys(WHERE, options, ['sparsity', 'criterion', 'data']);
   const sparsity = checkSparsity(WHERE, options.sparsity);
-  const scores = channelScores(model, options);
+  return keepHighest(model, channelScores(model, options), (filters) => filters - prunedCount(sparsity, filters));
+}
+
+/**
+ * @internal The model with, in each scored conv2d layer, the `count(filters, layer)` highest-scoring
+ * filters (at least one; ties keep the lower index).
+ */
+export function keepHighest(model: Sequential, scores: Map<number, Float64Array>, count: (filters: number, layer: number) => number): Sequential {
   const keep = new Map<number, Int32Array>();
   for (const [i, s] of scores) {
-    const drop = Math.min(prunedCount(sparsity, s.length), s.length - 1);
+    const drop = Math.min(Math.max(0, s.length - count(s.length, i)), s.length - 1);
     const order = Array.from(s.keys()).sort((a, b) => s[a]! - s[b]! || a - b);
     const gone = new Set(order.slice(0, drop));
     keep.set(i, Int32Array.from(Array.from(s.keys()).filter((c) => !gone.has(c))));
@@ -123,7 +130,7 @@ export function pruneChannels(model: Sequential, options: PruneChannelsOptions):
  */
 export function keepChannels(model: Sequential, keep: ReadonlyMap<number, Int32Array>): Sequential {
   if (model.pruningMask) throw new RangeError(`${WHERE}: the model has a pruning mask; prune channels before unstructured pruning`);
-  const ok = new Set(prunable(model));
+  const ok = new Set(prunableConvs(model));
   for (const [i, k] of keep) {
     if (!ok.has(i)) throw new RangeError(`${WHERE}: layer ${i} is not a conv2d layer (groups 1) followed by a conv2d or dense layer`);
     const O = model.engine.layers[i]!.outputShape[0]!;

@@ -8,7 +8,7 @@ import { fit, type FitOptions } from '../../train/fit.ts';
 import { neuronScores, type NeuronCriterion, type WeightCriterion } from './importance.ts';
 import { checkModel, checkScope, checkSparsity, prunedCount, type PruneScope } from './rank.ts';
 import { compressionReport, type CompressionReport } from './report.ts';
-import { hiddenUnits, removeLowest } from './structured.ts';
+import { hiddenUnits, pruneFilters, removeLowest } from './structured.ts';
 import { pruneWeights } from './unstructured.ts';
 
 /** Sparsity rising from s_i to s_f over n steps along a cubic (Zhu & Gupta). */
@@ -53,7 +53,8 @@ export interface IterativePruneOptions {
   initialSparsity?: number;
   /** Pruning steps n (default 5), each followed by fine-tuning. */
   steps?: number;
-  /** Remove hidden neurons (the model shrinks) instead of masking weights. Default false. */
+  /** Remove hidden neurons and conv2d filters (the model shrinks) instead of masking weights.
+   *  Default false. */
   structured?: boolean;
   criterion?: WeightCriterion | NeuronCriterion;
   /** Default 'layer'. */
@@ -113,12 +114,18 @@ export async function pruneIteratively(model: Sequential, data: Dataset, options
     compressionReport(m, evaluation, { step, sparsity, latency: options.latency });
   const reports = [report(model, 0, 0)];
   const original = hiddenUnits(model);
+  const filters = new Map(model.layers.flatMap((l, i) => (l.type === 'conv2d' ? [[i, l.filters] as const] : [])));
   let current = model;
   try {
     for (let t = 1; t <= steps; t++) {
       const sparsity = polynomialSparsity(t, schedule);
       if (structured) {
-        const scores = neuronScores(current, { criterion: options.criterion as NeuronCriterion | undefined, data: evaluation });
+        const criterion = options.criterion as NeuronCriterion | undefined;
+        // Filters per conv2d layer: the schedule's share of the original count, per layer.
+        const convs = pruneFilters(where, current, { criterion, data: evaluation }, (_, l) => filters.get(l)! - prunedCount(sparsity, filters.get(l)!));
+        if (convs !== current && current !== model) current.dispose();
+        current = convs;
+        const scores = neuronScores(current, { criterion, data: evaluation });
         const units = hiddenUnits(current);
         const removals =
           scope === 'layer'

@@ -1,9 +1,13 @@
 // Structured pruning: whole hidden neurons removed and the model rebuilt smaller, so parameters,
 // file bytes and latency all fall. Removing unit u of a dense layer drops row u of its weights and
 // bias and column u of the next dense layer's weights (dropout layers in between follow along).
+// In a convolutional network the conv2d filters go first, the same fraction from each layer (see
+// channels.ts: the next layer's input channels and the batch-norm entries follow), then the
+// hidden dense units of the head.
 import { checkKnownKeys } from '../../core/errors.ts';
 import type { DenseConfig } from '../../nn/layers/index.ts';
 import { Sequential } from '../../nn/sequential.ts';
+import { CHANNEL_CRITERIA, channelScores, keepHighest, prunableConvs, type ChannelCriterion } from './channels.ts';
 import { neuronScores, type ImportanceOptions, type NeuronCriterion } from './importance.ts';
 import { checkModel, denseSlots, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 import { maskBytes, setMask } from './unstructured.ts';
@@ -13,7 +17,8 @@ export interface PruneNeuronsOptions extends ImportanceOptions<NeuronCriterion> 
   /** Fraction of hidden units to remove, in [0, 1). */
   sparsity: number;
   /** 'layer': round(sparsity·units) from each hidden layer; 'global': round(sparsity·all hidden
-   *  units) ranked together (scores of different layers must then be comparable). Default 'layer'. */
+   *  units) ranked together (scores of different layers must then be comparable). Default 'layer'.
+   *  Conv2d filters always go per layer: round(sparsity·filters) from each. */
   scope?: PruneScope;
 }
 
@@ -48,11 +53,34 @@ export function pruneNeurons(model: Sequential, options: PruneNeuronsOptions): S
           sparsity,
           units.reduce((a, b) => a + b, 0),
         );
-  return removeLowest(
-    model,
-    neuronScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize }),
-    removals,
-  );
+  const convs = pruneFilters(where, model, options, (filters) => filters - prunedCount(sparsity, filters));
+  try {
+    return removeLowest(
+      convs,
+      neuronScores(convs, { criterion: options.criterion, data: options.data, batchSize: options.batchSize }),
+      removals,
+    );
+  } finally {
+    if (convs !== model) convs.dispose();
+  }
+}
+
+/**
+ * @internal The model without its least important conv2d filters: `keep(filters, layer)` of each
+ * prunable conv2d layer stay, ranked by the neuron criterion's channel counterpart. The model itself
+ * when it has no prunable convolution.
+ */
+export function pruneFilters(
+  where: string,
+  model: Sequential,
+  options: ImportanceOptions<NeuronCriterion>,
+  keep: (filters: number, layer: number) => number,
+): Sequential {
+  if (prunableConvs(model).length === 0) return model;
+  const criterion = options.criterion ?? 'l1';
+  if (!(CHANNEL_CRITERIA as readonly string[]).includes(criterion))
+    throw new TypeError(`${where}: criterion '${criterion}' does not rank conv2d filters; use one of ${CHANNEL_CRITERIA.join(', ')}`);
+  return keepHighest(model, channelScores(model, { criterion: criterion as ChannelCriterion, data: options.data }), keep);
 }
 
 /** @internal Removes `removals` units per hidden layer (or that many in all), lowest scores first. */
@@ -133,8 +161,34 @@ export function keepUnits(model: Sequential, keep: readonly (readonly number[])[
     values[`layers.${to.layer}.weight`] = w;
     values[`layers.${to.layer}.bias`] = b;
   });
+  // Every other layer's parameters and state carry over; a batch norm between hidden dense layers
+  // keeps the entries of the kept units.
+  let kept: readonly number[] | undefined;
+  let h = 0;
+  for (const p of model.parameters()) {
+    const layer = Number(p.name.split('.')[1]);
+    if (model.layers[layer]!.type !== 'dense' && !(p.name in values)) values[p.name] = p.data;
+  }
+  model.layers.forEach((layer, i) => {
+    if (layer.type === 'dense') kept = h < hidden ? rows[h++] : undefined;
+    else if (kept && layer.type === 'batchNorm')
+      for (const slot of ['weight', 'bias', 'running_mean', 'running_var'])
+        values[`layers.${i}.${slot}`] = Float32Array.from(kept, (u) => values[`layers.${i}.${slot}`]![u]!);
+    else if (kept && model.engine.locations.some((l) => l.layer === i))
+      throw new RangeError(`${where}: layer ${i} (${layer.type}) between hidden dense layers cannot follow removed units`);
+  });
   smaller.setParameters(values);
-  if (newMask) setMask(smaller, newMask);
+  if (newMask) {
+    // Masks of the other layers' weights carry over (all kept where a batch norm shrank).
+    const before = new Map(model.engine.locations.map((l) => [`${l.layer}.${l.name}`, l]));
+    for (const l of smaller.engine.locations)
+      if (l.trainable && smaller.layers[l.layer]!.type !== 'dense') {
+        const o = before.get(`${l.layer}.${l.name}`)!;
+        if (o.size === l.size) newMask.set(oldMask!.subarray(o.offset, o.offset + o.size), l.offset);
+        else newMask.fill(1, l.offset, l.offset + l.size);
+      }
+    setMask(smaller, newMask);
+  }
   return smaller;
 }
 
