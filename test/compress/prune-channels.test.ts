@@ -5,25 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { batchNorm, conv2d, dense, flatten, maxPool2d } from '../../src/nn/layers/index.ts';
+import { tinyCnn } from '../helpers/cnn.ts';
 import { channelScores, keepChannels, pruneChannels } from '../../src/compress/prune/channels.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
 const x = uniform(mulberry32(4), 6 * 64, 0, 1);
-const cnn = (withBn: boolean) =>
-  new Sequential({
-    inputs: [1, 8, 8],
-    layers: [
-      conv2d(6, 3, { padding: 'same', activation: withBn ? 'linear' : 'relu' }),
-      ...(withBn ? [batchNorm({ activation: 'relu' })] : []),
-      maxPool2d(2),
-      conv2d(5, 3, { padding: 1, activation: 'relu' }),
-      flatten(),
-      dense(7, 'relu'),
-      dense(3),
-    ],
-    seed: 11,
-  });
+const cnn = (withBn: boolean) => tinyCnn(withBn, 3);
 
 // Zeroes filters `dead` of layer 0 (weights and bias): their channels are 0 after the ReLU.
 function kill(model: Sequential, dead: number[]): void {

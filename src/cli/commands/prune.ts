@@ -1,4 +1,5 @@
-// kiln prune: zero the least important weights (or remove whole hidden neurons), fine-tune, and
+// kiln prune: zero the least important weights (or remove whole hidden neurons and conv filters),
+// fine-tune, and
 // compare the model before and after on the held-out rows.
 import type { Command } from 'commander';
 import {
@@ -42,13 +43,17 @@ export const PRUNE_DEFAULTS = { scope: 'global', epochs: 5 } as const;
 export function registerPrune(program: Command): void {
   const cmd = program
     .command('prune')
-    .description('prune a model (weights to zero, or whole hidden neurons), fine-tune it and compare before and after');
+    .description('prune a model (weights to zero, or whole hidden neurons and conv filters), fine-tune it and compare before and after');
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out'], {
     data: 'data to fine-tune and score on (split as train splits it)',
     model: 'model file to prune',
   })
-    .option('--sparsity <fraction>', 'fraction of weights (or of hidden neurons with --structured) to remove', fraction())
-    .option('--structured', 'remove whole hidden neurons: a smaller dense model instead of a masked one')
+    .option(
+      '--sparsity <fraction>',
+      "fraction of weights (or of hidden neurons and of each conv layer's filters with --structured) to remove",
+      fraction(),
+    )
+    .option('--structured', 'remove whole hidden neurons and conv filters: a smaller model instead of a masked one')
     .addOption(
       choice(
         '--criterion <name>',
@@ -71,12 +76,15 @@ export function registerPrune(program: Command): void {
     'after',
     `
 A pruned (masked) model is saved in the sparse format, which keeps the mask so later training
-leaves pruned weights at zero; --structured saves an ordinary, smaller model.
+leaves pruned weights at zero; --structured saves an ordinary, smaller model; in a CNN it removes the same fraction of the filters
+of each conv2d layer (criteria l1, l2, activation) with the next layer's inputs and the batch-norm
+entries, and of the hidden dense units.
 
 Examples:
   kiln prune --model iris.safetensors --data iris --sparsity 0.8 --out iris-pruned.safetensors
   kiln prune --model mnist.safetensors --data mnist --sparsity 0.9 --scope global --steps 4 --epochs 1
-  kiln prune --model mnist.safetensors --data mnist --structured --sparsity 0.5 --criterion apoz --json`,
+  kiln prune --model mnist.safetensors --data mnist --structured --sparsity 0.5 --criterion apoz --json
+  kiln prune --model cnn.safetensors --data mnist --structured --sparsity 0.5 --epochs 2`,
   );
   cmd.action((o: PruneOptions) => prune(cmd, o));
 }
@@ -175,7 +183,11 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
     });
     return;
   }
-  const what = o.structured ? 'hidden neurons' : 'weights';
+  const what = !o.structured
+    ? 'weights'
+    : original.layers.some((l) => l.type === 'conv2d')
+      ? 'hidden neurons and conv filters'
+      : 'hidden neurons';
   out(`model       ${loaded.path}: ${before.architecture}`);
   out(
     `pruned      ${fmt(o.sparsity * 100, 1)}% of ${what} (${o.scope}, ${o.criterion}), ${o.steps} step${o.steps > 1 ? 's' : ''}, ${o.epochs} fine-tuning epoch${o.epochs === 1 ? '' : 's'} per step`,

@@ -112,7 +112,11 @@ export function pruneChannels(model: Sequential, options: PruneChannelsOptions):
  * @internal The model with, in each scored conv2d layer, the `count(filters, layer)` highest-scoring
  * filters (at least one; ties keep the lower index).
  */
-export function keepHighest(model: Sequential, scores: Map<number, Float64Array>, count: (filters: number, layer: number) => number): Sequential {
+export function keepHighest(
+  model: Sequential,
+  scores: Map<number, Float64Array>,
+  count: (filters: number, layer: number) => number,
+): Sequential {
   const keep = new Map<number, Int32Array>();
   for (const [i, s] of scores) {
     const drop = Math.min(Math.max(0, s.length - count(s.length, i)), s.length - 1);

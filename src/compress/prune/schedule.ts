@@ -122,7 +122,12 @@ export async function pruneIteratively(model: Sequential, data: Dataset, options
       if (structured) {
         const criterion = options.criterion as NeuronCriterion | undefined;
         // Filters per conv2d layer: the schedule's share of the original count, per layer.
-        const convs = pruneFilters(where, current, { criterion, data: evaluation }, (_, l) => filters.get(l)! - prunedCount(sparsity, filters.get(l)!));
+        const convs = pruneFilters(
+          where,
+          current,
+          { criterion, data: evaluation },
+          (_, l) => filters.get(l)! - prunedCount(sparsity, filters.get(l)!),
+        );
         if (convs !== current && current !== model) current.dispose();
         current = convs;
         const scores = neuronScores(current, { criterion, data: evaluation });

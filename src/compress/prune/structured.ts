@@ -141,7 +141,13 @@ export function keepUnits(model: Sequential, keep: readonly (readonly number[])[
   const layers = model.layers.map((layer) =>
     layer.type === 'dense' ? ({ ...layer, units: rows[d++]!.length } as DenseConfig) : { ...layer },
   );
-  const smaller = new Sequential({ inputs: model.inputs, layers, task: model.task, seed: model.seed, preprocessing: model.preprocessing });
+  const smaller = new Sequential({
+    inputs: model.toConfig().inputs,
+    layers,
+    task: model.task,
+    seed: model.seed,
+    preprocessing: model.preprocessing,
+  });
   const params = model.parameterVector();
   const oldMask = model.pruningMask;
   const newMask = oldMask ? new Uint8Array(smaller.parameterCount) : undefined;
