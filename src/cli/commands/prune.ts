@@ -77,7 +77,7 @@ export function registerPrune(program: Command): void {
     `
 A pruned (masked) model is saved in the sparse format, which keeps the mask so later training
 leaves pruned weights at zero; --structured saves an ordinary, smaller model; in a CNN it removes the same fraction of the filters
-of each conv2d layer (criteria l1, l2, activation) with the next layer's inputs and the batch-norm
+of each conv2d layer (criteria l1, l2, activation, taylor) with the next layer's inputs and the batch-norm
 entries, and of the hidden dense units.
 
 Examples:

@@ -5,17 +5,25 @@
 // filters (removing one would unbalance the groups).
 // Importances per filter: 'l1' and 'l2' norms of its weights (Li et al., "Pruning Filters for
 // Efficient ConvNets", arXiv:1608.08710), 'activation': the mean |value| of the channel where the
-// next layer reads it (after batch norm, activation and pooling), over `data`.
-import { checkKnownKeys } from '../../core/errors.ts';
+// next layer reads it (after batch norm, activation and pooling), over `data`; 'taylor': the
+// first-order Taylor estimate of the loss change when the channel is zeroed, Σ |a·∂L/∂a| over the
+// channel's values a where the next layer reads them, its rows and the batches (after Molchanov
+// et al., "Pruning Convolutional Neural Networks for Resource Efficient Inference", arXiv:1611.06440,
+// with the absolute value taken per value).
+import { checkInteger, checkKnownKeys } from '../../core/errors.ts';
 import { shapeSize } from '../../core/layer.ts';
 import type { LayerConfig } from '../../nn/layers/index.ts';
 import { Sequential } from '../../nn/sequential.ts';
 import { Dataset } from '../../data/dataset.ts';
+import { Tensor, scope } from '../../core/tensor.ts';
+import { accumulateAbsProduct } from '../../core/ops/sparse.ts';
+import { checkDataFits } from '../../train/fit.ts';
+import { visitInputGradients } from '../../train/gradients.ts';
 import { captureDenseInputs } from '../quant/quantize.ts';
 import { checkSparsity, prunedCount } from './rank.ts';
 
 /** Every `ChannelCriterion`. */
-export const CHANNEL_CRITERIA = ['l1', 'l2', 'activation'] as const;
+export const CHANNEL_CRITERIA = ['l1', 'l2', 'activation', 'taylor'] as const;
 /** How a filter's importance is scored. */
 export type ChannelCriterion = (typeof CHANNEL_CRITERIA)[number];
 
@@ -25,8 +33,10 @@ export interface PruneChannelsOptions {
   sparsity: number;
   /** Default 'l1'. */
   criterion?: ChannelCriterion;
-  /** Rows to score 'activation' on. */
+  /** Rows to score 'activation' on; 'taylor' needs a Dataset (its labels give the loss). */
   data?: Dataset | Float32Array;
+  /** Rows per batch of the 'taylor' gradients (default 64). */
+  batchSize?: number;
 }
 
 const WHERE = 'pruneChannels';
@@ -51,7 +61,7 @@ export function channelScores(model: Sequential, options: Omit<PruneChannelsOpti
   const convs = prunableConvs(model);
   const params = new Map(model.parameters().map((p) => [p.name, p.data]));
   const out = new Map<number, Float64Array>();
-  if (criterion !== 'activation') {
+  if (criterion === 'l1' || criterion === 'l2') {
     for (const i of convs) {
       const w = params.get(`layers.${i}.weight`)!;
       const O = params.get(`layers.${i}.bias`)!.length,
@@ -67,6 +77,11 @@ export function channelScores(model: Sequential, options: Omit<PruneChannelsOpti
     return out;
   }
   const data = options.data;
+  if (criterion === 'taylor') {
+    if (!(data instanceof Dataset)) throw new TypeError(`${WHERE}: criterion 'taylor' needs data: a Dataset (its labels give the loss)`);
+    checkDataFits(WHERE, model, data);
+    return taylorScores(model, data, convs, checkInteger(WHERE, 'batchSize', options.batchSize ?? 64, 1, 1 << 24));
+  }
   if (data === undefined) throw new TypeError(`${WHERE}: criterion 'activation' needs data (rows to measure the channels on)`);
   const rows = data instanceof Dataset ? data.features : data;
   if (!(rows instanceof Float32Array) || rows.length === 0 || rows.length % model.inputs !== 0)
@@ -92,6 +107,32 @@ export function channelScores(model: Sequential, options: Omit<PruneChannelsOpti
   return out;
 }
 
+// Σ |a·∂L/∂a| per channel of each conv in `convs`, where the next dense or conv2d layer reads it.
+function taylorScores(model: Sequential, data: Dataset, convs: number[], batchSize: number): Map<number, Float64Array> {
+  const hooked = model.layers.flatMap((l, i) => (l.type === 'dense' || l.type === 'conv2d' ? [i] : []));
+  const reader = new Map(convs.map((i) => [hooked[hooked.indexOf(i) + 1]!, i]));
+  return scope(() => {
+    const rows = Math.min(batchSize, data.numRows);
+    const acc = new Map(
+      [...reader.keys()].map((j) => [j, Tensor.zeros([rows, model.engine.layers[j]!.inputShape.reduce((a, b) => a * b, 1)])]),
+    );
+    visitInputGradients(model, data, batchSize, (j, x, dx) => {
+      const a = acc.get(j);
+      if (a) accumulateAbsProduct(a.slice(0, x.shape), x, dx);
+    });
+    const out = new Map<number, Float64Array>();
+    for (const [j, i] of reader) {
+      const values = acc.get(j)!.read();
+      const O = model.engine.layers[i]!.outputShape[0]!;
+      const per = values.length / rows / O;
+      const s = new Float64Array(O);
+      for (let k = 0; k < values.length; k++) s[Math.floor(k / per) % O]! += values[k]!;
+      out.set(i, s);
+    }
+    return out;
+  });
+}
+
 /**
  * A new, smaller model without the least important filters of every prunable conv2d layer
  * (round(sparsity·filters) each, at least one kept; ties go to the lower index). The model passed
@@ -103,7 +144,7 @@ export function channelScores(model: Sequential, options: Omit<PruneChannelsOpti
  */
 export function pruneChannels(model: Sequential, options: PruneChannelsOptions): Sequential {
   if (!(model instanceof Sequential)) throw new TypeError(`${WHERE}: model must be a Sequential`);
-  checkKnownKeys(WHERE, options, ['sparsity', 'criterion', 'data']);
+  checkKnownKeys(WHERE, options, ['sparsity', 'criterion', 'data', 'batchSize']);
   const sparsity = checkSparsity(WHERE, options.sparsity);
   return keepHighest(model, channelScores(model, options), (filters) => filters - prunedCount(sparsity, filters));
 }

@@ -80,7 +80,11 @@ export function pruneFilters(
   const criterion = options.criterion ?? 'l1';
   if (!(CHANNEL_CRITERIA as readonly string[]).includes(criterion))
     throw new TypeError(`${where}: criterion '${criterion}' does not rank conv2d filters; use one of ${CHANNEL_CRITERIA.join(', ')}`);
-  return keepHighest(model, channelScores(model, { criterion: criterion as ChannelCriterion, data: options.data }), keep);
+  return keepHighest(
+    model,
+    channelScores(model, { criterion: criterion as ChannelCriterion, data: options.data, batchSize: options.batchSize }),
+    keep,
+  );
 }
 
 /** @internal Removes `removals` units per hidden layer (or that many in all), lowest scores first. */
