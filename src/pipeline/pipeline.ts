@@ -421,9 +421,9 @@ class Run {
           },
         ]);
       }
-      // Neuron pruning takes dense stacks: a CNN (the searched model on image rows) is a
-      // candidate as it is and in int8, and its MLP students are pruned.
-      if (stages.has('prune') && !model.layers.some((l) => l.type === 'conv2d')) {
+      // Structured pruning takes CNNs too (whole filters); unstructured masks cover dense
+      // layers only, so a CNN is then a candidate as it is and in int8.
+      if (stages.has('prune') && (o.pruneMethod === 'structured' || !model.layers.some((l) => l.type === 'conv2d'))) {
         this.checkAborted();
         const t0 = performance.now();
         const { pruned, points } = await this.pruned(model, settings, false);

@@ -26,7 +26,7 @@ test('runPipeline on [1, 28, 28] digits: a CNN searched, distilled into an MLP, 
   assert.ok('conv_blocks' in result.trials[0]!.params);
 });
 
-test('runPipeline on [1, 28, 28] digits with an accuracy budget: the CNN is a candidate as it is and in int8', async () => {
+test('runPipeline on [1, 28, 28] digits with an accuracy budget: the CNN is a candidate as it is, in int8 and without some of its filters', async () => {
   const data = await mnist({ perDigit: 12, image: true });
   const result = await runPipeline(data, {
     seed: 1,
@@ -43,6 +43,10 @@ test('runPipeline on [1, 28, 28] digits with an accuracy budget: the CNN is a ca
   );
   assert.ok(
     names.some((n) => /^1x28x28-conv\d+-.*int8/.test(n)),
+    names.join('; '),
+  );
+  assert.ok(
+    names.some((n) => /^1x28x28-conv\d+-.* f32, structured/.test(n)),
     names.join('; '),
   );
   assert.ok(
