@@ -33,6 +33,14 @@ const INT8_ONLY = process.env.KILN_BENCH_CONV === 'int8';
 const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
+// A contestant for alternate(): samples/s of `fn` on a batch, over 100 calls at batch 1 and 5 above.
+const samplesPerSecond = (batch: number) => (fn: () => unknown) => async () => {
+  const calls = batch === 1 ? 100 : 5;
+  await fn();
+  const t0 = performance.now();
+  for (let i = 0; i < calls; i++) await fn();
+  return (calls * batch) / ((performance.now() - t0) / 1000);
+};
 
 const lenet = () =>
   new Sequential({
@@ -176,13 +184,7 @@ if (!INT8_ONLY) {
     const x = x64.slice(0, batch * 784);
     const xt = tf.tensor4d(x, [batch, 28, 28, 1]);
     const ox = new ort.Tensor('float32', x, [batch, 1, 28, 28]);
-    const calls = batch === 1 ? 100 : 5;
-    const rate = (fn: () => unknown) => async () => {
-      await fn();
-      const t0 = performance.now();
-      for (let i = 0; i < calls; i++) await fn();
-      return (calls * batch) / ((performance.now() - t0) / 1000);
-    };
+    const rate = samplesPerSecond(batch);
     const r = await alternate(
       {
         kiln: rate(() => model.predict(x)),
@@ -370,13 +372,7 @@ async function int8Inference(): Promise<void> {
   for (const batch of [1, BATCH]) {
     const xb = x64.slice(0, batch * 784);
     const ox = new ort.Tensor('float32', xb, [batch, 1, 28, 28]);
-    const calls = batch === 1 ? 100 : 5;
-    const rate = (fn: () => unknown) => async () => {
-      await fn();
-      const t0 = performance.now();
-      for (let i = 0; i < calls; i++) await fn();
-      return (calls * batch) / ((performance.now() - t0) / 1000);
-    };
+    const rate = samplesPerSecond(batch);
     const r = await alternate(
       {
         int8: rate(() => q.predict(xb)),
