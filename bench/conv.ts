@@ -280,7 +280,7 @@ async function int8Inference(): Promise<void> {
   const g = new GraphBuilder();
   const scalar = (name: string, v: number) => g.constant(name, [], Float32Array.of(v));
   const zp = (name: string, v: number) => g.constant(name, [], Uint8Array.of(v));
-  let x = g.node('in', 'QuantizeLinear', ['x', scalar('xs0', L[0]!.input!.scale), zp('zx0', L[0]!.input!.zeroPoint)])[0]!;
+  let x = g.node('in', 'QuantizeLinear', ['x', scalar('xsq', L[0]!.input!.scale), zp('zxq', L[0]!.input!.zeroPoint)])[0]!;
   for (const i of [0, 1]) {
     const l = L[i]!,
       next = L[i + 1]!.input!,
