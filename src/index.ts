@@ -122,25 +122,8 @@ export type { GradientCandidates, HiddenLayer, LayerProbabilities, Operation } f
 // Model search over MLPs: one space, one settings resolver, one objective (the names are listed there).
 export * from './model-search/index.ts';
 
-// The one-command pipeline (search → distil → prune → quantize) and its HTML report.
-export { runPipeline, STAGE_NAMES, savePipeline, pipelineJson } from './pipeline/index.ts';
-export type {
-  PipelineOptions,
-  PipelineResult,
-  PipelineEvent,
-  PipelineHooks,
-  StageRow,
-  StageName,
-  RowStage,
-  TrialSummary,
-  CurvePoint,
-  StageCurve,
-  ParetoPoint,
-  StageSettings,
-  SettingValue,
-  FinalEvaluation,
-  SavedPipeline,
-} from './pipeline/index.ts';
+// The one-command pipeline (search → distil → prune → quantize; the names are listed there) and its HTML report.
+export * from './pipeline/index.ts';
 export { renderReport } from './report/index.ts';
 export type { RenderReportOptions } from './report/index.ts';
 

@@ -350,81 +350,47 @@ export class QuantEngine {
       const col = ws.col!.ptr,
         tmp = ws.tmp?.ptr ?? 0,
         xq = rows ? params : 0;
-      if (mode === 'static') {
-        // The next layer's input parameters: every image model ends in a dense layer.
-        const next = s.next!;
-        k.u8_conv2d(
-          qOut,
-          qIn,
-          xq,
-          s.packed,
-          ws.sp,
-          col,
-          tmp,
-          batch,
-          C,
-          H,
-          W,
-          O,
-          OH,
-          OW,
-          KH,
-          KW,
-          sh,
-          sw,
-          ph,
-          pw,
-          dilh,
-          dilw,
-          groups,
-          nchw,
-          zx,
-          xs,
-          s.scales,
-          s.bias,
-          s.relu,
-          next.scale,
-          next.zeroPoint,
-        );
+      // Static: u8 codes in the next layer's input parameters (every image model ends in a dense
+      // layer). Dynamic: f32 outputs, quantised afterwards with parameters of their own.
+      const next = mode === 'static' ? s.next! : undefined;
+      const out = next ? qOut : ws.fp[1]!;
+      k.u8_conv2d(
+        out,
+        qIn,
+        xq,
+        s.packed,
+        ws.sp,
+        col,
+        tmp,
+        batch,
+        C,
+        H,
+        W,
+        O,
+        OH,
+        OW,
+        KH,
+        KW,
+        sh,
+        sw,
+        ph,
+        pw,
+        dilh,
+        dilw,
+        groups,
+        nchw,
+        zx,
+        xs,
+        s.scales,
+        s.bias,
+        s.relu,
+        next?.scale ?? 0,
+        next?.zeroPoint ?? 0,
+      );
+      if (next) {
         xs = next.scale;
         zx = next.zeroPoint;
-      } else {
-        const fOut = ws.fp[1]!;
-        k.u8_conv2d(
-          fOut,
-          qIn,
-          xq,
-          s.packed,
-          ws.sp,
-          col,
-          tmp,
-          batch,
-          C,
-          H,
-          W,
-          O,
-          OH,
-          OW,
-          KH,
-          KW,
-          sh,
-          sw,
-          ph,
-          pw,
-          dilh,
-          dilw,
-          groups,
-          nchw,
-          zx,
-          xs,
-          s.scales,
-          s.bias,
-          s.relu,
-          0,
-          0,
-        );
-        quantize(fOut, qOut, st.cells);
-      }
+      } else quantize(out, qOut, st.cells);
       nchw = 0;
       q = 1 - q;
     }

@@ -57,6 +57,30 @@ export function convColumnSize(g: ConvGeometry): number {
   return chunk * g.OH * g.OW * ((g.C / g.groups) * g.KH * g.KW + (chunk > 1 ? g.O / g.groups : 0));
 }
 
+type ConvKernelGeometry = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
+/** The geometry arguments the conv kernels take after the batch size, in their order, ending with the chunk. */
+function convKernelGeometry(g: ConvGeometry): ConvKernelGeometry {
+  return [g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, conv2dChunk(g)];
+}
+
 /** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given. */
 export function conv2dForwardRows(
   y: Tensor<'f32'>,
@@ -70,33 +94,7 @@ export function conv2dForwardRows(
   act: number,
   alpha: number,
 ): void {
-  kernels().f32_conv2d_fwd(
-    y.ptr,
-    pre ? pre.ptr : 0,
-    x.ptr,
-    w.ptr,
-    b.ptr,
-    col ? col.ptr : 0,
-    B,
-    g.C,
-    g.H,
-    g.W,
-    g.O,
-    g.OH,
-    g.OW,
-    g.KH,
-    g.KW,
-    g.sh,
-    g.sw,
-    g.ph,
-    g.pw,
-    g.dilh,
-    g.dilw,
-    g.groups,
-    conv2dChunk(g),
-    act,
-    alpha,
-  );
+  kernels().f32_conv2d_fwd(y.ptr, pre ? pre.ptr : 0, x.ptr, w.ptr, b.ptr, col ? col.ptr : 0, B, ...convKernelGeometry(g), act, alpha);
 }
 
 /** Overwrites dy with dy ⊙ act′(pre), then writes dw, db and, when given, dx. */
@@ -126,22 +124,7 @@ export function conv2dBackwardRows(
     y.ptr,
     col ? col.ptr : 0,
     B,
-    g.C,
-    g.H,
-    g.W,
-    g.O,
-    g.OH,
-    g.OW,
-    g.KH,
-    g.KW,
-    g.sh,
-    g.sw,
-    g.ph,
-    g.pw,
-    g.dilh,
-    g.dilw,
-    g.groups,
-    conv2dChunk(g),
+    ...convKernelGeometry(g),
     act,
     alpha,
   );
