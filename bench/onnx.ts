@@ -30,7 +30,7 @@ import { fmt } from './_stats.ts';
 // The library entry with and without its ONNX exports (the last block of src/index.ts), and
 // protobufjs's minimal runtime alone.
 const root = new URL('../', import.meta.url).pathname;
-async function minified(contents: string, resolveDir: string, library = true): Promise<{ min: number; gzip: number }> {
+async function minified(contents: string, resolveDir: string): Promise<{ min: number; gzip: number }> {
   const r = await build({
     stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'entry.ts' },
     bundle: true,
@@ -41,8 +41,7 @@ async function minified(contents: string, resolveDir: string, library = true): P
     platform: 'neutral',
     mainFields: ['module', 'main'],
     external: ['node:*'],
-    inject: library ? [`${root}scripts/buffer-shim.mjs`] : [],
-    alias: { long: `${root}scripts/no-long.cjs` },
+    alias: { long: `${root}scripts/no-long.cjs`, stream: `${root}scripts/no-stream.cjs` },
     logLevel: 'error',
   });
   const bytes = r.outputFiles[0]!.contents;
@@ -52,7 +51,7 @@ const index = readFileSync(`${root}src/index.ts`, 'utf8');
 const [withOnnx, withoutOnnx, runtime] = await Promise.all([
   minified(index, `${root}src`),
   minified(index.split('// Interchange: ONNX in and out.')[0]!, `${root}src`),
-  minified("import protobuf from 'protobufjs/minimal.js'; export const { Reader, Writer } = protobuf;", root, false),
+  minified("import protobuf from 'protobufjs/minimal.js'; export const { Reader, Writer } = protobuf;", root),
 ]);
 const kib = (b: number) => `${fmt(b / 1024, 1)} KiB`;
 console.log('### Bundle cost\n');

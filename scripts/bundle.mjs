@@ -26,11 +26,9 @@ const common = {
   mainFields: ['module', 'main'],
   // Node-only code reaches node:* through import() inside functions; it stays a runtime import.
   external: ['node:*'],
-  // csv-parse uses Node's global Buffer; every bundled reference to it gets the polyfill instead,
-  // so CSV parsing behaves the same in browsers, Deno, Bun and Node.
-  inject: [path('scripts/buffer-shim.mjs')],
   // protobufjs (ONNX files) uses long.js only when present; int64 values as numbers suffice.
-  alias: { long: path('scripts/no-long.cjs') },
+  // Papa Parse (CSV) requires Node's stream only for a reader kiln never calls.
+  alias: { long: path('scripts/no-long.cjs'), stream: path('scripts/no-stream.cjs') },
   target: 'es2022',
   sourcemap: true,
   // Whitespace and syntax only: names stay, so stack traces still read (and the maps, not
@@ -99,6 +97,8 @@ const browser = {
   minifyWhitespace: true,
   minifySyntax: true,
 };
+const NODE_POLYFILL =
+  /node_modules\/(buffer|process|events|util|stream-browserify|readable-stream|string_decoder|path-browserify|crypto-browserify|base64-js|ieee754)\//;
 for (const [outfile, plugins] of /** @type {const} */ ([
   ['dist/kiln.browser.mjs', [browserBuiltins]],
   ['dist/kiln.url.mjs', [browserBuiltins, noEmbeddedCore]],
@@ -106,6 +106,9 @@ for (const [outfile, plugins] of /** @type {const} */ ([
   const result = await build({ ...browser, outfile: path(outfile), plugins: [...plugins], metafile: true });
   const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
   if (imports.length > 0) throw new Error(`${outfile} must import nothing, it imports ${imports.map((i) => i.path).join(', ')}`);
+  // Nor may a polyfill of a Node module ride in: apps would carry it whether or not they use it.
+  const polyfills = Object.keys(result.metafile.inputs).filter((f) => NODE_POLYFILL.test(f));
+  if (polyfills.length > 0) throw new Error(`${outfile} carries polyfills of Node modules: ${polyfills.join(', ')}`);
 }
 
 if (existsSync(path('src/cli/main.ts'))) {

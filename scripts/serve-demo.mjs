@@ -27,8 +27,7 @@ function portArgument(argv) {
 }
 
 // The worker bundles kiln from source like the other examples, with the options of
-// scripts/bundle.mjs, so the page runs the code the package ships; the page itself has no kiln
-// and so no Buffer polyfill for csv-parse.
+// scripts/bundle.mjs, so the page runs the code the package ships; the page itself has no kiln.
 async function buildDemo() {
   /** @type {import('esbuild').BuildOptions} */
   const common = {
@@ -48,7 +47,7 @@ async function buildDemo() {
       ...common,
       entryPoints: [join(demo, 'worker.ts')],
       outfile: join(demo, 'dist/worker.js'),
-      inject: [join(root, 'scripts/buffer-shim.mjs')],
+      alias: { stream: join(root, 'scripts/no-stream.cjs') },
     }),
   ]);
 }

@@ -1,8 +1,8 @@
-// CSV text to a Dataset. Tokenising is csv-parse's (quotes, CRLF, BOM); everything after it,
+// CSV text to a Dataset. Tokenising is Papa Parse's (quotes, CRLF, BOM); everything after it,
 // header detection, the label column, numbers and classes, is decided here so the rules are in
 // one place and documented on `parseCsv`.
 import { readFileBytes } from '../io/atomic-write.ts';
-import { parse } from 'csv-parse/sync';
+import Papa from 'papaparse';
 import { checkKnownKeys } from '../core/errors.ts';
 import { Dataset, type Task } from './dataset.ts';
 
@@ -245,31 +245,45 @@ export async function loadCsv(path: string | URL, options: CsvOptions & { encodi
   return parseCsv(await decodeCsvBytes(await readFileBytes(path), encoding, 'loadCsv'), rest);
 }
 
-/** Records of CSV text (csv-parse: quotes, CRLF, BOM), blank lines skipped; `where` names the caller in errors. */
+// Papa Parse quietly replaces these delimiters with ','; kiln refuses them instead.
+const BAD_DELIMITERS = ['\r', '\n', '"', '\uFEFF'];
+
+/** Records of CSV text (Papa Parse: quotes, CRLF, BOM), blank lines skipped; `where` names the
+ *  caller in errors. Papa Parse needs no Node Buffer, so browser bundles carry no polyfill. */
 export function tokenize(text: string, delimiter: string, where = WHERE): Row[] {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      delimiter,
-      info: true,
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }) as unknown as typeof records;
-  } catch (error) {
-    const e = error as { message?: string; lines?: number };
-    const line = typeof e.lines === 'number' ? e.lines : 0;
-    throw new CsvError(`${where}: malformed CSV near row ${line}: ${e.message ?? String(error)}`, line, '', '');
-  }
+  if (BAD_DELIMITERS.includes(delimiter))
+    throw new TypeError(`${where}: delimiter ${JSON.stringify(delimiter)} is a line break, quote or byte order mark; choose another`);
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const rows: Row[] = [];
-  for (const { record, info } of records) {
-    // Whitespace-only lines count as blank: a trailing "  " line is a typing slip, not a row.
-    if (record.length === 1 && record[0]!.trim() === '') continue;
-    // info.lines is where the record ends; quoted cells may span lines, so step back over them.
-    let spans = 0;
-    for (const cell of record) for (let p = cell.indexOf('\n'); p >= 0; p = cell.indexOf('\n', p + 1)) spans++;
-    rows.push({ cells: record, line: info.lines - spans });
-  }
+  // Each record starts where the previous one ended (Papa's cursor, past its line break); the
+  // line it starts on is 1 + the line breaks before that offset, counted once as the cursor moves.
+  let start = 0,
+    line = 1;
+  const lineAt = (offset: number): number => {
+    for (let p = body.indexOf('\n', start); p >= 0 && p < offset; p = body.indexOf('\n', p + 1)) line++;
+    start = Math.max(start, offset);
+    return line;
+  };
+  let malformed: CsvError | undefined;
+  Papa.parse<string[]>(body, {
+    delimiter,
+    step: (result, parser) => {
+      const quoteError = result.errors.find((e) => e.type === 'Quotes');
+      if (quoteError) {
+        const at = lineAt(quoteError.index ?? start);
+        malformed = new CsvError(`${where}: malformed CSV near row ${at}: ${quoteError.message}`, at, '', '');
+        parser.abort();
+        return;
+      }
+      const record = result.data;
+      const first = lineAt(start);
+      lineAt(result.meta.cursor);
+      // Whitespace-only lines count as blank: a trailing "  " line is a typing slip, not a row.
+      if (record.length === 1 && record[0]!.trim() === '') return;
+      rows.push({ cells: record, line: first });
+    },
+  });
+  if (malformed) throw malformed;
   return rows;
 }
 
