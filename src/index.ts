@@ -163,6 +163,13 @@ export type { SafetensorsDType, SafetensorsTensor, DecodedSafetensors } from './
 export { writeFileAtomic, FileAccessError } from './io/atomic-write.ts';
 export { modelToBytes, modelFromBytes, saveModel, loadModel } from './io/model-file.ts';
 export {
+  optimizerStateToBytes,
+  optimizerStateFromBytes,
+  saveOptimizerState,
+  loadOptimizerState,
+  optimizerStatePath,
+} from './io/optimizer-file.ts';
+export {
   quantizedModelToBytes,
   quantizedModelFromBytes,
   saveQuantizedModel,

@@ -10,7 +10,7 @@ import { Tensor, scope, unscoped } from './tensor.ts';
 import { clipGlobalNorm } from './ops/optim.ts';
 import { predictInChunks, transformOutputs, type OutputTransform } from './ops/infer.ts';
 import { shapeText } from './errors.ts';
-import { OptimizerState } from './ops/optimizer-state.ts';
+import { OptimizerState, type OptimizerSnapshot } from './ops/optimizer-state.ts';
 
 import { AugmentBuffers, augmentBatch, augments, type AugmentPlan } from './ops/augment.ts';
 import { initCode, seedWords, INIT_KINDS, type InitKind } from './ops/random.ts';
@@ -247,6 +247,16 @@ export class LayerEngine {
   /** Forgets optimizer moments and the update count (a new fit starts from here). */
   resetOptimizer(): void {
     this.#optimizer.dispose();
+  }
+
+  /** Copies of the optimizer state (moments, update count), to save it. */
+  optimizerSnapshot(): OptimizerSnapshot {
+    return this.#optimizer.snapshot();
+  }
+
+  /** Replaces the optimizer state with a saved one over this arena. */
+  restoreOptimizer(snapshot: OptimizerSnapshot): void {
+    this.#optimizer.restore(snapshot, this.params.size);
   }
 
   #workspace(batch: number, targetKind: 'i32' | 'f32', targetCols: number): Workspace {

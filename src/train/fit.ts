@@ -92,8 +92,8 @@ export interface FitOptions {
   /** Continue the optimizer state (Adam's moments, momentum buffers and the update count that
    *  schedules follow) from this model's previous fit or `applyGradients` call instead of
    *  starting it afresh. Default false: each fit starts a new optimizer, as a new
-   *  `torch.optim` optimizer would. Model files keep weights only, so a loaded model always
-   *  starts afresh. */
+   *  `torch.optim` optimizer would. Model files keep weights only: a loaded model continues
+   *  after `loadOptimizerState` (from the state file `saveOptimizerState` wrote), else afresh. */
   resumeOptimizer?: boolean;
   signal?: AbortSignal;
 }

@@ -108,3 +108,19 @@ export const adam = (options: AdamOptions = {}): Optimizer => adamFamily('adam',
 export const adamw = (options: AdamOptions = {}): Optimizer => adamFamily('adamw', options, 0.01);
 
 export const OPTIMIZERS = { gd, sgd, adam, adamw } as const;
+
+/** The options `OPTIMIZERS[optimizer.name]` rebuilds `optimizer` from: its settings as plain
+ *  data, e.g. to store them beside a saved optimizer state. */
+export function optimizerOptions(optimizer: Optimizer): SgdOptions | AdamOptions {
+  const { rule } = optimizer;
+  const common: Common = {
+    lr: optimizer.lr,
+    schedule: optimizer.schedule,
+    ...(optimizer.clipNorm === Infinity ? {} : { clipNorm: optimizer.clipNorm }),
+    weightDecay: rule.weightDecay,
+    ...(rule.hypergradient ? { hypergradient: { beta: rule.hypergradient.beta } } : {}),
+  };
+  if (rule.kind === 'adam') return { ...common, beta1: rule.beta1, beta2: rule.beta2, eps: rule.eps };
+  if (optimizer.name === 'gd') return common;
+  return { ...common, momentum: rule.momentum, dampening: rule.dampening, nesterov: rule.nesterov };
+}

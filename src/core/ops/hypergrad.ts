@@ -46,6 +46,19 @@ export class Hypergradient {
     kernels().f32_axpy(this.#delta.ptr, params.ptr, this.#delta.size, -1);
   }
 
+  /** The last rate and step, copied out (undefined before the first step). */
+  snapshot(): { lr: number; delta: Float32Array } | undefined {
+    return this.#lr === undefined ? undefined : { lr: this.#lr, delta: this.#delta.read() };
+  }
+
+  /** A Hypergradient continuing from `snapshot`'s rate and step. */
+  static restore(size: number, snapshot: { lr: number; delta: Float32Array }): Hypergradient {
+    const h = new Hypergradient(size);
+    h.#delta.view().set(snapshot.delta);
+    h.#lr = snapshot.lr;
+    return h;
+  }
+
   dispose(): void {
     this.#delta.dispose();
   }

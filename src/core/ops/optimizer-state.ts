@@ -4,6 +4,16 @@ import { Tensor, unscoped } from '../tensor.ts';
 import { Hypergradient } from './hypergrad.ts';
 import type { UpdateRule } from '../layer-engine.ts';
 
+/** An optimizer state copied out of the core, to save it or to put it back: the update count,
+ *  the first (momentum or Adam's m) and second (Adam's v) moments when the rule keeps them, and
+ *  hypergradient descent's last rate and last parameter step. */
+export interface OptimizerSnapshot {
+  steps: number;
+  m?: Float32Array;
+  v?: Float32Array;
+  hypergradient?: { lr: number; delta: Float32Array };
+}
+
 /** One arena's optimizer state (moments, step count, hypergradient) and its update: PyTorch's
  *  SGD (momentum, dampening, Nesterov), Adam and AdamW in one call over the whole arena. */
 export class OptimizerState {
@@ -63,6 +73,28 @@ export class OptimizerState {
     constrain?.();
     this.#hd?.after(params);
     return lr;
+  }
+
+  /** Copies of the state (see OptimizerSnapshot). */
+  snapshot(): OptimizerSnapshot {
+    const hd = this.#hd?.snapshot();
+    return {
+      steps: this.steps,
+      ...(this.#m ? { m: this.#m.read() } : {}),
+      ...(this.#v ? { v: this.#v.read() } : {}),
+      ...(hd ? { hypergradient: hd } : {}),
+    };
+  }
+
+  /** Replaces the state with `s`, whose arrays hold one value per parameter (`size`). */
+  restore(s: OptimizerSnapshot, size: number): void {
+    for (const a of [s.m, s.v, s.hypergradient?.delta])
+      if (a && a.length !== size) throw new RangeError(`OptimizerState: a moment has ${a.length} values, the arena ${size}`);
+    this.dispose();
+    this.steps = s.steps;
+    if (s.m) this.#m = unscoped(() => Tensor.from(s.m!, [size]));
+    if (s.v) this.#v = unscoped(() => Tensor.from(s.v!, [size]));
+    if (s.hypergradient) this.#hd = Hypergradient.restore(size, s.hypergradient);
   }
 
   dispose(): void {
