@@ -25,8 +25,8 @@ export interface TrainingFlags {
   augment?: ReturnType<typeof augmentSpec>;
 }
 
-/** Option keys of trainingOptions, for commands that take them only in some modes. */
-export const TRAINING_KEYS = [
+/** Option keys of trainingOptions that describe the optimizer (not how long or on what it trains). */
+export const OPTIMIZER_KEYS = [
   'optimizer',
   'lr',
   'momentum',
@@ -38,11 +38,10 @@ export const TRAINING_KEYS = [
   'gamma',
   'warmupSteps',
   'minLr',
-  'epochs',
-  'batchSize',
-  'validationSplit',
-  'earlyStopping',
 ] as const;
+
+/** Option keys of trainingOptions, for commands that take them only in some modes. */
+export const TRAINING_KEYS = [...OPTIMIZER_KEYS, 'epochs', 'batchSize', 'validationSplit', 'earlyStopping'] as const;
 
 export function trainingOptions(
   cmd: Command,

@@ -28,6 +28,12 @@ export function optimizerStatePath(modelPath: string): string {
 
 const keepsFirstMoment = ({ rule }: Optimizer): boolean => rule.kind === 'adam' || rule.momentum !== 0;
 
+// The architecture a state fits (the seed is not part of it: the weights checksum covers the rest).
+const architectureOf = (model: Sequential): string => {
+  const { seed: _seed, ...architecture } = model.toConfig();
+  return JSON.stringify(architecture);
+};
+
 // The weights a state was taken at, as a checksum: parameters and running statistics.
 const weightsChecksum = (model: Sequential): string =>
   tensorChecksum(Object.fromEntries(model.parameters().map((p) => [p.name, { data: p.data }])));
@@ -66,7 +72,7 @@ export function optimizerStateToBytes(model: Sequential, optimizer: Optimizer): 
     optimizer: optimizer.name,
     settings: JSON.stringify(optimizerOptions(optimizer)),
     steps: String(snapshot.steps),
-    model: JSON.stringify(model.toConfig()),
+    model: architectureOf(model),
     parameters: String(P),
     weights: weightsChecksum(model),
     ...(snapshot.hypergradient ? { hypergradientLr: String(snapshot.hypergradient.lr) } : {}),
@@ -91,9 +97,12 @@ export function optimizerStateFromBytes(model: Sequential, bytes: Uint8Array): O
   checkFormat(WHERE, metadata, OPTIMIZER_FORMAT, [OPTIMIZER_FORMAT_VERSION]);
   checkIntegrity(WHERE, decoded, true);
   const P = model.parameterCount;
-  const config = JSON.stringify(model.toConfig());
-  if (metadata.model !== config)
-    throw new ModelFileError(`${WHERE}: it belongs to the model ${metadata.model ?? '(unnamed)'}, not to ${config}`, '__metadata__.model');
+  const architecture = architectureOf(model);
+  if (metadata.model !== architecture)
+    throw new ModelFileError(
+      `${WHERE}: it belongs to a model of architecture ${metadata.model ?? '(none given)'}, not to this one, ${architecture}`,
+      '__metadata__.model',
+    );
   if (metadata.parameters !== String(P))
     throw new ModelFileError(`${WHERE}: it holds ${metadata.parameters} parameters, the model ${P}`, '__metadata__.parameters');
   if (metadata.weights !== weightsChecksum(model))

@@ -107,7 +107,7 @@ test('a state that does not match is refused, naming why', async () => {
   const other = new Sequential({ inputs: 4, layers: [dense(5, 'relu'), dense(3)], seed: 7 });
   assert.throws(
     () => optimizerStateFromBytes(other, state),
-    (e: unknown) => e instanceof ModelFileError && /belongs to the model/.test(e.message),
+    (e: unknown) => e instanceof ModelFileError && /belongs to a model of architecture/.test(e.message),
   );
   // A flipped bit in a moment.
   const corrupt = state.slice();

@@ -1,6 +1,15 @@
 // kiln train: build a model from flags (or continue a saved one), fit, score on the test part, save.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { evaluate, fit } from '../../index.ts';
+import {
+  evaluate,
+  fit,
+  loadOptimizerState,
+  optimizerStatePath,
+  saveOptimizerState,
+  type FitOptions,
+  type Sequential,
+} from '../../index.ts';
 import {
   architectureOptions,
   ARCHITECTURE_KEYS,
@@ -11,15 +20,23 @@ import {
   type TaskFlag,
 } from '../architecture-flags.ts';
 import { keepEncoder, trainingData, trainingDataFor } from '../data.ts';
-import { usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
 import { commonOptions, givenFlag, number, TABLE_KEYS, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, note, out, rowsJson } from '../print.ts';
-import { augmentOption, fitOptionsFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
+import {
+  augmentOption,
+  fitOptionsFrom,
+  OPTIMIZER_KEYS,
+  trainingOptions,
+  withEpochProgress,
+  type TrainingFlags,
+} from '../training-flags.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   task: TaskFlag;
   labelSmoothing?: number;
+  saveOptimizer?: boolean;
 }
 
 const ARCHITECTURE_FLAGS = [...ARCHITECTURE_KEYS, 'task'];
@@ -48,6 +65,10 @@ export function registerTrain(program: Command): void {
     epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)`,
   });
   augmentOption(cmd);
+  cmd.option(
+    '--save-optimizer',
+    "also write the optimizer's state (moments, update count, settings) beside --out, as <out>.optimizer.safetensors, so that train --model resumes it exactly",
+  );
   cmd.addHelpText(
     'after',
     `
@@ -58,7 +79,9 @@ Examples:
              --optimizer adamw --schedule cosine --warmup-steps 50 --validation-split 0.1 --early-stopping 5
   kiln train --data mnist --layers 128 --epochs 5 --batch-size 64 --json > run.json
   kiln train --data mnist --layers 32 --epochs 40 --augment shift=2,shape=1x28x28
-  kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors`,
+  kiln train --data more.csv --model old.safetensors --epochs 10 --out new.safetensors
+  kiln train --data iris --epochs 20 --out a.safetensors --save-optimizer   # then resume it exactly:
+  kiln train --data iris --model a.safetensors --epochs 20 --out b.safetensors --save-optimizer`,
   );
   cmd.action((o: TrainOptions) => train(cmd, o));
 }
@@ -66,6 +89,7 @@ Examples:
 async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const started = performance.now();
   const options = fitOptionsFrom(cmd, o, o.seed, undefined);
+  if (o.saveOptimizer && o.out === undefined) throw usageError('--save-optimizer writes beside the model file: give --out <file>');
   const base = o.model === undefined ? undefined : await readFloatModel(o.model, 'training');
   if (base) {
     const clash = givenFlag(cmd, ARCHITECTURE_FLAGS);
@@ -78,9 +102,7 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   const { train: trainSet, validation, test } = data;
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
   if (base) for (const line of data.notes) note(line);
-  // A documented choice, said out loud: model files keep weights and preprocessing, not Adam's
-  // moments or the update count, so continuing training starts a new optimizer.
-  if (base) note(`the ${o.optimizer} optimizer starts afresh: ${o.model} holds weights, not optimizer state`);
+  if (base) await resumeOptimizer(cmd, base.model, base.path, options);
   if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
   const epochs = options.epochs!;
 
@@ -90,6 +112,11 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   if (!base) keepEncoder(model, data);
   const evaluation = evaluate(model, test);
   const bytes = o.out === undefined ? modelBytes(model) : await writeModel(model, o.out);
+  const stateOut = o.out === undefined ? undefined : optimizerStatePath(o.out);
+  if (o.saveOptimizer) await saveOptimizerState(model, options.optimizer!, stateOut!);
+  // A state left by an earlier run would no longer match the weights just written.
+  else if (stateOut && existsSync(stateOut))
+    note(`${stateOut} is from an earlier run and does not match ${o.out} now; give --save-optimizer to replace it`);
   const seconds = (performance.now() - started) / 1000;
 
   if (o.json) {
@@ -101,6 +128,7 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
       parameters: model.parameterCount,
       bytes,
       out: o.out ?? null,
+      optimizerState: { resumed: options.resumeOptimizer ? optimizerStatePath(base!.path) : null, out: o.saveOptimizer ? stateOut! : null },
       rows: rowsJson(trainSet, validation, test),
       droppedRows: data.droppedRows,
       columns: data.encoder?.report ?? null,
@@ -129,4 +157,29 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   out(
     o.out === undefined ? `not saved   (${bytesText(bytes)}; give --out <file> to keep it)` : `saved       ${o.out} (${bytesText(bytes)})`,
   );
+  if (o.saveOptimizer) out(`optimizer   ${stateOut} (${options.optimizer!.name}, ${model.engine.updates} updates)`);
+}
+
+// Model files keep weights and preprocessing; the optimizer's state, when saved with
+// --save-optimizer, sits beside them. With it training resumes exactly (same moments, update
+// count and settings); flags that describe an optimizer start a new one instead, said out loud.
+async function resumeOptimizer(cmd: Command, model: Sequential, path: string, options: FitOptions): Promise<void> {
+  const statePath = optimizerStatePath(path);
+  const name = options.optimizer!.name;
+  if (!existsSync(statePath)) {
+    note(`the ${name} optimizer starts afresh: ${path} holds weights, and no ${statePath} (train with --save-optimizer to keep it)`);
+    return;
+  }
+  const flag = givenFlag(cmd, OPTIMIZER_KEYS);
+  if (flag) {
+    note(`${flag} describes a new optimizer: the ${name} optimizer starts afresh and ${statePath} is not used`);
+    return;
+  }
+  try {
+    options.optimizer = await loadOptimizerState(model, statePath);
+  } catch (error) {
+    throw new CliError(`${statePath}: ${(error as Error).message}; delete it to start the optimizer afresh`);
+  }
+  options.resumeOptimizer = true;
+  note(`the ${options.optimizer.name} optimizer resumes from ${statePath} after ${model.engine.updates} updates`);
 }
