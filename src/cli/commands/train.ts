@@ -43,7 +43,8 @@ const ARCHITECTURE_FLAGS = [...ARCHITECTURE_KEYS, 'task'];
 
 // The default length of training is a number of updates, not only of epochs: 50 epochs are 200
 // updates on iris (test accuracy 0.913 on average over 10 seeded splits) but 12,500 on MNIST.
-// At least 2,000 updates give 0.960 on iris (mean of 10 splits; README: what else was tried); larger data keeps its 50 epochs.
+// At least 2,000 updates give 0.960 on iris (mean of 10 splits; the README says what else was
+// tried); larger data keeps its 50 epochs.
 const UPDATE_BUDGET = 2000;
 const MIN_EPOCHS = 50;
 const MAX_EPOCHS = 500;
