@@ -16,20 +16,11 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/chromium.ts';
 import { onnxModel } from './_peers.ts';
 import { fmt } from './_stats.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 const MIME: Record<string, string> = { mjs: 'text/javascript', js: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
 const SERVED =
@@ -57,7 +48,19 @@ async function run() {
   await kiln.init({ threads: T });
   tf.wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   tf.wasm.setThreadsCount(T);
-  if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('tfjs: the wasm backend did not start');
+  // tfjs-backend-wasm caps its pool at navigator.hardwareConcurrency / 2 (it takes every core
+  // for two hyper-threads), read when its wasm starts: on 2 cores without SMT it runs 1 thread
+  // whatever setThreadsCount asks. For as long as its backend starts, the page reports cores
+  // as hardware threads, 2 per core; kiln was told its thread count and has already started.
+  const cores = Object.getOwnPropertyDescriptor(Navigator.prototype, 'hardwareConcurrency');
+  const real = navigator.hardwareConcurrency;
+  Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 2 * real, configurable: true });
+  try {
+    if (!(await tf.setBackend('wasm')) || tf.getBackend() !== 'wasm') throw new Error('tfjs: the wasm backend did not start');
+  } finally {
+    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', cores);
+  }
+  if (tf.wasm.getThreadsCount() !== T) throw new Error('tfjs: the wasm backend runs ' + tf.wasm.getThreadsCount() + ' threads, not ' + T);
   const tfMultithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   ort.env.wasm.numThreads = T;
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
@@ -135,7 +138,7 @@ async function inPage(threads: number): Promise<PageResult> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const profile = mkdtempSync(join(tmpdir(), 'kiln-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(600_000);

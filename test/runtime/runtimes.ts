@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.ts';
 
 /** SHA-256 of all the workload's bytes, and a short digest of each named part. */
 export interface Report {
@@ -27,17 +28,6 @@ export type RuntimeName = 'node' | 'node-1-thread' | 'node-4-threads' | 'deno' |
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const driver = 'test/runtime/cli-driver.mjs';
-export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 // The npm packages' launchers first; the platform packages' binaries if a launcher was not linked.
 const BINARIES: Record<'deno' | 'bun', string[]> = {
@@ -106,7 +96,7 @@ async function runChromium(timeoutMs: number, isolated: boolean): Promise<Report
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     timeout: timeoutMs,
   });
   const logs: string[] = [];
