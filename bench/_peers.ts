@@ -214,6 +214,9 @@ export interface Timing {
   /** The median in process CPU time (user + system): on a busy machine it leaves out the time
    *  the process waited for a core, which wall-clock time cannot. Single-threaded contestants only. */
   cpu: number;
+  /** The fastest repetition in process CPU time: the run least disturbed by the machine's other
+   *  processes (their cache evictions and the host's scheduling), for a ceiling to compare with. */
+  cpuBest: number;
 }
 
 const cpuMs = () => {
@@ -253,7 +256,12 @@ export async function race(contestants: readonly Contestant[], { reps = 7, minMs
   return new Map(
     contestants.map((c) => [
       c.name,
-      { median: median(wall.get(c.name)!), best: Math.min(...wall.get(c.name)!), cpu: median(cpu.get(c.name)!) },
+      {
+        median: median(wall.get(c.name)!),
+        best: Math.min(...wall.get(c.name)!),
+        cpu: median(cpu.get(c.name)!),
+        cpuBest: Math.min(...cpu.get(c.name)!),
+      },
     ]),
   );
 }
