@@ -22,6 +22,22 @@ export interface PostgresStorageOptions extends RetryOptions {
 }
 
 const SCHEMA_VERSION = 1;
+// Events that end, enqueue or create something: their append waits for the WAL flush.
+const DURABLE_OPS = new Set<StudyEvent['op']>(['finish', 'enqueue', 'study']);
+// Batch ids of the last events read, by study and position, for the lost-log check.
+const SEEN_KEPT = 1024;
+
+interface EventRow {
+  seq: string;
+  batch: string | null;
+  event: unknown;
+}
+
+/** The database no longer holds events this process read (it crashed and lost commits that did
+ *  not wait for the disk): appending would build on a history that is gone. */
+export class StudyLogLostError extends Error {
+  override name = 'StudyLogLostError';
+}
 const WHERE = 'PostgresStorage';
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
@@ -90,6 +106,7 @@ export class PostgresStorage implements SharedStudyStorage {
   #listener: Promise<Pg.Client> | undefined;
   #waiters = new Set<{ study: string; wake: () => void }>();
   #closed = false;
+  #seen = new Map<string, string | null>();
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
     this.url = checkPostgresUrl(url);
@@ -204,16 +221,25 @@ export class PostgresStorage implements SharedStudyStorage {
   }
 
   async readSince(study: string, cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
-    // Named statements: parsed and planned once per connection.
+    // Named statements: parsed and planned once per connection. The primary key (study, seq)
+    // serves the range scan.
     const { rows } = await this.#run('readSince', (pool) =>
-      pool.query<{ seq: string; event: unknown }>({
+      pool.query<EventRow>({
         name: `${this.table}_read`,
-        text: `SELECT seq, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`,
+        text: `SELECT seq, batch, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`,
         values: [study, cursor],
       }),
     );
+    return this.#read(study, cursor, rows);
+  }
+
+  #read(study: string, cursor: number, rows: EventRow[]): { events: StudyEvent[]; cursor: number } {
     const events = rows.map((r) => this.#parse(study, Number(r.seq), r.event));
-    return { events, cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor };
+    const last = rows.at(-1);
+    if (!last) return { events, cursor };
+    this.#seen.set(`${study}\n${last.seq}`, last.batch);
+    if (this.#seen.size > SEEN_KEPT) this.#seen.delete(this.#seen.keys().next().value!);
+    return { events, cursor: Number(last.seq) };
   }
 
   async append(events: readonly StudyEvent[]): Promise<void> {
@@ -256,9 +282,19 @@ export class PostgresStorage implements SharedStudyStorage {
 
   /**
    * Appends and reads back in one round trip: the insert and the read go as one simple-query
-   * message, which PostgreSQL runs as one transaction. The insert waits for the study's row lock,
-   * which every earlier appender held until it committed, and under read committed the read takes
-   * a fresh snapshot: it sees every event up to these, and none is missing in between.
+   * message in one transaction. The insert waits for the study's row lock, which every earlier
+   * appender held until it committed, and under read committed the read takes a fresh snapshot:
+   * it sees every event up to these, and none is missing in between.
+   *
+   * Only batches that finish a trial, enqueue one or create a study wait for the WAL flush. The
+   * rest (a trial's claim, its parameters, reports, attributes) commit without waiting: the WAL
+   * is written in commit order, so the next durable commit (this trial's finish, or anyone's)
+   * makes them durable too, and a client process killed after the commit loses nothing. What a
+   * crash of the database server itself can lose is the last fraction of a second of such
+   * commits: trials asked and not finished, exactly what a killed worker leaves. A client whose
+   * view the database lost is told so: each append checks that the event at `cursor` is still
+   * the one this process read there, and refuses with `StudyLogLostError` if not (a lost claim's
+   * trial number may have gone to another trial).
    */
   async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
@@ -268,23 +304,32 @@ export class PostgresStorage implements SharedStudyStorage {
     const batch = batchId();
     const json = JSON.stringify(events.map(encodeEvent));
     const n = events.length;
+    const durable = this.#synchronous && events.some((e) => DURABLE_OPS.has(e.op));
+    const seen = cursor > 0 ? this.#seen.get(`${study}\n${cursor}`) : undefined;
     const rows = await this.#run(
       'append',
       async (pool) => {
         const client = await pool.connect();
         try {
           const name = client.escapeLiteral(study);
-          const results = (await client.query(`WITH s AS (
-         INSERT INTO ${t}_studies AS s (study, next_seq) VALUES (${name}, ${n})
+          const guard =
+            seen === undefined
+              ? ''
+              : `WHERE EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND seq = ${cursor} AND batch ${seen === null ? 'IS NULL' : `= ${client.escapeLiteral(seen)}`})`;
+          const results = (await client.query(`BEGIN;${durable ? '' : ' SET LOCAL synchronous_commit TO off;'}
+       WITH s AS (
+         INSERT INTO ${t}_studies AS s (study, next_seq) SELECT ${name}, ${n} ${guard}
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
          RETURNING next_seq)
        INSERT INTO ${t}_events (study, seq, batch, event)
        SELECT ${name}, s.next_seq - ${n} + e.ord, '${batch}', e.value FROM s, jsonb_array_elements(${client.escapeLiteral(json)}::jsonb) WITH ORDINALITY AS e(value, ord);
-       SELECT seq, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq`)) as unknown as Pg.QueryResult<{
-            seq: string;
-            event: unknown;
-          }>[];
-          return results[1]!.rows;
+       SELECT seq, batch, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq; COMMIT;`)) as unknown as Pg.QueryResult<EventRow>[];
+          const [inserted, read] = results.slice(durable ? 1 : 2);
+          if (inserted!.rowCount !== n)
+            throw new StudyLogLostError(
+              `${WHERE}: study '${study}' in ${redactUrl(this.url)} no longer holds event ${cursor} as this process read it: the database lost recent events (a crash of the server loses trials asked and not finished); reopen the study`,
+            );
+          return read!.rows;
         } finally {
           client.release();
         }
@@ -296,10 +341,7 @@ export class PostgresStorage implements SharedStudyStorage {
       },
     );
     if (rows === undefined) return this.readSince(study, cursor);
-    return {
-      events: rows.map((r) => this.#parse(study, Number(r.seq), r.event)),
-      cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor,
-    };
+    return this.#read(study, cursor, rows);
   }
 
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {
