@@ -21,7 +21,7 @@ export interface PostgresStorageOptions extends RetryOptions {
   synchronousCommit?: boolean;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 // Events that end, enqueue or create something: their append waits for the WAL flush.
 const DURABLE_OPS = new Set<StudyEvent['op']>(['finish', 'enqueue', 'study']);
 // Batch ids of the last events read, by study and position, for the lost-log check.
@@ -31,6 +31,12 @@ interface EventRow {
   seq: string;
   batch: string | null;
   event: unknown;
+}
+
+function checkBatch(batch: unknown): string {
+  if (typeof batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(batch))
+    throw new TypeError(`${WHERE}: a batch id must be 8 to 64 letters, digits, '_' or '-', got ${JSON.stringify(batch)}`);
+  return batch;
 }
 
 /** The database no longer holds events this process read (it crashed and lost commits that did
@@ -197,8 +203,16 @@ export class PostgresStorage implements SharedStudyStorage {
         await client.query(
           `CREATE TRIGGER ${t}_events_notify AFTER INSERT ON ${t}_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t}_notify()`,
         );
-        await client.query(`INSERT INTO ${t}_meta (key, value) VALUES ('schema', $1)`, [String(SCHEMA_VERSION)]);
       }
+      if (version < 2) {
+        // Version 2: batches found by id, so an append given a batch id it holds is not repeated.
+        await client.query(`CREATE INDEX IF NOT EXISTS ${t}_events_batch ON ${t}_events (study, batch)`);
+      }
+      if (version < SCHEMA_VERSION)
+        await client.query(
+          `INSERT INTO ${t}_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [String(SCHEMA_VERSION)],
+        );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -253,18 +267,25 @@ export class PostgresStorage implements SharedStudyStorage {
     }
   }
 
-  async #appendTo(study: string, events: readonly StudyEvent[]): Promise<void> {
+  /** Appends once per batch id (see `SharedStudyStorage.appendBatch`). */
+  async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
+    await this.#appendTo(study, events, checkBatch(batch));
+  }
+
+  async #appendTo(study: string, events: readonly StudyEvent[], given?: string): Promise<void> {
     const t = this.table;
-    const batch = batchId();
+    const batch = given ?? batchId();
+    const once = given === undefined ? '' : `WHERE NOT EXISTS (SELECT 1 FROM ${t}_events WHERE study = $1 AND batch = $3)`;
     const json = JSON.stringify(events.map(encodeEvent));
     await this.#run(
       'append',
       (pool) =>
         pool
           .query({
-            name: `${t}_append`,
+            name: `${t}_append${given === undefined ? '' : '_once'}`,
             text: `WITH s AS (
-         INSERT INTO ${t}_studies AS s (study, next_seq) VALUES ($1, $2)
+         INSERT INTO ${t}_studies AS s (study, next_seq) SELECT $1::text, $2::bigint ${once}
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
          RETURNING next_seq)
        INSERT INTO ${t}_events (study, seq, batch, event)
@@ -296,12 +317,17 @@ export class PostgresStorage implements SharedStudyStorage {
    * the one this process read there, and refuses with `StudyLogLostError` if not (a lost claim's
    * trial number may have gone to another trial).
    */
-  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+  async appendAndRead(
+    study: string,
+    events: readonly StudyEvent[],
+    cursor: number,
+    given?: string,
+  ): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
     if (!Number.isSafeInteger(cursor) || cursor < 0)
       throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
     const t = this.table;
-    const batch = batchId();
+    const batch = given === undefined ? batchId() : checkBatch(given);
     const json = JSON.stringify(events.map(encodeEvent));
     const n = events.length;
     const durable = this.#synchronous && events.some((e) => DURABLE_OPS.has(e.op));
@@ -312,11 +338,18 @@ export class PostgresStorage implements SharedStudyStorage {
         const client = await pool.connect();
         try {
           const name = client.escapeLiteral(study);
-          const guard =
-            seen === undefined
-              ? ''
-              : `WHERE EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND seq = ${cursor} AND batch ${seen === null ? 'IS NULL' : `= ${client.escapeLiteral(seen)}`})`;
-          const results = (await client.query(`BEGIN;${durable ? '' : ' SET LOCAL synchronous_commit TO off;'}
+          const conditions = [
+            ...(seen === undefined
+              ? []
+              : [
+                  `EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND seq = ${cursor} AND batch ${seen === null ? 'IS NULL' : `= ${client.escapeLiteral(seen)}`})`,
+                ]),
+            ...(given === undefined ? [] : [`NOT EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND batch = '${batch}')`]),
+          ];
+          const guard = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+          // A batch id given by the caller that the log holds already: read, do not write again.
+          const again = given === undefined ? '' : ` SELECT 1 FROM ${t}_events WHERE study = ${name} AND batch = '${batch}' LIMIT 1;`;
+          const results = (await client.query(`BEGIN;${durable ? '' : ' SET LOCAL synchronous_commit TO off;'}${again}
        WITH s AS (
          INSERT INTO ${t}_studies AS s (study, next_seq) SELECT ${name}, ${n} ${guard}
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
@@ -324,7 +357,9 @@ export class PostgresStorage implements SharedStudyStorage {
        INSERT INTO ${t}_events (study, seq, batch, event)
        SELECT ${name}, s.next_seq - ${n} + e.ord, '${batch}', e.value FROM s, jsonb_array_elements(${client.escapeLiteral(json)}::jsonb) WITH ORDINALITY AS e(value, ord);
        SELECT seq, batch, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq; COMMIT;`)) as unknown as Pg.QueryResult<EventRow>[];
-          const [inserted, read] = results.slice(durable ? 1 : 2);
+          const [held, inserted, read] =
+            given === undefined ? [undefined, ...results.slice(durable ? 1 : 2)] : results.slice(durable ? 1 : 2);
+          if (given !== undefined && held!.rowCount) return read!.rows;
           if (inserted!.rowCount !== n)
             throw new StudyLogLostError(
               `${WHERE}: study '${study}' in ${redactUrl(this.url)} no longer holds event ${cursor} as this process read it: the database lost recent events (a crash of the server loses trials asked and not finished); reopen the study`,

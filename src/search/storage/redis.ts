@@ -55,6 +55,12 @@ type Scripted = RedisClient & {
   kilnBeats(beats: string): Promise<[number, string[]]>;
 };
 
+function checkBatch(batch: unknown): string {
+  if (typeof batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(batch))
+    throw new TypeError(`${WHERE}: a batch id must be 8 to 64 letters, digits, '_' or '-', got ${JSON.stringify(batch)}`);
+  return batch;
+}
+
 function transient(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(e?.code ?? '')) return true;
@@ -202,10 +208,24 @@ export class RedisStorage implements SharedStudyStorage {
     }
   }
 
-  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+  /** Appends once per batch id (see `SharedStudyStorage.appendBatch`): the id's marker key lives
+   *  a day, so a retry within that time is not written again. */
+  async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
+    const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
+    const key = this.#key(study, `batch:${checkBatch(batch)}`);
+    await this.#run('append', (c) => c.kilnAppend(this.#key(study, 'log'), `${this.prefix}:studies`, key, study, BATCH_TTL_S, ...lines));
+  }
+
+  async appendAndRead(
+    study: string,
+    events: readonly StudyEvent[],
+    cursor: number,
+    given?: string,
+  ): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
     const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
-    const batch = this.#key(study, `batch:${batchId()}`);
+    const batch = this.#key(study, `batch:${given === undefined ? batchId() : checkBatch(given)}`);
     // Appended and read in one script: atomic, so the read ends with these events.
     const items = await this.#run('append', (c) =>
       c.kilnAppendRead(this.#key(study, 'log'), `${this.prefix}:studies`, batch, study, BATCH_TTL_S, cursor, ...lines),
