@@ -7,7 +7,7 @@
 import type * as Pg from 'pg';
 import { parseEvent, encodeEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import { batchId, checkBatchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
 
 /** Options of `PostgresStorage`. */
 export interface PostgresStorageOptions extends RetryOptions {
@@ -31,12 +31,6 @@ interface EventRow {
   seq: string;
   batch: string | null;
   event: unknown;
-}
-
-function checkBatch(batch: unknown): string {
-  if (typeof batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(batch))
-    throw new TypeError(`${WHERE}: a batch id must be 8 to 64 letters, digits, '_' or '-', got ${JSON.stringify(batch)}`);
-  return batch;
 }
 
 /** The database no longer holds events this process read (it crashed and lost commits that did
@@ -270,7 +264,7 @@ export class PostgresStorage implements SharedStudyStorage {
   /** Appends once per batch id (see `SharedStudyStorage.appendBatch`). */
   async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
-    await this.#appendTo(study, events, checkBatch(batch));
+    await this.#appendTo(study, events, checkBatchId(WHERE, batch));
   }
 
   async #appendTo(study: string, events: readonly StudyEvent[], given?: string): Promise<void> {
@@ -327,7 +321,7 @@ export class PostgresStorage implements SharedStudyStorage {
     if (!Number.isSafeInteger(cursor) || cursor < 0)
       throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
     const t = this.table;
-    const batch = given === undefined ? batchId() : checkBatch(given);
+    const batch = given === undefined ? batchId() : checkBatchId(WHERE, given);
     const json = JSON.stringify(events.map(encodeEvent));
     const n = events.length;
     const durable = this.#synchronous && events.some((e) => DURABLE_OPS.has(e.op));

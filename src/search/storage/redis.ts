@@ -7,7 +7,7 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { encodeEvent, parseEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import { batchId, checkBatchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
 
 /** Options of `RedisStorage`. */
 export interface RedisStorageOptions extends RetryOptions {
@@ -54,12 +54,6 @@ type Scripted = RedisClient & {
   kilnBeat(beats: string, ...numbers: number[]): Promise<number>;
   kilnBeats(beats: string): Promise<[number, string[]]>;
 };
-
-function checkBatch(batch: unknown): string {
-  if (typeof batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(batch))
-    throw new TypeError(`${WHERE}: a batch id must be 8 to 64 letters, digits, '_' or '-', got ${JSON.stringify(batch)}`);
-  return batch;
-}
 
 function transient(error: unknown): boolean {
   const e = error as { code?: string; name?: string; message?: string };
@@ -213,7 +207,7 @@ export class RedisStorage implements SharedStudyStorage {
   async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
     const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
-    const key = this.#key(study, `batch:${checkBatch(batch)}`);
+    const key = this.#key(study, `batch:${checkBatchId(WHERE, batch)}`);
     await this.#run('append', (c) => c.kilnAppend(this.#key(study, 'log'), `${this.prefix}:studies`, key, study, BATCH_TTL_S, ...lines));
   }
 
@@ -225,7 +219,7 @@ export class RedisStorage implements SharedStudyStorage {
   ): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
     const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
-    const batch = this.#key(study, `batch:${given === undefined ? batchId() : checkBatch(given)}`);
+    const batch = this.#key(study, `batch:${given === undefined ? batchId() : checkBatchId(WHERE, given)}`);
     // Appended and read in one script: atomic, so the read ends with these events.
     const items = await this.#run('append', (c) =>
       c.kilnAppendRead(this.#key(study, 'log'), `${this.prefix}:studies`, batch, study, BATCH_TTL_S, cursor, ...lines),
