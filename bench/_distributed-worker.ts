@@ -59,11 +59,18 @@ process.stdout.write('ready\n');
 await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
 process.stdin.pause();
 process.stdin.unref?.();
-const overhead: number[] = [];
+// Per trial: the ask (claim and read back, sampler included), the tell (finish and read back),
+// the sampler's part of the ask, an incremental read of the log on its own (the sync every ask
+// and tell does in the same round trip, timed apart here and left out of the overhead), the
+// process's CPU time in ask+tell (user + system: what the trial costs apart from waiting for
+// the storage and for a core on a loaded machine) and when the tell returned (epoch ms, so the
+// bench can take the steady-state rate across workers).
+const asks: number[] = [];
+const tells: number[] = [];
 const sampler: number[] = [];
-// CPU time of this process in ask+tell (user + system): what the trial costs apart from waiting
-// for the storage and for a core on a loaded machine.
+const syncs: number[] = [];
 const cpu: number[] = [];
+const ends: number[] = [];
 const finished = () => study.trials.filter((t) => t.state === 'complete' || t.state === 'pruned').length;
 const start = performance.now();
 // Every tell reads the log back up to its finish (other workers' finishes included), so the
@@ -78,19 +85,27 @@ for (;;) {
   const x = trial.suggestFloat('x', -5, 5);
   const y = trial.suggestFloat('y', -5, 5);
   const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
   if (job.objective === 'wait') await new Promise((r) => setTimeout(r, job.ms));
   else if (job.objective === 'compute') for (const until = performance.now() + job.ms; performance.now() < until;);
   const t2 = performance.now();
-  const c1 = process.cpuUsage(c0);
   const c2 = process.cpuUsage();
   const record = await study.tell(trial, x * x + y * y);
-  overhead.push(t1 - t0 + performance.now() - t2);
+  const t3 = performance.now();
   const c3 = process.cpuUsage(c2);
-  cpu.push((c1.user + c1.system + c3.user + c3.system) / 1000);
+  asks.push(t1 - t0);
+  tells.push(t3 - t2);
   sampler.push(samplerMs - s0);
+  cpu.push((c1.user + c1.system + c3.user + c3.system) / 1000);
+  ends.push(performance.timeOrigin + t3);
   if (record.state === 'complete') process.stdout.write(`done ${trial.number}\n`);
+  if (job.objective === 'none') {
+    const t4 = performance.now();
+    await study.sync();
+    syncs.push(performance.now() - t4);
+  }
 }
 const seconds = (performance.now() - start) / 1000;
-process.stdout.write(`${JSON.stringify({ trials: overhead.length, seconds, overhead, sampler, cpu })}\n`);
+process.stdout.write(`${JSON.stringify({ trials: asks.length, seconds, asks, tells, sampler, syncs, cpu, ends })}\n`);
 await study.close();
 if ('close' in storage) await (storage as { close(): unknown }).close();

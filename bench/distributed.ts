@@ -1,12 +1,18 @@
 // Distributed studies on one machine: worker processes sharing one study through a journal file,
 // PostgreSQL, Redis or kiln serve over HTTP (InMemory as the one-process baseline). Workers are
 // bundled once (KILN_BENCH_TSX=1 runs them through tsx) and start their clocks together.
-// 1. Overhead: one worker, 1,000 trials of a free objective; ask+tell time per trial around trial
-//    100 and trial 1,000, split into the sampler's time (TPE) and the rest (storage, sync).
-// 2. Scaling: 1, 2, 4 workers (KILN_BENCH_WORKERS, e.g. 1,2,4,8) on 100 trials of an objective
-//    that waits 50 ms (I/O-bound) and one that computes for 20 ms; trials per second.
-// 3. Chaos: 4 workers, one SIGKILLed every 2 s and restarted, 300 trials: finished trials lost
-//    and duplicated (both must be 0).
+// 1. Overhead: one worker, 1,000 trials of a free objective; per trial around trial 100 and
+//    trial 1,000: the ask (claim + read back, the sampler included), the tell (finish + read
+//    back), the sampler's (TPE) part, an incremental read on its own, and the CPU time.
+// 2. Scaling: 1, 2, 4 workers (KILN_BENCH_WORKERS, e.g. 1,2,4,8) on 200 trials
+//    (KILN_BENCH_SCALE_TRIALS) of an objective that waits 100 ms (I/O-bound) and one that
+//    computes for 20 ms; steady-state trials per second: finishes between the 10% and the 90%
+//    mark of the run over the time between them, so start-up, JIT warm-up and the tail (workers
+//    running out of trials) are left out.
+// 3. Chaos: 4 workers, one SIGKILLed every 2 s and restarted, 300 trials of a 200 ms wait
+//    (KILN_BENCH_CHAOS_MS), heartbeats every 200 ms, grace 1 s: finished trials lost and
+//    duplicated (both must be 0), trials reaped and re-enqueued. Alone:
+//    KILN_BENCH_PARTS=chaos npm run bench -- distributed
 // npm run bench -- distributed   (KILN_TEST_POSTGRES / KILN_TEST_REDIS name the servers;
 //   KILN_BENCH_PARTS=overhead,scaling,chaos and KILN_BENCH_STORAGES=JournalFile,PostgreSQL,Redis,HTTP
 //   choose what runs; KILN_BENCH_KILL_MS sets the chaos run's kill interval, default 2000)
@@ -20,6 +26,7 @@ import { openStorage } from '../src/search/storage/open.ts';
 import { serveStudies, type StudyServer } from '../src/search/storage/http-server.ts';
 import { bundleForNode } from '../test/helpers/bundle.ts';
 import type { SharedStudyStorage } from '../src/search/storage/storage.ts';
+import { StudyState } from '../src/search/study-state.ts';
 import { fmt } from './_stats.ts';
 import type { WorkerJob } from './_distributed-worker.ts';
 
@@ -31,6 +38,9 @@ const PARTS = (process.env.KILN_BENCH_PARTS ?? 'overhead,scaling,chaos').split('
 const CHOSEN = process.env.KILN_BENCH_STORAGES?.split(',');
 const KILL_MS = Number(process.env.KILN_BENCH_KILL_MS ?? 2000);
 const TRIALS = Number(process.env.KILN_BENCH_TRIALS ?? 1000);
+const SCALE_TRIALS = Number(process.env.KILN_BENCH_SCALE_TRIALS ?? 200);
+const WAIT_MS = Number(process.env.KILN_BENCH_WAIT_MS ?? 100);
+const CHAOS_MS = Number(process.env.KILN_BENCH_CHAOS_MS ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-distributed-'));
 let serial = 0;
 const studyName = (what: string) => `bench-${what}-${process.pid}-${serial++}`;
@@ -72,9 +82,12 @@ console.log(
 interface Result {
   trials: number;
   seconds: number;
-  overhead: number[];
+  asks: number[];
+  tells: number[];
   sampler: number[];
+  syncs: number[];
   cpu: number[];
+  ends: number[];
 }
 
 // A worker process; it joins the study, says 'ready' and starts trials on go() (at once when
@@ -129,13 +142,13 @@ async function drop(url: string, study: string): Promise<void> {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 if (PARTS.includes('overhead')) {
-  console.log('### Overhead per trial (1 worker, TPE, 1,000 trials of a free objective; ms)\n');
   console.log(
-    "storage+sync = ask+tell − sampler; CPU = this process's CPU time in ask+tell, sampler included (the rest is waiting for the storage and for a core)\n",
+    `### Overhead per trial (1 worker, TPE, ${fmt(TRIALS, 0)} trials of a free objective; ms, mean of 20 trials around the one named)\n`,
   );
   console.log(
-    '| storage | ask+tell @100 | sampler @100 | storage+sync @100 | CPU @100 | ask+tell @1000 | sampler @1000 | storage+sync @1000 | CPU @1000 |',
+    "ask = claim + read back + sampler; tell = finish + read back; storage = ask + tell − sampler; sync = an incremental read with nothing new, on its own (asks and tells read in the same round trip, so it is not part of the overhead); CPU = this process's CPU time in ask+tell (the rest is waiting for the storage and for a core)\n",
   );
+  console.log('| storage | trial | ask | tell | sampler | storage | ask+tell | sync | CPU |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of [{ name: 'InMemory', url: () => 'memory', token: undefined }, ...storages]) {
     const url = s.url();
@@ -144,23 +157,33 @@ if (PARTS.includes('overhead')) {
       Result,
     ];
     await drop(url, study);
-    const at = (n: number) => {
-      const [from, to] = [Math.max(0, n - 10), Math.min(r.overhead.length, n + 10)];
-      const o = mean(r.overhead.slice(from, to));
-      const p = mean(r.sampler.slice(from, to));
-      return [fmt(o, 2), fmt(p, 2), fmt(o - p, 2), fmt(mean(r.cpu.slice(from, to)), 2)];
-    };
-    console.log(`| ${s.name} | ${[...at(100), ...at(TRIALS - 10)].join(' | ')} |`);
+    for (const n of [100, TRIALS - 10]) {
+      const [from, to] = [Math.max(0, n - 10), Math.min(r.asks.length, n + 10)];
+      const m = (xs: number[]) => mean(xs.slice(from, to));
+      const [ask, tell, sampler] = [m(r.asks), m(r.tells), m(r.sampler)];
+      const cells = [ask, tell, sampler, ask + tell - sampler, ask + tell, m(r.syncs), m(r.cpu)];
+      console.log(`| ${s.name} | ${n} | ${cells.map((c) => fmt(c, 2)).join(' | ')} |`);
+    }
   }
 }
 
+// Steady-state trials per second of a run: the finishes between the 10% and the 90% mark over
+// the time between them.
+function steadyRate(results: (Result | null)[]): number {
+  const ends = results.flatMap((r) => r?.ends ?? []).sort((a, b) => a - b);
+  const [i, j] = [Math.floor(ends.length * 0.1), Math.ceil(ends.length * 0.9) - 1];
+  return j > i ? ((j - i) * 1000) / (ends[j]! - ends[i]!) : NaN;
+}
+
 if (PARTS.includes('scaling')) {
-  console.log('\n### Scaling (100 trials; trials per second, and the speed-up over 1 worker)\n');
+  console.log(
+    `\n### Scaling (${SCALE_TRIALS} trials; steady-state trials per second, the speed-up over 1 worker, and per trial the CPU time of ask+tell and the sampler's part, ms)\n`,
+  );
   console.log(`| storage | objective | ${COUNTS.map((n) => `${n} worker${n > 1 ? 's' : ''}`).join(' | ')} |`);
   console.log(`|---|---|${COUNTS.map(() => '---:').join('|')}|`);
   for (const s of storages) {
     for (const [objective, ms] of [
-      ['wait', 50],
+      ['wait', WAIT_MS],
       ['compute', 20],
     ] as const) {
       const cells: string[] = [];
@@ -171,13 +194,13 @@ if (PARTS.includes('scaling')) {
         // The first worker creates the study; all count from when they start trials, so process
         // start-up is left out.
         const results = await runTogether(
-          Array.from({ length: n }, () => ({ url, study, budget: 100, objective, ms, ...(s.token ? { token: s.token } : {}) })),
+          Array.from({ length: n }, () => ({ url, study, budget: SCALE_TRIALS, objective, ms, ...(s.token ? { token: s.token } : {}) })),
         );
         await drop(url, study);
-        const done = results.reduce((a, r) => a + (r?.trials ?? 0), 0);
-        const rate = done / Math.max(...results.map((r) => r?.seconds ?? Infinity));
+        const rate = steadyRate(results);
         if (n === COUNTS[0]) base = rate;
-        cells.push(`${fmt(rate, 1)} (${fmt(rate / base, 2)}×)`);
+        const all = (k: 'cpu' | 'sampler') => mean(results.flatMap((r) => r?.[k] ?? []));
+        cells.push(`${fmt(rate, 1)} (${fmt(rate / base, 2)}×; ${fmt(all('cpu'), 1)}, ${fmt(all('sampler'), 1)})`);
       }
       console.log(`| ${s.name} | ${objective} ${ms} ms | ${cells.join(' | ')} |`);
     }
@@ -185,9 +208,14 @@ if (PARTS.includes('scaling')) {
 }
 
 if (PARTS.includes('chaos')) {
-  console.log(`\n### Chaos (4 workers, one SIGKILLed every ${KILL_MS / 1000} s and restarted, 300 trials of a 20 ms wait)\n`);
-  console.log('| storage | kills | trials | complete | reaped | reported complete but lost | completed twice | wall s |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `\n### Chaos (4 workers, one SIGKILLed every ${KILL_MS / 1000} s and restarted, 300 trials of a ${CHAOS_MS} ms wait, heartbeat 200 ms, grace 1 s)\n`,
+  );
+  console.log(
+    'reaped: trials of killed workers failed by another; re-run: their parameters claimed again from the queue; lost: reported complete by a worker but not complete in the log\n',
+  );
+  console.log('| storage | kills | trials | complete | reaped | re-enqueued | re-run | lost | completed twice | wall s |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of storages) {
     const url = s.url();
     const study = studyName('chaos');
@@ -196,7 +224,7 @@ if (PARTS.includes('chaos')) {
       study,
       budget: 300,
       objective: 'wait',
-      ms: 20,
+      ms: CHAOS_MS,
       heartbeatMs: 200,
       graceMs: 1000,
       ...(s.token ? { token: s.token } : {}),
@@ -232,17 +260,26 @@ if (PARTS.includes('chaos')) {
     await storage.close();
     await drop(url, study);
     const finishes = new Map<number, string[]>();
+    const state = new StudyState();
     let trials = 0;
+    let requeued = 0;
     for (const e of events) {
       if (e.op === 'trial') trials++;
-      if (e.op === 'finish') finishes.set(e.number, [...(finishes.get(e.number) ?? []), e.state]);
+      if (e.op === 'finish') {
+        if (!finishes.has(e.number) && e.requeue) requeued++;
+        finishes.set(e.number, [...(finishes.get(e.number) ?? []), e.state]);
+      }
+      state.apply(e);
     }
     // The first finish of a trial is its outcome.
     const complete = [...finishes].filter(([, f]) => f[0] === 'complete').map(([n]) => n);
     const reaped = [...finishes].filter(([, f]) => f[0] === 'failed').length;
     const lost = [...reported].filter((n) => finishes.get(n)?.[0] !== 'complete').length;
     const twice = [...finishes].filter(([, f]) => f.filter((x) => x === 'complete').length > 1).length;
-    console.log(`| ${s.name} | ${kills} | ${trials} | ${complete.length} | ${reaped} | ${lost} | ${twice} | ${fmt(seconds, 1)} |`);
+    const rerun = requeued - state.queue.length;
+    console.log(
+      `| ${s.name} | ${kills} | ${trials} | ${complete.length} | ${reaped} | ${requeued} | ${rerun} | ${lost} | ${twice} | ${fmt(seconds, 1)} |`,
+    );
   }
 }
 await server?.close();

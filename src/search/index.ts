@@ -36,7 +36,7 @@ export type { HyperbandPrunerOptions } from './pruners/hyperband.ts';
 export type { StudyStorage, SharedStudyStorage, Heartbeats } from './storage/storage.ts';
 export { InMemoryStorage, isShared } from './storage/storage.ts';
 export { JournalFileStorage, JournalError, JournalLockError } from './storage/journal-file.ts';
-export { PostgresStorage } from './storage/postgres.ts';
+export { PostgresStorage, StudyLogLostError } from './storage/postgres.ts';
 export type { PostgresStorageOptions } from './storage/postgres.ts';
 export { RedisStorage } from './storage/redis.ts';
 export type { RedisStorageOptions } from './storage/redis.ts';

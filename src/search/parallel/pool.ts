@@ -11,7 +11,7 @@ import type { SpaceSpec } from '../space.ts';
 import type { Study, TellResult } from '../study.ts';
 import type { Trial } from '../trial.ts';
 import type { FrozenTrial } from '../trial-record.ts';
-import { SHARED_BYTES, writeAnswer, type Answer, type ErrorInfo, type FromWorker } from './protocol.ts';
+import { AnswerChannel, type Answer, type ErrorInfo, type FromWorker } from './protocol.ts';
 
 /** Options of `optimizeParallel`: the objective module, worker count and trial budget. */
 export interface OptimizeParallelOptions {
@@ -67,12 +67,13 @@ type Outcome =
 interface Slot {
   index: number;
   handle?: WorkerHandle;
-  shared: SharedArrayBuffer;
+  /** The channel of the current worker (each start gets a fresh one). */
+  answers: AnswerChannel;
   ready?: Promise<void>;
   trial?: Trial;
   finish?: (o: Outcome) => void;
   /** A report waiting for its decision (reproducible mode). */
-  waiting?: { value: number; step: number };
+  waiting?: { seq: number; value: number; step: number };
   crashed: boolean;
   /** Counts starts, so events of a replaced worker are ignored. */
   generation: number;
@@ -111,12 +112,12 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   const wasm = compiledModule();
   const slots: Slot[] = Array.from({ length: workers }, (_, index) => ({
     index,
-    shared: new SharedArrayBuffer(SHARED_BYTES),
+    answers: new AnswerChannel(),
     crashed: false,
     generation: 0,
   }));
 
-  const answer = (slot: Slot, a: Answer) => writeAnswer(slot.shared, a);
+  const answer = (slot: Slot, seq: number, a: Answer) => void slot.answers.answer(seq, a);
   const attempt = (f: () => unknown): Answer => {
     try {
       return { value: f() };
@@ -124,9 +125,10 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
       return { error: error instanceof Error ? error.message : String(error) };
     }
   };
-  const decide = (slot: Slot, report: { value: number; step: number }) =>
+  const decide = (slot: Slot, report: { seq: number; value: number; step: number }) =>
     answer(
       slot,
+      report.seq,
       attempt(() => {
         slot.trial!.report(report.value, report.step);
         return study.directions.length === 1 ? { prune: slot.trial!.shouldPrune() } : { prune: false };
@@ -152,14 +154,16 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   };
 
   const onMessage = (slot: Slot, m: FromWorker) => {
+    if (m.kind === 'suggest' || m.kind === 'report') slot.answers.asked(m.seq);
     if (m.kind === 'suggest')
       answer(
         slot,
+        m.seq,
         attempt(() => slot.trial!.suggest(m.name, m.distribution)),
       );
     else if (m.kind === 'report') {
       if (reproducible) {
-        slot.waiting = { value: m.value, step: m.step };
+        slot.waiting = { seq: m.seq, value: m.value, step: m.step };
         barrier();
       } else decide(slot, m);
     } else if (m.kind === 'attr') slot.trial?.setUserAttr(m.key, m.value);
@@ -184,6 +188,8 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
   const startWorker = (slot: Slot): Promise<void> => {
     slot.crashed = false;
     const generation = ++slot.generation;
+    // A fresh channel: a worker still being terminated keeps the old one to itself.
+    slot.answers = new AnswerChannel();
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       const fail = (error: Error | string) => {
@@ -210,7 +216,7 @@ export async function optimizeParallel(study: Study, options: OptimizeParallelOp
         { typescript },
       ).then((handle) => {
         slot.handle = handle;
-        handle.post({ kind: 'init', wasm, objective: moduleUrl, shared: slot.shared, context: options.context });
+        handle.post({ kind: 'init', wasm, objective: moduleUrl, shared: slot.answers.shared, context: options.context });
       }, reject);
     });
   };

@@ -7,14 +7,14 @@ import { parentChannel } from '../../platform/workers.ts';
 import { sameDistribution, type Distribution, type ParamValue } from '../distributions.ts';
 import { Trial, TrialPruned, type TrialHost } from '../trial.ts';
 import type { FrozenTrial } from '../trial-record.ts';
-import { ask, errorInfo, type FromWorker, type ToWorker } from './protocol.ts';
+import { QuestionChannel, errorInfo, type FromWorker, type ToWorker } from './protocol.ts';
 import type { WorkerObjective } from './worker-objective.ts';
 
 type Post = (m: FromWorker) => void;
 interface Setup {
   wasm: WebAssembly.Module;
   objective: WorkerObjective;
-  shared: SharedArrayBuffer;
+  questions: QuestionChannel;
   context: unknown;
 }
 
@@ -39,7 +39,12 @@ async function start(m: Extract<ToWorker, { kind: 'init' }>, post: Post, ready: 
     const mod = (await import(m.objective)) as { objective?: unknown };
     if (typeof mod.objective !== 'function')
       throw new TypeError(`optimizeParallel: module ${m.objective} must export a function named objective`);
-    ready({ wasm: m.wasm, objective: mod.objective as WorkerObjective, shared: m.shared, context: m.context });
+    ready({
+      wasm: m.wasm,
+      objective: mod.objective as WorkerObjective,
+      questions: new QuestionChannel(m.shared, post),
+      context: m.context,
+    });
     post({ kind: 'ready' });
   } catch (error) {
     post({ kind: 'fatal', error: errorInfo(error) });
@@ -47,7 +52,7 @@ async function start(m: Extract<ToWorker, { kind: 'init' }>, post: Post, ready: 
 }
 
 async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: Post): Promise<void> {
-  const { objective, shared, context, wasm } = setup;
+  const { objective, questions, context, wasm } = setup;
   const params: Record<string, ParamValue> = { ...m.params };
   const distributions: Record<string, Distribution> = { ...m.distributions };
   const intermediate: Record<number, number> = {};
@@ -57,7 +62,7 @@ async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: 
   const host: TrialHost = {
     suggest(_, name, d) {
       if (Object.hasOwn(params, name) && sameDistribution(distributions[name]!, d)) return params[name]!;
-      const value = ask(shared, post, { kind: 'suggest', name, distribution: d }) as ParamValue;
+      const value = questions.ask({ kind: 'suggest', name, distribution: d }) as ParamValue;
       params[name] = value;
       distributions[name] = d;
       return value;
@@ -65,7 +70,7 @@ async function run(m: Extract<ToWorker, { kind: 'trial' }>, setup: Setup, post: 
     report(_, value, step) {
       if (step in intermediate) return;
       intermediate[step] = value;
-      decision = ask(shared, post, { kind: 'report', value, step }) as typeof decision;
+      decision = questions.ask({ kind: 'report', value, step }) as typeof decision;
     },
     shouldPrune() {
       if ('error' in decision) throw new Error(decision.error);

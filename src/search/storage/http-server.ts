@@ -198,7 +198,10 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
   };
 
   // A client retrying after a lost reply sends the same batch id: answered, not written twice.
-  // With `since`, the reply also carries the log from there (one round trip for ask and tell).
+  // Storages that keep batch ids (PostgreSQL, Redis) are given the client's, so a retry that
+  // reaches a restarted server is not written twice either; the map here covers the others and
+  // retries arriving while the first attempt is still on its way. With `since`, the reply also
+  // carries the log from there (one round trip for ask and tell).
   const appendOnce = async (study: string, batch: string, events: StudyEvent[], since: number | undefined) => {
     const key = `${study}\n${batch}`;
     const seen = batches.get(key);
@@ -208,8 +211,10 @@ export async function serveStudies(storage: SharedStudyStorage, options: ServeOp
     }
     const read =
       since !== undefined && storage.appendAndRead
-        ? storage.appendAndRead(study, events, since)
-        : Promise.resolve(storage.append(events)).then(() => (since === undefined ? undefined : storage.readSince(study, since)));
+        ? storage.appendAndRead(study, events, since, storage.appendBatch ? batch : undefined)
+        : Promise.resolve(storage.appendBatch ? storage.appendBatch(study, events, batch) : storage.append(events)).then(() =>
+            since === undefined ? undefined : storage.readSince(study, since),
+          );
     const done = read.then(() => undefined);
     batches.set(key, done);
     done.catch(() => batches.delete(key));

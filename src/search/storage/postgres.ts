@@ -7,7 +7,7 @@
 import type * as Pg from 'pg';
 import { parseEvent, encodeEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import { batchId, checkBatchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
 
 /** Options of `PostgresStorage`. */
 export interface PostgresStorageOptions extends RetryOptions {
@@ -21,7 +21,23 @@ export interface PostgresStorageOptions extends RetryOptions {
   synchronousCommit?: boolean;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+// Events that end, enqueue or create something: their append waits for the WAL flush.
+const DURABLE_OPS = new Set<StudyEvent['op']>(['finish', 'enqueue', 'study']);
+// Batch ids of the last events read, by study and position, for the lost-log check.
+const SEEN_KEPT = 1024;
+
+interface EventRow {
+  seq: string;
+  batch: string | null;
+  event: unknown;
+}
+
+/** The database no longer holds events this process read (it crashed and lost commits that did
+ *  not wait for the disk): appending would build on a history that is gone. */
+export class StudyLogLostError extends Error {
+  override name = 'StudyLogLostError';
+}
 const WHERE = 'PostgresStorage';
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
@@ -90,6 +106,7 @@ export class PostgresStorage implements SharedStudyStorage {
   #listener: Promise<Pg.Client> | undefined;
   #waiters = new Set<{ study: string; wake: () => void }>();
   #closed = false;
+  #seen = new Map<string, string | null>();
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
     this.url = checkPostgresUrl(url);
@@ -180,8 +197,16 @@ export class PostgresStorage implements SharedStudyStorage {
         await client.query(
           `CREATE TRIGGER ${t}_events_notify AFTER INSERT ON ${t}_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t}_notify()`,
         );
-        await client.query(`INSERT INTO ${t}_meta (key, value) VALUES ('schema', $1)`, [String(SCHEMA_VERSION)]);
       }
+      if (version < 2) {
+        // Version 2: batches found by id, so an append given a batch id it holds is not repeated.
+        await client.query(`CREATE INDEX IF NOT EXISTS ${t}_events_batch ON ${t}_events (study, batch)`);
+      }
+      if (version < SCHEMA_VERSION)
+        await client.query(
+          `INSERT INTO ${t}_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          [String(SCHEMA_VERSION)],
+        );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -204,16 +229,25 @@ export class PostgresStorage implements SharedStudyStorage {
   }
 
   async readSince(study: string, cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
-    // Named statements: parsed and planned once per connection.
+    // Named statements: parsed and planned once per connection. The primary key (study, seq)
+    // serves the range scan.
     const { rows } = await this.#run('readSince', (pool) =>
-      pool.query<{ seq: string; event: unknown }>({
+      pool.query<EventRow>({
         name: `${this.table}_read`,
-        text: `SELECT seq, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`,
+        text: `SELECT seq, batch, event FROM ${this.table}_events WHERE study = $1 AND seq > $2 ORDER BY seq`,
         values: [study, cursor],
       }),
     );
+    return this.#read(study, cursor, rows);
+  }
+
+  #read(study: string, cursor: number, rows: EventRow[]): { events: StudyEvent[]; cursor: number } {
     const events = rows.map((r) => this.#parse(study, Number(r.seq), r.event));
-    return { events, cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor };
+    const last = rows.at(-1);
+    if (!last) return { events, cursor };
+    this.#seen.set(`${study}\n${last.seq}`, last.batch);
+    if (this.#seen.size > SEEN_KEPT) this.#seen.delete(this.#seen.keys().next().value!);
+    return { events, cursor: Number(last.seq) };
   }
 
   async append(events: readonly StudyEvent[]): Promise<void> {
@@ -227,18 +261,25 @@ export class PostgresStorage implements SharedStudyStorage {
     }
   }
 
-  async #appendTo(study: string, events: readonly StudyEvent[]): Promise<void> {
+  /** Appends once per batch id (see `SharedStudyStorage.appendBatch`). */
+  async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
+    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
+    await this.#appendTo(study, events, checkBatchId(WHERE, batch));
+  }
+
+  async #appendTo(study: string, events: readonly StudyEvent[], given?: string): Promise<void> {
     const t = this.table;
-    const batch = batchId();
+    const batch = given ?? batchId();
+    const once = given === undefined ? '' : `WHERE NOT EXISTS (SELECT 1 FROM ${t}_events WHERE study = $1 AND batch = $3)`;
     const json = JSON.stringify(events.map(encodeEvent));
     await this.#run(
       'append',
       (pool) =>
         pool
           .query({
-            name: `${t}_append`,
+            name: `${t}_append${given === undefined ? '' : '_once'}`,
             text: `WITH s AS (
-         INSERT INTO ${t}_studies AS s (study, next_seq) VALUES ($1, $2)
+         INSERT INTO ${t}_studies AS s (study, next_seq) SELECT $1::text, $2::bigint ${once}
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
          RETURNING next_seq)
        INSERT INTO ${t}_events (study, seq, batch, event)
@@ -256,35 +297,68 @@ export class PostgresStorage implements SharedStudyStorage {
 
   /**
    * Appends and reads back in one round trip: the insert and the read go as one simple-query
-   * message, which PostgreSQL runs as one transaction. The insert waits for the study's row lock,
-   * which every earlier appender held until it committed, and under read committed the read takes
-   * a fresh snapshot: it sees every event up to these, and none is missing in between.
+   * message in one transaction. The insert waits for the study's row lock, which every earlier
+   * appender held until it committed, and under read committed the read takes a fresh snapshot:
+   * it sees every event up to these, and none is missing in between.
+   *
+   * Only batches that finish a trial, enqueue one or create a study wait for the WAL flush. The
+   * rest (a trial's claim, its parameters, reports, attributes) commit without waiting: the WAL
+   * is written in commit order, so the next durable commit (this trial's finish, or anyone's)
+   * makes them durable too, and a client process killed after the commit loses nothing. What a
+   * crash of the database server itself can lose is the last fraction of a second of such
+   * commits: trials asked and not finished, exactly what a killed worker leaves. A client whose
+   * view the database lost is told so: each append checks that the event at `cursor` is still
+   * the one this process read there, and refuses with `StudyLogLostError` if not (a lost claim's
+   * trial number may have gone to another trial).
    */
-  async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
+  async appendAndRead(
+    study: string,
+    events: readonly StudyEvent[],
+    cursor: number,
+    given?: string,
+  ): Promise<{ events: StudyEvent[]; cursor: number }> {
     if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
     if (!Number.isSafeInteger(cursor) || cursor < 0)
       throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
     const t = this.table;
-    const batch = batchId();
+    const batch = given === undefined ? batchId() : checkBatchId(WHERE, given);
     const json = JSON.stringify(events.map(encodeEvent));
     const n = events.length;
+    const durable = this.#synchronous && events.some((e) => DURABLE_OPS.has(e.op));
+    const seen = cursor > 0 ? this.#seen.get(`${study}\n${cursor}`) : undefined;
     const rows = await this.#run(
       'append',
       async (pool) => {
         const client = await pool.connect();
         try {
           const name = client.escapeLiteral(study);
-          const results = (await client.query(`WITH s AS (
-         INSERT INTO ${t}_studies AS s (study, next_seq) VALUES (${name}, ${n})
+          const conditions = [
+            ...(seen === undefined
+              ? []
+              : [
+                  `EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND seq = ${cursor} AND batch ${seen === null ? 'IS NULL' : `= ${client.escapeLiteral(seen)}`})`,
+                ]),
+            ...(given === undefined ? [] : [`NOT EXISTS (SELECT 1 FROM ${t}_events WHERE study = ${name} AND batch = '${batch}')`]),
+          ];
+          const guard = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+          // A batch id given by the caller that the log holds already: read, do not write again.
+          const again = given === undefined ? '' : ` SELECT 1 FROM ${t}_events WHERE study = ${name} AND batch = '${batch}' LIMIT 1;`;
+          const results = (await client.query(`BEGIN;${durable ? '' : ' SET LOCAL synchronous_commit TO off;'}${again}
+       WITH s AS (
+         INSERT INTO ${t}_studies AS s (study, next_seq) SELECT ${name}, ${n} ${guard}
          ON CONFLICT (study) DO UPDATE SET next_seq = s.next_seq + EXCLUDED.next_seq
          RETURNING next_seq)
        INSERT INTO ${t}_events (study, seq, batch, event)
        SELECT ${name}, s.next_seq - ${n} + e.ord, '${batch}', e.value FROM s, jsonb_array_elements(${client.escapeLiteral(json)}::jsonb) WITH ORDINALITY AS e(value, ord);
-       SELECT seq, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq`)) as unknown as Pg.QueryResult<{
-            seq: string;
-            event: unknown;
-          }>[];
-          return results[1]!.rows;
+       SELECT seq, batch, event FROM ${t}_events WHERE study = ${name} AND seq > ${cursor} ORDER BY seq; COMMIT;`)) as unknown as Pg.QueryResult<EventRow>[];
+          const [held, inserted, read] =
+            given === undefined ? [undefined, ...results.slice(durable ? 1 : 2)] : results.slice(durable ? 1 : 2);
+          if (given !== undefined && held!.rowCount) return read!.rows;
+          if (inserted!.rowCount !== n)
+            throw new StudyLogLostError(
+              `${WHERE}: study '${study}' in ${redactUrl(this.url)} no longer holds event ${cursor} as this process read it: the database lost recent events (a crash of the server loses trials asked and not finished); reopen the study`,
+            );
+          return read!.rows;
         } finally {
           client.release();
         }
@@ -296,10 +370,7 @@ export class PostgresStorage implements SharedStudyStorage {
       },
     );
     if (rows === undefined) return this.readSince(study, cursor);
-    return {
-      events: rows.map((r) => this.#parse(study, Number(r.seq), r.event)),
-      cursor: rows.length > 0 ? Number(rows.at(-1)!.seq) : cursor,
-    };
+    return this.#read(study, cursor, rows);
   }
 
   async heartbeat(study: string, numbers: readonly number[]): Promise<void> {

@@ -102,6 +102,13 @@ export function batchId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A batch id given by a caller (`kiln serve` passes its clients'): the form `batchId` makes. */
+export function checkBatchId(where: string, batch: unknown): string {
+  if (typeof batch !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(batch))
+    throw new TypeError(`${where}: a batch id must be 8 to 64 letters, digits, '_' or '-', got ${JSON.stringify(batch)}`);
+  return batch;
+}
+
 /** Imports an optional dependency, or says which package to install. */
 export async function importOptional<T>(name: string, who: string): Promise<T> {
   try {

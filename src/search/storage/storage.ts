@@ -55,7 +55,17 @@ export interface SharedStudyStorage extends StudyStorage {
   /** Appends events of `study` and returns what `readSince(study, cursor)` returns right after:
    *  every event after `cursor` up to and including these. Storages that can do both in one
    *  round trip have it; studies fall back to `append` then `readSince`. */
-  appendAndRead?(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }>;
+  appendAndRead?(
+    study: string,
+    events: readonly StudyEvent[],
+    cursor: number,
+    batch?: string,
+  ): Promise<{ events: StudyEvent[]; cursor: number }>;
+  /** Appends events of `study` once per `batch` id, across processes and restarts: a batch the
+   *  storage holds already is not written again (`appendAndRead` with a `batch` does the same).
+   *  `kiln serve` passes its clients' batch ids here, so a retry after a server restart is not
+   *  a second copy. Storages without it are deduplicated in the server's memory only. */
+  appendBatch?(study: string, events: readonly StudyEvent[], batch: string): Promise<void>;
   /** Marks trials as alive now, by the storage's clock. Without it, beats are `beat` events. */
   heartbeat?(study: string, numbers: readonly number[]): Promise<void>;
   /** The storage's clock and the last beat of each trial that has one. */
