@@ -1,10 +1,11 @@
-// Sparse model files ('kiln.sequential.sparse'): safetensors that store, per dense layer, only
-// what pruning left. "layers.<i>.weight.mask" (U8, ⌈units·inputs/8⌉ bytes) has bit j of byte b
-// set when weight 8b + j (row-major [units, inputs]) is stored; "layers.<i>.weight.values" (F32)
-// holds those weights in order; "layers.<i>.bias" (F32 [units]) is dense, biases never being
-// pruned. The bitmask is the model's pruning mask when it has one (restored on load, so pruned
-// weights stay pruned through later training), else every weight whose bits are not +0. Loading
-// gives back the same bits: an unstored weight is +0, exactly what the mask kernel writes.
+// Sparse model files ('kiln.sequential.sparse'): safetensors that store, per dense and conv2d
+// layer, only the weights pruning left. "layers.<i>.weight.mask" (U8, ⌈n/8⌉ bytes for the layer's
+// n weights) has bit j of byte b set when weight 8b + j (row-major, as the weight's shape) is
+// stored; "layers.<i>.weight.values" (F32) holds those weights in order. Every other tensor
+// (biases, batch-norm scales and running statistics) is stored whole under its usual name, as in
+// the dense format. The bitmask is the model's pruning mask when it has one (restored on load, so
+// pruned weights stay pruned through later training), else every weight whose bits are not +0.
+// Loading gives back the same bits: an unstored weight is +0, exactly what the mask kernel writes.
 import type { Sequential } from '../nn/sequential.ts';
 import { checkFormat, modelFromMetadata, modelMetadata } from './model-header.ts';
 import { Tensor, unscoped } from '../core/tensor.ts';
@@ -25,20 +26,24 @@ export function sparseModelToBytes(model: Sequential): Uint8Array {
   const params = model.parameterVector();
   const bits = new Uint32Array(params.buffer);
   const mask = model.pruningMask;
+  const masked = new Set(model.weightSlots().map((w) => w.layer));
   const tensors: Parameters<typeof encodeSafetensors>[0] = {};
-  for (const { layer, weightOffset: weight, biasOffset: bias, units, inputs } of model.denseLayers()) {
-    const n = units * inputs;
-    const packed = new Uint8Array(Math.ceil(n / 8));
+  for (const [l, p] of model.parameters().entries()) {
+    const { offset, size, layer, trainable } = model.engine.locations[l]!;
+    if (!trainable || p.name !== `layers.${layer}.weight` || !masked.has(layer)) {
+      tensors[p.name] = { dtype: 'F32', shape: p.shape, data: p.data };
+      continue;
+    }
+    const packed = new Uint8Array(Math.ceil(size / 8));
     const kept: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (mask ? mask[weight + i] !== 0 : bits[weight + i] !== 0) {
+    for (let i = 0; i < size; i++) {
+      if (mask ? mask[offset + i] !== 0 : bits[offset + i] !== 0) {
         packed[i >> 3]! |= 1 << (i & 7);
-        kept.push(params[weight + i]!);
+        kept.push(params[offset + i]!);
       }
     }
-    tensors[`layers.${layer}.weight.mask`] = { dtype: 'U8', shape: [packed.length], data: packed };
-    tensors[`layers.${layer}.weight.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
-    tensors[`layers.${layer}.bias`] = { dtype: 'F32', shape: [units], data: params.slice(bias, bias + units) };
+    tensors[`${p.name}.mask`] = { dtype: 'U8', shape: [packed.length], data: packed };
+    tensors[`${p.name}.values`] = { dtype: 'F32', shape: [kept.length], data: Float32Array.from(kept) };
   }
   return encodeSafetensors(
     tensors,
@@ -55,32 +60,38 @@ export function sparseModelFromBytes(bytes: Uint8Array): Sequential {
   if (metadata.masked !== 'true' && metadata.masked !== 'false')
     throw new ModelFileError(`${WHERE}: __metadata__.masked must be 'true' or 'false', got ${JSON.stringify(metadata.masked)}`);
   return modelFromMetadata(WHERE, metadata, (model) => {
-    const params = new Float32Array(model.parameterCount);
     const mask = new Uint8Array(model.parameterCount).fill(1);
+    const masked = new Set(model.weightSlots().map((w) => w.layer));
+    const values: Record<string, Float32Array> = {};
     const expected = new Set<string>();
-    for (const { layer, weightOffset: weight, biasOffset: bias, units, inputs } of model.denseLayers()) {
-      const n = units * inputs;
-      const name = `layers.${layer}`;
-      [`${name}.weight.mask`, `${name}.weight.values`, `${name}.bias`].forEach((t) => expected.add(t));
-      const packed = tensorOf(tensors, `${name}.weight.mask`, 'U8', [Math.ceil(n / 8)]) as Uint8Array;
-      const values = tensors[`${name}.weight.values`];
+    for (const { layer, name: slot, shape, offset, size, trainable } of model.engine.locations) {
+      const name = `layers.${layer}.${slot}`;
+      if (!trainable || slot !== 'weight' || !masked.has(layer)) {
+        expected.add(name);
+        values[name] = tensorOf(tensors, name, 'F32', [...shape]) as Float32Array;
+        continue;
+      }
+      [`${name}.mask`, `${name}.values`].forEach((t) => expected.add(t));
+      const packed = tensorOf(tensors, `${name}.mask`, 'U8', [Math.ceil(size / 8)]) as Uint8Array;
+      const stored = tensors[`${name}.values`];
+      const weight = new Float32Array(size);
       let at = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < size; i++) {
         if ((packed[i >> 3]! >> (i & 7)) & 1) {
-          if (values && at < values.data.length) params[weight + i] = Number(values.data[at]);
+          if (stored && at < stored.data.length) weight[i] = Number(stored.data[at]);
           at++;
         } else {
-          mask[weight + i] = 0;
+          mask[offset + i] = 0;
         }
       }
-      if (n % 8 !== 0 && packed[packed.length - 1]! >> (n % 8) !== 0)
-        throw new ModelFileError(`${WHERE}: tensor '${name}.weight.mask' has bits set past the layer's ${n} weights`);
-      tensorOf(tensors, `${name}.weight.values`, 'F32', [at]);
-      params.set(tensorOf(tensors, `${name}.bias`, 'F32', [units]) as Float32Array, bias);
+      if (size % 8 !== 0 && packed[packed.length - 1]! >> (size % 8) !== 0)
+        throw new ModelFileError(`${WHERE}: tensor '${name}.mask' has bits set past the layer's ${size} weights`);
+      tensorOf(tensors, `${name}.values`, 'F32', [at]);
+      values[name] = weight;
     }
     for (const name of Object.keys(tensors))
       if (!expected.has(name)) throw new ModelFileError(`${WHERE}: unexpected tensor '${name}' for this architecture`);
-    model.setParameterVector(params);
+    model.setParameters(values);
     if (metadata.masked === 'true') model.setPruningMask(mask);
     checkIntegrity(WHERE, decoded, metadata.version !== '1');
   });

@@ -227,6 +227,18 @@ export class Sequential implements Predictor {
     });
   }
 
+  /** The weight tensors of the dense and conv2d layers, where unstructured pruning ranks
+   *  weights and sparse files keep a bitmask: each layer's place in `parameterVector()` (biases,
+   *  batch-norm scales and running statistics are never pruned). */
+  weightSlots(): { layer: number; type: 'dense' | 'conv2d'; offset: number; size: number; shape: readonly number[] }[] {
+    return this.engine.locations.flatMap((l) => {
+      const type = this.layers[l.layer]!.type;
+      return l.trainable && l.name === 'weight' && (type === 'dense' || type === 'conv2d')
+        ? [{ layer: l.layer, type, offset: l.offset, size: l.size, shape: l.shape }]
+        : [];
+    });
+  }
+
   /** The pruning mask (1 keeps a parameter, 0 holds it at exactly zero, in arena order), or
    *  undefined when nothing is pruned. */
   get pruningMask(): Uint8Array | undefined {

@@ -52,8 +52,8 @@ test('prune and distill a trained Iris model', async (t) => {
   await t.test('one-shot weight pruning: exact per-layer counts, sparse file', () => {
     // Layer scope: round(0.5 · n) of each layer's n weights.
     assert.deepEqual(pruned.layers, [
-      { layer: 0, weights: 128, pruned: 64 },
-      { layer: 1, weights: 96, pruned: 48 },
+      { layer: 0, type: 'dense', weights: 128, pruned: 64 },
+      { layer: 1, type: 'dense', weights: 96, pruned: 48 },
     ]);
     assert.equal(pruned.sparsity, 112 / 224);
     assert.equal(pruned.parameters, dense(4, 32, 3));

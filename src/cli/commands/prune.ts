@@ -76,7 +76,7 @@ export function registerPrune(program: Command): void {
     'after',
     `
 A pruned (masked) model is saved in the sparse format, which keeps the mask so later training
-leaves pruned weights at zero; --structured saves an ordinary, smaller model; in a CNN it removes the same fraction of the filters
+leaves pruned weights at zero (dense and conv2d weights alike; biases and batch norms stay); --structured saves an ordinary, smaller model; in a CNN it removes the same fraction of the filters
 of each conv2d layer (criteria l1, l2, activation, taylor) with the next layer's inputs and the batch-norm
 entries, and of the hidden dense units.
 
@@ -84,6 +84,7 @@ Examples:
   kiln prune --model iris.safetensors --data iris --sparsity 0.8 --out iris-pruned.safetensors
   kiln prune --model mnist.safetensors --data mnist --sparsity 0.9 --scope global --steps 4 --epochs 1
   kiln prune --model mnist.safetensors --data mnist --structured --sparsity 0.5 --criterion apoz --json
+  kiln prune --model cnn.safetensors --data mnist --sparsity 0.7 --epochs 2
   kiln prune --model cnn.safetensors --data mnist --structured --sparsity 0.5 --epochs 2`,
   );
   cmd.action((o: PruneOptions) => prune(cmd, o));
@@ -183,11 +184,8 @@ async function prune(cmd: Command, o: PruneOptions): Promise<void> {
     });
     return;
   }
-  const what = !o.structured
-    ? 'weights'
-    : original.layers.some((l) => l.type === 'conv2d')
-      ? 'hidden neurons and conv filters'
-      : 'hidden neurons';
+  const conv = original.layers.some((l) => l.type === 'conv2d');
+  const what = !o.structured ? (conv ? 'dense and conv weights' : 'weights') : conv ? 'hidden neurons and conv filters' : 'hidden neurons';
   out(`model       ${loaded.path}: ${before.architecture}`);
   out(
     `pruned      ${fmt(o.sparsity * 100, 1)}% of ${what} (${o.scope}, ${o.criterion}), ${o.steps} step${o.steps > 1 ? 's' : ''}, ${o.epochs} fine-tuning epoch${o.epochs === 1 ? '' : 's'} per step`,

@@ -1,4 +1,4 @@
-// How much each weight or hidden neuron matters, higher meaning keep. From the weights alone:
+// How much each weight (of a dense or conv2d layer) or hidden neuron matters, higher meaning keep. From the weights alone:
 // magnitude (L1 |w|, L2 w²; per neuron the norms of its incoming weights). Measured on data:
 // first-order Taylor |w·∂L/∂w| summed over the batches (Molchanov et al., CVPR 2019), and per
 // neuron the mean |activation| or 1 − APoZ, the average percentage of zeros after the
@@ -50,15 +50,16 @@ export function checkCriterion<C extends string>(
   return criterion;
 }
 
-/** One score per weight of every dense layer ([units·inputs] row-major, as the weight). The
- *  'taylor' scores come from gradients with dropout active, as in training.
+/** One score per weight of every dense and conv2d layer, in layer order (row-major, as the
+ *  weight: [units, inputs], [filters, channels/groups, kh, kw]). The 'taylor' scores come from
+ *  gradients with dropout active, as in training.
  *  @example const [first] = weightScores(model, { criterion: 'taylor', data: train }); */
 export function weightScores(model: Sequential, options: ImportanceOptions<WeightCriterion> = {}): Float32Array[] {
   checkKnownKeys('weightScores', options, ['criterion', 'data', 'batchSize']);
   const criterion = checkCriterion('weightScores', WEIGHT_CRITERIA, options, 'l1', model);
   const source = criterion === 'taylor' ? absGradientProducts(model, options.data!, options.batchSize ?? 64) : model.parameterVector();
-  return model.denseLayers().map(({ weightOffset, units, inputs }) => {
-    const w = source.slice(weightOffset, weightOffset + units * inputs);
+  return model.weightSlots().map(({ offset, size }) => {
+    const w = source.slice(offset, offset + size);
     if (criterion === 'l1') for (let i = 0; i < w.length; i++) w[i] = Math.abs(w[i]!);
     else if (criterion === 'l2') for (let i = 0; i < w.length; i++) w[i] = w[i]! * w[i]!;
     return w;

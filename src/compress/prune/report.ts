@@ -6,7 +6,7 @@ import { evaluate } from '../../train/evaluate.ts';
 import { modelToBytes } from '../../io/model-file.ts';
 import { sparseModelToBytes } from '../../io/sparse-file.ts';
 import { batchOf, nonZeros, timeCalls } from '../../metrics/measure.ts';
-import { SparseModel } from './sparse-model.ts';
+import { runsThroughCsr, SparseModel } from './sparse-model.ts';
 import { checkModel } from './rank.ts';
 
 /** Median prediction time on 1 row and on 64 rows. */
@@ -33,7 +33,8 @@ export interface CompressionReport {
   fileBytes: number;
   denseFileBytes: number;
   sparseFileBytes: number;
-  /** Through SparseModel (CSR or dense per layer, whichever the thresholds pick). */
+  /** Through SparseModel (CSR or dense per layer, whichever the thresholds pick); a model with
+   *  convolutions, which SparseModel does not run, through its own predict. */
   latencyMs: Latency;
   /** Through the model's own dense predict. */
   denseLatencyMs: Latency;
@@ -62,16 +63,17 @@ export function compressionReport(model: Sequential, data: Dataset, options: Rep
   let latencyMs = none,
     denseLatencyMs = none;
   if (options.latency ?? true) {
-    const fast = SparseModel.from(model);
+    // Models with convolutions have no CSR path: both latencies are the Sequential's own.
+    const fast = runsThroughCsr(model) ? SparseModel.from(model) : undefined;
     try {
       [latencyMs, denseLatencyMs] = measurePair(
-        (x) => fast.predict(x),
+        (x) => (fast ?? model).predict(x),
         (x) => model.predict(x),
         data,
         repeats,
       );
     } finally {
-      fast.dispose();
+      fast?.dispose();
     }
   }
   return {

@@ -11,6 +11,11 @@ import { checkModel } from './rank.ts';
 
 export { SPARSE_THRESHOLDS, type SparseThresholds };
 
+const CSR_LAYERS: readonly string[] = ['dense', 'dropout', 'flatten'];
+
+/** Whether `SparseModel.from` takes the model: dense, dropout and flatten layers only. */
+export const runsThroughCsr = (model: Sequential): boolean => model.layers.every((l) => CSR_LAYERS.includes(l.type));
+
 /** Options of `SparseModel`: per-layer sparsity thresholds for CSR. */
 export interface SparseModelOptions {
   /** Sparsity from which a layer runs through CSR; default SPARSE_THRESHOLDS (measured). */
@@ -72,6 +77,11 @@ export class SparseModel implements Predictor {
 
   static from(model: Sequential, options: SparseModelOptions = {}): SparseModel {
     checkModel('SparseModel.from', model);
+    const other = model.layers.find((l) => !CSR_LAYERS.includes(l.type));
+    if (other)
+      throw new TypeError(
+        `SparseModel.from: runs dense, dropout and flatten layers through CSR; this model has a ${other.type} layer (predict with the Sequential itself: its pruned weights are zeros)`,
+      );
     checkKnownKeys('SparseModel.from', options, ['thresholds']);
     const t = options.thresholds ?? {};
     checkKnownKeys('SparseModel.from thresholds', t, ['batch1', 'batched']);

@@ -1,24 +1,25 @@
 // Unstructured pruning: individual weights set to exactly zero and held there by the engine's
 // mask, which every optimizer update re-applies (momentum and Adam moments cannot revive them).
-// Biases are never pruned.
+// Dense and conv2d weights are pruned alike; biases and batch-norm parameters never are.
 import { checkKnownKeys } from '../../core/errors.ts';
 import type { Sequential } from '../../nn/sequential.ts';
 import { weightScores, type ImportanceOptions, type WeightCriterion } from './importance.ts';
-import { checkModel, denseSlots, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
+import { checkModel, checkScope, checkSparsity, lowestScores, prunedCount, type PruneScope } from './rank.ts';
 
 /** Options of `pruneWeights`: target sparsity, scope and importance criterion. */
 export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> {
   /** Fraction of weights at zero afterwards, in [0, 1). */
   sparsity: number;
-  /** 'layer': each dense layer reaches the sparsity; 'global': the weights of all layers are
+  /** 'layer': each dense or conv2d layer reaches the sparsity; 'global': the weights of all layers are
    *  ranked together, so layers with many small weights lose more. Default 'layer'. */
   scope?: PruneScope;
 }
 
-/** Zeroed and total weights of one dense layer, as `layerSparsity` reports them. */
+/** Zeroed and total weights of one dense or conv2d layer, as `layerSparsity` reports them. */
 export interface LayerSparsity {
-  /** Index of the dense layer in the model's layers. */
+  /** Index of the layer in the model's layers. */
   layer: number;
+  type: 'dense' | 'conv2d';
   weights: number;
   /** Weights held at zero by the mask. */
   pruned: number;
@@ -34,13 +35,13 @@ export function setMask(model: Sequential, mask: Uint8Array): void {
   model.setPruningMask(mask);
 }
 
-/** Pruned weights per dense layer, from the mask. */
+/** Pruned weights per dense and conv2d layer, from the mask. */
 export function layerSparsity(model: Sequential): LayerSparsity[] {
   const mask = maskBytes(model);
-  return model.denseLayers().map(({ layer, weightOffset: weight, units, inputs }) => {
+  return model.weightSlots().map(({ layer, type, offset, size }) => {
     let pruned = 0;
-    for (let i = weight; i < weight + units * inputs; i++) if (mask[i] === 0) pruned++;
-    return { layer, weights: units * inputs, pruned };
+    for (let i = offset; i < offset + size; i++) if (mask[i] === 0) pruned++;
+    return { layer, type, weights: size, pruned };
   });
 }
 
@@ -48,6 +49,7 @@ export function layerSparsity(model: Sequential): LayerSparsity[] {
  * Zeroes the least important weights in place and masks them for later training. Counts are
  * exact: round(sparsity·n) weights per layer ('layer') or of all weights ('global'), ranked by
  * ascending score with ties to the lower index (row-major within a layer, layers in order).
+ * The weights are those of every dense and conv2d layer (a conv filter's taps one by one).
  * Weights already masked rank first and stay pruned, so repeated calls only add zeros.
  *
  * @example
@@ -61,14 +63,14 @@ export function pruneWeights(model: Sequential, options: PruneWeightsOptions): L
   const sparsity = checkSparsity(where, options?.sparsity);
   const scope = checkScope(where, options.scope ?? 'layer');
   const scores = weightScores(model, { criterion: options.criterion, data: options.data, batchSize: options.batchSize });
-  const offsets = denseSlots(model);
+  const offsets = model.weightSlots();
   const mask = maskBytes(model);
-  offsets.forEach(({ weight }, l) => {
+  offsets.forEach(({ offset: weight }, l) => {
     const s = scores[l]!;
     for (let i = 0; i < s.length; i++) if (mask[weight + i] === 0) s[i] = -Infinity;
   });
   if (scope === 'layer') {
-    offsets.forEach(({ weight }, l) => {
+    offsets.forEach(({ offset: weight }, l) => {
       for (const i of lowestScores(scores[l]!, prunedCount(sparsity, scores[l]!.length))) mask[weight + i] = 0;
     });
   } else {
@@ -78,7 +80,7 @@ export function pruneWeights(model: Sequential, options: PruneWeightsOptions): L
     for (const g of lowestScores(all, prunedCount(sparsity, all.length))) {
       let l = offsets.length - 1;
       while (start[l]! > g) l--;
-      mask[offsets[l]!.weight + g - start[l]!] = 0;
+      mask[offsets[l]!.offset + g - start[l]!] = 0;
     }
   }
   setMask(model, mask);
