@@ -84,15 +84,10 @@ export function setUpPad(budget: () => DigitBudget): void {
         };
         cell(s.name);
         cell(s.model, 'model');
-        cell(s.accuracy === undefined ? '—' : `${(100 * s.accuracy).toFixed(1)}%`);
-        if (s.unavailable) {
-          const td = cell(s.unavailable, 'unavailable');
-          td.colSpan = 3;
-        } else {
-          cell('', 'digit');
-          cell('', 'confidence');
-          cell('', 'bars');
-        }
+        cell(`${(100 * s.accuracy).toFixed(1)}%`);
+        cell('', 'digit');
+        cell('', 'confidence');
+        cell('', 'bars');
         return tr;
       }),
     );

@@ -26,13 +26,11 @@ export type ToWorker =
   /** A 28×28 MNIST-style image (784 values in [0, 1]) to classify with every stage's model. */
   | { type: 'predict'; pixels: Float32Array };
 
-/** One stage of the digit pad's model: what it is and its test accuracy, or why it is missing. */
+/** One stage of the digit pad's model: what it is and its test accuracy. */
 export interface DigitStage {
   name: string;
   model: string;
-  accuracy?: number;
-  /** Set when the stage has no model (e.g. int8 for a layer kind without integer kernels). */
-  unavailable?: string;
+  accuracy: number;
 }
 
 export interface Table {
@@ -55,7 +53,6 @@ export type FromWorker =
   | { type: 'error'; message: string; stopped: boolean }
   | { type: 'digit-status'; text: string }
   | { type: 'digit-model'; stages: DigitStage[]; seconds: number }
-  /** Class probabilities of each stage, in the order of the digit-model message (null where the
-   *  stage is unavailable). */
-  | { type: 'prediction'; probabilities: (number[] | null)[] }
+  /** Class probabilities of each stage, in the order of the digit-model message. */
+  | { type: 'prediction'; probabilities: number[][] }
   | { type: 'digit-error'; message: string };

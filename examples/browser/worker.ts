@@ -62,7 +62,7 @@ async function trainDigits(budget: DigitBudget): Promise<void> {
 /** Every stage's class probabilities for one drawn digit. */
 function predictDigit(pixels: Float32Array): void {
   if (!digits) return;
-  port.postMessage({ type: 'prediction', probabilities: digits.predictors.map((p) => (p ? Array.from(p.predict(pixels)) : null)) });
+  port.postMessage({ type: 'prediction', probabilities: digits.predictors.map((p) => Array.from(p.predict(pixels))) });
 }
 
 const errorText = (error: unknown): string =>
