@@ -19,6 +19,7 @@ export interface PruneWeightsOptions extends ImportanceOptions<WeightCriterion> 
 export interface LayerSparsity {
   /** Index of the layer in the model's layers. */
   layer: number;
+  /** Kind of the layer: unstructured pruning covers dense and conv2d weights. */
   type: 'dense' | 'conv2d';
   weights: number;
   /** Weights held at zero by the mask. */
