@@ -31,7 +31,7 @@ import { f32_gemm_nn, f32_gemm_nn_ref, f32_gemm_nt, f32_gemm_nt_ref, f32_gemm_tn
 import { ACT_LINEAR } from "../codes";
 
 // col[Kc, OH·OW] from x[C, H, W] (one sample's group). Runs of consecutive valid columns are
-// copied at stride 1; the rest is gathered.
+// copied at stride 1 (copyRun); the rest is gathered.
 export function f32_im2col(col: usize, x: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32): void {
   im2col(col, OH * OW, x, C, H, W, OH, OW, KH, KW, sh, sw, ph, pw, dilh, dilw);
 }
@@ -65,19 +65,44 @@ function im2col(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, 
           const out = row + ((<usize>oh * OW) << 2);
           const ih = oh * sh - ph + kh * dilh;
           if (ih < 0 || ih >= H || lo >= hi) {
-            memory.fill(out, 0, <usize>OW << 2);
+            zeroRun(out, OW);
             continue;
           }
           const src = plane + ((<usize>ih * W) << 2);
-          if (lo > 0) memory.fill(out, 0, <usize>lo << 2);
-          if (sw == 1) memory.copy(out + (<usize>lo << 2), src + (<usize>(lo + offW) << 2), <usize>(hi - lo) << 2);
+          if (lo > 0) zeroRun(out, lo);
+          if (sw == 1) copyRun(out + (<usize>lo << 2), src + (<usize>(lo + offW) << 2), hi - lo);
           else for (let ow = lo; ow < hi; ow++) store<f32>(out + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sw + offW) << 2)));
-          if (hi < OW) memory.fill(out + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
+          if (hi < OW) zeroRun(out + (<usize>hi << 2), OW - hi);
         }
         row += P << 2;
       }
     }
   }
+}
+
+// The runs of im2col are one output row, often a few floats (14 for a 14x14 map): under V8 a
+// memory.copy or memory.fill is a call costing more than copying them, and im2col of a batch makes
+// hundreds of thousands, so short runs are copied inline and only long ones use the bulk ops.
+const BULK_FLOATS = 64;
+
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  if (n >= BULK_FLOATS) {
+    memory.copy(dst, src, <usize>n << 2);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+@inline function zeroRun(dst: usize, n: i32): void {
+  if (n >= BULK_FLOATS) {
+    memory.fill(dst, 0, <usize>n << 2);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 function im2colRef(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32): void {

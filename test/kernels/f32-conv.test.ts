@@ -2,7 +2,7 @@
 // _ref twins (same bits) and against direct f64 convolution loops written in the test reference,
 // on awkward shapes (1x1 with and without the im2col shortcut, stride > 1, padding that does not
 // divide, asymmetric 'same', dilation, groups, depthwise, batch 1, an image smaller than the
-// kernel, more than one K block of the GEMM).
+// kernel, more than one K block of the GEMM, rows long enough for im2col's bulk copies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, scope } from '../../src/core/tensor.ts';
@@ -116,6 +116,7 @@ const CASES: Case[] = [
     groups: 1,
     padding: 'same',
   },
+  { label: 'rows of 72 (bulk)', B: 2, C: 2, H: 3, W: 72, O: 4, KH: 3, KW: 5, sh: 1, sw: 1, dilh: 1, dilw: 1, groups: 1, padding: 'same' },
   {
     label: '16 channels 5x5 (400 > one GEMM K block)',
     B: 2,
