@@ -6,15 +6,17 @@
 //   absent otherwise); TensorFlow.js cpu (KILN_BENCH_TFJS_CPU=0 leaves it out: one batch takes
 //   minutes); TensorFlow.js wasm is tried and reported (it has no Conv2DBackpropFilter kernel);
 //   @jax-js/jax on its wasm device when KILN_BENCH_JAX=1 (its first step compiles for minutes).
-//   convolution forward GFLOP/s as a fraction of the GEMM's on the same FLOPs (M = filters,
-//   N = batch·OH·OW, K = C·KH·KW), both convolutions of the network at batch 64.
+//   convolution forward GFLOP/s as a fraction of the GEMM's on the same FLOPs: the GEMM of the
+//   same M = filters, N = batch·OH·OW, K = C·KH·KW, and a square GEMM of about equal FLOPs, both
+//   convolutions of the network at batch 64, in CPU time (see convVsGemm).
 //   inference (batch 1 and 64, samples/s): TensorFlow.js wasm and ONNX Runtime Web (wasm), the
 //   latter with kiln's weights, its outputs checked against kiln's.
 //   int8 inference (batch 1 and 64): kiln's static int8 model against kiln f32 and ONNX Runtime
 //   Web's QLinearConv graph of the same codes (see int8Inference below).
-// npm run bench -- conv
+// npm run bench -- conv (KILN_BENCH_CONV=inference leaves training out, =int8 keeps only int8)
 import type * as Tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Tensor, scope } from '../src/core/tensor.ts';
 import { kernelByName } from '../src/core/wasm.ts';
@@ -28,8 +30,10 @@ import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
 let torchAbsent = 'not installed';
-// KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes).
+// KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes);
+// KILN_BENCH_CONV=inference: everything but training.
 const INT8_ONLY = process.env.KILN_BENCH_CONV === 'int8';
+const TRAINING = !INT8_ONLY && process.env.KILN_BENCH_CONV !== 'inference';
 const tf = await tfjsWasm();
 const all = await mnist();
 const rows = (n: number) => all.subset(Int32Array.from({ length: n }, (_, i) => (i * 7919) % all.numRows));
@@ -107,7 +111,7 @@ console.log(
 );
 
 // ---- training ----
-if (!INT8_ONLY) {
+if (TRAINING) {
   const kilnRows = rows(4 * BATCH),
     cpuRows = rows(BATCH);
   let wasmTraining = 'trains';
@@ -136,11 +140,11 @@ if (!INT8_ONLY) {
   if (!withTfCpu) console.log('TensorFlow.js cpu: left out (KILN_BENCH_TFJS_CPU=0).');
   console.log(`TensorFlow.js wasm ${wasmTraining}`);
 
-  convVsGemm();
-
   if (process.env.KILN_BENCH_JAX === '1') await jaxTraining(train.kiln!);
   else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
+
+if (!INT8_ONLY) convVsGemm();
 
 // ---- inference ----
 const model = lenet();
@@ -176,7 +180,7 @@ if (!INT8_ONLY) {
   const kilnOut = model.predict(x64);
   const maxDiff = kilnOut.reduce((m, v, i) => Math.max(m, Math.abs(v - ortOut[i]!)), 0);
   console.log(
-    `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}:\n`,
+    `\nInference, samples/s (median of ${ROUNDS}); kiln's and ONNX Runtime's probabilities differ by at most ${maxDiff.toExponential(1)}; load average ${loadAverage()}:\n`,
   );
   console.log('| batch | kiln | ort-web | tfjs-wasm | kiln / ort-web | kiln / tfjs-wasm |');
   console.log('|---|---|---|---|---|---|');
@@ -221,12 +225,22 @@ function torchTraining(): { version: string; threads: number; samplesPerSecond: 
   return undefined;
 }
 
-// Both convolutions of the network at batch 64: the forward kernel (im2col + GEMM, bias, ReLU)
-// against the bare GEMM of the same M, N and K, alternated, medians of wall time.
+// Both convolutions of the network at batch 64: the forward kernel the layer calls (im2col of
+// each chunk + GEMM, bias, ReLU) against two GEMMs (f32_gemm_nn): the one of the same shape (M =
+// filters, N = batch·OH·OW, K = C·KH·KW, on a ready column buffer, the convolution's own product
+// without im2col or epilogue) and a square one of about the same FLOPs (n = ∛(M·N·K)). Each is
+// timed in CPU time of this process (every kernel here runs on this thread), alternated, medians:
+// on a shared machine wall time measures the neighbours more than the kernel. GFLOP/s count each
+// product's own 2·M·N·K.
 function convVsGemm(): void {
-  console.log(`\nConvolution forward against the GEMM of the same FLOPs, batch ${BATCH}, GFLOP/s (median of ${ROUNDS * 3}):\n`);
-  console.log('| layer | chunk | conv forward | GEMM | conv / GEMM |');
-  console.log('|---|---|---|---|---|');
+  const runs = ROUNDS * 3;
+  console.log(
+    `\nConvolution forward against the GEMM, batch ${BATCH}, GFLOP/s in CPU time (median of ${runs}); load average ${loadAverage()}:\n`,
+  );
+  console.log(
+    '| layer | M, N, K | chunk | conv forward | GEMM same M, N, K | conv / same-shape GEMM | square GEMM (n) | conv / square GEMM |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [C, H, O] of [
     [1, 28, 32],
     [32, 14, 64],
@@ -234,38 +248,51 @@ function convVsGemm(): void {
     const g = { C, H, W: H, OH: H, OW: H, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2, dilh: 1, dilw: 1, O, groups: 1 };
     const P = H * H,
       Kc = C * 25,
-      flops = 2 * O * Kc * BATCH * P;
+      N = BATCH * P,
+      flops = 2 * O * Kc * N,
+      n = Math.round(Math.cbrt(O * Kc * N));
     scope(() => {
-      const t = (n: number) => Tensor.from(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 997) / 997 - 0.5));
+      const t = (len: number) => Tensor.from(Float32Array.from({ length: len }, (_, i) => ((i * 7919) % 997) / 997 - 0.5));
       const x = t(BATCH * C * P),
         w = t(O * Kc),
         b = t(O),
-        y = t(BATCH * O * P),
+        y = t(O * N),
         ws = t(Math.max(1, convColumnSize(g)));
-      const a = t(O * Kc),
-        cols = t(Kc * BATCH * P),
-        c = t(O * BATCH * P);
+      const cols = t(Kc * N),
+        sq = [t(n * n), t(n * n), t(n * n)] as const;
       const conv = kernelByName('f32_conv2d_fwd'),
         gemm = kernelByName('f32_gemm_nn');
-      const time = (fn: () => void) => {
-        const t0 = performance.now();
+      const cpuSeconds = (fn: () => void) => {
+        const t0 = process.cpuUsage();
         fn();
-        return (performance.now() - t0) / 1000;
+        const d = process.cpuUsage(t0);
+        return (d.user + d.system) / 1e6;
       };
-      const convS: number[] = [],
-        gemmS: number[] = [];
-      for (let r = 0; r < ROUNDS * 3; r++) {
-        convS.push(
-          time(() => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0)),
-        );
-        gemmS.push(time(() => gemm(c.ptr, a.ptr, cols.ptr, O, BATCH * P, Kc, 0)));
-      }
+      const contestants = {
+        conv: () => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0),
+        same: () => gemm(y.ptr, w.ptr, cols.ptr, O, N, Kc, 0),
+        square: () => gemm(sq[2].ptr, sq[0].ptr, sq[1].ptr, n, n, n, 0),
+      };
+      const seconds: Record<keyof typeof contestants, number[]> = { conv: [], same: [], square: [] };
+      for (const fn of Object.values(contestants)) fn();
+      for (let r = 0; r < runs; r++)
+        for (const [k, fn] of Object.entries(contestants)) seconds[k as keyof typeof contestants].push(cpuSeconds(fn));
       const med = (xs: number[]) => xs.sort((p, q) => p - q)[xs.length >> 1]!;
-      const cg = flops / med(convS) / 1e9,
-        gg = flops / med(gemmS) / 1e9;
-      console.log(`| conv ${C}→${O} 5x5 on ${H}x${H} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(gg, 1)} | ${fmt(cg / gg, 2)} |`);
+      const cg = flops / med(seconds.conv) / 1e9,
+        sg = flops / med(seconds.same) / 1e9,
+        qg = (2 * n ** 3) / med(seconds.square) / 1e9;
+      console.log(
+        `| conv ${C}→${O} 5x5 on ${H}x${H} | ${O}, ${N}, ${Kc} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(sg, 1)} | ${fmt(cg / sg, 2)} | ${fmt(qg, 1)} (${n}) | ${fmt(cg / qg, 2)} |`,
+      );
     });
   }
+}
+
+// The 1-, 5- and 15-minute load averages, as the figures beside them should be read.
+function loadAverage(): string {
+  return loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' / ');
 }
 
 // int8 inference: kiln's static int8 model (per-channel weights, u8 activations calibrated on 256
@@ -365,7 +392,7 @@ async function int8Inference(): Promise<void> {
   };
   const diff = kiP.reduce((m, v, i) => Math.max(m, Math.abs(v - ortP[i]!)), 0);
   console.log(
-    `\nint8 inference, samples/s (median of ${ROUNDS}). kiln int8 and ONNX Runtime's QLinearConv graph agree on ${agree(kiP, ortP)}/${BATCH} classes (probabilities within ${diff.toExponential(1)}); kiln int8 and f32 on ${agree(kiP, f32P)}/${BATCH}:\n`,
+    `\nint8 inference, samples/s (median of ${ROUNDS}). kiln int8 and ONNX Runtime's QLinearConv graph agree on ${agree(kiP, ortP)}/${BATCH} classes (probabilities within ${diff.toExponential(1)}); kiln int8 and f32 on ${agree(kiP, f32P)}/${BATCH}; load average ${loadAverage()}:\n`,
   );
   console.log('| batch | kiln int8 | kiln f32 | ort-web int8 | int8 / f32 | kiln int8 / ort-web int8 |');
   console.log('|---|---|---|---|---|---|');
