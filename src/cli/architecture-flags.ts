@@ -17,12 +17,12 @@ export interface ArchitectureFlags {
 
 export const ARCHITECTURE_KEYS = ['layers', 'activation', 'dropout'] as const;
 
-export function architectureOptions(cmd: Command, defaultWidths: readonly number[]): Command {
+export function architectureOptions(cmd: Command, defaultWidths: readonly number[], defaultText = defaultWidths.join(',')): Command {
   return cmd
     .addOption(
       new Option('--layers <widths>', "hidden layer widths, comma-separated ('none' for a linear model)")
         .argParser(widths)
-        .default(defaultWidths, defaultWidths.join(',')),
+        .default(defaultWidths, defaultText),
     )
     .addOption(choice('--activation <name>', 'activation of the hidden layers', ACTIVATIONS).default('relu'))
     .option('--dropout <rate>', 'dropout after each hidden layer', fraction(), 0);

@@ -1,6 +1,6 @@
 // Seeded train / validation / test splits. The only randomness is one permutation from the
 // core's PRNG, so a seed gives the same split in every runtime.
-import { checkKnownKeys, checkNumber } from '../core/errors.ts';
+import { checkInteger, checkKnownKeys, checkNumber } from '../core/errors.ts';
 import { Rng, seedWords, type Seed } from '../core/ops/random.ts';
 import type { Dataset } from './dataset.ts';
 
@@ -93,6 +93,39 @@ export function trainTestSplit(ds: Dataset, options: SplitOptions = {}): Split {
   const split: Split = { train: ds.subset(indices.train), test: ds.subset(indices.test), indices };
   if (nVal > 0) split.validation = ds.subset(indices.validation);
   return split;
+}
+
+/** One fold of `kFold`: the rows it holds out and the rest. */
+export interface Fold {
+  train: Dataset;
+  validation: Dataset;
+}
+
+/**
+ * Splits a data set into k folds for cross-validation: fold f validates on its rows and trains on
+ * the other k − 1 folds'. The same seeded permutation as `trainTestSplit` orders the rows; for
+ * classification they are then grouped by class (stably) and dealt to folds in turn, so every
+ * fold keeps the class proportions and fold sizes differ by at most one row.
+ *
+ * @example
+ * for (const { train, validation } of kFold(trainPart, 5, 0)) { ... }
+ */
+export function kFold(ds: Dataset, k: number, seed: Seed = 0): Fold[] {
+  checkInteger('kFold', 'k', k, 2, ds.numRows);
+  seedWords('kFold', seed);
+  const order = Array.from(permutation(ds.numRows, seed));
+  if (ds.task === 'classification') {
+    const rank = new Map(order.map((row, p) => [row, p]));
+    order.sort((a, b) => ds.labels[a]! - ds.labels[b]! || rank.get(a)! - rank.get(b)!);
+  }
+  const foldOf = new Int32Array(ds.numRows);
+  order.forEach((row, p) => (foldOf[row] = p % k));
+  return Array.from({ length: k }, (_, f) => {
+    const held: number[] = [],
+      rest: number[] = [];
+    for (const row of order) (foldOf[row] === f ? held : rest).push(row);
+    return { train: ds.subset(Int32Array.from(rest)), validation: ds.subset(Int32Array.from(held)) };
+  });
 }
 
 /**

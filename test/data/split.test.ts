@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apportion, trainTestSplit } from '../../src/data/split.ts';
+import { apportion, kFold, trainTestSplit } from '../../src/data/split.ts';
 import { Dataset } from '../../src/data/dataset.ts';
 import { iris } from '../../src/data/builtin.ts';
 import { ints, mulberry32 } from '../helpers/rand.ts';
@@ -149,4 +149,47 @@ test('option errors', () => {
   assert.throws(() => trainTestSplit(ds, { testSize: 0.2 } as never), /unknown option 'testSize'/);
   assert.throws(() => trainTestSplit(ds.subset([]), {}), /take 0 \+ 0 of 0 rows, leaving no training rows/);
   assert.equal(trainTestSplit(ds.subset([0]), {}).train.numRows, 1, 'one row: round(0.2) = 0 test rows');
+});
+
+test('kFold: every row validates exactly once, folds keep class proportions and the seed fixes them', () => {
+  // 7 + 11 + 4 rows: fold sizes 5 or 4, each class dealt round the folds.
+  const labels = [...Array<number>(7).fill(0), ...Array<number>(11).fill(1), ...Array<number>(4).fill(2)];
+  const ds = classification(labels, 3);
+  const folds = kFold(ds, 5, 9);
+  assert.equal(folds.length, 5);
+  const seen = new Array<number>(labels.length).fill(0);
+  for (const { train, validation } of folds) {
+    assert.equal(train.numRows + validation.numRows, labels.length);
+    assert.ok(validation.numRows === 4 || validation.numRows === 5, `fold size ${validation.numRows}`);
+    const held = Array.from(validation.features);
+    assert.deepEqual(
+      Array.from(train.features).filter((r) => held.includes(r)),
+      [],
+      'train and validation rows are disjoint',
+    );
+    for (const r of held) seen[r]!++;
+    counts(validation.labels, 3).forEach((n, c) => {
+      const total = counts(ds.labels, 3)[c]!;
+      assert.ok(n === Math.floor(total / 5) || n === Math.ceil(total / 5), `class ${c}: ${n} of ${total} rows in a fold`);
+    });
+  }
+  assert.deepEqual(seen, new Array<number>(labels.length).fill(1), 'each row in exactly one validation fold');
+  const again = kFold(ds, 5, 9).map((f) => Array.from(f.validation.features));
+  assert.deepEqual(
+    again,
+    folds.map((f) => Array.from(f.validation.features)),
+  );
+  assert.notDeepEqual(
+    kFold(ds, 5, 10).map((f) => Array.from(f.validation.features)),
+    again,
+  );
+});
+
+test('kFold: regression rows are dealt unstratified; k must be an integer from 2 to the row count', () => {
+  const ds = new Dataset({ features: Float32Array.from({ length: 10 }, (_, i) => i), numFeatures: 1, targets: new Float32Array(10) });
+  const sizes = kFold(ds, 3, 0).map((f) => f.validation.numRows);
+  assert.deepEqual(sizes, [4, 3, 3]);
+  assert.throws(() => kFold(ds, 1, 0), RangeError);
+  assert.throws(() => kFold(ds, 11, 0), RangeError);
+  assert.throws(() => kFold(ds, 2.5, 0), RangeError);
 });

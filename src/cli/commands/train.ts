@@ -28,10 +28,19 @@ import {
   augmentOption,
   fitOptionsFrom,
   OPTIMIZER_KEYS,
+  optimizerFrom,
   trainingOptions,
   withEpochProgress,
   type TrainingFlags,
 } from '../training-flags.ts';
+import {
+  chooseDefaultModel,
+  chosenSettings,
+  choosesDefaultModel,
+  DEFAULT_MODEL_TEXT,
+  modelChoiceLine,
+  type ModelChoice,
+} from './train-default-model.ts';
 
 interface TrainOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   task: TaskFlag;
@@ -60,7 +69,11 @@ export function registerTrain(program: Command): void {
   commonOptions(cmd, ['data', 'label', 'testSplit', 'test', 'model', 'out', 'table', 'classes'], {
     model: 'continue training this model file instead of a new one',
   });
-  taskOption(architectureOptions(cmd, [64])).option('--label-smoothing <eps>', 'label smoothing of the cross-entropy', number(0, 0.999999));
+  taskOption(architectureOptions(cmd, [64], DEFAULT_MODEL_TEXT)).option(
+    '--label-smoothing <eps>',
+    'label smoothing of the cross-entropy',
+    number(0, 0.999999),
+  );
   trainingOptions(cmd, {
     epochs: MIN_EPOCHS,
     epochsText: `training epochs (default: enough for ${UPDATE_BUDGET} updates, from ${MIN_EPOCHS} to ${MAX_EPOCHS} epochs)`,
@@ -101,10 +114,19 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
   }
   const data = base ? await trainingDataFor(o, base.model, o.validationSplit) : await trainingData(o, csvTaskOf(o.task), o.validationSplit);
   const { train: trainSet, validation, test } = data;
+  const defaultLength = cmd.getOptionValueSource('epochs') === 'default';
+  const epochsFor = (rows: number) => (defaultLength ? defaultEpochs(rows, o.batchSize, o.optimizer === 'gd') : o.epochs);
+  let choice: ModelChoice | undefined;
+  if (choosesDefaultModel(givenFlag(cmd, ARCHITECTURE_KEYS), base !== undefined, trainSet)) {
+    choice = await chooseDefaultModel(cmd, o, trainSet, options, epochsFor);
+    const chosen = chosenSettings(choice);
+    o.layers = chosen.layers;
+    if (chosen.lr !== null) options.optimizer = optimizerFrom(cmd, { ...o, lr: chosen.lr });
+  }
   const model = base?.model ?? buildModel(o, o.task, trainSet, o.seed);
   if (base) for (const line of data.notes) note(line);
   if (base) await resumeOptimizer(cmd, base.model, base.path, options);
-  if (cmd.getOptionValueSource('epochs') === 'default') options.epochs = defaultEpochs(trainSet.numRows, o.batchSize, o.optimizer === 'gd');
+  options.epochs = epochsFor(trainSet.numRows);
   const epochs = options.epochs!;
 
   const history = await withEpochProgress(epochs, 'training', o.json, (hooks) =>
@@ -125,6 +147,7 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
       command: 'train',
       task: model.task,
       architecture: architecture(model),
+      modelChoice: choice ?? null,
       config: model.toConfig(),
       parameters: model.parameterCount,
       bytes,
@@ -147,6 +170,7 @@ async function train(cmd: Command, o: TrainOptions): Promise<void> {
     for (const line of data.notes) out(`  ${line}`);
   }
   out(`model       ${architecture(model)}`);
+  if (choice) out(`chosen      ${modelChoiceLine(choice)}`);
   out(`parameters  ${model.parameterCount}`);
   out(
     `rows        ${trainSet.numRows} train, ${validation?.numRows ?? 0} validation, ${test.numRows} test${data.droppedRows > 0 ? ` (${data.droppedRows} without a label left out)` : ''}`,
