@@ -1,4 +1,4 @@
-// Distillation and pruning on mnist: small students distilled from the CNN teacher of
+// Distillation and pruning on mnist: small students distilled from the teacher of
 // bench -- distill (bench/_teachers.ts) vs trained from scratch; unstructured and structured
 // pruning of a dense 784-256-128-10 at 50/80/90/95% (accuracy, parameters, non-zeros, file bytes,
 // batch-1 and batch-64 latency against the dense model); and where the CSR path overtakes the

@@ -1,19 +1,22 @@
 // Distillation against training alone on the mnist digits: students 784-32-10 and 784-16-10,
 // each trained alone and distilled with the same augmentation (random shifts of up to 1 pixel,
 // optionally mixup; the teacher run on every augmented batch: a consistent teacher), epochs,
-// optimizer (Adam, cosine-decaying rate) and seeds, so any gain is the teacher's. The single
-// teacher is the CNN of bench -- compress (bench/_teachers.ts, seed 1); the ensemble averages the
-// probabilities of three of them (seeds 1-3).
+// optimizer (Adam, cosine-decaying rate over a long, patient schedule) and seeds, so any gain is
+// the teacher's. The single teacher is the one of bench -- compress (bench/_teachers.ts, seed 1);
+// the ensemble averages the probabilities of three of them (seeds 1-3).
 // T and α are fixed (KILN_BENCH_T, KILN_BENCH_ALPHA); KILN_BENCH_TUNE=1 first tries a few on a
 // validation split (784-16-10, seed 1), never on test.
-// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 30; KILN_BENCH_SEEDS, default 3;
-//   KILN_BENCH_SHIFT default 1; KILN_BENCH_MIXUP default 0; KILN_BENCH_LR default 3e-3)
+// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 160; KILN_BENCH_SEEDS, default 3;
+//   KILN_BENCH_STUDENTS hidden widths, default 32,16; KILN_BENCH_SHIFT default 1; KILN_BENCH_MIXUP
+//   default 0; KILN_BENCH_LR default 3e-3). About 6 minutes per student width and seed on a loaded
+//   2-core machine (the ensemble's forward passes dominate): give fewer seeds or widths for a quick look.
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, type Augment, type Dataset } from '../src/index.ts';
 import { fmt } from './_stats.ts';
 import { digitTeacher, TEACHER_EPOCHS, TEACHER_NAME } from './_teachers.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const EPOCHS = env('KILN_BENCH_EPOCHS', 30);
+const EPOCHS = env('KILN_BENCH_EPOCHS', 160);
+const STUDENTS = (process.env.KILN_BENCH_STUDENTS ?? '32,16').split(',').map(Number);
 const SEEDS = Array.from({ length: env('KILN_BENCH_SEEDS', 3) }, (_, i) => i + 1);
 const LR = env('KILN_BENCH_LR', 3e-3);
 const mixup = env('KILN_BENCH_MIXUP', 0);
@@ -48,7 +51,7 @@ const ensembleAcc = (() => {
   return correct / test.numRows;
 })();
 console.log(
-  `teachers ${TEACHER_NAME} (seeds 1-3, ${TEACHER_EPOCHS} epochs, shifts ≤ 2 px): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
+  `teachers ${TEACHER_NAME} (seeds 1-3, ${TEACHER_EPOCHS} epochs, shifts ≤ 1 px): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
 );
 
 const student = (hidden: number, seed: number) => new Sequential({ inputs: 784, layers: [dense(hidden, 'relu'), dense(10)], seed });
@@ -105,7 +108,7 @@ console.log(
   '| student | alone, no augmentation | alone, same augmentation | distilled, single teacher | Δ | distilled, ensemble of 3 | Δ | wall time single / ensemble vs alone |',
 );
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const hidden of [32, 16]) {
+for (const hidden of STUDENTS) {
   const res = { plain: [] as number[], alone: [] as number[], single: [] as number[], ensemble: [] as number[] };
   const ms = { alone: 0, single: 0, ensemble: 0 };
   for (const seed of SEEDS) {

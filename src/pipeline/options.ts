@@ -69,7 +69,7 @@ export interface PipelineOptions {
     method?: 'structured' | 'unstructured';
     /** Share of hidden neurons and filters (structured) or of weights (unstructured) removed;
      *  default 0.5. With `maxDrop`, the shares the study tries, each pruned further from the one
-     *  before (a list, or one number; default [0.3, 0.5, 0.7, 0.8]). */
+     *  before (a list, or one number; default [0.3, 0.5, 0.7]). */
     sparsity?: number | number[];
     /** Pruning steps along the cubic schedule, each followed by fine-tuning; default 4. */
     steps?: number;
@@ -214,7 +214,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   if (sparsityList && sparsityList.length === 0) throw new RangeError(`${WHERE}: prune.sparsity must not be an empty list`);
   const sparsities = [
     ...new Set(
-      (sparsityList ?? (prune.sparsity === undefined ? [0.3, 0.5, 0.7, 0.8] : [prune.sparsity])).map((v, i) =>
+      (sparsityList ?? (prune.sparsity === undefined ? [0.3, 0.5, 0.7] : [prune.sparsity])).map((v, i) =>
         checkNumber(WHERE, sparsityList ? `prune.sparsity[${i}]` : 'prune.sparsity', v, Number.MIN_VALUE, 0.99),
       ),
     ),

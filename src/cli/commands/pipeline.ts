@@ -80,7 +80,7 @@ export function registerPipeline(program: Command, api: PipelineApi): void {
     )
     .option(
       '--sparsity <fractions>',
-      'share of hidden neurons and filters (structured) or weights (unstructured) to remove (default 0.5); with --max-drop, the comma-separated shares tried (default 0.3,0.5,0.7,0.8)',
+      'share of hidden neurons and filters (structured) or weights (unstructured) to remove (default 0.5); with --max-drop, the comma-separated shares tried (default 0.3,0.5,0.7)',
       fractions,
     )
     .option('--teachers <n>', "the search's best trials whose mean probabilities teach the distilled students", integer(1, 64), 3)
