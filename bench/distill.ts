@@ -123,6 +123,10 @@ for (const hidden of STUDENTS) {
       if (key !== 'plain') ms[key] += r.ms;
       r.model.dispose();
     }
+    // Each seed as it ends, so a long run shows its progress.
+    console.log(
+      `784-${hidden}-10 seed ${seed}: ${(['plain', 'alone', 'single', 'ensemble'] as const).map((k) => `${k} ${pct(res[k].at(-1)!)}%`).join(', ')}`,
+    );
   }
   const [p, a, s, e] = [meanSd(res.plain), meanSd(res.alone), meanSd(res.single), meanSd(res.ensemble)];
   console.log(
