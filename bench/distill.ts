@@ -121,12 +121,10 @@ for (const hidden of STUDENTS) {
       const r = await run(hidden, seed, full, teacher as Sequential | Sequential[] | undefined, chosen.temperature, chosen.alpha, aug);
       res[key].push(acc(r.model, test));
       if (key !== 'plain') ms[key] += r.ms;
+      // Each run as it ends, so a long run shows its progress.
+      console.log(`784-${hidden}-10 seed ${seed} ${key}: ${pct(res[key].at(-1)!)}% in ${fmt(r.ms / 1000)} s`);
       r.model.dispose();
     }
-    // Each seed as it ends, so a long run shows its progress.
-    console.log(
-      `784-${hidden}-10 seed ${seed}: ${(['plain', 'alone', 'single', 'ensemble'] as const).map((k) => `${k} ${pct(res[k].at(-1)!)}%`).join(', ')}`,
-    );
   }
   const [p, a, s, e] = [meanSd(res.plain), meanSd(res.alone), meanSd(res.single), meanSd(res.ensemble)];
   console.log(
