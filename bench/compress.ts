@@ -1,7 +1,8 @@
-// Distillation and pruning on mnist with a 784-256-128-10 teacher: small students distilled vs
-// trained from scratch; unstructured and structured pruning at 50/80/90/95% (accuracy, parameters,
-// non-zeros, file bytes, batch-1 and batch-64 latency against the dense model); and where the CSR
-// path overtakes the dense GEMM, the measurement behind SPARSE_THRESHOLDS.
+// Distillation and pruning on mnist: small students distilled from the teacher of
+// bench -- distill (bench/_teachers.ts) vs trained from scratch; unstructured and structured
+// pruning of a dense 784-256-128-10 at 50/80/90/95% (accuracy, parameters, non-zeros, file bytes,
+// batch-1 and batch-64 latency against the dense model); and where the CSR path overtakes the
+// dense GEMM, the measurement behind SPARSE_THRESHOLDS.
 // npm run bench -- compress
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, modelToBytes, modelFromBytes } from '../src/index.ts';
 import { distill } from '../src/compress/distill.ts';
@@ -11,6 +12,7 @@ import { pruneIteratively } from '../src/compress/prune/schedule.ts';
 import { compressionReport, measurePair, type CompressionReport, type Latency } from '../src/compress/prune/report.ts';
 import { SparseModel, SPARSE_THRESHOLDS } from '../src/compress/prune/sparse-model.ts';
 import { fmt } from './_stats.ts';
+import { digitTeacher, TEACHER_EPOCHS, TEACHER_NAME } from './_teachers.ts';
 
 const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 12);
 const REPEATS = Number(process.env.KILN_BENCH_ROUNDS ?? 40);
@@ -22,11 +24,16 @@ const us = (ms: number) => fmt(ms * 1000, 0);
 const kb = (bytes: number) => fmt(bytes / 1024, 1);
 
 let t0 = performance.now();
-const teacher = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
-await fit(teacher, train, { optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
-const teacherAcc = acc(teacher);
+const cnn = await digitTeacher(train, 1);
+const teacherAcc = acc(cnn);
 console.log(
-  `teacher 784-256-128-10: ${teacher.parameterCount} parameters, test accuracy ${fmt(teacherAcc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs; ${train.numRows} train / ${test.numRows} test rows)\n`,
+  `teacher ${TEACHER_NAME}: ${cnn.parameterCount} parameters, test accuracy ${fmt(teacherAcc * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${TEACHER_EPOCHS} epochs; ${train.numRows} train / ${test.numRows} test rows)`,
+);
+t0 = performance.now();
+const subject = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
+await fit(subject, train, { optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
+console.log(
+  `dense 784-256-128-10 (the pruning subject): ${subject.parameterCount} parameters, test accuracy ${fmt(acc(subject) * 100, 2)}% (${fmt((performance.now() - t0) / 1000)} s, ${EPOCHS} epochs)\n`,
 );
 
 console.log('### Distillation (T = 4, α = 0.9, same epochs and optimizer as from scratch)\n');
@@ -38,7 +45,7 @@ for (const hidden of [[16], [32], [64, 32]]) {
   await fit(scratch, train, { optimizer: optimizer(), epochs: EPOCHS, batchSize: 64, standardize: false });
   const student = make();
   await distill({
-    teacher,
+    teacher: cnn,
     student,
     data: train,
     temperature: 4,
@@ -68,7 +75,7 @@ for (const [temperature, alpha] of [
 ]) {
   const student = new Sequential({ inputs: 784, layers: [dense(32, 'relu'), dense(10)], seed: 2 });
   await distill({
-    teacher,
+    teacher: cnn,
     student,
     data: train,
     temperature,
@@ -83,20 +90,20 @@ for (const [temperature, alpha] of [
 }
 
 // Each model's latency (SparseModel: CSR or dense per layer by SPARSE_THRESHOLDS) is measured
-// alternately with the dense teacher's own predict, so machine load falls on both alike.
+// alternately with the dense subject's own predict, so machine load falls on both alike.
 const rows: [string, CompressionReport, Latency, Latency][] = [];
 const record = (name: string, m: Sequential, sparsity: number) => {
   const fast = SparseModel.from(m);
   const [mine, base] = measurePair(
     (x) => fast.predict(x),
-    (x) => teacher.predict(x),
+    (x) => subject.predict(x),
     test,
     REPEATS,
   );
   fast.dispose();
   rows.push([name, compressionReport(m, test, { sparsity, latency: false }), mine, base]);
 };
-record('dense 784-256-128-10', teacher, 0);
+record('dense 784-256-128-10', subject, 0);
 const fineTune = { optimizer: adam({ lr: 5e-4 }), epochs: 2, batchSize: 64, standardize: false } as const;
 for (const [sparsity, scope] of [
   [0.5, 'global'],
@@ -105,20 +112,20 @@ for (const [sparsity, scope] of [
   [0.9, 'layer'],
   [0.95, 'global'],
 ] as const) {
-  const m = copy(teacher);
+  const m = copy(subject);
   pruneWeights(m, { sparsity, scope });
   await fit(m, train, fineTune);
   record(`unstructured ${scope} one-shot ${sparsity * 100}%`, m, sparsity);
   m.dispose();
 }
 for (const finalSparsity of [0.9, 0.95]) {
-  const m = copy(teacher);
+  const m = copy(subject);
   await pruneIteratively(m, train, { finalSparsity, steps: 4, scope: 'global', latency: false, fineTune: { ...fineTune, epochs: 1 } });
   record(`unstructured global Zhu-Gupta ${finalSparsity * 100}%`, m, finalSparsity);
   m.dispose();
 }
 for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
-  const m = pruneNeurons(teacher, { sparsity, criterion: 'l1' });
+  const m = pruneNeurons(subject, { sparsity, criterion: 'l1' });
   await fit(m, train, fineTune);
   record(
     `structured ${sparsity * 100}% (784-${m
@@ -147,7 +154,7 @@ console.log(
 console.log('| sparsity | batch 1 CSR | batch 1 dense | CSR speed-up | batch 64 CSR | batch 64 dense | CSR speed-up |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const sparsity of [0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98]) {
-  const m = copy(teacher);
+  const m = copy(subject);
   pruneWeights(m, { sparsity });
   const csr = SparseModel.from(m, { thresholds: { batch1: 0, batched: 0 } });
   const dense = SparseModel.from(m, { thresholds: { batch1: 1, batched: 1 } });
@@ -164,4 +171,5 @@ for (const sparsity of [0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98]) {
 }
 t0 = performance.now() - t0;
 console.log(`\n(${fmt(t0 / 1000)} s in all)`);
-teacher.dispose();
+subject.dispose();
+cnn.dispose();

@@ -1,22 +1,30 @@
 // Distillation against training alone on the mnist digits: students 784-32-10 and 784-16-10,
-// each trained alone and distilled with the same augmentation (random shifts of up to 2 pixels,
-// the teacher run on every augmented batch), epochs, optimizer and seeds, so any gain is the
-// teacher's; a single teacher (784-256-128-10, as bench -- compress, trained on the same shifted
-// views unless KILN_BENCH_TEACHER_AUGMENT=0) and an ensemble of three.
-// Temperature and α are chosen first on a validation split (784-16-10, seed 1), never on test.
-// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 20; KILN_BENCH_SEEDS, default 3)
+// each trained alone and distilled with the same augmentation (random shifts of up to 1 pixel,
+// optionally mixup; the teacher run on every augmented batch: a consistent teacher), epochs,
+// optimizer (Adam, cosine-decaying rate over a long, patient schedule) and seeds, so any gain is
+// the teacher's. The single teacher is the one of bench -- compress (bench/_teachers.ts, seed 1);
+// the ensemble averages the probabilities of three of them (seeds 1-3).
+// T and α are fixed (KILN_BENCH_T, KILN_BENCH_ALPHA); KILN_BENCH_TUNE=1 first tries a few on a
+// validation split (784-16-10, seed 1), never on test.
+// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 160; KILN_BENCH_SEEDS, default 3;
+//   KILN_BENCH_STUDENTS hidden widths, default 32,16; KILN_BENCH_SHIFT default 1; KILN_BENCH_MIXUP
+//   default 0; KILN_BENCH_LR default 3e-3). About 6 minutes per student width and seed on a loaded
+//   2-core machine (the ensemble's forward passes dominate): give fewer seeds or widths for a quick look.
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, type Augment, type Dataset } from '../src/index.ts';
 import { fmt } from './_stats.ts';
+import { digitTeacher, TEACHER_EPOCHS, TEACHER_NAME } from './_teachers.ts';
 
-const EPOCHS = Number(process.env.KILN_BENCH_EPOCHS ?? 20);
-const TEACHER_EPOCHS = Number(process.env.KILN_BENCH_TEACHER_EPOCHS ?? 12);
-// Teachers trained on the same shifted views they will label (KILN_BENCH_TEACHER_AUGMENT=0: on the digits as they are).
-const TEACHER_AUGMENT = process.env.KILN_BENCH_TEACHER_AUGMENT !== '0';
-const SEEDS = Array.from({ length: Number(process.env.KILN_BENCH_SEEDS ?? 3) }, (_, i) => i + 1);
-const augment: Augment = { shift: 2, shape: [1, 28, 28] };
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const EPOCHS = env('KILN_BENCH_EPOCHS', 160);
+const STUDENTS = (process.env.KILN_BENCH_STUDENTS ?? '32,16').split(',').map(Number);
+const SEEDS = Array.from({ length: env('KILN_BENCH_SEEDS', 3) }, (_, i) => i + 1);
+const LR = env('KILN_BENCH_LR', 3e-3);
+const mixup = env('KILN_BENCH_MIXUP', 0);
+const augment: Augment = { shift: env('KILN_BENCH_SHIFT', 1), ...(mixup > 0 ? { mixup } : {}), shape: [1, 28, 28] };
+const augmentText = `shifts ≤ ${augment.shift} px${mixup > 0 ? `, mixup α = ${mixup}` : ''}`;
 const { train: full, test } = trainTestSplit(await mnist(), { testFraction: 0.2, seed: 0 });
 const { train: tune, test: val } = trainTestSplit(full, { testFraction: 0.125, seed: 1 });
-const optimizer = () => adam({ lr: 1e-3 });
+const optimizer = () => adam({ lr: LR, schedule: { type: 'cosine' } });
 const acc = (m: Sequential, d: Dataset) => accuracy(d.labels, m.predictClasses(d.features));
 const pct = (x: number) => fmt(x * 100, 2);
 const meanSd = (xs: number[]) => {
@@ -25,19 +33,9 @@ const meanSd = (xs: number[]) => {
   return { m, sd, text: `${pct(m)} ± ${pct(sd)}` };
 };
 
-const teachers: Sequential[] = [];
 let t0 = performance.now();
-for (const seed of [1, 2, 3]) {
-  const t = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed });
-  await fit(t, full, {
-    optimizer: optimizer(),
-    epochs: TEACHER_EPOCHS,
-    batchSize: 64,
-    standardize: false,
-    ...(TEACHER_AUGMENT ? { augment } : {}),
-  });
-  teachers.push(t);
-}
+const teachers: Sequential[] = [];
+for (const seed of [1, 2, 3]) teachers.push(await digitTeacher(full, seed));
 const ensembleAcc = (() => {
   const probs = teachers.map((t) => t.predict(test.features));
   let correct = 0;
@@ -53,7 +51,7 @@ const ensembleAcc = (() => {
   return correct / test.numRows;
 })();
 console.log(
-  `teachers 784-256-128-10 (seeds 1-3, ${TEACHER_EPOCHS} epochs, ${TEACHER_AUGMENT ? 'shifts ≤ 2 px' : 'no augmentation'}): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
+  `teachers ${TEACHER_NAME} (seeds 1-3, ${TEACHER_EPOCHS} epochs, shifts ≤ 1 px): ${teachers.map((t) => pct(acc(t, test))).join(', ')}% test; ensemble ${pct(ensembleAcc)}% (${fmt((performance.now() - t0) / 1000)} s); ${full.numRows} train / ${test.numRows} test rows\n`,
 );
 
 const student = (hidden: number, seed: number) => new Sequential({ inputs: 784, layers: [dense(hidden, 'relu'), dense(10)], seed });
@@ -80,36 +78,37 @@ async function run(
   return { model: m, ms: performance.now() - start };
 }
 
-console.log(`### Temperature and α on a validation split (784-16-10, seed 1, single teacher, ${EPOCHS} epochs, shifts ≤ 2 px)\n`);
-console.log('| T | α | validation accuracy |');
-console.log('|---:|---:|---:|');
-let chosen = { temperature: 1, alpha: 1, score: -1 };
-const aloneVal = await run(16, 1, tune, undefined, 1, 0);
-console.log(`| alone | | ${pct(acc(aloneVal.model, val))}% |`);
-aloneVal.model.dispose();
-for (const [temperature, alpha] of [
-  [1, 1],
-  [2, 1],
-  [4, 1],
-  [2, 0.5],
-  [4, 0.9],
-] as const) {
-  const r = await run(16, 1, tune, teachers[0], temperature, alpha);
-  const score = acc(r.model, val);
-  console.log(`| ${temperature} | ${alpha} | ${pct(score)}% |`);
-  if (score > chosen.score) chosen = { temperature, alpha, score };
-  r.model.dispose();
+let chosen = { temperature: env('KILN_BENCH_T', 2), alpha: env('KILN_BENCH_ALPHA', 1), score: -1 };
+if (process.env.KILN_BENCH_TUNE === '1') {
+  console.log(`### Temperature and α on a validation split (784-16-10, seed 1, single teacher, ${EPOCHS} epochs, ${augmentText})\n`);
+  console.log('| T | α | validation accuracy |');
+  console.log('|---:|---:|---:|');
+  const aloneVal = await run(16, 1, tune, undefined, 1, 0);
+  console.log(`| alone | | ${pct(acc(aloneVal.model, val))}% |`);
+  aloneVal.model.dispose();
+  for (const [temperature, alpha] of [
+    [1, 1],
+    [2, 1],
+    [4, 1],
+    [2, 0.5],
+  ] as const) {
+    const r = await run(16, 1, tune, teachers[0], temperature, alpha);
+    const score = acc(r.model, val);
+    console.log(`| ${temperature} | ${alpha} | ${pct(score)}% |`);
+    if (score > chosen.score) chosen = { temperature, alpha, score };
+    r.model.dispose();
+  }
+  console.log(`\nchosen: T = ${chosen.temperature}, α = ${chosen.alpha}\n`);
 }
-console.log(`\nchosen: T = ${chosen.temperature}, α = ${chosen.alpha}\n`);
 
 console.log(
-  `### Students on the test split: mean ± sd over seeds ${SEEDS.join(', ')} (${EPOCHS} epochs, Adam 1e-3, batch 64; T = ${chosen.temperature}, α = ${chosen.alpha})\n`,
+  `### Students on the test split: mean ± sd over seeds ${SEEDS.join(', ')} (${EPOCHS} epochs, Adam ${LR} with cosine decay, batch 64, ${augmentText}; T = ${chosen.temperature}, α = ${chosen.alpha})\n`,
 );
 console.log(
-  '| student | alone, no augmentation | alone, shifts | distilled, single teacher | Δ | distilled, ensemble of 3 | Δ | wall time single / ensemble vs alone |',
+  '| student | alone, no augmentation | alone, same augmentation | distilled, single teacher | Δ | distilled, ensemble of 3 | Δ | wall time single / ensemble vs alone |',
 );
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const hidden of [32, 16]) {
+for (const hidden of STUDENTS) {
   const res = { plain: [] as number[], alone: [] as number[], single: [] as number[], ensemble: [] as number[] };
   const ms = { alone: 0, single: 0, ensemble: 0 };
   for (const seed of SEEDS) {
@@ -122,12 +121,16 @@ for (const hidden of [32, 16]) {
       const r = await run(hidden, seed, full, teacher as Sequential | Sequential[] | undefined, chosen.temperature, chosen.alpha, aug);
       res[key].push(acc(r.model, test));
       if (key !== 'plain') ms[key] += r.ms;
+      // Each run as it ends, so a long run shows its progress.
+      console.log(`784-${hidden}-10 seed ${seed} ${key}: ${pct(res[key].at(-1)!)}% in ${fmt(r.ms / 1000)} s`);
       r.model.dispose();
     }
   }
   const [p, a, s, e] = [meanSd(res.plain), meanSd(res.alone), meanSd(res.single), meanSd(res.ensemble)];
   console.log(
-    `| 784-${hidden}-10 | ${p.text} | ${a.text} | ${s.text} | ${fmt((s.m - a.m) * 100, 2)} | ${e.text} | ${fmt((e.m - a.m) * 100, 2)} | ${fmt(ms.single / ms.alone, 2)}× / ${fmt(ms.ensemble / ms.alone, 2)}× |`,
+    `| 784-${hidden}-10 | ${p.text} | ${a.text} | ${s.text} | ${fmt((s.m - a.m) * 100, 2)} | ${e.text} | ${fmt((e.m - a.m) * 100, 2)} | ${fmt(ms.single / ms.alone, 1)}× / ${fmt(ms.ensemble / ms.alone, 1)}× |`,
   );
 }
+t0 = performance.now() - t0;
+console.log(`\n(${fmt(t0 / 1000)} s in all)`);
 for (const t of teachers) t.dispose();

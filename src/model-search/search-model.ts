@@ -49,6 +49,10 @@ export interface SearchModelOptions {
   /** Default ['accuracy'] (['loss'] for regression); several give a Pareto front and turn
    *  pruning off. */
   objectives?: SearchObjective[];
+  /** Models of the best `keep` trials of this call to keep, best first, in `topModels` (default 1:
+   *  the chosen one only); the others are disposed as soon as they fall out. The pipeline keeps 3
+   *  as its ensemble teacher. */
+  keep?: number;
   /** Training epochs of a trial that is not pruned (Hyperband's largest resource), unless the
    *  space sets `epochs`. Default 10. */
   epochs?: number;
@@ -77,8 +81,11 @@ export interface SearchModelResult {
    *  first objective (then the second, …; ties to the lower trial number). */
   best: FrozenTrial;
   settings: MlpSettings;
-  /** The chosen trial's trained model (the caller disposes it). */
+  /** The chosen trial's trained model (the caller disposes it; it is `topModels[0].model`). */
   model: Sequential;
+  /** The trained models of the best `keep` trials, best first (the caller disposes them). Trials
+   *  of an earlier call of a resumed study are not among them, but for the chosen one. */
+  topModels: { trial: number; model: Sequential }[];
   history: History;
   /** Complete trials no other beats on both validation accuracy and file bytes, by bytes. */
   accuracyBytesFront: FrozenTrial[];
@@ -100,6 +107,7 @@ const KEYS = [
   'workers',
   'strategy',
   'objectives',
+  'keep',
   'epochs',
   'defaults',
   'seed',
@@ -142,15 +150,31 @@ export async function searchModel(
   const { job, objectives, trials, workers } = plan;
   const study = await createStudy(plan.study);
   const better = lexicographic(objectives);
-  let kept: { number: number; values: number[]; model: Sequential; history: History; settings: MlpSettings } | undefined;
-  // Keeps the best model trained in this call. Ties go to the lower trial number, so the choice
-  // does not depend on which worker ended first.
+  const keep = plan.keep;
+  // The best `keep` models trained in this call, best first. Ties go to the lower trial number,
+  // so the choice does not depend on which worker ended first.
+  interface Kept {
+    number: number;
+    values: number[];
+    model: Sequential;
+    history: History;
+    settings: MlpSettings;
+  }
+  let kept: Kept[] = [];
+  const ahead = (a: Pick<Kept, 'number' | 'values'>, b: Pick<Kept, 'number' | 'values'>) =>
+    better(a.values, b.values) || (!better(b.values, a.values) && a.number < b.number);
   const offer = (number: number, values: number[], model: () => Sequential, history: History, settings: MlpSettings): boolean => {
-    if (values.some(Number.isNaN) || (kept && !better(values, kept.values) && !(number < kept.number && !better(kept.values, values))))
-      return false;
-    kept?.model.dispose();
-    kept = { number, values, model: model(), history, settings };
+    if (values.some(Number.isNaN)) return false;
+    let at = kept.findIndex((k) => ahead({ number, values }, k));
+    if (at < 0) at = kept.length;
+    if (at >= keep) return false;
+    kept.splice(at, 0, { number, values, model: model(), history, settings });
+    for (const out of kept.splice(keep)) out.model.dispose();
     return true;
+  };
+  const disposeKept = () => {
+    for (const k of kept) k.model.dispose();
+    kept = [];
   };
   const callbacks = [(s: Study, t: FrozenTrial) => options.onTrial?.(t, chosenTrial(s.trials, better) ?? null)];
   // A learning rate that diverges is a bad trial, not a reason to stop searching.
@@ -192,19 +216,28 @@ export async function searchModel(
         `${WHERE}: no trial completed (${study.trials.length} ran)${failed?.error ? `; trial ${failed.number} failed: ${failed.error}` : ''}`,
       );
     }
-    if (kept?.number !== best.number) {
+    if (kept[0]?.number !== best.number) {
       // The best trial ran before this call (a resumed study): train it again; the same seed
-      // and settings give the same model.
-      kept?.model.dispose();
-      kept = undefined;
+      // and settings give the same model. It goes first; this call's models follow.
       const settings = mlpSettings(best.params, job.defaults);
       const again = await trainMlp(settings, data, validation, job, undefined, options.signal);
-      kept = { number: best.number, values: best.values!.slice(), ...again, settings };
+      kept.unshift({ number: best.number, values: best.values!.slice(), ...again, settings });
+      for (const out of kept.splice(keep)) out.model.dispose();
     }
-    const { model, history, settings } = kept;
-    return { strategy: 'trials', study, objectives, best, settings, model, history, accuracyBytesFront: accuracyBytesFront(study.trials) };
+    const { model, history, settings } = kept[0]!;
+    return {
+      strategy: 'trials',
+      study,
+      objectives,
+      best,
+      settings,
+      model,
+      topModels: kept.map((k) => ({ trial: k.number, model: k.model })),
+      history,
+      accuracyBytesFront: accuracyBytesFront(study.trials),
+    };
   } catch (error) {
-    kept?.model.dispose();
+    disposeKept();
     throw error;
   } finally {
     // Every trial is in the storage before the caller sees the result (or the error).
@@ -224,6 +257,8 @@ export interface ModelSearchPlan {
   objectives: SearchObjective[];
   trials: number;
   workers: number;
+  /** Trained models `searchModel` keeps (its `keep` option). */
+  keep: number;
 }
 
 /**
@@ -257,6 +292,7 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
   const trials = checkInteger(WHERE, 'trials', options.trials ?? 20, 1, 1e6);
   if (options.timeBudgetMs !== undefined) checkNumber(WHERE, 'timeBudgetMs', options.timeBudgetMs, 0);
   const workers = checkInteger(WHERE, 'workers', options.workers ?? 1, 1, 1024);
+  const keep = checkInteger(WHERE, 'keep', options.keep ?? 1, 1, 1024);
   const seed = checkInteger(WHERE, 'seed', options.seed ?? 0);
   if (options.defaults !== undefined) checkKnownKeys(`${WHERE} defaults`, options.defaults, MLP_SETTING_KEYS);
   const epochs = checkInteger(WHERE, 'epochs', options.epochs ?? options.defaults?.epochs ?? DEFAULT_MLP_SETTINGS.epochs, 1, 1e6);
@@ -288,6 +324,7 @@ export function planModelSearch(data: Dataset, options: SearchModelOptions): Mod
     objectives,
     trials,
     workers,
+    keep,
   };
 }
 

@@ -57,14 +57,20 @@ export interface PipelineOptions {
     alpha?: number;
     /** Augment the distillation batches (the teacher sees the same rows): see `Augment`. */
     augment?: Augment;
+    /** The teacher: the mean probabilities of the search's best `teachers` trials, whose models
+     *  the search has trained already (default 3; 1: the searched model alone). Without the
+     *  search stage the trained baseline teaches alone. */
+    teachers?: number;
   };
   prune?: {
     /** 'structured' (default) removes whole hidden neurons, so the model, its file and its
      *  latency shrink, and the int8 model after it stays small; 'unstructured' zeroes single
      *  weights (sparse file, CSR inference), which quantisation then stores densely. */
     method?: 'structured' | 'unstructured';
-    /** Share of hidden neurons (structured) or of weights (unstructured) removed; default 0.5. */
-    sparsity?: number;
+    /** Share of hidden neurons and filters (structured) or of weights (unstructured) removed;
+     *  default 0.5. With `maxDrop`, the shares the study tries, each pruned further from the one
+     *  before (a list, or one number; default [0.3, 0.5, 0.7]). */
+    sparsity?: number | number[];
     /** Pruning steps along the cubic schedule, each followed by fine-tuning; default 4. */
     steps?: number;
     /** Epochs of fine-tuning after each step; default 4. */
@@ -81,8 +87,8 @@ export interface PipelineOptions {
   /** Timed rounds per latency median (default 60). */
   latencyRepeats?: number;
   /** The accuracy budget: with it, distil, prune and quantize become a study over candidate
-   *  student widths (½, ¼ and ⅛ of the searched model's, or distill.widths), pruned or not and
-   *  quantised or not, each measured on the validation rows (accuracy, bytes, batch-1 latency);
+   *  student widths (½, ¼ and ⅛ of the searched model's, or distill.widths), pruned or not (at
+   *  each share of prune.sparsity's ladder) and quantised or not, each measured on the validation rows (accuracy, bytes, batch-1 latency);
    *  the pipeline keeps the smallest (see optimizeFor) whose validation accuracy is at most
    *  `maxDrop` (a fraction: 0.01 = 1 point) below the searched model's. */
   maxDrop?: number;
@@ -109,8 +115,11 @@ export interface ResolvedOptions {
   distillEpochs: number;
   temperature: number;
   alpha: number;
+  teachers: number;
   pruneMethod: 'structured' | 'unstructured';
   sparsity: number;
+  /** The study's pruning ladder, ascending. */
+  sparsities: number[];
   pruneSteps: number;
   fineTuneEpochs: number;
   scheme: QuantScheme;
@@ -170,7 +179,7 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
   const split = group('split', options.split, ['testFraction', 'validationFraction']);
   const search = group('search', options.search, ['trials', 'timeBudgetMs', 'space', 'epochs', 'sampler', 'pruner', 'workers']);
   const baseline = group('baseline', options.baseline, [...MLP_SETTING_KEYS]);
-  const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha', 'augment']);
+  const distill = group('distill', options.distill, ['widths', 'epochs', 'temperature', 'alpha', 'augment', 'teachers']);
   const prune = group('prune', options.prune, ['method', 'sparsity', 'steps', 'fineTuneEpochs']);
   const quantize = group('quantize', options.quantize, ['scheme', 'calibrationRows', 'method']);
 
@@ -199,6 +208,17 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
       `${WHERE}: quantize.method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${JSON.stringify(calibrationMethod)}`,
     );
 
+  const sparsityList = Array.isArray(prune.sparsity) ? prune.sparsity : undefined;
+  if (sparsityList && options.maxDrop === undefined)
+    throw new RangeError(`${WHERE}: a list of prune.sparsity values is the accuracy budget's ladder; give maxDrop too, or one number`);
+  if (sparsityList && sparsityList.length === 0) throw new RangeError(`${WHERE}: prune.sparsity must not be an empty list`);
+  const sparsities = [
+    ...new Set(
+      (sparsityList ?? (prune.sparsity === undefined ? [0.3, 0.5, 0.7] : [prune.sparsity])).map((v, i) =>
+        checkNumber(WHERE, sparsityList ? `prune.sparsity[${i}]` : 'prune.sparsity', v, Number.MIN_VALUE, 0.99),
+      ),
+    ),
+  ].sort((a, b) => a - b);
   const optimizeFor = options.optimizeFor ?? 'bytes';
   if (optimizeFor !== 'bytes' && optimizeFor !== 'latency')
     throw new TypeError(`${WHERE}: optimizeFor must be 'bytes' or 'latency', got ${JSON.stringify(optimizeFor)}`);
@@ -228,7 +248,9 @@ export function resolveOptions(options: PipelineOptions): ResolvedOptions {
     temperature: checkNumber(WHERE, 'distill.temperature', distill.temperature ?? 4, Number.MIN_VALUE),
     alpha: checkNumber(WHERE, 'distill.alpha', distill.alpha ?? 0.9, 0, 1),
     pruneMethod: method,
-    sparsity: checkNumber(WHERE, 'prune.sparsity', prune.sparsity ?? 0.5, 0, 0.99),
+    sparsity: sparsityList ? sparsities.at(-1)! : checkNumber(WHERE, 'prune.sparsity', prune.sparsity ?? 0.5, 0, 0.99),
+    sparsities,
+    teachers: checkInteger(WHERE, 'distill.teachers', distill.teachers ?? 3, 1, 64),
     pruneSteps: checkInteger(WHERE, 'prune.steps', prune.steps ?? 4, 1, 1000),
     fineTuneEpochs: checkInteger(WHERE, 'prune.fineTuneEpochs', prune.fineTuneEpochs ?? 4, 1, 1e6),
     scheme,

@@ -28,6 +28,7 @@ import { mlpFitOptions, mlpLayers, type MlpSettings } from '../model-search/sett
 import { OBJECTIVE_DIRECTION } from '../model-search/space.ts';
 import { paretoFront, selectWithinBudget, type CompressionCandidate, type CompressionStudy } from './budget.ts';
 import type { QuantizedModel } from '../compress/quant/model.ts';
+import type { Teacher } from '../train/distillation.ts';
 import { DEFAULT_PRUNER, DEFAULT_SAMPLER } from '../model-search/components.ts';
 import type {
   CurvePoint,
@@ -128,10 +129,12 @@ class Run {
     const first = o.stages.includes('search') ? await this.search() : await this.baseline();
     let current = first.model;
     const settings = first.settings;
+    const teacher = first.teachers.length > 1 ? first.teachers : current;
     let compression: CompressionStudy | null = null;
-    if (o.maxDrop !== undefined && o.stages.some((s) => s !== 'search')) compression = await this.study(current, settings, o.maxDrop);
+    if (o.maxDrop !== undefined && o.stages.some((s) => s !== 'search'))
+      compression = await this.study(current, teacher, settings, o.maxDrop);
     else {
-      if (o.stages.includes('distill')) current = await this.distill(current, settings);
+      if (o.stages.includes('distill')) current = await this.distill(current, teacher, settings);
       if (o.stages.includes('prune')) current = await this.prune(current, settings);
       if (o.stages.includes('quantize')) this.quantize(current);
     }
@@ -171,7 +174,7 @@ class Run {
     return { train: this.train.numRows, validation: this.validation.numRows, test: this.test.numRows };
   }
 
-  async search(): Promise<{ model: Sequential; settings: MlpSettings; search: SearchModelResult }> {
+  async search(): Promise<{ model: Sequential; teachers: Sequential[]; settings: MlpSettings; search: SearchModelResult }> {
     const o = this.o;
     this.emit({ type: 'stage-start', stage: 'search' });
     const t0 = performance.now();
@@ -184,6 +187,8 @@ class Run {
       defaults: o.baseline,
       seed: o.seed,
       workers: o.workers,
+      // The best trials' models teach together (an ensemble) when a student is distilled.
+      keep: o.stages.includes('distill') ? o.teachers : 1,
       ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
       ...(o.sampler ? { sampler: o.sampler } : {}),
       ...(o.pruner ? { pruner: o.pruner } : {}),
@@ -192,7 +197,7 @@ class Run {
         this.emit({ type: 'trial-epoch', trial, epoch: log.epoch, loss: log.loss, valLoss: log.valLoss!, valAccuracy: log.valAccuracy! }),
       onTrial: (trial, best) => this.emit({ type: 'trial', trial: trialSummary(trial), bestTrial: best?.number ?? null }),
     });
-    this.own(found.model);
+    for (const t of found.topModels) this.own(t.model);
     const searchSettings = {
       trials: o.trials,
       ...(o.timeBudgetMs !== undefined ? { timeBudgetMs: o.timeBudgetMs } : {}),
@@ -210,10 +215,14 @@ class Run {
       found.history.epochs.map((log, i) => curvePoint(i + 1, log)),
       searchSettings,
     );
-    return { model: found.model, settings: found.settings, search: found };
+    this.teacherTrials = found.topModels.map((t) => t.trial);
+    return { model: found.model, teachers: found.topModels.map((t) => t.model), settings: found.settings, search: found };
   }
 
-  async baseline(): Promise<{ model: Sequential; settings: MlpSettings; search?: undefined }> {
+  /** Trial numbers of the search models that teach (one: the searched model alone). */
+  teacherTrials: number[] = [];
+
+  async baseline(): Promise<{ model: Sequential; teachers: Sequential[]; settings: MlpSettings; search?: undefined }> {
     const o = this.o;
     this.emit({ type: 'stage-start', stage: 'train' });
     const t0 = performance.now();
@@ -222,7 +231,7 @@ class Run {
     const curve = this.recorder('train');
     await fit(model, this.train, { ...this.trainingOptions(settings), epochs: settings.epochs, onEpoch: curve.onEpoch });
     this.finish('train', { kind: 'float', model }, t0, curve.points, settings);
-    return { model, settings };
+    return { model, teachers: [model], settings };
   }
 
   trainingOptions(settings: MlpSettings) {
@@ -237,7 +246,7 @@ class Run {
     };
   }
 
-  async distill(teacher: Sequential, settings: MlpSettings): Promise<Sequential> {
+  async distill(searched: Sequential, teacher: Teacher, settings: MlpSettings): Promise<Sequential> {
     const o = this.o;
     this.checkAborted();
     this.emit({ type: 'stage-start', stage: 'distill' });
@@ -248,17 +257,17 @@ class Run {
     // the prune and quantize stages take as they take any MLP.
     const cnn = (settings.convBlocks?.length ?? 0) > 0;
     const widths = o.studentWidths ?? settings.layers.map((w) => (cnn ? Math.max(64, w) : Math.max(8, Math.round(w / 4))));
-    const { student, points } = await this.distilled(teacher, settings, widths, true);
+    const { student, points } = await this.distilled(searched.inputs, teacher, settings, widths, true);
     this.finish('distill', { kind: 'float', model: student }, t0, points, this.distillSettings(widths, settings));
     return student;
   }
 
   /** A student of `widths` distilled from `teacher` (epoch events when `live`). */
-  async distilled(teacher: Sequential, settings: MlpSettings, widths: number[], live: boolean) {
+  async distilled(inputs: number, teacher: Teacher, settings: MlpSettings, widths: number[], live: boolean) {
     const o = this.o;
     const student = this.own(
       new Sequential({
-        inputs: teacher.inputs,
+        inputs,
         layers: mlpLayers({ ...settings, convBlocks: [], layers: widths, dropout: 0 }, this.classes),
         seed: o.seed,
       }),
@@ -289,15 +298,21 @@ class Run {
     return pruned;
   }
 
-  /** `model` pruned as the options say (a copy when unstructured; epoch events when `live`). */
-  async pruned(model: Sequential, settings: MlpSettings, live: boolean) {
+  /** `model` pruned as the options say (a copy when unstructured; epoch events when `live`):
+   *  from `fromSparsity` (what `model` has had removed already) to `sparsity` of the original. */
+  async pruned(model: Sequential, settings: MlpSettings, live: boolean, fromSparsity = 0, sparsity = this.o.sparsity) {
     const o = this.o;
     const structured = o.pruneMethod === 'structured';
+    // Structured pruning counts neurons and filters from the model it is given: the share of
+    // what is left that takes the original's share from fromSparsity to sparsity.
+    const schedule = structured
+      ? { finalSparsity: 1 - (1 - sparsity) / (1 - fromSparsity) }
+      : { initialSparsity: fromSparsity, finalSparsity: sparsity };
     // Unstructured pruning works in place: prune a copy, so the previous stage stays measurable.
     const start = structured ? model : this.own(modelFromBytes(modelToBytes(model, 'dense')));
     const curve = this.recorder('prune');
     const { model: pruned } = await pruneIteratively(start, this.train, {
-      finalSparsity: o.sparsity,
+      ...schedule,
       steps: o.pruneSteps,
       structured,
       evaluation: this.validation,
@@ -330,6 +345,7 @@ class Run {
       epochs: o.distillEpochs,
       temperature: o.temperature,
       alpha: o.alpha,
+      teachers: this.teacherTrials.length > 1 ? `trials ${this.teacherTrials.join(', ')} (mean probabilities)` : 'the searched model',
       optimizer,
       lr,
       weightDecay,
@@ -337,11 +353,11 @@ class Run {
     };
   }
 
-  pruneSettings(settings: MlpSettings): object {
+  pruneSettings(settings: MlpSettings, sparsity = this.o.sparsity): object {
     const o = this.o;
     return {
       method: o.pruneMethod,
-      sparsity: o.sparsity,
+      sparsity,
       steps: o.pruneSteps,
       fineTuneEpochs: o.fineTuneEpochs,
       optimizer: settings.optimizer,
@@ -377,7 +393,7 @@ class Run {
    * batch-1 latency). The chosen one is the smallest (or fastest) within maxDrop of the searched
    * model's validation accuracy; its stages then get their rows, measured on the test rows.
    */
-  async study(teacher: Sequential, settings: MlpSettings, maxDrop: number): Promise<CompressionStudy> {
+  async study(searched: Sequential, teacher: Teacher, settings: MlpSettings, maxDrop: number): Promise<CompressionStudy> {
     const o = this.o;
     const stages = new Set(o.stages);
     const rounds = Math.min(o.latencyRepeats, 30);
@@ -422,40 +438,49 @@ class Run {
         ]);
       }
       // Structured pruning takes CNNs too (whole filters); unstructured masks cover dense
-      // layers only, so a CNN is then a candidate as it is and in int8.
+      // layers only, so a CNN is then a candidate as it is and in int8. Each share of the
+      // ladder prunes further from the one before, so one fine-tuned path yields every rung.
       if (stages.has('prune') && (o.pruneMethod === 'structured' || !model.layers.some((l) => l.type === 'conv2d'))) {
-        this.checkAborted();
-        const t0 = performance.now();
-        const { pruned, points } = await this.pruned(model, settings, false);
-        const pruneStep = {
-          stage: 'prune' as const,
-          model: { kind: 'float' as const, model: pruned },
-          points,
-          seconds: (performance.now() - t0) / 1000,
-          settings: this.pruneSettings(settings),
-        };
-        const prunedBase = { ...base, pruning: o.pruneMethod, sparsity: o.sparsity };
-        measure({ kind: 'float', model: pruned }, prunedBase, [...steps, pruneStep]);
-        if (stages.has('quantize')) {
-          const t1 = performance.now();
-          const q = this.quantized(pruned);
-          measure({ kind: 'quantized', model: q }, { ...prunedBase, format: o.scheme }, [
-            ...steps,
-            pruneStep,
-            {
-              stage: 'quantize',
-              model: { kind: 'quantized', model: q },
-              points: [],
-              seconds: (performance.now() - t1) / 1000,
-              settings: this.quantizeSettings(),
-            },
-          ]);
+        let from = model,
+          fromSparsity = 0;
+        let prior: Path['steps'] = [];
+        for (const sparsity of o.sparsities) {
+          this.checkAborted();
+          const t0 = performance.now();
+          const { pruned, points } = await this.pruned(from, settings, false, fromSparsity, sparsity);
+          from = pruned;
+          fromSparsity = sparsity;
+          const pruneStep = {
+            stage: 'prune' as const,
+            model: { kind: 'float' as const, model: pruned },
+            points: [...prior.flatMap((p) => p.points), ...points],
+            seconds: prior.reduce((sum, p) => sum + p.seconds, 0) + (performance.now() - t0) / 1000,
+            settings: this.pruneSettings(settings, sparsity),
+          };
+          prior = [pruneStep];
+          const prunedBase = { ...base, pruning: o.pruneMethod, sparsity };
+          measure({ kind: 'float', model: pruned }, prunedBase, [...steps, pruneStep]);
+          if (stages.has('quantize')) {
+            const t1 = performance.now();
+            const q = this.quantized(pruned);
+            measure({ kind: 'quantized', model: q }, { ...prunedBase, format: o.scheme }, [
+              ...steps,
+              pruneStep,
+              {
+                stage: 'quantize',
+                model: { kind: 'quantized', model: q },
+                points: [],
+                seconds: (performance.now() - t1) / 1000,
+                settings: this.quantizeSettings(),
+              },
+            ]);
+          }
         }
       }
     };
-    const reference = testAccuracy({ kind: 'float', model: teacher }, this.validation);
+    const reference = testAccuracy({ kind: 'float', model: searched }, this.validation);
     const base = { distilled: false, pruning: 'none' as const, sparsity: 0, format: 'f32' };
-    await variants(teacher, { ...base, widths: settings.layers.slice() }, []);
+    await variants(searched, { ...base, widths: settings.layers.slice() }, []);
     if (stages.has('distill')) {
       const options = o.studentWidths
         ? [o.studentWidths]
@@ -466,7 +491,7 @@ class Run {
         seen.add(widths.join('-'));
         this.checkAborted();
         const t0 = performance.now();
-        const { student, points } = await this.distilled(teacher, settings, widths, false);
+        const { student, points } = await this.distilled(searched.inputs, teacher, settings, widths, false);
         const step = {
           stage: 'distill' as const,
           model: { kind: 'float' as const, model: student },

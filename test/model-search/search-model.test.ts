@@ -51,6 +51,32 @@ test("searchModel: two workers search iris and return the best trial's trained m
   again.model.dispose();
 });
 
+test("searchModel keep: the best k trials' trained models, best first, each scoring its trial's value; the rest disposed", async () => {
+  const { train, validation } = trainTestSplit(iris(), { testFraction: 0.2, validationFraction: 0.2, seed: 0 });
+  const result = await searchModel(train, {
+    validation: validation!,
+    space: SPACE,
+    trials: 6,
+    epochs: 8,
+    seed: 4,
+    pruner: 'none',
+    keep: 3,
+  });
+  const complete = result.study.trials
+    .filter((t) => t.state === 'complete')
+    .sort((a, b) => b.values![0]! - a.values![0]! || a.number - b.number);
+  assert.deepEqual(
+    result.topModels.map((t) => t.trial),
+    complete.slice(0, 3).map((t) => t.number),
+  );
+  assert.equal(result.topModels[0]!.model, result.model);
+  assert.equal(result.topModels[0]!.trial, result.best.number);
+  for (const { trial, model } of result.topModels)
+    assert.equal(accuracy(model, validation!), result.study.trials[trial]!.values![0], `trial ${trial}'s model`);
+  for (const { model } of result.topModels) model.dispose();
+  await assert.rejects(searchModel(train, { validation: validation!, keep: 0 }), /keep/);
+});
+
 test('searchModel: strategy gradient dispatches to gradientSearch; bad strategy and workers are refused', async () => {
   const { train } = trainTestSplit(iris(), { testFraction: 0.2, seed: 0 });
   const result = await searchModel(train, {

@@ -152,6 +152,14 @@ test('search, distill, prune and quantize on an MNIST sample', async (t) => {
     assert.equal(searched!.trials, result.trials.length);
     assert.deepEqual(searched!.layers, result.settings.layers);
     assert.equal(distill!.temperature, 4);
+    // The teacher is the ensemble of the search's three best complete trials (by validation accuracy).
+    const top = result.trials
+      .filter((t) => t.state === 'complete')
+      .sort((a, b) => b.values![0]! - a.values![0]! || a.number - b.number)
+      .slice(0, 3)
+      .map((t) => t.number);
+    assert.equal(top[0], result.bestTrial);
+    assert.equal(distill!.teachers, top.length > 1 ? `trials ${top.join(', ')} (mean probabilities)` : 'the searched model');
     assert.equal(prune!.method, 'structured');
     assert.equal(quantize!.scheme, 'int8-per-channel');
     assert.ok(
@@ -331,15 +339,25 @@ test('maxDrop: compression is a study; the kept candidate is the smallest within
     stages: ['distill', 'prune', 'quantize'],
     baseline: { layers: [32], epochs: 4 },
     distill: { epochs: 3 },
-    prune: { steps: 1, fineTuneEpochs: 1 },
+    prune: { steps: 1, fineTuneEpochs: 1, sparsity: [0.6, 0.3] },
     latencyRepeats: 4,
     maxDrop: 0.03,
   });
   const s = result.compression!;
   assert.ok(s, 'a study result');
-  // The trained model, its int8 copy, its pruned copy and that one's int8 copy; the same four for
-  // students of 16 and 8 units (½ of 32, then ¼ and ⅛ both 8, at least 8, tried once).
-  assert.equal(s.candidates.length, 3 * 4);
+  // The trained model, its int8 copy, its copies pruned by 30 % and then 60 % of its neurons and
+  // their int8 copies; the same six for students of 16 and 8 units (½ of 32, then ¼ and ⅛ both
+  // 8, at least 8, tried once).
+  assert.equal(s.candidates.length, 3 * 6);
+  assert.deepEqual(
+    s.candidates.filter((c) => !c.distilled && c.format === 'f32').map((c) => [c.sparsity, c.widths, c.name]),
+    [
+      [0, [32], '784-32-10 f32'],
+      [0.3, [32], '784-22-10 f32, structured 30%'],
+      [0.6, [32], '784-13-10 f32, structured 60%'],
+    ],
+    'each share of the ladder prunes further from the one before, counted from the original widths',
+  );
   assert.deepEqual(s.front, paretoFront(s.candidates));
   assert.equal(s.chosen, selectWithinBudget(s.candidates, s.reference, 0.03));
   const kept = s.candidates[s.chosen]!;

@@ -26,12 +26,18 @@ interface PipelineFlags extends CommonOptions {
   studentWidths?: number[];
   distillEpochs: number;
   pruneMethod: 'structured' | 'unstructured';
-  sparsity: number;
+  sparsity?: number[];
+  teachers: number;
   pruneSteps: number;
   scheme: QuantScheme;
   maxDrop?: number;
   optimizeFor?: 'bytes' | 'latency';
   augment?: Augment;
+}
+
+function fractions(value: string): number[] {
+  const one = fraction();
+  return value.split(',').map((part) => one(part));
 }
 
 export function registerPipeline(program: Command, api: PipelineApi): void {
@@ -72,7 +78,12 @@ export function registerPipeline(program: Command, api: PipelineApi): void {
         ['structured', 'unstructured'],
       ).default('structured'),
     )
-    .option('--sparsity <fraction>', 'share of hidden neurons (structured) or weights (unstructured) to remove', fraction(), 0.5)
+    .option(
+      '--sparsity <fractions>',
+      'share of hidden neurons and filters (structured) or weights (unstructured) to remove (default 0.5); with --max-drop, the comma-separated shares tried (default 0.3,0.5,0.7)',
+      fractions,
+    )
+    .option('--teachers <n>', "the search's best trials whose mean probabilities teach the distilled students", integer(1, 64), 3)
     .option('--prune-steps <n>', 'pruning steps, each followed by fine-tuning', integer(1, 1000), 4)
     .addOption(choice('--scheme <name>', 'quantisation scheme', QUANT_SCHEMES).default('int8-per-channel'))
     .option(
@@ -154,10 +165,15 @@ async function pipeline(o: PipelineFlags, { runPipeline, savePipeline, pipelineJ
           epochs: o.distillEpochs,
           ...(o.studentWidths ? { widths: o.studentWidths } : {}),
           ...(o.augment ? { augment: o.augment } : {}),
+          teachers: o.teachers,
         },
         ...(o.maxDrop === undefined ? {} : { maxDrop: o.maxDrop / 100 }),
         ...(o.optimizeFor === undefined ? {} : { optimizeFor: o.optimizeFor }),
-        prune: { method: o.pruneMethod, sparsity: o.sparsity, steps: o.pruneSteps },
+        prune: {
+          method: o.pruneMethod,
+          ...(o.sparsity ? { sparsity: o.sparsity.length === 1 ? o.sparsity[0]! : o.sparsity } : {}),
+          steps: o.pruneSteps,
+        },
         quantize: { scheme: o.scheme },
       },
       {
