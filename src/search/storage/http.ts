@@ -4,7 +4,7 @@
 // token; appends carry a batch id, so a retry after a lost reply is not written twice.
 import { encodeEvent, parseEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkRetryOptions, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import { batchId, checkRetryOptions, checkStudyEvents, redactUrl, withRetry, type RetryOptions } from './retry.ts';
 
 /** Options of `HttpStorage`. */
 export interface HttpStorageOptions extends RetryOptions {
@@ -169,7 +169,7 @@ export class HttpStorage implements SharedStudyStorage {
   }
 
   async appendAndRead(study: string, events: readonly StudyEvent[], cursor: number): Promise<{ events: StudyEvent[]; cursor: number }> {
-    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    checkStudyEvents(`${WHERE}.appendAndRead`, study, events);
     const r = await this.#request<{ events: unknown[]; cursor: number }>('append', 'POST', `${this.#study(study)}/events`, {
       batch: batchId(),
       events: events.map(encodeEvent),

@@ -7,7 +7,16 @@
 import type * as Pg from 'pg';
 import { parseEvent, encodeEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkBatchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import {
+  batchId,
+  checkBatchId,
+  checkRetryOptions,
+  checkStudyEvents,
+  importOptional,
+  redactUrl,
+  withRetry,
+  type RetryOptions,
+} from './retry.ts';
 
 /** Options of `PostgresStorage`. */
 export interface PostgresStorageOptions extends RetryOptions {
@@ -263,7 +272,7 @@ export class PostgresStorage implements SharedStudyStorage {
 
   /** Appends once per batch id (see `SharedStudyStorage.appendBatch`). */
   async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
-    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
+    checkStudyEvents(`${WHERE}.appendBatch`, study, events);
     await this.#appendTo(study, events, checkBatchId(WHERE, batch));
   }
 
@@ -317,7 +326,7 @@ export class PostgresStorage implements SharedStudyStorage {
     cursor: number,
     given?: string,
   ): Promise<{ events: StudyEvent[]; cursor: number }> {
-    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    checkStudyEvents(`${WHERE}.appendAndRead`, study, events);
     if (!Number.isSafeInteger(cursor) || cursor < 0)
       throw new RangeError(`${WHERE}.appendAndRead: cursor must be an integer >= 0, got ${cursor}`);
     const t = this.table;

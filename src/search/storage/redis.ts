@@ -7,7 +7,16 @@
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { encodeEvent, parseEvent, type StudyEvent } from '../events.ts';
 import type { Heartbeats, SharedStudyStorage } from './storage.ts';
-import { batchId, checkBatchId, checkRetryOptions, importOptional, redactUrl, withRetry, type RetryOptions } from './retry.ts';
+import {
+  batchId,
+  checkBatchId,
+  checkRetryOptions,
+  checkStudyEvents,
+  importOptional,
+  redactUrl,
+  withRetry,
+  type RetryOptions,
+} from './retry.ts';
 
 /** Options of `RedisStorage`. */
 export interface RedisStorageOptions extends RetryOptions {
@@ -205,7 +214,7 @@ export class RedisStorage implements SharedStudyStorage {
   /** Appends once per batch id (see `SharedStudyStorage.appendBatch`): the id's marker key lives
    *  a day, so a retry within that time is not written again. */
   async appendBatch(study: string, events: readonly StudyEvent[], batch: string): Promise<void> {
-    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendBatch: every event must belong to study '${study}'`);
+    checkStudyEvents(`${WHERE}.appendBatch`, study, events);
     const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
     const key = this.#key(study, `batch:${checkBatchId(WHERE, batch)}`);
     await this.#run('append', (c) => c.kilnAppend(this.#key(study, 'log'), `${this.prefix}:studies`, key, study, BATCH_TTL_S, ...lines));
@@ -217,7 +226,7 @@ export class RedisStorage implements SharedStudyStorage {
     cursor: number,
     given?: string,
   ): Promise<{ events: StudyEvent[]; cursor: number }> {
-    if (events.some((e) => e.study !== study)) throw new RangeError(`${WHERE}.appendAndRead: every event must belong to study '${study}'`);
+    checkStudyEvents(`${WHERE}.appendAndRead`, study, events);
     const lines = events.map((e) => JSON.stringify(encodeEvent(e)));
     const batch = this.#key(study, `batch:${given === undefined ? batchId() : checkBatchId(WHERE, given)}`);
     // Appended and read in one script: atomic, so the read ends with these events.

@@ -109,6 +109,11 @@ export function checkBatchId(where: string, batch: unknown): string {
   return batch;
 }
 
+/** Refuses a batch with an event of another study: one append writes one study's log. */
+export function checkStudyEvents(where: string, study: string, events: readonly { study: string }[]): void {
+  if (events.some((e) => e.study !== study)) throw new RangeError(`${where}: every event must belong to study '${study}'`);
+}
+
 /** Imports an optional dependency, or says which package to install. */
 export async function importOptional<T>(name: string, who: string): Promise<T> {
   try {
