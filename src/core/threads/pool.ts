@@ -14,6 +14,7 @@ import {
   POOL_KERNELS,
   READY,
   SEQ,
+  SPIN_MS,
   STOP,
   argsBase,
   layout,
@@ -182,9 +183,11 @@ export class KernelPool {
   }
 
   #waitIdle(): void {
+    // Poll for SPIN_MS first (see SPIN_MS): the workers usually finish within it.
+    const until = performance.now() + SPIN_MS;
     let pending: number;
-    while ((pending = Atomics.load(this.#ctl, PENDING)) !== 0) {
-      if (this.#blockingWait) Atomics.wait(this.#ctl, PENDING, pending);
+    for (let i = 1; (pending = Atomics.load(this.#ctl, PENDING)) !== 0; i++) {
+      if (this.#blockingWait && (i & 255) === 0 && performance.now() >= until) Atomics.wait(this.#ctl, PENDING, pending);
     }
   }
 

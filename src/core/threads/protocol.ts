@@ -34,6 +34,13 @@ export const CALLS = 1;
 /** Written to a slot's sequence number to make its worker leave its loop. */
 export const STOP = -1;
 
+/** How long a thread polls for the next round (a worker) or for the round's end (the caller)
+ *  before it blocks in Atomics.wait. A training step hands out a round per layer with a few
+ *  hundred microseconds of the caller's own work between them; a thread that blocked in that gap
+ *  takes 100-400 µs to wake on a virtual machine's idle core, more than a small layer's whole
+ *  share. Polling is bounded so that an idle pool sleeps within a millisecond. */
+export const SPIN_MS = 1;
+
 export interface Layout {
   ctlInts: number;
   argsOffset: number;

@@ -1,11 +1,24 @@
 // The kernel worker's code, as text: it runs from a Node `eval` worker or a Web Worker made from
 // a Blob, so the package needs no extra file and every bundler sees the same bytes. The worker
 // makes its own instance of the threaded core over the shared memory, packs into its own GEMM
-// scratch, signals READY, then loops: wait for its slot's sequence number to move, run the calls,
+// scratch, signals READY, then loops: poll a while, then wait, for its slot's sequence number to move, run the calls,
 // decrement PENDING (waking the caller when it reaches 0). It never allocates: the calling
 // thread owns the allocator.
 import type { Layout } from './protocol.ts';
-import { CALLS, FAILED, HEADER_INTS, MAX_ARGS, MAX_CALLS, PENDING, POOL_KERNELS, READY, SEQ, SLOT_INTS, STOP } from './protocol.ts';
+import {
+  CALLS,
+  FAILED,
+  HEADER_INTS,
+  MAX_ARGS,
+  MAX_CALLS,
+  PENDING,
+  POOL_KERNELS,
+  READY,
+  SEQ,
+  SLOT_INTS,
+  SPIN_MS,
+  STOP,
+} from './protocol.ts';
 
 /** What a worker receives: everything it needs, all structured-cloneable. */
 export interface WorkerStart {
@@ -20,7 +33,7 @@ export interface WorkerStart {
   tile: number;
 }
 
-const constants = { CALLS, FAILED, MAX_ARGS, MAX_CALLS, PENDING, READY, SEQ, STOP, KERNELS: POOL_KERNELS };
+const constants = { CALLS, FAILED, MAX_ARGS, MAX_CALLS, PENDING, READY, SEQ, SPIN_MS, STOP, KERNELS: POOL_KERNELS };
 
 // Plain ES2017, no imports: it is compiled inside the worker from this text.
 const START = `
@@ -41,10 +54,15 @@ function start(d) {
   Atomics.notify(ctl, K.READY);
   let seq = 0;
   for (;;) {
-    Atomics.wait(ctl, base + K.SEQ, seq);
-    const now = Atomics.load(ctl, base + K.SEQ);
+    // Poll for the next round for SPIN_MS (the clock read every 256 polls), then sleep.
+    let now = Atomics.load(ctl, base + K.SEQ);
+    const until = performance.now() + K.SPIN_MS;
+    for (let i = 1; now === seq && ((i & 255) !== 0 || performance.now() < until); i++) now = Atomics.load(ctl, base + K.SEQ);
+    if (now === seq) {
+      Atomics.wait(ctl, base + K.SEQ, seq);
+      continue;
+    }
     if (now === K.STOP) return;
-    if (now === seq) continue;
     seq = now;
     try {
       const calls = ctl[base + K.CALLS];
