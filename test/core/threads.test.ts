@@ -10,7 +10,7 @@ import { Tensor, scope } from '../../src/core/tensor.ts';
 import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.ts';
 import { MIN_MACS, pieces } from '../../src/core/threads/split.ts';
 import { int8Gemm, packInt8Weights } from '../../src/core/ops/quant.ts';
-import { Dataset, Sequential, adam, conv2d, dense, fit, flatten, maxPool2d, modelToBytes } from '../../src/index.ts';
+import { Dataset, Sequential, adam, sgd, conv2d, dense, fit, flatten, maxPool2d, modelToBytes } from '../../src/index.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
 const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
@@ -85,7 +85,7 @@ async function workload(): Promise<Uint8Array[]> {
       out.push(raw(int8Gemm(xu, 3, w, { output: 'u8', xScale: 0.02, weightScales, bias, outScale: 0.05, outZeroPoint: 9 })));
     });
   }
-  // Training: 784-256-10 ReLU at batch 128, where every layer's products split.
+  // Training: 64-256-128-10 at batch 128, where every layer's products and the updates split.
   const n = 512;
   const r = mulberry32(5);
   const data = new Dataset({
@@ -96,6 +96,9 @@ async function workload(): Promise<Uint8Array[]> {
   const model = new Sequential({ inputs: 64, layers: [dense(256, 'relu'), dense(128, 'tanh'), dense(10)], seed: 3 });
   await fit(model, data, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 128 });
   out.push(modelToBytes(model), bits(model.predict(data.features)));
+  // SGD with momentum: its update, like Adam's, splits by ranges of the 50k parameters.
+  await fit(model, data, { optimizer: sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), epochs: 1, batchSize: 128 });
+  out.push(modelToBytes(model));
   model.dispose();
   // A CNN at batch 32 on 12x12 images: both convolutions split by samples forward, and backward
   // into dw (calling thread) and dx by samples; the first one has no dx (stays whole).

@@ -3,8 +3,10 @@
 // column panels) of C, never along the summation: each element is computed by one thread, by the
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
 // int8 products split by bands of rows, convolutions by samples (their dw, a sum over samples,
-// stays whole on the calling thread while the others take dx). Below MIN_MACS multiply-adds a call stays on the calling thread: waking workers costs more
-// than it saves there (batch-1 inference never splits).
+// stays whole on the calling thread while the others take dx); optimizer updates, element by
+// element, by ranges of the parameters; batch assembly by rows. Below MIN_MACS multiply-adds (MIN_UPDATE parameters) a
+// call stays on the calling thread: waking workers costs more than it saves there (batch-1
+// inference never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
 import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
@@ -12,6 +14,15 @@ import type { PoolKernel } from './protocol.ts';
 
 /** Smallest product (M·N·K multiply-adds) worth splitting: about 40 µs on one thread. */
 export const MIN_MACS = 1 << 20;
+
+/** Smallest optimizer update worth splitting, in parameters: about 30 µs on one thread. A
+ *  training step's update runs right after the backward pass, whose weight gradients the same
+ *  threads wrote in pieces, so it would run at one core's memory bandwidth otherwise. */
+export const MIN_UPDATE = 1 << 15;
+
+/** Smallest activation gradient (elements) or row gather (floats) worth its own round: these
+ *  stream memory at several bytes per cycle, so below this the round's hand-off costs more. */
+export const MIN_ELEMENTWISE = 1 << 17;
 
 const NN = 0;
 const NT = 1;
@@ -100,12 +111,13 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
-  // dy ⊙ act′(pre) by element ranges; then dw = dyᵀ·x (rows of dw, the units), dx = dy·w (rows
+  // dy ⊙ act′(pre) by element ranges (on this thread when small); then dw = dyᵀ·x (rows of dw, the units), dx = dy·w (rows
   // of dx, the batch) and db = Σ_b dy (this thread) in one round: all read dy, none writes it.
   const denseBwd: Kernel = (dx, dw, db, dy, x, w, pre, y, B, N, K, act, alpha, acc) => {
     if (!big(B!, N!, K!)) return base.f32_dense_bwd!(dx!, dw!, db!, dy!, x!, w!, pre!, y!, B!, N!, K!, act!, alpha!, acc!);
     const T = pool.active;
-    if (act !== ACT_LINEAR) {
+    if (act !== ACT_LINEAR && B! * N! < MIN_ELEMENTWISE) base.f32_act_bwd!(dy!, dy!, pre!, y ?? 0, B! * N!, act!, alpha!);
+    else if (act !== ACT_LINEAR) {
       each(ranges(B! * N!, T), ([s, e]) => [
         { kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] },
       ]);
@@ -188,7 +200,8 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     const T = Math.min(pool.active, B! + 1);
     if (T < 2 || !dx || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.f32_conv2d_bwd!(...args);
     const n = B! * O! * OH! * OW!;
-    if (act !== ACT_LINEAR) {
+    if (act !== ACT_LINEAR && n < MIN_ELEMENTWISE) base.f32_act_bwd!(dy!, dy!, pre!, y ?? 0, n, act!, alpha!);
+    else if (act !== ACT_LINEAR) {
       each(ranges(n, pool.active), ([s, e]) => [
         { kernel: 'f32_act_bwd', args: [dy! + s * 4, dy! + s * 4, pre! + s * 4, y ? y + s * 4 : 0, e - s, act!, alpha!] },
       ]);
@@ -213,8 +226,37 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
+  // Optimizer updates are element by element: contiguous ranges per thread (multiples of 4, so
+  // each element takes the same SIMD or scalar path as in one call). Arguments 0-3 are the
+  // per-element arrays (0 where absent), 4 the count.
+  const update =
+    (name: PoolKernel, arrays: number): Kernel =>
+    (...args) => {
+      const n = args[arrays]!;
+      if (pool.active < 2 || n < MIN_UPDATE) return base[name]!(...args);
+      each(ranges(n, pool.active), ([s, e]) => {
+        const a = args.slice();
+        for (let i = 0; i < arrays; i++) if (a[i]) a[i]! += s * 4;
+        a[arrays] = e - s;
+        return [{ kernel: name, args: a }];
+      });
+      return 0;
+    };
+
+  // Batch assembly, dst[r] = src[idx[r]]: bands of rows (a copy; any split gives the same bytes).
+  const gatherRows: Kernel = (dst, src, idx, rows, cols) => {
+    if (pool.active < 2 || rows! * cols! < MIN_ELEMENTWISE) return base.f32_gather_rows!(dst!, src!, idx!, rows!, cols!);
+    each(samples(rows!, pool.active), ([s, e]) => [
+      { kernel: 'f32_gather_rows', args: [dst! + s * cols! * 4, src!, idx! + s * 4, e - s, cols!] },
+    ]);
+    return 0;
+  };
+
   return Object.freeze({
     ...kernels,
+    f32_gather_rows: gatherRows,
+    f32_adam_step: update('f32_adam_step', 4),
+    f32_sgd_step: update('f32_sgd_step', 3),
     i8_gemm_i32: int8('i8_gemm_i32', 5, 6, 4),
     i8_gemm_f32: int8('i8_gemm_f32', 6, 7, 4),
     i8_gemm_f32_rows: int8('i8_gemm_f32_rows', 5, 6, 4, true),
