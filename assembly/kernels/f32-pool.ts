@@ -8,7 +8,10 @@
 // Max: the first largest value in row-major window order wins (NaN never does); its backward
 // finds the same position again from x instead of keeping indices. Backward passes overwrite dx
 // and add the windows' terms in ascending output order, so overlapping windows sum in one fixed
-// order. The _ref twins recompute every bound per element.
+// order. The _ref twins recompute every bound per element. 2×2 windows with stride 2 take a SIMD
+// path (f32-maxpool2x2.ts) with the same comparisons.
+
+import { isMaxPool2x2, maxPool2x2Bwd, maxPool2x2Fwd } from './f32-maxpool2x2';
 
 // [lo, hi) of kernel offsets k with 0 <= start + k < size.
 @inline function kLo(start: i32): i32 {
@@ -20,6 +23,10 @@
 }
 
 export function f32_maxpool2d_fwd(y: usize, x: usize, N: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  if (isMaxPool2x2(KH, KW, sh, sw, ph, pw)) {
+    maxPool2x2Fwd(y, x, N, H, W, OH, OW);
+    return;
+  }
   let out = y;
   for (let n = 0; n < N; n++) {
     const plane = x + ((<usize>n * H * W) << 2);
@@ -62,6 +69,10 @@ export function f32_maxpool2d_fwd_ref(y: usize, x: usize, N: i32, H: i32, W: i32
 
 // dx = 0, then each window's dy goes to its first largest input.
 export function f32_maxpool2d_bwd(dx: usize, dy: usize, x: usize, N: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  if (isMaxPool2x2(KH, KW, sh, sw, ph, pw)) {
+    maxPool2x2Bwd(dx, dy, x, N, H, W, OH, OW);
+    return;
+  }
   memory.fill(dx, 0, (<usize>N * H * W) << 2);
   let grad = dy;
   for (let n = 0; n < N; n++) {

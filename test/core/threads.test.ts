@@ -1,14 +1,17 @@
 // The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
 // core, for the split kernels (GEMM in three forms, dense forward and backward, int8 GEMM with
-// each epilogue, convolution forward and backward) and for whole training runs (MLP and CNN); the split itself (pieces cover C exactly once); the kernel that computes a block
-// of C against its scalar twin; and the loading options. Thread counts above the machine's cores
-// are oversubscribed on purpose: correctness must not depend on the timing of threads.
+// each epilogue, convolution forward and backward, pooling forward and backward) and for whole
+// training runs (MLP and CNN); the split itself (pieces cover C exactly once); the kernel that
+// computes a block of C against its scalar twin; and the loading options. Thread counts above
+// the machine's cores are oversubscribed on purpose: correctness must not depend on the timing
+// of threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
 import { Tensor, scope } from '../../src/core/tensor.ts';
 import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.ts';
-import { MIN_MACS, pieces } from '../../src/core/threads/split.ts';
+import { MIN_ELEMENTWISE, MIN_MACS, pieces } from '../../src/core/threads/split.ts';
+import { pool2dBackwardRows, pool2dForwardRows, type PoolKind, type WindowGeometry } from '../../src/core/ops/image-ops.ts';
 import { int8Gemm, packInt8Weights } from '../../src/core/ops/quant.ts';
 import { Dataset, Sequential, adam, sgd, conv2d, dense, fit, flatten, maxPool2d, modelToBytes } from '../../src/index.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
@@ -55,6 +58,26 @@ async function workload(): Promise<Uint8Array[]> {
       const db = Tensor.from(uniform(rand, N), [N]);
       const g = denseBackward(dy, x, w, { activation: 'gelu', pre, y, dw, db, accumulate: true });
       out.push(bits(g.dw.read()), bits(g.db!.read()), bits(g.dx!.read()), bits(dy.read()));
+    }
+  });
+  // Pooling by planes: the 2x2 stride-2 max pool's fast path (odd width: a tail column), the
+  // general max path with padding, and the average pool, each above the split threshold.
+  scope(() => {
+    const B = 100;
+    const windows: [PoolKind, WindowGeometry][] = [
+      ['max', { C: 8, H: 20, W: 21, OH: 10, OW: 10, KH: 2, KW: 2, sh: 2, sw: 2, ph: 0, pw: 0, dilh: 1, dilw: 1 }],
+      ['max', { C: 8, H: 17, W: 17, OH: 9, OW: 9, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1, dilh: 1, dilw: 1 }],
+      ['avg', { C: 8, H: 17, W: 17, OH: 17, OW: 17, KH: 3, KW: 3, sh: 1, sw: 1, ph: 1, pw: 1, dilh: 1, dilw: 1 }],
+    ];
+    for (const [kind, g] of windows) {
+      assert.ok(B * g.C * g.H * g.W >= MIN_ELEMENTWISE, `${kind} pool on ${g.H}x${g.W} is large enough to split`);
+      const x = Tensor.from(uniform(rand, B * g.C * g.H * g.W), [B, g.C * g.H * g.W]);
+      const y = Tensor.empty([B, g.C * g.OH * g.OW]);
+      pool2dForwardRows(kind, y, x, B, g);
+      const dy = Tensor.from(uniform(rand, B * g.C * g.OH * g.OW), [B, g.C * g.OH * g.OW]);
+      const dx = Tensor.empty([B, g.C * g.H * g.W]);
+      pool2dBackwardRows(kind, dx, dy, x, B, g);
+      out.push(bits(y.read()), bits(dx.read()));
     }
   });
   // int8 products, every epilogue, in bands of rows: a band per thread, a 1-row last band (13

@@ -23,6 +23,17 @@ interface Case {
 const CASES: Case[] = [
   { label: '2x2 stride 2', N: 3, H: 6, W: 6, KH: 2, KW: 2, sh: 2, sw: 2, padding: 'valid' },
   { label: '2x2 stride 2 on 7x5 (remainder dropped)', N: 2, H: 7, W: 5, KH: 2, KW: 2, sh: 2, sw: 2, padding: 'valid' },
+  {
+    label: '2x2 stride 2 on 9x21 (SIMD groups of four windows, then single ones)',
+    N: 3,
+    H: 9,
+    W: 21,
+    KH: 2,
+    KW: 2,
+    sh: 2,
+    sw: 2,
+    padding: 'valid',
+  },
   { label: '3x3 stride 2 same', N: 2, H: 7, W: 5, KH: 3, KW: 3, sh: 2, sw: 2, padding: 'same' },
   { label: '3x3 stride 1 padding 1 (overlapping)', N: 2, H: 4, W: 4, KH: 3, KW: 3, sh: 1, sw: 1, padding: [1, 1] },
   { label: '3x2 stride [1, 2] padding [1, 0]', N: 1, H: 5, W: 6, KH: 3, KW: 2, sh: 1, sw: 2, padding: [1, 0] },
@@ -91,4 +102,19 @@ test('max pooling: ties go to the first position in the window, -Infinity is a v
   assert.deepEqual(dx([1, 5, 5, 2]), [0, 3, 0, 0]);
   assert.equal(y([NaN, 2, -1, NaN]), 2);
   assert.deepEqual(dx([-Infinity, -Infinity, -Infinity, -Infinity]), [0, 0, 0, 0]);
+});
+
+test('2x2 max pooling with stride 2 (the SIMD path) keeps the general rules on ties, ±0, -Infinity and NaN', () => {
+  // Few distinct values, so windows hold ties, signed zeros, NaN and all -Infinity.
+  const values = [1, 1, 0, -0, NaN, -Infinity, -Infinity, 2, -1];
+  const rand = mulberry32(77);
+  const [N, H, W] = [3, 8, 18];
+  const x = Float32Array.from({ length: N * H * W }, () => values[Math.floor(rand() * values.length)]!);
+  const g = [N, H, W, H / 2, W / 2, 2, 2, 2, 2, 0, 0] as const;
+  const dy = uniform(rand, N * g[3] * g[4]);
+  dy[0] = -0;
+  const fwd = (k: string) => call(k, [new Float32Array(dy.length).fill(NaN), x, ...g])[0]!;
+  assert.deepEqual(bits(fwd('f32_maxpool2d_fwd')), bits(fwd('f32_maxpool2d_fwd_ref')));
+  const bwd = (k: string) => call(k, [new Float32Array(x.length).fill(NaN), dy, x, ...g])[0]!;
+  assert.deepEqual(bits(bwd('f32_maxpool2d_bwd')), bits(bwd('f32_maxpool2d_bwd_ref')));
 });

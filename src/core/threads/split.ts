@@ -4,9 +4,9 @@
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
 // int8 products split by bands of rows, convolutions by samples (their dw, a sum over samples,
 // stays whole on the calling thread while the others take dx); optimizer updates, element by
-// element, by ranges of the parameters; batch assembly by rows. Below MIN_MACS multiply-adds (MIN_UPDATE parameters) a
-// call stays on the calling thread: waking workers costs more than it saves there (batch-1
-// inference never splits).
+// element, by ranges of the parameters; batch assembly by rows; pooling by planes. Below
+// MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call stays on the
+// calling thread: waking workers costs more than it saves there (batch-1 inference never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
 import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
@@ -252,8 +252,30 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
+  // Pooling: bands of whole planes (a sample's channel); windows never cross planes. `inputs`
+  // and `outputs` are the positions of the pointers to per-plane input and output data, `at`
+  // that of the plane count N (H, W, OH, OW follow).
+  const pooling =
+    (name: PoolKernel, inputs: readonly number[], outputs: readonly number[], at: number): Kernel =>
+    (...args) => {
+      const [N, H, W, OH, OW] = args.slice(at, at + 5) as number[];
+      if (pool.active < 2 || N! * H! * W! < MIN_ELEMENTWISE) return base[name]!(...args);
+      each(samples(N!, pool.active), ([s, e]) => {
+        const a = args.slice();
+        for (const i of inputs) a[i]! += s * H! * W! * 4;
+        for (const i of outputs) a[i]! += s * OH! * OW! * 4;
+        a[at] = e - s;
+        return [{ kernel: name, args: a }];
+      });
+      return 0;
+    };
+
   return Object.freeze({
     ...kernels,
+    f32_maxpool2d_fwd: pooling('f32_maxpool2d_fwd', [1], [0], 2),
+    f32_maxpool2d_bwd: pooling('f32_maxpool2d_bwd', [0, 2], [1], 3),
+    f32_avgpool2d_fwd: pooling('f32_avgpool2d_fwd', [1], [0], 2),
+    f32_avgpool2d_bwd: pooling('f32_avgpool2d_bwd', [0], [1], 2),
     f32_gather_rows: gatherRows,
     f32_adam_step: update('f32_adam_step', 4),
     f32_sgd_step: update('f32_sgd_step', 3),

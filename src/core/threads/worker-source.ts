@@ -1,9 +1,9 @@
 // The kernel worker's code, as text: it runs from a Node `eval` worker or a Web Worker made from
 // a Blob, so the package needs no extra file and every bundler sees the same bytes. The worker
 // makes its own instance of the threaded core over the shared memory, packs into its own GEMM
-// scratch, signals READY, then loops: poll a while, then wait, for its slot's sequence number to move, run the calls,
-// decrement PENDING (waking the caller when it reaches 0). It never allocates: the calling
-// thread owns the allocator.
+// scratch, signals READY, then loops: poll a while, then wait, for its slot's sequence number to
+// move, run the calls, decrement PENDING (waking the caller when it reaches 0). It never
+// allocates: the calling thread owns the allocator.
 import type { Layout } from './protocol.ts';
 import {
   CALLS,
