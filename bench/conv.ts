@@ -1,7 +1,8 @@
 // Convolutional networks: training throughput and inference of a LeNet-like network (conv 5x5x32
 // same → max-pool 2 → conv 5x5x64 same → max-pool 2 → dense 128 → 10, ReLU) on 28x28 digits,
-// one thread, kiln against its peers in the same process, contestants alternated, medians.
-//   training (Adam, batch 64, samples/s): PyTorch on its CPU backend with one thread (Debian's
+// one thread (KILN_BENCH_THREADS=n: n threads for kiln, PyTorch and ONNX Runtime alike), kiln
+// against its peers in the same process, contestants alternated, medians.
+//   training (Adam, batch 64, samples/s): PyTorch on its CPU backend with as many threads (Debian's
 //   python3-torch, run as a subprocess by bench/_torch-lenet.py when torch imports; reported as
 //   absent otherwise); TensorFlow.js cpu (KILN_BENCH_TFJS_CPU=0 leaves it out: one batch takes
 //   minutes); TensorFlow.js wasm is tried and reported (it has no Conv2DBackpropFilter kernel);
@@ -25,10 +26,11 @@ import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, quantize, Sequenti
 import { GraphBuilder } from '../src/onnx/graph-builder.ts';
 import { AttributeType, DataType, encodeModel } from '../src/onnx/proto.ts';
 import { alternate, fmt } from './_stats.ts';
-import { onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
+import { benchThreads, onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
 const BATCH = 64;
+const THREADS = benchThreads();
 let torchAbsent = 'not installed';
 // KILN_BENCH_CONV=int8: only the int8 inference table (the training rounds take minutes);
 // KILN_BENCH_CONV=inference: everything but training.
@@ -107,7 +109,7 @@ function tfTrain(backend: 'cpu' | 'wasm', data: Dataset): () => Promise<number> 
 }
 
 console.log(
-  `LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, one thread, tfjs ${tfjsVersion()}.\n`,
+  `LeNet-like CNN (conv 5x5x32 same, max-pool 2, conv 5x5x64 same, max-pool 2, dense 128, dense 10), 28x28 inputs, ${THREADS === 1 ? 'one thread' : `${THREADS} threads`}, tfjs ${tfjsVersion()}.\n`,
 );
 
 // ---- training ----
