@@ -1,10 +1,10 @@
 // The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
 // core, for the split kernels (GEMM in three forms, dense forward and backward, int8 GEMM with
-// each epilogue, convolution forward and backward, pooling forward and backward) and for whole
-// training runs (MLP and CNN); the split itself (pieces cover C exactly once); the kernel that
-// computes a block of C against its scalar twin; and the loading options. Thread counts above
-// the machine's cores are oversubscribed on purpose: correctness must not depend on the timing
-// of threads.
+// each epilogue, convolution forward and backward, pooling forward and backward, int8
+// convolutions and pooling) and for whole training runs (MLP and CNN); the split itself (pieces
+// cover C exactly once); the kernel that computes a block of C against its scalar twin; and the
+// loading options. Thread counts above the machine's cores are oversubscribed on purpose:
+// correctness must not depend on the timing of threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
@@ -13,7 +13,20 @@ import { denseBackward, denseForward, matmul } from '../../src/core/ops/linalg.t
 import { MIN_ELEMENTWISE, MIN_MACS, pieces } from '../../src/core/threads/split.ts';
 import { pool2dBackwardRows, pool2dForwardRows, type PoolKind, type WindowGeometry } from '../../src/core/ops/image-ops.ts';
 import { int8Gemm, packInt8Weights } from '../../src/core/ops/quant.ts';
-import { Dataset, Sequential, adam, sgd, conv2d, dense, fit, flatten, maxPool2d, modelToBytes } from '../../src/index.ts';
+import {
+  Dataset,
+  Sequential,
+  adam,
+  avgPool2d,
+  sgd,
+  conv2d,
+  dense,
+  fit,
+  flatten,
+  maxPool2d,
+  modelToBytes,
+  quantize,
+} from '../../src/index.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
 const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
@@ -144,6 +157,30 @@ async function workload(): Promise<Uint8Array[]> {
   await fit(cnn, images, { optimizer: adam({ lr: 0.01 }), epochs: 2, batchSize: 32 });
   out.push(modelToBytes(cnn), bits(cnn.predict(images.features)));
   cnn.dispose();
+  // int8 image models, by samples: a grouped convolution, max and average pooling on codes,
+  // static and per-row dynamic activations.
+  const digits = new Dataset({ features: uniform(r, 40 * 784), numFeatures: 784, labels: new Int32Array(40) });
+  const small = new Sequential({
+    inputs: [1, 28, 28],
+    layers: [
+      conv2d(8, 3, { padding: 'same', activation: 'relu' }),
+      maxPool2d(2),
+      conv2d(8, 3, { padding: 1, groups: 2, activation: 'relu' }),
+      avgPool2d(2, { padding: 1 }),
+      flatten(),
+      dense(10),
+    ],
+    seed: 6,
+  });
+  for (const options of [
+    { scheme: 'int8-per-channel', calibration: { data: digits } },
+    { scheme: 'int8-dynamic', dynamicRange: 'row' },
+  ] as const) {
+    const q = quantize(small, options);
+    out.push(bits(q.predict(digits.features)));
+    q.dispose();
+  }
+  small.dispose();
   return out;
 }
 

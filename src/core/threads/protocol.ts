@@ -22,6 +22,9 @@ export const POOL_KERNELS = [
   'i8_gemm_f32',
   'i8_gemm_f32_rows',
   'i8_gemm_u8',
+  'u8_conv2d',
+  'u8_maxpool2d_nhwc',
+  'u8_avgpool2d_nhwc',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
@@ -32,8 +35,8 @@ export const FAILED = 2;
 export const HEADER_INTS = 4;
 
 export const MAX_CALLS = 4;
-// f32_conv2d_bwd takes the most: 28.
-export const MAX_ARGS = 28;
+// u8_conv2d takes the most: 31.
+export const MAX_ARGS = 31;
 /** Per slot: the sequence number, the call count, then one kernel index per call. */
 export const SLOT_INTS = 2 + MAX_CALLS;
 export const SEQ = 0;

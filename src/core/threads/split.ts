@@ -2,9 +2,10 @@
 // threads, every other kernel is the core's own export. Outputs are split by whole rows (or
 // column panels) of C, never along the summation: each element is computed by one thread, by the
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
-// int8 products split by bands of rows, convolutions by samples (their dw, a sum over samples,
-// stays whole on the calling thread while the others take dx); optimizer updates, element by
-// element, by ranges of the parameters; batch assembly by rows; pooling by planes. Below
+// int8 products split by bands of rows, convolutions (f32 and int8) by samples (their dw, a sum
+// over samples, stays whole on the calling thread while the others take dx); optimizer updates,
+// element by element, by ranges of the parameters; batch assembly by rows; pooling by planes
+// (int8 pooling on NHWC codes by samples). Below
 // MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call stays on the
 // calling thread: waking workers costs more than it saves there (batch-1 inference never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
@@ -161,14 +162,14 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   // same kernel in the same order whatever the split. Backward: dy ⊙ act′ by element ranges,
   // then one round in which the calling thread takes dw and db over the whole batch (dw sums
   // over samples, so it stays in one thread's order) while the others take dx by samples.
-  const cols: { ptr: number; floats: number }[] = [];
-  const colFor = (t: number, floats: number, own: number): number => {
-    if (t === 0 || floats === 0) return own;
-    const have = cols[t];
-    if (have && have.floats >= floats) return have.ptr;
+  const scratch: { ptr: number; bytes: number }[] = [];
+  const scratchFor = (t: number, bytes: number): number => {
+    const have = scratch[t];
+    if (have && have.bytes >= bytes) return have.ptr;
     if (have) base.mem_free!(have.ptr);
-    return (cols[t] = { ptr: base.mem_alloc!(floats * 4), floats }).ptr;
+    return (scratch[t] = { ptr: base.mem_alloc!(bytes), bytes }).ptr;
   };
+  const colFor = (t: number, floats: number, own: number): number => (t === 0 || floats === 0 ? own : scratchFor(t, floats * 4));
   const convMacs = (B: number, C: number, O: number, OH: number, OW: number, KH: number, KW: number, groups: number) =>
     B * O * OH * OW * (C / groups) * KH * KW;
   // The workspace of one call (see convColumnSize): the columns of a chunk of samples and, for
@@ -225,6 +226,54 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     pool.run(rounds);
     return 0;
   };
+
+  // int8 convolutions (quantized image models): samples per thread, like the f32 forward. Each
+  // worker takes one scratch block of its own for the call's three buffers: the im2row rows,
+  // the int8 GEMM's packed rows and, for grouped convolutions, a group's output.
+  const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
+  const u8Conv: Kernel = (...args) => {
+    const [y, x, xq, , ap, col, tmp, B, C, H, W, O, OH, OW, KH, KW, , , , , , , groups] = args as number[];
+    const ys = args[29]!;
+    const T = Math.min(pool.active, B!);
+    if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.u8_conv2d!(...args);
+    const P = OH! * OW!,
+      Cg = C! / groups!;
+    const colBytes = align(base.u8_conv2d_col_bytes!(OH!, OW!, KH!, KW!, Cg));
+    const apBytes = align(base.i8_gemm_scratch_bytes!(P, Cg * KH! * KW!));
+    const tmpBytes = groups! > 1 ? P * (O! / groups!) * 4 : 0;
+    const outBytes = ys > 0 ? 1 : 4;
+    each(samples(B!, T), ([s, e], t) => {
+      const a = args.slice();
+      a[0] = y! + s * O! * P * outBytes;
+      a[1] = x! + s * C! * H! * W!;
+      a[2] = xq ? xq + s * 8 : 0;
+      if (t > 0) {
+        const block = scratchFor(t, colBytes + apBytes + tmpBytes);
+        a[5] = block;
+        a[4] = block + colBytes;
+        a[6] = tmpBytes > 0 ? block + colBytes + apBytes : 0;
+      } else [a[4], a[5], a[6]] = [ap!, col!, tmp!];
+      a[7] = e - s;
+      return [{ kernel: 'u8_conv2d', args: a }];
+    });
+    return 0;
+  };
+
+  // int8 pooling on NHWC codes (one byte a value): samples per thread.
+  const u8Pooling =
+    (name: PoolKernel): Kernel =>
+    (...args) => {
+      const [y, x, B, C, H, W, OH, OW] = args as number[];
+      if (pool.active < 2 || B! * C! * H! * W! < MIN_ELEMENTWISE) return base[name]!(...args);
+      each(samples(B!, pool.active), ([s, e]) => {
+        const a = args.slice();
+        a[0] = y! + s * OH! * OW! * C!;
+        a[1] = x! + s * H! * W! * C!;
+        a[2] = e - s;
+        return [{ kernel: name, args: a }];
+      });
+      return 0;
+    };
 
   // Optimizer updates are element by element: contiguous ranges per thread (multiples of 4, so
   // each element takes the same SIMD or scalar path as in one call). Arguments 0-3 are the
@@ -283,6 +332,9 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     i8_gemm_f32: int8('i8_gemm_f32', 6, 7, 4),
     i8_gemm_f32_rows: int8('i8_gemm_f32_rows', 5, 6, 4, true),
     i8_gemm_u8: int8('i8_gemm_u8', 6, 7, 1),
+    u8_conv2d: u8Conv,
+    u8_maxpool2d_nhwc: u8Pooling('u8_maxpool2d_nhwc'),
+    u8_avgpool2d_nhwc: u8Pooling('u8_avgpool2d_nhwc'),
     f32_conv2d_fwd: convFwd,
     f32_conv2d_bwd: convBwd,
     f32_gemm_nn: gemm('f32_gemm_nn', NN),
