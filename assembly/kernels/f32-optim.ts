@@ -106,7 +106,9 @@ export function f32_adam_step_ref(p: usize, g: usize, m: usize, v: usize, n: i32
 }
 
 // The per-call f32 coefficients, each formed in f64 and rounded once. Lives in static memory
-// (one instance, rewritten per call) so kernels allocate nothing.
+// (one instance, rewritten per call) so kernels allocate nothing. Threads splitting one update
+// all write it at once, with the same arguments and so the same bytes: WebAssembly's shared
+// memory gives a racing read one of the values written, and every one is the same.
 @unmanaged class AdamCoefficients {
   decay: f32 = 0;
   wd: f32 = 0;

@@ -20,8 +20,11 @@ import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 const KC = 256;
 // Batch lanes per pass of the transposed path: 4 f32x4 accumulators.
 const LANES = 16;
-// The four residue sums of one block for 16 batch lanes, kept here between the residues.
-const RESIDUES: usize = memory.data(4 * LANES * 4, 16);
+// The four residue sums of one block for 16 batch lanes, kept between the residues at the end
+// of the caller's scratch (after xt), not in static memory: the threaded core runs one instance
+// per thread over one shared memory, and threads splitting a batch must not share them.
+const RESIDUE_BYTES = 4 * LANES * 4;
+let RESIDUES: usize = 0;
 
 @inline function blocksOf(K: i32): i32 {
   return (K + KC - 1) / KC;
@@ -31,11 +34,16 @@ const RESIDUES: usize = memory.data(4 * LANES * 4, 16);
   return load<i32>(p + (<usize>i << 2));
 }
 
+// Bytes of the scratch xt that f32_csr_dense_fwd needs for B rows of K inputs (none for one row).
+export function f32_csr_scratch_bytes(B: i32, K: i32): i32 {
+  return B <= 1 ? 0 : ((K * ((B + 3) & ~3)) << 2) + RESIDUE_BYTES;
+}
+
 // y[B,N] = act(x[B,K]·Wᵀ + bias) with W in row-group CSR (bias 0: none). B == 1: lanes are the
 // four rows of a group, x gathered lane by lane. B > 1 first writes xt[K, Bp] = xᵀ (Bp = B
-// rounded up to 4, padded lanes zero; the host passes xt with K·Bp floats, 0 when B == 1), then
-// for each row and 16 batch lanes multiplies splat(w) by rows of xt. Either way each output
-// keeps the order above. Reference: f32_csr_dense_fwd_ref.
+// rounded up to 4, padded lanes zero; the host passes xt, 16-byte aligned, with
+// f32_csr_scratch_bytes(B, K) bytes, 0 when B == 1), then for each row and 16 batch lanes
+// multiplies splat(w) by rows of xt. Either way each output keeps the order above. Reference: f32_csr_dense_fwd_ref.
 export function f32_csr_dense_fwd(y: usize, x: usize, groupPtr: usize, cols: usize, vals: usize, bias: usize, B: i32, N: i32, K: i32, act: i32, alpha: f32, xt: usize): void {
   if (B <= 0 || N <= 0) return;
   const nb = blocksOf(K);
@@ -43,6 +51,7 @@ export function f32_csr_dense_fwd(y: usize, x: usize, groupPtr: usize, cols: usi
     for (let g = 0; g << 2 < N; g++) group1(y, x, groupPtr, cols, vals, bias, g, nb, N);
   } else {
     const Bp = (B + 3) & ~3;
+    RESIDUES = xt + ((<usize>K * <usize>Bp) << 2);
     transpose(xt, x, B, K, Bp);
     for (let n = 0; n < N; n++) {
       const vb = f32x4.splat(bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0);

@@ -19,11 +19,16 @@
 // M == 1 unpacks and multiplies in one pass. Otherwise each panel is unpacked once into the
 // scratch dq [K4][8] f32 of q − z, and 4x8 tiles of rows run over it, their group sums scaled
 // into ACC at each group's end.
+//
+// TILE (ragged corners) and ACC live at the end of the caller's scratch, not in static memory:
+// the threaded core runs one instance per thread over one shared memory, and threads splitting
+// a product by rows must not write each other's tiles. Each call points them anew.
 
 const NR = 8;
 const MR = 4;
-const TILE: usize = memory.data(MR * NR * 4, 16);
-const ACC: usize = memory.data(MR * NR * 4, 16);
+const TILE_BYTES = MR * NR * 4;
+let TILE: usize = 0;
+let ACC: usize = 0;
 
 @inline function depth(K: i32): i32 {
   return (K + 3) & ~3;
@@ -42,6 +47,11 @@ export function i4_gemm_params_bytes(N: i32, K: i32, G: i32): i32 {
 }
 
 export function i4_gemm_scratch_bytes(M: i32, K: i32): i32 {
+  return panelBytes(M, K) + 2 * TILE_BYTES;
+}
+
+// The unpacked panel dq [K4][8] f32, which one row does without.
+@inline function panelBytes(M: i32, K: i32): i32 {
   return M == 1 ? 0 : depth(K) * 32;
 }
 
@@ -91,6 +101,8 @@ export function i4_gemm_pack_params(sp: usize, scales: usize, zps: usize, offset
 // i4_gemm_scratch_bytes(M, K). Reference: i4_gemm_f32_ref.
 export function i4_gemm_f32(y: usize, x: usize, wp: usize, sp: usize, dq: usize, M: i32, N: i32, K: i32, G: i32, bias: usize, relu: i32): void {
   if (M <= 0 || N <= 0) return;
+  TILE = dq + <usize>panelBytes(M, K);
+  ACC = TILE + TILE_BYTES;
   const panels = (N + NR - 1) >> 3;
   const ldy = <usize>N << 2;
   const ldx = <usize>K << 2;

@@ -34,7 +34,7 @@ function csrForward(
   return scope(() => {
     const csr = CsrMatrix.fromDense(Tensor.from(w, [N, K]));
     const y = Tensor.from(new Float32Array(B * N).fill(NaN));
-    const xt = Tensor.empty([Math.max(1, K * ((B + 3) & ~3))]);
+    const xt = Tensor.empty([Math.max(16, kernels().f32_csr_scratch_bytes(B, K))], 'u8');
     const b = bias ? Tensor.from(bias) : undefined;
     kernelByName(kernel)(
       y.ptr,

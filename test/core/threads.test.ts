@@ -1,10 +1,10 @@
 // The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
 // core, for the split kernels (GEMM in three forms, dense forward and backward, int8 GEMM with
 // each epilogue, convolution forward and backward, pooling forward and backward, int8
-// convolutions and pooling) and for whole training runs (MLP and CNN); the split itself (pieces
-// cover C exactly once); the kernel that computes a block of C against its scalar twin; and the
-// loading options. Thread counts above the machine's cores are oversubscribed on purpose:
-// correctness must not depend on the timing of threads.
+// convolutions and pooling, int4 products, sparse layers) and for whole training runs (MLP and
+// CNN); the split itself (pieces cover C exactly once); the kernel that computes a block of C
+// against its scalar twin; and the loading options. Thread counts above the machine's cores are
+// oversubscribed on purpose: correctness must not depend on the timing of threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
@@ -25,7 +25,9 @@ import {
   flatten,
   maxPool2d,
   modelToBytes,
+  pruneWeights,
   quantize,
+  SparseModel,
 } from '../../src/index.ts';
 import { mulberry32, uniform } from '../helpers/rand.ts';
 
@@ -181,6 +183,16 @@ async function workload(): Promise<Uint8Array[]> {
     q.dispose();
   }
   small.dispose();
+  // Weight-only int4 products and a 90 %-sparse model on the CSR path, by bands of rows.
+  const wide = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(64, 'relu'), dense(10)], seed: 8 });
+  const rows = uniform(r, 70 * 784);
+  const int4 = quantize(wide, { scheme: 'int4' });
+  out.push(bits(int4.predict(rows)));
+  int4.dispose();
+  pruneWeights(wide, { sparsity: 0.9, scope: 'global' });
+  const sparse = SparseModel.from(wide);
+  out.push(bits(sparse.predict(rows)));
+  wide.dispose();
   return out;
 }
 

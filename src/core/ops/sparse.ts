@@ -136,7 +136,7 @@ export function csrDenseForward(x: Tensor<'f32'>, w: CsrMatrix, options: CsrDens
   }
   const y = outTensor(where, options.out, [B, N], 'f32');
   if (y === x) throw new RangeError(`${where}: out must not be x (the kernel reads x while writing y)`);
-  const xt = B > 1 ? Tensor.empty([K * ((B + 3) & ~3)]) : undefined;
+  const xt = B > 1 ? Tensor.empty([kernels().f32_csr_scratch_bytes(B, K) / 4]) : undefined;
   try {
     kernels().f32_csr_dense_fwd(
       y.ptr,
@@ -296,7 +296,7 @@ export class SparseMlp {
     this.#buffers = unscoped(() => [
       Tensor.empty([cap, this.inputs]),
       ...this.#layers.map((l) => Tensor.empty([cap, l.units])),
-      Tensor.empty([widest * ((cap + 3) & ~3)]),
+      Tensor.empty([Math.max(4, kernels().f32_csr_scratch_bytes(cap, widest) / 4)]),
     ]);
     this.#capacity = cap;
     return this.#buffers;

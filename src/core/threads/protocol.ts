@@ -22,6 +22,8 @@ export const POOL_KERNELS = [
   'i8_gemm_f32',
   'i8_gemm_f32_rows',
   'i8_gemm_u8',
+  'i4_gemm_f32',
+  'f32_csr_dense_fwd',
   'u8_conv2d',
   'u8_maxpool2d_nhwc',
   'u8_avgpool2d_nhwc',

@@ -5,7 +5,8 @@
 // int8 products split by bands of rows, convolutions (f32 and int8) by samples (their dw, a sum
 // over samples, stays whole on the calling thread while the others take dx); optimizer updates,
 // element by element, by ranges of the parameters; batch assembly by rows; pooling by planes
-// (int8 pooling on NHWC codes by samples). Below
+// (int8 pooling on NHWC codes by samples); int4 products by rows and sparse (CSR) layers by
+// batch rows. Below
 // MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call stays on the
 // calling thread: waking workers costs more than it saves there (batch-1 inference never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
@@ -227,6 +228,43 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
+  // Weight-only int4 products y = x·wᵀ (f32 x): bands of rows of x, each worker unpacking the
+  // weight panels into a scratch of its own. Every row's sums are the same whatever rows share
+  // the call (the one-row path included: both equal i4_gemm_f32_ref).
+  const int4: Kernel = (...args) => {
+    const [y, x, , , dq, M, N, K] = args as number[];
+    const parts = pool.active > 1 && M! * N! * K! >= MIN_MACS ? pieces(M!, N!, pool.active) : [];
+    if (parts.length < 2 || parts[0]![3] !== N) return base.i4_gemm_f32!(...args);
+    each(parts, ([i0, i1], t) => {
+      const a = args.slice();
+      a[0] = y! + i0 * N! * 4;
+      a[1] = x! + i0 * K! * 4;
+      a[4] = t === 0 ? dq! : scratchFor(t, base.i4_gemm_scratch_bytes!(i1 - i0, K!));
+      a[5] = i1 - i0;
+      return [{ kernel: 'i4_gemm_f32', args: a }];
+    });
+    return 0;
+  };
+
+  // Pruned dense layers in row-group CSR: bands of batch rows, each worker transposing its rows
+  // into a buffer of its own (every row's sums keep f32_dense_fwd's order, one row or many).
+  // The multiply-adds counted are a tenth of the dense layer's: kiln takes this path from 60 %
+  // (batches) to 85 % (one row) sparsity and beyond.
+  const csrDense: Kernel = (...args) => {
+    const [y, x, , , , , B, N, K, , , xt] = args as number[];
+    const T = Math.min(pool.active, Math.ceil(B! / 4));
+    if (T < 2 || (B! * N! * K!) / 10 < MIN_MACS) return base.f32_csr_dense_fwd!(...args);
+    each(ranges(B!, T), ([s, e], t) => {
+      const a = args.slice();
+      a[0] = y! + s * N! * 4;
+      a[1] = x! + s * K! * 4;
+      a[6] = e - s;
+      a[11] = t === 0 || e - s === 1 ? xt! : scratchFor(t, base.f32_csr_scratch_bytes!(e - s, K!));
+      return [{ kernel: 'f32_csr_dense_fwd', args: a }];
+    });
+    return 0;
+  };
+
   // int8 convolutions (quantized image models): samples per thread, like the f32 forward. Each
   // worker takes one scratch block of its own for the call's three buffers: the im2row rows,
   // the int8 GEMM's packed rows and, for grouped convolutions, a group's output.
@@ -332,6 +370,8 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     i8_gemm_f32: int8('i8_gemm_f32', 6, 7, 4),
     i8_gemm_f32_rows: int8('i8_gemm_f32_rows', 5, 6, 4, true),
     i8_gemm_u8: int8('i8_gemm_u8', 6, 7, 1),
+    i4_gemm_f32: int4,
+    f32_csr_dense_fwd: csrDense,
     u8_conv2d: u8Conv,
     u8_maxpool2d_nhwc: u8Pooling('u8_maxpool2d_nhwc'),
     u8_avgpool2d_nhwc: u8Pooling('u8_avgpool2d_nhwc'),
