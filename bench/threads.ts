@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { coreInfo, useThreads } from '../src/core/wasm.ts';
 import { Tensor } from '../src/core/tensor.ts';
 import { matmul } from '../src/core/ops/linalg.ts';
-import { Sequential, conv2d, dense, fit, flatten, maxPool2d, adam, mnist } from '../src/index.ts';
+import { Sequential, SparseModel, conv2d, dense, fit, flatten, maxPool2d, adam, mnist, pruneWeights, quantize } from '../src/index.ts';
 import { int8Gemm, packInt8Weights } from '../src/core/ops/quant.ts';
 import { alternate, fmt } from './_stats.ts';
 import { onnxModel, race } from './_peers.ts';
@@ -111,9 +111,10 @@ for (const batch of [64, 256]) {
   console.log(`| ${batch} | ${counts.map((t) => fmt(r[`t${t}`]!, 0)).join(' | ')} | ${fmt(r[`t${counts.at(-1)}`]! / r.t1!, 2)}x |`);
 }
 
-// int8: y = x·wᵀ over codes with the f32 epilogue (a quantized dense layer at batch 256), and
-// one epoch of a small CNN (conv 8@3x3 same, ReLU, max pool, conv 16@3x3, ReLU, max pool, dense)
-// at batch 64 on 1x28x28 images: products split by rows, convolutions by samples.
+// int8: y = x·wᵀ over codes with the f32 epilogue (a quantized dense layer at batch 256), one
+// epoch of a small CNN (conv 8@3x3 same, ReLU, max pool, conv 16@3x3, ReLU, max pool, dense) at
+// batch 64 on 1x28x28 images, and compressed models' inference: products split by rows,
+// convolutions by samples, sparse layers by batch rows.
 {
   const [M, K, N] = [256, 784, 256];
   const r = (n: number, lo: number, span: number) => Int8Array.from({ length: n }, (_, i) => lo + ((i * 7919) % span));
@@ -160,7 +161,43 @@ for (const batch of [64, 256]) {
   console.log(
     `| CNN training, batch 64, samples/s | ${counts.map((t) => fmt(cnn[`t${t}`]!, 0)).join(' | ')} | ${fmt(cnn[`t${top}`]! / cnn.t1!, 2)}x |`,
   );
+  // Compressed models at batch 256: the CNN in int8 (static, per channel), the MLP in int4 and
+  // pruned to 90 % on the sparse path. Samples/s of predict over the same 256 rows.
+  const cnnModel = new Sequential({
+    inputs: [1, 28, 28],
+    layers: [
+      conv2d(8, 3, { padding: 'same', activation: 'relu' }),
+      maxPool2d(2),
+      conv2d(16, 3, { activation: 'relu' }),
+      maxPool2d(2),
+      flatten(),
+      dense(10),
+    ],
+    seed: 1,
+  });
+  const batch = images.subset(Int32Array.from({ length: 256 }, (_, i) => i));
+  const int8Cnn = quantize(cnnModel, { scheme: 'int8-per-channel', calibration: { data: batch } });
+  const mlp = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
+  const int4Mlp = quantize(mlp, { scheme: 'int4' });
+  pruneWeights(mlp, { sparsity: 0.9, scope: 'global' });
+  const sparseMlp = SparseModel.from(mlp);
+  for (const [name, predictor] of [
+    ['int8 CNN inference, batch 256, samples/s', int8Cnn],
+    ['int4 MLP inference, batch 256, samples/s', int4Mlp],
+    ['90 %-sparse MLP inference, batch 256, samples/s', sparseMlp],
+  ] as const) {
+    const rate = (threads: number) => () => {
+      useThreads(threads);
+      predictor.predict(batch.features);
+      const t0 = performance.now();
+      for (let i = 0; i < 10; i++) predictor.predict(batch.features);
+      return (10 * 256) / ((performance.now() - t0) / 1000);
+    };
+    const r = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, rate(t)])), ROUNDS);
+    console.log(`| ${name} | ${counts.map((t) => fmt(r[`t${t}`]!, 0)).join(' | ')} | ${fmt(r[`t${top}`]! / r.t1!, 2)}x |`);
+  }
   for (const t of [x, w.packed, weightScales]) t.dispose();
+  for (const m of [int8Cnn, int4Mlp, sparseMlp, cnnModel, mlp]) m.dispose();
 }
 
 // Batch-1 inference stays on the calling thread (below the split threshold): no slower.

@@ -192,6 +192,7 @@ async function workload(): Promise<Uint8Array[]> {
   pruneWeights(wide, { sparsity: 0.9, scope: 'global' });
   const sparse = SparseModel.from(wide);
   out.push(bits(sparse.predict(rows)));
+  sparse.dispose();
   wide.dispose();
   return out;
 }
