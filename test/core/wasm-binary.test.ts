@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { disassemble } from '../runtime/binaryen.ts';
 
-const MAX_BYTES = 80 * 1024;
+// 84 KiB: the int8 convolution packs its windows straight into the GEMM's pair layout
+// (u8_im2row_packed, 1.6 KiB of unrolled transposes) instead of im2row and a second pass.
+const MAX_BYTES = 84 * 1024;
 const F32X4_MUL = 0xe6;
 const V128_LOAD = 0x00;
 const RELAXED_FIRST = 0x100;
@@ -187,7 +189,7 @@ const code = section(10);
 const simd = code ? simdOpcodes(bytes, code) : new Map<number, number>();
 const total = [...simd.values()].reduce((a, b) => a + b, 0);
 
-test('the release core is at most 80 KiB', (t) => {
+test(`the release core is at most ${MAX_BYTES / 1024} KiB`, (t) => {
   t.diagnostic(`build/kiln.wasm: ${bytes.length} bytes (${(bytes.length / 1024).toFixed(1)} KiB), ${total} SIMD instructions`);
   console.log(
     `build/kiln.wasm is ${bytes.length} bytes (${(bytes.length / 1024).toFixed(1)} KiB of ${MAX_BYTES / 1024}), ${total} SIMD instructions`,
