@@ -1,60 +1,165 @@
 // Quantized 2-D convolution and pooling over u8 activations. Activations between quantized image
 // layers are NHWC ([B, OH·OW, O]: a convolution's GEMM writes its output rows position by
-// position), so each convolution is im2row + the int8 GEMM of i8-gemm.ts with its fused epilogue:
-//   u8_im2row     rows [p0, p1) of col [P, Kc], P = OH·OW output positions, Kc = KH·KW·Cg in
-//                 (kh, kw, c) order; x element (c, h, w) lies at x + c·cs + (h·W + w)·ps, so one
-//                 kernel reads NCHW (cs = H·W, ps = 1; the model's input) and NHWC (cs = 1, ps = C,
-//                 a contiguous run of Cg channels per tap); taps in the padding get zx, the input
-//                 zero point, so they add (zx − zx)·w = 0 to the accumulator, as a zero input does
-//   u8_conv2d     per sample and group: im2row, then i8_gemm_u8 (requantised u8 codes for the
-//                 next layer) or i8_gemm_f32 (f32) with scales, bias and ReLU fused. Weights are
-//                 packed once per group by i8_gemm_pack_w from codes in (kh, kw, c) order.
+// position), so each convolution is a window packing + the int8 GEMM of i8-gemm.ts with its fused
+// epilogue:
+//   u8_im2row_packed  the GEMM's x operand for one sample's group, written straight in the GEMM's
+//                 4-row pair layout (i8-pairs.ts) from the codes: row p = output position, k =
+//                 (kh, kw, c) over Kc = KH·KW·Cg, each value x − zx in i16. x element (c, h, w)
+//                 lies at x + c·cs + (h·W + w)·ps, so one kernel reads NCHW (cs = H·W, ps = 1; the
+//                 model's input) and NHWC (cs = 1, ps = C). The group's channels are first copied
+//                 into a padded [Hp, Wp, Cg] image whose border holds zx, so a tap in the padding
+//                 packs zx − zx = 0 (it adds nothing, as a zero input does) and the packing loop
+//                 needs no bounds tests: with Cg a multiple of 8, eight channels of four positions
+//                 go from the image to one block with four loads and a transpose; otherwise each
+//                 position's window is gathered into a short row first. Writing the layout here
+//                 saves the [P, Kc] im2row matrix and the GEMM's second pass over it.
+//                 Reference: u8_im2row_packed_ref, the formula one value at a time.
+//   u8_conv2d     per sample and group: u8_im2row_packed, then i8_gemm_u8 (requantised u8 codes
+//                 for the next layer) or i8_gemm_f32 (f32) on the packed rows (x = 0) with scales,
+//                 bias and ReLU fused. Weights are packed once per group by i8_gemm_pack_w from
+//                 codes in (kh, kw, c) order.
 //                 Reference: u8_conv2d_ref, a direct convolution over the unpacked [O, Cg, KH, KW]
 //                 codes with the same epilogue formulas; integer accumulators make the two equal
 //                 bit for bit.
 // Samples are independent, so a block of samples (a block of output rows of [B·P, O]) is one call
 // on offset pointers: what a thread would run.
 import { i8_gemm_f32, i8_gemm_packed_bytes, i8_gemm_u8 } from "./i8-gemm";
+import { pairAt, pairStore4, row8 } from "./i8-pairs";
 
-// Rows [p0, p1) of the im2row matrix of one group, written from col (row p0 first).
-export function u8_im2row(col: usize, x: usize, cs: i32, ps: i32, H: i32, W: i32, Cg: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, zx: i32, p0: i32, p1: i32): void {
-  let dst = col;
-  const run = <usize>Cg;
-  for (let p = p0; p < p1; p++) {
-    const oh = p / OW, ow = p - (p / OW) * OW;
-    for (let kh = 0; kh < KH; kh++) {
-      const ih = oh * sh - ph + kh * dilh;
-      for (let kw = 0; kw < KW; kw++) {
-        const iw = ow * sw - pw + kw * dilw;
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
-          memory.fill(dst, <u8>zx, run);
-        } else {
-          const src = x + <usize>(ih * W + iw) * <usize>ps;
-          if (cs == 1) memory.copy(dst, src, run);
-          else for (let c = 0; c < Cg; c++) store<u8>(dst + <usize>c, load<u8>(src + <usize>c * <usize>cs));
+// The padded image's rows and columns: every row and column some output's window reaches, from
+// −ph and −pw.
+@inline function paddedRows(OH: i32, KH: i32, sh: i32, dilh: i32): i32 {
+  return (OH - 1) * sh + (KH - 1) * dilh + 1;
+}
+
+// Bytes of the gathered window rows of the slow path: 4 rows of Kc rounded up to 8, each with
+// 16 bytes of room for the last 16-byte copy.
+@inline function stageRow(Kc: i32): i32 {
+  return ((Kc + 7) & ~7) + 16;
+}
+
+// Bytes of the image scratch u8_im2row_packed needs: the padded image of one sample's group (16
+// bytes of room past it for 16-byte reads), then the gathered rows.
+export function u8_conv2d_col_bytes(OH: i32, OW: i32, KH: i32, KW: i32, Cg: i32, sh: i32, sw: i32, dilh: i32, dilw: i32): i32 {
+  const image = paddedRows(OH, KH, sh, dilh) * paddedRows(OW, KW, sw, dilw) * Cg + 16;
+  return ((image + 15) & ~15) + 4 * stageRow(KH * KW * Cg);
+}
+
+// ap = the packed rows of one sample's group, whole blocks of 4 even for one position
+// (i8_gemm_scratch_bytes(max(OH·OW, 4), Kc) bytes); img is scratch of u8_conv2d_col_bytes bytes.
+export function u8_im2row_packed(ap: usize, x: usize, cs: i32, ps: i32, H: i32, W: i32, Cg: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, zx: i32, img: usize): void {
+  const Hp = paddedRows(OH, KH, sh, dilh), Wp = paddedRows(OW, KW, sw, dilw);
+  padImage(img, x, cs, ps, H, W, Cg, Hp, Wp, ph, pw, zx);
+  const Kc = KH * KW * Cg, kp = (Kc + 3) & ~3, kq = (Kc + 7) & ~7;
+  const P = OH * OW;
+  const sl = <usize>stageRow(Kc);
+  const stage = img + ((<usize>(Hp * Wp * Cg + 16) + 15) & ~15);
+  const vz = i16x8.splat(<i16>zx);
+  const vzx = i8x16.splat(<i8>zx);
+  const pix = <usize>Cg, line = <usize>Wp * pix;
+  const stepW = <usize>(sw * Cg), stepH = <usize>sh * line;
+  // Contiguous window rows (dilw == 1): one run of KW·Cg bytes per kh.
+  const run = dilw == 1 ? KW * Cg : Cg;
+  const runs = dilw == 1 ? 1 : KW;
+  const direct = (Cg & 7) == 0;
+  let dst = ap;
+  let oh = 0, ow = 0;
+  for (let i = 0; i < P; i += 4) {
+    // Window origins of the block's four positions (past P: none).
+    let s0: usize = 0, s1: usize = 0, s2: usize = 0, s3: usize = 0;
+    for (let r = 0; r < 4; r++) {
+      let s: usize = 0;
+      if (i + r < P) {
+        s = img + <usize>oh * stepH + <usize>ow * stepW;
+        if (++ow == OW) {
+          ow = 0;
+          oh++;
         }
-        dst += run;
+      }
+      if (r == 0) s0 = s;
+      else if (r == 1) s1 = s;
+      else if (r == 2) s2 = s;
+      else s3 = s;
+    }
+    if (direct && i + 4 <= P) {
+      let k = 0;
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const off = <usize>(kh * dilh) * line + <usize>(kw * dilw) * pix;
+          for (let c = 0; c < Cg; c += 8) {
+            const o = off + <usize>c;
+            pairStore4(dst + (<usize>k << 3), row8(s0 + o, false, vz), row8(s1 + o, false, vz), row8(s2 + o, false, vz), row8(s3 + o, false, vz));
+            k += 8;
+          }
+        }
+      }
+    } else {
+      for (let r = 0; r < 4; r++) {
+        const s = r == 0 ? s0 : r == 1 ? s1 : r == 2 ? s2 : s3;
+        const row = stage + <usize>r * sl;
+        if (s == 0) {
+          for (let k = 0; k < kq; k += 16) v128.store(row + <usize>k, vzx);
+          continue;
+        }
+        let d = row;
+        for (let kh = 0; kh < KH; kh++) {
+          for (let t = 0; t < runs; t++) {
+            const from = s + <usize>(kh * dilh) * line + <usize>(t * dilw) * pix;
+            // 16 bytes at a time: the copy may run past the run (into the next one's bytes,
+            // written after it, or the row's room); the image has 16 bytes of room too.
+            for (let b = 0; b < run; b += 16) v128.store(d + <usize>b, v128.load(from + <usize>b));
+            d += <usize>run;
+          }
+        }
+        v128.store(row + <usize>Kc, vzx);
+      }
+      for (let k = 0; k < kq; k += 8) {
+        const o = <usize>k;
+        pairStore4(dst + (o << 3), row8(stage + o, false, vz), row8(stage + sl + o, false, vz), row8(stage + 2 * sl + o, false, vz), row8(stage + 3 * sl + o, false, vz), k + 8 > kp);
+      }
+    }
+    dst += <usize>kp << 3;
+  }
+}
+
+// The group's channels of x, [Hp, Wp, Cg] from (−ph, −pw), zx outside the image.
+function padImage(img: usize, x: usize, cs: i32, ps: i32, H: i32, W: i32, Cg: i32, Hp: i32, Wp: i32, ph: i32, pw: i32, zx: i32): void {
+  memory.fill(img, <u8>zx, <usize>(Hp * Wp * Cg));
+  const rows = min(H, Hp - ph), cols = min(W, Wp - pw);
+  if (cols <= 0) return;
+  for (let h = 0; h < rows; h++) {
+    const dst = img + <usize>((h + ph) * Wp + pw) * <usize>Cg;
+    const src = x + <usize>(h * W) * <usize>ps;
+    if (cs == 1 && ps == Cg) {
+      memory.copy(dst, src, <usize>(cols * Cg));
+    } else if (Cg == 1) {
+      for (let w = 0; w < cols; w++) store<u8>(dst + <usize>w, load<u8>(src + <usize>w * <usize>ps));
+    } else {
+      for (let w = 0; w < cols; w++) {
+        for (let c = 0; c < Cg; c++) store<u8>(dst + <usize>(w * Cg + c), load<u8>(src + <usize>w * <usize>ps + <usize>c * <usize>cs));
       }
     }
   }
 }
 
-export function u8_im2row_ref(col: usize, x: usize, cs: i32, ps: i32, H: i32, W: i32, Cg: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, zx: i32, p0: i32, p1: i32): void {
-  const Kc = KH * KW * Cg;
-  for (let p = p0; p < p1; p++) {
-    for (let k = 0; k < Kc; k++) {
-      const c = k % Cg, kw = (k / Cg) % KW, kh = k / (Cg * KW);
-      const ih = (p / OW) * sh - ph + kh * dilh, iw = (p % OW) * sw - pw + kw * dilw;
-      const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-      const v: u8 = inside ? load<u8>(x + <usize>c * <usize>cs + <usize>(ih * W + iw) * <usize>ps) : <u8>zx;
-      store<u8>(col + <usize>(p - p0) * <usize>Kc + <usize>k, v);
+export function u8_im2row_packed_ref(ap: usize, x: usize, cs: i32, ps: i32, H: i32, W: i32, Cg: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, zx: i32): void {
+  const Kc = KH * KW * Cg, kp = (Kc + 3) & ~3, P = OH * OW;
+  for (let i = 0; i < P; i += 4) {
+    const blk = ap + <usize>(i >> 2) * <usize>kp * 8;
+    for (let r = 0; r < 4; r++) {
+      const p = i + r;
+      for (let k = 0; k < kp; k++) {
+        let v = 0;
+        if (p < P && k < Kc) {
+          const c = k % Cg, kw = (k / Cg) % KW, kh = k / (Cg * KW);
+          const ih = (p / OW) * sh - ph + kh * dilh, iw = (p % OW) * sw - pw + kw * dilw;
+          const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+          v = (inside ? <i32>load<u8>(x + <usize>c * <usize>cs + <usize>(ih * W + iw) * <usize>ps) : zx) - zx;
+        }
+        store<i16>(blk + pairAt(r, k), <i16>v);
+      }
     }
   }
-}
-
-// Bytes of the column buffer u8_conv2d needs: one sample's group, P·Kc.
-export function u8_conv2d_col_bytes(OH: i32, OW: i32, KH: i32, KW: i32, Cg: i32): i32 {
-  return OH * OW * KH * KW * Cg;
 }
 
 // y = conv(x) through the epilogue, NHWC out [B, OH·OW, O]: u8 codes with (ys, zy) when ys > 0
@@ -62,7 +167,7 @@ export function u8_conv2d_col_bytes(OH: i32, OW: i32, KH: i32, KW: i32, Cg: i32)
 // [B, H, W, C]; its scale and zero point are xs and zx, or per sample (f32 scale, i32 zero point,
 // 8 bytes a sample) from xq when xq != 0. wp holds `groups` packed panels of [O/groups, Kc]
 // codes one after the other; ws [O] weight scales, bias [O] f32 or 0; relu != 0 clamps at 0.
-// Scratch from the host: ap (i8_gemm_scratch_bytes(P, Kc)), col (u8_conv2d_col_bytes) and, with
+// Scratch from the host: ap (i8_gemm_scratch_bytes(max(P, 4), Kc)), col (u8_conv2d_col_bytes) and, with
 // groups > 1, tmp (P·(O/groups)·4 bytes) where a group's outputs wait to be interleaved.
 export function u8_conv2d(y: usize, x: usize, xq: usize, wp: usize, ap: usize, col: usize, tmp: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, groups: i32, nchw: i32, zx: i32, xs: f32, ws: usize, bias: usize, relu: i32, ys: f32, zy: i32): void {
   const Cg = C / groups, Og = O / groups;
@@ -76,12 +181,12 @@ export function u8_conv2d(y: usize, x: usize, xq: usize, wp: usize, ap: usize, c
     const z: i32 = xq != 0 ? load<i32>(xq + (<usize>b << 3), 4) : zx;
     const yb = y + <usize>b * <usize>P * <usize>O * esize;
     for (let g = 0; g < groups; g++) {
-      u8_im2row(col, xb + <usize>(g * Cg * cs), cs, ps, H, W, Cg, OW, KH, KW, sh, sw, ph, pw, dilh, dilw, z, 0, P);
+      u8_im2row_packed(ap, xb + <usize>(g * Cg * cs), cs, ps, H, W, Cg, OH, OW, KH, KW, sh, sw, ph, pw, dilh, dilw, z, col);
       const out = groups == 1 ? yb : tmp;
       const o = <usize>(g * Og) << 2;
       const bg = bias != 0 ? bias + o : 0;
-      if (ys > 0) i8_gemm_u8(out, col, 0, z, s, wp + <usize>g * panel, ap, P, Og, Kc, ws + o, bg, relu, ys, zy);
-      else i8_gemm_f32(out, col, 0, z, s, wp + <usize>g * panel, ap, P, Og, Kc, ws + o, bg, relu);
+      if (ys > 0) i8_gemm_u8(out, 0, 0, z, s, wp + <usize>g * panel, ap, P, Og, Kc, ws + o, bg, relu, ys, zy);
+      else i8_gemm_f32(out, 0, 0, z, s, wp + <usize>g * panel, ap, P, Og, Kc, ws + o, bg, relu);
       if (groups > 1) {
         const run = <usize>Og * esize;
         for (let p = 0; p < P; p++) memory.copy(yb + (<usize>p * <usize>O + <usize>(g * Og)) * esize, tmp + <usize>p * run, run);

@@ -18,7 +18,9 @@
 // [−255, 255]. The weights are packed once (i8_gemm_pack_w) into panels of NR = 8 rows of w;
 // inside a panel, k runs in pairs, and each pair holds 8 × (w[n,2t], w[n,2t+1]) as 16 i16, so one
 // v128 holds the pair of four outputs. x is packed at each call into the scratch `ap` the host
-// provides (i8_gemm_scratch_bytes): blocks of MR = 4 rows, each pair as 4 × (x[m,2t], x[m,2t+1]).
+// provides (i8_gemm_scratch_bytes): blocks of MR = 4 rows, each pair as 4 × (x[m,2t], x[m,2t+1]);
+// x == 0 means ap holds them already, in blocks of 4 rows also when M == 1 (u8_im2row_packed
+// writes them for the convolution, which then needs no [M, K] matrix and no packing pass).
 // A 32-bit splat of one row's pair against a weight vector is one i32x4.dot_i16x8_s: four
 // outputs advance by two k each. The 4x8 tile keeps 8 i32x4 accumulators; with the two weight
 // vectors, the splat and a product that is 12 of the 15 xmm registers V8 allocates on x64. K is
@@ -26,17 +28,20 @@
 // computed in TILE and dropped. M == 1 packs x as one plain row and runs a 1x8 tile.
 // see: XNNPACK qs8 GEMM micro-kernels (the pair-interleaved "c2" packing)
 
+import { pairAt, pairStore4, row8 } from "./i8-pairs";
+
 const MR = 4;
 const NR = 8;
 // Weight panels per column block: 64 outputs × K pairs stay in L2 while every row block passes.
 const NCP = 8;
 
-// The ragged-tile buffer, then per panel the 8 weight scales ws[n] and the 8 biases, zero past N
-// (no read beyond ws or bias). These are the instance's own globals: an instance of the threaded
+// The ragged-tile buffer, then for each of the NCP panels of a column block the 8 weight scales
+// ws[n] and the 8 biases, zero past N (no read beyond ws or bias), set once per block rather than
+// once per tile. These are the instance's own globals: an instance of the threaded
 // core (one per thread, all over one shared memory) is pointed at a block of its own by
 // i8_gemm_use_tile, so threads never write each other's tiles.
 const TILE_BYTES: usize = MR * NR * 4;
-const PANEL_BYTES: usize = 2 * NR * 4;
+const PANEL_BYTES: usize = NCP * 2 * NR * 4;
 let TILE: usize = memory.data(<i32>TILE_BYTES, 16);
 let PANEL: usize = memory.data(<i32>PANEL_BYTES, 16);
 
@@ -137,6 +142,8 @@ function setEpilogue(xs: f32, ws: usize, bias: usize, relu: i32, ys: f32, zy: i3
   eZy = zy;
 }
 
+// x == 0: ap already holds x in the 4-row block layout (u8_im2row_packed writes it), M == 1
+// included; zx and signed then only matter to the epilogue's per-row parameters (none).
 function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize, ap: usize, M: i32, N: i32, K: i32): void {
   if (M <= 0 || N <= 0) return;
   const kp = depth(K);
@@ -144,26 +151,27 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
   const ldo = <usize>N * esize;
   const panels = (N + NR - 1) >> 3;
   const panelBytes = <usize>kp * 16;
-  if (M == 1) {
+  if (M == 1 && x != 0) {
     packRow(ap, x, signed, zx, K, kp);
     for (let p = 0; p < panels; p++) {
       const n = p * NR;
       const nr = min(NR, N - n);
-      preparePanel(mode, n, nr);
+      preparePanels(mode, n, n + nr);
       const pb = wp + <usize>p * panelBytes;
       if (nr == NR) {
-        micro1(mode, ap, pb, kp, out + <usize>n * esize, xsOf(0));
+        micro1(mode, ap, pb, kp, out + <usize>n * esize, xsOf(0), PANEL);
       } else {
-        micro1(mode, ap, pb, kp, TILE, xsOf(0));
+        micro1(mode, ap, pb, kp, TILE, xsOf(0), PANEL);
         corner(out + <usize>n * esize, ldo, 1, nr, esize);
       }
     }
     return;
   }
-  packA(ap, x, signed, zx, M, K, kp);
+  if (x != 0) packA(ap, x, signed, zx, M, K, kp);
   const blockBytes = <usize>kp * 8;
   for (let jp = 0; jp < panels; jp += NCP) {
     const jend = min(panels, jp + NCP);
+    preparePanels(mode, jp * NR, min(N, jend * NR));
     for (let i = 0; i < M; i += MR) {
       const mr = min(MR, M - i);
       const pa = ap + <usize>(i >> 2) * blockBytes;
@@ -171,12 +179,12 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
       for (let p = jp; p < jend; p++) {
         const n = p * NR;
         const nr = min(NR, N - n);
-        preparePanel(mode, n, nr);
         const pb = wp + <usize>p * panelBytes;
+        const pe = PANEL + <usize>(p - jp) * (2 * NR * 4);
         if (mr == MR && nr == NR) {
-          micro4(mode, pa, pb, kp, orow + <usize>n * esize, ldo, i);
+          micro4(mode, pa, pb, kp, orow + <usize>n * esize, ldo, i, pe);
         } else {
-          micro4(mode, pa, pb, kp, TILE, NR * 4, i);
+          micro4(mode, pa, pb, kp, TILE, NR * 4, i, pe);
           corner(orow + <usize>n * esize, ldo, mr, nr, esize);
         }
       }
@@ -195,35 +203,25 @@ function gemm(mode: i32, out: usize, x: usize, signed: bool, zx: i32, wp: usize,
   return eRows != 0 && m < eM ? load<i32>(eRows + (<usize>m << 3), 4) : zx;
 }
 
-function preparePanel(mode: i32, n: i32, nr: i32): void {
+// The epilogue's ws and bias of outputs [n0, n1) (at most NCP panels) into PANEL, 8 outputs a
+// panel, zeros past n1.
+function preparePanels(mode: i32, n0: i32, n1: i32): void {
   if (mode == MODE_I32) return;
-  for (let c = 0; c < NR; c++) {
-    const o = <usize>(n + c) << 2;
-    const live = c < nr;
-    store<f32>(PANEL + (<usize>c << 2), live ? load<f32>(eWs + o) : 0);
-    store<f32>(PANEL + (<usize>(NR + c) << 2), live && eBias != 0 ? load<f32>(eBias + o) : 0);
+  let pe = PANEL;
+  for (let n = n0; n < n1; n += NR) {
+    for (let c = 0; c < NR; c++) {
+      const o = <usize>(n + c) << 2;
+      const live = n + c < n1;
+      store<f32>(pe + (<usize>c << 2), live ? load<f32>(eWs + o) : 0);
+      store<f32>(pe + (<usize>(NR + c) << 2), live && eBias != 0 ? load<f32>(eBias + o) : 0);
+    }
+    pe += 2 * NR * 4;
   }
 }
 
 // Copies the valid mr x nr corner of TILE (rows NR·4 bytes apart) to out.
 function corner(out: usize, ldo: usize, mr: i32, nr: i32, esize: usize): void {
   for (let r = 0; r < mr; r++) memory.copy(out + <usize>r * ldo, TILE + <usize>(r * NR * 4), <usize>nr * esize);
-}
-
-@inline function transposeStore4(dst: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
-  v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
-  v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
-}
-
-// Eight x values of a row from k, widened to i16, minus the zero point.
-@inline function row8(row: usize, signed: bool, vz: v128): v128 {
-  return i16x8.sub(signed ? v128.load8x8_s(row) : v128.load8x8_u(row), vz);
 }
 
 @inline function xAt(x: usize, signed: bool, at: usize): i32 {
@@ -244,20 +242,20 @@ function packA(ap: usize, x: usize, signed: bool, zx: i32, M: i32, K: i32, kp: i
     if (mr == MR) {
       for (; k + 8 <= K; k += 8) {
         const o = row + <usize>k;
-        transposeStore4(dst + (<usize>k << 3), row8(o, signed, z0), row8(o + ldx, signed, z1), row8(o + 2 * ldx, signed, z2), row8(o + 3 * ldx, signed, z3));
+        pairStore4(dst + (<usize>k << 3), row8(o, signed, z0), row8(o + ldx, signed, z1), row8(o + 2 * ldx, signed, z2), row8(o + 3 * ldx, signed, z3));
       }
     } else {
       for (; k + 8 <= K; k += 8) {
         const o = row + <usize>k;
         const r1 = mr > 1 ? row8(o + ldx, signed, z1) : zero;
         const r2 = mr > 2 ? row8(o + 2 * ldx, signed, z2) : zero;
-        transposeStore4(dst + (<usize>k << 3), row8(o, signed, z0), r1, r2, zero);
+        pairStore4(dst + (<usize>k << 3), row8(o, signed, z0), r1, r2, zero);
       }
     }
     for (; k < kp; k++) {
       for (let r = 0; r < MR; r++) {
         const v: i32 = r < mr && k < K ? xAt(row, signed, <usize>r * ldx + <usize>k) - zxOf(zx, i + r) : 0;
-        store<i16>(dst + ((<usize>(k >> 1) * 8 + <usize>(r * 2 + (k & 1))) << 1), <i16>v);
+        store<i16>(dst + pairAt(r, k), <i16>v);
       }
     }
   }
@@ -273,15 +271,15 @@ function packRow(ap: usize, x: usize, signed: bool, zx: i32, K: i32, kp: i32): v
 }
 
 // One output row's 8 accumulators (a0: outputs 0-3, a1: 4-7) through the epilogue to dst.
-@inline function finish(mode: i32, dst: usize, a0: v128, a1: v128, xs: f32): void {
+@inline function finish(mode: i32, dst: usize, a0: v128, a1: v128, xs: f32, pe: usize): void {
   if (mode == MODE_I32) {
     v128.store(dst, a0);
     v128.store(dst, a1, 16);
     return;
   }
   const vxs = f32x4.splat(xs);
-  let v0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.mul(vxs, v128.load(PANEL))), v128.load(PANEL, 32));
-  let v1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.mul(vxs, v128.load(PANEL, 16))), v128.load(PANEL, 48));
+  let v0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), f32x4.mul(vxs, v128.load(pe))), v128.load(pe, 32));
+  let v1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), f32x4.mul(vxs, v128.load(pe, 16))), v128.load(pe, 48));
   if (eRelu) {
     const zero = f32x4.splat(0);
     v0 = f32x4.max(v0, zero);
@@ -307,7 +305,7 @@ function packRow(ap: usize, x: usize, signed: bool, zx: i32, K: i32, kp: i32): v
 // The 4x8 tile over all of kp, one pair per turn. Not unrolled on purpose: with two pairs per
 // turn the optimiser interleaves them per accumulator, keeps four weight vectors and both pairs'
 // splats live, and the accumulators spill to the stack on every turn (50 against 67 GOP/s).
-function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize, m: i32): void {
+function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize, m: i32, pe: usize): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0);
   let c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0);
@@ -326,15 +324,15 @@ function micro4(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, ldd: usize
     pa += 16;
     pb += 32;
   }
-  finish(mode, dst, c00, c01, xsOf(m));
-  finish(mode, dst + ldd, c10, c11, xsOf(m + 1));
-  finish(mode, dst + 2 * ldd, c20, c21, xsOf(m + 2));
-  finish(mode, dst + 3 * ldd, c30, c31, xsOf(m + 3));
+  finish(mode, dst, c00, c01, xsOf(m), pe);
+  finish(mode, dst + ldd, c10, c11, xsOf(m + 1), pe);
+  finish(mode, dst + 2 * ldd, c20, c21, xsOf(m + 2), pe);
+  finish(mode, dst + 3 * ldd, c30, c31, xsOf(m + 3), pe);
 }
 
 // The 1x8 tile (M == 1): x's pairs are consecutive in ap. Two accumulator sets hide the add
 // latency; integer sums make their split invisible.
-function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, xs: f32): void {
+function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, xs: f32, pe: usize): void {
   let c0 = i32x4.splat(0), c1 = i32x4.splat(0);
   let d0 = i32x4.splat(0), d1 = i32x4.splat(0);
   const end = pb + (<usize>kp << 4);
@@ -348,7 +346,7 @@ function micro1(mode: i32, pa: usize, pb: usize, kp: i32, dst: usize, xs: f32): 
     pa += 8;
     pb += 64;
   }
-  finish(mode, dst, i32x4.add(c0, d0), i32x4.add(c1, d1), xs);
+  finish(mode, dst, i32x4.add(c0, d0), i32x4.add(c1, d1), xs, pe);
 }
 
 // Scalar twins: the formulas above, one output at a time, over the unpacked x and w.

@@ -481,8 +481,9 @@ function imageSteps(layers: readonly QuantLayerSpec[], steps: readonly Step[]): 
       step: steps[i],
       maxPool: false,
       geo: [C, H, W, O, OH, OW, KH, KW, ...c.stride, ...c.padding, ...c.dilation, c.groups],
-      col: k.u8_conv2d_col_bytes(OH, OW, KH, KW, C / c.groups),
-      ap: k.i8_gemm_scratch_bytes(P, Kc),
+      col: k.u8_conv2d_col_bytes(OH, OW, KH, KW, C / c.groups, ...c.stride, ...c.dilation),
+      // Whole blocks of 4 rows, also for one output position (u8_im2row_packed).
+      ap: k.i8_gemm_scratch_bytes(Math.max(P, 4), Kc),
       tmp: c.groups > 1 ? P * (O / c.groups) * 4 : 0,
       cells: O * P,
     });
@@ -504,7 +505,7 @@ function imageSteps(layers: readonly QuantLayerSpec[], steps: readonly Step[]): 
   return out;
 }
 
-// Codes [O, Cg, KH, KW] → [O, KH, KW, Cg], the order u8_im2row writes a window in.
+// Codes [O, Cg, KH, KW] → [O, KH, KW, Cg], the order u8_im2row_packed writes a window in.
 function convOrder(codes: Int8Array, c: QuantConvSpec): Int8Array {
   const O = c.outputShape[0],
     Cg = c.inputShape[0] / c.groups,

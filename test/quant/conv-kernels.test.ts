@@ -137,24 +137,67 @@ function packConv(g: Geometry, w: Int32Array, zw: Int32Array | undefined): numbe
   return wp;
 }
 
-test('u8_im2row equals its twin on NCHW and NHWC inputs and any row range', () => {
+// The packed layout as the GEMM reads it (i8-gemm.ts): blocks of 4 rows, each pair of k as
+// 4 × (row value at 2t, at 2t + 1), i16; rows past P and k past Kc are zeros.
+function packedReference(g: Geometry, x: number[], nchw: boolean, zx: number, OH: number, OW: number): number[] {
+  const Cg = g.C / g.groups,
+    Kc = g.KH * g.KW * Cg,
+    kp = (Kc + 3) & ~3,
+    P = OH * OW;
+  const out = new Array<number>(Math.ceil(P / 4) * kp * 4).fill(0);
+  for (let p = 0; p < P; p++)
+    for (let k = 0; k < Kc; k++) {
+      const c = k % Cg,
+        kw = Math.floor(k / Cg) % g.KW,
+        kh = Math.floor(k / (Cg * g.KW));
+      const ih = Math.floor(p / OW) * g.sh - g.ph + kh * g.dilh,
+        iw = (p % OW) * g.sw - g.pw + kw * g.dilw;
+      const inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+      const v = inside ? x[nchw ? (c * g.H + ih) * g.W + iw : (ih * g.W + iw) * g.C + c]! : zx;
+      out[(p >> 2) * kp * 4 + (k >> 1) * 8 + (p & 3) * 2 + (k & 1)] = v - zx;
+    }
+  return out;
+}
+
+// Geometries beyond the network's: channels a multiple of 8 (the direct path) with ragged P,
+// 1×1 output, strides and dilation with 16 channels.
+const PACK_GEOMETRIES: Geometry[] = [
+  ...GEOMETRIES,
+  { B: 1, C: 32, H: 14, W: 14, O: 64, KH: 5, KW: 5, sh: 1, sw: 1, ph: 2, pw: 2, dilh: 1, dilw: 1, groups: 1 },
+  { B: 1, C: 16, H: 5, W: 7, O: 4, KH: 3, KW: 3, sh: 2, sw: 1, ph: 1, pw: 2, dilh: 1, dilw: 2, groups: 1 },
+  { B: 1, C: 8, H: 3, W: 3, O: 4, KH: 3, KW: 3, sh: 1, sw: 1, ph: 0, pw: 0, dilh: 1, dilw: 1, groups: 1 },
+  { B: 1, C: 24, H: 6, W: 5, O: 6, KH: 2, KW: 3, sh: 3, sw: 2, ph: 0, pw: 1, dilh: 2, dilw: 1, groups: 3 },
+  { B: 1, C: 3, H: 9, W: 4, O: 3, KH: 1, KW: 4, sh: 1, sw: 1, ph: 0, pw: 3, dilh: 1, dilw: 1, groups: 1 },
+];
+
+test('u8_im2row_packed equals its twin and the packed layout of the windows (NCHW and NHWC)', () => {
   const rand = mulberry32(3);
-  for (const g of GEOMETRIES) {
+  for (const g of PACK_GEOMETRIES) {
     const { OH, OW } = out(g);
     const Cg = g.C / g.groups,
       Kc = g.KH * g.KW * Cg,
       P = OH * OW;
-    const x = put(ints(rand, g.C * g.H * g.W, 256), 'u8');
+    const xv = ints(rand, g.C * g.H * g.W, 256);
+    const x = put(xv, 'u8');
     for (const nchw of [true, false]) {
       const [cs, ps] = nchw ? [g.H * g.W, 1] : [1, g.C];
-      const p0 = Math.floor(rand() * P),
-        p1 = p0 + Math.floor(rand() * (P - p0 + 1));
-      const a = block((p1 - p0) * Kc),
-        b = block((p1 - p0) * Kc);
+      const bytes = k.i8_gemm_scratch_bytes(Math.max(P, 4), Kc);
+      const a = block(bytes),
+        b = block(bytes),
+        img = block(k.u8_conv2d_col_bytes(OH, OW, g.KH, g.KW, Cg, g.sh, g.sw, g.dilh, g.dilw));
+      u8View(a, bytes).fill(0xa5);
       const zx = Math.floor(rand() * 256);
-      k.u8_im2row(a, x, cs, ps, g.H, g.W, Cg, OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, zx, p0, p1);
-      k.u8_im2row_ref(b, x, cs, ps, g.H, g.W, Cg, OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, zx, p0, p1);
-      assertSame(bytesOf(a, (p1 - p0) * Kc), bytesOf(b, (p1 - p0) * Kc), `im2row ${JSON.stringify(g)} nchw=${nchw}`);
+      // The last group: channels from an offset, as u8_conv2d reads them.
+      const xg = x + (g.groups - 1) * Cg * cs;
+      const args = [cs, ps, g.H, g.W, Cg, OH, OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, zx] as const;
+      k.u8_im2row_packed(a, xg, ...args, img);
+      k.u8_im2row_packed_ref(b, xg, ...args);
+      const n = (Math.ceil(P / 4) * ((Kc + 3) & ~3) * 8) / 2;
+      const got = Array.from(new Int16Array(u8View(a, 2 * n).slice().buffer));
+      const label = `packed ${JSON.stringify(g)} nchw=${nchw}`;
+      assertSame(got, Array.from(new Int16Array(u8View(b, 2 * n).slice().buffer)), `${label}: twin`);
+      const shifted = nchw ? xv.slice((g.groups - 1) * Cg * g.H * g.W) : xv.slice((g.groups - 1) * Cg);
+      assertSame(got, packedReference(g, Array.from(shifted), nchw, zx, OH, OW), `${label}: layout`);
     }
     release();
   }
@@ -162,7 +205,7 @@ test('u8_im2row equals its twin on NCHW and NHWC inputs and any row range', () =
 
 test('u8_conv2d equals its twin and the integer reference bit for bit (u8 and f32 epilogues)', () => {
   const rand = mulberry32(5);
-  for (const g of GEOMETRIES) {
+  for (const g of PACK_GEOMETRIES) {
     const { OH, OW } = out(g);
     const Cg = g.C / g.groups,
       Og = g.O / g.groups,
@@ -196,8 +239,8 @@ test('u8_conv2d equals its twin and the integer reference bit for bit (u8 and f3
       const esize = u8out ? 1 : 4;
       const y = block(g.B * P * g.O * esize),
         yr = block(g.B * P * g.O * esize);
-      const ap = block(k.i8_gemm_scratch_bytes(P, Kc)),
-        col = block(k.u8_conv2d_col_bytes(OH, OW, g.KH, g.KW, Cg)),
+      const ap = block(k.i8_gemm_scratch_bytes(Math.max(P, 4), Kc)),
+        col = block(k.u8_conv2d_col_bytes(OH, OW, g.KH, g.KW, Cg, g.sh, g.sw, g.dilh, g.dilw)),
         tmp = block(P * Og * 4);
       const geo = [g.B, g.C, g.H, g.W, g.O, OH, OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, nchw ? 1 : 0] as const;
       const epi = [zx[0]!, xs[0]!, pws, pb, relu ? 1 : 0, ys, zy] as const;

@@ -266,18 +266,19 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   };
 
   // int8 convolutions (quantized image models): samples per thread, like the f32 forward. Each
-  // worker takes one scratch block of its own for the call's three buffers: the im2row rows,
-  // the int8 GEMM's packed rows and, for grouped convolutions, a group's output.
+  // worker takes one scratch block of its own for the call's three buffers (sizes as the kernel
+  // states them): the sample's padded copy, the windows packed for the int8 GEMM and, for
+  // grouped convolutions, a group's output.
   const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
   const u8Conv: Kernel = (...args) => {
-    const [y, x, xq, , ap, col, tmp, B, C, H, W, O, OH, OW, KH, KW, , , , , , , groups] = args as number[];
+    const [y, x, xq, , ap, col, tmp, B, C, H, W, O, OH, OW, KH, KW, sh, sw, , , dilh, dilw, groups] = args as number[];
     const ys = args[29]!;
     const T = Math.min(pool.active, B!);
     if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.u8_conv2d!(...args);
     const P = OH! * OW!,
       Cg = C! / groups!;
-    const colBytes = align(base.u8_conv2d_col_bytes!(OH!, OW!, KH!, KW!, Cg));
-    const apBytes = align(base.i8_gemm_scratch_bytes!(P, Cg * KH! * KW!));
+    const colBytes = align(base.u8_conv2d_col_bytes!(OH!, OW!, KH!, KW!, Cg, sh!, sw!, dilh!, dilw!));
+    const apBytes = align(base.i8_gemm_scratch_bytes!(Math.max(P, 4), Cg * KH! * KW!));
     const tmpBytes = groups! > 1 ? P * (O! / groups!) * 4 : 0;
     const outBytes = ys > 0 ? 1 : 4;
     each(samples(B!, T), ([s, e], t) => {
