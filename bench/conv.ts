@@ -146,7 +146,9 @@ if (TRAINING) {
   else console.log('@jax-js/jax: set KILN_BENCH_JAX=1 to include it (its first step compiles the network for minutes).');
 }
 
-if (!INT8_ONLY) convVsGemm();
+// CPU time measures one thread's kernel only when nothing else runs it.
+if (!INT8_ONLY && THREADS === 1) convVsGemm();
+else if (!INT8_ONLY) console.log('\nConvolution forward against the GEMM: one thread only (KILN_BENCH_THREADS=1).');
 
 // ---- inference ----
 const model = lenet();
