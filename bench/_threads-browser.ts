@@ -81,7 +81,7 @@ async function run() {
     ort: () => session.run(feeds),
   };
   const seen = { kiln: [], tfjs: [], ort: [] };
-  for (let r = 0; r < 5; r++) for (const [name, fn] of Object.entries(contestants)) seen[name].push(await time(fn, 1));
+  for (let r = 0; r < 5; r++) for (const [name, fn] of Object.entries(contestants)) seen[name].push(await time(fn, 3));
   for (const name of Object.keys(seen)) out.gemm[name] = median(seen[name]);
   // One epoch of the 784-256-128-10 ReLU MLP at batch 256 on ROWS synthetic rows.
   const x = new Float32Array(ROWS * 784).map((_, i) => Math.sin(i * 0.37));
@@ -103,7 +103,7 @@ async function run() {
     },
   };
   const tseen = { kiln: [], tfjs: [] };
-  for (let r = 0; r < 3; r++) for (const [name, fn] of Object.entries(trainers)) tseen[name].push(await time(fn, 1));
+  for (let r = 0; r < 5; r++) for (const [name, fn] of Object.entries(trainers)) tseen[name].push(await time(fn, 1));
   for (const name of Object.keys(tseen)) out.train[name] = median(tseen[name]);
   return out;
 }
