@@ -28,7 +28,7 @@
 // bit for bit in every runtime.
 import { f32_act_bwd, f32_act_bwd_ref, f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 import { f32_gemm_nn, f32_gemm_nn_ref, f32_gemm_nt, f32_gemm_nt_ref, f32_gemm_tn, f32_gemm_tn_ref } from "./f32-gemm";
-import { ACT_LINEAR, ACT_RELU } from "../codes";
+import { ACT_LINEAR } from "../codes";
 
 // col[Kc, OH·OW] from x[C, H, W] (one sample's group). Runs of consecutive valid columns are
 // copied at stride 1 (copyRun); the rest is gathered.
@@ -249,80 +249,32 @@ export function f32_sum_chan_ref(out: usize, x: usize, B: i32, C: i32, S: i32, a
 
 // pre = conv(x, w) + bias (bias 0: none), y = act(pre); pre == 0 writes only y (inference).
 // ws: chunk·OH·OW·(Cg·KH·KW + O/groups) floats (unused, may be 0, for a pointwise convolution).
-// Bias and activation are applied to each chunk's rows as they leave the GEMM (in the move out of
-// t, or in place when the GEMM wrote the rows), while they are in cache, rather than in two passes
-// over the whole batch: the same element-wise operations, so the same bits as the twin's passes.
 export function f32_conv2d_fwd(y: usize, pre: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, groups: i32, chunk: i32, act: i32, alpha: f32): void {
   const z = pre != 0 ? pre : y;
   const Cg = C / groups, Og = O / groups, Kc = Cg * KH * KW, P = OH * OW;
   if (pointwise(KH, KW, sh, sw, ph, pw, OH, OW, H, W)) {
     for (let b = 0; b < B; b++) {
       for (let g = 0; g < groups; g++) {
-        const at = (<usize>(b * O + g * Og) * P) << 2;
-        f32_gemm_nn(z + at, w + ((<usize>g * Og * Kc) << 2), x + ((<usize>(b * C + g * Cg) * H * W) << 2), Og, P, Kc, 0);
-        biasAct(y + at, z + at, z + at, bias + ((<usize>g * Og) << 2), bias != 0, Og, P, P, act, alpha);
+        f32_gemm_nn(z + ((<usize>(b * O + g * Og) * P) << 2), w + ((<usize>g * Og * Kc) << 2), x + ((<usize>(b * C + g * Cg) * H * W) << 2), Og, P, Kc, 0);
       }
     }
-    return;
-  }
-  const t = ws + ((<usize>Kc * chunk * P) << 2);
-  for (let b0 = 0; b0 < B; b0 += chunk) {
-    const n = min(chunk, B - b0), N = n * P;
-    for (let g = 0; g < groups; g++) {
-      for (let i = 0; i < n; i++) {
-        im2col(ws + ((<usize>i * P) << 2), N, x + ((<usize>((b0 + i) * C + g * Cg) * H * W) << 2), Cg, H, W, OH, OW, KH, KW, sh, sw, ph, pw, dilh, dilw);
-      }
-      // A chunk of one sample is already in NCHW order: no move.
-      const rows = z + ((<usize>(b0 * O + g * Og) * P) << 2);
-      const bg = bias + ((<usize>g * Og) << 2);
-      f32_gemm_nn(n == 1 ? rows : t, w + ((<usize>g * Og * Kc) << 2), ws, Og, N, Kc, 0);
-      for (let i = 0; i < n; i++) {
-        const at = (<usize>((b0 + i) * O + g * Og) * P) << 2;
-        // Sample i's [Og, P] rows: from t (row o at o·N + i·P) or where the GEMM wrote them.
-        if (n == 1) biasAct(y + at, z + at, z + at, bg, bias != 0, Og, P, P, act, alpha);
-        else biasAct(y + at, z + at, t + ((<usize>i * P) << 2), bg, bias != 0, Og, P, N, act, alpha);
+  } else {
+    const t = ws + ((<usize>Kc * chunk * P) << 2);
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const n = min(chunk, B - b0), N = n * P;
+      for (let g = 0; g < groups; g++) {
+        for (let i = 0; i < n; i++) {
+          im2col(ws + ((<usize>i * P) << 2), N, x + ((<usize>((b0 + i) * C + g * Cg) * H * W) << 2), Cg, H, W, OH, OW, KH, KW, sh, sw, ph, pw, dilh, dilw);
+        }
+        // A chunk of one sample is already in NCHW order: no copy.
+        const out = n == 1 ? z + ((<usize>(b0 * O + g * Og) * P) << 2) : t;
+        f32_gemm_nn(out, w + ((<usize>g * Og * Kc) << 2), ws, Og, N, Kc, 0);
+        if (n > 1) chunkToRows(z, t, b0, n, O, g * Og, Og, P);
       }
     }
   }
-}
-
-// Og rows of P floats: z[o] = src[o] + bias[o] (src rows ld floats apart; + bias only when
-// hasBias), then y = act(z). z may be src; y may be z. relu and linear in the same pass; the
-// other activations as f32_act_fwd over the rows (contiguous in z) afterwards.
-function biasAct(y: usize, z: usize, src: usize, bias: usize, hasBias: bool, Og: i32, P: i32, ld: i32, act: i32, alpha: f32): void {
-  const relu = act == ACT_RELU;
-  const fused = relu || act == ACT_LINEAR;
-  const rowBytes = <usize>P << 2;
-  const vzero = f32x4.splat(0);
-  for (let o = 0; o < Og; o++) {
-    const zo = z + <usize>o * rowBytes, so = src + ((<usize>o * ld) << 2);
-    const yo = y + <usize>o * rowBytes;
-    const b: f32 = hasBias ? load<f32>(bias + (<usize>o << 2)) : 0;
-    const vb = f32x4.splat(b);
-    if (!hasBias && !relu && (!fused || y == z)) {
-      // Only a move (or nothing): the rows land in z; a later activation reads them there.
-      if (zo != so) memory.copy(zo, so, rowBytes);
-      continue;
-    }
-    let s = 0;
-    for (; s + 4 <= P; s += 4) {
-      const at = <usize>s << 2;
-      let v = v128.load(so + at);
-      if (hasBias) v = f32x4.add(v, vb);
-      if (fused && y != z) v128.store(zo + at, v);
-      if (relu) v = f32x4.max(v, vzero);
-      v128.store((fused ? yo : zo) + at, v);
-    }
-    for (; s < P; s++) {
-      const at = <usize>s << 2;
-      let v = load<f32>(so + at);
-      if (hasBias) v = v + b;
-      if (fused && y != z) store<f32>(zo + at, v);
-      if (relu) v = Mathf.max(v, 0);
-      store<f32>((fused ? yo : zo) + at, v);
-    }
-  }
-  if (!fused) f32_act_fwd(y, z, Og * P, act, alpha);
+  if (bias != 0) f32_add_chan(z, bias, B, O, P);
+  f32_act_fwd(y, z, B * O * P, act, alpha);
 }
 
 export function f32_conv2d_fwd_ref(y: usize, pre: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32, groups: i32, chunk: i32, act: i32, alpha: f32): void {
@@ -346,7 +298,14 @@ export function f32_conv2d_fwd_ref(y: usize, pre: usize, x: usize, w: usize, bia
   f32_act_fwd_ref(y, z, B * O * P, act, alpha);
 }
 
-// t[o, i·P .. (i + 1)·P) = z[b0 + i, c0 + o, :]: NCHW rows gathered into a chunk's GEMM layout.
+// z[b0 + i, c0 + o, :] = t[o, i·P .. (i + 1)·P) for i < n, o < Og: a chunk's GEMM output into NCHW rows.
+function chunkToRows(z: usize, t: usize, b0: i32, n: i32, O: i32, c0: i32, Og: i32, P: i32): void {
+  const rowBytes = <usize>P << 2;
+  for (let i = 0; i < n; i++)
+    for (let o = 0; o < Og; o++) memory.copy(z + (<usize>((b0 + i) * O + c0 + o) * rowBytes), t + (<usize>(o * n + i) * rowBytes), rowBytes);
+}
+
+// t[o, i·P .. (i + 1)·P) = z[b0 + i, c0 + o, :]: the inverse of chunkToRows.
 function rowsToChunk(t: usize, z: usize, b0: i32, n: i32, O: i32, c0: i32, Og: i32, P: i32): void {
   const rowBytes = <usize>P << 2;
   for (let i = 0; i < n; i++)
