@@ -270,6 +270,36 @@ test('f32_conv2d_fwd matches its _ref twin bit for bit and a direct f64 convolut
   }
 });
 
+// Inference (pre = 0: bias and activation land in y alone) and no bias, with chunks of one sample
+// (the GEMM writes the rows) and of several (the rows move out of the chunk's buffer).
+test("f32_conv2d_fwd without pre-activations or bias gives the twin's bits", () => {
+  for (const [i, c] of CASES.entries()) {
+    const d = data(c, 600 + i);
+    const { OH, OW, ph, pw } = geometry(c);
+    const n = c.B * c.O * OH * OW;
+    for (const withPre of [false, true])
+      for (const withBias of [false, true])
+        for (const chunk of [1, 2])
+          for (const code of [ACT_LINEAR, ACT_RELU, ACT_TANH]) {
+            const run = (kernel: string) =>
+              scope(() => {
+                const t = (a: Float32Array) => Tensor.from(a.length ? a : new Float32Array(1));
+                const y = Tensor.from(new Float32Array(n).fill(NaN)),
+                  pre = withPre ? Tensor.from(new Float32Array(n)) : undefined;
+                const geo = [c.B, c.C, c.H, c.W, c.O, OH, OW, c.KH, c.KW, c.sh, c.sw, ph, pw, c.dilh, c.dilw, c.groups, chunk, code, 0.1];
+                const bias = withBias ? t(d.bias).ptr : 0;
+                kernelByName(kernel)(y.ptr, pre ? pre.ptr : 0, t(d.x).ptr, t(d.w).ptr, bias, t(workspace(c, chunk)).ptr, ...geo);
+                return { y: bits(y.read()), pre: pre ? bits(pre.read()) : [] };
+              });
+            const label = `${c.label} pre=${withPre} bias=${withBias} chunk=${chunk} act ${code}`;
+            const fast = run('f32_conv2d_fwd'),
+              ref = run('f32_conv2d_fwd_ref');
+            assert.deepEqual(fast.y, ref.y, `${label}: y`);
+            assert.deepEqual(fast.pre, ref.pre, `${label}: pre`);
+          }
+  }
+});
+
 // The exact adjoint of the direct convolution, in f64: dw, db and dx for an output gradient dy.
 function conv2dAdjoint(c: Case, d: ReturnType<typeof data>) {
   const { OH, OW, ph, pw } = geometry(c);
