@@ -1,10 +1,11 @@
 // The threaded core: the same bytes for 1, 2, 4 and 8 threads and the same as the single-thread
 // core, for the split kernels (GEMM in three forms, dense forward and backward, int8 GEMM with
-// each epilogue, convolution forward and backward, pooling forward and backward, int8
-// convolutions and pooling, int4 products, sparse layers) and for whole training runs (MLP and
-// CNN); the split itself (pieces cover C exactly once); the kernel that computes a block of C
-// against its scalar twin; and the loading options. Thread counts above the machine's cores are
-// oversubscribed on purpose: correctness must not depend on the timing of threads.
+// each epilogue and on rows packed already, convolution forward and backward, pooling forward
+// and backward, int8 convolutions and pooling, int4 products, sparse layers) and for whole
+// training runs (MLP and CNN); the split itself (pieces cover C exactly once); the kernel that
+// computes a block of C against its scalar twin; and the loading options. Thread counts above
+// the machine's cores are oversubscribed on purpose: correctness must not depend on the timing
+// of threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreInfo, initSync, kernelByName, kernels } from '../../src/core/wasm.ts';
@@ -123,6 +124,32 @@ async function workload(): Promise<Uint8Array[]> {
       out.push(raw(int8Gemm(xu, 3, w, { output: 'u8', xScale: 0.02, weightScales, bias, outScale: 0.05, outZeroPoint: 9 })));
     });
   }
+  // The x = 0 form: rows packed by u8_im2row_packed (a 1x1 window over 20x20 NHWC codes of 64
+  // channels: 400 rows of K = 64), then products over the packed rows, split by bands.
+  scope(() => {
+    const k = kernels();
+    const [H, W, C, N] = [20, 20, 64, 300];
+    const M = H * W;
+    assert.ok(M * N * C >= MIN_MACS);
+    const image = Tensor.from(
+      Uint8Array.from({ length: M * C }, () => Math.floor(rand() * 256)),
+      [M * C],
+      'u8',
+    );
+    const ap = Tensor.empty([k.i8_gemm_scratch_bytes(M, C)], 'u8');
+    const img = Tensor.empty([Math.max(16, k.u8_conv2d_col_bytes(H, W, 1, 1, C, 1, 1, 1, 1))], 'u8');
+    k.u8_im2row_packed(ap.ptr, image.ptr, 1, C, H, W, C, H, W, 1, 1, 1, 1, 0, 0, 1, 1, 7, img.ptr);
+    const w = packInt8Weights(
+      Tensor.from(
+        Int8Array.from({ length: N * C }, () => Math.floor(rand() * 256) - 128),
+        [N, C],
+        'i8',
+      ),
+    );
+    const c = Tensor.empty([M * N], 'i32');
+    k.i8_gemm_i32(c.ptr, 0, 0, 7, w.packed.ptr, ap.ptr, M, N, C);
+    out.push(new Uint8Array((c.read() as Int32Array).buffer.slice(0)));
+  });
   // Training: 64-256-128-10 at batch 128, where every layer's products and the updates split.
   const n = 512;
   const r = mulberry32(5);

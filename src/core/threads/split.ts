@@ -137,7 +137,8 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
   // caller's scratch: bands start on 4-row blocks, and the scratch holds a block per 4 rows.
   // Positions: the scratch, M (N and K follow), and the bytes one output element takes; the
   // output is argument 0, x (one byte per element) argument 1, and per-row x parameters (8
-  // bytes a row), when `rowParams`, argument 3.
+  // bytes a row), when `rowParams`, argument 3. x = 0 means the scratch holds x packed already
+  // (u8_im2row_packed), in the same blocks of 4 rows: a band then only moves into the scratch.
   const int8 =
     (name: PoolKernel, ap: number, M: number, outBytes: number, rowParams = false): Kernel =>
     (...args) => {
@@ -149,7 +150,7 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
       each(parts, ([i0, i1]) => {
         const a = args.slice();
         a[0] = args[0]! + i0 * n * outBytes;
-        a[1] = args[1]! + i0 * kk;
+        a[1] = args[1] ? args[1] + i0 * kk : 0;
         if (rowParams) a[3] = args[3]! + i0 * 8;
         a[ap] = args[ap]! + base.i8_gemm_scratch_bytes!(i0, kk);
         a[M] = i1 - i0;
