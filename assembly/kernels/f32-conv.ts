@@ -90,9 +90,15 @@ const BULK_FLOATS = 64;
     memory.copy(dst, src, <usize>n << 2);
     return;
   }
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+  if (n < 4) {
+    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+    return;
+  }
+  // Vectors up to the last full one, then one more ending at n (overlapping the previous one):
+  // the same floats land twice instead of a scalar tail.
+  for (let i = 0; i + 4 < n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  const last = <usize>(n - 4) << 2;
+  v128.store(dst + last, v128.load(src + last));
 }
 
 @inline function zeroRun(dst: usize, n: i32): void {
@@ -100,9 +106,12 @@ const BULK_FLOATS = 64;
     memory.fill(dst, 0, <usize>n << 2);
     return;
   }
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+  if (n < 4) {
+    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+    return;
+  }
+  for (let i = 0; i + 4 < n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  v128.store(dst + (<usize>(n - 4) << 2), f32x4.splat(0));
 }
 
 function im2colRef(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32): void {
