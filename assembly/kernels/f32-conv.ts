@@ -58,22 +58,28 @@ function im2col(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, 
   for (let c = 0; c < C; c++) {
     const plane = x + ((<usize>c * H * W) << 2);
     for (let kh = 0; kh < KH; kh++) {
+      // Output rows whose input row is outside the image are zero: one block before [ohLo,
+      // ohHi) and one after, since a row of col holds the output rows one after another.
+      const offH = kh * dilh - ph;
+      const ohLo = min(validLo(offH, sh), OH), ohHi = validHi(offH, sh, H, OH);
       for (let kw = 0; kw < KW; kw++) {
         const offW = kw * dilw - pw;
         const lo = validLo(offW, sw), hi = validHi(offW, sw, W, OW);
-        for (let oh = 0; oh < OH; oh++) {
+        if (lo >= hi || ohLo >= ohHi) {
+          zeroRun(row, OH * OW);
+          row += P << 2;
+          continue;
+        }
+        if (ohLo > 0) zeroRun(row, ohLo * OW);
+        for (let oh = ohLo; oh < ohHi; oh++) {
           const out = row + ((<usize>oh * OW) << 2);
-          const ih = oh * sh - ph + kh * dilh;
-          if (ih < 0 || ih >= H || lo >= hi) {
-            zeroRun(out, OW);
-            continue;
-          }
-          const src = plane + ((<usize>ih * W) << 2);
+          const src = plane + ((<usize>(oh * sh + offH) * W) << 2);
           if (lo > 0) zeroRun(out, lo);
           if (sw == 1) copyRun(out + (<usize>lo << 2), src + (<usize>(lo + offW) << 2), hi - lo);
           else for (let ow = lo; ow < hi; ow++) store<f32>(out + (<usize>ow << 2), load<f32>(src + (<usize>(ow * sw + offW) << 2)));
           if (hi < OW) zeroRun(out + (<usize>hi << 2), OW - hi);
         }
+        if (ohHi < OH) zeroRun(row + ((<usize>ohHi * OW) << 2), (OH - ohHi) * OW);
         row += P << 2;
       }
     }
