@@ -10,12 +10,14 @@
 // and without the transfer settings of KILN_BENCH_TUNE_TRANSFERS (';'-separated, 'off' for
 // none), on a validation split (each student width, seed 1, a single teacher trained on the
 // tuning rows alone), never on test.
-// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 160; KILN_BENCH_SEEDS, default 3,
-//   0 to tune only; KILN_BENCH_STUDENTS hidden widths, default 32,16; KILN_BENCH_SHIFT default 1;
-//   KILN_BENCH_MIXUP default 0; KILN_BENCH_LR default 3e-3; KILN_BENCH_TRANSFER default
-//   mixup=1,shift=2, 'off' for none). About 6 minutes per student width and seed on a loaded
-//   2-core machine without transfer, about twice that with it (the teachers' forward passes
-//   dominate): give fewer seeds or widths for a quick look.
+// npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 160; KILN_BENCH_SEEDS a
+//   count, default 3, or a list such as 2,3; 0 to tune only; KILN_BENCH_STUDENTS hidden widths,
+//   default 32,16; KILN_BENCH_SHIFT default 1; KILN_BENCH_MIXUP default 0; KILN_BENCH_LR default
+//   3e-3; KILN_BENCH_TRANSFER default mixup=1,shift=2, 'off' for none; KILN_BENCH_RUNS which of
+//   plain,alone,single,ensemble, default all, so one table's runs can be shared among processes).
+//   With transfer, about 10 minutes per student width and seed for the single teacher and 25 for
+//   the ensemble on a loaded 2-core machine (the teachers' forward passes dominate): give fewer
+//   seeds, widths or runs for a quick look.
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, type Augment, type Dataset } from '../src/index.ts';
 import { augmentSpec } from '../src/cli/options.ts';
 import { fmt } from './_stats.ts';
@@ -24,7 +26,12 @@ import { digitTeacher, TEACHER_EPOCHS, TEACHER_NAME } from './_teachers.ts';
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const EPOCHS = env('KILN_BENCH_EPOCHS', 160);
 const STUDENTS = (process.env.KILN_BENCH_STUDENTS ?? '32,16').split(',').map(Number);
-const SEEDS = Array.from({ length: env('KILN_BENCH_SEEDS', 3) }, (_, i) => i + 1);
+// A count (seeds 1..n) or a comma-separated list of seeds.
+const seedsText = process.env.KILN_BENCH_SEEDS ?? '3';
+const SEEDS = seedsText.includes(',')
+  ? seedsText.split(',').filter(Boolean).map(Number)
+  : Array.from({ length: Number(seedsText) }, (_, i) => i + 1);
+const RUNS = new Set((process.env.KILN_BENCH_RUNS ?? 'plain,alone,single,ensemble').split(','));
 const LR = env('KILN_BENCH_LR', 3e-3);
 const mixup = env('KILN_BENCH_MIXUP', 0);
 const augment: Augment = { shift: env('KILN_BENCH_SHIFT', 1), ...(mixup > 0 ? { mixup } : {}), shape: [1, 28, 28] };
@@ -37,6 +44,7 @@ const optimizer = () => adam({ lr: LR, schedule: { type: 'cosine' } });
 const acc = (m: Sequential, d: Dataset) => accuracy(d.labels, m.predictClasses(d.features));
 const pct = (x: number) => fmt(x * 100, 2);
 const meanSd = (xs: number[]) => {
+  if (xs.length === 0) return { m: NaN, sd: NaN, text: '—' };
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
   return { m, sd, text: `${pct(m)} ± ${pct(sd)}` };
@@ -140,6 +148,7 @@ if (SEEDS.length > 0) {
         ['single', teachers[0], augment],
         ['ensemble', teachers, augment],
       ] as const) {
+        if (!RUNS.has(key)) continue;
         const r = await run(
           hidden,
           seed,
