@@ -40,6 +40,10 @@ export interface DistillOptions {
   earlyStopping?: EarlyStopping | boolean;
   /** Augment each batch; the teacher sees the same augmented rows (see `Augment`). */
   augment?: Augment;
+  /** Synthetic rows only the teacher labels: one more soft-target update per batch on the
+   *  batch's rows augmented by these settings, e.g. `{ mixup: 1, shift: 2 }` (see `fit`'s
+   *  `distill.transfer`). Default: off. */
+  transfer?: Augment;
   onEpoch?: (log: EpochLog) => void | Promise<void>;
   signal?: AbortSignal;
 }
@@ -50,6 +54,7 @@ const KEYS = [
   'data',
   'temperature',
   'alpha',
+  'transfer',
   'optimizer',
   'epochs',
   'batchSize',
@@ -72,7 +77,7 @@ const KEYS = [
  */
 export async function distill(options: DistillOptions): Promise<History> {
   checkKnownKeys('distill', options, KEYS);
-  const { student, teacher, data, temperature, alpha, ...training } = options;
+  const { student, teacher, data, temperature, alpha, transfer, ...training } = options;
   if (!(student instanceof Sequential)) throw new TypeError(`distill: student must be a Sequential, got ${kindOf(student)}`);
-  return fit(student, data, { ...training, distill: { teacher, temperature, alpha } });
+  return fit(student, data, { ...training, distill: { teacher, temperature, alpha, ...(transfer === undefined ? {} : { transfer }) } });
 }

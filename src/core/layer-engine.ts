@@ -390,7 +390,8 @@ export class LayerEngine {
     if (augment && augments(augment.plan)) {
       const mixLabels = classes && augment.plan.mixup > 0;
       const targetCols = mixLabels ? this.outputs : cols;
-      if (!ws.aug || ws.aug.capacity < ws.capacity || ws.aug.targets.size !== ws.capacity * targetCols) {
+      // Grown, never shrunk: a fit's transfer batches may mix labels where its batches do not.
+      if (!ws.aug || ws.aug.capacity < ws.capacity || ws.aug.targets.size < ws.aug.capacity * targetCols) {
         ws.aug?.dispose();
         ws.aug = new AugmentBuffers(ws.capacity, this.inputs, targetCols);
       }

@@ -8,6 +8,7 @@ import { combineOutputs } from '../core/ops/ensemble.ts';
 import type { SoftTargets } from '../core/layer-engine.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { Sequential } from '../nn/sequential.ts';
+import type { Augment } from './augment.ts';
 
 /** A teacher outside kiln (another runtime, a remote model, a quantized model): raw feature rows
  *  [rows × inputs] in, outputs [rows × outputs] out: logits for classifiers (log-probabilities
@@ -30,22 +31,31 @@ export interface DistillationLoss {
   temperature?: number;
   /** Weight α in [0, 1] of the soft term; the hard loss on the labels gets 1 − α. Default 0.9. */
   alpha?: number;
+  /** Synthetic rows that only the teacher labels: after each batch's update the student takes
+   *  one more, on soft targets alone (α = 1), on that batch's rows augmented by these settings
+   *  (e.g. `{ mixup: 1, shift: 2 }`: strong mixes and shifts no label describes), the teacher
+   *  run on exactly those rows. Each batch then costs two updates and a teacher pass more; the
+   *  learning-rate schedule spans both. The image shape comes from `shape`, else from `augment`,
+   *  else from the model. Default: off. */
+  transfer?: Augment;
 }
 
 /** Defaults chosen by measurement on the digits (`npm run bench -- distill`, README). */
 export const DISTILL_DEFAULTS = { temperature: 4, alpha: 0.9 } as const;
 
-/** The checked loss: teacher, T and α. */
+/** The checked loss: teacher, T and α (the transfer augmentation is checked by `fit`, which
+ *  knows the image shape). */
 export interface ResolvedDistillation {
   readonly teacher: Sequential | readonly Sequential[] | TeacherFunction;
   readonly temperature: number;
   readonly alpha: number;
+  readonly transfer: Augment | undefined;
 }
 
 export function checkDistillation(where: string, d: DistillationLoss, student: Sequential): ResolvedDistillation {
   if (d === null || typeof d !== 'object')
     throw new TypeError(`${where}: distill must be an object { teacher, temperature, alpha }, got ${String(d)}`);
-  checkKnownKeys(`${where} distill`, d, ['teacher', 'temperature', 'alpha']);
+  checkKnownKeys(`${where} distill`, d, ['teacher', 'temperature', 'alpha', 'transfer']);
   const temperature = checkNumber(where, 'temperature', d.temperature ?? DISTILL_DEFAULTS.temperature);
   if (!(Math.fround(temperature) > 0))
     throw new RangeError(`${where}: temperature must be > 0 (and not round to 0 in f32), got ${temperature}`);
@@ -62,7 +72,7 @@ export function checkDistillation(where: string, d: DistillationLoss, student: S
     throw new TypeError(
       `${where}: teacher must be a Sequential, an array of them (an ensemble) or a function (x, rows) => outputs, got ${kindOf(teacher)}`,
     );
-  return { teacher, temperature, alpha };
+  return { teacher, temperature, alpha, transfer: d.transfer };
 }
 
 function checkTeacherModel(where: string, name: string, teacher: Sequential, student: Sequential): void {
@@ -77,9 +87,12 @@ function checkTeacherModel(where: string, name: string, teacher: Sequential, stu
 
 /** The soft targets of one fit. Without augmentation, every row's teacher outputs once ('data'
  *  rows gathered with each batch; a function teacher is asked about rows as they first come).
- *  With augmentation, the teacher's outputs on each augmented batch ('batch' rows). */
+ *  With augmentation, the teacher's outputs on each augmented batch ('batch' rows). With a
+ *  transfer augmentation, also the teacher's outputs on each synthetic batch (`transfer`). */
 export class SoftTargetSource {
   readonly soft: SoftTargets;
+  /** Soft targets alone (α = 1) of the synthetic batch, when the fit has a transfer augmentation. */
+  readonly transfer: SoftTargets | undefined;
   readonly #teacher: ResolvedDistillation['teacher'];
   readonly #data: Dataset;
   readonly #outputs: number;
@@ -88,7 +101,7 @@ export class SoftTargetSource {
   readonly #seen: Uint8Array | undefined;
 
   /** Call inside an unscoped block: the tensors live until `dispose()`. */
-  constructor(d: ResolvedDistillation, data: Dataset, student: Sequential, batchCapacity: number, augmented: boolean) {
+  constructor(d: ResolvedDistillation, data: Dataset, student: Sequential, batchCapacity: number, augmented: boolean, transfer = false) {
     this.#teacher = d.teacher;
     this.#data = data;
     this.#outputs = student.outputs;
@@ -110,19 +123,14 @@ export class SoftTargetSource {
       }
     }
     this.soft = { teacher: teacherOut, rows: augmented ? 'batch' : 'data', temperature: d.temperature, alpha: d.alpha };
+    if (transfer) this.transfer = { teacher: Tensor.empty([batchCapacity, C]), rows: 'batch', temperature: d.temperature, alpha: 1 };
   }
 
   /** Before each batch: `x` the rows the student will see (raw, [batch, inputs]), `rows` their
    *  data-set row numbers. Fills the soft targets the batch needs. */
   async beforeBatch(x: Tensor<'f32'>, rows: Int32Array): Promise<void> {
     const teacher = this.#teacher;
-    if (this.soft.rows === 'batch') {
-      if (typeof teacher === 'function') {
-        const y = await callTeacher(teacher, x.read(), rows.length, this.#outputs);
-        this.soft.teacher.view().set(y);
-      } else scope(() => this.#modelOutputs(x, this.soft.teacher));
-      return;
-    }
+    if (this.soft.rows === 'batch') return this.#batchOutputs(x, rows.length, this.soft.teacher);
     const seen = this.#seen;
     if (!seen || typeof teacher !== 'function') return;
     const fresh = rows.filter((r) => !seen[r]);
@@ -140,6 +148,20 @@ export class SoftTargetSource {
     });
   }
 
+  /** Before the synthetic batch's update: `x` its rows (raw, [batch, inputs]) as the student
+   *  will see them. Fills `transfer`'s soft targets. */
+  async beforeTransferBatch(x: Tensor<'f32'>): Promise<void> {
+    if (!this.transfer) throw new RangeError('distill: this fit has no transfer augmentation');
+    await this.#batchOutputs(x, x.shape[0]!, this.transfer.teacher);
+  }
+
+  // The teacher's outputs for the batch x [rows, inputs] (raw), into out.
+  async #batchOutputs(x: Tensor<'f32'>, rows: number, out: Tensor<'f32'>): Promise<void> {
+    const teacher = this.#teacher;
+    if (typeof teacher === 'function') out.view().set(await callTeacher(teacher, x.read(), rows, this.#outputs));
+    else scope(() => this.#modelOutputs(x, out));
+  }
+
   // Raw outputs of a kiln teacher (or the ensemble's mean) for raw rows x [n, inputs], into out.
   #modelOutputs(x: Tensor<'f32'>, out: Tensor<'f32'>): void {
     const teacher = this.#teacher as Sequential | readonly Sequential[];
@@ -155,6 +177,7 @@ export class SoftTargetSource {
 
   dispose(): void {
     this.soft.teacher.dispose();
+    this.transfer?.teacher.dispose();
   }
 }
 

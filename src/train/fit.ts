@@ -14,7 +14,7 @@ import { classesOf } from '../nn/predictor.ts';
 import { checkAborted, EpochYield, optimizerStep } from './step.ts';
 import { checkDistillation, kindOf, SoftTargetSource, type DistillationLoss, type ResolvedDistillation } from './distillation.ts';
 import { augmentPlan, type Augment } from './augment.ts';
-import type { BatchAugment } from '../core/layer-engine.ts';
+import type { AugmentPlan, BatchAugment } from '../core/layer-engine.ts';
 
 export { DivergenceError, abortReason } from './step.ts';
 
@@ -151,6 +151,8 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
   const smoothing = checkNumber('fit', 'labelSmoothing', options.labelSmoothing ?? 0, 0, 0.999999);
   const early = earlyStoppingOptions(options.earlyStopping, options.validation !== undefined);
   const plan = augmentPlan(where, options.augment, model);
+  const transferPlan =
+    distillation?.transfer === undefined ? undefined : checkTransfer(where, distillation.transfer, options.augment, model);
   if (plan && plan.mixup > 0 && options.classWeights !== undefined)
     throw new RangeError(`${where}: classWeights do not combine with augment.mixup (mixed rows have no single class); drop one`);
   if (options.validation) checkDataFits(`${where} validation`, model, options.validation);
@@ -173,13 +175,19 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
     throw new TypeError(`fit: onStep must be a function, got ${typeof options.onStep}`);
   if (!options.resumeOptimizer) engine.resetOptimizer();
   const stepsPerEpoch = Math.ceil(n / batchSize);
-  const totalSteps = stepsPerEpoch * epochs;
+  // A transfer augmentation adds a second update per batch; the schedule spans them all.
+  const updatesPerBatch = transferPlan ? 2 : 1;
+  const totalSteps = stepsPerEpoch * epochs * updatesPerBatch;
   const history: History = { epochs: [], bestEpoch: 0, stoppedEarly: false };
 
   return unscoped(() => {
-    // Augmented rows stay raw on the device and are standardised per batch, after augmenting.
-    const device = deviceData(model, train, !plan);
-    const augment: BatchAugment | undefined = plan ? { plan, input: model.inputAffine(), smoothing } : undefined;
+    // Augmented rows stay raw on the device and are standardised per batch, after augmenting
+    // (synthetic transfer rows too: a shift brings in zeros of the raw image, not of the mean).
+    const raw = plan !== undefined || transferPlan !== undefined;
+    const device = deviceData(model, train, !raw);
+    const input = model.inputAffine();
+    const augment: BatchAugment | undefined = raw ? { plan: plan ?? NO_AUGMENT, input, smoothing } : undefined;
+    const transfer: BatchAugment | undefined = transferPlan ? { plan: transferPlan, input, smoothing } : undefined;
     const val = options.validation ? deviceData(model, options.validation) : undefined;
     const loss: LossSpec = {
       kind: LOSS_OF_TASK[model.task],
@@ -194,7 +202,9 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
     // The best epoch's parameters, then its running statistics (batch norm), restored together.
     const P = engine.parameterCount;
     const best = early ? Tensor.empty([P + engine.state.size]) : undefined;
-    const teacher = distillation ? new SoftTargetSource(distillation, train, model, batchSize, plan !== undefined) : undefined;
+    const teacher = distillation
+      ? new SoftTargetSource(distillation, train, model, batchSize, plan !== undefined, transfer !== undefined)
+      : undefined;
     let bestScore = Infinity,
       sinceBest = 0;
 
@@ -214,6 +224,14 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
           if (rows) await teacher!.beforeBatch(view, rows.subarray(start, start + batch));
           const value = engine.batchGradients(batch, loss, teacher?.soft, order, start);
           lr = optimizerStep(engine, optimizer, value, epoch, s, totalSteps);
+          if (transfer) {
+            // The same rows again, remade by the transfer augmentation (drawing from the fit's
+            // stream) and labelled by the teacher alone: one soft-target update more.
+            const synthetic = engine.loadBatch(device.x, device.targets, order, start, batch, transfer);
+            await teacher!.beforeTransferBatch(synthetic);
+            const softValue = engine.batchGradients(batch, loss, teacher!.transfer, order, start);
+            optimizerStep(engine, optimizer, softValue, epoch, s, totalSteps);
+          }
           sum += value * batch;
           options.onStep?.({ epoch: epoch + 1, step: s + 1, batchSize: batch, loss: value, lr, steps: engine.updates });
         }
@@ -249,6 +267,24 @@ export async function fit(model: Sequential, data: Dataset | Float32Array, optio
       for (const t of [device.x, device.targets, val?.x, val?.targets, loss.classWeights, order, best, teacher]) t?.dispose();
     });
   });
+}
+
+// Nothing to do to a batch: its rows are only standardised after loading (kept raw on the device
+// for the transfer augmentation).
+const NO_AUGMENT: AugmentPlan = { mixup: 0, shift: 0, flip: false, cutout: 0, image: undefined };
+
+// The transfer augmentation must make rows unlike the batch's (else its update only repeats the
+// batch's); its image shape defaults to the fit's augment's.
+function checkTransfer(where: string, transfer: Augment, augment: Augment | undefined, model: Sequential): AugmentPlan {
+  if (transfer === null || typeof transfer !== 'object')
+    throw new TypeError(`${where}: distill.transfer must be an object { mixup, shift, flip, cutout, shape }, got ${String(transfer)}`);
+  const shape = transfer.shape ?? (augment !== null && typeof augment === 'object' ? augment.shape : undefined);
+  const plan = augmentPlan(`${where} transfer`, { ...transfer, ...(shape ? { shape } : {}) }, model);
+  if (!plan)
+    throw new RangeError(
+      `${where} transfer: the synthetic rows need at least one of mixup, shift, flip or cutout (e.g. { mixup: 1, shift: 2 }), got ${JSON.stringify(transfer)}`,
+    );
+  return plan;
 }
 
 // Features-only data gets placeholder targets, never read: α = 1 skips the hard term.

@@ -20,7 +20,7 @@ test('prune and distill a trained Iris model', async (t) => {
   const trained = await kilnJson(['train', ...SPLIT, '--layers', '32', '--epochs', '60', '--lr', '0.01', '--out', teacher]);
   assert.equal(trained.parameters, dense(4, 32, 3));
 
-  const [pruned, shrunk, distilled] = await limited([
+  const [pruned, shrunk, distilled, transferred] = await limited([
     () => kilnJson(['prune', ...SPLIT, '--model', teacher, '--sparsity', '0.5', '--scope', 'layer', '--epochs', '0', '--out', masked]),
     () =>
       kilnJson([
@@ -41,6 +41,7 @@ test('prune and distill a trained Iris model', async (t) => {
         smaller,
       ]),
     () => kilnJson(['distill', ...SPLIT, '--model', teacher, '--layers', '8', '--epochs', '60', '--lr', '0.01', '--out', student]),
+    () => kilnJson(['distill', ...SPLIT, '--model', teacher, '--layers', '8', '--epochs', '30', '--lr', '0.01', '--transfer', 'mixup=1']),
   ]);
   const [maskedInfo, maskedEval, smallerInfo, studentEval] = await limited([
     () => kilnJson(['info', '--model', masked]),
@@ -90,5 +91,10 @@ test('prune and distill a trained Iris model', async (t) => {
     assert.equal(distilled.epochs, 60);
     assert.ok(distilled.metrics.accuracy >= 0.9, `student accuracy ${distilled.metrics.accuracy}`);
     assert.deepEqual(studentEval.metrics, distilled.metrics);
+  });
+
+  await t.test('distill --transfer: synthetic rows (mixup) only the teacher labels', () => {
+    assert.equal(transferred.parameters, dense(4, 8, 3));
+    assert.ok(transferred.metrics.accuracy >= 0.9, `student accuracy ${transferred.metrics.accuracy}`);
   });
 });

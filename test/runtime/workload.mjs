@@ -74,6 +74,22 @@ export async function workloadParts(kiln, source) {
   const imported = kiln.importOnnx(onnx);
   add('onnx-import', f32(imported.predict(test.features)));
   imported.dispose();
+  // Distillation with synthetic transfer rows (mixup, shifts of the 4 values read as a 2×2 image):
+  // augmentation draws, the teacher's outputs on them and two updates per batch.
+  const student = new kiln.Sequential({ inputs: 4, layers: [kiln.dense(6, 'relu'), kiln.dense(3)], seed: 12 });
+  await kiln.distill({
+    teacher: net,
+    student,
+    data: train,
+    temperature: 2,
+    alpha: 0.8,
+    transfer: { mixup: 1, shift: 1, shape: [1, 2, 2] },
+    optimizer: kiln.adam({ lr: 0.02, schedule: { type: 'cosine' } }),
+    epochs: 3,
+    batchSize: 16,
+  });
+  add('distill-transfer', kiln.modelToBytes(student));
+  student.dispose();
   net.dispose();
 
   // Layers wide enough that the threaded core splits their products across threads: the bytes

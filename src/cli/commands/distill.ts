@@ -6,13 +6,14 @@ import { architectureOptions, type ArchitectureFlags } from '../architecture-fla
 import { keepEncoder, trainingDataFor } from '../data.ts';
 import { usageError } from '../errors.ts';
 import { architecture, modelBytes, readFloatModel, writeModel } from '../model.ts';
-import { commonOptions, number, type CommonOptions } from '../options.ts';
+import { augmentSpec, commonOptions, number, type CommonOptions } from '../options.ts';
 import { bytesText, emitJson, metricsJson, metricsLine, out, rowsJson } from '../print.ts';
 import { augmentOption, optimizerFrom, trainingOptions, withEpochProgress, type TrainingFlags } from '../training-flags.ts';
 
 interface DistillOptions extends CommonOptions, TrainingFlags, ArchitectureFlags {
   temperature: number;
   alpha: number;
+  transfer?: ReturnType<typeof augmentSpec>;
 }
 
 export function registerDistill(program: Command): void {
@@ -26,7 +27,11 @@ export function registerDistill(program: Command): void {
     .option('--temperature <T>', 'softmax temperature of the soft targets', number(Number.MIN_VALUE), 4)
     .option('--alpha <a>', 'weight of the soft (teacher) loss; the labels get 1 - alpha', number(0, 1), 0.9);
   trainingOptions(cmd, { epochs: 30 });
-  augmentOption(cmd);
+  augmentOption(cmd).option(
+    '--transfer <spec>',
+    'one more update per batch on synthetic rows only the teacher labels, made from the batch as --augment makes them (e.g. mixup=1,shift=2)',
+    augmentSpec,
+  );
   cmd.addHelpText(
     'after',
     `
@@ -37,8 +42,10 @@ Examples:
   kiln distill --model big.safetensors --data iris --layers 8 --epochs 100 --lr 0.01 --out small.safetensors
   kiln distill --model mnist-512.safetensors --data mnist --layers 32 --temperature 4 --alpha 0.9 --json
   kiln distill --model mnist-512.safetensors --data mnist --layers 32 --augment shift=2,shape=1x28x28 --epochs 60
+  kiln distill --model mnist-512.safetensors --data mnist --layers 16 --augment shift=1,shape=1x28x28 --transfer mixup=1,shift=2 --epochs 160
 
-With --augment the teacher is run on every augmented batch, so it sees exactly what the student sees.`,
+With --augment the teacher is run on every augmented batch, so it sees exactly what the student sees;
+with --transfer also on every synthetic batch (its image shape defaults to --augment's).`,
   );
   cmd.action((o: DistillOptions) => distillCommand(cmd, o));
 }
@@ -62,6 +69,7 @@ async function distillCommand(cmd: Command, o: DistillOptions): Promise<void> {
       batchSize: o.batchSize,
       seed: o.seed,
       ...(o.augment ? { augment: o.augment } : {}),
+      ...(o.transfer ? { transfer: o.transfer } : {}),
       ...(validation ? { validation } : {}),
       ...hooks,
     }),
