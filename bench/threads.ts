@@ -130,9 +130,8 @@ for (const batch of [64, 256]) {
   };
   const g8 = await alternate(Object.fromEntries(counts.map((t) => [`t${t}`, gemm8(t)])), ROUNDS);
   const images = all.subset(Int32Array.from({ length: 1280 }, (_, i) => (i * 7919) % all.numRows));
-  const cnnEpoch = (threads: number) => async () => {
-    useThreads(threads);
-    const model = new Sequential({
+  const smallCnn = () =>
+    new Sequential({
       inputs: [1, 28, 28],
       layers: [
         conv2d(8, 3, { padding: 'same', activation: 'relu' }),
@@ -144,6 +143,9 @@ for (const batch of [64, 256]) {
       ],
       seed: 1,
     });
+  const cnnEpoch = (threads: number) => async () => {
+    useThreads(threads);
+    const model = smallCnn();
     const t0 = performance.now();
     await fit(model, images, { optimizer: adam(), epochs: 1, batchSize: 64, standardize: false });
     const s = (performance.now() - t0) / 1000;
@@ -163,18 +165,7 @@ for (const batch of [64, 256]) {
   );
   // Compressed models at batch 256: the CNN in int8 (static, per channel), the MLP in int4 and
   // pruned to 90 % on the sparse path. Samples/s of predict over the same 256 rows.
-  const cnnModel = new Sequential({
-    inputs: [1, 28, 28],
-    layers: [
-      conv2d(8, 3, { padding: 'same', activation: 'relu' }),
-      maxPool2d(2),
-      conv2d(16, 3, { activation: 'relu' }),
-      maxPool2d(2),
-      flatten(),
-      dense(10),
-    ],
-    seed: 1,
-  });
+  const cnnModel = smallCnn();
   const batch = images.subset(Int32Array.from({ length: 256 }, (_, i) => i));
   const int8Cnn = quantize(cnnModel, { scheme: 'int8-per-channel', calibration: { data: batch } });
   const mlp = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(128, 'relu'), dense(10)], seed: 1 });
