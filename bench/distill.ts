@@ -102,7 +102,7 @@ if (process.env.KILN_BENCH_TUNE === '1') {
   // The teacher of the tuning runs never sees the validation rows (the test teachers are trained
   // on all training rows, validation rows included).
   const tuneTeacher = await digitTeacher(tune, 1);
-  const transfers = (process.env.KILN_BENCH_TUNE_TRANSFERS ?? `off;${TRANSFER}`).split(';');
+  const transfers = (process.env.KILN_BENCH_TUNE_TRANSFERS ?? `off;${TRANSFER === 'off' ? 'mixup=1,shift=2' : TRANSFER}`).split(';');
   const grid = (process.env.KILN_BENCH_TUNE_GRID ?? '1:1,2:1,4:1,2:0.5')
     .split(',')
     .map((p) => p.split(':').map(Number) as [number, number]);
