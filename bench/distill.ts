@@ -13,9 +13,9 @@
 // npm run bench -- distill   (KILN_BENCH_EPOCHS student epochs, default 160; KILN_BENCH_SEEDS a
 //   count, default 3, or a list such as 2,3; 0 to tune only; KILN_BENCH_STUDENTS hidden widths,
 //   default 32,16; KILN_BENCH_SHIFT default 1; KILN_BENCH_MIXUP default 0; KILN_BENCH_LR default
-//   3e-3; KILN_BENCH_TRANSFER default mixup=1,shift=2, 'off' for none; KILN_BENCH_RUNS which of
+//   3e-3; KILN_BENCH_TRANSFER e.g. mixup=1,shift=2, default off; KILN_BENCH_RUNS which of
 //   plain,alone,single,ensemble, default all, so one table's runs can be shared among processes).
-//   With transfer, about 10 minutes per student width and seed for the single teacher and 25 for
+//   With transfer, about 10 minutes per student width and seed for the single teacher and 20 for
 //   the ensemble on a loaded 2-core machine (the teachers' forward passes dominate): give fewer
 //   seeds, widths or runs for a quick look.
 import { Sequential, dense, fit, adam, mnist, trainTestSplit, accuracy, type Augment, type Dataset } from '../src/index.ts';
@@ -37,7 +37,7 @@ const mixup = env('KILN_BENCH_MIXUP', 0);
 const augment: Augment = { shift: env('KILN_BENCH_SHIFT', 1), ...(mixup > 0 ? { mixup } : {}), shape: [1, 28, 28] };
 const augmentText = `shifts ≤ ${augment.shift} px${mixup > 0 ? `, mixup α = ${mixup}` : ''}`;
 const transferOf = (text: string): Augment | undefined => (text === 'off' ? undefined : augmentSpec(text));
-const TRANSFER = process.env.KILN_BENCH_TRANSFER ?? 'mixup=1,shift=2';
+const TRANSFER = process.env.KILN_BENCH_TRANSFER ?? 'off';
 const { train: full, test } = trainTestSplit(await mnist(), { testFraction: 0.2, seed: 0 });
 const { train: tune, test: val } = trainTestSplit(full, { testFraction: 0.125, seed: 1 });
 const optimizer = () => adam({ lr: LR, schedule: { type: 'cosine' } });
@@ -102,7 +102,7 @@ if (process.env.KILN_BENCH_TUNE === '1') {
   // The teacher of the tuning runs never sees the validation rows (the test teachers are trained
   // on all training rows, validation rows included).
   const tuneTeacher = await digitTeacher(tune, 1);
-  const transfers = (process.env.KILN_BENCH_TUNE_TRANSFERS ?? `off;${TRANSFER}`).split(';');
+  const transfers = (process.env.KILN_BENCH_TUNE_TRANSFERS ?? `off;${TRANSFER === 'off' ? 'mixup=1,shift=2' : TRANSFER}`).split(';');
   const grid = (process.env.KILN_BENCH_TUNE_GRID ?? '1:1,2:1,4:1,2:0.5')
     .split(',')
     .map((p) => p.split(':').map(Number) as [number, number]);
