@@ -6,10 +6,14 @@
 // thread); either wait is short, since the caller works its own share first.
 import type { CoreKernels } from '../kernels.generated.ts';
 import {
+  BY_CALLER,
   CALLS,
+  CLAIM,
   FAILED,
+  KERNELS_AT,
   MAX_ARGS,
   MAX_CALLS,
+  OPEN,
   PENDING,
   POOL_KERNELS,
   READY,
@@ -160,20 +164,35 @@ export class KernelPool {
       calls.forEach((call, c) => {
         if (call.args.length > MAX_ARGS)
           throw new RangeError(`KernelPool.run: ${call.kernel} with ${call.args.length} arguments, at most ${MAX_ARGS}`);
-        this.#ctl[base + 2 + c] = POOL_KERNELS.indexOf(call.kernel);
+        this.#ctl[base + KERNELS_AT + c] = POOL_KERNELS.indexOf(call.kernel);
         this.#args.set(call.args, argsBase(slot, c));
       });
       this.#ctl[base + CALLS] = calls.length;
+      Atomics.store(this.#ctl, base + CLAIM, OPEN);
       // Wrapping past 2^31 would reach STOP; the sequence only has to differ from the last one.
       this.#seq[slot] = (this.#seq[slot]! + 1) & 0x3fffffff;
       Atomics.store(this.#ctl, base + SEQ, this.#seq[slot]!);
       Atomics.notify(this.#ctl, base + SEQ);
     }
     let error: unknown;
-    try {
-      for (const call of rounds[0] ?? []) (this.#local[call.kernel] as (...args: number[]) => void)(...call.args);
-    } catch (e) {
-      error = e;
+    const runHere = (calls: readonly PoolCall[]) => {
+      try {
+        for (const call of calls) (this.#local[call.kernel] as (...args: number[]) => void)(...call.args);
+      } catch (e) {
+        error ??= e;
+      }
+    };
+    runHere(rounds[0] ?? []);
+    // A worker that has not started its round by now is not running (a spinning one takes it
+    // within microseconds): run that round here rather than wait for the system to schedule it.
+    // The calls are the same, on the same memory, so the bytes are too.
+    if ((rounds[0]?.length ?? 0) > 0) {
+      for (let t = 1; t < rounds.length; t++) {
+        if (rounds[t]!.length === 0) continue;
+        if (Atomics.compareExchange(this.#ctl, slotBase(t - 1) + CLAIM, OPEN, BY_CALLER) !== OPEN) continue;
+        runHere(rounds[t]!);
+        Atomics.sub(this.#ctl, PENDING, 1);
+      }
     }
     this.#waitIdle();
     const failed = Atomics.exchange(this.#ctl, FAILED, 0);

@@ -39,10 +39,21 @@ export const HEADER_INTS = 4;
 export const MAX_CALLS = 4;
 // u8_conv2d takes the most: 31.
 export const MAX_ARGS = 31;
-/** Per slot: the sequence number, the call count, then one kernel index per call. */
-export const SLOT_INTS = 2 + MAX_CALLS;
+/** Per slot: the sequence number, the call count, who took the round, then one kernel index per
+ *  call. */
+export const SLOT_INTS = 3 + MAX_CALLS;
 export const SEQ = 0;
 export const CALLS = 1;
+/** Who runs a slot's round: whoever moves it from OPEN first, with Atomics.compareExchange. The
+ *  calling thread takes the rounds no worker has started by the time its own share is done (a
+ *  worker the system has not scheduled: more threads than free cores), so an oversubscribed
+ *  machine costs a split kernel its parallelism, not a scheduler's time slice per round. */
+export const CLAIM = 2;
+export const OPEN = 0;
+export const BY_WORKER = 1;
+export const BY_CALLER = 2;
+/** Where a slot's kernel indices start. */
+export const KERNELS_AT = 3;
 /** Written to a slot's sequence number to make its worker leave its loop. */
 export const STOP = -1;
 

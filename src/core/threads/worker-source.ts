@@ -2,15 +2,20 @@
 // a Blob, so the package needs no extra file and every bundler sees the same bytes. The worker
 // makes its own instance of the threaded core over the shared memory, packs into its own GEMM
 // scratch, signals READY, then loops: poll a while, then wait, for its slot's sequence number to
-// move, run the calls, decrement PENDING (waking the caller when it reaches 0). It never
-// allocates: the calling thread owns the allocator.
+// move, claim the round (unless the caller already has), run the calls, decrement PENDING
+// (waking the caller when it reaches 0). It never allocates: the calling thread owns the
+// allocator.
 import type { Layout } from './protocol.ts';
 import {
+  BY_WORKER,
   CALLS,
+  CLAIM,
   FAILED,
   HEADER_INTS,
+  KERNELS_AT,
   MAX_ARGS,
   MAX_CALLS,
+  OPEN,
   PENDING,
   POOL_KERNELS,
   READY,
@@ -33,7 +38,22 @@ export interface WorkerStart {
   tile: number;
 }
 
-const constants = { CALLS, FAILED, MAX_ARGS, MAX_CALLS, PENDING, READY, SEQ, SPIN_MS, STOP, KERNELS: POOL_KERNELS };
+const constants = {
+  BY_WORKER,
+  CALLS,
+  CLAIM,
+  FAILED,
+  KERNELS_AT,
+  MAX_ARGS,
+  MAX_CALLS,
+  OPEN,
+  PENDING,
+  READY,
+  SEQ,
+  SPIN_MS,
+  STOP,
+  KERNELS: POOL_KERNELS,
+};
 
 // Plain ES2017, no imports: it is compiled inside the worker from this text.
 const START = `
@@ -64,11 +84,13 @@ function start(d) {
     }
     if (now === K.STOP) return;
     seq = now;
+    // The caller runs a round itself when this worker has not started it in time.
+    if (Atomics.compareExchange(ctl, base + K.CLAIM, K.OPEN, K.BY_WORKER) !== K.OPEN) continue;
     try {
       const calls = ctl[base + K.CALLS];
       for (let c = 0; c < calls; c++) {
         const at = argsBase(d.slot, c);
-        fns[ctl[base + 2 + c]](...args.subarray(at, at + K.MAX_ARGS));
+        fns[ctl[base + K.KERNELS_AT + c]](...args.subarray(at, at + K.MAX_ARGS));
       }
     } catch (error) {
       Atomics.store(ctl, K.FAILED, d.slot + 1);
