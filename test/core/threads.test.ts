@@ -37,7 +37,7 @@ const bits = (x: Float32Array) => new Uint8Array(x.buffer.slice(x.byteOffset, x.
 // [M, K, N]: many rows (row pieces), few rows and wide (column panels), tails in every dimension.
 const GEMM_SHAPES: [number, number, number][] = [
   [256, 300, 200],
-  [5, 1000, 300],
+  [5, 2000, 300],
   [301, 77, 129],
   [130, 513, 33],
 ];
@@ -61,7 +61,7 @@ async function workload(): Promise<Uint8Array[]> {
     // Dense layers: batch rows per thread, and (3 rows) column panels then bias and activation.
     for (const [B, K, N] of [
       [200, 100, 150],
-      [3, 700, 600],
+      [3, 1400, 600],
     ] as const) {
       const x = Tensor.from(uniform(rand, B * K), [B, K]);
       const w = Tensor.from(uniform(rand, N * K), [N, K]);
@@ -212,7 +212,7 @@ async function workload(): Promise<Uint8Array[]> {
   small.dispose();
   // Weight-only int4 products and a 90 %-sparse model on the CSR path, by bands of rows.
   const wide = new Sequential({ inputs: 784, layers: [dense(256, 'relu'), dense(64, 'relu'), dense(10)], seed: 8 });
-  const rows = uniform(r, 70 * 784);
+  const rows = uniform(r, 160 * 784);
   const int4 = quantize(wide, { scheme: 'int4' });
   out.push(bits(int4.predict(rows)));
   int4.dispose();

@@ -14,8 +14,12 @@ import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
 import type { PoolKernel } from './protocol.ts';
 
-/** Smallest product (M·N·K multiply-adds) worth splitting: about 40 µs on one thread. */
-export const MIN_MACS = 1 << 20;
+/** Smallest product (M·N·K multiply-adds) worth splitting: about 80 µs on one thread. In a
+ *  training step a split layer's operands (the batch just gathered, the weights just updated)
+ *  sit in the calling core's cache and must travel to the others: 784-32-10 at batch 64 (1.6 M
+ *  per layer product) trained 0.86x as fast with 2 threads at 2²⁰, although its product alone
+ *  split at 1.57x; 784-64-10 (3.2 M) is level, 784-128-10 gains 1.15x. */
+export const MIN_MACS = 1 << 21;
 
 /** Smallest optimizer update worth splitting, in parameters: about 30 µs on one thread. A
  *  training step's update runs right after the backward pass, whose weight gradients the same
