@@ -5,25 +5,8 @@
 // move, claim the round (unless the caller already has), run the calls, decrement PENDING
 // (waking the caller when it reaches 0). It never allocates: the calling thread owns the
 // allocator.
+import * as protocol from './protocol.ts';
 import type { Layout } from './protocol.ts';
-import {
-  BY_WORKER,
-  CALLS,
-  CLAIM,
-  FAILED,
-  HEADER_INTS,
-  KERNELS_AT,
-  MAX_ARGS,
-  MAX_CALLS,
-  OPEN,
-  PENDING,
-  POOL_KERNELS,
-  READY,
-  SEQ,
-  SLOT_INTS,
-  SPIN_MS,
-  STOP,
-} from './protocol.ts';
 
 /** What a worker receives: everything it needs, all structured-cloneable. */
 export interface WorkerStart {
@@ -38,22 +21,9 @@ export interface WorkerStart {
   tile: number;
 }
 
-const constants = {
-  BY_WORKER,
-  CALLS,
-  CLAIM,
-  FAILED,
-  KERNELS_AT,
-  MAX_ARGS,
-  MAX_CALLS,
-  OPEN,
-  PENDING,
-  READY,
-  SEQ,
-  SPIN_MS,
-  STOP,
-  KERNELS: POOL_KERNELS,
-};
+// The protocol's numbers, as the worker text reads them (K.SEQ, K.CLAIM, …, K.KERNELS).
+const { HEADER_INTS, MAX_ARGS, MAX_CALLS, SLOT_INTS } = protocol;
+const constants = { ...protocol, KERNELS: protocol.POOL_KERNELS };
 
 // Plain ES2017, no imports: it is compiled inside the worker from this text.
 const START = `
