@@ -21,6 +21,7 @@ import { kernels, i32View, f32View } from './wasm.ts';
 import type { CoreKernels } from './kernels.generated.ts';
 import { Tensor, unscoped } from './tensor.ts';
 import type { ColumnAffine, OutputTransform } from './layer-engine.ts';
+import { u8ConvScratch } from './ops/u8-conv-scratch.ts';
 import { predictInChunks, transformOutputs } from './ops/infer.ts';
 
 const RELU = 1;
@@ -474,17 +475,13 @@ function imageSteps(layers: readonly QuantLayerSpec[], steps: readonly Step[]): 
     const [C, H, W] = c.inputShape,
       [O, OH, OW] = c.outputShape,
       [KH, KW] = c.kernel;
-    const P = OH * OW,
-      Kc = (C / c.groups) * KH * KW;
+    const P = OH * OW;
     out.push({
       conv: true,
       step: steps[i],
       maxPool: false,
       geo: [C, H, W, O, OH, OW, KH, KW, ...c.stride, ...c.padding, ...c.dilation, c.groups],
-      col: k.u8_conv2d_col_bytes(OH, OW, KH, KW, C / c.groups, ...c.stride, ...c.dilation),
-      // Whole blocks of 4 rows, also for one output position (u8_im2row_packed).
-      ap: k.i8_gemm_scratch_bytes(Math.max(P, 4), Kc),
-      tmp: c.groups > 1 ? P * (O / c.groups) * 4 : 0,
+      ...u8ConvScratch(k, C, O, OH, OW, KH, KW, ...c.stride, ...c.dilation, c.groups),
       cells: O * P,
     });
     for (const p of layers[i]!.pools ?? []) {

@@ -6,13 +6,14 @@
 // over samples, stays whole on the calling thread while the others take dx); optimizer updates,
 // element by element, by ranges of the parameters; batch assembly by rows; pooling by planes
 // (int8 pooling on NHWC codes by samples); int4 products by rows and sparse (CSR) layers by
-// batch rows. Below
-// MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call stays on the
-// calling thread: waking workers costs more than it saves there (batch-1 inference never splits).
+// batch rows. Below MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call
+// stays on the calling thread: waking workers costs more than it saves there (batch-1 inference
+// never splits).
 import { ACT_LINEAR } from '../../../assembly/codes.ts';
 import type { CoreKernels } from '../kernels.generated.ts';
 import type { KernelPool, PoolCall } from './pool.ts';
 import type { PoolKernel } from './protocol.ts';
+import { u8ConvScratch } from '../ops/u8-conv-scratch.ts';
 
 /** Smallest product (M·N·K multiply-adds) worth splitting: about 80 µs on one thread. In a
  *  training step a split layer's operands (the batch just gathered, the weights just updated)
@@ -280,11 +281,11 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     const ys = args[29]!;
     const T = Math.min(pool.active, B!);
     if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, KH!, KW!, groups!) < MIN_MACS) return base.u8_conv2d!(...args);
-    const P = OH! * OW!,
-      Cg = C! / groups!;
-    const colBytes = align(base.u8_conv2d_col_bytes!(OH!, OW!, KH!, KW!, Cg, sh!, sw!, dilh!, dilw!));
-    const apBytes = align(base.i8_gemm_scratch_bytes!(Math.max(P, 4), Cg * KH! * KW!));
-    const tmpBytes = groups! > 1 ? P * (O! / groups!) * 4 : 0;
+    const P = OH! * OW!;
+    const sizes = u8ConvScratch(kernels, C!, O!, OH!, OW!, KH!, KW!, sh!, sw!, dilh!, dilw!, groups!);
+    const colBytes = align(sizes.col),
+      apBytes = align(sizes.ap),
+      tmpBytes = sizes.tmp;
     const outBytes = ys > 0 ? 1 : 4;
     each(samples(B!, T), ([s, e], t) => {
       const a = args.slice();
@@ -302,22 +303,6 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     });
     return 0;
   };
-
-  // int8 pooling on NHWC codes (one byte a value): samples per thread.
-  const u8Pooling =
-    (name: PoolKernel): Kernel =>
-    (...args) => {
-      const [y, x, B, C, H, W, OH, OW] = args as number[];
-      if (pool.active < 2 || B! * C! * H! * W! < MIN_ELEMENTWISE) return base[name]!(...args);
-      each(samples(B!, pool.active), ([s, e]) => {
-        const a = args.slice();
-        a[0] = y! + s * OH! * OW! * C!;
-        a[1] = x! + s * H! * W! * C!;
-        a[2] = e - s;
-        return [{ kernel: name, args: a }];
-      });
-      return 0;
-    };
 
   // Optimizer updates are element by element: contiguous ranges per thread (multiples of 4, so
   // each element takes the same SIMD or scalar path as in one call). Arguments 0-3 are the
@@ -345,18 +330,22 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
-  // Pooling: bands of whole planes (a sample's channel); windows never cross planes. `inputs`
-  // and `outputs` are the positions of the pointers to per-plane input and output data, `at`
-  // that of the plane count N (H, W, OH, OW follow).
+  // Pooling: bands of blocks that windows never cross: f32 kernels take N planes (a sample's
+  // channel; H, W, OH, OW follow N), the int8 ones on NHWC codes B samples (C, H, W, OH, OW
+  // follow B). `inputs` and `outputs` are the positions of the pointers to per-block input and
+  // output data, `at` that of the block count; `bytes` the size of one value.
   const pooling =
-    (name: PoolKernel, inputs: readonly number[], outputs: readonly number[], at: number): Kernel =>
+    (name: PoolKernel, inputs: readonly number[], outputs: readonly number[], at: number, bytes: 1 | 4): Kernel =>
     (...args) => {
-      const [N, H, W, OH, OW] = args.slice(at, at + 5) as number[];
-      if (pool.active < 2 || N! * H! * W! < MIN_ELEMENTWISE) return base[name]!(...args);
+      // f32 planes: one channel per block; NHWC samples: C of them, interleaved.
+      const [N, C, H, W, OH, OW] = (bytes === 4 ? [args[at], 1, ...args.slice(at + 1, at + 5)] : args.slice(at, at + 6)) as number[];
+      const inValues = C! * H! * W!,
+        outValues = C! * OH! * OW!;
+      if (pool.active < 2 || N! * inValues < MIN_ELEMENTWISE) return base[name]!(...args);
       each(samples(N!, pool.active), ([s, e]) => {
         const a = args.slice();
-        for (const i of inputs) a[i]! += s * H! * W! * 4;
-        for (const i of outputs) a[i]! += s * OH! * OW! * 4;
+        for (const i of inputs) a[i]! += s * inValues * bytes;
+        for (const i of outputs) a[i]! += s * outValues * bytes;
         a[at] = e - s;
         return [{ kernel: name, args: a }];
       });
@@ -365,10 +354,10 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
 
   return Object.freeze({
     ...kernels,
-    f32_maxpool2d_fwd: pooling('f32_maxpool2d_fwd', [1], [0], 2),
-    f32_maxpool2d_bwd: pooling('f32_maxpool2d_bwd', [0, 2], [1], 3),
-    f32_avgpool2d_fwd: pooling('f32_avgpool2d_fwd', [1], [0], 2),
-    f32_avgpool2d_bwd: pooling('f32_avgpool2d_bwd', [0], [1], 2),
+    f32_maxpool2d_fwd: pooling('f32_maxpool2d_fwd', [1], [0], 2, 4),
+    f32_maxpool2d_bwd: pooling('f32_maxpool2d_bwd', [0, 2], [1], 3, 4),
+    f32_avgpool2d_fwd: pooling('f32_avgpool2d_fwd', [1], [0], 2, 4),
+    f32_avgpool2d_bwd: pooling('f32_avgpool2d_bwd', [0], [1], 2, 4),
     f32_gather_rows: gatherRows,
     f32_adam_step: update('f32_adam_step', 4),
     f32_sgd_step: update('f32_sgd_step', 3),
@@ -379,8 +368,8 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     i4_gemm_f32: int4,
     f32_csr_dense_fwd: csrDense,
     u8_conv2d: u8Conv,
-    u8_maxpool2d_nhwc: u8Pooling('u8_maxpool2d_nhwc'),
-    u8_avgpool2d_nhwc: u8Pooling('u8_avgpool2d_nhwc'),
+    u8_maxpool2d_nhwc: pooling('u8_maxpool2d_nhwc', [1], [0], 2, 1),
+    u8_avgpool2d_nhwc: pooling('u8_avgpool2d_nhwc', [1], [0], 2, 1),
     f32_conv2d_fwd: convFwd,
     f32_conv2d_bwd: convBwd,
     f32_gemm_nn: gemm('f32_gemm_nn', NN),
