@@ -21,6 +21,7 @@ export * from "./kernels/i4-gemm";
 export * from "./kernels/f32-mixed";
 export * from "./kernels/f32-layer-norm";
 export * from "./kernels/f32-conv";
+export * from "./kernels/f32-winograd";
 export * from "./kernels/f32-pool";
 export * from "./kernels/f32-norm";
 export * from "./kernels/f32-augment";

@@ -166,7 +166,8 @@ async function workload(): Promise<Uint8Array[]> {
   out.push(modelToBytes(model));
   model.dispose();
   // A CNN at batch 32 on 12x12 images: both convolutions split by samples forward, and backward
-  // into dw (calling thread) and dx by samples; the first one has no dx (stays whole).
+  // into dw (calling thread) and dx by samples; the first one has no dx (stays whole). Its
+  // predictions run the second convolution (16 channels, 3x3) as Winograd, split by samples.
   const images = new Dataset({
     features: uniform(r, 96 * 144),
     numFeatures: 144,

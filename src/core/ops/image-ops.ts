@@ -57,6 +57,44 @@ export function convColumnSize(g: ConvGeometry): number {
   return chunk * g.OH * g.OW * ((g.C / g.groups) * g.KH * g.KW + (chunk > 1 ? g.O / g.groups : 0));
 }
 
+/** Input channels from which inference runs a convolution as Winograd: below, the 36 GEMMs over
+ *  K = C channels are too thin to beat direct convolution (a first layer on grey or RGB images). */
+export const WINOGRAD_MIN_CHANNELS = 8;
+
+/** Inference runs the convolution as Winograd F(m×m, r×r) on 6×6 tiles
+ *  (assembly/kernels/f32-winograd.ts): one group of 3×3 or 5×5 filters, stride 1, no dilation,
+ *  at least WINOGRAD_MIN_CHANNELS input channels. A function of the geometry alone, so a sample
+ *  takes the same path, and gets the same bits, in any batch. */
+export function takesWinograd(g: ConvGeometry): boolean {
+  return (
+    g.groups === 1 &&
+    g.KH === g.KW &&
+    (g.KH === 3 || g.KH === 5) &&
+    g.sh === 1 &&
+    g.sw === 1 &&
+    g.dilh === 1 &&
+    g.dilw === 1 &&
+    g.C >= WINOGRAD_MIN_CHANNELS
+  );
+}
+
+/** Samples per chunk of the Winograd forward: as conv2dChunk, enough for its GEMMs' columns (the
+ *  chunk's tiles) to fill one column block, within the same workspace bound. */
+export function winogradChunk(g: ConvGeometry): number {
+  const m = 7 - g.KH;
+  const tiles = Math.ceil(g.OH / m) * Math.ceil(g.OW / m);
+  const perSample = 36 * tiles * (g.C + g.O);
+  return Math.max(1, Math.min(Math.ceil(CONV_CHUNK_COLUMNS / tiles), Math.floor(CONV_WORKSPACE_FLOATS / perSample)));
+}
+
+/** Floats of a convolution layer's workspace: what training's im2col needs (convColumnSize) or,
+ *  when inference takes Winograd, what that needs, whichever is more. */
+export function convWorkspaceSize(g: ConvGeometry): number {
+  const col = convColumnSize(g);
+  if (!takesWinograd(g)) return col;
+  return Math.max(col, kernels().f32_conv2d_winograd_floats(g.C, g.O, g.OH, g.OW, g.KH, winogradChunk(g)));
+}
+
 type ConvKernelGeometry = [
   number,
   number,
@@ -81,7 +119,8 @@ function convKernelGeometry(g: ConvGeometry): ConvKernelGeometry {
   return [g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, conv2dChunk(g)];
 }
 
-/** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given. */
+/** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given (training,
+ *  direct convolution), else takes Winograd when the geometry allows (inference). */
 export function conv2dForwardRows(
   y: Tensor<'f32'>,
   pre: Tensor<'f32'> | undefined,
@@ -94,6 +133,10 @@ export function conv2dForwardRows(
   act: number,
   alpha: number,
 ): void {
+  if (!pre && takesWinograd(g)) {
+    kernels().f32_conv2d_winograd(y.ptr, x.ptr, w.ptr, b.ptr, col!.ptr, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.ph, g.pw, winogradChunk(g), act, alpha);
+    return;
+  }
   kernels().f32_conv2d_fwd(y.ptr, pre ? pre.ptr : 0, x.ptr, w.ptr, b.ptr, col ? col.ptr : 0, B, ...convKernelGeometry(g), act, alpha);
 }
 

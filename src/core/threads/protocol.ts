@@ -18,6 +18,7 @@ export const POOL_KERNELS = [
   'f32_avgpool2d_bwd',
   'f32_conv2d_fwd',
   'f32_conv2d_bwd',
+  'f32_conv2d_winograd',
   'i8_gemm_i32',
   'i8_gemm_f32',
   'i8_gemm_f32_rows',

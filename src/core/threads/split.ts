@@ -2,7 +2,7 @@
 // threads, every other kernel is the core's own export. Outputs are split by whole rows (or
 // column panels) of C, never along the summation: each element is computed by one thread, by the
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
-// int8 products split by bands of rows, convolutions (f32 and int8) by samples (their dw, a sum
+// int8 products split by bands of rows, convolutions (f32, Winograd and int8) by samples (their dw, a sum
 // over samples, stays whole on the calling thread while the others take dx); optimizer updates,
 // element by element, by ranges of the parameters; batch assembly by rows; pooling by planes
 // (int8 pooling on NHWC codes by samples); int4 products by rows and sparse (CSR) layers by
@@ -203,6 +203,25 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
+  // Winograd (inference) by samples too: each thread transforms the filters into its own workspace.
+  const winograd: Kernel = (...args) => {
+    const [y, x, , , ws, B, C, H, W, O, OH, OW, K, , , chunk] = args as number[];
+    const T = Math.min(pool.active, B!);
+    if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, K!, K!, 1) < MIN_MACS) return base.f32_conv2d_winograd!(...args);
+    const bytes = base.f32_conv2d_winograd_floats!(C!, O!, OH!, OW!, K!, chunk!) * 4;
+    const xs = C! * H! * W! * 4,
+      ys = O! * OH! * OW! * 4;
+    each(samples(B!, T), ([s, e], t) => {
+      const a = args.slice();
+      a[0] = y! + s * ys;
+      a[1] = x! + s * xs;
+      a[4] = t === 0 ? ws! : scratchFor(t, bytes);
+      a[5] = e - s;
+      return [{ kernel: 'f32_conv2d_winograd', args: a }];
+    });
+    return 0;
+  };
+
   const convBwd: Kernel = (...args) => {
     const [dx, dw, db, dy, x, , pre, y, col, B, C, H, W, O, OH, OW, KH, KW, , , , , , , groups, chunk, act, alpha] = args as number[];
     const T = Math.min(pool.active, B! + 1);
@@ -372,6 +391,7 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     u8_avgpool2d_nhwc: pooling('u8_avgpool2d_nhwc', [1], [0], 2, 1),
     f32_conv2d_fwd: convFwd,
     f32_conv2d_bwd: convBwd,
+    f32_conv2d_winograd: winograd,
     f32_gemm_nn: gemm('f32_gemm_nn', NN),
     f32_gemm_nt: gemm('f32_gemm_nt', NT),
     f32_gemm_tn: gemm('f32_gemm_tn', TN),

@@ -1,11 +1,12 @@
 // A 2-D convolution over rows [channels, height, width] (NCHW batches): filters [O, C/groups,
 // KH, KW] as PyTorch's Conv2d lays them out, a bias per filter and an activation. The core runs it
-// as im2col of a chunk of the batch + one packed GEMM per chunk (see assembly/kernels/f32-conv.ts);
-// its workspace stays within 4 MiB whatever the batch (convColumnSize in image-ops.ts).
+// as im2col of a chunk of the batch + one packed GEMM per chunk (see assembly/kernels/f32-conv.ts),
+// and at inference 3×3 and 5×5 filters as Winograd (f32-winograd.ts); its workspace stays within
+// about 4 MiB whatever the batch (convWorkspaceSize in image-ops.ts).
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkInteger, checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../../core/ops/random.ts';
-import { conv2dBackwardRows, conv2dForwardRows, convColumnSize, type ConvGeometry } from '../../core/ops/image-ops.ts';
+import { conv2dBackwardRows, conv2dForwardRows, convWorkspaceSize, type ConvGeometry } from '../../core/ops/image-ops.ts';
 import type { Layer, Pass, Shape } from '../../core/layer.ts';
 import { defaultInit } from './dense.ts';
 import type { LayerKind } from './kind.ts';
@@ -75,8 +76,7 @@ class Conv2dLayer implements Layer {
   readonly params;
   /** The pre-activations, kept from forward to backward. */
   readonly scratch: readonly number[];
-  /** The column buffer of a chunk of samples and its GEMM output (none for a pointwise convolution). */
-  readonly workspace: readonly number[];
+  #workspace: readonly number[] | undefined;
   readonly #g: ConvGeometry;
   readonly #act: number;
   readonly #alpha: number;
@@ -95,10 +95,19 @@ class Conv2dLayer implements Layer {
       { name: 'bias', shape: [g.O], init: 'zeros' },
     ] as const;
     this.scratch = [g.O * g.OH * g.OW];
-    const col = convColumnSize(g);
-    this.workspace = col > 0 ? [col] : [];
     this.#act = activationCode(this.name, activation);
     this.#alpha = config.alpha ?? 0.01;
+  }
+
+  /** The column buffer of a chunk of samples and its GEMM output (none for a pointwise
+   *  convolution), or inference's Winograd buffers when larger. Sized on first use, when the
+   *  engine allocates, so that building a layer does not start the core. */
+  get workspace(): readonly number[] {
+    if (!this.#workspace) {
+      const floats = convWorkspaceSize(this.#g);
+      this.#workspace = floats > 0 ? [floats] : [];
+    }
+    return this.#workspace;
   }
 
   // Hooks (quantisation-aware training, calibration) see the input as [batch, C·H·W] and may

@@ -1,0 +1,346 @@
+// Winograd convolution for inference (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", CVPR 2016): F(m×m, r×r) on 6×6 input tiles, r = 3 (m = 4) or r = 5 (m = 2), stride
+// 1, no dilation, one group; layouts as in f32-conv.ts (NCHW, w [O, C, r, r], ph/pw top/left
+// padding, the bottom and right implied by OH, OW). Each m×m output tile is
+//   Y = Aᵀ [ Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B) ] A
+// with the interpolation points 0, 1, −1, 2, −2 and ∞. The 36 element-wise products summed over
+// channels are 36 GEMMs, M_ξ[O, tiles] = U_ξ[O, C]·V_ξ[C, tiles], through f32-gemm: a 5×5
+// convolution takes 36/4 = 9 multiplies per output and channel where direct convolution takes 25
+// (3×3: 36/16 = 2.25 against 9).
+//
+// Numerics: not the bits of f32_conv2d_fwd (training keeps direct convolution, whose im2col its
+// weight gradient needs); within a few ulp of the sum's magnitude Σ|w·x| of an f64 convolution
+// (the test bounds it). Every element is a fixed sequence of f32 operations written out below and
+// spelled the same in the _ref twin, and the GEMM's contract makes a tile's bits independent of
+// the batch and chunk, so a sample's output is the same alone, in any batch, on any thread count
+// and in every runtime.
+//
+// Per call: the filters are transformed into U (no state survives a call, so weights changed by
+// training are always seen); then, for each chunk of samples, every channel plane is copied into
+// a zero-padded plane that covers all tiles, transformed into V, the 36 GEMMs run, and the output
+// transform writes y. Bias and activation follow as in f32_conv2d_fwd.
+// Workspace (f32_conv2d_winograd_floats): U 36·O·C, a 36-vector transform buffer, the padded
+// plane, V 36·C·n·S and M 36·O·n·S floats for chunks of n samples of S tiles each.
+import { f32_gemm_nn, f32_gemm_nn_ref } from "./f32-gemm";
+import { f32_add_chan, f32_add_chan_ref } from "./f32-conv";
+import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
+
+const SIDE = 6;
+const XI = 36;
+// Staging vectors for the transforms (the filters' need is the largest: 25 + 30 vectors).
+const STAGE_FLOATS = 64 * 4;
+
+// Floats of workspace for chunks of `chunk` samples (r = K, output tiles m = 7 − K).
+export function f32_conv2d_winograd_floats(C: i32, O: i32, OH: i32, OW: i32, K: i32, chunk: i32): i32 {
+  const m = 7 - K;
+  const th = (OH + m - 1) / m, tw = (OW + m - 1) / m;
+  return XI * O * C + STAGE_FLOATS + (th * m + K - 1) * (tw * m + K - 1) + XI * chunk * th * tw * (C + O);
+}
+
+// y[B, O, OH, OW] = act(conv(x, w) + bias), bias 0 for none; K is 3 or 5.
+export function f32_conv2d_winograd(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
+  run(false, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, act, alpha);
+}
+
+export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
+  run(true, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, act, alpha);
+}
+
+@inline function run(ref: bool, y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
+  assert(K == 3 || K == 5, "winograd: kernel size must be 3 or 5");
+  const m = 7 - K;
+  const tilesH = (OH + m - 1) / m, tilesW = (OW + m - 1) / m, S = tilesH * tilesW;
+  const Hp = tilesH * m + K - 1, Wp = tilesW * m + K - 1;
+  const u = ws;
+  const stage = u + ((<usize>XI * O * C) << 2);
+  const plane = stage + (<usize>STAGE_FLOATS << 2);
+  const v = plane + ((<usize>Hp * Wp) << 2);
+  const mo = v + ((<usize>XI * C * chunk * S) << 2);
+  if (ref) filtersRef(u, w, O * C, K, stage);
+  else filters(u, w, O * C, K, stage);
+  // The padding stays zero: every plane copied in overwrites the same interior.
+  memory.fill(plane, 0, (<usize>Hp * Wp) << 2);
+  const rows = min(H, Hp - ph), cols = min(W, Wp - pw);
+  for (let b0 = 0; b0 < B; b0 += chunk) {
+    const n = min(chunk, B - b0), N = n * S;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < C; c++) {
+        const src = x + ((<usize>((b0 + i) * C + c) * H * W) << 2);
+        for (let r = 0; r < rows; r++) memory.copy(plane + ((<usize>(r + ph) * Wp + pw) << 2), src + ((<usize>r * W) << 2), <usize>cols << 2);
+        const dst = v + ((<usize>c * N + i * S) << 2), xiStride = (<usize>C * N) << 2;
+        if (ref) inputTilesRef(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
+        else inputTiles(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
+      }
+    }
+    for (let xi = 0; xi < XI; xi++) {
+      const ux = u + ((<usize>xi * O * C) << 2), vx = v + ((<usize>xi * C * N) << 2), mx = mo + ((<usize>xi * O * N) << 2);
+      if (ref) f32_gemm_nn_ref(mx, ux, vx, O, N, C, 0);
+      else f32_gemm_nn(mx, ux, vx, O, N, C, 0);
+    }
+    for (let i = 0; i < n; i++) {
+      for (let o = 0; o < O; o++) {
+        const src = mo + ((<usize>o * N + i * S) << 2), xiStride = (<usize>O * N) << 2;
+        const out = y + ((<usize>((b0 + i) * O + o) * OH * OW) << 2);
+        if (ref) outputTilesRef(out, src, xiStride, stage, m, OH, OW, tilesH, tilesW);
+        else outputTiles(out, src, xiStride, stage, m, OH, OW, tilesH, tilesW);
+      }
+    }
+  }
+  if (ref) {
+    if (bias != 0) f32_add_chan_ref(y, bias, B, O, OH * OW);
+    f32_act_fwd_ref(y, y, B * O * OH * OW, act, alpha);
+  } else {
+    if (bias != 0) f32_add_chan(y, bias, B, O, OH * OW);
+    f32_act_fwd(y, y, B * O * OH * OW, act, alpha);
+  }
+}
+
+// ---- Filters: U_ξ[o, c] = (G g Gᵀ)[ξ] for the F filters g = w[o, c] (F = O·C) ----
+// Row i of G is c_i·(1, p_i, p_i², …) for the finite points p_i and (0, …, 0, 1) for ∞, with
+// c_i = 1/Π_{j≠i}(p_i − p_j) (1/4, −1/6, −1/6, 1/24, 1/24). G g Gᵀ is evaluated as polynomials
+// at the points by Horner's rule (every multiplication by 0, ±1 or ±2 is exact), rows then columns,
+// and each entry is scaled once by c_i·c_j (rounded from f64).
+// Constant tables live in the data segment (memory.data): the core allocates nothing at start-up.
+const POINT = memory.data<f32>([0, 1, -1, 2, -2]);
+const COEF = memory.data<f64>([0.25, -0.16666666666666666, -0.16666666666666666, 0.041666666666666664, 0.041666666666666664, 1]);
+
+@inline function point(i: i32): f32 {
+  return load<f32>(POINT + (<usize>i << 2));
+}
+
+// c_i·c_j, rounded once from f64.
+@inline function scale(i: i32, j: i32): f32 {
+  return <f32>(load<f64>(COEF + (<usize>i << 3)) * load<f64>(COEF + (<usize>j << 3)));
+}
+
+// Value of the polynomial with coefficients at p, p + step, … (K of them) at point i (5: ∞).
+@inline function evalScalar(p: usize, step: usize, K: i32, i: i32): f32 {
+  if (i == 5) return load<f32>(p + <usize>(K - 1) * step);
+  const t = point(i);
+  let acc = load<f32>(p + <usize>(K - 1) * step);
+  for (let k = K - 2; k >= 0; k--) acc = acc * t + load<f32>(p + <usize>k * step);
+  return acc;
+}
+
+@inline function evalVector(p: usize, step: usize, K: i32, i: i32): v128 {
+  if (i == 5) return v128.load(p + <usize>(K - 1) * step);
+  const t = f32x4.splat(point(i));
+  let acc = v128.load(p + <usize>(K - 1) * step);
+  for (let k = K - 2; k >= 0; k--) acc = f32x4.add(f32x4.mul(acc, t), v128.load(p + <usize>k * step));
+  return acc;
+}
+
+function filtersRef(u: usize, w: usize, F: i32, K: i32, stage: usize): void {
+  // rowsT[i][l]: the filter's columns evaluated at point i; then its rows.
+  const rowsT = stage;
+  for (let f = 0; f < F; f++) {
+    const g = w + ((<usize>f * K * K) << 2);
+    for (let i = 0; i < SIDE; i++)
+      for (let l = 0; l < K; l++) store<f32>(rowsT + ((<usize>i * 5 + l) << 2), evalScalar(g + (<usize>l << 2), <usize>K << 2, K, i));
+    for (let i = 0; i < SIDE; i++)
+      for (let j = 0; j < SIDE; j++) {
+        const e = evalScalar(rowsT + ((<usize>i * 5) << 2), 4, K, j);
+        store<f32>(u + ((<usize>(i * SIDE + j) * F + f) << 2), e * scale(i, j));
+      }
+  }
+}
+
+// Four filters at a time (lane f + k): their K·K values are gathered into a staging block of
+// vectors, element (k, l) at vector k·K + l; a last group overlaps the previous one.
+function filters(u: usize, w: usize, F: i32, K: i32, stage: usize): void {
+  if (F < 4) {
+    filtersRef(u, w, F, K, stage);
+    return;
+  }
+  const gv = stage, rowsT = stage + 25 * 16;
+  const KK = K * K;
+  for (let f0 = 0; f0 < F; f0 += 4) {
+    const f = min(f0, F - 4);
+    const g = w + ((<usize>f * KK) << 2), fs = (<usize>KK) << 2;
+    for (let e = 0; e < KK; e++) {
+      const p = g + (<usize>e << 2);
+      v128.store(gv + (<usize>e << 4), f32x4(load<f32>(p), load<f32>(p + fs), load<f32>(p + 2 * fs), load<f32>(p + 3 * fs)));
+    }
+    for (let i = 0; i < SIDE; i++)
+      for (let l = 0; l < K; l++) v128.store(rowsT + ((<usize>i * 5 + l) << 4), evalVector(gv + (<usize>l << 4), <usize>K << 4, K, i));
+    for (let i = 0; i < SIDE; i++)
+      for (let j = 0; j < SIDE; j++) {
+        const e = evalVector(rowsT + ((<usize>i * 5) << 4), 16, K, j);
+        v128.store(u + ((<usize>(i * SIDE + j) * F + f) << 2), f32x4.mul(e, f32x4.splat(scale(i, j))));
+      }
+  }
+}
+
+// ---- Input tiles: V_ξ[c, t] = (Bᵀ d B)[ξ] for the 6×6 patch d of tile t ----
+// Bᵀ's six rows over d0..d5, each a fixed sequence of operations shared by both twins:
+//   (4d0 − 5d2) + d4, (d3 + d4) − 4(d1 + d2), (d4 − d3) + 4(d1 − d2),
+//   (d4 − d2) + 2(d3 − d1), (d4 − d2) − 2(d3 − d1), (4d1 − 5d3) + d5.
+@inline function btScalar(dst: usize, step: usize, d0: f32, d1: f32, d2: f32, d3: f32, d4: f32, d5: f32): void {
+  store<f32>(dst, (d0 * 4 - d2 * 5) + d4);
+  store<f32>(dst + step, (d3 + d4) - (d1 + d2) * 4);
+  store<f32>(dst + 2 * step, (d4 - d3) + (d1 - d2) * 4);
+  store<f32>(dst + 3 * step, (d4 - d2) + (d3 - d1) * 2);
+  store<f32>(dst + 4 * step, (d4 - d2) - (d3 - d1) * 2);
+  store<f32>(dst + 5 * step, (d1 * 4 - d3 * 5) + d5);
+}
+
+@inline function btVector(dst: usize, step: usize, d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128): void {
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(d0, four), f32x4.mul(d2, five)), d4));
+  v128.store(dst + step, f32x4.sub(f32x4.add(d3, d4), f32x4.mul(f32x4.add(d1, d2), four)));
+  v128.store(dst + 2 * step, f32x4.add(f32x4.sub(d4, d3), f32x4.mul(f32x4.sub(d1, d2), four)));
+  const e = f32x4.sub(d4, d2), f = f32x4.mul(f32x4.sub(d3, d1), two);
+  v128.store(dst + 3 * step, f32x4.add(e, f));
+  v128.store(dst + 4 * step, f32x4.sub(e, f));
+  v128.store(dst + 5 * step, f32x4.add(f32x4.sub(f32x4.mul(d1, four), f32x4.mul(d3, five)), d5));
+}
+
+// Tile t = th·tilesW + tw reads the padded plane's rows th·m.. and columns tw·m.. (6 of each);
+// its 36 values go to dst + ξ·xiStride + t·4.
+function inputTilesRef(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp: i32, m: i32, tilesH: i32, tilesW: i32): void {
+  const row = <usize>Wp << 2;
+  for (let th = 0; th < tilesH; th++)
+    for (let tw = 0; tw < tilesW; tw++) {
+      const p = plane + <usize>(th * m) * row + (<usize>(tw * m) << 2);
+      for (let b = 0; b < SIDE; b++) {
+        const q = p + (<usize>b << 2);
+        btScalar(stage + (<usize>b << 2), 24, load<f32>(q), load<f32>(q + row), load<f32>(q + 2 * row), load<f32>(q + 3 * row), load<f32>(q + 4 * row), load<f32>(q + 5 * row));
+      }
+      const t = dst + (<usize>(th * tilesW + tw) << 2);
+      for (let i = 0; i < SIDE; i++) {
+        const s = stage + <usize>i * 24;
+        btScalar(t + <usize>(i * SIDE) * xiStride, xiStride, load<f32>(s), load<f32>(s + 4), load<f32>(s + 8), load<f32>(s + 12), load<f32>(s + 16), load<f32>(s + 20));
+      }
+    }
+}
+
+// Element (a, b) of four tiles side by side: plane floats m apart.
+@inline function across(p: usize, m: i32): v128 {
+  if (m == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p + 16), 0, 2, 4, 6);
+  return f32x4(load<f32>(p), load<f32>(p + 16), load<f32>(p + 32), load<f32>(p + 48));
+}
+
+// Four tiles of a tile row per vector (lane k: tile tw + k); a row's last group overlaps the one
+// before it (recomputing equal values) rather than leaving a scalar tail.
+function inputTiles(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp: i32, m: i32, tilesH: i32, tilesW: i32): void {
+  if (tilesW < 4) {
+    inputTilesRef(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
+    return;
+  }
+  const row = <usize>Wp << 2;
+  for (let th = 0; th < tilesH; th++) {
+    const top = plane + <usize>(th * m) * row;
+    for (let g = 0; g < tilesW; g += 4) {
+      const tw = min(g, tilesW - 4);
+      const p = top + (<usize>(tw * m) << 2);
+      for (let b = 0; b < SIDE; b++) {
+        const q = p + (<usize>b << 2);
+        btVector(stage + (<usize>b << 4), 96, across(q, m), across(q + row, m), across(q + 2 * row, m), across(q + 3 * row, m), across(q + 4 * row, m), across(q + 5 * row, m));
+      }
+      const t = dst + (<usize>(th * tilesW + tw) << 2);
+      for (let i = 0; i < SIDE; i++) {
+        const s = stage + <usize>i * 96;
+        btVector(t + <usize>(i * SIDE) * xiStride, xiStride, v128.load(s), v128.load(s + 16), v128.load(s + 32), v128.load(s + 48), v128.load(s + 64), v128.load(s + 80));
+      }
+    }
+  }
+}
+
+// ---- Output tiles: Y = Aᵀ M A ----
+// Aᵀ's rows over m0..m5; m = 2: ((m1 + m2) + (m3 + m4)) + m0, ((m1 − m2) + 2(m3 − m4)) + m5;
+// m = 4: ((m1 + m2) + (m3 + m4)) + m0, (m1 − m2) + 2(m3 − m4), (m1 + m2) + 4(m3 + m4),
+// ((m1 − m2) + 8(m3 − m4)) + m5.
+@inline function atScalar(dst: usize, step: usize, m: i32, m0: f32, m1: f32, m2: f32, m3: f32, m4: f32, m5: f32): void {
+  const sp = m1 + m2, sm = m1 - m2, tp = m3 + m4, tm = m3 - m4;
+  store<f32>(dst, (sp + tp) + m0);
+  if (m == 2) {
+    store<f32>(dst + step, (sm + tm * 2) + m5);
+  } else {
+    store<f32>(dst + step, sm + tm * 2);
+    store<f32>(dst + 2 * step, sp + tp * 4);
+    store<f32>(dst + 3 * step, (sm + tm * 8) + m5);
+  }
+}
+
+@inline function atVector(dst: usize, step: usize, m: i32, m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): void {
+  const sp = f32x4.add(m1, m2), sm = f32x4.sub(m1, m2), tp = f32x4.add(m3, m4), tm = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.add(sp, tp), m0));
+  if (m == 2) {
+    v128.store(dst + step, f32x4.add(f32x4.add(sm, f32x4.mul(tm, f32x4.splat(2))), m5));
+  } else {
+    v128.store(dst + step, f32x4.add(sm, f32x4.mul(tm, f32x4.splat(2))));
+    v128.store(dst + 2 * step, f32x4.add(sp, f32x4.mul(tp, f32x4.splat(4))));
+    v128.store(dst + 3 * step, f32x4.add(f32x4.add(sm, f32x4.mul(tm, f32x4.splat(8))), m5));
+  }
+}
+
+// One tile t = th·tilesW + tw of one output channel: its 36 values at src + ξ·xiStride + t·4,
+// its outputs inside OH×OW written to the plane out.
+function outputTile(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesW: i32, th: i32, tw: i32): void {
+  const p = src + (<usize>(th * tilesW + tw) << 2);
+  for (let s = 0; s < SIDE; s++) {
+    const q = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
+    atScalar(stage + (<usize>s << 2), 24, m, load<f32>(q), load<f32>(q + r), load<f32>(q + 2 * r), load<f32>(q + 3 * r), load<f32>(q + 4 * r), load<f32>(q + 5 * r));
+  }
+  const y = stage + XI * 4;
+  for (let u = 0; u < m; u++) {
+    const s = stage + <usize>u * 24;
+    atScalar(y + (<usize>(u * m) << 2), 4, m, load<f32>(s), load<f32>(s + 4), load<f32>(s + 8), load<f32>(s + 12), load<f32>(s + 16), load<f32>(s + 20));
+  }
+  for (let u = 0; u < m; u++) {
+    const oh = th * m + u;
+    if (oh >= OH) break;
+    for (let v = 0; v < m; v++) {
+      const ow = tw * m + v;
+      if (ow < OW) store<f32>(out + ((<usize>oh * OW + ow) << 2), load<f32>(y + (<usize>(u * m + v) << 2)));
+    }
+  }
+}
+
+function outputTilesRef(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32): void {
+  for (let th = 0; th < tilesH; th++)
+    for (let tw = 0; tw < tilesW; tw++) outputTile(out, src, xiStride, stage, m, OH, OW, tilesW, th, tw);
+}
+
+// Four whole tiles of a tile row per vector, as inputTiles; tiles cut by the right or bottom edge
+// go one at a time. The four tiles' rows are interleaved into output rows before storing.
+function outputTiles(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32): void {
+  const fullH = OH / m, fullW = OW / m;
+  const y = stage + XI * 16;
+  for (let th = 0; th < tilesH; th++) {
+    let tw0 = 0;
+    if (th < fullH && fullW >= 4) {
+      for (let g = 0; g < fullW; g += 4) {
+        const tw = min(g, fullW - 4);
+        const p = src + (<usize>(th * tilesW + tw) << 2);
+        for (let s = 0; s < SIDE; s++) {
+          const q = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
+          atVector(stage + (<usize>s << 4), 96, m, v128.load(q), v128.load(q + r), v128.load(q + 2 * r), v128.load(q + 3 * r), v128.load(q + 4 * r), v128.load(q + 5 * r));
+        }
+        for (let u = 0; u < m; u++) {
+          const s = stage + <usize>u * 96;
+          atVector(y + (<usize>(u * m) << 4), 16, m, v128.load(s), v128.load(s + 16), v128.load(s + 32), v128.load(s + 48), v128.load(s + 64), v128.load(s + 80));
+        }
+        for (let u = 0; u < m; u++) {
+          const at = out + ((<usize>(th * m + u) * OW + tw * m) << 2);
+          const yu = y + (<usize>(u * m) << 4);
+          if (m == 2) {
+            const y0 = v128.load(yu), y1 = v128.load(yu + 16);
+            v128.store(at, v128.shuffle<f32>(y0, y1, 0, 4, 1, 5));
+            v128.store(at + 16, v128.shuffle<f32>(y0, y1, 2, 6, 3, 7));
+          } else {
+            const y0 = v128.load(yu), y1 = v128.load(yu + 16), y2 = v128.load(yu + 32), y3 = v128.load(yu + 48);
+            const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), b = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+            const c = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), d = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+            v128.store(at, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+            v128.store(at + 16, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+            v128.store(at + 32, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
+            v128.store(at + 48, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+          }
+        }
+      }
+      tw0 = fullW;
+    }
+    for (let tw = tw0; tw < tilesW; tw++) outputTile(out, src, xiStride, stage, m, OH, OW, tilesW, th, tw);
+  }
+}
