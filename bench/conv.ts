@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Tensor, scope } from '../src/core/tensor.ts';
 import { kernelByName } from '../src/core/wasm.ts';
-import { conv2dChunk, convColumnSize } from '../src/core/ops/image-ops.ts';
+import { conv2dChunk, convColumnSize, takesWinograd, winogradChunk, winogradWorkspaceSize } from '../src/core/ops/image-ops.ts';
 import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, quantize, Sequential, type Dataset } from '../src/index.ts';
 import { GraphBuilder } from '../src/onnx/graph-builder.ts';
 import { AttributeType, DataType, encodeModel } from '../src/onnx/proto.ts';
@@ -235,16 +235,17 @@ function torchTraining(): { version: string; threads: number; samplesPerSecond: 
 // without im2col or epilogue) and a square one of about the same FLOPs (n = ∛(M·N·K)). Each is
 // timed in CPU time of this process (every kernel here runs on this thread), alternated, medians:
 // on a shared machine wall time measures the neighbours more than the kernel. GFLOP/s count each
-// product's own 2·M·N·K.
+// product's own 2·M·N·K. The inference column is the forward predict runs (Winograd where the
+// layer takes it, its rate counted on direct convolution's FLOPs: effective GFLOP/s).
 function convVsGemm(): void {
   const runs = ROUNDS * 3;
   console.log(
     `\nConvolution forward against the GEMM, batch ${BATCH}, GFLOP/s in CPU time (median of ${runs}); load average ${loadAverage()}:\n`,
   );
   console.log(
-    '| layer | M, N, K | chunk | conv forward | GEMM same M, N, K | conv / same-shape GEMM | square GEMM (n) | conv / square GEMM |',
+    '| layer | M, N, K | chunk | conv forward | GEMM same M, N, K | conv / same-shape GEMM | square GEMM (n) | conv / square GEMM | inference forward | inference / same-shape GEMM |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const [C, H, O] of [
     [1, 28, 32],
     [32, 14, 64],
@@ -261,11 +262,14 @@ function convVsGemm(): void {
         w = t(O * Kc),
         b = t(O),
         y = t(O * N),
-        ws = t(Math.max(1, convColumnSize(g)));
+        ws = t(Math.max(1, convColumnSize(g))),
+        wws = Tensor.zeros([Math.max(1, winogradWorkspaceSize(g))]);
       const cols = t(Kc * N),
         sq = [t(n * n), t(n * n), t(n * n)] as const;
       const conv = kernelByName('f32_conv2d_fwd'),
+        winograd = kernelByName('f32_conv2d_winograd'),
         gemm = kernelByName('f32_gemm_nn');
+      const wino = takesWinograd(g);
       const cpuSeconds = (fn: () => void) => {
         const t0 = process.cpuUsage();
         fn();
@@ -276,17 +280,21 @@ function convVsGemm(): void {
         conv: () => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0),
         same: () => gemm(y.ptr, w.ptr, cols.ptr, O, N, Kc, 0),
         square: () => gemm(sq[2].ptr, sq[0].ptr, sq[1].ptr, n, n, n, 0),
+        inference: wino
+          ? () => winograd(y.ptr, x.ptr, w.ptr, b.ptr, wws.ptr, BATCH, C, H, H, O, H, H, 5, 2, 2, winogradChunk(g), 1, 1, 0)
+          : () => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0),
       };
-      const seconds: Record<keyof typeof contestants, number[]> = { conv: [], same: [], square: [] };
+      const seconds: Record<keyof typeof contestants, number[]> = { conv: [], same: [], square: [], inference: [] };
       for (const fn of Object.values(contestants)) fn();
       for (let r = 0; r < runs; r++)
         for (const [k, fn] of Object.entries(contestants)) seconds[k as keyof typeof contestants].push(cpuSeconds(fn));
       const med = (xs: number[]) => xs.sort((p, q) => p - q)[xs.length >> 1]!;
       const cg = flops / med(seconds.conv) / 1e9,
         sg = flops / med(seconds.same) / 1e9,
-        qg = (2 * n ** 3) / med(seconds.square) / 1e9;
+        qg = (2 * n ** 3) / med(seconds.square) / 1e9,
+        ig = flops / med(seconds.inference) / 1e9;
       console.log(
-        `| conv ${C}→${O} 5x5 on ${H}x${H} | ${O}, ${N}, ${Kc} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(sg, 1)} | ${fmt(cg / sg, 2)} | ${fmt(qg, 1)} (${n}) | ${fmt(cg / qg, 2)} |`,
+        `| conv ${C}→${O} 5x5 on ${H}x${H} | ${O}, ${N}, ${Kc} | ${conv2dChunk(g)} | ${fmt(cg, 1)} | ${fmt(sg, 1)} | ${fmt(cg / sg, 2)} | ${fmt(qg, 1)} (${n}) | ${fmt(cg / qg, 2)} | ${fmt(ig, 1)}${wino ? ' (Winograd)' : ''} | ${fmt(ig / sg, 2)} |`,
       );
     });
   }

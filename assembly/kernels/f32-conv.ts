@@ -29,6 +29,7 @@
 import { f32_act_bwd, f32_act_bwd_ref, f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 import { f32_gemm_nn, f32_gemm_nn_ref, f32_gemm_nt, f32_gemm_nt_ref, f32_gemm_tn, f32_gemm_tn_ref } from "./f32-gemm";
 import { ACT_LINEAR } from "../codes";
+import { copyRun, zeroRun } from "./float-runs";
 
 // col[Kc, OH·OW] from x[C, H, W] (one sample's group). Runs of consecutive valid columns are
 // copied at stride 1 (copyRun); the rest is gathered.
@@ -84,40 +85,6 @@ function im2col(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, 
       }
     }
   }
-}
-
-// The runs of im2col are one output row, often a few floats (14 for a 14x14 map): under V8 a
-// memory.copy or memory.fill is a call costing more than copying them, and im2col of a batch makes
-// hundreds of thousands, so short runs are copied inline and only long ones use the bulk ops.
-const BULK_FLOATS = 64;
-
-@inline function copyRun(dst: usize, src: usize, n: i32): void {
-  if (n >= BULK_FLOATS) {
-    memory.copy(dst, src, <usize>n << 2);
-    return;
-  }
-  if (n < 4) {
-    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
-    return;
-  }
-  // Vectors up to the last full one, then one more ending at n (overlapping the previous one):
-  // the same floats land twice instead of a scalar tail.
-  for (let i = 0; i + 4 < n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  const last = <usize>(n - 4) << 2;
-  v128.store(dst + last, v128.load(src + last));
-}
-
-@inline function zeroRun(dst: usize, n: i32): void {
-  if (n >= BULK_FLOATS) {
-    memory.fill(dst, 0, <usize>n << 2);
-    return;
-  }
-  if (n < 4) {
-    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
-    return;
-  }
-  for (let i = 0; i + 4 < n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
-  v128.store(dst + (<usize>(n - 4) << 2), f32x4.splat(0));
 }
 
 function im2colRef(col: usize, ld: i32, x: usize, C: i32, H: i32, W: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32, dilh: i32, dilw: i32): void {

@@ -15,49 +15,64 @@
 // the batch and chunk, so a sample's output is the same alone, in any batch, on any thread count
 // and in every runtime.
 //
-// Per call: the filters are transformed into U (no state survives a call, so weights changed by
-// training are always seen); then, for each chunk of samples, every channel plane is copied into
+// Per call: the filters are transformed into U, unless `reuse` says the workspace is this layer's
+// alone and its key (O, C, K and a copy of the filters U was made from, compared byte for byte)
+// shows that U already holds them: a function of the filters' bytes, so changed weights are
+// always seen and a batch-1 call does not pay for the transform each time. Then, for each chunk of samples, every channel plane is copied into
 // a zero-padded plane that covers all tiles, transformed into V, the 36 GEMMs run, and the output
-// transform writes y. Bias and activation follow as in f32_conv2d_fwd.
-// Workspace (f32_conv2d_winograd_floats): U 36·O·C, a 36-vector transform buffer, the padded
-// plane, V 36·C·n·S and M 36·O·n·S floats for chunks of n samples of S tiles each.
+// transform writes whole tiles into an output plane whose rows are copied into y with the bias
+// added (the bits of f32_add_chan's y + bias), then the activation as in f32_conv2d_fwd.
+// Workspace (f32_conv2d_winograd_floats): the key 4 + O·C·K·K, U 36·O·C, staging vectors for the transforms, the padded
+// input and the output plane, V 36·C·n·S and M 36·O·n·S floats for chunks of n samples of S tiles.
 import { f32_gemm_nn, f32_gemm_nn_ref } from "./f32-gemm";
-import { f32_add_chan, f32_add_chan_ref } from "./f32-conv";
+import { copyRun } from "./float-runs";
 import { f32_act_fwd, f32_act_fwd_ref } from "./f32-act";
 
 const SIDE = 6;
 const XI = 36;
 // Staging vectors for the transforms (the filters' need is the largest: 25 + 30 vectors).
 const STAGE_FLOATS = 64 * 4;
+// The key's header: a mark, then O, C and K. A workspace starts zeroed (the engine allocates
+// workspaces with zeros), so a fresh one never matches.
+const KEY_FLOATS = 4;
+const KEY_MARK = 0x57494e4f;
 
 // Floats of workspace for chunks of `chunk` samples (r = K, output tiles m = 7 − K).
 export function f32_conv2d_winograd_floats(C: i32, O: i32, OH: i32, OW: i32, K: i32, chunk: i32): i32 {
   const m = 7 - K;
   const th = (OH + m - 1) / m, tw = (OW + m - 1) / m;
-  return XI * O * C + STAGE_FLOATS + (th * m + K - 1) * (tw * m + K - 1) + XI * chunk * th * tw * (C + O);
+  return KEY_FLOATS + O * C * K * K + XI * O * C + STAGE_FLOATS + (th * m + K - 1) * (tw * m + K - 1) + th * m * tw * m + XI * chunk * th * tw * (C + O);
 }
 
 // y[B, O, OH, OW] = act(conv(x, w) + bias), bias 0 for none; K is 3 or 5.
-export function f32_conv2d_winograd(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
-  run(false, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, act, alpha);
+// reuse != 0: the workspace belongs to this convolution alone and starts zeroed (see the header).
+export function f32_conv2d_winograd(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
+  run(false, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, reuse, act, alpha);
 }
 
-export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
-  run(true, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, act, alpha);
+// Always transforms the filters (reuse is ignored).
+export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
+  run(true, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, 0, act, alpha);
 }
 
-@inline function run(ref: bool, y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, act: i32, alpha: f32): void {
+@inline function run(ref: bool, y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
   assert(K == 3 || K == 5, "winograd: kernel size must be 3 or 5");
   const m = 7 - K;
   const tilesH = (OH + m - 1) / m, tilesW = (OW + m - 1) / m, S = tilesH * tilesW;
   const Hp = tilesH * m + K - 1, Wp = tilesW * m + K - 1;
-  const u = ws;
+  const key = ws;
+  const u = key + ((<usize>KEY_FLOATS + <usize>O * C * K * K) << 2);
   const stage = u + ((<usize>XI * O * C) << 2);
   const plane = stage + (<usize>STAGE_FLOATS << 2);
-  const v = plane + ((<usize>Hp * Wp) << 2);
+  const outPlane = plane + ((<usize>Hp * Wp) << 2);
+  const Wq = tilesW * m;
+  const v = outPlane + ((<usize>tilesH * m * Wq) << 2);
   const mo = v + ((<usize>XI * C * chunk * S) << 2);
   if (ref) filtersRef(u, w, O * C, K, stage);
-  else filters(u, w, O * C, K, stage);
+  else if (reuse == 0 || !holdsFilters(key, w, O, C, K)) {
+    filters(u, w, O * C, K, stage);
+    if (reuse != 0) keep(key, w, O, C, K);
+  }
   // The padding stays zero: every plane copied in overwrites the same interior.
   memory.fill(plane, 0, (<usize>Hp * Wp) << 2);
   const rows = min(H, Hp - ph), cols = min(W, Wp - pw);
@@ -66,7 +81,11 @@ export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usiz
     for (let i = 0; i < n; i++) {
       for (let c = 0; c < C; c++) {
         const src = x + ((<usize>((b0 + i) * C + c) * H * W) << 2);
-        for (let r = 0; r < rows; r++) memory.copy(plane + ((<usize>(r + ph) * Wp + pw) << 2), src + ((<usize>r * W) << 2), <usize>cols << 2);
+        for (let r = 0; r < rows; r++) {
+          const to = plane + ((<usize>(r + ph) * Wp + pw) << 2), from = src + ((<usize>r * W) << 2);
+          if (ref) for (let j = 0; j < cols; j++) store<f32>(to + (<usize>j << 2), load<f32>(from + (<usize>j << 2)));
+          else copyRun(to, from, cols);
+        }
         const dst = v + ((<usize>c * N + i * S) << 2), xiStride = (<usize>C * N) << 2;
         if (ref) inputTilesRef(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
         else inputTiles(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
@@ -81,17 +100,66 @@ export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usiz
       for (let o = 0; o < O; o++) {
         const src = mo + ((<usize>o * N + i * S) << 2), xiStride = (<usize>O * N) << 2;
         const out = y + ((<usize>((b0 + i) * O + o) * OH * OW) << 2);
-        if (ref) outputTilesRef(out, src, xiStride, stage, m, OH, OW, tilesH, tilesW);
-        else outputTiles(out, src, xiStride, stage, m, OH, OW, tilesH, tilesW);
+        const b: f32 = bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0;
+        if (ref) {
+          outputTilesRef(outPlane, Wq, src, xiStride, stage, m, tilesH, tilesW);
+          planeOutRef(out, outPlane, Wq, OH, OW, b, bias != 0);
+          f32_act_fwd_ref(out, out, OH * OW, act, alpha);
+        } else {
+          outputTiles(outPlane, Wq, src, xiStride, stage, m, tilesH, tilesW);
+          planeOut(out, outPlane, Wq, OH, OW, b, bias != 0);
+          f32_act_fwd(out, out, OH * OW, act, alpha);
+        }
       }
     }
   }
-  if (ref) {
-    if (bias != 0) f32_add_chan_ref(y, bias, B, O, OH * OW);
-    f32_act_fwd_ref(y, y, B * O * OH * OW, act, alpha);
-  } else {
-    if (bias != 0) f32_add_chan(y, bias, B, O, OH * OW);
-    f32_act_fwd(y, y, B * O * OH * OW, act, alpha);
+}
+
+// The key at `key` names these filters: U was transformed from exactly these bytes.
+function holdsFilters(key: usize, w: usize, O: i32, C: i32, K: i32): bool {
+  if (load<i32>(key) != KEY_MARK || load<i32>(key, 4) != O || load<i32>(key, 8) != C || load<i32>(key, 12) != K) return false;
+  const copy = key + (<usize>KEY_FLOATS << 2), bytes = (<usize>O * C * K * K) << 2;
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) if (v128.any_true(v128.xor(v128.load(copy + i), v128.load(w + i)))) return false;
+  for (; i < bytes; i += 4) if (load<u32>(copy + i) != load<u32>(w + i)) return false;
+  return true;
+}
+
+function keep(key: usize, w: usize, O: i32, C: i32, K: i32): void {
+  memory.copy(key + (<usize>KEY_FLOATS << 2), w, (<usize>O * C * K * K) << 2);
+  store<i32>(key, KEY_MARK);
+  store<i32>(key, O, 4);
+  store<i32>(key, C, 8);
+  store<i32>(key, K, 12);
+}
+
+// y rows [OH, OW] = the output plane's rows (Wq floats apart) + b, when there is a bias.
+function planeOutRef(y: usize, q: usize, Wq: i32, OH: i32, OW: i32, b: f32, withBias: bool): void {
+  for (let r = 0; r < OH; r++)
+    for (let j = 0; j < OW; j++) {
+      const v = load<f32>(q + ((<usize>r * Wq + j) << 2));
+      store<f32>(y + ((<usize>r * OW + j) << 2), withBias ? v + b : v);
+    }
+}
+
+function planeOut(y: usize, q: usize, Wq: i32, OH: i32, OW: i32, b: f32, withBias: bool): void {
+  if (OW < 4) {
+    planeOutRef(y, q, Wq, OH, OW, b, withBias);
+    return;
+  }
+  const bv = f32x4.splat(b);
+  for (let r = 0; r < OH; r++) {
+    const to = y + ((<usize>r * OW) << 2), from = q + ((<usize>r * Wq) << 2);
+    if (!withBias) {
+      copyRun(to, from, OW);
+      continue;
+    }
+    // The last vector ends at OW, overlapping the one before: it adds b to the plane's values
+    // again, never to y's, so the overlap writes the same bits twice.
+    for (let j = 0; j < OW; j += 4) {
+      const at = <usize>min(j, OW - 4) << 2;
+      v128.store(to + at, f32x4.add(v128.load(from + at), bv));
+    }
   }
 }
 
@@ -196,32 +264,51 @@ function filters(u: usize, w: usize, F: i32, K: i32, stage: usize): void {
 }
 
 // Tile t = th·tilesW + tw reads the padded plane's rows th·m.. and columns tw·m.. (6 of each);
-// its 36 values go to dst + ξ·xiStride + t·4.
+// its 36 values go to dst + ξ·xiStride + t·4. Bᵀ runs along each of the patch's rows into the
+// staging block (row a, column j at a·6 + j), then down each column into V.
 function inputTilesRef(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp: i32, m: i32, tilesH: i32, tilesW: i32): void {
   const row = <usize>Wp << 2;
   for (let th = 0; th < tilesH; th++)
     for (let tw = 0; tw < tilesW; tw++) {
       const p = plane + <usize>(th * m) * row + (<usize>(tw * m) << 2);
-      for (let b = 0; b < SIDE; b++) {
-        const q = p + (<usize>b << 2);
-        btScalar(stage + (<usize>b << 2), 24, load<f32>(q), load<f32>(q + row), load<f32>(q + 2 * row), load<f32>(q + 3 * row), load<f32>(q + 4 * row), load<f32>(q + 5 * row));
+      for (let a = 0; a < SIDE; a++) {
+        const q = p + <usize>a * row;
+        btScalar(stage + <usize>a * 24, 4, load<f32>(q), load<f32>(q + 4), load<f32>(q + 8), load<f32>(q + 12), load<f32>(q + 16), load<f32>(q + 20));
       }
       const t = dst + (<usize>(th * tilesW + tw) << 2);
-      for (let i = 0; i < SIDE; i++) {
-        const s = stage + <usize>i * 24;
-        btScalar(t + <usize>(i * SIDE) * xiStride, xiStride, load<f32>(s), load<f32>(s + 4), load<f32>(s + 8), load<f32>(s + 12), load<f32>(s + 16), load<f32>(s + 20));
+      for (let j = 0; j < SIDE; j++) {
+        const s = stage + (<usize>j << 2);
+        btScalar(t + <usize>j * xiStride, SIDE * xiStride, load<f32>(s), load<f32>(s + 24), load<f32>(s + 48), load<f32>(s + 72), load<f32>(s + 96), load<f32>(s + 120));
       }
     }
 }
 
-// Element (a, b) of four tiles side by side: plane floats m apart.
-@inline function across(p: usize, m: i32): v128 {
-  if (m == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p + 16), 0, 2, 4, 6);
-  return f32x4(load<f32>(p), load<f32>(p + 16), load<f32>(p + 32), load<f32>(p + 48));
+// Row a of four tiles side by side (lane k: tile tw + k, whose columns start m floats after the
+// previous tile's) as six column vectors, through Bᵀ into stage[a·6 + j]. m = 2: three loads
+// give columns 0 and 1 by even/odd lanes, and each later column is the one two before moved one
+// tile on; m = 4: a 4×4 transpose of four loads gives columns 0-3, then 4 and 5 are 0 and 1 moved.
+@inline function btRow(dst: usize, p: usize, m: i32): void {
+  if (m == 2) {
+    const l0 = v128.load(p), l1 = v128.load(p + 16), l2 = v128.load(p + 32);
+    const c0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6), c1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+    const c2 = v128.shuffle<f32>(c0, l2, 1, 2, 3, 4), c3 = v128.shuffle<f32>(c1, l2, 1, 2, 3, 5);
+    const c4 = v128.shuffle<f32>(c2, l2, 1, 2, 3, 6), c5 = v128.shuffle<f32>(c3, l2, 1, 2, 3, 7);
+    btVector(dst, 16, c0, c1, c2, c3, c4, c5);
+  } else {
+    const l0 = v128.load(p), l1 = v128.load(p + 16), l2 = v128.load(p + 32), l3 = v128.load(p + 48), l4 = v128.load(p + 64);
+    const a = v128.shuffle<f32>(l0, l1, 0, 4, 1, 5), b = v128.shuffle<f32>(l2, l3, 0, 4, 1, 5);
+    const c = v128.shuffle<f32>(l0, l1, 2, 6, 3, 7), d = v128.shuffle<f32>(l2, l3, 2, 6, 3, 7);
+    const c0 = v128.shuffle<f32>(a, b, 0, 1, 4, 5), c1 = v128.shuffle<f32>(a, b, 2, 3, 6, 7);
+    const c2 = v128.shuffle<f32>(c, d, 0, 1, 4, 5), c3 = v128.shuffle<f32>(c, d, 2, 3, 6, 7);
+    const c4 = v128.shuffle<f32>(c0, l4, 1, 2, 3, 4), c5 = v128.shuffle<f32>(c1, l4, 1, 2, 3, 5);
+    btVector(dst, 16, c0, c1, c2, c3, c4, c5);
+  }
 }
 
-// Four tiles of a tile row per vector (lane k: tile tw + k); a row's last group overlaps the one
-// before it (recomputing equal values) rather than leaving a scalar tail.
+// Four tiles of a tile row per vector; a row's last group overlaps the one before it
+// (recomputing equal values) rather than leaving a scalar tail. A group's loads reach 4·m + 4
+// floats past its first column: up to two past the row's end, into the plane's next row or the
+// output plane after it, and those lanes are never used.
 function inputTiles(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp: i32, m: i32, tilesH: i32, tilesW: i32): void {
   if (tilesW < 4) {
     inputTilesRef(dst, xiStride, plane, stage, Wp, m, tilesH, tilesW);
@@ -233,14 +320,11 @@ function inputTiles(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp:
     for (let g = 0; g < tilesW; g += 4) {
       const tw = min(g, tilesW - 4);
       const p = top + (<usize>(tw * m) << 2);
-      for (let b = 0; b < SIDE; b++) {
-        const q = p + (<usize>b << 2);
-        btVector(stage + (<usize>b << 4), 96, across(q, m), across(q + row, m), across(q + 2 * row, m), across(q + 3 * row, m), across(q + 4 * row, m), across(q + 5 * row, m));
-      }
+      for (let a = 0; a < SIDE; a++) btRow(stage + <usize>a * 96, p + <usize>a * row, m);
       const t = dst + (<usize>(th * tilesW + tw) << 2);
-      for (let i = 0; i < SIDE; i++) {
-        const s = stage + <usize>i * 96;
-        btVector(t + <usize>(i * SIDE) * xiStride, xiStride, v128.load(s), v128.load(s + 16), v128.load(s + 32), v128.load(s + 48), v128.load(s + 64), v128.load(s + 80));
+      for (let j = 0; j < SIDE; j++) {
+        const s = stage + (<usize>j << 4);
+        btVector(t + <usize>j * xiStride, SIDE * xiStride, v128.load(s), v128.load(s + 96), v128.load(s + 192), v128.load(s + 288), v128.load(s + 384), v128.load(s + 480));
       }
     }
   }
@@ -274,73 +358,62 @@ function inputTiles(dst: usize, xiStride: usize, plane: usize, stage: usize, Wp:
   }
 }
 
-// One tile t = th·tilesW + tw of one output channel: its 36 values at src + ξ·xiStride + t·4,
-// its outputs inside OH×OW written to the plane out.
-function outputTile(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesW: i32, th: i32, tw: i32): void {
+// One tile t = th·tilesW + tw of one output channel: its 36 values at src + ξ·xiStride + t·4;
+// its m×m outputs go to the output plane q (rows Wq floats apart) at (th·m, tw·m).
+function outputTile(q: usize, Wq: i32, src: usize, xiStride: usize, stage: usize, m: i32, tilesW: i32, th: i32, tw: i32): void {
   const p = src + (<usize>(th * tilesW + tw) << 2);
   for (let s = 0; s < SIDE; s++) {
-    const q = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
-    atScalar(stage + (<usize>s << 2), 24, m, load<f32>(q), load<f32>(q + r), load<f32>(q + 2 * r), load<f32>(q + 3 * r), load<f32>(q + 4 * r), load<f32>(q + 5 * r));
+    const at = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
+    atScalar(stage + (<usize>s << 2), 24, m, load<f32>(at), load<f32>(at + r), load<f32>(at + 2 * r), load<f32>(at + 3 * r), load<f32>(at + 4 * r), load<f32>(at + 5 * r));
   }
-  const y = stage + XI * 4;
   for (let u = 0; u < m; u++) {
     const s = stage + <usize>u * 24;
-    atScalar(y + (<usize>(u * m) << 2), 4, m, load<f32>(s), load<f32>(s + 4), load<f32>(s + 8), load<f32>(s + 12), load<f32>(s + 16), load<f32>(s + 20));
-  }
-  for (let u = 0; u < m; u++) {
-    const oh = th * m + u;
-    if (oh >= OH) break;
-    for (let v = 0; v < m; v++) {
-      const ow = tw * m + v;
-      if (ow < OW) store<f32>(out + ((<usize>oh * OW + ow) << 2), load<f32>(y + (<usize>(u * m + v) << 2)));
-    }
+    atScalar(q + ((<usize>(th * m + u) * Wq + tw * m) << 2), 4, m, load<f32>(s), load<f32>(s + 4), load<f32>(s + 8), load<f32>(s + 12), load<f32>(s + 16), load<f32>(s + 20));
   }
 }
 
-function outputTilesRef(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32): void {
+function outputTilesRef(q: usize, Wq: i32, src: usize, xiStride: usize, stage: usize, m: i32, tilesH: i32, tilesW: i32): void {
   for (let th = 0; th < tilesH; th++)
-    for (let tw = 0; tw < tilesW; tw++) outputTile(out, src, xiStride, stage, m, OH, OW, tilesW, th, tw);
+    for (let tw = 0; tw < tilesW; tw++) outputTile(q, Wq, src, xiStride, stage, m, tilesW, th, tw);
 }
 
-// Four whole tiles of a tile row per vector, as inputTiles; tiles cut by the right or bottom edge
-// go one at a time. The four tiles' rows are interleaved into output rows before storing.
-function outputTiles(out: usize, src: usize, xiStride: usize, stage: usize, m: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32): void {
-  const fullH = OH / m, fullW = OW / m;
+// Four tiles of a tile row per vector, as inputTiles; the four tiles' output rows are
+// interleaved into plane rows before storing.
+function outputTiles(q: usize, Wq: i32, src: usize, xiStride: usize, stage: usize, m: i32, tilesH: i32, tilesW: i32): void {
+  if (tilesW < 4) {
+    outputTilesRef(q, Wq, src, xiStride, stage, m, tilesH, tilesW);
+    return;
+  }
   const y = stage + XI * 16;
   for (let th = 0; th < tilesH; th++) {
-    let tw0 = 0;
-    if (th < fullH && fullW >= 4) {
-      for (let g = 0; g < fullW; g += 4) {
-        const tw = min(g, fullW - 4);
-        const p = src + (<usize>(th * tilesW + tw) << 2);
-        for (let s = 0; s < SIDE; s++) {
-          const q = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
-          atVector(stage + (<usize>s << 4), 96, m, v128.load(q), v128.load(q + r), v128.load(q + 2 * r), v128.load(q + 3 * r), v128.load(q + 4 * r), v128.load(q + 5 * r));
-        }
-        for (let u = 0; u < m; u++) {
-          const s = stage + <usize>u * 96;
-          atVector(y + (<usize>(u * m) << 4), 16, m, v128.load(s), v128.load(s + 16), v128.load(s + 32), v128.load(s + 48), v128.load(s + 64), v128.load(s + 80));
-        }
-        for (let u = 0; u < m; u++) {
-          const at = out + ((<usize>(th * m + u) * OW + tw * m) << 2);
-          const yu = y + (<usize>(u * m) << 4);
-          if (m == 2) {
-            const y0 = v128.load(yu), y1 = v128.load(yu + 16);
-            v128.store(at, v128.shuffle<f32>(y0, y1, 0, 4, 1, 5));
-            v128.store(at + 16, v128.shuffle<f32>(y0, y1, 2, 6, 3, 7));
-          } else {
-            const y0 = v128.load(yu), y1 = v128.load(yu + 16), y2 = v128.load(yu + 32), y3 = v128.load(yu + 48);
-            const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), b = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-            const c = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), d = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-            v128.store(at, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
-            v128.store(at + 16, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
-            v128.store(at + 32, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
-            v128.store(at + 48, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
-          }
+    for (let g = 0; g < tilesW; g += 4) {
+      const tw = min(g, tilesW - 4);
+      const p = src + (<usize>(th * tilesW + tw) << 2);
+      for (let s = 0; s < SIDE; s++) {
+        const at = p + <usize>s * xiStride, r = <usize>SIDE * xiStride;
+        atVector(stage + (<usize>s << 4), 96, m, v128.load(at), v128.load(at + r), v128.load(at + 2 * r), v128.load(at + 3 * r), v128.load(at + 4 * r), v128.load(at + 5 * r));
+      }
+      for (let u = 0; u < m; u++) {
+        const s = stage + <usize>u * 96;
+        atVector(y + (<usize>(u * m) << 4), 16, m, v128.load(s), v128.load(s + 16), v128.load(s + 32), v128.load(s + 48), v128.load(s + 64), v128.load(s + 80));
+      }
+      for (let u = 0; u < m; u++) {
+        const at = q + ((<usize>(th * m + u) * Wq + tw * m) << 2);
+        const yu = y + (<usize>(u * m) << 4);
+        if (m == 2) {
+          const y0 = v128.load(yu), y1 = v128.load(yu + 16);
+          v128.store(at, v128.shuffle<f32>(y0, y1, 0, 4, 1, 5));
+          v128.store(at + 16, v128.shuffle<f32>(y0, y1, 2, 6, 3, 7));
+        } else {
+          const y0 = v128.load(yu), y1 = v128.load(yu + 16), y2 = v128.load(yu + 32), y3 = v128.load(yu + 48);
+          const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), b = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+          const c = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), d = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
+          v128.store(at, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+          v128.store(at + 16, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+          v128.store(at + 32, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
+          v128.store(at + 48, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
         }
       }
-      tw0 = fullW;
     }
-    for (let tw = tw0; tw < tilesW; tw++) outputTile(out, src, xiStride, stage, m, OH, OW, tilesW, th, tw);
   }
 }

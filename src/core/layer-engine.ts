@@ -280,7 +280,8 @@ export class LayerEngine {
       const y = sized(out),
         dy = sized(out);
       const scratch = layer.scratch.map((n) => sized(n));
-      const workspace = (layer.workspace ?? []).map((n) => Tensor.empty([n]));
+      // Zeroed: a layer may keep values between calls in its workspace, valid only once it wrote them.
+      const workspace = (layer.workspace ?? []).map((n) => Tensor.zeros([n]));
       owned.push(y, dy, ...scratch, ...workspace);
       const previous = passes[index - 1];
       passes.push({

@@ -65,8 +65,9 @@ export interface Pass {
   /** One [capacity, n] buffer per entry of the layer's `scratch`, kept from forward to backward. */
   readonly scratch: readonly Tensor<'f32'>[];
   /** One buffer of a fixed size per entry of the layer's `workspace` (not per row), the layer's
-   *  own: temporary use within a pass (a column buffer processed chunk by chunk) or per-batch
-   *  values kept from forward to backward (batch norm's statistics). */
+   *  own and zeroed when allocated: temporary use within a pass (a column buffer processed chunk
+   *  by chunk), per-batch values kept from forward to backward (batch norm's statistics) or
+   *  values kept between calls (a convolution's transformed filters, keyed by the filters). */
   readonly workspace: readonly Tensor<'f32'>[];
   /** The engine's random stream (dropout). */
   readonly rng: Tensor<'u8'>;

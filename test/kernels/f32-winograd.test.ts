@@ -48,7 +48,12 @@ function data(c: Case, seed: number) {
   };
 }
 
-function run(kernel: string, c: Case, d: ReturnType<typeof data>, opts: { B?: number; chunk?: number; act?: number; bias?: boolean } = {}): Float32Array {
+function run(
+  kernel: string,
+  c: Case,
+  d: ReturnType<typeof data>,
+  opts: { B?: number; chunk?: number; act?: number; bias?: boolean; reuse?: number } = {},
+): Float32Array {
   const { OH, OW, ph, pw } = geometry(c);
   const B = opts.B ?? c.B,
     chunk = opts.chunk ?? 2;
@@ -60,7 +65,27 @@ function run(kernel: string, c: Case, d: ReturnType<typeof data>, opts: { B?: nu
     const x = Tensor.from(d.x.subarray(0, B * c.C * c.H * c.W)),
       w = Tensor.from(d.w),
       bias = Tensor.from(d.bias);
-    k(kernel)(y.ptr, x.ptr, w.ptr, opts.bias === false ? 0 : bias.ptr, ws.ptr, B, c.C, c.H, c.W, c.O, OH, OW, c.K, ph, pw, chunk, opts.act ?? ACT_LINEAR, 0.1);
+    k(kernel)(
+      y.ptr,
+      x.ptr,
+      w.ptr,
+      opts.bias === false ? 0 : bias.ptr,
+      ws.ptr,
+      B,
+      c.C,
+      c.H,
+      c.W,
+      c.O,
+      OH,
+      OW,
+      c.K,
+      ph,
+      pw,
+      chunk,
+      opts.reuse ?? 0,
+      opts.act ?? ACT_LINEAR,
+      0.1,
+    );
     return y.read();
   });
 }
@@ -87,10 +112,31 @@ test('f32_conv2d_winograd is within 2e-6 (5×5) or 1e-5 (3×3) of Σ|w·x| of a 
     const d = data(c, 950 + i);
     const { OH, OW, ph, pw } = geometry(c);
     const z = conv2dRef(d.x, d.w, d.bias, c.B, c.C, c.H, c.W, c.O, OH, OW, c.K, c.K, 1, 1, ph, pw, 1, 1, 1);
-    const mag = conv2dRef(d.x.map(Math.abs), d.w.map(Math.abs), undefined, c.B, c.C, c.H, c.W, c.O, OH, OW, c.K, c.K, 1, 1, ph, pw, 1, 1, 1);
+    const mag = conv2dRef(
+      d.x.map(Math.abs),
+      d.w.map(Math.abs),
+      undefined,
+      c.B,
+      c.C,
+      c.H,
+      c.W,
+      c.O,
+      OH,
+      OW,
+      c.K,
+      c.K,
+      1,
+      1,
+      ph,
+      pw,
+      1,
+      1,
+      1,
+    );
     const y = run('f32_conv2d_winograd', c, d);
     let worst = 0;
-    for (let j = 0; j < z.length; j++) worst = Math.max(worst, Math.abs(y[j]! - z[j]!) / (mag[j]! + Math.abs(d.bias[Math.floor(j / (OH * OW)) % c.O]!)));
+    for (let j = 0; j < z.length; j++)
+      worst = Math.max(worst, Math.abs(y[j]! - z[j]!) / (mag[j]! + Math.abs(d.bias[Math.floor(j / (OH * OW)) % c.O]!)));
     const bound = c.K === 5 ? 2e-6 : 1e-5;
     assert.ok(worst <= bound, `${c.label}: error ${worst.toExponential(2)} of Σ|w·x|`);
   }
@@ -103,4 +149,55 @@ test("a sample's Winograd output has the same bits alone and inside a batch", ()
   const batch = run('f32_conv2d_winograd', c, d, { chunk: 2 });
   const alone = run('f32_conv2d_winograd', c, d, { B: 1, chunk: 1 });
   assert.deepEqual(bits(alone), bits(batch.subarray(0, c.O * OH * OW)));
+});
+
+test('with reuse, the workspace keeps the transformed filters for the same filter bytes and only for them', () => {
+  const c = CASES[1]!;
+  const d = data(c, 995);
+  const { OH, OW, ph, pw } = geometry(c);
+  const chunk = 2;
+  const floats = kernelByName('f32_conv2d_winograd_floats')(c.C, c.O, OH, OW, c.K, chunk) as number;
+  const fresh = (w: Float32Array) => run('f32_conv2d_winograd_ref', c, { ...d, w });
+  const changed = d.w.slice();
+  changed[changed.length - 1] = -changed[changed.length - 1]!; // the last byte the key compares
+  const nan = d.w.slice();
+  nan[7] = NaN;
+  scope(() => {
+    const ws = Tensor.zeros([floats]);
+    const x = Tensor.from(d.x),
+      bias = Tensor.from(d.bias),
+      y = Tensor.empty([c.B * c.O * OH * OW]);
+    const call = (w: Float32Array, O = c.O) => {
+      const wt = Tensor.from(w);
+      kernelByName('f32_conv2d_winograd')(
+        y.ptr,
+        x.ptr,
+        wt.ptr,
+        bias.ptr,
+        ws.ptr,
+        c.B,
+        c.C,
+        c.H,
+        c.W,
+        O,
+        OH,
+        OW,
+        c.K,
+        ph,
+        pw,
+        chunk,
+        1,
+        ACT_LINEAR,
+        0,
+      );
+      return bits(y.read());
+    };
+    // Same filters twice (the second reuses), changed filters, back, NaN filters, then fewer
+    // filters whose bytes are a prefix of the kept ones (the key's header tells them apart).
+    for (const w of [d.w, d.w, changed, d.w, nan, nan, d.w]) assert.deepEqual(call(w), bits(fresh(w)));
+    const fewer = { ...c, O: c.O - 1 };
+    const prefix = d.w.subarray(0, fewer.O * c.C * c.K * c.K);
+    const expected = run('f32_conv2d_winograd_ref', fewer, { ...d, w: prefix });
+    assert.deepEqual(call(prefix, fewer.O).slice(0, expected.length), bits(expected));
+  });
 });

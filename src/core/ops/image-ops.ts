@@ -61,10 +61,16 @@ export function convColumnSize(g: ConvGeometry): number {
  *  K = C channels are too thin to beat direct convolution (a first layer on grey or RGB images). */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
+/** Most filter pairs (O·C) inference runs as Winograd: its workspace keeps the transformed filters
+ *  (36·O·C floats, 4x a 3×3 layer's weights) and a copy of the filters as their key, at most
+ *  (36 + 25)·2^16 floats (16 MiB) per layer. */
+export const WINOGRAD_MAX_FILTERS = 1 << 16;
+
 /** Inference runs the convolution as Winograd F(m×m, r×r) on 6×6 tiles
  *  (assembly/kernels/f32-winograd.ts): one group of 3×3 or 5×5 filters, stride 1, no dilation,
- *  at least WINOGRAD_MIN_CHANNELS input channels. A function of the geometry alone, so a sample
- *  takes the same path, and gets the same bits, in any batch. */
+ *  at least WINOGRAD_MIN_CHANNELS input channels, at most WINOGRAD_MAX_FILTERS filter pairs. A
+ *  function of the geometry alone, so a sample takes the same path, and gets the same bits, in
+ *  any batch. */
 export function takesWinograd(g: ConvGeometry): boolean {
   return (
     g.groups === 1 &&
@@ -74,7 +80,8 @@ export function takesWinograd(g: ConvGeometry): boolean {
     g.sw === 1 &&
     g.dilh === 1 &&
     g.dilw === 1 &&
-    g.C >= WINOGRAD_MIN_CHANNELS
+    g.C >= WINOGRAD_MIN_CHANNELS &&
+    g.O * g.C <= WINOGRAD_MAX_FILTERS
   );
 }
 
@@ -87,12 +94,10 @@ export function winogradChunk(g: ConvGeometry): number {
   return Math.max(1, Math.min(Math.ceil(CONV_CHUNK_COLUMNS / tiles), Math.floor(CONV_WORKSPACE_FLOATS / perSample)));
 }
 
-/** Floats of a convolution layer's workspace: what training's im2col needs (convColumnSize) or,
- *  when inference takes Winograd, what that needs, whichever is more. */
-export function convWorkspaceSize(g: ConvGeometry): number {
-  const col = convColumnSize(g);
-  if (!takesWinograd(g)) return col;
-  return Math.max(col, kernels().f32_conv2d_winograd_floats(g.C, g.O, g.OH, g.OW, g.KH, winogradChunk(g)));
+/** Floats of inference's Winograd workspace (its filters' key and transforms, then the buffers of
+ *  a chunk of samples), or 0 when the convolution does not take Winograd. */
+export function winogradWorkspaceSize(g: ConvGeometry): number {
+  return takesWinograd(g) ? kernels().f32_conv2d_winograd_floats(g.C, g.O, g.OH, g.OW, g.KH, winogradChunk(g)) : 0;
 }
 
 type ConvKernelGeometry = [
@@ -120,7 +125,7 @@ function convKernelGeometry(g: ConvGeometry): ConvKernelGeometry {
 }
 
 /** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given (training,
- *  direct convolution), else takes Winograd when the geometry allows (inference). */
+ *  direct convolution), else takes Winograd when given its workspace (inference; takesWinograd). */
 export function conv2dForwardRows(
   y: Tensor<'f32'>,
   pre: Tensor<'f32'> | undefined,
@@ -128,13 +133,35 @@ export function conv2dForwardRows(
   w: Tensor<'f32'>,
   b: Tensor<'f32'>,
   col: Tensor<'f32'> | undefined,
+  winograd: Tensor<'f32'> | undefined,
   B: number,
   g: ConvGeometry,
   act: number,
   alpha: number,
 ): void {
-  if (!pre && takesWinograd(g)) {
-    kernels().f32_conv2d_winograd(y.ptr, x.ptr, w.ptr, b.ptr, col!.ptr, B, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.ph, g.pw, winogradChunk(g), act, alpha);
+  if (!pre && winograd) {
+    // The layer's own Winograd workspace, zeroed when allocated: it may keep the transformed filters.
+    kernels().f32_conv2d_winograd(
+      y.ptr,
+      x.ptr,
+      w.ptr,
+      b.ptr,
+      winograd.ptr,
+      B,
+      g.C,
+      g.H,
+      g.W,
+      g.O,
+      g.OH,
+      g.OW,
+      g.KH,
+      g.ph,
+      g.pw,
+      winogradChunk(g),
+      1,
+      act,
+      alpha,
+    );
     return;
   }
   kernels().f32_conv2d_fwd(y.ptr, pre ? pre.ptr : 0, x.ptr, w.ptr, b.ptr, col ? col.ptr : 0, B, ...convKernelGeometry(g), act, alpha);

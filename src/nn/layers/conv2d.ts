@@ -6,7 +6,13 @@
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkInteger, checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../../core/ops/random.ts';
-import { conv2dBackwardRows, conv2dForwardRows, convWorkspaceSize, type ConvGeometry } from '../../core/ops/image-ops.ts';
+import {
+  conv2dBackwardRows,
+  conv2dForwardRows,
+  convColumnSize,
+  winogradWorkspaceSize,
+  type ConvGeometry,
+} from '../../core/ops/image-ops.ts';
 import type { Layer, Pass, Shape } from '../../core/layer.ts';
 import { defaultInit } from './dense.ts';
 import type { LayerKind } from './kind.ts';
@@ -77,6 +83,8 @@ class Conv2dLayer implements Layer {
   /** The pre-activations, kept from forward to backward. */
   readonly scratch: readonly number[];
   #workspace: readonly number[] | undefined;
+  #colAt = -1;
+  #winogradAt = -1;
   readonly #g: ConvGeometry;
   readonly #act: number;
   readonly #alpha: number;
@@ -100,12 +108,14 @@ class Conv2dLayer implements Layer {
   }
 
   /** The column buffer of a chunk of samples and its GEMM output (none for a pointwise
-   *  convolution), or inference's Winograd buffers when larger. Sized on first use, when the
-   *  engine allocates, so that building a layer does not start the core. */
+   *  convolution), then inference's Winograd buffers when it takes Winograd. Sized on first use,
+   *  when the engine allocates, so that building a layer does not start the core. */
   get workspace(): readonly number[] {
     if (!this.#workspace) {
-      const floats = convWorkspaceSize(this.#g);
-      this.#workspace = floats > 0 ? [floats] : [];
+      const sizes = [convColumnSize(this.#g), winogradWorkspaceSize(this.#g)];
+      this.#colAt = sizes[0]! > 0 ? 0 : -1;
+      this.#winogradAt = sizes[1]! > 0 ? (sizes[0]! > 0 ? 1 : 0) : -1;
+      this.#workspace = sizes.filter((n) => n > 0);
     }
     return this.#workspace;
   }
@@ -120,7 +130,8 @@ class Conv2dLayer implements Layer {
       p.x,
       p.hooks?.weights(p.index, true) ?? p.params[0]!,
       p.params[1]!,
-      p.workspace[0],
+      p.workspace[this.#colAt],
+      p.workspace[this.#winogradAt],
       p.batch,
       this.#g,
       this.#act,
@@ -138,7 +149,7 @@ class Conv2dLayer implements Layer {
       p.hooks?.weights(p.index, false) ?? p.params[0]!,
       p.scratch[0]!,
       p.y,
-      p.workspace[0],
+      p.workspace[this.#colAt],
       p.batch,
       this.#g,
       this.#act,
