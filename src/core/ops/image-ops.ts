@@ -61,7 +61,7 @@ export function convColumnSize(g: ConvGeometry): number {
  *  K = C channels are too thin to beat direct convolution (a first layer on grey or RGB images). */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
-/** Most filter pairs (O·C) inference runs as Winograd: its workspace keeps the transformed filters
+/** The most filter pairs (O·C) inference runs as Winograd: its workspace keeps the transformed filters
  *  (36·O·C floats, 4x a 3×3 layer's weights) and a copy of the filters as their key, at most
  *  (36 + 25)·2^16 floats (16 MiB) per layer. */
 export const WINOGRAD_MAX_FILTERS = 1 << 16;

@@ -1,8 +1,9 @@
 // A 2-D convolution over rows [channels, height, width] (NCHW batches): filters [O, C/groups,
 // KH, KW] as PyTorch's Conv2d lays them out, a bias per filter and an activation. The core runs it
 // as im2col of a chunk of the batch + one packed GEMM per chunk (see assembly/kernels/f32-conv.ts),
-// and at inference 3×3 and 5×5 filters as Winograd (f32-winograd.ts); its workspace stays within
-// about 4 MiB whatever the batch (convWorkspaceSize in image-ops.ts).
+// and at inference 3×3 and 5×5 filters as Winograd (f32-winograd.ts); its buffers stay within
+// about 4 MiB whatever the batch, plus Winograd's transformed filters (convColumnSize and
+// winogradWorkspaceSize in image-ops.ts).
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
 import { checkInteger, checkKnownKeys, checkNumber } from '../../core/errors.ts';
 import { INIT_KINDS, type InitKind } from '../../core/ops/random.ts';
