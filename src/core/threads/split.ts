@@ -4,8 +4,8 @@
 // same code in the same order as on one thread, so the bytes do not depend on the thread count.
 // int8 products split by bands of rows, convolutions (f32, Winograd and int8) by samples (their
 // dw, a sum over samples, stays whole on the calling thread while the others take dx); optimizer
-// updates, element by element, by ranges of the parameters; batch assembly by rows; pooling by planes
-// (int8 pooling on NHWC codes by samples); int4 products by rows and sparse (CSR) layers by
+// updates, element by element, by ranges of the parameters; batch assembly by rows; pooling by
+// planes (int8 pooling on NHWC codes by samples); int4 products by rows and sparse (CSR) layers by
 // batch rows. Below MIN_MACS multiply-adds (MIN_UPDATE parameters, MIN_ELEMENTWISE values) a call
 // stays on the calling thread: waking workers costs more than it saves there (batch-1 inference
 // never splits).
