@@ -281,7 +281,7 @@ function convVsGemm(): void {
         same: () => gemm(y.ptr, w.ptr, cols.ptr, O, N, Kc, 0),
         square: () => gemm(sq[2].ptr, sq[0].ptr, sq[1].ptr, n, n, n, 0),
         inference: wino
-          ? () => winograd(y.ptr, x.ptr, w.ptr, b.ptr, wws.ptr, BATCH, C, H, H, O, H, H, 5, 2, 2, winogradChunk(g), 1, 1, 0)
+          ? () => winograd(y.ptr, 0, x.ptr, w.ptr, b.ptr, wws.ptr, BATCH, C, H, H, O, H, H, 5, 2, 2, winogradChunk(g), 1, 1, 0)
           : () => conv(y.ptr, 0, x.ptr, w.ptr, b.ptr, ws.ptr, BATCH, C, H, H, O, H, H, 5, 5, 1, 1, 2, 2, 1, 1, 1, conv2dChunk(g), 1, 0),
       };
       const seconds: Record<keyof typeof contestants, number[]> = { conv: [], same: [], square: [], inference: [] };

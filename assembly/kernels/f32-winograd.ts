@@ -1,4 +1,4 @@
-// Winograd convolution for inference (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Winograd convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural
 // Networks", CVPR 2016): F(m×m, r×r) on 6×6 input tiles, r = 3 (m = 4) or r = 5 (m = 2), stride
 // 1, no dilation, one group; layouts as in f32-conv.ts (NCHW, w [O, C, r, r], ph/pw top/left
 // padding, the bottom and right implied by OH, OW). Each m×m output tile is
@@ -8,8 +8,9 @@
 // convolution takes 36/4 = 9 multiplies per output and channel where direct convolution takes 25
 // (3×3: 36/16 = 2.25 against 9).
 //
-// Numerics: not the bits of f32_conv2d_fwd (training keeps direct convolution, whose im2col its
-// weight gradient needs); within 2e-6 (5×5) and 1e-5 (3×3) of Σ|w·x| of an f64 convolution
+// Numerics: not the bits of f32_conv2d_fwd (the forward of training and inference both take this
+// path where the layer allows it; the backward, f32_conv2d_bwd, is direct convolution's, which
+// differs from this forward's function by the rounding below); within 2e-6 (5×5) and 1e-5 (3×3) of Σ|w·x| of an f64 convolution
 // (the test measures 1.0e-6 and 4.8e-6; a direct f32 sum stays near 1e-7). Every element is a
 // fixed sequence of f32 operations written out below and spelled the same in the _ref twin, and
 // the GEMM's contract makes a tile's bits independent of the batch and chunk, so a sample's output
@@ -46,18 +47,19 @@ export function f32_conv2d_winograd_floats(C: i32, O: i32, OH: i32, OW: i32, K: 
   return KEY_FLOATS + O * C * K * K + XI * O * C + STAGE_FLOATS + (th * m + K - 1) * (tw * m + K - 1) + th * m * tw * m + XI * chunk * th * tw * (C + O);
 }
 
-// y[B, O, OH, OW] = act(conv(x, w) + bias), bias 0 for none; K is 3 or 5.
+// pre[B, O, OH, OW] = conv(x, w) + bias (bias 0: none), y = act(pre); pre == 0 writes only y
+// (inference). K is 3 or 5.
 // reuse != 0: the workspace belongs to this convolution alone and starts zeroed (see the header).
-export function f32_conv2d_winograd(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
-  run(false, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, reuse, act, alpha);
+export function f32_conv2d_winograd(y: usize, pre: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
+  run(false, y, pre, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, reuse, act, alpha);
 }
 
 // Always transforms the filters (reuse is ignored).
-export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
-  run(true, y, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, 0, act, alpha);
+export function f32_conv2d_winograd_ref(y: usize, pre: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
+  run(true, y, pre, x, w, bias, ws, B, C, H, W, O, OH, OW, K, ph, pw, chunk, 0, act, alpha);
 }
 
-@inline function run(ref: bool, y: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
+@inline function run(ref: bool, y: usize, pre: usize, x: usize, w: usize, bias: usize, ws: usize, B: i32, C: i32, H: i32, W: i32, O: i32, OH: i32, OW: i32, K: i32, ph: i32, pw: i32, chunk: i32, reuse: i32, act: i32, alpha: f32): void {
   assert(K == 3 || K == 5, "winograd: kernel size must be 3 or 5");
   const m = 7 - K;
   const tilesH = (OH + m - 1) / m, tilesW = (OW + m - 1) / m, S = tilesH * tilesW;
@@ -101,16 +103,17 @@ export function f32_conv2d_winograd_ref(y: usize, x: usize, w: usize, bias: usiz
     for (let i = 0; i < n; i++) {
       for (let o = 0; o < O; o++) {
         const src = mo + ((<usize>o * N + i * S) << 2), xiStride = (<usize>O * N) << 2;
-        const out = y + ((<usize>((b0 + i) * O + o) * OH * OW) << 2);
+        const at = (<usize>((b0 + i) * O + o) * OH * OW) << 2;
+        const out = (pre != 0 ? pre : y) + at;
         const b: f32 = bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0;
         if (ref) {
           outputTilesRef(outPlane, Wq, src, xiStride, stage, m, tilesH, tilesW);
           planeOutRef(out, outPlane, Wq, OH, OW, b, bias != 0);
-          f32_act_fwd_ref(out, out, OH * OW, act, alpha);
+          f32_act_fwd_ref(y + at, out, OH * OW, act, alpha);
         } else {
           outputTiles(outPlane, Wq, src, xiStride, stage, m, tilesH, tilesW);
           planeOut(out, outPlane, Wq, OH, OW, b, bias != 0);
-          f32_act_fwd(out, out, OH * OW, act, alpha);
+          f32_act_fwd(y + at, out, OH * OW, act, alpha);
         }
       }
     }

@@ -53,7 +53,7 @@ function run(
   kernel: string,
   c: Case,
   d: ReturnType<typeof data>,
-  opts: { B?: number; chunk?: number; act?: number; bias?: boolean; reuse?: number; ws?: Tensor<'f32'> } = {},
+  opts: { B?: number; chunk?: number; act?: number; bias?: boolean; reuse?: number; ws?: Tensor<'f32'>; pre?: Float32Array } = {},
 ): Float32Array {
   const { OH, OW, ph, pw } = geometry(c);
   const B = opts.B ?? c.B,
@@ -63,11 +63,13 @@ function run(
   return scope(() => {
     const y = Tensor.from(new Float32Array(B * c.O * OH * OW).fill(NaN));
     const ws = opts.ws ?? Tensor.from(new Float32Array(floats).fill(NaN));
+    const pre = opts.pre ? Tensor.from(new Float32Array(y.size).fill(NaN)) : undefined;
     const x = Tensor.from(d.x.subarray(0, B * c.C * c.H * c.W)),
       w = Tensor.from(d.w),
       bias = Tensor.from(d.bias);
     k(kernel)(
       y.ptr,
+      pre ? pre.ptr : 0,
       x.ptr,
       w.ptr,
       opts.bias === false ? 0 : bias.ptr,
@@ -87,13 +89,15 @@ function run(
       opts.act ?? ACT_LINEAR,
       0.1,
     );
+    if (pre) opts.pre!.set(pre.read());
     return y.read();
   });
 }
 
-test('f32_conv2d_winograd matches its _ref twin bit for bit, with and without bias, ReLU, any chunk', () => {
+test('f32_conv2d_winograd matches its _ref twin bit for bit, with and without bias, ReLU, pre-activations, any chunk', () => {
   for (const [i, c] of CASES.entries()) {
     const d = data(c, 900 + i);
+    const { OH, OW } = geometry(c);
     for (const chunk of [1, 2, 5])
       for (const act of [ACT_LINEAR, ACT_RELU])
         for (const bias of [true, false]) {
@@ -102,6 +106,16 @@ test('f32_conv2d_winograd matches its _ref twin bit for bit, with and without bi
             ref = run('f32_conv2d_winograd_ref', c, d, { chunk, act, bias });
           assert.ok(!fast.some(Number.isNaN), `${label}: every output written`);
           assert.deepEqual(bits(fast), bits(ref), label);
+          // Training keeps the pre-activations: y is act(pre), with the bits of y alone.
+          const pre = new Float32Array(c.B * c.O * OH * OW),
+            preRef = new Float32Array(pre.length);
+          const y = run('f32_conv2d_winograd', c, d, { chunk, act, bias, pre }),
+            yRef = run('f32_conv2d_winograd_ref', c, d, { chunk, act, bias, pre: preRef });
+          assert.deepEqual(bits(y), bits(fast), `${label}: y with pre`);
+          assert.deepEqual(bits(yRef), bits(fast), `${label}: twin's y with pre`);
+          assert.deepEqual(bits(pre), bits(preRef), `${label}: pre`);
+          if (act === ACT_LINEAR) assert.deepEqual(bits(pre), bits(fast), `${label}: pre = y`);
+          else assert.deepEqual(bits(y), bits(pre.map((v) => Math.max(v, 0))), `${label}: y = relu(pre)`);
         }
   }
 });

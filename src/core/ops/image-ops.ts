@@ -57,16 +57,16 @@ export function convColumnSize(g: ConvGeometry): number {
   return chunk * g.OH * g.OW * ((g.C / g.groups) * g.KH * g.KW + (chunk > 1 ? g.O / g.groups : 0));
 }
 
-/** Input channels from which inference runs a convolution as Winograd: below, the 36 GEMMs over
+/** Input channels from which a convolution's forward runs as Winograd: below, the 36 GEMMs over
  *  K = C channels are too thin to beat direct convolution (a first layer on grey or RGB images). */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
-/** The most filter pairs (O·C) inference runs as Winograd: its workspace keeps the transformed filters
+/** The most filter pairs (O·C) a forward runs as Winograd: its workspace keeps the transformed filters
  *  (36·O·C floats, 4x a 3×3 layer's weights) and a copy of the filters as their key, at most
  *  (36 + 25)·2^16 floats (16 MiB) per layer. */
 export const WINOGRAD_MAX_FILTERS = 1 << 16;
 
-/** Inference runs the convolution as Winograd F(m×m, r×r) on 6×6 tiles
+/** The forward (training and inference) runs the convolution as Winograd F(m×m, r×r) on 6×6 tiles
  *  (assembly/kernels/f32-winograd.ts): one group of 3×3 or 5×5 filters, stride 1, no dilation,
  *  at least WINOGRAD_MIN_CHANNELS input channels, at most WINOGRAD_MAX_FILTERS filter pairs. A
  *  function of the geometry alone, so a sample takes the same path, and gets the same bits, in
@@ -94,7 +94,7 @@ export function winogradChunk(g: ConvGeometry): number {
   return Math.max(1, Math.min(Math.ceil(CONV_CHUNK_COLUMNS / tiles), Math.floor(CONV_WORKSPACE_FLOATS / perSample)));
 }
 
-/** Floats of inference's Winograd workspace (its filters' key and transforms, then the buffers of
+/** Floats of the Winograd forward's workspace (its filters' key and transforms, then the buffers of
  *  a chunk of samples), or 0 when the convolution does not take Winograd. */
 export function winogradWorkspaceSize(g: ConvGeometry): number {
   return takesWinograd(g) ? kernels().f32_conv2d_winograd_floats(g.C, g.O, g.OH, g.OW, g.KH, winogradChunk(g)) : 0;
@@ -124,8 +124,8 @@ function convKernelGeometry(g: ConvGeometry): ConvKernelGeometry {
   return [g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dilh, g.dilw, g.groups, conv2dChunk(g)];
 }
 
-/** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given (training,
- *  direct convolution), else takes Winograd when given its workspace (inference; takesWinograd). */
+/** y[B,O,OH,OW] = act(conv(x, w) + b); keeps the pre-activations in `pre` when given (training).
+ *  Takes Winograd when given its workspace (takesWinograd), else direct convolution. */
 export function conv2dForwardRows(
   y: Tensor<'f32'>,
   pre: Tensor<'f32'> | undefined,
@@ -139,10 +139,11 @@ export function conv2dForwardRows(
   act: number,
   alpha: number,
 ): void {
-  if (!pre && winograd) {
-    // The layer's own Winograd workspace, zeroed when allocated: it may keep the transformed filters.
+  if (winograd) {
+    // The layer's own workspace, zeroed when allocated: it may keep the transformed filters.
     kernels().f32_conv2d_winograd(
       y.ptr,
+      pre ? pre.ptr : 0,
       x.ptr,
       w.ptr,
       b.ptr,

@@ -203,10 +203,10 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     return 0;
   };
 
-  // Winograd (inference) by samples too: the calling thread in the layer's workspace, which may
+  // The Winograd forward by samples too: the calling thread in the layer's workspace, which may
   // keep the transformed filters; each other thread transforms them into its shared scratch.
   const winograd: Kernel = (...args) => {
-    const [y, x, , , , B, C, H, W, O, OH, OW, K, , , chunk] = args as number[];
+    const [y, pre, x, , , , B, C, H, W, O, OH, OW, K, , , chunk] = args as number[];
     const T = Math.min(pool.active, B!);
     if (T < 2 || convMacs(B!, C!, O!, OH!, OW!, K!, K!, 1) < MIN_MACS) return base.f32_conv2d_winograd!(...args);
     const bytes = base.f32_conv2d_winograd_floats!(C!, O!, OH!, OW!, K!, chunk!) * 4;
@@ -215,9 +215,10 @@ export function threadedKernels(kernels: CoreKernels, pool: KernelPool): CoreKer
     each(samples(B!, T), ([s, e], t) => {
       const a = args.slice();
       a[0] = y! + s * ys;
-      a[1] = x! + s * xs;
-      if (t > 0) ((a[4] = scratchFor(t, bytes)), (a[16] = 0));
-      a[5] = e - s;
+      a[1] = pre ? pre + s * ys : 0;
+      a[2] = x! + s * xs;
+      if (t > 0) ((a[5] = scratchFor(t, bytes)), (a[17] = 0));
+      a[6] = e - s;
       return [{ kernel: 'f32_conv2d_winograd', args: a }];
     });
     return 0;

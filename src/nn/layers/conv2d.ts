@@ -1,7 +1,7 @@
 // A 2-D convolution over rows [channels, height, width] (NCHW batches): filters [O, C/groups,
 // KH, KW] as PyTorch's Conv2d lays them out, a bias per filter and an activation. The core runs it
 // as im2col of a chunk of the batch + one packed GEMM per chunk (see assembly/kernels/f32-conv.ts),
-// and at inference 3×3 and 5×5 filters as Winograd (f32-winograd.ts); its buffers stay within
+// and the forward of 3×3 and 5×5 filters as Winograd (f32-winograd.ts); its buffers stay within
 // about 4 MiB whatever the batch, plus Winograd's transformed filters (convColumnSize and
 // winogradWorkspaceSize in image-ops.ts).
 import { ACTIVATIONS, activationCode, type Activation } from '../../core/activation.ts';
@@ -109,7 +109,7 @@ class Conv2dLayer implements Layer {
   }
 
   /** The column buffer of a chunk of samples and its GEMM output (none for a pointwise
-   *  convolution), then inference's Winograd buffers when it takes Winograd. Sized on first use,
+   *  convolution), then the Winograd forward's buffers when it takes Winograd. Sized on first use,
    *  when the engine allocates, so that building a layer does not start the core. */
   get workspace(): readonly number[] {
     if (!this.#workspace) {
