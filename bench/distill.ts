@@ -209,8 +209,11 @@ if (SEEDS.length > 0) {
     for (const kind of KINDS) {
       const [s, e] = [meanSd(res[kind]!.single), meanSd(res[kind]!.ensemble)];
       const ms = res[kind]!.ms;
+      // A process given only some of the runs (KILN_BENCH_RUNS) leaves the rest as dashes.
+      const delta = (x: number) => (Number.isFinite(x - a.m) ? fmt((x - a.m) * 100, 2) : '—');
+      const ratio = (x: number) => (x > 0 && alone.ms > 0 ? `${fmt(x / alone.ms, 1)}×` : '—');
       console.log(
-        `| 784-${hidden}-10 | ${teacherName(kind)} | ${p.text} | ${a.text} | ${s.text} | ${fmt((s.m - a.m) * 100, 2)} | ${e.text} | ${fmt((e.m - a.m) * 100, 2)} | ${fmt(ms.single / alone.ms, 1)}× / ${fmt(ms.ensemble / alone.ms, 1)}× |`,
+        `| 784-${hidden}-10 | ${teacherName(kind)} | ${p.text} | ${a.text} | ${s.text} | ${delta(s.m)} | ${e.text} | ${delta(e.m)} | ${ratio(ms.single)} / ${ratio(ms.ensemble)} |`,
       );
     }
   }
