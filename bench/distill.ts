@@ -3,7 +3,8 @@
 // optionally mixup; the teacher run on every augmented batch: a consistent teacher), epochs,
 // optimizer (Adam, cosine-decaying rate over a long, patient schedule) and seeds, so any gain is
 // the teacher's. Distilled students may also take a transfer update per batch on synthetic rows
-// only the teacher labels (distill.transfer, KILN_BENCH_TRANSFER, e.g. mixup=1,shift=2).
+// only the teacher labels (distill.transfer, KILN_BENCH_TRANSFER, e.g. mixup=1,shift=2, or
+// shift=2 alone: 25 views of each row, few enough for the CNN teacher to label each once).
 // Teachers (bench/_teachers.ts; KILN_BENCH_TEACHER mlp, cnn or mlp,cnn for both, default
 // mlp,cnn): the wide MLP of bench -- compress and a LeNet-like CNN. The single teacher is seed 1
 // of its kind; the ensemble averages the probabilities of three of them (seeds 1-3). With whole-
