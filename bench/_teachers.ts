@@ -10,8 +10,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, scope } from '../src/core/tensor.ts';
 import { combineOutputs } from '../src/core/ops/ensemble.ts';
-import { Sequential, conv2d, dense, fit, flatten, maxPool2d, adam, loadModel, saveModel, type Dataset } from '../src/index.ts';
+import { Sequential, dense, fit, adam, loadModel, saveModel, type Dataset } from '../src/index.ts';
 import type { TeacherFunction } from '../src/index.ts';
+import { lenet } from './_lenet.ts';
 
 export type TeacherKind = 'mlp' | 'cnn';
 const KINDS = {
@@ -25,20 +26,7 @@ const KINDS = {
     name: 'cnn-c32-c64-128',
     epochs: Number(process.env.KILN_BENCH_CNN_TEACHER_EPOCHS ?? 20),
     lr: 1e-3,
-    build: (seed: number) =>
-      new Sequential({
-        inputs: [1, 28, 28],
-        layers: [
-          conv2d(32, 5, { padding: 'same', activation: 'relu' }),
-          maxPool2d(2),
-          conv2d(64, 5, { padding: 'same', activation: 'relu' }),
-          maxPool2d(2),
-          flatten(),
-          dense(128, 'relu'),
-          dense(10),
-        ],
-        seed,
-      }),
+    build: lenet,
   },
 } as const;
 

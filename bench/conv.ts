@@ -22,10 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { Tensor, scope } from '../src/core/tensor.ts';
 import { kernelByName } from '../src/core/wasm.ts';
 import { conv2dChunk, convColumnSize, takesWinograd, winogradChunk, winogradWorkspaceSize } from '../src/core/ops/image-ops.ts';
-import { adam, conv2d, dense, fit, flatten, maxPool2d, mnist, quantize, Sequential, type Dataset } from '../src/index.ts';
+import { adam, fit, mnist, quantize, type Dataset } from '../src/index.ts';
 import { GraphBuilder } from '../src/onnx/graph-builder.ts';
 import { AttributeType, DataType, encodeModel } from '../src/onnx/proto.ts';
 import { alternate, fmt } from './_stats.ts';
+import { lenet } from './_lenet.ts';
 import { benchThreads, onnxModel, ortSession, ortWasm, tfjsVersion, tfjsWasm } from './_peers.ts';
 
 const ROUNDS = Number(process.env.KILN_BENCH_ROUNDS ?? 3);
@@ -49,21 +50,6 @@ const samplesPerSecond = (batch: number) => (fn: () => unknown) => async () => {
   for (let i = 0; i < calls; i++) await fn();
   return (calls * batch) / ((performance.now() - t0) / 1000);
 };
-
-const lenet = () =>
-  new Sequential({
-    inputs: [1, 28, 28],
-    layers: [
-      conv2d(32, 5, { padding: 'same', activation: 'relu' }),
-      maxPool2d(2),
-      conv2d(64, 5, { padding: 'same', activation: 'relu' }),
-      maxPool2d(2),
-      flatten(),
-      dense(128, 'relu'),
-      dense(10),
-    ],
-    seed: 1,
-  });
 
 function tfLenet(): Tf.Sequential {
   // One input channel: NHWC and NCHW rows hold the same values in the same order.
