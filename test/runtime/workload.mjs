@@ -137,8 +137,9 @@ export function csvBytes(kiln) {
 }
 
 /** A small CNN trained in every runtime, digested on its own so the workload's digest above stays
- *  what it was: seeded images, convolutions (padded, strided, grouped), batch norm, both
- *  poolings, two epochs of shuffled Adam steps, then the model file and its predictions.
+ *  what it was: seeded images, convolutions (padded, strided, grouped; a 5×5 one on 8 channels
+ *  whose forward is Winograd, four tiles a row), batch norm, both poolings, two epochs of
+ *  shuffled Adam steps, then the model file and its predictions.
  *  @param {typeof import('../../dist/index.d.ts')} kiln */
 export async function convBytes(kiln) {
   const n = 48,
@@ -158,7 +159,8 @@ export async function convBytes(kiln) {
     inputs: shape,
     seed: 5,
     layers: [
-      kiln.conv2d(6, 3, { padding: 'same', activation: 'relu' }),
+      kiln.conv2d(8, 3, { padding: 'same', activation: 'relu' }),
+      kiln.conv2d(6, 5, { padding: 'same' }),
       kiln.batchNorm({ activation: 'relu' }),
       kiln.maxPool2d(2),
       kiln.conv2d(6, [2, 3], { stride: [1, 2], padding: 1, groups: 3, activation: 'tanh' }),
